@@ -1,0 +1,1098 @@
+"""Berth worker: runs one Python WSGI app (PEP 3333) for the Berth master.
+
+Started by the master as ``<python> berth_worker.py`` with:
+  fd N (env BERTH_CHANNEL_FD, normally 3)  a connected stream socket to the master
+  env BERTH_WORKER_CONFIG                  JSON {"module", "wsgi_file", "callable", "chdir",
+                                           "pythonpath", "threads", "processes", "worker_id", "check"}
+  stdout / stderr                          pipes the master logs line by line
+
+Wire format (same as src/protocol/worker/frames.ts, which is the reference):
+
+  0        4        8   9
+  +--------+--------+---+---------------------+
+  | length | req id |typ| payload (length B)  |
+  +--------+--------+---+---------------------+
+  length, req id: u32 little-endian; typ: u8; payload length excludes the 9-byte header.
+
+  Master -> worker
+    0x01 REQUEST   flags:u8, then latin1 "KEY\\0VALUE\\0KEY\\0VALUE" (no trailing NUL);
+                   flags bit0 = a body follows in BODY frames ended by BODY_END
+    0x02 BODY      raw request-body bytes
+    0x03 BODY_END  empty: the request body is complete
+    0x04 ABORT     empty: the client went away; stop sending for this id (send END)
+    0x05 ACK       u32: this many streamed response-body bytes left the master
+    0x06 SHUTDOWN  empty, id 0: finish in-flight requests, then exit 0
+  Worker -> master
+    0x81 READY     id 0, JSON {pid, executable, version, threads, sys_path}
+    0x82 BOOT_FAIL id 0, JSON {kind, message, traceback, executable, sys_path}; then exit
+    0x83 HEAD      latin1 "200 OK\\0Name\\0Value\\0..." (status, then header pairs)
+    0x84 BODY      response-body bytes (counted against the response window)
+    0x85 END       empty: the response is complete
+    0x86 FULL      headLen:u32, head block (as HEAD), whole body: HEAD+BODY+END in one frame
+    0x87 ERROR     utf-8 text: the request failed (no HEAD yet -> master answers 500,
+                   otherwise it cuts the connection)
+    0x88 CREDIT    u32: the app consumed this many request-body bytes
+    0x89 LOG       utf-8 text for the master's log (unused: wsgi.errors goes to stderr)
+
+  Design note, not implemented: a later FILE frame (path + offset + length) would let
+  wsgi.file_wrapper responses over real files be sent by the master with sendfile().
+
+Exit codes: 0 ok, 2 usage / master broke the protocol, 3 boot failure (channel, chdir,
+config), 4 app import failure (import raised, callable missing), 5 master gone.
+
+Theory of operation
+-------------------
+Boot: read the config, chdir, build sys.path like uWSGI (pythonpath entries, the
+wsgi-file's directory, the working directory), import the module or exec the wsgi-file,
+find the callable, send READY.  Any failure sends BOOT_FAIL, prints the same text to
+stderr and exits with the code that names the cause, so the master does not respawn in a
+loop.
+
+Serving: a FrameReader cuts the byte stream into (id, type, payload) frames; the Server
+routes them: REQUEST builds the environ with one split of the latin1 block and queues a
+Request; BODY/BODY_END feed that request's InputStream; ACK/ABORT update its response
+window.  Two serving strategies share everything else:
+
+  * InlineServer (threads == 1): the main thread recv()s up to 256 KiB, runs every
+    complete request in it, collects the outgoing frames in a list and sends them with
+    one sendall() per batch.  When the app needs body bytes or the response window is
+    full, the waiting code "pumps" the socket itself (flush, recv, route frames), so
+    frames for later requests are parked, never lost.
+  * ThreadedServer (threads > 1): a reader thread routes frames, T threads take
+    requests from a SimpleQueue, every send goes through one lock; waits use the
+    request's Condition.
+
+A list/tuple response (the common case) is joined and sent as ONE FULL frame; anything
+else streams as HEAD, BODY..., END, with at most RESPONSE_WINDOW unacknowledged bytes,
+so a huge response flows in constant memory.  close() on the app's iterable is always
+called before the final frame.  The worker survives any app exception.
+
+The master's death is noticed three ways: EOF on the channel (recv or a POLLRDHUP
+watchdog thread while the app runs) -> os._exit(5), and PR_SET_PDEATHSIG=SIGKILL.
+"""
+
+import collections
+import importlib
+import importlib.machinery
+import importlib.util
+import itertools
+import json
+import os
+import platform
+import queue
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+import traceback
+
+# ---------------------------------------------------------------------------- wire
+
+HEADER = struct.Struct('<IIB')
+HEADER_U32 = struct.Struct('<IIBI')  # a header whose payload starts with one u32
+U32 = struct.Struct('<I')
+HEADER_BYTES = 9
+MAX_FRAME_BYTES = 64 << 20
+
+REQUEST, BODY_IN, BODY_END, ABORT, ACK, SHUTDOWN = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
+READY, BOOT_FAIL, HEAD, BODY, END, FULL, ERROR, CREDIT, LOG = range(0x81, 0x8A)
+FLAG_HAS_BODY = 0x01
+
+RESPONSE_WINDOW_BYTES = 1 << 20
+CREDIT_BATCH_BYTES = 64 << 10
+RECV_BYTES = 256 << 10
+FLUSH_BYTES = 256 << 10
+# Lists larger than this stream in windowed BODY frames (the master caps frames at 64 MiB).
+FULL_MAX_BODY_BYTES = 8 << 20
+BODY_FRAME_MAX_BYTES = 1 << 20
+FILE_WRAPPER_MIN_BLOCK = 64 << 10
+
+EXIT_OK, EXIT_USAGE, EXIT_BOOT_FAILURE, EXIT_APP_IMPORT_FAILURE, EXIT_MASTER_GONE = 0, 2, 3, 4, 5
+EXIT_FOR_KIND = {'import': 4, 'callable': 4, 'chdir': 3, 'config': 3}
+SERVER_SOFTWARE = 'Berth'
+
+_chain = itertools.chain.from_iterable
+
+
+def frame(rid, typ, payload=b''):
+    return HEADER.pack(len(payload), rid, typ) + payload
+
+
+def frame_u32(rid, typ, value):
+    return HEADER_U32.pack(4, rid, typ, value)
+
+
+class ProtocolError(Exception):
+    """The master sent bytes that break the wire format (a Berth bug)."""
+
+
+class FrameReader(object):
+    """Cuts a byte stream into (id, type, payload) tuples; keeps a trailing partial frame."""
+
+    __slots__ = ('_parts', '_have', '_need')
+
+    def __init__(self):
+        self._parts = []
+        self._have = 0
+        self._need = 0
+
+    def feed(self, data):
+        if self._parts:
+            self._parts.append(data)
+            self._have += len(data)
+            if self._have < self._need:
+                return []
+            data = b''.join(self._parts)
+            self._parts = []
+        frames = []
+        append = frames.append
+        unpack = HEADER.unpack_from
+        pos = 0
+        end = len(data)
+        need = HEADER_BYTES
+        while end - pos >= HEADER_BYTES:
+            length, rid, typ = unpack(data, pos)
+            if length > MAX_FRAME_BYTES:
+                raise ProtocolError('frame of %d bytes (type 0x%02x) is over the 64 MiB limit' % (length, typ))
+            stop = pos + HEADER_BYTES + length
+            if stop > end:
+                need = HEADER_BYTES + length
+                break
+            append((rid, typ, data[pos + HEADER_BYTES:stop]))
+            pos = stop
+        if pos < end:
+            rest = data[pos:] if pos else data
+            self._parts = [rest]
+            self._have = len(rest)
+            self._need = need
+        return frames
+
+
+# ---------------------------------------------------------------------------- environ
+
+
+class ErrorStream(object):
+    """wsgi.errors: text written here reaches stderr, which the master logs line by line."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def write(self, text):
+        if not isinstance(text, str):
+            text = bytes(text).decode('utf-8', 'replace')
+        with self._lock:
+            self._stream.write(text)
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        self._stream.flush()
+
+
+class FileWrapper(object):
+    """wsgi.file_wrapper: iterates a file-like by read(); close() passes through.
+
+    Blocks are at least 64 KiB whatever the app asks (Django asks 4 KiB): the client
+    sees the same bytes in far fewer frames."""
+
+    def __init__(self, filelike, blksize=8192):
+        self.filelike = filelike
+        self.blksize = max(int(blksize), FILE_WRAPPER_MIN_BLOCK)
+        if hasattr(filelike, 'close'):
+            self.close = filelike.close
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self.filelike.read(self.blksize)
+        if data:
+            return data
+        raise StopIteration
+
+
+def base_environ(threads, processes, errors):
+    return {
+        'wsgi.version': (1, 0),
+        'wsgi.url_scheme': 'http',
+        'wsgi.errors': errors,
+        'wsgi.multithread': threads > 1,
+        'wsgi.multiprocess': processes > 1,
+        'wsgi.run_once': False,
+        'wsgi.file_wrapper': FileWrapper,
+        'wsgi.input_terminated': True,
+        'SERVER_SOFTWARE': SERVER_SOFTWARE,
+        'SCRIPT_NAME': '',
+    }
+
+
+def build_environ(base, block):
+    """One C-level split of the latin1 "K\\0V\\0..." block, laid over a copy of base."""
+    env = base.copy()
+    if block:
+        parts = block.decode('latin-1').split('\0')
+        env.update(zip(parts[0::2], parts[1::2]))
+    return env
+
+
+# ---------------------------------------------------------------------------- wsgi.input
+
+
+class EmptyInput(object):
+    """wsgi.input of a request without a body; stateless, so one instance serves all."""
+
+    def read(self, size=-1):
+        return b''
+
+    def readline(self, size=-1):
+        return b''
+
+    def readlines(self, hint=-1):
+        return []
+
+    def __iter__(self):
+        return iter(())
+
+    def close(self):
+        pass
+
+
+EMPTY_INPUT = EmptyInput()
+
+
+class InputStream(object):
+    """wsgi.input that streams BODY frames as they arrive and returns b'' after BODY_END.
+
+    The router feeds chunks into a deque; the app's reads move them into a private
+    bytearray (bytes moved = bytes consumed, returned to the master as CREDIT in 64 KiB
+    batches, so a read(10 MiB) cannot deadlock against the 1 MiB body window)."""
+
+    __slots__ = ('_req', '_chunks', '_done', '_buf', '_uncredited')
+
+    def __init__(self, req):
+        self._req = req
+        self._chunks = collections.deque()
+        self._done = False
+        self._buf = bytearray()
+        self._uncredited = 0
+
+    # -- fed by the frame router (reader thread or the inline pump)
+    def feed(self, data):
+        cond = self._req.cond
+        if cond is None:
+            self._chunks.append(data)
+        else:
+            with cond:
+                self._chunks.append(data)
+                cond.notify_all()
+
+    def finish(self):
+        cond = self._req.cond
+        if cond is None:
+            self._done = True
+        else:
+            with cond:
+                self._done = True
+                cond.notify_all()
+
+    # -- internals
+    def _ready(self):
+        return bool(self._chunks) or self._done
+
+    def _fill(self):
+        """Move arrived chunks into the buffer, waiting if none; False at end of body."""
+        chunks = self._chunks
+        if not chunks and not self._done:
+            self._req.server.wait(self._req, self._ready)
+        if not chunks:
+            self.credit()
+            return False
+        moved = 0
+        buf = self._buf
+        while chunks:
+            chunk = chunks.popleft()
+            buf += chunk
+            moved += len(chunk)
+        self._uncredited += moved
+        if self._uncredited >= CREDIT_BATCH_BYTES:
+            self.credit()
+        return True
+
+    def credit(self):
+        if self._uncredited:
+            n = self._uncredited
+            self._uncredited = 0
+            self._req.server.send_parts((frame_u32(self._req.id, CREDIT, n),))
+
+    def _take(self, n):
+        buf = self._buf
+        data = bytes(buf[:n])
+        del buf[:n]
+        return data
+
+    # -- PEP 3333 API
+    def read(self, size=-1):
+        if size is None or size < 0:
+            while self._fill():
+                pass
+            return self._take(len(self._buf))
+        while len(self._buf) < size and self._fill():
+            pass
+        return self._take(size)
+
+    def readline(self, size=-1):
+        if size is None:
+            size = -1
+        start = 0
+        while True:
+            buf = self._buf
+            i = buf.find(b'\n', start)
+            if i >= 0 and (size < 0 or i < size):
+                return self._take(i + 1)
+            if 0 <= size <= len(buf):
+                return self._take(size)
+            start = len(buf)
+            if not self._fill():
+                return self._take(len(self._buf))
+
+    def readlines(self, hint=-1):
+        lines = []
+        total = 0
+        while True:
+            line = self.readline()
+            if not line:
+                return lines
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                return lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if line:
+            return line
+        raise StopIteration
+
+    def close(self):
+        pass
+
+
+# ---------------------------------------------------------------------------- responses
+
+
+class ResponseInvalid(Exception):
+    """The app's response cannot be sent safely; the text is the ERROR frame reason."""
+
+
+class ResponseAborted(OSError):
+    """Raised by write() after the master reported the client gone (ABORT)."""
+
+
+def status_error(status):
+    if not isinstance(status, str):
+        return TypeError('start_response() status must be a str like "200 OK", not %s' % type(status).__name__)
+    return ValueError('start_response() status must be "NNN Reason" (PEP 3333), got %r' % (status,))
+
+
+def check_headers_slowly(headers):
+    """The precise complaint about a header list that failed the fast check, or None."""
+    if not isinstance(headers, list):
+        return TypeError('start_response() headers must be a list of (name, value) tuples, not %s'
+                         % type(headers).__name__)
+    for i, item in enumerate(headers):
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            return TypeError('start_response() header %d must be a (name, value) tuple, got %r' % (i, item))
+        for what, value in (('name', item[0]), ('value', item[1])):
+            if not isinstance(value, str):
+                return TypeError('start_response() header %d %s must be str, not %s: %r'
+                                 % (i, what, type(value).__name__, item))
+    return None
+
+
+def encode_head(status, headers):
+    """The latin1 HEAD block; refuses NUL, CR/LF and non-latin1 text (header injection)."""
+    head = '\0'.join([status, *_chain(headers)])
+    if head.count('\0') != 2 * len(headers) or '\r' in head or '\n' in head:
+        raise ResponseInvalid(describe_bad_head(status, headers))
+    try:
+        return head.encode('latin-1')
+    except UnicodeEncodeError:
+        raise ResponseInvalid(describe_bad_head(status, headers))
+
+
+def describe_bad_head(status, headers):
+    for what, text in [('status', status)] + [('header %r' % (n,), v) for n, v in headers] + \
+            [('header name %r' % (n,), n) for n, _ in headers]:
+        for ch, name in (('\0', 'NUL'), ('\r', 'CR'), ('\n', 'LF')):
+            if ch in text:
+                return 'response %s contains %s: %r' % (what, name, text)
+        try:
+            text.encode('latin-1')
+        except UnicodeEncodeError:
+            return 'response %s is not latin-1 (encode non-ASCII values per RFC 8187): %r' % (what, text)
+    return 'response head is invalid'
+
+
+def describe_bad_body(items):
+    for i, item in enumerate(items):
+        if not isinstance(item, (bytes, bytearray, memoryview)):
+            return 'response body item %d is %s, not bytes' % (i, type(item).__name__)
+    return 'response body could not be joined'
+
+
+def as_bytes(chunk, index):
+    if isinstance(chunk, (bytearray, memoryview)):
+        return bytes(chunk)
+    raise ResponseInvalid('response body item %d is %s, not bytes' % (index, type(chunk).__name__))
+
+
+class Request(object):
+    """One request: environ, response state, streamed-response window."""
+
+    __slots__ = ('id', 'env', 'input', 'server', 'cond', 'status', 'headers', 'head_sent',
+                 'aborted', 'unacked')
+
+    def __init__(self, rid, env, server, cond):
+        self.id = rid
+        self.env = env
+        self.server = server
+        self.cond = cond
+        self.input = EMPTY_INPUT
+        self.status = None
+        self.headers = None
+        self.head_sent = False
+        self.aborted = False
+        self.unacked = 0
+
+    def start_response(self, status, headers, exc_info=None):
+        if exc_info is not None:
+            try:
+                if self.head_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise RuntimeError('start_response() called twice without exc_info')
+        if type(status) is not str or len(status) < 4 or status[3] != ' ' or not status[:3].isdigit():
+            raise status_error(status)
+        if type(headers) is not list:
+            raise check_headers_slowly(headers)
+        for item in headers:
+            if type(item) is not tuple or len(item) != 2 or type(item[0]) is not str or type(item[1]) is not str:
+                problem = check_headers_slowly(headers)
+                if problem is not None:
+                    raise problem
+                break
+        self.status = status
+        self.headers = headers
+        return self.write
+
+    def write(self, data):
+        if self.status is None:
+            raise RuntimeError('write() called before start_response()')
+        if type(data) is not bytes:
+            if not isinstance(data, (bytearray, memoryview)):
+                raise TypeError('write() argument must be bytes, not %s' % type(data).__name__)
+            data = bytes(data)
+        if self.aborted:
+            raise ResponseAborted('the client went away (request %d aborted)' % self.id)
+        if data:
+            self.send_body(data)
+
+    def send_body(self, data):
+        server = self.server
+        if not self.head_sent:
+            if self.status is None:
+                raise ResponseInvalid('the app produced body bytes before calling start_response()')
+            server.send_parts((frame(self.id, HEAD, encode_head(self.status, self.headers)),))
+            self.head_sent = True
+        if len(data) <= BODY_FRAME_MAX_BYTES:
+            self._send_piece(server, data)
+            return
+        view = memoryview(data)
+        for start in range(0, len(data), BODY_FRAME_MAX_BYTES):
+            self._send_piece(server, view[start:start + BODY_FRAME_MAX_BYTES])
+            if self.aborted:
+                return
+
+    def _send_piece(self, server, piece):
+        """One BODY frame; blocks while more than the window is unacknowledged."""
+        n = len(piece)
+        cond = self.cond
+        if cond is None:
+            self.unacked += n
+        else:
+            with cond:  # the reader thread subtracts ACKs concurrently
+                self.unacked += n
+        server.send_stream(HEADER.pack(n, self.id, BODY), piece)
+        if self.unacked > RESPONSE_WINDOW_BYTES and not self.aborted:
+            server.wait(self, self._window_open)
+
+    def _window_open(self):
+        return self.unacked <= RESPONSE_WINDOW_BYTES or self.aborted
+
+    # -- fed by the frame router
+    def ack(self, n):
+        cond = self.cond
+        if cond is None:
+            self.unacked -= n
+        else:
+            with cond:
+                self.unacked -= n
+                cond.notify_all()
+
+    def abort(self):
+        cond = self.cond
+        if cond is None:
+            self.aborted = True
+        else:
+            with cond:
+                self.aborted = True
+                cond.notify_all()
+        if self.input is not EMPTY_INPUT:
+            self.input.finish()
+
+
+# ---------------------------------------------------------------------------- serving
+
+
+class Server(object):
+    """Frame routing and request running shared by the inline and threaded strategies.
+
+    Subclasses provide send_parts(parts), send_stream(header, data), wait(req, ready),
+    queue_request(req) and serve()."""
+
+    def __init__(self, sock, app, base, log):
+        self.sock = sock
+        self.app = app
+        self.base = base
+        self.log = log
+        self.reader = FrameReader()
+        self.requests = {}
+        self.stopping = False
+
+    def new_cond(self):
+        return None
+
+    def route(self, frames):
+        requests = self.requests
+        for rid, typ, payload in frames:
+            if typ == REQUEST:
+                self.accept(rid, payload)
+                continue
+            req = requests.get(rid)
+            if typ == BODY_IN:
+                if req is not None:
+                    req.input.feed(payload)
+            elif typ == BODY_END:
+                if req is not None:
+                    req.input.finish()
+            elif typ == ACK:
+                if req is not None:
+                    req.ack(U32.unpack_from(payload)[0])
+            elif typ == ABORT:
+                if req is not None:
+                    req.abort()
+            elif typ == SHUTDOWN:
+                self.request_stop()
+            else:
+                raise ProtocolError('unknown frame type 0x%02x (request %d)' % (typ, rid))
+
+    def accept(self, rid, payload):
+        if not payload:
+            raise ProtocolError('REQUEST frame %d has no flags byte' % rid)
+        if self.stopping:
+            self.send_parts((frame(rid, ERROR, b'worker is shutting down'),))
+            return
+        req = Request(rid, build_environ(self.base, payload[1:]), self, self.new_cond())
+        if payload[0] & FLAG_HAS_BODY:
+            req.input = req.env['wsgi.input'] = InputStream(req)
+        else:
+            req.env['wsgi.input'] = EMPTY_INPUT
+        self.requests[rid] = req
+        self.queue_request(req)
+
+    def run(self, req):
+        """Call the app and send its response; never raises (the worker keeps serving)."""
+        result = None
+        try:
+            result = self.app(req.env, req.start_response)
+            if (type(result) is list or type(result) is tuple) and not req.head_sent:
+                try:
+                    body = b''.join(result)
+                except TypeError:
+                    raise ResponseInvalid(describe_bad_body(result))
+                if req.status is None:
+                    raise ResponseInvalid('the app returned without calling start_response()')
+                if len(body) <= FULL_MAX_BODY_BYTES:
+                    head = encode_head(req.status, req.headers)
+                    self.send_parts((HEADER_U32.pack(4 + len(head) + len(body), req.id, FULL, len(head)),
+                                     head, body))
+                    return
+                result = (body,)
+            self.stream(req, result)
+        except ResponseInvalid as e:
+            self.fail(req, str(e), log=True)
+        except BaseException:
+            # Even SystemExit from app code: a thread must never die without answering.
+            self.fail(req, traceback.format_exc(), log=False)
+        finally:
+            self.finish(req)
+
+    def stream(self, req, result):
+        """HEAD when the first non-empty chunk is ready, BODY frames, close(), then END."""
+        try:
+            index = 0
+            for chunk in result:
+                if req.aborted:
+                    break
+                if type(chunk) is not bytes:
+                    chunk = as_bytes(chunk, index)
+                index += 1
+                if chunk:
+                    req.send_body(chunk)
+            if req.status is None and not req.aborted:
+                raise ResponseInvalid('the app returned without calling start_response()')
+        finally:
+            close = getattr(result, 'close', None)
+            if close is not None:
+                close()
+        if not req.head_sent and not req.aborted:
+            self.send_parts((frame(req.id, HEAD, encode_head(req.status, req.headers)),))
+            req.head_sent = True
+        self.send_parts((frame(req.id, END),))
+
+    def fail(self, req, reason, log):
+        if req.aborted:
+            self.send_parts((frame(req.id, END),))
+            return
+        if log:
+            self.log('request %d %s %s: %s' % (req.id, req.env.get('REQUEST_METHOD', '?'),
+                                               req.env.get('PATH_INFO', '?'), reason))
+        self.send_parts((frame(req.id, ERROR, reason.encode('utf-8', 'replace')),))
+
+    def finish(self, req):
+        self.requests.pop(req.id, None)
+        if req.input is not EMPTY_INPUT:
+            req.input.credit()
+
+    def request_stop(self):
+        self.stopping = True
+
+
+class _Stop(Exception):
+    """Raised by the SIGTERM handler to leave an idle recv() in the inline loop."""
+
+
+class InlineServer(Server):
+    """threads == 1: one thread reads, runs and writes; outgoing frames leave in batches."""
+
+    def __init__(self, sock, app, base, log):
+        Server.__init__(self, sock, app, base, log)
+        self.out = []
+        self.ready = collections.deque()
+        self.idle = False
+
+    def queue_request(self, req):
+        self.ready.append(req)
+
+    def send_parts(self, parts):
+        self.out.extend(parts)
+        if len(parts[-1]) > FLUSH_BYTES:
+            self.flush()  # a big body leaves now instead of piling up behind a batch
+
+    def send_stream(self, header, data):
+        self.out.append(header)
+        self.out.append(data)
+        self.flush()
+        self.pump(block=False)
+
+    def flush(self):
+        out = self.out
+        if out:
+            data = b''.join(out) if len(out) > 1 else out[0]
+            del out[:]
+            try:
+                self.sock.sendall(data)
+            except OSError:
+                os._exit(EXIT_MASTER_GONE)
+
+    def pump(self, block=True):
+        """Flush, then read and route whatever frames the master has sent."""
+        self.flush()
+        try:
+            if block:
+                data = self.sock.recv(RECV_BYTES)
+            else:
+                data = self.sock.recv(RECV_BYTES, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            os._exit(EXIT_MASTER_GONE)
+        if not data:
+            os._exit(EXIT_MASTER_GONE)
+        try:
+            self.route(self.reader.feed(data))
+        except ProtocolError as e:
+            self.log('protocol error from the master: %s' % e)
+            os._exit(EXIT_USAGE)
+
+    def wait(self, req, ready):
+        while not ready():
+            self.pump()
+
+    def request_stop(self):
+        self.stopping = True
+        if self.idle:
+            raise _Stop()
+
+    def serve(self):
+        ready = self.ready
+        run = self.run
+        recv = self.sock.recv
+        feed = self.reader.feed
+        route = self.route
+        try:
+            while True:
+                while ready:
+                    run(ready.popleft())
+                self.flush()
+                if self.stopping:
+                    return
+                self.idle = True
+                try:
+                    data = recv(RECV_BYTES)
+                finally:
+                    self.idle = False
+                if not data:
+                    os._exit(EXIT_MASTER_GONE)
+                route(feed(data))
+        except _Stop:
+            self.flush()
+        except OSError:
+            os._exit(EXIT_MASTER_GONE)
+
+
+class ThreadedServer(Server):
+    """threads > 1: a reader thread routes frames, T threads run requests, sends share a lock."""
+
+    def __init__(self, sock, app, base, log, threads):
+        Server.__init__(self, sock, app, base, log)
+        self.threads = threads
+        self.queue = queue.SimpleQueue()
+        self.send_lock = threading.Lock()
+        self.done = threading.Event()
+
+    def new_cond(self):
+        return threading.Condition(threading.Lock())
+
+    def queue_request(self, req):
+        self.queue.put(req)
+
+    def send_parts(self, parts):
+        data = b''.join(parts) if len(parts) > 1 else parts[0]
+        try:
+            with self.send_lock:
+                self.sock.sendall(data)
+        except OSError:
+            os._exit(EXIT_MASTER_GONE)
+
+    def send_stream(self, header, data):
+        self.send_parts((header, data))
+
+    def wait(self, req, ready):
+        with req.cond:
+            while not ready():
+                req.cond.wait()
+
+    def request_stop(self):
+        self.stopping = True
+        if not self.requests:
+            self.done.set()
+
+    def finish(self, req):
+        Server.finish(self, req)
+        if self.stopping and not self.requests:
+            self.done.set()
+
+    def read_loop(self):
+        recv = self.sock.recv
+        try:
+            while True:
+                data = recv(RECV_BYTES)
+                if not data:
+                    break
+                self.route(self.reader.feed(data))
+        except ProtocolError as e:
+            self.log('protocol error from the master: %s' % e)
+            os._exit(EXIT_USAGE)
+        except OSError:
+            pass
+        os._exit(EXIT_MASTER_GONE)
+
+    def work_loop(self):
+        get = self.queue.get
+        run = self.run
+        while True:
+            run(get())
+
+    def serve(self):
+        for i in range(self.threads):
+            threading.Thread(target=self.work_loop, name='berth-thread-%d' % i, daemon=True).start()
+        threading.Thread(target=self.read_loop, name='berth-reader', daemon=True).start()
+        self.done.wait()
+
+
+# ---------------------------------------------------------------------------- boot
+
+
+class BootFailure(Exception):
+    def __init__(self, kind, message, tb=''):
+        Exception.__init__(self, message)
+        self.kind = kind
+        self.message = message
+        self.traceback = tb
+
+
+CONFIG_DEFAULTS = {'module': None, 'wsgi_file': None, 'callable': 'application', 'chdir': None,
+                   'pythonpath': [], 'threads': 1, 'processes': 1, 'worker_id': 1, 'check': False}
+
+
+def read_config(text):
+    """Parse and check BERTH_WORKER_CONFIG; missing keys take their defaults."""
+    if text is None:
+        raise BootFailure('config', 'BERTH_WORKER_CONFIG is not set')
+    try:
+        raw = json.loads(text)
+    except ValueError as e:
+        raise BootFailure('config', 'BERTH_WORKER_CONFIG is not valid JSON: %s' % e)
+    if not isinstance(raw, dict):
+        raise BootFailure('config', 'BERTH_WORKER_CONFIG must be a JSON object')
+    cfg = dict(CONFIG_DEFAULTS)
+    cfg.update(raw)
+    problems = []
+    for key in ('module', 'wsgi_file', 'chdir'):
+        if cfg[key] is not None and not (isinstance(cfg[key], str) and cfg[key]):
+            problems.append('%s must be a non-empty string or null' % key)
+    if not isinstance(cfg['callable'], str) or not cfg['callable']:
+        problems.append('callable must be a non-empty string')
+    if not isinstance(cfg['pythonpath'], list) or not all(isinstance(p, str) for p in cfg['pythonpath']):
+        problems.append('pythonpath must be a list of strings')
+    for key in ('threads', 'processes', 'worker_id'):
+        if type(cfg[key]) is not int or cfg[key] < (0 if key == 'worker_id' else 1):
+            problems.append('%s must be a positive integer' % key)
+    if not isinstance(cfg['check'], bool):
+        problems.append('check must be true or false')
+    if (cfg['module'] is None) == (cfg['wsgi_file'] is None):
+        problems.append('exactly one of module and wsgi_file must be set')
+    if problems:
+        raise BootFailure('config', 'bad BERTH_WORKER_CONFIG: ' + '; '.join(problems))
+    return cfg
+
+
+def prepare_sys_path(cfg):
+    """Like uWSGI: pythonpath entries first, then the wsgi-file's directory and the
+    working directory; this script's own directory is removed."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    rest = list(sys.path)
+    if rest and os.path.abspath(rest[0] or '.') == here:
+        rest.pop(0)
+    front = [os.path.abspath(p) for p in cfg['pythonpath']]
+    if cfg['wsgi_file']:
+        front.append(os.path.dirname(os.path.abspath(cfg['wsgi_file'])))
+    front.append(os.getcwd())
+    seen = set()
+    new = []
+    for p in front + rest:
+        if p not in seen:
+            seen.add(p)
+            new.append(p)
+    sys.path[:] = new
+
+
+def module_name_for_file(path):
+    stem = os.path.basename(path).split('.')[0] or 'wsgi'
+    name = ''.join(c if c.isalnum() or c == '_' else '_' for c in stem)
+    return name if not name[0].isdigit() else '_' + name
+
+
+def import_app_module(cfg):
+    """Import the module or exec the wsgi-file; returns (module, callable name, label)."""
+    if cfg['module']:
+        modname, _, attr = cfg['module'].partition(':')
+        label = 'module %r' % modname
+        try:
+            module = importlib.import_module(modname)
+        except BaseException as e:
+            raise BootFailure('import', 'importing %s failed: %s: %s' % (label, type(e).__name__, e),
+                              traceback.format_exc())
+        return module, attr or cfg['callable'], label
+    path = os.path.abspath(cfg['wsgi_file'])
+    label = 'wsgi-file %s' % path
+    if not os.path.isfile(path):
+        raise BootFailure('import', '%s does not exist (working directory %s)' % (label, os.getcwd()))
+    name = module_name_for_file(path)
+    try:
+        loader = importlib.machinery.SourceFileLoader(name, path)
+        spec = importlib.util.spec_from_loader(name, loader)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        loader.exec_module(module)
+    except BaseException as e:
+        sys.modules.pop(name, None)
+        raise BootFailure('import', 'loading %s failed: %s: %s' % (label, type(e).__name__, e),
+                          traceback.format_exc())
+    return module, cfg['callable'], label
+
+
+def load_app(cfg):
+    module, name, label = import_app_module(cfg)
+    app = getattr(module, name, None)
+    if app is None:
+        found = sorted(n for n, v in vars(module).items()
+                       if not n.startswith('_') and callable(v) and not isinstance(v, type(sys)))
+        raise BootFailure('callable', '%s has no callable %r; its callables: %s'
+                          % (label, name, ', '.join(found[:20]) or '(none)'))
+    if not callable(app):
+        raise BootFailure('callable', '%s: %r is a %s, not callable' % (label, name, type(app).__name__))
+    return app
+
+
+def boot(cfg):
+    if cfg['chdir']:
+        try:
+            os.chdir(cfg['chdir'])
+        except OSError as e:
+            raise BootFailure('chdir', 'cannot chdir to %r: %s' % (cfg['chdir'], e.strerror or e))
+    prepare_sys_path(cfg)
+    return load_app(cfg)
+
+
+def report_boot_failure(sock, failure):
+    info = {'kind': failure.kind, 'message': failure.message, 'traceback': failure.traceback,
+            'executable': sys.executable, 'sys_path': list(sys.path)}
+    if sock is not None:
+        try:
+            sock.sendall(frame(0, BOOT_FAIL, json.dumps(info).encode('utf-8')))
+        except OSError:
+            pass
+    text = ['berth worker %d: cannot start the app (%s): %s' % (os.getpid(), failure.kind, failure.message)]
+    if failure.traceback:
+        text.append(failure.traceback.rstrip('\n'))
+    text.append('python: %s (%s)' % (sys.executable, platform.python_version()))
+    text.append('sys.path: %s' % json.dumps(list(sys.path)))
+    sys.stderr.write('\n'.join(text) + '\n')
+    sys.stderr.flush()
+    return EXIT_FOR_KIND.get(failure.kind, EXIT_BOOT_FAILURE)
+
+
+# ---------------------------------------------------------------------------- process
+
+
+def arm_parent_death_signal():
+    """Linux: the kernel SIGKILLs us when the master dies, even if the app is stuck."""
+    if not sys.platform.startswith('linux'):
+        return
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def start_eof_watchdog(sock):
+    """Exit as soon as the master's end closes, even while the app runs (POLLRDHUP)."""
+    rdhup = getattr(select, 'POLLRDHUP', None)
+    if rdhup is None:
+        return
+
+    def watch():
+        poller = select.poll()
+        poller.register(sock.fileno(), rdhup)
+        while True:
+            try:
+                if poller.poll():
+                    os._exit(EXIT_MASTER_GONE)
+            except InterruptedError:
+                pass
+
+    threading.Thread(target=watch, name='berth-eof-watchdog', daemon=True).start()
+
+
+def open_channel(environ):
+    fd = environ.get('BERTH_CHANNEL_FD')
+    try:
+        sock = socket.socket(fileno=int(fd))
+        sock.setblocking(True)
+        return sock
+    except (TypeError, ValueError, OSError) as e:
+        raise BootFailure('config', 'BERTH_CHANNEL_FD=%r is not a connected socket: %s' % (fd, e))
+
+
+def make_logger(stream):
+    prefix = 'berth worker %d: ' % os.getpid()
+
+    def log(line):
+        stream.write(prefix + line + '\n')
+        stream.flush()
+    return log
+
+
+def main(argv):
+    if len(argv) > 1:
+        sys.stderr.write('usage: BERTH_CHANNEL_FD=3 BERTH_WORKER_CONFIG=<json> %s\n'
+                         '(started by the Berth master, not by hand)\n' % argv[0])
+        return EXIT_USAGE
+    arm_parent_death_signal()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, 'reconfigure'):
+            stream.reconfigure(line_buffering=True)
+    sock = None
+    try:
+        sock = open_channel(os.environ)
+        start_eof_watchdog(sock)
+        cfg = read_config(os.environ.get('BERTH_WORKER_CONFIG'))
+        app = boot(cfg)
+    except BootFailure as failure:
+        return report_boot_failure(sock, failure)
+    log = make_logger(sys.stderr)
+    base = base_environ(cfg['threads'], cfg['processes'], ErrorStream(sys.stderr))
+    if cfg['threads'] == 1:
+        server = InlineServer(sock, app, base, log)
+    else:
+        server = ThreadedServer(sock, app, base, log, cfg['threads'])
+    signal.signal(signal.SIGTERM, lambda signum, frm: server.request_stop())
+    ready = {'pid': os.getpid(), 'executable': sys.executable, 'version': platform.python_version(),
+             'threads': cfg['threads'], 'sys_path': list(sys.path)}
+    try:
+        sock.sendall(frame(0, READY, json.dumps(ready).encode('utf-8')))
+    except OSError:
+        return EXIT_MASTER_GONE
+    if cfg['check']:
+        return EXIT_OK
+    try:
+        server.serve()
+    except ProtocolError as e:
+        log('protocol error from the master: %s' % e)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+if __name__ == '__main__':
+    code = main(sys.argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if code == EXIT_OK:
+        sys.exit(0)
+    os._exit(code)

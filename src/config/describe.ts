@@ -1,0 +1,38 @@
+/**
+ * `berth check` output: every resolved setting, in option-table order, with where its value
+ * came from (an ini line, the command line, an environment variable, or the default).
+ */
+import type { ConfigField } from './option-spec.js';
+import { OPTIONS, primaryOptionFor } from './options.js';
+import { describeSource } from './problem.js';
+import type { Config } from './schema.js';
+import { formatSize } from './units.js';
+
+function show(c: Config, field: ConfigField): string {
+  switch (field) {
+    case 'http': return c.http.length > 0 ? c.http.map((a) => a.text).join(', ') : '(none)';
+    case 'env': return c.env.length > 0 ? c.env.map(([k, v]) => `${k}=${v}`).join(', ') : '(none)';
+    case 'pythonpath': return c.pythonpath.length > 0 ? c.pythonpath.join(', ') : '(none)';
+    case 'bufferSizeBytes': return `${formatSize(c.bufferSizeBytes)} (${c.bufferSizeBytes} bytes)`;
+    case 'limitPostBytes': return c.limitPostBytes === 0 ? 'unlimited' : `${formatSize(c.limitPostBytes)} (${c.limitPostBytes} bytes)`;
+    case 'httpTimeoutMs': return `${c.httpTimeoutMs / 1000}s`;
+    case 'socketTimeoutMs': return `${c.socketTimeoutMs / 1000}s`;
+    case 'python': return c.python ?? (c.home !== null ? `(the virtualenv's bin/python)` : '(python3 on PATH)');
+    default: {
+      const v = c[field];
+      return v === null ? '(not set)' : String(v);
+    }
+  }
+}
+
+export function describeConfig(c: Config): string {
+  const rows: [string, string, string][] = [];
+  for (const opt of OPTIONS) {
+    if (opt.field === undefined || primaryOptionFor(opt.field) !== opt) continue;
+    const source = c.sources[opt.name];
+    rows.push([opt.name, show(c, opt.field), source !== undefined ? describeSource(source) : 'default']);
+  }
+  const nameWidth = Math.max(...rows.map((r) => r[0].length));
+  const valueWidth = Math.min(48, Math.max(...rows.map((r) => r[1].length)));
+  return rows.map(([n, v, s]) => `  ${n.padEnd(nameWidth)}  ${v.padEnd(valueWidth)}  ${s}`).join('\n') + '\n';
+}

@@ -1,0 +1,36 @@
+/**
+ * The configuration loader: argv + environment + ini files → a frozen Config, or every
+ * problem found, each with the option as written, where it was written and how to fix it.
+ *
+ * Layers, lowest first: the table's defaults, BERTH_* environment variables, then the command
+ * line with its --ini files expanded in place (so later options win, as in uWSGI).
+ */
+import { readArgv } from './argv.js';
+import { readEnv } from './env.js';
+import { SettingResolver } from './ini/resolve.js';
+import { mapSettings } from './map.js';
+import type { Problem } from './problem.js';
+import type { Config } from './schema.js';
+import { buildConfig } from './validate.js';
+
+export type { Problem } from './problem.js';
+export { formatProblem } from './problem.js';
+export { describeConfig } from './describe.js';
+
+export type LoadResult =
+  | { ok: true; config: Config; warnings: Problem[] }
+  | { ok: false; problems: Problem[]; warnings: Problem[] };
+
+export function loadConfig(input: { argv: readonly string[]; env: Readonly<Record<string, string | undefined>>; cwd: string }): LoadResult {
+  const argv = readArgv(input.argv);
+  const env = readEnv(input.env);
+  const resolver = new SettingResolver({ cwd: input.cwd, env: input.env });
+  const envLayer = resolver.resolve(env.settings);
+  const argvLayer = resolver.resolve(argv.settings);
+  const mapped = mapSettings([envLayer, argvLayer], input.cwd);
+  const built = buildConfig(mapped, input.cwd);
+  const problems = [...argv.problems, ...resolver.problems, ...mapped.problems, ...built.problems];
+  const warnings = [...env.warnings, ...resolver.warnings, ...mapped.warnings, ...built.warnings];
+  if (problems.length > 0 || built.config === null) return { ok: false, problems, warnings };
+  return { ok: true, config: built.config, warnings };
+}

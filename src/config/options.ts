@@ -1,0 +1,140 @@
+/**
+ * THE option table. Every option Berth knows — the ones it implements, the uWSGI ones it
+ * accepts as harmless, and the uWSGI ones it does not implement yet — is one row here.
+ * CLI parsing, ini and env reading, `berth --help`, docs/configuration.md and validation
+ * all come from these rows.
+ */
+import { COMPAT_OPTIONS } from './options-compat.js';
+import type { OptionSpec } from './option-spec.js';
+
+const MiB = 1024 * 1024;
+
+const SUPPORTED: readonly OptionSpec[] = [
+  {
+    name: 'http', aliases: [], type: 'address', repeatable: true, status: 'supported', field: 'http', group: 'Listening',
+    help: "HTTP/1.1 listener: ':8000' (every interface), '127.0.0.1:8000', '[::1]:8000' or a unix socket path. Repeat for several.",
+  },
+  {
+    name: 'http-socket', aliases: [], type: 'address', repeatable: true, status: 'supported', field: 'http', group: 'Listening',
+    help: 'Same as http: Berth has one HTTP front, so uWSGI\'s http (router) and http-socket (native) both add a listener here.',
+  },
+  {
+    name: 'listen', aliases: [], short: 'l', type: 'int', repeatable: false, default: '100', range: [0, 65535], status: 'supported', field: 'listen', group: 'Listening',
+    help: 'How many requests may wait for a free worker thread; past that Berth answers 503 with Retry-After.',
+  },
+  {
+    name: 'module', aliases: ['wsgi'], short: 'w', type: 'string', repeatable: false, status: 'supported', field: 'module', group: 'Application',
+    help: "WSGI module to import, e.g. 'mysite.wsgi' or 'mysite.wsgi:application' (the part after ':' is the callable).",
+  },
+  {
+    name: 'wsgi-file', aliases: ['file'], type: 'path', repeatable: false, status: 'supported', field: 'wsgiFile', group: 'Application',
+    help: 'Python file that defines the WSGI callable (instead of module); relative to chdir when chdir is set.',
+  },
+  {
+    name: 'callable', aliases: [], type: 'string', repeatable: false, default: 'application', status: 'supported', field: 'callable', group: 'Application',
+    help: 'Name of the WSGI callable in the module or file.',
+  },
+  {
+    name: 'chdir', aliases: [], type: 'path', repeatable: false, status: 'supported', field: 'chdir', group: 'Application',
+    help: 'Directory the workers change to before loading the app (usually the project directory). Must exist.',
+  },
+  {
+    name: 'env', aliases: [], type: 'key=value', repeatable: true, status: 'supported', field: 'env', group: 'Application',
+    help: 'Environment variable for the app, as KEY=VALUE. Repeat for several.',
+  },
+  {
+    name: 'home', aliases: ['virtualenv', 'venv', 'pyhome'], short: 'H', type: 'path', repeatable: false, status: 'supported', field: 'home', group: 'Python',
+    help: 'Virtualenv directory; workers run its bin/python, so the app gets the venv\'s packages and Python version.',
+  },
+  {
+    name: 'python', aliases: [], type: 'string', repeatable: false, status: 'supported', field: 'python', group: 'Python', berthOnly: true,
+    help: "Python interpreter to run workers with, as a path or a command name (default: home's python, else python3 on PATH).",
+  },
+  {
+    name: 'pythonpath', aliases: ['python-path', 'pp'], type: 'path', repeatable: true, status: 'supported', field: 'pythonpath', group: 'Python',
+    help: 'Directory added to sys.path; relative to chdir when chdir is set. Repeat for several.',
+  },
+  {
+    name: 'master', aliases: [], short: 'M', type: 'bool', repeatable: false, default: 'true', status: 'supported', field: 'master', group: 'Processes',
+    help: 'uWSGI\'s master process. Berth always runs one; the value is recorded but changes nothing.',
+  },
+  {
+    name: 'processes', aliases: ['workers'], short: 'p', type: 'int', repeatable: false, default: '1', range: [1, 512], status: 'supported', field: 'processes', group: 'Processes',
+    help: 'Number of Python worker processes.',
+  },
+  {
+    name: 'threads', aliases: [], type: 'int', repeatable: false, default: '1', range: [1, 1024], status: 'supported', field: 'threads', group: 'Processes',
+    help: 'Threads per worker process; each serves one request at a time.',
+  },
+  {
+    name: 'buffer-size', aliases: [], short: 'b', type: 'size', repeatable: false, default: '65536', range: [1024, 16 * MiB], status: 'supported', field: 'bufferSizeBytes', group: 'Limits and timeouts',
+    help: 'Largest request head (request line and headers) accepted; bigger ones get 431. uWSGI\'s default is 4096, Berth\'s 64k.',
+  },
+  {
+    name: 'limit-post', aliases: [], type: 'size', repeatable: false, default: '0', range: [0, Number.MAX_SAFE_INTEGER], status: 'supported', field: 'limitPostBytes', group: 'Limits and timeouts',
+    help: 'Largest request body accepted (bigger ones get 413); 0 = unlimited.',
+  },
+  {
+    name: 'http-timeout', aliases: [], type: 'seconds', repeatable: false, default: '60', range: [1, 86_400_000], status: 'supported', field: 'httpTimeoutMs', group: 'Limits and timeouts',
+    help: 'Seconds a client connection may stay silent (slow or idle client) before Berth closes it.',
+  },
+  {
+    name: 'socket-timeout', aliases: [], short: 'z', type: 'seconds', repeatable: false, default: '4', range: [1, 86_400_000], status: 'supported', field: 'socketTimeoutMs', group: 'Limits and timeouts',
+    help: 'Seconds an internal socket write (to a worker or upstream) may take.',
+  },
+  {
+    name: 'logto', aliases: [], type: 'path', repeatable: false, status: 'supported', field: 'logto', group: 'Logging',
+    help: 'Append the log to this file instead of writing it to stderr.',
+  },
+  {
+    name: 'disable-logging', aliases: [], short: 'L', type: 'bool', repeatable: false, default: 'false', status: 'supported', field: 'disableLogging', group: 'Logging',
+    help: 'Do not log each request; errors and Berth\'s own messages are still logged.',
+  },
+  {
+    name: 'ini', aliases: [], type: 'path', repeatable: true, status: 'supported', role: 'include', group: 'Config files',
+    help: "Read an ini file, as 'file' or 'file:section' (default sections [uwsgi], then [berth]). In an ini file, relative to that file.",
+  },
+  {
+    name: 'set-placeholder', aliases: ['set-ph'], type: 'key=value', repeatable: true, status: 'supported', role: 'placeholder', group: 'Config files',
+    help: 'Define a placeholder for %(name) in later ini values, as name=value.',
+  },
+];
+
+export const OPTIONS: readonly OptionSpec[] = [...SUPPORTED, ...COMPAT_OPTIONS];
+
+function index(): { byName: ReadonlyMap<string, OptionSpec>; byShort: ReadonlyMap<string, OptionSpec> } {
+  const byName = new Map<string, OptionSpec>();
+  const byShort = new Map<string, OptionSpec>();
+  for (const o of OPTIONS) {
+    for (const n of [o.name, ...o.aliases]) {
+      if (byName.has(n)) throw new Error(`option table: '${n}' is declared twice`);
+      byName.set(n, o);
+    }
+    if (o.short !== undefined) {
+      if (byShort.has(o.short)) throw new Error(`option table: '-${o.short}' is declared twice`);
+      byShort.set(o.short, o);
+    }
+  }
+  return { byName, byShort };
+}
+
+const INDEX = index();
+
+/** Look up by uWSGI name or long alias (exact; uWSGI keys are case-sensitive). */
+export function findOption(name: string): OptionSpec | undefined {
+  return INDEX.byName.get(name);
+}
+
+export function findShort(letter: string): OptionSpec | undefined {
+  return INDEX.byShort.get(letter);
+}
+
+/** Every long name and alias, for did-you-mean. */
+export function allOptionNames(): readonly string[] {
+  return [...INDEX.byName.keys()];
+}
+
+/** The option that owns a Config field and names it in messages and sources (http, not http-socket). */
+export function primaryOptionFor(field: string): OptionSpec | undefined {
+  return OPTIONS.find((o) => o.field === field);
+}

@@ -1,0 +1,54 @@
+/**
+ * The typed, validated configuration every other module reads. It is produced only by
+ * loadConfig() (src/config/load.ts) from the option table in options.ts, and frozen.
+ * Internal names carry their units (…Ms, …Bytes) so nobody guesses.
+ */
+
+/** Where a listener binds: a TCP host/port (host '' = all interfaces) or a unix socket path. */
+export type ListenAddress =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly text: string }
+  | { readonly kind: 'unix'; readonly path: string; readonly text: string };
+
+/** Where a value came from, for messages: "line 7 of /srv/uwsgi.ini", "command line", "env BERTH_PROCESSES". */
+export interface ValueSource {
+  readonly kind: 'ini' | 'argv' | 'env' | 'default';
+  readonly file?: string;
+  readonly line?: number;
+  readonly envName?: string;
+}
+
+export interface Config {
+  /** HTTP/1.1 listeners: uWSGI `http` and `http-socket` both land here (Berth has one HTTP front). */
+  readonly http: readonly ListenAddress[];
+  /** WSGI app: `module` (e.g. "mysite.wsgi" or "mysite.wsgi:application"), or `wsgi-file`. */
+  readonly module: string | null;
+  readonly wsgiFile: string | null;
+  /** `callable`, default "application". */
+  readonly callable: string;
+  /** Absolute paths (resolved against the directory the option came from). */
+  readonly chdir: string | null;
+  readonly home: string | null;
+  /** `python`: interpreter path or command name. */
+  readonly python: string | null;
+  readonly pythonpath: readonly string[];
+  /** `env KEY=VALUE`, in order. */
+  readonly env: readonly (readonly [string, string])[];
+  readonly master: boolean;
+  readonly processes: number;
+  readonly threads: number;
+  /** Max request head (request line + headers) size; default 64 KiB. */
+  readonly bufferSizeBytes: number;
+  /** Max request body; 0 = unlimited. */
+  readonly limitPostBytes: number;
+  /** Bounded wait queue for requests when every worker thread is busy; default 100. */
+  readonly listen: number;
+  /** Client inactivity/slow-client timeout on the HTTP front; default 60 s. */
+  readonly httpTimeoutMs: number;
+  /** Timeout for internal sockets (worker channel writes, upstreams); default 4 s. */
+  readonly socketTimeoutMs: number;
+  /** Log file (append) instead of stderr. */
+  readonly logto: string | null;
+  readonly disableLogging: boolean;
+  /** Where each option's value came from, by canonical option name. */
+  readonly sources: Readonly<Record<string, ValueSource>>;
+}

@@ -1,0 +1,193 @@
+/**
+ * Builds the frozen Config from merged assignments and checks what single values cannot:
+ * a listener and exactly one app are given, `module:callable` agrees with `callable`, and the
+ * directories and files named exist (chdir, home with its bin/python, wsgi-file relative to
+ * chdir). Every problem is collected, and a field whose value was already refused is not
+ * reported again as missing.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Assigned, MapResult, Value } from './map.js';
+import { parseValue } from './map.js';
+import type { ConfigField } from './option-spec.js';
+import { OPTIONS, primaryOptionFor } from './options.js';
+import { describeSource, problemAt, type Problem } from './problem.js';
+import type { Config, ListenAddress, ValueSource } from './schema.js';
+
+const MODULE_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
+const IDENTIFIER = /^[A-Za-z_]\w*$/;
+
+export interface BuildResult { readonly config: Config | null; readonly problems: Problem[]; readonly warnings: Problem[] }
+
+type Kind = 'file' | 'dir' | 'missing' | 'other';
+function kindOf(p: string): Kind {
+  try {
+    const st = fs.statSync(p);
+    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** "chdir = <path>" or "--chdir <path>", matching where the user wrote the option. */
+function spelled(a: Assigned, value: string): string {
+  return a.source.kind === 'argv' ? `${a.written} ${value}` : `${a.written} = ${value}`;
+}
+
+/** " (line 5)" for `other` in the same file as `here`, "" when both are on the command line. */
+function nearWhere(other: ValueSource, here: ValueSource): string {
+  if (other.kind === 'ini' && here.kind === 'ini' && other.file === here.file) return ` (line ${other.line ?? '?'})`;
+  if (other.kind === 'argv' && here.kind === 'argv') return '';
+  return ` (${describeSource(other)})`;
+}
+
+export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  const all = (f: ConfigField): readonly Assigned[] => mapped.assignments.get(f) ?? [];
+  const last = (f: ConfigField): Assigned | undefined => all(f).at(-1);
+  const fail = (a: Assigned | undefined, code: string, message: string, fix: string): void => {
+    problems.push(problemAt(a?.source, { code, ...(a ? { option: a.written } : {}), message, fix }));
+  };
+  const valueOf = <T extends Value>(f: ConfigField): T => {
+    const a = last(f);
+    if (a !== undefined) return a.value as T;
+    const opt = primaryOptionFor(f);
+    const d = opt?.default !== undefined ? parseValue(opt, opt.default, cwd) : undefined;
+    if (!d?.ok) throw new Error(`option table: no valid default for ${f}`);
+    return d.value as T;
+  };
+
+  const http = all('http').map((a) => a.value as ListenAddress);
+  if (http.length === 0 && !mapped.failed.has('http')) {
+    fail(undefined, 'no-listener', 'no HTTP listener is configured', "add http = :8000 under [uwsgi] (or pass --http :8000); Berth does not speak the uwsgi protocol of 'socket' yet");
+  }
+
+  const sources: Record<string, ValueSource> = {};
+  for (const opt of OPTIONS) {
+    if (opt.field === undefined || opt !== primaryOptionFor(opt.field)) continue;
+    sources[opt.name] = last(opt.field)?.source ?? { kind: 'default' };
+  }
+
+  // The app: exactly one of module / wsgi-file; module may carry the callable after ':'.
+  const moduleA = last('module');
+  const fileA = last('wsgiFile');
+  const callableA = last('callable');
+  let module: string | null = null;
+  let callable = valueOf<string>('callable');
+  if (moduleA !== undefined) {
+    const value = moduleA.value as string;
+    const colon = value.indexOf(':');
+    const mod = colon < 0 ? value : value.slice(0, colon);
+    const call = colon < 0 ? undefined : value.slice(colon + 1);
+    if (mod.endsWith('.py') || mod.includes('/')) {
+      fail(moduleA, 'bad-value', `option '${moduleA.written}': '${value}' is a file path, not a module`, `use ${spelled({ ...moduleA, written: moduleA.source.kind === 'argv' ? '--wsgi-file' : 'wsgi-file' }, value)}`);
+    } else if (!MODULE_NAME.test(mod)) {
+      fail(moduleA, 'bad-value', `option '${moduleA.written}': '${mod}' is not a Python module name`, 'write a dotted import path such as mysite.wsgi');
+    } else {
+      module = mod;
+    }
+    if (call !== undefined && !IDENTIFIER.test(call)) {
+      fail(moduleA, 'bad-value', `option '${moduleA.written}': '${call}' is not a Python name`, "write module:callable, for example mysite.wsgi:application");
+    } else if (call !== undefined && callableA !== undefined && callableA.value !== call) {
+      fail(callableA, 'conflict', `'${callableA.written}' is '${callableA.value as string}' but '${moduleA.written}'${nearWhere(moduleA.source, callableA.source)} names the callable '${call}'`, 'keep one of the two');
+    } else if (call !== undefined) {
+      callable = call;
+      if (callableA === undefined) sources['callable'] = moduleA.source;
+    }
+  }
+  if (callableA !== undefined && !IDENTIFIER.test(callableA.value as string)) {
+    fail(callableA, 'bad-value', `option '${callableA.written}': '${callableA.value as string}' is not a Python name`, 'write the name of the WSGI callable, for example application');
+  }
+  if (moduleA !== undefined && fileA !== undefined) {
+    fail(fileA, 'app-conflict', `'${fileA.written}' and '${moduleA.written}'${nearWhere(moduleA.source, fileA.source)} are both set; Berth loads one app`, 'keep either the module (a dotted import path) or the wsgi-file (a file), not both');
+  } else if (moduleA === undefined && fileA === undefined && !mapped.failed.has('module') && !mapped.failed.has('wsgiFile')) {
+    fail(undefined, 'no-app', 'no WSGI app is configured', 'set module = mysite.wsgi (Django: the package holding wsgi.py) or wsgi-file = app.py');
+  }
+
+  const chdirA = last('chdir');
+  let chdir: string | null = null;
+  if (chdirA !== undefined) {
+    chdir = path.resolve(cwd, chdirA.value as string);
+    const k = kindOf(chdir);
+    if (k === 'missing') fail(chdirA, 'no-such-directory', `${chdirA.written} directory ${chdir} does not exist`, 'create it or correct the path (usually the project directory, the one with manage.py)');
+    else if (k !== 'dir') fail(chdirA, 'not-a-directory', `${chdirA.written} ${chdir} is not a directory`, 'point it at the project directory');
+  }
+  // Python resolves wsgi-file and relative sys.path entries after the chdir, as uWSGI does.
+  const appDir = chdir ?? cwd;
+  const appDirOk = chdir === null || kindOf(chdir) === 'dir';
+
+  let wsgiFile: string | null = null;
+  if (fileA !== undefined) {
+    const raw = fileA.value as string;
+    wsgiFile = path.resolve(appDir, raw);
+    const k = appDirOk || path.isAbsolute(raw) ? kindOf(wsgiFile) : 'file';
+    const relative = chdir !== null ? `relative paths are resolved from chdir (${chdir})` : `relative paths are resolved from the current directory (${cwd})`;
+    if (k === 'missing') fail(fileA, 'no-such-file', `${fileA.written} ${wsgiFile} does not exist`, `check the path; ${relative}`);
+    else if (k !== 'file') fail(fileA, 'not-a-file', `${fileA.written} ${wsgiFile} is not a file`, 'point it at the .py file that defines the WSGI callable');
+  }
+
+  const homeA = last('home');
+  let home: string | null = null;
+  if (homeA !== undefined) {
+    home = path.resolve(cwd, homeA.value as string);
+    const k = kindOf(home);
+    if (k === 'missing') fail(homeA, 'no-such-directory', `${homeA.written} directory ${home} does not exist`, `create the virtualenv (python3 -m venv ${home}) or correct the path`);
+    else if (k !== 'dir') fail(homeA, 'not-a-directory', `${homeA.written} ${home} is not a directory`, 'point it at the virtualenv directory');
+    else if (kindOf(path.join(home, 'bin', 'python')) === 'missing' && kindOf(path.join(home, 'bin', 'python3')) === 'missing') {
+      fail(homeA, 'not-a-virtualenv', `${homeA.written} ${home} has no bin/python or bin/python3`, 'point it at a virtualenv directory (the one containing bin/python), not at the project or its bin/');
+    }
+  }
+
+  const pythonA = last('python');
+  let python: string | null = null;
+  if (pythonA !== undefined) {
+    const raw = pythonA.value as string;
+    python = raw.includes('/') ? path.resolve(cwd, raw) : raw;
+    if (raw.includes('/') && kindOf(python) !== 'file') fail(pythonA, 'no-such-file', `${pythonA.written} ${python} does not exist`, 'give the path of a Python interpreter, or a command name such as python3.11');
+    if (homeA !== undefined) {
+      warnings.push(problemAt(pythonA.source, { code: 'python-and-home', option: pythonA.written, message: `both '${pythonA.written}' and '${homeA.written}' are set; workers run the virtualenv's interpreter`, fix: `remove '${pythonA.written}', or '${homeA.written}' if you meant a different Python` }));
+    }
+  }
+
+  const pythonpath = all('pythonpath').map((a) => {
+    const p = path.resolve(appDir, a.value as string);
+    if (appDirOk && kindOf(p) === 'missing') {
+      warnings.push(problemAt(a.source, { code: 'no-such-directory', option: a.written, message: `${a.written} ${p} does not exist`, fix: chdir !== null ? `relative paths are resolved from chdir (${chdir})` : 'check the path' }));
+    }
+    return p;
+  });
+
+  const logtoA = last('logto');
+  let logto: string | null = null;
+  if (logtoA !== undefined) {
+    logto = path.resolve(cwd, logtoA.value as string);
+    if (kindOf(path.dirname(logto)) !== 'dir') fail(logtoA, 'no-such-directory', `the directory of ${logtoA.written} ${logto} does not exist`, `create ${path.dirname(logto)} or log somewhere else`);
+    else if (kindOf(logto) === 'dir') fail(logtoA, 'not-a-file', `${logtoA.written} ${logto} is a directory`, 'name a log file, for example /var/log/berth/app.log');
+  }
+
+  if (problems.length > 0) return { config: null, problems, warnings };
+  const config: Config = {
+    http: Object.freeze(http),
+    module,
+    wsgiFile,
+    callable,
+    chdir,
+    home,
+    python,
+    pythonpath: Object.freeze(pythonpath),
+    env: Object.freeze(all('env').map((a) => Object.freeze([...(a.value as readonly [string, string])] as const))),
+    master: valueOf<boolean>('master'),
+    processes: valueOf<number>('processes'),
+    threads: valueOf<number>('threads'),
+    bufferSizeBytes: valueOf<number>('bufferSizeBytes'),
+    limitPostBytes: valueOf<number>('limitPostBytes'),
+    listen: valueOf<number>('listen'),
+    httpTimeoutMs: valueOf<number>('httpTimeoutMs'),
+    socketTimeoutMs: valueOf<number>('socketTimeoutMs'),
+    logto,
+    disableLogging: valueOf<boolean>('disableLogging'),
+    sources: Object.freeze(sources),
+  };
+  return { config: Object.freeze(config), problems, warnings };
+}

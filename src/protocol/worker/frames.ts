@@ -1,0 +1,79 @@
+/**
+ * Master <-> Python worker wire format (shared with python/berth_worker.py, which draws the
+ * same diagram). One persistent stream socket per worker (the child's fd 3), many requests
+ * multiplexed by request id so T worker threads share one channel.
+ *
+ *   0        4        8   9
+ *   +--------+--------+---+---------------------+
+ *   | length | req id |typ| payload (length B)  |
+ *   +--------+--------+---+---------------------+
+ *   length, req id: u32 little-endian; typ: u8; payload length excludes the 9-byte header.
+ *
+ * Master -> worker
+ *   REQUEST    flags:u8, then the environ block: latin1 "KEY\0VALUE\0KEY\0VALUE" (no trailing NUL).
+ *              flags bit0 = a body follows in BODY frames ended by BODY_END;
+ *              when clear the body is empty and no BODY_END follows.
+ *   BODY       raw request-body bytes.
+ *   BODY_END   empty: the request body is complete.
+ *   ABORT      empty: the client went away; the worker stops sending for this id (sends END).
+ *   ACK        u32: this many streamed response-body bytes (BODY frames) left the master; frees window.
+ *   SHUTDOWN   empty, id 0: finish in-flight requests, then exit 0.
+ *
+ * Worker -> master
+ *   READY      id 0, JSON {pid, executable, version, threads, sys_path}.
+ *   BOOT_FAIL  id 0, JSON {kind, message, traceback, executable, sys_path}; then exit (see EXIT_CODES).
+ *   HEAD       latin1 "200 OK\0Name\0Value\0…" (status line, then header pairs).
+ *   BODY       response-body bytes (counted against the response window).
+ *   END        empty: the response is complete.
+ *   FULL       headLen:u32, head block (as HEAD), then the whole body: HEAD + BODY + END in one frame
+ *              (not counted against the window).
+ *   ERROR      utf-8 text (traceback/reason): the request failed; the response is over. If no HEAD was
+ *              sent, the master answers 500; otherwise it cuts the connection.
+ *   CREDIT     u32: the app consumed this many request-body bytes; the master may send that much more.
+ *   LOG        utf-8 text: a line for the master's log (wsgi.errors, warnings).
+ */
+
+export const FRAME_HEADER_BYTES = 9;
+/** Largest payload either side accepts in one frame; bigger bodies travel as several frames. */
+export const MAX_FRAME_PAYLOAD_BYTES = 64 * 1024 * 1024;
+
+export const enum ToWorker {
+  REQUEST = 0x01,
+  BODY = 0x02,
+  BODY_END = 0x03,
+  ABORT = 0x04,
+  ACK = 0x05,
+  SHUTDOWN = 0x06,
+}
+
+export const enum FromWorker {
+  READY = 0x81,
+  BOOT_FAIL = 0x82,
+  HEAD = 0x83,
+  BODY = 0x84,
+  END = 0x85,
+  FULL = 0x86,
+  ERROR = 0x87,
+  CREDIT = 0x88,
+  LOG = 0x89,
+}
+
+export const REQUEST_FLAG_HAS_BODY = 0x01;
+
+/** Bytes of streamed response body the worker may send before it waits for ACKs. */
+export const RESPONSE_WINDOW_BYTES = 1 << 20;
+/** Bytes of request body the master sends ahead of the app's reads (CREDIT returns it). */
+export const REQUEST_BODY_WINDOW_BYTES = 1 << 20;
+
+/** Why a worker process exited; the master prints the cause instead of respawning in a loop. */
+export const EXIT_CODES = {
+  OK: 0,
+  /** Bad command line / environment given to the worker by the master (a Berth bug). */
+  USAGE: 2,
+  /** The runtime could not start: channel fd missing, chdir failed, bad config JSON. */
+  BOOT_FAILURE: 3,
+  /** The app module/file raised on import, or the callable is missing / not callable. */
+  APP_IMPORT_FAILURE: 4,
+  /** The master vanished (channel closed): the worker exits on its own. */
+  MASTER_GONE: 5,
+} as const;

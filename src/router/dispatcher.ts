@@ -1,0 +1,83 @@
+/**
+ * Theory of operation: a request goes to an idle worker thread at once; when every thread is
+ * busy it waits in a bounded FIFO (`listen` entries); past that it is refused with 503 and
+ * Retry-After. A request is never dropped silently: it is either served, answered 503, or
+ * answered 502/500 by the worker handle. Requests whose client left while waiting are skipped.
+ */
+import type { Exchange } from '../server/exchange.js';
+import type { WorkerPool } from '../worker/pool.js';
+
+export class Dispatcher {
+  readonly #pool: WorkerPool;
+  readonly #limit: number;
+  #queue: Exchange[] = [];
+  #head = 0;
+  #refused = 0;
+
+  constructor(pool: WorkerPool, queueLimit: number) {
+    this.#pool = pool;
+    this.#limit = queueLimit;
+  }
+
+  get queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  get refused(): number {
+    return this.#refused;
+  }
+
+  dispatch(ex: Exchange): void {
+    if (this.queued === 0) {
+      const w = this.#pool.pick();
+      if (w !== null) {
+        w.send(ex);
+        return;
+      }
+    }
+    if (this.queued >= this.#limit) {
+      this.#refused++;
+      ex.responder.sendError(503, 'Service Unavailable: every worker is busy and the wait queue is full; retry shortly.', 1);
+      return;
+    }
+    // While queued, an abort only needs the flag Exchange.abort() sets; it is skipped on dequeue.
+    ex.onAbort = null;
+    this.#queue.push(ex);
+  }
+
+  /** A worker thread became free (or a worker became ready): hand out waiting requests. */
+  drain(): void {
+    while (this.#head < this.#queue.length) {
+      const ex = this.#queue[this.#head]!;
+      if (ex.aborted) {
+        this.#shift();
+        continue;
+      }
+      const w = this.#pool.pick();
+      if (w === null) return;
+      this.#shift();
+      w.send(ex);
+    }
+  }
+
+  /** Answer everything still waiting (used when no worker can ever serve them). */
+  failAll(status: number, message: string): void {
+    while (this.#head < this.#queue.length) {
+      const ex = this.#queue[this.#head]!;
+      this.#shift();
+      if (!ex.aborted) ex.responder.sendError(status, message);
+    }
+  }
+
+  #shift(): void {
+    this.#queue[this.#head++] = undefined as unknown as Exchange;
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Theory of operation: an Exchange is one request/response pair, independent of the protocol
+ * it arrived on. A front (HTTP/1.1 today, uwsgi later) fills in the CGI variables and the body,
+ * then hands it to the router; whoever produces the response (a Python worker, a static file,
+ * an upstream) drives it through the Responder methods. The front decides how those calls
+ * become bytes, so a worker never needs to know which protocol the client spoke.
+ */
+import type { RequestBody } from './request-body.js';
+
+export interface ExchangeRequest {
+  readonly method: string;
+  /** The raw request-target, e.g. "/a%20b?x=1". */
+  readonly target: string;
+  readonly versionMinor: 0 | 1;
+  /** Flat [name, value, …] as received. */
+  readonly headers: readonly string[];
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly scheme: 'http' | 'https';
+}
+
+/** How a response reaches the client. Implemented by each front. */
+export interface Responder {
+  /** Start a streamed response. Returns false if the head was refused (the front answered 500 itself). */
+  sendHead(status: string, headers: readonly string[]): boolean;
+  /** A piece of a streamed body; `flushed` runs once the bytes have left Berth's buffers. */
+  sendBody(chunk: Buffer, flushed: () => void): void;
+  /** The streamed body is complete. */
+  sendEnd(): void;
+  /** A whole response at once (the fast path). */
+  sendFull(status: string, headers: readonly string[], body: Buffer): void;
+  /** Berth's own short response (500, 502, 503, 504) when nothing was sent yet; otherwise the connection is cut. */
+  sendError(status: number, message: string, retryAfterSeconds?: number): void;
+  /** Whether a response head has already been written (so an error can only cut the connection). */
+  readonly headSent: boolean;
+}
+
+export class Exchange {
+  readonly request: ExchangeRequest;
+  /** latin1 "KEY\0VALUE\0…" CGI variables (REQUEST_METHOD, PATH_INFO, HTTP_*, …) built by the front. */
+  cgiBlock: string;
+  readonly body: RequestBody | null;
+  readonly responder: Responder;
+  readonly startedAt: number;
+  /** Set by whoever serves it: called if the client goes away first. */
+  onAbort: (() => void) | null = null;
+  aborted = false;
+  finished = false;
+  /** For the request log. */
+  status = 0;
+  bytesSent = 0;
+  workerId = 0;
+
+  constructor(request: ExchangeRequest, cgiBlock: string, body: RequestBody | null, responder: Responder, startedAt: number) {
+    this.request = request;
+    this.cgiBlock = cgiBlock;
+    this.body = body;
+    this.responder = responder;
+    this.startedAt = startedAt;
+  }
+
+  /** The client is gone: stop producing. */
+  abort(): void {
+    if (this.aborted || this.finished) return;
+    this.aborted = true;
+    const cb = this.onAbort;
+    this.onAbort = null;
+    if (cb) cb();
+  }
+}

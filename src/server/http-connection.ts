@@ -1,0 +1,341 @@
+/**
+ * Theory of operation: one client connection on the HTTP/1.1 front.
+ *
+ * Bytes go into the sans-IO RequestParser; each parsed request becomes an Exchange queued in
+ * arrival order. Responses may be produced out of order (two workers, pipelined requests), so
+ * only the oldest exchange writes to the socket; later ones buffer until they reach the front
+ * of the queue (RFC 9112 §9.3.2: responses in request order). Past MAX_PIPELINED queued
+ * exchanges the socket stops being read, so a pipelining client cannot grow memory.
+ *
+ * A request reaches the router only once its body is complete (see RequestBody), so a slow
+ * client never holds a Python thread. One timer per connection covers: an unfinished request
+ * head (deadline from its first byte: slowloris), a stalled body (no progress), a client that
+ * stops reading its response, and idle keep-alive connections — all bounded by http-timeout.
+ */
+import type { Socket } from 'node:net';
+import { RequestParser } from '../protocol/http1/request-parser.js';
+import { CONTINUE_100 } from '../protocol/http1/canned.js';
+import type { HttpParseError, RequestHead, RequestParserHandler, RequestParserLimits } from '../protocol/http1/types.js';
+import { Exchange, type Responder } from './exchange.js';
+import { RequestBody } from './request-body.js';
+import { HttpResponseWriter, type Output } from './http-response-writer.js';
+import { buildCgiBlock, type CgiNameCache, type ConnectionFacts } from './http-environ.js';
+
+const MAX_PIPELINED = 32;
+
+export interface HttpFrontContext {
+  readonly limits: RequestParserLimits;
+  readonly httpTimeoutMs: number;
+  readonly names: CgiNameCache;
+  readonly draining: boolean;
+  date(): string;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+  dispatch(ex: Exchange): void;
+  /** The response left Berth (for the request log and stats). */
+  exchangeDone(ex: Exchange): void;
+}
+
+/** One queued response: the Responder the producer drives, and the Output the writer emits to. */
+class QueuedResponse implements Output, Responder {
+  readonly conn: HttpConnection;
+  readonly writer: HttpResponseWriter;
+  exchange!: Exchange;
+  buffered: { data: Buffer | string; flushed: (() => void) | undefined }[] = [];
+  completed = false;
+  closeAfter = false;
+  needsContinue = false;
+
+  constructor(conn: HttpConnection, head: { method: string; target: string; versionMinor: 0 | 1; keepAlive: boolean }) {
+    this.conn = conn;
+    this.writer = new HttpResponseWriter(this, head, () => conn.ctx.draining);
+  }
+
+  get date(): string {
+    return this.conn.ctx.date();
+  }
+  get headSent(): boolean {
+    return this.writer.headSent;
+  }
+  emit(data: Buffer | string, flushed?: () => void): void {
+    if (this.conn.isFront(this)) this.conn.write(data, flushed);
+    else this.buffered.push({ data, flushed });
+  }
+  complete(close: boolean): void {
+    this.completed = true;
+    this.closeAfter = close;
+    this.exchange.finished = true;
+    this.exchange.status = this.writer.status;
+    this.exchange.bytesSent = this.writer.bytesSent;
+    this.conn.responseCompleted(this);
+  }
+  cut(): void {
+    this.exchange.finished = true;
+    this.exchange.status = this.writer.status;
+    this.exchange.bytesSent = this.writer.bytesSent;
+    this.conn.cut(this);
+  }
+  log(level: 'warn' | 'error', message: string): void {
+    this.conn.ctx.log(level, message);
+  }
+  sendHead(status: string, headers: readonly string[]): boolean {
+    return this.writer.sendHead(status, headers);
+  }
+  sendBody(chunk: Buffer, flushed: () => void): void {
+    this.writer.sendBody(chunk, flushed);
+  }
+  sendEnd(): void {
+    this.writer.sendEnd();
+  }
+  sendFull(status: string, headers: readonly string[], body: Buffer): void {
+    this.writer.sendFull(status, headers, body);
+  }
+  sendError(status: number, message: string, retryAfterSeconds?: number): void {
+    this.writer.sendError(status, message, retryAfterSeconds);
+  }
+}
+
+export class HttpConnection implements RequestParserHandler {
+  readonly ctx: HttpFrontContext;
+  readonly #socket: Socket;
+  readonly #facts: ConnectionFacts;
+  readonly #parser: RequestParser;
+  readonly #queue: QueuedResponse[] = [];
+  #receiving: { response: QueuedResponse; head: RequestHead } | null = null;
+  #partialHead = false;
+  #stopParsing = false;
+  #closed = false;
+  #drainWaiters: (() => void)[] = [];
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https') {
+    this.ctx = ctx;
+    this.#socket = socket;
+    this.#facts = {
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      localAddress: socket.localAddress ?? '',
+      localPort: socket.localPort ?? 0,
+      scheme,
+    };
+    this.#parser = new RequestParser(this, ctx.limits);
+    socket.setNoDelay(true);
+    this.#timer = setTimeout(() => this.#onTimeout(), ctx.httpTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#onDrain());
+    socket.on('end', () => this.#onPeerEnd());
+    socket.on('error', () => this.#destroy());
+    socket.on('close', () => this.#onClose());
+  }
+
+  /** True when nothing is in progress: safe to close during a graceful stop. */
+  get idle(): boolean {
+    return this.#queue.length === 0 && this.#receiving === null && !this.#partialHead;
+  }
+
+  closeIfIdle(): void {
+    if (this.idle) this.#destroy();
+  }
+
+  isFront(r: QueuedResponse): boolean {
+    return this.#queue[0] === r;
+  }
+
+  write(data: Buffer | string, flushed?: () => void): void {
+    if (this.#closed) {
+      if (flushed) flushed();
+      return;
+    }
+    const ok = typeof data === 'string' ? this.#socket.write(data, 'latin1') : this.#socket.write(data);
+    if (flushed) {
+      if (ok) flushed();
+      else this.#drainWaiters.push(flushed);
+    }
+  }
+
+  responseCompleted(r: QueuedResponse): void {
+    while (this.#queue.length > 0 && this.#queue[0]!.completed) {
+      const done = this.#queue.shift()!;
+      done.exchange.body?.dispose();
+      this.ctx.exchangeDone(done.exchange);
+      if (done.closeAfter || (this.#stopParsing && this.#queue.length === 0 && this.#receiving === null)) {
+        this.#endAfterWrites();
+        return;
+      }
+      const next = this.#queue[0];
+      if (next === undefined) break;
+      this.#promote(next);
+    }
+    if (r.completed && this.#queue.length < MAX_PIPELINED && !this.#stopParsing) this.#socket.resume();
+    if (this.#queue.length === 0) this.#timer.refresh();
+  }
+
+  cut(r: QueuedResponse): void {
+    this.ctx.exchangeDone(r.exchange);
+    this.#destroy();
+  }
+
+  onHead(head: RequestHead): void {
+    if (this.#stopParsing) return;
+    this.#partialHead = false;
+    const response = new QueuedResponse(this, head);
+    const body = head.contentLength > 0 || head.chunked ? new RequestBody() : null;
+    const request = {
+      method: head.method,
+      target: head.target,
+      versionMinor: head.versionMinor,
+      headers: head.headers,
+      remoteAddress: this.#facts.remoteAddress,
+      remotePort: this.#facts.remotePort,
+      scheme: this.#facts.scheme,
+    };
+    response.exchange = new Exchange(request, '', body, response, performance.now());
+    this.#queue.push(response);
+    this.#receiving = { response, head };
+    if (head.expectContinue && body !== null) {
+      if (this.isFront(response)) this.#socket.write(CONTINUE_100);
+      else response.needsContinue = true;
+    }
+    if (this.#queue.length >= MAX_PIPELINED) this.#socket.pause();
+    this.#timer.refresh();
+  }
+
+  onBody(chunk: Buffer): void {
+    const r = this.#receiving;
+    if (r === null || r.response.exchange.body === null) return;
+    r.response.exchange.body.append(chunk);
+    this.#timer.refresh();
+  }
+
+  onMessageEnd(): void {
+    const r = this.#receiving;
+    this.#receiving = null;
+    if (r === null) return;
+    if (!r.head.keepAlive || this.ctx.draining) this.#stopParsing = true;
+    const ex = r.response.exchange;
+    if (ex.body === null) this.#ready(ex);
+    else
+      ex.body.finish().then(
+        () => this.#ready(ex),
+        (err: Error) => {
+          this.ctx.log('error', `could not buffer the request body of ${ex.request.method} ${ex.request.target}: ${err.message}`);
+          ex.responder.sendError(500, 'The request body could not be stored.');
+        },
+      );
+  }
+
+  onError(error: HttpParseError): void {
+    this.#answerError(error.status, error.message);
+  }
+
+  /** Answers a broken or timed-out request and closes after the responses before it. */
+  #answerError(status: number, message: string): void {
+    this.#stopParsing = true;
+    this.#partialHead = false;
+    this.#socket.pause();
+    let response = this.#receiving?.response ?? null;
+    this.#receiving = null;
+    if (response === null) {
+      response = new QueuedResponse(this, { method: 'GET', target: '-', versionMinor: 1, keepAlive: false });
+      response.exchange = new Exchange(
+        { method: '-', target: '-', versionMinor: 1, headers: [], remoteAddress: this.#facts.remoteAddress, remotePort: this.#facts.remotePort, scheme: this.#facts.scheme },
+        '', null, response, performance.now(),
+      );
+      this.#queue.push(response);
+    }
+    this.ctx.log('warn', `bad request from ${this.#facts.remoteAddress}:${this.#facts.remotePort}: ${message} (answered ${status})`);
+    response.exchange.body?.dispose();
+    response.writer.sendError(status, message);
+  }
+
+  #ready(ex: Exchange): void {
+    if (ex.aborted) return;
+    const block = buildCgiBlock(ex.request, this.#facts, ex.body?.totalBytes ?? 0, this.ctx.names);
+    if (block === null) {
+      this.ctx.log('warn', `bad request from ${this.#facts.remoteAddress}: the path of ${ex.request.target} decodes to a NUL byte (answered 400)`);
+      ex.responder.sendError(400, 'The request path contains an encoded NUL byte.');
+      return;
+    }
+    ex.cgiBlock = block;
+    this.ctx.dispatch(ex);
+  }
+
+  #promote(next: QueuedResponse): void {
+    if (next.needsContinue && !next.headSent) this.#socket.write(CONTINUE_100);
+    const pending = next.buffered;
+    next.buffered = [];
+    for (const p of pending) this.write(p.data, p.flushed);
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#receiving === null && !this.#partialHead) {
+      // The first byte of a new request head starts its deadline; later bytes do not extend it.
+      this.#partialHead = true;
+      this.#timer.refresh();
+    }
+    this.#parser.execute(chunk);
+  }
+
+  #onDrain(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w();
+    this.#timer.refresh();
+  }
+
+  #onPeerEnd(): void {
+    // Half-close from the client: finish what was asked (RFC 9112 §9.6), then close.
+    this.#parser.finish();
+    this.#stopParsing = true;
+    if (this.#queue.length === 0) this.#destroy();
+  }
+
+  #onTimeout(): void {
+    if (this.#closed) return;
+    if (this.#socket.writableLength > 0) {
+      this.ctx.log('info', `closing ${this.#facts.remoteAddress}:${this.#facts.remotePort}: it stopped reading its response for ${this.ctx.httpTimeoutMs} ms`);
+      this.#destroy();
+      return;
+    }
+    if (this.#receiving !== null) {
+      this.#answerError(408, `the request body stalled for ${this.ctx.httpTimeoutMs} ms`);
+      return;
+    }
+    if (this.#partialHead && this.#queue.length === 0) {
+      this.#answerError(408, `the request head did not arrive within ${this.ctx.httpTimeoutMs} ms`);
+      return;
+    }
+    if (this.#queue.length > 0) {
+      this.#timer.refresh();
+      return;
+    }
+    this.#destroy();
+  }
+
+  #endAfterWrites(): void {
+    this.#stopParsing = true;
+    for (const r of this.#queue) r.exchange.abort();
+    this.#queue.length = 0;
+    this.#socket.end();
+    this.#timer.refresh();
+  }
+
+  #destroy(): void {
+    if (!this.#closed) this.#socket.destroy();
+    this.#onClose();
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#receiving?.response.exchange.body?.dispose();
+    for (const r of this.#queue) {
+      r.exchange.abort();
+      r.exchange.body?.dispose();
+    }
+    this.#queue.length = 0;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The HTTP/1.1 front: accepts connections on the bound listeners and runs one HttpConnection
+ * per client. It owns the connection set so a graceful stop can close idle keep-alive
+ * connections at once and let busy ones finish with `Connection: close`.
+ */
+import type { Socket } from 'node:net';
+import type { Config } from '../config/schema.js';
+import type { Exchange } from './exchange.js';
+import { HttpConnection, type HttpFrontContext } from './http-connection.js';
+import { CgiNameCache } from './http-environ.js';
+import { HttpDateClock } from './clock.js';
+
+export interface HttpFrontDeps {
+  readonly config: Config;
+  dispatch(ex: Exchange): void;
+  exchangeDone(ex: Exchange): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export class HttpFront {
+  readonly #connections = new Set<HttpConnection>();
+  readonly #ctx: HttpFrontContext & { draining: boolean };
+
+  constructor(deps: HttpFrontDeps) {
+    const clock = new HttpDateClock();
+    this.#ctx = {
+      limits: { maxHeadBytes: deps.config.bufferSizeBytes, maxBodyBytes: deps.config.limitPostBytes },
+      httpTimeoutMs: deps.config.httpTimeoutMs,
+      names: new CgiNameCache(),
+      draining: false,
+      date: () => clock.now(),
+      log: deps.log,
+      dispatch: deps.dispatch,
+      exchangeDone: deps.exchangeDone,
+    };
+  }
+
+  /** Connection handler for a listener. */
+  accept(socket: Socket): void {
+    if (this.#ctx.draining) {
+      socket.destroy();
+      return;
+    }
+    const conn = new HttpConnection(socket, this.#ctx, 'http');
+    this.#connections.add(conn);
+    socket.once('close', () => this.#connections.delete(conn));
+  }
+
+  /** Graceful stop: new responses say `Connection: close`; idle connections close now. */
+  drain(): void {
+    this.#ctx.draining = true;
+    for (const c of this.#connections) c.closeIfIdle();
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  closeIdle(): void {
+    for (const c of this.#connections) c.closeIfIdle();
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Theory of operation: turns Responder calls for one exchange into HTTP/1.1 bytes, enforcing
+ * what the codec's plan says: framing (Content-Length, chunked, close-delimited, none for HEAD/
+ * 204/304), no more bytes than declared (a longer body is cut and the connection closed; a
+ * shorter one closes it, so the client sees an incomplete message instead of a hang), and
+ * `Connection: close` whenever Berth will close. The writer never touches the socket itself:
+ * it emits into an Output (the connection), which orders pipelined responses.
+ */
+import { planResponse } from '../protocol/http1/response.js';
+import { cannedResponse } from '../protocol/http1/canned.js';
+import { encodeChunkHeader, LAST_CHUNK } from '../protocol/http1/chunked.js';
+import type { ResponsePlan } from '../protocol/http1/types.js';
+
+export interface Output {
+  emit(data: Buffer | string, flushed?: () => void): void;
+  /** This response is complete; `close` asks the connection to close after it. */
+  complete(close: boolean): void;
+  /** Cut the connection now (a response that cannot be finished correctly). */
+  cut(): void;
+  readonly date: string;
+  log(level: 'warn' | 'error', message: string): void;
+}
+
+export interface RequestSummary {
+  readonly method: string;
+  readonly target: string;
+  readonly versionMinor: 0 | 1;
+  readonly keepAlive: boolean;
+}
+
+function hasContentLength(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    const n = headers[i]!;
+    if (n.length === 14 && n.toLowerCase() === 'content-length') return true;
+  }
+  return false;
+}
+
+export class HttpResponseWriter {
+  #out: Output;
+  #req: RequestSummary;
+  #forceClose: () => boolean;
+  #activePlan: ResponsePlan | null = null;
+  #remaining = 0;
+  #done = false;
+  headSent = false;
+  status = 0;
+  bytesSent = 0;
+
+  constructor(out: Output, req: RequestSummary, forceClose: () => boolean) {
+    this.#out = out;
+    this.#req = req;
+    this.#forceClose = forceClose;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  sendHead(status: string, headers: readonly string[]): boolean {
+    if (this.#done || this.headSent) return false;
+    const plan = this.#makePlan(status, headers);
+    if (plan === null) return false;
+    this.#out.emit(plan.head);
+    return true;
+  }
+
+  sendBody(chunk: Buffer, flushed: () => void): void {
+    const plan = this.#activePlan;
+    if (this.#done || plan === null || chunk.length === 0) {
+      flushed();
+      return;
+    }
+    switch (plan.framing) {
+      case 'none':
+        flushed();
+        return;
+      case 'chunked':
+        this.#out.emit(encodeChunkHeader(chunk.length));
+        this.#out.emit(chunk);
+        this.#out.emit('\r\n', flushed);
+        this.bytesSent += chunk.length;
+        return;
+      case 'close':
+        this.#out.emit(chunk, flushed);
+        this.bytesSent += chunk.length;
+        return;
+      case 'length':
+        if (chunk.length > this.#remaining) {
+          this.#overrun(chunk.length);
+          if (this.#remaining > 0) this.#out.emit(chunk.subarray(0, this.#remaining));
+          this.bytesSent += this.#remaining;
+          this.#remaining = 0;
+          flushed();
+          this.#finish(true);
+          return;
+        }
+        this.#remaining -= chunk.length;
+        this.bytesSent += chunk.length;
+        this.#out.emit(chunk, flushed);
+        return;
+    }
+  }
+
+  sendEnd(): void {
+    const plan = this.#activePlan;
+    if (this.#done || plan === null) return;
+    if (plan.framing === 'chunked') {
+      this.#out.emit(LAST_CHUNK);
+      this.#finish(!plan.keepAlive);
+    } else if (plan.framing === 'length' && this.#remaining > 0) {
+      this.#out.log('error', `${this.#req.method} ${this.#req.target}: the app sent ${plan.contentLength - this.#remaining} of the ${plan.contentLength} bytes its Content-Length declared; closing the connection`);
+      this.#done = true;
+      this.#out.cut();
+    } else {
+      this.#finish(!plan.keepAlive || plan.framing === 'close');
+    }
+  }
+
+  sendFull(status: string, headers: readonly string[], body: Buffer): void {
+    if (this.#done || this.headSent) return;
+    // The whole body is known: frame it with Content-Length rather than chunked.
+    const hs = hasContentLength(headers) ? headers : [...headers, 'Content-Length', String(body.length)];
+    const plan = this.#makePlan(status, hs);
+    if (plan === null) return;
+    let payload = body;
+    let close = !plan.keepAlive || plan.framing === 'close';
+    if (plan.framing === 'none') payload = EMPTY;
+    else if (plan.framing === 'length' && body.length !== plan.contentLength) {
+      if (body.length > plan.contentLength) {
+        this.#overrun(body.length);
+        payload = body.subarray(0, plan.contentLength);
+        close = true;
+      } else {
+        this.#out.log('error', `${this.#req.method} ${this.#req.target}: the app sent ${body.length} of the ${plan.contentLength} bytes its Content-Length declared; closing the connection`);
+        this.#emitHeadAndBody(plan.head, payload);
+        this.bytesSent = payload.length;
+        this.#done = true;
+        this.#out.cut();
+        return;
+      }
+    }
+    this.#emitHeadAndBody(plan.head, payload);
+    this.bytesSent = payload.length;
+    this.#finish(close);
+  }
+
+  sendError(status: number, message: string, retryAfterSeconds?: number): void {
+    if (this.#done) return;
+    if (this.headSent) {
+      this.#done = true;
+      this.#out.cut();
+      return;
+    }
+    const close = this.#forceClose() || !this.#req.keepAlive || status === 400 || status === 408;
+    const opts: { date: string; message: string; close: boolean; retryAfterSeconds?: number } = { date: this.#out.date, message, close };
+    if (retryAfterSeconds !== undefined) opts.retryAfterSeconds = retryAfterSeconds;
+    const buf = cannedResponse(status, opts);
+    this.headSent = true;
+    this.status = status;
+    this.#out.emit(this.#req.method === 'HEAD' ? headOnly(buf) : buf);
+    this.#finish(close);
+  }
+
+  /** The exchange was abandoned mid-way (client gone, worker died after the head). */
+  abandon(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#out.cut();
+  }
+
+  #makePlan(status: string, headers: readonly string[]): ResponsePlan | null {
+    const plan = planResponse(this.#req, status, headers, { date: this.#out.date, forceClose: this.#forceClose() });
+    if ('ok' in plan && plan.ok === false) {
+      this.#out.log('error', `${this.#req.method} ${this.#req.target}: invalid response from the app, answered 500 instead: ${plan.reason}`);
+      this.sendError(500, 'The application sent an invalid response; see the server log.');
+      return null;
+    }
+    const p = plan as ResponsePlan;
+    this.#activePlan = p;
+    this.headSent = true;
+    this.status = p.statusCode;
+    this.#remaining = p.framing === 'length' ? p.contentLength : 0;
+    return p;
+  }
+
+  #emitHeadAndBody(head: string, body: Buffer): void {
+    if (body.length === 0) {
+      this.#out.emit(head);
+      return;
+    }
+    if (body.length <= 16384) {
+      const headLen = Buffer.byteLength(head, 'latin1');
+      const buf = Buffer.allocUnsafe(headLen + body.length);
+      buf.latin1Write(head, 0);
+      body.copy(buf, headLen);
+      this.#out.emit(buf);
+      return;
+    }
+    this.#out.emit(head);
+    this.#out.emit(body);
+  }
+
+  #overrun(got: number): void {
+    this.#out.log('error', `${this.#req.method} ${this.#req.target}: the app sent more body bytes (${got}+) than its Content-Length (${this.#activePlan?.contentLength}); the body was cut there and the connection closed`);
+  }
+
+  #finish(close: boolean): void {
+    this.#done = true;
+    this.#out.complete(close);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A canned response without its body, for HEAD. */
+function headOnly(buf: Buffer): Buffer {
+  const end = buf.indexOf('\r\n\r\n');
+  return end === -1 ? buf : buf.subarray(0, end + 4);
+}

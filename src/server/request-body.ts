@@ -1,0 +1,114 @@
+/**
+ * Theory of operation: Berth reads a request body completely before a Python thread sees the
+ * request, so a client that trickles its upload never holds a worker thread (nginx's
+ * proxy_request_buffering idea). Small bodies stay in memory; past SPOOL_THRESHOLD_BYTES the
+ * body goes to an already-unlinked temporary file, so a 75 MB upload costs no more memory than
+ * a 1 MB one. The worker side then pulls the body in window-sized pieces (see worker/channel).
+ */
+import { openSync, unlinkSync, write, read, close } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const SPOOL_THRESHOLD_BYTES = 1 << 20;
+
+export class RequestBody {
+  #chunks: Buffer[] = [];
+  #memoryBytes = 0;
+  #fd = -1;
+  #fileBytes = 0;
+  #writing: Promise<void> = Promise.resolve();
+  #writeError: Error | null = null;
+  #readOffset = 0;
+  #complete = false;
+  totalBytes = 0;
+
+  get complete(): boolean {
+    return this.#complete;
+  }
+
+  /** Keep a copy of `chunk` (parsers hand out views into their input). */
+  append(chunk: Buffer): void {
+    this.totalBytes += chunk.length;
+    if (this.#fd < 0 && this.#memoryBytes + chunk.length <= SPOOL_THRESHOLD_BYTES) {
+      this.#chunks.push(Buffer.from(chunk));
+      this.#memoryBytes += chunk.length;
+      return;
+    }
+    if (this.#fd < 0) this.#openSpool();
+    const copy = Buffer.from(chunk);
+    this.#writing = this.#writing.then(() => this.#writeAll(copy));
+  }
+
+  /** Resolves when every byte is stored (in memory or on disk). */
+  async finish(): Promise<void> {
+    this.#complete = true;
+    await this.#writing;
+    if (this.#writeError) throw this.#writeError;
+  }
+
+  /** Next piece of at most `max` bytes, or null at the end. */
+  async readChunk(max: number): Promise<Buffer | null> {
+    if (this.#chunks.length > 0) {
+      const first = this.#chunks[0]!;
+      if (first.length <= max) {
+        this.#chunks.shift();
+        return first;
+      }
+      this.#chunks[0] = first.subarray(max);
+      return first.subarray(0, max);
+    }
+    if (this.#fd < 0 || this.#readOffset >= this.#fileBytes) return null;
+    const size = Math.min(max, this.#fileBytes - this.#readOffset);
+    const buf = Buffer.allocUnsafe(size);
+    const n = await new Promise<number>((resolve, reject) =>
+      read(this.#fd, buf, 0, size, this.#readOffset, (err, bytes) => (err ? reject(err) : resolve(bytes))),
+    );
+    this.#readOffset += n;
+    return n === size ? buf : buf.subarray(0, n);
+  }
+
+  /** All bytes, when the body is small enough to be in memory (the common case). */
+  memoryChunks(): Buffer[] | null {
+    return this.#fd < 0 ? this.#chunks : null;
+  }
+
+  dispose(): void {
+    this.#chunks = [];
+    if (this.#fd >= 0) {
+      const fd = this.#fd;
+      this.#fd = -1;
+      this.#writing.finally(() => close(fd, () => undefined));
+    }
+  }
+
+  #openSpool(): void {
+    const path = join(tmpdir(), `berth-body-${process.pid}-${randomBytes(6).toString('hex')}`);
+    this.#fd = openSync(path, 'w+', 0o600);
+    // Unlinked at once: the file vanishes with the descriptor, even if Berth is killed.
+    unlinkSync(path);
+    const spilled = this.#chunks;
+    this.#chunks = [];
+    this.#memoryBytes = 0;
+    for (const c of spilled) this.#writing = this.#writing.then(() => this.#writeAll(c));
+  }
+
+  #writeAll(buf: Buffer): Promise<void> {
+    if (this.#fd < 0 || this.#writeError) return Promise.resolve();
+    const fd = this.#fd;
+    const position = this.#fileBytes;
+    this.#fileBytes += buf.length;
+    return new Promise((resolve) => {
+      const step = (offset: number): void => {
+        write(fd, buf, offset, buf.length - offset, position + offset, (err, n) => {
+          if (err) {
+            this.#writeError = err;
+            resolve();
+          } else if (offset + n < buf.length) step(offset + n);
+          else resolve();
+        });
+      };
+      step(0);
+    });
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Theory of operation: the master's view of one Python worker process. It sends requests as
+ * frames over the worker's channel, tracks them by request id while the worker's threads run
+ * them, and turns the worker's frames back into Responder calls. Request bodies are sent
+ * window by window (CREDIT frames open the window again); streamed response bodies are
+ * acknowledged (ACK) only once the bytes left Berth, so a slow reader throttles the app
+ * instead of growing memory.
+ *
+ * If the process dies, only the requests it was running fail (502, or a cut connection when
+ * the response had started); the arbiter decides about respawning.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { FromWorker, REQUEST_BODY_WINDOW_BYTES, ToWorker } from '../protocol/worker/frames.js';
+import type { Frame } from '../protocol/worker/decode.js';
+import { parseFull, parseHeadBlock } from '../protocol/worker/decode.js';
+import { encodeAbort, encodeAck, encodeBodyEnd, encodeRequest, encodeShutdown, frameHeader } from '../protocol/worker/encode.js';
+import type { Exchange } from '../server/exchange.js';
+import { canTransition, transition, type WorkerState } from './lifecycle.js';
+import { WorkerChannel } from './channel.js';
+
+const BODY_PIECE_BYTES = 256 * 1024;
+
+export interface WorkerReadyInfo {
+  readonly pid: number;
+  readonly executable: string;
+  readonly version: string;
+  readonly threads: number;
+  readonly sys_path: readonly string[];
+}
+
+export interface WorkerBootFailure {
+  readonly kind: string;
+  readonly message: string;
+  readonly traceback: string;
+  readonly executable: string;
+  readonly sys_path: readonly string[];
+}
+
+export interface WorkerEvents {
+  ready(w: WorkerHandle): void;
+  /** A thread of this worker became free. */
+  free(w: WorkerHandle): void;
+  exited(w: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** Raw output of the worker (the app's prints, wsgi.errors). */
+  output(text: string): void;
+}
+
+interface InFlight {
+  readonly id: number;
+  readonly ex: Exchange;
+  rejected: boolean;
+  bodyWindow: number;
+  bodyPumping: boolean;
+  bodyDone: boolean;
+}
+
+export class WorkerHandle {
+  readonly slot: number;
+  readonly generation: number;
+  readonly capacity: number;
+  readonly child: ChildProcess;
+  readonly spawnedAt = Date.now();
+  state: WorkerState = 'STARTING';
+  ready: WorkerReadyInfo | null = null;
+  bootFailure: WorkerBootFailure | null = null;
+  requestsServed = 0;
+  readonly #events: WorkerEvents;
+  readonly #channel: WorkerChannel;
+  readonly #inflight = new Map<number, InFlight>();
+  #nextId = 1;
+
+  constructor(slot: number, generation: number, capacity: number, child: ChildProcess, events: WorkerEvents) {
+    this.slot = slot;
+    this.generation = generation;
+    this.capacity = capacity;
+    this.child = child;
+    this.#events = events;
+    const socket = child.stdio[3] as Socket;
+    this.#channel = new WorkerChannel(
+      socket,
+      (f) => this.#onFrame(f),
+      (err) => {
+        events.log('error', `worker ${slot} (pid ${child.pid}): ${err.message}; stopping it`);
+        child.kill('SIGKILL');
+      },
+      () => undefined,
+    );
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (text: string) => events.output(text));
+    }
+    child.on('close', (code, signal) => this.#onExit(code, signal));
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  get load(): number {
+    return this.#inflight.size;
+  }
+
+  send(ex: Exchange): void {
+    const id = this.#nextId;
+    this.#nextId = id === 0xffffffff ? 1 : id + 1;
+    const hasBody = ex.body !== null && ex.body.totalBytes > 0;
+    const r: InFlight = { id, ex, rejected: false, bodyWindow: REQUEST_BODY_WINDOW_BYTES, bodyPumping: false, bodyDone: !hasBody };
+    this.#inflight.set(id, r);
+    ex.workerId = this.slot;
+    ex.onAbort = () => this.#channel.send(encodeAbort(id));
+    this.#channel.send(encodeRequest(id, ex.cgiBlock, hasBody));
+    if (hasBody) this.#sendBody(r);
+  }
+
+  /** Graceful: finish in-flight requests, then exit. */
+  retire(): void {
+    if (this.state === 'STARTING' || this.state === 'READY') this.state = transition(this.state, 'RETIRING');
+    this.#channel.send(encodeShutdown());
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  #sendBody(r: InFlight): void {
+    const body = r.ex.body!;
+    const memory = body.memoryChunks();
+    if (memory !== null && body.totalBytes <= r.bodyWindow) {
+      // Common case: the whole body fits the window; send it in this turn's write.
+      for (const c of memory) this.#channel.send(frameHeader(r.id, ToWorker.BODY, c.length), c);
+      this.#channel.send(encodeBodyEnd(r.id));
+      r.bodyWindow -= body.totalBytes;
+      r.bodyDone = true;
+      return;
+    }
+    void this.#pumpBody(r);
+  }
+
+  async #pumpBody(r: InFlight): Promise<void> {
+    if (r.bodyPumping || r.bodyDone) return;
+    r.bodyPumping = true;
+    try {
+      while (r.bodyWindow > 0 && this.#inflight.get(r.id) === r) {
+        const chunk = await r.ex.body!.readChunk(Math.min(BODY_PIECE_BYTES, r.bodyWindow));
+        if (this.#inflight.get(r.id) !== r) return;
+        if (chunk === null) {
+          this.#channel.send(encodeBodyEnd(r.id));
+          r.bodyDone = true;
+          return;
+        }
+        r.bodyWindow -= chunk.length;
+        this.#channel.send(frameHeader(r.id, ToWorker.BODY, chunk.length), chunk);
+      }
+    } catch (err) {
+      this.#events.log('error', `reading the spooled body of ${r.ex.request.method} ${r.ex.request.target} failed: ${(err as Error).message}`);
+      this.#channel.send(encodeAbort(r.id));
+    } finally {
+      r.bodyPumping = false;
+    }
+  }
+
+  #onFrame(f: Frame): void {
+    if (f.type === FromWorker.READY || f.type === FromWorker.BOOT_FAIL || f.type === FromWorker.LOG) {
+      this.#onControlFrame(f);
+      return;
+    }
+    const r = this.#inflight.get(f.id);
+    if (r === undefined) return;
+    const responder = r.ex.responder;
+    switch (f.type) {
+      case FromWorker.FULL: {
+        const full = parseFull(f.payload);
+        responder.sendFull(full.status, full.headers, full.body);
+        this.#complete(r);
+        return;
+      }
+      case FromWorker.HEAD: {
+        const head = parseHeadBlock(f.payload);
+        if (!responder.sendHead(head.status, head.headers)) {
+          r.rejected = true;
+          this.#channel.send(encodeAbort(r.id));
+        }
+        return;
+      }
+      case FromWorker.BODY: {
+        const n = f.payload.length;
+        if (r.rejected || r.ex.aborted) this.#channel.send(encodeAck(r.id, n));
+        else responder.sendBody(f.payload, () => this.#channel.send(encodeAck(r.id, n)));
+        return;
+      }
+      case FromWorker.END:
+        if (!r.rejected) responder.sendEnd();
+        this.#complete(r);
+        return;
+      case FromWorker.ERROR: {
+        const req = r.ex.request;
+        this.#events.log('error', `${req.method} ${req.target} failed in worker ${this.slot} (pid ${this.pid}):\n${f.payload.toString('utf8').trimEnd()}`);
+        if (!r.rejected) responder.sendError(500, 'Internal Server Error: the application raised an exception; see the server log.');
+        this.#complete(r);
+        return;
+      }
+      case FromWorker.CREDIT:
+        r.bodyWindow += f.payload.readUInt32LE(0);
+        if (!r.bodyDone) void this.#pumpBody(r);
+        return;
+      default:
+        this.#events.log('warn', `worker ${this.slot} sent an unexpected frame type 0x${f.type.toString(16)}`);
+    }
+  }
+
+  #onControlFrame(f: Frame): void {
+    if (f.type === FromWorker.LOG) {
+      this.#events.output(f.payload.toString('utf8'));
+    } else if (f.type === FromWorker.READY) {
+      this.ready = JSON.parse(f.payload.toString('utf8')) as WorkerReadyInfo;
+      if (this.state === 'STARTING') {
+        this.state = transition(this.state, 'READY');
+        this.#events.ready(this);
+      }
+    } else {
+      this.bootFailure = JSON.parse(f.payload.toString('utf8')) as WorkerBootFailure;
+    }
+  }
+
+  #complete(r: InFlight): void {
+    this.#inflight.delete(r.id);
+    r.ex.onAbort = null;
+    this.requestsServed++;
+    if (this.state === 'READY') this.#events.free(this);
+  }
+
+  #onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.#channel.close();
+    const lost = [...this.#inflight.values()];
+    this.#inflight.clear();
+    for (const r of lost) {
+      r.ex.onAbort = null;
+      r.ex.responder.sendError(502, 'Bad Gateway: the worker running this request died; see the server log.');
+    }
+    if (lost.length > 0) {
+      const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
+      this.#events.log('error', `worker ${this.slot} (pid ${this.pid}) died (${how}) while running ${lost.length} request(s): ${lost.map((r) => `${r.ex.request.method} ${r.ex.request.target}`).join(', ')} — answered 502`);
+    }
+    if (canTransition(this.state, 'EXITED')) this.state = transition(this.state, 'EXITED');
+    this.#events.exited(this, code, signal);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Starts a real Berth (the built CLI) on port 0 and finds the bound port in its log.
+ * Every process started here is stopped by the test that started it (see stop()).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const REPO = process.cwd();
+export const BERTH_BIN = join(REPO, 'bin', 'berth.js');
+export const APPS = join(REPO, 'test', 'fixtures', 'apps');
+
+/** Debian's interpreter (sees python3-django / python3-flask). Missing → loud failure, never a skip. */
+export function debianPython(): string {
+  const p = '/usr/bin/python3';
+  if (!existsSync(p)) throw new Error('/usr/bin/python3 is missing: run `sudo bash scripts/install-test-deps.sh` (needs Debian python3, python3-django, python3-flask)');
+  return p;
+}
+
+export interface RunningBerth {
+  readonly proc: ChildProcess;
+  readonly port: number;
+  readonly url: (path: string) => string;
+  logs(): string;
+  /** Resolves once `pattern` appears in the log. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface StartOptions {
+  readonly cwd?: string;
+  readonly env?: Record<string, string>;
+  /** Resolve when the app is ready (default) or as soon as the port is known. */
+  readonly waitReady?: boolean;
+}
+
+export function startBerth(args: readonly string[], opts: StartOptions = {}): Promise<RunningBerth> {
+  const proc = spawn(process.execPath, [BERTH_BIN, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const watchers: { re: RegExp; resolve: () => void }[] = [];
+  const onText = (t: string): void => {
+    log += t;
+    for (let i = watchers.length - 1; i >= 0; i--) {
+      if (watchers[i]!.re.test(log)) {
+        watchers[i]!.resolve();
+        watchers.splice(i, 1);
+      }
+    }
+  };
+  proc.stdout!.setEncoding('utf8').on('data', onText);
+  proc.stderr!.setEncoding('utf8').on('data', onText);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const waitForLog = (re: RegExp, timeoutMs = 20_000): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (re.test(log)) return resolve();
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} in Berth's log:\n${log}`)), timeoutMs);
+      watchers.push({ re, resolve: () => (clearTimeout(timer), resolve()) });
+      void exited.then(() => {
+        clearTimeout(timer);
+        if (re.test(log)) resolve();
+        else reject(new Error(`Berth exited before ${re} appeared; log:\n${log}`));
+      });
+    });
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+    const r = await exited;
+    clearTimeout(timer);
+    return r;
+  };
+  return (async () => {
+    try {
+      await waitForLog(/listening on http:\/\/[^\s,]+:(\d+)/);
+      if (opts.waitReady !== false) await waitForLog(/app ready/);
+    } catch (err) {
+      await stop('SIGKILL');
+      throw err;
+    }
+    const port = Number(/listening on http:\/\/[^\s,]+:(\d+)/.exec(log)![1]);
+    return { proc, port, url: (p: string) => `http://127.0.0.1:${port}${p}`, logs: () => log, waitForLog, stop };
+  })();
+}
+
+/** Runs the CLI to completion (for `check`, config errors, import failures). */
+export function runBerth(args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [BERTH_BIN, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    proc.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`berth ${args.join(' ')} did not finish; stderr:\n${stderr}`));
+    }, opts.timeoutMs ?? 30_000);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

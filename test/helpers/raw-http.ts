@@ -1,0 +1,41 @@
+/** Raw-socket HTTP for tests that must control every byte (smuggling, pipelining, limits). */
+import { connect, type Socket } from 'node:net';
+
+export function openSocket(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** Sends `data` and collects everything until the server closes or `untilIdleMs` passes without bytes. */
+export async function exchangeRaw(port: number, data: string | Buffer, untilIdleMs = 1500): Promise<{ text: string; closed: boolean }> {
+  const s = await openSocket(port);
+  return new Promise((resolve) => {
+    let text = '';
+    let timer = setTimeout(done, untilIdleMs);
+    let closed = false;
+    function done(): void {
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ text, closed });
+    }
+    s.setEncoding('latin1');
+    s.on('data', (t: string) => {
+      text += t;
+      clearTimeout(timer);
+      timer = setTimeout(done, untilIdleMs);
+    });
+    s.on('end', () => {
+      closed = true;
+      done();
+    });
+    s.on('error', () => done());
+    s.write(data);
+  });
+}
+
+/** Status codes of all responses in a raw byte stream, in order. */
+export function statuses(text: string): number[] {
+  return [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
+}

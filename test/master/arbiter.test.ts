@@ -1,0 +1,146 @@
+/**
+ * The master with real worker processes: concurrency across threads × processes, the bounded
+ * wait queue, a crash mid-request and the respawn, graceful stop with requests in flight,
+ * no orphan after SIGKILL of the master, and an app that cannot be imported.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { APPS, debianPython, runBerth, startBerth } from '../helpers/berth.js';
+
+const echoArgs = (extra: string[]): string[] => ['--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'echo', '--python', debianPython(), ...extra];
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function waitUntil(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('threads × processes: 4 concurrent requests run on 4 distinct (process, thread) pairs', async (t) => {
+  const berth = await startBerth(echoArgs(['--processes', '2', '--threads', '2']));
+  t.after(() => berth.stop());
+  const sleepers = Array.from({ length: 4 }, () => fetch(berth.url('/sleep?s=0.6')).then((r) => r.text()));
+  await new Promise((r) => setTimeout(r, 200));
+  const texts = await Promise.all(sleepers);
+  const pids = new Set(texts.map((x) => /pid (\d+)/.exec(x)![1]));
+  assert.equal(pids.size, 2, 'both processes served');
+  assert.equal(childPids(berth.proc.pid!).length, 2);
+});
+
+test('when every thread is busy requests wait in the listen queue; past it, 503 with Retry-After', async (t) => {
+  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '1', '--listen', '2']));
+  t.after(() => berth.stop());
+  const busy = fetch(berth.url('/sleep?s=1'));
+  await new Promise((r) => setTimeout(r, 200));
+  const queued = [fetch(berth.url('/pid')), fetch(berth.url('/pid'))];
+  await new Promise((r) => setTimeout(r, 200));
+  const refused = await fetch(berth.url('/pid'));
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get('retry-after'), '1');
+  assert.equal((await busy).status, 200);
+  for (const q of await Promise.all(queued)) assert.equal(q.status, 200, 'queued requests are served, not dropped');
+});
+
+test('a worker that dies mid-request costs only that request (502); it is respawned', async (t) => {
+  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '2']));
+  t.after(() => berth.stop());
+  const before = (await (await fetch(berth.url('/pid'))).json()) as { pid: number };
+  const crashed = await fetch(berth.url('/crash'));
+  assert.equal(crashed.status, 502);
+  await berth.waitForLog(/died[\s\S]*answered 502/);
+  let after: { pid: number } | null = null;
+  await waitUntil(() => after !== null, 'a new worker answers', 15_000).catch(() => undefined);
+  for (let i = 0; i < 50 && after === null; i++) {
+    const r = await fetch(berth.url('/pid'));
+    if (r.status === 200) after = (await r.json()) as { pid: number };
+    else await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.ok(after !== null, 'served again after the crash');
+  assert.notEqual(after.pid, before.pid, 'by a new process');
+});
+
+test('SIGTERM lets in-flight requests finish, then exits 0', async () => {
+  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '2']));
+  const inflight = fetch(berth.url('/sleep?s=1')).then(async (r) => ({ status: r.status, text: await r.text() }));
+  await new Promise((r) => setTimeout(r, 300));
+  const stopped = berth.stop('SIGTERM');
+  const res = await inflight;
+  assert.equal(res.status, 200);
+  assert.match(res.text, /slept/);
+  const { code } = await stopped;
+  assert.equal(code, 0);
+});
+
+test('SIGKILL of the master leaves no Python worker behind', async () => {
+  const berth = await startBerth(echoArgs(['--processes', '2', '--threads', '1']));
+  const workers = childPids(berth.proc.pid!);
+  assert.equal(workers.length, 2);
+  await berth.stop('SIGKILL');
+  await waitUntil(() => workers.every((p) => !existsSync(`/proc/${p}`) || /\(Z|zombie/.test(safeStat(p))), 'the workers exit');
+});
+
+function safeStat(pid: number): string {
+  try {
+    return execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' });
+  } catch {
+    return 'zombie';
+  }
+}
+
+test('an app that fails to import stops Berth with the traceback, interpreter and sys.path (no respawn loop)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-import-'));
+  writeFileSync(join(dir, 'broken.py'), 'import not_a_real_module_xyz\napplication = None\n');
+  const r = await runBerth(['--http', '127.0.0.1:0', '--chdir', dir, '--module', 'broken', '--python', debianPython(), '--processes', '2']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /could not be loaded/);
+  assert.match(r.stderr, /ModuleNotFoundError: No module named 'not_a_real_module_xyz'/);
+  assert.match(r.stderr, /\/usr\/bin\/python3/);
+  assert.match(r.stderr, /sys\.path/);
+  assert.ok((r.stderr.match(/Traceback/g) ?? []).length <= 2, 'shown once per worker at most, not in a loop');
+});
+
+test('a missing callable is reported by name', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-callable-'));
+  writeFileSync(join(dir, 'nocall.py'), 'app = None\n');
+  const r = await runBerth(['--http', '127.0.0.1:0', '--chdir', dir, '--module', 'nocall', '--python', debianPython()]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /application/);
+});
+
+test('berth check imports the app and prints the resolved config', async () => {
+  const r = await runBerth(['check', '--http', ':8000', '--chdir', APPS, '--module', 'echo', '--python', debianPython()]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /imported OK by Python 3\.\d+/);
+  assert.match(r.stdout, /echo/);
+});
+
+test('berth check reports every config problem at once with file:line and did-you-mean', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-ini-'));
+  const ini = join(dir, 'uwsgi.ini');
+  writeFileSync(ini, '[uwsgi]\nhttp = :8000\nmodule = app\nprocess = 4\nthreds = 2\n');
+  const r = await runBerth(['check', '--ini', ini]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /unknown option 'process' \(line 4 of [^)]*uwsgi\.ini\).*did you mean 'processes'/);
+  assert.match(r.stderr, /'threds' \(line 5 of [^)]*uwsgi\.ini\).*did you mean 'threads'/);
+});
+
+test('a port already in use is refused with the address and a fix', async (t) => {
+  const berth = await startBerth(echoArgs(['--processes', '1']));
+  t.after(() => berth.stop());
+  const r = await runBerth(['--http', `127.0.0.1:${berth.port}`, '--chdir', APPS, '--module', 'echo', '--python', debianPython()]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${berth.port}.*already in use`));
+});

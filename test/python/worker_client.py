@@ -1,0 +1,149 @@
+"""Test helper: start python/berth_worker.py on a socketpair and talk frames to it.
+
+Shared by the unittests and bench_worker.py; stdlib only."""
+
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+WORKER = os.path.join(ROOT, 'python', 'berth_worker.py')
+APPS = os.path.join(ROOT, 'test', 'fixtures', 'worker-apps')
+HEADER = struct.Struct('<IIB')
+
+REQUEST, BODY_IN, BODY_END, ABORT, ACK, SHUTDOWN = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
+READY, BOOT_FAIL, HEAD, BODY, END, FULL, ERROR, CREDIT, LOG = range(0x81, 0x8A)
+
+
+def frame(rid, typ, payload=b''):
+    return HEADER.pack(len(payload), rid, typ) + payload
+
+
+def environ_block(pairs):
+    return '\0'.join(k + '\0' + v for k, v in pairs).encode('latin-1')
+
+
+def request_frame(rid, path='/hello', method='GET', query='', has_body=False, extra=()):
+    pairs = [('REQUEST_METHOD', method), ('SCRIPT_NAME', ''), ('PATH_INFO', path),
+             ('QUERY_STRING', query), ('SERVER_NAME', 'localhost'), ('SERVER_PORT', '8000'),
+             ('SERVER_PROTOCOL', 'HTTP/1.1'), ('REMOTE_ADDR', '127.0.0.1'), ('REMOTE_PORT', '50000'),
+             ('REQUEST_URI', path + ('?' + query if query else '')), ('wsgi.url_scheme', 'http'),
+             ('HTTP_HOST', 'localhost:8000'), ('HTTP_USER_AGENT', 'berth-test'),
+             ('HTTP_ACCEPT', '*/*')] + list(extra)
+    return frame(rid, REQUEST, bytes([1 if has_body else 0]) + environ_block(pairs))
+
+
+def worker_config(**overrides):
+    cfg = {'module': 'apps', 'wsgi_file': None, 'callable': 'application', 'chdir': APPS,
+           'pythonpath': [], 'threads': 1, 'processes': 1, 'worker_id': 1, 'check': False}
+    cfg.update(overrides)
+    return cfg
+
+
+class Worker(object):
+    """A worker subprocess plus the master's end of its channel."""
+
+    def __init__(self, python=None, **config):
+        self.sock, child = socket.socketpair()
+        env = dict(os.environ)
+        env['BERTH_CHANNEL_FD'] = str(child.fileno())
+        env['BERTH_WORKER_CONFIG'] = json.dumps(worker_config(**config))
+        self.proc = subprocess.Popen([python or sys.executable, WORKER], env=env, pass_fds=[child.fileno()],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        child.close()
+        self.buf = b''
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def recv_frame(self, timeout=10.0):
+        """(id, type, payload) or None at EOF."""
+        self.sock.settimeout(timeout)
+        while True:
+            if len(self.buf) >= 9:
+                length, rid, typ = HEADER.unpack_from(self.buf)
+                if len(self.buf) >= 9 + length:
+                    payload = self.buf[9:9 + length]
+                    self.buf = self.buf[9 + length:]
+                    return rid, typ, payload
+            data = self.sock.recv(1 << 20)
+            if not data:
+                return None
+            self.buf += data
+
+    def ready(self):
+        rid, typ, payload = self.recv_frame()
+        if typ != READY:
+            raise AssertionError('expected READY, got 0x%02x %r; stderr: %s'
+                                 % (typ, payload[:500], self.stderr_text()))
+        return json.loads(payload)
+
+    def response(self, rid):
+        """Collect one response: {'status', 'headers', 'body', 'error', 'kind'}; sends ACKs."""
+        out = {'status': None, 'headers': [], 'body': b'', 'error': None, 'kind': None}
+        while True:
+            got = self.recv_frame()
+            if got is None:
+                raise AssertionError('channel closed before response %d ended' % rid)
+            fid, typ, payload = got
+            if fid != rid:
+                raise AssertionError('frame for %d while waiting for %d' % (fid, rid))
+            if typ == FULL:
+                (hl,) = struct.unpack_from('<I', payload)
+                self._head(out, payload[4:4 + hl])
+                out['body'], out['kind'] = payload[4 + hl:], 'full'
+                return out
+            if typ == HEAD:
+                self._head(out, payload)
+                out['kind'] = 'stream'
+            elif typ == BODY:
+                out['body'] += payload
+                self.send(frame(rid, ACK, struct.pack('<I', len(payload))))
+            elif typ == END:
+                return out
+            elif typ == ERROR:
+                out['error'] = payload.decode('utf-8')
+                return out
+            elif typ != CREDIT:
+                raise AssertionError('unexpected frame type 0x%02x' % typ)
+
+    @staticmethod
+    def _head(out, block):
+        parts = block.decode('latin-1').split('\0')
+        out['status'], out['headers'] = parts[0], list(zip(parts[1::2], parts[2::2]))
+
+    def stderr_text(self):
+        if self.proc.poll() is None:
+            return '(still running)'
+        return self.proc.stderr.read().decode('utf-8', 'replace')
+
+    def close(self, timeout=5):
+        try:
+            self.sock.close()
+        finally:
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+
+
+def cpu_seconds(pid):
+    """CPU time of every thread of pid, in seconds (ns precision from schedstat on Linux)."""
+    total = 0
+    tasks = '/proc/%d/task' % pid
+    if os.path.isdir(tasks):
+        for tid in os.listdir(tasks):
+            try:
+                with open('%s/%s/schedstat' % (tasks, tid)) as f:
+                    total += int(f.read().split()[0])
+            except OSError:
+                pass
+        return total / 1e9
+    return time.process_time()
