@@ -59,8 +59,8 @@ window.  Two serving strategies share everything else:
     full, the waiting code "pumps" the socket itself (flush, recv, route frames), so
     frames for later requests are parked, never lost.
   * ThreadedServer (threads > 1): a reader thread routes frames, T threads take
-    requests from a SimpleQueue, every send goes through one lock; waits use the
-    request's Condition.
+    requests from a SimpleQueue; sends are combined (the first sender flushes what the
+    others queued meanwhile, one sendall for many responses); waits share one Condition.
 
 A list/tuple response (the common case) is joined and sent as ONE FULL frame; anything
 else streams as HEAD, BODY..., END, with at most RESPONSE_WINDOW unacknowledged bytes,
@@ -86,6 +86,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 import traceback
 
 # ---------------------------------------------------------------------------- wire
@@ -783,26 +784,45 @@ class InlineServer(Server):
 
 
 class ThreadedServer(Server):
-    """threads > 1: a reader thread routes frames, T threads run requests, sends share a lock."""
+    """threads > 1: a reader thread routes frames, T threads run requests, sends are combined."""
 
     def __init__(self, sock, app, base, log, threads):
         Server.__init__(self, sock, app, base, log)
         self.threads = threads
         self.queue = queue.SimpleQueue()
-        self.send_lock = threading.Lock()
         self.done = threading.Event()
+        # One Condition for every wait (body bytes, window): waits are rare, so a shared
+        # one beats allocating a Condition per request.
+        self.cond = threading.Condition(threading.Lock())
+        self.out = []
+        self.out_lock = threading.Lock()
+        self.flushing = False
 
     def new_cond(self):
-        return threading.Condition(threading.Lock())
+        return self.cond
 
     def queue_request(self, req):
         self.queue.put(req)
 
     def send_parts(self, parts):
-        data = b''.join(parts) if len(parts) > 1 else parts[0]
+        """Combining writer: the first thread to find no flush running sends everything
+        queued (its own frames and those other threads add meanwhile) until the list is
+        empty; the others only append. Under load N responses leave in one sendall."""
+        lock = self.out_lock
+        with lock:
+            self.out.extend(parts)
+            if self.flushing:
+                return
+            self.flushing = True
         try:
-            with self.send_lock:
-                self.sock.sendall(data)
+            while True:
+                with lock:
+                    out = self.out
+                    if not out:
+                        self.flushing = False
+                        return
+                    self.out = []
+                self.sock.sendall(b''.join(out) if len(out) > 1 else out[0])
         except OSError:
             os._exit(EXIT_MASTER_GONE)
 
@@ -850,6 +870,15 @@ class ThreadedServer(Server):
             threading.Thread(target=self.work_loop, name='berth-thread-%d' % i, daemon=True).start()
         threading.Thread(target=self.read_loop, name='berth-reader', daemon=True).start()
         self.done.wait()
+        self.drain()
+
+    def drain(self):
+        """Wait until another thread's flush has sent every queued frame."""
+        while True:
+            with self.out_lock:
+                if not self.flushing and not self.out:
+                    return
+            time.sleep(0.001)
 
 
 # ---------------------------------------------------------------------------- boot

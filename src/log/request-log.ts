@@ -12,15 +12,18 @@ export class RequestLog {
   #stampSecond = -1;
   #stamp = '';
 
-  /** `workerPid` and `workerRequests` describe who served it (0 when Berth answered itself). */
-  format(ex: Exchange, workerPid: number, workerRequests: number, now: number): string {
+  /**
+   * `workerPid` and `workerRequests` describe who served it (0 when Berth answered itself);
+   * durations use the monotonic clock (`performance.now()`), the timestamp the wall clock.
+   */
+  format(ex: Exchange, workerPid: number, workerRequests: number, nowMonotonic: number, nowWall: number): string {
     this.#total++;
     const req = ex.request;
     const vars = countVars(ex.cgiBlock);
-    const ms = Math.round(now - ex.startedAt);
+    const ms = Math.round(nowMonotonic - ex.startedAt);
     return (
       `[pid: ${workerPid}|worker: ${ex.workerId}|req: ${workerRequests}/${this.#total}] ${req.remoteAddress} () ` +
-      `{${vars} vars in ${ex.cgiBlock.length} bytes} [${this.#timestamp(now)}] ${req.method} ${req.target} => ` +
+      `{${vars} vars in ${ex.cgiBlock.length} bytes} [${this.#timestamp(nowWall)}] ${req.method} ${req.target} => ` +
       `generated ${ex.bytesSent} bytes in ${ms} msecs (HTTP/1.${req.versionMinor} ${ex.status})`
     );
   }

@@ -111,7 +111,7 @@ export class Arbiter {
 
   #spawnWorker(slot: number): void {
     const child = spawnWorkerProcess({ config: this.#config, interpreter: this.#interpreter, slot, check: false });
-    const w = new WorkerHandle(slot, 1, this.#config.threads, child, this.#events);
+    const w = new WorkerHandle(slot, 1, this.#config.threads * Number(process.env.BERTH_PREFETCH ?? 1), child, this.#events);
     child.on('error', (err) => this.#log('error', `worker ${slot} could not start ${this.#interpreter.path}: ${err.message}`));
     this.#pool.add(w);
   }
@@ -227,7 +227,7 @@ export class Arbiter {
   #exchangeDone(ex: Exchange): void {
     if (this.#requestLog === null && ex.status < 500) return;
     const w = this.#pool.all.find((x) => x.slot === ex.workerId);
-    const line = (this.#requestLog ?? this.#errorLog).format(ex, w?.pid ?? 0, w?.requestsServed ?? 0, performance.now());
+    const line = (this.#requestLog ?? this.#errorLog).format(ex, w?.pid ?? 0, w?.requestsServed ?? 0, performance.now(), Date.now());
     this.#logger.line(line);
   }
 

@@ -77,7 +77,7 @@ export function decodePath(path: string): string | null {
     }
     bytes[w++] = c;
   }
-  const out = bytes.latin1Slice(0, w);
+  const out = bytes.toString('latin1', 0, w);
   return out.indexOf('\0') === -1 ? out : null;
 }
 

@@ -6,7 +6,7 @@
  * `Connection: close` whenever Berth will close. The writer never touches the socket itself:
  * it emits into an Output (the connection), which orders pipelined responses.
  */
-import { planResponse } from '../protocol/http1/response.js';
+import { isRejection, planResponse } from '../protocol/http1/response.js';
 import { cannedResponse } from '../protocol/http1/canned.js';
 import { encodeChunkHeader, LAST_CHUNK } from '../protocol/http1/chunked.js';
 import type { ResponsePlan } from '../protocol/http1/types.js';
@@ -153,12 +153,10 @@ export class HttpResponseWriter {
       return;
     }
     const close = this.#forceClose() || !this.#req.keepAlive || status === 400 || status === 408;
-    const opts: { date: string; message: string; close: boolean; retryAfterSeconds?: number } = { date: this.#out.date, message, close };
-    if (retryAfterSeconds !== undefined) opts.retryAfterSeconds = retryAfterSeconds;
-    const buf = cannedResponse(status, opts);
+    const buf = cannedResponse(status, { date: this.#out.date, message, close, headRequest: this.#req.method === 'HEAD', ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
     this.headSent = true;
     this.status = status;
-    this.#out.emit(this.#req.method === 'HEAD' ? headOnly(buf) : buf);
+    this.#out.emit(buf);
     this.#finish(close);
   }
 
@@ -171,12 +169,12 @@ export class HttpResponseWriter {
 
   #makePlan(status: string, headers: readonly string[]): ResponsePlan | null {
     const plan = planResponse(this.#req, status, headers, { date: this.#out.date, forceClose: this.#forceClose() });
-    if ('ok' in plan && plan.ok === false) {
+    if (isRejection(plan)) {
       this.#out.log('error', `${this.#req.method} ${this.#req.target}: invalid response from the app, answered 500 instead: ${plan.reason}`);
       this.sendError(500, 'The application sent an invalid response; see the server log.');
       return null;
     }
-    const p = plan as ResponsePlan;
+    const p = plan;
     this.#activePlan = p;
     this.headSent = true;
     this.status = p.statusCode;
@@ -192,7 +190,7 @@ export class HttpResponseWriter {
     if (body.length <= 16384) {
       const headLen = Buffer.byteLength(head, 'latin1');
       const buf = Buffer.allocUnsafe(headLen + body.length);
-      buf.latin1Write(head, 0);
+      buf.write(head, 0, 'latin1');
       body.copy(buf, headLen);
       this.#out.emit(buf);
       return;
@@ -212,9 +210,3 @@ export class HttpResponseWriter {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** A canned response without its body, for HEAD. */
-function headOnly(buf: Buffer): Buffer {
-  const end = buf.indexOf('\r\n\r\n');
-  return end === -1 ? buf : buf.subarray(0, end + 4);
-}

@@ -82,6 +82,8 @@ export class WorkerHandle {
       socket,
       (f) => this.#onFrame(f),
       (err) => {
+        // A reset channel just means the process is going; its exit is handled in #onExit.
+        if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as NodeJS.ErrnoException).code === 'EPIPE') return;
         events.log('error', `worker ${slot} (pid ${child.pid}): ${err.message}; stopping it`);
         child.kill('SIGKILL');
       },
@@ -171,8 +173,9 @@ export class WorkerHandle {
     const responder = r.ex.responder;
     switch (f.type) {
       case FromWorker.FULL: {
+        this.requestsServed++;
         const full = parseFull(f.payload);
-        responder.sendFull(full.status, full.headers, full.body);
+        responder.sendFull(full.head.status, full.head.headers, full.body);
         this.#complete(r);
         return;
       }
@@ -191,10 +194,12 @@ export class WorkerHandle {
         return;
       }
       case FromWorker.END:
+        this.requestsServed++;
         if (!r.rejected) responder.sendEnd();
         this.#complete(r);
         return;
       case FromWorker.ERROR: {
+        this.requestsServed++;
         const req = r.ex.request;
         this.#events.log('error', `${req.method} ${req.target} failed in worker ${this.slot} (pid ${this.pid}):\n${f.payload.toString('utf8').trimEnd()}`);
         if (!r.rejected) responder.sendError(500, 'Internal Server Error: the application raised an exception; see the server log.');
@@ -227,7 +232,6 @@ export class WorkerHandle {
   #complete(r: InFlight): void {
     this.#inflight.delete(r.id);
     r.ex.onAbort = null;
-    this.requestsServed++;
     if (this.state === 'READY') this.#events.free(this);
   }
 

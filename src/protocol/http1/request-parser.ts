@@ -40,6 +40,8 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 const MAX_CHUNK_SIZE_DIGITS = 16;
 /** Chunk extensions are ignored, so only a little of them is worth reading per message. */
 export const MAX_CHUNK_EXTENSION_BYTES = 16 * 1024;
+/** First allocation for a head split across chunks. */
+const INITIAL_HEAD_BUFFER = 1024;
 
 // Parser states. Plain numeric constants (not an enum) so that type-stripping runners work.
 const S_HEAD = 0;
@@ -73,6 +75,7 @@ export class RequestParser {
   /** A head split across chunks: its bytes so far, bounded by the head budget. */
   #headBuf: Buffer | null = null;
   #headLen = 0;
+  #headCap = 0;
   /** Bytes left of the head budget for trailers. */
   #budget = 0;
   #keepAlive = false;
@@ -101,7 +104,10 @@ export class RequestParser {
     }
   }
 
-  /** Parses as much of `chunk` as possible. Handler callbacks run synchronously inside. */
+  /**
+   * Parses as much of `chunk` as possible. Handler callbacks run synchronously inside and
+   * must not throw or call execute() again; body buffers may be views into `chunk`.
+   */
   execute(chunk: Buffer): void {
     const end = chunk.length;
     let pos = 0;
@@ -183,17 +189,24 @@ export class RequestParser {
     if (!this.#checkLineEnds(buf, pos, pos, pos + n)) return Number.MAX_SAFE_INTEGER;
     if (idx !== -1 || end - pos >= budget) return this.#failHeadTooLarge(buf, pos, pos + n);
     // Incomplete head: keep its bytes (only this part of the chunk) for the next execute().
-    const headBuf = Buffer.allocUnsafe(budget);
+    // The copy starts small (a split head is usually short) and grows up to the budget.
+    const headBuf = Buffer.allocUnsafe(Math.min(budget, Math.max(INITIAL_HEAD_BUFFER, 2 * (end - pos))));
     buf.copy(headBuf, 0, pos, end);
     this.#headBuf = headBuf;
     this.#headLen = end - pos;
+    this.#headCap = budget;
     return end;
   }
 
   #appendHead(buf: Buffer, pos: number, end: number): number {
-    const headBuf = this.#headBuf as Buffer;
+    let headBuf = this.#headBuf as Buffer;
     const old = this.#headLen;
-    const n = Math.min(end - pos, headBuf.length - old);
+    const n = Math.min(end - pos, this.#headCap - old);
+    if (old + n > headBuf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.#headCap, Math.max(old + n, 2 * headBuf.length)));
+      headBuf.copy(grown, 0, 0, old);
+      this.#headBuf = headBuf = grown;
+    }
     buf.copy(headBuf, old, pos, pos + n);
     this.#headLen = old + n;
     // A terminator may straddle the previous chunk and this one: search from 3 bytes back.
@@ -205,7 +218,7 @@ export class RequestParser {
       return pos + (idx + 4 - old);
     }
     if (!this.#checkLineEnds(headBuf, 0, old, old + n)) return Number.MAX_SAFE_INTEGER;
-    if (old + n === headBuf.length) return this.#failHeadTooLarge(headBuf, 0, old + n);
+    if (old + n === this.#headCap) return this.#failHeadTooLarge(headBuf, 0, old + n);
     return end;
   }
 
@@ -273,8 +286,8 @@ export class RequestParser {
   #endMessage(): void {
     this.#skipped = 0;
     this.#leadCr = false;
-    // A handler may have failed the exchange from inside onHead/onBody; keep Dead if so.
-    if (this.#state !== S_DEAD) this.#state = this.#keepAlive ? S_HEAD : S_CLOSED;
+    // A handler that called finish() from inside onHead/onBody has already ended the parser.
+    if (this.#state < S_CLOSED) this.#state = this.#keepAlive ? S_HEAD : S_CLOSED;
     this.#handler.onMessageEnd();
   }
 

@@ -116,8 +116,12 @@ export class FrameDecoder {
 
   /** Joins the unread rest of the current buffer with every pending chunk; returns its length. */
   #merge(): number {
-    const parts = [this.#buf.subarray(this.#pos), ...this.#pending];
-    this.#buf = Buffer.concat(parts, this.#buf.length - this.#pos + this.#pendingBytes);
+    if (this.#pos === this.#buf.length && this.#pending.length === 1) {
+      this.#buf = this.#pending[0]!;
+    } else {
+      const parts = [this.#buf.subarray(this.#pos), ...this.#pending];
+      this.#buf = Buffer.concat(parts, this.#buf.length - this.#pos + this.#pendingBytes);
+    }
     this.#pos = 0;
     this.#pending = [];
     this.#pendingBytes = 0;
