@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
 bash scripts/build.sh
 echo "== python worker unit tests (/usr/bin/python3)"
-/usr/bin/python3 -m unittest discover -s test/python -t . -p 'test_*.py'
+/usr/bin/python3 -m unittest discover -s test/python -p 'test_*.py'
 if command -v python3 >/dev/null && [ "$(command -v python3)" != /usr/bin/python3 ]; then
   echo "== python worker unit tests ($(command -v python3))"
-  python3 -m unittest discover -s test/python -t . -p 'test_*.py'
+  python3 -m unittest discover -s test/python -p 'test_*.py'
 fi
 echo "== node tests"
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)

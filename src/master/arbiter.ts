@@ -111,7 +111,7 @@ export class Arbiter {
 
   #spawnWorker(slot: number): void {
     const child = spawnWorkerProcess({ config: this.#config, interpreter: this.#interpreter, slot, check: false });
-    const w = new WorkerHandle(slot, 1, this.#config.threads * Number(process.env.BERTH_PREFETCH ?? 1), child, this.#events);
+    const w = new WorkerHandle(slot, 1, this.#config.threads, child, this.#events);
     child.on('error', (err) => this.#log('error', `worker ${slot} could not start ${this.#interpreter.path}: ${err.message}`));
     this.#pool.add(w);
   }

@@ -49,6 +49,7 @@ export interface WorkerEvents {
 
 interface InFlight {
   readonly id: number;
+  readonly sentAt: number;
   readonly ex: Exchange;
   rejected: boolean;
   bodyWindow: number;
@@ -66,6 +67,8 @@ export class WorkerHandle {
   ready: WorkerReadyInfo | null = null;
   bootFailure: WorkerBootFailure | null = null;
   requestsServed = 0;
+  /** Recent request service time (ms, exponentially weighted); Infinity until one completes. */
+  serviceEwmaMs = Infinity;
   readonly #events: WorkerEvents;
   readonly #channel: WorkerChannel;
   readonly #inflight = new Map<number, InFlight>();
@@ -104,11 +107,17 @@ export class WorkerHandle {
     return this.#inflight.size;
   }
 
+  /** When the oldest request still in flight was sent (performance.now()), or +Infinity if none. */
+  oldestInFlightSince(): number {
+    for (const r of this.#inflight.values()) return r.sentAt;
+    return Infinity;
+  }
+
   send(ex: Exchange): void {
     const id = this.#nextId;
     this.#nextId = id === 0xffffffff ? 1 : id + 1;
     const hasBody = ex.body !== null && ex.body.totalBytes > 0;
-    const r: InFlight = { id, ex, rejected: false, bodyWindow: REQUEST_BODY_WINDOW_BYTES, bodyPumping: false, bodyDone: !hasBody };
+    const r: InFlight = { id, sentAt: performance.now(), ex, rejected: false, bodyWindow: REQUEST_BODY_WINDOW_BYTES, bodyPumping: false, bodyDone: !hasBody };
     this.#inflight.set(id, r);
     ex.workerId = this.slot;
     ex.onAbort = () => this.#channel.send(encodeAbort(id));
@@ -231,6 +240,8 @@ export class WorkerHandle {
 
   #complete(r: InFlight): void {
     this.#inflight.delete(r.id);
+    const ms = performance.now() - r.sentAt;
+    this.serviceEwmaMs = this.serviceEwmaMs === Infinity ? ms : this.serviceEwmaMs * 0.8 + ms * 0.2;
     r.ex.onAbort = null;
     if (this.state === 'READY') this.#events.free(this);
   }

@@ -144,3 +144,23 @@ test('a port already in use is refused with the address and a fix', async (t) =>
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${berth.port}.*already in use`));
 });
+
+test('requests never wait behind a slow request while another worker is free', async (t) => {
+  const berth = await startBerth(echoArgs(['--processes', '2', '--threads', '1']));
+  t.after(() => berth.stop());
+  const order: string[] = [];
+  const slow = fetch(berth.url('/sleep?s=1.5')).then(async (r) => {
+    await r.text();
+    order.push('slow');
+  });
+  await new Promise((r) => setTimeout(r, 150));
+  const fast = Array.from({ length: 12 }, (_, i) =>
+    fetch(berth.url(`/pid?${i}`)).then(async (r) => {
+      assert.equal(r.status, 200);
+      await r.text();
+      order.push('fast');
+    }),
+  );
+  await Promise.all([slow, ...fast]);
+  assert.equal(order.at(-1), 'slow', `every fast request finished before the slow one: ${order.join(',')}`);
+});

@@ -1,6 +1,8 @@
 /**
  * Micro-benchmark of the request parser and the response planner (not a test: run it with
  * `node <dist>/test/protocol/http1/parse.bench.js`). Prints nanoseconds per operation.
+ * `node --test` with default discovery runs every file under test/, so under the test
+ * runner (NODE_TEST_CONTEXT is set) it does nothing.
  */
 import { RequestParser } from '../../../src/protocol/http1/request-parser.js';
 import { planResponse } from '../../../src/protocol/http1/response.js';
@@ -49,22 +51,26 @@ function bench(name: string, iterations: number, fn: () => void): void {
   console.log(`${name.padEnd(48)} ${best.toFixed(0).padStart(6)} ns/op`);
 }
 
-const limits = { maxHeadBytes: 8192, maxBodyBytes: 0 };
-const parser = new RequestParser(handler, limits);
-bench(`parse browser GET (${BROWSER_GET.length} B), kept-alive parser`, 500_000, () => parser.execute(BROWSER_GET));
-bench(`parse wrk GET (${WRK_GET.length} B), kept-alive parser`, 1_000_000, () => parser.execute(WRK_GET));
-bench(`parse wrk GET (${WRK_GET.length} B), new parser each time`, 1_000_000, () => new RequestParser(handler, limits).execute(WRK_GET));
-const half = WRK_GET.length >> 1;
-const [a, b] = [WRK_GET.subarray(0, half), WRK_GET.subarray(half)];
-bench(`parse wrk GET split in two chunks`, 500_000, () => {
-  parser.execute(a);
-  parser.execute(b);
-});
-const req = { method: 'GET', versionMinor: 1 as const, keepAlive: true };
-const appHeaders = ['Content-Type', 'text/html; charset=utf-8', 'Content-Length', '1234', 'X-Frame-Options', 'DENY', 'Vary', 'Cookie'];
-const opts = { date: 'Sun, 06 Nov 1994 08:49:37 GMT' };
-bench('planResponse (Django-like, 4 headers)', 1_000_000, () => {
-  const plan = planResponse(req, '200 OK', appHeaders, opts);
-  sink += 'head' in plan ? plan.head.length : 0;
-});
-if (sink === 42) console.log('');
+function main(): void {
+  const limits = { maxHeadBytes: 8192, maxBodyBytes: 0 };
+  const parser = new RequestParser(handler, limits);
+  bench(`parse browser GET (${BROWSER_GET.length} B), kept-alive parser`, 500_000, () => parser.execute(BROWSER_GET));
+  bench(`parse wrk GET (${WRK_GET.length} B), kept-alive parser`, 1_000_000, () => parser.execute(WRK_GET));
+  bench(`parse wrk GET (${WRK_GET.length} B), new parser each time`, 1_000_000, () => new RequestParser(handler, limits).execute(WRK_GET));
+  const half = WRK_GET.length >> 1;
+  const [a, b] = [WRK_GET.subarray(0, half), WRK_GET.subarray(half)];
+  bench(`parse wrk GET split in two chunks`, 500_000, () => {
+    parser.execute(a);
+    parser.execute(b);
+  });
+  const req = { method: 'GET', versionMinor: 1 as const, keepAlive: true };
+  const appHeaders = ['Content-Type', 'text/html; charset=utf-8', 'Content-Length', '1234', 'X-Frame-Options', 'DENY', 'Vary', 'Cookie'];
+  const opts = { date: 'Sun, 06 Nov 1994 08:49:37 GMT' };
+  bench('planResponse (Django-like, 4 headers)', 1_000_000, () => {
+    const plan = planResponse(req, '200 OK', appHeaders, opts);
+    sink += 'head' in plan ? plan.head.length : 0;
+  });
+  if (sink === 42) console.log('');
+}
+
+if (process.env['NODE_TEST_CONTEXT'] === undefined) main();

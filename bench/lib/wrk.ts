@@ -1,0 +1,72 @@
+// Runs wrk and turns its text report into numbers. wrk prints latencies with
+// adaptive units (us/ms/s/m) and throughput as "Requests/sec:"; errors appear
+// only when non-zero, so a missing line means zero.
+
+import { spawn } from 'node:child_process';
+import type { Tracker } from './proc.js';
+
+export interface WrkResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  /** connect + read + write + timeout socket errors. */
+  socketErrors: number;
+  non2xx: number;
+}
+
+export interface WrkOptions {
+  url: string;
+  connections: number;
+  durationS: number;
+  threads?: number;
+}
+
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60000, h: 3600000 };
+
+function toMs(value: string, unit: string): number {
+  return Number(value) * (UNIT_MS[unit] ?? NaN);
+}
+
+export function parseWrk(text: string): WrkResult {
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(text);
+  if (!rps) throw new Error(`wrk output has no Requests/sec line:\n${text.slice(-800)}`);
+  const pct = (p: string): number => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm').exec(text);
+    return m ? toMs(m[1]!, m[2]!) : NaN;
+  };
+  const requests = /(\d+) requests in/.exec(text);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);
+  return {
+    rps: Number(rps[1]),
+    p50Ms: pct('50'),
+    p99Ms: pct('99'),
+    requests: requests ? Number(requests[1]) : 0,
+    socketErrors: sock ? sock.slice(1, 5).reduce((a, b) => a + Number(b), 0) : 0,
+    non2xx: non2xx ? Number(non2xx[1]) : 0,
+  };
+}
+
+/** wrk is bounded by -d; the extra kill timer only guards against a wedged wrk. */
+export function runWrk(tracker: Tracker, opts: WrkOptions): Promise<WrkResult> {
+  const threads = Math.min(opts.threads ?? 2, opts.connections);
+  const args = [`-t${threads}`, `-c${opts.connections}`, `-d${opts.durationS}s`, '--latency', opts.url];
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    if (child.pid !== undefined) tracker.add(child.pid);
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => { out += c.toString('utf8'); });
+    child.stderr.on('data', (c: Buffer) => { out += c.toString('utf8'); });
+    const guard = setTimeout(() => child.kill('SIGKILL'), (opts.durationS + 15) * 1000);
+    child.on('error', (err) => { clearTimeout(guard); reject(new Error(`cannot run wrk: ${err.message}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(guard);
+      if (child.pid !== undefined) tracker.remove(child.pid);
+      try {
+        if (code !== 0) throw new Error(`wrk exited with ${code}: ${out.slice(-500)}`);
+        resolve(parseWrk(out));
+      } catch (err) { reject(err); }
+    });
+  });
+}
