@@ -14,18 +14,20 @@ const OUTPUT_TAIL_BYTES = 4096;
 /** Every process group the bench started and has not reaped yet. */
 export class Tracker {
   #groups = new Set<number>();
-  #pids = new Set<number>();
+  #pidSets = new Set<Set<number>>();
 
   add(pid: number): void { this.#groups.add(pid); }
   remove(pid: number): void { this.#groups.delete(pid); }
-  notePids(pids: Iterable<number>): void { for (const p of pids) this.#pids.add(p); }
+  /** A live set of pids (a sampler's "seen") to kill too, for daemons that left the group. */
+  watch(pids: Set<number>): void { this.#pidSets.add(pids); }
+  unwatch(pids: Set<number>): void { this.#pidSets.delete(pids); }
 
   /** Synchronous on purpose: it runs from signal and 'exit' handlers. */
   killAll(): void {
     for (const pgid of this.#groups) trySignal(-pgid, 'SIGKILL');
-    for (const pid of this.#pids) trySignal(pid, 'SIGKILL');
+    for (const set of this.#pidSets) for (const pid of set) if (isAlive(pid)) trySignal(pid, 'SIGKILL');
     this.#groups.clear();
-    this.#pids.clear();
+    this.#pidSets.clear();
   }
 }
 

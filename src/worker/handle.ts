@@ -73,6 +73,8 @@ export class WorkerHandle {
   readonly #channel: WorkerChannel;
   readonly #inflight = new Map<number, InFlight>();
   #nextId = 1;
+  /** Output before READY is held back: if the app fails to load, the master prints one summary instead. */
+  #startupOutput: string | null = '';
 
   constructor(slot: number, generation: number, capacity: number, child: ChildProcess, events: WorkerEvents) {
     this.slot = slot;
@@ -94,7 +96,7 @@ export class WorkerHandle {
     );
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');
-      stream?.on('data', (text: string) => events.output(text));
+      stream?.on('data', (text: string) => this.#onOutput(text));
     }
     child.on('close', (code, signal) => this.#onExit(code, signal));
   }
@@ -230,12 +232,29 @@ export class WorkerHandle {
     } else if (f.type === FromWorker.READY) {
       this.ready = JSON.parse(f.payload.toString('utf8')) as WorkerReadyInfo;
       if (this.state === 'STARTING') {
+        this.#releaseStartupOutput();
         this.state = transition(this.state, 'READY');
         this.#events.ready(this);
       }
     } else {
       this.bootFailure = JSON.parse(f.payload.toString('utf8')) as WorkerBootFailure;
     }
+  }
+
+  #onOutput(text: string): void {
+    if (this.#startupOutput === null) this.#events.output(text);
+    else if (this.#startupOutput.length < 1 << 20) this.#startupOutput += text;
+  }
+
+  #releaseStartupOutput(): void {
+    let text = this.#startupOutput ?? '';
+    this.#startupOutput = null;
+    if (this.bootFailure !== null) {
+      // The worker also printed its failure; the master's summary repeats it with more context.
+      const at = text.indexOf(`berth worker ${this.pid}: cannot start`);
+      if (at !== -1) text = text.slice(0, at);
+    }
+    if (text !== '') this.#events.output(text);
   }
 
   #complete(r: InFlight): void {
@@ -248,6 +267,7 @@ export class WorkerHandle {
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.#channel.close();
+    if (this.#startupOutput !== null) this.#releaseStartupOutput();
     const lost = [...this.#inflight.values()];
     this.#inflight.clear();
     for (const r of lost) {

@@ -3,7 +3,7 @@
  * Every process started here is stopped by the test that started it (see stop()).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPO = process.cwd();
@@ -32,6 +32,8 @@ export interface StartOptions {
   readonly env?: Record<string, string>;
   /** Resolve when the app is ready (default) or as soon as the port is known. */
   readonly waitReady?: boolean;
+  /** With `logto`, the log is a file: it is read as well as stderr. */
+  readonly logFile?: string;
 }
 
 export function startBerth(args: readonly string[], opts: StartOptions = {}): Promise<RunningBerth> {
@@ -53,8 +55,24 @@ export function startBerth(args: readonly string[], opts: StartOptions = {}): Pr
   };
   proc.stdout!.setEncoding('utf8').on('data', onText);
   proc.stderr!.setEncoding('utf8').on('data', onText);
+  let fileOffset = 0;
+  const poller = opts.logFile === undefined ? null : setInterval(() => {
+    try {
+      const text = readFileSync(opts.logFile!, 'utf8');
+      if (text.length > fileOffset) {
+        const added = text.slice(fileOffset);
+        fileOffset = text.length;
+        onText(added);
+      }
+    } catch {
+      // not created yet
+    }
+  }, 50);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })),
+    proc.on('exit', (code, signal) => {
+      if (poller !== null) clearInterval(poller);
+      resolve({ code, signal });
+    }),
   );
   const waitForLog = (re: RegExp, timeoutMs = 20_000): Promise<void> =>
     new Promise((resolve, reject) => {

@@ -164,3 +164,39 @@ test('requests never wait behind a slow request while another worker is free', a
   await Promise.all([slow, ...fast]);
   assert.equal(order.at(-1), 'slow', `every fast request finished before the slow one: ${order.join(',')}`);
 });
+
+test('a crash in one worker does not disturb requests running in another', async (t) => {
+  const berth = await startBerth(echoArgs(['--processes', '2', '--threads', '1']));
+  t.after(() => berth.stop());
+  // Warm both workers so each has a known pid.
+  const long = fetch(berth.url('/sleep?s=0.8')).then(async (r) => ({ status: r.status, text: await r.text() }));
+  await new Promise((r) => setTimeout(r, 150));
+  const crashed = await fetch(berth.url('/crash'));
+  assert.equal(crashed.status, 502);
+  const res = await long;
+  assert.equal(res.status, 200);
+  assert.match(res.text, /slept/);
+});
+
+test('logto writes the request log to a file; disable-logging keeps only errors', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-log-'));
+  const logged = join(dir, 'berth.log');
+  const quiet = join(dir, 'quiet.log');
+  const a = await startBerth(echoArgs(['--processes', '1', '--logto', logged]), { logFile: logged });
+  t.after(() => a.stop());
+  const b = await startBerth(echoArgs(['--processes', '1', '--logto', quiet, '--disable-logging']), { logFile: quiet });
+  t.after(() => b.stop());
+  const { readFileSync } = await import('node:fs');
+  for (const s of [a, b]) {
+    await (await fetch(s.url('/pid?ok'))).text();
+    await (await fetch(s.url('/raise'))).text();
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  const full = readFileSync(logged, 'utf8');
+  assert.match(full, /\[pid: \d+\|worker: 1\|req: \d+\/\d+\] 127\.0\.0\.1 .* GET \/pid\?ok => generated \d+ bytes in \d+ msecs \(HTTP\/1\.1 200\)/);
+  assert.match(full, /GET \/raise => .*\(HTTP\/1\.1 500\)/);
+  const q = readFileSync(quiet, 'utf8');
+  assert.doesNotMatch(q, /GET \/pid\?ok/);
+  assert.match(q, /GET \/raise => .*\(HTTP\/1\.1 500\)/);
+  assert.match(q, /Traceback/);
+});

@@ -1,0 +1,96 @@
+// One measurement: start one server for one scenario, wait until it answers,
+// warm up, run wrk (twice for slow-clients: without, then with the slow load),
+// record peak tree RSS, stop it and check that nothing is left behind.
+// Failures become a row with the reason; they never abort the whole run.
+
+import { join } from 'node:path';
+import { waitReady, freePort } from './http-probe.js';
+import { RssSampler, spawnServer, stopServer, type Tracker } from './proc.js';
+import { SLOW_CLIENTS, SLOW_REQUEST_MS, type Scenario } from './scenarios.js';
+import type { ServerSpec } from './servers.js';
+import { SlowClients, type SlowClientStats } from './slow-clients.js';
+import { runWrk, type WrkResult } from './wrk.js';
+
+export interface RunSettings {
+  root: string;
+  python: string;
+  berthBin: string;
+  durationS: number;
+  warmupS: number;
+  readyTimeoutMs: number;
+}
+
+export interface Measurement {
+  scenario: string;
+  server: string;
+  round: number;
+  ok: boolean;
+  error?: string;
+  wrk?: WrkResult;
+  /** slow-clients only: the same server's fast-client figures without slow clients. */
+  baseline?: WrkResult;
+  slow?: SlowClientStats;
+  peakRssKb: number;
+  stop?: string;
+  leftovers: number[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function tail(text: string, lines = 6): string {
+  return text.trim().split('\n').slice(-lines).join(' | ');
+}
+
+export async function measure(
+  tracker: Tracker, settings: RunSettings, scenario: Scenario, server: ServerSpec,
+  round: number, env: NodeJS.ProcessEnv,
+): Promise<Measurement> {
+  const port = await freePort();
+  const appDir = join(settings.root, scenario.appDir);
+  const { command, args } = server.command({
+    port, appDir, module: scenario.module, python: settings.python, berthBin: settings.berthBin,
+  });
+  const result: Measurement = { scenario: scenario.name, server: server.name, round, ok: false, peakRssKb: 0, leftovers: [] };
+  const proc = spawnServer(tracker, command, args, appDir, { ...process.env, ...env });
+  const sampler = new RssSampler(proc.pid);
+  tracker.watch(sampler.seen);
+  sampler.start();
+  try {
+    const ready = await waitReady(proc, port, scenario.path, settings.readyTimeoutMs);
+    if (!ready.ok) {
+      result.error = `failed to start: ${ready.reason}: ${tail(proc.outputTail())}`;
+      return result;
+    }
+    const url = `http://127.0.0.1:${port}${scenario.path}`;
+    const wrkOpts = { url, connections: scenario.connections };
+    await runWrk(tracker, { ...wrkOpts, durationS: settings.warmupS });
+    if (scenario.slowClients) {
+      result.baseline = await runWrk(tracker, { ...wrkOpts, durationS: settings.durationS });
+      const slow = new SlowClients({ port, clients: SLOW_CLIENTS, requestMs: SLOW_REQUEST_MS });
+      slow.start();
+      try {
+        // Let every slow client connect and start trickling before measuring.
+        await sleep(SLOW_REQUEST_MS / 2);
+        result.wrk = await runWrk(tracker, { ...wrkOpts, durationS: settings.durationS });
+      } finally {
+        result.slow = slow.stop();
+      }
+    } else {
+      result.wrk = await runWrk(tracker, { ...wrkOpts, durationS: settings.durationS });
+    }
+    if (proc.hasExited()) throw new Error(`server exited during the run (${await proc.exited}): ${tail(proc.outputTail())}`);
+    result.ok = true;
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    result.peakRssKb = sampler.stop();
+    const stopped = await stopServer(tracker, proc, sampler.seen);
+    tracker.unwatch(sampler.seen);
+    result.stop = stopped.how;
+    result.leftovers = stopped.leftovers;
+    if (stopped.leftovers.length > 0) {
+      result.error = `${result.error ? `${result.error}; ` : ''}left processes behind: ${stopped.leftovers.join(' ')}`;
+    }
+  }
+  return result;
+}

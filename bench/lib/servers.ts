@@ -1,0 +1,61 @@
+// The servers under test. Every one serves the same app file with 2 worker
+// processes; the thread count is part of the name so the table is explicit.
+// Peers are the Debian packages, run exactly as documented in docs/benchmarks.md.
+
+export interface LaunchContext {
+  port: number;
+  appDir: string;
+  /** Python module path of the WSGI app, e.g. "hello" or "djsite.wsgi". */
+  module: string;
+  python: string;
+  berthBin: string;
+}
+
+export interface ServerSpec {
+  name: string;
+  /** Shown in the table: processes x threads. */
+  workers: string;
+  /** For peers: the Berth config with the same thread count, for ratios. */
+  comparesTo?: string;
+  isBerth: boolean;
+  command(ctx: LaunchContext): { command: string; args: string[] };
+}
+
+const PROCESSES = '2';
+
+function berth(threads: string) {
+  return (ctx: LaunchContext) => ({
+    command: process.execPath,
+    args: [ctx.berthBin, '--http', `127.0.0.1:${ctx.port}`, '--chdir', ctx.appDir,
+      '--module', ctx.module, '--master', '--processes', PROCESSES, '--threads', threads,
+      '--python', ctx.python, '--disable-logging'],
+  });
+}
+
+function uwsgi(listenOption: '--http' | '--http-socket') {
+  // --die-on-term: uWSGI 2.0 otherwise treats SIGTERM as "reload".
+  return (ctx: LaunchContext) => ({
+    command: 'uwsgi',
+    args: ['--plugin', 'python3', listenOption, `127.0.0.1:${ctx.port}`, '--master',
+      '--processes', PROCESSES, '--threads', '1', '--chdir', ctx.appDir, '--module', ctx.module,
+      '--disable-logging', '--die-on-term'],
+  });
+}
+
+function gunicorn(workerClass: 'sync' | 'gthread') {
+  return (ctx: LaunchContext) => ({
+    command: 'gunicorn',
+    args: ['--workers', PROCESSES, '--worker-class', workerClass,
+      ...(workerClass === 'gthread' ? ['--threads', '2'] : []),
+      '--bind', `127.0.0.1:${ctx.port}`, '--chdir', ctx.appDir, `${ctx.module}:application`],
+  });
+}
+
+export const SERVERS: readonly ServerSpec[] = [
+  { name: 'berth', workers: '2p x 1t', isBerth: true, command: berth('1') },
+  { name: 'berth-t2', workers: '2p x 2t', isBerth: true, command: berth('2') },
+  { name: 'uwsgi-http', workers: '2p x 1t (+router)', isBerth: false, comparesTo: 'berth', command: uwsgi('--http') },
+  { name: 'uwsgi-http-socket', workers: '2p x 1t', isBerth: false, comparesTo: 'berth', command: uwsgi('--http-socket') },
+  { name: 'gunicorn-sync', workers: '2p x 1t', isBerth: false, comparesTo: 'berth', command: gunicorn('sync') },
+  { name: 'gunicorn-gthread', workers: '2p x 2t', isBerth: false, comparesTo: 'berth-t2', command: gunicorn('gthread') },
+];

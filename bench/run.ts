@@ -1,0 +1,170 @@
+// Side-by-side benchmark: Berth vs uWSGI vs gunicorn on the same apps with the
+// same worker count. Servers run one at a time, interleaved over rounds
+// (round 1: every server, round 2: every server, ...) so drift on the machine
+// hits all of them alike; the table shows medians over rounds.
+//
+//   node dist/bench/run.js [--only hello,django,slow-clients]
+//        [--servers berth,uwsgi-http,...] [--duration 8] [--rounds 3]
+//        [--warmup 2] [--quick] [--python /usr/bin/python3] [--berth bin/berth.js]
+//
+// Not a test: no assertions. Every process it starts is killed on the way out,
+// including on Ctrl-C.
+
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measure, type Measurement, type RunSettings } from './lib/measure.js';
+import { Tracker } from './lib/proc.js';
+import { machineInfo, markdownReport, summarize, textTable } from './lib/report.js';
+import { SCENARIOS, type Prepared } from './lib/scenarios.js';
+import { SERVERS } from './lib/servers.js';
+
+interface Args {
+  only: string[];
+  servers: string[];
+  durationS: number;
+  rounds: number;
+  warmupS: number;
+  python: string;
+  berth?: string;
+}
+
+const USAGE = `usage: node dist/bench/run.js [options]
+  --only LIST       scenarios (${SCENARIOS.map((s) => s.name).join(',')})
+  --servers LIST    servers (${SERVERS.map((s) => s.name).join(',')})
+  --duration S      seconds per measured wrk run (default 8)
+  --rounds N        interleaved rounds (default 3)
+  --warmup S        seconds of wrk warm-up per server start (default 2)
+  --quick           --duration 3 --rounds 1 --warmup 1
+  --python PATH     interpreter for the apps (default /usr/bin/python3)
+  --berth PATH      Berth launcher (default <repo>/bin/berth.js)`;
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    only: SCENARIOS.map((s) => s.name), servers: SERVERS.map((s) => s.name),
+    durationS: 8, rounds: 3, warmupS: 2, python: '/usr/bin/python3',
+  };
+  const list = (v: string, known: string[], what: string) => {
+    const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = names.filter((n) => !known.includes(n));
+    if (bad.length > 0) throw new Error(`unknown ${what}: ${bad.join(', ')} (known: ${known.join(', ')})`);
+    return names;
+  };
+  const num = (v: string, name: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number, got "${v}"`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--only': args.only = list(value(), SCENARIOS.map((s) => s.name), 'scenario'); break;
+      case '--servers': args.servers = list(value(), SERVERS.map((s) => s.name), 'server'); break;
+      case '--duration': args.durationS = Math.round(num(value(), flag)); break;
+      case '--rounds': args.rounds = Math.round(num(value(), flag)); break;
+      case '--warmup': args.warmupS = Math.round(num(value(), flag)); break;
+      case '--quick': args.durationS = 3; args.rounds = 1; args.warmupS = 1; break;
+      case '--python': args.python = value(); break;
+      case '--berth': args.berth = resolve(value()); break;
+      case '-h': case '--help': console.log(USAGE); process.exit(0);
+      default: throw new Error(`unknown option ${flag}\n${USAGE}`);
+    }
+  }
+  return args;
+}
+
+/** The repo root: the nearest ancestor of this file holding the fixture apps (or the cwd). */
+function findRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'test/fixtures/apps/hello.py'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+}
+
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+function describe(m: Measurement): string {
+  if (!m.ok || !m.wrk) return `FAILED ${m.error ?? ''}`.slice(0, 300);
+  const base = m.baseline ? ` (without slow clients ${Math.round(m.baseline.rps)} req/s)` : '';
+  const errs = m.wrk.socketErrors + m.wrk.non2xx;
+  return `${Math.round(m.wrk.rps)} req/s${base}, p50 ${m.wrk.p50Ms.toFixed(2)} ms, p99 ${m.wrk.p99Ms.toFixed(2)} ms, ` +
+    `peak RSS ${(m.peakRssKb / 1024).toFixed(1)} MiB${errs ? `, ${errs} errors` : ''}` +
+    `${m.leftovers.length ? `, LEFTOVERS ${m.leftovers.join(' ')}` : ''}`;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const root = findRoot();
+  const tracker = new Tracker();
+  const tempDirs: string[] = [];
+  const cleanup = () => {
+    tracker.killAll();
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => { log(`\n${sig}: stopping every server started by the bench`); cleanup(); process.exit(130); });
+  }
+  process.on('exit', () => tracker.killAll());
+
+  const settings: RunSettings = {
+    root, python: args.python, berthBin: args.berth ?? join(root, 'bin/berth.js'),
+    durationS: args.durationS, warmupS: args.warmupS, readyTimeoutMs: 30_000,
+  };
+  const servers = SERVERS.filter((s) => args.servers.includes(s.name));
+  const scenarios = SCENARIOS.filter((s) => args.only.includes(s.name));
+  const command = `node ${process.argv.slice(1).map((a) => a.replace(root + '/', '')).join(' ')}`;
+  log(`bench: root ${root}; ${scenarios.length} scenarios × ${servers.length} servers × ${args.rounds} rounds, ` +
+    `${args.durationS} s per run (+${args.warmupS} s warm-up)`);
+
+  const measurements: Measurement[] = [];
+  try {
+    for (const scenario of scenarios) {
+      let prepared: Prepared | undefined;
+      try {
+        prepared = scenario.prepare?.(root, args.python);
+      } catch (err) {
+        log(`${scenario.name}: skipped, ${(err as Error).message}`);
+        continue;
+      }
+      if (prepared) tempDirs.push(prepared.tempDir);
+      for (let round = 1; round <= args.rounds; round++) {
+        for (const server of servers) {
+          log(`[${scenario.name} round ${round}/${args.rounds}] ${server.name} ...`);
+          const m = await measure(tracker, settings, scenario, server, round, prepared?.env ?? {});
+          measurements.push(m);
+          log(`  ${describe(m)}`);
+        }
+      }
+    }
+  } finally {
+    cleanup();
+  }
+
+  const rows = summarize(measurements, servers, scenarios.map((s) => s.name));
+  const table = textTable(rows);
+  console.log(`\n${table}\n`);
+  console.log('req/s, p50 and p99 are medians over rounds; Berth÷peer req/s > 1 and p99 < 1 favour Berth.');
+
+  const machine = machineInfo(args.python);
+  const outDir = join(root, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const json = { date: new Date().toISOString(), command, machine, settings: args, rows, measurements };
+  writeFileSync(join(outDir, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(join(outDir, `${stamp}.md`), markdownReport(rows, machine, command, args));
+  log(`results: ${join(outDir, stamp)}.{json,md}`);
+  return 0;
+}
+
+main().then((code) => { process.exitCode = code; }, (err: unknown) => {
+  log(`bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 2;
+});
