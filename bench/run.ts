@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { measure, type Measurement, type RunSettings } from './lib/measure.js';
 import { Tracker } from './lib/proc.js';
 import { machineInfo, markdownReport, summarize, textTable } from './lib/report.js';
-import { SCENARIOS, type Prepared } from './lib/scenarios.js';
+import { SCENARIOS, SLOW_CLIENTS, type Prepared } from './lib/scenarios.js';
 import { SERVERS } from './lib/servers.js';
 
 interface Args {
@@ -89,12 +89,17 @@ function findRoot(): string {
   }
 }
 
+const NOTES = `req/s, p50, p99 and peak RSS are medians over rounds; errors and read errs are summed.
+Berth÷peer req/s > 1 and p99 < 1 favour Berth; each peer is compared with the Berth config of equal threads.
+"read errs" are wrk read errors: a server without keep-alive (uWSGI --http-socket) closes every connection.
+"kept w/ slow": fast-client req/s while ${SLOW_CLIENTS} slow clients trickle requests, as % of the same server without them.`;
+
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 function describe(m: Measurement): string {
   if (!m.ok || !m.wrk) return `FAILED ${m.error ?? ''}`.slice(0, 300);
   const base = m.baseline ? ` (without slow clients ${Math.round(m.baseline.rps)} req/s)` : '';
-  const errs = m.wrk.socketErrors + m.wrk.non2xx;
+  const errs = m.wrk.errors;
   return `${Math.round(m.wrk.rps)} req/s${base}, p50 ${m.wrk.p50Ms.toFixed(2)} ms, p99 ${m.wrk.p99Ms.toFixed(2)} ms, ` +
     `peak RSS ${(m.peakRssKb / 1024).toFixed(1)} MiB${errs ? `, ${errs} errors` : ''}` +
     `${m.leftovers.length ? `, LEFTOVERS ${m.leftovers.join(' ')}` : ''}`;
@@ -151,7 +156,7 @@ async function main(): Promise<number> {
   const rows = summarize(measurements, servers, scenarios.map((s) => s.name));
   const table = textTable(rows);
   console.log(`\n${table}\n`);
-  console.log('req/s, p50 and p99 are medians over rounds; Berth÷peer req/s > 1 and p99 < 1 favour Berth.');
+  console.log(NOTES);
 
   const machine = machineInfo(args.python);
   const outDir = join(root, 'bench/results');
@@ -159,7 +164,7 @@ async function main(): Promise<number> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const json = { date: new Date().toISOString(), command, machine, settings: args, rows, measurements };
   writeFileSync(join(outDir, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(join(outDir, `${stamp}.md`), markdownReport(rows, machine, command, args));
+  writeFileSync(join(outDir, `${stamp}.md`), markdownReport(rows, machine, command, args, NOTES));
   log(`results: ${join(outDir, stamp)}.{json,md}`);
   return 0;
 }

@@ -19,6 +19,7 @@ export interface Row {
   p99Ms?: number;
   peakRssMiB?: number;
   errors?: number;
+  readErrors?: number;
   /** slow-clients: fast-client req/s with slow clients as % of without. */
   keptPct?: number;
   baselineRps?: number;
@@ -47,7 +48,8 @@ export function summarize(measurements: Measurement[], servers: readonly ServerS
         row.rps = median(ok.map((m) => m.wrk!.rps));
         row.p50Ms = median(ok.map((m) => m.wrk!.p50Ms));
         row.p99Ms = median(ok.map((m) => m.wrk!.p99Ms));
-        row.errors = ok.reduce((n, m) => n + m.wrk!.socketErrors + m.wrk!.non2xx, 0);
+        row.errors = ok.reduce((n, m) => n + m.wrk!.errors, 0);
+        row.readErrors = ok.reduce((n, m) => n + m.wrk!.readErrors, 0);
         const withBase = ok.filter((m) => m.baseline);
         if (withBase.length > 0) {
           row.baselineRps = median(withBase.map((m) => m.baseline!.rps));
@@ -80,12 +82,13 @@ const fmt = {
 };
 
 const HEADER = ['scenario', 'server', 'workers', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB',
-  'errors', 'kept w/ slow', 'Berth÷peer req/s', 'Berth÷peer p99', 'note'];
+  'errors', 'read errs', 'kept w/ slow', 'Berth÷peer req/s', 'Berth÷peer p99', 'note'];
 
 function cells(row: Row): string[] {
   const rounds = row.okRounds === row.rounds ? '' : ` [${row.okRounds}/${row.rounds} rounds ok]`;
   return [row.scenario, row.server, row.workers, fmt.int(row.rps), fmt.ms(row.p50Ms), fmt.ms(row.p99Ms),
     fmt.mib(row.peakRssMiB), row.errors === undefined ? '—' : String(row.errors),
+    row.readErrors === undefined ? '—' : String(row.readErrors),
     row.keptPct === undefined ? '' : `${fmt.pct(row.keptPct)} of ${fmt.int(row.baselineRps)}`,
     fmt.ratio(row.berthRpsRatio, row.comparedWith), fmt.ratio(row.berthP99Ratio, row.comparedWith),
     (row.note ?? '').slice(0, 160) + rounds];
@@ -127,12 +130,12 @@ export function machineInfo(python: string): MachineInfo {
   };
 }
 
-export function markdownReport(rows: Row[], machine: MachineInfo, command: string, settings: object): string {
+export function markdownReport(rows: Row[], machine: MachineInfo, command: string, settings: object, notes: string): string {
   return [
     `# Berth bench — ${new Date().toISOString()}`, '',
     `Command: \`${command}\``, '',
     ...Object.entries(machine).map(([k, v]) => `- ${k}: ${v}`),
     `- settings: \`${JSON.stringify(settings)}\``, '',
-    markdownTable(rows), '',
+    markdownTable(rows), '', notes, '',
   ].join('\n');
 }

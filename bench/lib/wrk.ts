@@ -10,9 +10,14 @@ export interface WrkResult {
   p50Ms: number;
   p99Ms: number;
   requests: number;
-  /** connect + read + write + timeout socket errors. */
-  socketErrors: number;
-  non2xx: number;
+  /** connect + write + timeout socket errors, plus non-2xx/3xx answers. */
+  errors: number;
+  /**
+   * wrk "read" errors, kept apart: a server that closes the connection after
+   * each response (uWSGI --http-socket does, it has no keep-alive) makes wrk
+   * count one per request, so they mean "no keep-alive", not failures.
+   */
+  readErrors: number;
 }
 
 export interface WrkOptions {
@@ -43,8 +48,8 @@ export function parseWrk(text: string): WrkResult {
     p50Ms: pct('50'),
     p99Ms: pct('99'),
     requests: requests ? Number(requests[1]) : 0,
-    socketErrors: sock ? sock.slice(1, 5).reduce((a, b) => a + Number(b), 0) : 0,
-    non2xx: non2xx ? Number(non2xx[1]) : 0,
+    errors: (sock ? Number(sock[1]) + Number(sock[3]) + Number(sock[4]) : 0) + (non2xx ? Number(non2xx[1]) : 0),
+    readErrors: sock ? Number(sock[2]) : 0,
   };
 }
 
