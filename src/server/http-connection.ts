@@ -23,6 +23,11 @@ import { buildCgiBlock, type CgiNameCache, type ConnectionFacts } from './http-e
 
 const MAX_PIPELINED = 32;
 
+/** A dual-stack listener (`:8000`) reports IPv4 clients as "::ffff:1.2.3.4"; apps expect "1.2.3.4". */
+function unmapIPv4(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 export interface HttpFrontContext {
   readonly limits: RequestParserLimits;
   readonly httpTimeoutMs: number;
@@ -111,9 +116,9 @@ export class HttpConnection implements RequestParserHandler {
     this.ctx = ctx;
     this.#socket = socket;
     this.#facts = {
-      remoteAddress: socket.remoteAddress ?? '',
+      remoteAddress: unmapIPv4(socket.remoteAddress ?? ''),
       remotePort: socket.remotePort ?? 0,
-      localAddress: socket.localAddress ?? '',
+      localAddress: unmapIPv4(socket.localAddress ?? ''),
       localPort: socket.localPort ?? 0,
       scheme,
     };
