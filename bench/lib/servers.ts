@@ -34,9 +34,12 @@ function berth(threads: string) {
 
 function uwsgi(listenOption: '--http' | '--http-socket') {
   // --die-on-term: uWSGI 2.0 otherwise treats SIGTERM as "reload".
+  // Debian builds the HTTP router as a plugin: without "http" in --plugin,
+  // `--http` is rejected as an ambiguous prefix of --http-socket.
+  const plugins = listenOption === '--http' ? 'python3,http' : 'python3';
   return (ctx: LaunchContext) => ({
     command: 'uwsgi',
-    args: ['--plugin', 'python3', listenOption, `127.0.0.1:${ctx.port}`, '--master',
+    args: ['--plugin', plugins, listenOption, `127.0.0.1:${ctx.port}`, '--master',
       '--processes', PROCESSES, '--threads', '1', '--chdir', ctx.appDir, '--module', ctx.module,
       '--disable-logging', '--die-on-term'],
   });

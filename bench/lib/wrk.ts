@@ -41,13 +41,15 @@ export function parseWrk(text: string): WrkResult {
     return m ? toMs(m[1]!, m[2]!) : NaN;
   };
   const requests = /(\d+) requests in/.exec(text);
+  const completed = requests ? Number(requests[1]) : 0;
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);
+  // With no completed request wrk still prints "0.00us" percentiles: not a latency.
   return {
     rps: Number(rps[1]),
-    p50Ms: pct('50'),
-    p99Ms: pct('99'),
-    requests: requests ? Number(requests[1]) : 0,
+    p50Ms: completed > 0 ? pct('50') : NaN,
+    p99Ms: completed > 0 ? pct('99') : NaN,
+    requests: completed,
     errors: (sock ? Number(sock[1]) + Number(sock[3]) + Number(sock[4]) : 0) + (non2xx ? Number(non2xx[1]) : 0),
     readErrors: sock ? Number(sock[2]) : 0,
   };

@@ -4,10 +4,14 @@
  * Internal names carry their units (…Ms, …Bytes) so nobody guesses.
  */
 
-/** Where a listener binds: a TCP host/port (host '' = all interfaces) or a unix socket path. */
+/**
+ * Where a listener binds: a TCP host/port (host '' = all interfaces) or a unix socket path.
+ * `via` is the option that declared it: like uWSGI, clients of an `http` listener get
+ * `http-timeout`, clients of an `http-socket` listener get `socket-timeout`.
+ */
 export type ListenAddress =
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly text: string }
-  | { readonly kind: 'unix'; readonly path: string; readonly text: string };
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly text: string; readonly via?: 'http' | 'http-socket' }
+  | { readonly kind: 'unix'; readonly path: string; readonly text: string; readonly via?: 'http' | 'http-socket' };
 
 /** Where a value came from, for messages: "line 7 of /srv/uwsgi.ini", "command line", "env BERTH_PROCESSES". */
 export interface ValueSource {

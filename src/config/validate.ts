@@ -58,7 +58,7 @@ export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
     return d.value as T;
   };
 
-  const http = all('http').map((a) => a.value as ListenAddress);
+  const http = all('http').map((a): ListenAddress => ({ ...(a.value as ListenAddress), via: a.option.name === 'http-socket' ? 'http-socket' : 'http' }));
   if (http.length === 0 && !mapped.failed.has('http')) {
     fail(undefined, 'no-listener', 'no HTTP listener is configured', "add http = :8000 under [uwsgi] (or pass --http :8000); Berth does not speak the uwsgi protocol of 'socket' yet");
   }

@@ -87,7 +87,7 @@ export class Arbiter {
     for (const s of signals) process.on(s, onSignal);
     try {
       for (const address of this.#config.http) {
-        this.#listeners.push(await bindListener(address, this.#config.listen, (socket) => this.#front.accept(socket)));
+        this.#listeners.push(await bindListener(address, this.#config.listen, (socket) => this.#front.accept(socket, address.via)));
       }
     } catch (err) {
       this.#log('error', (err as Error).message);

@@ -20,6 +20,8 @@ export interface HttpFrontDeps {
 export class HttpFront {
   readonly #connections = new Set<HttpConnection>();
   readonly #ctx: HttpFrontContext & { draining: boolean };
+  /** The same context with socket-timeout, for `http-socket` listeners. */
+  readonly #socketCtx: HttpFrontContext & { draining: boolean };
 
   constructor(deps: HttpFrontDeps) {
     const clock = new HttpDateClock();
@@ -33,15 +35,17 @@ export class HttpFront {
       dispatch: deps.dispatch,
       exchangeDone: deps.exchangeDone,
     };
+    // Inherits everything else from #ctx, including the live `draining` flag.
+    this.#socketCtx = Object.create(this.#ctx, { httpTimeoutMs: { value: deps.config.socketTimeoutMs } }) as HttpFrontContext & { draining: boolean };
   }
 
-  /** Connection handler for a listener. */
-  accept(socket: Socket): void {
+  /** Connection handler for a listener declared by `via` (http or http-socket). */
+  accept(socket: Socket, via: 'http' | 'http-socket' = 'http'): void {
     if (this.#ctx.draining) {
       socket.destroy();
       return;
     }
-    const conn = new HttpConnection(socket, this.#ctx, 'http');
+    const conn = new HttpConnection(socket, via === 'http-socket' ? this.#socketCtx : this.#ctx, 'http');
     this.#connections.add(conn);
     socket.once('close', () => this.#connections.delete(conn));
   }
