@@ -98,11 +98,12 @@ const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 function describe(m: Measurement): string {
   if (!m.ok || !m.wrk) return `FAILED ${m.error ?? ''}`.slice(0, 300);
-  const base = m.baseline ? ` (without slow clients ${Math.round(m.baseline.rps)} req/s)` : '';
+  const base = m.baseline ? ` (without slow clients ${Math.round(m.baseline.rps)} req/s;` +
+    ` slow clients got ${m.slow?.responses} answers, ${m.slow?.errors} errors)` : '';
   const errs = m.wrk.errors;
   return `${Math.round(m.wrk.rps)} req/s${base}, p50 ${m.wrk.p50Ms.toFixed(2)} ms, p99 ${m.wrk.p99Ms.toFixed(2)} ms, ` +
-    `peak RSS ${(m.peakRssKb / 1024).toFixed(1)} MiB${errs ? `, ${errs} errors` : ''}` +
-    `${m.leftovers.length ? `, LEFTOVERS ${m.leftovers.join(' ')}` : ''}`;
+    `peak RSS ${(m.peakRssKb / 1024).toFixed(1)} MiB (PSS ${(m.peakPssKb / 1024).toFixed(1)})${errs ? `, ${errs} errors` : ''}` +
+    `${m.leftovers.length ? `, LEFTOVERS ${m.leftovers.join(' ')}` : ''}, load ${m.load1?.toFixed(2)}`;
 }
 
 async function main(): Promise<number> {

@@ -3,6 +3,7 @@
 // record peak tree RSS, stop it and check that nothing is left behind.
 // Failures become a row with the reason; they never abort the whole run.
 
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { waitReady, freePort } from './http-probe.js';
 import { RssSampler, spawnServer, stopServer, type Tracker } from './proc.js';
@@ -31,6 +32,9 @@ export interface Measurement {
   baseline?: WrkResult;
   slow?: SlowClientStats;
   peakRssKb: number;
+  peakPssKb: number;
+  /** 1-minute load average when the measurement ended: spots a busy machine. */
+  load1?: number;
   stop?: string;
   leftovers: number[];
 }
@@ -50,7 +54,7 @@ export async function measure(
   const { command, args } = server.command({
     port, appDir, module: scenario.module, python: settings.python, berthBin: settings.berthBin,
   });
-  const result: Measurement = { scenario: scenario.name, server: server.name, round, ok: false, peakRssKb: 0, leftovers: [] };
+  const result: Measurement = { scenario: scenario.name, server: server.name, round, ok: false, peakRssKb: 0, peakPssKb: 0, leftovers: [] };
   const proc = spawnServer(tracker, command, args, appDir, { ...process.env, ...env });
   const sampler = new RssSampler(proc.pid);
   tracker.watch(sampler.seen);
@@ -84,6 +88,8 @@ export async function measure(
     result.error = err instanceof Error ? err.message : String(err);
   } finally {
     result.peakRssKb = sampler.stop();
+    result.peakPssKb = sampler.peakPssKb;
+    result.load1 = loadavg()[0];
     const stopped = await stopServer(tracker, proc, sampler.seen);
     tracker.unwatch(sampler.seen);
     result.stop = stopped.how;

@@ -78,10 +78,23 @@ export function rssKb(pid: number): number {
   } catch { return 0; }
 }
 
-/** Samples sum(VmRSS) over the tree every intervalMs; keeps the peak. */
+/**
+ * Proportional set size: shared pages split between the processes sharing
+ * them. Summing RSS counts a forked worker's copy-on-write pages once per
+ * process (uWSGI forks after loading the app), so PSS is reported beside it.
+ */
+export function pssKb(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch { return 0; }
+}
+
+/** Samples sum(VmRSS) and sum(Pss) over the tree every intervalMs; keeps the peaks. */
 export class RssSampler {
   #timer: NodeJS.Timeout | undefined;
   #peakKb = 0;
+  #peakPssKb = 0;
   readonly seen = new Set<number>();
 
   constructor(readonly root: number, readonly intervalMs = 100) {}
@@ -93,13 +106,19 @@ export class RssSampler {
 
   sample(): void {
     let total = 0;
+    let pss = 0;
     for (const pid of processTree(this.root)) {
       this.seen.add(pid);
       total += rssKb(pid);
+      pss += pssKb(pid);
     }
     if (total > this.#peakKb) this.#peakKb = total;
+    if (pss > this.#peakPssKb) this.#peakPssKb = pss;
   }
 
+  get peakPssKb(): number { return this.#peakPssKb; }
+
+  /** Stops sampling; returns the peak summed RSS in kB. */
   stop(): number {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;

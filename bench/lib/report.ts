@@ -18,6 +18,7 @@ export interface Row {
   p50Ms?: number;
   p99Ms?: number;
   peakRssMiB?: number;
+  peakPssMiB?: number;
   errors?: number;
   readErrors?: number;
   /** slow-clients: fast-client req/s with slow clients as % of without. */
@@ -30,7 +31,8 @@ export interface Row {
 }
 
 function median(values: number[]): number | undefined {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  // Infinity (a latency beyond wrk's timeout) is a real, orderable value; NaN is "no data".
+  const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   if (v.length === 0) return undefined;
   const mid = Math.floor(v.length / 2);
   return v.length % 2 ? v[mid] : (v[mid - 1]! + v[mid]!) / 2;
@@ -57,6 +59,7 @@ export function summarize(measurements: Measurement[], servers: readonly ServerS
         }
       }
       row.peakRssMiB = median(all.filter((m) => m.peakRssKb > 0).map((m) => m.peakRssKb / 1024));
+      row.peakPssMiB = median(all.filter((m) => m.peakPssKb > 0).map((m) => m.peakPssKb / 1024));
       const failed = all.find((m) => m.error);
       if (failed) row.note = failed.error;
       rows.push(row);
@@ -75,19 +78,20 @@ export function summarize(measurements: Measurement[], servers: readonly ServerS
 
 const fmt = {
   int: (v?: number) => (v === undefined ? '—' : Math.round(v).toLocaleString('en-US')),
-  ms: (v?: number) => (v === undefined ? '—' : v < 10 ? v.toFixed(2) : v.toFixed(1)),
+  ms: (v?: number) => (v === undefined ? '—' : v === Infinity ? '>2000' : v < 10 ? v.toFixed(2) : v.toFixed(1)),
   mib: (v?: number) => (v === undefined ? '—' : v.toFixed(1)),
-  ratio: (v?: number, vs?: string) => (v === undefined ? '—' : `${v.toFixed(2)}× (${vs})`),
+  ratio: (v?: number, vs?: string) =>
+    (v === undefined || Number.isNaN(v) ? '—' : v === Infinity ? `∞ (${vs})` : `${v.toFixed(2)}× (${vs})`),
   pct: (v?: number) => (v === undefined ? '' : `${v.toFixed(0)}%`),
 };
 
 const HEADER = ['scenario', 'server', 'workers', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB',
-  'errors', 'read errs', 'kept w/ slow', 'Berth÷peer req/s', 'Berth÷peer p99', 'note'];
+  'peak PSS MiB', 'errors', 'read errs', 'kept w/ slow', 'Berth÷peer req/s', 'Berth÷peer p99', 'note'];
 
 function cells(row: Row): string[] {
   const rounds = row.okRounds === row.rounds ? '' : ` [${row.okRounds}/${row.rounds} rounds ok]`;
   return [row.scenario, row.server, row.workers, fmt.int(row.rps), fmt.ms(row.p50Ms), fmt.ms(row.p99Ms),
-    fmt.mib(row.peakRssMiB), row.errors === undefined ? '—' : String(row.errors),
+    fmt.mib(row.peakRssMiB), fmt.mib(row.peakPssMiB), row.errors === undefined ? '—' : String(row.errors),
     row.readErrors === undefined ? '—' : String(row.readErrors),
     row.keptPct === undefined ? '' : `${fmt.pct(row.keptPct)} of ${fmt.int(row.baselineRps)}`,
     fmt.ratio(row.berthRpsRatio, row.comparedWith), fmt.ratio(row.berthP99Ratio, row.comparedWith),

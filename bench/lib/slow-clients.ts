@@ -71,8 +71,10 @@ export class SlowClients {
     client.waitingSince = 0;
     socket.setNoDelay(true);
     socket.on('connect', () => { client.connected = true; });
+    // An answer may come before the body is complete (the app need not read
+    // it); that still counts as served.
     socket.on('data', (chunk: Buffer) => {
-      if (client.waitingSince > 0 && chunk.includes('HTTP/1.')) {
+      if (chunk.includes('HTTP/1.')) {
         this.#stats.responses++;
         this.#recycle(client, socket, false);
       }

@@ -44,11 +44,16 @@ export function parseWrk(text: string): WrkResult {
   const completed = requests ? Number(requests[1]) : 0;
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);
-  // With no completed request wrk still prints "0.00us" percentiles: not a latency.
+  // wrk leaves responses slower than its 2 s timeout out of the latency
+  // histogram; when every response was that slow it prints "0.00us"
+  // percentiles, which would read as "fastest". Report them as Infinity (>2 s),
+  // and NaN when nothing completed at all.
+  const timeouts = sock ? Number(sock[4]) : 0;
+  const latency = (p: string) => (completed === 0 ? NaN : completed <= timeouts ? Infinity : pct(p));
   return {
     rps: Number(rps[1]),
-    p50Ms: completed > 0 ? pct('50') : NaN,
-    p99Ms: completed > 0 ? pct('99') : NaN,
+    p50Ms: latency('50'),
+    p99Ms: latency('99'),
     requests: completed,
     errors: (sock ? Number(sock[1]) + Number(sock[3]) + Number(sock[4]) : 0) + (non2xx ? Number(non2xx[1]) : 0),
     readErrors: sock ? Number(sock[2]) : 0,
@@ -65,13 +70,19 @@ export function runWrk(tracker: Tracker, opts: WrkOptions): Promise<WrkResult> {
     let out = '';
     child.stdout.on('data', (c: Buffer) => { out += c.toString('utf8'); });
     child.stderr.on('data', (c: Buffer) => { out += c.toString('utf8'); });
+    // wrk can overrun -d when its connections are stuck (a full listen queue);
+    // SIGINT makes it stop and still print its report, SIGKILL is the backstop.
+    const nudge = setTimeout(() => child.kill('SIGINT'), (opts.durationS + 5) * 1000);
     const guard = setTimeout(() => child.kill('SIGKILL'), (opts.durationS + 15) * 1000);
-    child.on('error', (err) => { clearTimeout(guard); reject(new Error(`cannot run wrk: ${err.message}`)); });
-    child.on('exit', (code) => {
-      clearTimeout(guard);
+    const clear = () => { clearTimeout(nudge); clearTimeout(guard); };
+    child.on('error', (err) => { clear(); reject(new Error(`cannot run wrk: ${err.message}`)); });
+    child.on('exit', (code, signal) => {
+      clear();
       if (child.pid !== undefined) tracker.remove(child.pid);
       try {
-        if (code !== 0) throw new Error(`wrk exited with ${code}: ${out.slice(-500)}`);
+        if (code !== 0 && !/Requests\/sec:/.test(out)) {
+          throw new Error(`wrk ${signal ? `killed by ${signal}` : `exited with ${code}`} and printed no report: ${out.slice(-300).trim()}`);
+        }
         resolve(parseWrk(out));
       } catch (err) { reject(err); }
     });

@@ -17,7 +17,8 @@ export interface BoundListener {
 
 export function bindListener(address: ListenAddress, backlog: number, onConnection: (s: Socket) => void): Promise<BoundListener> {
   return new Promise((resolve, reject) => {
-    const server = createServer({ noDelay: true }, onConnection);
+    // allowHalfOpen: a client may send its request and half-close (FIN); it still gets the answer.
+    const server = createServer({ noDelay: true, allowHalfOpen: true }, onConnection);
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(new BerthError('BERTH_BIND_FAILED', bindFailure(address, err), { cause: err }));
     });

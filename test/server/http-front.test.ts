@@ -156,3 +156,14 @@ test('write() callable output is sent', async () => {
   assert.equal(res.status, 200);
   assert.equal(await res.text(), 'written-1\nwritten-2\nreturned\n');
 });
+
+test('a client that half-closes after its request still gets the response', async () => {
+  const s = await openSocket(berth.port);
+  s.setEncoding('latin1');
+  let text = '';
+  s.on('data', (t: string) => (text += t));
+  s.end('GET /pid HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise((r) => s.on('close', r));
+  assert.deepEqual(statuses(text), [200]);
+  assert.match(text, /"pid"/);
+});
