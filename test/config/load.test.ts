@@ -17,7 +17,7 @@ test('the smallest command line: defaults fill the rest', (t) => {
   const tree = makeTree();
   t.after(tree.remove);
   const c = ok(loadConfig({ argv: ['--http', ':8000', '--module', 'mysite.wsgi'], env: {}, cwd: tree.dir }));
-  assert.deepEqual(c.http, [{ kind: 'tcp', host: '', port: 8000, text: ':8000' }]);
+  assert.deepEqual(c.http, [{ kind: 'tcp', host: '', port: 8000, text: ':8000', via: 'http' }]);
   assert.equal(c.module, 'mysite.wsgi');
   assert.equal(c.callable, 'application');
   assert.equal(c.processes, 1);
@@ -51,6 +51,7 @@ test('every supported option from an ini file, with aliases and units', (t) => {
   const c = ok(r);
   assert.deepEqual(r.ok && r.warnings.map(formatProblem), [`${tree.dir}/site/extra does not exist (line 8 of ${tree.dir}/app.ini) — relative paths are resolved from chdir (${tree.dir}/site)`.replace(/^/, 'pp ')]);
   assert.deepEqual(c.http.map((a) => a.text), ['127.0.0.1:0', `${tree.dir}/berth.sock`]);
+  assert.deepEqual(c.http.map((a) => a.via), ['http', 'http-socket']);
   assert.equal(c.module, 'proj.wsgi');
   assert.equal(c.callable, 'app');
   assert.equal(c.chdir, `${tree.dir}/site`);
