@@ -27,7 +27,6 @@ function checkLazyApps(value: string | null): ValueNote | undefined {
   };
 }
 
-const USE_HTTP = 'use http = <address> (and proxy_pass instead of uwsgi_pass in nginx), or wait for uwsgi-protocol support';
 const NO_STATS = 'remove it; the stats server is not implemented yet';
 const FOREGROUND = 'remove it and run Berth in the foreground under systemd or supervisor';
 const ROTATE = 'remove it and rotate the log with logrotate (copytruncate) meanwhile';
@@ -52,7 +51,6 @@ export const COMPAT_OPTIONS: readonly OptionSpec[] = [
   accepted('single-interpreter', 'bool', 'Python', 'each Berth worker runs exactly one interpreter', { short: 'i' }),
   accepted('no-orphans', 'bool', 'Processes', 'workers always exit when the master goes away'),
   accepted('thunder-lock', 'bool', 'Processes', 'the master accepts connections, so workers need no accept lock'),
-  accepted('vacuum', 'bool', 'Processes', 'Berth removes the unix sockets it created when it exits'),
   accepted('post-buffering', 'size', 'Limits and timeouts', 'Berth always buffers request bodies before calling the app'),
   accepted('http-keepalive', 'string', 'Listening', 'Berth keeps HTTP/1.1 connections alive by default', { optionalValue: true }),
   accepted('http-auto-chunked', 'bool', 'Listening', 'Berth chunks HTTP/1.1 responses that have no Content-Length by itself'),
@@ -62,12 +60,8 @@ export const COMPAT_OPTIONS: readonly OptionSpec[] = [
   accepted('disable-write-exception', 'bool', 'Application', 'Berth never raises client disconnects into the app'),
   accepted('memory-report', 'bool', 'Logging', 'has no effect until the stats server exists'),
 
-  planned('socket', 'string', 'Listening', USE_HTTP, { aliases: ['uwsgi-socket'], short: 's', repeatable: true }),
-  planned('shared-socket', 'string', 'Listening', USE_HTTP, { repeatable: true }),
   planned('protocol', 'string', 'Listening', 'remove it: http and http-socket listeners already speak HTTP'),
   planned('https', 'string', 'Listening', 'terminate TLS in nginx or Caddy in front of Berth meanwhile', { repeatable: true }),
-  planned('chmod-socket', 'string', 'Listening', 'remove it and control access with the permissions of the socket\'s directory meanwhile', { short: 'C', optionalValue: true }),
-  planned('chown-socket', 'string', 'Listening', 'remove it and control access with the owner of the socket\'s directory meanwhile'),
   planned('stats', 'string', 'Logging', NO_STATS, { aliases: ['stats-server'] }),
   planned('stats-http', 'bool', 'Logging', NO_STATS),
   planned('pidfile', 'path', 'Processes', 'remove it and let systemd or supervisor track the master process meanwhile'),
@@ -130,8 +124,6 @@ export const COMPAT_OPTIONS: readonly OptionSpec[] = [
   planned('static-gzip-all', 'bool', 'Application', STATIC),
   planned('static-safe', 'path', 'Application', STATIC, { repeatable: true }),
   planned('mimefile', 'path', 'Application', STATIC, { repeatable: true }),
-  planned('mount', 'string', 'Application', 'serve the app at / (or strip the prefix in nginx) until mountpoints are implemented', { repeatable: true }),
-  planned('manage-script-name', 'bool', 'Application', 'serve the app at / (or set SCRIPT_NAME in nginx) until mountpoints are implemented'),
   planned('route', 'string', 'Application', ROUTING, { repeatable: true }),
   planned('route-uri', 'string', 'Application', ROUTING, { repeatable: true }),
   planned('route-host', 'string', 'Application', ROUTING, { repeatable: true }),

@@ -5,9 +5,25 @@
  * all come from these rows.
  */
 import { COMPAT_OPTIONS } from './options-compat.js';
-import type { OptionSpec } from './option-spec.js';
+import type { OptionSpec, ValueNote } from './option-spec.js';
+import { parseCidr } from './cidr.js';
 
 const MiB = 1024 * 1024;
+
+function checkMode(value: string | null): ValueNote | undefined {
+  if (value === null || value === '' || /^[0-7]{3,4}$/.test(value)) return undefined;
+  return { severity: 'problem', message: `chmod-socket: '${value}' is not an octal file mode`, fix: 'write an octal mode such as 660, or chmod-socket alone for 666' };
+}
+
+function checkOwner(value: string | null): ValueNote | undefined {
+  if (value !== null && /^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$/.test(value)) return undefined;
+  return { severity: 'problem', message: `chown-socket: '${value ?? ''}' is not user or user:group`, fix: 'write chown-socket = www-data or chown-socket = www-data:www-data' };
+}
+
+function checkCidr(value: string | null): ValueNote | undefined {
+  if (value !== null && parseCidr(value) !== null) return undefined;
+  return { severity: 'problem', message: `uwsgi-allow: '${value ?? ''}' is not a network in CIDR form`, fix: 'write an address with a prefix length, such as 10.0.0.0/8, 192.168.1.7/32 or fd00::/8' };
+}
 
 const SUPPORTED: readonly OptionSpec[] = [
   {
@@ -19,12 +35,44 @@ const SUPPORTED: readonly OptionSpec[] = [
     help: 'Same as http: Berth has one HTTP front, so uWSGI\'s http (router) and http-socket (native) both add a listener here.',
   },
   {
+    name: 'socket', aliases: ['uwsgi-socket', 'shared-socket'], short: 's', type: 'address', repeatable: true, status: 'supported', field: 'uwsgi', group: 'Listening',
+    help: "uwsgi-protocol listener for nginx's uwsgi_pass: '127.0.0.1:8001', ':8001' or a unix socket path such as /run/site.sock. Repeat for several.",
+  },
+  {
+    name: 'chmod-socket', aliases: [], short: 'C', type: 'string', optionalValue: true, repeatable: false, status: 'supported', field: 'chmodSocket', group: 'Listening', check: checkMode,
+    help: "File mode of the unix sockets Berth creates: an octal mode such as 660, or bare (chmod-socket alone) for 666 so nginx's user can connect.",
+  },
+  {
+    name: 'chown-socket', aliases: [], type: 'string', repeatable: false, status: 'supported', field: 'chownSocket', group: 'Listening', check: checkOwner,
+    help: "Owner of the unix sockets Berth creates: 'user' or 'user:group' (needs root).",
+  },
+  {
+    name: 'vacuum', aliases: [], type: 'bool', repeatable: false, default: 'false', status: 'supported', field: 'vacuum', group: 'Listening',
+    help: 'Remove the unix sockets Berth created when it exits.',
+  },
+  {
+    name: 'detect-protocol', aliases: [], type: 'bool', repeatable: false, default: 'true', status: 'supported', field: 'detectProtocol', group: 'Listening', berthOnly: true,
+    help: "Look at the first bytes of each connection and serve HTTP or uwsgi whichever port it reached, logging once which nginx directive fits (uwsgi_pass for socket, proxy_pass for http). 'false' answers a mismatch with an error instead.",
+  },
+  {
+    name: 'uwsgi-allow', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'uwsgiAllow', group: 'Listening', berthOnly: true, check: checkCidr,
+    help: "Network (CIDR, e.g. 10.0.0.0/8) allowed to send uwsgi-protocol requests over TCP. Loopback and unix sockets are always allowed; everyone else is refused, because uwsgi vars (REMOTE_ADDR, HTTPS…) are trusted as sent.",
+  },
+  {
     name: 'listen', aliases: [], short: 'l', type: 'int', repeatable: false, default: '100', range: [0, 65535], status: 'supported', field: 'listen', group: 'Listening',
     help: 'How many requests may wait for a free worker thread; past that Berth answers 503 with Retry-After.',
   },
   {
     name: 'module', aliases: ['wsgi'], short: 'w', type: 'string', repeatable: false, status: 'supported', field: 'module', group: 'Application',
     help: "WSGI module to import, e.g. 'mysite.wsgi' or 'mysite.wsgi:application' (the part after ':' is the callable).",
+  },
+  {
+    name: 'mount', aliases: [], type: 'key=value', repeatable: true, status: 'supported', field: 'mounts', group: 'Application',
+    help: "Serve the app below a prefix: 'mount = /blog=mysite.wsgi' gives requests under /blog SCRIPT_NAME=/blog and the rest as PATH_INFO. The app may be a module or a .py file; Berth loads one app.",
+  },
+  {
+    name: 'manage-script-name', aliases: [], type: 'bool', repeatable: false, default: 'false', status: 'supported', field: 'manageScriptName', group: 'Application',
+    help: 'Set SCRIPT_NAME from the mountpoints (uWSGI needs it for mount to strip the prefix; Berth always does when mount is set).',
   },
   {
     name: 'wsgi-file', aliases: ['file'], type: 'path', repeatable: false, status: 'supported', field: 'wsgiFile', group: 'Application',

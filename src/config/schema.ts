@@ -10,8 +10,17 @@
  * `http-timeout`, clients of an `http-socket` listener get `socket-timeout`.
  */
 export type ListenAddress =
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly text: string; readonly via?: 'http' | 'http-socket' }
-  | { readonly kind: 'unix'; readonly path: string; readonly text: string; readonly via?: 'http' | 'http-socket' };
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly text: string; readonly via?: ListenVia }
+  | { readonly kind: 'unix'; readonly path: string; readonly text: string; readonly via?: ListenVia };
+
+/** The option that declared a listener; it decides the protocol Berth expects there. */
+export type ListenVia = 'http' | 'http-socket' | 'socket';
+
+/** `mount = /prefix=app`: requests below `prefix` get SCRIPT_NAME = prefix. */
+export interface Mount {
+  readonly prefix: string;
+  readonly app: string;
+}
 
 /** Where a value came from, for messages: "line 7 of /srv/uwsgi.ini", "command line", "env BERTH_PROCESSES". */
 export interface ValueSource {
@@ -24,6 +33,20 @@ export interface ValueSource {
 export interface Config {
   /** HTTP/1.1 listeners: uWSGI `http` and `http-socket` both land here (Berth has one HTTP front). */
   readonly http: readonly ListenAddress[];
+  /** uwsgi-protocol listeners (`socket`, `uwsgi-socket`, `shared-socket`), as nginx's uwsgi_pass speaks it. */
+  readonly uwsgi: readonly ListenAddress[];
+  /** File mode for the unix sockets Berth creates (`chmod-socket`; bare = 0o666), or null. */
+  readonly chmodSocket: number | null;
+  /** `chown-socket = user[:group]` for the unix sockets Berth creates, or null. */
+  readonly chownSocket: string | null;
+  /** Remove the unix sockets Berth created when it exits. */
+  readonly vacuum: boolean;
+  /** Look at each new connection's first bytes and serve HTTP or uwsgi whichever port it reached. */
+  readonly detectProtocol: boolean;
+  /** Networks (CIDR) allowed to send uwsgi-protocol requests over TCP; loopback always is. */
+  readonly uwsgiAllow: readonly string[];
+  readonly mounts: readonly Mount[];
+  readonly manageScriptName: boolean;
   /** WSGI app: `module` (e.g. "mysite.wsgi" or "mysite.wsgi:application"), or `wsgi-file`. */
   readonly module: string | null;
   readonly wsgiFile: string | null;

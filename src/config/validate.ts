@@ -12,7 +12,7 @@ import { parseValue } from './map.js';
 import type { ConfigField } from './option-spec.js';
 import { OPTIONS, primaryOptionFor } from './options.js';
 import { describeSource, problemAt, type Problem } from './problem.js';
-import type { Config, ListenAddress, ValueSource } from './schema.js';
+import type { Config, ListenAddress, Mount, ValueSource } from './schema.js';
 
 const MODULE_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 const IDENTIFIER = /^[A-Za-z_]\w*$/;
@@ -41,6 +41,13 @@ function nearWhere(other: ValueSource, here: ValueSource): string {
   return ` (${describeSource(other)})`;
 }
 
+/** `chmod-socket` alone means 666 (world read/write), as in uWSGI. */
+function chmodSocketOf(a: Assigned | undefined): number | null {
+  if (a === undefined) return null;
+  const v = a.value as string;
+  return v === '' || v === 'true' ? 0o666 : parseInt(v, 8);
+}
+
 export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
@@ -59,8 +66,19 @@ export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
   };
 
   const http = all('http').map((a): ListenAddress => ({ ...(a.value as ListenAddress), via: a.option.name === 'http-socket' ? 'http-socket' : 'http' }));
-  if (http.length === 0 && !mapped.failed.has('http')) {
-    fail(undefined, 'no-listener', 'no HTTP listener is configured', "add http = :8000 under [uwsgi] (or pass --http :8000); Berth does not speak the uwsgi protocol of 'socket' yet");
+  const uwsgi = all('uwsgi').map((a): ListenAddress => ({ ...(a.value as ListenAddress), via: 'socket' }));
+  if (http.length === 0 && uwsgi.length === 0 && !mapped.failed.has('http') && !mapped.failed.has('uwsgi')) {
+    fail(undefined, 'no-listener', 'no listener is configured', 'add http = :8000 (browsers, proxy_pass) or socket = 127.0.0.1:8001 (nginx uwsgi_pass) under [uwsgi]');
+  }
+  const seenAddress = new Map<string, Assigned>();
+  for (const a of [...all('http'), ...all('uwsgi')]) {
+    const addr = a.value as ListenAddress;
+    const key = addr.kind === 'unix' ? addr.path : `${addr.host}:${addr.port}`;
+    const before = seenAddress.get(key);
+    if (before !== undefined && !(addr.kind === 'tcp' && addr.port === 0)) {
+      fail(a, 'duplicate-listener', `${a.written} ${addr.text} is also given to '${before.written}'${nearWhere(before.source, a.source)}`, 'list each address once: with detect-protocol one port serves HTTP and uwsgi alike');
+    }
+    seenAddress.set(key, a);
   }
 
   const sources: Record<string, ValueSource> = {};
@@ -101,7 +119,7 @@ export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
   }
   if (moduleA !== undefined && fileA !== undefined) {
     fail(fileA, 'app-conflict', `'${fileA.written}' and '${moduleA.written}'${nearWhere(moduleA.source, fileA.source)} are both set; Berth loads one app`, 'keep either the module (a dotted import path) or the wsgi-file (a file), not both');
-  } else if (moduleA === undefined && fileA === undefined && !mapped.failed.has('module') && !mapped.failed.has('wsgiFile')) {
+  } else if (moduleA === undefined && fileA === undefined && all('mounts').length === 0 && !mapped.failed.has('module') && !mapped.failed.has('wsgiFile')) {
     fail(undefined, 'no-app', 'no WSGI app is configured', 'set module = mysite.wsgi (Django: the package holding wsgi.py) or wsgi-file = app.py');
   }
 
@@ -166,9 +184,47 @@ export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
     else if (kindOf(logto) === 'dir') fail(logtoA, 'not-a-file', `${logtoA.written} ${logto} is a directory`, 'name a log file, for example /var/log/berth/app.log');
   }
 
+  const mountsA = all('mounts');
+  const mounts: Mount[] = [];
+  for (const a of mountsA) {
+    const [prefixRaw, app] = a.value as readonly [string, string];
+    const prefix = prefixRaw.replace(/\/+$/, '');
+    if (!prefix.startsWith('/') || prefix === '') {
+      fail(a, 'bad-value', `${a.written}: mountpoint '${prefixRaw}' must start with / and not be / itself`, 'write mount = /blog=mysite.wsgi (serve at / without mount)');
+    } else if (app.trim() === '') {
+      fail(a, 'bad-value', `${a.written}: no app after '${prefixRaw}='`, 'write mount = /blog=mysite.wsgi or mount = /blog=app.py');
+    } else {
+      mounts.push({ prefix, app: app.trim() });
+    }
+  }
+  if (mounts.length > 0) {
+    const apps = new Set(mounts.map((m) => m.app));
+    const configured = module ?? (fileA !== undefined ? (fileA.value as string) : null);
+    if (apps.size > 1 || (configured !== null && !apps.has(configured) && !apps.has(`${configured}:${callable}`))) {
+      fail(mountsA[0], 'not-supported-yet', `mount: several different apps (${[...apps, ...(configured !== null && !apps.has(configured) ? [configured] : [])].join(', ')}) — Berth loads one app per instance`, 'mount the same app at each prefix, or run one Berth per app');
+    } else if (configured === null && moduleA === undefined && fileA === undefined) {
+      // The mounted app is the app: take it as module or wsgi-file.
+      const app = mounts[0]!.app;
+      if (app.endsWith('.py') || app.includes('/') || (app.endsWith('.wsgi') && kindOf(path.resolve(appDir, app)) === 'file')) wsgiFile = path.resolve(appDir, app);
+      else {
+        const colon = app.indexOf(':');
+        module = colon === -1 ? app : app.slice(0, colon);
+        if (colon !== -1) callable = app.slice(colon + 1);
+      }
+    }
+  }
+
   if (problems.length > 0) return { config: null, problems, warnings };
   const config: Config = {
     http: Object.freeze(http),
+    uwsgi: Object.freeze(uwsgi),
+    chmodSocket: chmodSocketOf(last('chmodSocket')),
+    chownSocket: (last('chownSocket')?.value as string | undefined) ?? null,
+    vacuum: valueOf<boolean>('vacuum'),
+    detectProtocol: valueOf<boolean>('detectProtocol'),
+    uwsgiAllow: Object.freeze(all('uwsgiAllow').map((a) => a.value as string)),
+    mounts: Object.freeze(mounts),
+    manageScriptName: valueOf<boolean>('manageScriptName'),
     module,
     wsgiFile,
     callable,

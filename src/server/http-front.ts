@@ -4,7 +4,7 @@
  * connections at once and let busy ones finish with `Connection: close`.
  */
 import type { Socket } from 'node:net';
-import type { Config } from '../config/schema.js';
+import type { Config, ListenVia } from '../config/schema.js';
 import type { Exchange } from './exchange.js';
 import { HttpConnection, type HttpFrontContext } from './http-connection.js';
 import { CgiNameCache } from './http-environ.js';
@@ -40,7 +40,7 @@ export class HttpFront {
   }
 
   /** Connection handler for a listener declared by `via` (http or http-socket). */
-  accept(socket: Socket, via: 'http' | 'http-socket' = 'http'): void {
+  accept(socket: Socket, via: ListenVia = 'http'): void {
     if (this.#ctx.draining) {
       socket.destroy();
       return;

@@ -105,7 +105,7 @@ test('a scalar set twice in one file warns; the last wins', (t) => {
 });
 
 test('all problems at once, each with where and a fix', (t) => {
-  const tree = makeTree({ 'a.ini': '[uwsgi]\nprocess = 4\nsocket = :3031\nbuffer-size = 64x\nthreads = 0\nchdir = /no/such/dir\nplugins = python3,gevent\n' });
+  const tree = makeTree({ 'a.ini': '[uwsgi]\nprocess = 4\nstats = :3031\nbuffer-size = 64x\nthreads = 0\nchdir = /no/such/dir\nplugins = python3,gevent\n' });
   t.after(tree.remove);
   const file = `${tree.dir}/a.ini`;
   const got = problems(loadConfig({ argv: ['--moduel', 'x', 'a.ini', '-Y'], env: {}, cwd: tree.dir }));
@@ -113,11 +113,11 @@ test('all problems at once, each with where and a fix', (t) => {
     "unknown option '-Y' (command line) — run berth --help for the options Berth reads",
     "unknown option '--moduel' (command line) — did you mean '--module'?",
     `unknown option 'process' (line 2 of ${file}) — did you mean 'processes'?`,
-    `option 'socket' is not supported yet (line 3 of ${file}) — use http = <address> (and proxy_pass instead of uwsgi_pass in nginx), or wait for uwsgi-protocol support`,
+    `option 'stats' is not supported yet (line 3 of ${file}) — remove it; the stats server is not implemented yet`,
     `option 'buffer-size': '64x' is not a size (line 4 of ${file}) — write bytes (65536) or a number with k, m or g (64k, 1m)`,
     `option 'threads': 0 is out of range (line 5 of ${file}) — use a value from 1 to 1024`,
     `plugin 'gevent' not available in Berth (line 7 of ${file}) — Berth has Python and the HTTP front built in and loads no other plugins; remove the plugin (python/python3 may stay)`,
-    "no HTTP listener is configured — add http = :8000 under [uwsgi] (or pass --http :8000); Berth does not speak the uwsgi protocol of 'socket' yet",
+    'no listener is configured — add http = :8000 (browsers, proxy_pass) or socket = 127.0.0.1:8001 (nginx uwsgi_pass) under [uwsgi]',
     'no WSGI app is configured — set module = mysite.wsgi (Django: the package holding wsgi.py) or wsgi-file = app.py',
     `chdir directory /no/such/dir does not exist (line 6 of ${file}) — create it or correct the path (usually the project directory, the one with manage.py)`,
   ]);
@@ -144,18 +144,18 @@ test('app cross-checks', (t) => {
 test('environment problems name the variable', (t) => {
   const tree = makeTree();
   t.after(tree.remove);
-  const got = problems(loadConfig({ argv: ['--http', ':0', '-w', 'a'], env: { BERTH_PROCESSES: 'four', BERTH_SOCKET: ':1' }, cwd: tree.dir }));
+  const got = problems(loadConfig({ argv: ['--http', ':0', '-w', 'a'], env: { BERTH_PROCESSES: 'four', BERTH_PIDFILE: '/tmp/x.pid' }, cwd: tree.dir }));
   assert.deepEqual(got, [
+    "option 'BERTH_PIDFILE' is not supported yet (environment variable BERTH_PIDFILE) — remove it and let systemd or supervisor track the master process meanwhile",
     "option 'BERTH_PROCESSES': 'four' is not a whole number (environment variable BERTH_PROCESSES) — write digits only, for example 4",
-    "option 'BERTH_SOCKET' is not supported yet (environment variable BERTH_SOCKET) — use http = <address> (and proxy_pass instead of uwsgi_pass in nginx), or wait for uwsgi-protocol support",
   ]);
 });
 
 test('accepted options with a caveat warn instead of failing', (t) => {
   const tree = makeTree();
   t.after(tree.remove);
-  const r = loadConfig({ argv: ['--http', ':0', '-w', 'a', '--lazy-apps=false', '--http-keepalive', '--chmod-socket=660'], env: {}, cwd: tree.dir });
-  assert.deepEqual(problems(r), ["option '--chmod-socket' is not supported yet (command line) — remove it and control access with the permissions of the socket's directory meanwhile"]);
+  const r = loadConfig({ argv: ['--http', ':0', '-w', 'a', '--lazy-apps=false', '--http-keepalive', '--uid=www-data'], env: {}, cwd: tree.dir });
+  assert.deepEqual(problems(r), ["option '--uid' is not supported yet (command line) — start Berth as the target user (systemd User=) meanwhile"]);
   assert.deepEqual(r.warnings.map((w) => w.code), ['no-effect']);
 });
 
@@ -185,4 +185,30 @@ test('loadConfig never throws on unreadable input', (t) => {
   const got = problems(loadConfig({ argv: ['--ini', 'sub', '--http', ':0', '-w', 'a'], env: {}, cwd: tree.dir }));
   assert.equal(got.length, 1);
   assert.match(got[0]!, /^ini file .*\/sub cannot be read/);
+});
+
+test('uwsgi listeners, socket options, allow-list and mountpoints', (t) => {
+  const tree = makeTree({ 'run/': '', 'a.ini': '[uwsgi]\nsocket = %drun/site.sock\nuwsgi-socket = 127.0.0.1:0\nchmod-socket\nchown-socket = www-data:www-data\nvacuum = true\nuwsgi-allow = 10.0.0.0/8\nmount = /blog=mysite.wsgi\nmanage-script-name\ndetect-protocol = false\n' });
+  t.after(tree.remove);
+  const c = ok(loadConfig({ argv: ['--ini', `${tree.dir}/a.ini`], env: {}, cwd: tree.dir }));
+  assert.deepEqual(c.uwsgi.map((a) => [a.text, a.via]), [[`${tree.dir}/run/site.sock`, 'socket'], ['127.0.0.1:0', 'socket']]);
+  assert.deepEqual(c.http, []);
+  assert.equal(c.chmodSocket, 0o666);
+  assert.equal(c.chownSocket, 'www-data:www-data');
+  assert.deepEqual([c.vacuum, c.detectProtocol, c.manageScriptName], [true, false, true]);
+  assert.deepEqual(c.uwsgiAllow, ['10.0.0.0/8']);
+  assert.deepEqual(c.mounts, [{ prefix: '/blog', app: 'mysite.wsgi' }]);
+  assert.equal(c.module, 'mysite.wsgi', 'the mounted app is the app');
+});
+
+test('bad socket options are problems naming the option', (t) => {
+  const tree = makeTree();
+  t.after(tree.remove);
+  const got = problems(loadConfig({ argv: ['--socket', ':9001', '--http', ':9001', '-w', 'a', '--chmod-socket=77x', '--uwsgi-allow', 'nonsense', '--mount', 'blog=a'], env: {}, cwd: tree.dir }));
+  assert.deepEqual(got, [
+    "chmod-socket: '77x' is not an octal file mode (command line) — write an octal mode such as 660, or chmod-socket alone for 666",
+    "uwsgi-allow: 'nonsense' is not a network in CIDR form (command line) — write an address with a prefix length, such as 10.0.0.0/8, 192.168.1.7/32 or fd00::/8",
+    "--socket :9001 is also given to '--http' (command line) — list each address once: with detect-protocol one port serves HTTP and uwsgi alike",
+    "--mount: mountpoint 'blog' must start with / and not be / itself (command line) — write mount = /blog=mysite.wsgi (serve at / without mount)",
+  ]);
 });

@@ -4,23 +4,24 @@ import { parseValue } from '../../src/config/map.js';
 import { OPTIONS, findOption, findShort } from '../../src/config/options.js';
 
 const PLANNED = [
-  'socket', 'uwsgi-socket', 'shared-socket', 'chmod-socket', 'chown-socket', 'stats', 'stats-http', 'pidfile', 'pidfile2',
+  'stats', 'stats-http', 'pidfile', 'pidfile2',
   'daemonize', 'log-maxsize', 'log-backupname', 'log-reopen', 'log-4xx', 'log-5xx', 'log-slow', 'log-format', 'logformat',
   'harakiri', 'max-requests', 'max-requests-delta', 'min-worker-lifetime', 'max-worker-lifetime', 'reload-on-rss',
   'reload-mercy', 'worker-reload-mercy', 'touch-reload', 'touch-chain-reload', 'py-autoreload', 'chain-reload', 'uid', 'gid',
   'umask', 'static-map', 'static-map2', 'check-static', 'static-index', 'static-skip-ext', 'static-expires-type',
-  'static-expires', 'static-expires-uri', 'static-gzip-all', 'mimefile', 'static-safe', 'mount', 'manage-script-name',
+  'static-expires', 'static-expires-uri', 'static-gzip-all', 'mimefile', 'static-safe',
   'route', 'offload-threads', 'cheaper', 'async', 'gevent', 'ugreen', 'procname-prefix',
 ];
 const ACCEPTED = [
   'enable-threads', 'plugin', 'plugins', 'lazy-apps', 'die-on-term', 'strict', 'need-app', 'single-interpreter',
-  'no-orphans', 'thunder-lock', 'vacuum', 'post-buffering', 'http-keepalive',
+  'no-orphans', 'thunder-lock', 'post-buffering', 'http-keepalive',
 ];
 const SUPPORTED: Record<string, string[]> = {
   http: [], 'http-socket': [], module: ['wsgi'], 'wsgi-file': ['file'], callable: [], chdir: [],
   home: ['virtualenv', 'venv', 'pyhome'], python: [], pythonpath: ['pp'], env: [], master: [], processes: ['workers'],
   threads: [], 'buffer-size': [], 'limit-post': [], listen: [], 'http-timeout': [], 'socket-timeout': [], logto: [],
-  'disable-logging': [], ini: [], 'set-placeholder': ['set-ph'],
+  'disable-logging': [], ini: [], 'set-placeholder': ['set-ph'], socket: ['uwsgi-socket', 'shared-socket'], 'chmod-socket': [],
+  'chown-socket': [], vacuum: [], 'detect-protocol': [], 'uwsgi-allow': [], mount: [], 'manage-script-name': [],
 };
 
 test('planned options are refused with what to do meanwhile', () => {
