@@ -11,6 +11,9 @@ import type { Logger } from '../log/logger.js';
 import { RequestLog } from '../log/request-log.js';
 import { bindListener, type BoundListener } from '../server/listeners.js';
 import { HttpFront } from '../server/http-front.js';
+import { UwsgiFront } from '../server/uwsgi-front.js';
+import { FrontDoor } from '../server/front-door.js';
+import { ScriptNameRule } from '../server/script-name.js';
 import type { Exchange } from '../server/exchange.js';
 import { Dispatcher } from '../router/dispatcher.js';
 import { WorkerPool } from '../worker/pool.js';
@@ -43,6 +46,8 @@ export class Arbiter {
   readonly #pool = new WorkerPool();
   readonly #dispatcher: Dispatcher;
   readonly #front: HttpFront;
+  readonly #uwsgiFront: UwsgiFront;
+  readonly #door: FrontDoor;
   readonly #listeners: BoundListener[] = [];
   readonly #signalQueue: NodeJS.Signals[] = [];
   readonly #events: WorkerEvents;
@@ -61,11 +66,23 @@ export class Arbiter {
     this.#interpreter = deps.interpreter;
     this.#requestLog = deps.requestLog;
     this.#dispatcher = new Dispatcher(this.#pool, deps.config.listen);
-    this.#front = new HttpFront({
+    const scriptNames = new ScriptNameRule(deps.config.mounts);
+    const common = {
       config: deps.config,
-      dispatch: (ex) => this.#dispatcher.dispatch(ex),
-      exchangeDone: (ex) => this.#exchangeDone(ex),
-      log: (level, message) => this.#log(level, message),
+      scriptNames,
+      dispatch: (ex: Exchange) => this.#dispatcher.dispatch(ex),
+      exchangeDone: (ex: Exchange) => this.#exchangeDone(ex),
+      log: (level: 'info' | 'warn' | 'error', message: string) => this.#log(level, message),
+    };
+    this.#front = new HttpFront(common);
+    this.#uwsgiFront = new UwsgiFront({ ...common, date: () => this.#front.date() });
+    this.#door = new FrontDoor({
+      http: this.#front,
+      uwsgi: this.#uwsgiFront,
+      detectProtocol: deps.config.detectProtocol,
+      uwsgiAllow: deps.config.uwsgiAllow,
+      timeoutMs: deps.config.httpTimeoutMs,
+      log: common.log,
     });
     this.#events = {
       ready: (w) => this.#workerReady(w),
@@ -86,8 +103,12 @@ export class Arbiter {
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP'];
     for (const s of signals) process.on(s, onSignal);
     try {
-      for (const address of this.#config.http) {
-        this.#listeners.push(await bindListener(address, this.#config.listen, (socket) => this.#front.accept(socket, address.via)));
+      const unix = { chmod: this.#config.chmodSocket, chown: this.#config.chownSocket };
+      for (const address of [...this.#config.http, ...this.#config.uwsgi]) {
+        const facts = { via: address.via ?? 'http', display: address.kind === 'unix' ? address.path : address.text, unix: address.kind === 'unix' };
+        const bound = await bindListener(address, this.#config.listen, (socket) => this.#door.accept(socket, facts), unix);
+        facts.display = bound.display;
+        this.#listeners.push(bound);
       }
     } catch (err) {
       this.#log('error', (err as Error).message);
@@ -95,7 +116,7 @@ export class Arbiter {
       for (const s of signals) process.off(s, onSignal);
       return 1;
     }
-    const where = this.#listeners.map((l) => `http://${l.display}`).join(', ');
+    const where = this.#listeners.map((l) => `${l.address.via === 'socket' ? 'uwsgi' : 'http'}://${l.display}`).join(', ');
     this.#log('info', `listening on ${where}`);
     this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${this.#config.processes} worker(s) × ${this.#config.threads} thread(s)`);
     for (let slot = 1; slot <= this.#config.processes; slot++) this.#spawnWorker(slot);
@@ -174,9 +195,11 @@ export class Arbiter {
     this.#mode = 'graceful';
     this.#closeListeners();
     this.#front.drain();
+    this.#uwsgiFront.drain();
     const deadline = Date.now() + STOP_MERCY_MS;
     const poll = setInterval(() => {
       this.#front.closeIdle();
+      this.#uwsgiFront.closeIdle();
       const busy = this.#pool.inFlight + this.#dispatcher.queued;
       if (this.#mode !== 'graceful') {
         clearInterval(poll);
@@ -217,6 +240,7 @@ export class Arbiter {
     this.#respawnTimers.clear();
     this.#closeListeners();
     this.#front.closeIdle();
+    this.#uwsgiFront.closeIdle();
     this.#finish(this.#exitCode);
   }
 

@@ -20,6 +20,7 @@ import { Exchange, type Responder } from './exchange.js';
 import { RequestBody } from './request-body.js';
 import { HttpResponseWriter, type Output } from './http-response-writer.js';
 import { buildCgiBlock, type CgiNameCache, type ConnectionFacts } from './http-environ.js';
+import type { ScriptNameRule } from './script-name.js';
 
 const MAX_PIPELINED = 32;
 
@@ -32,6 +33,7 @@ export interface HttpFrontContext {
   readonly limits: RequestParserLimits;
   readonly httpTimeoutMs: number;
   readonly names: CgiNameCache;
+  readonly scriptNames: ScriptNameRule;
   readonly draining: boolean;
   date(): string;
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -254,7 +256,7 @@ export class HttpConnection implements RequestParserHandler {
 
   #ready(ex: Exchange): void {
     if (ex.aborted) return;
-    const block = buildCgiBlock(ex.request, this.#facts, ex.body?.totalBytes ?? 0, this.ctx.names);
+    const block = buildCgiBlock(ex.request, this.#facts, ex.body?.totalBytes ?? 0, this.ctx.names, this.ctx.scriptNames);
     if (block === null) {
       this.ctx.log('warn', `bad request from ${this.#facts.remoteAddress}: the path of ${ex.request.target} decodes to a NUL byte (answered 400)`);
       ex.responder.sendError(400, 'The request path contains an encoded NUL byte.');
@@ -269,6 +271,11 @@ export class HttpConnection implements RequestParserHandler {
     const pending = next.buffered;
     next.buffered = [];
     for (const p of pending) this.write(p.data, p.flushed);
+  }
+
+  /** Bytes read before this connection took over the socket (protocol detection). */
+  feed(chunk: Buffer): void {
+    this.#onData(chunk);
   }
 
   #onData(chunk: Buffer): void {

@@ -10,6 +10,7 @@
  * - The body is complete before the app runs, so CONTENT_LENGTH is always exact, even for
  *   chunked uploads (Django and Flask need it to read a body).
  */
+import type { ScriptNameRule } from './script-name.js';
 
 export interface ConnectionFacts {
   readonly remoteAddress: string;
@@ -107,10 +108,14 @@ export function buildCgiBlock(
   conn: ConnectionFacts,
   contentLength: number,
   names: CgiNameCache,
+  scriptNames: ScriptNameRule | null = null,
 ): string | null {
   const { path, query } = splitTarget(req.target);
-  const pathInfo = decodePath(path);
-  if (pathInfo === null) return null;
+  const decoded = decodePath(path);
+  if (decoded === null) return null;
+  let scriptName = '';
+  let pathInfo = decoded;
+  if (scriptNames !== null && scriptNames.active) [scriptName, pathInfo] = scriptNames.split(decoded);
   let serverName = '';
   let headerPart = '';
   const seen: string[] = [];
@@ -134,7 +139,7 @@ export function buildCgiBlock(
     '\0REQUEST_URI\0' + req.target +
     '\0PATH_INFO\0' + pathInfo +
     '\0QUERY_STRING\0' + query +
-    '\0SCRIPT_NAME\0' +
+    '\0SCRIPT_NAME\0' + scriptName +
     '\0SERVER_PROTOCOL\0' + (req.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0') +
     '\0SERVER_NAME\0' + serverName +
     '\0SERVER_PORT\0' + conn.localPort +

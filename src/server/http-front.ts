@@ -9,9 +9,11 @@ import type { Exchange } from './exchange.js';
 import { HttpConnection, type HttpFrontContext } from './http-connection.js';
 import { CgiNameCache } from './http-environ.js';
 import { HttpDateClock } from './clock.js';
+import type { ScriptNameRule } from './script-name.js';
 
 export interface HttpFrontDeps {
   readonly config: Config;
+  readonly scriptNames: ScriptNameRule;
   dispatch(ex: Exchange): void;
   exchangeDone(ex: Exchange): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -29,6 +31,7 @@ export class HttpFront {
       limits: { maxHeadBytes: deps.config.bufferSizeBytes, maxBodyBytes: deps.config.limitPostBytes },
       httpTimeoutMs: deps.config.httpTimeoutMs,
       names: new CgiNameCache(),
+      scriptNames: deps.scriptNames,
       draining: false,
       date: () => clock.now(),
       log: deps.log,
@@ -39,8 +42,11 @@ export class HttpFront {
     this.#socketCtx = Object.create(this.#ctx, { httpTimeoutMs: { value: deps.config.socketTimeoutMs } }) as HttpFrontContext & { draining: boolean };
   }
 
-  /** Connection handler for a listener declared by `via` (http or http-socket). */
-  accept(socket: Socket, via: ListenVia = 'http'): void {
+  /**
+   * Serves an HTTP connection that arrived on a listener declared by `via`; `initial` holds
+   * bytes already read while the front door looked at the protocol.
+   */
+  accept(socket: Socket, via: ListenVia = 'http', initial: Buffer | null = null): void {
     if (this.#ctx.draining) {
       socket.destroy();
       return;
@@ -48,6 +54,16 @@ export class HttpFront {
     const conn = new HttpConnection(socket, via === 'http-socket' ? this.#socketCtx : this.#ctx, 'http');
     this.#connections.add(conn);
     socket.once('close', () => this.#connections.delete(conn));
+    if (initial !== null) conn.feed(initial);
+    if (socket.isPaused()) socket.resume();
+  }
+
+  get draining(): boolean {
+    return this.#ctx.draining;
+  }
+
+  date(): string {
+    return this.#ctx.date();
   }
 
   /** Graceful stop: new responses say `Connection: close`; idle connections close now. */

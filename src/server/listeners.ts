@@ -6,6 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenAddress } from '../config/schema.js';
 import { BerthError } from '../errors/berth-error.js';
+import { applySocketOwnership, prepareUnixPath } from './unix-socket.js';
 
 export interface BoundListener {
   readonly address: ListenAddress;
@@ -15,7 +16,31 @@ export interface BoundListener {
   readonly display: string;
 }
 
-export function bindListener(address: ListenAddress, backlog: number, onConnection: (s: Socket) => void): Promise<BoundListener> {
+export interface UnixSocketOptions {
+  readonly chmod: number | null;
+  readonly chown: string | null;
+}
+
+export async function bindListener(
+  address: ListenAddress,
+  backlog: number,
+  onConnection: (s: Socket) => void,
+  unix: UnixSocketOptions = { chmod: null, chown: null },
+): Promise<BoundListener> {
+  if (address.kind === 'unix') await prepareUnixPath(address.path);
+  const bound = await listen(address, backlog, onConnection);
+  if (address.kind === 'unix') {
+    try {
+      applySocketOwnership(address.path, unix.chmod, unix.chown);
+    } catch (err) {
+      bound.server.close();
+      throw err;
+    }
+  }
+  return bound;
+}
+
+function listen(address: ListenAddress, backlog: number, onConnection: (s: Socket) => void): Promise<BoundListener> {
   return new Promise((resolve, reject) => {
     // allowHalfOpen: a client may send its request and half-close (FIN); it still gets the answer.
     const server = createServer({ noDelay: true, allowHalfOpen: true }, onConnection);
@@ -45,6 +70,7 @@ function bindFailure(address: ListenAddress, err: NodeJS.ErrnoException): string
     case 'EADDRINUSE':
       return `cannot listen on ${where}: the address is already in use — another server (or another Berth) holds it; stop it (e.g. find it with 'ss -ltnp') or choose another port`;
     case 'EACCES':
+      if (address.kind === 'unix') return `cannot listen on ${where}: permission denied — Berth's user must be able to write to ${where.slice(0, where.lastIndexOf('/')) || '/'}`;
       return `cannot listen on ${where}: permission denied — ports below 1024 need root (or CAP_NET_BIND_SERVICE); use a port ≥ 1024 behind a proxy`;
     case 'EADDRNOTAVAIL':
       return `cannot listen on ${where}: this machine has no such address — use 0.0.0.0 (all interfaces) or an address shown by 'ip addr'`;

@@ -94,13 +94,13 @@ export function startBerth(args: readonly string[], opts: StartOptions = {}): Pr
   };
   return (async () => {
     try {
-      await waitForLog(/listening on http:\/\/[^\s,]+:(\d+)/);
+      await waitForLog(/listening on (?:http|uwsgi):\/\/[^\s,]+:(\d+)/);
       if (opts.waitReady !== false) await waitForLog(/app ready/);
     } catch (err) {
       await stop('SIGKILL');
       throw err;
     }
-    const port = Number(/listening on http:\/\/[^\s,]+:(\d+)/.exec(log)![1]);
+    const port = Number(/listening on (?:http|uwsgi):\/\/[^\s,]+:(\d+)/.exec(log)![1]);
     return { proc, port, url: (p: string) => `http://127.0.0.1:${port}${p}`, logs: () => log, waitForLog, stop };
   })();
 }

@@ -88,7 +88,7 @@ export class UwsgiProtocolError extends BerthError {
 
 /** Why encodeUwsgiRequest refused its vars. The proxy answers `status` to its client. */
 export class UwsgiEncodeError extends BerthError {
-  readonly reason: 'vars-too-large' | 'var-too-long' | 'empty-key' | 'not-latin1' | 'odd-vars';
+  readonly reason: 'vars-too-large' | 'var-too-long' | 'empty-key' | 'not-latin1' | 'odd-vars' | 'bad-modifier';
   readonly status: 431 | 500;
   constructor(reason: UwsgiEncodeError['reason'], message: string) {
     super('BERTH_HTTP_PROTOCOL', message);
@@ -111,7 +111,7 @@ export interface RawHttpResponseHead {
   /** Flat [name0, value0, …], latin1-decoded, names in the upstream's case, values trimmed of OWS. */
   readonly headers: readonly string[];
   readonly framing: ResponseBodyFraming;
-  /** The Content-Length when framing is 'length', else -1. */
+  /** The declared Content-Length (also for HEAD, 204, 304), or -1 when absent. */
   readonly contentLength: number;
 }
 

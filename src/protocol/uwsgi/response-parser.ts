@@ -1,0 +1,308 @@
+/**
+ * Sans-IO parser of the raw HTTP/1.x response a uWSGI backend writes on a uwsgi
+ * connection (client side of the protocol): bytes in through execute(), events out
+ * through the handler. No sockets, timers or files.
+ *
+ * Theory of operation. The connection carries one request, so it carries one final
+ * response, possibly after interim 1xx responses (RFC 9110 §15.2), which are skipped. The
+ * parser is one state machine: HEAD → a body framed per RFC 9112 §6.3 by Content-Length,
+ * chunked coding, or the close of the connection → DONE; DEAD after an error.
+ *
+ * Head: the first CRLF CRLF is found with Buffer#indexOf in the chunk; only a head split
+ * across chunks is copied, into a buffer bounded by maxHeadBytes. The terminator must lie
+ * within the first maxHeadBytes bytes of the head, however the input is split, so the
+ * outcome never depends on the split. response-head.ts validates the bytes.
+ *
+ * Body: Content-Length bodies and chunk data are passed on as views into the input chunk.
+ * Chunk-size lines and trailers are read by a byte-wise machine (they are short); chunk
+ * extensions and trailers count against maxHeadBytes, validated, then dropped. A close-
+ * delimited body ends at finish(); a Content-Length or chunked body cut short by finish()
+ * is an error, because relaying it as complete would hand the client a truncated file.
+ *
+ * Bytes after the end of a length- or chunk-framed response are an error: a uWSGI backend
+ * sends one response and closes, so extra bytes mean it and the framing disagree.
+ */
+import { HEX_VALUE, FIELD_VALUE, TOKEN } from '../http1/tables.js';
+import { parseResponseHead } from './response-head.js';
+import { UpstreamResponseError, type RawHttpResponseHandler, type RawHttpResponseOptions, type UpstreamErrorReason } from './types.js';
+
+const HTAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const COLON = 0x3a;
+const SEMICOLON = 0x3b;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/** Hex digits in a chunk-size: 2^53 − 1 needs 14; leading zeros beyond 16 are abuse. */
+const MAX_CHUNK_SIZE_DIGITS = 16;
+/** First allocation for a head split across chunks. */
+const INITIAL_HEAD_BUFFER = 1024;
+
+// Parser states. Plain numeric constants (not an enum) so that type-stripping runners work.
+const S_HEAD = 0;
+const S_BODY_LENGTH = 1;
+const S_BODY_CLOSE = 2;
+const S_CHUNK_DATA = 3;
+const S_CHUNK_SIZE = 4;
+const S_CHUNK_EXT = 5;
+const S_CHUNK_SIZE_LF = 6;
+const S_CHUNK_DATA_CR = 7;
+const S_CHUNK_DATA_LF = 8;
+const S_TRAILER_START = 9;
+const S_TRAILER_NAME = 10;
+const S_TRAILER_VALUE = 11;
+const S_TRAILER_LF = 12;
+const S_END_LF = 13;
+const S_DONE = 14;
+const S_DEAD = 15;
+
+export class RawHttpResponseParser {
+  readonly #handler: RawHttpResponseHandler;
+  readonly #maxHeadBytes: number;
+  readonly #headRequest: boolean;
+  #state = S_HEAD;
+  /** A head split across chunks: its bytes so far. */
+  #headBuf: Buffer | null = null;
+  #headLen = 0;
+  /** Bytes received for this response so far, to tell "no response" from "cut short". */
+  #seen = false;
+  /** Body bytes left (Content-Length) or left in the current chunk; chunk-size digits read. */
+  #remaining = 0;
+  #sizeDigits = 0;
+  /** Bytes left for chunk extensions and trailers. */
+  #budget = 0;
+
+  constructor(handler: RawHttpResponseHandler, options: RawHttpResponseOptions) {
+    this.#handler = handler;
+    this.#maxHeadBytes = options.maxHeadBytes;
+    this.#headRequest = options.headRequest === true;
+  }
+
+  /**
+   * Parses as much of `chunk` as possible. Handler callbacks run synchronously inside and
+   * must not throw or call execute() again; body buffers may be views into `chunk`.
+   */
+  execute(chunk: Buffer): void {
+    const end = chunk.length;
+    let pos = 0;
+    if (end > 0) this.#seen = true;
+    while (pos < end) {
+      switch (this.#state) {
+        case S_HEAD:
+          pos = this.#readHead(chunk, pos, end);
+          break;
+        case S_BODY_CLOSE:
+          this.#handler.onBody(pos === 0 ? chunk : chunk.subarray(pos));
+          return;
+        case S_BODY_LENGTH:
+        case S_CHUNK_DATA: {
+          const n = Math.min(this.#remaining, end - pos);
+          const piece = n === end ? chunk : chunk.subarray(pos, pos + n);
+          pos += n;
+          this.#remaining -= n;
+          if (this.#remaining === 0) this.#state = this.#state === S_BODY_LENGTH ? S_DONE : S_CHUNK_DATA_CR;
+          this.#handler.onBody(piece);
+          if (this.#remaining === 0 && this.#state === S_DONE) this.#handler.onMessageEnd();
+          break;
+        }
+        case S_DONE:
+          this.#fail('trailing-bytes', `${end - pos} bytes after the end of the response`);
+          return;
+        case S_DEAD:
+          return;
+        default:
+          pos = this.#readChunkedFraming(chunk, pos, end);
+      }
+    }
+  }
+
+  /** The upstream closed. That ends a close-delimited body; anywhere else it cuts the response short. */
+  finish(): void {
+    switch (this.#state) {
+      case S_DONE:
+      case S_DEAD:
+        return;
+      case S_BODY_CLOSE:
+        this.#state = S_DONE;
+        this.#handler.onMessageEnd();
+        return;
+      case S_HEAD:
+        this.#fail('truncated', this.#seen ? 'upstream closed in the middle of the response head' : 'upstream closed without sending a response');
+        return;
+      default:
+        this.#fail('truncated', 'upstream closed before the end of the response body (RFC 9112 §8)');
+    }
+  }
+
+  #fail(reason: UpstreamErrorReason, message: string): number {
+    this.#state = S_DEAD;
+    this.#headBuf = null;
+    this.#handler.onError(new UpstreamResponseError(reason, message));
+    return Number.MAX_SAFE_INTEGER;
+  }
+
+  #readHead(buf: Buffer, pos: number, end: number): number {
+    const max = this.#maxHeadBytes;
+    let headBuf = this.#headBuf;
+    if (headBuf === null) {
+      const idx = buf.indexOf(CRLFCRLF, pos);
+      if (idx !== -1 && idx + 4 - pos <= max) {
+        this.#onHeadBytes(buf, pos, idx + 2);
+        return idx + 4;
+      }
+      if (end - pos >= max) return this.#fail('head-too-large', `response head larger than ${max} bytes`);
+      headBuf = Buffer.allocUnsafe(Math.min(max, Math.max(INITIAL_HEAD_BUFFER, 2 * (end - pos))));
+      buf.copy(headBuf, 0, pos, end);
+      this.#headBuf = headBuf;
+      this.#headLen = end - pos;
+      return end;
+    }
+    const old = this.#headLen;
+    const n = Math.min(end - pos, max - old);
+    if (old + n > headBuf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(max, Math.max(old + n, 2 * headBuf.length)));
+      headBuf.copy(grown, 0, 0, old);
+      this.#headBuf = headBuf = grown;
+    }
+    buf.copy(headBuf, old, pos, pos + n);
+    this.#headLen = old + n;
+    // A terminator may straddle the previous chunk and this one: search from 3 bytes back.
+    const idx = headBuf.subarray(0, old + n).indexOf(CRLFCRLF, Math.max(0, old - 3));
+    if (idx !== -1) {
+      this.#headBuf = null;
+      this.#headLen = 0;
+      this.#onHeadBytes(headBuf, 0, idx + 2);
+      return pos + (idx + 4 - old);
+    }
+    if (old + n === max) return this.#fail('head-too-large', `response head larger than ${max} bytes`);
+    return pos + n;
+  }
+
+  #onHeadBytes(buf: Buffer, start: number, end: number): void {
+    const head = parseResponseHead(buf, start, end, this.#headRequest);
+    if (head instanceof UpstreamResponseError) {
+      this.#state = S_DEAD;
+      this.#handler.onError(head);
+      return;
+    }
+    if (head.statusCode < 200) {
+      // RFC 9110 §15.2: interim responses precede the final one; a proxy may drop them.
+      // 101 would switch the connection to another protocol, which Berth cannot relay.
+      if (head.statusCode === 101) this.#fail('unsupported-status', '101 Switching Protocols from a uwsgi backend');
+      return;
+    }
+    this.#budget = this.#maxHeadBytes;
+    switch (head.framing) {
+      case 'none':
+        this.#state = S_DONE;
+        break;
+      case 'length':
+        this.#state = S_BODY_LENGTH;
+        this.#remaining = head.contentLength;
+        break;
+      case 'chunked':
+        this.#state = S_CHUNK_SIZE;
+        this.#remaining = 0;
+        this.#sizeDigits = 0;
+        break;
+      default:
+        this.#state = S_BODY_CLOSE;
+    }
+    this.#handler.onHead(head);
+    if (head.framing === 'none' && this.#state === S_DONE) this.#handler.onMessageEnd();
+  }
+
+  /** Chunk-size lines, chunk-data CRLFs and the trailer section (RFC 9112 §7.1), byte by byte. */
+  #readChunkedFraming(buf: Buffer, pos: number, end: number): number {
+    while (pos < end) {
+      const c = buf[pos] as number;
+      pos++;
+      switch (this.#state) {
+        case S_CHUNK_SIZE: {
+          // chunk-size = 1*HEXDIG: no sign, no "0x", no leading whitespace.
+          const hex = HEX_VALUE[c] as number;
+          if (hex !== 0) {
+            if (++this.#sizeDigits > MAX_CHUNK_SIZE_DIGITS) return this.#fail('bad-chunk', 'chunk-size has too many digits');
+            this.#remaining = this.#remaining * 16 + (hex - 1);
+            if (this.#remaining > Number.MAX_SAFE_INTEGER) return this.#fail('bad-chunk', 'chunk-size overflows');
+          } else if (this.#sizeDigits === 0) {
+            return this.#fail('bad-chunk', 'chunk-size is not a hex number (RFC 9112 §7.1)');
+          } else if (c === CR) {
+            this.#state = S_CHUNK_SIZE_LF;
+          } else if (c === SEMICOLON || c === SP || c === HTAB) {
+            // chunk-ext (RFC 9112 §7.1.1): ignored, but counted and checked for CTLs.
+            this.#state = S_CHUNK_EXT;
+          } else {
+            return this.#fail('bad-chunk', 'chunk-size is not a hex number (RFC 9112 §7.1)');
+          }
+          break;
+        }
+        case S_CHUNK_EXT:
+          if (--this.#budget < 0) return this.#fail('bad-chunk', `chunk extensions and trailers larger than ${this.#maxHeadBytes} bytes`);
+          if (c === CR) this.#state = S_CHUNK_SIZE_LF;
+          else if (FIELD_VALUE[c] !== 1) return this.#fail('bad-chunk', 'control character in a chunk extension');
+          break;
+        case S_CHUNK_SIZE_LF:
+          if (c !== LF) return this.#fail('bad-chunk', 'chunk-size line not ended by CRLF (RFC 9112 §7.1)');
+          if (this.#remaining === 0) {
+            this.#state = S_TRAILER_START;
+            break;
+          }
+          this.#state = S_CHUNK_DATA;
+          return pos;
+        case S_CHUNK_DATA_CR:
+          if (c !== CR) return this.#fail('bad-chunk', 'chunk-data not followed by CRLF (RFC 9112 §7.1)');
+          this.#state = S_CHUNK_DATA_LF;
+          break;
+        case S_CHUNK_DATA_LF:
+          if (c !== LF) return this.#fail('bad-chunk', 'chunk-data not followed by CRLF (RFC 9112 §7.1)');
+          this.#state = S_CHUNK_SIZE;
+          this.#sizeDigits = 0;
+          break;
+        default:
+          if (!this.#readTrailerByte(c)) return Number.MAX_SAFE_INTEGER;
+          if (this.#state === S_DONE) return pos;
+      }
+    }
+    return pos;
+  }
+
+  /**
+   * trailer-section = *( field-line CRLF ) CRLF (RFC 9112 §7.1.2): validated with the field
+   * rules and dropped (WSGI responses have no trailers, and clients rarely read them).
+   */
+  #readTrailerByte(c: number): boolean {
+    if (--this.#budget < 0) return this.#failBool(`chunk extensions and trailers larger than ${this.#maxHeadBytes} bytes`);
+    switch (this.#state) {
+      case S_TRAILER_START:
+        if (c === CR) this.#state = S_END_LF;
+        else if (TOKEN[c] === 1) this.#state = S_TRAILER_NAME;
+        else if (c === SP || c === HTAB) return this.#failBool('obs-fold in the trailer section (RFC 9112 §5.2)');
+        else return this.#failBool('invalid trailer field name (RFC 9110 §5.1)');
+        return true;
+      case S_TRAILER_NAME:
+        if (c === COLON) this.#state = S_TRAILER_VALUE;
+        else if (TOKEN[c] !== 1) return this.#failBool('invalid trailer field name (RFC 9110 §5.1)');
+        return true;
+      case S_TRAILER_VALUE:
+        if (c === CR) this.#state = S_TRAILER_LF;
+        else if (FIELD_VALUE[c] !== 1) return this.#failBool('invalid character in a trailer value (RFC 9110 §5.5)');
+        return true;
+      case S_TRAILER_LF:
+        if (c !== LF) return this.#failBool('trailer line not ended by CRLF (RFC 9112 §2.2)');
+        this.#state = S_TRAILER_START;
+        return true;
+      default:
+        if (c !== LF) return this.#failBool('chunked body not ended by CRLF (RFC 9112 §7.1)');
+        this.#state = S_DONE;
+        this.#handler.onMessageEnd();
+        return true;
+    }
+  }
+
+  #failBool(message: string): false {
+    this.#fail('bad-chunk', message);
+    return false;
+  }
+}

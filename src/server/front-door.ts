@@ -1,0 +1,118 @@
+/**
+ * Theory of operation: every listener's connections come through here. With detect-protocol
+ * (the default) the first bytes decide what the peer speaks — a uwsgi packet (nginx
+ * uwsgi_pass), an HTTP request (a browser, nginx proxy_pass), or a TLS ClientHello — whatever
+ * the listener was declared as, so the classic socket/http mix-up is served instead of ending
+ * in a 502. Each mismatch is logged once per listener, in plain words, with the nginx directive
+ * that fits. With detect-protocol = false a mismatch is answered with an error that says the
+ * same thing.
+ *
+ * uwsgi vars are trusted as sent (REMOTE_ADDR, HTTPS…), so, like gunicorn's forwarded-allow-ips,
+ * uwsgi-protocol peers are accepted over TCP only from loopback or the `uwsgi-allow` networks.
+ */
+import type { Socket } from 'node:net';
+import { sniffProtocol } from '../protocol/uwsgi/sniff.js';
+import { cannedResponse } from '../protocol/http1/canned.js';
+import { inNetworks, LOOPBACK, parseCidr, type Cidr } from '../config/cidr.js';
+import type { ListenVia } from '../config/schema.js';
+import type { HttpFront } from './http-front.js';
+import type { UwsgiFront } from './uwsgi-front.js';
+
+/** Bytes after which an undecided connection is handed to the listener's own protocol. */
+const SNIFF_LIMIT = 64;
+
+export interface ListenerFacts {
+  readonly via: ListenVia;
+  /** How the listener is shown to people: "127.0.0.1:8001" or "/run/site.sock". */
+  readonly display: string;
+  readonly unix: boolean;
+}
+
+export interface FrontDoorDeps {
+  readonly http: HttpFront;
+  readonly uwsgi: UwsgiFront;
+  readonly detectProtocol: boolean;
+  readonly uwsgiAllow: readonly string[];
+  readonly timeoutMs: number;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export class FrontDoor {
+  readonly #deps: FrontDoorDeps;
+  readonly #allowed: readonly Cidr[];
+  readonly #warned = new Set<string>();
+
+  constructor(deps: FrontDoorDeps) {
+    this.#deps = deps;
+    this.#allowed = [...LOOPBACK, ...deps.uwsgiAllow.map((c) => parseCidr(c)!)];
+  }
+
+  accept(socket: Socket, listener: ListenerFacts): void {
+    let seen: Buffer | null = null;
+    const timer = setTimeout(() => socket.destroy(), this.#deps.timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      seen = seen === null ? chunk : Buffer.concat([seen, chunk]);
+      let kind = sniffProtocol(seen);
+      if (kind === 'need-more' && seen.length < SNIFF_LIMIT) return;
+      if (kind === 'need-more' || kind === 'unknown') kind = listener.via === 'socket' ? 'uwsgi' : 'http';
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.pause();
+      this.#route(socket, listener, kind, seen);
+    };
+    socket.on('data', onData);
+    socket.once('close', () => clearTimeout(timer));
+    socket.on('error', () => socket.destroy());
+  }
+
+  #route(socket: Socket, listener: ListenerFacts, kind: 'uwsgi' | 'http' | 'tls', initial: Buffer): void {
+    const declared = listener.via === 'socket' ? 'uwsgi' : 'http';
+    if (kind === 'tls') {
+      this.#warnOnce(listener, 'tls', `${describe(listener)} received a TLS handshake (an https:// client or proxy_pass https://): Berth does not terminate TLS on this port — send plain HTTP (http://, proxy_pass http://…) or uwsgi_pass, and keep TLS in nginx`);
+      socket.destroy();
+      return;
+    }
+    if (kind !== declared) {
+      const advice = kind === 'http' ? httpOnUwsgiPort(listener) : uwsgiOnHttpPort(listener);
+      if (!this.#deps.detectProtocol) {
+        this.#warnOnce(listener, kind, `${advice} (detect-protocol = false: refused)`);
+        if (kind === 'http') socket.end(cannedResponse(400, { date: this.#deps.http.date(), close: true, message: `This port speaks the uwsgi protocol: ${advice}` }));
+        else socket.destroy();
+        return;
+      }
+      this.#warnOnce(listener, kind, `${advice} (served anyway)`);
+    }
+    if (kind === 'uwsgi') {
+      const peer = socket.remoteAddress;
+      if (!listener.unix && peer !== undefined && !inNetworks(peer, this.#allowed)) {
+        this.#warnOnce(listener, `peer ${peer}`, `refused a uwsgi-protocol connection from ${peer} on ${listener.display}: only loopback and unix-socket peers may send uwsgi vars unless allowed — add uwsgi-allow = ${peer}/32 (or its network) if this is your nginx`);
+        socket.destroy();
+        return;
+      }
+      this.#deps.uwsgi.accept(socket, initial);
+    } else {
+      this.#deps.http.accept(socket, listener.via, initial);
+    }
+  }
+
+  #warnOnce(listener: ListenerFacts, what: string, message: string): void {
+    const key = `${listener.display} ${what}`;
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.#deps.log('warn', message);
+  }
+}
+
+function describe(l: ListenerFacts): string {
+  return `${l.via} ${l.display}`;
+}
+
+function httpOnUwsgiPort(l: ListenerFacts): string {
+  const target = l.unix ? `unix:${l.display}` : l.display;
+  return `${describe(l)} speaks the uwsgi protocol but received plain HTTP — in nginx use 'uwsgi_pass ${target};' with 'include uwsgi_params;' instead of proxy_pass, or declare this address as http = ${l.display}`;
+}
+
+function uwsgiOnHttpPort(l: ListenerFacts): string {
+  const target = l.unix ? `unix:${l.display}` : l.display;
+  return `${describe(l)} speaks HTTP but received a uwsgi packet (nginx uwsgi_pass) — in nginx use 'proxy_pass http://${target};' instead of uwsgi_pass, or declare this address as socket = ${l.display}`;
+}

@@ -1,0 +1,233 @@
+/**
+ * Theory of operation: one connection on a uwsgi-protocol listener carries one request (as
+ * nginx's uwsgi_pass uses it). The sans-IO UwsgiRequestParser turns bytes into the packet's
+ * vars and body; the vars become the worker's CGI block (uwsgi-environ.ts); the body is
+ * buffered like an HTTP body (so a slow upload holds no Python thread and a 75 MB upload is
+ * spooled to disk, not memory). The reply is a raw HTTP response written by the same
+ * HttpResponseWriter as the HTTP front — framed by Content-Length, or by closing the
+ * connection, which is how the uwsgi protocol ends a response — then the socket is closed.
+ */
+import type { Socket } from 'node:net';
+import { UwsgiRequestParser } from '../protocol/uwsgi/request-parser.js';
+import { MODIFIER1_WSGI, MODIFIER1_WSGI_STRIP_SCRIPT_NAME, type UwsgiParserHandler, type UwsgiProtocolError, type UwsgiRequestHead } from '../protocol/uwsgi/types.js';
+import { Exchange, type Responder } from './exchange.js';
+import { RequestBody } from './request-body.js';
+import { HttpResponseWriter, type Output } from './http-response-writer.js';
+import { buildUwsgiEnviron } from './uwsgi-environ.js';
+import type { ScriptNameRule } from './script-name.js';
+
+export interface UwsgiFrontContext {
+  readonly maxVarsBytes: number;
+  readonly maxBodyBytes: number;
+  readonly timeoutMs: number;
+  readonly manageScriptName: boolean;
+  readonly scriptNames: ScriptNameRule;
+  readonly draining: boolean;
+  date(): string;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+  dispatch(ex: Exchange): void;
+  exchangeDone(ex: Exchange): void;
+}
+
+export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
+  readonly #socket: Socket;
+  readonly #ctx: UwsgiFrontContext;
+  readonly #parser: UwsgiRequestParser;
+  readonly #peer: string;
+  #exchange: Exchange | null = null;
+  #writer: HttpResponseWriter | null = null;
+  #closed = false;
+  #drainWaiters: (() => void)[] = [];
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(socket: Socket, ctx: UwsgiFrontContext) {
+    this.#socket = socket;
+    this.#ctx = ctx;
+    this.#peer = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : 'a unix-socket peer';
+    const maxVars = Math.min(ctx.maxVarsBytes, 65535);
+    this.#parser = new UwsgiRequestParser(this, { maxVarsBytes: maxVars, maxBodyBytes: ctx.maxBodyBytes });
+    socket.setNoDelay(true);
+    this.#timer = setTimeout(() => this.#onTimeout(), ctx.timeoutMs);
+    socket.on('data', (chunk: Buffer) => this.#parser.execute(chunk));
+    socket.on('end', () => this.#parser.finish());
+    socket.on('drain', () => this.#onDrain());
+    socket.on('error', () => this.#destroy());
+    socket.on('close', () => this.#onClose());
+  }
+
+  get idle(): boolean {
+    return this.#exchange === null;
+  }
+
+  feed(chunk: Buffer): void {
+    this.#parser.execute(chunk);
+  }
+
+  close(): void {
+    this.#destroy();
+  }
+
+  // --- parser events ---
+
+  onHead(head: UwsgiRequestHead): void {
+    if (head.modifier1 !== MODIFIER1_WSGI && head.modifier1 !== MODIFIER1_WSGI_STRIP_SCRIPT_NAME) {
+      this.#ctx.log('warn', `uwsgi packet from ${this.#peer} with modifier1 ${head.modifier1} (modifier2 ${head.modifier2}): Berth serves WSGI requests (modifier1 0 or 30); closing the connection — check uwsgi_modifier1 in nginx`);
+      this.#destroy();
+      return;
+    }
+    const env = buildUwsgiEnviron(head.vars, head.contentLength, {
+      stripScriptName: head.modifier1 === MODIFIER1_WSGI_STRIP_SCRIPT_NAME || this.#ctx.manageScriptName,
+      scriptNames: this.#ctx.scriptNames,
+    });
+    if (env === null) {
+      this.#ctx.log('warn', `uwsgi packet from ${this.#peer} has a NUL byte inside a var; closing the connection`);
+      this.#destroy();
+      return;
+    }
+    const request = {
+      method: env.method,
+      target: env.target,
+      versionMinor: env.versionMinor,
+      headers: env.headers,
+      remoteAddress: env.remoteAddress,
+      remotePort: env.remotePort,
+      scheme: env.scheme,
+    };
+    const body = head.contentLength > 0 ? new RequestBody() : null;
+    this.#exchange = new Exchange(request, env.block, body, this, performance.now());
+    // The uwsgi protocol ends a response by closing, so never keep-alive; HTTP/1.0 framing
+    // avoids chunked encoding, which uwsgi peers (nginx's uwsgi module) do not expect.
+    this.#writer = new HttpResponseWriter(this, { method: env.method, target: env.target, versionMinor: 0, keepAlive: false }, () => true);
+    this.#timer.refresh();
+  }
+
+  onBody(chunk: Buffer): void {
+    this.#exchange?.body?.append(chunk);
+    this.#timer.refresh();
+  }
+
+  onMessageEnd(): void {
+    const ex = this.#exchange;
+    if (ex === null) return;
+    if (ex.body === null) this.#ctx.dispatch(ex);
+    else
+      ex.body.finish().then(
+        () => {
+          if (!ex.aborted) this.#ctx.dispatch(ex);
+        },
+        (err: Error) => {
+          this.#ctx.log('error', `could not buffer the request body of ${ex.request.method} ${ex.request.target}: ${err.message}`);
+          this.sendError(500, 'The request body could not be stored.');
+        },
+      );
+  }
+
+  onError(error: UwsgiProtocolError): void {
+    this.#ctx.log('warn', `bad uwsgi packet from ${this.#peer}: ${error.message} (${error.reason}); closing the connection`);
+    if (this.#writer !== null && !this.#writer.headSent) this.#writer.sendError(error.status, error.message);
+    else this.#destroy();
+  }
+
+  // --- Output (for the writer) ---
+
+  get date(): string {
+    return this.#ctx.date();
+  }
+
+  emit(data: Buffer | string, flushed?: () => void): void {
+    if (this.#closed) {
+      if (flushed) flushed();
+      return;
+    }
+    const ok = typeof data === 'string' ? this.#socket.write(data, 'latin1') : this.#socket.write(data);
+    if (flushed) {
+      if (ok) flushed();
+      else this.#drainWaiters.push(flushed);
+    }
+  }
+
+  complete(): void {
+    this.#finishExchange();
+    this.#socket.end();
+  }
+
+  cut(): void {
+    this.#finishExchange();
+    this.#destroy();
+  }
+
+  log(level: 'warn' | 'error', message: string): void {
+    this.#ctx.log(level, message);
+  }
+
+  // --- Responder (for the worker) ---
+
+  get headSent(): boolean {
+    return this.#writer?.headSent ?? false;
+  }
+  sendHead(status: string, headers: readonly string[]): boolean {
+    return this.#writer?.sendHead(status, headers) ?? false;
+  }
+  sendBody(chunk: Buffer, flushed: () => void): void {
+    if (this.#writer === null) flushed();
+    else this.#writer.sendBody(chunk, flushed);
+  }
+  sendEnd(): void {
+    this.#writer?.sendEnd();
+  }
+  sendFull(status: string, headers: readonly string[], body: Buffer): void {
+    this.#writer?.sendFull(status, headers, body);
+  }
+  sendError(status: number, message: string, retryAfterSeconds?: number): void {
+    if (this.#writer === null) this.#destroy();
+    else this.#writer.sendError(status, message, retryAfterSeconds);
+  }
+
+  #finishExchange(): void {
+    const ex = this.#exchange;
+    if (ex === null || ex.finished) return;
+    ex.finished = true;
+    ex.status = this.#writer?.status ?? 0;
+    ex.bytesSent = this.#writer?.bytesSent ?? 0;
+    ex.body?.dispose();
+    this.#ctx.exchangeDone(ex);
+  }
+
+  #onTimeout(): void {
+    if (this.#closed) return;
+    const ex = this.#exchange;
+    if (ex !== null && ex.cgiBlock !== '' && this.#socket.writableLength === 0 && !ex.finished && (ex.body === null || ex.body.complete)) {
+      // Waiting for the app, not for the peer.
+      this.#timer.refresh();
+      return;
+    }
+    this.#ctx.log('info', `closing uwsgi connection from ${this.#peer}: nothing moved for ${this.#ctx.timeoutMs} ms`);
+    this.#destroy();
+  }
+
+  #onDrain(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w();
+    this.#timer.refresh();
+  }
+
+  #destroy(): void {
+    if (!this.#closed) this.#socket.destroy();
+    this.#onClose();
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    const ex = this.#exchange;
+    if (ex !== null && !ex.finished) {
+      ex.abort();
+      ex.body?.dispose();
+    }
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w();
+  }
+}

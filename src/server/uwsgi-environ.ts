@@ -1,0 +1,81 @@
+/**
+ * Turns the vars of a uwsgi packet (what nginx's `include uwsgi_params` sends) into the CGI
+ * block for the worker. nginx already did the HTTP work — PATH_INFO is decoded, headers are
+ * HTTP_* — so the vars pass through as they are, with three adjustments:
+ *
+ * - wsgi.url_scheme: `UWSGI_SCHEME`, else `HTTPS` = on/1, else `REQUEST_SCHEME`, else http.
+ * - SCRIPT_NAME: `SCRIPT_NAME` or `UWSGI_SCRIPT_NAME`; stripped from the front of PATH_INFO
+ *   for modifier1 30 (uWSGI's meaning of that modifier) or when `manage-script-name` is on;
+ *   with `mount`, the mountpoints decide, as for HTTP requests.
+ * - CONTENT_LENGTH is the body Berth actually received; `wsgi.*` keys from the peer are dropped
+ *   so a packet cannot set the worker's own keys.
+ *
+ * A NUL inside a var would split the block in the wrong place on the Python side, so such a
+ * packet is refused (null).
+ */
+import type { ScriptNameRule } from './script-name.js';
+
+export interface UwsgiEnvironOptions {
+  readonly stripScriptName: boolean;
+  readonly scriptNames: ScriptNameRule;
+}
+
+export interface UwsgiEnviron {
+  readonly block: string;
+  readonly method: string;
+  readonly target: string;
+  readonly scheme: 'http' | 'https';
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly versionMinor: 0 | 1;
+  /** HTTP_* vars turned back into header pairs, for logs. */
+  readonly headers: string[];
+}
+
+const SKIP = new Set(['SCRIPT_NAME', 'PATH_INFO', 'CONTENT_LENGTH', 'UWSGI_SCHEME', 'wsgi.url_scheme']);
+
+function isOn(v: string | undefined): boolean {
+  return v !== undefined && (v.toLowerCase() === 'on' || v === '1');
+}
+
+export function buildUwsgiEnviron(vars: readonly string[], contentLength: number, opts: UwsgiEnvironOptions): UwsgiEnviron | null {
+  const get = new Map<string, string>();
+  for (let i = 0; i < vars.length; i += 2) {
+    const k = vars[i]!;
+    const v = vars[i + 1]!;
+    if (k.indexOf('\0') !== -1 || v.indexOf('\0') !== -1) return null;
+    get.set(k, v);
+  }
+  const schemeVar = get.get('UWSGI_SCHEME') ?? (isOn(get.get('HTTPS')) ? 'https' : get.get('REQUEST_SCHEME'));
+  const scheme = schemeVar === 'https' ? 'https' : 'http';
+  let scriptName = get.get('SCRIPT_NAME') ?? get.get('UWSGI_SCRIPT_NAME') ?? '';
+  let pathInfo = get.get('PATH_INFO') ?? '';
+  if (opts.scriptNames.active) {
+    [scriptName, pathInfo] = opts.scriptNames.split(scriptName + pathInfo);
+  } else if (opts.stripScriptName && scriptName !== '' && pathInfo.startsWith(scriptName)) {
+    pathInfo = pathInfo.slice(scriptName.length);
+  }
+  let block = `SCRIPT_NAME\0${scriptName}\0PATH_INFO\0${pathInfo}\0wsgi.url_scheme\0${scheme}`;
+  if (contentLength > 0 || get.has('CONTENT_LENGTH')) block += `\0CONTENT_LENGTH\0${contentLength}`;
+  const headers: string[] = [];
+  for (const [k, v] of get) {
+    if (SKIP.has(k) || k.startsWith('wsgi.')) continue;
+    block += '\0' + k + '\0' + v;
+    if (k.startsWith('HTTP_')) headers.push(k.slice(5).toLowerCase().replace(/_/g, '-'), v);
+  }
+  if (!get.has('REQUEST_METHOD')) block += '\0REQUEST_METHOD\0GET';
+  if (!get.has('QUERY_STRING')) block += '\0QUERY_STRING\0';
+  const method = get.get('REQUEST_METHOD') ?? 'GET';
+  const query = get.get('QUERY_STRING') ?? '';
+  const target = get.get('REQUEST_URI') ?? scriptName + pathInfo + (query !== '' ? `?${query}` : '');
+  return {
+    block,
+    method,
+    target,
+    scheme,
+    remoteAddress: get.get('REMOTE_ADDR') ?? '',
+    remotePort: Number(get.get('REMOTE_PORT') ?? 0) || 0,
+    versionMinor: get.get('SERVER_PROTOCOL') === 'HTTP/1.0' ? 0 : 1,
+    headers,
+  };
+}
