@@ -16,6 +16,7 @@ import { FrontDoor } from '../server/front-door.js';
 import { ScriptNameRule } from '../server/script-name.js';
 import type { Exchange } from '../server/exchange.js';
 import { Dispatcher } from '../router/dispatcher.js';
+import { Router } from '../router/router.js';
 import { WorkerPool } from '../worker/pool.js';
 import { WorkerHandle, type WorkerEvents } from '../worker/handle.js';
 import type { Interpreter } from './interpreter.js';
@@ -45,6 +46,7 @@ export class Arbiter {
   readonly #requestLog: RequestLog | null;
   readonly #pool = new WorkerPool();
   readonly #dispatcher: Dispatcher;
+  readonly #router: Router;
   readonly #front: HttpFront;
   readonly #uwsgiFront: UwsgiFront;
   readonly #door: FrontDoor;
@@ -66,11 +68,12 @@ export class Arbiter {
     this.#interpreter = deps.interpreter;
     this.#requestLog = deps.requestLog;
     this.#dispatcher = new Dispatcher(this.#pool, deps.config.listen);
+    this.#router = new Router([], (ex) => this.#dispatcher.dispatch(ex));
     const scriptNames = new ScriptNameRule(deps.config.mounts);
     const common = {
       config: deps.config,
       scriptNames,
-      dispatch: (ex: Exchange) => this.#dispatcher.dispatch(ex),
+      dispatch: (ex: Exchange) => this.#router.route(ex),
       exchangeDone: (ex: Exchange) => this.#exchangeDone(ex),
       log: (level: 'info' | 'warn' | 'error', message: string) => this.#log(level, message),
     };

@@ -47,7 +47,7 @@ export const NGINX_CHUNKED_PUT = Buffer.from(
   'base64',
 );
 
-/** uWSGI responses to a GET: the app set Content-Length / streamed a generator / gave status "404" / 204. */
+/** uWSGI responses to a GET: the app set Content-Length / streamed a generator / gave status "404" (uWSGI added the reason) / 204. */
 export const UWSGI_RESPONSE_LENGTH = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 17\r\n\r\nhello from uWSGI\n';
 export const UWSGI_RESPONSE_STREAM = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\npart 0\npart 1\npart 2\n';
 export const UWSGI_RESPONSE_NO_REASON = 'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\nnope';

@@ -21,14 +21,14 @@ test('limits: vars-too-large is decided from the 4-byte header alone', () => {
 });
 
 test('limits: a block of exactly maxVarsBytes is accepted; one more byte is not', () => {
-  const vars = ['K', 'v'.repeat(100 - 6)];
+  const vars = ['K', 'v'.repeat(100 - 5)]; // 2 + 1 + 2 + 95 bytes
   const limits = { maxVarsBytes: 100, maxBodyBytes: 0 };
   assertAccepted(packet(vars), limits);
-  assertRejected(packet(['K', 'v'.repeat(100 - 5)]), 'vars-too-large', limits);
+  assertRejected(packet(['K', 'v'.repeat(100 - 4)]), 'vars-too-large', limits);
 });
 
 test('limits: maxVarsBytes is capped at 65535, the largest datasize', () => {
-  const vars = ['K', 'v'.repeat(65535 - 6)];
+  const vars = ['K', 'v'.repeat(65535 - 5)];
   const [head] = run([packet(vars)], { maxVarsBytes: 1 << 20, maxBodyBytes: 0 });
   assert.equal(head?.type === 'head' && head.head.varsBytes, 65535);
 });
