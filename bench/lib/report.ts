@@ -80,8 +80,9 @@ const fmt = {
   int: (v?: number) => (v === undefined ? '—' : Math.round(v).toLocaleString('en-US')),
   ms: (v?: number) => (v === undefined ? '—' : v === Infinity ? '>2000' : v < 10 ? v.toFixed(2) : v.toFixed(1)),
   mib: (v?: number) => (v === undefined ? '—' : v.toFixed(1)),
+  // A peer that nearly stalled makes the ratio meaningless beyond "far better".
   ratio: (v?: number, vs?: string) =>
-    (v === undefined || Number.isNaN(v) ? '—' : v === Infinity ? `∞ (${vs})` : `${v.toFixed(2)}× (${vs})`),
+    (v === undefined || Number.isNaN(v) ? '—' : v > 100 ? `>100× (${vs})` : v < 0.01 ? `<0.01× (${vs})` : `${v.toFixed(2)}× (${vs})`),
   pct: (v?: number) => (v === undefined ? '' : `${v.toFixed(0)}%`),
 };
 

@@ -17,6 +17,15 @@ function show(c: Config, field: ConfigField): string {
     case 'limitPostBytes': return c.limitPostBytes === 0 ? 'unlimited' : `${formatSize(c.limitPostBytes)} (${c.limitPostBytes} bytes)`;
     case 'httpTimeoutMs': return `${c.httpTimeoutMs / 1000}s`;
     case 'socketTimeoutMs': return `${c.socketTimeoutMs / 1000}s`;
+    case 'staticMaps': return c.staticMaps.length > 0 ? c.staticMaps.map((m) => `${m.mountpoint}=${m.root}${m.keepMountpoint ? ' (map2)' : ''}`).join(', ') : '(none)';
+    case 'staticExpiresType':
+    case 'staticExpires':
+    case 'staticExpiresUri': return c[field].length > 0 ? c[field].map((r) => `${r.match}=${r.seconds}s`).join(', ') : '(none)';
+    case 'checkStatic':
+    case 'staticIndex':
+    case 'staticSkipExt':
+    case 'staticSafe':
+    case 'mimefiles': return c[field].length > 0 ? c[field].join(', ') : '(none)';
     case 'python': return c.python ?? (c.home !== null ? `(the virtualenv's bin/python)` : '(python3 on PATH)');
     default: {
       const v = c[field];

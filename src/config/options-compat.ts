@@ -34,7 +34,6 @@ const ACCESS_LOG = 'remove it; Berth writes uWSGI-style request lines and custom
 const RECYCLE = 'remove it; worker recycling is not implemented yet (restart Berth to recycle workers)';
 const HARAKIRI = 'remove it and bound request time in the app or with nginx proxy_read_timeout; harakiri is not implemented yet';
 const RESTART = 'remove it and restart Berth after a deploy; reload triggers are not implemented yet';
-const STATIC = 'serve static files with nginx (location /static/ { alias …; }) or WhiteNoise until static-map is implemented';
 const ROUTING = 'do it in the app or in nginx; internal routing is not implemented yet';
 const FIXED_WORKERS = 'set processes = N; adaptive worker counts are not implemented yet';
 const GREEN = 'use threads = N; async loops are not implemented yet';
@@ -113,17 +112,6 @@ export const COMPAT_OPTIONS: readonly OptionSpec[] = [
   planned('log-x-forwarded-for', 'bool', 'Logging', ACCESS_LOG),
   planned('logger', 'string', 'Logging', ACCESS_LOG, { repeatable: true }),
   planned('req-logger', 'string', 'Logging', ACCESS_LOG, { repeatable: true }),
-  planned('static-map', 'string', 'Application', STATIC, { repeatable: true }),
-  planned('static-map2', 'string', 'Application', STATIC, { repeatable: true }),
-  planned('check-static', 'path', 'Application', STATIC, { repeatable: true }),
-  planned('static-index', 'string', 'Application', STATIC, { repeatable: true }),
-  planned('static-skip-ext', 'string', 'Application', STATIC, { repeatable: true }),
-  planned('static-expires-type', 'string', 'Application', STATIC, { repeatable: true }),
-  planned('static-expires', 'string', 'Application', STATIC, { repeatable: true }),
-  planned('static-expires-uri', 'string', 'Application', STATIC, { repeatable: true }),
-  planned('static-gzip-all', 'bool', 'Application', STATIC),
-  planned('static-safe', 'path', 'Application', STATIC, { repeatable: true }),
-  planned('mimefile', 'path', 'Application', STATIC, { repeatable: true }),
   planned('route', 'string', 'Application', ROUTING, { repeatable: true }),
   planned('route-uri', 'string', 'Application', ROUTING, { repeatable: true }),
   planned('route-host', 'string', 'Application', ROUTING, { repeatable: true }),

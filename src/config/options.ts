@@ -7,6 +7,7 @@
 import { COMPAT_OPTIONS } from './options-compat.js';
 import type { OptionSpec, ValueNote } from './option-spec.js';
 import { parseCidr } from './cidr.js';
+import { checkIndex, checkMapping, checkRegexpRule, checkSkipExt, checkTypeRule } from './static-values.js';
 
 const MiB = 1024 * 1024;
 
@@ -89,6 +90,54 @@ const SUPPORTED: readonly OptionSpec[] = [
   {
     name: 'env', aliases: [], type: 'key=value', repeatable: true, status: 'supported', field: 'env', group: 'Application',
     help: 'Environment variable for the app, as KEY=VALUE. Repeat for several.',
+  },
+  {
+    name: 'static-map', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'staticMaps', group: 'Application', check: checkMapping('static-map'),
+    help: "Serve files below a URL prefix from a directory: 'static-map = /static=/srv/site/static' serves /static/css/a.css from /srv/site/static/css/a.css (Django: STATIC_URL=STATIC_ROOT, MEDIA_URL=MEDIA_ROOT). May map one file (/robots.txt=/srv/site/robots.txt). A missing file goes to the app (see static-404). Repeat for several; the longest prefix is tried first, equal ones in order.",
+  },
+  {
+    name: 'static-map2', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'staticMaps', group: 'Application', check: checkMapping('static-map2'),
+    help: "Like static-map but keeps the prefix: 'static-map2 = /static=/srv/site' serves /static/css/a.css from /srv/site/static/css/a.css.",
+  },
+  {
+    name: 'check-static', aliases: [], type: 'path', repeatable: true, status: 'supported', field: 'checkStatic', group: 'Application',
+    help: 'Document root tried for every request path before the app: a file that exists there is served, anything else goes to the app. Repeat for several.',
+  },
+  {
+    name: 'static-index', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'staticIndex', group: 'Application', check: checkIndex,
+    help: "File served when a directory is requested, e.g. index.html (a directory path without the final '/' is redirected to it, as nginx does). Directories are never listed. Repeat for several; the first that exists wins.",
+  },
+  {
+    name: 'static-skip-ext', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'staticSkipExt', group: 'Application', check: checkSkipExt,
+    help: 'File extension never served statically, e.g. .py (such requests go to the app). Repeat for several.',
+  },
+  {
+    name: 'static-expires-type', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'staticExpiresType', group: 'Application', check: checkTypeRule,
+    help: "Cache lifetime by MIME type, as type=seconds: 'static-expires-type = text/css=86400' adds Cache-Control: max-age=86400 and the matching Expires. Repeat for several.",
+  },
+  {
+    name: 'static-expires', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'staticExpires', group: 'Application', check: checkRegexpRule('static-expires'),
+    help: "Cache lifetime by a regular expression on the file's path, as 'regexp seconds' or regexp=seconds: 'static-expires = /srv/site/static/.*\\.(css|js)$ 86400'. The first matching rule of static-expires, static-expires-uri, static-expires-type applies.",
+  },
+  {
+    name: 'static-expires-uri', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'staticExpiresUri', group: 'Application', check: checkRegexpRule('static-expires-uri'),
+    help: "Cache lifetime by a regular expression on the request URI, as 'regexp seconds' or regexp=seconds: 'static-expires-uri = ^/static/ 3600'.",
+  },
+  {
+    name: 'static-gzip-all', aliases: [], type: 'bool', repeatable: false, default: 'false', status: 'supported', field: 'staticGzipAll', group: 'Application',
+    help: 'Serve a precompressed sibling (a.css.br, else a.css.gz) to clients that accept br or gzip, with Content-Encoding and Vary: Accept-Encoding.',
+  },
+  {
+    name: 'static-safe', aliases: [], type: 'path', repeatable: true, status: 'supported', field: 'staticSafe', group: 'Application',
+    help: 'Directory that symbolic links inside a static root may lead into. Without it a link pointing outside its root is refused. Repeat for several.',
+  },
+  {
+    name: 'mimefile', aliases: ['mime-file'], type: 'path', repeatable: true, status: 'supported', field: 'mimefiles', group: 'Application',
+    help: "Extra MIME types in /etc/mime.types format, added to Berth's built-in table of web types (which alone is used by default, so CSS is text/css even without /etc/mime.types). Repeat for several.",
+  },
+  {
+    name: 'static-404', aliases: [], type: 'bool', repeatable: false, default: 'false', status: 'supported', field: 'static404', group: 'Application', berthOnly: true,
+    help: "Answer 404 for a missing file below a static-map mountpoint instead of passing the request to the app (uWSGI's behaviour, the default).",
   },
   {
     name: 'home', aliases: ['virtualenv', 'venv', 'pyhome'], short: 'H', type: 'path', repeatable: false, status: 'supported', field: 'home', group: 'Python',

@@ -22,6 +22,24 @@ export interface Mount {
   readonly app: string;
 }
 
+/**
+ * `static-map = /static=/srv/site/static`: requests below `mountpoint` are looked up under
+ * `root` (a directory, or one file). `keepMountpoint` (static-map2) keeps the mountpoint in
+ * the looked-up path: /static/a.css → root/static/a.css instead of root/a.css.
+ */
+export interface StaticMap {
+  readonly mountpoint: string;
+  /** Absolute (relative values are resolved against chdir, else the start directory). */
+  readonly root: string;
+  readonly keepMountpoint: boolean;
+}
+
+/** An expiry rule: `match` is a MIME type (static-expires-type) or a regexp source (static-expires, static-expires-uri). */
+export interface ExpiresRule {
+  readonly match: string;
+  readonly seconds: number;
+}
+
 /** Where a value came from, for messages: "line 7 of /srv/uwsgi.ini", "command line", "env BERTH_PROCESSES". */
 export interface ValueSource {
   readonly kind: 'ini' | 'argv' | 'env' | 'default';
@@ -76,6 +94,28 @@ export interface Config {
   /** Log file (append) instead of stderr. */
   readonly logto: string | null;
   readonly disableLogging: boolean;
+  /** `static-map` and `static-map2`, in the order given. */
+  readonly staticMaps: readonly StaticMap[];
+  /** `check-static`: absolute document roots tried for every request path before the app. */
+  readonly checkStatic: readonly string[];
+  /** `static-index`: file names tried when a directory is requested, e.g. index.html. */
+  readonly staticIndex: readonly string[];
+  /** `static-skip-ext`: file name endings never served statically, e.g. .py. */
+  readonly staticSkipExt: readonly string[];
+  /** `static-expires-type`: Cache-Control/Expires by MIME type (match = lower-case type). */
+  readonly staticExpiresType: readonly ExpiresRule[];
+  /** `static-expires`: by a regexp on the file's path. */
+  readonly staticExpires: readonly ExpiresRule[];
+  /** `static-expires-uri`: by a regexp on the request URI. */
+  readonly staticExpiresUri: readonly ExpiresRule[];
+  /** `static-gzip-all`: serve a precompressed x.br / x.gz sibling to clients that accept it. */
+  readonly staticGzipAll: boolean;
+  /** `static-safe`: absolute directories symlinks under a static root may lead into. */
+  readonly staticSafe: readonly string[];
+  /** `mimefile`: extra MIME maps in /etc/mime.types format, read at start. */
+  readonly mimefiles: readonly string[];
+  /** Berth-only `static-404`: a missing file below a static-map mountpoint is answered 404 instead of going to the app. */
+  readonly static404: boolean;
   /** Where each option's value came from, by canonical option name. */
   readonly sources: Readonly<Record<string, ValueSource>>;
 }

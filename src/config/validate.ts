@@ -12,7 +12,8 @@ import { parseValue } from './map.js';
 import type { ConfigField } from './option-spec.js';
 import { OPTIONS, primaryOptionFor } from './options.js';
 import { describeSource, problemAt, type Problem } from './problem.js';
-import type { Config, ListenAddress, Mount, ValueSource } from './schema.js';
+import type { Config, ExpiresRule, ListenAddress, Mount, ValueSource } from './schema.js';
+import { buildStatic, parseRegexpRule, parseTypeRule, type Reporter } from './static-values.js';
 
 const MODULE_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 const IDENTIFIER = /^[A-Za-z_]\w*$/;
@@ -214,6 +215,19 @@ export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
     }
   }
 
+  // Static files: syntax was checked per value by the option table; here roots are resolved.
+  const reporter = (a: Assigned): Reporter => (code, message, fix) => warnings.push(problemAt(a.source, { code, option: a.written, message, fix }));
+  const listed = (f: ConfigField) => all(f).map((a) => ({ value: a.value as string, report: reporter(a) }));
+  const statics = buildStatic({
+    maps: all('staticMaps').map((a) => ({ value: a.value as string, keepMountpoint: a.option.name === 'static-map2', report: reporter(a) })),
+    checkStatic: listed('checkStatic'),
+    safe: listed('staticSafe'),
+    mimefiles: listed('mimefiles'),
+  }, appDirOk ? appDir : cwd);
+  const rules = (f: ConfigField, parse: (v: string) => ExpiresRule | string): ExpiresRule[] =>
+    all(f).map((a) => parse(a.value as string)).filter((r): r is ExpiresRule => typeof r !== 'string');
+  const dotted = (e: string): string => (e.startsWith('.') ? e : `.${e}`);
+
   if (problems.length > 0) return { config: null, problems, warnings };
   const config: Config = {
     http: Object.freeze(http),
@@ -243,6 +257,17 @@ export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
     socketTimeoutMs: valueOf<number>('socketTimeoutMs'),
     logto,
     disableLogging: valueOf<boolean>('disableLogging'),
+    staticMaps: Object.freeze(statics.staticMaps.map((m) => Object.freeze(m))),
+    checkStatic: Object.freeze(statics.checkStatic),
+    staticIndex: Object.freeze(all('staticIndex').map((a) => (a.value as string).trim())),
+    staticSkipExt: Object.freeze(all('staticSkipExt').map((a) => dotted((a.value as string).trim()))),
+    staticExpiresType: Object.freeze(rules('staticExpiresType', parseTypeRule)),
+    staticExpires: Object.freeze(rules('staticExpires', parseRegexpRule)),
+    staticExpiresUri: Object.freeze(rules('staticExpiresUri', parseRegexpRule)),
+    staticGzipAll: valueOf<boolean>('staticGzipAll'),
+    staticSafe: Object.freeze(statics.staticSafe),
+    mimefiles: Object.freeze(statics.mimefiles),
+    static404: valueOf<boolean>('static404'),
     sources: Object.freeze(sources),
   };
   return { config: Object.freeze(config), problems, warnings };

@@ -1,9 +1,9 @@
 /**
  * Starts a real nginx (Debian nginx-light) in front of Berth for the e2e tests.
  *
- * Each nginx gets a fresh temp dir holding its whole world — nginx.conf, pid file, error and
- * access logs, and every *_temp_path — so nothing touches /etc/nginx or /var except the read-only
- * `mime.types` and `uwsgi_params`. It listens on a free loopback port found by binding port 0
+ * Each nginx gets a fresh temp dir holding its whole world — nginx.conf, a copy of
+ * `uwsgi_params`, pid file, error and access logs, and every *_temp_path — so nothing touches
+ * /etc/nginx or /var except reading `mime.types` and `uwsgi_params`. It listens on a free loopback port found by binding port 0
  * in Node; another process could take that port between our close and nginx's bind, so a start
  * that fails with "Address already in use" is retried with a new port.
  *
@@ -12,7 +12,7 @@
  * world-searchable, and so must be any dir a test hands to nginx (static aliases, sockets).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,6 +146,8 @@ export async function startNginx(serverBlock: string, opts: NginxOptions = {}): 
   requireNginx();
   const dir = sharedTempDir('berth-nginx-');
   const conf = join(dir, 'nginx.conf');
+  // Relative includes resolve against the conf's dir: the seed config's `include uwsgi_params;`.
+  copyFileSync(UWSGI_PARAMS, join(dir, 'uwsgi_params'));
   const deadline = opts.startTimeoutMs ?? 10_000;
   try {
     for (let attempt = 1; ; attempt++) {
@@ -192,17 +194,18 @@ export function berthPort(berth: RunningBerth, kind: 'uwsgi' | 'http'): number {
 }
 
 /** Resolves once `read()` matches `re` (logs are written asynchronously by other processes). */
-export async function eventually(read: () => string, re: RegExp, timeoutMs = 5_000): Promise<string> {
+export async function eventually(read: () => string, pattern: RegExp, timeoutMs = 5_000): Promise<string> {
+  const re = new RegExp(pattern.source, pattern.flags.replace('g', '')); // no lastIndex state
   const until = Date.now() + timeoutMs;
   for (;;) {
     const text = read();
     if (re.test(text)) return text;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${re} in:\n${text}`);
+    if (Date.now() > until) throw new Error(`timed out waiting for ${pattern} in:\n${text}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-/** Counts the non-overlapping matches of `re` (which must be global) in `text`. */
-export function count(text: string, re: RegExp): number {
-  return [...text.matchAll(re)].length;
+/** Counts the non-overlapping matches of `pattern` in `text` (from the start, whatever its lastIndex). */
+export function count(text: string, pattern: RegExp): number {
+  return [...text.matchAll(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`))].length;
 }

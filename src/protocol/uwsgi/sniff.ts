@@ -68,6 +68,8 @@ function sniffUwsgi(b: Buffer): SniffedProtocol | null {
   const modifier1 = b[0] as number;
   const datasize = (b[1] as number) | ((b[2] as number) << 8);
   if (datasize === 0) return EMPTY_BLOCK_MODIFIERS.has(modifier1) ? 'uwsgi' : null;
+  // The smallest var: key length, a 1-byte key, value length.
+  if (datasize < 5) return null;
   if (b.length < 6) return 'need-more';
   const keyLen = (b[4] as number) | ((b[5] as number) << 8);
   // The first var needs its key-length field, the key, and a value-length field.
