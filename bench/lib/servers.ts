@@ -18,8 +18,13 @@ export interface ServerSpec {
   /** For peers: the Berth config with the same thread count, for ratios. */
   comparesTo?: string;
   isBerth: boolean;
+  /** Only run when named in --servers (slower setups, e.g. behind nginx). */
+  optIn?: boolean;
   command(ctx: LaunchContext): { command: string; args: string[] };
 }
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const PROCESSES = '2';
 
@@ -54,6 +59,13 @@ function gunicorn(workerClass: 'sync' | 'gthread') {
   });
 }
 
+function behindNginx(backend: 'berth' | 'uwsgi') {
+  return (ctx: LaunchContext) => ({
+    command: process.execPath,
+    args: [join(dirname(fileURLToPath(import.meta.url)), 'behind-nginx.js'), backend, String(ctx.port), ctx.appDir, ctx.module, ctx.python, ctx.berthBin],
+  });
+}
+
 export const SERVERS: readonly ServerSpec[] = [
   { name: 'berth', workers: '2p x 1t', isBerth: true, command: berth('1') },
   { name: 'berth-t2', workers: '2p x 2t', isBerth: true, command: berth('2') },
@@ -61,4 +73,6 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: 'uwsgi-http-socket', workers: '2p x 1t', isBerth: false, comparesTo: 'berth', command: uwsgi('--http-socket') },
   { name: 'gunicorn-sync', workers: '2p x 1t', isBerth: false, comparesTo: 'berth', command: gunicorn('sync') },
   { name: 'gunicorn-gthread', workers: '2p x 2t', isBerth: false, comparesTo: 'berth-t2', command: gunicorn('gthread') },
+  { name: 'nginx-berth', workers: 'nginx + 2p x 1t', isBerth: true, optIn: true, command: behindNginx('berth') },
+  { name: 'nginx-uwsgi', workers: 'nginx + 2p x 1t', isBerth: false, optIn: true, comparesTo: 'nginx-berth', command: behindNginx('uwsgi') },
 ];

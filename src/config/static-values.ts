@@ -141,10 +141,12 @@ export function buildStatic(input: StaticInput, baseDir: string): {
     if (k !== 'dir') a.report(k === 'missing' ? 'no-such-directory' : 'not-a-directory', `${option} ${p} ${k === 'missing' ? 'does not exist' : 'is not a directory'}`, 'create it or correct the path');
     return p;
   });
+  const checkStatic = dirs(input.checkStatic, 'check-static');
+  const staticSafe = dirs(input.safe, 'static-safe');
   const mimefiles = input.mimefiles.map((a) => {
     const p = path.resolve(baseDir, a.value);
     if (kind(p) !== 'file') a.report('no-such-file', `mimefile ${p} does not exist`, "Berth's built-in table of web types is used; remove the option or install the file (Debian: media-types)");
     return p;
   });
-  return { staticMaps, checkStatic: dirs(input.checkStatic, 'check-static'), staticSafe: dirs(input.safe, 'static-safe'), mimefiles };
+  return { staticMaps, checkStatic, staticSafe, mimefiles };
 }

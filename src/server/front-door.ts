@@ -57,10 +57,18 @@ export class FrontDoor {
       if (kind === 'need-more' || kind === 'unknown') kind = listener.via === 'socket' ? 'uwsgi' : 'http';
       clearTimeout(timer);
       socket.off('data', onData);
+      socket.off('end', onEnd);
       socket.pause();
       this.#route(socket, listener, kind, seen);
     };
     socket.on('data', onData);
+    // A peer that closes before its first bytes say what it speaks: nothing to serve.
+    const onEnd = (): void => {
+      clearTimeout(timer);
+      if (seen !== null) this.#deps.log('warn', `${describe(listener)}: a peer closed after ${seen.length} byte(s), before they formed a request; closed`);
+      socket.destroy();
+    };
+    socket.once('end', onEnd);
     socket.once('close', () => clearTimeout(timer));
     socket.on('error', () => socket.destroy());
   }

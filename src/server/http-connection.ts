@@ -209,7 +209,14 @@ export class HttpConnection implements RequestParserHandler {
   onBody(chunk: Buffer): void {
     const r = this.#receiving;
     if (r === null || r.response.exchange.body === null) return;
-    r.response.exchange.body.append(chunk);
+    const body = r.response.exchange.body;
+    body.append(chunk);
+    if (body.backlogged) {
+      this.#socket.pause();
+      body.onDrained(() => {
+        if (!this.#closed && this.#queue.length < MAX_PIPELINED) this.#socket.resume();
+      });
+    }
     this.#timer.refresh();
   }
 

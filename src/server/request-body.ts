@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 export const SPOOL_THRESHOLD_BYTES = 1 << 20;
+/** Unwritten spool bytes past which the client is asked to wait. */
+export const SPOOL_BACKLOG_BYTES = 4 << 20;
 
 export class RequestBody {
   #chunks: Buffer[] = [];
@@ -21,6 +23,9 @@ export class RequestBody {
   #writeError: Error | null = null;
   #readOffset = 0;
   #complete = false;
+  /** Bytes handed to the spool file whose write has not finished yet. */
+  #unwritten = 0;
+  #onWritten: (() => void) | null = null;
   totalBytes = 0;
 
   get complete(): boolean {
@@ -36,8 +41,22 @@ export class RequestBody {
       return;
     }
     if (this.#fd < 0) this.#openSpool();
-    const copy = Buffer.from(chunk);
-    this.#writing = this.#writing.then(() => this.#writeAll(copy));
+    this.#queueWrite(Buffer.from(chunk));
+  }
+
+  /**
+   * True while more than SPOOL_BACKLOG_BYTES wait to reach the disk: the connection should stop
+   * reading from its client until `onDrained` fires, or a fast upload to a slow disk would pile
+   * up in memory.
+   */
+  get backlogged(): boolean {
+    return this.#unwritten > SPOOL_BACKLOG_BYTES;
+  }
+
+  /** Calls `cb` once the backlog is written (at once if there is none). */
+  onDrained(cb: () => void): void {
+    if (!this.backlogged) cb();
+    else this.#onWritten = cb;
   }
 
   /** Resolves when every byte is stored (in memory or on disk). */
@@ -90,7 +109,20 @@ export class RequestBody {
     const spilled = this.#chunks;
     this.#chunks = [];
     this.#memoryBytes = 0;
-    for (const c of spilled) this.#writing = this.#writing.then(() => this.#writeAll(c));
+    for (const c of spilled) this.#queueWrite(c);
+  }
+
+  #queueWrite(buf: Buffer): void {
+    this.#unwritten += buf.length;
+    this.#writing = this.#writing.then(async () => {
+      await this.#writeAll(buf);
+      this.#unwritten -= buf.length;
+      if (this.#onWritten !== null && !this.backlogged) {
+        const cb = this.#onWritten;
+        this.#onWritten = null;
+        cb();
+      }
+    });
   }
 
   #writeAll(buf: Buffer): Promise<void> {

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { UwsgiRequestParser } from '../protocol/uwsgi/request-parser.js';
 import { MODIFIER1_WSGI, MODIFIER1_WSGI_STRIP_SCRIPT_NAME, type UwsgiParserHandler, type UwsgiProtocolError, type UwsgiRequestHead } from '../protocol/uwsgi/types.js';
 import { Exchange, type Responder } from './exchange.js';
+import { cannedResponse } from '../protocol/http1/canned.js';
 import { RequestBody } from './request-body.js';
 import { HttpResponseWriter, type Output } from './http-response-writer.js';
 import { buildUwsgiEnviron } from './uwsgi-environ.js';
@@ -37,6 +38,7 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
   #exchange: Exchange | null = null;
   #writer: HttpResponseWriter | null = null;
   #closed = false;
+  #messageEnded = false;
   #drainWaiters: (() => void)[] = [];
   readonly #timer: NodeJS.Timeout;
 
@@ -102,11 +104,20 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
   }
 
   onBody(chunk: Buffer): void {
-    this.#exchange?.body?.append(chunk);
+    const body = this.#exchange?.body;
+    if (body === null || body === undefined) return;
+    body.append(chunk);
+    if (body.backlogged) {
+      this.#socket.pause();
+      body.onDrained(() => {
+        if (!this.#closed) this.#socket.resume();
+      });
+    }
     this.#timer.refresh();
   }
 
   onMessageEnd(): void {
+    this.#messageEnded = true;
     const ex = this.#exchange;
     if (ex === null) return;
     if (ex.body === null) this.#ctx.dispatch(ex);
@@ -123,9 +134,19 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
   }
 
   onError(error: UwsgiProtocolError): void {
-    this.#ctx.log('warn', `bad uwsgi packet from ${this.#peer}: ${error.message} (${error.reason}); closing the connection`);
+    if (this.#messageEnded) {
+      // Bytes after a complete packet: the request itself is intact, so it is still answered.
+      this.#ctx.log('warn', `uwsgi peer ${this.#peer} sent bytes after a complete request (${error.message}); they were ignored — check that nginx sends CONTENT_LENGTH (include uwsgi_params)`);
+      return;
+    }
+    this.#ctx.log('warn', `bad uwsgi packet from ${this.#peer}: ${error.message} (${error.reason}); answered ${error.status} and closed`);
     if (this.#writer !== null && !this.#writer.headSent) this.#writer.sendError(error.status, error.message);
-    else this.#destroy();
+    else if (this.#writer === null) {
+      // Refused before the vars were read (too large): answer anyway, then end our side and let
+      // the rest of the upload drain, so nginx sees 413/431 rather than a reset (502).
+      this.#socket.end(cannedResponse(error.status, { date: this.#ctx.date(), message: error.message, close: true }));
+      this.#socket.resume();
+    } else this.#destroy();
   }
 
   // --- Output (for the writer) ---

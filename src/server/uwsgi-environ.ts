@@ -32,7 +32,9 @@ export interface UwsgiEnviron {
   readonly headers: string[];
 }
 
-const SKIP = new Set(['SCRIPT_NAME', 'PATH_INFO', 'CONTENT_LENGTH', 'UWSGI_SCHEME', 'wsgi.url_scheme']);
+// nginx forwards the client's framing headers as HTTP_* although it already de-chunked the
+// body and set CONTENT_LENGTH: the app must frame by CONTENT_LENGTH only.
+const SKIP = new Set(['SCRIPT_NAME', 'PATH_INFO', 'CONTENT_LENGTH', 'UWSGI_SCHEME', 'wsgi.url_scheme', 'HTTP_TRANSFER_ENCODING', 'HTTP_CONTENT_LENGTH']);
 
 function isOn(v: string | undefined): boolean {
   return v !== undefined && (v.toLowerCase() === 'on' || v === '1');

@@ -8,9 +8,7 @@ const PLANNED = [
   'daemonize', 'log-maxsize', 'log-backupname', 'log-reopen', 'log-4xx', 'log-5xx', 'log-slow', 'log-format', 'logformat',
   'harakiri', 'max-requests', 'max-requests-delta', 'min-worker-lifetime', 'max-worker-lifetime', 'reload-on-rss',
   'reload-mercy', 'worker-reload-mercy', 'touch-reload', 'touch-chain-reload', 'py-autoreload', 'chain-reload', 'uid', 'gid',
-  'umask', 'static-map', 'static-map2', 'check-static', 'static-index', 'static-skip-ext', 'static-expires-type',
-  'static-expires', 'static-expires-uri', 'static-gzip-all', 'mimefile', 'static-safe',
-  'route', 'offload-threads', 'cheaper', 'async', 'gevent', 'ugreen', 'procname-prefix',
+  'umask', 'route', 'offload-threads', 'cheaper', 'async', 'gevent', 'ugreen', 'procname-prefix',
 ];
 const ACCEPTED = [
   'enable-threads', 'plugin', 'plugins', 'lazy-apps', 'die-on-term', 'strict', 'need-app', 'single-interpreter',
@@ -22,6 +20,8 @@ const SUPPORTED: Record<string, string[]> = {
   threads: [], 'buffer-size': [], 'limit-post': [], listen: [], 'http-timeout': [], 'socket-timeout': [], logto: [],
   'disable-logging': [], ini: [], 'set-placeholder': ['set-ph'], socket: ['uwsgi-socket', 'shared-socket'], 'chmod-socket': [],
   'chown-socket': [], vacuum: [], 'detect-protocol': [], 'uwsgi-allow': [], mount: [], 'manage-script-name': [],
+  'static-map': [], 'static-map2': [], 'check-static': [], 'static-index': [], 'static-skip-ext': [], 'static-expires-type': [],
+  'static-expires': [], 'static-expires-uri': [], 'static-gzip-all': [], 'static-safe': [], mimefile: ['mime-file'], 'static-404': [],
 };
 
 test('planned options are refused with what to do meanwhile', () => {

@@ -135,16 +135,26 @@ function packet(vars: Record<string, string>, modifier1 = 0): Buffer {
 
 const VARS = { REQUEST_METHOD: 'GET', PATH_INFO: '/pid', QUERY_STRING: '', SERVER_PROTOCOL: 'HTTP/1.1', REMOTE_ADDR: '127.0.0.1', HTTP_HOST: 'raw' };
 
-/** Sends bytes (then half-closes if `end`), returns what came back and whether Berth closed. */
+/**
+ * Sends bytes (then half-closes if `end`); returns what came back and whether Berth closed its
+ * side (FIN or reset) within 2 s. Our side stays open meanwhile (allowHalfOpen), so a server
+ * that merely waits for us is not mistaken for one that closed.
+ */
 function raw(port: number, bytes: Buffer, end: boolean): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const s = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
     let text = '';
-    const timer = setTimeout(() => (s.destroy(), resolve({ text, closed: false })), 3_000);
+    const finish = (closed: boolean): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ text, closed });
+    };
+    const timer = setTimeout(() => finish(false), 2_000);
     s.setEncoding('latin1');
     s.on('data', (t: string) => (text += t));
-    s.on('close', () => (clearTimeout(timer), resolve({ text, closed: true })));
-    s.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    s.on('end', () => finish(true));
+    s.on('close', () => finish(true));
+    s.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? finish(true) : reject(err)));
     s.write(bytes, () => (end ? s.end() : undefined));
   });
 }
@@ -154,6 +164,7 @@ test('raw packets: modifier1 5 and a truncated packet are closed and logged; Ber
   // A well-formed packet first: the raw path itself works.
   const ok = await raw(port, packet(VARS), false);
   assert.match(ok.text, /^HTTP\/1\.[01] 200 /);
+  assert.equal(ok.closed, true, 'the uwsgi protocol ends a response by closing');
   const bad = await raw(port, packet(VARS, 5), false);
   assert.equal(bad.closed, true);
   assert.equal(bad.text, '', 'nothing is answered to a non-WSGI modifier');
@@ -162,9 +173,12 @@ test('raw packets: modifier1 5 and a truncated packet are closed and logged; Ber
   const cut = await raw(port, whole.subarray(0, 30), true);
   assert.equal(cut.closed, true);
   await eventually(() => both.logs(), /bad uwsgi packet from 127\.0\.0\.1:\d+: [^\n]*truncated/);
-  // Fewer bytes than the protocol sniffer needs, then EOF: still closed at once.
-  const tiny = await raw(port, whole.subarray(0, 5), true);
-  assert.equal(tiny.closed, true);
   const n = await nginx(`include uwsgi_params; uwsgi_pass 127.0.0.1:${port};`);
   assert.equal((await get(n, '/pid')).status, 200);
+});
+
+test('a packet shorter than the protocol sniffer needs, then EOF, is closed at once', async () => {
+  // 5 bytes then FIN: nothing more can come, so waiting for http-timeout only holds a socket.
+  const tiny = await raw(berthPort(both, 'uwsgi'), packet(VARS).subarray(0, 5), true);
+  assert.equal(tiny.closed, true, 'a 5-byte packet then EOF is still open after 2 s');
 });

@@ -7,6 +7,7 @@
  */
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { statSync, existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
@@ -101,6 +102,28 @@ test('uwsgi_pass over a unix socket with bare --chmod-socket: mode 0666, served,
   const { code } = await b.stop('SIGTERM');
   assert.equal(code, 0);
   assert.equal(existsSync(sock), false, 'the unix socket is still there after a graceful stop with vacuum');
+});
+
+test("as root: nginx's worker (nobody) needs chmod-socket or chown-socket to connect", async (t) => {
+  // Only root can chown, and only a root nginx drops its workers to nobody.
+  if (process.getuid?.() !== 0) return t.skip('needs root: nginx workers only change user when started as root');
+  const dir = sharedTempDir('berth-sock-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const plain = join(dir, 'plain.sock');
+  const shared = join(dir, 'shared.sock');
+  const b1 = await startBerth(['--http', '127.0.0.1:0', '--socket', plain, ...ECHO, '--python', debianPython()]);
+  t.after(() => b1.stop());
+  const b2 = await startBerth(['--http', '127.0.0.1:0', '--socket', shared, '--chmod-socket=660', '--chown-socket', 'nobody:nogroup', ...ECHO, '--python', debianPython()]);
+  t.after(() => b2.stop());
+  // Without either option the socket is root's 0755 (umask 022): nginx's worker may not write to it.
+  const n1 = await nginx(location(`unix:${plain}`));
+  assert.equal((await fetch(n1.url('/pid'))).status, 502);
+  assert.match(n1.errorLog(), /connect\(\) to unix:[^ ]*plain\.sock failed \(13: Permission denied\)/);
+  const st = statSync(shared);
+  assert.equal(st.mode & 0o777, 0o660);
+  assert.equal(st.uid, Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim()));
+  const n2 = await nginx(location(`unix:${shared}`));
+  assert.equal((await fetch(n2.url('/pid'))).status, 200);
 });
 
 test('uwsgi_param HTTPS on → wsgi.url_scheme https', async () => {

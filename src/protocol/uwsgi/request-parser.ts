@@ -15,7 +15,7 @@
  * vars in one send) it is parsed in place; otherwise its bytes are copied into one buffer
  * of exactly `datasize` bytes, then parsed. Parsing is one pass: lengths are read from the
  * bytes, and keys and values are sliced out of one latin1 decoding of the whole block
- * (one native call instead of one per string; measured 4–5x faster than toString per var).
+ * (one native call instead of one per string; measured 3–7x faster than toString per var).
  *
  * Body: passed on as views into the input chunk (no copy). nginx always sends exactly
  * CONTENT_LENGTH bytes; it buffers chunked client bodies to learn the length first
@@ -28,6 +28,7 @@
  */
 import { parseContentLength } from '../http1/head.js';
 import {
+  MAX_VARS_BYTES,
   UwsgiProtocolError,
   type UwsgiErrorReason,
   type UwsgiParserHandler,
@@ -78,7 +79,7 @@ export class UwsgiRequestParser {
 
   constructor(handler: UwsgiParserHandler, limits: UwsgiParserLimits) {
     this.#handler = handler;
-    this.#maxVarsBytes = Math.min(limits.maxVarsBytes, 65535);
+    this.#maxVarsBytes = Math.min(limits.maxVarsBytes, MAX_VARS_BYTES);
     this.#maxBodyBytes = limits.maxBodyBytes;
   }
 
@@ -125,7 +126,7 @@ export class UwsgiRequestParser {
           break;
         }
         case S_DONE:
-          this.#fail('trailing-bytes', `${end - pos} bytes after the request body: one request per connection, and CONTENT_LENGTH must cover the body`);
+          this.#fail('trailing-bytes', `${end - pos} bytes after the end of the request: one request per connection, and the body must be exactly CONTENT_LENGTH bytes (is uwsgi_params included?)`);
           return;
         default:
           return;

@@ -1,0 +1,83 @@
+// Launcher for the "behind nginx" bench servers: real nginx on the bench port,
+// `uwsgi_pass unix:<tmp>/app.sock` to a backend (Berth `--socket` or uWSGI
+// `--socket`, same app, same 2 workers, socket mode 666 so nginx's worker user
+// can connect), as in the classic deployment. It runs
+// both as children, forwards SIGTERM/SIGINT, and exits when both have stopped,
+// so the bench measures and stops the whole tree like any other server.
+//
+//   node dist/bench/lib/behind-nginx.js berth|uwsgi PORT APPDIR MODULE PYTHON BERTH_BIN
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [backend, port, appDir, module, python, berthBin] = process.argv.slice(2) as [string, string, string, string, string, string];
+if (!['berth', 'uwsgi'].includes(backend) || !port) {
+  process.stderr.write('usage: behind-nginx.js berth|uwsgi PORT APPDIR MODULE PYTHON BERTH_BIN\n');
+  process.exit(2);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-bench-nginx-'));
+// nginx's workers run as nobody when started by root: they must reach the socket.
+chmodSync(dir, 0o755);
+const sock = join(dir, 'app.sock');
+writeFileSync(join(dir, 'nginx.conf'), `
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    location / { uwsgi_pass unix:${sock}; include /etc/nginx/uwsgi_params; }
+  }
+}
+`);
+
+const backendCmd: [string, string[]] = backend === 'berth'
+  ? [process.execPath, [berthBin, '--socket', sock, '--chdir', appDir, '--module', module, '--processes', '2', '--threads', '1', '--python', python, '--disable-logging', '--chmod-socket=666']]
+  : ['uwsgi', ['--plugin', 'python3', '--socket', sock, '--master', '--processes', '2', '--threads', '1', '--chdir', appDir, '--module', module, '--disable-logging', '--die-on-term', '--chmod-socket=666']];
+
+const children: ChildProcess[] = [];
+let stopping = false;
+function stopAll(): void {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) c.kill(c === children[0] ? 'SIGTERM' : 'SIGQUIT');
+  setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 5000).unref();
+}
+process.on('SIGTERM', stopAll);
+process.on('SIGINT', stopAll);
+
+const app = spawn(backendCmd[0], backendCmd[1], { stdio: ['ignore', 'inherit', 'inherit'] });
+children.push(app);
+let remaining = 2;
+const onExit = (): void => {
+  stopAll();
+  if (--remaining === 0) {
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
+};
+app.on('exit', onExit);
+// nginx starts once the backend's socket exists, so the first requests do not 502.
+const waitForSocket = setInterval(() => {
+  if (!socketExists(sock)) return;
+  clearInterval(waitForSocket);
+  const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  children.push(nginx);
+  nginx.on('exit', onExit);
+}, 50);
+
+function socketExists(p: string): boolean {
+  try {
+    return statSync(p).isSocket();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The static-file stage of the router: Django's collected static files (STATIC_ROOT) and user
+ * uploads (MEDIA_ROOT) served by Berth itself, with uWSGI's options.
+ *
+ * Theory of operation: only GET and HEAD are considered. The request path is matched against
+ * the static-map/static-map2 mountpoints by whole decoded segments, longest mountpoint first
+ * (equal ones in the order given, so several directories can back one prefix), then against
+ * every check-static root. Each candidate goes through resolveInside, the only traversal-safe
+ * join. A directory is served through its static-index file (redirected to its '/' form first,
+ * as nginx does) and never listed. The first file found is served unless its extension is in
+ * static-skip-ext; with static-gzip-all a precompressed .br/.gz sibling may be sent instead.
+ * Nothing found → fallthrough() (the WSGI app), as uWSGI does — or 404 below a static-map
+ * mountpoint with static-404. serve() never throws; it either answers or calls fallthrough()
+ * exactly once.
+ */
+import type fs from 'node:fs';
+import { imfFixdate } from '../protocol/http1/date.js';
+import type { Config } from '../config/schema.js';
+import type { Exchange } from '../server/exchange.js';
+import { SmallFileCache } from './file-cache.js';
+import { MimeTypes } from './mime.js';
+import { decodePath, resolveInside } from './resolve-inside.js';
+import { errorPage, headerReader, serveFile, type FileResponse, type ServeContext, type StaticLog } from './serve.js';
+
+interface Mapping {
+  readonly mountpoint: string;
+  /** Decoded segments of the mountpoint ([] for '/'). */
+  readonly segments: readonly string[];
+  readonly root: string;
+  readonly keepMountpoint: boolean;
+}
+
+interface Candidate {
+  readonly root: string;
+  /** Raw (percent-encoded) path below root: '' or starting with '/'. */
+  readonly raw: string;
+}
+
+interface Rule {
+  readonly re: RegExp;
+  readonly seconds: number;
+}
+
+interface Found {
+  readonly root: string;
+  readonly raw: string;
+  readonly path: string;
+  readonly stat: fs.Stats;
+  /** Name whose extension decides the Content-Type. */
+  readonly name: string;
+}
+
+export type { StaticLog } from './serve.js';
+
+/** Whether Accept-Encoding allows `coding` (RFC 9110 §12.5.3): named with q > 0, or `*` with q > 0 and not named. */
+export function acceptsEncoding(header: string | undefined, coding: string): boolean {
+  if (header === undefined) return false;
+  let star: boolean | undefined;
+  for (const item of header.split(',')) {
+    const [name, ...params] = item.split(';').map((s) => s.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    const ok = q === undefined || Number(q.slice(2)) > 0;
+    if (name === coding) return ok;
+    if (name === '*') star = ok;
+  }
+  return star === true;
+}
+
+function compile(rules: Config['staticExpires']): Rule[] {
+  const out: Rule[] = [];
+  for (const r of rules) {
+    try {
+      out.push({ re: new RegExp(r.match), seconds: r.seconds });
+    } catch {
+      // validate.ts refuses bad expressions; nothing to do for one that slipped through.
+    }
+  }
+  return out;
+}
+
+export class StaticFiles {
+  readonly #maps: readonly Mapping[];
+  readonly #checkStatic: readonly string[];
+  readonly #index: readonly string[];
+  readonly #skipExt: readonly string[];
+  readonly #expiresPath: readonly Rule[];
+  readonly #expiresUri: readonly Rule[];
+  readonly #expiresType: ReadonlyMap<string, number>;
+  readonly #gzip: boolean;
+  readonly #safe: readonly string[];
+  readonly #static404: boolean;
+  readonly #mime: MimeTypes;
+  readonly #log: StaticLog;
+  readonly #ctx: ServeContext;
+  #boundary = 0;
+
+  constructor(config: Config, log: StaticLog) {
+    this.#log = log;
+    const maps = config.staticMaps.map((m) => ({
+      mountpoint: m.mountpoint,
+      segments: m.mountpoint === '/' ? [] : m.mountpoint.slice(1).split('/'),
+      root: m.root,
+      keepMountpoint: m.keepMountpoint,
+    }));
+    // Longest mountpoint first; Array#sort is stable, so equal ones keep their order.
+    this.#maps = maps.sort((a, b) => b.segments.length - a.segments.length);
+    this.#checkStatic = config.checkStatic;
+    this.#index = config.staticIndex;
+    this.#skipExt = config.staticSkipExt.map((e) => e.toLowerCase());
+    this.#expiresPath = compile(config.staticExpires);
+    this.#expiresUri = compile(config.staticExpiresUri);
+    this.#expiresType = new Map(config.staticExpiresType.map((r) => [r.match, r.seconds]));
+    this.#gzip = config.staticGzipAll;
+    this.#safe = config.staticSafe;
+    this.#static404 = config.static404;
+    this.#mime = new MimeTypes(config.mimefiles, (file, err) => log('warn', `mimefile ${file} could not be read (${err.message}); using the built-in MIME types`));
+    this.#ctx = { cache: new SmallFileCache(), log, nextBoundary: () => ++this.#boundary };
+  }
+
+  /** Whether any static option is configured (otherwise the router can skip this stage). */
+  get active(): boolean {
+    return this.#maps.length > 0 || this.#checkStatic.length > 0;
+  }
+
+  serve(ex: Exchange, fallthrough: () => void): void {
+    const method = ex.request.method;
+    if ((method !== 'GET' && method !== 'HEAD') || !this.active) {
+      fallthrough();
+      return;
+    }
+    let passed = false;
+    const pass = (): void => {
+      if (passed) return;
+      passed = true;
+      fallthrough();
+    };
+    this.#serve(ex, pass, 0).catch((err: unknown) => {
+      this.#log('error', `static files: ${ex.request.method} ${ex.request.target}: ${(err as Error).message}`);
+      if (!passed) ex.responder.sendError(500, 'Internal Server Error: see the server log.');
+    });
+  }
+
+  async #serve(ex: Exchange, fallthrough: () => void, attempt: number): Promise<void> {
+    const target = ex.request.target;
+    const q = target.indexOf('?');
+    let rawPath = q === -1 ? target : target.slice(0, q);
+    if (!rawPath.startsWith('/')) {
+      // absolute-form (RFC 9112 §3.2.2): http://host/path
+      const m = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(rawPath);
+      if (m === null) return fallthrough();
+      rawPath = rawPath.slice(m[0].length) || '/';
+    }
+    const segments = decodePath(rawPath);
+    const rawSegments = rawPath.slice(1).split('/');
+    const candidates: Candidate[] = [];
+    let mapped = false;
+    for (const map of this.#maps) {
+      if (segments === null) {
+        if (map.mountpoint === '/' || rawPath === map.mountpoint || rawPath.startsWith(`${map.mountpoint}/`)) mapped = true;
+        continue;
+      }
+      const n = map.segments.length;
+      if (segments.length < n || map.segments.some((s, i) => segments[i] !== s)) continue;
+      mapped = true;
+      const rest = rawSegments.slice(n);
+      candidates.push({ root: map.root, raw: map.keepMountpoint ? rawPath : rest.length === 0 ? '' : `/${rest.join('/')}` });
+    }
+    if (segments !== null) for (const root of this.#checkStatic) candidates.push({ root, raw: rawPath });
+
+    const lastName = segments?.filter((s) => s !== '').at(-1) ?? '';
+    for (const c of candidates) {
+      const found = await this.#find(ex, c, rawPath, q === -1 ? '' : target.slice(q), lastName);
+      if (found === 'answered') return;
+      if (found === null) continue;
+      if (this.#skipped(found)) return fallthrough();
+      const file = await this.#representation(ex, found);
+      if (ex.aborted) return;
+      const result = await serveFile(ex, file, this.#ctx);
+      if (result === 'changed') {
+        if (attempt === 0) return this.#serve(ex, fallthrough, 1);
+        ex.responder.sendError(503, 'Service Unavailable: the file is being replaced; retry shortly.', 1);
+      }
+      return;
+    }
+    if (this.#static404 && mapped) {
+      ex.responder.sendFull('404 Not Found', ['Content-Type', 'text/html; charset=utf-8'], errorPage('404 Not Found'));
+      return;
+    }
+    fallthrough();
+  }
+
+  /** The file for one candidate: itself, or a directory's index; 'answered' after a redirect. */
+  async #find(ex: Exchange, c: Candidate, rawPath: string, query: string, lastName: string): Promise<Found | 'answered' | null> {
+    const r = await resolveInside(c.root, c.raw, { allowSymlinksInto: this.#safe });
+    if (r.ok) return { root: c.root, raw: c.raw, path: r.path, stat: r.stat, name: lastName !== '' ? lastName : r.path };
+    if (r.reason === 'outside') {
+      this.#log('warn', `static files: ${ex.request.target} leads outside ${c.root} (a symlink?); refused — add static-safe = <dir> if that directory may be served`);
+      return null;
+    }
+    if (r.reason !== 'directory') return null;
+    const dir = c.raw.endsWith('/') ? c.raw : `${c.raw}/`;
+    for (const index of this.#index) {
+      const raw = dir + encodeURIComponent(index);
+      const ir = await resolveInside(c.root, raw, { allowSymlinksInto: this.#safe });
+      if (!ir.ok) continue;
+      if (!rawPath.endsWith('/')) {
+        // nginx: a directory without its '/' is redirected, so relative links in the index work.
+        ex.responder.sendFull('301 Moved Permanently', ['Content-Type', 'text/html; charset=utf-8', 'Location', `${rawPath}/${query}`], errorPage('301 Moved Permanently'));
+        return 'answered';
+      }
+      return { root: c.root, raw, path: ir.path, stat: ir.stat, name: index };
+    }
+    return null;
+  }
+
+  #skipped(f: Found): boolean {
+    if (this.#skipExt.length === 0) return false;
+    const names = [f.path.toLowerCase(), f.name.toLowerCase()];
+    return this.#skipExt.some((ext) => names.some((n) => n.endsWith(ext)));
+  }
+
+  async #representation(ex: Exchange, f: Found): Promise<FileResponse> {
+    const contentType = this.#mime.lookup(f.name);
+    const cacheHeaders = this.#expires(ex.request.target, f.path, contentType);
+    let chosen: { path: string; stat: fs.Stats; encoding: 'gzip' | 'br' | null } = { path: f.path, stat: f.stat, encoding: null };
+    let vary = false;
+    if (this.#gzip) {
+      const accept = headerReader(ex.request.headers)('accept-encoding');
+      for (const [ext, coding] of [['.br', 'br'], ['.gz', 'gzip']] as const) {
+        const sib = await resolveInside(f.root, f.raw + ext, { allowSymlinksInto: this.#safe });
+        if (!sib.ok) continue;
+        vary = true;
+        if (chosen.encoding === null && acceptsEncoding(accept, coding)) chosen = { path: sib.path, stat: sib.stat, encoding: coding };
+      }
+    }
+    return { path: chosen.path, stat: chosen.stat, contentType, contentEncoding: chosen.encoding, vary, cacheHeaders };
+  }
+
+  /** Expires and Cache-Control from the first matching rule: file path, then URI, then MIME type. */
+  #expires(target: string, filePath: string, contentType: string): string[] {
+    let seconds: number | undefined = this.#expiresPath.find((r) => r.re.test(filePath))?.seconds;
+    seconds ??= this.#expiresUri.find((r) => r.re.test(target))?.seconds;
+    seconds ??= this.#expiresType.get(contentType.split(';')[0]!.trim().toLowerCase());
+    if (seconds === undefined) return [];
+    return ['Expires', imfFixdate(Date.now() + seconds * 1000), 'Cache-Control', `max-age=${seconds}`];
+  }
+}
