@@ -93,7 +93,7 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
   {
     name: 'static-map', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'staticMaps', group: 'Application', check: checkMapping('static-map'),
-    help: "Serve files below a URL prefix from a directory: 'static-map = /static=/srv/site/static' serves /static/css/a.css from /srv/site/static/css/a.css (Django: STATIC_URL=STATIC_ROOT, MEDIA_URL=MEDIA_ROOT). May map one file (/robots.txt=/srv/site/robots.txt). A missing file goes to the app (see static-404). Repeat for several; the longest prefix is tried first, equal ones in order.",
+    help: "Serve files below a URL prefix from a directory: 'static-map = /static=/srv/site/static' serves /static/css/a.css from /srv/site/static/css/a.css (Django: STATIC_URL=STATIC_ROOT, MEDIA_URL=MEDIA_ROOT). May map one file (/robots.txt=/srv/site/robots.txt). A relative directory is taken from chdir (else the start directory). A missing file goes to the app (see static-404). Repeat for several; the longest prefix is tried first, equal ones in order.",
   },
   {
     name: 'static-map2', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'staticMaps', group: 'Application', check: checkMapping('static-map2'),

@@ -17,6 +17,7 @@ import { ScriptNameRule } from '../server/script-name.js';
 import type { Exchange } from '../server/exchange.js';
 import { Dispatcher } from '../router/dispatcher.js';
 import { Router } from '../router/router.js';
+import { StaticFiles } from '../static/static-files.js';
 import { WorkerPool } from '../worker/pool.js';
 import { WorkerHandle, type WorkerEvents } from '../worker/handle.js';
 import type { Interpreter } from './interpreter.js';
@@ -68,7 +69,8 @@ export class Arbiter {
     this.#interpreter = deps.interpreter;
     this.#requestLog = deps.requestLog;
     this.#dispatcher = new Dispatcher(this.#pool, deps.config.listen);
-    this.#router = new Router([], (ex) => this.#dispatcher.dispatch(ex));
+    const statics = new StaticFiles(deps.config, (level, message) => this.#log(level, message));
+    this.#router = new Router(statics.active ? [statics] : [], (ex) => this.#dispatcher.dispatch(ex));
     const scriptNames = new ScriptNameRule(deps.config.mounts);
     const common = {
       config: deps.config,

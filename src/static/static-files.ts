@@ -36,6 +36,17 @@ interface Candidate {
   readonly raw: string;
 }
 
+interface Match {
+  readonly candidates: readonly Candidate[];
+  /** Below some static-map mountpoint (decides static-404). */
+  readonly mapped: boolean;
+  readonly rawPath: string;
+  /** '' or '?…'. */
+  readonly query: string;
+  /** Last decoded path segment: its extension decides the Content-Type. */
+  readonly lastName: string;
+}
+
 interface Rule {
   readonly re: RegExp;
   readonly seconds: number;
@@ -93,6 +104,8 @@ export class StaticFiles {
   readonly #log: StaticLog;
   readonly #ctx: ServeContext;
   #boundary = 0;
+  #lastOutsideWarning = 0;
+  #suppressed = 0;
 
   constructor(config: Config, log: StaticLog) {
     this.#log = log;
@@ -128,26 +141,34 @@ export class StaticFiles {
       fallthrough();
       return;
     }
+    const m = this.#match(ex.request.target);
+    if (m.candidates.length === 0) {
+      // The common case for app requests: decided without touching the file system.
+      if (this.#static404 && m.mapped) this.#notFound(ex);
+      else fallthrough();
+      return;
+    }
     let passed = false;
     const pass = (): void => {
       if (passed) return;
       passed = true;
       fallthrough();
     };
-    this.#serve(ex, pass, 0).catch((err: unknown) => {
+    this.#serve(ex, m, pass, 0).catch((err: unknown) => {
       this.#log('error', `static files: ${ex.request.method} ${ex.request.target}: ${(err as Error).message}`);
       if (!passed) ex.responder.sendError(500, 'Internal Server Error: see the server log.');
     });
   }
 
-  async #serve(ex: Exchange, fallthrough: () => void, attempt: number): Promise<void> {
-    const target = ex.request.target;
+  /** Where a request-target may be found: mapped roots (longest mountpoint first), then check-static roots. */
+  #match(target: string): Match {
     const q = target.indexOf('?');
+    const query = q === -1 ? '' : target.slice(q);
     let rawPath = q === -1 ? target : target.slice(0, q);
     if (!rawPath.startsWith('/')) {
       // absolute-form (RFC 9112 §3.2.2): http://host/path
       const m = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(rawPath);
-      if (m === null) return fallthrough();
+      if (m === null) return { candidates: [], mapped: false, rawPath, query, lastName: '' };
       rawPath = rawPath.slice(m[0].length) || '/';
     }
     const segments = decodePath(rawPath);
@@ -156,20 +177,25 @@ export class StaticFiles {
     let mapped = false;
     for (const map of this.#maps) {
       if (segments === null) {
+        // A refused path (traversal, NUL…) is looked up nowhere; it only decides static-404.
         if (map.mountpoint === '/' || rawPath === map.mountpoint || rawPath.startsWith(`${map.mountpoint}/`)) mapped = true;
         continue;
       }
       const n = map.segments.length;
-      if (segments.length < n || map.segments.some((s, i) => segments[i] !== s)) continue;
+      if (segments.length < n || map.segments.some((seg, i) => segments[i] !== seg)) continue;
       mapped = true;
       const rest = rawSegments.slice(n);
       candidates.push({ root: map.root, raw: map.keepMountpoint ? rawPath : rest.length === 0 ? '' : `/${rest.join('/')}` });
     }
     if (segments !== null) for (const root of this.#checkStatic) candidates.push({ root, raw: rawPath });
+    let lastName = '';
+    if (segments !== null) for (const seg of segments) if (seg !== '') lastName = seg;
+    return { candidates, mapped, rawPath, query, lastName };
+  }
 
-    const lastName = segments?.filter((s) => s !== '').at(-1) ?? '';
-    for (const c of candidates) {
-      const found = await this.#find(ex, c, rawPath, q === -1 ? '' : target.slice(q), lastName);
+  async #serve(ex: Exchange, m: Match, fallthrough: () => void, attempt: number): Promise<void> {
+    for (const c of m.candidates) {
+      const found = await this.#find(ex, c, m);
       if (found === 'answered') return;
       if (found === null) continue;
       if (this.#skipped(found)) return fallthrough();
@@ -177,24 +203,26 @@ export class StaticFiles {
       if (ex.aborted) return;
       const result = await serveFile(ex, file, this.#ctx);
       if (result === 'changed') {
-        if (attempt === 0) return this.#serve(ex, fallthrough, 1);
+        // The path was replaced between the check and open(): check the new file once more.
+        if (attempt === 0) return this.#serve(ex, m, fallthrough, 1);
         ex.responder.sendError(503, 'Service Unavailable: the file is being replaced; retry shortly.', 1);
       }
       return;
     }
-    if (this.#static404 && mapped) {
-      ex.responder.sendFull('404 Not Found', ['Content-Type', 'text/html; charset=utf-8'], errorPage('404 Not Found'));
-      return;
-    }
-    fallthrough();
+    if (this.#static404 && m.mapped) this.#notFound(ex);
+    else fallthrough();
+  }
+
+  #notFound(ex: Exchange): void {
+    ex.responder.sendFull('404 Not Found', ['Content-Type', 'text/html; charset=utf-8'], errorPage('404 Not Found'));
   }
 
   /** The file for one candidate: itself, or a directory's index; 'answered' after a redirect. */
-  async #find(ex: Exchange, c: Candidate, rawPath: string, query: string, lastName: string): Promise<Found | 'answered' | null> {
+  async #find(ex: Exchange, c: Candidate, m: Match): Promise<Found | 'answered' | null> {
     const r = await resolveInside(c.root, c.raw, { allowSymlinksInto: this.#safe });
-    if (r.ok) return { root: c.root, raw: c.raw, path: r.path, stat: r.stat, name: lastName !== '' ? lastName : r.path };
+    if (r.ok) return { root: c.root, raw: c.raw, path: r.path, stat: r.stat, name: m.lastName !== '' ? m.lastName : r.path };
     if (r.reason === 'outside') {
-      this.#log('warn', `static files: ${ex.request.target} leads outside ${c.root} (a symlink?); refused — add static-safe = <dir> if that directory may be served`);
+      this.#warnOutside(ex.request.target, c.root);
       return null;
     }
     if (r.reason !== 'directory') return null;
@@ -203,14 +231,27 @@ export class StaticFiles {
       const raw = dir + encodeURIComponent(index);
       const ir = await resolveInside(c.root, raw, { allowSymlinksInto: this.#safe });
       if (!ir.ok) continue;
-      if (!rawPath.endsWith('/')) {
+      if (!m.rawPath.endsWith('/')) {
         // nginx: a directory without its '/' is redirected, so relative links in the index work.
-        ex.responder.sendFull('301 Moved Permanently', ['Content-Type', 'text/html; charset=utf-8', 'Location', `${rawPath}/${query}`], errorPage('301 Moved Permanently'));
+        ex.responder.sendFull('301 Moved Permanently', ['Content-Type', 'text/html; charset=utf-8', 'Location', `${m.rawPath}/${m.query}`], errorPage('301 Moved Permanently'));
         return 'answered';
       }
       return { root: c.root, raw, path: ir.path, stat: ir.stat, name: index };
     }
     return null;
+  }
+
+  /** A symlink leading out of its root is a security event, but a client must not flood the log with it. */
+  #warnOutside(target: string, root: string): void {
+    const now = Date.now();
+    if (now - this.#lastOutsideWarning < 10_000) {
+      this.#suppressed++;
+      return;
+    }
+    const more = this.#suppressed > 0 ? ` (${this.#suppressed} more since the last report)` : '';
+    this.#lastOutsideWarning = now;
+    this.#suppressed = 0;
+    this.#log('warn', `static files: ${target} leads outside ${root} (a symlink?); refused${more} — add static-safe = <dir> if that directory may be served`);
   }
 
   #skipped(f: Found): boolean {
