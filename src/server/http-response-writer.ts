@@ -119,8 +119,10 @@ export class HttpResponseWriter {
 
   sendFull(status: string, headers: readonly string[], body: Buffer): void {
     if (this.#done || this.headSent) return;
-    // The whole body is known: frame it with Content-Length rather than chunked.
-    const hs = hasContentLength(headers) ? headers : [...headers, 'Content-Length', String(body.length)];
+    // The whole body is known: frame it with Content-Length rather than chunked — except for
+    // 1xx/204/304, which carry no content and no invented length (RFC 9110 §8.6).
+    const bodiless = status.startsWith('204') || status.startsWith('304') || status.charCodeAt(0) === 49;
+    const hs = bodiless || hasContentLength(headers) ? headers : [...headers, 'Content-Length', String(body.length)];
     const plan = this.#makePlan(status, hs);
     if (plan === null) return;
     let payload = body;
