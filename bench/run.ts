@@ -41,7 +41,7 @@ const USAGE = `usage: node dist/bench/run.js [options]
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
-    only: SCENARIOS.map((s) => s.name), servers: SERVERS.filter((s) => s.optIn !== true).map((s) => s.name),
+    only: SCENARIOS.filter((s) => s.optIn !== true).map((s) => s.name), servers: SERVERS.filter((s) => s.optIn !== true).map((s) => s.name),
     durationS: 8, rounds: 3, warmupS: 2, python: '/usr/bin/python3',
   };
   const list = (v: string, known: string[], what: string) => {

@@ -3,7 +3,8 @@
 Started by the master as ``<python> berth_worker.py`` with:
   fd N (env BERTH_CHANNEL_FD, normally 3)  a connected stream socket to the master
   env BERTH_WORKER_CONFIG                  JSON {"module", "wsgi_file", "callable", "chdir",
-                                           "pythonpath", "threads", "processes", "worker_id", "check"}
+                                           "pythonpath", "threads", "processes", "worker_id", "check",
+                                           "django_static"}
   stdout / stderr                          pipes the master logs line by line
 
 Wire format (same as src/protocol/worker/frames.ts, which is the reference):
@@ -23,7 +24,9 @@ Wire format (same as src/protocol/worker/frames.ts, which is the reference):
     0x05 ACK       u32: this many streamed response-body bytes left the master
     0x06 SHUTDOWN  empty, id 0: finish in-flight requests, then exit 0
   Worker -> master
-    0x81 READY     id 0, JSON {pid, executable, version, threads, sys_path}
+    0x81 READY     id 0, JSON {pid, executable, version, threads, sys_path}, plus with
+                   django_static and a configured Django: django {static_url, static_root,
+                   media_url, media_root, installed_apps_has_admin, debug} or {error}
     0x82 BOOT_FAIL id 0, JSON {kind, message, traceback, executable, sys_path}; then exit
     0x83 HEAD      latin1 "200 OK\\0Name\\0Value\\0..." (status, then header pairs)
     0x84 BODY      response-body bytes (counted against the response window)
@@ -893,7 +896,8 @@ class BootFailure(Exception):
 
 
 CONFIG_DEFAULTS = {'module': None, 'wsgi_file': None, 'callable': 'application', 'chdir': None,
-                   'pythonpath': [], 'threads': 1, 'processes': 1, 'worker_id': 1, 'check': False}
+                   'pythonpath': [], 'threads': 1, 'processes': 1, 'worker_id': 1, 'check': False,
+                   'django_static': False}
 
 
 def read_config(text):
@@ -919,8 +923,9 @@ def read_config(text):
     for key in ('threads', 'processes', 'worker_id'):
         if type(cfg[key]) is not int or cfg[key] < (0 if key == 'worker_id' else 1):
             problems.append('%s must be a positive integer' % key)
-    if not isinstance(cfg['check'], bool):
-        problems.append('check must be true or false')
+    for key in ('check', 'django_static'):
+        if not isinstance(cfg[key], bool):
+            problems.append('%s must be true or false' % key)
     if (cfg['module'] is None) == (cfg['wsgi_file'] is None):
         problems.append('exactly one of module and wsgi_file must be set')
     if problems:
@@ -1004,6 +1009,42 @@ def boot(cfg):
             raise BootFailure('chdir', 'cannot chdir to %r: %s' % (cfg['chdir'], e.strerror or e))
     prepare_sys_path(cfg)
     return load_app(cfg)
+
+
+def django_static_info():
+    """Django's static and media settings for static-from-django, or None when the app did
+    not load Django or left its settings unconfigured.  Paths are made absolute here (the
+    worker's working directory is the app's); a broken settings module is reported as
+    {"error": ...}, never raised, because serving the app matters more than the mapping."""
+    if 'django.conf' not in sys.modules:
+        return None
+    try:
+        from django.conf import settings
+        if not settings.configured:
+            return None
+
+        def text(value):
+            if value is None or value == '':
+                return None
+            return os.fspath(value) if not isinstance(value, str) else value
+
+        def directory(value):
+            value = text(value)
+            return None if value is None else os.path.abspath(value)
+
+        apps = [a for a in getattr(settings, 'INSTALLED_APPS', []) if isinstance(a, str)]
+        return {
+            'static_url': text(getattr(settings, 'STATIC_URL', None)),
+            'static_root': directory(getattr(settings, 'STATIC_ROOT', None)),
+            'media_url': text(getattr(settings, 'MEDIA_URL', None)),
+            'media_root': directory(getattr(settings, 'MEDIA_ROOT', None)),
+            # An AppConfig path counts too; django.contrib.admindocs does not.
+            'installed_apps_has_admin': any(a == 'django.contrib.admin' or a.startswith('django.contrib.admin.')
+                                            for a in apps),
+            'debug': bool(getattr(settings, 'DEBUG', False)),
+        }
+    except Exception as e:
+        return {'error': '%s: %s' % (type(e).__name__, e)}
 
 
 def report_boot_failure(sock, failure):
@@ -1104,6 +1145,10 @@ def main(argv):
     signal.signal(signal.SIGTERM, lambda signum, frm: server.request_stop())
     ready = {'pid': os.getpid(), 'executable': sys.executable, 'version': platform.python_version(),
              'threads': cfg['threads'], 'sys_path': list(sys.path)}
+    if cfg['django_static']:
+        django = django_static_info()
+        if django is not None:
+            ready['django'] = django
     try:
         sock.sendall(frame(0, READY, json.dumps(ready).encode('utf-8')))
     except OSError:

@@ -5,16 +5,18 @@
 // both as children, forwards SIGTERM/SIGINT, and exits when both have stopped,
 // so the bench measures and stops the whole tree like any other server.
 //
-//   node dist/bench/lib/behind-nginx.js berth|uwsgi PORT APPDIR MODULE PYTHON BERTH_BIN
+//   node dist/bench/lib/behind-nginx.js berth|uwsgi|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR]
+//
+// `static` runs nginx alone, serving STATIC_DIR under /static/ (the static-file bench).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [backend, port, appDir, module, python, berthBin] = process.argv.slice(2) as [string, string, string, string, string, string];
-if (!['berth', 'uwsgi'].includes(backend) || !port) {
-  process.stderr.write('usage: behind-nginx.js berth|uwsgi PORT APPDIR MODULE PYTHON BERTH_BIN\n');
+const [backend, port, appDir, module, python, berthBin, staticDir] = process.argv.slice(2) as [string, string, string, string, string, string, string | undefined];
+if (!['berth', 'uwsgi', 'static'].includes(backend) || !port || (backend === 'static' && !staticDir)) {
+  process.stderr.write('usage: behind-nginx.js berth|uwsgi|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR]\n');
   process.exit(2);
 }
 
@@ -34,7 +36,9 @@ http {
   uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
   server {
     listen 127.0.0.1:${port};
-    location / { uwsgi_pass unix:${sock}; include /etc/nginx/uwsgi_params; }
+    ${backend === 'static'
+      ? `location /static/ { alias ${staticDir}/; }\n    location / { return 404; }`
+      : `location / { uwsgi_pass unix:${sock}; include /etc/nginx/uwsgi_params; }`}
   }
 }
 `);
@@ -54,9 +58,7 @@ function stopAll(): void {
 process.on('SIGTERM', stopAll);
 process.on('SIGINT', stopAll);
 
-const app = spawn(backendCmd[0], backendCmd[1], { stdio: ['ignore', 'inherit', 'inherit'] });
-children.push(app);
-let remaining = 2;
+let remaining = backend === 'static' ? 1 : 2;
 const onExit = (): void => {
   stopAll();
   if (--remaining === 0) {
@@ -64,10 +66,14 @@ const onExit = (): void => {
     process.exit(0);
   }
 };
-app.on('exit', onExit);
+if (backend !== 'static') {
+  const app = spawn(backendCmd[0], backendCmd[1], { stdio: ['ignore', 'inherit', 'inherit'] });
+  children.push(app);
+  app.on('exit', onExit);
+}
 // nginx starts once the backend's socket exists, so the first requests do not 502.
 const waitForSocket = setInterval(() => {
-  if (!socketExists(sock)) return;
+  if (backend !== 'static' && !socketExists(sock)) return;
   clearInterval(waitForSocket);
   const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
   children.push(nginx);

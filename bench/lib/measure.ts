@@ -53,6 +53,7 @@ export async function measure(
   const appDir = join(settings.root, scenario.appDir);
   const { command, args } = server.command({
     port, appDir, module: scenario.module, python: settings.python, berthBin: settings.berthBin,
+    ...(env.BENCH_STATIC_DIR !== undefined ? { staticDir: env.BENCH_STATIC_DIR } : {}),
   });
   const result: Measurement = { scenario: scenario.name, server: server.name, round, ok: false, peakRssKb: 0, peakPssKb: 0, leftovers: [] };
   const proc = spawnServer(tracker, command, args, appDir, { ...process.env, ...env });

@@ -3,7 +3,8 @@
 // temp dir and shared (read-only use) by every server.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,6 +17,8 @@ export interface Scenario {
   connections: number;
   /** Measure fast clients with and without SLOW_CLIENTS slow ones. */
   slowClients: boolean;
+  /** Only run when named in --only (the static-file scenarios). */
+  optIn?: boolean;
   /** Makes what the app needs; returns extra server environment and a temp dir to remove. */
   prepare?(root: string, python: string): Prepared;
 }
@@ -43,6 +46,15 @@ function prepareDjango(root: string, python: string): Prepared {
   return { env, tempDir: dir };
 }
 
+function prepareStatic(): Prepared {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-static-'));
+  // nginx's workers (nobody) must read the files.
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, '10k.bin'), randomBytes(10 * 1024), { mode: 0o644 });
+  writeFileSync(join(dir, '1m.bin'), randomBytes(1024 * 1024), { mode: 0o644 });
+  return { env: { BENCH_STATIC_DIR: dir }, tempDir: dir };
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'hello', appDir: 'test/fixtures/apps', module: 'hello', path: '/', connections: 64, slowClients: false },
   {
@@ -50,4 +62,6 @@ export const SCENARIOS: readonly Scenario[] = [
     connections: 16, slowClients: false, prepare: prepareDjango,
   },
   { name: 'slow-clients', appDir: 'test/fixtures/apps', module: 'hello', path: '/', connections: 64, slowClients: true },
+  { name: 'static-10k', appDir: 'test/fixtures/apps', module: 'hello', path: '/static/10k.bin', connections: 64, slowClients: false, prepare: prepareStatic, optIn: true },
+  { name: 'static-1m', appDir: 'test/fixtures/apps', module: 'hello', path: '/static/1m.bin', connections: 16, slowClients: false, prepare: prepareStatic, optIn: true },
 ];

@@ -9,6 +9,8 @@ export interface LaunchContext {
   module: string;
   python: string;
   berthBin: string;
+  /** Static scenarios: files to serve under /static (static-map for Berth and uWSGI, alias for nginx). */
+  staticDir?: string;
 }
 
 export interface ServerSpec {
@@ -33,7 +35,8 @@ function berth(threads: string) {
     command: process.execPath,
     args: [ctx.berthBin, '--http', `127.0.0.1:${ctx.port}`, '--chdir', ctx.appDir,
       '--module', ctx.module, '--master', '--processes', PROCESSES, '--threads', threads,
-      '--python', ctx.python, '--disable-logging'],
+      '--python', ctx.python, '--disable-logging',
+      ...(ctx.staticDir !== undefined ? ['--static-map', `/static=${ctx.staticDir}`] : [])],
   });
 }
 
@@ -46,7 +49,8 @@ function uwsgi(listenOption: '--http' | '--http-socket') {
     command: 'uwsgi',
     args: ['--plugin', plugins, listenOption, `127.0.0.1:${ctx.port}`, '--master',
       '--processes', PROCESSES, '--threads', '1', '--chdir', ctx.appDir, '--module', ctx.module,
-      '--disable-logging', '--die-on-term'],
+      '--disable-logging', '--die-on-term',
+      ...(ctx.staticDir !== undefined ? ['--static-map', `/static=${ctx.staticDir}`] : [])],
   });
 }
 
@@ -59,10 +63,10 @@ function gunicorn(workerClass: 'sync' | 'gthread') {
   });
 }
 
-function behindNginx(backend: 'berth' | 'uwsgi') {
+function behindNginx(backend: 'berth' | 'uwsgi' | 'static') {
   return (ctx: LaunchContext) => ({
     command: process.execPath,
-    args: [join(dirname(fileURLToPath(import.meta.url)), 'behind-nginx.js'), backend, String(ctx.port), ctx.appDir, ctx.module, ctx.python, ctx.berthBin],
+    args: [join(dirname(fileURLToPath(import.meta.url)), 'behind-nginx.js'), backend, String(ctx.port), ctx.appDir, ctx.module, ctx.python, ctx.berthBin, ctx.staticDir ?? ''],
   });
 }
 
@@ -75,4 +79,6 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: 'gunicorn-gthread', workers: '2p x 2t', isBerth: false, comparesTo: 'berth-t2', command: gunicorn('gthread') },
   { name: 'nginx-berth', workers: 'nginx + 2p x 1t', isBerth: true, optIn: true, command: behindNginx('berth') },
   { name: 'nginx-uwsgi', workers: 'nginx + 2p x 1t', isBerth: false, optIn: true, comparesTo: 'nginx-berth', command: behindNginx('uwsgi') },
+  // nginx alone serving the static scenarios' files (location /static/ { alias …; }).
+  { name: 'nginx-static', workers: 'nginx 1 worker', isBerth: false, optIn: true, comparesTo: 'berth', command: behindNginx('static') },
 ];

@@ -140,6 +140,10 @@ const SUPPORTED: readonly OptionSpec[] = [
     help: "Answer 404 for a missing file below a static-map mountpoint instead of passing the request to the app (uWSGI's behaviour, the default).",
   },
   {
+    name: 'static-from-django', aliases: [], type: 'bool', repeatable: false, default: 'false', status: 'supported', field: 'staticFromDjango', group: 'Application', berthOnly: true,
+    help: "Ask the Django app for STATIC_URL/STATIC_ROOT and MEDIA_URL/MEDIA_ROOT once its first worker is ready and serve them like static-map (an explicit static-map for the same prefix wins; a URL on another host, like a CDN, is left alone). Warns at start when STATIC_ROOT is unset, missing or empty (run `python manage.py collectstatic`), when the admin's CSS would 404, or when MEDIA_ROOT does not exist.",
+  },
+  {
     name: 'home', aliases: ['virtualenv', 'venv', 'pyhome'], short: 'H', type: 'path', repeatable: false, status: 'supported', field: 'home', group: 'Python',
     help: 'Virtualenv directory; workers run its bin/python, so the app gets the venv\'s packages and Python version.',
   },

@@ -116,6 +116,8 @@ export interface Config {
   readonly mimefiles: readonly string[];
   /** Berth-only `static-404`: a missing file below a static-map mountpoint is answered 404 instead of going to the app. */
   readonly static404: boolean;
+  /** Berth-only `static-from-django`: map Django's STATIC_URL→STATIC_ROOT and MEDIA_URL→MEDIA_ROOT, as reported by the first ready worker. */
+  readonly staticFromDjango: boolean;
   /** Where each option's value came from, by canonical option name. */
   readonly sources: Readonly<Record<string, ValueSource>>;
 }

@@ -268,6 +268,7 @@ export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
     staticSafe: Object.freeze(statics.staticSafe),
     mimefiles: Object.freeze(statics.mimefiles),
     static404: valueOf<boolean>('static404'),
+    staticFromDjango: valueOf<boolean>('staticFromDjango'),
     sources: Object.freeze(sources),
   };
   return { config: Object.freeze(config), problems, warnings };

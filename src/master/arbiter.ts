@@ -48,6 +48,7 @@ export class Arbiter {
   readonly #pool = new WorkerPool();
   readonly #dispatcher: Dispatcher;
   readonly #router: Router;
+  readonly #statics: StaticFiles;
   readonly #front: HttpFront;
   readonly #uwsgiFront: UwsgiFront;
   readonly #door: FrontDoor;
@@ -69,8 +70,11 @@ export class Arbiter {
     this.#interpreter = deps.interpreter;
     this.#requestLog = deps.requestLog;
     this.#dispatcher = new Dispatcher(this.#pool, deps.config.listen);
-    const statics = new StaticFiles(deps.config, (level, message) => this.#log(level, message));
-    this.#router = new Router(statics.active ? [statics] : [], (ex) => this.#dispatcher.dispatch(ex));
+    this.#statics = new StaticFiles(deps.config, (level, message) => this.#log(level, message));
+    // With static-from-django the mappings arrive with the first READY, so the stage is routed
+    // from the start; until then it finds nothing and requests fall through to the app.
+    const routed = this.#statics.active || deps.config.staticFromDjango;
+    this.#router = new Router(routed ? [this.#statics] : [], (ex) => this.#dispatcher.dispatch(ex));
     const scriptNames = new ScriptNameRule(deps.config.mounts);
     const common = {
       config: deps.config,
@@ -147,6 +151,7 @@ export class Arbiter {
       this.#everReady = true;
       const info = w.ready!;
       this.#log('info', `app ready in ${Date.now() - this.#startedAt} ms: ${this.#appName()} on Python ${info.version} (${info.executable})`);
+      if (this.#config.staticFromDjango) this.#statics.addDjangoMappings(info.django);
     }
     if (this.#mode !== 'running') {
       w.retire();

@@ -40,6 +40,7 @@ export function spawnWorkerProcess(opts: SpawnOptions): ChildProcess {
     processes: config.processes,
     worker_id: opts.slot,
     check: opts.check,
+    django_static: config.staticFromDjango,
   };
   const env: Record<string, string | undefined> = { ...process.env };
   for (const [k, v] of config.env) env[k] = v;

@@ -169,7 +169,10 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
 
   complete(): void {
     this.#finishExchange();
-    this.#socket.end();
+    // One request per connection: when the response already left Node's buffers, closing now
+    // saves waiting for the peer's FIN (the kernel still delivers the bytes, then FIN).
+    if (this.#socket.writableLength === 0 && this.#messageEnded) this.#destroy();
+    else this.#socket.end();
   }
 
   cut(): void {

@@ -12,8 +12,14 @@
  * Nothing found → fallthrough() (the WSGI app), as uWSGI does — or 404 below a static-map
  * mountpoint with static-404. serve() never throws; it either answers or calls fallthrough()
  * exactly once.
+ *
+ * With static-from-django the first ready worker reports Django's STATIC_URL/STATIC_ROOT and
+ * MEDIA_URL/MEDIA_ROOT, and addDjangoMappings() adds them as static-map entries at run time
+ * (an explicit static-map for the same mountpoint wins), warning in plain words about a
+ * STATIC_ROOT that collectstatic has not filled yet.
  */
-import type fs from 'node:fs';
+import fs from 'node:fs';
+import path from 'node:path';
 import { imfFixdate } from '../protocol/http1/date.js';
 import type { Config } from '../config/schema.js';
 import type { Exchange } from '../server/exchange.js';
@@ -63,6 +69,43 @@ interface Found {
 
 export type { StaticLog } from './serve.js';
 
+/**
+ * What static-from-django reads from the worker's READY report (absolute paths or null), or why
+ * the worker could not read Django's settings. Declared here, structurally, because static/
+ * may not import worker/ (the layers are siblings).
+ */
+export type DjangoStaticSettings =
+  | {
+    readonly static_url: string | null;
+    readonly static_root: string | null;
+    readonly media_url: string | null;
+    readonly media_root: string | null;
+    readonly installed_apps_has_admin: boolean;
+  }
+  | { readonly error: string };
+
+/** 'missing', 'empty', or 'filled' (also for something unreadable or not a directory: the request-time lookup copes with those). */
+function dirState(dir: string): 'missing' | 'empty' | 'filled' {
+  try {
+    return fs.readdirSync(dir).length === 0 ? 'empty' : 'filled';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'filled';
+  }
+}
+
+/** A Django URL setting as a mountpoint: '/static/' → '/static'; null for another host, a relative URL or '/'. */
+function djangoMountpoint(url: string): string | null {
+  if (!url.startsWith('/') || url.startsWith('//')) return null;
+  const pathOnly = url.replace(/[?#].*$/, '').replace(/\/+$/, '');
+  if (pathOnly === '') return null;
+  try {
+    const segments = pathOnly.slice(1).split('/').map((s) => decodeURIComponent(s));
+    return segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('/') || s.includes('\0')) ? null : `/${segments.join('/')}`;
+  } catch {
+    return null;
+  }
+}
+
 /** Whether Accept-Encoding allows `coding` (RFC 9110 §12.5.3): named with q > 0, or `*` with q > 0 and not named. */
 export function acceptsEncoding(header: string | undefined, coding: string): boolean {
   if (header === undefined) return false;
@@ -90,7 +133,7 @@ function compile(rules: Config['staticExpires']): Rule[] {
 }
 
 export class StaticFiles {
-  readonly #maps: readonly Mapping[];
+  #maps: Mapping[];
   readonly #checkStatic: readonly string[];
   readonly #index: readonly string[];
   readonly #skipExt: readonly string[];
@@ -133,6 +176,57 @@ export class StaticFiles {
   /** Whether any static option is configured (otherwise the router can skip this stage). */
   get active(): boolean {
     return this.#maps.length > 0 || this.#checkStatic.length > 0;
+  }
+
+  /**
+   * static-from-django: maps STATIC_URL→STATIC_ROOT and MEDIA_URL→MEDIA_ROOT as the worker
+   * reported them (undefined: the app did not load a configured Django) and warns about what
+   * would make the admin lose its CSS. Files are looked up per request, so a STATIC_ROOT that
+   * collectstatic fills later, or a MEDIA_ROOT created by the first upload, is picked up.
+   * The directory checks are synchronous: this runs once, when the first worker is ready.
+   */
+  addDjangoMappings(info: DjangoStaticSettings | undefined): void {
+    const warn = (message: string): void => this.#log('warn', `static-from-django: ${message}`);
+    if (info === undefined) {
+      warn("the app did not load Django's settings (is it a Django project, with DJANGO_SETTINGS_MODULE set by its wsgi.py?); no static or media mapping was added");
+      return;
+    }
+    if ('error' in info) {
+      warn(`reading Django's settings failed (${info.error}); no static or media mapping was added — use static-map instead`);
+      return;
+    }
+    const mount = (setting: string, url: string | null, rootSetting: string, root: string | null): boolean => {
+      if (url === null || root === null) return false;
+      const mountpoint = djangoMountpoint(url);
+      if (mountpoint === null) {
+        this.#log('info', `static-from-django: ${setting} ${url} is not a local path below /; Berth does not serve it`);
+        return false;
+      }
+      if (this.#maps.some((m) => m.mountpoint === mountpoint)) {
+        this.#log('info', `static-from-django: ${mountpoint} is already mapped by static-map; ${rootSetting} ${root} is not added`);
+        return false;
+      }
+      const segments = mountpoint.slice(1).split('/');
+      this.#maps.push({ mountpoint, segments, root, keepMountpoint: false });
+      this.#maps.sort((a, b) => b.segments.length - a.segments.length);
+      this.#log('info', `static-from-django: ${mountpoint} → ${root} (${rootSetting})`);
+      return true;
+    };
+    if (info.static_url !== null && info.static_root === null) {
+      warn(`STATIC_ROOT is not set, so the static files (the admin's CSS too) will 404: set STATIC_ROOT in settings.py and run \`python manage.py collectstatic\``);
+    }
+    if (mount('STATIC_URL', info.static_url, 'STATIC_ROOT', info.static_root)) {
+      const root = info.static_root!;
+      const state = dirState(root);
+      const admin = info.installed_apps_has_admin ? "; until then the admin's CSS will 404" : '';
+      if (state !== 'filled') warn(`STATIC_ROOT ${root} ${state === 'missing' ? 'does not exist' : 'is empty'}: run \`python manage.py collectstatic\`${admin}`);
+      else if (info.installed_apps_has_admin && !fs.existsSync(path.join(root, 'admin', 'css', 'base.css'))) {
+        warn(`django.contrib.admin is installed but ${path.join(root, 'admin', 'css', 'base.css')} is missing, so the admin's CSS would 404: run \`python manage.py collectstatic\``);
+      }
+    }
+    if (mount('MEDIA_URL', info.media_url, 'MEDIA_ROOT', info.media_root) && dirState(info.media_root!) === 'missing') {
+      warn(`MEDIA_ROOT ${info.media_root!} does not exist: uploads will 404 until it exists (Django creates it on the first upload, or create it now)`);
+    }
   }
 
   serve(ex: Exchange, fallthrough: () => void): void {

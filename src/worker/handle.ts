@@ -27,7 +27,21 @@ export interface WorkerReadyInfo {
   readonly version: string;
   readonly threads: number;
   readonly sys_path: readonly string[];
+  /** Only with static-from-django, when the app loaded a configured Django. */
+  readonly django?: DjangoStaticInfo;
 }
+
+/** Django's static/media settings as the worker read them (absolute paths or null), or why it could not. */
+export type DjangoStaticInfo =
+  | {
+    readonly static_url: string | null;
+    readonly static_root: string | null;
+    readonly media_url: string | null;
+    readonly media_root: string | null;
+    readonly installed_apps_has_admin: boolean;
+    readonly debug: boolean;
+  }
+  | { readonly error: string };
 
 export interface WorkerBootFailure {
   readonly kind: string;

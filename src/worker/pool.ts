@@ -3,19 +3,18 @@
  * request.
  *
  * First choice: the READY worker with the fewest requests in flight that has an idle thread.
- * When every thread is busy, a request may still be *prefetched* to a worker (up to
- * PREFETCH_PER_THREAD more per thread) so it finds its next request already in its socket
- * instead of idling for a round trip through the master — but only to a worker whose requests
- * are fast (recent service time under PREFETCH_MAX_SERVICE_MS) and whose oldest in-flight
- * request is young (PREFETCH_MAX_AGE_MS). For fast apps the round trip is a large share of the
- * cost (prefetch doubles hello-world throughput on 2 cores, docs/benchmarks.md); for slow apps
- * it gains nothing, and a request must never wait behind a slow one while another worker could
- * take it, so those requests wait in the master's queue where any worker can take them.
+ * When every thread is busy, a request may still be *prefetched* to a worker so it finds its
+ * next request already in its socket instead of idling for a round trip through the master:
+ * up to PREFETCH_PER_THREAD extra per thread for fast apps (recent service time under
+ * FAST_SERVICE_MS, where the round trip is a large share of the cost — it doubles hello-world
+ * throughput on 2 cores), one extra per thread otherwise. A request is never prefetched behind
+ * a request that is overdue (running longer than max(PREFETCH_MAX_AGE_MS, 2 × the recent
+ * service time)): then it waits in the master's queue, where any worker can take it.
  */
 import type { WorkerHandle } from './handle.js';
 
 export const PREFETCH_PER_THREAD = 3;
-export const PREFETCH_MAX_SERVICE_MS = 1;
+export const FAST_SERVICE_MS = 1;
 export const PREFETCH_MAX_AGE_MS = 2;
 
 export class WorkerPool {
@@ -50,9 +49,11 @@ export class WorkerPool {
           idle = w;
           idleLoad = load;
         }
-      } else if (idle === null && load < prefetchLoad && load < w.capacity * (1 + PREFETCH_PER_THREAD) && w.serviceEwmaMs <= PREFETCH_MAX_SERVICE_MS) {
+      } else if (idle === null && load < prefetchLoad && w.serviceEwmaMs !== Infinity) {
+        const depth = w.serviceEwmaMs <= FAST_SERVICE_MS ? PREFETCH_PER_THREAD : 1;
+        if (load >= w.capacity * (1 + depth)) continue;
         if (now === 0) now = performance.now();
-        if (now - w.oldestInFlightSince() <= PREFETCH_MAX_AGE_MS) {
+        if (now - w.oldestInFlightSince() <= Math.max(PREFETCH_MAX_AGE_MS, 2 * w.serviceEwmaMs)) {
           prefetch = w;
           prefetchLoad = load;
         }

@@ -22,6 +22,7 @@ const SUPPORTED: Record<string, string[]> = {
   'chown-socket': [], vacuum: [], 'detect-protocol': [], 'uwsgi-allow': [], mount: [], 'manage-script-name': [],
   'static-map': [], 'static-map2': [], 'check-static': [], 'static-index': [], 'static-skip-ext': [], 'static-expires-type': [],
   'static-expires': [], 'static-expires-uri': [], 'static-gzip-all': [], 'static-safe': [], mimefile: ['mime-file'], 'static-404': [],
+  'static-from-django': [],
 };
 
 test('planned options are refused with what to do meanwhile', () => {

@@ -10,7 +10,7 @@
  * stays failed (the channel is no longer in sync and must be closed).
  */
 import { WorkerProtocolError } from './errors.js';
-import { FRAME_HEADER_BYTES, FromWorker, MAX_FRAME_PAYLOAD_BYTES, ToWorker } from './frames.js';
+import { FILE_PAYLOAD_BYTES, FRAME_HEADER_BYTES, FromWorker, MAX_FRAME_PAYLOAD_BYTES, ToWorker } from './frames.js';
 
 export interface Frame {
   readonly id: number;
@@ -31,11 +31,11 @@ export type Direction = 'from-worker' | 'to-worker';
 const FROM_WORKER_SIZES = new Map<number, number | undefined>([
   [FromWorker.READY, undefined], [FromWorker.BOOT_FAIL, undefined], [FromWorker.HEAD, undefined],
   [FromWorker.BODY, undefined], [FromWorker.END, 0], [FromWorker.FULL, -4], [FromWorker.ERROR, undefined],
-  [FromWorker.CREDIT, 4], [FromWorker.LOG, undefined],
+  [FromWorker.CREDIT, 4], [FromWorker.LOG, undefined], [FromWorker.FILE, FILE_PAYLOAD_BYTES],
 ]);
 const TO_WORKER_SIZES = new Map<number, number | undefined>([
   [ToWorker.REQUEST, -1], [ToWorker.BODY, undefined], [ToWorker.BODY_END, 0], [ToWorker.ABORT, 0],
-  [ToWorker.ACK, 4], [ToWorker.SHUTDOWN, 0],
+  [ToWorker.ACK, 4], [ToWorker.SHUTDOWN, 0], [ToWorker.FILE_OPENED, 0], [ToWorker.FILE_FAILED, 0],
 ]);
 
 const EMPTY = Buffer.alloc(0);
@@ -148,6 +148,26 @@ export function parseFull(payload: Buffer): { head: HeadBlock; body: Buffer } {
     throw new WorkerProtocolError(`FULL frame head length ${headLength} exceeds its ${payload.length - 4} bytes`);
   }
   return { head: parseHeadBlock(payload.subarray(4, 4 + headLength)), body: payload.subarray(4 + headLength) };
+}
+
+export interface FileRange {
+  /** The descriptor's number in the worker process (opened by the master as /proc/<pid>/fd/<fd>). */
+  readonly fd: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** FILE: fd u32, offset u64, length u64; offsets beyond 2^53 cannot be a real file's. */
+export function parseFile(payload: Buffer): FileRange {
+  if (payload.length !== FILE_PAYLOAD_BYTES) {
+    throw new WorkerProtocolError(`FILE frame must carry ${FILE_PAYLOAD_BYTES} bytes, got ${payload.length}`);
+  }
+  const offset = payload.readBigUInt64LE(4);
+  const length = payload.readBigUInt64LE(12);
+  if (offset + length > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new WorkerProtocolError(`FILE frame range ${offset}+${length} is beyond any file`);
+  }
+  return { fd: payload.readUInt32LE(0), offset: Number(offset), length: Number(length) };
 }
 
 /** CREDIT / ACK payload. */

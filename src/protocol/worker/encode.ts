@@ -64,6 +64,16 @@ export function encodeAck(id: number, bytes: number): Buffer {
   return frame;
 }
 
+/** FILE_OPENED: the master has the file body in hand; the worker closes and ends. */
+export function encodeFileOpened(id: number): Buffer {
+  return frameHeader(id, ToWorker.FILE_OPENED, 0);
+}
+
+/** FILE_FAILED: the master cannot open the file; the worker streams it as BODY frames. */
+export function encodeFileFailed(id: number): Buffer {
+  return frameHeader(id, ToWorker.FILE_FAILED, 0);
+}
+
 export function encodeShutdown(): Buffer {
   return frameHeader(0, ToWorker.SHUTDOWN, 0);
 }

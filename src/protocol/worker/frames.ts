@@ -18,6 +18,11 @@
  *   ABORT      empty: the client went away; the worker stops sending for this id (sends END).
  *   ACK        u32: this many streamed response-body bytes (BODY frames) left the master; frees window.
  *   SHUTDOWN   empty, id 0: finish in-flight requests, then exit 0.
+ *   FILE_OPENED empty: answer to FILE — the master has the body in hand (it opened its own
+ *              descriptor, or needs none: HEAD request, head refused, client gone). The worker
+ *              calls the iterable's close() and sends END.
+ *   FILE_FAILED empty: answer to FILE — the master could not open the file (not Linux, no
+ *              access); the worker streams the file through BODY frames instead, then END.
  *
  * Worker -> master
  *   READY      id 0, JSON {pid, executable, version, threads, sys_path}.
@@ -31,6 +36,22 @@
  *              sent, the master answers 500; otherwise it cuts the connection.
  *   CREDIT     u32: the app consumed this many request-body bytes; the master may send that much more.
  *   LOG        utf-8 text: a line for the master's log (wsgi.errors, warnings).
+ *   FILE       fd:u32, offset:u64, length:u64 (all LE): right after HEAD, when the app returned a
+ *              wsgi.file_wrapper over a regular file. The body is `length` bytes of that file from
+ *              `offset` (its tell()), capped by the app's Content-Length. The worker keeps the file
+ *              open and waits for FILE_OPENED / FILE_FAILED (or ABORT).
+ *
+ * The FILE exchange (Linux: /proc/<pid>/fd/<fd> opens the same file, even unlinked or replaced)
+ *
+ *   worker: HEAD, FILE ─▶ master: open /proc/<pid>/fd/<fd> O_RDONLY, fstat is a regular file
+ *     ok:     master ─▶ FILE_OPENED; streams the range itself (one 64 KiB read per flushed piece)
+ *             and ends the response when the last byte is out. The worker calls close() and
+ *             sends END, which only completes the request's accounting (requestsServed, the
+ *             thread slot): the worker thread is free while a slow client still downloads.
+ *             A worker ERROR after FILE_OPENED (close() raised) cuts the response, as after HEAD.
+ *     failed: master ─▶ FILE_FAILED; the worker streams BODY frames and END as without FILE.
+ *   If the worker dies after FILE_OPENED the download goes on: the master's descriptor is its own.
+ *   Bodies under 64 KiB skip FILE (one read in Python is cheaper than the round trip).
  */
 
 export const FRAME_HEADER_BYTES = 9;
@@ -44,6 +65,8 @@ export const enum ToWorker {
   ABORT = 0x04,
   ACK = 0x05,
   SHUTDOWN = 0x06,
+  FILE_OPENED = 0x07,
+  FILE_FAILED = 0x08,
 }
 
 export const enum FromWorker {
@@ -56,7 +79,11 @@ export const enum FromWorker {
   ERROR = 0x87,
   CREDIT = 0x88,
   LOG = 0x89,
+  FILE = 0x8a,
 }
+
+/** FILE payload: fd u32, offset u64, length u64. */
+export const FILE_PAYLOAD_BYTES = 20;
 
 export const REQUEST_FLAG_HAS_BODY = 0x01;
 
