@@ -23,6 +23,9 @@ Wire format (same as src/protocol/worker/frames.ts, which is the reference):
     0x04 ABORT     empty: the client went away; stop sending for this id (send END)
     0x05 ACK       u32: this many streamed response-body bytes left the master
     0x06 SHUTDOWN  empty, id 0: finish in-flight requests, then exit 0
+    0x07 FILE_OPENED empty: answer to FILE: the master has the body in hand (its own
+                   descriptor, or none needed); close() the iterable, then send END
+    0x08 FILE_FAILED empty: answer to FILE: the master cannot open it; stream BODY frames
   Worker -> master
     0x81 READY     id 0, JSON {pid, executable, version, threads, sys_path}, plus with
                    django_static and a configured Django: django {static_url, static_root,
@@ -36,9 +39,13 @@ Wire format (same as src/protocol/worker/frames.ts, which is the reference):
                    otherwise it cuts the connection)
     0x88 CREDIT    u32: the app consumed this many request-body bytes
     0x89 LOG       utf-8 text for the master's log (unused: wsgi.errors goes to stderr)
+    0x8A FILE      fd:u32, offset:u64, length:u64, right after HEAD: the body is that range
+                   of our descriptor fd (a wsgi.file_wrapper over a regular file); we keep it
+                   open and wait for FILE_OPENED / FILE_FAILED (or ABORT)
 
-  Design note, not implemented: a later FILE frame (path + offset + length) would let
-  wsgi.file_wrapper responses over real files be sent by the master with sendfile().
+  The FILE exchange: HEAD, FILE -> the master opens /proc/<our pid>/fd/<fd> and answers
+  FILE_OPENED (it then sends the bytes itself and ends the HTTP response; our END only
+  frees the request) or FILE_FAILED (we stream the file as BODY frames, then END).
 
 Exit codes: 0 ok, 2 usage / master broke the protocol, 3 boot failure (channel, chdir,
 config), 4 app import failure (import raised, callable missing), 5 master gone.
@@ -67,8 +74,11 @@ window.  Two serving strategies share everything else:
 
 A list/tuple response (the common case) is joined and sent as ONE FULL frame; anything
 else streams as HEAD, BODY..., END, with at most RESPONSE_WINDOW unacknowledged bytes,
-so a huge response flows in constant memory.  close() on the app's iterable is always
-called before the final frame.  The worker survives any app exception.
+so a huge response flows in constant memory.  A wsgi.file_wrapper over a regular file
+is not read here at all: HEAD + FILE hand the master our descriptor's number, offset and
+length, and the master sends the bytes (see the FILE exchange above).  close() on the
+app's iterable is always called, once, before the final frame.  The worker survives any
+app exception.
 
 The master's death is noticed three ways: EOF on the channel (recv or a POLLRDHUP
 watchdog thread while the app runs) -> os._exit(5), and PR_SET_PDEATHSIG=SIGKILL.
@@ -78,6 +88,7 @@ import collections
 import importlib
 import importlib.machinery
 import importlib.util
+import io
 import itertools
 import json
 import os
@@ -86,6 +97,7 @@ import queue
 import select
 import signal
 import socket
+import stat
 import struct
 import sys
 import threading
@@ -101,7 +113,9 @@ HEADER_BYTES = 9
 MAX_FRAME_BYTES = 64 << 20
 
 REQUEST, BODY_IN, BODY_END, ABORT, ACK, SHUTDOWN = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
-READY, BOOT_FAIL, HEAD, BODY, END, FULL, ERROR, CREDIT, LOG = range(0x81, 0x8A)
+FILE_OPENED, FILE_FAILED = 0x07, 0x08
+READY, BOOT_FAIL, HEAD, BODY, END, FULL, ERROR, CREDIT, LOG, FILE = range(0x81, 0x8B)
+FILE_FRAME = struct.Struct('<IIBIQQ')  # header, then fd, offset, length
 FLAG_HAS_BODY = 0x01
 
 RESPONSE_WINDOW_BYTES = 1 << 20
@@ -112,6 +126,10 @@ FLUSH_BYTES = 256 << 10
 FULL_MAX_BODY_BYTES = 8 << 20
 BODY_FRAME_MAX_BYTES = 1 << 20
 FILE_WRAPPER_MIN_BLOCK = 64 << 10
+# Smaller file bodies are read here: one read() costs less than the FILE round trip.
+FILE_MIN_BYTES = 64 << 10
+# The master opens our descriptor as /proc/<pid>/fd/<fd>, which only Linux offers.
+FILE_FRAMES = sys.platform.startswith('linux')
 
 EXIT_OK, EXIT_USAGE, EXIT_BOOT_FAILURE, EXIT_APP_IMPORT_FAILURE, EXIT_MASTER_GONE = 0, 2, 3, 4, 5
 EXIT_FOR_KIND = {'import': 4, 'callable': 4, 'chdir': 3, 'config': 3}
@@ -219,6 +237,43 @@ class FileWrapper(object):
         if data:
             return data
         raise StopIteration
+
+
+def declared_length(headers):
+    """The response's Content-Length as an int, or None when absent or not a number."""
+    for name, value in headers:
+        if len(name) == 14 and name.lower() == 'content-length':
+            value = value.strip()
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def file_plan(wrapper, headers):
+    """(fd, offset, length) when the master can send this file_wrapper's body itself from
+    our descriptor (a binary, readable, regular file of at least FILE_MIN_BYTES from its
+    current position, capped by Content-Length), else None: stream it through BODY frames
+    (BytesIO, pipes, sockets, text files, no fileno(), non-Linux).  Never raises."""
+    f = wrapper.filelike
+    if not FILE_FRAMES or isinstance(f, io.TextIOBase):
+        return None
+    try:
+        readable = getattr(f, 'readable', None)
+        if readable is not None and not readable():
+            return None
+        fd = f.fileno()
+        offset = f.tell()
+        st = os.fstat(fd)
+    except Exception:
+        return None
+    if type(fd) is not int or fd < 0 or type(offset) is not int or offset < 0 or not stat.S_ISREG(st.st_mode):
+        return None
+    length = st.st_size - offset
+    declared = declared_length(headers)
+    if declared is not None and declared < length:
+        length = declared
+    if length < FILE_MIN_BYTES:
+        return None
+    return fd, offset, length
 
 
 def base_environ(threads, processes, errors):
@@ -463,7 +518,7 @@ class Request(object):
     """One request: environ, response state, streamed-response window."""
 
     __slots__ = ('id', 'env', 'input', 'server', 'cond', 'status', 'headers', 'head_sent',
-                 'aborted', 'unacked')
+                 'aborted', 'unacked', 'file_reply')
 
     def __init__(self, rid, env, server, cond):
         self.id = rid
@@ -476,6 +531,7 @@ class Request(object):
         self.head_sent = False
         self.aborted = False
         self.unacked = 0
+        self.file_reply = None
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info is not None:
@@ -554,6 +610,19 @@ class Request(object):
                 self.unacked -= n
                 cond.notify_all()
 
+    def file_answer(self, opened):
+        """FILE_OPENED (True) or FILE_FAILED (False) arrived."""
+        cond = self.cond
+        if cond is None:
+            self.file_reply = opened
+        else:
+            with cond:
+                self.file_reply = opened
+                cond.notify_all()
+
+    def _file_answered(self):
+        return self.file_reply is not None or self.aborted
+
     def abort(self):
         cond = self.cond
         if cond is None:
@@ -606,6 +675,9 @@ class Server(object):
             elif typ == ABORT:
                 if req is not None:
                     req.abort()
+            elif typ == FILE_OPENED or typ == FILE_FAILED:
+                if req is not None:
+                    req.file_answer(typ == FILE_OPENED)
             elif typ == SHUTDOWN:
                 self.request_stop()
             else:
@@ -643,6 +715,9 @@ class Server(object):
                                      head, body))
                     return
                 result = (body,)
+            elif type(result) is FileWrapper and not req.head_sent and req.status is not None:
+                if self.send_file(req, result):
+                    return
             self.stream(req, result)
         except ResponseInvalid as e:
             self.fail(req, str(e), log=True)
@@ -674,6 +749,29 @@ class Server(object):
             self.send_parts((frame(req.id, HEAD, encode_head(req.status, req.headers)),))
             req.head_sent = True
         self.send_parts((frame(req.id, END),))
+
+    def send_file(self, req, wrapper):
+        """HEAD + FILE, then wait for the master.  True when the response is done here
+        (FILE_OPENED or ABORT: close() called, END sent); False to stream the file instead
+        (not a real file, or FILE_FAILED), with close() left to stream()."""
+        plan = file_plan(wrapper, req.headers)
+        if plan is None:
+            return False
+        try:
+            head = encode_head(req.status, req.headers)
+        except ResponseInvalid:
+            return False  # stream() reports it, and calls close()
+        fd, offset, length = plan
+        self.send_parts((frame(req.id, HEAD, head), FILE_FRAME.pack(20, req.id, FILE, fd, offset, length)))
+        req.head_sent = True
+        self.wait(req, req._file_answered)
+        if req.file_reply is False and not req.aborted:
+            return False
+        close = getattr(wrapper, 'close', None)
+        if close is not None:
+            close()
+        self.send_parts((frame(req.id, END),))
+        return True
 
     def fail(self, req, reason, log):
         if req.aborted:

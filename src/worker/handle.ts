@@ -4,7 +4,9 @@
  * them, and turns the worker's frames back into Responder calls. Request bodies are sent
  * window by window (CREDIT frames open the window again); streamed response bodies are
  * acknowledged (ACK) only once the bytes left Berth, so a slow reader throttles the app
- * instead of growing memory.
+ * instead of growing memory. A wsgi.file_wrapper over a regular file arrives as FILE: the
+ * master opens the worker's descriptor itself and sends the bytes (./file-sender.ts), and the
+ * worker's thread is free as soon as it has closed the app's iterable.
  *
  * If the process dies, only the requests it was running fail (502, or a cut connection when
  * the response had started); the arbiter decides about respawning.
@@ -13,11 +15,12 @@ import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { FromWorker, REQUEST_BODY_WINDOW_BYTES, ToWorker } from '../protocol/worker/frames.js';
 import type { Frame } from '../protocol/worker/decode.js';
-import { parseFull, parseHeadBlock } from '../protocol/worker/decode.js';
-import { encodeAbort, encodeAck, encodeBodyEnd, encodeRequest, encodeShutdown, frameHeader } from '../protocol/worker/encode.js';
+import { parseFile, parseFull, parseHeadBlock, type FileRange } from '../protocol/worker/decode.js';
+import { encodeAbort, encodeAck, encodeBodyEnd, encodeFileFailed, encodeFileOpened, encodeRequest, encodeShutdown, frameHeader } from '../protocol/worker/encode.js';
 import type { Exchange } from '../server/exchange.js';
 import { canTransition, transition, type WorkerState } from './lifecycle.js';
 import { WorkerChannel } from './channel.js';
+import { FileSender, openWorkerFile } from './file-sender.js';
 
 const BODY_PIECE_BYTES = 256 * 1024;
 
@@ -69,6 +72,8 @@ interface InFlight {
   bodyWindow: number;
   bodyPumping: boolean;
   bodyDone: boolean;
+  /** After FILE_OPENED: the master sends the body itself and ends the response (not END). */
+  file: FileSender | null;
 }
 
 export class WorkerHandle {
@@ -133,7 +138,7 @@ export class WorkerHandle {
     const id = this.#nextId;
     this.#nextId = id === 0xffffffff ? 1 : id + 1;
     const hasBody = ex.body !== null && ex.body.totalBytes > 0;
-    const r: InFlight = { id, sentAt: performance.now(), ex, rejected: false, bodyWindow: REQUEST_BODY_WINDOW_BYTES, bodyPumping: false, bodyDone: !hasBody };
+    const r: InFlight = { id, sentAt: performance.now(), ex, rejected: false, bodyWindow: REQUEST_BODY_WINDOW_BYTES, bodyPumping: false, bodyDone: !hasBody, file: null };
     this.#inflight.set(id, r);
     ex.workerId = this.slot;
     ex.onAbort = () => this.#channel.send(encodeAbort(id));
@@ -218,16 +223,21 @@ export class WorkerHandle {
         else responder.sendBody(f.payload, () => this.#channel.send(encodeAck(r.id, n)));
         return;
       }
+      case FromWorker.FILE:
+        void this.#onFile(r, parseFile(f.payload));
+        return;
       case FromWorker.END:
         this.requestsServed++;
-        if (!r.rejected) responder.sendEnd();
+        if (!r.rejected && r.file === null) responder.sendEnd();
         this.#complete(r);
         return;
       case FromWorker.ERROR: {
         this.requestsServed++;
         const req = r.ex.request;
         this.#events.log('error', `${req.method} ${req.target} failed in worker ${this.slot} (pid ${this.pid}):\n${f.payload.toString('utf8').trimEnd()}`);
-        if (!r.rejected) responder.sendError(500, 'Internal Server Error: the application raised an exception; see the server log.');
+        const bodyDone = r.file !== null && r.file.finished;
+        r.file?.cancel();
+        if (!r.rejected && !bodyDone) responder.sendError(500, 'Internal Server Error: the application raised an exception; see the server log.');
         this.#complete(r);
         return;
       }
@@ -238,6 +248,30 @@ export class WorkerHandle {
       default:
         this.#events.log('warn', `worker ${this.slot} sent an unexpected frame type 0x${f.type.toString(16)}`);
     }
+  }
+
+  /**
+   * FILE (after HEAD): open the worker's descriptor and send the range from here. The worker
+   * waits for the answer, so the descriptor stays valid until FILE_OPENED / FILE_FAILED leaves.
+   */
+  async #onFile(r: InFlight, range: FileRange): Promise<void> {
+    const ex = r.ex;
+    if (r.rejected || ex.aborted || ex.request.method === 'HEAD' || range.length === 0) {
+      this.#channel.send(encodeFileOpened(r.id)); // no body to send: the worker just closes and ends
+      return;
+    }
+    const fh = await openWorkerFile(this.ready?.pid ?? this.pid, range.fd);
+    if (this.#inflight.get(r.id) !== r) {
+      await fh?.close().catch(() => undefined); // the worker died meanwhile; the client got its 502
+      return;
+    }
+    if (fh === null) {
+      this.#channel.send(encodeFileFailed(r.id));
+      return;
+    }
+    r.file = new FileSender(ex, fh, range.offset, range.length, (level, message) => this.#events.log(level, message));
+    this.#channel.send(encodeFileOpened(r.id));
+    r.file.start();
   }
 
   #onControlFrame(f: Frame): void {
@@ -275,14 +309,15 @@ export class WorkerHandle {
     this.#inflight.delete(r.id);
     const ms = performance.now() - r.sentAt;
     this.serviceEwmaMs = this.serviceEwmaMs === Infinity ? ms : this.serviceEwmaMs * 0.8 + ms * 0.2;
-    r.ex.onAbort = null;
+    if (r.file === null) r.ex.onAbort = null; // a FileSender keeps its own hook until it is done
     if (this.state === 'READY') this.#events.free(this);
   }
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.#channel.close();
     if (this.#startupOutput !== null) this.#releaseStartupOutput();
-    const lost = [...this.#inflight.values()];
+    // A request whose file the master already sends is not lost: its descriptor is the master's.
+    const lost = [...this.#inflight.values()].filter((r) => r.file === null);
     this.#inflight.clear();
     for (const r of lost) {
       r.ex.onAbort = null;
