@@ -56,9 +56,10 @@ export class FrontDoor {
       if (kind === 'need-more' && seen.length < SNIFF_LIMIT) return;
       if (kind === 'need-more' || kind === 'unknown') kind = listener.via === 'socket' ? 'uwsgi' : 'http';
       clearTimeout(timer);
+      // Swapped inside this 'data' callback, so no bytes can slip between the two listeners;
+      // no pause()/resume() (each costs epoll_ctl calls on every new connection).
       socket.off('data', onData);
       socket.off('end', onEnd);
-      socket.pause();
       this.#route(socket, listener, kind, seen);
     };
     socket.on('data', onData);

@@ -55,7 +55,6 @@ export class HttpFront {
     this.#connections.add(conn);
     socket.once('close', () => this.#connections.delete(conn));
     if (initial !== null) conn.feed(initial);
-    if (socket.isPaused()) socket.resume();
   }
 
   get draining(): boolean {

@@ -42,7 +42,6 @@ export class UwsgiFront {
     this.#connections.add(conn);
     socket.once('close', () => this.#connections.delete(conn));
     if (initial !== null) conn.feed(initial);
-    if (socket.isPaused()) socket.resume();
   }
 
   drain(): void {
