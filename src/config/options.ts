@@ -49,7 +49,7 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
   {
     name: 'vacuum', aliases: [], type: 'bool', repeatable: false, default: 'false', status: 'supported', field: 'vacuum', group: 'Listening',
-    help: 'Remove the unix sockets Berth created when it exits.',
+    help: 'Remove what Berth created when it exits. Unix sockets are removed on every clean stop anyway (a stale one left by a crash is replaced at the next start), so today this changes nothing; it will also cover the pidfile.',
   },
   {
     name: 'detect-protocol', aliases: [], type: 'bool', repeatable: false, default: 'true', status: 'supported', field: 'detectProtocol', group: 'Listening', berthOnly: true,
