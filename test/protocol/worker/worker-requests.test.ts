@@ -62,7 +62,10 @@ for (const threads of [1, 4]) {
       const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(10_000, 65 + (i % 26)));
       const r = await get('/read-n', { query: 'n=65536', body: chunks });
       assert.equal(r.body.length, 400_000);
-      assert.ok(r.types.filter((t) => t === FromWorker.CREDIT).length >= 2, String(r.types));
+      // Batched: at least one CREDIT, far fewer than the 40 BODY frames (how many depends on how
+      // the frames happen to arrive, so no exact count).
+      const credits = r.types.filter((t) => t === FromWorker.CREDIT).length;
+      assert.ok(credits >= 1 && credits < 40, String(r.types));
     });
 
     test('a generator streams HEAD, BODY frames, END and is closed', async () => {
