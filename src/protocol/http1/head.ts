@@ -11,16 +11,7 @@
  * once every field has been seen. Errors are returned, not thrown, with their status code.
  */
 import { HttpParseError, type RequestHead } from './types.js';
-import { FIELD_VALUE, HOST, TARGET, TOKEN } from './tables.js';
-
-const HTAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
+import { COLON, COMMA, CR, DIGIT_0, DIGIT_9, FIELD_VALUE, HOST, HTAB, LF, SP, TARGET, TOKEN } from './tables.js';
 
 /** Content-Length digits allowed: 2^53 − 1 has 16 digits; more can only overflow. */
 const MAX_LENGTH_DIGITS = 16;

@@ -24,15 +24,9 @@
  * onError the parser is dead and ignores all input.
  */
 import { parseHead } from './head.js';
-import { FIELD_VALUE, HEX_VALUE, TOKEN } from './tables.js';
+import { COLON, CR, FIELD_VALUE, HEX_VALUE, HTAB, LF, SEMICOLON, SP, TOKEN } from './tables.js';
 import { HttpParseError, type RequestHead, type RequestParserHandler, type RequestParserLimits } from './types.js';
 
-const HTAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
-const COLON = 0x3a;
-const SEMICOLON = 0x3b;
 const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 

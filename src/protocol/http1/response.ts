@@ -10,14 +10,9 @@
  * the front can write as is, or a rejection with a reason for the log (the front then
  * answers 500 itself). It never throws on app input.
  */
-import { FIELD_VALUE, REASON, TOKEN } from './tables.js';
+import { CR, FIELD_VALUE, HTAB, LF, REASON, SP, TOKEN } from './tables.js';
 import { parseContentLength } from './head.js';
 import type { ResponseFraming, ResponsePlan, ResponseRejection } from './types.js';
-
-const HTAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
 
 export interface PlanRequest {
   readonly method: string;

@@ -19,6 +19,17 @@ function isAlnum(c: number): boolean {
 }
 
 /** token = 1*tchar (RFC 9110 §5.6.2): method names, header names, transfer-codings. */
+/** Byte values the HTTP and uwsgi codecs compare against (one definition for every codec). */
+export const HTAB = 0x09;
+export const LF = 0x0a;
+export const CR = 0x0d;
+export const SP = 0x20;
+export const COLON = 0x3a;
+export const SEMICOLON = 0x3b;
+export const DIGIT_0 = 0x30;
+export const DIGIT_9 = 0x39;
+export const COMMA = 0x2c;
+
 export const TOKEN = table((c) => isAlnum(c) || TCHAR_PUNCT.includes(String.fromCharCode(c)));
 
 /**

@@ -12,16 +12,8 @@
  * splice one upstream response into another (response splitting).
  */
 import { parseContentLength } from '../http1/head.js';
-import { FIELD_VALUE, REASON, TOKEN } from '../http1/tables.js';
+import { COLON, CR, DIGIT_0, DIGIT_9, FIELD_VALUE, HTAB, LF, REASON, SP, TOKEN } from '../http1/tables.js';
 import { UpstreamResponseError, type RawHttpResponseHead, type ResponseBodyFraming } from './types.js';
-
-const HTAB = 0x09;
-const CR = 0x0d;
-const LF = 0x0a;
-const SP = 0x20;
-const COLON = 0x3a;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
 
 class ParsedResponseHead implements RawHttpResponseHead {
   constructor(

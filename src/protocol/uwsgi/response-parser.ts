@@ -22,16 +22,10 @@
  * Bytes after the end of a length- or chunk-framed response are an error: a uWSGI backend
  * sends one response and closes, so extra bytes mean it and the framing disagree.
  */
-import { HEX_VALUE, FIELD_VALUE, TOKEN } from '../http1/tables.js';
+import { COLON, CR, FIELD_VALUE, HEX_VALUE, HTAB, LF, SEMICOLON, SP, TOKEN } from '../http1/tables.js';
 import { parseResponseHead } from './response-head.js';
 import { UpstreamResponseError, type RawHttpResponseHandler, type RawHttpResponseOptions, type UpstreamErrorReason } from './types.js';
 
-const HTAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
-const COLON = 0x3a;
-const SEMICOLON = 0x3b;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 /** Hex digits in a chunk-size: 2^53 − 1 needs 14; leading zeros beyond 16 are abuse. */

@@ -1,3 +1,4 @@
+import { SP } from '../http1/tables.js';
 /**
  * Which protocol a new connection speaks, from its first bytes: so that a uwsgi socket
  * hit by a browser (or an HTTP socket hit by nginx's uwsgi_pass, or by TLS) can be
@@ -31,7 +32,6 @@ const KEY_BYTES_CHECKED = 6;
 const EMPTY_BLOCK_MODIFIERS = new Set([0, 30, 100]);
 
 const TLS_HANDSHAKE = 0x16;
-const SP = 0x20;
 
 function isMethodChar(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x5f;
