@@ -19,6 +19,7 @@ import type { HttpParseError, RequestHead, RequestParserHandler, RequestParserLi
 import { Exchange, type Responder } from './exchange.js';
 import { RequestBody } from './request-body.js';
 import { HttpResponseWriter, type Output } from './http-response-writer.js';
+import { FlushingWriter } from './flushing-writer.js';
 import { buildCgiBlock, type CgiNameCache, type ConnectionFacts } from './http-environ.js';
 import type { ScriptNameRule } from './script-name.js';
 
@@ -111,7 +112,7 @@ export class HttpConnection implements RequestParserHandler {
   #partialHead = false;
   #stopParsing = false;
   #closed = false;
-  #drainWaiters: (() => void)[] = [];
+  readonly #out: FlushingWriter;
   readonly #timer: NodeJS.Timeout;
 
   constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https') {
@@ -125,6 +126,7 @@ export class HttpConnection implements RequestParserHandler {
       scheme,
     };
     this.#parser = new RequestParser(this, ctx.limits);
+    this.#out = new FlushingWriter(socket);
     socket.setNoDelay(true);
     this.#timer = setTimeout(() => this.#onTimeout(), ctx.httpTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -148,15 +150,7 @@ export class HttpConnection implements RequestParserHandler {
   }
 
   write(data: Buffer | string, flushed?: () => void): void {
-    if (this.#closed) {
-      if (flushed) flushed();
-      return;
-    }
-    const ok = typeof data === 'string' ? this.#socket.write(data, 'latin1') : this.#socket.write(data);
-    if (flushed) {
-      if (ok) flushed();
-      else this.#drainWaiters.push(flushed);
-    }
+    this.#out.write(data, flushed);
   }
 
   responseCompleted(r: QueuedResponse): void {
@@ -295,9 +289,7 @@ export class HttpConnection implements RequestParserHandler {
   }
 
   #onDrain(): void {
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const w of waiters) w();
+    this.#out.drained();
     this.#timer.refresh();
   }
 
@@ -353,8 +345,6 @@ export class HttpConnection implements RequestParserHandler {
       r.exchange.body?.dispose();
     }
     this.#queue.length = 0;
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const w of waiters) w();
+    this.#out.close();
   }
 }

@@ -14,6 +14,7 @@ import { Exchange, type Responder } from './exchange.js';
 import { cannedResponse } from '../protocol/http1/canned.js';
 import { RequestBody } from './request-body.js';
 import { HttpResponseWriter, type Output } from './http-response-writer.js';
+import { FlushingWriter } from './flushing-writer.js';
 import { buildUwsgiEnviron } from './uwsgi-environ.js';
 import type { ScriptNameRule } from './script-name.js';
 
@@ -39,7 +40,7 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
   #writer: HttpResponseWriter | null = null;
   #closed = false;
   #messageEnded = false;
-  #drainWaiters: (() => void)[] = [];
+  readonly #out: FlushingWriter;
   readonly #timer: NodeJS.Timeout;
 
   constructor(socket: Socket, ctx: UwsgiFrontContext) {
@@ -48,6 +49,7 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
     this.#peer = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : 'a unix-socket peer';
     const maxVars = Math.min(ctx.maxVarsBytes, 65535);
     this.#parser = new UwsgiRequestParser(this, { maxVarsBytes: maxVars, maxBodyBytes: ctx.maxBodyBytes });
+    this.#out = new FlushingWriter(socket);
     socket.setNoDelay(true);
     this.#timer = setTimeout(() => this.#onTimeout(), ctx.timeoutMs);
     socket.on('data', (chunk: Buffer) => this.#parser.execute(chunk));
@@ -156,15 +158,7 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
   }
 
   emit(data: Buffer | string, flushed?: () => void): void {
-    if (this.#closed) {
-      if (flushed) flushed();
-      return;
-    }
-    const ok = typeof data === 'string' ? this.#socket.write(data, 'latin1') : this.#socket.write(data);
-    if (flushed) {
-      if (ok) flushed();
-      else this.#drainWaiters.push(flushed);
-    }
+    this.#out.write(data, flushed);
   }
 
   complete(): void {
@@ -230,9 +224,7 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
   }
 
   #onDrain(): void {
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const w of waiters) w();
+    this.#out.drained();
     this.#timer.refresh();
   }
 
@@ -250,8 +242,6 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
       ex.abort();
       ex.body?.dispose();
     }
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const w of waiters) w();
+    this.#out.close();
   }
 }
