@@ -57,10 +57,6 @@ export class HttpFront {
     if (initial !== null) conn.feed(initial);
   }
 
-  get draining(): boolean {
-    return this.#ctx.draining;
-  }
-
   date(): string {
     return this.#ctx.date();
   }

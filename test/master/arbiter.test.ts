@@ -36,7 +36,9 @@ test('threads × processes: 4 concurrent requests run on 4 distinct (process, th
   await new Promise((r) => setTimeout(r, 200));
   const texts = await Promise.all(sleepers);
   const pids = new Set(texts.map((x) => /pid (\d+)/.exec(x)![1]));
+  const pairs = new Set(texts.map((x) => /pid (\d+) thread (\d+)/.exec(x)!.slice(1).join('/')));
   assert.equal(pids.size, 2, 'both processes served');
+  assert.equal(pairs.size, 4, `each request had a thread of its own: ${[...pairs].join(', ')}`);
   assert.equal(childPids(berth.proc.pid!).length, 2);
 });
 
@@ -168,7 +170,6 @@ test('requests never wait behind a slow request while another worker is free', a
 test('a crash in one worker does not disturb requests running in another', async (t) => {
   const berth = await startBerth(echoArgs(['--processes', '2', '--threads', '1']));
   t.after(() => berth.stop());
-  // Warm both workers so each has a known pid.
   const long = fetch(berth.url('/sleep?s=0.8')).then(async (r) => ({ status: r.status, text: await r.text() }));
   await new Promise((r) => setTimeout(r, 150));
   const crashed = await fetch(berth.url('/crash'));
