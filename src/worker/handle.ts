@@ -15,7 +15,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { FromWorker, REQUEST_BODY_WINDOW_BYTES, ToWorker } from '../protocol/worker/frames.js';
 import type { Frame } from '../protocol/worker/decode.js';
-import { parseFile, parseFull, parseHeadBlock, type FileRange } from '../protocol/worker/decode.js';
+import { parseBootFail, parseFile, parseFull, parseHeadBlock, parseReady, parseU32, type BootFailInfo, type FileRange, type ReadyInfo } from '../protocol/worker/decode.js';
 import { encodeAbort, encodeAck, encodeBodyEnd, encodeFileFailed, encodeFileOpened, encodeRequest, encodeShutdown, frameHeader } from '../protocol/worker/encode.js';
 import type { Exchange } from '../server/exchange.js';
 import { canTransition, transition, type WorkerState } from './lifecycle.js';
@@ -24,15 +24,8 @@ import { FileSender, openWorkerFile } from './file-sender.js';
 
 const BODY_PIECE_BYTES = 256 * 1024;
 
-export interface WorkerReadyInfo {
-  readonly pid: number;
-  readonly executable: string;
-  readonly version: string;
-  readonly threads: number;
-  readonly sys_path: readonly string[];
-  /** Only with static-from-django, when the app loaded a configured Django. */
-  readonly django?: DjangoStaticInfo;
-}
+/** READY as the codec validated it; `django` only with static-from-django, when the app loaded a configured Django. */
+export type WorkerReadyInfo = Omit<ReadyInfo, 'django'> & { readonly django?: DjangoStaticInfo };
 
 /** Django's static/media settings as the worker read them (absolute paths or null), or why it could not. */
 export type DjangoStaticInfo =
@@ -46,13 +39,7 @@ export type DjangoStaticInfo =
   }
   | { readonly error: string };
 
-export interface WorkerBootFailure {
-  readonly kind: string;
-  readonly message: string;
-  readonly traceback: string;
-  readonly executable: string;
-  readonly sys_path: readonly string[];
-}
+export type WorkerBootFailure = BootFailInfo;
 
 export interface WorkerEvents {
   ready(w: WorkerHandle): void;
@@ -242,7 +229,7 @@ export class WorkerHandle {
         return;
       }
       case FromWorker.CREDIT:
-        r.bodyWindow += f.payload.readUInt32LE(0);
+        r.bodyWindow += parseU32(f.payload);
         if (!r.bodyDone) void this.#pumpBody(r);
         return;
       default:
@@ -278,14 +265,14 @@ export class WorkerHandle {
     if (f.type === FromWorker.LOG) {
       this.#events.output(f.payload.toString('utf8'));
     } else if (f.type === FromWorker.READY) {
-      this.ready = JSON.parse(f.payload.toString('utf8')) as WorkerReadyInfo;
+      this.ready = parseReady(f.payload) as WorkerReadyInfo;
       if (this.state === 'STARTING') {
         this.#releaseStartupOutput();
         this.state = transition(this.state, 'READY');
         this.#events.ready(this);
       }
     } else {
-      this.bootFailure = JSON.parse(f.payload.toString('utf8')) as WorkerBootFailure;
+      this.bootFailure = parseBootFail(f.payload);
     }
   }
 

@@ -67,10 +67,4 @@ export class WorkerPool {
     for (const w of this.#workers) n += w.load;
     return n;
   }
-
-  countIn(state: WorkerHandle['state']): number {
-    let n = 0;
-    for (const w of this.#workers) if (w.state === state) n++;
-    return n;
-  }
 }

@@ -182,6 +182,8 @@ export interface ReadyInfo {
   readonly version: string;
   readonly threads: number;
   readonly sys_path: string[];
+  /** Present only when the master asked for Django's static settings; its shape is checked by the user. */
+  readonly django?: unknown;
 }
 
 export type BootFailKind = 'import' | 'callable' | 'chdir' | 'config';
@@ -224,6 +226,7 @@ export function parseReady(payload: Buffer): ReadyInfo {
     version: field(o, 'version', 'READY', isString),
     threads: field(o, 'threads', 'READY', isCount),
     sys_path: field(o, 'sys_path', 'READY', isStringArray),
+    ...(o.django !== undefined ? { django: o.django } : {}),
   };
 }
 
