@@ -24,14 +24,13 @@
  * onError the parser is dead and ignores all input.
  */
 import { parseHead } from './head.js';
-import { COLON, CR, FIELD_VALUE, HEX_VALUE, HTAB, LF, SEMICOLON, SP, TOKEN } from './tables.js';
+import { CR, LF } from './tables.js';
+import { ChunkedDecoder } from './chunked-decoder.js';
 import { HttpParseError, type RequestHead, type RequestParserHandler, type RequestParserLimits } from './types.js';
 
 const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
-/** Hex digits in a chunk-size: 2^53 − 1 needs 14; leading zeros beyond 16 are abuse. */
-const MAX_CHUNK_SIZE_DIGITS = 16;
 /** Chunk extensions are ignored, so only a little of them is worth reading per message. */
 export const MAX_CHUNK_EXTENSION_BYTES = 16 * 1024;
 /** First allocation for a head split across chunks. */
@@ -40,20 +39,9 @@ const INITIAL_HEAD_BUFFER = 1024;
 // Parser states. Plain numeric constants (not an enum) so that type-stripping runners work.
 const S_HEAD = 0;
 const S_BODY = 1;
-const S_CHUNK_SIZE = 2;
-const S_CHUNK_EXT_PRE = 3;
-const S_CHUNK_EXT = 4;
-const S_CHUNK_SIZE_LF = 5;
-const S_CHUNK_DATA = 6;
-const S_CHUNK_DATA_CR = 7;
-const S_CHUNK_DATA_LF = 8;
-const S_TRAILER_START = 9;
-const S_TRAILER_NAME = 10;
-const S_TRAILER_VALUE = 11;
-const S_TRAILER_LF = 12;
-const S_END_LF = 13;
-const S_CLOSED = 14;
-const S_DEAD = 15;
+const S_CHUNKED = 2;
+const S_CLOSED = 3;
+const S_DEAD = 4;
 
 /** Coarse state for the front: which timeout applies, and whether closing loses data. */
 export type RequestParserState = 'idle' | 'head' | 'body' | 'closed' | 'error';
@@ -73,11 +61,10 @@ export class RequestParser {
   /** Bytes left of the head budget for trailers. */
   #budget = 0;
   #keepAlive = false;
-  /** Body bytes still expected (Content-Length) or left in the current chunk. */
+  /** Body bytes still expected (Content-Length). */
   #remaining = 0;
-  #bodyBytes = 0;
-  #sizeDigits = 0;
-  #extBytes = 0;
+  /** Made on the first chunked request only: most connections never need one. */
+  #chunked: ChunkedDecoder | null = null;
 
   constructor(handler: RequestParserHandler, limits: RequestParserLimits) {
     this.#handler = handler;
@@ -118,19 +105,11 @@ export class RequestParser {
           if (this.#remaining === 0) this.#endMessage();
           break;
         }
-        case S_CHUNK_DATA: {
-          const n = Math.min(this.#remaining, end - pos);
-          this.#handler.onBody(chunk.subarray(pos, pos + n));
-          pos += n;
-          this.#remaining -= n;
-          if (this.#remaining === 0) this.#state = S_CHUNK_DATA_CR;
+        case S_CHUNKED:
+          pos = this.#readChunked(chunk, pos, end);
           break;
-        }
-        case S_CLOSED:
-        case S_DEAD:
-          return;
         default:
-          pos = this.#readChunkedFraming(chunk, pos, end);
+          return;
       }
     }
   }
@@ -261,11 +240,10 @@ export class RequestParser {
 
   #startBody(head: RequestHead): void {
     if (head.chunked) {
-      this.#state = S_CHUNK_SIZE;
-      this.#bodyBytes = 0;
-      this.#remaining = 0;
-      this.#sizeDigits = 0;
-      this.#extBytes = 0;
+      this.#state = S_CHUNKED;
+      // Trailers count against what the head left of maxHeadBytes (→ 431).
+      this.#chunked ??= new ChunkedDecoder();
+      this.#chunked.start({ maxBodyBytes: this.#maxBodyBytes, maxExtensionBytes: MAX_CHUNK_EXTENSION_BYTES, trailerBudget: this.#budget });
       this.#handler.onHead(head);
     } else if (head.contentLength > 0) {
       this.#state = S_BODY;
@@ -285,112 +263,17 @@ export class RequestParser {
     this.#handler.onMessageEnd();
   }
 
-  /** Chunk-size lines, chunk-data CRLFs and the trailer section (RFC 9112 §7.1), byte by byte. */
-  #readChunkedFraming(buf: Buffer, pos: number, end: number): number {
-    while (pos < end) {
-      const c = buf[pos];
-      switch (this.#state) {
-        case S_CHUNK_SIZE: {
-          // chunk-size = 1*HEXDIG: no sign, no "0x", no leading whitespace.
-          const hex = HEX_VALUE[c];
-          if (hex !== 0) {
-            if (++this.#sizeDigits > MAX_CHUNK_SIZE_DIGITS) return this.#fail(400, 'chunk-size has too many digits');
-            this.#remaining = this.#remaining * 16 + (hex - 1);
-            if (this.#remaining > Number.MAX_SAFE_INTEGER) return this.#fail(400, 'chunk-size overflows');
-          } else if (this.#sizeDigits === 0) {
-            return this.#fail(400, 'chunk-size is not a hex number (RFC 9112 §7.1)');
-          } else if (c === CR) {
-            this.#state = S_CHUNK_SIZE_LF;
-          } else if (c === SEMICOLON) {
-            this.#state = S_CHUNK_EXT;
-          } else if (c === SP || c === HTAB) {
-            this.#state = S_CHUNK_EXT_PRE;
-          } else {
-            return this.#fail(400, 'chunk-size is not a hex number (RFC 9112 §7.1)');
-          }
-          break;
-        }
-        case S_CHUNK_EXT_PRE:
-          // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ) (RFC 9112 §7.1.1)
-          if (c === SEMICOLON) this.#state = S_CHUNK_EXT;
-          else if (c !== SP && c !== HTAB) return this.#fail(400, 'junk after chunk-size (RFC 9112 §7.1.1)');
-          break;
-        case S_CHUNK_EXT:
-          // Extensions are ignored; only their bytes are checked: no CTL can hide a line end.
-          if (++this.#extBytes > MAX_CHUNK_EXTENSION_BYTES) return this.#fail(400, 'chunk extensions too long');
-          if (c === CR) this.#state = S_CHUNK_SIZE_LF;
-          else if (FIELD_VALUE[c] !== 1) return this.#fail(400, 'control character in chunk extension');
-          break;
-        case S_CHUNK_SIZE_LF:
-          if (c !== LF) return this.#fail(400, 'chunk-size line not ended by CRLF (RFC 9112 §7.1)');
-          if (this.#remaining === 0) {
-            this.#state = S_TRAILER_START;
-            break;
-          }
-          this.#bodyBytes += this.#remaining;
-          if (this.#maxBodyBytes > 0 && this.#bodyBytes > this.#maxBodyBytes) {
-            return this.#fail(413, `chunked body exceeds the body limit of ${this.#maxBodyBytes}`);
-          }
-          this.#state = S_CHUNK_DATA;
-          return pos + 1;
-        case S_CHUNK_DATA_CR:
-          if (c !== CR) return this.#fail(400, 'chunk-data not followed by CRLF (RFC 9112 §7.1)');
-          this.#state = S_CHUNK_DATA_LF;
-          break;
-        case S_CHUNK_DATA_LF:
-          if (c !== LF) return this.#fail(400, 'chunk-data not followed by CRLF (RFC 9112 §7.1)');
-          this.#state = S_CHUNK_SIZE;
-          this.#sizeDigits = 0;
-          break;
-        default:
-          if (!this.#readTrailerByte(c)) return Number.MAX_SAFE_INTEGER;
-          // The final CRLF ended the message: the next bytes belong to the next request.
-          if (this.#state < S_TRAILER_START || this.#state > S_END_LF) return pos + 1;
-      }
-      pos++;
+  /** A chunked body (RFC 9112 §7.1), decoded by the shared ChunkedDecoder. */
+  #readChunked(buf: Buffer, pos: number, end: number): number {
+    const chunked = this.#chunked!;
+    const next = chunked.decode(buf, pos, end, this.#handler);
+    const failure = chunked.failure;
+    if (failure !== null) {
+      const status = failure.kind === 'body-too-large' ? 413 : failure.kind === 'trailers-too-large' ? 431 : 400;
+      const message = failure.kind === 'trailers-too-large' ? `request head and trailers larger than ${this.#maxHeadBytes} bytes` : failure.message;
+      return this.#fail(status, message);
     }
-    return pos;
-  }
-
-  /**
-   * trailer-section = *( field-line CRLF ) CRLF (RFC 9112 §7.1.2), validated with the field
-   * rules, counted against what is left of maxHeadBytes, then dropped: Berth does not pass
-   * trailers to WSGI apps (PEP 3333 has no place for them).
-   */
-  #readTrailerByte(c: number): boolean {
-    if (--this.#budget < 0) {
-      this.#fail(431, `request head and trailers larger than ${this.#maxHeadBytes} bytes`);
-      return false;
-    }
-    switch (this.#state) {
-      case S_TRAILER_START:
-        if (c === CR) this.#state = S_END_LF;
-        else if (TOKEN[c] === 1) this.#state = S_TRAILER_NAME;
-        else if (c === SP || c === HTAB) return this.#failBool('obs-fold in trailer section (RFC 9112 §5.2)');
-        else return this.#failBool('invalid trailer field name (RFC 9110 §5.1)');
-        return true;
-      case S_TRAILER_NAME:
-        if (c === COLON) this.#state = S_TRAILER_VALUE;
-        else if (c === SP || c === HTAB) return this.#failBool('whitespace between trailer name and colon (RFC 9112 §5.1)');
-        else if (TOKEN[c] !== 1) return this.#failBool('invalid trailer field name (RFC 9110 §5.1)');
-        return true;
-      case S_TRAILER_VALUE:
-        if (c === CR) this.#state = S_TRAILER_LF;
-        else if (FIELD_VALUE[c] !== 1) return this.#failBool('invalid character in trailer value (RFC 9110 §5.5)');
-        return true;
-      case S_TRAILER_LF:
-        if (c !== LF) return this.#failBool('trailer line not ended by CRLF (RFC 9112 §2.2)');
-        this.#state = S_TRAILER_START;
-        return true;
-      default:
-        if (c !== LF) return this.#failBool('chunked message not ended by CRLF (RFC 9112 §7.1)');
-        this.#endMessage();
-        return true;
-    }
-  }
-
-  #failBool(message: string): false {
-    this.#fail(400, message);
-    return false;
+    if (chunked.done && this.#state === S_CHUNKED) this.#endMessage();
+    return next;
   }
 }

@@ -22,14 +22,12 @@
  * Bytes after the end of a length- or chunk-framed response are an error: a uWSGI backend
  * sends one response and closes, so extra bytes mean it and the framing disagree.
  */
-import { COLON, CR, FIELD_VALUE, HEX_VALUE, HTAB, LF, SEMICOLON, SP, TOKEN } from '../http1/tables.js';
+import { ChunkedDecoder } from '../http1/chunked-decoder.js';
 import { parseResponseHead } from './response-head.js';
 import { UpstreamResponseError, type RawHttpResponseHandler, type RawHttpResponseOptions, type UpstreamErrorReason } from './types.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
-/** Hex digits in a chunk-size: 2^53 − 1 needs 14; leading zeros beyond 16 are abuse. */
-const MAX_CHUNK_SIZE_DIGITS = 16;
 /** First allocation for a head split across chunks. */
 const INITIAL_HEAD_BUFFER = 1024;
 
@@ -37,19 +35,9 @@ const INITIAL_HEAD_BUFFER = 1024;
 const S_HEAD = 0;
 const S_BODY_LENGTH = 1;
 const S_BODY_CLOSE = 2;
-const S_CHUNK_DATA = 3;
-const S_CHUNK_SIZE = 4;
-const S_CHUNK_EXT = 5;
-const S_CHUNK_SIZE_LF = 6;
-const S_CHUNK_DATA_CR = 7;
-const S_CHUNK_DATA_LF = 8;
-const S_TRAILER_START = 9;
-const S_TRAILER_NAME = 10;
-const S_TRAILER_VALUE = 11;
-const S_TRAILER_LF = 12;
-const S_END_LF = 13;
-const S_DONE = 14;
-const S_DEAD = 15;
+const S_CHUNKED = 3;
+const S_DONE = 4;
+const S_DEAD = 5;
 
 export class RawHttpResponseParser {
   readonly #handler: RawHttpResponseHandler;
@@ -61,11 +49,9 @@ export class RawHttpResponseParser {
   #headLen = 0;
   /** Bytes received for this response so far, to tell "no response" from "cut short". */
   #seen = false;
-  /** Body bytes left (Content-Length) or left in the current chunk; chunk-size digits read. */
+  /** Body bytes left (Content-Length). */
   #remaining = 0;
-  #sizeDigits = 0;
-  /** Bytes left for chunk extensions and trailers. */
-  #budget = 0;
+  #chunked: ChunkedDecoder | null = null;
 
   constructor(handler: RawHttpResponseHandler, options: RawHttpResponseOptions) {
     this.#handler = handler;
@@ -89,24 +75,24 @@ export class RawHttpResponseParser {
         case S_BODY_CLOSE:
           this.#handler.onBody(pos === 0 ? chunk : chunk.subarray(pos));
           return;
-        case S_BODY_LENGTH:
-        case S_CHUNK_DATA: {
+        case S_BODY_LENGTH: {
           const n = Math.min(this.#remaining, end - pos);
           const piece = n === end ? chunk : chunk.subarray(pos, pos + n);
           pos += n;
           this.#remaining -= n;
-          if (this.#remaining === 0) this.#state = this.#state === S_BODY_LENGTH ? S_DONE : S_CHUNK_DATA_CR;
+          if (this.#remaining === 0) this.#state = S_DONE;
           this.#handler.onBody(piece);
-          if (this.#remaining === 0 && this.#state === S_DONE) this.#handler.onMessageEnd();
+          if (this.#remaining === 0) this.#handler.onMessageEnd();
           break;
         }
+        case S_CHUNKED:
+          pos = this.#readChunked(chunk, pos, end);
+          break;
         case S_DONE:
           this.#fail('trailing-bytes', `${end - pos} bytes after the end of the response`);
           return;
-        case S_DEAD:
-          return;
         default:
-          pos = this.#readChunkedFraming(chunk, pos, end);
+          return;
       }
     }
   }
@@ -186,7 +172,6 @@ export class RawHttpResponseParser {
       if (head.statusCode === 101) this.#fail('unsupported-status', '101 Switching Protocols from a uwsgi backend');
       return;
     }
-    this.#budget = this.#maxHeadBytes;
     switch (head.framing) {
       case 'none':
         this.#state = S_DONE;
@@ -196,9 +181,10 @@ export class RawHttpResponseParser {
         this.#remaining = head.contentLength;
         break;
       case 'chunked':
-        this.#state = S_CHUNK_SIZE;
-        this.#remaining = 0;
-        this.#sizeDigits = 0;
+        this.#state = S_CHUNKED;
+        // Extensions and trailers are each bounded by maxHeadBytes.
+        this.#chunked ??= new ChunkedDecoder();
+        this.#chunked.start({ maxBodyBytes: 0, maxExtensionBytes: this.#maxHeadBytes, trailerBudget: this.#maxHeadBytes, lenientExtensions: true });
         break;
       default:
         this.#state = S_BODY_CLOSE;
@@ -207,96 +193,15 @@ export class RawHttpResponseParser {
     if (head.framing === 'none' && this.#state === S_DONE) this.#handler.onMessageEnd();
   }
 
-  /** Chunk-size lines, chunk-data CRLFs and the trailer section (RFC 9112 §7.1), byte by byte. */
-  #readChunkedFraming(buf: Buffer, pos: number, end: number): number {
-    while (pos < end) {
-      const c = buf[pos] as number;
-      pos++;
-      switch (this.#state) {
-        case S_CHUNK_SIZE: {
-          // chunk-size = 1*HEXDIG: no sign, no "0x", no leading whitespace.
-          const hex = HEX_VALUE[c] as number;
-          if (hex !== 0) {
-            if (++this.#sizeDigits > MAX_CHUNK_SIZE_DIGITS) return this.#fail('bad-chunk', 'chunk-size has too many digits');
-            this.#remaining = this.#remaining * 16 + (hex - 1);
-            if (this.#remaining > Number.MAX_SAFE_INTEGER) return this.#fail('bad-chunk', 'chunk-size overflows');
-          } else if (this.#sizeDigits === 0) {
-            return this.#fail('bad-chunk', 'chunk-size is not a hex number (RFC 9112 §7.1)');
-          } else if (c === CR) {
-            this.#state = S_CHUNK_SIZE_LF;
-          } else if (c === SEMICOLON || c === SP || c === HTAB) {
-            // chunk-ext (RFC 9112 §7.1.1): ignored, but counted and checked for CTLs.
-            this.#state = S_CHUNK_EXT;
-          } else {
-            return this.#fail('bad-chunk', 'chunk-size is not a hex number (RFC 9112 §7.1)');
-          }
-          break;
-        }
-        case S_CHUNK_EXT:
-          if (--this.#budget < 0) return this.#fail('bad-chunk', `chunk extensions and trailers larger than ${this.#maxHeadBytes} bytes`);
-          if (c === CR) this.#state = S_CHUNK_SIZE_LF;
-          else if (FIELD_VALUE[c] !== 1) return this.#fail('bad-chunk', 'control character in a chunk extension');
-          break;
-        case S_CHUNK_SIZE_LF:
-          if (c !== LF) return this.#fail('bad-chunk', 'chunk-size line not ended by CRLF (RFC 9112 §7.1)');
-          if (this.#remaining === 0) {
-            this.#state = S_TRAILER_START;
-            break;
-          }
-          this.#state = S_CHUNK_DATA;
-          return pos;
-        case S_CHUNK_DATA_CR:
-          if (c !== CR) return this.#fail('bad-chunk', 'chunk-data not followed by CRLF (RFC 9112 §7.1)');
-          this.#state = S_CHUNK_DATA_LF;
-          break;
-        case S_CHUNK_DATA_LF:
-          if (c !== LF) return this.#fail('bad-chunk', 'chunk-data not followed by CRLF (RFC 9112 §7.1)');
-          this.#state = S_CHUNK_SIZE;
-          this.#sizeDigits = 0;
-          break;
-        default:
-          if (!this.#readTrailerByte(c)) return Number.MAX_SAFE_INTEGER;
-          if (this.#state === S_DONE) return pos;
-      }
+  /** A chunked body (RFC 9112 §7.1), decoded by the shared ChunkedDecoder. */
+  #readChunked(buf: Buffer, pos: number, end: number): number {
+    const chunked = this.#chunked!;
+    const next = chunked.decode(buf, pos, end, this.#handler);
+    if (chunked.failure !== null) return this.#fail('bad-chunk', chunked.failure.message);
+    if (chunked.done && this.#state === S_CHUNKED) {
+      this.#state = S_DONE;
+      this.#handler.onMessageEnd();
     }
-    return pos;
-  }
-
-  /**
-   * trailer-section = *( field-line CRLF ) CRLF (RFC 9112 §7.1.2): validated with the field
-   * rules and dropped (WSGI responses have no trailers, and clients rarely read them).
-   */
-  #readTrailerByte(c: number): boolean {
-    if (--this.#budget < 0) return this.#failBool(`chunk extensions and trailers larger than ${this.#maxHeadBytes} bytes`);
-    switch (this.#state) {
-      case S_TRAILER_START:
-        if (c === CR) this.#state = S_END_LF;
-        else if (TOKEN[c] === 1) this.#state = S_TRAILER_NAME;
-        else if (c === SP || c === HTAB) return this.#failBool('obs-fold in the trailer section (RFC 9112 §5.2)');
-        else return this.#failBool('invalid trailer field name (RFC 9110 §5.1)');
-        return true;
-      case S_TRAILER_NAME:
-        if (c === COLON) this.#state = S_TRAILER_VALUE;
-        else if (TOKEN[c] !== 1) return this.#failBool('invalid trailer field name (RFC 9110 §5.1)');
-        return true;
-      case S_TRAILER_VALUE:
-        if (c === CR) this.#state = S_TRAILER_LF;
-        else if (FIELD_VALUE[c] !== 1) return this.#failBool('invalid character in a trailer value (RFC 9110 §5.5)');
-        return true;
-      case S_TRAILER_LF:
-        if (c !== LF) return this.#failBool('trailer line not ended by CRLF (RFC 9112 §2.2)');
-        this.#state = S_TRAILER_START;
-        return true;
-      default:
-        if (c !== LF) return this.#failBool('chunked body not ended by CRLF (RFC 9112 §7.1)');
-        this.#state = S_DONE;
-        this.#handler.onMessageEnd();
-        return true;
-    }
-  }
-
-  #failBool(message: string): false {
-    this.#fail('bad-chunk', message);
-    return false;
+    return next;
   }
 }
