@@ -18,22 +18,10 @@ function checkPlugins(value: string | null): ValueNote | undefined {
   };
 }
 
-function checkLazyApps(value: string | null): ValueNote | undefined {
-  if (value === null || !/^(false|0|no|off)$/i.test(value.trim())) return undefined;
-  return {
-    severity: 'warning',
-    message: 'lazy-apps = false has no effect',
-    fix: 'Berth cannot preload the app in the master; every worker imports it (as with lazy-apps = true)',
-  };
-}
-
 const NO_STATS = 'remove it; the stats server is not implemented yet';
-const FOREGROUND = 'remove it and run Berth in the foreground under systemd or supervisor';
-const ROTATE = 'remove it and rotate the log with logrotate (copytruncate) meanwhile';
-const ACCESS_LOG = 'remove it; Berth writes uWSGI-style request lines and custom log formats are not implemented yet';
-const RECYCLE = 'remove it; worker recycling is not implemented yet (restart Berth to recycle workers)';
-const HARAKIRI = 'remove it and bound request time in the app or with nginx proxy_read_timeout; harakiri is not implemented yet';
-const RESTART = 'remove it and restart Berth after a deploy; reload triggers are not implemented yet';
+const ACCESS_LOG = 'remove it; use log-format (uWSGI variables) or log-json for the request log';
+const RECYCLE = 'use reload-on-rss (resident memory) instead; address-space limits are not implemented';
+const RESTART = 'use touch-reload = <file> (watched with inotify) instead';
 const ROUTING = 'do it in the app or in nginx; internal routing is not implemented yet';
 const FIXED_WORKERS = 'set processes = N; adaptive worker counts are not implemented yet';
 const GREEN = 'use threads = N; async loops are not implemented yet';
@@ -42,8 +30,6 @@ export const COMPAT_OPTIONS: readonly OptionSpec[] = [
   accepted('enable-threads', 'bool', 'Processes', 'threads always work in Berth workers', { short: 'T' }),
   accepted('plugin', 'string', 'Processes', 'Python and the HTTP front are built in (other plugin names are refused)', { aliases: ['plugins'], repeatable: true, check: checkPlugins }),
   accepted('plugin-dir', 'path', 'Processes', 'plugins are built in, so no plugin directory is read', { aliases: ['plugins-dir'] }),
-  accepted('lazy-apps', 'bool', 'Processes', 'Berth currently imports the app in every worker, as lazy-apps = true does', { check: checkLazyApps }),
-  accepted('lazy', 'bool', 'Processes', 'Berth currently imports the app in every worker, as lazy does'),
   accepted('die-on-term', 'bool', 'Processes', 'SIGTERM already stops Berth gracefully'),
   accepted('strict', 'bool', 'Config files', 'Berth is always strict: unknown options are errors'),
   accepted('need-app', 'bool', 'Application', 'Berth never starts without a loadable app'),
@@ -63,36 +49,15 @@ export const COMPAT_OPTIONS: readonly OptionSpec[] = [
   planned('https', 'string', 'Listening', 'terminate TLS in nginx or Caddy in front of Berth meanwhile', { repeatable: true }),
   planned('stats', 'string', 'Logging', NO_STATS, { aliases: ['stats-server'] }),
   planned('stats-http', 'bool', 'Logging', NO_STATS),
-  planned('pidfile', 'path', 'Processes', 'remove it and let systemd or supervisor track the master process meanwhile'),
-  planned('pidfile2', 'path', 'Processes', 'remove it and let systemd or supervisor track the master process meanwhile'),
-  planned('daemonize', 'path', 'Processes', `${FOREGROUND}, and use logto = <file> for the log`, { short: 'd' }),
-  planned('daemonize2', 'path', 'Processes', `${FOREGROUND}, and use logto = <file> for the log`),
-  planned('master-fifo', 'path', 'Processes', 'remove it and use signals (SIGTERM stops, SIGHUP will reload) meanwhile', { repeatable: true }),
+  planned('master-fifo', 'path', 'Processes', 'remove it and use signals (SIGTERM stops, SIGHUP reloads) or berth --stop/--reload <pidfile>', { repeatable: true }),
   planned('procname-prefix', 'string', 'Processes', 'remove it; process titles are not set yet'),
   planned('procname-prefix-spaced', 'string', 'Processes', 'remove it; process titles are not set yet'),
   planned('procname', 'string', 'Processes', 'remove it; process titles are not set yet'),
   planned('auto-procname', 'bool', 'Processes', 'remove it; process titles are not set yet'),
-  planned('uid', 'string', 'Processes', 'start Berth as the target user (systemd User=) meanwhile'),
-  planned('gid', 'string', 'Processes', 'start Berth with the target group (systemd Group=) meanwhile'),
-  planned('umask', 'string', 'Processes', 'set UMask= in the systemd unit meanwhile'),
-  planned('harakiri', 'seconds', 'Limits and timeouts', HARAKIRI, { short: 't' }),
-  planned('harakiri-verbose', 'bool', 'Limits and timeouts', HARAKIRI),
-  planned('max-requests', 'int', 'Processes', RECYCLE, { short: 'R' }),
-  planned('max-requests-delta', 'int', 'Processes', RECYCLE),
-  planned('min-worker-lifetime', 'seconds', 'Processes', RECYCLE),
-  planned('max-worker-lifetime', 'seconds', 'Processes', RECYCLE),
-  planned('reload-on-rss', 'size', 'Processes', RECYCLE),
   planned('evil-reload-on-rss', 'size', 'Processes', RECYCLE),
   planned('reload-on-as', 'size', 'Processes', RECYCLE),
   planned('limit-as', 'size', 'Processes', RECYCLE),
-  planned('reload-mercy', 'seconds', 'Processes', 'remove it; graceful reload is not implemented yet'),
-  planned('worker-reload-mercy', 'seconds', 'Processes', 'remove it; graceful reload is not implemented yet'),
-  planned('touch-reload', 'path', 'Processes', RESTART, { repeatable: true }),
-  planned('touch-chain-reload', 'path', 'Processes', RESTART, { repeatable: true }),
-  planned('touch-logreopen', 'path', 'Logging', ROTATE, { repeatable: true }),
-  planned('py-autoreload', 'seconds', 'Python', RESTART, { aliases: ['python-autoreload'] }),
   planned('fs-reload', 'path', 'Processes', RESTART, { repeatable: true }),
-  planned('chain-reload', 'bool', 'Processes', RESTART),
   planned('cheaper', 'int', 'Processes', FIXED_WORKERS),
   planned('cheaper-initial', 'int', 'Processes', FIXED_WORKERS),
   planned('cheaper-step', 'int', 'Processes', FIXED_WORKERS),
@@ -101,13 +66,6 @@ export const COMPAT_OPTIONS: readonly OptionSpec[] = [
   planned('gevent', 'int', 'Processes', GREEN),
   planned('ugreen', 'bool', 'Processes', GREEN),
   planned('offload-threads', 'int', 'Processes', 'remove it; Berth has no offload threads yet'),
-  planned('log-maxsize', 'size', 'Logging', ROTATE),
-  planned('log-backupname', 'path', 'Logging', ROTATE),
-  planned('log-reopen', 'bool', 'Logging', ROTATE),
-  planned('log-4xx', 'bool', 'Logging', ACCESS_LOG),
-  planned('log-5xx', 'bool', 'Logging', ACCESS_LOG),
-  planned('log-slow', 'int', 'Logging', ACCESS_LOG),
-  planned('log-format', 'string', 'Logging', ACCESS_LOG, { aliases: ['logformat'] }),
   planned('log-date', 'string', 'Logging', ACCESS_LOG, { aliases: ['logdate'], optionalValue: true }),
   planned('log-x-forwarded-for', 'bool', 'Logging', ACCESS_LOG),
   planned('logger', 'string', 'Logging', ACCESS_LOG, { repeatable: true }),

@@ -118,6 +118,46 @@ export interface Config {
   readonly static404: boolean;
   /** Berth-only `static-from-django`: map Django's STATIC_URL→STATIC_ROOT and MEDIA_URL→MEDIA_ROOT, as reported by the first ready worker. */
   readonly staticFromDjango: boolean;
+  // ---- operations (src/config/options-operations.ts)
+  /** Absolute pidfile paths (`pidfile`, `pidfile2`). */
+  readonly pidfile: string | null;
+  readonly pidfile2: string | null;
+  /** `daemonize` / `daemonize2`: detach and log to this absolute path (daemonize2 waits for the app). */
+  readonly daemonize: string | null;
+  readonly daemonize2: string | null;
+  /** `uid` / `gid` as written (a name or a number); `umask` parsed from octal. */
+  readonly uid: string | null;
+  readonly gid: string | null;
+  readonly umask: number | null;
+  /** `lazy-apps`: import the app in every worker instead of once in a forking Python parent. */
+  readonly lazyApps: boolean;
+  /** Berth-only `chain-reload`: SIGHUP / touch-reload replace workers one at a time. */
+  readonly chainReload: boolean;
+  readonly reloadMercyMs: number;
+  readonly workerReloadMercyMs: number;
+  /** 0 = off for each of these. */
+  readonly maxRequests: number;
+  readonly maxRequestsDelta: number;
+  readonly minWorkerLifetimeMs: number;
+  readonly maxWorkerLifetimeMs: number;
+  readonly reloadOnRssBytes: number;
+  readonly harakiriMs: number;
+  readonly harakiriVerbose: boolean;
+  /** Absolute paths of trigger files. */
+  readonly touchReload: readonly string[];
+  readonly touchChainReload: readonly string[];
+  readonly touchLogreopen: readonly string[];
+  readonly pyAutoreloadMs: number;
+  readonly logMaxsizeBytes: number;
+  /** Absolute base name of numbered backups, or null for `<logfile>.<unix time>`. */
+  readonly logBackupname: string | null;
+  readonly logBackups: number;
+  readonly logReopen: boolean;
+  readonly log4xx: boolean;
+  readonly log5xx: boolean;
+  readonly logSlowMs: number;
+  readonly logFormat: string | null;
+  readonly logJson: boolean;
   /** Where each option's value came from, by canonical option name. */
   readonly sources: Readonly<Record<string, ValueSource>>;
 }

@@ -14,6 +14,7 @@ import { OPTIONS, primaryOptionFor } from './options.js';
 import { describeSource, problemAt, type Problem } from './problem.js';
 import type { Config, ExpiresRule, ListenAddress, Mount, ValueSource } from './schema.js';
 import { buildStatic, parseRegexpRule, parseTypeRule, type Reporter } from './static-values.js';
+import { buildOperations } from './operations.js';
 
 const MODULE_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 const IDENTIFIER = /^[A-Za-z_]\w*$/;
@@ -228,6 +229,8 @@ export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
     all(f).map((a) => parse(a.value as string)).filter((r): r is ExpiresRule => typeof r !== 'string');
   const dotted = (e: string): string => (e.startsWith('.') ? e : `.${e}`);
 
+  const operations = buildOperations({ all, valueOf, cwd, logto, disableLogging: valueOf<boolean>('disableLogging') }, problems, warnings);
+
   if (problems.length > 0) return { config: null, problems, warnings };
   const config: Config = {
     http: Object.freeze(http),
@@ -269,6 +272,7 @@ export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
     mimefiles: Object.freeze(statics.mimefiles),
     static404: valueOf<boolean>('static404'),
     staticFromDjango: valueOf<boolean>('staticFromDjango'),
+    ...operations,
     sources: Object.freeze(sources),
   };
   return { config: Object.freeze(config), problems, warnings };

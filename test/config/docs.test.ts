@@ -26,6 +26,6 @@ test('--help shows usage and every supported option, not the planned ones', () =
   assert.match(text, /berth --version/);
   for (const o of OPTIONS.filter((x) => x.status === 'supported')) assert.ok(text.includes(`--${o.name}`), o.name);
   assert.match(text, /--processes, --workers, -p N/);
-  assert.ok(!text.includes('--harakiri'));
+  assert.ok(!text.includes('--master-fifo'));
   for (const line of text.split('\n')) assert.ok(line.length <= 100, `line too long: ${line}`);
 });

@@ -144,18 +144,18 @@ test('app cross-checks', (t) => {
 test('environment problems name the variable', (t) => {
   const tree = makeTree();
   t.after(tree.remove);
-  const got = problems(loadConfig({ argv: ['--http', ':0', '-w', 'a'], env: { BERTH_PROCESSES: 'four', BERTH_PIDFILE: '/tmp/x.pid' }, cwd: tree.dir }));
+  const got = problems(loadConfig({ argv: ['--http', ':0', '-w', 'a'], env: { BERTH_PROCESSES: 'four', BERTH_STATS: '127.0.0.1:9191' }, cwd: tree.dir }));
   assert.deepEqual(got, [
-    "option 'BERTH_PIDFILE' is not supported yet (environment variable BERTH_PIDFILE) — remove it and let systemd or supervisor track the master process meanwhile",
     "option 'BERTH_PROCESSES': 'four' is not a whole number (environment variable BERTH_PROCESSES) — write digits only, for example 4",
+    "option 'BERTH_STATS' is not supported yet (environment variable BERTH_STATS) — remove it; the stats server is not implemented yet",
   ]);
 });
 
 test('accepted options with a caveat warn instead of failing', (t) => {
   const tree = makeTree();
   t.after(tree.remove);
-  const r = loadConfig({ argv: ['--http', ':0', '-w', 'a', '--lazy-apps=false', '--http-keepalive', '--uid=www-data'], env: {}, cwd: tree.dir });
-  assert.deepEqual(problems(r), ["option '--uid' is not supported yet (command line) — start Berth as the target user (systemd User=) meanwhile"]);
+  const r = loadConfig({ argv: ['--http', ':0', '-w', 'a', '--plugin=python3,router_cache', '--http-keepalive', '--log-slow=200'], env: {}, cwd: tree.dir });
+  assert.deepEqual(problems(r), ["plugin 'router_cache' not available in Berth (command line) — Berth has Python and the HTTP front built in and loads no other plugins; remove the plugin (python/python3 may stay)"]);
   assert.deepEqual(r.warnings.map((w) => w.code), ['no-effect']);
 });
 

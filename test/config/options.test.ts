@@ -4,14 +4,11 @@ import { parseValue } from '../../src/config/map.js';
 import { OPTIONS, findOption, findShort } from '../../src/config/options.js';
 
 const PLANNED = [
-  'stats', 'stats-http', 'pidfile', 'pidfile2',
-  'daemonize', 'log-maxsize', 'log-backupname', 'log-reopen', 'log-4xx', 'log-5xx', 'log-slow', 'log-format', 'logformat',
-  'harakiri', 'max-requests', 'max-requests-delta', 'min-worker-lifetime', 'max-worker-lifetime', 'reload-on-rss',
-  'reload-mercy', 'worker-reload-mercy', 'touch-reload', 'touch-chain-reload', 'py-autoreload', 'chain-reload', 'uid', 'gid',
-  'umask', 'route', 'offload-threads', 'cheaper', 'async', 'gevent', 'ugreen', 'procname-prefix',
+  'stats', 'stats-http', 'master-fifo', 'evil-reload-on-rss', 'reload-on-as', 'limit-as', 'fs-reload', 'log-date',
+  'log-x-forwarded-for', 'logger', 'req-logger', 'route', 'offload-threads', 'cheaper', 'async', 'gevent', 'ugreen', 'procname-prefix',
 ];
 const ACCEPTED = [
-  'enable-threads', 'plugin', 'plugins', 'lazy-apps', 'die-on-term', 'strict', 'need-app', 'single-interpreter',
+  'enable-threads', 'plugin', 'plugins', 'die-on-term', 'strict', 'need-app', 'single-interpreter',
   'no-orphans', 'thunder-lock', 'post-buffering', 'http-keepalive',
 ];
 const SUPPORTED: Record<string, string[]> = {
@@ -22,7 +19,12 @@ const SUPPORTED: Record<string, string[]> = {
   'chown-socket': [], vacuum: [], 'detect-protocol': [], 'uwsgi-allow': [], mount: [], 'manage-script-name': [],
   'static-map': [], 'static-map2': [], 'check-static': [], 'static-index': [], 'static-skip-ext': [], 'static-expires-type': [],
   'static-expires': [], 'static-expires-uri': [], 'static-gzip-all': [], 'static-safe': [], mimefile: ['mime-file'], 'static-404': [],
-  'static-from-django': [],
+  'static-from-django': [], pidfile: [], pidfile2: [], daemonize: [], daemonize2: [], uid: [], gid: [], umask: [],
+  'lazy-apps': ['lazy'], 'chain-reload': [], 'reload-mercy': [], 'worker-reload-mercy': [], 'max-requests': [],
+  'max-requests-delta': [], 'min-worker-lifetime': [], 'max-worker-lifetime': [], 'reload-on-rss': [], harakiri: [],
+  'harakiri-verbose': [], 'touch-reload': [], 'touch-chain-reload': [], 'py-autoreload': ['python-autoreload'],
+  'log-maxsize': [], 'log-backupname': [], 'log-backups': [], 'log-reopen': [], 'touch-logreopen': [], 'log-4xx': [],
+  'log-5xx': [], 'log-slow': [], 'log-format': ['logformat'], 'log-json': [],
 };
 
 test('planned options are refused with what to do meanwhile', () => {

@@ -5,6 +5,7 @@
  *   %n file name without extension                %s file name
  *   %c name of the file's directory                %% a literal '%'
  *   %(name) a placeholder or an option set earlier  $(NAME) an environment variable
+ *   (in log-format values %(name) is a request variable and is kept as written)
  * Other %x are kept as written, like uWSGI, but reported so the caller can warn.
  */
 import path from 'node:path';
@@ -18,6 +19,8 @@ export interface ExpandContext {
   readonly file: string;
   /** Value of a placeholder or earlier option, or undefined. */
   readonly lookup: (name: string) => string | undefined;
+  /** Keep every %(name) as written: log-format's %(status), %(uri)… are request variables, not placeholders. */
+  readonly keepPlaceholders?: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -45,6 +48,11 @@ export function expandValue(raw: string, ctx: ExpandContext): ExpandResult {
       const close = raw.indexOf(')', i + 2);
       if (close < 0) return { ok: false, message: `'${raw.slice(i)}' is missing its closing ')'`, fix: `write ${ch}(name)` };
       const name = raw.slice(i + 2, close).trim();
+      if (ch === '%' && ctx.keepPlaceholders === true) {
+        out += raw.slice(i, close + 1);
+        i = close + 1;
+        continue;
+      }
       if (ch === '%') {
         const v = ctx.lookup(name);
         if (v === undefined) {

@@ -157,6 +157,7 @@ export class SettingResolver {
         file,
         env: this.#deps.env,
         lookup: (name) => this.#placeholders.get(name) ?? this.#last.get(findOption(name)?.name ?? name),
+        keepPlaceholders: findOption(e.key)?.name === 'log-format',
       });
       if (!x.ok) {
         this.problems.push({ code: 'bad-expansion', option: e.key, file, line: e.line, message: x.message, fix: x.fix });
