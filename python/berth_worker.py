@@ -4,8 +4,16 @@ Started by the master as ``<python> berth_worker.py`` with:
   fd N (env BERTH_CHANNEL_FD, normally 3)  a connected stream socket to the master
   env BERTH_WORKER_CONFIG                  JSON {"module", "wsgi_file", "callable", "chdir",
                                            "pythonpath", "threads", "processes", "worker_id", "check",
-                                           "django_static"}
+                                           "django_static", "mode", "channel_path", "token", "uid",
+                                           "gid", "umask", "py_autoreload", "own_group"}
   stdout / stderr                          pipes the master logs line by line
+
+  mode "worker" (default): this process imports the app and serves on fd N (lazy-apps).
+  mode "zygote": this process imports the app once, never serves, and forks workers on
+  command; each forked worker connects to channel_path (the master's unix stream socket)
+  and introduces itself with HELLO {pid, token}.  uid/gid: a name or a number (string or
+  int) or null; umask: int or null; py_autoreload: seconds between MODULES checks (0 =
+  off); own_group: true when Berth made this process the leader of a new process group.
 
 Wire format (same as src/protocol/worker/frames.ts, which is the reference):
 
@@ -31,6 +39,7 @@ Wire format (same as src/protocol/worker/frames.ts, which is the reference):
                    django_static and a configured Django: django {static_url, static_root,
                    media_url, media_root, installed_apps_has_admin, debug} or {error}
     0x82 BOOT_FAIL id 0, JSON {kind, message, traceback, executable, sys_path}; then exit
+                   (kind: config, chdir, privileges, channel -> exit 3; import, callable -> 4)
     0x83 HEAD      latin1 "200 OK\\0Name\\0Value\\0..." (status, then header pairs)
     0x84 BODY      response-body bytes (counted against the response window)
     0x85 END       empty: the response is complete
@@ -42,13 +51,49 @@ Wire format (same as src/protocol/worker/frames.ts, which is the reference):
     0x8A FILE      fd:u32, offset:u64, length:u64, right after HEAD: the body is that range
                    of our descriptor fd (a wsgi.file_wrapper over a regular file); we keep it
                    open and wait for FILE_OPENED / FILE_FAILED (or ABORT)
+    0x8B MODULES   id 0, JSON ["/abs/path.py", ...]: every source file of a loaded module
+                   (py_autoreload > 0 only; sent after READY, then again whenever the set
+                   grew, at most every py_autoreload seconds; each frame lists the whole set)
+
+  Zygote channel (fd N of a mode "zygote" process; same frame format)
+    master -> zygote  0x09 FORK      id = slot, JSON {"slot": n}: fork one worker (the id is
+                                     what counts; the payload is informative)
+    master -> zygote  0x06 SHUTDOWN  id 0: SIGTERM the live workers, reap them, exit 0
+    zygote -> master  0x81 READY     id 0, as a worker's plus "zygote": true
+    zygote -> master  0x82 BOOT_FAIL as a worker's
+    zygote -> master  0x8B MODULES   as a worker's (forked workers send one only when their
+                                     own set grows past the zygote's)
+    zygote -> master  0x8C FORKED    id = slot, JSON {"pid": n}, right after fork(); if
+                                     fork() fails, EXITED {"pid": null, ..., "error": text}
+    zygote -> master  0x8D EXITED    id = slot, JSON {"pid", "code": int|null,
+                                     "signal": "SIGKILL"|null}: a forked worker was reaped
+  Forked worker -> master, first frame on its own connection to channel_path
+    0x8E HELLO     id = slot, JSON {"pid": n, "token": "..."}; then READY, MODULES...,
+                   and the worker protocol above
+
+      master                      zygote (imports the app once)         worker (slot 2)
+        |--- spawn, fd 3 ------------>|                                     .
+        |<-- READY {zygote: true} ----|                                     .
+        |--- FORK id=2 {slot: 2} ---->|--- fork() ------------------------->|
+        |<-- FORKED id=2 {pid} -------|                                     |
+        |<== connect(channel_path) ==================================== HELLO id=2 {pid, token}
+        |<================================================================= READY {pid}
+        |== REQUEST / BODY / ... ==========================================>|
+        |<-- EXITED id=2 {pid, code, signal} (SIGCHLD, waitpid) ------------x
 
   The FILE exchange: HEAD, FILE -> the master opens /proc/<our pid>/fd/<fd> and answers
   FILE_OPENED (it then sends the bytes itself and ends the HTTP response; our END only
   frees the request) or FILE_FAILED (we stream the file as BODY frames, then END).
 
+Signals: SIGTERM = finish in-flight requests and exit 0 (zygote: like SHUTDOWN; either
+way, if the master is already gone, take the "master gone" path below).  SIGUSR2 =
+harakiri stack dump: for every request running in this worker, stderr gets
+"berth worker <pid>: harakiri: stack of thread <name> (<ident>) running <METHOD> <URI>"
+and that thread's stack; the master SIGKILLs the worker shortly after.  SIGINT is ignored
+(a terminal's ^C reaches the master, which decides).  The zygote ignores SIGUSR2.
+
 Exit codes: 0 ok, 2 usage / master broke the protocol, 3 boot failure (channel, chdir,
-config), 4 app import failure (import raised, callable missing), 5 master gone.
+config, privileges), 4 app import failure (import raised, callable missing), 5 master gone.
 
 Theory of operation
 -------------------
@@ -80,11 +125,63 @@ length, and the master sends the bytes (see the FILE exchange above).  close() o
 app's iterable is always called, once, before the final frame.  The worker survives any
 app exception.
 
-The master's death is noticed three ways: EOF on the channel (recv or a POLLRDHUP
-watchdog thread while the app runs) -> os._exit(5), and PR_SET_PDEATHSIG=SIGKILL.
+Privileges: after chdir and before sys.path is built and the app imported: umask, then
+the group (setgid, then initgroups for the uid's user, or setgroups([gid]) without one),
+then the user (setuid).  A name goes through pwd/grp, a number is used as is; a uid
+without gid takes the user's primary group.  Any failure is BOOT_FAIL kind "privileges"
+naming the option and the fix, exit 3.  The kernel clears PR_SET_PDEATHSIG when the
+credentials change, so it is armed again afterwards (and the parent re-checked).
+
+Preload mode (the zygote): boot as above without serving, send READY {"zygote": true},
+then wait on the control channel in a single-threaded select() loop that also watches a
+self-pipe written for SIGCHLD/SIGTERM (signal.set_wakeup_fd).  FORK: fork(); the parent
+answers FORKED; the child returns out of the loop (no zygote frame stays on its stack),
+closes the control channel and the self-pipe, restores signal dispositions, re-arms
+PR_SET_PDEATHSIG (fork clears it; the zygote is now its parent), connects to
+channel_path, sends HELLO and continues exactly like a worker whose import just
+finished: the app object already imported is the one it serves, its pages shared
+copy-on-write.  CPython's at-fork hooks run in the child (random is re-seeded, logging
+and threading locks re-created).  SIGCHLD -> waitpid(pid, WNOHANG) for every forked pid
+-> EXITED.  The zygote runs no thread of ours while it forks (the boot watchdog is
+stopped first); if the app's import started threads, a warning says fork() is unsafe.
+
+Master death and orphans: the master's death is noticed three ways: EOF on the channel
+(recv, a failed send, or a POLLRDHUP watchdog thread while the app runs), SIGTERM
+arriving when our parent is no longer the process that started us, and
+PR_SET_PDEATHSIG=SIGKILL (the backstop: the kernel kills us even if the app holds the
+GIL in C code forever).  Exit code 5.  Apps may start subprocesses that would outlive
+us, so when own_group is set and we really lead our process group (getpgrp() ==
+getpid(), checked: a wrong flag must never kill the master's group), the first two
+paths end with killpg(our group, SIGKILL).  That alone is not enough: the kernel sends
+PDEATHSIG microseconds after the dead master's descriptors close, and SIGKILL usually
+wins the race against our watchdog (measured: 7 of 10 app subprocesses survived a
+SIGKILLed master).  So a group leader also starts a guardian before importing the app:
+`sh -c 'read -r line; [ "$line" = q ] || kill -KILL 0'` in our group, its stdin a pipe
+whose write end only we hold (close-on-exec, so the app's subprocesses do not get it).
+However we die (PDEATHSIG, a crash, the master's harakiri SIGKILL), the pipe closes,
+read sees EOF and the guardian SIGKILLs the group; a normal exit writes "q" first, so a
+retiring worker's subprocesses are left alone (the master may killpg the group it
+created after the exit if it wants them gone too).  Forked workers sit in the zygote's
+group and close their copy of the pipe: the zygote's death arms it.  Without own_group
+the zygote SIGKILLs its forked workers itself.
+
+py-autoreload (py_autoreload > 0): the source path of every loaded module (__file__,
+.pyc mapped back to its .py, minus the standard library but not site-packages inside
+it, minus this file) goes to the master in MODULES after READY; a daemon thread rescans
+every py_autoreload seconds (a dict lookup per module once its path is known) and sends
+the whole list again when it grew.  The master watches the files and reloads.  The
+request path is untouched: the inline server's flush takes an uncontended lock so the
+thread's sendall never interleaves with a batch.
+
+Harakiri dump: run() records the running thread in req.thread (one attribute store by
+the loop that calls it); the SIGUSR2 handler walks the live requests and prints
+sys._current_frames()[req.thread] (or, when that thread is the handler's own, the frame
+the signal interrupted, i.e. the app's stack without the handler), written with
+os.write(2) so it cannot collide with a buffered write the signal interrupted.
 """
 
 import collections
+import grp
 import importlib
 import importlib.machinery
 import importlib.util
@@ -93,6 +190,7 @@ import itertools
 import json
 import os
 import platform
+import pwd
 import queue
 import select
 import signal
@@ -113,8 +211,9 @@ HEADER_BYTES = 9
 MAX_FRAME_BYTES = 64 << 20
 
 REQUEST, BODY_IN, BODY_END, ABORT, ACK, SHUTDOWN = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
-FILE_OPENED, FILE_FAILED = 0x07, 0x08
+FILE_OPENED, FILE_FAILED, FORK = 0x07, 0x08, 0x09
 READY, BOOT_FAIL, HEAD, BODY, END, FULL, ERROR, CREDIT, LOG, FILE = range(0x81, 0x8B)
+MODULES, FORKED, EXITED, HELLO = range(0x8B, 0x8F)
 FILE_FRAME = struct.Struct('<IIBIQQ')  # header, then fd, offset, length
 FLAG_HAS_BODY = 0x01
 
@@ -132,7 +231,7 @@ FILE_MIN_BYTES = 64 << 10
 FILE_FRAMES = sys.platform.startswith('linux')
 
 EXIT_OK, EXIT_USAGE, EXIT_BOOT_FAILURE, EXIT_APP_IMPORT_FAILURE, EXIT_MASTER_GONE = 0, 2, 3, 4, 5
-EXIT_FOR_KIND = {'import': 4, 'callable': 4, 'chdir': 3, 'config': 3}
+EXIT_FOR_KIND = {'import': 4, 'callable': 4, 'chdir': 3, 'config': 3, 'privileges': 3, 'channel': 3}
 SERVER_SOFTWARE = 'Berth'
 
 _chain = itertools.chain.from_iterable
@@ -518,7 +617,7 @@ class Request(object):
     """One request: environ, response state, streamed-response window."""
 
     __slots__ = ('id', 'env', 'input', 'server', 'cond', 'status', 'headers', 'head_sent',
-                 'aborted', 'unacked', 'file_reply')
+                 'aborted', 'unacked', 'file_reply', 'thread')
 
     def __init__(self, rid, env, server, cond):
         self.id = rid
@@ -532,6 +631,7 @@ class Request(object):
         self.aborted = False
         self.unacked = 0
         self.file_reply = None
+        self.thread = None  # ident of the thread running the app for it (harakiri dump)
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info is not None:
@@ -641,17 +741,48 @@ class Request(object):
 class Server(object):
     """Frame routing and request running shared by the inline and threaded strategies.
 
-    Subclasses provide send_parts(parts), send_stream(header, data), wait(req, ready),
-    queue_request(req) and serve()."""
+    Subclasses provide send_parts(parts), send_stream(header, data), send_control(data)
+    (callable from any thread), wait(req, ready), queue_request(req) and serve(); the loop
+    that calls run(req) first stores its thread's ident in req.thread."""
 
-    def __init__(self, sock, app, base, log):
+    def __init__(self, sock, app, base, log, lifeline=None):
         self.sock = sock
         self.app = app
         self.base = base
         self.log = log
+        self.lifeline = lifeline if lifeline is not None else Lifeline(os.getppid(), False)
         self.reader = FrameReader()
         self.requests = {}
         self.stopping = False
+
+    def dump_stacks(self, signum=None, interrupted=None):
+        """SIGUSR2 handler (harakiri): the stack of every running request to stderr.
+
+        Runs in the main thread; for a request that thread itself runs (threads == 1),
+        `interrupted` is the app's frame the signal stopped, so the handler's own frame is
+        not shown.  Never raises: the worker is about to be killed, the dump is a bonus."""
+        try:
+            pid = os.getpid()
+            me = threading.get_ident()
+            frames = sys._current_frames()
+            names = dict((t.ident, t.name) for t in threading.enumerate())
+            out = []
+            for req in list(self.requests.values()):
+                ident = req.thread
+                if ident is None:
+                    continue  # queued, not running yet
+                env = req.env
+                out.append('berth worker %d: harakiri: stack of thread %s (%d) running %s %s\n'
+                           % (pid, names.get(ident, '?'), ident, env.get('REQUEST_METHOD', '?'),
+                              env.get('REQUEST_URI') or env.get('PATH_INFO', '?')))
+                stack = interrupted if ident == me else frames.get(ident)
+                if stack is not None:
+                    out.extend(traceback.format_stack(stack))
+            if not out:
+                out.append('berth worker %d: harakiri: no request is running\n' % pid)
+            write_stderr(''.join(out))
+        except Exception:
+            pass
 
     def new_cond(self):
         return None
@@ -798,11 +929,13 @@ class _Stop(Exception):
 class InlineServer(Server):
     """threads == 1: one thread reads, runs and writes; outgoing frames leave in batches."""
 
-    def __init__(self, sock, app, base, log):
-        Server.__init__(self, sock, app, base, log)
+    def __init__(self, sock, app, base, log, lifeline=None):
+        Server.__init__(self, sock, app, base, log, lifeline)
         self.out = []
         self.ready = collections.deque()
         self.idle = False
+        # Only the MODULES thread ever contends for it: uncontended, it costs no syscall.
+        self.send_lock = threading.Lock()
 
     def queue_request(self, req):
         self.ready.append(req)
@@ -824,9 +957,17 @@ class InlineServer(Server):
             data = b''.join(out) if len(out) > 1 else out[0]
             del out[:]
             try:
-                self.sock.sendall(data)
+                with self.send_lock:
+                    self.sock.sendall(data)
             except OSError:
-                os._exit(EXIT_MASTER_GONE)
+                self.lifeline.gone()
+
+    def send_control(self, data):
+        try:
+            with self.send_lock:
+                self.sock.sendall(data)
+        except OSError:
+            self.lifeline.gone()
 
     def pump(self, block=True):
         """Flush, then read and route whatever frames the master has sent."""
@@ -839,9 +980,9 @@ class InlineServer(Server):
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
-            os._exit(EXIT_MASTER_GONE)
+            self.lifeline.gone()
         if not data:
-            os._exit(EXIT_MASTER_GONE)
+            self.lifeline.gone()
         try:
             self.route(self.reader.feed(data))
         except ProtocolError as e:
@@ -863,10 +1004,13 @@ class InlineServer(Server):
         recv = self.sock.recv
         feed = self.reader.feed
         route = self.route
+        ident = threading.get_ident()
         try:
             while True:
                 while ready:
-                    run(ready.popleft())
+                    req = ready.popleft()
+                    req.thread = ident
+                    run(req)
                 self.flush()
                 if self.stopping:
                     return
@@ -876,19 +1020,19 @@ class InlineServer(Server):
                 finally:
                     self.idle = False
                 if not data:
-                    os._exit(EXIT_MASTER_GONE)
+                    self.lifeline.gone()
                 route(feed(data))
         except _Stop:
             self.flush()
         except OSError:
-            os._exit(EXIT_MASTER_GONE)
+            self.lifeline.gone()
 
 
 class ThreadedServer(Server):
     """threads > 1: a reader thread routes frames, T threads run requests, sends are combined."""
 
-    def __init__(self, sock, app, base, log, threads):
-        Server.__init__(self, sock, app, base, log)
+    def __init__(self, sock, app, base, log, threads, lifeline=None):
+        Server.__init__(self, sock, app, base, log, lifeline)
         self.threads = threads
         self.queue = queue.SimpleQueue()
         self.done = threading.Event()
@@ -925,10 +1069,13 @@ class ThreadedServer(Server):
                     self.out = []
                 self.sock.sendall(b''.join(out) if len(out) > 1 else out[0])
         except OSError:
-            os._exit(EXIT_MASTER_GONE)
+            self.lifeline.gone()
 
     def send_stream(self, header, data):
         self.send_parts((header, data))
+
+    def send_control(self, data):
+        self.send_parts((data,))
 
     def wait(self, req, ready):
         with req.cond:
@@ -958,13 +1105,16 @@ class ThreadedServer(Server):
             os._exit(EXIT_USAGE)
         except OSError:
             pass
-        os._exit(EXIT_MASTER_GONE)
+        self.lifeline.gone()
 
     def work_loop(self):
         get = self.queue.get
         run = self.run
+        ident = threading.get_ident()
         while True:
-            run(get())
+            req = get()
+            req.thread = ident
+            run(req)
 
     def serve(self):
         for i in range(self.threads):
@@ -995,7 +1145,12 @@ class BootFailure(Exception):
 
 CONFIG_DEFAULTS = {'module': None, 'wsgi_file': None, 'callable': 'application', 'chdir': None,
                    'pythonpath': [], 'threads': 1, 'processes': 1, 'worker_id': 1, 'check': False,
-                   'django_static': False}
+                   'django_static': False, 'mode': 'worker', 'channel_path': None, 'token': '',
+                   'uid': None, 'gid': None, 'umask': None, 'py_autoreload': 0, 'own_group': False}
+
+
+def _is_number(value):
+    return type(value) in (int, float)
 
 
 def read_config(text):
@@ -1021,9 +1176,23 @@ def read_config(text):
     for key in ('threads', 'processes', 'worker_id'):
         if type(cfg[key]) is not int or cfg[key] < (0 if key == 'worker_id' else 1):
             problems.append('%s must be a positive integer' % key)
-    for key in ('check', 'django_static'):
+    for key in ('check', 'django_static', 'own_group'):
         if not isinstance(cfg[key], bool):
             problems.append('%s must be true or false' % key)
+    if cfg['mode'] not in ('worker', 'zygote'):
+        problems.append('mode must be "worker" or "zygote"')
+    elif cfg['mode'] == 'zygote' and not (isinstance(cfg['channel_path'], str) and cfg['channel_path']):
+        problems.append('channel_path must be the path of the master\'s unix socket in mode "zygote"')
+    if not isinstance(cfg['token'], str):
+        problems.append('token must be a string')
+    for key in ('uid', 'gid'):
+        value = cfg[key]
+        if not (value is None or (type(value) is int and value >= 0) or (isinstance(value, str) and value)):
+            problems.append('%s must be a name, a number or null' % key)
+    if cfg['umask'] is not None and not (type(cfg['umask']) is int and 0 <= cfg['umask'] <= 0o777):
+        problems.append('umask must be an integer from 0 to 0o777 or null')
+    if not _is_number(cfg['py_autoreload']) or cfg['py_autoreload'] < 0:
+        problems.append('py_autoreload must be a number of seconds (0 = off)')
     if (cfg['module'] is None) == (cfg['wsgi_file'] is None):
         problems.append('exactly one of module and wsgi_file must be set')
     if problems:
@@ -1099,14 +1268,103 @@ def load_app(cfg):
     return app
 
 
-def boot(cfg):
+def boot(cfg, lifeline):
     if cfg['chdir']:
         try:
             os.chdir(cfg['chdir'])
         except OSError as e:
             raise BootFailure('chdir', 'cannot chdir to %r: %s' % (cfg['chdir'], e.strerror or e))
+    if drop_privileges(cfg):
+        lifeline.rearm()  # the kernel cleared PR_SET_PDEATHSIG when the credentials changed
     prepare_sys_path(cfg)
     return load_app(cfg)
+
+
+# ---------------------------------------------------------------------------- privileges
+
+
+def resolve_user(value):
+    """The uid option -> (uid, user name or None, the user's primary gid or None)."""
+    text = str(value)
+    if text.isdigit():
+        uid = int(text)
+        try:
+            entry = pwd.getpwuid(uid)
+        except KeyError:
+            return uid, None, None
+        return uid, entry.pw_name, entry.pw_gid
+    try:
+        entry = pwd.getpwnam(text)
+    except KeyError:
+        raise BootFailure('privileges', "option 'uid': user %r does not exist (no such entry in the password "
+                                        "database); use an existing user name or a numeric uid" % text)
+    return entry.pw_uid, entry.pw_name, entry.pw_gid
+
+
+def resolve_group(value):
+    """The gid option -> a gid."""
+    text = str(value)
+    if text.isdigit():
+        return int(text)
+    try:
+        return grp.getgrnam(text).gr_gid
+    except KeyError:
+        raise BootFailure('privileges', "option 'gid': group %r does not exist (no such entry in the group "
+                                        "database); use an existing group name or a numeric gid" % text)
+
+
+def _label(kind, value):
+    text = str(value)
+    return '%s %s' % (kind, text) if text.isdigit() else '%s %r' % (kind, text)
+
+
+def privilege_plan(cfg):
+    """(umask, uid, user name, gid) resolved from the options; None where nothing changes.
+    Raises BootFailure('privileges') for unknown names."""
+    uid = user = user_gid = None
+    if cfg['uid'] is not None:
+        uid, user, user_gid = resolve_user(cfg['uid'])
+    gid = resolve_group(cfg['gid']) if cfg['gid'] is not None else user_gid
+    if uid is not None and gid is None:
+        raise BootFailure('privileges', "option 'uid': %s has no password-database entry, so its group is unknown "
+                                        "and the worker would keep the group it started with; set 'gid' too"
+                          % _label('uid', cfg['uid']))
+    return cfg['umask'], uid, user, gid
+
+
+def drop_privileges(cfg):
+    """umask, then gid (setgid + supplementary groups), then uid, as the options say.
+    True when the credentials changed (the caller re-arms PR_SET_PDEATHSIG)."""
+    umask, uid, user, gid = privilege_plan(cfg)
+    if umask is not None:
+        os.umask(umask)
+    if uid is None and gid is None:
+        return False
+    who_gid = _label('group', cfg['gid']) if cfg['gid'] is not None else 'group %d (the primary group of %s)' % (
+        gid, _label('user', cfg['uid']))
+    option = 'gid' if cfg['gid'] is not None else 'uid'
+    try:
+        os.setgid(gid)
+    except OSError as e:
+        raise BootFailure('privileges', "option '%s': %s — setgid(%d) failed: %s; start Berth as root, or "
+                                        "remove '%s'" % (option, who_gid, gid, e.strerror or e, option))
+    if os.geteuid() == 0:
+        # Root's supplementary groups (root, disk, ...) must not survive the drop.
+        try:
+            if uid is not None and user is not None:
+                os.initgroups(user, gid)
+            else:
+                os.setgroups([gid])
+        except OSError as e:
+            raise BootFailure('privileges', "option '%s': %s — setting the supplementary groups failed: %s"
+                              % (option, who_gid, e.strerror or e))
+    if uid is not None:
+        try:
+            os.setuid(uid)
+        except OSError as e:
+            raise BootFailure('privileges', "option 'uid': %s — setuid(%d) failed: %s; start Berth as root, or "
+                                            "remove 'uid'" % (_label('user', cfg['uid']), uid, e.strerror or e))
+    return True
 
 
 def django_static_info():
@@ -1167,7 +1425,7 @@ def report_boot_failure(sock, failure):
 
 
 def arm_parent_death_signal():
-    """Linux: the kernel SIGKILLs us when the master dies, even if the app is stuck."""
+    """Linux: the kernel SIGKILLs us when our parent dies, even if the app is stuck."""
     if not sys.platform.startswith('linux'):
         return
     try:
@@ -1178,23 +1436,109 @@ def arm_parent_death_signal():
         pass
 
 
-def start_eof_watchdog(sock):
-    """Exit as soon as the master's end closes, even while the app runs (POLLRDHUP)."""
+# The guardian: SIGKILL our process group (kill 0) unless the leader says "q" first.
+GUARDIAN_SCRIPT = 'read -r line; [ "$line" = q ] || kill -KILL 0'
+
+
+class Lifeline(object):
+    """What this process does once its parent (the master, or a forked worker's zygote)
+    is gone: exit 5, first SIGKILLing its whole process group when Berth made it the
+    group's leader, so the app's own subprocesses do not outlive Berth."""
+
+    def __init__(self, parent, group_leader):
+        self.parent = parent
+        self.group_leader = group_leader
+        self.guardian = None  # write end of the guardian's pipe
+
+    def start_guardian(self):
+        """A `sh` in our group, reading a pipe whose write end only we hold: when we die
+        without a normal exit (PDEATHSIG's SIGKILL, which no code of ours outlives, a
+        crash, a harakiri kill), read() sees EOF and it SIGKILLs the group.  release()
+        writes "q" on a normal exit, so a retiring worker's subprocesses are left alone."""
+        import subprocess
+        r, w = os.pipe()
+        try:
+            subprocess.Popen(['/bin/sh', '-c', GUARDIAN_SCRIPT], stdin=r, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, close_fds=True)
+            self.guardian = w
+        except OSError as e:
+            os.close(w)
+            write_stderr('berth worker %d: warning: cannot start the process-group guardian '
+                         '(/bin/sh): %s\n' % (os.getpid(), e))
+        finally:
+            os.close(r)
+
+    def release(self):
+        """A normal exit: the guardian leaves the group alone."""
+        if self.guardian is not None:
+            try:
+                os.write(self.guardian, b'q\n')
+            except OSError:
+                pass
+            self.forget()
+
+    def forget(self):
+        """A forked worker drops its copy, so only the zygote's death arms the guardian."""
+        if self.guardian is not None:
+            os.close(self.guardian)
+            self.guardian = None
+
+    def master_gone(self):
+        return os.getppid() != self.parent
+
+    def rearm(self):
+        """PR_SET_PDEATHSIG again (fork and credential changes clear it); if the parent
+        died before that, nobody would ever send the signal: leave now."""
+        arm_parent_death_signal()
+        if self.master_gone():
+            self.gone()
+
+    def gone(self):
+        if self.group_leader:
+            try:
+                os.killpg(os.getpgrp(), signal.SIGKILL)  # includes us
+            except OSError:
+                pass
+        os._exit(EXIT_MASTER_GONE)
+
+
+def leads_own_group(cfg):
+    """own_group, double-checked: killpg on a group we do not lead could hit the master."""
+    return cfg['own_group'] and os.getpgrp() == os.getpid()
+
+
+def start_eof_watchdog(sock, on_eof):
+    """Call on_eof() as soon as the master's end closes, even while the app runs
+    (POLLRDHUP).  Returns stop(), which ends and joins the thread: the zygote watches only
+    while it imports the app, since it must not fork with a second thread alive."""
     rdhup = getattr(select, 'POLLRDHUP', None)
     if rdhup is None:
-        return
+        return lambda: None
+    wake_r, wake_w = os.pipe()
 
     def watch():
         poller = select.poll()
         poller.register(sock.fileno(), rdhup)
+        poller.register(wake_r, select.POLLIN)
         while True:
             try:
-                if poller.poll():
-                    os._exit(EXIT_MASTER_GONE)
+                events = poller.poll()
             except InterruptedError:
-                pass
+                continue
+            if any(fd == wake_r for fd, _ in events):
+                return
+            if events:
+                on_eof()
 
-    threading.Thread(target=watch, name='berth-eof-watchdog', daemon=True).start()
+    thread = threading.Thread(target=watch, name='berth-eof-watchdog', daemon=True)
+    thread.start()
+
+    def stop():
+        os.write(wake_w, b'x')
+        thread.join()
+        os.close(wake_r)
+        os.close(wake_w)
+    return stop
 
 
 def open_channel(environ):
@@ -1202,9 +1546,45 @@ def open_channel(environ):
     try:
         sock = socket.socket(fileno=int(fd))
         sock.setblocking(True)
+        # The app's subprocesses must not hold our channel open (exec would inherit it).
+        sock.set_inheritable(False)
         return sock
     except (TypeError, ValueError, OSError) as e:
         raise BootFailure('config', 'BERTH_CHANNEL_FD=%r is not a connected socket: %s' % (fd, e))
+
+
+def connect_channel(path, slot, token):
+    """A forked worker's own channel: connect to the master's socket and send HELLO."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+        sock.sendall(frame(slot, HELLO, json.dumps({'pid': os.getpid(), 'token': token}).encode('utf-8')))
+    except OSError as e:
+        sock.close()
+        hint = ''
+        if isinstance(e, PermissionError):
+            hint = ("; the socket file must be writable and its directories searchable by uid %d "
+                    "(the 'uid' option)" % os.getuid())
+        raise BootFailure('channel', "worker slot %d cannot connect to the master's socket %s: %s%s"
+                          % (slot, path, e.strerror or e, hint))
+    return sock
+
+
+def write_stderr(text):
+    """Straight to fd 2: safe in a signal handler that interrupted a sys.stderr write
+    (the buffered writer would raise "reentrant call")."""
+    try:
+        sys.stderr.flush()
+    except Exception:
+        pass
+    data = text.encode('utf-8', 'replace')
+    while data:
+        try:
+            data = data[os.write(2, data):]
+        except InterruptedError:
+            continue
+        except OSError:
+            return
 
 
 def make_logger(stream):
@@ -1216,12 +1596,348 @@ def make_logger(stream):
     return log
 
 
+def ready_info(cfg):
+    ready = {'pid': os.getpid(), 'executable': sys.executable, 'version': platform.python_version(),
+             'threads': cfg['threads'], 'sys_path': list(sys.path)}
+    if cfg['django_static']:
+        django = django_static_info()
+        if django is not None:
+            ready['django'] = django
+    return ready
+
+
+def json_frame(rid, typ, value):
+    return frame(rid, typ, json.dumps(value).encode('utf-8'))
+
+
+# ---------------------------------------------------------------------------- py-autoreload
+
+
+def _dir_prefixes(*dirs):
+    out = set()
+    for d in dirs:
+        if d:
+            for variant in (os.path.abspath(d), os.path.realpath(d)):
+                out.add(variant.rstrip(os.sep) + os.sep)
+    return tuple(sorted(out))
+
+
+class ModuleReporter(object):
+    """py-autoreload's view of sys.modules: the source files worth watching.
+
+    Each __file__ is resolved once (cached), so a rescan costs a dict lookup per module.
+    The standard library is left out (it changes only with the interpreter), except
+    site-packages where an install keeps it inside the stdlib directory; so is this file."""
+
+    def __init__(self):
+        import sysconfig
+        paths = sysconfig.get_paths()
+        self.skip = _dir_prefixes(paths.get('stdlib'), paths.get('platstdlib'))
+        self.keep = _dir_prefixes(paths.get('purelib'), paths.get('platlib'))
+        self.own = os.path.abspath(__file__)
+        self.cache = {}
+        self.known = set()
+
+    def source_of(self, filename):
+        """The file to watch for a module's __file__, or None."""
+        path = os.path.abspath(filename)
+        if path.endswith('.pyc'):
+            try:
+                source = importlib.util.source_from_cache(path)  # __pycache__/x.cpython-311.pyc
+            except (ValueError, NotImplementedError):
+                source = path[:-1]  # a legacy x.pyc beside x.py
+            if os.path.isfile(source):
+                path = source
+        if path == self.own or (path.startswith(self.skip) and not path.startswith(self.keep)):
+            return None
+        return path if os.path.isfile(path) else None
+
+    def paths(self):
+        cache = self.cache
+        found = set()
+        for module in list(sys.modules.values()):
+            try:
+                filename = module.__file__
+            except Exception:  # None entries, modules without a file, odd lazy modules
+                continue
+            if type(filename) is not str:
+                continue
+            path = cache.get(filename, False)
+            if path is False:
+                path = cache[filename] = self.source_of(filename)
+            if path is not None:
+                found.add(path)
+        return found
+
+    def scan(self):
+        """(every path seen so far, sorted; True when this scan found new ones)."""
+        found = self.paths()
+        grew = not found <= self.known
+        if grew:
+            self.known |= found
+        return sorted(self.known), grew
+
+
+def start_module_reporter(reporter, send, period):
+    """Every `period` seconds, send MODULES again if modules were imported meanwhile."""
+    def loop():
+        while True:
+            time.sleep(period)
+            try:
+                paths, grew = reporter.scan()
+            except Exception:
+                continue
+            if grew:
+                send(json_frame(0, MODULES, paths))
+
+    threading.Thread(target=loop, name='berth-autoreload', daemon=True).start()
+
+
+# ---------------------------------------------------------------------------- preload
+
+
+def signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return 'SIG%d' % number
+
+
+def exit_info(pid, status):
+    """EXITED's JSON for a waitpid() status (None: reaped by someone else, cause unknown)."""
+    code = sig = None
+    if status is not None:
+        if os.WIFEXITED(status):
+            code = os.WEXITSTATUS(status)
+        elif os.WIFSIGNALED(status):
+            sig = signal_name(os.WTERMSIG(status))
+    return {'pid': pid, 'code': code, 'signal': sig}
+
+
+class Zygote(object):
+    """Preload mode: holds the imported app and forks workers on the master's command.
+
+    Theory of operation: one thread and one select() over the control channel and a
+    self-pipe that signal.set_wakeup_fd() writes when SIGCHLD or SIGTERM arrives (the
+    handlers only set flags).  FORK forks: in the child run() returns the slot and the
+    caller becomes a worker; the zygote answers FORKED.  SIGCHLD reaps the pids we forked
+    (only those: children the app started while importing stay the app's to wait for) and
+    reports EXITED.  SHUTDOWN, or SIGTERM while the master lives: SIGTERM the workers,
+    reap them all, exit 0.  EOF, or SIGTERM after the master died: the Lifeline path
+    (without a group of our own, our workers are SIGKILLed first).  The zygote never
+    serves a request: any frame but FORK and SHUTDOWN is a protocol error."""
+
+    def __init__(self, sock, lifeline, log):
+        self.sock = sock
+        self.lifeline = lifeline
+        self.log = log
+        self.reader = FrameReader()
+        self.children = {}  # pid -> slot
+        self.term = False
+        self.wake_r = self.wake_w = -1
+
+    def run(self):
+        """(slot, None) in a forked child, which must go on to serve; (None, exit code)
+        in the zygote."""
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, self._on_chld)
+        signal.signal(signal.SIGTERM, self._on_term)
+        signal.signal(signal.SIGUSR2, signal.SIG_IGN)  # harakiri dumps are for workers
+        while True:
+            readable = self._wait()
+            if self.term:
+                return None, self.shutdown()
+            if self.sock not in readable:
+                continue
+            for rid, typ, payload in self._read():
+                if typ == FORK:
+                    if self.fork(rid):
+                        return rid, None
+                elif typ == SHUTDOWN:
+                    return None, self.shutdown()
+                else:
+                    raise ProtocolError('frame type 0x%02x (id %d) sent to the zygote, which only '
+                                        'takes FORK and SHUTDOWN' % (typ, rid))
+
+    def fork(self, slot):
+        """True in the child."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        zygote = os.getpid()
+        try:
+            pid = os.fork()
+        except OSError as e:
+            self.log('fork() for worker slot %d failed: %s' % (slot, e))
+            self.send(json_frame(slot, EXITED, {'pid': None, 'code': None, 'signal': None,
+                                                'error': 'fork() failed: %s' % e}))
+            return False
+        if pid == 0:
+            self._become_child(zygote)
+            return True
+        self.children[pid] = slot
+        self.send(json_frame(slot, FORKED, {'pid': pid}))
+        return False
+
+    def _become_child(self, zygote):
+        signal.set_wakeup_fd(-1)
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGUSR2):
+            signal.signal(signum, signal.SIG_DFL)
+        self.sock.close()
+        self.lifeline.forget()
+        self.children = {}
+        Lifeline(zygote, False).rearm()
+
+    def reap(self):
+        for pid in list(self.children):
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done, status = pid, None  # the app's own os.wait() took it
+            if done:
+                self.send(json_frame(self.children.pop(pid), EXITED, exit_info(pid, status)))
+
+    def shutdown(self):
+        """SIGTERM the live workers (the master normally stopped them already), reap, 0."""
+        for pid in self.children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+        while self.children:
+            if self.sock in self._wait():
+                for rid, typ, _ in self._read():
+                    if typ == FORK:
+                        self.send(json_frame(rid, EXITED, {'pid': None, 'code': None, 'signal': None,
+                                                           'error': 'the zygote is shutting down'}))
+        return EXIT_OK
+
+    def master_gone(self):
+        if not self.lifeline.group_leader:
+            for pid in self.children:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        self.lifeline.gone()
+
+    def send(self, data):
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            self.master_gone()
+
+    def _wait(self):
+        """Block until the channel or the self-pipe is readable; reap on a signal."""
+        readable = select.select([self.sock, self.wake_r], [], [])[0]
+        if self.wake_r in readable:
+            try:
+                while os.read(self.wake_r, 512):
+                    pass
+            except BlockingIOError:
+                pass
+            self.reap()
+        return readable
+
+    def _read(self):
+        try:
+            data = self.sock.recv(RECV_BYTES)
+        except OSError:
+            data = b''
+        if not data:
+            self.master_gone()
+        return self.reader.feed(data)
+
+    def _on_chld(self, signum, frm):
+        pass  # the wakeup fd already woke select()
+
+    def _on_term(self, signum, frm):
+        if self.lifeline.master_gone():
+            self.master_gone()
+        self.term = True
+
+
+def run_zygote(sock, cfg, lifeline, reporter):
+    """READY {"zygote": true}, MODULES, then fork on command: (slot, None) in a forked
+    child, (None, exit code) in the zygote."""
+    log = make_logger(sys.stderr)
+    ready = ready_info(cfg)
+    ready['zygote'] = True
+    try:
+        sock.sendall(json_frame(0, READY, ready))
+        if reporter is not None:
+            sock.sendall(json_frame(0, MODULES, reporter.scan()[0]))
+    except OSError:
+        lifeline.gone()
+    if cfg['check']:
+        return None, EXIT_OK
+    others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    if others:
+        log('warning: importing the app started %d thread(s) (%s); fork() copies only the calling '
+            'thread, so a lock one of them holds stays locked in every worker. Start threads on the '
+            'first request instead, or set lazy-apps = true' % (len(others), ', '.join(others)))
+    try:
+        return Zygote(sock, lifeline, log).run()
+    except ProtocolError as e:
+        log('protocol error from the master: %s' % e)
+        return None, EXIT_USAGE
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules):
+    """READY (and MODULES), then serve until SHUTDOWN or SIGTERM; the exit code."""
+    log = make_logger(sys.stderr)
+    base = base_environ(cfg['threads'], cfg['processes'], ErrorStream(sys.stderr))
+    if cfg['threads'] == 1:
+        server = InlineServer(sock, app, base, log, lifeline)
+    else:
+        server = ThreadedServer(sock, app, base, log, cfg['threads'], lifeline)
+
+    def on_term(signum, frm):
+        if lifeline.master_gone():
+            lifeline.gone()
+        server.request_stop()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGUSR2, server.dump_stacks)
+    try:
+        sock.sendall(json_frame(0, READY, ready_info(cfg)))
+        if reporter is not None and announce_modules:
+            sock.sendall(json_frame(0, MODULES, reporter.scan()[0]))
+    except OSError:
+        lifeline.gone()
+    if cfg['check']:
+        return EXIT_OK
+    if reporter is not None:
+        start_module_reporter(reporter, server.send_control, cfg['py_autoreload'])
+    try:
+        server.serve()
+    except ProtocolError as e:
+        log('protocol error from the master: %s' % e)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def main(argv):
     if len(argv) > 1:
         sys.stderr.write('usage: BERTH_CHANNEL_FD=3 BERTH_WORKER_CONFIG=<json> %s\n'
                          '(started by the Berth master, not by hand)\n' % argv[0])
         return EXIT_USAGE
-    arm_parent_death_signal()
+    lifeline = Lifeline(os.getppid(), False)
+    try:
+        return run(lifeline)
+    finally:
+        lifeline.release()  # a forked worker's copy was forgotten: no-op there
+
+
+def run(lifeline):
+    lifeline.rearm()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, 'reconfigure'):
@@ -1229,36 +1945,33 @@ def main(argv):
     sock = None
     try:
         sock = open_channel(os.environ)
-        start_eof_watchdog(sock)
+        stop_watchdog = start_eof_watchdog(sock, lifeline.gone)
         cfg = read_config(os.environ.get('BERTH_WORKER_CONFIG'))
-        app = boot(cfg)
+        lifeline.group_leader = leads_own_group(cfg)
+        if lifeline.group_leader:
+            lifeline.start_guardian()  # before the import: its subprocesses count too
+        app = boot(cfg, lifeline)
     except BootFailure as failure:
         return report_boot_failure(sock, failure)
-    log = make_logger(sys.stderr)
-    base = base_environ(cfg['threads'], cfg['processes'], ErrorStream(sys.stderr))
-    if cfg['threads'] == 1:
-        server = InlineServer(sock, app, base, log)
-    else:
-        server = ThreadedServer(sock, app, base, log, cfg['threads'])
-    signal.signal(signal.SIGTERM, lambda signum, frm: server.request_stop())
-    ready = {'pid': os.getpid(), 'executable': sys.executable, 'version': platform.python_version(),
-             'threads': cfg['threads'], 'sys_path': list(sys.path)}
-    if cfg['django_static']:
-        django = django_static_info()
-        if django is not None:
-            ready['django'] = django
+    if cfg['own_group'] and not lifeline.group_leader:
+        make_logger(sys.stderr)('warning: own_group is set but this process does not lead its process '
+                                'group; the app\'s subprocesses will not be killed with it')
+    reporter = ModuleReporter() if cfg['py_autoreload'] > 0 else None
+    if cfg['mode'] == 'worker':
+        return serve_worker(sock, app, cfg, lifeline, reporter, True)
+    stop_watchdog()
+    zygote = os.getpid()
+    slot, code = run_zygote(sock, cfg, lifeline, reporter)
+    if slot is None:
+        return code
+    # A forked worker from here on; its parent is the zygote, which owns the group.
+    lifeline = Lifeline(zygote, False)
     try:
-        sock.sendall(frame(0, READY, json.dumps(ready).encode('utf-8')))
-    except OSError:
-        return EXIT_MASTER_GONE
-    if cfg['check']:
-        return EXIT_OK
-    try:
-        server.serve()
-    except ProtocolError as e:
-        log('protocol error from the master: %s' % e)
-        return EXIT_USAGE
-    return EXIT_OK
+        sock = connect_channel(cfg['channel_path'], slot, cfg['token'])
+    except BootFailure as failure:
+        return report_boot_failure(None, failure)
+    start_eof_watchdog(sock, lifeline.gone)
+    return serve_worker(sock, app, cfg, lifeline, reporter, False)
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@ Shared by the unittests and bench_worker.py; stdlib only."""
 
 import json
 import os
+import select
 import socket
 import struct
 import subprocess
@@ -13,10 +14,13 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 WORKER = os.path.join(ROOT, 'python', 'berth_worker.py')
 APPS = os.path.join(ROOT, 'test', 'fixtures', 'worker-apps')
+OPS_APPS = os.path.join(ROOT, 'test', 'python', 'ops_apps')
 HEADER = struct.Struct('<IIB')
 
 REQUEST, BODY_IN, BODY_END, ABORT, ACK, SHUTDOWN = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
+FORK = 0x09
 READY, BOOT_FAIL, HEAD, BODY, END, FULL, ERROR, CREDIT, LOG = range(0x81, 0x8A)
+MODULES, FORKED, EXITED, HELLO = range(0x8B, 0x8F)
 
 
 def frame(rid, typ, payload=b''):
@@ -47,15 +51,34 @@ def worker_config(**overrides):
 class Worker(object):
     """A worker subprocess plus the master's end of its channel."""
 
-    def __init__(self, python=None, **config):
+    def __init__(self, python=None, popen=None, **config):
         self.sock, child = socket.socketpair()
         env = dict(os.environ)
         env['BERTH_CHANNEL_FD'] = str(child.fileno())
         env['BERTH_WORKER_CONFIG'] = json.dumps(worker_config(**config))
         self.proc = subprocess.Popen([python or sys.executable, WORKER], env=env, pass_fds=[child.fileno()],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, **(popen or {}))
         child.close()
         self.buf = b''
+
+    @classmethod
+    def on(cls, sock):
+        """A client for a channel that is already connected (a forked worker's)."""
+        client = cls.__new__(cls)
+        client.sock, client.buf, client.proc = sock, b'', None
+        return client
+
+    def expect(self, typ, timeout=10.0):
+        """The next frame, which must be of this type: (id, payload)."""
+        got = self.recv_frame(timeout)
+        if got is None or got[1] != typ:
+            raise AssertionError('expected frame 0x%02x, got %r; stderr: %s'
+                                 % (typ, got and (got[1], got[2][:500]), self.stderr_text()))
+        return got[0], got[2]
+
+    def expect_json(self, typ, timeout=10.0):
+        rid, payload = self.expect(typ, timeout)
+        return rid, json.loads(payload)
 
     def send(self, data):
         self.sock.sendall(data)
@@ -117,6 +140,8 @@ class Worker(object):
         out['status'], out['headers'] = parts[0], list(zip(parts[1::2], parts[2::2]))
 
     def stderr_text(self):
+        if self.proc is None:
+            return '(a forked worker: see the zygote\'s stderr)'
         if self.proc.poll() is None:
             return '(still running)'
         return self.proc.stderr.read().decode('utf-8', 'replace')
@@ -125,6 +150,8 @@ class Worker(object):
         try:
             self.sock.close()
         finally:
+            if self.proc is None:
+                return
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -147,3 +174,49 @@ def cpu_seconds(pid):
                 pass
         return total / 1e9
     return time.process_time()
+
+
+def alive(pid):
+    """True while pid exists and is not a zombie (an orphan's zombie may linger under
+    a container's PID 1)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            state = f.read().rsplit(')', 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ('Z', 'X')
+
+
+def wait_dead(pid, timeout=10.0):
+    """True once pid is gone; False if it still lives after timeout."""
+    deadline = time.monotonic() + timeout
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def wait_output(stream, needle, count=1, timeout=10.0):
+    """Read a pipe (unbuffered) until needle appeared count times; the bytes read."""
+    fd = stream.fileno()
+    data = b''
+    deadline = time.monotonic() + timeout
+    while data.count(needle) < count:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            raise AssertionError('%r did not appear %d time(s); got %r' % (needle, count, data))
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            raise AssertionError('pipe closed before %r appeared; got %r' % (needle, data))
+        data += chunk
+    return data
+
+
+def json_body(client, rid, path, query=''):
+    """Send one GET and return its JSON body."""
+    client.send(request_frame(rid, path, query=query))
+    out = client.response(rid)
+    if out['status'] != '200 OK':
+        raise AssertionError('%s answered %r %r' % (path, out['status'], out['error'] or out['body']))
+    return json.loads(out['body'])

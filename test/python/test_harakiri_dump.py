@@ -1,0 +1,80 @@
+"""SIGUSR2 in python/berth_worker.py: the stack of every running request goes to stderr
+(the master's harakiri sends it just before SIGKILL).
+
+Run: python3 -m unittest discover -s test/python -p 'test_harakiri_dump.py'   (from the repository root)"""
+
+import os
+import re
+import signal
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import worker_client as wc  # noqa: E402
+from test_zygote import ZygoteHarness  # noqa: E402
+
+HEADER = re.compile(r'berth worker (\d+): harakiri: stack of thread (\S+) \((\d+)\) running (\S+) (\S+)\n')
+
+
+class DumpTest(unittest.TestCase):
+    def start(self, **config):
+        worker = wc.Worker(module='ops_app', chdir=wc.OPS_APPS, **config)
+        self.addCleanup(worker.close)
+        worker.ready()
+        return worker
+
+    def dump(self, worker, blocked):
+        """Wait until `blocked` requests sleep in the app, SIGUSR2, end the worker: its stderr."""
+        wc.wait_output(worker.proc.stdout, b'blocking', blocked)
+        worker.proc.send_signal(signal.SIGUSR2)
+        text = wc.wait_output(worker.proc.stderr, b'harakiri_victim', blocked)  # the dump is out
+        worker.sock.close()
+        self.assertEqual(worker.proc.wait(10), 5)
+        return (text + worker.proc.stderr.read()).decode('utf-8', 'replace')
+
+    def test_inline_worker_shows_the_apps_stack_not_the_handler(self):
+        w = self.start()
+        w.send(wc.request_frame(1, '/block', query='s=30'))
+        text = self.dump(w, 1)
+        headers = HEADER.findall(text)
+        self.assertEqual(len(headers), 1, text)
+        pid, name, _, method, uri = headers[0]
+        self.assertEqual((int(pid), name, method, uri), (w.proc.pid, 'MainThread', 'GET', '/block?s=30'))
+        self.assertIn('in harakiri_victim', text)
+        self.assertIn('in application', text)
+        self.assertNotIn('dump_stacks', text)
+
+    def test_threaded_worker_shows_every_running_request(self):
+        w = self.start(threads=3)
+        w.send(wc.request_frame(1, '/block', query='s=30') + wc.request_frame(2, '/block', query='s=31'))
+        text = self.dump(w, 2)
+        headers = HEADER.findall(text)
+        self.assertEqual(sorted(h[4] for h in headers), ['/block?s=30', '/block?s=31'], text)
+        self.assertEqual(len(set(h[2] for h in headers)), 2)  # two different threads
+        self.assertTrue(all(h[1].startswith('berth-thread-') for h in headers), headers)
+        self.assertEqual(text.count('in harakiri_victim'), 2)
+
+    def test_idle_worker_says_so_and_keeps_serving(self):
+        w = self.start()
+        w.proc.send_signal(signal.SIGUSR2)
+        wc.wait_output(w.proc.stderr, b'harakiri: no request is running')
+        self.assertEqual(wc.json_body(w, 1, '/pid')['pid'], w.proc.pid)
+
+    def test_forked_worker_dumps_and_zygote_ignores_the_signal(self):
+        h = ZygoteHarness(self)
+        h.zygote.ready()
+        worker, pid, _ = h.fork(1)
+        worker.ready()
+        h.zygote.proc.send_signal(signal.SIGUSR2)  # a stray signal must not kill the zygote
+        worker.send(wc.request_frame(1, '/block', query='s=30'))
+        wc.wait_output(h.zygote.proc.stdout, b'blocking %d' % pid)
+        os.kill(pid, signal.SIGUSR2)
+        wc.wait_output(h.zygote.proc.stderr, b'in harakiri_victim')
+        os.kill(pid, signal.SIGKILL)
+        self.assertEqual(h.zygote.expect_json(wc.EXITED)[1]['signal'], 'SIGKILL')
+        h.zygote.send(wc.frame(0, wc.SHUTDOWN))
+        self.assertEqual(h.zygote.proc.wait(10), 0)
+
+
+if __name__ == '__main__':
+    unittest.main()
