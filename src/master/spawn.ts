@@ -1,7 +1,10 @@
 /**
- * Starts one Python worker process: fd 3 is its channel to the master (a socketpair), stdout
- * and stderr are read by the master for the log, and its configuration travels as JSON in the
- * environment, so nothing in the app's argv or stdin is disturbed.
+ * Starts the Python processes: a worker (lazy-apps) or the zygote (preload) that imports the
+ * app once and forks the workers. fd 3 is the channel to the master (a socketpair), stdout and
+ * stderr are read by the master for the log, and the configuration travels as JSON in the
+ * environment (BERTH_WORKER_CONFIG), so nothing in the app's argv or stdin is disturbed.
+ * Both are detached: each leads its own process group (SIGKILL of the group takes whatever the
+ * app started along), and a terminal's Ctrl-C reaches only the master, which stops them in order.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,16 +24,38 @@ export function workerScriptPath(): string {
   return join(process.cwd(), 'python', 'berth_worker.py');
 }
 
+/**
+ * The part of the configuration the Python side needs. The operations options are optional so
+ * this compiles against a Config that does not have them yet; absent means off.
+ */
+export type LaunchConfig = Pick<Config, 'module' | 'wsgiFile' | 'callable' | 'chdir' | 'pythonpath' | 'threads' | 'processes' | 'staticFromDjango' | 'env'> & {
+  readonly uid?: string | null;
+  readonly gid?: string | null;
+  readonly umask?: number | null;
+  readonly pyAutoreloadMs?: number;
+  readonly lazyApps?: boolean;
+};
+
 export interface SpawnOptions {
-  readonly config: Config;
+  readonly config: LaunchConfig;
   readonly interpreter: Interpreter;
   readonly slot: number;
   readonly check: boolean;
 }
 
-export function spawnWorkerProcess(opts: SpawnOptions): ChildProcess {
-  const { config } = opts;
-  const workerConfig = {
+export interface ZygoteSpawnOptions {
+  readonly config: LaunchConfig;
+  readonly interpreter: Interpreter;
+  /** The master's unix socket the forked workers connect to (HELLO). */
+  readonly channelPath: string;
+  /** The secret each forked worker repeats in its HELLO. */
+  readonly token: string;
+}
+
+/** BERTH_WORKER_CONFIG as python/berth_worker.py reads it. */
+export function workerConfigJson(config: LaunchConfig, fields: { mode: 'worker' | 'zygote'; workerId: number; check: boolean; channelPath: string | null; token: string | null; ownGroup: boolean }): string {
+  return JSON.stringify({
+    mode: fields.mode,
     module: config.module,
     wsgi_file: config.wsgiFile,
     callable: config.callable,
@@ -38,18 +63,42 @@ export function spawnWorkerProcess(opts: SpawnOptions): ChildProcess {
     pythonpath: config.pythonpath,
     threads: config.threads,
     processes: config.processes,
-    worker_id: opts.slot,
-    check: opts.check,
+    worker_id: fields.workerId,
+    check: fields.check,
     django_static: config.staticFromDjango,
-  };
+    channel_path: fields.channelPath,
+    token: fields.token ?? '', // the Python side wants a string even when no HELLO is sent
+    uid: config.uid ?? null,
+    gid: config.gid ?? null,
+    umask: config.umask ?? null,
+    py_autoreload: (config.pyAutoreloadMs ?? 0) / 1000,
+    // Berth made the process the leader of a new group (detached): on "master gone" it may kill its group.
+    own_group: fields.ownGroup,
+  });
+}
+
+function spawnPython(config: LaunchConfig, interpreter: Interpreter, workerConfig: string): ChildProcess {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const [k, v] of config.env) env[k] = v;
   env.BERTH_CHANNEL_FD = '3';
-  env.BERTH_WORKER_CONFIG = JSON.stringify(workerConfig);
+  env.BERTH_WORKER_CONFIG = workerConfig;
   env.PYTHONUNBUFFERED = '1';
-  return spawn(opts.interpreter.path, [workerScriptPath()], {
+  return spawn(interpreter.path, [workerScriptPath()], {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     env,
     cwd: config.chdir ?? process.cwd(),
+    detached: true,
   });
+}
+
+/** One lazy-apps worker: it imports the app itself. */
+export function spawnWorkerProcess(opts: SpawnOptions): ChildProcess {
+  const json = workerConfigJson(opts.config, { mode: 'worker', workerId: opts.slot, check: opts.check, channelPath: null, token: null, ownGroup: true });
+  return spawnPython(opts.config, opts.interpreter, json);
+}
+
+/** The zygote: imports the app once, then forks a worker per FORK; its workers stay in its process group. */
+export function spawnZygoteProcess(opts: ZygoteSpawnOptions): ChildProcess {
+  const json = workerConfigJson(opts.config, { mode: 'zygote', workerId: 0, check: false, channelPath: opts.channelPath, token: opts.token, ownGroup: true });
+  return spawnPython(opts.config, opts.interpreter, json);
 }

@@ -9,20 +9,29 @@
  * worker's thread is free as soon as it has closed the app's iterable.
  *
  * If the process dies, only the requests it was running fail (502, or a cut connection when
- * the response had started); the arbiter decides about respawning.
+ * the response had started); the arbiter decides about respawning. Harakiri (`harakiri()`,
+ * called by the arbiter's watchdog) asks the worker for its threads' stacks (SIGUSR2), then
+ * kills it; the requests that ran past the limit are answered 504, the others 502.
+ *
+ * The OS process behind a handle is a WorkerProcess (./process.ts): a spawned child (lazy-apps)
+ * or a child forked by the zygote (preload), whose channel connects a little later.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
 import { FromWorker, REQUEST_BODY_WINDOW_BYTES, ToWorker } from '../protocol/worker/frames.js';
 import type { Frame } from '../protocol/worker/decode.js';
-import { parseBootFail, parseFile, parseFull, parseHeadBlock, parseReady, parseU32, type BootFailInfo, type FileRange, type ReadyInfo } from '../protocol/worker/decode.js';
+import { parseBootFail, parseFile, parseFull, parseHeadBlock, parseModules, parseReady, parseU32, type BootFailInfo, type FileRange, type ReadyInfo } from '../protocol/worker/decode.js';
 import { encodeAbort, encodeAck, encodeBodyEnd, encodeFileFailed, encodeFileOpened, encodeRequest, encodeShutdown, frameHeader } from '../protocol/worker/encode.js';
 import type { Exchange } from '../server/exchange.js';
 import { canTransition, transition, type WorkerState } from './lifecycle.js';
 import { WorkerChannel } from './channel.js';
 import { FileSender, openWorkerFile } from './file-sender.js';
+import { SpawnedProcess, type WorkerProcess } from './process.js';
 
 const BODY_PIECE_BYTES = 256 * 1024;
+/** Harakiri: how long the worker has to print its stacks after SIGUSR2 before SIGKILL. */
+export const HARAKIRI_STACK_MS = 1_000;
+/** …or this long after its first output following SIGUSR2 (the dump is written in one go). */
+const HARAKIRI_AFTER_OUTPUT_MS = 100;
 
 /** READY as the codec validated it; `django` only with static-from-django, when the app loaded a configured Django. */
 export type WorkerReadyInfo = Omit<ReadyInfo, 'django'> & { readonly django?: DjangoStaticInfo };
@@ -49,6 +58,11 @@ export interface WorkerEvents {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** Raw output of the worker (the app's prints, wsgi.errors). */
   output(text: string): void;
+  /**
+   * py-autoreload: the absolute paths of the module files the app has loaded (MODULES; each
+   * frame lists the whole set). `w` is null when the zygote sent it (preload: the app's import).
+   */
+  modules?(w: WorkerHandle | null, paths: string[]): void;
 }
 
 interface InFlight {
@@ -67,7 +81,7 @@ export class WorkerHandle {
   readonly slot: number;
   readonly generation: number;
   readonly capacity: number;
-  readonly child: ChildProcess;
+  readonly process: WorkerProcess;
   readonly spawnedAt = Date.now();
   state: WorkerState = 'STARTING';
   ready: WorkerReadyInfo | null = null;
@@ -75,6 +89,10 @@ export class WorkerHandle {
   requestsServed = 0;
   /** Recent request service time (ms, exponentially weighted); Infinity until one completes. */
   serviceEwmaMs = Infinity;
+  /** performance.now() when harakiri() was called, else 0. */
+  harakiriAt = 0;
+  #harakiriLimitMs = 0;
+  #harakiriTimer: NodeJS.Timeout | null = null;
   readonly #events: WorkerEvents;
   readonly #channel: WorkerChannel;
   readonly #inflight = new Map<number, InFlight>();
@@ -82,33 +100,39 @@ export class WorkerHandle {
   /** Output before READY is held back: if the app fails to load, the master prints one summary instead. */
   #startupOutput: string | null = '';
 
-  constructor(slot: number, generation: number, capacity: number, child: ChildProcess, events: WorkerEvents) {
+  /** `proc` may still be a bare ChildProcess from spawnWorkerProcess (it is wrapped as a SpawnedProcess). */
+  constructor(slot: number, generation: number, capacity: number, proc: WorkerProcess | ChildProcess, events: WorkerEvents) {
     this.slot = slot;
     this.generation = generation;
     this.capacity = capacity;
-    this.child = child;
+    const wp: WorkerProcess = 'stdio' in proc ? new SpawnedProcess(proc) : proc;
+    this.process = wp;
     this.#events = events;
-    const socket = child.stdio[3] as Socket;
     this.#channel = new WorkerChannel(
-      socket,
+      null,
       (f) => this.#onFrame(f),
       (err) => {
         // A reset channel just means the process is going; its exit is handled in #onExit.
         if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as NodeJS.ErrnoException).code === 'EPIPE') return;
-        events.log('error', `worker ${slot} (pid ${child.pid}): ${err.message}; stopping it`);
-        child.kill('SIGKILL');
+        events.log('error', `worker ${slot} (pid ${wp.pid}): ${err.message}; stopping it`);
+        wp.kill('SIGKILL');
       },
       () => undefined,
     );
-    for (const stream of [child.stdout, child.stderr]) {
-      stream?.setEncoding('utf8');
-      stream?.on('data', (text: string) => this.#onOutput(text));
-    }
-    child.on('close', (code, signal) => this.#onExit(code, signal));
+    wp.attach({
+      channel: (socket, initial) => this.#channel.connect(socket, initial),
+      output: (text) => this.#onOutput(text),
+      exit: (code, signal) => this.#onExit(code, signal),
+    });
   }
 
   get pid(): number {
-    return this.child.pid ?? 0;
+    return this.process.pid;
+  }
+
+  /** The last ~30 lines / 8 KiB the worker printed (for a forked worker: the zygote's shared output). */
+  recentOutput(): string {
+    return this.process.recentOutput();
   }
 
   get load(): number {
@@ -140,7 +164,28 @@ export class WorkerHandle {
   }
 
   kill(): void {
-    this.child.kill('SIGKILL');
+    this.process.kill('SIGKILL');
+  }
+
+  /**
+   * The oldest request ran longer than `limitMs`: stop routing to this worker, ask it for its
+   * threads' stacks (SIGUSR2; they reach the log through its stderr), then SIGKILL it. On exit
+   * the requests older than the limit are answered 504, the others 502.
+   */
+  harakiri(limitMs: number): void {
+    if (this.harakiriAt !== 0 || this.state === 'EXITED') return;
+    this.harakiriAt = performance.now();
+    this.#harakiriLimitMs = limitMs;
+    if (canTransition(this.state, 'RETIRING')) this.state = transition(this.state, 'RETIRING');
+    let oldest: InFlight | null = null;
+    for (const r of this.#inflight.values()) {
+      oldest = r;
+      break;
+    }
+    const what = oldest === null ? 'a request' : `${oldest.ex.request.method} ${oldest.ex.request.target}`;
+    this.#events.log('error', `harakiri: ${what} ran longer than ${limitMs / 1000} s in worker ${this.slot} (pid ${this.pid}); killing the worker`);
+    this.process.kill('SIGUSR2');
+    this.#harakiriTimer = setTimeout(() => this.process.kill('SIGKILL'), HARAKIRI_STACK_MS);
   }
 
   #sendBody(r: InFlight): void {
@@ -181,7 +226,8 @@ export class WorkerHandle {
   }
 
   #onFrame(f: Frame): void {
-    if (f.type === FromWorker.READY || f.type === FromWorker.BOOT_FAIL || f.type === FromWorker.LOG) {
+    if (f.id === 0) {
+      // Request ids start at 1: id 0 is the worker's own (READY, BOOT_FAIL, MODULES, LOG).
       this.#onControlFrame(f);
       return;
     }
@@ -232,6 +278,9 @@ export class WorkerHandle {
         r.bodyWindow += parseU32(f.payload);
         if (!r.bodyDone) void this.#pumpBody(r);
         return;
+      case FromWorker.LOG:
+        this.#events.output(f.payload.toString('utf8'));
+        return;
       default:
         this.#events.log('warn', `worker ${this.slot} sent an unexpected frame type 0x${f.type.toString(16)}`);
     }
@@ -262,23 +311,41 @@ export class WorkerHandle {
   }
 
   #onControlFrame(f: Frame): void {
-    if (f.type === FromWorker.LOG) {
-      this.#events.output(f.payload.toString('utf8'));
-    } else if (f.type === FromWorker.READY) {
-      this.ready = parseReady(f.payload) as WorkerReadyInfo;
-      if (this.state === 'STARTING') {
-        this.#releaseStartupOutput();
-        this.state = transition(this.state, 'READY');
-        this.#events.ready(this);
+    switch (f.type) {
+      case FromWorker.LOG:
+        this.#events.output(f.payload.toString('utf8'));
+        return;
+      case FromWorker.READY: {
+        const ready = parseReady(f.payload);
+        const inherited = this.process.inheritedDjango;
+        // A forked worker's Django settings were read once, by the zygote.
+        this.ready = (ready.django === undefined && inherited !== undefined ? { ...ready, django: inherited } : ready) as WorkerReadyInfo;
+        if (this.state === 'STARTING') {
+          this.#releaseStartupOutput();
+          this.state = transition(this.state, 'READY');
+          this.#events.ready(this);
+        }
+        return;
       }
-    } else {
-      this.bootFailure = parseBootFail(f.payload);
+      case FromWorker.BOOT_FAIL:
+        this.bootFailure = parseBootFail(f.payload);
+        return;
+      case FromWorker.MODULES:
+        this.#events.modules?.(this, parseModules(f.payload));
+        return;
+      default:
+        this.#events.log('warn', `worker ${this.slot} sent an unexpected frame type 0x${f.type.toString(16)} (id 0)`);
     }
   }
 
   #onOutput(text: string): void {
     if (this.#startupOutput === null) this.#events.output(text);
     else if (this.#startupOutput.length < 1 << 20) this.#startupOutput += text;
+    if (this.#harakiriTimer !== null && performance.now() - this.harakiriAt < HARAKIRI_STACK_MS - HARAKIRI_AFTER_OUTPUT_MS) {
+      // The stacks are coming out: give them a moment to finish, then kill.
+      clearTimeout(this.#harakiriTimer);
+      this.#harakiriTimer = setTimeout(() => this.process.kill('SIGKILL'), HARAKIRI_AFTER_OUTPUT_MS);
+    }
   }
 
   #releaseStartupOutput(): void {
@@ -301,18 +368,29 @@ export class WorkerHandle {
   }
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#harakiriTimer !== null) clearTimeout(this.#harakiriTimer);
+    this.#harakiriTimer = null;
     this.#channel.close();
+    if (this.bootFailure === null) this.bootFailure = this.process.bootFailure;
     if (this.#startupOutput !== null) this.#releaseStartupOutput();
     // A request whose file the master already sends is not lost: its descriptor is the master's.
     const lost = [...this.#inflight.values()].filter((r) => r.file === null);
     this.#inflight.clear();
+    const stuckBefore = this.harakiriAt === 0 ? -Infinity : this.harakiriAt - this.#harakiriLimitMs;
+    let timedOut = 0;
     for (const r of lost) {
       r.ex.onAbort = null;
-      r.ex.responder.sendError(502, 'Bad Gateway: the worker running this request died; see the server log.');
+      if (r.sentAt <= stuckBefore) {
+        timedOut++;
+        r.ex.responder.sendError(504, 'Gateway Timeout: the request ran longer than harakiri.');
+      } else {
+        r.ex.responder.sendError(502, 'Bad Gateway: the worker running this request died; see the server log.');
+      }
     }
     if (lost.length > 0) {
       const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
-      this.#events.log('error', `worker ${this.slot} (pid ${this.pid}) died (${how}) while running ${lost.length} request(s): ${lost.map((r) => `${r.ex.request.method} ${r.ex.request.target}`).join(', ')} — answered 502`);
+      const answered = timedOut === 0 ? '502' : timedOut === lost.length ? '504 (harakiri)' : `504 (harakiri) to ${timedOut}, 502 to the others`;
+      this.#events.log('error', `worker ${this.slot} (pid ${this.pid}) died (${how}) while running ${lost.length} request(s): ${lost.map((r) => `${r.ex.request.method} ${r.ex.request.target}`).join(', ')} — answered ${answered}`);
     }
     if (canTransition(this.state, 'EXITED')) this.state = transition(this.state, 'EXITED');
     this.#events.exited(this, code, signal);

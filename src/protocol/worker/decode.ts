@@ -32,10 +32,13 @@ const FROM_WORKER_SIZES = new Map<number, number | undefined>([
   [FromWorker.READY, undefined], [FromWorker.BOOT_FAIL, undefined], [FromWorker.HEAD, undefined],
   [FromWorker.BODY, undefined], [FromWorker.END, 0], [FromWorker.FULL, -4], [FromWorker.ERROR, undefined],
   [FromWorker.CREDIT, 4], [FromWorker.LOG, undefined], [FromWorker.FILE, FILE_PAYLOAD_BYTES],
+  [FromWorker.MODULES, undefined], [FromWorker.FORKED, undefined], [FromWorker.EXITED, undefined],
+  [FromWorker.HELLO, undefined],
 ]);
 const TO_WORKER_SIZES = new Map<number, number | undefined>([
   [ToWorker.REQUEST, -1], [ToWorker.BODY, undefined], [ToWorker.BODY_END, 0], [ToWorker.ABORT, 0],
   [ToWorker.ACK, 4], [ToWorker.SHUTDOWN, 0], [ToWorker.FILE_OPENED, 0], [ToWorker.FILE_FAILED, 0],
+  [ToWorker.FORK, undefined],
 ]);
 
 const EMPTY = Buffer.alloc(0);
@@ -67,6 +70,19 @@ export class FrameDecoder {
       this.#pending.push(chunk);
       this.#pendingBytes += chunk.length;
     }
+  }
+
+  /**
+   * Hands back every byte received but not yet returned as a frame, and empties the decoder:
+   * after HELLO the rest of the first chunk belongs to the worker's channel, not to us.
+   */
+  takeBuffered(): Buffer {
+    const rest = this.#pending.length === 0 ? this.#buf.subarray(this.#pos) : Buffer.concat([this.#buf.subarray(this.#pos), ...this.#pending]);
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    return rest;
   }
 
   /** The next complete frame, or null until more bytes are pushed. Throws WorkerProtocolError. */
@@ -241,4 +257,57 @@ export function parseBootFail(payload: Buffer): BootFailInfo {
     executable: field(o, 'executable', 'BOOT_FAIL', isString),
     sys_path: field(o, 'sys_path', 'BOOT_FAIL', isStringArray),
   };
+}
+
+/** MODULES: JSON list of the absolute paths of the app's loaded module files. */
+export function parseModules(payload: Buffer): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString('utf8'));
+  } catch (cause) {
+    throw new WorkerProtocolError(`MODULES payload is not JSON: ${(cause as Error).message}`);
+  }
+  if (!isStringArray(value)) throw new WorkerProtocolError('MODULES payload is not a JSON list of strings');
+  return value as string[];
+}
+
+const isPid = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0;
+
+/** FORKED (zygote): the pid of the worker it forked for the frame's slot. */
+export function parseForked(payload: Buffer): { readonly pid: number } {
+  const o = parseJsonObject(payload, 'FORKED');
+  return { pid: field(o, 'pid', 'FORKED', isPid) };
+}
+
+export interface ExitedInfo {
+  /** null when fork() itself failed (then `error` says why). */
+  readonly pid: number | null;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly error?: string;
+}
+
+/** EXITED (zygote): how a forked worker ended, or {pid: null, error} when it could not be forked. */
+export function parseExited(payload: Buffer): ExitedInfo {
+  const o = parseJsonObject(payload, 'EXITED');
+  const info: ExitedInfo = {
+    pid: field(o, 'pid', 'EXITED', (v) => v === null || isPid(v)),
+    code: field(o, 'code', 'EXITED', (v) => v === null || v === undefined || Number.isInteger(v)) ?? null,
+    signal: field(o, 'signal', 'EXITED', (v) => v === null || v === undefined || (typeof v === 'string' && /^SIG[A-Z0-9]+$/.test(v))) ?? null,
+  };
+  if (o.error !== undefined) return { ...info, error: field(o, 'error', 'EXITED', isString) };
+  if (info.pid === null) throw new WorkerProtocolError('EXITED payload without a pid must carry an "error"');
+  return info;
+}
+
+/** HELLO (forked worker, first frame of its connection): who it claims to be. */
+export function parseHello(payload: Buffer): { readonly pid: number; readonly token: string } {
+  const o = parseJsonObject(payload, 'HELLO');
+  return { pid: field(o, 'pid', 'HELLO', isPid), token: field(o, 'token', 'HELLO', isString) };
+}
+
+/** FORK (master -> zygote; for tests and tools). */
+export function parseFork(payload: Buffer): { readonly slot: number } {
+  const o = parseJsonObject(payload, 'FORK');
+  return { slot: field(o, 'slot', 'FORK', isCount) };
 }

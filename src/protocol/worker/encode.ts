@@ -78,6 +78,16 @@ export function encodeShutdown(): Buffer {
   return frameHeader(0, ToWorker.SHUTDOWN, 0);
 }
 
+/** FORK (to the zygote): fork the worker for `slot`. */
+export function encodeFork(slot: number): Buffer {
+  return encodeFrame(slot, ToWorker.FORK, Buffer.from(JSON.stringify({ slot })));
+}
+
+/** A frame whose payload is JSON (the zygote's and forked workers' control frames; tests). */
+export function encodeJsonFrame(id: number, type: number, value: unknown): Buffer {
+  return encodeFrame(id, type, Buffer.from(JSON.stringify(value)));
+}
+
 // NUL would shift every later key/value in the worker's split; above U+00FF cannot be latin1.
 const UNSENDABLE = /[\0\u0100-\uffff]/;
 const NON_LATIN1 = /[\u0100-\uffff]/;

@@ -1,7 +1,8 @@
 /**
  * Master <-> Python worker wire format (shared with python/berth_worker.py, which draws the
- * same diagram). One persistent stream socket per worker (the child's fd 3), many requests
- * multiplexed by request id so T worker threads share one channel.
+ * same diagram). One persistent stream socket per worker (the child's fd 3, or, for a worker
+ * forked by the zygote, a connection to the master's channel socket opened by HELLO), many
+ * requests multiplexed by request id so T worker threads share one channel.
  *
  *   0        4        8   9
  *   +--------+--------+---+---------------------+
@@ -23,6 +24,7 @@
  *              calls the iterable's close() and sends END.
  *   FILE_FAILED empty: answer to FILE — the master could not open the file (not Linux, no
  *              access); the worker streams the file through BODY frames instead, then END.
+ *   FORK       id = slot, JSON {"slot": n}: (to the zygote) fork a worker for this slot.
  *
  * Worker -> master
  *   READY      id 0, JSON {pid, executable, version, threads, sys_path}.
@@ -40,6 +42,22 @@
  *              wsgi.file_wrapper over a regular file. The body is `length` bytes of that file from
  *              `offset` (its tell()), capped by the app's Content-Length. The worker keeps the file
  *              open and waits for FILE_OPENED / FILE_FAILED (or ABORT).
+ *   MODULES    id 0, JSON list of the absolute paths of the app's loaded module files
+ *              (py-autoreload: the master watches them).
+ *   FORKED     (zygote) id = slot, JSON {"pid": n}: the worker for this slot was forked.
+ *   EXITED     (zygote) id = slot, JSON {"pid", "code": int|null, "signal": name|null}: it was reaped.
+ *   HELLO      (forked worker, first frame on its new connection) id = slot, JSON {"pid", "token"}.
+ *
+ * Preload (zygote) mode
+ *
+ *   master ──spawn──▶ zygote (fd 3 = control channel; config mode "zygote", channel_path, token)
+ *   zygote: imports the app ─▶ READY {…, "zygote": true} (or BOOT_FAIL and exit, as a worker)
+ *   master ─▶ FORK(slot) ─▶ zygote forks ─▶ FORKED(slot, pid)
+ *   child: connects to channel_path ─▶ HELLO(slot, pid, token) ─▶ READY …, then serves
+ *          requests on that connection exactly as a spawned worker on fd 3
+ *   child dies ─▶ zygote reaps it ─▶ EXITED(slot, pid, code, signal)
+ *   master ─▶ SHUTDOWN (id 0) once its workers are gone ─▶ zygote exits
+ *   The zygote's workers share its stdout/stderr pipes; they die with it (PR_SET_PDEATHSIG).
  *
  * The FILE exchange (Linux: /proc/<pid>/fd/<fd> opens the same file, even unlinked or replaced)
  *
@@ -67,6 +85,7 @@ export const enum ToWorker {
   SHUTDOWN = 0x06,
   FILE_OPENED = 0x07,
   FILE_FAILED = 0x08,
+  FORK = 0x09,
 }
 
 export const enum FromWorker {
@@ -80,6 +99,10 @@ export const enum FromWorker {
   CREDIT = 0x88,
   LOG = 0x89,
   FILE = 0x8a,
+  MODULES = 0x8b,
+  FORKED = 0x8c,
+  EXITED = 0x8d,
+  HELLO = 0x8e,
 }
 
 /** FILE payload: fd u32, offset u64, length u64. */

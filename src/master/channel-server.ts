@@ -1,0 +1,160 @@
+/**
+ * Theory of operation: the unix socket that workers forked by the zygote connect to. It lives
+ * in a fresh private directory (mkdtemp under the OS temp dir, mode 0700, or handed to the
+ * configured uid/gid so workers that dropped privileges can still connect). Each connection
+ * must open with HELLO {pid, token} within HELLO_TIMEOUT_MS; a wrong token, another first
+ * frame or garbage closes it (and is logged). A good HELLO hands the socket, paused, and any
+ * bytes that came after the HELLO to `onHello`, which decides whose channel it is.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FrameDecoder, parseHello } from '../protocol/worker/decode.js';
+import { FromWorker } from '../protocol/worker/frames.js';
+
+export const HELLO_TIMEOUT_MS = 10_000;
+
+type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export interface ChannelServerOptions {
+  /** Owner for the directory and socket (names or numbers), so dropped-privilege workers can connect. */
+  readonly uid: string | null;
+  readonly gid: string | null;
+  /** A checked HELLO; returns null when the socket was taken, else why it is refused (then it is closed and logged). */
+  readonly onHello: (slot: number, pid: number, socket: Socket, initial: Buffer) => string | null;
+  readonly log: Log;
+}
+
+/** A numeric id, or the id of a name in /etc/passwd or /etc/group (null if not found). */
+export function numericId(value: string, file: '/etc/passwd' | '/etc/group'): number | null {
+  if (/^\d+$/.test(value)) return Number(value);
+  try {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const fields = line.split(':');
+      if (fields[0] === value && fields[2] !== undefined && /^\d+$/.test(fields[2])) return Number(fields[2]);
+    }
+  } catch {
+    // no such file: names cannot be resolved here
+  }
+  return null;
+}
+
+export class ChannelServer {
+  readonly path: string;
+  readonly token = randomBytes(16).toString('hex');
+  readonly #dir: string;
+  readonly #server: Server;
+  readonly #opts: ChannelServerOptions;
+  readonly #pending = new Set<Socket>();
+
+  private constructor(dir: string, server: Server, opts: ChannelServerOptions) {
+    this.#dir = dir;
+    this.path = join(dir, 'channel.sock');
+    this.#server = server;
+    this.#opts = opts;
+  }
+
+  static async open(opts: ChannelServerOptions): Promise<ChannelServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-'));
+    chmodSync(dir, 0o700);
+    const server = createServer({ pauseOnConnect: false });
+    const cs = new ChannelServer(dir, server, opts);
+    server.on('connection', (socket) => cs.#accept(socket));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(cs.path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      server.on('error', (err) => opts.log('error', `worker channel socket ${cs.path}: ${err.message}`));
+      cs.#handOver();
+    } catch (err) {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return cs;
+  }
+
+  /** With uid/gid: the workers run as them, so they must be able to reach and write the socket. */
+  #handOver(): void {
+    const { uid, gid, log } = this.#opts;
+    if (uid === null && gid === null) return;
+    const u = uid === null ? -1 : numericId(uid, '/etc/passwd');
+    const g = gid === null ? -1 : numericId(gid, '/etc/group');
+    if (u === null || g === null) {
+      log('warn', `cannot resolve ${u === null ? `uid '${uid}'` : `gid '${gid}'`} for the worker channel socket ${this.path}; workers running as it may fail to connect`);
+      return;
+    }
+    try {
+      chownSync(this.#dir, u, g);
+      chownSync(this.path, u, g);
+      chmodSync(this.#dir, 0o710);
+      chmodSync(this.path, 0o660);
+    } catch (err) {
+      log('warn', `cannot hand the worker channel socket ${this.path} to uid ${u} gid ${g}: ${(err as Error).message}`);
+    }
+  }
+
+  #accept(socket: Socket): void {
+    this.#pending.add(socket);
+    const decoder = new FrameDecoder();
+    const refuse = (why: string): void => {
+      this.#opts.log('warn', `worker channel: refused a connection: ${why}`);
+      done();
+      socket.destroy();
+    };
+    const timer = setTimeout(() => refuse(`no HELLO within ${HELLO_TIMEOUT_MS / 1000} s`), HELLO_TIMEOUT_MS);
+    const done = (): void => {
+      clearTimeout(timer);
+      this.#pending.delete(socket);
+      socket.off('data', onData);
+    };
+    const onData = (chunk: Buffer): void => {
+      let slot: number;
+      let hello: { pid: number; token: string };
+      try {
+        decoder.push(chunk);
+        const f = decoder.next();
+        if (f === null) return;
+        if (f.type !== FromWorker.HELLO) return refuse(`first frame is type 0x${f.type.toString(16)}, not HELLO`);
+        slot = f.id;
+        hello = parseHello(f.payload);
+      } catch (err) {
+        return refuse((err as Error).message);
+      }
+      if (!this.#tokenMatches(hello.token)) return refuse(`HELLO from pid ${hello.pid} (slot ${slot}) has a wrong token`);
+      done();
+      socket.pause();
+      const why = this.#opts.onHello(slot, hello.pid, socket, decoder.takeBuffered());
+      if (why !== null) {
+        this.#opts.log('warn', `worker channel: refused HELLO from pid ${hello.pid} (slot ${slot}): ${why}`);
+        socket.destroy();
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', () => undefined); // a refused or dying peer; the owner of the socket logs what matters
+    socket.on('close', () => {
+      if (this.#pending.has(socket)) done();
+    });
+  }
+
+  #tokenMatches(token: string): boolean {
+    const a = Buffer.from(token);
+    const b = Buffer.from(this.token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  /** Stops listening, closes connections that never said HELLO, removes the directory. */
+  close(): void {
+    for (const s of this.#pending) s.destroy();
+    this.#pending.clear();
+    // Not awaited: close() waits for every accepted connection, and a worker's may outlive us.
+    this.#server.close();
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
