@@ -1,25 +1,24 @@
 /**
  * One logger for the master: Berth's own messages and the request log. Lines are gathered and
  * written once per event-loop turn, so a busy server does one write per turn, not one per request.
- * `logto` appends to a file; otherwise lines go to stderr.
+ * `logto` appends to a file (rotating by size when asked); otherwise lines go to stderr.
  */
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { RotatingFileSink, type RotatingFileOptions } from './rotating-file.js';
 
 export interface LogSink {
   write(text: string): void;
+  /** Open the destination again (after an external rename); a no-op for streams. Throws if it cannot, keeping the old one. */
+  reopen(): void;
   close(): void;
 }
 
 export function stderrSink(): LogSink {
-  return { write: (t) => void process.stderr.write(t), close: () => undefined };
+  return { write: (t) => void process.stderr.write(t), reopen: () => undefined, close: () => undefined };
 }
 
-export function fileSink(path: string): LogSink {
-  const fd = openSync(path, 'a', 0o644);
-  return {
-    write: (t) => void writeSync(fd, t),
-    close: () => closeSync(fd),
-  };
+/** A log file; without `rotation` it only appends (and can still be reopened). */
+export function fileSink(path: string, rotation: Omit<RotatingFileOptions, 'path'> = { maxBytes: 0, backupName: null, backups: 0 }): LogSink {
+  return new RotatingFileSink({ ...rotation, path });
 }
 
 export class Logger {
@@ -59,6 +58,15 @@ export class Logger {
     const text = this.#pending;
     this.#pending = '';
     this.#sink.write(text);
+  }
+
+  /**
+   * SIGUSR1 / touch-logreopen: lines gathered so far go to the old file, later ones to the new.
+   * Throws (with the path and the fix) when the path cannot be opened; logging continues to the old file.
+   */
+  reopen(): void {
+    this.flush();
+    this.#sink.reopen();
   }
 
   close(): void {
