@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   BERTH_APP_IMPORT_FAILED: 'the WSGI app could not be imported or its callable was not found',
   BERTH_WORKER_BOOT_FAILED: 'a Python worker died before it reported READY',
   BERTH_BIND_FAILED: 'a listener address could not be bound (in use, permission, bad address)',
+  BERTH_ALREADY_RUNNING: 'the pidfile names a live Berth master: a second instance was not started',
+  BERTH_PIDFILE_FAILED: 'a pidfile could not be read or written (directory missing, permissions)',
   BERTH_HTTP_PROTOCOL: 'a client sent bytes that break HTTP/1.1 (RFC 9112); answered 4xx and closed',
   BERTH_WORKER_PROTOCOL: 'a worker sent a frame that breaks the master/worker wire format',
   BERTH_RESPONSE_INVALID: 'the app produced a response that cannot be sent safely (bad status, header or body)',

@@ -1,30 +1,43 @@
-/** `berth [options]`: serve until stopped. */
+/** `berth [options]`: serve until stopped (in the background with daemonize/daemonize2). */
 import { Logger, fileSink, stderrSink } from '../../log/logger.js';
-import { RequestLog } from '../../log/request-log.js';
 import { Arbiter } from '../../master/arbiter.js';
 import { resolveInterpreter } from '../../master/interpreter.js';
+import { daemonizeIfAsked } from '../../master/daemon.js';
+import { InstanceControl } from '../../master/instance.js';
 import { BerthError } from '../../errors/berth-error.js';
-import { loadOrReport } from './load.js';
+import { accessLogFor, loadOrReport, reloadConfig } from './load.js';
 
 export async function runServe(argv: readonly string[]): Promise<number> {
   const config = loadOrReport(argv, 'berth');
   if (config === null) return 1;
+  // With daemonize, this (foreground) process only starts the daemon and reports how it went.
+  const foreground = await daemonizeIfAsked(config, argv);
+  if (foreground !== null) return foreground;
+  const instance = new InstanceControl(config);
+  const logto = instance.logFile;
   let logger: Logger;
   try {
-    logger = new Logger(config.logto !== null ? fileSink(config.logto) : stderrSink());
+    logger = new Logger(logto !== null ? fileSink(logto) : stderrSink());
   } catch (err) {
-    process.stderr.write(`[berth] ERROR: option 'logto': cannot open ${config.logto}: ${(err as Error).message} — check the directory exists and is writable\n`);
+    process.stderr.write(`[berth] ERROR: option 'logto': cannot open ${logto}: ${(err as Error).message} — check the directory exists and is writable\n`);
     return 1;
   }
   let code: number;
+  const log = (level: 'info' | 'warn' | 'error', message: string): void => logger[level](message);
   try {
+    instance.claim(log);
     const interpreter = resolveInterpreter(config, process.env.PATH);
-    const arbiter = new Arbiter({ config, logger, interpreter, requestLog: config.disableLogging ? null : new RequestLog() });
+    const cwd = process.cwd();
+    const hooks = instance.hooks(() => arbiter.listeners.map((l) => l.display).join(', '), log);
+    const arbiter: Arbiter = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks });
     code = await arbiter.run();
   } catch (err) {
-    logger.error(err instanceof BerthError ? err.message : String((err as Error).stack ?? err));
+    const message = err instanceof BerthError ? err.message : String((err as Error).stack ?? err);
+    logger.error(message);
+    instance.failed(message);
     code = 1;
   }
+  instance.finish(code, log);
   logger.info(`stopped (exit code ${code})`);
   logger.close();
   // Nothing must keep a stopped master alive (open keep-alive sockets, timers).
