@@ -50,7 +50,7 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
   {
     name: 'vacuum', aliases: [], type: 'bool', repeatable: false, default: 'false', status: 'supported', field: 'vacuum', group: 'Listening',
-    help: 'Remove what Berth created when it exits. Unix sockets are removed on every clean stop anyway (a stale one left by a crash is replaced at the next start), so today this changes nothing; it will also cover the pidfile.',
+    help: 'Remove what Berth created when it exits: the pidfiles (only while they still hold its pid). Unix sockets are removed on every clean stop anyway (a stale one left by a crash is replaced at the next start).',
   },
   {
     name: 'detect-protocol', aliases: [], type: 'bool', repeatable: false, default: 'true', status: 'supported', field: 'detectProtocol', group: 'Listening', berthOnly: true,

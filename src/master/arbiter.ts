@@ -1,14 +1,23 @@
 /**
- * Theory of operation (after gunicorn's arbiter): the master binds the listeners, spawns the
- * workers and then only reacts — signal handlers merely queue the signal; the named steps
- * below do the work: handle queued signals, reap exited workers, bring the worker count back.
- * A worker that cannot load the app is FATAL: Berth stops and shows why, instead of
- * respawning it in a loop (uWSGI's classic failure mode).
+ * Theory of operation (after gunicorn's arbiter): the master binds the listeners once, drops
+ * privileges, starts the workers (./workforce.ts) and then only reacts. Signal handlers merely
+ * queue the signal; named steps do the work:
+ *
+ *   SIGHUP           reload: re-read the config; if it is valid and the new app imports, switch
+ *                    to a new generation of workers (chain-reload: one at a time) — otherwise the
+ *                    running generation keeps serving and the log says why
+ *   SIGTERM, SIGINT  graceful stop: stop accepting, finish in-flight requests (reload-mercy),
+ *                    retire the workers; the same signal again stops at once
+ *   SIGQUIT          immediate stop
+ *   SIGUSR1          reopen the log file (after an external logrotate)
+ *   SIGTTIN/SIGTTOU  one worker more / less
+ *
+ * Once a second the watchdog looks at the workers (harakiri, max-requests, lifetime, RSS).
+ * touch-reload / touch-chain-reload / touch-logreopen and py-autoreload are file triggers.
+ * The listeners are never closed by a reload, so no connection is refused while it runs.
  */
 import type { Config } from '../config/schema.js';
-import { EXIT_CODES } from '../protocol/worker/frames.js';
 import type { Logger } from '../log/logger.js';
-import { RequestLog } from '../log/request-log.js';
 import { bindListener, type BoundListener } from '../server/listeners.js';
 import { HttpFront } from '../server/http-front.js';
 import { UwsgiFront } from '../server/uwsgi-front.js';
@@ -19,69 +28,88 @@ import { Dispatcher } from '../router/dispatcher.js';
 import { Router } from '../router/router.js';
 import { StaticFiles } from '../static/static-files.js';
 import { WorkerPool } from '../worker/pool.js';
-import { WorkerHandle, type WorkerEvents } from '../worker/handle.js';
-import type { Interpreter } from './interpreter.js';
-import { spawnWorkerProcess } from './spawn.js';
-import { describeBootFailure } from './boot-failure.js';
+import type { DjangoStaticInfo, WorkerHandle } from '../worker/handle.js';
+import { resolveInterpreter, type Interpreter } from './interpreter.js';
+import { Workforce } from './workforce.js';
+import { Watchdog } from './watchdog.js';
+import { FileTrigger } from './file-triggers.js';
+import { dropPrivileges } from './privileges.js';
+import { explainBindError } from './port-owner.js';
 
-/** How long in-flight requests may take to finish on a graceful stop. */
-const STOP_MERCY_MS = 30_000;
-/** How long a retiring worker may take to exit before SIGKILL. */
-const WORKER_EXIT_MERCY_MS = 5_000;
-/** A worker that dies sooner than this after its start is respawned after a pause. */
-const RESPAWN_BACKOFF_MS = 1_000;
+/** Formats one request-log line, or null when the request is not to be logged. */
+export interface AccessLogger {
+  line(ex: Exchange, workerPid: number, workerRequests: number, nowMonotonic: number, nowWall: number): string | null;
+}
+
+export interface ArbiterHooks {
+  /** The listeners are bound (daemonize reports success here). */
+  listening?(): void;
+  /** The first worker is ready (daemonize2, pidfile2). */
+  appReady?(): void;
+  /** Berth is stopping because it could not start (daemonize reports the message). */
+  failed?(message: string): void;
+}
 
 export interface ArbiterDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly interpreter: Interpreter;
-  readonly requestLog: RequestLog | null;
+  readonly accessLog: (config: Config) => AccessLogger;
+  /** Re-reads the configuration for a reload: a Config, or the problems as printable lines. */
+  readonly reloadConfig?: () => Config | readonly string[];
+  readonly hooks?: ArbiterHooks;
 }
 
 type StopMode = 'running' | 'graceful' | 'immediate';
+type Level = 'info' | 'warn' | 'error';
+
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGTTIN', 'SIGTTOU'];
+const WATCHDOG_INTERVAL_MS = 1000;
+const APP_DOWN = 'Service Unavailable: every worker of the application crashed repeatedly; see the server log.';
 
 export class Arbiter {
-  readonly #config: Config;
+  readonly #deps: ArbiterDeps;
   readonly #logger: Logger;
-  readonly #interpreter: Interpreter;
-  readonly #requestLog: RequestLog | null;
   readonly #pool = new WorkerPool();
   readonly #dispatcher: Dispatcher;
-  readonly #router: Router;
-  readonly #statics: StaticFiles;
+  readonly #workforce: Workforce;
   readonly #front: HttpFront;
   readonly #uwsgiFront: UwsgiFront;
   readonly #door: FrontDoor;
   readonly #listeners: BoundListener[] = [];
   readonly #signalQueue: NodeJS.Signals[] = [];
-  readonly #events: WorkerEvents;
-  /** With disable-logging, 5xx answers are still logged: hiding them hides outages. */
-  readonly #errorLog = new RequestLog();
+  #config: Config;
+  #interpreter: Interpreter;
+  #router: Router;
+  #accessLog: AccessLogger;
+  #watchdog: Watchdog;
+  #watchdogTimer: NodeJS.Timeout | null = null;
+  #triggers: FileTrigger[] = [];
+  #autoreload: FileTrigger | null = null;
   #mode: StopMode = 'running';
   #exitCode = 0;
   #everReady = false;
-  #startedAt = Date.now();
+  readonly #startedAt = Date.now();
   #finish: (code: number) => void = () => undefined;
-  #respawnTimers = new Set<NodeJS.Timeout>();
+  #finishing = false;
+  /** Every worker crash-looped into FATAL: answer 503 at once until a reload succeeds. */
+  #appDown = false;
 
   constructor(deps: ArbiterDeps) {
+    this.#deps = deps;
     this.#config = deps.config;
-    this.#logger = deps.logger;
     this.#interpreter = deps.interpreter;
-    this.#requestLog = deps.requestLog;
+    this.#logger = deps.logger;
+    this.#accessLog = deps.accessLog(deps.config);
     this.#dispatcher = new Dispatcher(this.#pool, deps.config.listen);
-    this.#statics = new StaticFiles(deps.config, (level, message) => this.#log(level, message));
-    // With static-from-django the mappings arrive with the first READY, so the stage is routed
-    // from the start; until then it finds nothing and requests fall through to the app.
-    const routed = this.#statics.active || deps.config.staticFromDjango;
-    this.#router = new Router(routed ? [this.#statics] : [], (ex) => this.#dispatcher.dispatch(ex));
-    const scriptNames = new ScriptNameRule(deps.config.mounts);
+    this.#router = this.#makeRouter(deps.config, null);
+    const log = (level: Level, message: string): void => this.#log(level, message);
     const common = {
       config: deps.config,
-      scriptNames,
+      scriptNames: new ScriptNameRule(deps.config.mounts),
       dispatch: (ex: Exchange) => this.#router.route(ex),
       exchangeDone: (ex: Exchange) => this.#exchangeDone(ex),
-      log: (level: 'info' | 'warn' | 'error', message: string) => this.#log(level, message),
+      log,
     };
     this.#front = new HttpFront(common);
     this.#uwsgiFront = new UwsgiFront({ ...common, date: () => this.#front.date() });
@@ -91,15 +119,18 @@ export class Arbiter {
       detectProtocol: deps.config.detectProtocol,
       uwsgiAllow: deps.config.uwsgiAllow,
       timeoutMs: deps.config.httpTimeoutMs,
-      log: common.log,
+      log,
     });
-    this.#events = {
-      ready: (w) => this.#workerReady(w),
-      free: () => this.#dispatcher.drain(),
-      exited: (w, code, signal) => this.#reapWorker(w, code, signal),
-      log: (level, message) => this.#log(level, message),
+    this.#workforce = new Workforce({
+      pool: this.#pool,
+      dispatcher: this.#dispatcher,
+      log,
       output: (text) => this.#logger.line(text),
-    };
+      generationReady: (w, config) => this.#generationReady(w, config),
+      modules: (paths) => this.#autoreload?.setFiles(paths),
+      fatal: (message, recoverable) => this.#fatal(message, recoverable),
+    });
+    this.#watchdog = this.#makeWatchdog(deps.config);
   }
 
   /** Runs until stopped; resolves with the process exit code. */
@@ -109,28 +140,27 @@ export class Arbiter {
       this.#signalQueue.push(sig);
       setImmediate(() => this.#handleSignals());
     };
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP'];
-    for (const s of signals) process.on(s, onSignal);
+    for (const s of SIGNALS) process.on(s, onSignal);
     try {
-      const unix = { chmod: this.#config.chmodSocket, chown: this.#config.chownSocket };
-      for (const address of [...this.#config.http, ...this.#config.uwsgi]) {
-        const facts = { via: address.via ?? 'http', display: address.kind === 'unix' ? address.path : address.text, unix: address.kind === 'unix' };
-        const bound = await bindListener(address, this.#config.listen, (socket) => this.#door.accept(socket, facts), unix);
-        facts.display = bound.display;
-        this.#listeners.push(bound);
-      }
+      await this.#bind();
+      dropPrivileges(this.#config, (level, message) => this.#log(level, message));
     } catch (err) {
-      this.#log('error', (err as Error).message);
-      for (const l of this.#listeners) l.server.close();
-      for (const s of signals) process.off(s, onSignal);
+      const message = (err as Error).message;
+      this.#log('error', message);
+      this.#deps.hooks?.failed?.(message);
+      this.#closeListeners();
+      for (const s of SIGNALS) process.off(s, onSignal);
       return 1;
     }
     const where = this.#listeners.map((l) => `${l.address.via === 'socket' ? 'uwsgi' : 'http'}://${l.display}`).join(', ');
     this.#log('info', `listening on ${where}`);
-    this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${this.#config.processes} worker(s) × ${this.#config.threads} thread(s)`);
-    for (let slot = 1; slot <= this.#config.processes; slot++) this.#spawnWorker(slot);
+    this.#deps.hooks?.listening?.();
+    const c = this.#config;
+    this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${c.processes} worker(s) × ${c.threads} thread(s), ${c.lazyApps ? 'lazy-apps (each worker imports the app)' : 'preload (the app is imported once, workers are forked)'}`);
+    this.#armTriggers(c);
+    if (await this.#workforce.start(c, this.#interpreter)) this.#armWatchdog();
     const code = await done;
-    for (const s of signals) process.off(s, onSignal);
+    for (const s of SIGNALS) process.off(s, onSignal);
     return code;
   }
 
@@ -139,74 +169,197 @@ export class Arbiter {
     return this.#listeners;
   }
 
-  #spawnWorker(slot: number): void {
-    const child = spawnWorkerProcess({ config: this.#config, interpreter: this.#interpreter, slot, check: false });
-    const w = new WorkerHandle(slot, 1, this.#config.threads, child, this.#events);
-    child.on('error', (err) => this.#log('error', `worker ${slot} could not start ${this.#interpreter.path}: ${err.message}`));
-    this.#pool.add(w);
+  async #bind(): Promise<void> {
+    const unix = { chmod: this.#config.chmodSocket, chown: this.#config.chownSocket };
+    for (const address of [...this.#config.http, ...this.#config.uwsgi]) {
+      const facts = { via: address.via ?? 'http', display: address.kind === 'unix' ? address.path : address.text, unix: address.kind === 'unix' };
+      const bound = await bindListener(address, this.#config.listen, (socket) => this.#door.accept(socket, facts), unix)
+        .catch((err: unknown) => {
+          throw explainBindError(err, address);
+        });
+      facts.display = bound.display;
+      this.#listeners.push(bound);
+    }
   }
 
-  #workerReady(w: WorkerHandle): void {
+  #generationReady(w: WorkerHandle, config: Config): void {
+    const info = w.ready!;
     if (!this.#everReady) {
       this.#everReady = true;
-      const info = w.ready!;
-      this.#log('info', `app ready in ${Date.now() - this.#startedAt} ms: ${this.#appName()} on Python ${info.version} (${info.executable})`);
-      if (this.#config.staticFromDjango) this.#statics.addDjangoMappings(info.django);
+      this.#log('info', `app ready in ${Date.now() - this.#startedAt} ms: ${appName(config)} on Python ${info.version} (${info.executable})`);
+      this.#deps.hooks?.appReady?.();
     }
-    if (this.#mode !== 'running') {
-      w.retire();
-      return;
+    if (config.staticFromDjango || w.generation > 1) {
+      // Static mappings belong to the generation's config (and its Django settings).
+      this.#router = this.#makeRouter(config, config.staticFromDjango ? info.django : null);
     }
-    this.#dispatcher.drain();
   }
 
-  #reapWorker(w: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
-    this.#pool.remove(w);
-    if (this.#mode !== 'running') {
-      if (this.#pool.all.length === 0) this.#finishStop();
-      return;
-    }
-    const neverReady = w.ready === null;
-    const importFailed = code === EXIT_CODES.APP_IMPORT_FAILURE || code === EXIT_CODES.BOOT_FAILURE || code === EXIT_CODES.USAGE;
-    if (neverReady && (importFailed || !this.#everReady)) {
-      this.#log('error', describeBootFailure({ slot: w.slot, code, signal, failure: w.bootFailure, interpreter: this.#interpreter, config: this.#config }));
-      this.#dispatcher.failAll(503, 'Service Unavailable: the application could not be loaded.');
-      this.#stopImmediately(1);
-      return;
-    }
-    if (code !== 0 || signal !== null) {
-      const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
-      this.#log('warn', `worker ${w.slot} (pid ${w.pid}) exited (${how}); starting a new one`);
-    }
-    const delay = Date.now() - w.spawnedAt < RESPAWN_BACKOFF_MS ? RESPAWN_BACKOFF_MS : 0;
-    const timer = setTimeout(() => {
-      this.#respawnTimers.delete(timer);
-      if (this.#mode === 'running') this.#spawnWorker(w.slot);
-    }, delay);
-    this.#respawnTimers.add(timer);
+  #makeRouter(config: Config, django: DjangoStaticInfo | null | undefined): Router {
+    const statics = new StaticFiles(config, (level, message) => this.#log(level, message));
+    if (django !== null && django !== undefined) statics.addDjangoMappings(django);
+    // With static-from-django the mappings arrive with the first READY, so the stage is routed
+    // from the start; until then it finds nothing and requests fall through to the app.
+    const routed = statics.active || config.staticFromDjango;
+    return new Router(routed ? [statics] : [], (ex) => {
+      if (this.#appDown) ex.responder.sendError(503, APP_DOWN);
+      else this.#dispatcher.dispatch(ex);
+    });
   }
 
   #handleSignals(): void {
     while (this.#signalQueue.length > 0) {
       const sig = this.#signalQueue.shift()!;
-      if (sig === 'SIGHUP') {
-        this.#log('warn', 'SIGHUP (reload) is not supported yet; ignored — restart Berth to load new code');
-      } else if (sig === 'SIGQUIT' || this.#mode === 'graceful') {
-        this.#log('info', `${sig}: stopping now`);
-        this.#stopImmediately(0);
-      } else if (this.#mode === 'running') {
-        this.#log('info', `${sig}: stopping gracefully (in-flight requests may take up to ${STOP_MERCY_MS / 1000} s; send it again to stop now)`);
-        this.#stopGracefully();
+      switch (sig) {
+        case 'SIGHUP':
+          void this.#reload(this.#config.chainReload, 'SIGHUP');
+          break;
+        case 'SIGUSR1':
+          this.#reopenLog('SIGUSR1');
+          break;
+        case 'SIGTTIN':
+          if (this.#mode === 'running') this.#workforce.addWorker();
+          break;
+        case 'SIGTTOU':
+          if (this.#mode === 'running') this.#workforce.removeWorker();
+          break;
+        case 'SIGQUIT':
+          this.#log('info', 'SIGQUIT: stopping now');
+          this.#stopImmediately(0);
+          break;
+        default:
+          if (this.#mode === 'graceful') {
+            this.#log('info', `${sig} again: stopping now`);
+            this.#stopImmediately(0);
+          } else if (this.#mode === 'running') {
+            this.#log('info', `${sig}: stopping gracefully (in-flight requests may take up to reload-mercy = ${this.#config.reloadMercyMs / 1000} s; send ${sig} again to stop now)`);
+            this.#stopGracefully();
+          }
       }
     }
   }
 
+  async #reload(chain: boolean, why: string): Promise<void> {
+    if (this.#mode !== 'running') return;
+    const kind = chain ? 'chain reload' : 'reload';
+    this.#log('info', `${why}: ${kind} of generation ${this.#workforce.generation} requested`);
+    const loaded = this.#deps.reloadConfig?.() ?? this.#config;
+    if (!('http' in loaded)) {
+      this.#log('error', `${kind} refused: the configuration has problems; generation ${this.#workforce.generation} keeps serving:\n${loaded.map((l) => `  ${l}`).join('\n')}`);
+      return;
+    }
+    const config = loaded as Config;
+    let interpreter: Interpreter;
+    try {
+      interpreter = resolveInterpreter(config, process.env.PATH);
+    } catch (err) {
+      this.#log('error', `${kind} refused: ${(err as Error).message}; generation ${this.#workforce.generation} keeps serving`);
+      return;
+    }
+    const kept = fixedAtStart(this.#config, config);
+    if (kept.length > 0) this.#log('warn', `${kind}: ${kept.join(', ')} changed; these take effect only after a restart (the bound sockets and the master's identity are kept)`);
+    if (config.logReopen) this.#reopenLog('log-reopen');
+    const ok = await this.#workforce.reload(config, interpreter, chain);
+    if (!ok || this.#mode !== 'running') return;
+    this.#config = config;
+    this.#interpreter = interpreter;
+    this.#appDown = false;
+    this.#accessLog = this.#deps.accessLog(config);
+    if (!config.staticFromDjango) this.#router = this.#makeRouter(config, null);
+    this.#watchdog = this.#makeWatchdog(config);
+    this.#armWatchdog();
+    this.#armTriggers(config);
+  }
+
+  #reopenLog(why: string): void {
+    try {
+      this.#logger.reopen();
+      this.#log('info', `${why}: log file reopened`);
+    } catch (err) {
+      this.#log('error', `${why}: could not reopen the log file: ${(err as Error).message}`);
+    }
+  }
+
+  #makeWatchdog(config: Config): Watchdog {
+    return new Watchdog({
+      harakiriMs: config.harakiriMs,
+      maxRequests: config.maxRequests,
+      maxRequestsDelta: config.maxRequestsDelta,
+      minWorkerLifetimeMs: config.minWorkerLifetimeMs,
+      maxWorkerLifetimeMs: config.maxWorkerLifetimeMs,
+      reloadOnRssBytes: config.reloadOnRssBytes,
+    });
+  }
+
+  #armWatchdog(): void {
+    if (this.#watchdogTimer !== null) clearInterval(this.#watchdogTimer);
+    this.#watchdogTimer = null;
+    if (!this.#watchdog.enabled) return;
+    this.#watchdogTimer = setInterval(() => this.#watch(), Math.min(WATCHDOG_INTERVAL_MS, Math.max(100, this.#config.harakiriMs / 4 || WATCHDOG_INTERVAL_MS)));
+    this.#watchdogTimer.unref();
+  }
+
+  /** One watchdog pass: harakiri for stuck requests, graceful replacement for worn workers. */
+  #watch(): void {
+    if (this.#mode !== 'running') return;
+    const now = performance.now();
+    const wallToMono = now - Date.now();
+    const byPid = new Map<number, WorkerHandle>();
+    const facts = [];
+    for (const w of this.#workforce.workers()) {
+      if (w.pid === 0) continue;
+      byPid.set(w.pid, w);
+      facts.push({
+        slot: w.slot, pid: w.pid, generation: w.generation, spawnedAtMs: w.spawnedAt + wallToMono,
+        requestsServed: w.requestsServed, oldestInFlightSinceMs: w.oldestInFlightSince(), state: w.state,
+      });
+    }
+    for (const action of this.#watchdog.check(facts, now)) {
+      const w = byPid.get(action.pid);
+      if (w === undefined) continue;
+      if (action.kind === 'harakiri') w.harakiri(action.limitMs);
+      else this.#workforce.replace(w, action.reason);
+    }
+  }
+
+  #armTriggers(config: Config): void {
+    for (const t of this.#triggers) t.close();
+    this.#triggers = [];
+    const notice = (message: string): void => this.#log('warn', message);
+    const on = (files: readonly string[], action: (paths: string[]) => void): void => {
+      if (files.length > 0) this.#triggers.push(new FileTrigger({ files, onChange: action, onNotice: notice }));
+    };
+    on(config.touchReload, (p) => void this.#reload(this.#config.chainReload, `touch-reload (${p.join(', ')})`));
+    on(config.touchChainReload, (p) => void this.#reload(true, `touch-chain-reload (${p.join(', ')})`));
+    on(config.touchLogreopen, (p) => this.#reopenLog(`touch-logreopen (${p.join(', ')})`));
+    const previous = this.#autoreload?.files ?? [];
+    this.#autoreload?.close();
+    this.#autoreload = null;
+    if (config.pyAutoreloadMs > 0) {
+      this.#autoreload = new FileTrigger({ files: previous, onChange: (p) => void this.#reload(false, `py-autoreload (${p.join(', ')} changed)`), onNotice: notice });
+    }
+  }
+
+  #fatal(message: string, recoverable: boolean): void {
+    this.#log('error', message);
+    if (recoverable) {
+      this.#appDown = true;
+      this.#dispatcher.failAll(503, APP_DOWN);
+      return;
+    }
+    this.#deps.hooks?.failed?.(message);
+    this.#dispatcher.failAll(503, 'Service Unavailable: the application could not be loaded.');
+    this.#stopImmediately(1);
+  }
+
   #stopGracefully(): void {
     this.#mode = 'graceful';
+    this.#disarm();
     this.#closeListeners();
     this.#front.drain();
     this.#uwsgiFront.drain();
-    const deadline = Date.now() + STOP_MERCY_MS;
+    const mercy = this.#config.reloadMercyMs;
+    const deadline = Date.now() + mercy;
     const poll = setInterval(() => {
       this.#front.closeIdle();
       this.#uwsgiFront.closeIdle();
@@ -215,43 +368,57 @@ export class Arbiter {
         clearInterval(poll);
       } else if (busy === 0 || Date.now() > deadline) {
         clearInterval(poll);
-        if (busy > 0) this.#log('warn', `${busy} request(s) still running after ${STOP_MERCY_MS / 1000} s; stopping anyway`);
-        this.#retireAll();
+        if (busy > 0) this.#log('warn', `${busy} request(s) still running after reload-mercy = ${mercy / 1000} s; stopping anyway`);
+        this.#workforce.retireAll();
+        this.#killAfter(this.#config.workerReloadMercyMs);
+        this.#maybeFinished();
       }
     }, 20);
   }
 
-  #retireAll(): void {
-    if (this.#pool.all.length === 0) {
-      this.#finishStop();
-      return;
-    }
-    for (const w of this.#pool.all) w.retire();
+  #killAfter(ms: number): void {
     const killer = setTimeout(() => {
-      for (const w of this.#pool.all) {
-        this.#log('warn', `worker ${w.slot} (pid ${w.pid}) did not exit within ${WORKER_EXIT_MERCY_MS / 1000} s; killing it`);
+      for (const w of this.#workforce.workers()) {
+        this.#log('warn', `worker ${w.slot} (pid ${w.pid}) did not exit within worker-reload-mercy = ${ms / 1000} s; killing it`);
         w.kill();
       }
-    }, WORKER_EXIT_MERCY_MS);
+    }, ms);
     killer.unref();
   }
 
   #stopImmediately(code: number): void {
     this.#mode = 'immediate';
     this.#exitCode = code;
+    this.#disarm();
     this.#closeListeners();
     this.#dispatcher.failAll(503, 'Service Unavailable: the server is stopping.');
-    for (const w of this.#pool.all) w.kill();
-    if (this.#pool.all.length === 0) this.#finishStop();
+    this.#workforce.killAll();
+    this.#maybeFinished();
   }
 
-  #finishStop(): void {
-    for (const t of this.#respawnTimers) clearTimeout(t);
-    this.#respawnTimers.clear();
-    this.#closeListeners();
-    this.#front.closeIdle();
-    this.#uwsgiFront.closeIdle();
-    this.#finish(this.#exitCode);
+  /** Called on every exit while stopping: once no worker is left, stop the launchers and finish. */
+  #maybeFinished(): void {
+    if (this.#mode === 'running' || this.#finishing) return;
+    if (this.#workforce.liveWorkers > 0) {
+      setTimeout(() => this.#maybeFinished(), 20).unref();
+      return;
+    }
+    this.#finishing = true;
+    void this.#workforce.stopLaunchers().then(() => {
+      this.#closeListeners();
+      this.#front.closeIdle();
+      this.#uwsgiFront.closeIdle();
+      this.#finish(this.#exitCode);
+    });
+  }
+
+  #disarm(): void {
+    if (this.#watchdogTimer !== null) clearInterval(this.#watchdogTimer);
+    this.#watchdogTimer = null;
+    for (const t of this.#triggers) t.close();
+    this.#triggers = [];
+    this.#autoreload?.close();
+    this.#autoreload = null;
   }
 
   #closeListeners(): void {
@@ -259,17 +426,22 @@ export class Arbiter {
   }
 
   #exchangeDone(ex: Exchange): void {
-    if (this.#requestLog === null && ex.status < 500) return;
-    const w = this.#pool.all.find((x) => x.slot === ex.workerId);
-    const line = (this.#requestLog ?? this.#errorLog).format(ex, w?.pid ?? 0, w?.requestsServed ?? 0, performance.now(), Date.now());
-    this.#logger.line(line);
+    const w = ex.workerId === 0 ? undefined : this.#pool.all.find((x) => x.slot === ex.workerId);
+    const line = this.#accessLog.line(ex, w?.pid ?? 0, w?.requestsServed ?? 0, performance.now(), Date.now());
+    if (line !== null) this.#logger.line(line);
   }
 
-  #appName(): string {
-    return this.#config.module !== null ? `module ${this.#config.module}` : `wsgi-file ${this.#config.wsgiFile}`;
-  }
-
-  #log(level: 'info' | 'warn' | 'error', message: string): void {
+  #log(level: Level, message: string): void {
     this.#logger[level](message);
   }
+}
+
+function appName(config: Config): string {
+  return config.module !== null ? `module ${config.module}` : `wsgi-file ${config.wsgiFile}`;
+}
+
+/** Options a reload cannot change: the sockets stay bound and the master keeps its identity. */
+function fixedAtStart(before: Config, after: Config): string[] {
+  const fields = ['http', 'uwsgi', 'chmodSocket', 'chownSocket', 'detectProtocol', 'uwsgiAllow', 'mounts', 'bufferSizeBytes', 'limitPostBytes', 'listen', 'httpTimeoutMs', 'socketTimeoutMs', 'uid', 'gid', 'umask', 'pidfile', 'pidfile2', 'daemonize', 'daemonize2', 'logto'] as const;
+  return fields.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
 }

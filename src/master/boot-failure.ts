@@ -11,6 +11,8 @@ export interface BootFailureFacts {
   readonly failure: WorkerBootFailure | null;
   readonly interpreter: Interpreter;
   readonly config: Config;
+  /** What Berth does about it (default: it stops instead of respawning in a loop). */
+  readonly consequence?: string;
 }
 
 const CODE_NAMES: Record<number, string> = {
@@ -23,7 +25,7 @@ export function describeBootFailure(f: BootFailureFacts): string {
   const how = f.signal !== null ? `was killed by ${f.signal}` : `exited with code ${f.code}${f.code !== null && CODE_NAMES[f.code] ? ` (${CODE_NAMES[f.code]})` : ''}`;
   const app = f.config.module !== null ? `module = ${f.config.module}` : `wsgi-file = ${f.config.wsgiFile}`;
   const lines = [
-    `the WSGI app could not be loaded: worker ${f.slot} ${how} before it was ready. Berth stops instead of respawning it in a loop.`,
+    `the WSGI app could not be loaded: ${f.slot === 0 ? 'the Python parent that imports it (preload mode)' : `worker ${f.slot}`} ${how} before it was ready. ${f.consequence ?? 'Berth stops instead of respawning it in a loop.'}`,
     `  app:       ${app} (callable = ${f.config.callable})`,
     `  chdir:     ${f.config.chdir ?? process.cwd()}`,
     `  python:    ${f.failure?.executable ?? f.interpreter.path} (${f.interpreter.chosenBy})`,

@@ -55,8 +55,8 @@ test('an upstream of two Berth instances: round-robin reaches both masters’ wo
     const res = await fetch(n.url('/pid'));
     assert.equal(res.status, 200);
     const { pid } = (await res.json()) as { pid: number };
-    // A worker is a child of its Berth master (the Node process startBerth spawned).
-    masters.push(procStatus(pid, 'PPid'));
+    // A worker is a grandchild of its Berth master in preload mode: master → Python parent → worker.
+    masters.push(procStatus(procStatus(pid, 'PPid'), 'PPid'));
   }
   const served = new Set(masters);
   assert.deepEqual([...served].sort(), [a.proc.pid!, b.proc.pid!].sort(), `requests were served by the children of ${[...served]}`);

@@ -30,7 +30,7 @@ export interface RunningBerth {
 export interface StartOptions {
   readonly cwd?: string;
   readonly env?: Record<string, string>;
-  /** Resolve when the app is ready (default) or as soon as the port is known. */
+  /** Resolve when every worker is ready (default) or as soon as the port is known. */
   readonly waitReady?: boolean;
   /** With `logto`, the log is a file: it is read as well as stderr. */
   readonly logFile?: string;
@@ -95,7 +95,10 @@ export function startBerth(args: readonly string[], opts: StartOptions = {}): Pr
   return (async () => {
     try {
       await waitForLog(/listening on (?:http|uwsgi):\/\/[^\s,]+:(\d+)/);
-      if (opts.waitReady !== false) await waitForLog(/app ready/);
+      if (opts.waitReady !== false) {
+        await waitForLog(/app ready/);
+        await waitForLog(/all \d+ worker\(s\) ready/);
+      }
     } catch (err) {
       await stop('SIGKILL');
       throw err;

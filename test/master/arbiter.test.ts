@@ -10,16 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { APPS, debianPython, runBerth, startBerth } from '../helpers/berth.js';
+import { descendants, pythonDescendants } from './ops-helpers.js';
 
 const echoArgs = (extra: string[]): string[] => ['--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'echo', '--python', debianPython(), ...extra];
-
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 async function waitUntil(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -39,7 +32,7 @@ test('threads × processes: 4 concurrent requests run on 4 distinct (process, th
   const pairs = new Set(texts.map((x) => /pid (\d+) thread (\d+)/.exec(x)!.slice(1).join('/')));
   assert.equal(pids.size, 2, 'both processes served');
   assert.equal(pairs.size, 4, `each request had a thread of its own: ${[...pairs].join(', ')}`);
-  assert.equal(childPids(berth.proc.pid!).length, 2);
+  assert.equal(pythonDescendants(berth.proc.pid!).length, 3, 'preload: the Python parent and its 2 workers');
 });
 
 test('when every thread is busy requests wait in the listen queue; past it, 503 with Retry-After', async (t) => {
@@ -86,10 +79,11 @@ test('SIGTERM lets in-flight requests finish, then exits 0', async () => {
   assert.equal(code, 0);
 });
 
-test('SIGKILL of the master leaves no Python worker behind', async () => {
+test('SIGKILL of the master leaves no Python worker behind', async (t) => {
   const berth = await startBerth(echoArgs(['--processes', '2', '--threads', '1']));
-  const workers = childPids(berth.proc.pid!);
-  assert.equal(workers.length, 2);
+  const workers = descendants(berth.proc.pid!);
+  t.after(() => berth.stop('SIGKILL'));
+  assert.equal(pythonDescendants(berth.proc.pid!).length, 3, 'preload: the Python parent and its 2 workers');
   await berth.stop('SIGKILL');
   await waitUntil(() => workers.every((p) => !existsSync(`/proc/${p}`) || /\(Z|zombie/.test(safeStat(p))), 'the workers exit');
 });

@@ -1,0 +1,432 @@
+/**
+ * Theory of operation: the set of Python workers, by generation. A generation is one loaded
+ * configuration with its Launcher (preload: a Python parent that imported the app and forks
+ * workers; lazy-apps: workers spawned one by one). Requests only reach workers in the pool;
+ * a worker joins the pool when it is READY *and* its generation serves.
+ *
+ *   start     generation 1: start the launcher, spawn N workers straight into the pool.
+ *   reload    generation g+1 is started beside g: launcher, then N workers kept out of the
+ *             pool until every one is READY; then one switch: the new ones join, the old ones
+ *             retire (finish what they hold, then exit). If the new app does not import, or a
+ *             new worker dies before READY, the new generation is torn down and g keeps
+ *             serving — nothing the client can see.
+ *   chain     the same, one slot at a time: a new worker for slot i, READY, joins; the old
+ *             worker of slot i retires; then slot i+1. Gated on readiness, never on a timer.
+ *   replace   one slot (max-requests, reload-on-rss, lifetime): the replacement is READY before
+ *             the old worker retires, so capacity never dips.
+ *   respawn   a worker that died is replaced from its own generation's launcher (if that is
+ *             still the serving one), after the crash-loop policy's delay; FATAL stops that.
+ * A launcher is stopped (its Python parent and process group with it) once the last worker of
+ * its generation has exited and a newer generation serves.
+ */
+import type { Config } from '../config/schema.js';
+import { EXIT_CODES } from '../protocol/worker/frames.js';
+import type { Dispatcher } from '../router/dispatcher.js';
+import type { WorkerPool } from '../worker/pool.js';
+import type { WorkerHandle, WorkerEvents } from '../worker/handle.js';
+import { describeBootFailure } from './boot-failure.js';
+import { CrashBackoff } from './crash-backoff.js';
+import type { Interpreter } from './interpreter.js';
+import { AppLoadFailure, createLauncher, type Launcher } from './launcher.js';
+
+/** How long a new generation's workers may take to import the app and report READY. */
+const BOOT_TIMEOUT_MS = 120_000;
+
+type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export interface WorkforceDeps {
+  readonly pool: WorkerPool;
+  readonly dispatcher: Dispatcher;
+  readonly log: Log;
+  /** Raw worker output for the log. */
+  readonly output: (text: string) => void;
+  /** The first READY worker of a generation (static-from-django reads its Django settings). */
+  readonly generationReady: (w: WorkerHandle, config: Config) => void;
+  /** py-autoreload: a worker reported the module files it imported. */
+  readonly modules: (paths: readonly string[]) => void;
+  /**
+   * No worker can serve: the app does not import at start (`recoverable` false: stop), or every
+   * slot of the serving generation crash-loops (`recoverable`: a reload with fixed code may help).
+   */
+  readonly fatal: (message: string, recoverable: boolean) => void;
+}
+
+interface Generation {
+  readonly number: number;
+  readonly config: Config;
+  readonly interpreter: Interpreter;
+  readonly launcher: Launcher;
+  /** Live workers of this generation, serving or staged. */
+  readonly workers: Set<WorkerHandle>;
+  /** Workers this generation must replace on exit; a retired or surplus one is not. */
+  readonly keep: Set<WorkerHandle>;
+  announced: boolean;
+  /** Workers of this generation that reached READY so far (for the "all ready" line). */
+  readyCount: number;
+}
+
+export class Workforce {
+  readonly #d: WorkforceDeps;
+  readonly #generations = new Map<number, Generation>();
+  readonly #readyWaiters = new Map<WorkerHandle, (ready: boolean) => void>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #serving: Generation | null = null;
+  #backoff: CrashBackoff = new CrashBackoff({ slots: 1 });
+  #stopping = false;
+  #busy: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: WorkforceDeps) {
+    this.#d = deps;
+  }
+
+  get config(): Config | null {
+    return this.#serving?.config ?? null;
+  }
+
+  get generation(): number {
+    return this.#serving?.number ?? 0;
+  }
+
+  /** Number of launchers still running (a test and the stop path wait for 0). */
+  get liveGenerations(): number {
+    return this.#generations.size;
+  }
+
+  /** Generation 1. Resolves false when the app cannot load (already reported through `fatal`). */
+  async start(config: Config, interpreter: Interpreter): Promise<boolean> {
+    const g = await this.#launch(1, config, interpreter);
+    if (typeof g === 'string') {
+      this.#d.fatal(g, false);
+      return false;
+    }
+    this.#serving = g;
+    this.#backoff = new CrashBackoff({ slots: config.processes });
+    for (let slot = 1; slot <= config.processes; slot++) this.#d.pool.add(this.#spawn(g, slot));
+    return true;
+  }
+
+  /**
+   * A new generation from `config`, switched in whole (chain = false) or one slot at a time.
+   * Serialised: a reload asked for while one runs starts after it. Resolves true on success.
+   */
+  reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<boolean> {
+    const run = this.#busy.then(() => (this.#stopping ? false : this.#reload(config, interpreter, chain)));
+    this.#busy = run.catch(() => false);
+    return run;
+  }
+
+  /** Replace one worker (recycling); its replacement serves before it retires. */
+  replace(old: WorkerHandle, reason: string): void {
+    const g = this.#generations.get(old.generation);
+    if (g === undefined || g !== this.#serving || !g.keep.has(old) || this.#stopping) return;
+    this.#d.log('info', `recycling worker ${old.slot} (pid ${old.pid}): ${reason}`);
+    g.keep.delete(old);
+    void this.#replaceSlot(g, old.slot, old).then((ok) => {
+      if (!ok && this.#serving === g && old.state === 'READY') {
+        g.keep.add(old); // the replacement failed: keep the old one serving
+        this.#d.log('warn', `worker ${old.slot} (pid ${old.pid}) keeps serving: its replacement did not start`);
+      }
+    });
+  }
+
+  /** SIGTTIN: one worker more. */
+  addWorker(): void {
+    const g = this.#serving;
+    if (g === null || this.#stopping) return;
+    const slot = this.#freeSlot(g);
+    this.#backoff.setSlots(Math.max(slot, this.#slotsInUse(g)));
+    this.#d.log('info', `SIGTTIN: adding worker ${slot} (${this.#serving === g ? this.#slotsInUse(g) + 1 : '?'} workers)`);
+    this.#d.pool.add(this.#spawn(g, slot));
+  }
+
+  /** SIGTTOU: one worker less (never below one). */
+  removeWorker(): void {
+    const g = this.#serving;
+    if (g === null || this.#stopping) return;
+    const kept = [...g.keep].sort((a, b) => b.slot - a.slot);
+    if (kept.length <= 1) {
+      this.#d.log('warn', 'SIGTTOU: only one worker left; keeping it');
+      return;
+    }
+    const w = kept[0]!;
+    g.keep.delete(w);
+    this.#d.log('info', `SIGTTOU: retiring worker ${w.slot} (pid ${w.pid}); ${kept.length - 1} worker(s) left`);
+    this.#retire(w);
+  }
+
+  /** Stop: no respawns from now on; every worker is asked to finish and exit. */
+  retireAll(): void {
+    this.#stopping = true;
+    this.#clearTimers();
+    for (const g of this.#generations.values()) {
+      g.keep.clear();
+      for (const w of g.workers) w.retire();
+    }
+  }
+
+  killAll(): void {
+    this.#stopping = true;
+    this.#clearTimers();
+    for (const g of this.#generations.values()) {
+      g.keep.clear();
+      for (const w of g.workers) w.kill();
+    }
+  }
+
+  get liveWorkers(): number {
+    let n = 0;
+    for (const g of this.#generations.values()) n += g.workers.size;
+    return n;
+  }
+
+  /** Every worker of every generation (the watchdog looks at all of them). */
+  *workers(): Iterable<WorkerHandle> {
+    for (const g of this.#generations.values()) yield* g.workers;
+  }
+
+  /** After the workers are gone: stop every launcher (and so every process group). */
+  async stopLaunchers(): Promise<void> {
+    const all = [...this.#generations.values()];
+    this.#generations.clear();
+    await Promise.all(all.map((g) => g.launcher.stop().catch(() => undefined)));
+  }
+
+  async #reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<boolean> {
+    const old = this.#serving;
+    if (old === null) return false;
+    const started = Date.now();
+    const g = await this.#launch(old.number + 1, config, interpreter);
+    if (typeof g === 'string') {
+      this.#d.log('error', `reload failed: ${g}`);
+      return false;
+    }
+    if (this.#stopping) {
+      void this.#stopGeneration(g);
+      return false;
+    }
+    this.#backoff = new CrashBackoff({ slots: config.processes });
+    const ok = chain ? await this.#chainSwitch(old, g) : await this.#wholeSwitch(old, g);
+    if (ok) this.#d.log('info', `reload done in ${Date.now() - started} ms: generation ${g.number} serves with ${config.processes} worker(s)${chain ? ' (chain)' : ''}`);
+    return ok;
+  }
+
+  async #wholeSwitch(old: Generation, g: Generation): Promise<boolean> {
+    const staged = [];
+    for (let slot = 1; slot <= g.config.processes; slot++) staged.push(this.#spawn(g, slot));
+    const ready = await Promise.all(staged.map((w) => this.#whenReady(w)));
+    if (!ready.every(Boolean) || this.#stopping) {
+      const failed = staged.find((w) => w.state !== 'READY');
+      if (!this.#stopping) this.#d.log('error', `reload failed: new worker ${failed?.slot ?? '?'} did not become ready${failed !== undefined ? this.#why(failed) : ''}; generation ${old.number} keeps serving`);
+      for (const w of staged) w.kill();
+      g.keep.clear();
+      void this.#stopGeneration(g);
+      return false;
+    }
+    for (const w of staged) this.#d.pool.add(w);
+    this.#serving = g;
+    for (const w of [...old.workers]) this.#retire(w);
+    old.keep.clear();
+    this.#d.dispatcher.drain();
+    return true;
+  }
+
+  async #chainSwitch(old: Generation, g: Generation): Promise<boolean> {
+    this.#serving = g; // respawns and recycling now belong to the new generation
+    const slots = Math.max(g.config.processes, ...[...old.keep].map((w) => w.slot));
+    for (let slot = 1; slot <= slots; slot++) {
+      const previous = [...old.keep].find((w) => w.slot === slot) ?? null;
+      if (previous !== null) old.keep.delete(previous);
+      if (slot > g.config.processes) {
+        if (previous !== null) this.#retire(previous);
+        continue;
+      }
+      const ok = await this.#replaceSlot(g, slot, previous);
+      if (!ok) {
+        if (this.#stopping) return false;
+        if (previous !== null) old.keep.add(previous);
+        this.#d.log('error', `chain reload stopped at worker ${slot}: its replacement did not become ready; the remaining old workers keep serving`);
+        // The old generation serves the slots not yet replaced; the new one keeps those it has.
+        this.#serving = g.workers.size > 0 ? g : old;
+        return false;
+      }
+    }
+    old.keep.clear();
+    return true;
+  }
+
+  /** A READY replacement for `slot` joins the pool, then `previous` retires. */
+  async #replaceSlot(g: Generation, slot: number, previous: WorkerHandle | null): Promise<boolean> {
+    const w = this.#spawn(g, slot);
+    const ready = await this.#whenReady(w);
+    if (!ready || this.#stopping) {
+      w.kill();
+      g.keep.delete(w);
+      return false;
+    }
+    this.#d.pool.add(w);
+    if (previous !== null) this.#retire(previous);
+    this.#d.dispatcher.drain();
+    return true;
+  }
+
+  /** Start a generation's launcher; a string explains why the app could not load. */
+  async #launch(number: number, config: Config, interpreter: Interpreter): Promise<Generation | string> {
+    const consequence = number === 1 ? undefined : `The reload is abandoned; generation ${number - 1} keeps serving.`;
+    const workers = new Set<WorkerHandle>();
+    const keep = new Set<WorkerHandle>();
+    const launcher = createLauncher({ config, interpreter, generation: number, events: this.#events(), log: this.#d.log });
+    const g: Generation = { number, config, interpreter, launcher, workers, keep, announced: false, readyCount: 0 };
+    this.#generations.set(number, g);
+    try {
+      await launcher.start();
+      return g;
+    } catch (err) {
+      this.#generations.delete(number);
+      await launcher.stop().catch(() => undefined);
+      if (!(err instanceof AppLoadFailure)) return `the app could not be loaded: ${(err as Error)?.message ?? String(err)}`;
+      return describeBootFailure({ slot: 0, code: err.code, signal: err.signal, failure: err.failure, interpreter, config, consequence });
+    }
+  }
+
+  #spawn(g: Generation, slot: number): WorkerHandle {
+    const w = g.launcher.spawnWorker(slot);
+    g.workers.add(w);
+    g.keep.add(w);
+    return w;
+  }
+
+  #retire(w: WorkerHandle): void {
+    const g = this.#generations.get(w.generation);
+    g?.keep.delete(w);
+    w.retire();
+    const mercy = g?.config.workerReloadMercyMs ?? 30_000;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (w.state === 'EXITED') return;
+      this.#d.log('warn', `worker ${w.slot} (pid ${w.pid}) did not finish within worker-reload-mercy = ${mercy / 1000} s; killing it`);
+      w.kill();
+    }, mercy);
+    timer.unref();
+    this.#timers.add(timer);
+  }
+
+  #whenReady(w: WorkerHandle): Promise<boolean> {
+    if (w.state === 'READY') return Promise.resolve(true);
+    if (w.state !== 'STARTING') return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        this.#readyWaiters.delete(w);
+        this.#d.log('error', `worker ${w.slot} (pid ${w.pid}) was not ready after ${BOOT_TIMEOUT_MS / 1000} s; stopping it`);
+        resolve(false);
+      }, BOOT_TIMEOUT_MS);
+      this.#timers.add(timer);
+      this.#readyWaiters.set(w, (ok) => {
+        clearTimeout(timer);
+        this.#timers.delete(timer);
+        resolve(ok);
+      });
+    });
+  }
+
+  #events(): WorkerEvents {
+    return {
+      ready: (w) => this.#workerReady(w),
+      free: () => this.#d.dispatcher.drain(),
+      exited: (w, code, signal) => this.#reap(w, code, signal),
+      log: this.#d.log,
+      output: this.#d.output,
+      modules: (_w, paths) => this.#d.modules(paths),
+    };
+  }
+
+  #workerReady(w: WorkerHandle): void {
+    const g = this.#generations.get(w.generation);
+    if (g !== undefined && !g.announced) {
+      g.announced = true;
+      this.#d.generationReady(w, g.config);
+    }
+    if (g !== undefined && ++g.readyCount === g.config.processes && g.number === 1) {
+      this.#d.log('info', `all ${g.config.processes} worker(s) ready (${g.launcher.mode})`);
+    }
+    if (this.#stopping) {
+      w.retire();
+      return;
+    }
+    const waiter = this.#readyWaiters.get(w);
+    this.#readyWaiters.delete(w);
+    waiter?.(true);
+    this.#d.dispatcher.drain();
+  }
+
+  #reap(w: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
+    this.#d.pool.remove(w);
+    const waiter = this.#readyWaiters.get(w);
+    this.#readyWaiters.delete(w);
+    waiter?.(false);
+    const g = this.#generations.get(w.generation);
+    if (g === undefined) return;
+    g.workers.delete(w);
+    const wanted = g.keep.delete(w) && !this.#stopping;
+    if (g !== this.#serving && g.workers.size === 0) void this.#stopGeneration(g);
+    if (!wanted || waiter !== undefined) return; // retired, surplus, or a staged worker (its waiter decides)
+    const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
+    const importFailed = w.ready === null && (code === EXIT_CODES.APP_IMPORT_FAILURE || code === EXIT_CODES.BOOT_FAILURE || code === EXIT_CODES.USAGE);
+    if (importFailed && g.number === 1 && !g.announced) {
+      this.#d.fatal(describeBootFailure({ slot: w.slot, code, signal, failure: w.bootFailure, interpreter: g.interpreter, config: g.config }), false);
+      return;
+    }
+    const decision = this.#backoff.exited({ slot: w.slot, spawnedAtMs: w.spawnedAt, exitedAtMs: Date.now(), wasReady: w.ready !== null, how });
+    if (decision.kind === 'fatal') {
+      const tail = w.recentOutput().trimEnd();
+      const message = `worker ${w.slot} is FATAL: ${decision.reason}; not respawning it${tail !== '' ? `. Its last output:\n${tail}` : ''}`;
+      if (decision.scope !== 'app') this.#d.log('error', message);
+      else if (g.number === 1 && !g.announced) this.#d.fatal(message, false);
+      else this.#d.fatal(`${message}\nevery worker is FATAL, so requests are answered 503: fix the app and reload (SIGHUP, or berth --reload <pidfile>)`, true);
+      return;
+    }
+    this.#d.log('warn', `worker ${w.slot} (pid ${w.pid}) exited (${how}); starting a new one${decision.delayMs > 0 ? ` in ${decision.delayMs} ms` : ''}`);
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (this.#stopping || !this.#generations.has(g.number)) return;
+      if (this.#serving !== g) {
+        // A reload happened meanwhile: the slot is served by the new generation.
+        return;
+      }
+      this.#d.pool.add(this.#spawn(g, w.slot));
+    }, decision.delayMs);
+    this.#timers.add(timer);
+  }
+
+  async #stopGeneration(g: Generation): Promise<void> {
+    if (this.#generations.get(g.number) !== g) return;
+    this.#generations.delete(g.number);
+    await g.launcher.stop().catch((err: Error) => this.#d.log('warn', `stopping generation ${g.number}: ${err.message}`));
+  }
+
+  #why(w: WorkerHandle): string {
+    if (w.bootFailure !== null) return `: ${w.bootFailure.message}`;
+    const tail = w.recentOutput().trimEnd();
+    return tail !== '' ? `; its last output:\n${tail}\n` : '';
+  }
+
+  #freeSlot(g: Generation): number {
+    const used = new Set([...g.keep].map((w) => w.slot));
+    let slot = 1;
+    while (used.has(slot)) slot++;
+    return slot;
+  }
+
+  #slotsInUse(g: Generation): number {
+    return g.keep.size;
+  }
+
+  #clearTimers(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    for (const [w, waiter] of this.#readyWaiters) {
+      this.#readyWaiters.delete(w);
+      waiter(false);
+    }
+  }
+}
