@@ -17,7 +17,10 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const logto = instance.logFile;
   let logger: Logger;
   try {
-    logger = new Logger(logto !== null ? fileSink(logto) : stderrSink());
+    // umask first: the log, the pidfile and the unix sockets are created with it.
+    if (config.umask !== null) process.umask(config.umask);
+    const rotation = { maxBytes: config.logMaxsizeBytes, backupName: config.logBackupname, backups: config.logBackups };
+    logger = new Logger(logto !== null ? fileSink(logto, rotation) : stderrSink());
   } catch (err) {
     process.stderr.write(`[berth] ERROR: option 'logto': cannot open ${logto}: ${(err as Error).message} — check the directory exists and is writable\n`);
     return 1;
