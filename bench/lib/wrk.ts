@@ -18,6 +18,11 @@ export interface WrkResult {
    * count one per request, so they mean "no keep-alive", not failures.
    */
   readErrors: number;
+  /** The same socket errors one by one, and non-2xx/3xx answers (the reload bench shows them apart). */
+  socket: { connect: number; read: number; write: number; timeout: number };
+  non2xx: number;
+  /** wrk's "Max" latency (responses slower than its 2 s timeout are not in it). */
+  maxMs: number;
 }
 
 export interface WrkOptions {
@@ -49,6 +54,7 @@ export function parseWrk(text: string): WrkResult {
   // percentiles, which would read as "fastest". Report them as Infinity (>2 s),
   // and NaN when nothing completed at all.
   const timeouts = sock ? Number(sock[4]) : 0;
+  const max = /^\s+Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s|m|h)\s/m.exec(text);
   const latency = (p: string) => (completed === 0 ? NaN : completed <= timeouts ? Infinity : pct(p));
   return {
     rps: Number(rps[1]),
@@ -57,6 +63,11 @@ export function parseWrk(text: string): WrkResult {
     requests: completed,
     errors: (sock ? Number(sock[1]) + Number(sock[3]) + Number(sock[4]) : 0) + (non2xx ? Number(non2xx[1]) : 0),
     readErrors: sock ? Number(sock[2]) : 0,
+    socket: sock
+      ? { connect: Number(sock[1]), read: Number(sock[2]), write: Number(sock[3]), timeout: timeouts }
+      : { connect: 0, read: 0, write: 0, timeout: 0 },
+    non2xx: non2xx ? Number(non2xx[1]) : 0,
+    maxMs: max ? toMs(max[1]!, max[2]!) : NaN,
   };
 }
 
