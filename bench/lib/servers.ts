@@ -30,12 +30,12 @@ import { fileURLToPath } from 'node:url';
 
 const PROCESSES = '2';
 
-function berth(threads: string) {
+function berth(threads: string, extra: readonly string[] = []) {
   return (ctx: LaunchContext) => ({
     command: process.execPath,
     args: [ctx.berthBin, '--http', `127.0.0.1:${ctx.port}`, '--chdir', ctx.appDir,
       '--module', ctx.module, '--master', '--processes', PROCESSES, '--threads', threads,
-      '--python', ctx.python, '--disable-logging',
+      '--python', ctx.python, '--disable-logging', ...extra,
       ...(ctx.staticDir !== undefined ? ['--static-map', `/static=${ctx.staticDir}`] : [])],
   });
 }
@@ -73,6 +73,8 @@ function behindNginx(backend: 'berth' | 'uwsgi' | 'static') {
 export const SERVERS: readonly ServerSpec[] = [
   { name: 'berth', workers: '2p x 1t', isBerth: true, command: berth('1') },
   { name: 'berth-t2', workers: '2p x 2t', isBerth: true, command: berth('2') },
+  // lazy-apps: every worker imports the app (no forking Python parent).
+  { name: 'berth-lazy', workers: '2p x 1t', isBerth: true, optIn: true, command: berth('1', ['--lazy-apps']) },
   { name: 'uwsgi-http', workers: '2p x 1t (+router)', isBerth: false, comparesTo: 'berth', command: uwsgi('--http') },
   { name: 'uwsgi-http-socket', workers: '2p x 1t', isBerth: false, comparesTo: 'berth', command: uwsgi('--http-socket') },
   { name: 'gunicorn-sync', workers: '2p x 1t', isBerth: false, comparesTo: 'berth', command: gunicorn('sync') },
