@@ -170,14 +170,14 @@ py-autoreload (py_autoreload > 0): the source path of every loaded module (__fil
 it, minus this file) goes to the master in MODULES after READY; a daemon thread rescans
 every py_autoreload seconds (a dict lookup per module once its path is known) and sends
 the whole list again when it grew.  The master watches the files and reloads.  The
-request path is untouched: the inline server's flush takes an uncontended lock so the
-thread's sendall never interleaves with a batch.
+request path is untouched: only once that thread exists does the inline server's
+flush take a lock (shared with the thread's sends, so they never interleave).
 
-Harakiri dump: run() records the running thread in req.thread (one attribute store by
-the loop that calls it); the SIGUSR2 handler walks the live requests and prints
-sys._current_frames()[req.thread] (or, when that thread is the handler's own, the frame
-the signal interrupted, i.e. the app's stack without the handler), written with
-os.write(2) so it cannot collide with a buffered write the signal interrupted.
+Harakiri dump: nothing is recorded per request.  The SIGUSR2 handler walks every
+thread's stack (for its own thread, the frame the signal interrupted, i.e. the app's
+stack without the handler) and, where it finds a Server.run frame, prints that stack
+under the request in run's `req`; written with os.write(2) so it cannot collide with a
+buffered write the signal interrupted.
 """
 
 import collections
@@ -617,7 +617,7 @@ class Request(object):
     """One request: environ, response state, streamed-response window."""
 
     __slots__ = ('id', 'env', 'input', 'server', 'cond', 'status', 'headers', 'head_sent',
-                 'aborted', 'unacked', 'file_reply', 'thread')
+                 'aborted', 'unacked', 'file_reply')
 
     def __init__(self, rid, env, server, cond):
         self.id = rid
@@ -631,7 +631,6 @@ class Request(object):
         self.aborted = False
         self.unacked = 0
         self.file_reply = None
-        self.thread = None  # ident of the thread running the app for it (harakiri dump)
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info is not None:
@@ -741,9 +740,9 @@ class Request(object):
 class Server(object):
     """Frame routing and request running shared by the inline and threaded strategies.
 
-    Subclasses provide send_parts(parts), send_stream(header, data), send_control(data)
-    (callable from any thread), wait(req, ready), queue_request(req) and serve(); the loop
-    that calls run(req) first stores its thread's ident in req.thread."""
+    Subclasses provide send_parts(parts), send_stream(header, data), control_sender()
+    (a send function for another thread), wait(req, ready), queue_request(req) and
+    serve()."""
 
     def __init__(self, sock, app, base, log, lifeline=None):
         self.sock = sock
@@ -763,26 +762,35 @@ class Server(object):
         not shown.  Never raises: the worker is about to be killed, the dump is a bonus."""
         try:
             pid = os.getpid()
-            me = threading.get_ident()
             frames = sys._current_frames()
+            frames[threading.get_ident()] = interrupted
             names = dict((t.ident, t.name) for t in threading.enumerate())
             out = []
-            for req in list(self.requests.values()):
-                ident = req.thread
-                if ident is None:
-                    continue  # queued, not running yet
+            for ident, stack in frames.items():
+                req = self.running_request(stack)
+                if req is None:
+                    continue
                 env = req.env
                 out.append('berth worker %d: harakiri: stack of thread %s (%d) running %s %s\n'
                            % (pid, names.get(ident, '?'), ident, env.get('REQUEST_METHOD', '?'),
                               env.get('REQUEST_URI') or env.get('PATH_INFO', '?')))
-                stack = interrupted if ident == me else frames.get(ident)
-                if stack is not None:
-                    out.extend(traceback.format_stack(stack))
+                out.extend(traceback.format_stack(stack))
             if not out:
                 out.append('berth worker %d: harakiri: no request is running\n' % pid)
             write_stderr(''.join(out))
         except Exception:
             pass
+
+    def running_request(self, stack):
+        """The live request whose run() is on this stack (innermost frame first), or None:
+        found here, by the dump, so that the request path records nothing for it."""
+        code = Server.run.__code__
+        while stack is not None:
+            if stack.f_code is code:
+                req = stack.f_locals.get('req')
+                return req if req is not None and self.requests.get(req.id) is req else None
+            stack = stack.f_back
+        return None
 
     def new_cond(self):
         return None
@@ -934,8 +942,6 @@ class InlineServer(Server):
         self.out = []
         self.ready = collections.deque()
         self.idle = False
-        # Only the MODULES thread ever contends for it: uncontended, it costs no syscall.
-        self.send_lock = threading.Lock()
 
     def queue_request(self, req):
         self.ready.append(req)
@@ -957,17 +963,32 @@ class InlineServer(Server):
             data = b''.join(out) if len(out) > 1 else out[0]
             del out[:]
             try:
-                with self.send_lock:
-                    self.sock.sendall(data)
+                self.sock.sendall(data)
             except OSError:
                 self.lifeline.gone()
 
-    def send_control(self, data):
-        try:
-            with self.send_lock:
-                self.sock.sendall(data)
-        except OSError:
-            self.lifeline.gone()
+    def control_sender(self):
+        """send(data) for another thread (the MODULES reporter).  From now on flush() and
+        send() share a lock, so their sendall()s never interleave; a worker that never
+        calls this takes no lock on the request path."""
+        lock = threading.Lock()
+        flush = self.flush
+        sock = self.sock
+        lifeline = self.lifeline
+
+        def locked_flush():
+            with lock:
+                flush()
+
+        def send(data):
+            try:
+                with lock:
+                    sock.sendall(data)
+            except OSError:
+                lifeline.gone()
+
+        self.flush = locked_flush  # every caller looks it up on self
+        return send
 
     def pump(self, block=True):
         """Flush, then read and route whatever frames the master has sent."""
@@ -1004,13 +1025,10 @@ class InlineServer(Server):
         recv = self.sock.recv
         feed = self.reader.feed
         route = self.route
-        ident = threading.get_ident()
         try:
             while True:
                 while ready:
-                    req = ready.popleft()
-                    req.thread = ident
-                    run(req)
+                    run(ready.popleft())
                 self.flush()
                 if self.stopping:
                     return
@@ -1074,8 +1092,9 @@ class ThreadedServer(Server):
     def send_stream(self, header, data):
         self.send_parts((header, data))
 
-    def send_control(self, data):
-        self.send_parts((data,))
+    def control_sender(self):
+        """The combining writer is safe from any thread already."""
+        return lambda data: self.send_parts((data,))
 
     def wait(self, req, ready):
         with req.cond:
@@ -1110,11 +1129,8 @@ class ThreadedServer(Server):
     def work_loop(self):
         get = self.queue.get
         run = self.run
-        ident = threading.get_ident()
         while True:
-            req = get()
-            req.thread = ident
-            run(req)
+            run(get())
 
     def serve(self):
         for i in range(self.threads):
@@ -1147,10 +1163,6 @@ CONFIG_DEFAULTS = {'module': None, 'wsgi_file': None, 'callable': 'application',
                    'pythonpath': [], 'threads': 1, 'processes': 1, 'worker_id': 1, 'check': False,
                    'django_static': False, 'mode': 'worker', 'channel_path': None, 'token': '',
                    'uid': None, 'gid': None, 'umask': None, 'py_autoreload': 0, 'own_group': False}
-
-
-def _is_number(value):
-    return type(value) in (int, float)
 
 
 def read_config(text):
@@ -1191,7 +1203,7 @@ def read_config(text):
             problems.append('%s must be a name, a number or null' % key)
     if cfg['umask'] is not None and not (type(cfg['umask']) is int and 0 <= cfg['umask'] <= 0o777):
         problems.append('umask must be an integer from 0 to 0o777 or null')
-    if not _is_number(cfg['py_autoreload']) or cfg['py_autoreload'] < 0:
+    if type(cfg['py_autoreload']) not in (int, float) or cfg['py_autoreload'] < 0:
         problems.append('py_autoreload must be a number of seconds (0 = off)')
     if (cfg['module'] is None) == (cfg['wsgi_file'] is None):
         problems.append('exactly one of module and wsgi_file must be set')
@@ -1408,7 +1420,7 @@ def report_boot_failure(sock, failure):
             'executable': sys.executable, 'sys_path': list(sys.path)}
     if sock is not None:
         try:
-            sock.sendall(frame(0, BOOT_FAIL, json.dumps(info).encode('utf-8')))
+            sock.sendall(json_frame(0, BOOT_FAIL, info))
         except OSError:
             pass
     text = ['berth worker %d: cannot start the app (%s): %s' % (os.getpid(), failure.kind, failure.message)]
@@ -1558,7 +1570,7 @@ def connect_channel(path, slot, token):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)
-        sock.sendall(frame(slot, HELLO, json.dumps({'pid': os.getpid(), 'token': token}).encode('utf-8')))
+        sock.sendall(json_frame(slot, HELLO, {'pid': os.getpid(), 'token': token}))
     except OSError as e:
         sock.close()
         hint = ''
@@ -1608,6 +1620,17 @@ def ready_info(cfg):
 
 def json_frame(rid, typ, value):
     return frame(rid, typ, json.dumps(value).encode('utf-8'))
+
+
+def announce(sock, ready, reporter, lifeline):
+    """READY, then (py-autoreload) the first MODULES; a closed channel means the master
+    is gone."""
+    try:
+        sock.sendall(json_frame(0, READY, ready))
+        if reporter is not None:
+            sock.sendall(json_frame(0, MODULES, reporter.scan()[0]))
+    except OSError:
+        lifeline.gone()
 
 
 # ---------------------------------------------------------------------------- py-autoreload
@@ -1766,22 +1789,22 @@ class Zygote(object):
         """True in the child."""
         sys.stdout.flush()
         sys.stderr.flush()
-        zygote = os.getpid()
         try:
             pid = os.fork()
         except OSError as e:
             self.log('fork() for worker slot %d failed: %s' % (slot, e))
-            self.send(json_frame(slot, EXITED, {'pid': None, 'code': None, 'signal': None,
-                                                'error': 'fork() failed: %s' % e}))
+            self.refuse(slot, 'fork() failed: %s' % e)
             return False
         if pid == 0:
-            self._become_child(zygote)
+            self._become_child()
             return True
         self.children[pid] = slot
         self.send(json_frame(slot, FORKED, {'pid': pid}))
         return False
 
-    def _become_child(self, zygote):
+    def _become_child(self):
+        """Drop the zygote's descriptors, handlers and guardian pipe; the caller re-arms
+        PR_SET_PDEATHSIG (fork cleared it) with a Lifeline whose parent is the zygote."""
         signal.set_wakeup_fd(-1)
         os.close(self.wake_r)
         os.close(self.wake_w)
@@ -1790,7 +1813,10 @@ class Zygote(object):
         self.sock.close()
         self.lifeline.forget()
         self.children = {}
-        Lifeline(zygote, False).rearm()
+
+    def refuse(self, slot, error):
+        """EXITED without a pid: this FORK made no worker."""
+        self.send(json_frame(slot, EXITED, {'pid': None, 'code': None, 'signal': None, 'error': error}))
 
     def reap(self):
         for pid in list(self.children):
@@ -1812,8 +1838,7 @@ class Zygote(object):
             if self.sock in self._wait():
                 for rid, typ, _ in self._read():
                     if typ == FORK:
-                        self.send(json_frame(rid, EXITED, {'pid': None, 'code': None, 'signal': None,
-                                                           'error': 'the zygote is shutting down'}))
+                        self.refuse(rid, 'the zygote is shutting down')
         return EXIT_OK
 
     def master_gone(self):
@@ -1867,12 +1892,7 @@ def run_zygote(sock, cfg, lifeline, reporter):
     log = make_logger(sys.stderr)
     ready = ready_info(cfg)
     ready['zygote'] = True
-    try:
-        sock.sendall(json_frame(0, READY, ready))
-        if reporter is not None:
-            sock.sendall(json_frame(0, MODULES, reporter.scan()[0]))
-    except OSError:
-        lifeline.gone()
+    announce(sock, ready, reporter, lifeline)
     if cfg['check']:
         return None, EXIT_OK
     others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
@@ -1906,16 +1926,11 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules):
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGUSR2, server.dump_stacks)
-    try:
-        sock.sendall(json_frame(0, READY, ready_info(cfg)))
-        if reporter is not None and announce_modules:
-            sock.sendall(json_frame(0, MODULES, reporter.scan()[0]))
-    except OSError:
-        lifeline.gone()
+    announce(sock, ready_info(cfg), reporter if announce_modules else None, lifeline)
     if cfg['check']:
         return EXIT_OK
     if reporter is not None:
-        start_module_reporter(reporter, server.send_control, cfg['py_autoreload'])
+        start_module_reporter(reporter, server.control_sender(), cfg['py_autoreload'])
     try:
         server.serve()
     except ProtocolError as e:
@@ -1966,6 +1981,7 @@ def run(lifeline):
         return code
     # A forked worker from here on; its parent is the zygote, which owns the group.
     lifeline = Lifeline(zygote, False)
+    lifeline.rearm()
     try:
         sock = connect_channel(cfg['channel_path'], slot, cfg['token'])
     except BootFailure as failure:

@@ -144,13 +144,6 @@ def head_and_file(test, worker, rid, path, query=''):
     return struct.unpack('<IQQ', frames[1][1])
 
 
-class Channel(wc.Worker):
-    """The master's end of a socketpair."""
-
-    def __init__(self, sock):
-        self.sock, self.buf = sock, b''
-
-
 @unittest.skipUnless(bw.FILE_FRAMES, 'FILE frames need Linux')
 class FileExchangeTest(unittest.TestCase):
     """InlineServer in this process (ThreadedServer's reader os._exit()s at EOF: see below)."""
@@ -175,7 +168,7 @@ class FileExchangeTest(unittest.TestCase):
         self.server = bw.InlineServer(child, app, base, lambda line: None)
         self.thread = threading.Thread(target=self.server.serve)
         self.thread.start()
-        self.ch = Channel(master)
+        self.ch = wc.Worker.on(master)  # the master's end of the socketpair
 
     def tearDown(self):
         self.master_sock.sendall(wc.frame(0, wc.SHUTDOWN))

@@ -17,12 +17,6 @@ HEADER = re.compile(r'berth worker (\d+): harakiri: stack of thread (\S+) \((\d+
 
 
 class DumpTest(unittest.TestCase):
-    def start(self, **config):
-        worker = wc.Worker(module='ops_app', chdir=wc.OPS_APPS, **config)
-        self.addCleanup(worker.close)
-        worker.ready()
-        return worker
-
     def dump(self, worker, blocked):
         """Wait until `blocked` requests sleep in the app, SIGUSR2, end the worker: its stderr."""
         wc.wait_output(worker.proc.stdout, b'blocking', blocked)
@@ -33,7 +27,7 @@ class DumpTest(unittest.TestCase):
         return (text + worker.proc.stderr.read()).decode('utf-8', 'replace')
 
     def test_inline_worker_shows_the_apps_stack_not_the_handler(self):
-        w = self.start()
+        w = wc.ops_worker(self)
         w.send(wc.request_frame(1, '/block', query='s=30'))
         text = self.dump(w, 1)
         headers = HEADER.findall(text)
@@ -45,7 +39,7 @@ class DumpTest(unittest.TestCase):
         self.assertNotIn('dump_stacks', text)
 
     def test_threaded_worker_shows_every_running_request(self):
-        w = self.start(threads=3)
+        w = wc.ops_worker(self, threads=3)
         w.send(wc.request_frame(1, '/block', query='s=30') + wc.request_frame(2, '/block', query='s=31'))
         text = self.dump(w, 2)
         headers = HEADER.findall(text)
@@ -55,16 +49,14 @@ class DumpTest(unittest.TestCase):
         self.assertEqual(text.count('in harakiri_victim'), 2)
 
     def test_idle_worker_says_so_and_keeps_serving(self):
-        w = self.start()
+        w = wc.ops_worker(self)
         w.proc.send_signal(signal.SIGUSR2)
         wc.wait_output(w.proc.stderr, b'harakiri: no request is running')
         self.assertEqual(wc.json_body(w, 1, '/pid')['pid'], w.proc.pid)
 
     def test_forked_worker_dumps_and_zygote_ignores_the_signal(self):
         h = ZygoteHarness(self)
-        h.zygote.ready()
-        worker, pid, _ = h.fork(1)
-        worker.ready()
+        worker, pid = h.serving()
         h.zygote.proc.send_signal(signal.SIGUSR2)  # a stray signal must not kill the zygote
         worker.send(wc.request_frame(1, '/block', query='s=30'))
         wc.wait_output(h.zygote.proc.stdout, b'blocking %d' % pid)

@@ -107,9 +107,7 @@ class FramesTest(unittest.TestCase):
         return tmp.path, name, tmp.write(name + '.py', 'VALUE = 1\n')
 
     def test_worker_lists_its_modules_after_ready_and_again_when_they_grow(self):
-        w = wc.Worker(module='ops_app', chdir=wc.OPS_APPS, py_autoreload=0.1)
-        self.addCleanup(w.close)
-        w.ready()
+        w = wc.ops_worker(self, py_autoreload=0.1)
         self.check_list(modules_frame(w))
         folder, name, path = self.extra_module()
         self.assertEqual(wc.json_body(w, 1, '/import', 'dir=%s&name=%s' % (folder, name)), {'file': path})
@@ -118,18 +116,14 @@ class FramesTest(unittest.TestCase):
         self.assertIn(path, later)
 
     def test_threaded_worker_sends_them_too(self):
-        w = wc.Worker(module='ops_app', chdir=wc.OPS_APPS, py_autoreload=0.1, threads=2)
-        self.addCleanup(w.close)
-        w.ready()
+        w = wc.ops_worker(self, py_autoreload=0.1, threads=2)
         self.check_list(modules_frame(w))
         folder, name, path = self.extra_module()
         wc.json_body(w, 1, '/import', 'dir=%s&name=%s' % (folder, name))
         self.assertIn(path, modules_frame(w))
 
     def test_off_by_default(self):
-        w = wc.Worker(module='ops_app', chdir=wc.OPS_APPS)
-        self.addCleanup(w.close)
-        w.ready()
+        w = wc.ops_worker(self)
         self.assertEqual(wc.json_body(w, 1, '/pid')['pid'], w.proc.pid)  # the next frame is the answer
 
     def test_zygote_lists_them_and_its_workers_only_report_growth(self):

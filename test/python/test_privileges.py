@@ -192,9 +192,7 @@ class DropTest(unittest.TestCase):
         uid, gid, group = nobody()
         # The master must make its worker socket reachable by the 'uid' user.
         h = ZygoteHarness(self, python=SYSTEM_PYTHON, listener_mode=0o777, uid='nobody', gid=group)
-        h.zygote.ready()
-        worker, pid, _ = h.fork(1)
-        worker.ready()
+        worker, pid = h.serving()
         self.assertEqual(wc.json_body(worker, 1, '/whoami')['uid'], uid)
         h.zygote.send(wc.frame(0, wc.SHUTDOWN))
         self.assertEqual(h.zygote.expect_json(wc.EXITED)[1]['code'], 0)

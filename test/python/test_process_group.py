@@ -34,12 +34,6 @@ def cmdline(pid):
 
 
 class GroupTest(unittest.TestCase):
-    def start(self, **config):
-        worker = wc.Worker(module='ops_app', chdir=wc.OPS_APPS, **config)
-        self.addCleanup(worker.close)
-        worker.ready()
-        return worker
-
     def spawn(self, client):
         """An app subprocess (`sleep 300`), killed at cleanup if it is still there."""
         pid = wc.json_body(client, 99, '/spawn')['pid']
@@ -47,7 +41,7 @@ class GroupTest(unittest.TestCase):
         return pid
 
     def test_channel_eof_kills_the_group(self):
-        w = self.start(own_group=True, popen=NEW_GROUP)
+        w = wc.ops_worker(self, own_group=True, popen=NEW_GROUP)
         grandchild = self.spawn(w)
         w.sock.close()
         w.proc.wait(10)
@@ -80,7 +74,7 @@ class GroupTest(unittest.TestCase):
         self.assertTrue(wc.wait_dead(info['grandchild']), 'the app subprocess outlived the master')
 
     def test_normal_exit_leaves_the_subprocess_and_stops_the_guardian(self):
-        w = self.start(own_group=True, popen=NEW_GROUP)
+        w = wc.ops_worker(self, own_group=True, popen=NEW_GROUP)
         grandchild = self.spawn(w)
         guardians = [p for p in children_of(w.proc.pid) if 'kill -KILL 0' in cmdline(p)]
         self.assertEqual(len(guardians), 1, children_of(w.proc.pid))
@@ -90,7 +84,7 @@ class GroupTest(unittest.TestCase):
         self.assertTrue(wc.alive(grandchild), 'a normal exit killed the app subprocess')
 
     def test_without_own_group_the_subprocess_survives(self):
-        w = self.start(popen=NEW_GROUP)
+        w = wc.ops_worker(self, popen=NEW_GROUP)
         grandchild = self.spawn(w)
         self.assertEqual([p for p in children_of(w.proc.pid) if p != grandchild], [])  # no guardian
         w.sock.close()
@@ -99,7 +93,7 @@ class GroupTest(unittest.TestCase):
 
     def test_own_group_without_leading_a_group_kills_nothing(self):
         # The flag is wrong (same group as this test process): killpg would kill us.
-        w = self.start(own_group=True)
+        w = wc.ops_worker(self, own_group=True)
         grandchild = self.spawn(w)
         w.sock.close()
         self.assertEqual(w.proc.wait(10), 5)
@@ -109,9 +103,7 @@ class GroupTest(unittest.TestCase):
 
     def test_zygote_group_dies_with_its_master(self):
         h = ZygoteHarness(self, own_group=True, popen=NEW_GROUP)
-        h.zygote.ready()
-        worker, pid, _ = h.fork(1)
-        worker.ready()
+        worker, pid = h.serving()
         grandchild = self.spawn(worker)
         h.zygote.sock.close()
         h.zygote.proc.wait(10)
@@ -120,9 +112,7 @@ class GroupTest(unittest.TestCase):
 
     def test_sigkilled_zygote_takes_the_group_with_it(self):
         h = ZygoteHarness(self, own_group=True, popen=NEW_GROUP)
-        h.zygote.ready()
-        worker, pid, _ = h.fork(1)
-        worker.ready()
+        worker, pid = h.serving()
         grandchild = self.spawn(worker)
         h.zygote.proc.kill()
         self.assertTrue(wc.wait_dead(pid), 'the forked worker outlived the zygote')

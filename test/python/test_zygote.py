@@ -65,6 +65,13 @@ class ZygoteHarness(object):
         self.test.assertEqual(rid, slot)
         return worker, forked['pid'], hello
 
+    def serving(self, slot=1):
+        """READY from the zygote, then one forked worker, READY too: (client, pid)."""
+        self.zygote.ready()
+        worker, pid, _ = self.fork(slot)
+        worker.ready()
+        return worker, pid
+
 
 class ZygoteTest(unittest.TestCase):
     def test_fork_serve_kill_and_shutdown(self):
@@ -105,9 +112,7 @@ class ZygoteTest(unittest.TestCase):
 
     def test_worker_exit_code_is_reported(self):
         h = ZygoteHarness(self)
-        h.zygote.ready()
-        worker, pid, _ = h.fork(7)
-        worker.ready()
+        worker, pid = h.serving(7)
         worker.send(wc.frame(0, wc.SHUTDOWN))
         self.assertEqual(h.zygote.expect_json(wc.EXITED), (7, {'pid': pid, 'code': 0, 'signal': None}))
         worker, pid, _ = h.fork(7)  # the slot is forked again, from the same zygote
@@ -117,18 +122,14 @@ class ZygoteTest(unittest.TestCase):
 
     def test_sigterm_from_a_living_master_is_a_shutdown(self):
         h = ZygoteHarness(self)
-        h.zygote.ready()
-        worker, pid, _ = h.fork(1)
-        worker.ready()
+        worker, pid = h.serving()
         h.zygote.proc.terminate()
         self.assertEqual(h.zygote.expect_json(wc.EXITED), (1, {'pid': pid, 'code': 0, 'signal': None}))
         self.assertEqual(h.zygote.proc.wait(10), 0)
 
     def test_eof_on_the_control_channel_kills_the_workers_and_exits_5(self):
         h = ZygoteHarness(self)
-        h.zygote.ready()
-        worker, pid, _ = h.fork(1)
-        worker.ready()
+        worker, pid = h.serving()
         h.zygote.sock.close()
         self.assertEqual(h.zygote.proc.wait(10), 5)
         self.assertTrue(wc.wait_dead(pid), 'the forked worker outlived its zygote')
@@ -137,9 +138,7 @@ class ZygoteTest(unittest.TestCase):
         # The test keeps the worker's channel open: only PR_SET_PDEATHSIG, re-armed after
         # fork(), can kill the worker when its zygote dies.
         h = ZygoteHarness(self)
-        h.zygote.ready()
-        worker, pid, _ = h.fork(1)
-        worker.ready()
+        worker, pid = h.serving()
         h.zygote.proc.kill()
         self.assertTrue(wc.wait_dead(pid), 'the forked worker outlived its zygote')
 

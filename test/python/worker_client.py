@@ -161,6 +161,14 @@ class Worker(object):
             self.proc.stderr.close()
 
 
+def ops_worker(test, **config):
+    """A READY worker serving ops_apps/ops_app.py, closed at the test's cleanup."""
+    worker = Worker(module='ops_app', chdir=OPS_APPS, **config)
+    test.addCleanup(worker.close)
+    worker.ready()
+    return worker
+
+
 def cpu_seconds(pid):
     """CPU time of every thread of pid, in seconds (ns precision from schedstat on Linux)."""
     total = 0
