@@ -43,11 +43,13 @@ function equalsLower(text: string, start: number, end: number, lower: string): b
   return true;
 }
 
-function isOws(c: number): boolean {
+/** OWS bytes (RFC 9110 §5.6.3). */
+export function isOws(c: number): boolean {
   return c === SP || c === HTAB;
 }
 
-function charName(c: number): string {
+/** A byte as error messages name it. */
+export function charName(c: number): string {
   if (c === CR) return 'bare CR';
   if (c === LF) return 'bare LF';
   return `byte 0x${c.toString(16).padStart(2, '0')}`;

@@ -26,6 +26,7 @@
 import { parseHead } from './head.js';
 import { CR, LF } from './tables.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
+import { appendSplitHead, startSplitHead } from './split-head.js';
 import { HttpParseError, type RequestHead, type RequestParserHandler, type RequestParserLimits } from './types.js';
 
 const CRLF = Buffer.from('\r\n');
@@ -33,8 +34,6 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 /** Chunk extensions are ignored, so only a little of them is worth reading per message. */
 export const MAX_CHUNK_EXTENSION_BYTES = 16 * 1024;
-/** First allocation for a head split across chunks. */
-const INITIAL_HEAD_BUFFER = 1024;
 
 // Parser states. Plain numeric constants (not an enum) so that type-stripping runners work.
 const S_HEAD = 0;
@@ -163,24 +162,16 @@ export class RequestParser {
     if (idx !== -1 || end - pos >= budget) return this.#failHeadTooLarge(buf, pos, pos + n);
     // Incomplete head: keep its bytes (only this part of the chunk) for the next execute().
     // The copy starts small (a split head is usually short) and grows up to the budget.
-    const headBuf = Buffer.allocUnsafe(Math.min(budget, Math.max(INITIAL_HEAD_BUFFER, 2 * (end - pos))));
-    buf.copy(headBuf, 0, pos, end);
-    this.#headBuf = headBuf;
+    this.#headBuf = startSplitHead(buf, pos, end, budget);
     this.#headLen = end - pos;
     this.#headCap = budget;
     return end;
   }
 
   #appendHead(buf: Buffer, pos: number, end: number): number {
-    let headBuf = this.#headBuf as Buffer;
     const old = this.#headLen;
     const n = Math.min(end - pos, this.#headCap - old);
-    if (old + n > headBuf.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.#headCap, Math.max(old + n, 2 * headBuf.length)));
-      headBuf.copy(grown, 0, 0, old);
-      this.#headBuf = headBuf = grown;
-    }
-    buf.copy(headBuf, old, pos, pos + n);
+    const headBuf = (this.#headBuf = appendSplitHead(this.#headBuf as Buffer, old, buf, pos, pos + n, this.#headCap));
     this.#headLen = old + n;
     // A terminator may straddle the previous chunk and this one: search from 3 bytes back.
     const idx = headBuf.subarray(0, old + n).indexOf(CRLFCRLF, Math.max(0, old - 3));

@@ -18,7 +18,6 @@ function isAlnum(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
-/** token = 1*tchar (RFC 9110 §5.6.2): method names, header names, transfer-codings. */
 /** Byte values the HTTP and uwsgi codecs compare against (one definition for every codec). */
 export const HTAB = 0x09;
 export const LF = 0x0a;
@@ -30,6 +29,7 @@ export const DIGIT_0 = 0x30;
 export const DIGIT_9 = 0x39;
 export const COMMA = 0x2c;
 
+/** token = 1*tchar (RFC 9110 §5.6.2): method names, header names, transfer-codings. */
 export const TOKEN = table((c) => isAlnum(c) || TCHAR_PUNCT.includes(String.fromCharCode(c)));
 
 /**

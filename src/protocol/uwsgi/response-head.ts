@@ -11,8 +11,8 @@
  * Content-Length and Transfer-Encoding — a proxy that guessed here could be made to
  * splice one upstream response into another (response splitting).
  */
-import { parseContentLength } from '../http1/head.js';
-import { COLON, CR, DIGIT_0, DIGIT_9, FIELD_VALUE, HTAB, LF, REASON, SP, TOKEN } from '../http1/tables.js';
+import { charName, isOws, parseContentLength } from '../http1/head.js';
+import { COLON, CR, DIGIT_0, DIGIT_9, FIELD_VALUE, LF, REASON, SP, TOKEN } from '../http1/tables.js';
 import { UpstreamResponseError, type RawHttpResponseHead, type ResponseBodyFraming } from './types.js';
 
 class ParsedResponseHead implements RawHttpResponseHead {
@@ -26,18 +26,8 @@ class ParsedResponseHead implements RawHttpResponseHead {
   ) {}
 }
 
-function isOws(c: number): boolean {
-  return c === SP || c === HTAB;
-}
-
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= DIGIT_0 && c <= DIGIT_9;
-}
-
-function charName(c: number): string {
-  if (c === CR) return 'bare CR';
-  if (c === LF) return 'bare LF';
-  return `byte 0x${c.toString(16).padStart(2, '0')}`;
 }
 
 /**

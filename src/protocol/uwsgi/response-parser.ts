@@ -23,13 +23,11 @@
  * sends one response and closes, so extra bytes mean it and the framing disagree.
  */
 import { ChunkedDecoder } from '../http1/chunked-decoder.js';
+import { appendSplitHead, startSplitHead } from '../http1/split-head.js';
 import { parseResponseHead } from './response-head.js';
 import { UpstreamResponseError, type RawHttpResponseHandler, type RawHttpResponseOptions, type UpstreamErrorReason } from './types.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-
-/** First allocation for a head split across chunks. */
-const INITIAL_HEAD_BUFFER = 1024;
 
 // Parser states. Plain numeric constants (not an enum) so that type-stripping runners work.
 const S_HEAD = 0;
@@ -124,28 +122,20 @@ export class RawHttpResponseParser {
 
   #readHead(buf: Buffer, pos: number, end: number): number {
     const max = this.#maxHeadBytes;
-    let headBuf = this.#headBuf;
-    if (headBuf === null) {
+    if (this.#headBuf === null) {
       const idx = buf.indexOf(CRLFCRLF, pos);
       if (idx !== -1 && idx + 4 - pos <= max) {
         this.#onHeadBytes(buf, pos, idx + 2);
         return idx + 4;
       }
       if (end - pos >= max) return this.#fail('head-too-large', `response head larger than ${max} bytes`);
-      headBuf = Buffer.allocUnsafe(Math.min(max, Math.max(INITIAL_HEAD_BUFFER, 2 * (end - pos))));
-      buf.copy(headBuf, 0, pos, end);
-      this.#headBuf = headBuf;
+      this.#headBuf = startSplitHead(buf, pos, end, max);
       this.#headLen = end - pos;
       return end;
     }
     const old = this.#headLen;
     const n = Math.min(end - pos, max - old);
-    if (old + n > headBuf.length) {
-      const grown = Buffer.allocUnsafe(Math.min(max, Math.max(old + n, 2 * headBuf.length)));
-      headBuf.copy(grown, 0, 0, old);
-      this.#headBuf = headBuf = grown;
-    }
-    buf.copy(headBuf, old, pos, pos + n);
+    const headBuf = (this.#headBuf = appendSplitHead(this.#headBuf, old, buf, pos, pos + n, max));
     this.#headLen = old + n;
     // A terminator may straddle the previous chunk and this one: search from 3 bytes back.
     const idx = headBuf.subarray(0, old + n).indexOf(CRLFCRLF, Math.max(0, old - 3));

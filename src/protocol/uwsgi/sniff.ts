@@ -1,4 +1,3 @@
-import { SP } from '../http1/tables.js';
 /**
  * Which protocol a new connection speaks, from its first bytes: so that a uwsgi socket
  * hit by a browser (or an HTTP socket hit by nginx's uwsgi_pass, or by TLS) can be
@@ -21,6 +20,7 @@ import { SP } from '../http1/tables.js';
  * two letters (16,705 bytes or more), which no uwsgi peer sends. The answer needs at most
  * 12 bytes; until then, while the bytes seen still fit some opening, it is 'need-more'.
  */
+import { SP } from '../http1/tables.js';
 
 export type SniffedProtocol = 'uwsgi' | 'http' | 'tls' | 'unknown' | 'need-more';
 

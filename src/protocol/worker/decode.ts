@@ -77,11 +77,10 @@ export class FrameDecoder {
    * after HELLO the rest of the first chunk belongs to the worker's channel, not to us.
    */
   takeBuffered(): Buffer {
-    const rest = this.#pending.length === 0 ? this.#buf.subarray(this.#pos) : Buffer.concat([this.#buf.subarray(this.#pos), ...this.#pending]);
+    if (this.#pending.length > 0) this.#merge();
+    const rest = this.#buf.subarray(this.#pos);
     this.#buf = EMPTY;
     this.#pos = 0;
-    this.#pending = [];
-    this.#pendingBytes = 0;
     return rest;
   }
 
@@ -212,13 +211,16 @@ export interface BootFailInfo {
   readonly sys_path: string[];
 }
 
-function parseJsonObject(payload: Buffer, what: string): Record<string, unknown> {
-  let value: unknown;
+function parseJson(payload: Buffer, what: string): unknown {
   try {
-    value = JSON.parse(payload.toString('utf8'));
+    return JSON.parse(payload.toString('utf8'));
   } catch (cause) {
     throw new WorkerProtocolError(`${what} payload is not JSON: ${(cause as Error).message}`);
   }
+}
+
+function parseJsonObject(payload: Buffer, what: string): Record<string, unknown> {
+  const value = parseJson(payload, what);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new WorkerProtocolError(`${what} payload is not a JSON object`);
   }
@@ -261,12 +263,7 @@ export function parseBootFail(payload: Buffer): BootFailInfo {
 
 /** MODULES: JSON list of the absolute paths of the app's loaded module files. */
 export function parseModules(payload: Buffer): string[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(payload.toString('utf8'));
-  } catch (cause) {
-    throw new WorkerProtocolError(`MODULES payload is not JSON: ${(cause as Error).message}`);
-  }
+  const value = parseJson(payload, 'MODULES');
   if (!isStringArray(value)) throw new WorkerProtocolError('MODULES payload is not a JSON list of strings');
   return value as string[];
 }

@@ -80,7 +80,7 @@ export function encodeShutdown(): Buffer {
 
 /** FORK (to the zygote): fork the worker for `slot`. */
 export function encodeFork(slot: number): Buffer {
-  return encodeFrame(slot, ToWorker.FORK, Buffer.from(JSON.stringify({ slot })));
+  return encodeJsonFrame(slot, ToWorker.FORK, { slot });
 }
 
 /** A frame whose payload is JSON (the zygote's and forked workers' control frames; tests). */

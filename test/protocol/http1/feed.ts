@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { RequestParser } from '../../../src/protocol/http1/request-parser.js';
 import type { RequestHead, RequestParserLimits } from '../../../src/protocol/http1/types.js';
+import { pushBody, sameInEverySlicing, toBuffer } from '../slicing.js';
 
 export type Event =
   | { type: 'head'; head: RequestHead }
@@ -23,12 +24,7 @@ export function run(chunks: readonly Buffer[], limits: RequestParserLimits = LIM
   const parser = new RequestParser(
     {
       onHead: (head) => events.push({ type: 'head', head: { ...head, headers: [...head.headers] } }),
-      onBody: (chunk) => {
-        const last = events[events.length - 1];
-        // Copy now: the buffer may be a view into an input chunk.
-        if (last?.type === 'body') last.data += chunk.toString('latin1');
-        else events.push({ type: 'body', data: chunk.toString('latin1') });
-      },
+      onBody: (chunk) => pushBody(events, chunk),
       onMessageEnd: () => events.push({ type: 'end' }),
       onError: (error) => events.push({ type: 'error', status: error.status, message: error.message }),
     },
@@ -39,31 +35,13 @@ export function run(chunks: readonly Buffer[], limits: RequestParserLimits = LIM
   return events;
 }
 
-/** Every slicing of `input` we test: whole, byte by byte, and two pieces split at each offset. */
-export function slicings(input: Buffer): Buffer[][] {
-  const out: Buffer[][] = [[input]];
-  if (input.length > 1) out.push([...input].map((b) => Buffer.from([b])));
-  for (let i = 1; i < input.length; i++) out.push([input.subarray(0, i), input.subarray(i)]);
-  return out;
-}
-
-function toBuffer(input: string | Buffer): Buffer {
-  return typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
-}
-
 /** Events for `input` fed in every slicing; asserts they all agree and returns them. */
 export function parseEveryWay(input: string | Buffer, limits: RequestParserLimits = LIMITS): Event[] {
-  const bytes = toBuffer(input);
-  const expected = run([bytes], limits);
-  for (const chunks of slicings(bytes)) {
-    const got = run(chunks, limits);
-    assert.deepEqual(strip(got), strip(expected), `slicing into ${chunks.map((c) => c.length).join('+')} bytes`);
-  }
-  return expected;
+  return sameInEverySlicing(toBuffer(input), (chunks) => run(chunks, limits), strip);
 }
 
 /** Error messages may differ between slicings (found earlier or later); statuses may not. */
-function strip(events: Event[]): unknown[] {
+function strip(events: readonly Event[]): unknown[] {
   return events.map((e) => (e.type === 'error' ? { type: 'error', status: e.status } : e));
 }
 

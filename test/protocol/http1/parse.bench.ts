@@ -1,12 +1,12 @@
 /**
  * Micro-benchmark of the request parser and the response planner (not a test: run it with
  * `node <dist>/test/protocol/http1/parse.bench.js`). Prints nanoseconds per operation.
- * `node --test` with default discovery runs every file under test/, so under the test
- * runner (NODE_TEST_CONTEXT is set) it does nothing.
+ * Under the test runner it does nothing (see ../micro-bench.ts).
  */
 import { RequestParser } from '../../../src/protocol/http1/request-parser.js';
 import { planResponse } from '../../../src/protocol/http1/response.js';
 import type { RequestHead } from '../../../src/protocol/http1/types.js';
+import { bench as timeIt, runUnlessUnderTest } from '../micro-bench.js';
 
 const BROWSER_GET = Buffer.from(
   'GET /articles/2024/hello-world?ref=home HTTP/1.1\r\n' +
@@ -41,14 +41,7 @@ const handler = {
 };
 
 function bench(name: string, iterations: number, fn: () => void): void {
-  for (let i = 0; i < iterations / 10; i++) fn();
-  let best = Infinity;
-  for (let round = 0; round < 5; round++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < iterations; i++) fn();
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / iterations);
-  }
-  console.log(`${name.padEnd(48)} ${best.toFixed(0).padStart(6)} ns/op`);
+  timeIt(name, iterations, fn, 48);
 }
 
 function main(): void {
@@ -73,4 +66,4 @@ function main(): void {
   if (sink === 42) console.log('');
 }
 
-if (process.env['NODE_TEST_CONTEXT'] === undefined) main();
+runUnlessUnderTest(main);

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { UwsgiRequestParser } from '../../../src/protocol/uwsgi/request-parser.js';
 import type { UwsgiParserLimits, UwsgiRequestHead } from '../../../src/protocol/uwsgi/types.js';
+import { pushBody, sameInEverySlicing } from '../slicing.js';
 
 export type Event =
   | { type: 'head'; head: UwsgiRequestHead }
@@ -48,12 +49,7 @@ export function run(chunks: readonly Buffer[], limits: UwsgiParserLimits = LIMIT
   const parser = new UwsgiRequestParser(
     {
       onHead: (head) => events.push({ type: 'head', head: { ...head, vars: [...head.vars] } }),
-      onBody: (chunk) => {
-        const last = events[events.length - 1];
-        // Copy now: the buffer is a view into an input chunk.
-        if (last?.type === 'body') last.data += chunk.toString('latin1');
-        else events.push({ type: 'body', data: chunk.toString('latin1') });
-      },
+      onBody: (chunk) => pushBody(events, chunk),
       onMessageEnd: () => events.push({ type: 'end' }),
       onError: (error) => events.push({ type: 'error', reason: error.reason, status: error.status, message: error.message }),
     },
@@ -64,14 +60,6 @@ export function run(chunks: readonly Buffer[], limits: UwsgiParserLimits = LIMIT
   return events;
 }
 
-/** Every slicing we test: whole, byte by byte, and two pieces split at each offset. */
-export function slicings(input: Buffer): Buffer[][] {
-  const out: Buffer[][] = [[input]];
-  if (input.length > 1) out.push([...input].map((b) => Buffer.from([b])));
-  for (let i = 1; i < input.length; i++) out.push([input.subarray(0, i), input.subarray(i)]);
-  return out;
-}
-
 /** Messages may name offsets found earlier or later; reasons and statuses may not differ. */
 export function strip(events: readonly Event[]): unknown[] {
   return events.map((e) => (e.type === 'error' ? { type: 'error', reason: e.reason, status: e.status } : e));
@@ -79,12 +67,7 @@ export function strip(events: readonly Event[]): unknown[] {
 
 /** Events for `input` in every slicing (and with finish() when asked); asserts they agree. */
 export function parseEveryWay(input: Buffer, limits: UwsgiParserLimits = LIMITS, finish = false): Event[] {
-  const expected = run([input], limits, finish);
-  for (const chunks of slicings(input)) {
-    const got = run(chunks, limits, finish);
-    assert.deepEqual(strip(got), strip(expected), `slicing into ${chunks.map((c) => c.length).join('+')} bytes`);
-  }
-  return expected;
+  return sameInEverySlicing(input, (chunks) => run(chunks, limits, finish), strip);
 }
 
 export function heads(events: readonly Event[]): UwsgiRequestHead[] {

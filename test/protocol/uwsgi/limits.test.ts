@@ -18,6 +18,8 @@ test('limits: vars-too-large is decided from the 4-byte header alone', () => {
   // Byte by byte too: nothing before the fourth byte, the error at it.
   const byByte = run([header.subarray(0, 3)]);
   assert.deepEqual(byByte, []);
+  const atFourth = run([header.subarray(0, 3), header.subarray(3)]);
+  assert.deepEqual(atFourth.map((e) => e.type === 'error' && e.reason), ['vars-too-large']);
 });
 
 test('limits: a block of exactly maxVarsBytes is accepted; one more byte is not', () => {

@@ -1,14 +1,14 @@
 /**
  * Micro-benchmark of the uwsgi codecs (not a test: run it with
  * `node <dist>/test/protocol/uwsgi/parse.bench.js`). Prints nanoseconds per operation.
- * `node --test` with default discovery runs every file under test/, so under the test
- * runner (NODE_TEST_CONTEXT is set) it does nothing.
+ * Under the test runner it does nothing (see ../micro-bench.ts).
  */
 import { UwsgiRequestParser } from '../../../src/protocol/uwsgi/request-parser.js';
 import { encodeUwsgiRequest, RawHttpResponseParser } from '../../../src/protocol/uwsgi/client.js';
 import { sniffProtocol } from '../../../src/protocol/uwsgi/sniff.js';
 import type { UwsgiRequestHead } from '../../../src/protocol/uwsgi/types.js';
 import { NGINX_GET, NGINX_POST, UWSGI_RESPONSE_LENGTH } from './fixtures.js';
+import { bench as timeIt, runUnlessUnderTest } from '../micro-bench.js';
 
 let sink = 0;
 const handler = {
@@ -25,14 +25,7 @@ const handler = {
 };
 
 function bench(name: string, iterations: number, fn: () => void): void {
-  for (let i = 0; i < iterations / 10; i++) fn();
-  let best = Infinity;
-  for (let round = 0; round < 5; round++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < iterations; i++) fn();
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / iterations);
-  }
-  console.log(`${name.padEnd(52)} ${best.toFixed(0).padStart(6)} ns/op`);
+  timeIt(name, iterations, fn, 52);
 }
 
 function main(): void {
@@ -62,4 +55,4 @@ function main(): void {
   if (sink === 42) console.log('');
 }
 
-if (process.env['NODE_TEST_CONTEXT'] === undefined) main();
+runUnlessUnderTest(main);

@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { BerthError } from '../../../src/errors/berth-error.js';
+import { RawHttpResponseParser } from '../../../src/protocol/uwsgi/client.js';
+import { UpstreamResponseError } from '../../../src/protocol/uwsgi/types.js';
 import { assertBadResponse, runResponse } from './response-feed.js';
 
 const OK = 'HTTP/1.1 200 OK\r\n';
@@ -76,6 +79,20 @@ test('response errors: trailers over maxHeadBytes are refused', () => {
 });
 
 test('response errors: the error is a BerthError with status 502, and input after it is ignored', () => {
+  const errors: unknown[] = [];
+  const parser = new RawHttpResponseParser(
+    { onHead: () => assert.fail('no head'), onBody: () => assert.fail('no body'), onMessageEnd: () => assert.fail('no end'), onError: (e) => errors.push(e) },
+    { maxHeadBytes: 1024 },
+  );
+  parser.execute(Buffer.from('nonsense\r\n\r\n'));
+  parser.execute(Buffer.from('HTTP/1.1 200 OK\r\n\r\n'));
+  parser.finish();
+  assert.equal(errors.length, 1);
+  const [error] = errors;
+  assert.ok(error instanceof BerthError && error instanceof UpstreamResponseError, String(error));
+  assert.equal(error.code, 'BERTH_HTTP_PROTOCOL');
+  assert.equal(error.status, 502);
+  assert.equal(error.reason, 'bad-status-line');
   const events = runResponse([Buffer.from('nonsense\r\n\r\n'), Buffer.from('HTTP/1.1 200 OK\r\n\r\n')]);
   assert.deepEqual(events.map((e) => e.type), ['error']);
 });

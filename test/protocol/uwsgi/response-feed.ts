@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { RawHttpResponseParser } from '../../../src/protocol/uwsgi/client.js';
 import type { RawHttpResponseHead, RawHttpResponseOptions } from '../../../src/protocol/uwsgi/types.js';
-import { slicings } from './feed.js';
+import { pushBody, sameInEverySlicing, toBuffer } from '../slicing.js';
 
 export type ResponseEvent =
   | { type: 'head'; head: RawHttpResponseHead }
@@ -20,11 +20,7 @@ export function runResponse(chunks: readonly Buffer[], options: RawHttpResponseO
   const parser = new RawHttpResponseParser(
     {
       onHead: (head) => events.push({ type: 'head', head: { ...head, headers: [...head.headers] } }),
-      onBody: (chunk) => {
-        const last = events[events.length - 1];
-        if (last?.type === 'body') last.data += chunk.toString('latin1');
-        else events.push({ type: 'body', data: chunk.toString('latin1') });
-      },
+      onBody: (chunk) => pushBody(events, chunk),
       onMessageEnd: () => events.push({ type: 'end' }),
       onError: (error) => events.push({ type: 'error', reason: error.reason, status: error.status, message: error.message }),
     },
@@ -41,12 +37,7 @@ function strip(events: readonly ResponseEvent[]): unknown[] {
 
 /** Events of `input` fed in every slicing, each followed by finish() when asked. */
 export function parseResponseEveryWay(input: string | Buffer, options: RawHttpResponseOptions = OPTIONS, finish = true): ResponseEvent[] {
-  const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
-  const expected = runResponse([bytes], options, finish);
-  for (const chunks of slicings(bytes)) {
-    assert.deepEqual(strip(runResponse(chunks, options, finish)), strip(expected), `slicing into ${chunks.map((c) => c.length).join('+')} bytes`);
-  }
-  return expected;
+  return sameInEverySlicing(toBuffer(input), (chunks) => runResponse(chunks, options, finish), strip);
 }
 
 /** Asserts a complete response: head, body, end, no error. Returns head and body. */

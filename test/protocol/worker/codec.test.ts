@@ -9,12 +9,7 @@ import {
 } from '../../../src/protocol/worker/encode.js';
 import { EnvironEncodingError } from '../../../src/protocol/worker/errors.js';
 import { FromWorker, ToWorker } from '../../../src/protocol/worker/frames.js';
-
-function drain(decoder: FrameDecoder): Frame[] {
-  const frames: Frame[] = [];
-  for (let f = decoder.next(); f !== null; f = decoder.next()) frames.push(f);
-  return frames;
-}
+import { drain } from './drain.js';
 
 const plain = (frames: Frame[]) => frames.map((f) => ({ id: f.id, type: f.type, payload: Buffer.from(f.payload) }));
 

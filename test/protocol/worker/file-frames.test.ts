@@ -10,6 +10,7 @@ import { FrameDecoder, parseFile, type Frame } from '../../../src/protocol/worke
 import { encodeFileFailed, encodeFileOpened, encodeFrame } from '../../../src/protocol/worker/encode.js';
 import { WorkerProtocolError } from '../../../src/protocol/worker/errors.js';
 import { FILE_PAYLOAD_BYTES, FromWorker, ToWorker } from '../../../src/protocol/worker/frames.js';
+import { drain } from './drain.js';
 
 function filePayload(fd: number, offset: bigint, length: bigint): Buffer {
   const p = Buffer.alloc(FILE_PAYLOAD_BYTES);
@@ -17,12 +18,6 @@ function filePayload(fd: number, offset: bigint, length: bigint): Buffer {
   p.writeBigUInt64LE(offset, 4);
   p.writeBigUInt64LE(length, 12);
   return p;
-}
-
-function drain(decoder: FrameDecoder): Frame[] {
-  const frames: Frame[] = [];
-  for (let f = decoder.next(); f !== null; f = decoder.next()) frames.push(f);
-  return frames;
 }
 
 const isProtocolError = (e: unknown): boolean => e instanceof WorkerProtocolError && e.code === 'BERTH_WORKER_PROTOCOL';

@@ -7,12 +7,7 @@ import { FrameDecoder, parseExited, parseFork, parseForked, parseHello, parseMod
 import { encodeFork, encodeFrame, encodeJsonFrame, encodeShutdown } from '../../../src/protocol/worker/encode.js';
 import { WorkerProtocolError } from '../../../src/protocol/worker/errors.js';
 import { FromWorker, ToWorker } from '../../../src/protocol/worker/frames.js';
-
-function drain(decoder: FrameDecoder): Frame[] {
-  const frames: Frame[] = [];
-  for (let f = decoder.next(); f !== null; f = decoder.next()) frames.push(f);
-  return frames;
-}
+import { drain } from './drain.js';
 
 const zygoteStream = Buffer.concat([
   encodeJsonFrame(0, FromWorker.READY, { pid: 10, executable: '/usr/bin/python3', version: '3.11.2', threads: 2, sys_path: ['/app'], zygote: true }),
