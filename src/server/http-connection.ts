@@ -32,7 +32,6 @@ function unmapIPv4(address: string): string {
 
 export interface HttpFrontContext {
   readonly limits: RequestParserLimits;
-  readonly httpTimeoutMs: number;
   readonly names: CgiNameCache;
   readonly scriptNames: ScriptNameRule;
   readonly draining: boolean;
@@ -113,11 +112,14 @@ export class HttpConnection implements RequestParserHandler {
   #stopParsing = false;
   #closed = false;
   readonly #out: FlushingWriter;
+  readonly #timeoutMs: number;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https') {
+  /** `timeoutMs`: the listener's http-timeout (or socket-timeout for http-socket listeners). */
+  constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https', timeoutMs: number) {
     this.ctx = ctx;
     this.#socket = socket;
+    this.#timeoutMs = timeoutMs;
     this.#facts = {
       remoteAddress: unmapIPv4(socket.remoteAddress ?? ''),
       remotePort: socket.remotePort ?? 0,
@@ -128,7 +130,7 @@ export class HttpConnection implements RequestParserHandler {
     this.#parser = new RequestParser(this, ctx.limits);
     this.#out = new FlushingWriter(socket);
     socket.setNoDelay(true);
-    this.#timer = setTimeout(() => this.#onTimeout(), ctx.httpTimeoutMs);
+    this.#timer = setTimeout(() => this.#onTimeout(), timeoutMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
     socket.on('end', () => this.#onPeerEnd());
@@ -303,16 +305,16 @@ export class HttpConnection implements RequestParserHandler {
   #onTimeout(): void {
     if (this.#closed) return;
     if (this.#socket.writableLength > 0) {
-      this.ctx.log('info', `closing ${this.#facts.remoteAddress}:${this.#facts.remotePort}: it stopped reading its response for ${this.ctx.httpTimeoutMs} ms`);
+      this.ctx.log('info', `closing ${this.#facts.remoteAddress}:${this.#facts.remotePort}: it stopped reading its response for ${this.#timeoutMs} ms`);
       this.#destroy();
       return;
     }
     if (this.#receiving !== null) {
-      this.#answerError(408, `the request body stalled for ${this.ctx.httpTimeoutMs} ms`);
+      this.#answerError(408, `the request body stalled for ${this.#timeoutMs} ms`);
       return;
     }
     if (this.#partialHead && this.#queue.length === 0) {
-      this.#answerError(408, `the request head did not arrive within ${this.ctx.httpTimeoutMs} ms`);
+      this.#answerError(408, `the request head did not arrive within ${this.#timeoutMs} ms`);
       return;
     }
     if (this.#queue.length > 0) {

@@ -22,14 +22,14 @@ export interface HttpFrontDeps {
 export class HttpFront {
   readonly #connections = new Set<HttpConnection>();
   readonly #ctx: HttpFrontContext & { draining: boolean };
-  /** The same context with socket-timeout, for `http-socket` listeners. */
-  readonly #socketCtx: HttpFrontContext & { draining: boolean };
+  readonly #httpTimeoutMs: number;
+  /** For `http-socket` listeners, which take uWSGI's socket-timeout. */
+  readonly #socketTimeoutMs: number;
 
   constructor(deps: HttpFrontDeps) {
     const clock = new HttpDateClock();
     this.#ctx = {
       limits: { maxHeadBytes: deps.config.bufferSizeBytes, maxBodyBytes: deps.config.limitPostBytes },
-      httpTimeoutMs: deps.config.httpTimeoutMs,
       names: new CgiNameCache(),
       scriptNames: deps.scriptNames,
       draining: false,
@@ -38,8 +38,8 @@ export class HttpFront {
       dispatch: deps.dispatch,
       exchangeDone: deps.exchangeDone,
     };
-    // Inherits everything else from #ctx, including the live `draining` flag.
-    this.#socketCtx = Object.create(this.#ctx, { httpTimeoutMs: { value: deps.config.socketTimeoutMs } }) as HttpFrontContext & { draining: boolean };
+    this.#httpTimeoutMs = deps.config.httpTimeoutMs;
+    this.#socketTimeoutMs = deps.config.socketTimeoutMs;
   }
 
   /**
@@ -51,7 +51,7 @@ export class HttpFront {
       socket.destroy();
       return;
     }
-    const conn = new HttpConnection(socket, via === 'http-socket' ? this.#socketCtx : this.#ctx, 'http');
+    const conn = new HttpConnection(socket, this.#ctx, 'http', via === 'http-socket' ? this.#socketTimeoutMs : this.#httpTimeoutMs);
     this.#connections.add(conn);
     socket.once('close', () => this.#connections.delete(conn));
     if (initial !== null) conn.feed(initial);
@@ -64,7 +64,7 @@ export class HttpFront {
   /** Graceful stop: new responses say `Connection: close`; idle connections close now. */
   drain(): void {
     this.#ctx.draining = true;
-    for (const c of this.#connections) c.closeIfIdle();
+    this.closeIdle();
   }
 
   get connectionCount(): number {

@@ -9,7 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import { UwsgiRequestParser } from '../protocol/uwsgi/request-parser.js';
-import { MODIFIER1_WSGI, MODIFIER1_WSGI_STRIP_SCRIPT_NAME, type UwsgiParserHandler, type UwsgiProtocolError, type UwsgiRequestHead } from '../protocol/uwsgi/types.js';
+import { MODIFIER1_WSGI, MODIFIER1_WSGI_STRIP_SCRIPT_NAME, type UwsgiParserHandler, type UwsgiParserLimits, type UwsgiProtocolError, type UwsgiRequestHead } from '../protocol/uwsgi/types.js';
 import { Exchange, type Responder } from './exchange.js';
 import { cannedResponse } from '../protocol/http1/canned.js';
 import { RequestBody } from './request-body.js';
@@ -19,12 +19,11 @@ import { buildUwsgiEnviron } from './uwsgi-environ.js';
 import type { ScriptNameRule } from './script-name.js';
 
 export interface UwsgiFrontContext {
-  readonly maxVarsBytes: number;
-  readonly maxBodyBytes: number;
+  /** Built once per front; the parser clamps maxVarsBytes to the protocol's 65535. */
+  readonly limits: UwsgiParserLimits;
   readonly timeoutMs: number;
   readonly manageScriptName: boolean;
   readonly scriptNames: ScriptNameRule;
-  readonly draining: boolean;
   date(): string;
   log(level: 'info' | 'warn' | 'error', message: string): void;
   dispatch(ex: Exchange): void;
@@ -47,8 +46,7 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
     this.#socket = socket;
     this.#ctx = ctx;
     this.#peer = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : 'a unix-socket peer';
-    const maxVars = Math.min(ctx.maxVarsBytes, 65535);
-    this.#parser = new UwsgiRequestParser(this, { maxVarsBytes: maxVars, maxBodyBytes: ctx.maxBodyBytes });
+    this.#parser = new UwsgiRequestParser(this, ctx.limits);
     this.#out = new FlushingWriter(socket);
     socket.setNoDelay(true);
     this.#timer = setTimeout(() => this.#onTimeout(), ctx.timeoutMs);

@@ -1,31 +1,24 @@
 /** The uwsgi-protocol front: one UwsgiConnection per accepted connection, tracked for a graceful stop. */
 import type { Socket } from 'node:net';
-import type { Config } from '../config/schema.js';
-import type { Exchange } from './exchange.js';
-import type { ScriptNameRule } from './script-name.js';
+import type { HttpFrontDeps } from './http-front.js';
 import { UwsgiConnection, type UwsgiFrontContext } from './uwsgi-connection.js';
 
-export interface UwsgiFrontDeps {
-  readonly config: Config;
-  readonly scriptNames: ScriptNameRule;
+/** The HTTP front's dependencies, plus its clock (one Date header source for both fronts). */
+export interface UwsgiFrontDeps extends HttpFrontDeps {
   date(): string;
-  dispatch(ex: Exchange): void;
-  exchangeDone(ex: Exchange): void;
-  log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
 export class UwsgiFront {
   readonly #connections = new Set<UwsgiConnection>();
-  readonly #ctx: UwsgiFrontContext & { draining: boolean };
+  readonly #ctx: UwsgiFrontContext;
+  #draining = false;
 
   constructor(deps: UwsgiFrontDeps) {
     this.#ctx = {
-      maxVarsBytes: deps.config.bufferSizeBytes,
-      maxBodyBytes: deps.config.limitPostBytes,
+      limits: { maxVarsBytes: deps.config.bufferSizeBytes, maxBodyBytes: deps.config.limitPostBytes },
       timeoutMs: deps.config.socketTimeoutMs,
       manageScriptName: deps.config.manageScriptName,
       scriptNames: deps.scriptNames,
-      draining: false,
       date: deps.date,
       log: deps.log,
       dispatch: deps.dispatch,
@@ -34,7 +27,7 @@ export class UwsgiFront {
   }
 
   accept(socket: Socket, initial: Buffer | null): void {
-    if (this.#ctx.draining) {
+    if (this.#draining) {
       socket.destroy();
       return;
     }
@@ -45,15 +38,11 @@ export class UwsgiFront {
   }
 
   drain(): void {
-    this.#ctx.draining = true;
+    this.#draining = true;
     this.closeIdle();
   }
 
   closeIdle(): void {
     for (const c of this.#connections) if (c.idle) c.close();
-  }
-
-  get connectionCount(): number {
-    return this.#connections.size;
   }
 }

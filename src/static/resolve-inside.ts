@@ -46,7 +46,7 @@ function hexValue(c: number): number {
  * The fronts hand over the request-target as latin1 (one char per byte), so chars up to 0xFF
  * are bytes; anything above (only from callers inside Berth) is taken as text.
  */
-export function decodeSegment(raw: string): string | null {
+function decodeSegment(raw: string): string | null {
   if (/^[\x20-\x24\x26-\x7e]*$/.test(raw)) return raw;
   const bytes: number[] = [];
   for (let i = 0; i < raw.length; i++) {

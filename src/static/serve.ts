@@ -8,10 +8,10 @@
  * descriptor's fstat is compared with the stat the decision used: the same inode with a new
  * size or mtime (rewritten in place) is decided again from fstat; another inode means the path
  * was replaced since resolveInside checked it, and the caller resolves again ('changed').
- * Files up to 64 KiB are read whole (and cached); larger ones are streamed in 64 KiB pieces,
+ * Files up to 64 KiB are read whole (and cached); larger ones are streamed in 256 KiB pieces,
  * each read only after the previous piece has left Berth's buffers (`flushed`), so memory stays
  * constant whatever the file size and however slow the client. The descriptor is closed at the
- * end, on error, and when the client goes away (after any read still in flight).
+ * end, on error, and when the client goes away.
  */
 import fs from 'node:fs';
 import type { Exchange } from '../server/exchange.js';
@@ -58,12 +58,15 @@ export function headerReader(headers: readonly string[]): HeaderReader {
   };
 }
 
-/** A short HTML body for the statuses Berth answers itself (404, 412, 416). */
-export function errorPage(status: string): Buffer {
+/** A short HTML body for the statuses Berth answers itself (301, 404, 412, 416). */
+function errorPage(status: string): Buffer {
   return Buffer.from(`<html>\r\n<head><title>${status}</title></head>\r\n<body>\r\n<center><h1>${status}</h1></center>\r\n<hr><center>berth</center>\r\n</body>\r\n</html>\r\n`, 'latin1');
 }
 
-const HTML = 'text/html; charset=utf-8';
+/** Answers `status` with its HTML page; `headers` follow Content-Type. */
+export function sendPage(ex: Exchange, status: string, headers: readonly string[] = []): void {
+  ex.responder.sendFull(status, ['Content-Type', 'text/html; charset=utf-8', ...headers], errorPage(status));
+}
 
 type Plan =
   | { readonly kind: 'answered' }
@@ -80,7 +83,7 @@ function plan(ex: Exchange, file: FileResponse, st: fs.Stats, ctx: ServeContext)
 
   const pre = evaluatePreconditions(header, v);
   if (pre === 'failed') {
-    ex.responder.sendFull('412 Precondition Failed', ['Content-Type', HTML], errorPage('412 Precondition Failed'));
+    sendPage(ex, '412 Precondition Failed');
     return { kind: 'answered' };
   }
   if (pre === 'not-modified') {
@@ -95,7 +98,7 @@ function plan(ex: Exchange, file: FileResponse, st: fs.Stats, ctx: ServeContext)
   const rangeHeader = header('range');
   const decision = rangeHeader !== undefined && ifRangeAllows(header, v) ? parseRange(rangeHeader, size) : { kind: 'full' as const };
   if (decision.kind === 'unsatisfiable') {
-    ex.responder.sendFull('416 Requested Range Not Satisfiable', ['Content-Type', HTML, 'Content-Range', `bytes */${size}`], errorPage('416 Requested Range Not Satisfiable'));
+    sendPage(ex, '416 Requested Range Not Satisfiable', ['Content-Range', `bytes */${size}`]);
     return { kind: 'answered' };
   }
   const encoding = file.contentEncoding !== null ? ['Content-Encoding', file.contentEncoding] : [];
@@ -217,7 +220,6 @@ class FileStream {
   #stepping = false;
   #again = false;
   #closed = false;
-  #released = false;
 
   constructor(ex: Exchange, fh: fs.promises.FileHandle, pieces: readonly BodyPiece[], path: string, log: StaticLog) {
     this.#ex = ex;
@@ -298,11 +300,10 @@ class FileStream {
     this.#stop();
   }
 
-  /** Closes the descriptor (reads are synchronous, so none can be in flight). */
+  /** Closes the descriptor, once (reads are synchronous, so none can be in flight). */
   #stop(): void {
+    if (this.#closed) return;
     this.#closed = true;
-    if (this.#released) return;
-    this.#released = true;
     this.#ex.onAbort = null;
     this.#fh.close().catch(() => undefined);
   }

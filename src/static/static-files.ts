@@ -26,7 +26,7 @@ import type { Exchange } from '../server/exchange.js';
 import { SmallFileCache } from './file-cache.js';
 import { MimeTypes } from './mime.js';
 import { decodePath, resolveInside } from './resolve-inside.js';
-import { errorPage, headerReader, serveFile, type FileResponse, type ServeContext, type StaticLog } from './serve.js';
+import { headerReader, sendPage, serveFile, type FileResponse, type ServeContext, type StaticLog } from './serve.js';
 
 interface Mapping {
   readonly mountpoint: string;
@@ -66,8 +66,6 @@ interface Found {
   /** Name whose extension decides the Content-Type. */
   readonly name: string;
 }
-
-export type { StaticLog } from './serve.js';
 
 /**
  * What static-from-django reads from the worker's READY report (absolute paths or null), or why
@@ -308,7 +306,7 @@ export class StaticFiles {
   }
 
   #notFound(ex: Exchange): void {
-    ex.responder.sendFull('404 Not Found', ['Content-Type', 'text/html; charset=utf-8'], errorPage('404 Not Found'));
+    sendPage(ex, '404 Not Found');
   }
 
   /** The file for one candidate: itself, or a directory's index; 'answered' after a redirect. */
@@ -327,7 +325,7 @@ export class StaticFiles {
       if (!ir.ok) continue;
       if (!m.rawPath.endsWith('/')) {
         // nginx: a directory without its '/' is redirected, so relative links in the index work.
-        ex.responder.sendFull('301 Moved Permanently', ['Content-Type', 'text/html; charset=utf-8', 'Location', `${m.rawPath}/${m.query}`], errorPage('301 Moved Permanently'));
+        sendPage(ex, '301 Moved Permanently', ['Location', `${m.rawPath}/${m.query}`]);
         return 'answered';
       }
       return { root: c.root, raw, path: ir.path, stat: ir.stat, name: index };
