@@ -12,10 +12,10 @@
 //
 // Not a test: no assertions. Every process it starts is stopped (process groups).
 
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { eachFlag, findRoot, fmt, installCleanup, mdTable, nameList, positive, prepareDjango } from './lib/cli-common.js';
+import { eachFlag, findRoot, fmt, installCleanup, log, mdTable, nameList, positive, prepareDjango, resultsBase, runMain } from './lib/cli-common.js';
 import { Tracker } from './lib/proc.js';
 import { runReload, reloadSchedule, type ReloadResult } from './lib/reload-run.js';
 import { RELOAD_SERVERS } from './lib/reload-servers.js';
@@ -29,6 +29,10 @@ interface Args {
   python: string;
   berth?: string;
 }
+
+/** The wrk load on every server (the table's notes name it). */
+const CONNECTIONS = 16;
+const THREADS = 2;
 
 const USAGE = `usage: node dist/bench/reload.js [options]
   --servers LIST   (${RELOAD_SERVERS.map((s) => s.name + (s.optIn ? '*' : '')).join(',')}; * = only when named)
@@ -60,8 +64,6 @@ function parseArgs(argv: string[]): Args {
   if (args.tailS >= args.durationS) throw new Error(`--tail (${args.tailS}) must be shorter than --duration (${args.durationS})`);
   return args;
 }
-
-const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 function reloadsCell(r: ReloadResult): string {
   const part = (n: number | null) => (n === null ? 'n/a' : String(n));
@@ -99,7 +101,7 @@ function table(results: ReloadResult[]): string {
   return mdTable(head, rows);
 }
 
-async function main(): Promise<number> {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const root = findRoot();
   const tracker = new Tracker();
@@ -107,7 +109,7 @@ async function main(): Promise<number> {
   const cleanup = installCleanup(tracker, tempDirs);
   const servers = RELOAD_SERVERS.filter((s) => args.servers.includes(s.name));
   const schedule = reloadSchedule(args.durationS, args.tailS, args.reloads);
-  log(`reload bench: ${servers.length} servers × ${args.durationS} s of wrk -t2 -c16, ${args.reloads} reloads at ` +
+  log(`reload bench: ${servers.length} servers × ${args.durationS} s of wrk -t${THREADS} -c${CONNECTIONS}, ${args.reloads} reloads at ` +
     `${schedule.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s`);
   const results: ReloadResult[] = [];
   try {
@@ -125,7 +127,7 @@ async function main(): Promise<number> {
         appDir: django.appDir, module: django.module, path: django.path, python: args.python,
         berthBin: args.berth ?? join(root, 'bin/berth.js'), touchFile, env: django.prepared.env,
         durationS: args.durationS, reloads: args.reloads, tailS: args.tailS, warmupS: args.warmupS,
-        connections: 16, threads: 2, readyTimeoutMs: 30_000,
+        connections: CONNECTIONS, threads: THREADS, readyTimeoutMs: 30_000,
       }, server);
       results.push(r);
       log(`  ${describe(r)}`);
@@ -135,23 +137,16 @@ async function main(): Promise<number> {
   }
   const out = table(results);
   console.log(`\n${out}\n`);
-  console.log(`wrk -t2 -c16 -d${args.durationS}s on the Django view, 2 workers per server; ${args.reloads} reloads, the last ${args.tailS} s before wrk ends.
+  console.log(`wrk -t${THREADS} -c${CONNECTIONS} -d${args.durationS}s on the Django view, 2 workers per server; ${args.reloads} reloads, the last ${args.tailS} s before wrk ends.
 "reloads sent / started / done": asked for / log lines saying a reload started / finished (n/a = the server logs no such line).
 connect/read/write/timeout are wrk's socket errors. wrk counts a refused connection as a WRITE error (it does not check the
 non-blocking connect; the first write fails), once per attempt in a tight reconnect loop; read = the connection was closed
 or reset with a request outstanding; timeout = no answer within 2 s.
 probe: a side client sending one GET at a time (new connection, every 50 ms) during wrk: failed / sent (by kind), and the
 longest time between two of its successful answers (includes its normal ~50 ms interval and queueing behind wrk).`);
-  const outDir = join(root, 'bench/results');
-  mkdirSync(outDir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const file = join(outDir, `reload-${stamp}.json`);
+  const file = `${resultsBase(root, 'reload-')}.json`;
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), args, schedule, results }, null, 2)}\n`);
   log(`results: ${file}`);
-  return 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-  log(`reload bench: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 2;
-});
+runMain('reload bench', main);

@@ -12,11 +12,11 @@
 //
 // Not a test: no assertions. Every process it starts is stopped (process groups).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { eachFlag, findRoot, fmt, installCleanup, mdTable, nameList, positive, prepareDjango } from './lib/cli-common.js';
+import { eachFlag, findRoot, fmt, installCleanup, log, mdTable, nameList, positive, prepareDjango, resultsBase, runMain } from './lib/cli-common.js';
 import { Tracker } from './lib/proc.js';
-import { measureMemory, measureRespawn, type MemoryResult, type RespawnResult } from './lib/respawn-run.js';
+import { RESPAWN_LIMIT_MS, measureMemory, measureRespawn, type MemoryResult, type RespawnResult } from './lib/respawn-run.js';
 import { RESPAWN_SERVERS } from './lib/respawn-servers.js';
 import type { ProcMemory } from './lib/tree-memory.js';
 
@@ -56,8 +56,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-const log = (msg: string) => process.stderr.write(`${msg}\n`);
-
 /** Nearest-rank percentile. */
 function percentile(values: number[], p: number): number {
   const v = [...values].sort((a, b) => a - b);
@@ -73,7 +71,7 @@ function respawnTable(results: RespawnResult[]): string {
   const head = ['server', 'app loading', 'median ms', 'p90 ms', 'min ms', 'max ms', 'respawns timed', 'notes'];
   return mdTable(head, results.map((r) => {
     const notes = [
-      r.failures > 0 ? `${r.failures} without a 200 in 20 s` : '',
+      r.failures > 0 ? `${r.failures} without a 200 in ${RESPAWN_LIMIT_MS / 1000} s` : '',
       Object.keys(r.failedProbes).length > 0
         ? `failed requests while waiting: ${Object.entries(r.failedProbes).map(([st, n]) => `${st === '0' ? 'conn. error' : st} ×${n}`).join(', ')}`
         : '',
@@ -101,7 +99,7 @@ function memoryTable(results: MemoryResult[]): string {
   }));
 }
 
-async function main(): Promise<number> {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const root = findRoot();
   const tracker = new Tracker();
@@ -144,15 +142,9 @@ async function main(): Promise<number> {
     console.log('\nMemory after a 1 s wrk warm-up, MiB (USS = private pages; PSS = shared pages split among sharers):\n');
     console.log(memoryTable(memory));
   }
-  const outDir = join(root, 'bench/results');
-  mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, `respawn-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const file = `${resultsBase(root, 'respawn-')}.json`;
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), args, respawns, memory }, null, 2)}\n`);
   log(`results: ${file}`);
-  return 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-  log(`respawn bench: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 2;
-});
+runMain('respawn bench', main);

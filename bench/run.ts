@@ -10,9 +10,9 @@
 // Not a test: no assertions. Every process it starts is killed on the way out,
 // including on Ctrl-C.
 
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { eachFlag, findRoot, installCleanup, log, nameList, positive, resultsBase, runMain } from './lib/cli-common.js';
 import { measure, type Measurement, type RunSettings } from './lib/measure.js';
 import { Tracker } from './lib/proc.js';
 import { machineInfo, markdownReport, summarize, textTable } from './lib/report.js';
@@ -44,57 +44,27 @@ function parseArgs(argv: string[]): Args {
     only: SCENARIOS.filter((s) => s.optIn !== true).map((s) => s.name), servers: SERVERS.filter((s) => s.optIn !== true).map((s) => s.name),
     durationS: 8, rounds: 3, warmupS: 2, python: '/usr/bin/python3',
   };
-  const list = (v: string, known: string[], what: string) => {
-    const names = v.split(',').map((s) => s.trim()).filter(Boolean);
-    const bad = names.filter((n) => !known.includes(n));
-    if (bad.length > 0) throw new Error(`unknown ${what}: ${bad.join(', ')} (known: ${known.join(', ')})`);
-    return names;
-  };
-  const num = (v: string, name: string) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number, got "${v}"`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
+  eachFlag(argv, (flag, take) => {
     switch (flag) {
-      case '--only': args.only = list(value(), SCENARIOS.map((s) => s.name), 'scenario'); break;
-      case '--servers': args.servers = list(value(), SERVERS.map((s) => s.name), 'server'); break;
-      case '--duration': args.durationS = Math.round(num(value(), flag)); break;
-      case '--rounds': args.rounds = Math.round(num(value(), flag)); break;
-      case '--warmup': args.warmupS = Math.round(num(value(), flag)); break;
+      case '--only': args.only = nameList(take(), SCENARIOS.map((s) => s.name), 'scenario'); break;
+      case '--servers': args.servers = nameList(take(), SERVERS.map((s) => s.name), 'server'); break;
+      case '--duration': args.durationS = Math.round(positive(take(), flag)); break;
+      case '--rounds': args.rounds = Math.round(positive(take(), flag)); break;
+      case '--warmup': args.warmupS = Math.round(positive(take(), flag)); break;
       case '--quick': args.durationS = 3; args.rounds = 1; args.warmupS = 1; break;
-      case '--python': args.python = value(); break;
-      case '--berth': args.berth = resolve(value()); break;
+      case '--python': args.python = take(); break;
+      case '--berth': args.berth = resolve(take()); break;
       case '-h': case '--help': console.log(USAGE); process.exit(0);
       default: throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
-  }
+  });
   return args;
-}
-
-/** The repo root: the nearest ancestor of this file holding the fixture apps (or the cwd). */
-function findRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'test/fixtures/apps/hello.py'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
 }
 
 const NOTES = `req/s, p50, p99 and peak RSS are medians over rounds; errors and read errs are summed.
 Berth÷peer req/s > 1 and p99 < 1 favour Berth; each peer is compared with the Berth config of equal threads.
 "read errs" are wrk read errors: a server without keep-alive (uWSGI --http-socket) closes every connection.
 "kept w/ slow": fast-client req/s while ${SLOW_CLIENTS} slow clients trickle requests, as % of the same server without them.`;
-
-const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 function describe(m: Measurement): string {
   if (!m.ok || !m.wrk) return `FAILED ${m.error ?? ''}`.slice(0, 300);
@@ -106,19 +76,12 @@ function describe(m: Measurement): string {
     `${m.leftovers.length ? `, LEFTOVERS ${m.leftovers.join(' ')}` : ''}, load ${m.load1?.toFixed(2)}`;
 }
 
-async function main(): Promise<number> {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const root = findRoot();
   const tracker = new Tracker();
   const tempDirs: string[] = [];
-  const cleanup = () => {
-    tracker.killAll();
-    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-  };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(sig, () => { log(`\n${sig}: stopping every server started by the bench`); cleanup(); process.exit(130); });
-  }
-  process.on('exit', () => tracker.killAll());
+  const cleanup = installCleanup(tracker, tempDirs);
 
   const settings: RunSettings = {
     root, python: args.python, berthBin: args.berth ?? join(root, 'bin/berth.js'),
@@ -160,17 +123,11 @@ async function main(): Promise<number> {
   console.log(NOTES);
 
   const machine = machineInfo(args.python);
-  const outDir = join(root, 'bench/results');
-  mkdirSync(outDir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const base = resultsBase(root);
   const json = { date: new Date().toISOString(), command, machine, settings: args, rows, measurements };
-  writeFileSync(join(outDir, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(join(outDir, `${stamp}.md`), markdownReport(rows, machine, command, args, NOTES));
-  log(`results: ${join(outDir, stamp)}.{json,md}`);
-  return 0;
+  writeFileSync(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(`${base}.md`, markdownReport(rows, machine, command, args, NOTES));
+  log(`results: ${base}.{json,md}`);
 }
 
-main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-  log(`bench: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 2;
-});
+runMain('bench', main);

@@ -1,9 +1,8 @@
-// What bench/reload.ts and bench/respawn.ts share: the repo root, the migrated
-// Django app (the same one as run.ts's django scenario), flag parsing helpers and
-// the clean-up on Ctrl-C. run.ts has its own copies; these are kept separate so
-// the main bench stays untouched.
+// What the bench commands (bench/run.ts, reload.ts, respawn.ts) share: the repo
+// root, the migrated Django app (the same one as run.ts's django scenario), flag
+// parsing helpers, the clean-up on Ctrl-C, the results file names and the exit.
 
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCENARIOS, type Prepared } from './scenarios.js';
@@ -70,6 +69,23 @@ export function installCleanup(tracker: Tracker, tempDirs: string[]): () => void
   }
   process.on('exit', () => tracker.killAll());
   return cleanup;
+}
+
+export const log = (msg: string): void => { process.stderr.write(`${msg}\n`); };
+
+/** bench/results/<prefix><timestamp>, without extension: where this run writes its results. */
+export function resultsBase(root: string, prefix = ''): string {
+  const outDir = join(root, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  return join(outDir, `${prefix}${new Date().toISOString().replace(/[:.]/g, '-')}`);
+}
+
+/** Runs a bench command's main; an error is printed as "<label>: message" and exits 2. */
+export function runMain(label: string, main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    log(`${label}: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 2;
+  });
 }
 
 export function fmt(n: number | null | undefined, digits = 0): string {

@@ -5,9 +5,13 @@
 import { request } from 'node:http';
 import type { ServerProcess } from './proc.js';
 
-function probe(port: number, path: string): Promise<number> {
+/**
+ * One GET on a new connection (no keep-alive agent: nothing stays connected to the server
+ * afterwards); resolves with the status, or 0 on a connection error or timeout.
+ */
+export function getStatus(port: number, path: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: 2000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
       res.on('error', () => resolve(0));
@@ -25,7 +29,7 @@ export async function waitReady(
   let last = 0;
   while (Date.now() < deadline) {
     if (server.hasExited()) return { ok: false, reason: `exited (${await server.exited})` };
-    last = await probe(port, path);
+    last = await getStatus(port, path, 2000);
     if (last === 200) return { ok: true };
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -9,11 +9,10 @@ const MAX_CHARS = 8 * 1024 * 1024;
 
 export class LogCapture {
   #text = '';
-  #dropped = false;
 
   constructor(server: ServerProcess) {
     const keep = (chunk: Buffer) => {
-      if (this.#text.length >= MAX_CHARS) { this.#dropped = true; return; }
+      if (this.#text.length >= MAX_CHARS) return;
       this.#text += chunk.toString('utf8');
     };
     server.child.stdout?.on('data', keep);
@@ -21,8 +20,6 @@ export class LogCapture {
   }
 
   get text(): string { return this.#text; }
-  /** True when the output outgrew the cap: counts after that point are low. */
-  get truncated(): boolean { return this.#dropped; }
 
   /** The lines matching `pattern` (tested line by line). */
   lines(pattern: RegExp): string[] {

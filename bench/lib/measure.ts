@@ -5,6 +5,7 @@
 
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { waitReady, freePort } from './http-probe.js';
 import { RssSampler, spawnServer, stopServer, type Tracker } from './proc.js';
 import { SLOW_CLIENTS, SLOW_REQUEST_MS, type Scenario } from './scenarios.js';
@@ -39,8 +40,6 @@ export interface Measurement {
   leftovers: number[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function tail(text: string, lines = 6): string {
   return text.trim().split('\n').slice(-lines).join(' | ');
 }
@@ -57,9 +56,8 @@ export async function measure(
   });
   const result: Measurement = { scenario: scenario.name, server: server.name, round, ok: false, peakRssKb: 0, peakPssKb: 0, leftovers: [] };
   const proc = spawnServer(tracker, command, args, appDir, { ...process.env, ...env });
-  const sampler = new RssSampler(proc.pid);
-  tracker.watch(sampler.seen);
-  sampler.start();
+  const sampler = new RssSampler(proc.pid, 100);
+  sampler.start(tracker);
   try {
     const ready = await waitReady(proc, port, scenario.path, settings.readyTimeoutMs);
     if (!ready.ok) {
@@ -88,16 +86,11 @@ export async function measure(
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
   } finally {
-    result.peakRssKb = sampler.stop();
+    sampler.stop();
+    result.peakRssKb = sampler.peakRssKb;
     result.peakPssKb = sampler.peakPssKb;
     result.load1 = loadavg()[0];
-    const stopped = await stopServer(tracker, proc, sampler.seen);
-    tracker.unwatch(sampler.seen);
-    result.stop = stopped.how;
-    result.leftovers = stopped.leftovers;
-    if (stopped.leftovers.length > 0) {
-      result.error = `${result.error ? `${result.error}; ` : ''}left processes behind: ${stopped.leftovers.join(' ')}`;
-    }
+    result.stop = await stopServer(tracker, proc, sampler, result);
   }
   return result;
 }

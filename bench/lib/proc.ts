@@ -1,5 +1,6 @@
 // Process handling for the bench: spawn a server in its own process group,
-// sample the RSS of its whole tree, stop it and prove nothing is left behind.
+// watch its whole tree (and sample its memory), stop it and prove nothing is
+// left behind.
 //
 // Why a process group: uWSGI, gunicorn and Berth all fork children; killing the
 // group (-pgid) reaches every descendant that did not call setsid(), and the
@@ -8,6 +9,9 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readMemoryReport, readRssBytes } from '../../src/master/proc-memory.js';
+import { isAlive } from '../../src/master/proc.js';
 
 const OUTPUT_TAIL_BYTES = 4096;
 
@@ -35,16 +39,8 @@ export function trySignal(pid: number, signal: NodeJS.Signals): boolean {
   try { process.kill(pid, signal); return true; } catch { return false; }
 }
 
-/** A pid is alive if /proc has it and it is not a zombie waiting to be reaped. */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch { return false; }
-}
-
-function childrenOf(pid: number): number[] {
+/** The direct children of `pid`, from every thread's /proc children list. */
+export function childrenOf(pid: number): number[] {
   const out: number[] = [];
   let tasks: string[];
   try { tasks = readdirSync(`/proc/${pid}/task`); } catch { return out; }
@@ -71,59 +67,68 @@ export function processTree(root: number): number[] {
   return seen;
 }
 
-export function rssKb(pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch { return 0; }
+/** A pid's memory; 0 once it is gone (or unreadable): the sampler races with exits. */
+function memoryKb(pid: number): { rssKb: number; pssKb: number } {
+  let pss: number | undefined;
+  try { pss = readMemoryReport(pid)?.pssBytes; } catch { /* not ours to read */ }
+  return { rssKb: (readRssBytes(pid) ?? 0) / 1024, pssKb: (pss ?? 0) / 1024 };
 }
 
 /**
- * Proportional set size: shared pages split between the processes sharing
- * them. Summing RSS counts a forked worker's copy-on-write pages once per
- * process (uWSGI forks after loading the app), so PSS is reported beside it.
+ * Records every pid ever seen in a server's tree (killed and retired workers included), every
+ * intervalMs, so that the stop can check that all of them are gone; the tracker kills them on
+ * Ctrl-C. Reads nothing but the tree, so it does not load the server being measured.
  */
-export function pssKb(pid: number): number {
-  try {
-    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch { return 0; }
-}
-
-/** Samples sum(VmRSS) and sum(Pss) over the tree every intervalMs; keeps the peaks. */
-export class RssSampler {
+export class TreeWatcher {
   #timer: NodeJS.Timeout | undefined;
-  #peakKb = 0;
-  #peakPssKb = 0;
   readonly seen = new Set<number>();
 
-  constructor(readonly root: number, readonly intervalMs = 100) {}
+  constructor(readonly root: number, readonly intervalMs: number) {}
 
-  start(): void {
+  start(tracker: Tracker): void {
+    tracker.watch(this.seen);
     this.sample();
     this.#timer = setInterval(() => this.sample(), this.intervalMs);
   }
 
-  sample(): void {
-    let total = 0;
-    let pss = 0;
-    for (const pid of processTree(this.root)) {
-      this.seen.add(pid);
-      total += rssKb(pid);
-      pss += pssKb(pid);
-    }
-    if (total > this.#peakKb) this.#peakKb = total;
-    if (pss > this.#peakPssKb) this.#peakPssKb = pss;
+  /** Records the tree as it is now; returns its pids. */
+  sample(): number[] {
+    const pids = processTree(this.root);
+    for (const pid of pids) this.seen.add(pid);
+    return pids;
   }
 
-  get peakPssKb(): number { return this.#peakPssKb; }
-
-  /** Stops sampling; returns the peak summed RSS in kB. */
-  stop(): number {
+  stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    return this.#peakKb;
   }
+}
+
+/**
+ * Also sums VmRSS (statm) and PSS (smaps_rollup) over the tree at every sample and keeps the
+ * peaks. Summing RSS counts a forked worker's copy-on-write pages once per process (uWSGI forks
+ * after loading the app), so PSS, which splits shared pages between their sharers, is kept beside it.
+ */
+export class RssSampler extends TreeWatcher {
+  #peakRssKb = 0;
+  #peakPssKb = 0;
+
+  override sample(): number[] {
+    const pids = super.sample();
+    let rss = 0;
+    let pss = 0;
+    for (const pid of pids) {
+      const m = memoryKb(pid);
+      rss += m.rssKb;
+      pss += m.pssKb;
+    }
+    if (rss > this.#peakRssKb) this.#peakRssKb = rss;
+    if (pss > this.#peakPssKb) this.#peakPssKb = pss;
+    return pids;
+  }
+
+  get peakRssKb(): number { return this.#peakRssKb; }
+  get peakPssKb(): number { return this.#peakPssKb; }
 }
 
 export interface ServerProcess {
@@ -158,29 +163,30 @@ export function spawnServer(
   };
 }
 
-export interface StopResult {
-  /** How the root went away: "exit 0", "SIGTERM", or "killed after 5 s". */
-  how: string;
+/** What a run records about its server's stop. */
+export interface Stopped {
+  error?: string;
   /** Pids of the tree still alive after the stop (then SIGKILLed). */
   leftovers: number[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
- * Sends `signal` to the root only (the server must stop its own children, as
- * under a real supervisor), waits up to graceMs, then SIGKILLs the group.
- * Afterwards every pid ever seen in the tree must be gone.
+ * Sends SIGTERM to the root only (the server must stop its own children, as under a real
+ * supervisor), waits up to graceMs, then SIGKILLs the group. Afterwards every pid the watcher
+ * ever saw must be gone: those still alive are SIGKILLed and recorded in `into.leftovers` and
+ * `into.error`. Returns how the root went away: "exit 0", "SIGTERM", or "killed after 5 s (…)".
  */
 export async function stopServer(
-  tracker: Tracker, server: ServerProcess, seen: Iterable<number>,
-  signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000,
-): Promise<StopResult> {
+  tracker: Tracker, server: ServerProcess, watcher: TreeWatcher, into: Stopped, graceMs = 5000,
+): Promise<string> {
+  // The newest workers (started since the last sample) are counted too.
+  watcher.sample();
+  watcher.stop();
   let how: string;
   if (server.hasExited()) {
     how = `already ${await server.exited}`;
   } else {
-    trySignal(server.pid, signal);
+    trySignal(server.pid, 'SIGTERM');
     const timeout = sleep(graceMs).then(() => 'timeout');
     how = await Promise.race([server.exited, timeout]);
     if (how === 'timeout') {
@@ -189,7 +195,7 @@ export async function stopServer(
     }
   }
   // Children get a moment to notice their parent left before we call them leftovers.
-  const candidates = [...new Set([...seen, ...processTree(server.pid)])].filter((p) => p !== server.pid);
+  const candidates = [...new Set([...watcher.seen, ...processTree(server.pid)])].filter((p) => p !== server.pid);
   const deadline = Date.now() + 2000;
   let alive = candidates.filter(isAlive);
   while (alive.length > 0 && Date.now() < deadline) {
@@ -199,5 +205,8 @@ export async function stopServer(
   for (const pid of alive) trySignal(pid, 'SIGKILL');
   trySignal(-server.pid, 'SIGKILL');
   tracker.remove(server.pid);
-  return { how, leftovers: alive };
+  tracker.unwatch(watcher.seen);
+  into.leftovers = alive;
+  if (alive.length > 0) into.error = `${into.error ? `${into.error}; ` : ''}left processes behind: ${alive.join(' ')}`;
+  return how;
 }

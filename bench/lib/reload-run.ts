@@ -5,10 +5,11 @@
 // lines seen, and a stop that proves no process of the tree was left behind.
 
 import { utimesSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LogCapture } from './log-capture.js';
 import { OutageProbe, type ProbeStats } from './outage-probe.js';
 import { freePort, waitReady } from './http-probe.js';
-import { RssSampler, spawnServer, stopServer, trySignal, type Tracker } from './proc.js';
+import { TreeWatcher, spawnServer, stopServer, trySignal, type Tracker } from './proc.js';
 import type { ReloadServer } from './reload-servers.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
@@ -50,8 +51,6 @@ export interface ReloadResult {
   leftovers: number[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The line that says why (Berth prints a multi-line boot report), else the last lines. */
 export function whyFailed(text: string, lines = 6): string {
   const all = text.trim().split('\n').map((l) => l.trim()).filter(Boolean);
@@ -77,11 +76,10 @@ export async function runReload(tracker: Tracker, s: ReloadSettings, server: Rel
   });
   const proc = spawnServer(tracker, command, args, s.appDir, { ...process.env, ...s.env });
   const log = new LogCapture(proc);
-  // Not sampling memory here: the sampler only records every pid of the tree, so
-  // the stop can check that the workers of every generation are gone.
-  const sampler = new RssSampler(proc.pid, 250);
-  tracker.watch(sampler.seen);
-  sampler.start();
+  // Records every pid of the tree, so the stop can check that the workers of
+  // every generation are gone.
+  const watcher = new TreeWatcher(proc.pid, 250);
+  watcher.start(tracker);
   const timers: NodeJS.Timeout[] = [];
   try {
     const ready = await waitReady(proc, port, s.path, s.readyTimeoutMs);
@@ -130,16 +128,8 @@ export async function runReload(tracker: Tracker, s: ReloadSettings, server: Rel
     result.error = err instanceof Error ? err.message : String(err);
   } finally {
     for (const t of timers) clearTimeout(t);
-    sampler.sample();
-    sampler.stop();
     // uWSGI may still be finishing a graceful reload: give it more than the default 5 s.
-    const stopped = await stopServer(tracker, proc, sampler.seen, 'SIGTERM', 10_000);
-    tracker.unwatch(sampler.seen);
-    result.stop = stopped.how;
-    result.leftovers = stopped.leftovers;
-    if (stopped.leftovers.length > 0) {
-      result.error = `${result.error ? `${result.error}; ` : ''}left processes behind: ${stopped.leftovers.join(' ')}`;
-    }
+    result.stop = await stopServer(tracker, proc, watcher, result, 10_000);
   }
   return result;
 }

@@ -13,11 +13,12 @@
 // Every process started is stopped through stopServer (SIGTERM, then SIGKILL to
 // the process group) and checked to be gone.
 
-import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { freePort, waitReady } from './http-probe.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, getStatus, waitReady } from './http-probe.js';
 import { LogCapture } from './log-capture.js';
-import { RssSampler, isAlive, spawnServer, stopServer, trySignal, type Tracker } from './proc.js';
+import { isAlive } from '../../src/master/proc.js';
+import { TreeWatcher, spawnServer, stopServer, trySignal, type Tracker } from './proc.js';
 import { whyFailed } from './reload-run.js';
 import type { RespawnServer } from './respawn-servers.js';
 import { procMemory, treeRoles, type ProcMemory } from './tree-memory.js';
@@ -63,28 +64,14 @@ export interface MemoryResult {
   leftovers: number[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const RESPAWN_LIMIT_MS = 20_000;
+/** A repetition without a 200 this long after the kill counts as a failure. */
+export const RESPAWN_LIMIT_MS = 20_000;
 /**
  * Each new worker serves this long before it is killed, so no server counts the kill
  * as a crash loop: Berth backs off (and after 5 such crashes gives the slot up) when a
  * worker dies within 1 s of its start; see also minKillIntervalMs for uWSGI.
  */
 const SETTLE_MS = 1100;
-
-/** One GET on a new connection; resolves with the status, or 0 on a connection error or timeout. */
-function getOnce(port: number, path: string, timeoutMs: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', () => resolve(0));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-    req.end();
-  });
-}
 
 async function waitForWorkers(root: number, count: number, timeoutMs: number): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
@@ -104,10 +91,9 @@ async function withServer<T extends { ok: boolean; error?: string; leftovers: nu
   const { command, args } = server.command({ port, appDir: s.appDir, module: s.module, python: s.python, berthBin: s.berthBin, processes });
   const proc = spawnServer(tracker, command, args, s.appDir, { ...process.env, ...s.env });
   const log = new LogCapture(proc);
-  // Only to remember every pid of the tree (killed workers included) for the final check.
-  const sampler = new RssSampler(proc.pid, 200);
-  tracker.watch(sampler.seen);
-  sampler.start();
+  // Every pid of the tree (killed workers included), for the final check.
+  const watcher = new TreeWatcher(proc.pid, 200);
+  watcher.start(tracker);
   try {
     const ready = await waitReady(proc, port, s.path, s.readyTimeoutMs);
     if (!ready.ok) {
@@ -120,14 +106,7 @@ async function withServer<T extends { ok: boolean; error?: string; leftovers: nu
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
   } finally {
-    sampler.sample();
-    sampler.stop();
-    const stopped = await stopServer(tracker, proc, sampler.seen);
-    tracker.unwatch(sampler.seen);
-    result.leftovers = stopped.leftovers;
-    if (stopped.leftovers.length > 0) {
-      result.error = `${result.error ? `${result.error}; ` : ''}left processes behind: ${stopped.leftovers.join(' ')}`;
-    }
+    await stopServer(tracker, proc, watcher, result);
   }
   return result;
 }
@@ -137,7 +116,7 @@ export function measureRespawn(tracker: Tracker, s: RespawnSettings, server: Res
     server: server.name, loading: server.loading, ok: false, timesMs: [], failures: 0, failedProbes: {}, throttled: 0, leftovers: [],
   };
   return withServer(tracker, s, server, 1, result, async (pid, port, log) => {
-    for (let i = 0; i < 20; i++) await getOnce(port, s.path, 5000);
+    for (let i = 0; i < 20; i++) await getStatus(port, s.path, 5000);
     let lastKill = 0;
     let lastServed = 0;
     for (let rep = 0; rep < reps; rep++) {
@@ -150,7 +129,7 @@ export function measureRespawn(tracker: Tracker, s: RespawnSettings, server: Res
       trySignal(victim, 'SIGKILL');
       let status = 0;
       while (performance.now() - lastKill < RESPAWN_LIMIT_MS) {
-        status = await getOnce(port, s.path, RESPAWN_LIMIT_MS);
+        status = await getStatus(port, s.path, RESPAWN_LIMIT_MS);
         if (status === 200) break;
         result.failedProbes[status] = (result.failedProbes[status] ?? 0) + 1;
         await sleep(5);

@@ -19,7 +19,6 @@ export interface ServerSpec {
   workers: string;
   /** For peers: the Berth config with the same thread count, for ratios. */
   comparesTo?: string;
-  isBerth: boolean;
   /** Only run when named in --servers (slower setups, e.g. behind nginx). */
   optIn?: boolean;
   command(ctx: LaunchContext): { command: string; args: string[] };
@@ -71,16 +70,16 @@ function behindNginx(backend: 'berth' | 'uwsgi' | 'static') {
 }
 
 export const SERVERS: readonly ServerSpec[] = [
-  { name: 'berth', workers: '2p x 1t', isBerth: true, command: berth('1') },
-  { name: 'berth-t2', workers: '2p x 2t', isBerth: true, command: berth('2') },
+  { name: 'berth', workers: '2p x 1t', command: berth('1') },
+  { name: 'berth-t2', workers: '2p x 2t', command: berth('2') },
   // lazy-apps: every worker imports the app (no forking Python parent).
-  { name: 'berth-lazy', workers: '2p x 1t', isBerth: true, optIn: true, command: berth('1', ['--lazy-apps']) },
-  { name: 'uwsgi-http', workers: '2p x 1t (+router)', isBerth: false, comparesTo: 'berth', command: uwsgi('--http') },
-  { name: 'uwsgi-http-socket', workers: '2p x 1t', isBerth: false, comparesTo: 'berth', command: uwsgi('--http-socket') },
-  { name: 'gunicorn-sync', workers: '2p x 1t', isBerth: false, comparesTo: 'berth', command: gunicorn('sync') },
-  { name: 'gunicorn-gthread', workers: '2p x 2t', isBerth: false, comparesTo: 'berth-t2', command: gunicorn('gthread') },
-  { name: 'nginx-berth', workers: 'nginx + 2p x 1t', isBerth: true, optIn: true, command: behindNginx('berth') },
-  { name: 'nginx-uwsgi', workers: 'nginx + 2p x 1t', isBerth: false, optIn: true, comparesTo: 'nginx-berth', command: behindNginx('uwsgi') },
+  { name: 'berth-lazy', workers: '2p x 1t', optIn: true, command: berth('1', ['--lazy-apps']) },
+  { name: 'uwsgi-http', workers: '2p x 1t (+router)', comparesTo: 'berth', command: uwsgi('--http') },
+  { name: 'uwsgi-http-socket', workers: '2p x 1t', comparesTo: 'berth', command: uwsgi('--http-socket') },
+  { name: 'gunicorn-sync', workers: '2p x 1t', comparesTo: 'berth', command: gunicorn('sync') },
+  { name: 'gunicorn-gthread', workers: '2p x 2t', comparesTo: 'berth-t2', command: gunicorn('gthread') },
+  { name: 'nginx-berth', workers: 'nginx + 2p x 1t', optIn: true, command: behindNginx('berth') },
+  { name: 'nginx-uwsgi', workers: 'nginx + 2p x 1t', optIn: true, comparesTo: 'nginx-berth', command: behindNginx('uwsgi') },
   // nginx alone serving the static scenarios' files (location /static/ { alias …; }).
-  { name: 'nginx-static', workers: 'nginx 1 worker', isBerth: false, optIn: true, comparesTo: 'berth', command: behindNginx('static') },
+  { name: 'nginx-static', workers: 'nginx 1 worker', optIn: true, comparesTo: 'berth', command: behindNginx('static') },
 ];

@@ -12,10 +12,12 @@
 //
 // USS (unique set size) = Private_Clean + Private_Dirty: what killing that process would
 // free. PSS splits each shared page among its sharers, so the PSS of a tree sums to what
-// the tree really costs. Both come from /proc/<pid>/smaps_rollup (Linux ≥ 4.14).
+// the tree really costs. Both come from /proc/<pid>/smaps_rollup (Linux ≥ 4.14), read by
+// Berth's own readMemoryReport (src/master/proc-memory.ts).
 
-import { readdirSync, readFileSync } from 'node:fs';
-import { processTree } from './proc.js';
+import { readFileSync } from 'node:fs';
+import { readMemoryReport, type MemoryReport } from '../../src/master/proc-memory.js';
+import { childrenOf, processTree } from './proc.js';
 
 export interface ProcMemory {
   pid: number;
@@ -37,42 +39,21 @@ function comm(pid: number): string {
   try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return ''; }
 }
 
-function children(pid: number): number[] {
-  const out: number[] = [];
-  let tasks: string[];
-  try { tasks = readdirSync(`/proc/${pid}/task`); } catch { return out; }
-  for (const tid of tasks) {
-    try {
-      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) {
-        if (c.trim() !== '') out.push(Number(c));
-      }
-    } catch { /* the task exited meanwhile */ }
-  }
-  return out;
-}
-
 export function treeRoles(root: number): TreeRoles {
   const roles: TreeRoles = { master: root, parents: [], workers: [], helpers: [] };
   const alive = new Set(processTree(root));
   for (const pid of alive) {
     if (pid === root) continue;
     if (HELPER_COMMANDS.has(comm(pid))) { roles.helpers.push(pid); continue; }
-    const real = children(pid).filter((c) => alive.has(c) && !HELPER_COMMANDS.has(comm(c)));
+    const real = childrenOf(pid).filter((c) => alive.has(c) && !HELPER_COMMANDS.has(comm(c)));
     (real.length === 0 ? roles.workers : roles.parents).push(pid);
   }
   return roles;
 }
 
 export function procMemory(pid: number): ProcMemory {
-  const mem: ProcMemory = { pid, ussKb: 0, pssKb: 0, rssKb: 0 };
-  let text: string;
-  try { text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'); } catch { return mem; }
-  const field = (name: string): number => {
-    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
-    return m ? Number(m[1]) : 0;
-  };
-  mem.ussKb = field('Private_Clean') + field('Private_Dirty') + field('Private_Hugetlb');
-  mem.pssKb = field('Pss');
-  mem.rssKb = field('Rss');
-  return mem;
+  let report: MemoryReport | null = null;
+  try { report = readMemoryReport(pid); } catch { /* not ours to read: zeros, like a process that is gone */ }
+  const kb = (bytes: number | undefined) => (bytes ?? 0) / 1024;
+  return { pid, ussKb: kb(report?.ussBytes), pssKb: kb(report?.pssBytes), rssKb: kb(report?.rssBytes) };
 }
