@@ -9,6 +9,7 @@ import { readArgv } from './argv.js';
 import { readEnv } from './env.js';
 import { SettingResolver } from './ini/resolve.js';
 import { mapSettings } from './map.js';
+import type { LogFormatCheck } from './operations.js';
 import type { Problem } from './problem.js';
 import type { Config } from './schema.js';
 import { buildConfig } from './validate.js';
@@ -21,14 +22,22 @@ export type LoadResult =
   | { ok: true; config: Config; warnings: Problem[] }
   | { ok: false; problems: Problem[]; warnings: Problem[] };
 
-export function loadConfig(input: { argv: readonly string[]; env: Readonly<Record<string, string | undefined>>; cwd: string }): LoadResult {
+export interface LoadInput {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Checks log-format's variables (the table lives in log/, which config must not import); the CLI passes it. */
+  readonly checkLogFormat?: LogFormatCheck;
+}
+
+export function loadConfig(input: LoadInput): LoadResult {
   const argv = readArgv(input.argv);
   const env = readEnv(input.env);
   const resolver = new SettingResolver({ cwd: input.cwd, env: input.env });
   const envLayer = resolver.resolve(env.settings);
   const argvLayer = resolver.resolve(argv.settings);
   const mapped = mapSettings([envLayer, argvLayer], input.cwd);
-  const built = buildConfig(mapped, input.cwd);
+  const built = buildConfig(mapped, input.cwd, input.checkLogFormat);
   const problems = [...argv.problems, ...resolver.problems, ...mapped.problems, ...built.problems];
   const warnings = [...env.warnings, ...resolver.warnings, ...mapped.warnings, ...built.warnings];
   if (problems.length > 0 || built.config === null) return { ok: false, problems, warnings };

@@ -3,13 +3,13 @@
  * log), checked for what single values cannot show: directories that must exist, options that
  * only work together, and privileges Berth cannot get.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Assigned, Value } from './map.js';
 import type { ConfigField } from './option-spec.js';
 import { problemAt, type Problem } from './problem.js';
 import type { Config } from './schema.js';
+import { kindOf, writableFileProblem } from './fs-kind.js';
 
 const MiB = 1024 * 1024;
 
@@ -26,17 +26,16 @@ export interface OperationsInput {
   readonly cwd: string;
   readonly logto: string | null;
   readonly disableLogging: boolean;
-  /** Extra check of log-format (unknown variables); returns problems as [message, fix]. */
-  readonly checkLogFormat?: (format: string) => readonly [string, string] | null;
+  /**
+   * Checks log-format's variables, whose table lives in log/ (which config must not import):
+   * the caller passes it in; one message per problem, placed at the log-format assignment.
+   */
+  readonly checkLogFormat?: LogFormatCheck;
 }
 
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
+export type LogFormatCheck = (format: string) => readonly string[];
+
+const isDir = (p: string): boolean => kindOf(p) === 'dir';
 
 export function buildOperations(input: OperationsInput, problems: Problem[], warnings: Problem[]): OperationsConfig {
   const { all, valueOf, cwd } = input;
@@ -49,8 +48,8 @@ export function buildOperations(input: OperationsInput, problems: Problem[], war
     const a = last(f);
     if (a === undefined) return null;
     const p = path.resolve(cwd, a.value as string);
-    if (!isDir(path.dirname(p))) fail(a, 'no-such-directory', `the directory of ${a.written} ${p} does not exist`, `create ${path.dirname(p)} or put the ${what} somewhere else`);
-    else if (isDir(p)) fail(a, 'not-a-file', `${a.written} ${p} is a directory`, `name a ${what} file inside it`);
+    const bad = writableFileProblem(p, a.written, `put the ${what} somewhere else`, `name a ${what} file inside it`);
+    if (bad !== null) fail(a, bad.code, bad.message, bad.fix);
     return p;
   };
   const pidfile = writable('pidfile', 'pidfile');
@@ -103,8 +102,7 @@ export function buildOperations(input: OperationsInput, problems: Problem[], war
   const jsonA = last('logJson');
   if (formatA !== undefined && jsonA !== undefined && jsonA.value === true) fail(formatA, 'conflict', `'${formatA.written}' and '${jsonA.written}' are both set`, 'keep one: log-json writes fixed JSON fields, log-format a line of your own');
   if (formatA !== undefined && input.checkLogFormat !== undefined) {
-    const bad = input.checkLogFormat(formatA.value as string);
-    if (bad !== null) fail(formatA, 'bad-value', `${formatA.written}: ${bad[0]}`, bad[1]);
+    for (const message of input.checkLogFormat(formatA.value as string)) problems.push(problemAt(formatA.source, { code: 'bad-value', option: formatA.written, message }));
   }
   const harakiriA = last('harakiriMs');
   if (harakiriA !== undefined && (harakiriA.value as number) > 0 && (harakiriA.value as number) < 1000) {

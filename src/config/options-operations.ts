@@ -5,7 +5,6 @@
  */
 import type { OptionSpec, ValueNote } from './option-spec.js';
 
-const MiB = 1024 * 1024;
 const DAY_MS = 86_400_000;
 
 function checkUmask(value: string | null): ValueNote | undefined {
@@ -154,5 +153,3 @@ export const OPERATIONS_OPTIONS: readonly OptionSpec[] = [
     help: 'Write the request log as JSON lines (time, addr, method, uri, proto, status, size, msecs, pid, wid, uagent, referer, host).',
   }),
 ];
-
-export const MEGABYTE = MiB;

@@ -8,13 +8,13 @@
  * `static-expires-type = text/css=3600`, and for the regexp options either uWSGI's
  * `regexp seconds` or `regexp=seconds`.
  */
-import fs from 'node:fs';
 import path from 'node:path';
+import { kindOf } from './fs-kind.js';
 import type { ValueNote } from './option-spec.js';
 import type { ExpiresRule, StaticMap } from './schema.js';
 
 /** `/static=/srv/site/static` → mountpoint and root, or why not. */
-export function parseMapping(value: string): { mountpoint: string; root: string } | string {
+function parseMapping(value: string): { mountpoint: string; root: string } | string {
   const at = value.indexOf('=');
   if (at < 0) return `'${value}' has no '=' between the mountpoint and the directory`;
   const mount = value.slice(0, at).trim();
@@ -101,15 +101,6 @@ export interface StaticInput {
 /** Adds a warning placed at the assignment's file and line. */
 export type Reporter = (code: string, message: string, fix: string) => void;
 
-function kind(p: string): 'dir' | 'file' | 'missing' | 'other' {
-  try {
-    const st = fs.statSync(p);
-    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
-  } catch {
-    return 'missing';
-  }
-}
-
 /**
  * Roots are resolved like wsgi-file and pythonpath: relative to chdir when it is set, else to
  * the directory Berth was started in. A missing root is a warning, not an error: collectstatic
@@ -125,7 +116,7 @@ export function buildStatic(input: StaticInput, baseDir: string): {
     if (typeof parsed === 'string') continue;
     const root = path.resolve(baseDir, parsed.root);
     const option = m.keepMountpoint ? 'static-map2' : 'static-map';
-    const k = kind(root);
+    const k = kindOf(root);
     if (k === 'missing') {
       const media = /media|upload/i.test(parsed.mountpoint);
       m.report('no-such-directory', `${option} ${parsed.mountpoint} → ${root}: the directory does not exist; until it does, requests below ${parsed.mountpoint} go to the app`,
@@ -137,7 +128,7 @@ export function buildStatic(input: StaticInput, baseDir: string): {
   }
   const dirs = (list: StaticInput['checkStatic'], option: string): string[] => list.map((a) => {
     const p = path.resolve(baseDir, a.value);
-    const k = kind(p);
+    const k = kindOf(p);
     if (k !== 'dir') a.report(k === 'missing' ? 'no-such-directory' : 'not-a-directory', `${option} ${p} ${k === 'missing' ? 'does not exist' : 'is not a directory'}`, 'create it or correct the path');
     return p;
   });
@@ -145,7 +136,7 @@ export function buildStatic(input: StaticInput, baseDir: string): {
   const staticSafe = dirs(input.safe, 'static-safe');
   const mimefiles = input.mimefiles.map((a) => {
     const p = path.resolve(baseDir, a.value);
-    if (kind(p) !== 'file') a.report('no-such-file', `mimefile ${p} does not exist`, "Berth's built-in table of web types is used; remove the option or install the file (Debian: media-types)");
+    if (kindOf(p) !== 'file') a.report('no-such-file', `mimefile ${p} does not exist`, "Berth's built-in table of web types is used; remove the option or install the file (Debian: media-types)");
     return p;
   });
   return { staticMaps, checkStatic, staticSafe, mimefiles };

@@ -5,7 +5,6 @@
  * chdir). Every problem is collected, and a field whose value was already refused is not
  * reported again as missing.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Assigned, MapResult, Value } from './map.js';
 import { parseValue } from './map.js';
@@ -13,23 +12,14 @@ import type { ConfigField } from './option-spec.js';
 import { OPTIONS, primaryOptionFor } from './options.js';
 import { describeSource, problemAt, type Problem } from './problem.js';
 import type { Config, ExpiresRule, ListenAddress, Mount, ValueSource } from './schema.js';
-import { buildStatic, parseRegexpRule, parseTypeRule, type Reporter } from './static-values.js';
-import { buildOperations } from './operations.js';
+import { buildStatic, normalizeMountpoint, parseRegexpRule, parseTypeRule, type Reporter } from './static-values.js';
+import { buildOperations, type LogFormatCheck } from './operations.js';
+import { kindOf, writableFileProblem } from './fs-kind.js';
 
 const MODULE_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 const IDENTIFIER = /^[A-Za-z_]\w*$/;
 
 export interface BuildResult { readonly config: Config | null; readonly problems: Problem[]; readonly warnings: Problem[] }
-
-type Kind = 'file' | 'dir' | 'missing' | 'other';
-function kindOf(p: string): Kind {
-  try {
-    const st = fs.statSync(p);
-    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
-  } catch {
-    return 'missing';
-  }
-}
 
 /** "chdir = <path>" or "--chdir <path>", matching where the user wrote the option. */
 function spelled(a: Assigned, value: string): string {
@@ -50,7 +40,7 @@ function chmodSocketOf(a: Assigned | undefined): number | null {
   return v === '' || v === 'true' ? 0o666 : parseInt(v, 8);
 }
 
-export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
+export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: LogFormatCheck): BuildResult {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const all = (f: ConfigField): readonly Assigned[] => mapped.assignments.get(f) ?? [];
@@ -182,16 +172,16 @@ export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
   let logto: string | null = null;
   if (logtoA !== undefined) {
     logto = path.resolve(cwd, logtoA.value as string);
-    if (kindOf(path.dirname(logto)) !== 'dir') fail(logtoA, 'no-such-directory', `the directory of ${logtoA.written} ${logto} does not exist`, `create ${path.dirname(logto)} or log somewhere else`);
-    else if (kindOf(logto) === 'dir') fail(logtoA, 'not-a-file', `${logtoA.written} ${logto} is a directory`, 'name a log file, for example /var/log/berth/app.log');
+    const bad = writableFileProblem(logto, logtoA.written, 'log somewhere else', 'name a log file, for example /var/log/berth/app.log');
+    if (bad !== null) fail(logtoA, bad.code, bad.message, bad.fix);
   }
 
   const mountsA = all('mounts');
   const mounts: Mount[] = [];
   for (const a of mountsA) {
     const [prefixRaw, app] = a.value as readonly [string, string];
-    const prefix = prefixRaw.replace(/\/+$/, '');
-    if (!prefix.startsWith('/') || prefix === '') {
+    const prefix = normalizeMountpoint(prefixRaw);
+    if (!prefix.startsWith('/') || prefix === '/') {
       fail(a, 'bad-value', `${a.written}: mountpoint '${prefixRaw}' must start with / and not be / itself`, 'write mount = /blog=mysite.wsgi (serve at / without mount)');
     } else if (app.trim() === '') {
       fail(a, 'bad-value', `${a.written}: no app after '${prefixRaw}='`, 'write mount = /blog=mysite.wsgi or mount = /blog=app.py');
@@ -229,7 +219,7 @@ export function buildConfig(mapped: MapResult, cwd: string): BuildResult {
     all(f).map((a) => parse(a.value as string)).filter((r): r is ExpiresRule => typeof r !== 'string');
   const dotted = (e: string): string => (e.startsWith('.') ? e : `.${e}`);
 
-  const operations = buildOperations({ all, valueOf, cwd, logto, disableLogging: valueOf<boolean>('disableLogging') }, problems, warnings);
+  const operations = buildOperations({ all, valueOf, cwd, logto, disableLogging: valueOf<boolean>('disableLogging'), checkLogFormat }, problems, warnings);
 
   if (problems.length > 0) return { config: null, problems, warnings };
   const config: Config = {

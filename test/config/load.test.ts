@@ -1,17 +1,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { describeConfig, formatProblem, loadConfig, type LoadResult } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
+import { describeConfig, formatProblem, loadConfig } from '../../src/config/load.js';
+import { ok, problems } from './results.js';
 import { makeTree } from './tmp-dir.js';
-
-function ok(r: LoadResult): Config {
-  if (!r.ok) assert.fail(`expected a config, got:\n${r.problems.map(formatProblem).join('\n')}`);
-  return r.config;
-}
-function problems(r: LoadResult): string[] {
-  assert.equal(r.ok, false, 'expected problems');
-  return r.ok ? [] : r.problems.map(formatProblem);
-}
 
 test('the smallest command line: defaults fill the rest', (t) => {
   const tree = makeTree();

@@ -1,17 +1,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { formatProblem, loadConfig, type LoadResult } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
+import { formatProblem, loadConfig } from '../../src/config/load.js';
+import { ok, problems } from './results.js';
 import { makeTree } from './tmp-dir.js';
-
-function ok(r: LoadResult): Config {
-  if (!r.ok) assert.fail(`expected a config, got:\n${r.problems.map(formatProblem).join('\n')}`);
-  return r.config;
-}
-function problems(r: LoadResult): string[] {
-  assert.equal(r.ok, false, 'expected problems');
-  return r.ok ? [] : r.problems.map(formatProblem);
-}
 
 test('operations defaults: preload, no recycling, 30 s mercy, logs kept as they are', (t) => {
   const tree = makeTree();
@@ -77,4 +68,22 @@ test('options that only matter with others warn instead of doing nothing silentl
   ok(r);
   assert.deepEqual(r.warnings.map((w) => w.code), ['no-effect', 'no-effect', 'short-harakiri']);
   assert.match(r.warnings.map(formatProblem)[0]!, /log-maxsize has no effect: the log goes to stderr.*set logto/);
+});
+
+test('log-format variables are checked by the function the caller passes, at the line, with every other problem', (t) => {
+  const tree = makeTree({ 'site.ini': ['[uwsgi]', 'http = :0', 'module = a', 'umask = 0x22', 'log-format = %(status) %(metod)', ''].join('\n') });
+  t.after(tree.remove);
+  const file = `${tree.dir}/site.ini`;
+  const seen: string[] = [];
+  const checkLogFormat = (format: string): string[] => {
+    seen.push(format);
+    return ['first problem', 'second problem'];
+  };
+  assert.deepEqual(problems(loadConfig({ argv: ['site.ini'], env: {}, cwd: tree.dir, checkLogFormat })), [
+    `umask: '0x22' is not an octal mask (line 4 of ${file}) — write three octal digits such as 022 or 027`,
+    `first problem (line 5 of ${file})`,
+    `second problem (line 5 of ${file})`,
+  ]);
+  assert.deepEqual(seen, ['%(status) %(metod)']);
+  assert.equal(ok(loadConfig({ argv: ['--http', ':0', '-w', 'a', '--log-format', '%(status)'], env: {}, cwd: tree.dir, checkLogFormat: () => [] })).logFormat, '%(status)');
 });
