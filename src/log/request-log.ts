@@ -3,8 +3,6 @@
  *   [pid: 4242|worker: 1|req: 7/31] 127.0.0.1 () {12 vars in 301 bytes} [Sat Nov 21 21:40:00 2026] GET /x => generated 13 bytes in 2 msecs (HTTP/1.1 200)
  * (uWSGI prints `app:` where Berth prints `worker:`, and a headers/switches tail Berth omits.)
  */
-import type { Exchange } from '../server/exchange.js';
-import { LogClock } from './log-clock.js';
 import type { LogFacts } from './log-format.js';
 import { bytesToText, countVars } from './request-facts.js';
 
@@ -18,24 +16,3 @@ export function defaultLine(f: LogFacts): string {
   );
 }
 
-/**
- * The default line without filtering. Kept for callers written before AccessLog, which adds
- * log-format, JSON and the disable-logging filters; new code should use AccessLog.
- */
-export class RequestLog {
-  readonly #clock = new LogClock();
-  #total = 0;
-
-  /**
-   * `workerPid` and `workerRequests` describe who served it (0 when Berth answered itself);
-   * durations use the monotonic clock (`performance.now()`), the timestamp the wall clock.
-   */
-  format(ex: Exchange, workerPid: number, workerRequests: number, nowMonotonic: number, nowWall: number): string {
-    this.#total++;
-    const ms = nowMonotonic - ex.startedAt;
-    return defaultLine({
-      ex, workerPid, workerRequests, totalRequests: this.#total, ms, micros: Math.round(ms * 1000),
-      startWall: nowWall - ms, nowWall, clock: this.#clock,
-    });
-  }
-}

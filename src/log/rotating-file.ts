@@ -36,10 +36,10 @@ export interface RotatingFileOptions {
   readonly now?: () => number;
   /** After a failed rotation, wait this long before trying again (default 10 s). */
   readonly retryMs?: number;
-  readonly mode?: number;
 }
 
 const NEWLINE = 10;
+const MODE = 0o644;
 /** `<base>.<unix seconds>[.<k>]`: ten or more digits, so logrotate's `.1`, `.2` are never taken for ours. */
 const STAMPED = /^(\d{10,})(?:\.(\d+))?$/;
 
@@ -51,7 +51,6 @@ export class RotatingFileSink {
   readonly #report: (message: string) => void;
   readonly #now: () => number;
   readonly #retryMs: number;
-  readonly #mode: number;
   #fd: number;
   #size: number;
   #retryAt = 0;
@@ -67,13 +66,8 @@ export class RotatingFileSink {
     this.#report = opts.report ?? ((m) => this.#reportInFile(m));
     this.#now = opts.now ?? Date.now;
     this.#retryMs = opts.retryMs ?? 10_000;
-    this.#mode = opts.mode ?? 0o644;
-    this.#fd = openSync(this.#path, 'a', this.#mode);
+    this.#fd = openSync(this.#path, 'a', MODE);
     this.#size = fstatSync(this.#fd).size;
-  }
-
-  get path(): string {
-    return this.#path;
   }
 
   write(text: string): void {
@@ -118,7 +112,7 @@ export class RotatingFileSink {
   reopen(): void {
     let fd: number;
     try {
-      fd = openSync(this.#path, 'a', this.#mode);
+      fd = openSync(this.#path, 'a', MODE);
     } catch (err) {
       throw new Error(`cannot open ${this.#path}: ${(err as Error).message}; still writing to the previous file — check that the directory exists and is writable`, { cause: err });
     }
@@ -159,7 +153,7 @@ export class RotatingFileSink {
       // Absent when an earlier rotation renamed it but could not open a new one: just open.
       if (existsSync(this.#path)) renameSync(this.#path, target);
       step = `open a new ${this.#path}`;
-      this.#swap(openSync(this.#path, 'a', this.#mode));
+      this.#swap(openSync(this.#path, 'a', MODE));
       step = 'remove old backups';
       if (this.#backupName === null && this.#backups > 0) this.#pruneStamped();
     } catch (err) {

@@ -7,6 +7,7 @@ process.env.TZ = 'UTC';
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { findOption } from '../../src/config/options.js';
 import { AccessLog } from '../../src/log/access-log.js';
 import { compileLogFormat, knownLogVariables, LOG_VARIABLES, unknownLogVariableMessage } from '../../src/log/log-format.js';
 import type { Exchange } from '../../src/server/exchange.js';
@@ -152,4 +153,9 @@ test('unknown variables are listed, with a message naming the known ones', () =>
 
 test('inherited object keys are not variables', () => {
   assert.deepEqual(compileLogFormat('%(toString) %(constructor) %(__proto__)').unknown, ['toString', 'constructor', '__proto__']);
+});
+
+test('the log-format option help names every variable (config cannot import this table)', () => {
+  const help = findOption('log-format')!.help;
+  for (const name of knownLogVariables()) assert.match(help, new RegExp(`\\b${name.replace('.', '\\.')}\\b`), name);
 });
