@@ -11,7 +11,7 @@ import { argValue, fdTarget, isAlive } from '../../master/proc.js';
 
 export type ControlAction = 'stop' | 'reload' | 'status';
 
-export const CONTROL_FLAGS: Readonly<Record<string, ControlAction>> = { '--stop': 'stop', '--reload': 'reload', '--status': 'status' };
+const CONTROL_FLAGS: Readonly<Record<string, ControlAction>> = { '--stop': 'stop', '--reload': 'reload', '--status': 'status' };
 
 /** LSB status codes (Linux Standard Base, init script actions). */
 const STATUS_RUNNING = 0;
@@ -101,24 +101,24 @@ function status(path: string, state: PidfileState, io: ControlIo): number {
   }
 }
 
-/** Sends `signal`; returns an error message or null. */
-function send(pid: number, signal: NodeJS.Signals): string | null {
+/** Sends `signal`; returns why it could not (`gone`: the process had already exited), or null. */
+function send(pid: number, signal: NodeJS.Signals): { message: string; gone: boolean } | null {
   try {
     process.kill(pid, signal);
     return null;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EPERM') return `not allowed to signal pid ${pid} (it belongs to another user) — run this as that user or as root`;
-    if (code === 'ESRCH') return `pid ${pid} exited just now`;
-    return `cannot signal pid ${pid}: ${(err as Error).message}`;
+    if (code === 'EPERM') return { message: `not allowed to signal pid ${pid} (it belongs to another user) — run this as that user or as root`, gone: false };
+    if (code === 'ESRCH') return { message: `pid ${pid} exited just now`, gone: true };
+    return { message: `cannot signal pid ${pid}: ${(err as Error).message}`, gone: false };
   }
 }
 
 async function stop(path: string, pid: number, io: ControlIo): Promise<number> {
   const failed = send(pid, 'SIGTERM');
   if (failed !== null) {
-    io.err(`[berth] ${failed}\n`);
-    return failed.includes('exited just now') ? 0 : 1;
+    io.err(`[berth] ${failed.message}\n`);
+    return failed.gone ? 0 : 1;
   }
   io.out(`berth: sent SIGTERM to pid ${pid}; waiting for in-flight requests to finish and the workers to exit\n`);
   const started = Date.now();
@@ -142,7 +142,7 @@ async function stop(path: string, pid: number, io: ControlIo): Promise<number> {
 function reload(path: string, pid: number, argv: readonly string[], io: ControlIo): number {
   const failed = send(pid, 'SIGHUP');
   if (failed !== null) {
-    io.err(`[berth] ${failed}\n`);
+    io.err(`[berth] ${failed.message}\n`);
     return 1;
   }
   io.out(`berth: sent SIGHUP (reload) to pid ${pid} from ${path}; the reload runs in the background and its result is logged — see ${logPlace(pid, argv)}\n`);
