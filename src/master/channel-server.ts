@@ -7,12 +7,13 @@
  * bytes that came after the HELLO to `onHello`, which decides whose channel it is.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameDecoder, parseHello } from '../protocol/worker/decode.js';
 import { FromWorker } from '../protocol/worker/frames.js';
+import { numericId } from './privileges.js';
 
 export const HELLO_TIMEOUT_MS = 10_000;
 
@@ -25,20 +26,6 @@ export interface ChannelServerOptions {
   /** A checked HELLO; returns null when the socket was taken, else why it is refused (then it is closed and logged). */
   readonly onHello: (slot: number, pid: number, socket: Socket, initial: Buffer) => string | null;
   readonly log: Log;
-}
-
-/** A numeric id, or the id of a name in /etc/passwd or /etc/group (null if not found). */
-export function numericId(value: string, file: '/etc/passwd' | '/etc/group'): number | null {
-  if (/^\d+$/.test(value)) return Number(value);
-  try {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const fields = line.split(':');
-      if (fields[0] === value && fields[2] !== undefined && /^\d+$/.test(fields[2])) return Number(fields[2]);
-    }
-  } catch {
-    // no such file: names cannot be resolved here
-  }
-  return null;
 }
 
 export class ChannelServer {

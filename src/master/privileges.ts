@@ -4,6 +4,7 @@
  * Berth runs afterwards keeps root. The workers apply the same uid/gid/umask themselves
  * (python/berth_worker.py), which also covers a master that was not root to begin with.
  */
+import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -18,7 +19,7 @@ export function dropPrivileges(config: Pick<Config, 'uid' | 'gid'>, log: Log): v
       process.setgid?.(id(config.gid));
     }
   } catch (err) {
-    throw new Error(`option 'gid': cannot switch the master to group ${config.gid ?? config.uid}: ${(err as Error).message} — check that the group exists (getent group ${config.gid ?? config.uid})`);
+    throw new Error(`option 'gid': cannot switch the master to group ${config.gid}: ${(err as Error).message} — check that the group exists (getent group ${config.gid})`);
   }
   try {
     if (config.uid !== null) {
@@ -35,16 +36,28 @@ export function dropPrivileges(config: Pick<Config, 'uid' | 'gid'>, log: Log): v
   log('info', `master now runs as uid ${process.getuid()} gid ${process.getgid?.()}`);
 }
 
-import { readFileSync } from 'node:fs';
-
-function primaryGroupOf(user: string): number | null {
+/** The fields of the /etc/passwd or /etc/group entry named `key` (or whose id is `key`), or null. */
+function accountEntry(file: '/etc/passwd' | '/etc/group', key: string): string[] | null {
   try {
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
       const f = line.split(':');
-      if (f[0] === user || f[2] === user) return Number(f[3]);
+      if (f[0] === key || f[2] === key) return f;
     }
   } catch {
-    // no /etc/passwd: keep the current group
+    // no such file: names cannot be resolved here
   }
   return null;
+}
+
+/** A numeric id, or the id of a name in /etc/passwd or /etc/group (null if not found). */
+export function numericId(value: string, file: '/etc/passwd' | '/etc/group'): number | null {
+  if (/^\d+$/.test(value)) return Number(value);
+  const id = accountEntry(file, value)?.[2];
+  return id !== undefined && /^\d+$/.test(id) ? Number(id) : null;
+}
+
+/** A user's primary group id (/etc/passwd), or null: keep the current group. */
+function primaryGroupOf(user: string): number | null {
+  const f = accountEntry('/etc/passwd', user);
+  return f === null ? null : Number(f[3]);
 }
