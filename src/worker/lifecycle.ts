@@ -3,21 +3,22 @@
  * transition(), which refuses moves the table does not list, so a bug that would, say, route
  * requests to a worker that is already retiring throws at once instead of losing requests.
  *
- *   STARTING ──READY frame──▶ READY ──retire──▶ RETIRING ──exit──▶ EXITED
- *      │                       │                                   ▲
- *      ├──exit before READY──▶ BACKOFF (crashed; respawn after a delay) ──respawn──▶ (new worker)
- *      └──import failure─────▶ FATAL (the app cannot load: stop, show why, no respawn loop)
+ *   STARTING ──READY frame──▶ READY ──retire / harakiri──▶ RETIRING ──exit──▶ EXITED
+ *
+ * STARTING may also retire (→ RETIRING), and STARTING or READY may exit at any time (a crash,
+ * a kill → EXITED).
  *
  * BUSY/IDLE is not a state of its own: it is READY with in-flight requests counted by the pool.
+ * A crash loop is not a state of a worker either: each worker ends in EXITED, and whether its
+ * slot is respawned (after a back-off) or given up as FATAL is decided per slot by the
+ * crash-loop policy (master/crash-backoff.ts).
  */
-export type WorkerState = 'STARTING' | 'READY' | 'RETIRING' | 'EXITED' | 'BACKOFF' | 'FATAL';
+export type WorkerState = 'STARTING' | 'READY' | 'RETIRING' | 'EXITED';
 
 const ALLOWED: Readonly<Record<WorkerState, readonly WorkerState[]>> = {
-  STARTING: ['READY', 'RETIRING', 'EXITED', 'BACKOFF', 'FATAL'],
-  READY: ['RETIRING', 'EXITED', 'BACKOFF'],
+  STARTING: ['READY', 'RETIRING', 'EXITED'],
+  READY: ['RETIRING', 'EXITED'],
   RETIRING: ['EXITED'],
-  BACKOFF: ['EXITED'],
-  FATAL: ['EXITED'],
   EXITED: [],
 };
 

@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { canTransition, IllegalTransition, transition, type WorkerState } from '../../src/worker/lifecycle.js';
 
-const ALL: WorkerState[] = ['STARTING', 'READY', 'RETIRING', 'EXITED', 'BACKOFF', 'FATAL'];
+const ALL: WorkerState[] = ['STARTING', 'READY', 'RETIRING', 'EXITED'];
 
 test('the normal life: STARTING → READY → RETIRING → EXITED', () => {
   let s: WorkerState = 'STARTING';
@@ -15,7 +15,7 @@ test('the normal life: STARTING → READY → RETIRING → EXITED', () => {
 test('illegal moves throw', () => {
   assert.throws(() => transition('EXITED', 'READY'), IllegalTransition);
   assert.throws(() => transition('RETIRING', 'READY'), IllegalTransition);
-  assert.throws(() => transition('FATAL', 'STARTING'), IllegalTransition);
+  assert.throws(() => transition('RETIRING', 'STARTING'), IllegalTransition);
   assert.throws(() => transition('READY', 'STARTING'), IllegalTransition);
 });
 
