@@ -79,17 +79,8 @@ export class Workforce {
     this.#d = deps;
   }
 
-  get config(): Config | null {
-    return this.#serving?.config ?? null;
-  }
-
   get generation(): number {
     return this.#serving?.number ?? 0;
-  }
-
-  /** Number of launchers still running (a test and the stop path wait for 0). */
-  get liveGenerations(): number {
-    return this.#generations.size;
   }
 
   /** Generation 1. Resolves false when the app cannot load (already reported through `fatal`). */
@@ -134,8 +125,8 @@ export class Workforce {
     const g = this.#serving;
     if (g === null || this.#stopping) return;
     const slot = this.#freeSlot(g);
-    this.#backoff.setSlots(Math.max(slot, this.#slotsInUse(g)));
-    this.#d.log('info', `SIGTTIN: adding worker ${slot} (${this.#serving === g ? this.#slotsInUse(g) + 1 : '?'} workers)`);
+    this.#backoff.setSlots(Math.max(slot, g.keep.size));
+    this.#d.log('info', `SIGTTIN: adding worker ${slot} (${g.keep.size + 1} workers)`);
     this.#d.pool.add(this.#spawn(g, slot));
   }
 
@@ -156,21 +147,12 @@ export class Workforce {
 
   /** Stop: no respawns from now on; every worker is asked to finish and exit. */
   retireAll(): void {
-    this.#stopping = true;
-    this.#clearTimers();
-    for (const g of this.#generations.values()) {
-      g.keep.clear();
-      for (const w of g.workers) w.retire();
-    }
+    this.#endAll((w) => w.retire());
   }
 
+  /** Stop now: no respawns; every worker is killed. */
   killAll(): void {
-    this.#stopping = true;
-    this.#clearTimers();
-    for (const g of this.#generations.values()) {
-      g.keep.clear();
-      for (const w of g.workers) w.kill();
-    }
+    this.#endAll((w) => w.kill());
   }
 
   get liveWorkers(): number {
@@ -417,8 +399,13 @@ export class Workforce {
     return slot;
   }
 
-  #slotsInUse(g: Generation): number {
-    return g.keep.size;
+  #endAll(end: (w: WorkerHandle) => void): void {
+    this.#stopping = true;
+    this.#clearTimers();
+    for (const g of this.#generations.values()) {
+      g.keep.clear();
+      for (const w of g.workers) end(w);
+    }
   }
 
   #clearTimers(): void {
