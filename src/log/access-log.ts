@@ -4,9 +4,9 @@
  * uWSGI's default line, a `log-format` template, or a JSON object per line (`log-json`).
  *
  * Theory of operation: the shape is chosen once in the constructor; per request, `line()` counts
- * the request, computes the duration once, applies the filter, then fills one reused LogFacts
- * object and renders. Nothing per request allocates beyond the output string, and wall-clock
- * strings come from LogClock's per-second caches.
+ * the request, computes the duration once, applies the filter (`keep`), then fills one reused
+ * LogFacts object and renders (`render`). Nothing per request allocates beyond the output
+ * string, and wall-clock strings come from LogClock's per-second caches.
  *
  * Filter (uWSGI's log_request, with Berth's "errors are never hidden"):
  *   - logging enabled: every request;
@@ -65,18 +65,28 @@ export class AccessLog {
    * `nowMonotonic` is performance.now() (the clock of `ex.startedAt`), `nowWall` Date.now().
    */
   line(ex: Exchange, workerPid: number, workerRequests: number, nowMonotonic: number, nowWall: number): string | null {
-    const total = ++this.#total;
-    const ms = nowMonotonic - ex.startedAt;
-    const micros = Math.round(ms * 1000);
-    if (!this.#everything && !this.#wanted(ex.status, micros)) return null;
+    return this.keep(ex, nowMonotonic) ? this.render(ex, workerPid, workerRequests, nowWall) : null;
+  }
+
+  /**
+   * line() in two steps, for a caller that looks up who served the exchange only when the line
+   * is wanted: keep() counts the request and applies the filter; when it returns true, render()
+   * (called at once, for the same exchange) produces the line.
+   */
+  keep(ex: Exchange, nowMonotonic: number): boolean {
+    const f = this.#facts;
+    f.totalRequests = ++this.#total;
+    f.ms = nowMonotonic - ex.startedAt;
+    f.micros = Math.round(f.ms * 1000);
+    return this.#everything || this.#wanted(ex.status, f.micros);
+  }
+
+  render(ex: Exchange, workerPid: number, workerRequests: number, nowWall: number): string {
     const f = this.#facts;
     f.ex = ex;
     f.workerPid = workerPid;
     f.workerRequests = workerRequests;
-    f.totalRequests = total;
-    f.ms = ms;
-    f.micros = micros;
-    f.startWall = nowWall - ms;
+    f.startWall = nowWall - f.ms;
     f.nowWall = nowWall;
     const out = this.#render(f);
     f.ex = null as unknown as Exchange;

@@ -36,9 +36,10 @@ import { FileTrigger } from './file-triggers.js';
 import { dropPrivileges } from './privileges.js';
 import { explainBindError } from './port-owner.js';
 
-/** Formats one request-log line, or null when the request is not to be logged. */
+/** The request log (../log/access-log.ts): keep() counts and filters, render() formats a kept request. */
 export interface AccessLogger {
-  line(ex: Exchange, workerPid: number, workerRequests: number, nowMonotonic: number, nowWall: number): string | null;
+  keep(ex: Exchange, nowMonotonic: number): boolean;
+  render(ex: Exchange, workerPid: number, workerRequests: number, nowWall: number): string;
 }
 
 export interface ArbiterHooks {
@@ -426,9 +427,10 @@ export class Arbiter {
   }
 
   #exchangeDone(ex: Exchange): void {
-    const w = ex.workerId === 0 ? undefined : this.#pool.all.find((x) => x.slot === ex.workerId);
-    const line = this.#accessLog.line(ex, w?.pid ?? 0, w?.requestsServed ?? 0, performance.now(), Date.now());
-    if (line !== null) this.#logger.line(line);
+    const log = this.#accessLog;
+    if (!log.keep(ex, performance.now())) return; // filtered out (disable-logging)
+    const w = ex.servedBy;
+    this.#logger.line(log.render(ex, w?.pid ?? 0, w?.requestsServed ?? 0, Date.now()));
   }
 
   #log(level: Level, message: string): void {

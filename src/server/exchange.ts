@@ -35,6 +35,12 @@ export interface Responder {
   readonly headSent: boolean;
 }
 
+/** What the request log needs to know about the worker that served an exchange. */
+export interface ServedBy {
+  readonly pid: number;
+  readonly requestsServed: number;
+}
+
 export class Exchange {
   readonly request: ExchangeRequest;
   /** latin1 "KEY\0VALUE\0…" CGI variables (REQUEST_METHOD, PATH_INFO, HTTP_*, …) built by the front. */
@@ -50,6 +56,12 @@ export class Exchange {
   status = 0;
   bytesSent = 0;
   workerId = 0;
+  /**
+   * The worker that served it, for the request log (pid, requests served). A reference, not a
+   * slot number: during a reload two workers share a slot, and a worker may be gone by the time
+   * the line is written.
+   */
+  servedBy: ServedBy | null = null;
 
   constructor(request: ExchangeRequest, cgiBlock: string, body: RequestBody | null, responder: Responder, startedAt: number) {
     this.request = request;

@@ -152,6 +152,7 @@ export class WorkerHandle {
     const r: InFlight = { id, sentAt: performance.now(), ex, rejected: false, bodyWindow: REQUEST_BODY_WINDOW_BYTES, bodyPumping: false, bodyDone: !hasBody, file: null };
     this.#inflight.set(id, r);
     ex.workerId = this.slot;
+    ex.servedBy = this;
     ex.onAbort = () => this.#channel.send(encodeAbort(id));
     this.#channel.send(encodeRequest(id, ex.cgiBlock, hasBody));
     if (hasBody) this.#sendBody(r);
