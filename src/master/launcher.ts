@@ -15,13 +15,13 @@
  * Reload = a new Launcher with generation + 1 (a new zygote imports the new code); the old
  * launcher is stopped once its workers are gone.
  */
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { ExitedInfo } from '../protocol/worker/decode.js';
 import { WorkerHandle, type WorkerEvents, type WorkerReadyInfo } from '../worker/handle.js';
 import { ForkedProcess, SpawnedProcess } from '../worker/process.js';
 import { ChannelServer, HELLO_TIMEOUT_MS } from './channel-server.js';
 import type { Interpreter } from './interpreter.js';
+import { isAlive } from './proc.js';
 import { spawnWorkerProcess, spawnZygoteProcess, type LaunchConfig } from './spawn.js';
 import { AppLoadFailure, Zygote } from './zygote.js';
 
@@ -57,7 +57,7 @@ export interface LauncherOptions {
 }
 
 export function createLauncher(opts: LauncherOptions): Launcher {
-  const mode = opts.mode ?? (opts.config.lazyApps === true ? 'lazy' : 'preload');
+  const mode = opts.mode ?? (opts.config.lazyApps ? 'lazy' : 'preload');
   return mode === 'lazy' ? new LazyLauncher(opts) : new PreloadLauncher(opts);
 }
 
@@ -72,17 +72,6 @@ function sleep(ms: number): Promise<void> {
 async function waitUntil(done: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (!done() && Date.now() < deadline) await sleep(20);
-}
-
-/** A process is gone once /proc has no entry for it or it is a zombie (waiting for its parent's wait()). */
-function processGone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
-  } catch {
-    return true;
-  }
 }
 
 class LazyLauncher implements Launcher {
@@ -183,7 +172,6 @@ class PreloadLauncher implements Launcher {
   spawnWorker(slot: number): WorkerHandle {
     const proc = new ForkedProcess({
       slot,
-      ownGroup: false, // forked workers stay in the zygote's process group
       inheritedDjango: this.zygoteReady?.django,
       recentOutput: () => this.#zygote?.recentOutput() ?? '',
     });
@@ -249,8 +237,8 @@ class PreloadLauncher implements Launcher {
     if (this.#server !== null) return;
     const { config, log } = this.#opts;
     this.#server = await ChannelServer.open({
-      uid: config.uid ?? null,
-      gid: config.gid ?? null,
+      uid: config.uid,
+      gid: config.gid,
       onHello: (slot, pid, socket, initial) => this.#onHello(slot, pid, socket, initial),
       log,
     });
@@ -373,7 +361,7 @@ class PreloadLauncher implements Launcher {
         continue;
       }
       p.kill('SIGKILL'); // PR_SET_PDEATHSIG already did; this covers a child forked a moment before
-      void waitUntil(() => processGone(p.pid), STOP_WORKERS_MS).then(() => p.exited(null, 'SIGKILL'));
+      void waitUntil(() => !isAlive(p.pid), STOP_WORKERS_MS).then(() => p.exited(null, 'SIGKILL'));
     }
   }
 }

@@ -24,17 +24,8 @@ export function workerScriptPath(): string {
   return join(process.cwd(), 'python', 'berth_worker.py');
 }
 
-/**
- * The part of the configuration the Python side needs. The operations options are optional so
- * this compiles against a Config that does not have them yet; absent means off.
- */
-export type LaunchConfig = Pick<Config, 'module' | 'wsgiFile' | 'callable' | 'chdir' | 'pythonpath' | 'threads' | 'processes' | 'staticFromDjango' | 'env'> & {
-  readonly uid?: string | null;
-  readonly gid?: string | null;
-  readonly umask?: number | null;
-  readonly pyAutoreloadMs?: number;
-  readonly lazyApps?: boolean;
-};
+/** The part of the configuration the Python side needs (and the launcher's choice of mode). */
+export type LaunchConfig = Pick<Config, 'module' | 'wsgiFile' | 'callable' | 'chdir' | 'pythonpath' | 'threads' | 'processes' | 'staticFromDjango' | 'env' | 'uid' | 'gid' | 'umask' | 'pyAutoreloadMs' | 'lazyApps'>;
 
 export interface SpawnOptions {
   readonly config: LaunchConfig;
@@ -53,7 +44,7 @@ export interface ZygoteSpawnOptions {
 }
 
 /** BERTH_WORKER_CONFIG as python/berth_worker.py reads it. */
-export function workerConfigJson(config: LaunchConfig, fields: { mode: 'worker' | 'zygote'; workerId: number; check: boolean; channelPath: string | null; token: string | null; ownGroup: boolean }): string {
+export function workerConfigJson(config: LaunchConfig, fields: { mode: 'worker' | 'zygote'; workerId: number; check: boolean; channelPath: string | null; token: string | null }): string {
   return JSON.stringify({
     mode: fields.mode,
     module: config.module,
@@ -68,12 +59,12 @@ export function workerConfigJson(config: LaunchConfig, fields: { mode: 'worker' 
     django_static: config.staticFromDjango,
     channel_path: fields.channelPath,
     token: fields.token ?? '', // the Python side wants a string even when no HELLO is sent
-    uid: config.uid ?? null,
-    gid: config.gid ?? null,
-    umask: config.umask ?? null,
-    py_autoreload: (config.pyAutoreloadMs ?? 0) / 1000,
-    // Berth made the process the leader of a new group (detached): on "master gone" it may kill its group.
-    own_group: fields.ownGroup,
+    uid: config.uid,
+    gid: config.gid,
+    umask: config.umask,
+    py_autoreload: config.pyAutoreloadMs / 1000,
+    // Both are spawned detached, so Berth made each the leader of a new group: on "master gone" it may kill its group.
+    own_group: true,
   });
 }
 
@@ -93,12 +84,12 @@ function spawnPython(config: LaunchConfig, interpreter: Interpreter, workerConfi
 
 /** One lazy-apps worker: it imports the app itself. */
 export function spawnWorkerProcess(opts: SpawnOptions): ChildProcess {
-  const json = workerConfigJson(opts.config, { mode: 'worker', workerId: opts.slot, check: opts.check, channelPath: null, token: null, ownGroup: true });
+  const json = workerConfigJson(opts.config, { mode: 'worker', workerId: opts.slot, check: opts.check, channelPath: null, token: null });
   return spawnPython(opts.config, opts.interpreter, json);
 }
 
 /** The zygote: imports the app once, then forks a worker per FORK; its workers stay in its process group. */
 export function spawnZygoteProcess(opts: ZygoteSpawnOptions): ChildProcess {
-  const json = workerConfigJson(opts.config, { mode: 'zygote', workerId: 0, check: false, channelPath: opts.channelPath, token: opts.token, ownGroup: true });
+  const json = workerConfigJson(opts.config, { mode: 'zygote', workerId: 0, check: false, channelPath: opts.channelPath, token: opts.token });
   return spawnPython(opts.config, opts.interpreter, json);
 }

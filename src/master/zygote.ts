@@ -55,7 +55,6 @@ export class Zygote {
   readonly #tail = new OutputTail();
   readonly ready: Promise<ReadyInfo>;
   readonly exited: Promise<void>;
-  readyInfo: ReadyInfo | null = null;
   bootFailure: BootFailInfo | null = null;
   #startupOutput: string | null = '';
   #alive = true;
@@ -124,12 +123,13 @@ export class Zygote {
 
   #onFrame(f: Frame): void {
     switch (f.type) {
-      case FromWorker.READY:
-        this.readyInfo = parseReady(f.payload);
+      case FromWorker.READY: {
+        const info = parseReady(f.payload);
         this.#releaseStartupOutput();
-        this.#settle?.resolve(this.readyInfo);
+        this.#settle?.resolve(info);
         this.#settle = null;
         return;
+      }
       case FromWorker.BOOT_FAIL:
         this.bootFailure = parseBootFail(f.payload);
         return;

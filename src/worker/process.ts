@@ -77,10 +77,6 @@ export class SpawnedProcess implements WorkerProcess {
     return this.#child.pid ?? 0;
   }
 
-  get child(): ChildProcess {
-    return this.#child;
-  }
-
   attach(sink: WorkerProcessSink): void {
     if (this.#sink !== null) throw new Error('a worker process takes one sink');
     this.#sink = sink;
@@ -120,8 +116,6 @@ export class SpawnedProcess implements WorkerProcess {
 
 export interface ForkedProcessOptions {
   readonly slot: number;
-  /** Forked workers that lead their own process group (own_group): SIGKILL takes the group. */
-  readonly ownGroup: boolean;
   readonly inheritedDjango: unknown;
   /** The zygote's output tail (its workers share its pipes). */
   readonly recentOutput: () => string;
@@ -155,10 +149,6 @@ export class ForkedProcess implements WorkerProcess {
 
   get connected(): boolean {
     return this.#connected;
-  }
-
-  get hasExited(): boolean {
-    return this.#exit !== null;
   }
 
   /** A signal asked for before the pid was known (the launcher cancels an unsent FORK on SIGKILL). */
@@ -208,13 +198,11 @@ export class ForkedProcess implements WorkerProcess {
       if (this.#killPending !== 'SIGKILL') this.#killPending = signal;
       return;
     }
-    if (signal === 'SIGKILL' && this.#opts.ownGroup) killGroupOrProcess(this.#pid, signal);
-    else {
-      try {
-        process.kill(this.#pid, signal);
-      } catch {
-        // already gone; EXITED is on its way
-      }
+    // Only the worker: it shares the zygote's process group (SIGKILL included).
+    try {
+      process.kill(this.#pid, signal);
+    } catch {
+      // already gone; EXITED is on its way
     }
   }
 

@@ -5,7 +5,9 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 
+import type { Launcher } from '../../src/master/launcher.js';
 import type { LaunchConfig } from '../../src/master/spawn.js';
 import type { Interpreter } from '../../src/master/interpreter.js';
 import { Exchange, type Responder } from '../../src/server/exchange.js';
@@ -18,7 +20,7 @@ export const APPS = path.join(process.cwd(), 'test', 'fixtures', 'worker-apps');
 export function launchConfig(over: Partial<LaunchConfig> = {}): LaunchConfig {
   return {
     module: 'apps', wsgiFile: null, callable: 'application', chdir: APPS, pythonpath: [], threads: 2, processes: 2,
-    staticFromDjango: false, env: [], uid: null, gid: null, umask: null, pyAutoreloadMs: 0, ...over,
+    staticFromDjango: false, env: [], uid: null, gid: null, umask: null, pyAutoreloadMs: 0, lazyApps: false, ...over,
   };
 }
 
@@ -134,6 +136,23 @@ export class Recorder {
     if (re.test(this.output)) return Promise.resolve();
     return new Promise((resolve) => this.#outputWaiters.push({ re, resolve }));
   }
+}
+
+/**
+ * The launcher's spawnWorker, remembering each worker: after the test every one is killed and
+ * the launcher is stopped.
+ */
+export function spawnerFor(t: TestContext, launcher: Launcher): (slot: number) => WorkerHandle {
+  const workers: WorkerHandle[] = [];
+  t.after(async () => {
+    for (const w of workers) w.kill();
+    await launcher.stop();
+  });
+  return (slot) => {
+    const w = launcher.spawnWorker(slot);
+    workers.push(w);
+    return w;
+  };
 }
 
 /** Alive: a /proc entry that is not a zombie. */

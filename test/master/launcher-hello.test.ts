@@ -10,7 +10,7 @@ import { ChannelServer } from '../../src/master/channel-server.js';
 import { createLauncher } from '../../src/master/launcher.js';
 import { encodeFrame, encodeJsonFrame } from '../../src/protocol/worker/encode.js';
 import { FromWorker } from '../../src/protocol/worker/frames.js';
-import { INTERPRETER, Recorder, get, launchConfig } from './launcher-harness.js';
+import { INTERPRETER, Recorder, get, launchConfig, spawnerFor } from './launcher-harness.js';
 
 /** Connects, writes `bytes`, resolves once the server closed the connection. */
 async function refused(socketPath: string, bytes: Buffer): Promise<void> {
@@ -73,10 +73,9 @@ test('ChannelServer: a wrong token, another first frame, garbage and a refusal b
 test('preload launcher: a wrong token or an unknown pid is refused and the real workers go on serving', async (t) => {
   const rec = new Recorder();
   const launcher = createLauncher({ config: launchConfig({ threads: 1 }), interpreter: INTERPRETER, generation: 1, events: rec.events, log: rec.events.log, mode: 'preload' });
-  t.after(() => launcher.stop());
+  const spawn = spawnerFor(t, launcher);
   await launcher.start();
-  const w = launcher.spawnWorker(1);
-  t.after(() => w.kill());
+  const w = spawn(1);
   await rec.readyOf(w);
   // As root we can read the token from the zygote's environment, as any peer with its uid could.
   const environ = readFileSync(`/proc/${launcher.zygotePid}/environ`, 'utf8').split('\0');

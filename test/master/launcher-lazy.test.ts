@@ -4,27 +4,20 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { createLauncher, type Launcher } from '../../src/master/launcher.js';
-import type { WorkerHandle } from '../../src/worker/handle.js';
-import { INTERPRETER, Recorder, alive, get, groupMembers, launchConfig, until } from './launcher-harness.js';
+import { INTERPRETER, Recorder, alive, get, groupMembers, launchConfig, spawnerFor, until } from './launcher-harness.js';
 
 function lazy(rec: Recorder, over: Parameters<typeof launchConfig>[0] = {}): Launcher {
   return createLauncher({ config: launchConfig(over), interpreter: INTERPRETER, generation: 3, events: rec.events, log: rec.events.log, mode: 'lazy' });
 }
 
-async function cleanup(launcher: Launcher, workers: WorkerHandle[]): Promise<void> {
-  for (const w of workers) w.kill();
-  await launcher.stop();
-}
-
 test('lazy: start resolves at once; workers lead their own groups, serve, and are killed with their group', async (t) => {
   const rec = new Recorder();
   const launcher = lazy(rec);
-  const workers: WorkerHandle[] = [];
-  t.after(() => cleanup(launcher, workers));
+  const spawn = spawnerFor(t, launcher);
   assert.equal(launcher.mode, 'lazy');
   await launcher.start();
   assert.equal(launcher.zygoteReady, null);
-  workers.push(launcher.spawnWorker(1), launcher.spawnWorker(2));
+  const workers = [spawn(1), spawn(2)];
   await Promise.all(workers.map((w) => rec.readyOf(w)));
   for (const w of workers) {
     assert.equal(w.generation, 3);
@@ -45,11 +38,9 @@ test('lazy: start resolves at once; workers lead their own groups, serve, and ar
 test('lazy: harakiri answers the stuck request 504, the younger one 502, and logs the stack', async (t) => {
   const rec = new Recorder();
   const launcher = lazy(rec, { threads: 2 });
-  const workers: WorkerHandle[] = [];
-  t.after(() => cleanup(launcher, workers));
+  const spawn = spawnerFor(t, launcher);
   await launcher.start();
-  const w = launcher.spawnWorker(1);
-  workers.push(w);
+  const w = spawn(1);
   await rec.readyOf(w);
   const stuck = get('/sleep?s=30');
   w.send(stuck.ex);
@@ -71,11 +62,9 @@ test('lazy: harakiri answers the stuck request 504, the younger one 502, and log
 test('lazy: MODULES reaches events.modules with the app\'s files (py-autoreload)', async (t) => {
   const rec = new Recorder();
   const launcher = lazy(rec, { pyAutoreloadMs: 1000 });
-  const workers: WorkerHandle[] = [];
-  t.after(() => cleanup(launcher, workers));
+  const spawn = spawnerFor(t, launcher);
   await launcher.start();
-  const w = launcher.spawnWorker(1);
-  workers.push(w);
+  const w = spawn(1);
   await rec.readyOf(w);
   await until('MODULES arrived', () => rec.modules.length > 0);
   assert.equal(rec.modules[0]!.worker, w);

@@ -6,8 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import { AppLoadFailure, createLauncher, type Launcher } from '../../src/master/launcher.js';
-import type { WorkerHandle } from '../../src/worker/handle.js';
-import { INTERPRETER, Recorder, alive, get, groupMembers, launchConfig, until } from './launcher-harness.js';
+import { INTERPRETER, Recorder, alive, get, groupMembers, launchConfig, spawnerFor, until } from './launcher-harness.js';
 
 function preload(rec: Recorder, over: Parameters<typeof launchConfig>[0] = {}): Launcher {
   return createLauncher({ config: launchConfig(over), interpreter: INTERPRETER, generation: 2, events: rec.events, log: rec.events.log, mode: 'preload' });
@@ -18,16 +17,10 @@ function parentOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
-async function cleanup(launcher: Launcher, workers: WorkerHandle[]): Promise<void> {
-  for (const w of workers) w.kill();
-  await launcher.stop();
-}
-
 test('preload: forked workers serve, a killed one is reported with its signal, a respawn is quick, stop leaves nothing', async (t) => {
   const rec = new Recorder();
   const launcher = preload(rec);
-  const workers: WorkerHandle[] = [];
-  t.after(() => cleanup(launcher, workers));
+  const spawn = spawnerFor(t, launcher);
   assert.equal(launcher.mode, 'preload');
   await launcher.start();
   const zygote = launcher.zygotePid;
@@ -36,7 +29,7 @@ test('preload: forked workers serve, a killed one is reported with its signal, a
   const dir = path.dirname(launcher.channelPath!);
   assert.equal(statSync(dir).mode & 0o777, 0o700, 'the channel socket lives in a private directory');
 
-  workers.push(launcher.spawnWorker(1), launcher.spawnWorker(2));
+  const workers = [spawn(1), spawn(2)];
   await Promise.all(workers.map((w) => rec.readyOf(w)));
   for (const w of workers) {
     assert.equal(w.process.kind, 'forked');
@@ -54,7 +47,7 @@ test('preload: forked workers serve, a killed one is reported with its signal, a
   assert.equal(alive(victim.pid), false);
 
   const t0 = performance.now();
-  const again = launcher.spawnWorker(2);
+  const again = spawn(2);
   workers.push(again);
   await rec.readyOf(again);
   t.diagnostic(`respawn of a forked worker: ${(performance.now() - t0).toFixed(1)} ms from spawnWorker to READY`);
@@ -87,20 +80,17 @@ test('preload: an app that cannot be imported rejects start with AppLoadFailure 
 test('preload: if the zygote dies its workers are reported gone and the next spawnWorker starts a new one', async (t) => {
   const rec = new Recorder();
   const launcher = preload(rec);
-  const workers: WorkerHandle[] = [];
-  t.after(() => cleanup(launcher, workers));
+  const spawn = spawnerFor(t, launcher);
   await launcher.start();
   const first = launcher.zygotePid;
-  const w = launcher.spawnWorker(1);
-  workers.push(w);
+  const w = spawn(1);
   await rec.readyOf(w);
   process.kill(first, 'SIGKILL');
   assert.equal((await rec.exitOf(w)).signal, 'SIGKILL');
   assert.equal(alive(w.pid), false, 'the worker died with its zygote');
   assert.ok(rec.logs.some((l) => l.startsWith(`error: the zygote (pid ${first}) died (killed by SIGKILL)`)), rec.logs.join('\n'));
 
-  const w2 = launcher.spawnWorker(1);
-  workers.push(w2);
+  const w2 = spawn(1);
   await rec.readyOf(w2);
   assert.notEqual(launcher.zygotePid, first);
   assert.equal(parentOf(w2.pid), launcher.zygotePid);
@@ -112,11 +102,9 @@ test('preload: if the zygote dies its workers are reported gone and the next spa
 test('preload: harakiri answers 504, kills the forked worker, and its stack reaches the log through the zygote\'s pipes', async (t) => {
   const rec = new Recorder();
   const launcher = preload(rec, { threads: 1 });
-  const workers: WorkerHandle[] = [];
-  t.after(() => cleanup(launcher, workers));
+  const spawn = spawnerFor(t, launcher);
   await launcher.start();
-  const w = launcher.spawnWorker(1);
-  workers.push(w);
+  const w = spawn(1);
   await rec.readyOf(w);
   const stuck = get('/sleep?s=30');
   w.send(stuck.ex);
@@ -143,13 +131,11 @@ test('preload: a forked worker\'s READY carries the Django static settings the z
   const rec = new Recorder();
   const djsite = path.join(process.cwd(), 'test', 'fixtures', 'apps', 'djsite');
   const launcher = preload(rec, { module: 'djsite.wsgi', chdir: djsite, staticFromDjango: true, threads: 1 });
-  const workers: WorkerHandle[] = [];
-  t.after(() => cleanup(launcher, workers));
+  const spawn = spawnerFor(t, launcher);
   await launcher.start();
   const django = launcher.zygoteReady?.django;
   assert.ok(django !== undefined && !('error' in django), JSON.stringify(django));
-  const w = launcher.spawnWorker(1);
-  workers.push(w);
+  const w = spawn(1);
   await rec.readyOf(w);
   assert.deepEqual(w.ready?.django, django);
 });
@@ -157,13 +143,11 @@ test('preload: a forked worker\'s READY carries the Django static settings the z
 test('preload: with uid/gid the channel directory is handed to them, and the unprivileged workers connect', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, async (t) => {
   const rec = new Recorder();
   const launcher = preload(rec, { uid: 'nobody', gid: '65534', threads: 1 });
-  const workers: WorkerHandle[] = [];
-  t.after(() => cleanup(launcher, workers));
+  const spawn = spawnerFor(t, launcher);
   await launcher.start();
   const dir = statSync(path.dirname(launcher.channelPath!));
   assert.deepEqual([dir.uid, dir.gid, dir.mode & 0o777], [65534, 65534, 0o710]);
-  const w = launcher.spawnWorker(1);
-  workers.push(w);
+  const w = spawn(1);
   await rec.readyOf(w);
   const status = readFileSync(`/proc/${w.pid}/status`, 'utf8');
   assert.match(status, /^Uid:\s+65534\s/m);

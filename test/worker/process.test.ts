@@ -17,7 +17,7 @@ function sink(): WorkerProcessSink & { calls: string[] } {
   };
 }
 
-const forked = () => new ForkedProcess({ slot: 2, ownGroup: false, inheritedDjango: { static_url: '/s/' }, recentOutput: () => 'zygote tail' });
+const forked = () => new ForkedProcess({ slot: 2, inheritedDjango: { static_url: '/s/' }, recentOutput: () => 'zygote tail' });
 
 test('a channel and an exit that came before attach are delivered on attach; exit is reported once', () => {
   const p = forked();
