@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameDecoder, parseHello } from '../protocol/worker/decode.js';
 import { FromWorker } from '../protocol/worker/frames.js';
-import { numericId } from './privileges.js';
+import { numericId } from '../server/accounts.js';
 
 export const HELLO_TIMEOUT_MS = 10_000;
 

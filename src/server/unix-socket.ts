@@ -6,8 +6,9 @@
  * chmod-socket = 666 or a shared group).
  */
 import { connect } from 'node:net';
-import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import { BerthError } from '../errors/berth-error.js';
+import { numericId, primaryGroupOf } from './accounts.js';
 
 function probe(path: string): Promise<'live' | 'stale'> {
   return new Promise((resolve) => {
@@ -37,15 +38,6 @@ export async function prepareUnixPath(path: string): Promise<void> {
   unlinkSync(path);
 }
 
-function lookup(file: string, name: string, field: number): number | null {
-  if (/^\d+$/.test(name)) return Number(name);
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const parts = line.split(':');
-    if (parts[0] === name) return Number(parts[field]);
-  }
-  return null;
-}
-
 /** Applies chmod-socket and chown-socket to a freshly bound unix socket. */
 export function applySocketOwnership(path: string, mode: number | null, owner: string | null): void {
   if (mode !== null) {
@@ -57,8 +49,8 @@ export function applySocketOwnership(path: string, mode: number | null, owner: s
   }
   if (owner !== null) {
     const [user, group] = owner.split(':') as [string, string | undefined];
-    const uid = lookup('/etc/passwd', user, 2);
-    const gid = group === undefined ? lookup('/etc/passwd', user, 3) : lookup('/etc/group', group, 2);
+    const uid = numericId(user, '/etc/passwd');
+    const gid = group === undefined ? primaryGroupOf(user) : numericId(group, '/etc/group');
     if (uid === null) throw new BerthError('BERTH_BIND_FAILED', `chown-socket: no user '${user}' on this machine — check the name (getent passwd ${user})`);
     if (gid === null) throw new BerthError('BERTH_BIND_FAILED', `chown-socket: no group '${group ?? user}' on this machine — check the name (getent group ${group ?? user})`);
     try {
