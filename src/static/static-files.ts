@@ -26,6 +26,7 @@ import type { Exchange } from '../server/exchange.js';
 import { SmallFileCache } from './file-cache.js';
 import { MimeTypes } from './mime.js';
 import { decodePath, resolveInside } from './resolve-inside.js';
+import type { DjangoStaticInfo } from '../protocol/worker/decode.js';
 import { headerReader, sendPage, serveFile, type FileResponse, type ServeContext, type StaticLog } from './serve.js';
 
 interface Mapping {
@@ -66,21 +67,6 @@ interface Found {
   /** Name whose extension decides the Content-Type. */
   readonly name: string;
 }
-
-/**
- * What static-from-django reads from the worker's READY report (absolute paths or null), or why
- * the worker could not read Django's settings. Declared here, structurally, because static/
- * may not import worker/ (the layers are siblings).
- */
-export type DjangoStaticSettings =
-  | {
-    readonly static_url: string | null;
-    readonly static_root: string | null;
-    readonly media_url: string | null;
-    readonly media_root: string | null;
-    readonly installed_apps_has_admin: boolean;
-  }
-  | { readonly error: string };
 
 /** 'missing', 'empty', or 'filled' (also for something unreadable or not a directory: the request-time lookup copes with those). */
 function dirState(dir: string): 'missing' | 'empty' | 'filled' {
@@ -183,7 +169,7 @@ export class StaticFiles {
    * collectstatic fills later, or a MEDIA_ROOT created by the first upload, is picked up.
    * The directory checks are synchronous: this runs once, when the first worker is ready.
    */
-  addDjangoMappings(info: DjangoStaticSettings | undefined): void {
+  addDjangoMappings(info: DjangoStaticInfo | undefined): void {
     const warn = (message: string): void => this.#log('warn', `static-from-django: ${message}`);
     if (info === undefined) {
       warn("the app did not load Django's settings (is it a Django project, with DJANGO_SETTINGS_MODULE set by its wsgi.py?); no static or media mapping was added");

@@ -19,7 +19,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { FromWorker, REQUEST_BODY_WINDOW_BYTES, ToWorker } from '../protocol/worker/frames.js';
 import type { Frame } from '../protocol/worker/decode.js';
-import { parseBootFail, parseFile, parseFull, parseHeadBlock, parseModules, parseReady, parseU32, type BootFailInfo, type FileRange, type ReadyInfo } from '../protocol/worker/decode.js';
+import { parseBootFail, parseFile, parseFull, parseHeadBlock, parseModules, parseReady, parseU32, type BootFailInfo, type DjangoStaticInfo, type FileRange, type ReadyInfo } from '../protocol/worker/decode.js';
 import { encodeAbort, encodeAck, encodeBodyEnd, encodeFileFailed, encodeFileOpened, encodeRequest, encodeShutdown, frameHeader } from '../protocol/worker/encode.js';
 import type { Exchange } from '../server/exchange.js';
 import { canTransition, transition, type WorkerState } from './lifecycle.js';
@@ -36,17 +36,7 @@ const HARAKIRI_AFTER_OUTPUT_MS = 100;
 /** READY as the codec validated it; `django` only with static-from-django, when the app loaded a configured Django. */
 export type WorkerReadyInfo = Omit<ReadyInfo, 'django'> & { readonly django?: DjangoStaticInfo };
 
-/** Django's static/media settings as the worker read them (absolute paths or null), or why it could not. */
-export type DjangoStaticInfo =
-  | {
-    readonly static_url: string | null;
-    readonly static_root: string | null;
-    readonly media_url: string | null;
-    readonly media_root: string | null;
-    readonly installed_apps_has_admin: boolean;
-    readonly debug: boolean;
-  }
-  | { readonly error: string };
+export type { DjangoStaticInfo };
 
 export type WorkerBootFailure = BootFailInfo;
 

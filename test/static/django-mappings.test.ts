@@ -7,7 +7,7 @@ import test, { after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DjangoStaticSettings } from '../../src/static/static-files.js';
+import type { DjangoStaticInfo } from '../../src/protocol/worker/decode.js';
 import { makeTree, request, startStatic, type StaticServer } from './harness.js';
 
 const base = makeTree({
@@ -20,15 +20,15 @@ const base = makeTree({
 });
 after(() => fs.rmSync(base, { recursive: true, force: true }));
 
-function settings(over: Partial<Exclude<DjangoStaticSettings, { error: string }>> = {}): DjangoStaticSettings {
+function settings(over: Partial<Exclude<DjangoStaticInfo, { error: string }>> = {}): DjangoStaticInfo {
   return {
     static_url: '/static/', static_root: path.join(base, 'collected'),
     media_url: '/media/', media_root: path.join(base, 'media'),
-    installed_apps_has_admin: true, ...over,
+    installed_apps_has_admin: true, debug: false, ...over,
   };
 }
 
-async function withServer(args: readonly string[], info: DjangoStaticSettings | undefined, body: (s: StaticServer) => Promise<void>): Promise<void> {
+async function withServer(args: readonly string[], info: DjangoStaticInfo | undefined, body: (s: StaticServer) => Promise<void>): Promise<void> {
   const s = await startStatic([...args, '--static-from-django']);
   try {
     s.files.addDjangoMappings(info);

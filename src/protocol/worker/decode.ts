@@ -191,6 +191,22 @@ export function parseU32(payload: Buffer): number {
   return payload.readUInt32LE(0);
 }
 
+/**
+ * Django's static/media settings as the worker read them for static-from-django (absolute
+ * paths or null), or why it could not. Declared here, beside READY, because both worker/ (which
+ * receives it) and static/ (which maps it) read it, and those layers may not import each other.
+ */
+export type DjangoStaticInfo =
+  | {
+    readonly static_url: string | null;
+    readonly static_root: string | null;
+    readonly media_url: string | null;
+    readonly media_root: string | null;
+    readonly installed_apps_has_admin: boolean;
+    readonly debug: boolean;
+  }
+  | { readonly error: string };
+
 export interface ReadyInfo {
   readonly pid: number;
   readonly executable: string;
