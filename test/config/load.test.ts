@@ -142,7 +142,7 @@ test('environment problems name the variable', (t) => {
   ]);
 });
 
-test('accepted options with a caveat warn instead of failing', (t) => {
+test('a plugin Berth lacks is a problem; an option that changes nothing here is a warning', (t) => {
   const tree = makeTree();
   t.after(tree.remove);
   const r = loadConfig({ argv: ['--http', ':0', '-w', 'a', '--plugin=python3,router_cache', '--http-keepalive', '--log-slow=200'], env: {}, cwd: tree.dir });
