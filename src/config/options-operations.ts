@@ -46,7 +46,7 @@ export const OPERATIONS_OPTIONS: readonly OptionSpec[] = [
   }),
   row({
     name: 'uid', type: 'string', field: 'uid', group: 'Processes', check: checkIdentity('uid', 'www-data'),
-    help: 'User (name or number) the workers run as, and the master too once its sockets are bound. Needs Berth started as root.',
+    help: 'User (name or number) the workers run as, and the master too once its sockets are bound. Needs Berth started as root; that user must be able to read Berth\'s files, the app and, for reloads, the ini files.',
   }),
   row({
     name: 'gid', type: 'string', field: 'gid', group: 'Processes', check: checkIdentity('gid', 'www-data'),

@@ -34,10 +34,12 @@ export interface StartOptions {
   readonly waitReady?: boolean;
   /** With `logto`, the log is a file: it is read as well as stderr. */
   readonly logFile?: string;
+  /** Another copy of bin/berth.js (e.g. one a dropped-privilege user can read). */
+  readonly bin?: string;
 }
 
 export function startBerth(args: readonly string[], opts: StartOptions = {}): Promise<RunningBerth> {
-  const proc = spawn(process.execPath, [BERTH_BIN, ...args], {
+  const proc = spawn(process.execPath, [opts.bin ?? BERTH_BIN, ...args], {
     cwd: opts.cwd ?? REPO,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -109,9 +111,9 @@ export function startBerth(args: readonly string[], opts: StartOptions = {}): Pr
 }
 
 /** Runs the CLI to completion (for `check`, config errors, import failures). */
-export function runBerth(args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runBerth(args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; bin?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BERTH_BIN, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [opts.bin ?? BERTH_BIN, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));

@@ -7,9 +7,11 @@ import json
 import os
 import pwd
 import grp
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -115,6 +117,26 @@ def run_as_nobody():
 @unittest.skipUnless(os.geteuid() == 0 and nobody() and os.path.exists(SYSTEM_PYTHON),
                      'needs root, a user nobody and %s' % SYSTEM_PYTHON)
 class DropTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # The dropped worker must read the runtime and the app as nobody, but a clone of the
+        # repository may sit in a directory only root can enter (mktemp -d is 0700). Run these
+        # tests from a copy nobody can read.
+        cls.readable = tempfile.mkdtemp(prefix='berth-drop-')
+        os.chmod(cls.readable, 0o755)
+        shutil.copytree(os.path.join(wc.ROOT, 'python'), os.path.join(cls.readable, 'python'),
+                        ignore=shutil.ignore_patterns('__pycache__'))
+        shutil.copytree(wc.OPS_APPS, os.path.join(cls.readable, 'ops_apps'),
+                        ignore=shutil.ignore_patterns('__pycache__'))
+        cls.saved = (wc.WORKER, wc.OPS_APPS)
+        wc.WORKER = os.path.join(cls.readable, 'python', 'berth_worker.py')
+        wc.OPS_APPS = os.path.join(cls.readable, 'ops_apps')
+
+    @classmethod
+    def tearDownClass(cls):
+        wc.WORKER, wc.OPS_APPS = cls.saved
+        shutil.rmtree(cls.readable, ignore_errors=True)
+
     def start(self, popen=None, **config):
         worker = wc.Worker(python=SYSTEM_PYTHON, popen=popen, module='ops_app', chdir=wc.OPS_APPS, **config)
         self.addCleanup(worker.close)
