@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { RotatingFileSink, type RotatingFileOptions } from '../../src/log/rotating-file.js';
 import { Logger, fileSink } from '../../src/log/logger.js';
 import { makeTree } from '../config/tmp-dir.js';
+import { readableCopy } from '../helpers/readable-copy.js';
 
 function tmp(t: { after: (fn: () => void) => void }): string {
   const tree = makeTree();
@@ -189,10 +191,12 @@ test('a rotation that cannot rename reports once, keeps writing to the same file
 
 test('a directory that becomes unwritable: no throw, one warning in the log, every line kept', (t) => {
   const dir = tmp(t);
+  const code = readableCopy(['dist/src/log']); // the writer may run as nobody
+  t.after(code.remove);
   const path = join(dir, 'app.log');
   const N = 60;
   const script = `
-    const { RotatingFileSink } = await import(${JSON.stringify(new URL('../../src/log/rotating-file.js', import.meta.url).href)});
+    const { RotatingFileSink } = await import(${JSON.stringify(pathToFileURL(code.path('dist/src/log/rotating-file.js')).href)});
     const s = new RotatingFileSink({ path: ${JSON.stringify(path)}, maxBytes: 100, backupName: null, backups: 0 });
     for (let i = 0; i < ${N}; i++) s.write('line ' + String(i).padStart(4, '0') + '\\n');
     s.write('batch a\\nbatch b\\n'.repeat(20));

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import { AppLoadFailure, createLauncher, type Launcher } from '../../src/master/launcher.js';
+import { readableCopy } from '../helpers/readable-copy.js';
 import { INTERPRETER, Recorder, alive, get, groupMembers, launchConfig, spawnerFor, until } from './launcher-harness.js';
 
 function preload(rec: Recorder, over: Parameters<typeof launchConfig>[0] = {}): Launcher {
@@ -140,9 +141,12 @@ test('preload: a forked worker\'s READY carries the Django static settings the z
   assert.deepEqual(w.ready?.django, django);
 });
 
-test('preload: with uid/gid the channel directory is handed to them, and the unprivileged workers connect', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, async (t) => {
+test('preload: with uid/gid the channel directory is handed to them, and the unprivileged workers connect', async (t) => {
+  assert.equal(process.getuid?.(), 0, 'needs root (the test suite runs as root: scripts/test.sh installs packages with apt)');
+  const apps = readableCopy(['test/fixtures/worker-apps']); // the workers import it as nobody
+  t.after(apps.remove);
   const rec = new Recorder();
-  const launcher = preload(rec, { uid: 'nobody', gid: '65534', threads: 1 });
+  const launcher = preload(rec, { uid: 'nobody', gid: '65534', threads: 1, chdir: apps.path('test/fixtures/worker-apps') });
   const spawn = spawnerFor(t, launcher);
   await launcher.start();
   const dir = statSync(path.dirname(launcher.channelPath!));

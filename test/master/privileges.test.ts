@@ -5,10 +5,9 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { REPO, startBerth, runBerth } from '../helpers/berth.js';
+import { chmodSync, readFileSync } from 'node:fs';
+import { startBerth, runBerth } from '../helpers/berth.js';
+import { readableCopy } from '../helpers/readable-copy.js';
 import { get, makeOpsSite } from './ops-helpers.js';
 
 function idsOf(pid: number): { uid: number; gid: number } {
@@ -25,15 +24,10 @@ const nobody = (): { uid: number; gid: number } => {
 
 /**
  * Once the master is nobody it still spawns workers (lazy-apps, respawns), so Berth's own files
- * must be readable by nobody — true for an installed Berth, not for a clone in a 0700 mktemp
- * directory. Run Berth from a copy anyone can read (it has no runtime dependencies).
+ * must be readable by nobody — true for an installed Berth. It has no runtime dependencies, so a
+ * readable copy of bin/, dist/src/, python/ and package.json is a whole install.
  */
-function readableInstall(): { bin: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-install-'));
-  chmodSync(dir, 0o755);
-  for (const part of ['bin', 'dist/src', 'python', 'package.json']) cpSync(join(REPO, part), join(dir, part), { recursive: true });
-  return { bin: join(dir, 'bin', 'berth.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
+const BERTH_PARTS = ['bin', 'dist/src', 'python', 'package.json'];
 
 test('must run as root to test privilege dropping', () => {
   assert.equal(process.getuid?.(), 0, 'the test suite runs as root (scripts/test.sh installs packages with apt); run it with sudo');
@@ -44,9 +38,9 @@ for (const mode of ['preload', 'lazy-apps'] as const) {
     const site = makeOpsSite(['uid = nobody', 'gid = nogroup', 'umask = 027', ...(mode === 'lazy-apps' ? ['lazy-apps = true'] : [])]);
     t.after(site.remove);
     chmodSync(site.dir, 0o755);
-    const install = readableInstall();
+    const install = readableCopy(BERTH_PARTS);
     t.after(install.remove);
-    const berth = await startBerth(['--ini', site.ini], { bin: install.bin });
+    const berth = await startBerth(['--ini', site.ini], { bin: install.path('bin/berth.js') });
     t.after(() => berth.stop());
     const who = await get(berth.url('/whoami'));
     const n = nobody();
