@@ -8,7 +8,7 @@
 set -euo pipefail
 
 PACKAGES=(python3 python3-django python3-flask uwsgi uwsgi-plugin-python3
-          gunicorn wrk nginx-light curl procps chromium)
+          gunicorn wrk nginx-light curl procps chromium media-types)
 UWSGI_PY3_PLUGIN=/usr/lib/uwsgi/plugins/python3_plugin.so
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
