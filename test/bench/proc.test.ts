@@ -21,7 +21,11 @@ async function treeOf(root: number, size: number): Promise<number[]> {
 test('stopServer: a server that stops its own children leaves nothing behind', async (t) => {
   const tracker = new Tracker();
   t.after(() => tracker.killAll());
-  const proc = spawnServer(tracker, 'sh', ['-c', 'sleep 30 & trap "kill $!; exit 0" TERM; wait'], process.cwd(), process.env);
+  const proc = spawnServer(
+    // The trap is set before the child exists, so a TERM that arrives as soon as the child is
+    // seen finds it; single quotes make $! expand when the trap runs.
+    tracker, 'sh', ['-c', "trap 'kill $!; exit 0' TERM; sleep 30 & wait"], process.cwd(), process.env,
+  );
   const watcher = new TreeWatcher(proc.pid, 50);
   watcher.start(tracker);
   const [, child] = await treeOf(proc.pid, 2);
