@@ -737,6 +737,26 @@ class Request(object):
 # ---------------------------------------------------------------------------- serving
 
 
+class Receiver(object):
+    """sock.recv() without a fresh 256 KiB buffer per call.
+
+    recv(256 KiB) makes glibc map a new buffer, shrink it (mremap) and unmap it: three
+    system calls around every read, measured with strace -c on a busy worker.  Reading into
+    one reused buffer and copying out the bytes that came costs a small allocation instead.
+    """
+
+    __slots__ = ('_buf', '_view', '_recv_into')
+
+    def __init__(self, sock, size=RECV_BYTES):
+        self._buf = bytearray(size)
+        self._view = memoryview(self._buf)
+        self._recv_into = sock.recv_into
+
+    def __call__(self, flags=0):
+        n = self._recv_into(self._buf, 0, flags)
+        return self._view[:n].tobytes()
+
+
 class Server(object):
     """Frame routing and request running shared by the inline and threaded strategies.
 
@@ -751,6 +771,7 @@ class Server(object):
         self.log = log
         self.lifeline = lifeline if lifeline is not None else Lifeline(os.getppid(), False)
         self.reader = FrameReader()
+        self.receive = Receiver(sock)
         self.requests = {}
         self.stopping = False
 
@@ -995,9 +1016,9 @@ class InlineServer(Server):
         self.flush()
         try:
             if block:
-                data = self.sock.recv(RECV_BYTES)
+                data = self.receive()
             else:
-                data = self.sock.recv(RECV_BYTES, socket.MSG_DONTWAIT)
+                data = self.receive(socket.MSG_DONTWAIT)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -1022,7 +1043,7 @@ class InlineServer(Server):
     def serve(self):
         ready = self.ready
         run = self.run
-        recv = self.sock.recv
+        recv = self.receive
         feed = self.reader.feed
         route = self.route
         try:
@@ -1034,7 +1055,7 @@ class InlineServer(Server):
                     return
                 self.idle = True
                 try:
-                    data = recv(RECV_BYTES)
+                    data = recv()
                 finally:
                     self.idle = False
                 if not data:
@@ -1112,10 +1133,10 @@ class ThreadedServer(Server):
             self.done.set()
 
     def read_loop(self):
-        recv = self.sock.recv
+        recv = self.receive
         try:
             while True:
-                data = recv(RECV_BYTES)
+                data = recv()
                 if not data:
                     break
                 self.route(self.reader.feed(data))
