@@ -145,6 +145,14 @@ const SUPPORTED: readonly OptionSpec[] = [
     help: "Ask the Django app for STATIC_URL/STATIC_ROOT and MEDIA_URL/MEDIA_ROOT once its first worker is ready and serve them like static-map (an explicit static-map for the same prefix wins; a URL on another host, like a CDN, is left alone). Warns at start when STATIC_ROOT is unset, missing or empty (run `python manage.py collectstatic`), when the admin's CSS would 404, or when MEDIA_ROOT does not exist.",
   },
   {
+    name: 'static-cache-size', aliases: [], type: 'size', repeatable: false, default: '64M', range: [0, 64 * 1024 * MiB], status: 'supported', field: 'staticCacheBytes', group: 'Application', berthOnly: true,
+    help: "Memory for keeping the bytes of requested static files (each checked against the file's inode, size and times on every request, so a changed file is never served stale); the least recently used go first. 0 reads every file on every request.",
+  },
+  {
+    name: 'static-cache-max-file', aliases: [], type: 'size', repeatable: false, default: '1M', range: [0, 64 * 1024 * MiB], status: 'supported', field: 'staticCacheMaxFileBytes', group: 'Application', berthOnly: true,
+    help: 'Largest static file kept in the static-cache-size memory; bigger files are streamed from disk in 256 KiB pieces.',
+  },
+  {
     name: 'home', aliases: ['virtualenv', 'venv', 'pyhome'], short: 'H', type: 'path', repeatable: false, status: 'supported', field: 'home', group: 'Python',
     help: 'Virtualenv directory; workers run its bin/python, so the app gets the venv\'s packages and Python version.',
   },

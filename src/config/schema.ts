@@ -114,6 +114,10 @@ export interface Config {
   readonly staticSafe: readonly string[];
   /** `mimefile`: extra MIME maps in /etc/mime.types format, read at start. */
   readonly mimefiles: readonly string[];
+  /** Berth-only `static-cache-size`: bytes of static files kept in memory (0 = none). */
+  readonly staticCacheBytes: number;
+  /** Berth-only `static-cache-max-file`: the largest file kept. */
+  readonly staticCacheMaxFileBytes: number;
   /** Berth-only `static-404`: a missing file below a static-map mountpoint is answered 404 instead of going to the app. */
   readonly static404: boolean;
   /** Berth-only `static-from-django`: map Django's STATIC_URL→STATIC_ROOT and MEDIA_URL→MEDIA_ROOT, as reported by the first ready worker. */

@@ -260,6 +260,8 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     staticGzipAll: valueOf<boolean>('staticGzipAll'),
     staticSafe: Object.freeze(statics.staticSafe),
     mimefiles: Object.freeze(statics.mimefiles),
+    staticCacheBytes: valueOf<number>('staticCacheBytes'),
+    staticCacheMaxFileBytes: valueOf<number>('staticCacheMaxFileBytes'),
     static404: valueOf<boolean>('static404'),
     staticFromDjango: valueOf<boolean>('staticFromDjango'),
     ...operations,

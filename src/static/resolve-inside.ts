@@ -17,6 +17,15 @@
  *
  * What remains is the window between this check and open(): the caller opens the returned
  * real path and compares the descriptor's inode with `stat` to notice a swap.
+ *
+ * A `VerifiedPaths` memo spares hot files step 2 (a realpath costs an lstat per path component,
+ * measured at a fifth of the master's time serving a 10 KiB file): once the lexical path
+ * root/segments has been proven to lead inside, a later request only stats it, and the memo
+ * answers when that stat reaches the same inode that was proven: same device, inode number and
+ * ctime (file systems hand a freed inode number to the next new file at once; a new file has a
+ * new ctime). Any swap on the way — a directory replaced by a symlink, a new release behind a
+ * `current` link, the file itself replaced — leads to another inode, which is resolved from
+ * scratch. Reaching the same inode by another way serves the very bytes already allowed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,6 +37,44 @@ export type ResolveResult =
 export interface ResolveOptions {
   /** Real directories that symlinks may lead into (static-safe). */
   readonly allowSymlinksInto: readonly string[];
+  /** Resolutions already proven, for one fixed `allowSymlinksInto`. */
+  readonly verified?: VerifiedPaths;
+}
+
+interface Verified {
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+  readonly ctimeMs: number;
+}
+
+/** Lexical path → the real file it was proven to reach (see the theory of operation). */
+export class VerifiedPaths {
+  readonly #entries = new Map<string, Verified>();
+
+  constructor(readonly maxEntries = 4096) {}
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The proven real path and the fresh stat, when `lexical` still reaches the proven inode. */
+  check(lexical: string): { path: string; stat: fs.Stats } | null {
+    const e = this.#entries.get(lexical);
+    if (e === undefined) return null;
+    const st = fs.statSync(lexical, { throwIfNoEntry: false });
+    if (st === undefined || st.ino !== e.ino || st.ctimeMs !== e.ctimeMs || st.dev !== e.dev || !st.isFile()) {
+      this.#entries.delete(lexical);
+      return null;
+    }
+    return { path: e.path, stat: st };
+  }
+
+  remember(lexical: string, real: string, st: fs.Stats): void {
+    // Bounded without bookkeeping: when full, the oldest proof goes (a Map iterates in insertion order).
+    if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
+    this.#entries.set(lexical, { path: real, dev: st.dev, ino: st.ino, ctimeMs: st.ctimeMs });
+  }
 }
 
 const BAD = { ok: false, reason: 'bad-path' } as const;
@@ -134,9 +181,22 @@ function realpathOrNull(p: string): string | null {
 export async function resolveInside(root: string, requestPath: string, opts: ResolveOptions): Promise<ResolveResult> {
   const segments = decodePath(requestPath);
   if (segments === null) return BAD;
+  const names = segments.filter((s) => s !== '');
+  const trailingSlash = segments.length > 0 && segments[segments.length - 1] === '';
+  const lexical = opts.verified !== undefined && names.length > 0 ? path.join(root, ...names) : null;
+  if (lexical !== null) {
+    const hit = opts.verified!.check(lexical);
+    // Only files are remembered, and "/static/a.css/" names a directory, not a file.
+    if (hit !== null) return trailingSlash ? NOT_FOUND : { ok: true, path: hit.path, stat: hit.stat };
+    // A missing file (a .gz sibling that was never made) costs one stat, not two realpaths.
+    try {
+      if (fs.statSync(lexical, { throwIfNoEntry: false }) === undefined) return NOT_FOUND;
+    } catch {
+      return NOT_FOUND;
+    }
+  }
   const realRoot = realpathOrNull(root);
   if (realRoot === null) return NOT_FOUND;
-  const names = segments.filter((s) => s !== '');
   const joined = names.length === 0 ? realRoot : path.join(realRoot, ...names);
   const real = realpathOrNull(joined);
   if (real === null) return NOT_FOUND;
@@ -160,6 +220,7 @@ export async function resolveInside(root: string, requestPath: string, opts: Res
   if (stat.isDirectory()) return { ok: false, reason: 'directory' };
   if (!stat.isFile()) return NOT_FOUND;
   // "/static/a.css/" names a directory; a file there is not what was asked for.
-  if (segments.length > 0 && segments[segments.length - 1] === '') return NOT_FOUND;
+  if (trailingSlash) return NOT_FOUND;
+  if (lexical !== null) opts.verified!.remember(lexical, real, stat);
   return { ok: true, path: real, stat };
 }

@@ -25,7 +25,7 @@ import type { Config } from '../config/schema.js';
 import type { Exchange } from '../server/exchange.js';
 import { SmallFileCache } from './file-cache.js';
 import { MimeTypes } from './mime.js';
-import { decodePath, resolveInside } from './resolve-inside.js';
+import { decodePath, resolveInside, VerifiedPaths, type ResolveOptions } from './resolve-inside.js';
 import type { DjangoStaticInfo } from '../protocol/worker/decode.js';
 import { headerReader, sendPage, serveFile, type FileResponse, type ServeContext, type StaticLog } from './serve.js';
 
@@ -126,6 +126,7 @@ export class StaticFiles {
   readonly #expiresType: ReadonlyMap<string, number>;
   readonly #gzip: boolean;
   readonly #safe: readonly string[];
+  readonly #resolveOptions: ResolveOptions;
   readonly #static404: boolean;
   readonly #mime: MimeTypes;
   readonly #log: StaticLog;
@@ -152,9 +153,10 @@ export class StaticFiles {
     this.#expiresType = new Map(config.staticExpiresType.map((r) => [r.match, r.seconds]));
     this.#gzip = config.staticGzipAll;
     this.#safe = config.staticSafe;
+    this.#resolveOptions = { allowSymlinksInto: this.#safe, verified: new VerifiedPaths() };
     this.#static404 = config.static404;
     this.#mime = new MimeTypes(config.mimefiles, (file, err) => log('warn', `mimefile ${file} could not be read (${err.message}); using the built-in MIME types`));
-    this.#ctx = { cache: new SmallFileCache(), log, nextBoundary: () => ++this.#boundary };
+    this.#ctx = { cache: new SmallFileCache({ maxBytes: config.staticCacheBytes, maxEntryBytes: Math.min(config.staticCacheMaxFileBytes, config.staticCacheBytes) }), log, nextBoundary: () => ++this.#boundary };
   }
 
   /** Whether any static option is configured (otherwise the router can skip this stage). */
@@ -297,7 +299,7 @@ export class StaticFiles {
 
   /** The file for one candidate: itself, or a directory's index; 'answered' after a redirect. */
   async #find(ex: Exchange, c: Candidate, m: Match): Promise<Found | 'answered' | null> {
-    const r = await resolveInside(c.root, c.raw, { allowSymlinksInto: this.#safe });
+    const r = await resolveInside(c.root, c.raw, this.#resolveOptions);
     if (r.ok) return { root: c.root, raw: c.raw, path: r.path, stat: r.stat, name: m.lastName !== '' ? m.lastName : r.path };
     if (r.reason === 'outside') {
       this.#warnOutside(ex.request.target, c.root);
@@ -307,7 +309,7 @@ export class StaticFiles {
     const dir = c.raw.endsWith('/') ? c.raw : `${c.raw}/`;
     for (const index of this.#index) {
       const raw = dir + encodeURIComponent(index);
-      const ir = await resolveInside(c.root, raw, { allowSymlinksInto: this.#safe });
+      const ir = await resolveInside(c.root, raw, this.#resolveOptions);
       if (!ir.ok) continue;
       if (!m.rawPath.endsWith('/')) {
         // nginx: a directory without its '/' is redirected, so relative links in the index work.
@@ -346,7 +348,7 @@ export class StaticFiles {
     if (this.#gzip) {
       const accept = headerReader(ex.request.headers)('accept-encoding');
       for (const [ext, coding] of [['.br', 'br'], ['.gz', 'gzip']] as const) {
-        const sib = await resolveInside(f.root, f.raw + ext, { allowSymlinksInto: this.#safe });
+        const sib = await resolveInside(f.root, f.raw + ext, this.#resolveOptions);
         if (!sib.ok) continue;
         vary = true;
         if (chosen.encoding === null && acceptsEncoding(accept, coding)) chosen = { path: sib.path, stat: sib.stat, encoding: coding };

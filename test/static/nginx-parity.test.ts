@@ -42,6 +42,8 @@ function nginxTypes(): string {
 
 let nginx: RunningNginx;
 let berth: StaticServer;
+/** Keeps no file in memory, so every body is read from disk and big.bin takes the streamed path. */
+let berthFromDisk: StaticServer;
 before(async () => {
   nginx = await startNginx(`server {
   location /static/ {
@@ -51,10 +53,12 @@ before(async () => {
   }
 }`);
   berth = await startStatic(['--static-map', `/static=${root}`]);
+  berthFromDisk = await startStatic(['--static-map', `/static=${root}`, '--static-cache-size', '0']);
 });
 after(async () => {
   await nginx?.stop();
   await berth?.stop();
+  await berthFromDisk?.stop();
   fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -134,17 +138,21 @@ test('Berth answers static files byte for byte as nginx does', async () => {
   const mismatches: string[] = [];
   for (const [file, headers, method = 'GET'] of all) {
     const target = `/static/${file}`;
-    const [n, b] = await Promise.all([request(nginx.port, target, headers, method), request(berth.port, target, headers, method)]);
-    const nn = normalize(n);
-    const bb = normalize(b);
-    try {
-      assert.deepEqual(bb, nn);
-    } catch {
-      mismatches.push(`${method} ${target} ${JSON.stringify(headers)}:\n  nginx ${JSON.stringify({ ...nn, body: nn.body.length })}\n  berth ${JSON.stringify({ ...bb, body: bb.body.length })}${nn.body !== bb.body ? ' (bodies differ)' : ''}`);
+    const [n, ...answers] = await Promise.all([nginx.port, berth.port, berthFromDisk.port].map((port) => request(port, target, headers, method)));
+    const nn = normalize(n!);
+    for (const [i, b] of answers.entries()) {
+      const bb = normalize(b);
+      try {
+        assert.deepEqual(bb, nn);
+      } catch {
+        const who = i === 0 ? 'berth' : 'berth (static-cache-size 0)';
+        mismatches.push(`${method} ${target} ${JSON.stringify(headers)}:\n  nginx ${JSON.stringify({ ...nn, body: nn.body.length })}\n  ${who} ${JSON.stringify({ ...bb, body: bb.body.length })}${nn.body !== bb.body ? ' (bodies differ)' : ''}`);
+      }
     }
   }
   assert.deepEqual(mismatches, []);
   assert.deepEqual(berth.appHits, []);
+  assert.deepEqual(berthFromDisk.appHits, []);
 });
 
 test('validators are nginx-formatted and the same in both', async () => {

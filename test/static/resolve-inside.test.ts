@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodePath, isInside, resolveInside } from '../../src/static/resolve-inside.js';
+import { decodePath, isInside, resolveInside, VerifiedPaths } from '../../src/static/resolve-inside.js';
 import { makeTree } from './harness.js';
 
 const base = makeTree({
@@ -134,6 +134,72 @@ test('every path resolves as the table says, and nothing resolves outside the ro
       assert.ok(r.stat.isFile());
     }
   }
+});
+
+test('with a memo of proven paths every answer is the same, on the first and on the second pass', async () => {
+  const verified = new VerifiedPaths();
+  for (const pass of [1, 2]) {
+    for (const [req, expected, file] of TABLE) {
+      const r = await resolveInside(root, req, { allowSymlinksInto: [], verified });
+      assert.equal(r.ok ? 'ok' : r.reason, expected, `pass ${pass}: ${JSON.stringify(req)}`);
+      if (r.ok) assert.equal(r.path, fs.realpathSync(path.join(root, file!)), `pass ${pass}: ${JSON.stringify(req)}`);
+    }
+  }
+  // Only files that were served are remembered: ok.txt, sub/inner.txt, a b.txt, ü.txt, link-in.
+  assert.equal(verified.size, 5);
+});
+
+test('the memo never serves across a swap: a directory turned into a symlink out, a file replaced, a release switched', async () => {
+  const dir = makeTree({ 'outside/sub/inner.txt': 'SECRET', 'r/sub/inner.txt': 'inner', 'r/f.txt': 'one', 'rel1/a.css': 'one', 'rel2/a.css': 'two' });
+  try {
+    const r = path.join(dir, 'r');
+    const verified = new VerifiedPaths();
+    const opts = { allowSymlinksInto: [], verified };
+    assert.ok((await resolveInside(r, '/sub/inner.txt', opts)).ok);
+    // The directory on the way is swapped for a symlink to a tree with the same names outside.
+    fs.renameSync(path.join(r, 'sub'), path.join(dir, 'old-sub'));
+    fs.symlinkSync(path.join(dir, 'outside', 'sub'), path.join(r, 'sub'));
+    assert.deepEqual(await resolveInside(r, '/sub/inner.txt', opts), { ok: false, reason: 'outside' });
+
+    // A freed inode number is handed to the next new file: delete a proven file, create one
+    // outside (it tends to get the same number), and lead the proven path to it.
+    fs.mkdirSync(path.join(r, 'd'));
+    fs.writeFileSync(path.join(r, 'd', 'x.txt'), 'inside');
+    assert.ok((await resolveInside(r, '/d/x.txt', opts)).ok);
+    fs.rmSync(path.join(r, 'd'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'outside', 'd'));
+    fs.writeFileSync(path.join(dir, 'outside', 'd', 'x.txt'), 'SECRET');
+    fs.symlinkSync(path.join(dir, 'outside', 'd'), path.join(r, 'd'));
+    assert.deepEqual(await resolveInside(r, '/d/x.txt', opts), { ok: false, reason: 'outside' });
+
+    const first = await resolveInside(r, '/f.txt', opts);
+    assert.ok(first.ok);
+    fs.rmSync(path.join(r, 'f.txt'));
+    fs.writeFileSync(path.join(r, 'f.txt'), 'two!');
+    const second = await resolveInside(r, '/f.txt', opts);
+    assert.ok(second.ok && second.stat.size === 4, 'the new file is resolved afresh');
+    assert.deepEqual(await resolveInside(r, '/f.txt/', opts), { ok: false, reason: 'not-found' });
+    fs.rmSync(path.join(r, 'f.txt'));
+    assert.deepEqual(await resolveInside(r, '/f.txt', opts), { ok: false, reason: 'not-found' });
+
+    // A deploy that switches a `current` symlink root to a new release serves the new release.
+    const current = path.join(dir, 'current');
+    fs.symlinkSync(path.join(dir, 'rel1'), current);
+    const one = await resolveInside(current, '/a.css', opts);
+    assert.equal(one.ok && one.path, fs.realpathSync(path.join(dir, 'rel1', 'a.css')));
+    fs.symlinkSync(path.join(dir, 'rel2'), `${current}.new`);
+    fs.renameSync(`${current}.new`, current);
+    const two = await resolveInside(current, '/a.css', opts);
+    assert.equal(two.ok && two.path, fs.realpathSync(path.join(dir, 'rel2', 'a.css')));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the memo is bounded', async () => {
+  const verified = new VerifiedPaths(2);
+  for (const req of ['/ok.txt', '/sub/inner.txt', '/a%20b.txt']) assert.ok((await resolveInside(root, req, { allowSymlinksInto: [], verified })).ok);
+  assert.equal(verified.size, 2);
 });
 
 test('a static-safe directory admits symlinks into it, and only into it', async () => {
