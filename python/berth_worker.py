@@ -181,6 +181,7 @@ buffered write the signal interrupted.
 """
 
 import collections
+import functools
 import grp
 import importlib
 import importlib.machinery
@@ -192,6 +193,7 @@ import os
 import platform
 import pwd
 import queue
+import re
 import select
 import signal
 import socket
@@ -424,7 +426,34 @@ class EmptyInput(object):
 EMPTY_INPUT = EmptyInput()
 
 
-class InputStream(object):
+class LineReader(object):
+    """readlines() and iteration over a stream's readline(), for the wsgi.input classes."""
+
+    __slots__ = ()
+
+    def readlines(self, hint=-1):
+        lines = []
+        total = 0
+        while True:
+            line = self.readline()
+            if not line:
+                return lines
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                return lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if line:
+            return line
+        raise StopIteration
+
+
+class InputStream(LineReader):
     """wsgi.input that streams BODY frames as they arrive and returns b'' after BODY_END.
 
     The router feeds chunks into a deque; the app's reads move them into a private
@@ -519,27 +548,6 @@ class InputStream(object):
             if not self._fill():
                 return self._take(len(self._buf))
 
-    def readlines(self, hint=-1):
-        lines = []
-        total = 0
-        while True:
-            line = self.readline()
-            if not line:
-                return lines
-            lines.append(line)
-            total += len(line)
-            if hint is not None and 0 < hint <= total:
-                return lines
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        line = self.readline()
-        if line:
-            return line
-        raise StopIteration
-
     def close(self):
         pass
 
@@ -605,6 +613,17 @@ def describe_bad_body(items):
         if not isinstance(item, (bytes, bytearray, memoryview)):
             return 'response body item %d is %s, not bytes' % (i, type(item).__name__)
     return 'response body could not be joined'
+
+
+def joined_body(req, result):
+    """A list/tuple response as one bytes object; ResponseInvalid if it cannot be sent."""
+    try:
+        body = b''.join(result)
+    except TypeError:
+        raise ResponseInvalid(describe_bad_body(result))
+    if req.status is None:
+        raise ResponseInvalid('the app returned without calling start_response()')
+    return body
 
 
 def as_bytes(chunk, index):
@@ -806,10 +825,13 @@ class Server(object):
         """The live request whose run() is on this stack (innermost frame first), or None:
         found here, by the dump, so that the request path records nothing for it."""
         code = Server.run.__code__
+        direct_code = DirectServer.run.__code__
         while stack is not None:
             if stack.f_code is code:
                 req = stack.f_locals.get('req')
                 return req if req is not None and self.requests.get(req.id) is req else None
+            if stack.f_code is direct_code:
+                return stack.f_locals.get('req')
             stack = stack.f_back
         return None
 
@@ -863,12 +885,7 @@ class Server(object):
         try:
             result = self.app(req.env, req.start_response)
             if (type(result) is list or type(result) is tuple) and not req.head_sent:
-                try:
-                    body = b''.join(result)
-                except TypeError:
-                    raise ResponseInvalid(describe_bad_body(result))
-                if req.status is None:
-                    raise ResponseInvalid('the app returned without calling start_response()')
+                body = joined_body(req, result)
                 if len(body) <= FULL_MAX_BODY_BYTES:
                     head = encode_head(req.status, req.headers)
                     self.send_parts((HEADER_U32.pack(4 + len(head) + len(body), req.id, FULL, len(head)),
@@ -1081,6 +1098,10 @@ class ThreadedServer(Server):
         self.out = []
         self.out_lock = threading.Lock()
         self.flushing = False
+        # With direct serving: the app calls of both servers share `threads` permits, and a
+        # SHUTDOWN from the master must also stop the accept loop in the main thread.
+        self.gate = None
+        self.on_stop = None
 
     def new_cond(self):
         return self.cond
@@ -1126,6 +1147,8 @@ class ThreadedServer(Server):
         self.stopping = True
         if not self.requests:
             self.done.set()
+        if self.on_stop is not None:
+            self.on_stop()
 
     def finish(self, req):
         Server.finish(self, req)
@@ -1150,8 +1173,14 @@ class ThreadedServer(Server):
     def work_loop(self):
         get = self.queue.get
         run = self.run
+        gate = self.gate
         while True:
-            run(get())
+            req = get()
+            if gate is None:
+                run(req)
+            else:
+                with gate:
+                    run(req)
 
     def serve(self):
         for i in range(self.threads):
@@ -1169,6 +1198,722 @@ class ThreadedServer(Server):
             time.sleep(0.001)
 
 
+# ---------------------------------------------------------------------------- direct uwsgi
+#
+# Behind nginx, the uwsgi protocol carries one request per connection, so a hop through the
+# master costs a connection set-up, two reads, two writes and two wake-ups per request.  With
+# direct serving (config "direct") the master binds each uwsgi socket and hands it to the
+# workers, which accept on it as uWSGI's workers do and answer nginx themselves.  The master
+# still sees everything it must: a connection this code does not serve as a plain WSGI request
+# from a local peer (HTTP or TLS on the socket port, another modifier1, a malformed or
+# oversized packet, a peer outside loopback, a body over limit-post) is relayed to the
+# master's channel socket with the bytes already read (RELAY frame), and the master's front
+# door handles it as if it had accepted it.  Served requests reach the master in DIRECT
+# frames, once a second or every DIRECT_LOG_BATCH records: the running requests (harakiri),
+# the served count (max-requests) and, for the requests its access log keeps, one record each.
+
+UWSGI_PACKET_HEAD = struct.Struct('<BHB')
+U16 = struct.Struct('<H')
+RELAY, DIRECT = 0x8F, 0x90
+# status u16, bytes sent u64, duration micros u32, end (wall clock ms) f64, modifier1 u8,
+# vars block length u32; then the vars block exactly as the peer sent it.
+DIRECT_RECORD = struct.Struct('<HQIdBI')
+HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-connection', 'transfer-encoding',
+                        'upgrade', 'te', 'trailer'))
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+HEADER_VALUE_BAD = re.compile(r'[\x00-\x08\x0a-\x1f\x7f]')
+DIGITS = re.compile(r'[0-9]{1,16}\Z')
+DIRECT_REPORT_S = 1.0
+# How often an idle accept() returns to look for a stop (SO_RCVTIMEO of the listening socket,
+# which accepted connections inherit: RawConn.recv waits on up to the socket timeout).
+ACCEPT_POLL_S = 0.25
+DIRECT_LOG_BATCH = 128
+# An app that left part of the body unread: read the rest (up to this much) before closing,
+# since closing with unread bytes sends a reset that can destroy the response in flight.
+DRAIN_MAX_BYTES = 1 << 20
+MAX_SAFE_INTEGER = (1 << 53) - 1
+INTERNAL_ERROR = b'Internal Server Error: the application raised an exception; see the server log.\n'
+
+
+def is_loopback(addr):
+    return addr.startswith('127.') or addr == '::1' or addr.startswith('::ffff:127.')
+
+
+class HttpDate(object):
+    """The Date header value, formatted once per second."""
+
+    __slots__ = ('_second', '_text')
+
+    def __init__(self):
+        self._second = -1
+        self._text = ''
+
+    def __call__(self):
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            self._text = time.strftime('%a, %d %b %Y %H:%M:%S GMT', time.gmtime(now))
+        return self._text
+
+
+def http_head(status, headers, date):
+    """(the latin1 HTTP/1.1 head, Content-Length or None) for a direct response, checked as the
+    master checks a worker's head (src/protocol/http1/response.ts); ResponseInvalid if bad."""
+    code = int(status[:3])
+    if code < 200:
+        raise ResponseInvalid('status %r: a WSGI app cannot send 1xx interim responses' % (status,))
+    if HEADER_VALUE_BAD.search(status):
+        raise ResponseInvalid('response status contains a control character: %r' % (status,))
+    parts = ['HTTP/1.1 ', status, '\r\n']
+    length = None
+    has_date = False
+    for name, value in headers:
+        if not HEADER_NAME.match(name):
+            raise ResponseInvalid('header name %r is not a token (RFC 9110 section 5.1)' % (name,))
+        if HEADER_VALUE_BAD.search(value):
+            raise ResponseInvalid('header %r value contains a control character (CR/LF: response splitting): %r'
+                                  % (name, value))
+        lower = name.lower()
+        if lower in HOP_BY_HOP:
+            continue
+        if lower == 'content-length':
+            if length is not None:
+                raise ResponseInvalid('more than one Content-Length header')
+            v = value.strip(' \t')
+            if not DIGITS.match(v) or int(v) > MAX_SAFE_INTEGER:
+                raise ResponseInvalid('Content-Length %r is not a non-negative integer' % (value,))
+            length = int(v)
+            if code == 204:
+                continue
+        elif lower == 'date':
+            has_date = True
+        parts += (name, ': ', value, '\r\n')
+    if not has_date:
+        parts += ('Date: ', date(), '\r\n')
+    parts.append('Connection: close\r\n\r\n')
+    try:
+        return ''.join(parts).encode('latin-1'), length
+    except UnicodeEncodeError:
+        raise ResponseInvalid(describe_bad_head(status, headers))
+
+
+def plain_response(status, text, date, head_only=False):
+    body = b'' if head_only else text
+    return ('HTTP/1.1 %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n'
+            'Date: %s\r\nConnection: close\r\n\r\n' % (status, len(text), date())).encode('latin-1') + body
+
+
+class RawConn(object):
+    """An accepted connection as a bare descriptor.  Wrapping it in a socket object costs a
+    getsockname() per request (CPython checks that the descriptor is a socket); a relayed
+    connection, the rare case, gets its socket object then."""
+
+    __slots__ = ('fd',)
+    # socket-timeout: how long a read may wait for the peer (set once from the config).
+    timeout_s = 4.0
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def fileno(self):
+        return self.fd
+
+    def recv(self, n):
+        try:
+            return os.read(self.fd, n)
+        except BlockingIOError:
+            # Each read gives up after ACCEPT_POLL_S (inherited SO_RCVTIMEO): wait on up to timeout_s.
+            deadline = time.monotonic() + RawConn.timeout_s - ACCEPT_POLL_S
+            while True:
+                try:
+                    return os.read(self.fd, n)
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise socket.timeout('no bytes from the peer for %g s (socket-timeout)' % RawConn.timeout_s)
+
+    def sendall(self, data):
+        fd = self.fd
+        n = os.write(fd, data)
+        if n < len(data):
+            view = memoryview(data)
+            while n < len(view):
+                n += os.write(fd, view[n:])
+
+    def close(self):
+        os.close(self.fd)
+
+
+class Gate(object):
+    """At most n holders.  threading.Semaphore is Python code (a Condition around a counter);
+    a C lock (n == 1) or a C queue of n tokens costs a fraction of it on every request."""
+
+    __slots__ = ('acquire', 'release')
+
+    def __init__(self, n):
+        if n == 1:
+            lock = threading.Lock()
+            self.acquire, self.release = lock.acquire, lock.release
+        else:
+            tokens = queue.SimpleQueue()
+            for _ in range(n):
+                tokens.put(None)
+            self.acquire, self.release = tokens.get, functools.partial(tokens.put, None)
+
+    def __enter__(self):
+        self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+class DirectInput(LineReader):
+    """wsgi.input of a direct request: the body bytes that came with the vars, then the
+    connection, never past CONTENT_LENGTH.  A peer that closes early gives a short read."""
+
+    __slots__ = ('_conn', '_buf', '_pos', '_left')
+
+    def __init__(self, conn, first, length):
+        self._conn = conn
+        self._buf = first
+        self._pos = 0
+        self._left = length - len(first)  # still on the connection
+
+    def _fill(self, want):
+        """Until `want` bytes are buffered or the body is exhausted."""
+        while len(self._buf) - self._pos < want and self._left > 0:
+            chunk = self._conn.recv(min(self._left, max(want - (len(self._buf) - self._pos), 65536)))
+            if not chunk:
+                self._left = 0
+                break
+            self._left -= len(chunk)
+            self._buf = self._buf[self._pos:] + chunk
+            self._pos = 0
+
+    def _take(self, n):
+        out = self._buf[self._pos:self._pos + n]
+        self._pos += len(out)
+        return out
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = len(self._buf) - self._pos + self._left
+        self._fill(size)
+        return self._take(size)
+
+    def readline(self, size=-1):
+        while True:
+            nl = self._buf.find(b'\n', self._pos)
+            have = len(self._buf) - self._pos
+            if nl != -1 or self._left == 0 or (size is not None and 0 <= size <= have):
+                end = nl + 1 - self._pos if nl != -1 else have
+                if size is not None and 0 <= size < end:
+                    end = size
+                return self._take(end)
+            self._fill(have + 65536)
+
+    def close(self):
+        pass
+
+    def drain(self):
+        """Reads what the app left unread (bounded), so closing sends FIN, not a reset."""
+        left = self._left
+        if left <= 0 or left > DRAIN_MAX_BYTES:
+            return
+        try:
+            while left > 0:
+                chunk = self._conn.recv(min(left, 65536))
+                if not chunk:
+                    return
+                left -= len(chunk)
+        except OSError:
+            pass
+        self._left = 0
+
+
+class DirectRequest(Request):
+    """A request read from a direct connection: the response is written to it as HTTP."""
+
+    __slots__ = ('conn', 'date', 'sent', 'length', 'head_only', 'code')
+
+    def __init__(self, env, server, conn, date, head_only):
+        Request.__init__(self, 0, env, server, None)
+        self.conn = conn
+        self.date = date
+        self.sent = 0
+        self.length = None
+        self.head_only = head_only
+        self.code = 0
+
+    def head(self):
+        """The HTTP head; sets how much body may follow."""
+        head, length = http_head(self.status, self.headers, self.date)
+        self.code = int(self.status[:3])
+        if self.head_only or self.code in (204, 304):
+            self.length = 0
+        else:
+            self.length = length
+        self.head_sent = True
+        return head
+
+    def send_body(self, data):
+        head = b'' if self.head_sent else self.head()
+        if self.length is not None:
+            room = self.length - self.sent
+            if len(data) > room:
+                if self.length > 0 and not self.head_only and self.code not in (204, 304):
+                    self.server.log('%s %s: the app sent more body bytes than its Content-Length (%d); '
+                                    'the body was cut there' % (self.env.get('REQUEST_METHOD'),
+                                                                self.env.get('REQUEST_URI', ''), self.length))
+                data = data[:room]
+        self.sent += len(data)
+        if head:
+            self.conn.sendall(head + data if len(data) < 65536 else head)
+            if len(data) < 65536:
+                return
+        if data:
+            self.conn.sendall(data)
+
+
+class DirectServer(object):
+    """Accepts on the uwsgi sockets the master handed over and serves plain WSGI requests.
+
+    threads == 1: the main thread blocks in accept(), which returns every ACCEPT_POLL_S
+    (SO_RCVTIMEO on the listening socket) to look at `stopping`.  No signal handler may raise
+    out of accept(): a signal that lands just after accept() returned would lose the accepted
+    connection, and the peer would get a reset.  threads > 1: every thread waits in select()
+    on the sockets and a wake-up pipe, so a stop reaches them all.  `gate` bounds the app calls of this server and of the
+    framed server together to `threads`, so an app that is not thread-safe never runs twice."""
+
+    def __init__(self, listeners, app, base, log, dcfg, threads, gate, channel_send):
+        self.listeners = listeners  # [(socket, unix, index)]
+        self.app = app
+        self.base = base
+        self.base_without_script_name = dict((k, v) for k, v in base.items() if k != 'SCRIPT_NAME')
+        self.log = log
+        self.threads = threads
+        self.gate = gate
+        self.channel_send = channel_send
+        self.relay_path = dcfg['relay_path']
+        self.token = dcfg['token']
+        self.max_vars = min(dcfg['buffer_size'], 65535)
+        self.limit_post = dcfg['limit_post']
+        self.strip_script_name = dcfg['manage_script_name']
+        self.mounts = sorted(set(dcfg['mounts']), key=len, reverse=True)
+        self.log_all = dcfg['log_all']
+        self.log_4xx = dcfg['log_4xx']
+        self.slow_us = dcfg['slow_ms'] * 1000 if dcfg['slow_ms'] > 0 else float('inf')
+        self.date = HttpDate()
+        self.stopping = False
+        # next() of a C counter is atomic across threads; `served` is its last value.
+        self.count = itertools.count(1)
+        self.served = 0
+        self.running = {}  # thread ident -> (monotonic start, DirectRequest)
+        self.records = []
+        self.lock = threading.Lock()  # guards `records`
+        self.wake_r, self.wake_w = os.pipe()
+        self.acceptors = []
+
+    # -- accepting
+
+    def serve(self):
+        """Runs the accept loops; returns once stopped and every direct request is done."""
+        threading.Thread(target=self.report_loop, name='berth-direct-report', daemon=True).start()
+        if self.threads == 1 and len(self.listeners) == 1:
+            self.accept_blocking(self.listeners[0])
+        else:
+            for i in range(1, self.threads):
+                t = threading.Thread(target=self.accept_selecting, name='berth-direct-%d' % i, daemon=True)
+                t.start()
+                self.acceptors.append(t)
+            self.accept_selecting()
+        # Each acceptor finishes the request it is serving, then sees `stopping`.
+        for t in self.acceptors:
+            t.join()
+        self.report()
+
+    def accept_blocking(self, listener):
+        sock, unix, index = listener
+        accept = sock._accept  # (fd, address): see RawConn
+        handle = self.handle
+        waiting = [sock, self.wake_r]
+        while not self.stopping:
+            try:
+                fd, peer = accept()
+            except BlockingIOError:
+                # Idle for ACCEPT_POLL_S: look at `stopping`.  (If a generation with threads > 1
+                # made the shared socket non-blocking, EAGAIN comes at once: select, not spin.)
+                select.select(waiting, [], [], ACCEPT_POLL_S)
+                continue
+            handle(RawConn(fd), peer, unix, index)
+
+    def accept_selecting(self):
+        socks = [l[0] for l in self.listeners]
+        by_sock = dict((l[0], l) for l in self.listeners)
+        waiting = socks + [self.wake_r]
+        while not self.stopping:
+            readable = select.select(waiting, [], [], ACCEPT_POLL_S)[0]
+            for s in readable:
+                if s is self.wake_r or self.stopping:
+                    continue
+                try:
+                    fd, peer = s._accept()
+                except (BlockingIOError, InterruptedError):
+                    continue  # another worker took it
+                _, unix, index = by_sock[s]
+                self.handle(RawConn(fd), peer, unix, index)
+
+    def request_stop(self):
+        """SIGTERM / SHUTDOWN: stop accepting; requests under way finish."""
+        self.stopping = True
+        try:
+            os.write(self.wake_w, b'x')
+        except OSError:
+            pass
+
+    # -- one connection
+
+    def handle(self, conn, peer, unix, index):
+        try:
+            self.serve_connection(conn, peer, unix, index)
+        except Exception:
+            self.log('direct connection on socket %d failed: %s' % (index, traceback.format_exc()))
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def serve_connection(self, conn, peer, unix, index):
+        try:
+            # 64 KiB stays below glibc's mmap threshold; a bigger packet is read on below.
+            data = conn.recv(65536)
+        except OSError:
+            conn.close()
+            return
+        if not data:
+            conn.close()  # a probe that connected and left
+            return
+        peer_host, peer_port = (peer[0], peer[1]) if not unix and isinstance(peer, tuple) else ('', 0)
+        # A plain WSGI packet from a local peer is served here; everything else is the master's.
+        if (data[0] not in (0, 30) or (not unix and not is_loopback(peer_host))):
+            return self.relay(conn, data, index, peer_host, peer_port)
+        while len(data) < 4:
+            try:
+                more = conn.recv(4 - len(data))
+            except OSError:
+                more = b''
+            if not more:
+                return self.relay(conn, data, index, peer_host, peer_port)
+            data += more
+        modifier1, size, modifier2 = UWSGI_PACKET_HEAD.unpack_from(data)
+        if size > self.max_vars or modifier2 != 0:
+            return self.relay(conn, data, index, peer_host, peer_port)
+        while len(data) < 4 + size:
+            try:
+                more = conn.recv(4 + size - len(data))
+            except OSError:
+                more = b''
+            if not more:
+                return self.relay(conn, data, index, peer_host, peer_port)
+            data += more
+        vars_ = parse_uwsgi_vars(data, 4, 4 + size, self.base_without_script_name.copy())
+        if vars_ is None:
+            return self.relay(conn, data, index, peer_host, peer_port)
+        raw_length = vars_.get('CONTENT_LENGTH', '')
+        if raw_length:
+            if not DIGITS.match(raw_length) or int(raw_length) > MAX_SAFE_INTEGER:
+                return self.relay(conn, data, index, peer_host, peer_port)
+            length = int(raw_length)
+        else:
+            length = 0
+        if (self.limit_post and length > self.limit_post) or len(data) > 4 + size + length:
+            return self.relay(conn, data, index, peer_host, peer_port)
+        self.run(conn, data, size, modifier1, vars_, length)
+
+    def relay(self, conn, data, index, peer_host, peer_port):
+        """Hands the connection to the master: RELAY, the bytes read, then both ways until closed."""
+        threading.Thread(target=relay_connection, name='berth-relay', daemon=True,
+                         args=(conn, data, self.relay_path, self.token, index, peer_host, peer_port, self.log)).start()
+
+    def environ(self, env, modifier1, length):
+        """Completes the environ parse_uwsgi_vars laid over the base (see uwsgi-environ.ts)."""
+        pop = env.pop
+        had_length = pop('CONTENT_LENGTH', None) is not None
+        pop('HTTP_TRANSFER_ENCODING', None)
+        pop('HTTP_CONTENT_LENGTH', None)
+        scheme = pop('UWSGI_SCHEME', None)
+        if scheme is None:
+            https = env.get('HTTPS', '')
+            scheme = 'https' if https.lower() == 'on' or https == '1' else env.get('REQUEST_SCHEME')
+        env['wsgi.url_scheme'] = 'https' if scheme == 'https' else 'http'
+        script_name = pop('SCRIPT_NAME', None)  # the base has none: only the peer's counts
+        if script_name is None:
+            script_name = env.get('UWSGI_SCRIPT_NAME', '')
+        path_info = env.get('PATH_INFO', '')
+        if self.mounts:
+            full = script_name + path_info
+            script_name, path_info = '', full
+            for p in self.mounts:
+                if full.startswith(p) and (len(full) == len(p) or full[len(p)] == '/'):
+                    script_name, path_info = p, full[len(p):]
+                    break
+        elif (modifier1 == 30 or self.strip_script_name) and script_name and path_info.startswith(script_name):
+            path_info = path_info[len(script_name):]
+        env['SCRIPT_NAME'] = script_name
+        env['PATH_INFO'] = path_info
+        if length > 0 or had_length:
+            env['CONTENT_LENGTH'] = str(length)
+        if 'REQUEST_METHOD' not in env:
+            env['REQUEST_METHOD'] = 'GET'
+        if 'QUERY_STRING' not in env:
+            env['QUERY_STRING'] = ''
+        return env
+
+    def run(self, conn, data, size, modifier1, vars_, length):
+        started = time.monotonic()
+        env = self.environ(vars_, modifier1, length)
+        method = env['REQUEST_METHOD']
+        body_in = DirectInput(conn, data[4 + size:], length) if length > 0 else None
+        env['wsgi.input'] = body_in if body_in is not None else EMPTY_INPUT
+        req = DirectRequest(env, self, conn, self.date, method == 'HEAD')
+        ident = threading.get_ident()
+        self.running[ident] = (started, req)
+        result = None
+        gate = self.gate
+        gate.acquire()
+        try:
+            try:
+                result = self.app(env, req.start_response)
+                if (type(result) is list or type(result) is tuple) and not req.head_sent:
+                    body = joined_body(req, result)
+                    if body:
+                        req.send_body(body)
+                    else:
+                        self.send_empty(req)
+                elif type(result) is FileWrapper and not req.head_sent and req.status is not None \
+                        and self.send_file(req, result):
+                    result = None  # send_file closed it
+                else:
+                    self.stream(req, result)
+                    result = None  # stream closed it
+            except ResponseInvalid as e:
+                self.fail(req, str(e))
+            except BaseException:
+                self.fail(req, traceback.format_exc())
+            finally:
+                if result is not None:
+                    close = getattr(result, 'close', None)
+                    if close is not None:
+                        try:
+                            close()
+                        except BaseException:
+                            self.log('%s %s: close() raised:\n%s' % (method, env.get('REQUEST_URI', ''),
+                                                                  traceback.format_exc()))
+        finally:
+            gate.release()
+            self.running.pop(ident, None)
+        if body_in is not None:
+            body_in.drain()
+        try:
+            conn.close()
+        except OSError:
+            pass
+        micros = int((time.monotonic() - started) * 1e6)
+        status = req.code if req.head_sent else 0
+        self.served = next(self.count)
+        if self.log_all or status >= 500 or (self.log_4xx and 400 <= status < 500) or micros >= self.slow_us:
+            block = data[4:4 + size]
+            record = DIRECT_RECORD.pack(status, req.sent, min(micros, 0xFFFFFFFF), time.time() * 1000.0,
+                                        modifier1, len(block)) + block
+            with self.lock:
+                self.records.append(record)
+                full = len(self.records) >= DIRECT_LOG_BATCH
+            if full:
+                self.report()
+
+    def send_empty(self, req):
+        req.conn.sendall(req.head())
+
+    def stream(self, req, result):
+        try:
+            index = 0
+            for chunk in result:
+                if type(chunk) is not bytes:
+                    chunk = as_bytes(chunk, index)
+                index += 1
+                if chunk:
+                    req.send_body(chunk)
+            if req.status is None:
+                raise ResponseInvalid('the app returned without calling start_response()')
+        finally:
+            close = getattr(result, 'close', None)
+            if close is not None:
+                close()
+        if not req.head_sent:
+            self.send_empty(req)
+        elif req.length is not None and req.sent < req.length:
+            self.log('%s %s: the app sent %d of the %d bytes its Content-Length declared; closing the connection'
+                     % (req.env.get('REQUEST_METHOD'), req.env.get('REQUEST_URI', ''), req.sent, req.length))
+
+    def send_file(self, req, wrapper):
+        """A file_wrapper over a regular file: the head, then os.sendfile(); False to stream it."""
+        plan = file_plan(wrapper, req.headers)
+        if plan is None:
+            return False
+        fd, offset, length = plan
+        try:
+            head = req.head()
+        except ResponseInvalid:
+            return False  # stream() reports it and closes
+        req.conn.sendall(head)
+        if req.length is not None:
+            length = min(length, req.length)
+        out = req.conn.fileno()
+        while length > 0:
+            n = os.sendfile(out, fd, offset, length)
+            if n == 0:
+                break
+            offset += n
+            length -= n
+            req.sent += n
+        close = getattr(wrapper, 'close', None)
+        if close is not None:
+            close()
+        return True
+
+    def fail(self, req, reason):
+        env = req.env
+        self.log('%s %s failed:\n%s' % (env.get('REQUEST_METHOD', '?'), env.get('REQUEST_URI') or env.get('PATH_INFO', '?'),
+                                        reason.rstrip()))
+        if req.head_sent:
+            return  # the connection is closed mid-response: nginx sees the cut
+        req.head_sent = True
+        req.code = 500
+        try:
+            req.conn.sendall(plain_response('500 Internal Server Error', INTERNAL_ERROR, self.date,
+                                            req.head_only))
+        except OSError:
+            pass
+
+    # -- telling the master
+
+    def report_loop(self):
+        last = None
+        while True:
+            time.sleep(DIRECT_REPORT_S)
+            state = (self.served, len(self.records), tuple(self.running))
+            if state != last or self.running:
+                self.report()
+                last = state
+
+    def report(self):
+        """One DIRECT frame: {served, running: [[seconds, method, uri], ...]} and the records."""
+        now = time.monotonic()
+        running = []
+        for started, req in list(self.running.values()):
+            env = req.env
+            running.append([now - started, env.get('REQUEST_METHOD', ''), env.get('REQUEST_URI') or env.get('PATH_INFO', '')])
+        with self.lock:
+            records, self.records = self.records, []
+            served = self.served
+        meta = json.dumps({'served': served, 'running': running}).encode('utf-8')
+        payload = U32.pack(len(meta)) + meta + b''.join(records)
+        self.channel_send(frame(0, DIRECT, payload))
+
+    def timeout_answers(self):
+        """Harakiri (SIGUSR2): a 504 for each running request whose head is not out yet, since
+        the master, which answers 504 for the requests it routes, never saw these."""
+        for started, req in list(self.running.values()):
+            if req.head_sent:
+                continue
+            req.head_sent = True
+            try:
+                req.conn.sendall(plain_response('504 Gateway Timeout', b'Gateway Timeout: the request ran longer than harakiri.\n',
+                                                self.date, req.head_only))
+            except OSError:
+                pass
+
+
+def parse_uwsgi_vars(data, start, end, out):
+    """The vars of data[start:end] laid over `out` (peer keys starting with wsgi. are dropped),
+    or None when the block is not what the master's parser accepts (a length past the end, an
+    empty key, a NUL): then the master decides."""
+    text = data[start:end].decode('latin-1')
+    seen_length = None
+    unpack = U16.unpack_from
+    i = start
+    while i < end:
+        if end - i < 2:
+            return None
+        klen = unpack(data, i)[0]
+        i += 2
+        if klen == 0 or klen + 2 > end - i:
+            return None
+        key = text[i - start:i - start + klen]
+        i += klen
+        vlen = unpack(data, i)[0]
+        i += 2
+        if vlen > end - i:
+            return None
+        value = text[i - start:i - start + vlen]
+        i += vlen
+        if '\0' in key or '\0' in value:
+            return None
+        if key[0] == 'w' and key.startswith('wsgi.'):
+            continue
+        if key == 'CONTENT_LENGTH':
+            if seen_length is not None and seen_length != value:
+                return None
+            seen_length = value
+        out[key] = value
+    return out
+
+
+def relay_connection(raw, data, path, token, index, peer_host, peer_port, log):
+    """Pumps a connection through the master's channel socket: RELAY first, then bytes both ways."""
+    up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn = None
+    try:
+        conn = socket.socket(fileno=raw.fileno())
+        # No timeout while relayed: the master's front applies its own (keep-alive, slow peers).
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack('ll', 0, 0))
+        up.connect(path)
+        intro = json.dumps({'token': token, 'listener': index, 'peer': peer_host, 'port': peer_port}).encode('utf-8')
+        up.sendall(frame(0, RELAY, intro) + data)
+        conn.setblocking(True)
+        open_ = {conn: up, up: conn}
+        while open_:
+            for src in select.select(list(open_), [], [])[0]:
+                try:
+                    chunk = src.recv(65536)
+                except OSError:
+                    chunk = b''
+                dst = open_[src]
+                if chunk:
+                    try:
+                        dst.sendall(chunk)
+                        continue
+                    except OSError:
+                        pass
+                del open_[src]
+                try:
+                    dst.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                if dst not in open_:
+                    open_.clear()
+    except OSError as e:
+        log('relaying a connection to the master failed: %s' % e)
+    finally:
+        if conn is None:
+            raw.close()
+        for s in (conn, up):
+            try:
+                if s is not None:
+                    s.close()
+            except OSError:
+                pass
+
+
 # ---------------------------------------------------------------------------- boot
 
 
@@ -1183,7 +1928,11 @@ class BootFailure(Exception):
 CONFIG_DEFAULTS = {'module': None, 'wsgi_file': None, 'callable': 'application', 'chdir': None,
                    'pythonpath': [], 'threads': 1, 'processes': 1, 'worker_id': 1, 'check': False,
                    'django_static': False, 'mode': 'worker', 'channel_path': None, 'token': '',
-                   'uid': None, 'gid': None, 'umask': None, 'py_autoreload': 0, 'own_group': False}
+                   'uid': None, 'gid': None, 'umask': None, 'py_autoreload': 0, 'own_group': False,
+                   'direct': None}
+DIRECT_KEYS = {'listeners': list, 'backlog': int, 'buffer_size': int, 'limit_post': int, 'timeout_ms': int,
+               'manage_script_name': bool, 'mounts': list, 'log_all': bool, 'log_4xx': bool, 'slow_ms': int,
+               'relay_path': str, 'token': str}
 
 
 def read_config(text):
@@ -1226,6 +1975,13 @@ def read_config(text):
         problems.append('umask must be an integer from 0 to 0o777 or null')
     if type(cfg['py_autoreload']) not in (int, float) or cfg['py_autoreload'] < 0:
         problems.append('py_autoreload must be a number of seconds (0 = off)')
+    direct = cfg['direct']
+    if direct is not None:
+        if not isinstance(direct, dict) or any(not isinstance(direct.get(k), t) for k, t in DIRECT_KEYS.items()):
+            problems.append('direct must be null or an object with %s' % ', '.join(sorted(DIRECT_KEYS)))
+        elif not direct['listeners'] or not all(isinstance(l, dict) and type(l.get('fd')) is int and isinstance(l.get('unix'), bool)
+                                                 and type(l.get('index')) is int for l in direct['listeners']):
+            problems.append('direct.listeners must list {fd, unix, index} objects')
     if (cfg['module'] is None) == (cfg['wsgi_file'] is None):
         problems.append('exactly one of module and wsgi_file must be set')
     if problems:
@@ -1931,11 +2687,22 @@ def run_zygote(sock, cfg, lifeline, reporter):
 # ---------------------------------------------------------------------------- main
 
 
-def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules):
-    """READY (and MODULES), then serve until SHUTDOWN or SIGTERM; the exit code."""
+def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listeners=None):
+    """READY (and MODULES), then serve until SHUTDOWN or SIGTERM; the exit code.
+    `listeners`: the uwsgi sockets to accept on directly (config "direct"), or None."""
     log = make_logger(sys.stderr)
     base = base_environ(cfg['threads'], cfg['processes'], ErrorStream(sys.stderr))
-    if cfg['threads'] == 1:
+    direct = None
+    if listeners:
+        # Framed requests (HTTP ports, relayed connections) are served by threads beside the
+        # accept loop, which owns the main thread.
+        server = ThreadedServer(sock, app, base, log, cfg['threads'], lifeline)
+        server.gate = Gate(cfg['threads'])
+        direct = DirectServer(listeners, app, base, log, cfg['direct'], cfg['threads'], server.gate,
+                              server.control_sender())
+        # SHUTDOWN arrives on the reader thread; only the main thread can leave accept().
+        server.on_stop = lambda: os.kill(os.getpid(), signal.SIGTERM) if not direct.stopping else None
+    elif cfg['threads'] == 1:
         server = InlineServer(sock, app, base, log, lifeline)
     else:
         server = ThreadedServer(sock, app, base, log, cfg['threads'], lifeline)
@@ -1943,21 +2710,66 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules):
     def on_term(signum, frm):
         if lifeline.master_gone():
             lifeline.gone()
+        if direct is not None:
+            server.on_stop = None
         server.request_stop()
+        if direct is not None:
+            direct.request_stop()  # the accept loop sees it within ACCEPT_POLL_S
+
+    def on_usr2(signum, frm):
+        server.dump_stacks(signum, frm)
+        if direct is not None:
+            direct.timeout_answers()
 
     signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGUSR2, server.dump_stacks)
+    signal.signal(signal.SIGUSR2, on_usr2)
     announce(sock, ready_info(cfg), reporter if announce_modules else None, lifeline)
     if cfg['check']:
         return EXIT_OK
     if reporter is not None:
         start_module_reporter(reporter, server.control_sender(), cfg['py_autoreload'])
     try:
-        server.serve()
+        if direct is None:
+            server.serve()
+        else:
+            threading.Thread(target=server.serve, name='berth-framed', daemon=True).start()
+            direct.serve()
+            server.done.wait()
+            server.drain()
     except ProtocolError as e:
         log('protocol error from the master: %s' % e)
         return EXIT_USAGE
     return EXIT_OK
+
+
+def open_direct_listeners(cfg):
+    """The inherited uwsgi sockets of config "direct", listening: [(socket, unix, index)].
+    The master bound them without listening (Node would otherwise accept on them itself), so
+    the first process to start puts them in the listen state; later calls only repeat it."""
+    direct = cfg['direct']
+    if direct is None:
+        return None
+    timeout = direct['timeout_ms'] / 1000.0
+    RawConn.timeout_s = timeout
+
+    def timeval(seconds):
+        return struct.pack('ll', int(seconds), int((seconds - int(seconds)) * 1e6))
+    out = []
+    try:
+        for spec in direct['listeners']:
+            sock = socket.socket(fileno=spec['fd'])
+            sock.set_inheritable(False)  # the app's subprocesses must not hold it
+            sock.listen(direct['backlog'])
+            # Blocking accept (threads == 1) or select + non-blocking accept (threads > 1).
+            sock.setblocking(cfg['threads'] == 1 and len(direct['listeners']) == 1)
+            # accept() returns every ACCEPT_POLL_S to look for a stop; accepted connections
+            # inherit both: a peer that stalls cannot hold a thread past the socket timeout.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval(ACCEPT_POLL_S))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(timeout))
+            out.append((sock, spec['unix'], spec['index']))
+    except OSError as e:
+        raise BootFailure('config', 'cannot use the uwsgi socket the master passed (fd %s): %s' % (spec['fd'], e))
+    return out
 
 
 def main(argv):
@@ -1983,6 +2795,8 @@ def run(lifeline):
         sock = open_channel(os.environ)
         stop_watchdog = start_eof_watchdog(sock, lifeline.gone)
         cfg = read_config(os.environ.get('BERTH_WORKER_CONFIG'))
+        # Listening before the import, so nginx's connections queue while the app loads.
+        listeners = open_direct_listeners(cfg)
         lifeline.group_leader = leads_own_group(cfg)
         if lifeline.group_leader:
             lifeline.start_guardian()  # before the import: its subprocesses count too
@@ -1994,7 +2808,7 @@ def run(lifeline):
                                 'group; the app\'s subprocesses will not be killed with it')
     reporter = ModuleReporter() if cfg['py_autoreload'] > 0 else None
     if cfg['mode'] == 'worker':
-        return serve_worker(sock, app, cfg, lifeline, reporter, True)
+        return serve_worker(sock, app, cfg, lifeline, reporter, True, listeners)
     stop_watchdog()
     zygote = os.getpid()
     slot, code = run_zygote(sock, cfg, lifeline, reporter)
@@ -2008,7 +2822,7 @@ def run(lifeline):
     except BootFailure as failure:
         return report_boot_failure(None, failure)
     start_eof_watchdog(sock, lifeline.gone)
-    return serve_worker(sock, app, cfg, lifeline, reporter, False)
+    return serve_worker(sock, app, cfg, lifeline, reporter, False, listeners)
 
 
 if __name__ == '__main__':

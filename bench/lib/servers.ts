@@ -62,7 +62,7 @@ function gunicorn(workerClass: 'sync' | 'gthread') {
   });
 }
 
-function behindNginx(backend: 'berth' | 'uwsgi' | 'static') {
+function behindNginx(backend: 'berth' | 'berth-master' | 'uwsgi' | 'static') {
   return (ctx: LaunchContext) => ({
     command: process.execPath,
     args: [join(dirname(fileURLToPath(import.meta.url)), 'behind-nginx.js'), backend, String(ctx.port), ctx.appDir, ctx.module, ctx.python, ctx.berthBin, ctx.staticDir ?? ''],
@@ -80,6 +80,8 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: 'gunicorn-gthread', workers: '2p x 2t', comparesTo: 'berth-t2', command: gunicorn('gthread') },
   { name: 'nginx-berth', workers: 'nginx + 2p x 1t', optIn: true, command: behindNginx('berth') },
   { name: 'nginx-uwsgi', workers: 'nginx + 2p x 1t', optIn: true, comparesTo: 'nginx-berth', command: behindNginx('uwsgi') },
+  // The same with uwsgi-direct = false: every request through the master (Berth before uwsgi-direct).
+  { name: 'nginx-berth-master', workers: 'nginx + 2p x 1t', optIn: true, command: behindNginx('berth-master') },
   // nginx alone serving the static scenarios' files (location /static/ { alias …; }).
   { name: 'nginx-static', workers: 'nginx 1 worker', optIn: true, comparesTo: 'berth', command: behindNginx('static') },
 ];

@@ -57,6 +57,10 @@ const SUPPORTED: readonly OptionSpec[] = [
     help: "Look at the first bytes of each connection and serve HTTP or uwsgi whichever port it reached, logging once which nginx directive fits (uwsgi_pass for socket, proxy_pass for http). 'false' answers a mismatch with an error instead.",
   },
   {
+    name: 'uwsgi-direct', aliases: [], type: 'bool', repeatable: false, default: 'true', status: 'supported', field: 'uwsgiDirect', group: 'Listening', berthOnly: true,
+    help: "Let the workers accept on the uwsgi sockets (socket = …) themselves, as uWSGI's do, so behind nginx a request skips the master: nginx → worker → nginx. Anything else reaching those sockets — plain HTTP, TLS, other modifiers, bad packets, peers outside loopback (uwsgi-allow), bodies over limit-post — is relayed to the master and handled as without this option; served requests still reach the access log, harakiri and max-requests (reported once a second). With static-map, check-static or static-from-django the master must route every request, so the uwsgi sockets stay with the master (setting uwsgi-direct = true there is an error that says so). 'false': every request passes through the master.",
+  },
+  {
     name: 'uwsgi-allow', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'uwsgiAllow', group: 'Listening', berthOnly: true, check: checkCidr,
     help: "Network (CIDR, e.g. 10.0.0.0/8) allowed to send uwsgi-protocol requests over TCP. Loopback and unix sockets are always allowed; everyone else is refused, because uwsgi vars (REMOTE_ADDR, HTTPS…) are trusted as sent.",
   },

@@ -61,6 +61,8 @@ export interface Config {
   readonly vacuum: boolean;
   /** Look at each new connection's first bytes and serve HTTP or uwsgi whichever port it reached. */
   readonly detectProtocol: boolean;
+  /** Berth-only `uwsgi-direct`: workers accept on the uwsgi sockets themselves. */
+  readonly uwsgiDirect: boolean;
   /** Networks (CIDR) allowed to send uwsgi-protocol requests over TCP; loopback always is. */
   readonly uwsgiAllow: readonly string[];
   readonly mounts: readonly Mount[];

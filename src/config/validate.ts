@@ -219,6 +219,23 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     all(f).map((a) => parse(a.value as string)).filter((r): r is ExpiresRule => typeof r !== 'string');
   const dotted = (e: string): string => (e.startsWith('.') ? e : `.${e}`);
 
+  // uwsgi-direct: requests on the uwsgi sockets go to the workers without the master's router,
+  // so nothing the router would have answered first may be configured.
+  const directA = last('uwsgiDirect');
+  const routed = (['staticMaps', 'checkStatic', 'staticFromDjango'] as const)
+    .map((f) => last(f))
+    .filter((a): a is Assigned => a !== undefined && a.value !== false)
+    .map((a) => a.written);
+  // By default the workers take the uwsgi sockets unless the master must route their requests.
+  const uwsgiDirect = directA === undefined ? routed.length === 0 : directA.value === true;
+  if (directA !== undefined && directA.value === true) {
+    if (routed.length > 0) {
+      fail(directA, 'conflict', `${directA.written} = true sends uwsgi requests straight to the workers, past ${[...new Set(routed)].join(', ')}, which the master would have served first`,
+        `remove ${directA.written}, or serve the static files from nginx (location /static { alias …; }) and remove ${[...new Set(routed)].join(', ')}`);
+    }
+    if (uwsgi.length === 0) warnings.push(problemAt(directA.source, { code: 'no-effect', option: directA.written, message: `${directA.written}: there is no uwsgi socket (socket = …), so it changes nothing`, fix: 'add socket = /run/site.sock (or remove uwsgi-direct)' }));
+  }
+
   const operations = buildOperations({ all, valueOf, cwd, logto, disableLogging: valueOf<boolean>('disableLogging'), checkLogFormat }, problems, warnings);
 
   if (problems.length > 0) return { config: null, problems, warnings };
@@ -229,6 +246,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     chownSocket: (last('chownSocket')?.value as string | undefined) ?? null,
     vacuum: valueOf<boolean>('vacuum'),
     detectProtocol: valueOf<boolean>('detectProtocol'),
+    uwsgiDirect,
     uwsgiAllow: Object.freeze(all('uwsgiAllow').map((a) => a.value as string)),
     mounts: Object.freeze(mounts),
     manageScriptName: valueOf<boolean>('manageScriptName'),

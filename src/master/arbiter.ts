@@ -18,10 +18,14 @@
  */
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { bindListener, type BoundListener } from '../server/listeners.js';
+import { bindHandedListener, bindListener, type BoundListener, type HandedListener } from '../server/listeners.js';
 import { HttpFront } from '../server/http-front.js';
 import { UwsgiFront } from '../server/uwsgi-front.js';
-import { FrontDoor } from '../server/front-door.js';
+import { FrontDoor, type ListenerFacts } from '../server/front-door.js';
+import { exchangeFromRecord } from '../server/direct-record.js';
+import type { DirectReport } from '../protocol/worker/decode.js';
+import { ChannelServer } from './channel-server.js';
+import type { DirectSockets } from './spawn.js';
 import { ScriptNameRule } from '../server/script-name.js';
 import type { Exchange } from '../server/exchange.js';
 import { Dispatcher } from '../router/dispatcher.js';
@@ -78,6 +82,11 @@ export class Arbiter {
   readonly #uwsgiFront: UwsgiFront;
   readonly #door: FrontDoor;
   readonly #listeners: BoundListener[] = [];
+  /** uwsgi-direct: the uwsgi sockets the workers accept on, and what the front door knows of each. */
+  readonly #handed: { readonly listener: HandedListener; readonly facts: ListenerFacts }[] = [];
+  /** uwsgi-direct: where workers relay the connections the master must serve. */
+  #relay: ChannelServer | null = null;
+  readonly #scriptNames: ScriptNameRule;
   readonly #signalQueue: NodeJS.Signals[] = [];
   #config: Config;
   #interpreter: Interpreter;
@@ -105,9 +114,10 @@ export class Arbiter {
     this.#dispatcher = new Dispatcher(this.#pool, deps.config.listen);
     this.#router = this.#makeRouter(deps.config, null);
     const log = (level: Level, message: string): void => this.#log(level, message);
+    this.#scriptNames = new ScriptNameRule(deps.config.mounts);
     const common = {
       config: deps.config,
-      scriptNames: new ScriptNameRule(deps.config.mounts),
+      scriptNames: this.#scriptNames,
       dispatch: (ex: Exchange) => this.#router.route(ex),
       exchangeDone: (ex: Exchange) => this.#exchangeDone(ex),
       log,
@@ -130,6 +140,8 @@ export class Arbiter {
       generationReady: (w, config) => this.#generationReady(w, config),
       modules: (paths) => this.#autoreload?.setFiles(paths),
       fatal: (message, recoverable) => this.#fatal(message, recoverable),
+      direct: (config) => this.#directSockets(config),
+      directReport: (w, report) => this.#directReport(w, report),
     });
     this.#watchdog = this.#makeWatchdog(deps.config);
   }
@@ -153,7 +165,10 @@ export class Arbiter {
       for (const s of SIGNALS) process.off(s, onSignal);
       return 1;
     }
-    const where = this.#listeners.map((l) => `${l.address.via === 'socket' ? 'uwsgi' : 'http'}://${l.display}`).join(', ');
+    const where = [
+      ...this.#listeners.map((l) => `${l.address.via === 'socket' ? 'uwsgi' : 'http'}://${l.display}`),
+      ...this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`),
+    ].join(', ');
     this.#log('info', `listening on ${where}`);
     this.#deps.hooks?.listening?.();
     const c = this.#config;
@@ -170,16 +185,68 @@ export class Arbiter {
     return this.#listeners;
   }
 
+  /** The uwsgi sockets handed to the workers (uwsgi-direct). */
+  get handedListeners(): readonly HandedListener[] {
+    return this.#handed.map((h) => h.listener);
+  }
+
   async #bind(): Promise<void> {
     const unix = { chmod: this.#config.chmodSocket, chown: this.#config.chownSocket };
     for (const address of [...this.#config.http, ...this.#config.uwsgi]) {
       const facts = { via: address.via ?? 'http', display: address.kind === 'unix' ? address.path : address.text, unix: address.kind === 'unix' };
+      if (this.#config.uwsgiDirect && address.via === 'socket') {
+        const listener = await bindHandedListener(address, unix).catch((err: unknown) => {
+          throw explainBindError(err, address);
+        });
+        facts.display = listener.display;
+        this.#handed.push({ listener, facts });
+        continue;
+      }
       const bound = await bindListener(address, this.#config.listen, (socket) => this.#door.accept(socket, facts), unix)
         .catch((err: unknown) => {
           throw explainBindError(err, address);
         });
       facts.display = bound.display;
       this.#listeners.push(bound);
+    }
+    if (this.#handed.length > 0) {
+      this.#relay = await ChannelServer.open({
+        uid: this.#config.uid,
+        gid: this.#config.gid,
+        onHello: () => 'this socket takes relayed connections only',
+        onRelay: (relay, socket, initial) => {
+          const h = this.#handed[relay.listener];
+          if (h === undefined || this.#mode === 'immediate') {
+            socket.destroy();
+            return;
+          }
+          this.#door.accept(socket, h.facts, initial, { address: relay.peer, port: relay.port });
+        },
+        log: (level, message) => this.#log(level, message),
+      });
+    }
+  }
+
+  #directSockets(config: Config): DirectSockets | null {
+    const relay = this.#relay;
+    if (this.#handed.length === 0 || relay === null) return null;
+    return {
+      listeners: this.#handed.map((h, index) => ({ fd: h.listener.fd, unix: h.listener.address.kind === 'unix', index })),
+      relayPath: relay.path,
+      token: relay.token,
+      config,
+    };
+  }
+
+  /** Requests a worker served on a uwsgi socket itself: into the access log like any other. */
+  #directReport(w: WorkerHandle, report: DirectReport): void {
+    const log = this.#accessLog;
+    for (const record of report.records) {
+      const ex = exchangeFromRecord(record, { manageScriptName: this.#config.manageScriptName, scriptNames: this.#scriptNames });
+      if (ex === null) continue;
+      ex.workerId = w.slot;
+      ex.servedBy = w;
+      if (log.keep(ex, record.micros / 1000)) this.#logger.line(log.render(ex, w.pid, w.requestsServed, record.endWallMs));
     }
   }
 
@@ -424,6 +491,10 @@ export class Arbiter {
 
   #closeListeners(): void {
     for (const l of this.#listeners) l.server.close();
+    for (const h of this.#handed) h.listener.close();
+    this.#handed.length = 0;
+    this.#relay?.close();
+    this.#relay = null;
   }
 
   #exchangeDone(ex: Exchange): void {

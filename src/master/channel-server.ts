@@ -5,13 +5,17 @@
  * must open with HELLO {pid, token} within HELLO_TIMEOUT_MS; a wrong token, another first
  * frame or garbage closes it (and is logged). A good HELLO hands the socket, paused, and any
  * bytes that came after the HELLO to `onHello`, which decides whose channel it is.
+ *
+ * With uwsgi-direct a worker may instead open with RELAY {token, listener, peer, port}: a
+ * connection it accepted on a uwsgi socket but leaves to the master. The socket, paused, and the
+ * bytes after the RELAY frame (what the worker had read from the peer) go to `onRelay`.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FrameDecoder, parseHello } from '../protocol/worker/decode.js';
+import { FrameDecoder, parseHello, parseRelay, type RelayInfo } from '../protocol/worker/decode.js';
 import { FromWorker } from '../protocol/worker/frames.js';
 import { numericId } from '../server/accounts.js';
 
@@ -25,6 +29,8 @@ export interface ChannelServerOptions {
   readonly gid: string | null;
   /** A checked HELLO; returns null when the socket was taken, else why it is refused (then it is closed and logged). */
   readonly onHello: (slot: number, pid: number, socket: Socket, initial: Buffer) => string | null;
+  /** A checked RELAY; without it RELAY is refused. */
+  readonly onRelay?: (relay: RelayInfo, socket: Socket, initial: Buffer) => void;
   readonly log: Log;
 }
 
@@ -108,6 +114,7 @@ export class ChannelServer {
         decoder.push(chunk);
         const f = decoder.next();
         if (f === null) return;
+        if (f.type === FromWorker.RELAY && this.#opts.onRelay !== undefined) return this.#relay(socket, parseRelay(f.payload), decoder, refuse, done);
         if (f.type !== FromWorker.HELLO) return refuse(`first frame is type 0x${f.type.toString(16)}, not HELLO`);
         slot = f.id;
         hello = parseHello(f.payload);
@@ -128,6 +135,13 @@ export class ChannelServer {
     socket.on('close', () => {
       if (this.#pending.has(socket)) done();
     });
+  }
+
+  #relay(socket: Socket, relay: RelayInfo, decoder: FrameDecoder, refuse: (why: string) => void, done: () => void): void {
+    if (!this.#tokenMatches(relay.token)) return refuse(`RELAY (socket ${relay.listener}) has a wrong token`);
+    done();
+    socket.pause();
+    this.#opts.onRelay!(relay, socket, decoder.takeBuffered());
   }
 
   #tokenMatches(token: string): boolean {

@@ -22,7 +22,7 @@ import { ForkedProcess, SpawnedProcess } from '../worker/process.js';
 import { ChannelServer, HELLO_TIMEOUT_MS } from './channel-server.js';
 import type { Interpreter } from './interpreter.js';
 import { isAlive } from './proc.js';
-import { spawnWorkerProcess, spawnZygoteProcess, type LaunchConfig } from './spawn.js';
+import { spawnWorkerProcess, spawnZygoteProcess, type DirectSockets, type LaunchConfig } from './spawn.js';
 import { AppLoadFailure, Zygote } from './zygote.js';
 
 export { AppLoadFailure } from './zygote.js';
@@ -54,6 +54,8 @@ export interface LauncherOptions {
   readonly log: Log;
   /** Default: config.lazyApps ? 'lazy' : 'preload'. */
   readonly mode?: 'preload' | 'lazy';
+  /** uwsgi-direct: the sockets every worker (or the zygote, for its workers) inherits. */
+  readonly direct?: DirectSockets | null;
 }
 
 export function createLauncher(opts: LauncherOptions): Launcher {
@@ -96,7 +98,7 @@ class LazyLauncher implements Launcher {
 
   spawnWorker(slot: number): WorkerHandle {
     const { config, interpreter, log } = this.#opts;
-    const child = spawnWorkerProcess({ config, interpreter, slot, check: false });
+    const child = spawnWorkerProcess({ config, interpreter, slot, check: false, direct: this.#opts.direct ?? null });
     child.on('error', (err) => log('error', `worker ${slot} could not start ${interpreter.path}: ${err.message}`));
     const proc = new SpawnedProcess(child);
     this.#live.add(proc);
@@ -248,7 +250,7 @@ class PreloadLauncher implements Launcher {
     await this.#openServer(); // spawnWorker without start() still works
     const { config, interpreter, log } = this.#opts;
     const server = this.#server!;
-    const child = spawnZygoteProcess({ config, interpreter, channelPath: server.path, token: server.token });
+    const child = spawnZygoteProcess({ config, interpreter, channelPath: server.path, token: server.token, direct: this.#opts.direct ?? null });
     const z = new Zygote(child, {
       forked: (slot, pid) => this.#onForked(slot, pid),
       exited: (slot, info) => this.#onExited(slot, info),

@@ -27,11 +27,47 @@ export function workerScriptPath(): string {
 /** The part of the configuration the Python side needs (and the launcher's choice of mode). */
 export type LaunchConfig = Pick<Config, 'module' | 'wsgiFile' | 'callable' | 'chdir' | 'pythonpath' | 'threads' | 'processes' | 'staticFromDjango' | 'env' | 'uid' | 'gid' | 'umask' | 'pyAutoreloadMs' | 'lazyApps'>;
 
+/** The settings the workers apply themselves when they serve the uwsgi sockets (uwsgi-direct). */
+export type DirectConfig = Pick<Config, 'listen' | 'bufferSizeBytes' | 'limitPostBytes' | 'socketTimeoutMs' | 'manageScriptName' | 'mounts' | 'disableLogging' | 'log4xx' | 'logSlowMs'>;
+
+/**
+ * uwsgi-direct: the bound uwsgi sockets the workers accept on, and where they relay the
+ * connections the master must handle. The sockets become the child's fds 4, 5, … in order.
+ */
+export interface DirectSockets {
+  readonly listeners: readonly { readonly fd: number; readonly unix: boolean; readonly index: number }[];
+  readonly relayPath: string;
+  readonly token: string;
+  readonly config: DirectConfig;
+}
+
+/** The first inherited uwsgi socket's descriptor number in the child (0-2 stdio, 3 the channel). */
+const FIRST_DIRECT_FD = 4;
+
+function directJson(d: DirectSockets): object {
+  const c = d.config;
+  return {
+    listeners: d.listeners.map((l, i) => ({ fd: FIRST_DIRECT_FD + i, unix: l.unix, index: l.index })),
+    backlog: c.listen,
+    buffer_size: c.bufferSizeBytes,
+    limit_post: c.limitPostBytes,
+    timeout_ms: c.socketTimeoutMs,
+    manage_script_name: c.manageScriptName,
+    mounts: c.mounts.map((m) => m.prefix),
+    log_all: !c.disableLogging,
+    log_4xx: c.log4xx,
+    slow_ms: c.logSlowMs,
+    relay_path: d.relayPath,
+    token: d.token,
+  };
+}
+
 export interface SpawnOptions {
   readonly config: LaunchConfig;
   readonly interpreter: Interpreter;
   readonly slot: number;
   readonly check: boolean;
+  readonly direct?: DirectSockets | null;
 }
 
 export interface ZygoteSpawnOptions {
@@ -41,10 +77,11 @@ export interface ZygoteSpawnOptions {
   readonly channelPath: string;
   /** The secret each forked worker repeats in its HELLO. */
   readonly token: string;
+  readonly direct?: DirectSockets | null;
 }
 
 /** BERTH_WORKER_CONFIG as python/berth_worker.py reads it. */
-export function workerConfigJson(config: LaunchConfig, fields: { mode: 'worker' | 'zygote'; workerId: number; check: boolean; channelPath: string | null; token: string | null }): string {
+export function workerConfigJson(config: LaunchConfig, fields: { mode: 'worker' | 'zygote'; workerId: number; check: boolean; channelPath: string | null; token: string | null; direct?: DirectSockets | null }): string {
   return JSON.stringify({
     mode: fields.mode,
     module: config.module,
@@ -65,17 +102,18 @@ export function workerConfigJson(config: LaunchConfig, fields: { mode: 'worker' 
     py_autoreload: config.pyAutoreloadMs / 1000,
     // Both are spawned detached, so Berth made each the leader of a new group: on "master gone" it may kill its group.
     own_group: true,
+    direct: fields.direct ? directJson(fields.direct) : null,
   });
 }
 
-function spawnPython(config: LaunchConfig, interpreter: Interpreter, workerConfig: string): ChildProcess {
+function spawnPython(config: LaunchConfig, interpreter: Interpreter, workerConfig: string, direct: DirectSockets | null | undefined): ChildProcess {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const [k, v] of config.env) env[k] = v;
   env.BERTH_CHANNEL_FD = '3';
   env.BERTH_WORKER_CONFIG = workerConfig;
   env.PYTHONUNBUFFERED = '1';
   return spawn(interpreter.path, [workerScriptPath()], {
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...(direct?.listeners.map((l) => l.fd) ?? [])],
     env,
     cwd: config.chdir ?? process.cwd(),
     detached: true,
@@ -84,12 +122,13 @@ function spawnPython(config: LaunchConfig, interpreter: Interpreter, workerConfi
 
 /** One lazy-apps worker: it imports the app itself. */
 export function spawnWorkerProcess(opts: SpawnOptions): ChildProcess {
-  const json = workerConfigJson(opts.config, { mode: 'worker', workerId: opts.slot, check: opts.check, channelPath: null, token: null });
-  return spawnPython(opts.config, opts.interpreter, json);
+  const direct = opts.check ? null : opts.direct;
+  const json = workerConfigJson(opts.config, { mode: 'worker', workerId: opts.slot, check: opts.check, channelPath: null, token: null, direct });
+  return spawnPython(opts.config, opts.interpreter, json, direct);
 }
 
 /** The zygote: imports the app once, then forks a worker per FORK; its workers stay in its process group. */
 export function spawnZygoteProcess(opts: ZygoteSpawnOptions): ChildProcess {
-  const json = workerConfigJson(opts.config, { mode: 'zygote', workerId: 0, check: false, channelPath: opts.channelPath, token: opts.token });
-  return spawnPython(opts.config, opts.interpreter, json);
+  const json = workerConfigJson(opts.config, { mode: 'zygote', workerId: 0, check: false, channelPath: opts.channelPath, token: opts.token, direct: opts.direct });
+  return spawnPython(opts.config, opts.interpreter, json, opts.direct);
 }

@@ -28,6 +28,8 @@ import { describeBootFailure } from './boot-failure.js';
 import { CrashBackoff } from './crash-backoff.js';
 import type { Interpreter } from './interpreter.js';
 import { AppLoadFailure, createLauncher, type Launcher } from './launcher.js';
+import type { DirectSockets } from './spawn.js';
+import type { DirectReport } from '../protocol/worker/decode.js';
 
 /** How long a new generation's workers may take to import the app and report READY. */
 const BOOT_TIMEOUT_MS = 120_000;
@@ -49,6 +51,10 @@ export interface WorkforceDeps {
    * slot of the serving generation crash-loops (`recoverable`: a reload with fixed code may help).
    */
   readonly fatal: (message: string, recoverable: boolean) => void;
+  /** uwsgi-direct: the sockets a generation's workers accept on (null: the master accepts). */
+  readonly direct?: (config: Config) => DirectSockets | null;
+  /** uwsgi-direct: a worker's report of what it served itself (its records go to the access log). */
+  readonly directReport?: (w: WorkerHandle, report: DirectReport) => void;
 }
 
 interface Generation {
@@ -256,7 +262,7 @@ export class Workforce {
     const consequence = number === 1 ? undefined : `The reload is abandoned; generation ${number - 1} keeps serving.`;
     const workers = new Set<WorkerHandle>();
     const keep = new Set<WorkerHandle>();
-    const launcher = createLauncher({ config, interpreter, generation: number, events: this.#events(), log: this.#d.log });
+    const launcher = createLauncher({ config, interpreter, generation: number, events: this.#events(), log: this.#d.log, direct: this.#d.direct?.(config) ?? null });
     const g: Generation = { number, config, interpreter, launcher, workers, keep, announced: false, readyCount: 0 };
     this.#generations.set(number, g);
     try {
@@ -319,6 +325,7 @@ export class Workforce {
       log: this.#d.log,
       output: this.#d.output,
       modules: (_w, paths) => this.#d.modules(paths),
+      direct: (w, report) => this.#d.directReport?.(w, report),
     };
   }
 

@@ -47,7 +47,12 @@ export class FrontDoor {
     this.#allowed = [...LOOPBACK, ...deps.uwsgiAllow.map((c) => parseCidr(c)!)];
   }
 
-  accept(socket: Socket, listener: ListenerFacts): void {
+  /**
+   * `initial` and `peer` are for a connection a worker relayed (uwsgi-direct): the bytes it had
+   * already read, and the peer it had accepted, which the socket to the worker cannot show.
+   */
+  accept(socket: Socket, listener: ListenerFacts, initial: Buffer | null = null, peer: { address: string; port: number } | null = null): void {
+    if (peer !== null) presentAs(socket, peer);
     let seen: Buffer | null = null;
     const timer = setTimeout(() => socket.destroy(), this.#deps.timeoutMs);
     const onData = (chunk: Buffer): void => {
@@ -72,6 +77,8 @@ export class FrontDoor {
     socket.once('end', onEnd);
     socket.once('close', () => clearTimeout(timer));
     socket.on('error', () => socket.destroy());
+    if (initial !== null && initial.length > 0) onData(initial);
+    if (socket.isPaused()) socket.resume();
   }
 
   #route(socket: Socket, listener: ListenerFacts, kind: 'uwsgi' | 'http' | 'tls', initial: Buffer): void {
@@ -110,6 +117,18 @@ export class FrontDoor {
     this.#warned.add(key);
     this.#deps.log('warn', message);
   }
+}
+
+/**
+ * Makes a relayed socket report the peer the worker accepted (and '' → no address for a unix
+ * peer), so the allow-list, REMOTE_ADDR and the log see the real client: own properties shadow
+ * net.Socket's getters for this one socket.
+ */
+function presentAs(socket: Socket, peer: { address: string; port: number }): void {
+  const address = peer.address === '' ? undefined : peer.address;
+  Object.defineProperty(socket, 'remoteAddress', { value: address, configurable: true });
+  Object.defineProperty(socket, 'remotePort', { value: address === undefined ? undefined : peer.port, configurable: true });
+  Object.defineProperty(socket, 'remoteFamily', { value: address === undefined ? undefined : address.includes(':') ? 'IPv6' : 'IPv4', configurable: true });
 }
 
 function describe(l: ListenerFacts): string {

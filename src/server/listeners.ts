@@ -3,7 +3,9 @@
  * "address in use" is reported at once with the address and a fix, and the sockets survive
  * reloads (later work).
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import net, { createServer, isIP, type Server, type Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
 import type { ListenAddress } from '../config/schema.js';
 import { BerthError } from '../errors/berth-error.js';
 import { applySocketOwnership, prepareUnixPath } from './unix-socket.js';
@@ -58,6 +60,74 @@ function listen(address: ListenAddress, backlog: number, onConnection: (s: Socke
     if (address.kind === 'unix') server.listen({ path: address.path, backlog }, done);
     else server.listen({ host: address.host === '' ? undefined : address.host, port: address.port, backlog, exclusive: true }, done);
   });
+}
+
+/**
+ * A uwsgi socket handed to the workers (uwsgi-direct): bound here, so a bind error is reported
+ * like any other, but never listened on or accepted from in Node — the Python workers call
+ * listen() on the descriptor they inherit and accept from it themselves.
+ */
+export interface HandedListener {
+  readonly address: ListenAddress;
+  /** The master's descriptor; children get a copy of it. */
+  readonly fd: number;
+  readonly port: number;
+  readonly display: string;
+  close(): void;
+}
+
+interface BoundHandle {
+  readonly fd: number;
+  getsockname(out: { address?: string; port?: number }): number;
+  close(): void;
+}
+
+/** Node's own "bind without listening" (the cluster module's): a handle, or a negative errno. */
+const createServerHandle = (net as unknown as {
+  _createServerHandle(address: string | null, port: number, addressType: number, fd?: number, flags?: number): BoundHandle | number;
+})._createServerHandle;
+
+export async function bindHandedListener(address: ListenAddress, unix: UnixSocketOptions = { chmod: null, chown: null }): Promise<HandedListener> {
+  const fail = (errno: number): never => {
+    const code = getSystemErrorName(errno);
+    const err: NodeJS.ErrnoException = Object.assign(new Error(`bind ${code} ${address.text}`), { code, errno, syscall: 'bind' });
+    throw new BerthError('BERTH_BIND_FAILED', bindFailure(address, err), { cause: err });
+  };
+  let handle: BoundHandle | number;
+  if (address.kind === 'unix') {
+    await prepareUnixPath(address.path);
+    handle = createServerHandle(address.path, -1, -1);
+  } else {
+    let host: string | null = address.host === '' ? null : address.host;
+    if (host !== null && isIP(host) === 0) {
+      try {
+        host = (await lookup(host)).address;
+      } catch (err) {
+        throw new BerthError('BERTH_BIND_FAILED', bindFailure(address, err as NodeJS.ErrnoException), { cause: err });
+      }
+    }
+    handle = createServerHandle(host, address.port, host === null ? 4 : isIP(host));
+  }
+  if (typeof handle === 'number') return fail(handle);
+  const h = handle;
+  const name: { address?: string; port?: number } = {};
+  // A TCP bind that found the port taken reports it only now (libuv delays EADDRINUSE).
+  const err = address.kind === 'unix' ? 0 : h.getsockname(name);
+  if (err !== 0) {
+    h.close();
+    return fail(err);
+  }
+  if (address.kind === 'unix') {
+    try {
+      applySocketOwnership(address.path, unix.chmod, unix.chown);
+    } catch (e) {
+      h.close();
+      throw e;
+    }
+  }
+  const port = name.port ?? 0;
+  const display = address.kind === 'unix' ? address.path : `${formatHost(name.address ?? address.host)}:${port}`;
+  return { address, fd: h.fd, port, display, close: () => h.close() };
 }
 
 function formatHost(host: string): string {

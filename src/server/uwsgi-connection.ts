@@ -15,7 +15,7 @@ import { cannedResponse } from '../protocol/http1/canned.js';
 import { RequestBody } from './request-body.js';
 import { HttpResponseWriter, type Output } from './http-response-writer.js';
 import { FlushingWriter } from './flushing-writer.js';
-import { buildUwsgiEnviron } from './uwsgi-environ.js';
+import { buildUwsgiEnviron, exchangeRequestOf } from './uwsgi-environ.js';
 import type { ScriptNameRule } from './script-name.js';
 
 export interface UwsgiFrontContext {
@@ -86,17 +86,8 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
       this.#destroy();
       return;
     }
-    const request = {
-      method: env.method,
-      target: env.target,
-      versionMinor: env.versionMinor,
-      headers: env.headers,
-      remoteAddress: env.remoteAddress,
-      remotePort: env.remotePort,
-      scheme: env.scheme,
-    };
     const body = head.contentLength > 0 ? new RequestBody() : null;
-    this.#exchange = new Exchange(request, env.block, body, this, performance.now());
+    this.#exchange = new Exchange(exchangeRequestOf(env), env.block, body, this, performance.now());
     // The uwsgi protocol ends a response by closing, so never keep-alive; HTTP/1.0 framing
     // avoids chunked encoding, which uwsgi peers (nginx's uwsgi module) do not expect.
     this.#writer = new HttpResponseWriter(this, { method: env.method, target: env.target, versionMinor: 0, keepAlive: false }, () => true);

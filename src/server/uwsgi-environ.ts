@@ -13,6 +13,7 @@
  * A NUL inside a var would split the block in the wrong place on the Python side, so such a
  * packet is refused (null).
  */
+import type { ExchangeRequest } from './exchange.js';
 import type { ScriptNameRule } from './script-name.js';
 
 export interface UwsgiEnvironOptions {
@@ -79,5 +80,18 @@ export function buildUwsgiEnviron(vars: readonly string[], contentLength: number
     remotePort: Number(get.get('REMOTE_PORT') ?? 0) || 0,
     versionMinor: get.get('SERVER_PROTOCOL') === 'HTTP/1.0' ? 0 : 1,
     headers,
+  };
+}
+
+/** The protocol-neutral request an Exchange carries, from a uwsgi packet's environ. */
+export function exchangeRequestOf(env: UwsgiEnviron): ExchangeRequest {
+  return {
+    method: env.method,
+    target: env.target,
+    versionMinor: env.versionMinor,
+    headers: env.headers,
+    remoteAddress: env.remoteAddress,
+    remotePort: env.remotePort,
+    scheme: env.scheme,
   };
 }

@@ -19,7 +19,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { FromWorker, REQUEST_BODY_WINDOW_BYTES, ToWorker } from '../protocol/worker/frames.js';
 import type { Frame } from '../protocol/worker/decode.js';
-import { parseBootFail, parseFile, parseFull, parseHeadBlock, parseModules, parseReady, parseU32, type BootFailInfo, type DjangoStaticInfo, type FileRange, type ReadyInfo } from '../protocol/worker/decode.js';
+import { parseBootFail, parseDirect, parseFile, parseFull, parseHeadBlock, parseModules, parseReady, parseU32, type BootFailInfo, type DirectReport, type DjangoStaticInfo, type FileRange, type ReadyInfo } from '../protocol/worker/decode.js';
 import { encodeAbort, encodeAck, encodeBodyEnd, encodeFileFailed, encodeFileOpened, encodeRequest, encodeShutdown, frameHeader } from '../protocol/worker/encode.js';
 import type { Exchange } from '../server/exchange.js';
 import { canTransition, transition, type WorkerState } from './lifecycle.js';
@@ -53,6 +53,8 @@ export interface WorkerEvents {
    * frame lists the whole set). `w` is null when the zygote sent it (preload: the app's import).
    */
   modules?(w: WorkerHandle | null, paths: string[]): void;
+  /** uwsgi-direct: what the worker served on the uwsgi sockets itself since its last report. */
+  direct?(w: WorkerHandle, report: DirectReport): void;
 }
 
 interface InFlight {
@@ -87,6 +89,10 @@ export class WorkerHandle {
   readonly #channel: WorkerChannel;
   readonly #inflight = new Map<number, InFlight>();
   #nextId = 1;
+  /** uwsgi-direct: the served count of the last DIRECT report, and when its oldest running request began. */
+  #directServed = 0;
+  #directOldest = Infinity;
+  #directRunning: readonly (readonly [number, string, string])[] = [];
   /** Output before READY is held back: if the app fails to load, the master prints one summary instead. */
   #startupOutput: string | null = '';
 
@@ -131,8 +137,8 @@ export class WorkerHandle {
 
   /** When the oldest request still in flight was sent (performance.now()), or +Infinity if none. */
   oldestInFlightSince(): number {
-    for (const r of this.#inflight.values()) return r.sentAt;
-    return Infinity;
+    for (const r of this.#inflight.values()) return Math.min(r.sentAt, this.#directOldest);
+    return this.#directOldest;
   }
 
   send(ex: Exchange): void {
@@ -173,7 +179,10 @@ export class WorkerHandle {
       oldest = r;
       break;
     }
-    const what = oldest === null ? 'a request' : `${oldest.ex.request.method} ${oldest.ex.request.target}`;
+    const direct = this.#directRunning.length > 0 ? this.#directRunning.reduce((a, b) => (b[0] > a[0] ? b : a)) : null;
+    const what = oldest !== null && (direct === null || oldest.sentAt <= this.#directOldest)
+      ? `${oldest.ex.request.method} ${oldest.ex.request.target}`
+      : direct !== null ? `${direct[1]} ${direct[2]}` : 'a request';
     this.#events.log('error', `harakiri: ${what} ran longer than ${limitMs / 1000} s in worker ${this.slot} (pid ${this.pid}); killing the worker`);
     this.process.kill('SIGUSR2');
     this.#harakiriTimer = setTimeout(() => this.process.kill('SIGKILL'), HARAKIRI_STACK_MS);
@@ -324,6 +333,16 @@ export class WorkerHandle {
       case FromWorker.MODULES:
         this.#events.modules?.(this, parseModules(f.payload));
         return;
+      case FromWorker.DIRECT: {
+        const report = parseDirect(f.payload);
+        this.requestsServed += Math.max(0, report.served - this.#directServed);
+        this.#directServed = report.served;
+        this.#directRunning = report.running;
+        const longest = report.running.reduce((m, r) => Math.max(m, r[0]), -1);
+        this.#directOldest = longest < 0 ? Infinity : performance.now() - longest * 1000;
+        this.#events.direct?.(this, report);
+        return;
+      }
       default:
         this.#events.log('warn', `worker ${this.slot} sent an unexpected frame type 0x${f.type.toString(16)} (id 0)`);
     }

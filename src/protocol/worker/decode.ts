@@ -10,7 +10,7 @@
  * stays failed (the channel is no longer in sync and must be closed).
  */
 import { WorkerProtocolError } from './errors.js';
-import { FILE_PAYLOAD_BYTES, FRAME_HEADER_BYTES, FromWorker, MAX_FRAME_PAYLOAD_BYTES, ToWorker } from './frames.js';
+import { DIRECT_RECORD_HEAD_BYTES, FILE_PAYLOAD_BYTES, FRAME_HEADER_BYTES, FromWorker, MAX_FRAME_PAYLOAD_BYTES, ToWorker } from './frames.js';
 
 export interface Frame {
   readonly id: number;
@@ -33,7 +33,7 @@ const FROM_WORKER_SIZES = new Map<number, number | undefined>([
   [FromWorker.BODY, undefined], [FromWorker.END, 0], [FromWorker.FULL, -4], [FromWorker.ERROR, undefined],
   [FromWorker.CREDIT, 4], [FromWorker.LOG, undefined], [FromWorker.FILE, FILE_PAYLOAD_BYTES],
   [FromWorker.MODULES, undefined], [FromWorker.FORKED, undefined], [FromWorker.EXITED, undefined],
-  [FromWorker.HELLO, undefined],
+  [FromWorker.HELLO, undefined], [FromWorker.RELAY, undefined], [FromWorker.DIRECT, -4],
 ]);
 const TO_WORKER_SIZES = new Map<number, number | undefined>([
   [ToWorker.REQUEST, -1], [ToWorker.BODY, undefined], [ToWorker.BODY_END, 0], [ToWorker.ABORT, 0],
@@ -317,6 +317,75 @@ export function parseExited(payload: Buffer): ExitedInfo {
 export function parseHello(payload: Buffer): { readonly pid: number; readonly token: string } {
   const o = parseJsonObject(payload, 'HELLO');
   return { pid: field(o, 'pid', 'HELLO', isPid), token: field(o, 'token', 'HELLO', isString) };
+}
+
+/** RELAY (uwsgi-direct): which socket the relayed connection reached, and from whom. */
+export interface RelayInfo {
+  readonly token: string;
+  readonly listener: number;
+  readonly peer: string;
+  readonly port: number;
+}
+
+export function parseRelay(payload: Buffer): RelayInfo {
+  const o = parseJsonObject(payload, 'RELAY');
+  return {
+    token: field(o, 'token', 'RELAY', isString),
+    listener: field(o, 'listener', 'RELAY', isCount),
+    peer: field(o, 'peer', 'RELAY', isString),
+    port: field(o, 'port', 'RELAY', isCount),
+  };
+}
+
+/** One request a worker served on a uwsgi socket itself (uwsgi-direct), for the access log. */
+export interface DirectRecord {
+  readonly status: number;
+  readonly bytesSent: number;
+  readonly micros: number;
+  /** When it ended, wall clock (Date.now() scale). */
+  readonly endWallMs: number;
+  readonly modifier1: number;
+  /** The packet's vars block as the peer sent it (pairs of u16-length-prefixed strings). */
+  readonly vars: Buffer;
+}
+
+export interface DirectReport {
+  /** Requests this worker served directly since it started. */
+  readonly served: number;
+  /** The requests running now: [seconds so far, method, uri]. */
+  readonly running: readonly (readonly [number, string, string])[];
+  readonly records: readonly DirectRecord[];
+}
+
+const isRunning = (v: unknown): boolean =>
+  Array.isArray(v) && v.every((r) => Array.isArray(r) && r.length === 3 && typeof r[0] === 'number' && r[0] >= 0 && typeof r[1] === 'string' && typeof r[2] === 'string');
+
+export function parseDirect(payload: Buffer): DirectReport {
+  const metaLength = payload.readUInt32LE(0);
+  if (metaLength > payload.length - 4) throw new WorkerProtocolError(`DIRECT frame: ${metaLength} bytes of JSON announced, ${payload.length - 4} present`);
+  const o = parseJsonObject(payload.subarray(4, 4 + metaLength), 'DIRECT');
+  const records: DirectRecord[] = [];
+  let pos = 4 + metaLength;
+  while (pos < payload.length) {
+    if (payload.length - pos < DIRECT_RECORD_HEAD_BYTES) throw new WorkerProtocolError(`DIRECT frame: ${payload.length - pos} stray bytes after record ${records.length}`);
+    const varsLength = payload.readUInt32LE(pos + 23);
+    const end = pos + DIRECT_RECORD_HEAD_BYTES + varsLength;
+    if (end > payload.length) throw new WorkerProtocolError(`DIRECT frame: record ${records.length} announces ${varsLength} bytes of vars, ${payload.length - pos - DIRECT_RECORD_HEAD_BYTES} present`);
+    records.push({
+      status: payload.readUInt16LE(pos),
+      bytesSent: Number(payload.readBigUInt64LE(pos + 2)),
+      micros: payload.readUInt32LE(pos + 10),
+      endWallMs: payload.readDoubleLE(pos + 14),
+      modifier1: payload[pos + 22]!,
+      vars: payload.subarray(pos + DIRECT_RECORD_HEAD_BYTES, end),
+    });
+    pos = end;
+  }
+  return {
+    served: field(o, 'served', 'DIRECT', isCount),
+    running: field(o, 'running', 'DIRECT', isRunning),
+    records,
+  };
 }
 
 /** FORK (master -> zygote; for tests and tools). */

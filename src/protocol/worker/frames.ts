@@ -47,6 +47,15 @@
  *   FORKED     (zygote) id = slot, JSON {"pid": n}: the worker for this slot was forked.
  *   EXITED     (zygote) id = slot, JSON {"pid", "code": int|null, "signal": name|null}: it was reaped.
  *   HELLO      (forked worker, first frame on its new connection) id = slot, JSON {"pid", "token"}.
+ *   RELAY      (uwsgi-direct; first frame of a connection to the master's relay socket) id 0, JSON
+ *              {"token", "listener": index of the uwsgi socket, "peer": address ('' for a unix
+ *              socket), "port"}; the bytes the worker read follow, then the connection itself:
+ *              the master serves it as if it had accepted it on that socket.
+ *   DIRECT     (uwsgi-direct) id 0, metaLen:u32, JSON {"served": count, "running": [[seconds,
+ *              method, uri], …]}, then records, one per request the access log keeps: status u16,
+ *              bytes sent u64, duration µs u32, end wall-clock ms f64, modifier1 u8, vars length u32
+ *              (all LE), then the packet's vars block as the peer sent it. Sent once a second while
+ *              anything changed, and whenever 128 records are waiting.
  *
  * Preload (zygote) mode
  *
@@ -103,7 +112,12 @@ export const enum FromWorker {
   FORKED = 0x8c,
   EXITED = 0x8d,
   HELLO = 0x8e,
+  RELAY = 0x8f,
+  DIRECT = 0x90,
 }
+
+/** DIRECT record head: status u16, bytes sent u64, micros u32, end (wall ms) f64, modifier1 u8, vars length u32. */
+export const DIRECT_RECORD_HEAD_BYTES = 27;
 
 /** FILE payload: fd u32, offset u64, length u64. */
 export const FILE_PAYLOAD_BYTES = 20;

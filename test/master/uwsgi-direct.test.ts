@@ -1,0 +1,219 @@
+/**
+ * uwsgi-direct (the default for uwsgi sockets): the Python workers accept on the socket and
+ * answer the peer themselves, as uWSGI's workers do. Real Berth, real workers, raw uwsgi
+ * packets as nginx sends them. Proven here: the master is out of the path (a stopped master
+ * does not stop the answers — and with uwsgi-direct = false it does), served requests still
+ * reach the access log, harakiri and max-requests, a reload drops nothing, a graceful stop
+ * finishes what runs, and whatever a worker must not serve itself goes to the master.
+ */
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
+import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
+import { eventually } from '../helpers/nginx.js';
+import { encodeUwsgiRequest } from '../../src/protocol/uwsgi/client.js';
+
+const OPS = ['--chdir', APPS, '--module', 'ops', '--python', debianPython()];
+const running: RunningBerth[] = [];
+after(async () => {
+  for (const b of running) {
+    try {
+      process.kill(b.proc.pid!, 'SIGCONT');
+    } catch {
+      /* gone */
+    }
+    await b.stop('SIGKILL');
+  }
+});
+
+async function berth(args: readonly string[]): Promise<RunningBerth> {
+  const b = await startBerth(['--socket', '127.0.0.1:0', ...OPS, ...args]);
+  running.push(b);
+  return b;
+}
+
+function packet(path: string, extra: readonly string[] = []): Buffer {
+  const [p, q = ''] = path.split('?') as [string, string?];
+  return encodeUwsgiRequest([
+    'REQUEST_METHOD', 'GET', 'REQUEST_URI', path, 'PATH_INFO', p, 'QUERY_STRING', q,
+    'SERVER_PROTOCOL', 'HTTP/1.1', 'REMOTE_ADDR', '10.1.2.3', 'REMOTE_PORT', '5555', 'SERVER_NAME', 'site', 'SERVER_PORT', '80',
+    'HTTP_HOST', 'site', 'HTTP_USER_AGENT', 'direct-test', ...extra,
+  ]);
+}
+
+/** Sends bytes, returns everything the peer wrote until it closed (or '' on timeout). */
+function exchange(port: number, data: Buffer, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let out = '';
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(out);
+    }, timeoutMs);
+    s.on('connect', () => s.write(data));
+    s.on('data', (c: Buffer) => (out += c.toString('latin1')));
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+function status(response: string): number {
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
+}
+
+test('the workers answer uwsgi requests themselves: a stopped master does not stop them, unlike uwsgi-direct = false', async () => {
+  const direct = await berth(['--processes', '2']);
+  assert.match(direct.logs(), /listening on uwsgi:\/\/127\.0\.0\.1:\d+ \(the workers accept: uwsgi-direct\)/);
+  const viaMaster = await berth(['--processes', '1', '--uwsgi-direct=false']);
+  assert.doesNotMatch(viaMaster.logs(), /the workers accept/);
+  for (const b of [direct, viaMaster]) assert.equal(status(await exchange(b.port, packet('/'))), 200);
+
+  process.kill(direct.proc.pid!, 'SIGSTOP');
+  process.kill(viaMaster.proc.pid!, 'SIGSTOP');
+  try {
+    const answers = await Promise.all([1, 2, 3].map(() => exchange(direct.port, packet('/'), 5_000)));
+    for (const a of answers) {
+      assert.equal(status(a), 200, a);
+      assert.match(a, /v1 pid \d+/);
+      assert.match(a, /\r\nConnection: close\r\n/);
+      assert.match(a, /\r\nDate: /);
+    }
+    assert.equal(await exchange(viaMaster.port, packet('/'), 1_500), '', 'a stopped master answers nothing without uwsgi-direct');
+  } finally {
+    process.kill(direct.proc.pid!, 'SIGCONT');
+    process.kill(viaMaster.proc.pid!, 'SIGCONT');
+  }
+  await viaMaster.stop();
+});
+
+test('requests the workers served reach the access log (log-format), with the serving pid', async () => {
+  const b = await berth(['--processes', '1', '--log-format', 'DIRECT %(method) %(uri) %(status) %(size) %(addr) %(uagent) %(pid)']);
+  const answer = await exchange(b.port, packet('/whoami?x=1'));
+  const pid = Number(/pid (\d+)/.exec(answer)?.[1]);
+  const size = answer.length - answer.indexOf('\r\n\r\n') - 4;
+  const log = await eventually(b.logs, /DIRECT GET \/whoami\?x=1 200/);
+  assert.match(log, new RegExp(`DIRECT GET /whoami\\?x=1 200 ${size} 10\\.1\\.2\\.3 direct-test ${pid}`));
+});
+
+test('harakiri: the worker answers 504, the log has the request and its stack, and a new worker takes over', async () => {
+  const b = await berth(['--processes', '1', '--harakiri', '1']);
+  const before = Number(/pid (\d+)/.exec(await exchange(b.port, packet('/')))?.[1]);
+  const answer = await exchange(b.port, packet('/sleep?s=30'), 15_000);
+  assert.equal(status(answer), 504, answer);
+  const log = await eventually(b.logs, /harakiri: GET \/sleep\?s=30 ran longer than 1 s/);
+  assert.match(log, /running GET \/sleep\?s=30/);
+  assert.match(log, /time\.sleep/);
+  await b.waitForLog(/all 1 worker\(s\) ready|worker 1 .*ready|respawn/i, 15_000).catch(() => undefined);
+  let after = NaN;
+  for (let i = 0; i < 100 && !(after > 0 && after !== before); i++) {
+    after = Number(/pid (\d+)/.exec(await exchange(b.port, packet('/'), 2_000))?.[1]);
+    if (!(after > 0 && after !== before)) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(after > 0 && after !== before, `a new worker serves (before ${before}, after ${after})`);
+});
+
+test('max-requests recycles a worker that serves uwsgi requests itself', async () => {
+  const b = await berth(['--processes', '1', '--max-requests', '5', '--min-worker-lifetime', '0']);
+  const first = Number(/pid (\d+)/.exec(await exchange(b.port, packet('/')))?.[1]);
+  const pids = new Set<number>([first]);
+  for (let i = 0; i < 60 && pids.size < 2; i++) {
+    pids.add(Number(/pid (\d+)/.exec(await exchange(b.port, packet('/')))?.[1]));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(pids.size >= 2, `served by ${[...pids].join(', ')}`);
+  assert.match(b.logs(), /served \d+ requests \(max-requests = 5\)/);
+});
+
+test('SIGHUP under a steady stream of uwsgi requests: every request is answered 200', async () => {
+  const b = await berth(['--processes', '2']);
+  let stop = false;
+  const failures: string[] = [];
+  let ok = 0;
+  const loop = async (): Promise<void> => {
+    while (!stop) {
+      const a = await exchange(b.port, packet('/'), 10_000).catch((e: Error) => `error ${e.message}`);
+      if (status(a) === 200) ok++;
+      else failures.push(a.slice(0, 200));
+    }
+  };
+  const loops = [loop(), loop(), loop()];
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(b.proc.pid!, 'SIGHUP');
+    await b.waitForLog(new RegExp(`reload done in \\d+ ms: generation ${i + 2} serves`), 20_000);
+  }
+  await new Promise((r) => setTimeout(r, 1_000));
+  stop = true;
+  await Promise.all(loops);
+  assert.deepEqual(failures, []);
+  assert.ok(ok > 30, `${ok} requests answered`);
+});
+
+test('a graceful stop lets a request the worker is running finish', async () => {
+  const b = await berth(['--processes', '1']);
+  const slow = exchange(b.port, packet('/sleep?s=1'));
+  await new Promise((r) => setTimeout(r, 300));
+  const stopped = b.stop('SIGTERM');
+  const answer = await slow;
+  assert.equal(status(answer), 200, answer);
+  assert.match(answer, /slept in pid/);
+  assert.deepEqual(await stopped, { code: 0, signal: null });
+});
+
+test('what a worker does not serve itself goes to the master: plain HTTP, a bad packet, a body over limit-post, another modifier', async () => {
+  const b = await berth(['--processes', '1', '--limit-post', '10']);
+  const http = await exchange(b.port, Buffer.from('GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+  assert.equal(status(http), 200, http);
+  await eventually(b.logs, /speaks the uwsgi protocol but received plain HTTP[^\n]*served anyway/);
+
+  const broken = Buffer.from([0, 6, 0, 0, 9, 0, 65, 65, 65, 65]); // a key length past the block
+  assert.equal(status(await exchange(b.port, broken)), 400);
+  await eventually(b.logs, /bad uwsgi packet from [^\n]*runs past/);
+
+  const big = encodeUwsgiRequest(['REQUEST_METHOD', 'POST', 'PATH_INFO', '/', 'REQUEST_URI', '/', 'CONTENT_LENGTH', '100']);
+  const tooBig = await exchange(b.port, Buffer.concat([big, Buffer.alloc(100, 120)]));
+  assert.equal(status(tooBig), 413, tooBig);
+
+  const other = encodeUwsgiRequest(['PATH_INFO', '/'], 5);
+  assert.equal(await exchange(b.port, other), '');
+  await eventually(b.logs, /modifier1 5/);
+
+  // And the worker still serves the ordinary ones.
+  assert.equal(status(await exchange(b.port, packet('/'))), 200);
+});
+
+test('the worker streams the body to the app and checks the app\'s response as the master does', async () => {
+  const b = await startBerth(['--socket', '127.0.0.1:0', '--chdir', APPS, '--module', 'echo', '--python', debianPython(), '--processes', '1']);
+  running.push(b);
+  const body = Buffer.alloc(3_000_000, 97);
+  const post = encodeUwsgiRequest(['REQUEST_METHOD', 'POST', 'PATH_INFO', '/body-sha256', 'REQUEST_URI', '/body-sha256', 'CONTENT_LENGTH', String(body.length)]);
+  const answer = await exchange(b.port, Buffer.concat([post, body]));
+  assert.equal(status(answer), 200, answer.slice(0, 300));
+  assert.deepEqual(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+
+  const get = (path: string): Promise<string> => {
+    const [p, q = ''] = path.split('?') as [string, string?];
+    return exchange(b.port, encodeUwsgiRequest(['REQUEST_METHOD', 'GET', 'PATH_INFO', p, 'QUERY_STRING', q, 'REQUEST_URI', path]));
+  };
+  const injected = await get('/bad-header');
+  assert.equal(status(injected), 500, injected);
+  assert.doesNotMatch(injected, /X-Injected/);
+  assert.equal(status(await get('/raise')), 500);
+  await eventually(b.logs, /GET \/raise failed:[^]*Traceback/);
+  const long = await get('/long-body');
+  assert.equal(long.slice(long.indexOf('\r\n\r\n') + 4).length, 5, 'cut at its Content-Length');
+  const streamed = await get('/stream?n=3&size=4');
+  assert.equal(status(streamed), 200);
+  assert.equal(streamed.slice(streamed.indexOf('\r\n\r\n') + 4), 'aaaabbbbcccc');
+  assert.doesNotMatch(streamed, /Transfer-Encoding/i, 'a uwsgi response ends with the connection, never chunked');
+  const head = await exchange(b.port, encodeUwsgiRequest(['REQUEST_METHOD', 'HEAD', 'PATH_INFO', '/pid', 'REQUEST_URI', '/pid']));
+  assert.equal(status(head), 200);
+  assert.equal(head.slice(head.indexOf('\r\n\r\n') + 4), '', 'HEAD has no body');
+});
