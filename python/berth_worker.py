@@ -7,6 +7,8 @@ Started by the master as ``<python> berth_worker.py`` with:
                                            "django_static", "mode", "channel_path", "token", "uid",
                                            "gid", "umask", "py_autoreload", "own_group"}
   stdout / stderr                          pipes the master logs line by line
+  fds 4, 5, ... (config "direct" only)    uwsgi sockets the master bound; this process
+                                           listens on them and accepts (see DirectServer)
 
   mode "worker" (default): this process imports the app and serves on fd N (lazy-apps).
   mode "zygote": this process imports the app once, never serves, and forks workers on
@@ -54,6 +56,14 @@ Wire format (same as src/protocol/worker/frames.ts, which is the reference):
     0x8B MODULES   id 0, JSON ["/abs/path.py", ...]: every source file of a loaded module
                    (py_autoreload > 0 only; sent after READY, then again whenever the set
                    grew, at most every py_autoreload seconds; each frame lists the whole set)
+    0x90 DIRECT    id 0 (config "direct" only): metaLen:u32, JSON {"served": n, "running":
+                   [[seconds, method, uri], ...]}, then one record per request the access log
+                   keeps (status u16, bytes u64, micros u32, end ms f64, modifier1 u8, vars
+                   length u32, the vars block); once a second while anything changed
+  Relay (config "direct"): a connection this worker accepted on a uwsgi socket but leaves to
+  the master opens a new connection to direct.relay_path with
+    0x8F RELAY     id 0, JSON {"token", "listener", "peer", "port"}, then the bytes read so
+                   far; from then on the two connections are pumped into each other
 
   Zygote channel (fd N of a mode "zygote" process; same frame format)
     master -> zygote  0x09 FORK      id = slot, JSON {"slot": n}: fork one worker (the id is

@@ -1,0 +1,33 @@
+// uwsgi-direct in the configuration: on by default for uwsgi sockets, off when the master must
+// route their requests (static files), and an explicit "true" that cannot work is refused with
+// the option, the line and the fix.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/config/load.js';
+import { ok, problems } from './results.js';
+import { makeTree } from './tmp-dir.js';
+
+test('uwsgi-direct is on by default, and can be turned off', (t) => {
+  const tree = makeTree();
+  t.after(tree.remove);
+  assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a'], env: {}, cwd: tree.dir })).uwsgiDirect, true);
+  assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', '--uwsgi-direct=false'], env: {}, cwd: tree.dir })).uwsgiDirect, false);
+});
+
+test('static files keep the uwsgi sockets with the master unless uwsgi-direct is asked for', (t) => {
+  const tree = makeTree({ 'static/': '' });
+  t.after(tree.remove);
+  for (const extra of [['--static-map', '/static=static'], ['--check-static', 'static'], ['--static-from-django']]) {
+    assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', ...extra], env: {}, cwd: tree.dir })).uwsgiDirect, false, extra.join(' '));
+  }
+});
+
+test('uwsgi-direct = true with static-map is refused, naming both, the line and the fix', (t) => {
+  const tree = makeTree({ 'static/': '', 'site.ini': '[uwsgi]\nsocket = :0\nmodule = a\nstatic-map = /static=static\nuwsgi-direct = true\n' });
+  t.after(tree.remove);
+  const p = problems(loadConfig({ argv: ['site.ini'], env: {}, cwd: tree.dir }));
+  assert.equal(p.length, 1, p.join('\n'));
+  assert.match(p[0]!, /uwsgi-direct = true sends uwsgi requests straight to the workers, past static-map/);
+  assert.match(p[0]!, /line 5 of .*site\.ini/);
+  assert.match(p[0]!, /remove uwsgi-direct, or serve the static files from nginx/);
+});

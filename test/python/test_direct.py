@@ -1,0 +1,264 @@
+"""The worker's direct serving of uwsgi connections (uwsgi-direct, python/berth_worker.py):
+the vars parser, the HTTP head it writes, the environ it builds, wsgi.input from the
+connection, what it leaves to the master (relay), and the DIRECT report.  Each connection is
+a real socketpair; the peer side plays nginx.
+
+Run: python3 -m unittest discover -s test/python -p 'test_*.py'   (from the repository root)"""
+
+import json
+import os
+import socket
+import struct
+import sys
+import tempfile
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import worker_client as wc  # noqa: E402
+
+sys.path.insert(0, os.path.join(wc.ROOT, 'python'))
+import berth_worker as bw  # noqa: E402
+
+
+def block(pairs):
+    return b''.join(struct.pack('<H', len(k)) + k + struct.pack('<H', len(v)) + v
+                    for k, v in ((k.encode('latin-1'), v.encode('latin-1')) for k, v in pairs))
+
+
+def packet(pairs, modifier1=0, body=b''):
+    b = block(pairs)
+    return struct.pack('<BHB', modifier1, len(b), 0) + b + body
+
+
+NGINX = [('QUERY_STRING', 'a=1'), ('REQUEST_METHOD', 'GET'), ('CONTENT_TYPE', ''), ('CONTENT_LENGTH', ''),
+         ('REQUEST_URI', '/app/x?a=1'), ('PATH_INFO', '/app/x'), ('SERVER_PROTOCOL', 'HTTP/1.1'),
+         ('REQUEST_SCHEME', 'http'), ('REMOTE_ADDR', '10.0.0.9'), ('REMOTE_PORT', '4444'),
+         ('SERVER_PORT', '80'), ('SERVER_NAME', 'site'), ('HTTP_HOST', 'site'), ('HTTP_COOKIE', 'k=v')]
+
+
+def with_vars(pairs, **changes):
+    out = [(k, changes.pop(k)) if k in changes else (k, v) for k, v in pairs]
+    return out + list(changes.items())
+
+
+def echo_app(environ, start_response):
+    """JSON of the str environ items, plus the body it read (wsgi.input.read())."""
+    body = environ['wsgi.input'].read()
+    doc = dict((k, v) for k, v in environ.items() if isinstance(v, str))
+    doc['body'] = body.decode('latin-1')
+    data = json.dumps(doc).encode()
+    start_response('200 OK', [('Content-Type', 'application/json'), ('Content-Length', str(len(data))),
+                              ('Connection', 'keep-alive'), ('Keep-Alive', 'timeout=5')])
+    return [data]
+
+
+DEFAULTS = {'buffer_size': 65536, 'limit_post': 0, 'manage_script_name': False, 'mounts': [], 'log_all': False,
+            'log_4xx': False, 'slow_ms': 0, 'relay_path': '/nonexistent', 'token': 't'}
+
+
+class Harness(object):
+    def __init__(self, app=echo_app, **cfg):
+        conf = dict(DEFAULTS)
+        conf.update(cfg)
+        self.frames = []
+        self.relayed = []
+        base = bw.base_environ(1, 1, bw.ErrorStream(sys.stderr))
+        self.logged = []
+        self.server = bw.DirectServer([], app, base, self.logged.append, conf, 1, bw.Gate(1), self.frames.append)
+        self.server.relay = lambda conn, data, index, host, port: (self.relayed.append((data, host, port)), conn.close())
+
+    def request(self, data, unix=True, peer=None, then=b''):
+        """Serves one connection; returns the raw response."""
+        a, b = socket.socketpair()
+        # From another thread: a big body fills the socket buffer before the server reads.
+        writer = threading.Thread(target=lambda: (b.sendall(data), then and b.sendall(then)))
+        writer.start()
+        got = []
+
+        def read():
+            while True:
+                chunk = b.recv(65536)
+                if not chunk:
+                    return
+                got.append(chunk)
+        reader = threading.Thread(target=read)
+        reader.start()
+        self.server.serve_connection(bw.RawConn(a.detach()), peer, unix, 0)
+        writer.join()
+        reader.join()
+        b.close()
+        return b''.join(got)
+
+    def json(self, data, **kw):
+        head, _, body = self.request(data, **kw).partition(b'\r\n\r\n')
+        assert head.startswith(b'HTTP/1.1 200 OK'), head
+        return head.decode('latin-1'), json.loads(body)
+
+
+class VarsTest(unittest.TestCase):
+    def parse(self, pairs_or_bytes):
+        b = pairs_or_bytes if isinstance(pairs_or_bytes, bytes) else block(pairs_or_bytes)
+        return bw.parse_uwsgi_vars(b'xxxx' + b, 4, 4 + len(b), {})
+
+    def test_the_vars_nginx_sends(self):
+        self.assertEqual(self.parse(NGINX), dict(NGINX))
+
+    def test_a_peer_cannot_set_the_wsgi_keys(self):
+        self.assertEqual(self.parse([('wsgi.input', 'x'), ('A', 'b')]), {'A': 'b'})
+
+    def test_what_the_master_must_judge_is_not_parsed_here(self):
+        self.assertIsNone(self.parse([('', 'empty key')]))
+        self.assertIsNone(self.parse([('A', 'nul\0inside')]))
+        self.assertIsNone(self.parse([('CONTENT_LENGTH', '1'), ('CONTENT_LENGTH', '2')]))
+        good = block([('KEY', 'value')])
+        self.assertIsNone(self.parse(good[:-1]))  # the value runs past the block
+        self.assertIsNone(self.parse(good + b'\x01'))  # a stray byte
+        self.assertEqual(self.parse([('CONTENT_LENGTH', '3'), ('CONTENT_LENGTH', '3')]), {'CONTENT_LENGTH': '3'})
+
+
+class HeadTest(unittest.TestCase):
+    date = staticmethod(lambda: 'Sun, 22 Nov 2026 00:00:00 GMT')
+
+    def test_hop_by_hop_headers_go_date_and_close_come(self):
+        head, length = bw.http_head('200 OK', [('Content-Length', '3'), ('Connection', 'keep-alive'),
+                                               ('Transfer-Encoding', 'chunked'), ('X-A', 'b')], self.date)
+        self.assertEqual(head, b'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-A: b\r\n'
+                               b'Date: Sun, 22 Nov 2026 00:00:00 GMT\r\nConnection: close\r\n\r\n')
+        self.assertEqual(length, 3)
+
+    def test_what_the_master_refuses_is_refused(self):
+        for status, headers in [('200 OK', [('X', 'a\r\nX-Injected: 1')]), ('200 OK', [('Bad Name', 'v')]),
+                                ('200 OK', [('Content-Length', '1'), ('Content-Length', '2')]),
+                                ('200 OK', [('Content-Length', '-1')]), ('100 Continue', []),
+                                ('200 OK', [('X', '\u0100')])]:
+            with self.assertRaises(bw.ResponseInvalid, msg=repr((status, headers))):
+                bw.http_head(status, headers, self.date)
+
+    def test_204_carries_no_content_length(self):
+        head, _ = bw.http_head('204 No Content', [('Content-Length', '0')], self.date)
+        self.assertNotIn(b'Content-Length', head)
+
+
+class ServeTest(unittest.TestCase):
+    def test_a_request_is_answered_with_the_environ_a_uwsgi_user_expects(self):
+        h = Harness()
+        head, env = h.json(packet(NGINX))
+        self.assertIn('\r\nConnection: close', head)
+        self.assertNotIn('Keep-Alive', head)
+        self.assertEqual((env['PATH_INFO'], env['SCRIPT_NAME'], env['QUERY_STRING']), ('/app/x', '', 'a=1'))
+        self.assertEqual((env['REMOTE_ADDR'], env['HTTP_COOKIE'], env['wsgi.url_scheme']), ('10.0.0.9', 'k=v', 'http'))
+        self.assertEqual(env['CONTENT_LENGTH'], '0', "nginx's empty CONTENT_LENGTH becomes 0, as the master makes it")
+        self.assertEqual(h.relayed, [])
+
+    def test_scheme_script_name_and_mounts(self):
+        h = Harness()
+        self.assertEqual(h.json(packet(with_vars(NGINX, HTTPS='on')))[1]['wsgi.url_scheme'], 'https')
+        self.assertEqual(h.json(packet(with_vars(NGINX, UWSGI_SCHEME='https')))[1]['wsgi.url_scheme'], 'https')
+        _, env = h.json(packet(with_vars(NGINX, SCRIPT_NAME='/app'), modifier1=30))
+        self.assertEqual((env['SCRIPT_NAME'], env['PATH_INFO']), ('/app', '/x'))
+        _, env = h.json(packet(with_vars(NGINX, SCRIPT_NAME='/app')))
+        self.assertEqual((env['SCRIPT_NAME'], env['PATH_INFO']), ('/app', '/app/x'), 'modifier1 0 keeps PATH_INFO')
+        _, env = Harness(manage_script_name=True).json(packet(with_vars(NGINX, SCRIPT_NAME='/app')))
+        self.assertEqual((env['SCRIPT_NAME'], env['PATH_INFO']), ('/app', '/x'))
+        _, env = Harness(mounts=['/app', '/ap']).json(packet(NGINX))
+        self.assertEqual((env['SCRIPT_NAME'], env['PATH_INFO']), ('/app', '/x'))
+
+    def test_the_body_comes_from_the_connection_and_stops_at_content_length(self):
+        h = Harness()
+        body = b'line one\nline two\n' * 5000
+        data = packet(with_vars(NGINX, REQUEST_METHOD='POST', CONTENT_LENGTH=str(len(body))))
+        # Half the body comes with the packet, half later: the app's read() waits for it.
+        _, env = h.json(data + body[:1000], then=body[1000:])
+        self.assertEqual(env['body'].encode('latin-1'), body)
+        self.assertEqual(env['CONTENT_LENGTH'], str(len(body)))
+
+    def test_readline_and_iteration(self):
+        seen = {}
+
+        def app(environ, start_response):
+            stream = environ['wsgi.input']
+            seen['first'] = stream.readline()
+            seen['three'] = stream.readline(3)
+            seen['rest'] = list(stream)
+            start_response('204 No Content', [])
+            return []
+        h = Harness(app)
+        body = b'a\nbcdef\nxyz'
+        out = h.request(packet(with_vars(NGINX, REQUEST_METHOD='PUT', CONTENT_LENGTH=str(len(body))), body=body))
+        self.assertTrue(out.startswith(b'HTTP/1.1 204 No Content\r\n'), out)
+        self.assertEqual(seen, {'first': b'a\n', 'three': b'bcd', 'rest': [b'ef\n', b'xyz']})
+
+    def test_errors_head_and_files(self):
+        def app(environ, start_response):
+            path = environ['PATH_INFO']
+            if path == '/raise':
+                raise RuntimeError('boom')
+            if path == '/file':
+                start_response('200 OK', [('Content-Type', 'application/octet-stream')])
+                return environ['wsgi.file_wrapper'](open(environ['QUERY_STRING'], 'rb'))
+            start_response('200 OK', [('Content-Length', '5')])
+            return [b'hello']
+        h = Harness(app)
+        out = h.request(packet(with_vars(NGINX, PATH_INFO='/raise')))
+        self.assertTrue(out.startswith(b'HTTP/1.1 500 Internal Server Error\r\n'), out)
+        self.assertTrue(any('RuntimeError: boom' in line for line in h.logged))
+        out = h.request(packet(with_vars(NGINX, REQUEST_METHOD='HEAD', PATH_INFO='/')))
+        self.assertTrue(out.endswith(b'\r\n\r\n') and b'Content-Length: 5' in out, out)
+        fd, path = tempfile.mkstemp()
+        data = os.urandom(300000)
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+        try:
+            out = h.request(packet(with_vars(NGINX, PATH_INFO='/file', QUERY_STRING=path)))
+        finally:
+            os.unlink(path)
+        self.assertEqual(out.partition(b'\r\n\r\n')[2], data)
+
+    def test_what_is_left_to_the_master(self):
+        h = Harness(limit_post=10, buffer_size=400)
+        self.assertLess(len(block(NGINX)), 400)
+        cases = [
+            (b'GET / HTTP/1.1\r\nHost: x\r\n\r\n', True, None),        # plain HTTP on the socket
+            (b'\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', True, None),  # a TLS ClientHello
+            (packet(NGINX, modifier1=5), True, None),                # another modifier1
+            (packet(NGINX), False, ('192.0.2.7', 999)),              # a peer outside loopback
+            (packet(with_vars(NGINX, CONTENT_LENGTH='11')), True, None),  # over limit-post
+            (packet(with_vars(NGINX, HTTP_COOKIE='c' * 300)), True, None),  # over buffer-size
+            (packet([('', 'x')]), True, None),                       # an empty key
+            (packet(NGINX) + b'junk', True, None),                   # bytes after the request
+        ]
+        for data, unix, peer in cases:
+            before = len(h.relayed)
+            h.request(data, unix=unix, peer=peer)
+            self.assertEqual(len(h.relayed), before + 1, data[:40])
+            self.assertEqual(h.relayed[-1][0], data)
+        self.assertEqual(h.relayed[3][1:], ('192.0.2.7', 999))
+        h.request(packet(NGINX), unix=False, peer=('127.0.0.1', 5))
+        self.assertEqual(len(h.relayed), len(cases), 'a loopback peer is served here')
+
+    def test_the_report_carries_the_count_and_the_records_the_log_keeps(self):
+        h = Harness(log_4xx=True)
+
+        def app(environ, start_response):
+            start_response('404 Not Found' if environ['PATH_INFO'] == '/missing' else '200 OK', [])
+            return [b'x']
+        h.server.app = app
+        h.request(packet(NGINX))
+        h.request(packet(with_vars(NGINX, PATH_INFO='/missing')))
+        h.server.report()
+        self.assertEqual(len(h.frames), 1)
+        length, rid, typ = bw.HEADER.unpack_from(h.frames[0])
+        payload = h.frames[0][bw.HEADER_BYTES:]
+        self.assertEqual((rid, typ, len(payload)), (0, bw.DIRECT, length))
+        meta_len = struct.unpack_from('<I', payload)[0]
+        self.assertEqual(json.loads(payload[4:4 + meta_len]), {'served': 2, 'running': []})
+        rec = payload[4 + meta_len:]
+        status, sent, micros, end_ms, modifier1, vars_len = bw.DIRECT_RECORD.unpack_from(rec)
+        self.assertEqual((status, sent, modifier1), (404, 1, 0))
+        self.assertEqual(rec[bw.DIRECT_RECORD.size:], block(with_vars(NGINX, PATH_INFO='/missing')))
+        self.assertEqual(len(rec), bw.DIRECT_RECORD.size + vars_len, 'only the 404 is kept with log_4xx')
+
+
+if __name__ == '__main__':
+    unittest.main()
