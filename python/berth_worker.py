@@ -1241,6 +1241,10 @@ DIRECT_LOG_BATCH = 128
 # An app that left part of the body unread: read the rest (up to this much) before closing,
 # since closing with unread bytes sends a reset that can destroy the response in flight.
 DRAIN_MAX_BYTES = 1 << 20
+# Relayed connections (each a thread) one worker carries at once.
+MAX_RELAYS = 64
+# How long an exiting worker waits for its relays (the master kills it after its mercy anyway).
+RELAY_EXIT_WAIT_S = 30.0
 MAX_SAFE_INTEGER = (1 << 53) - 1
 INTERNAL_ERROR = b'Internal Server Error: the application raised an exception; see the server log.\n'
 
@@ -1272,6 +1276,8 @@ def http_head(status, headers, date):
     code = int(status[:3])
     if code < 200:
         raise ResponseInvalid('status %r: a WSGI app cannot send 1xx interim responses' % (status,))
+    if code > 599:
+        raise ResponseInvalid('status %r: status codes end at 599 (RFC 9110 section 15)' % (status,))
     if HEADER_VALUE_BAD.search(status):
         raise ResponseInvalid('response status contains a control character: %r' % (status,))
     parts = ['HTTP/1.1 ', status, '\r\n']
@@ -1311,6 +1317,38 @@ def plain_response(status, text, date, head_only=False):
     body = b'' if head_only else text
     return ('HTTP/1.1 %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n'
             'Date: %s\r\nConnection: close\r\n\r\n' % (status, len(text), date())).encode('latin-1') + body
+
+
+def _setsockopt_fd():
+    """setsockopt() on a bare descriptor through libc (a socket object costs a getsockname())."""
+    try:
+        import ctypes
+        import ctypes.util
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6', use_errno=True)
+        call = libc.setsockopt
+        call.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+        return call
+    except Exception:
+        return None
+
+
+_SETSOCKOPT = None
+_TIMEVALS = (b'', b'')
+
+
+def timed(fd):
+    """Gives an accepted unix-socket connection the timeouts a TCP one inherits from the
+    listening socket (Linux copies them for TCP only): a local peer that stalls cannot hold a
+    thread past the socket timeout."""
+    rcv, snd = _TIMEVALS
+    if _SETSOCKOPT is not None:
+        _SETSOCKOPT(fd, socket.SOL_SOCKET, socket.SO_RCVTIMEO, rcv, len(rcv))
+        _SETSOCKOPT(fd, socket.SOL_SOCKET, socket.SO_SNDTIMEO, snd, len(snd))
+        return
+    s = socket.socket(fileno=fd)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, rcv)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, snd)
+    s.detach()
 
 
 class RawConn(object):
@@ -1389,15 +1427,21 @@ class DirectInput(LineReader):
         self._left = length - len(first)  # still on the connection
 
     def _fill(self, want):
-        """Until `want` bytes are buffered or the body is exhausted."""
-        while len(self._buf) - self._pos < want and self._left > 0:
-            chunk = self._conn.recv(min(self._left, max(want - (len(self._buf) - self._pos), 65536)))
+        """Until `want` bytes are buffered or the body is exhausted (one join, not one per read)."""
+        have = len(self._buf) - self._pos
+        if have >= want or self._left <= 0:
+            return
+        parts = [self._buf[self._pos:]]
+        while have < want and self._left > 0:
+            chunk = self._conn.recv(min(self._left, max(want - have, 65536)))
             if not chunk:
                 self._left = 0
                 break
             self._left -= len(chunk)
-            self._buf = self._buf[self._pos:] + chunk
-            self._pos = 0
+            have += len(chunk)
+            parts.append(chunk)
+        self._buf = b''.join(parts)
+        self._pos = 0
 
     def _take(self, n):
         out = self._buf[self._pos:self._pos + n]
@@ -1514,14 +1558,14 @@ class DirectServer(object):
         self.slow_us = dcfg['slow_ms'] * 1000 if dcfg['slow_ms'] > 0 else float('inf')
         self.date = HttpDate()
         self.stopping = False
-        # next() of a C counter is atomic across threads; `served` is its last value.
-        self.count = itertools.count(1)
         self.served = 0
         self.running = {}  # thread ident -> (monotonic start, DirectRequest)
         self.records = []
         self.lock = threading.Lock()  # guards `records`
         self.wake_r, self.wake_w = os.pipe()
         self.acceptors = []
+        self.relays = []
+        self.reported = ()  # requests the last report listed as running
 
     # -- accepting
 
@@ -1539,6 +1583,7 @@ class DirectServer(object):
         # Each acceptor finishes the request it is serving, then sees `stopping`.
         for t in self.acceptors:
             t.join()
+        self.join_relays(RELAY_EXIT_WAIT_S)
         self.report()
 
     def accept_blocking(self, listener):
@@ -1554,6 +1599,11 @@ class DirectServer(object):
                 # made the shared socket non-blocking, EAGAIN comes at once: select, not spin.)
                 select.select(waiting, [], [], ACCEPT_POLL_S)
                 continue
+            except OSError as e:
+                self.accept_failed(e)
+                continue
+            if unix:
+                timed(fd)
             handle(RawConn(fd), peer, unix, index)
 
     def accept_selecting(self):
@@ -1569,8 +1619,18 @@ class DirectServer(object):
                     fd, peer = s._accept()
                 except (BlockingIOError, InterruptedError):
                     continue  # another worker took it
+                except OSError as e:
+                    self.accept_failed(e)
+                    continue
                 _, unix, index = by_sock[s]
+                if unix:
+                    timed(fd)
                 self.handle(RawConn(fd), peer, unix, index)
+
+    def accept_failed(self, error):
+        """EMFILE, ENOBUFS…: the connection waits in the queue; say so and pause, do not die."""
+        self.log('accepting on a uwsgi socket failed: %s; retrying in %g s' % (error, ACCEPT_POLL_S))
+        time.sleep(ACCEPT_POLL_S)
 
     def request_stop(self):
         """SIGTERM / SHUTDOWN: stop accepting; requests under way finish."""
@@ -1640,9 +1700,27 @@ class DirectServer(object):
         self.run(conn, data, size, modifier1, vars_, length)
 
     def relay(self, conn, data, index, peer_host, peer_port):
-        """Hands the connection to the master: RELAY, the bytes read, then both ways until closed."""
-        threading.Thread(target=relay_connection, name='berth-relay', daemon=True,
-                         args=(conn, data, self.relay_path, self.token, index, peer_host, peer_port, self.log)).start()
+        """Hands the connection to the master: RELAY, the bytes read, then both ways until closed.
+        Each relay is a thread; past MAX_RELAYS at once the connection is closed (and logged)."""
+        with self.lock:
+            self.relays = [t for t in self.relays if t.is_alive()]
+            full = len(self.relays) >= MAX_RELAYS
+            if not full:
+                t = threading.Thread(target=relay_connection, name='berth-relay', daemon=True,
+                                     args=(conn, data, self.relay_path, self.token, index, peer_host, peer_port, self.log))
+                self.relays.append(t)
+        if full:
+            self.log('%d connections are already relayed to the master; closed one from %s'
+                     % (MAX_RELAYS, peer_host or 'a unix-socket peer'))
+            conn.close()
+            return
+        t.start()
+
+    def join_relays(self, timeout):
+        """At exit: relayed conversations under way finish (the master's mercy bounds the wait)."""
+        deadline = time.monotonic() + timeout
+        for t in list(self.relays):
+            t.join(max(0.0, deadline - time.monotonic()))
 
     def environ(self, env, modifier1, length):
         """Completes the environ parse_uwsgi_vars laid over the base (see uwsgi-environ.ts)."""
@@ -1695,6 +1773,9 @@ class DirectServer(object):
                 result = self.app(env, req.start_response)
                 if (type(result) is list or type(result) is tuple) and not req.head_sent:
                     body = joined_body(req, result)
+                    if declared_length(req.headers) is None:
+                        # A whole body: framed by its length, as the master frames it (sendFull).
+                        req.headers = req.headers + [('Content-Length', str(len(body)))]
                     if body:
                         req.send_body(body)
                     else:
@@ -1703,8 +1784,8 @@ class DirectServer(object):
                         and self.send_file(req, result):
                     result = None  # send_file closed it
                 else:
-                    self.stream(req, result)
-                    result = None  # stream closed it
+                    streamed, result = result, None
+                    self.stream(req, streamed)  # closes it, also when it raises
             except ResponseInvalid as e:
                 self.fail(req, str(e))
             except BaseException:
@@ -1729,7 +1810,10 @@ class DirectServer(object):
             pass
         micros = int((time.monotonic() - started) * 1e6)
         status = req.code if req.head_sent else 0
-        self.served = next(self.count)
+        with self.lock:
+            self.served += 1
+        if req in self.reported:
+            self.report()  # the master believes it still runs (harakiri): correct that now
         if self.log_all or status >= 500 or (self.log_4xx and 400 <= status < 500) or micros >= self.slow_us:
             block = data[4:4 + size]
             record = DIRECT_RECORD.pack(status, req.sent, min(micros, 0xFFFFFFFF), time.time() * 1000.0,
@@ -1819,7 +1903,9 @@ class DirectServer(object):
         """One DIRECT frame: {served, running: [[seconds, method, uri], ...]} and the records."""
         now = time.monotonic()
         running = []
-        for started, req in list(self.running.values()):
+        current = list(self.running.values())
+        self.reported = tuple(req for _, req in current)
+        for started, req in current:
             env = req.env
             running.append([now - started, env.get('REQUEST_METHOD', ''), env.get('REQUEST_URI') or env.get('PATH_INFO', '')])
         with self.lock:
@@ -1879,49 +1965,52 @@ def parse_uwsgi_vars(data, start, end, out):
 
 
 def relay_connection(raw, data, path, token, index, peer_host, peer_port, log):
-    """Pumps a connection through the master's channel socket: RELAY first, then bytes both ways."""
-    up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    conn = None
+    """Pumps a connection through the master's channel socket: RELAY first, then bytes both
+    ways.  The client may half-close (its request is complete) and still get the answer; when
+    the master's side ends, the conversation is over and both sides are closed, so a client
+    that never closes cannot hold this thread."""
+    conn = up = None
     try:
         conn = socket.socket(fileno=raw.fileno())
         # No timeout while relayed: the master's front applies its own (keep-alive, slow peers).
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack('ll', 0, 0))
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack('ll', 0, 0))
+        up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         up.connect(path)
         intro = json.dumps({'token': token, 'listener': index, 'peer': peer_host, 'port': peer_port}).encode('utf-8')
         up.sendall(frame(0, RELAY, intro) + data)
-        conn.setblocking(True)
-        open_ = {conn: up, up: conn}
-        while open_:
-            for src in select.select(list(open_), [], [])[0]:
+        poller = select.poll()  # not select(): descriptors past 1023 are fine
+        poller.register(conn, select.POLLIN)
+        poller.register(up, select.POLLIN)
+        by_fd = {conn.fileno(): (conn, up), up.fileno(): (up, conn)}
+        client_open = True
+        while True:
+            for fd, _ in poller.poll():
+                src, dst = by_fd[fd]
                 try:
                     chunk = src.recv(65536)
                 except OSError:
                     chunk = b''
-                dst = open_[src]
                 if chunk:
-                    try:
-                        dst.sendall(chunk)
-                        continue
-                    except OSError:
-                        pass
-                del open_[src]
-                try:
-                    dst.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
-                if dst not in open_:
-                    open_.clear()
+                    dst.sendall(chunk)
+                    continue
+                if src is up:
+                    return  # the master ended it: close both
+                if client_open:
+                    client_open = False  # half-close: the answer may still come
+                    poller.unregister(conn)
+                    up.shutdown(socket.SHUT_WR)
     except OSError as e:
         log('relaying a connection to the master failed: %s' % e)
     finally:
         if conn is None:
             raw.close()
-        for s in (conn, up):
-            try:
-                if s is not None:
-                    s.close()
-            except OSError:
-                pass
+        for sock in (conn, up):
+            if sock is not None:
+                try:
+                    sock.close()
+                except OSError:
+                    pass
 
 
 # ---------------------------------------------------------------------------- boot
@@ -2759,11 +2848,15 @@ def open_direct_listeners(cfg):
     direct = cfg['direct']
     if direct is None:
         return None
+    global _SETSOCKOPT, _TIMEVALS
     timeout = direct['timeout_ms'] / 1000.0
     RawConn.timeout_s = timeout
 
     def timeval(seconds):
         return struct.pack('ll', int(seconds), int((seconds - int(seconds)) * 1e6))
+    if any(spec['unix'] for spec in direct['listeners']):
+        _SETSOCKOPT = _setsockopt_fd()
+        _TIMEVALS = (timeval(ACCEPT_POLL_S), timeval(timeout))
     out = []
     try:
         for spec in direct['listeners']:
@@ -2805,6 +2898,8 @@ def run(lifeline):
         sock = open_channel(os.environ)
         stop_watchdog = start_eof_watchdog(sock, lifeline.gone)
         cfg = read_config(os.environ.get('BERTH_WORKER_CONFIG'))
+        # It holds the channel and relay tokens: the app's subprocesses must not inherit them.
+        os.environ.pop('BERTH_WORKER_CONFIG', None)
         # Listening before the import, so nginx's connections queue while the app loads.
         listeners = open_direct_listeners(cfg)
         lifeline.group_leader = leads_own_group(cfg)

@@ -58,7 +58,7 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
   {
     name: 'uwsgi-direct', aliases: [], type: 'bool', repeatable: false, default: 'true', status: 'supported', field: 'uwsgiDirect', group: 'Listening', berthOnly: true,
-    help: "Let the workers accept on the uwsgi sockets (socket = …) themselves, as uWSGI's do, so behind nginx a request skips the master: nginx → worker → nginx. Anything else reaching those sockets — plain HTTP, TLS, other modifiers, bad packets, peers outside loopback (uwsgi-allow), bodies over limit-post — is relayed to the master and handled as without this option; served requests still reach the access log, harakiri and max-requests (reported once a second). With static-map, check-static or static-from-django the master must route every request, so the uwsgi sockets stay with the master (setting uwsgi-direct = true there is an error that says so). 'false': every request passes through the master.",
+    help: "Let the workers accept on the uwsgi sockets (socket = …) themselves, as uWSGI's do, so behind nginx a request skips the master: nginx → worker → nginx. Anything else reaching those sockets — plain HTTP, TLS, other modifiers, bad packets, peers outside loopback (uwsgi-allow), bodies over limit-post — is relayed to the master and handled as without this option; served requests still reach the access log, harakiri and max-requests (reported once a second). With static-map, check-static or static-from-django the master must route every request, so the uwsgi sockets stay with the master (setting uwsgi-direct = true there is an error that says so); with uwsgi-allow they stay with it too unless uwsgi-direct = true (the workers serve loopback and unix peers themselves and relay the allowed ones). 'false': every request passes through the master. Changing it takes a restart.",
   },
   {
     name: 'uwsgi-allow', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'uwsgiAllow', group: 'Listening', berthOnly: true, check: checkCidr,
@@ -153,7 +153,7 @@ const SUPPORTED: readonly OptionSpec[] = [
     help: "Memory for keeping the bytes of requested static files (each checked against the file's inode, size and times on every request, so a changed file is never served stale); the least recently used go first. 0 reads every file on every request.",
   },
   {
-    name: 'static-cache-max-file', aliases: [], type: 'size', repeatable: false, default: '1M', range: [0, 64 * 1024 * MiB], status: 'supported', field: 'staticCacheMaxFileBytes', group: 'Application', berthOnly: true,
+    name: 'static-cache-max-file', aliases: [], type: 'size', repeatable: false, default: '1M', range: [0, 16 * MiB], status: 'supported', field: 'staticCacheMaxFileBytes', group: 'Application', berthOnly: true,
     help: 'Largest static file kept in the static-cache-size memory; bigger files are streamed from disk in 256 KiB pieces.',
   },
   {

@@ -226,8 +226,9 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     .map((f) => last(f))
     .filter((a): a is Assigned => a !== undefined && a.value !== false)
     .map((a) => a.written);
-  // By default the workers take the uwsgi sockets unless the master must route their requests.
-  const uwsgiDirect = directA === undefined ? routed.length === 0 : directA.value === true;
+  // By default the workers take the uwsgi sockets unless the master must route their requests,
+  // or uwsgi-allow admits peers beyond loopback (the workers would relay every one of them).
+  const uwsgiDirect = directA === undefined ? routed.length === 0 && all('uwsgiAllow').length === 0 : directA.value === true;
   if (directA !== undefined && directA.value === true) {
     if (routed.length > 0) {
       fail(directA, 'conflict', `${directA.written} = true sends uwsgi requests straight to the workers, past ${[...new Set(routed)].join(', ')}, which the master would have served first`,

@@ -70,6 +70,11 @@ export class VerifiedPaths {
     return { path: e.path, stat: st };
   }
 
+  /** Drops every proof that leads to `real` (it could not be opened as proven). */
+  forget(real: string): void {
+    for (const [lexical, e] of this.#entries) if (e.path === real) this.#entries.delete(lexical);
+  }
+
   remember(lexical: string, real: string, st: fs.Stats): void {
     // Bounded without bookkeeping: when full, the oldest proof goes (a Map iterates in insertion order).
     if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);

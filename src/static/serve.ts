@@ -181,7 +181,14 @@ export async function serveFile(ex: Exchange, file: FileResponse, ctx: ServeCont
       ex.responder.sendFull(p.status, p.headers, assemble(cached, p.pieces));
       return 'served';
     }
-    fd = fs.openSync(file.path, OPEN_FLAGS);
+    try {
+      fd = fs.openSync(file.path, OPEN_FLAGS);
+    } catch (err) {
+      // Gone (or swapped for a symlink: O_NOFOLLOW) since it was resolved: resolve again.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') return 'changed';
+      throw err;
+    }
     const fst = fs.fstatSync(fd);
     if (!fst.isFile() || !sameFile(fst, st)) return 'changed';
     if (!sameVersion(fst, st)) {

@@ -283,7 +283,9 @@ export class StaticFiles {
       if (ex.aborted) return;
       const result = await serveFile(ex, file, this.#ctx);
       if (result === 'changed') {
-        // The path was replaced between the check and open(): check the new file once more.
+        // The path was replaced between the check and open(): check the new file once more,
+        // from scratch (a remembered proof of the old path is dropped).
+        this.#resolveOptions.verified?.forget(file.path);
         if (attempt === 0) return this.#serve(ex, m, fallthrough, 1);
         ex.responder.sendError(503, 'Service Unavailable: the file is being replaced; retry shortly.', 1);
       }

@@ -31,3 +31,11 @@ test('uwsgi-direct = true with static-map is refused, naming both, the line and 
   assert.match(p[0]!, /line 5 of .*site\.ini/);
   assert.match(p[0]!, /remove uwsgi-direct, or serve the static files from nginx/);
 });
+
+test('uwsgi-allow keeps the sockets with the master by default (its peers would all be relayed)', (t) => {
+  const tree = makeTree();
+  t.after(tree.remove);
+  assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', '--uwsgi-allow', '10.0.0.0/8'], env: {}, cwd: tree.dir })).uwsgiDirect, false);
+  assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', '--uwsgi-allow', '10.0.0.0/8', '--uwsgi-direct'], env: {}, cwd: tree.dir })).uwsgiDirect, true);
+});
+

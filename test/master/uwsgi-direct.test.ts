@@ -217,3 +217,27 @@ test('the worker streams the body to the app and checks the app\'s response as t
   assert.equal(status(head), 200);
   assert.equal(head.slice(head.indexOf('\r\n\r\n') + 4), '', 'HEAD has no body');
 });
+
+test('a peer that connects to the unix socket and stalls frees the worker after socket-timeout', async () => {
+  const sock = `/tmp/berth-direct-${process.pid}.sock`;
+  // The HTTP listener only gives the test helper a port to find.
+  const b = await startBerth(['--http', '127.0.0.1:0', '--socket', sock, ...OPS, '--processes', '1', '--socket-timeout', '1']);
+  running.push(b);
+  const stalled = connect(sock);
+  await new Promise((r) => stalled.once('connect', r));
+  try {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = connect(sock);
+      let out = '';
+      const timer = setTimeout(() => (s.destroy(), resolve(out)), 8_000);
+      s.on('connect', () => s.write(packet('/')));
+      s.on('data', (c: Buffer) => (out += c.toString('latin1')));
+      s.on('close', () => (clearTimeout(timer), resolve(out)));
+      s.on('error', reject);
+    });
+    assert.equal(status(answer), 200, `no answer within 8 s: the stalled peer still holds the only thread (${answer})`);
+  } finally {
+    stalled.destroy();
+  }
+});
+

@@ -215,6 +215,64 @@ class ServeTest(unittest.TestCase):
             os.unlink(path)
         self.assertEqual(out.partition(b'\r\n\r\n')[2], data)
 
+    def test_whole_bodies_get_their_length_and_close_is_called_once(self):
+        closed = []
+
+        class Body(object):
+            def __init__(self, items):
+                self.items = items
+
+            def __iter__(self):
+                for item in self.items:
+                    if item is None:
+                        raise ValueError('broken generator')
+                    yield item
+
+            def close(self):
+                closed.append(1)
+
+        def app(environ, start_response):
+            start_response('200 OK', [('Content-Type', 'text/plain')])
+            if environ['PATH_INFO'] == '/list':
+                return [b'abc', b'de']
+            return Body([b'x', None])
+        h = Harness(app)
+        out = h.request(packet(with_vars(NGINX, PATH_INFO='/list')))
+        self.assertIn(b'\r\nContent-Length: 5\r\n', out)
+        self.assertTrue(out.endswith(b'\r\n\r\nabcde'), out)
+        h.request(packet(with_vars(NGINX, PATH_INFO='/gen')))
+        self.assertEqual(closed, [1], 'close() once, also when the iterable raises')
+
+    def test_statuses_past_599_are_refused(self):
+        with self.assertRaises(bw.ResponseInvalid):
+            bw.http_head('600 Nope', [], HeadTest.date)
+
+    def test_accepted_unix_connections_get_the_socket_timeouts(self):
+        path = tempfile.mktemp(prefix='berth-direct-', suffix='.sock')
+        cfg = {'listeners': [], 'backlog': 8, 'buffer_size': 65536, 'limit_post': 0, 'timeout_ms': 1500,
+               'manage_script_name': False, 'mounts': [], 'log_all': False, 'log_4xx': False, 'slow_ms': 0,
+               'relay_path': '/nonexistent', 'token': ''}
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(path)
+        try:
+            cfg['listeners'] = [{'fd': listener.fileno(), 'unix': True, 'index': 0}]
+            (sock, unix, _), = bw.open_direct_listeners({'direct': cfg, 'threads': 1})
+            client = socket.socket(socket.AF_UNIX)
+            client.connect(path)
+            fd, _ = sock._accept()
+            bw.timed(fd)
+            accepted = socket.socket(fileno=fd)
+            rcv = struct.unpack('ll', accepted.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16))
+            snd = struct.unpack('ll', accepted.getsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16))
+            # The kernel keeps them in clock ticks: 0.25 s may come back as 0.252 s.
+            self.assertAlmostEqual(rcv[0] + rcv[1] / 1e6, bw.ACCEPT_POLL_S, delta=0.02)
+            self.assertAlmostEqual(snd[0] + snd[1] / 1e6, 1.5, delta=0.02)
+            accepted.close()
+            client.close()
+        finally:
+            listener.close()
+            os.unlink(path)
+
     def test_what_is_left_to_the_master(self):
         h = Harness(limit_post=10, buffer_size=400)
         self.assertLess(len(block(NGINX)), 400)
