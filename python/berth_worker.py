@@ -1336,18 +1336,18 @@ _SETSOCKOPT = None
 _TIMEVALS = (b'', b'')
 
 
-def timed(fd):
-    """Gives an accepted unix-socket connection the timeouts a TCP one inherits from the
-    listening socket (Linux copies them for TCP only): a local peer that stalls cannot hold a
-    thread past the socket timeout."""
-    rcv, snd = _TIMEVALS
+def timed(fd, option=socket.SO_RCVTIMEO):
+    """Gives an accepted unix-socket connection a timeout a TCP one inherits from the listening
+    socket (Linux copies them for TCP only), so a local peer that stalls cannot hold a thread
+    past the socket timeout.  The read timeout is set at once; the send timeout only before a
+    response too big for the socket buffer to take whole (RawConn.sendall), saving a system call
+    on every ordinary request."""
+    value = _TIMEVALS[0 if option == socket.SO_RCVTIMEO else 1]
     if _SETSOCKOPT is not None:
-        _SETSOCKOPT(fd, socket.SOL_SOCKET, socket.SO_RCVTIMEO, rcv, len(rcv))
-        _SETSOCKOPT(fd, socket.SOL_SOCKET, socket.SO_SNDTIMEO, snd, len(snd))
+        _SETSOCKOPT(fd, socket.SOL_SOCKET, option, value, len(value))
         return
     s = socket.socket(fileno=fd)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, rcv)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, snd)
+    s.setsockopt(socket.SOL_SOCKET, option, value)
     s.detach()
 
 
@@ -1356,12 +1356,20 @@ class RawConn(object):
     getsockname() per request (CPython checks that the descriptor is a socket); a relayed
     connection, the rare case, gets its socket object then."""
 
-    __slots__ = ('fd',)
+    __slots__ = ('fd', 'send_untimed')
     # socket-timeout: how long a read may wait for the peer (set once from the config).
     timeout_s = 4.0
+    # Below this a send completes at once into the socket buffer, whatever the peer does.
+    SMALL_SEND = 65536
 
-    def __init__(self, fd):
+    def __init__(self, fd, unix=False):
         self.fd = fd
+        self.send_untimed = unix
+
+    def before_big_send(self):
+        if self.send_untimed:
+            self.send_untimed = False
+            timed(self.fd, socket.SO_SNDTIMEO)
 
     def fileno(self):
         return self.fd
@@ -1381,6 +1389,8 @@ class RawConn(object):
 
     def sendall(self, data):
         fd = self.fd
+        if len(data) > RawConn.SMALL_SEND and self.send_untimed:
+            self.before_big_send()
         n = os.write(fd, data)
         if n < len(data):
             view = memoryview(data)
@@ -1604,7 +1614,7 @@ class DirectServer(object):
                 continue
             if unix:
                 timed(fd)
-            handle(RawConn(fd), peer, unix, index)
+            handle(RawConn(fd, unix), peer, unix, index)
 
     def accept_selecting(self):
         socks = [l[0] for l in self.listeners]
@@ -1625,7 +1635,7 @@ class DirectServer(object):
                 _, unix, index = by_sock[s]
                 if unix:
                     timed(fd)
-                self.handle(RawConn(fd), peer, unix, index)
+                self.handle(RawConn(fd, unix), peer, unix, index)
 
     def accept_failed(self, error):
         """EMFILE, ENOBUFS…: the connection waits in the queue; say so and pause, do not die."""
@@ -1862,6 +1872,7 @@ class DirectServer(object):
         if req.length is not None:
             length = min(length, req.length)
         out = req.conn.fileno()
+        req.conn.before_big_send()
         while length > 0:
             n = os.sendfile(out, fd, offset, length)
             if n == 0:

@@ -263,6 +263,10 @@ class ServeTest(unittest.TestCase):
             bw.timed(fd)
             accepted = socket.socket(fileno=fd)
             rcv = struct.unpack('ll', accepted.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16))
+            self.assertEqual(accepted.getsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16), bytes(16),
+                             'the send timeout waits for a big response')
+            conn = bw.RawConn(fd, True)
+            conn.sendall(b'x' * (bw.RawConn.SMALL_SEND + 1))
             snd = struct.unpack('ll', accepted.getsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16))
             # The kernel keeps them in clock ticks: 0.25 s may come back as 0.252 s.
             self.assertAlmostEqual(rcv[0] + rcv[1] / 1e6, bw.ACCEPT_POLL_S, delta=0.02)
