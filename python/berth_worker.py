@@ -1270,6 +1270,25 @@ class HttpDate(object):
         return self._text
 
 
+# What a header name means for the head, by name: apps send a handful of distinct names, so
+# the token check and the lower-casing run once per name, not once per response.
+_NAME_KIND = {}
+NAME_PLAIN, NAME_HOP, NAME_LENGTH, NAME_DATE = range(4)
+
+
+def name_kind(name):
+    kind = _NAME_KIND.get(name)
+    if kind is None:
+        if type(name) is not str or not HEADER_NAME.match(name):
+            raise ResponseInvalid('header name %r is not a token (RFC 9110 section 5.1)' % (name,))
+        lower = name.lower()
+        kind = (NAME_HOP if lower in HOP_BY_HOP else NAME_LENGTH if lower == 'content-length'
+                else NAME_DATE if lower == 'date' else NAME_PLAIN)
+        if len(_NAME_KIND) < 1024:
+            _NAME_KIND[name] = kind
+    return kind
+
+
 def http_head(status, headers, date):
     """(the latin1 HTTP/1.1 head, Content-Length or None) for a direct response, checked as the
     master checks a worker's head (src/protocol/http1/response.ts); ResponseInvalid if bad."""
@@ -1278,21 +1297,14 @@ def http_head(status, headers, date):
         raise ResponseInvalid('status %r: a WSGI app cannot send 1xx interim responses' % (status,))
     if code > 599:
         raise ResponseInvalid('status %r: status codes end at 599 (RFC 9110 section 15)' % (status,))
-    if HEADER_VALUE_BAD.search(status):
-        raise ResponseInvalid('response status contains a control character: %r' % (status,))
     parts = ['HTTP/1.1 ', status, '\r\n']
     length = None
     has_date = False
     for name, value in headers:
-        if not HEADER_NAME.match(name):
-            raise ResponseInvalid('header name %r is not a token (RFC 9110 section 5.1)' % (name,))
-        if HEADER_VALUE_BAD.search(value):
-            raise ResponseInvalid('header %r value contains a control character (CR/LF: response splitting): %r'
-                                  % (name, value))
-        lower = name.lower()
-        if lower in HOP_BY_HOP:
+        kind = name_kind(name)
+        if kind == NAME_HOP:
             continue
-        if lower == 'content-length':
+        if kind == NAME_LENGTH:
             if length is not None:
                 raise ResponseInvalid('more than one Content-Length header')
             v = value.strip(' \t')
@@ -1301,14 +1313,23 @@ def http_head(status, headers, date):
             length = int(v)
             if code == 204:
                 continue
-        elif lower == 'date':
+        elif kind == NAME_DATE:
             has_date = True
         parts += (name, ': ', value, '\r\n')
     if not has_date:
         parts += ('Date: ', date(), '\r\n')
     parts.append('Connection: close\r\n\r\n')
+    head = ''.join(parts)
+    # One scan of the status and every value for control characters (CR/LF would split the
+    # response); names were checked by name_kind().
+    if HEADER_VALUE_BAD.search(status + ''.join([v for _, v in headers])):
+        for what, text in [('status', status)] + [('header %r value' % (n,), v) for n, v in headers]:
+            if HEADER_VALUE_BAD.search(text):
+                raise ResponseInvalid('response %s contains a control character (CR/LF: response splitting): %r'
+                                      % (what, text))
+        raise ResponseInvalid('response head contains a control character')
     try:
-        return ''.join(parts).encode('latin-1'), length
+        return head.encode('latin-1'), length
     except UnicodeEncodeError:
         raise ResponseInvalid(describe_bad_head(status, headers))
 
