@@ -192,6 +192,7 @@ buffered write the signal interrupted.
 
 import collections
 import functools
+import gc
 import grp
 import importlib
 import importlib.machinery
@@ -2938,6 +2939,12 @@ def run(lifeline):
         if lifeline.group_leader:
             lifeline.start_guardian()  # before the import: its subprocesses count too
         app = boot(cfg, lifeline)
+        # The objects the import made live as long as the process: moved out of the collector's
+        # reach, full collections no longer walk them (and forked workers do not touch their
+        # pages, which stay shared with the zygote).
+        if hasattr(gc, 'freeze'):
+            gc.collect()
+            gc.freeze()
     except BootFailure as failure:
         return report_boot_failure(sock, failure)
     if cfg['own_group'] and not lifeline.group_leader:
