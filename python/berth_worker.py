@@ -1420,7 +1420,10 @@ class RawConn(object):
                 n += os.write(fd, view[n:])
 
     def close(self):
-        os.close(self.fd)
+        """Once: a descriptor number closed twice may already be another connection's."""
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 class Gate(object):
@@ -1567,8 +1570,9 @@ class DirectServer(object):
     (SO_RCVTIMEO on the listening socket) to look at `stopping`.  No signal handler may raise
     out of accept(): a signal that lands just after accept() returned would lose the accepted
     connection, and the peer would get a reset.  threads > 1: every thread waits in select()
-    on the sockets and a wake-up pipe, so a stop reaches them all.  `gate` bounds the app calls of this server and of the
-    framed server together to `threads`, so an app that is not thread-safe never runs twice."""
+    on the sockets and a wake-up pipe, so a stop reaches them all.  `gate` bounds the app
+    calls of this server and of the framed server together to `threads`, so an app that is
+    not thread-safe never runs twice."""
 
     def __init__(self, listeners, app, base, log, dcfg, threads, gate, channel_send):
         self.listeners = listeners  # [(socket, unix, index)]
@@ -1593,7 +1597,7 @@ class DirectServer(object):
         self.served = 0
         self.running = {}  # thread ident -> (monotonic start, DirectRequest)
         self.records = []
-        self.lock = threading.Lock()  # guards `records`
+        self.lock = threading.Lock()  # guards records, served and relays
         self.wake_r, self.wake_w = os.pipe()
         self.acceptors = []
         self.relays = []
@@ -1820,6 +1824,10 @@ class DirectServer(object):
                     self.stream(req, streamed)  # closes it, also when it raises
             except ResponseInvalid as e:
                 self.fail(req, str(e))
+            except (BrokenPipeError, ConnectionResetError):
+                if not req.head_sent:
+                    self.fail(req, traceback.format_exc())
+                # else: the peer left while the response went out, as a client may: not an app error
             except BaseException:
                 self.fail(req, traceback.format_exc())
             finally:
