@@ -185,11 +185,6 @@ export class Arbiter {
     return this.#listeners;
   }
 
-  /** The uwsgi sockets handed to the workers (uwsgi-direct). */
-  get handedListeners(): readonly HandedListener[] {
-    return this.#handed.map((h) => h.listener);
-  }
-
   async #bind(): Promise<void> {
     const unix = { chmod: this.#config.chmodSocket, chown: this.#config.chownSocket };
     for (const address of [...this.#config.http, ...this.#config.uwsgi]) {

@@ -20,3 +20,38 @@ test('clients of an http-socket listener get socket-timeout; of an http listener
   const { text } = await exchangeRaw(berth.port, 'GET /environ HTTP/1.1\r\nHost: x\r\n', 4000);
   assert.deepEqual(statuses(text), [408]);
 });
+
+test('a handed uwsgi socket (uwsgi-direct) is bound, not listening, and explains a taken port', async (t) => {
+  const { createServer, connect } = await import('node:net');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { bindHandedListener } = await import('../../src/server/listeners.js');
+  const { parseAddress } = await import('../../src/config/address.js');
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  t.after(() => taken.close());
+  const port = (taken.address() as { port: number }).port;
+  const inUse = parseAddress(`127.0.0.1:${port}`, process.cwd());
+  assert.ok(inUse.ok);
+  await assert.rejects(bindHandedListener({ ...inUse.value, via: 'socket' }), /cannot listen on 127\.0\.0\.1:\d+: the address is already in use/);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-handed-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const sockPath = path.join(dir, 'app.sock');
+  const unix = parseAddress(sockPath, process.cwd());
+  assert.ok(unix.ok);
+  const handed = await bindHandedListener({ ...unix.value, via: 'socket' }, { chmod: 0o666, chown: null });
+  assert.ok(handed.fd > 2);
+  assert.equal(fs.statSync(sockPath).mode & 0o777, 0o666);
+  // Bound but not listening: nobody accepts until a worker calls listen() on its copy.
+  const refused = await new Promise<string>((resolve) => {
+    const c = connect(sockPath);
+    c.on('connect', () => (c.destroy(), resolve('connected')));
+    c.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+  });
+  assert.equal(refused, 'ECONNREFUSED');
+  handed.close();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(fs.existsSync(sockPath), false, 'closing removes the socket file');
+});
