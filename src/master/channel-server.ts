@@ -11,8 +11,8 @@
  * bytes after the RELAY frame (what the worker had read from the peer) go to `onRelay`.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameDecoder, parseHello, parseRelay, type RelayInfo } from '../protocol/worker/decode.js';
@@ -50,6 +50,7 @@ export class ChannelServer {
   }
 
   static async open(opts: ChannelServerOptions): Promise<ChannelServer> {
+    void sweepStaleDirs(tmpdir()).catch(() => undefined);
     const dir = mkdtempSync(join(tmpdir(), 'berth-'));
     chmodSync(dir, 0o700);
     const server = createServer({ pauseOnConnect: false });
@@ -159,3 +160,43 @@ export class ChannelServer {
     rmSync(this.#dir, { recursive: true, force: true });
   }
 }
+
+/** A directory younger than this may belong to a Berth that is still starting. */
+const STALE_AFTER_MS = 60_000;
+
+/**
+ * Removes the private directories of masters that were killed (SIGKILL leaves no chance to
+ * clean up): ours (same uid), older than a minute, whose socket nobody answers on. A live
+ * master's socket accepts the probe, so its directory is never touched.
+ */
+export async function sweepStaleDirs(parent: string): Promise<number> {
+  const uid = process.getuid?.() ?? -1;
+  let removed = 0;
+  for (const name of readdirSync(parent)) {
+    if (!/^berth-[A-Za-z0-9]{6}$/.test(name)) continue;
+    const dir = join(parent, name);
+    try {
+      const st = statSync(dir);
+      if (!st.isDirectory() || st.uid !== uid || Date.now() - st.mtimeMs < STALE_AFTER_MS) continue;
+      const sockets = readdirSync(dir).filter((f) => f.endsWith('.sock'));
+      if (sockets.length === 0) continue;
+      const answered = await Promise.all(sockets.map((f) => answers(join(dir, f))));
+      if (answered.some((a) => a)) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed++;
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  return removed;
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    const timer = setTimeout(() => (s.destroy(), resolve(true)), 1_000); // slow, but maybe alive
+    s.once('connect', () => (clearTimeout(timer), s.destroy(), resolve(true)));
+    s.once('error', () => (clearTimeout(timer), resolve(false)));
+  });
+}
+

@@ -5,7 +5,7 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -96,8 +96,9 @@ function safeStat(pid: number): string {
   }
 }
 
-test('an app that fails to import stops Berth with the traceback, interpreter and sys.path (no respawn loop)', async () => {
+test('an app that fails to import stops Berth with the traceback, interpreter and sys.path (no respawn loop)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-import-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'broken.py'), 'import not_a_real_module_xyz\napplication = None\n');
   const r = await runBerth(['--http', '127.0.0.1:0', '--chdir', dir, '--module', 'broken', '--python', debianPython(), '--processes', '2']);
   assert.notEqual(r.code, 0);
@@ -108,8 +109,9 @@ test('an app that fails to import stops Berth with the traceback, interpreter an
   assert.ok((r.stderr.match(/Traceback/g) ?? []).length <= 2, 'shown once per worker at most, not in a loop');
 });
 
-test('a missing callable is reported by name', async () => {
+test('a missing callable is reported by name', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-callable-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'nocall.py'), 'app = None\n');
   const r = await runBerth(['--http', '127.0.0.1:0', '--chdir', dir, '--module', 'nocall', '--python', debianPython()]);
   assert.notEqual(r.code, 0);
@@ -123,8 +125,9 @@ test('berth check imports the app and prints the resolved config', async () => {
   assert.match(r.stdout, /echo/);
 });
 
-test('berth check reports every config problem at once with file:line and did-you-mean', async () => {
+test('berth check reports every config problem at once with file:line and did-you-mean', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-ini-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const ini = join(dir, 'uwsgi.ini');
   writeFileSync(ini, '[uwsgi]\nhttp = :8000\nmodule = app\nprocess = 4\nthreds = 2\n');
   const r = await runBerth(['check', '--ini', ini]);
@@ -175,6 +178,7 @@ test('a crash in one worker does not disturb requests running in another', async
 
 test('logto writes the request log to a file; disable-logging keeps only errors', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-log-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const logged = join(dir, 'berth.log');
   const quiet = join(dir, 'quiet.log');
   const a = await startBerth(echoArgs(['--processes', '1', '--logto', logged]), { logFile: logged });

@@ -9,6 +9,7 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
 import { eventually } from '../helpers/nginx.js';
@@ -23,7 +24,7 @@ after(async () => {
     } catch {
       /* gone */
     }
-    await b.stop('SIGKILL');
+    await b.stop(); // SIGTERM: a clean stop removes what it created (SIGKILL after 15 s)
   }
 });
 
@@ -218,8 +219,9 @@ test('the worker streams the body to the app and checks the app\'s response as t
   assert.equal(head.slice(head.indexOf('\r\n\r\n') + 4), '', 'HEAD has no body');
 });
 
-test('a peer that connects to the unix socket and stalls frees the worker after socket-timeout', async () => {
+test('a peer that connects to the unix socket and stalls frees the worker after socket-timeout', async (t) => {
   const sock = `/tmp/berth-direct-${process.pid}.sock`;
+  t.after(() => rmSync(sock, { force: true }));
   // The HTTP listener only gives the test helper a port to find.
   const b = await startBerth(['--http', '127.0.0.1:0', '--socket', sock, ...OPS, '--processes', '1', '--socket-timeout', '1']);
   running.push(b);
