@@ -15,8 +15,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { eachFlag, findRoot, fmt, installCleanup, log, mdTable, nameList, positive, prepareDjango, resultsBase, runMain } from './lib/cli-common.js';
-import { Tracker } from './lib/proc.js';
+import { eachFlag, fmt, benchSession, log, mdTable, nameList, positive, prepareDjango, resultsBase, runMain } from './lib/cli-common.js';
 import { runReload, reloadSchedule, type ReloadResult } from './lib/reload-run.js';
 import { RELOAD_SERVERS } from './lib/reload-servers.js';
 
@@ -103,10 +102,7 @@ function table(results: ReloadResult[]): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const root = findRoot();
-  const tracker = new Tracker();
-  const tempDirs: string[] = [];
-  const cleanup = installCleanup(tracker, tempDirs);
+  const { root, tracker, tempDirs, cleanup } = benchSession();
   const servers = RELOAD_SERVERS.filter((s) => args.servers.includes(s.name));
   const schedule = reloadSchedule(args.durationS, args.tailS, args.reloads);
   log(`reload bench: ${servers.length} servers × ${args.durationS} s of wrk -t${THREADS} -c${CONNECTIONS}, ${args.reloads} reloads at ` +

@@ -14,8 +14,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { eachFlag, findRoot, fmt, installCleanup, log, mdTable, nameList, positive, prepareDjango, resultsBase, runMain } from './lib/cli-common.js';
-import { Tracker } from './lib/proc.js';
+import { eachFlag, fmt, benchSession, log, mdTable, nameList, positive, prepareDjango, resultsBase, runMain } from './lib/cli-common.js';
 import { RESPAWN_LIMIT_MS, measureMemory, measureRespawn, type MemoryResult, type RespawnResult } from './lib/respawn-run.js';
 import { RESPAWN_SERVERS } from './lib/respawn-servers.js';
 import type { ProcMemory } from './lib/tree-memory.js';
@@ -101,10 +100,7 @@ function memoryTable(results: MemoryResult[]): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const root = findRoot();
-  const tracker = new Tracker();
-  const tempDirs: string[] = [];
-  const cleanup = installCleanup(tracker, tempDirs);
+  const { root, tracker, tempDirs, cleanup } = benchSession();
   const servers = RESPAWN_SERVERS.filter((s) => args.servers.includes(s.name));
   const respawns: RespawnResult[] = [];
   const memory: MemoryResult[] = [];

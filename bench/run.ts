@@ -12,9 +12,8 @@
 
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { eachFlag, findRoot, installCleanup, log, nameList, positive, resultsBase, runMain } from './lib/cli-common.js';
+import { eachFlag, benchSession, log, nameList, positive, resultsBase, runMain } from './lib/cli-common.js';
 import { measure, type Measurement, type RunSettings } from './lib/measure.js';
-import { Tracker } from './lib/proc.js';
 import { machineInfo, markdownReport, summarize, textTable } from './lib/report.js';
 import { SCENARIOS, SLOW_CLIENTS, type Prepared } from './lib/scenarios.js';
 import { SERVERS } from './lib/servers.js';
@@ -78,10 +77,7 @@ function describe(m: Measurement): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const root = findRoot();
-  const tracker = new Tracker();
-  const tempDirs: string[] = [];
-  const cleanup = installCleanup(tracker, tempDirs);
+  const { root, tracker, tempDirs, cleanup } = benchSession();
 
   const settings: RunSettings = {
     root, python: args.python, berthBin: args.berth ?? join(root, 'bin/berth.js'),

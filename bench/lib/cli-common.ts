@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCENARIOS, type Prepared } from './scenarios.js';
-import type { Tracker } from './proc.js';
+import { Tracker } from './proc.js';
 
 /** The repo root: the nearest ancestor of this file holding the fixture apps (or the cwd). */
 export function findRoot(): string {
@@ -58,8 +58,24 @@ export function eachFlag(argv: string[], handle: (flag: string, take: () => stri
   }
 }
 
+export interface BenchSession {
+  readonly root: string;
+  /** Every server the bench starts is tracked here, so nothing outlives the bench. */
+  readonly tracker: Tracker;
+  /** Removed by cleanup(), and on Ctrl-C. */
+  readonly tempDirs: string[];
+  readonly cleanup: () => void;
+}
+
+/** What every bench main starts with: the repository, the process tracker, the temp dirs and their cleanup. */
+export function benchSession(): BenchSession {
+  const tracker = new Tracker();
+  const tempDirs: string[] = [];
+  return { root: findRoot(), tracker, tempDirs, cleanup: installCleanup(tracker, tempDirs) };
+}
+
 /** Ctrl-C (or a stray SIGTERM/SIGHUP to the bench itself) kills every server and removes the temp dirs. */
-export function installCleanup(tracker: Tracker, tempDirs: string[]): () => void {
+function installCleanup(tracker: Tracker, tempDirs: string[]): () => void {
   const cleanup = () => {
     tracker.killAll();
     for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
