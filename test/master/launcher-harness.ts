@@ -142,6 +142,15 @@ export class Recorder {
  * The launcher's spawnWorker, remembering each worker: after the test every one is killed and
  * the launcher is stopped.
  */
+/** Starts `launcher`, spawns slot 1 and waits for its READY; everything is stopped after the test. */
+export async function oneReadyWorker(t: TestContext, launcher: Launcher, rec: Recorder): Promise<WorkerHandle> {
+  const spawn = spawnerFor(t, launcher);
+  await launcher.start();
+  const w = spawn(1);
+  await rec.readyOf(w);
+  return w;
+}
+
 export function spawnerFor(t: TestContext, launcher: Launcher): (slot: number) => WorkerHandle {
   const workers: WorkerHandle[] = [];
   t.after(async () => {

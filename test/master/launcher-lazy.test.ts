@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { createLauncher, type Launcher } from '../../src/master/launcher.js';
-import { INTERPRETER, Recorder, alive, get, groupMembers, launchConfig, spawnerFor, until } from './launcher-harness.js';
+import { INTERPRETER, Recorder, alive, get, groupMembers, launchConfig, oneReadyWorker, spawnerFor, until } from './launcher-harness.js';
 
 function lazy(rec: Recorder, over: Parameters<typeof launchConfig>[0] = {}): Launcher {
   return createLauncher({ config: launchConfig(over), interpreter: INTERPRETER, generation: 3, events: rec.events, log: rec.events.log, mode: 'lazy' });
@@ -38,10 +38,7 @@ test('lazy: start resolves at once; workers lead their own groups, serve, and ar
 test('lazy: harakiri answers the stuck request 504, the younger one 502, and logs the stack', async (t) => {
   const rec = new Recorder();
   const launcher = lazy(rec, { threads: 2 });
-  const spawn = spawnerFor(t, launcher);
-  await launcher.start();
-  const w = spawn(1);
-  await rec.readyOf(w);
+  const w = await oneReadyWorker(t, launcher, rec);
   const stuck = get('/sleep?s=30');
   w.send(stuck.ex);
   await new Promise((r) => setTimeout(r, 300)); // the app is in time.sleep by now
@@ -62,10 +59,7 @@ test('lazy: harakiri answers the stuck request 504, the younger one 502, and log
 test('lazy: MODULES reaches events.modules with the app\'s files (py-autoreload)', async (t) => {
   const rec = new Recorder();
   const launcher = lazy(rec, { pyAutoreloadMs: 1000 });
-  const spawn = spawnerFor(t, launcher);
-  await launcher.start();
-  const w = spawn(1);
-  await rec.readyOf(w);
+  const w = await oneReadyWorker(t, launcher, rec);
   await until('MODULES arrived', () => rec.modules.length > 0);
   assert.equal(rec.modules[0]!.worker, w);
   assert.ok(rec.modules[0]!.paths.some((p) => p.endsWith('/worker-apps/apps.py')), rec.modules[0]!.paths.join('\n'));

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 import { AppLoadFailure, createLauncher, type Launcher } from '../../src/master/launcher.js';
 import { readableCopy } from '../helpers/readable-copy.js';
-import { INTERPRETER, Recorder, alive, get, groupMembers, launchConfig, spawnerFor, until } from './launcher-harness.js';
+import { INTERPRETER, Recorder, alive, get, groupMembers, launchConfig, oneReadyWorker, spawnerFor, until } from './launcher-harness.js';
 
 function preload(rec: Recorder, over: Parameters<typeof launchConfig>[0] = {}): Launcher {
   return createLauncher({ config: launchConfig(over), interpreter: INTERPRETER, generation: 2, events: rec.events, log: rec.events.log, mode: 'preload' });
@@ -103,10 +103,7 @@ test('preload: if the zygote dies its workers are reported gone and the next spa
 test('preload: harakiri answers 504, kills the forked worker, and its stack reaches the log through the zygote\'s pipes', async (t) => {
   const rec = new Recorder();
   const launcher = preload(rec, { threads: 1 });
-  const spawn = spawnerFor(t, launcher);
-  await launcher.start();
-  const w = spawn(1);
-  await rec.readyOf(w);
+  const w = await oneReadyWorker(t, launcher, rec);
   const stuck = get('/sleep?s=30');
   w.send(stuck.ex);
   await new Promise((r) => setTimeout(r, 300));
