@@ -39,12 +39,9 @@ export function exchangeFromRecord(record: DirectRecord, opts: DirectRecordOptio
     onMessageEnd: () => undefined,
     onError: () => undefined,
   }, { maxVarsBytes: 65535, maxBodyBytes: 0 });
-  const packet = Buffer.allocUnsafe(4 + record.vars.length);
-  packet[0] = record.modifier1;
-  packet.writeUInt16LE(record.vars.length, 1);
-  packet[3] = 0;
-  record.vars.copy(packet, 4);
-  parser.execute(packet);
+  // The packet head the worker read, then the vars block itself (no copy of the block).
+  parser.execute(Buffer.from([record.modifier1, record.vars.length & 0xff, record.vars.length >> 8, 0]));
+  if (record.vars.length > 0) parser.execute(record.vars);
   const h = head as UwsgiRequestHead | null;
   if (h === null) return null;
   const env = buildUwsgiEnviron(h.vars, h.contentLength, {
