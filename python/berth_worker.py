@@ -62,7 +62,8 @@ Wire format (same as src/protocol/worker/frames.ts, which is the reference):
                    length u32, the vars block); once a second while anything changed
   Relay (config "direct"): a connection this worker accepted on a uwsgi socket but leaves to
   the master opens a new connection to direct.relay_path with
-    0x8F RELAY     id 0, JSON {"token", "listener", "peer", "port"}, then the bytes read so
+    0x8F RELAY     id 0, JSON {"token", "listener", "peer", "port", "local", "local_port"},
+                   then the bytes read so
                    far; from then on the two connections are pumped into each other
 
   Zygote channel (fd N of a mode "zygote" process; same frame format)
@@ -2018,7 +2019,9 @@ def relay_connection(raw, data, path, token, index, peer_host, peer_port, log):
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack('ll', 0, 0))
         up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         up.connect(path)
-        intro = json.dumps({'token': token, 'listener': index, 'peer': peer_host, 'port': peer_port}).encode('utf-8')
+        local = conn.getsockname() if conn.family != socket.AF_UNIX else ('', 0)
+        intro = json.dumps({'token': token, 'listener': index, 'peer': peer_host, 'port': peer_port,
+                            'local': local[0], 'local_port': local[1]}).encode('utf-8')
         up.sendall(frame(0, RELAY, intro) + data)
         poller = select.poll()  # not select(): descriptors past 1023 are fine
         poller.register(conn, select.POLLIN)

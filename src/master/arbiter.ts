@@ -215,7 +215,7 @@ export class Arbiter {
             socket.destroy();
             return;
           }
-          this.#door.accept(socket, h.facts, initial, { address: relay.peer, port: relay.port });
+          this.#door.accept(socket, h.facts, initial, { remoteAddress: relay.peer, remotePort: relay.port, localAddress: relay.local, localPort: relay.localPort });
         },
         log: (level, message) => this.#log(level, message),
       });

@@ -11,6 +11,7 @@
  * uwsgi-protocol peers are accepted over TCP only from loopback or the `uwsgi-allow` networks.
  */
 import type { Socket } from 'node:net';
+import { endpointsOf, type Endpoints } from './endpoints.js';
 import { sniffProtocol } from '../protocol/uwsgi/sniff.js';
 import { cannedResponse } from '../protocol/http1/canned.js';
 import { inNetworks, LOOPBACK, parseCidr, type Cidr } from '../config/cidr.js';
@@ -48,11 +49,11 @@ export class FrontDoor {
   }
 
   /**
-   * `initial` and `peer` are for a connection a worker relayed (uwsgi-direct): the bytes it had
-   * already read, and the peer it had accepted, which the socket to the worker cannot show.
+   * `initial` and `ends` are for a connection a worker relayed (uwsgi-direct): the bytes it had
+   * already read, and the ends of the connection it had accepted, which the socket from the
+   * worker cannot show.
    */
-  accept(socket: Socket, listener: ListenerFacts, initial: Buffer | null = null, peer: { address: string; port: number } | null = null): void {
-    if (peer !== null) presentAs(socket, peer);
+  accept(socket: Socket, listener: ListenerFacts, initial: Buffer | null = null, ends: Endpoints = endpointsOf(socket)): void {
     let seen: Buffer | null = null;
     const timer = setTimeout(() => socket.destroy(), this.#deps.timeoutMs);
     const onData = (chunk: Buffer): void => {
@@ -65,7 +66,7 @@ export class FrontDoor {
       // no pause()/resume() (each costs epoll_ctl calls on every new connection).
       socket.off('data', onData);
       socket.off('end', onEnd);
-      this.#route(socket, listener, kind, seen);
+      this.#route(socket, listener, kind, seen, ends);
     };
     socket.on('data', onData);
     // A peer that closes before its first bytes say what it speaks: nothing to serve.
@@ -81,7 +82,7 @@ export class FrontDoor {
     if (socket.isPaused()) socket.resume();
   }
 
-  #route(socket: Socket, listener: ListenerFacts, kind: 'uwsgi' | 'http' | 'tls', initial: Buffer): void {
+  #route(socket: Socket, listener: ListenerFacts, kind: 'uwsgi' | 'http' | 'tls', initial: Buffer, ends: Endpoints): void {
     const declared = listener.via === 'socket' ? 'uwsgi' : 'http';
     if (kind === 'tls') {
       this.#warnOnce(listener, 'tls', `${describe(listener)} received a TLS handshake (an https:// client or proxy_pass https://): Berth does not terminate TLS on this port — send plain HTTP (http://, proxy_pass http://…) or uwsgi_pass, and keep TLS in nginx`);
@@ -99,15 +100,15 @@ export class FrontDoor {
       this.#warnOnce(listener, kind, `${advice} (served anyway)`);
     }
     if (kind === 'uwsgi') {
-      const peer = socket.remoteAddress;
-      if (!listener.unix && peer !== undefined && !inNetworks(peer, this.#allowed)) {
+      const peer = ends.remoteAddress;
+      if (!listener.unix && peer !== '' && !inNetworks(peer, this.#allowed)) {
         this.#warnOnce(listener, `peer ${peer}`, `refused a uwsgi-protocol connection from ${peer} on ${listener.display}: only loopback and unix-socket peers may send uwsgi vars unless allowed — add uwsgi-allow = ${peer}/32 (or its network) if this is your nginx`);
         socket.destroy();
         return;
       }
-      this.#deps.uwsgi.accept(socket, initial);
+      this.#deps.uwsgi.accept(socket, initial, ends);
     } else {
-      this.#deps.http.accept(socket, listener.via, initial);
+      this.#deps.http.accept(socket, listener.via, initial, ends);
     }
   }
 
@@ -117,18 +118,6 @@ export class FrontDoor {
     this.#warned.add(key);
     this.#deps.log('warn', message);
   }
-}
-
-/**
- * Makes a relayed socket report the peer the worker accepted (and '' → no address for a unix
- * peer), so the allow-list, REMOTE_ADDR and the log see the real client: own properties shadow
- * net.Socket's getters for this one socket.
- */
-function presentAs(socket: Socket, peer: { address: string; port: number }): void {
-  const address = peer.address === '' ? undefined : peer.address;
-  Object.defineProperty(socket, 'remoteAddress', { value: address, configurable: true });
-  Object.defineProperty(socket, 'remotePort', { value: address === undefined ? undefined : peer.port, configurable: true });
-  Object.defineProperty(socket, 'remoteFamily', { value: address === undefined ? undefined : address.includes(':') ? 'IPv6' : 'IPv4', configurable: true });
 }
 
 function describe(l: ListenerFacts): string {

@@ -13,6 +13,7 @@
  * stops reading its response, and idle keep-alive connections — all bounded by http-timeout.
  */
 import type { Socket } from 'node:net';
+import type { Endpoints } from './endpoints.js';
 import { RequestParser } from '../protocol/http1/request-parser.js';
 import { CONTINUE_100 } from '../protocol/http1/canned.js';
 import type { HttpParseError, RequestHead, RequestParserHandler, RequestParserLimits } from '../protocol/http1/types.js';
@@ -24,11 +25,6 @@ import { buildCgiBlock, type CgiNameCache, type ConnectionFacts } from './http-e
 import type { ScriptNameRule } from './script-name.js';
 
 const MAX_PIPELINED = 32;
-
-/** A dual-stack listener (`:8000`) reports IPv4 clients as "::ffff:1.2.3.4"; apps expect "1.2.3.4". */
-function unmapIPv4(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
 
 export interface HttpFrontContext {
   readonly limits: RequestParserLimits;
@@ -116,17 +112,11 @@ export class HttpConnection implements RequestParserHandler {
   readonly #timer: NodeJS.Timeout;
 
   /** `timeoutMs`: the listener's http-timeout (or socket-timeout for http-socket listeners). */
-  constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https', timeoutMs: number) {
+  constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https', timeoutMs: number, ends: Endpoints) {
     this.ctx = ctx;
     this.#socket = socket;
     this.#timeoutMs = timeoutMs;
-    this.#facts = {
-      remoteAddress: unmapIPv4(socket.remoteAddress ?? ''),
-      remotePort: socket.remotePort ?? 0,
-      localAddress: unmapIPv4(socket.localAddress ?? ''),
-      localPort: socket.localPort ?? 0,
-      scheme,
-    };
+    this.#facts = { ...ends, scheme };
     this.#parser = new RequestParser(this, ctx.limits);
     this.#out = new FlushingWriter(socket);
     socket.setNoDelay(true);

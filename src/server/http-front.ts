@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Config, ListenVia } from '../config/schema.js';
 import type { Exchange } from './exchange.js';
 import { HttpConnection, type HttpFrontContext } from './http-connection.js';
+import { endpointsOf, type Endpoints } from './endpoints.js';
 import { CgiNameCache } from './http-environ.js';
 import { HttpDateClock } from './clock.js';
 import type { ScriptNameRule } from './script-name.js';
@@ -46,12 +47,12 @@ export class HttpFront {
    * Serves an HTTP connection that arrived on a listener declared by `via`; `initial` holds
    * bytes already read while the front door looked at the protocol.
    */
-  accept(socket: Socket, via: ListenVia = 'http', initial: Buffer | null = null): void {
+  accept(socket: Socket, via: ListenVia = 'http', initial: Buffer | null = null, ends: Endpoints = endpointsOf(socket)): void {
     if (this.#ctx.draining) {
       socket.destroy();
       return;
     }
-    const conn = new HttpConnection(socket, this.#ctx, 'http', via === 'http-socket' ? this.#socketTimeoutMs : this.#httpTimeoutMs);
+    const conn = new HttpConnection(socket, this.#ctx, 'http', via === 'http-socket' ? this.#socketTimeoutMs : this.#httpTimeoutMs, ends);
     this.#connections.add(conn);
     socket.once('close', () => this.#connections.delete(conn));
     if (initial !== null) conn.feed(initial);

@@ -8,6 +8,7 @@
  * connection, which is how the uwsgi protocol ends a response — then the socket is closed.
  */
 import type { Socket } from 'node:net';
+import type { Endpoints } from './endpoints.js';
 import { UwsgiRequestParser } from '../protocol/uwsgi/request-parser.js';
 import { MODIFIER1_WSGI, MODIFIER1_WSGI_STRIP_SCRIPT_NAME, type UwsgiParserHandler, type UwsgiParserLimits, type UwsgiProtocolError, type UwsgiRequestHead } from '../protocol/uwsgi/types.js';
 import { Exchange, type Responder } from './exchange.js';
@@ -42,10 +43,10 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
   readonly #out: FlushingWriter;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(socket: Socket, ctx: UwsgiFrontContext) {
+  constructor(socket: Socket, ctx: UwsgiFrontContext, ends: Endpoints) {
     this.#socket = socket;
     this.#ctx = ctx;
-    this.#peer = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : 'a unix-socket peer';
+    this.#peer = ends.remoteAddress !== '' ? `${ends.remoteAddress}:${ends.remotePort}` : 'a unix-socket peer';
     this.#parser = new UwsgiRequestParser(this, ctx.limits);
     this.#out = new FlushingWriter(socket);
     socket.setNoDelay(true);

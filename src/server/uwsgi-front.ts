@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { HttpFrontDeps } from './http-front.js';
 import { UwsgiConnection, type UwsgiFrontContext } from './uwsgi-connection.js';
+import { endpointsOf, type Endpoints } from './endpoints.js';
 
 /** The HTTP front's dependencies, plus its clock (one Date header source for both fronts). */
 export interface UwsgiFrontDeps extends HttpFrontDeps {
@@ -26,12 +27,12 @@ export class UwsgiFront {
     };
   }
 
-  accept(socket: Socket, initial: Buffer | null): void {
+  accept(socket: Socket, initial: Buffer | null, ends: Endpoints = endpointsOf(socket)): void {
     if (this.#draining) {
       socket.destroy();
       return;
     }
-    const conn = new UwsgiConnection(socket, this.#ctx);
+    const conn = new UwsgiConnection(socket, this.#ctx, ends);
     this.#connections.add(conn);
     socket.once('close', () => this.#connections.delete(conn));
     if (initial !== null) conn.feed(initial);

@@ -214,6 +214,11 @@ test('the worker streams the body to the app and checks the app\'s response as t
   assert.equal(status(streamed), 200);
   assert.equal(streamed.slice(streamed.indexOf('\r\n\r\n') + 4), 'aaaabbbbcccc');
   assert.doesNotMatch(streamed, /Transfer-Encoding/i, 'a uwsgi response ends with the connection, never chunked');
+  // Plain HTTP on the socket is relayed to the master, which must still see the real ends.
+  const relayed = await exchange(b.port, Buffer.from('GET /environ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+  assert.equal(status(relayed), 200, relayed.slice(0, 300));
+  const seen = JSON.parse(relayed.slice(relayed.indexOf('\r\n\r\n') + 4)) as Record<string, string>;
+  assert.deepEqual([seen['REMOTE_ADDR'], seen['SERVER_PORT']], ['127.0.0.1', String(b.port)]);
   const head = await exchange(b.port, encodeUwsgiRequest(['REQUEST_METHOD', 'HEAD', 'PATH_INFO', '/pid', 'REQUEST_URI', '/pid']));
   assert.equal(status(head), 200);
   assert.equal(head.slice(head.indexOf('\r\n\r\n') + 4), '', 'HEAD has no body');

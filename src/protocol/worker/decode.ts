@@ -325,6 +325,9 @@ export interface RelayInfo {
   readonly listener: number;
   readonly peer: string;
   readonly port: number;
+  /** The address and port the peer had reached ('' and 0 on a unix socket). */
+  readonly local: string;
+  readonly localPort: number;
 }
 
 export function parseRelay(payload: Buffer): RelayInfo {
@@ -334,6 +337,8 @@ export function parseRelay(payload: Buffer): RelayInfo {
     listener: field(o, 'listener', 'RELAY', isCount),
     peer: field(o, 'peer', 'RELAY', isString),
     port: field(o, 'port', 'RELAY', isCount),
+    local: field(o, 'local', 'RELAY', isString),
+    localPort: field(o, 'local_port', 'RELAY', isCount),
   };
 }
 

@@ -49,7 +49,7 @@
  *   HELLO      (forked worker, first frame on its new connection) id = slot, JSON {"pid", "token"}.
  *   RELAY      (uwsgi-direct; first frame of a connection to the master's relay socket) id 0, JSON
  *              {"token", "listener": index of the uwsgi socket, "peer": address ('' for a unix
- *              socket), "port"}; the bytes the worker read follow, then the connection itself:
+ *              socket), "port", "local", "local_port": the address the peer reached}; the bytes the worker read follow, then the connection itself:
  *              the master serves it as if it had accepted it on that socket.
  *   DIRECT     (uwsgi-direct) id 0, metaLen:u32, JSON {"served": count, "running": [[seconds,
  *              method, uri], …]}, then records, one per request the access log keeps: status u16,

@@ -61,10 +61,10 @@ test('DIRECT: truncated or inconsistent payloads are protocol errors, not crashe
 
 test('RELAY: which socket, which peer, and the token', () => {
   const d = new FrameDecoder();
-  d.push(Buffer.concat([encodeJsonFrame(0, FromWorker.RELAY, { token: 't0k', listener: 1, peer: '192.0.2.1', port: 4321 }), Buffer.from('GET / HTTP/1.1\r\n')]));
+  d.push(Buffer.concat([encodeJsonFrame(0, FromWorker.RELAY, { token: 't0k', listener: 1, peer: '192.0.2.1', port: 4321, local: '192.0.2.9', local_port: 8001 }), Buffer.from('GET / HTTP/1.1\r\n')]));
   const f = d.next()!;
   assert.equal(f.type, FromWorker.RELAY);
-  assert.deepEqual(parseRelay(f.payload), { token: 't0k', listener: 1, peer: '192.0.2.1', port: 4321 });
+  assert.deepEqual(parseRelay(f.payload), { token: 't0k', listener: 1, peer: '192.0.2.1', port: 4321, local: '192.0.2.9', localPort: 8001 });
   assert.equal(d.takeBuffered().toString(), 'GET / HTTP/1.1\r\n', 'the bytes the worker had read follow the frame');
   assert.throws(() => parseRelay(Buffer.from(JSON.stringify({ token: 't', listener: -1, peer: '', port: 0 }))), WorkerProtocolError);
   assert.throws(() => parseRelay(Buffer.from('{')), WorkerProtocolError);
