@@ -1291,9 +1291,10 @@ def name_kind(name):
     return kind
 
 
-def http_head(status, headers, date):
+def http_head(status, headers, date, whole=None):
     """(the latin1 HTTP/1.1 head, Content-Length or None) for a direct response, checked as the
-    master checks a worker's head (src/protocol/http1/response.ts); ResponseInvalid if bad."""
+    master checks a worker's head (src/protocol/http1/response.ts); ResponseInvalid if bad.
+    `whole`: the length of a body known in full, declared when the app did not (sendFull)."""
     code = int(status[:3])
     if code < 200:
         raise ResponseInvalid('status %r: a WSGI app cannot send 1xx interim responses' % (status,))
@@ -1318,6 +1319,9 @@ def http_head(status, headers, date):
         elif kind == NAME_DATE:
             has_date = True
         parts += (name, ': ', value, '\r\n')
+    if length is None and whole is not None and code != 204 and code != 304:
+        length = whole
+        parts += ('Content-Length: ', str(whole), '\r\n')
     if not has_date:
         parts += ('Date: ', date(), '\r\n')
     parts.append('Connection: close\r\n\r\n')
@@ -1534,9 +1538,9 @@ class DirectRequest(Request):
         self.head_only = head_only
         self.code = 0
 
-    def head(self):
-        """The HTTP head; sets how much body may follow."""
-        head, length = http_head(self.status, self.headers, self.date)
+    def head(self, whole=None):
+        """The HTTP head; sets how much body may follow.  `whole`: see http_head()."""
+        head, length = http_head(self.status, self.headers, self.date, whole)
         self.code = int(self.status[:3])
         if self.head_only or self.code in (204, 304):
             self.length = 0
@@ -1545,8 +1549,9 @@ class DirectRequest(Request):
         self.head_sent = True
         return head
 
-    def send_body(self, data):
-        head = b'' if self.head_sent else self.head()
+    def send_body(self, data, head=None):
+        if head is None:
+            head = b'' if self.head_sent else self.head()
         if self.length is not None:
             room = self.length - self.sent
             if len(data) > room:
@@ -1810,13 +1815,9 @@ class DirectServer(object):
                 result = self.app(env, req.start_response)
                 if (type(result) is list or type(result) is tuple) and not req.head_sent:
                     body = joined_body(req, result)
-                    if declared_length(req.headers) is None:
-                        # A whole body: framed by its length, as the master frames it (sendFull).
-                        req.headers = req.headers + [('Content-Length', str(len(body)))]
-                    if body:
-                        req.send_body(body)
-                    else:
-                        self.send_empty(req)
+                    # A whole body: framed by its length, as the master frames it (sendFull).
+                    head = req.head(len(body))
+                    req.send_body(body, head)
                 elif type(result) is FileWrapper and not req.head_sent and req.status is not None \
                         and self.send_file(req, result):
                     result = None  # send_file closed it
