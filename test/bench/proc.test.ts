@@ -3,19 +3,29 @@
 // memory of one process in the units the tables print.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive } from '../../src/master/proc.js';
 import { Tracker, TreeWatcher, processTree, spawnServer, stopServer, type Stopped } from '../../bench/lib/proc.js';
 import { procMemory } from '../../bench/lib/tree-memory.js';
 
-/** Waits until the tree under `root` has `size` processes; returns its pids. */
-async function treeOf(root: number, size: number): Promise<number[]> {
+/**
+ * Waits until the tree under `root` has `size` processes and the last one runs `comm`;
+ * returns its pids. Waiting for the exec matters: between fork and exec the shell's child
+ * still has the shell's TERM trap, and a TERM caught there is lost when it execs.
+ */
+async function treeOf(root: number, size: number, comm: string): Promise<number[]> {
   const deadline = Date.now() + 5000;
   for (;;) {
     const pids = processTree(root);
-    if (pids.length >= size || Date.now() > deadline) return pids;
+    const last = pids.length >= size ? pids[pids.length - 1] : undefined;
+    if ((last !== undefined && commOf(last) === comm) || Date.now() > deadline) return pids;
     await sleep(20);
   }
+}
+
+function commOf(pid: number): string {
+  try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return ''; }
 }
 
 test('stopServer: a server that stops its own children leaves nothing behind', async (t) => {
@@ -23,12 +33,13 @@ test('stopServer: a server that stops its own children leaves nothing behind', a
   t.after(() => tracker.killAll());
   const proc = spawnServer(
     // The trap is set before the child exists, so a TERM that arrives as soon as the child is
-    // seen finds it; single quotes make $! expand when the trap runs.
-    tracker, 'sh', ['-c', "trap 'kill $!; exit 0' TERM; sleep 30 & wait"], process.cwd(), process.env,
+    // seen finds it; single quotes make $! expand when the trap runs; the shell waits for the
+    // child to die before it exits, as a server that stops its own children does.
+    tracker, 'sh', ['-c', "trap 'kill $!; wait; exit 0' TERM; sleep 30 & wait"], process.cwd(), process.env,
   );
   const watcher = new TreeWatcher(proc.pid, 50);
   watcher.start(tracker);
-  const [, child] = await treeOf(proc.pid, 2);
+  const [, child] = await treeOf(proc.pid, 2, 'sleep');
   assert.ok(child !== undefined, 'the shell started its child');
   const into: Stopped = { leftovers: [] };
   const how = await stopServer(tracker, proc, watcher, into);
@@ -44,7 +55,7 @@ test('stopServer: a child that left the process group is reported as a leftover 
   const proc = spawnServer(tracker, 'sh', ['-c', 'setsid sleep 30 & wait'], process.cwd(), process.env);
   const watcher = new TreeWatcher(proc.pid, 1000);
   watcher.start(tracker);
-  const [, escaped] = await treeOf(proc.pid, 2);
+  const [, escaped] = await treeOf(proc.pid, 2, 'sleep');
   assert.ok(escaped !== undefined, 'the shell started its child');
   const into: Stopped = { error: 'earlier failure', leftovers: [] };
   const how = await stopServer(tracker, proc, watcher, into);
