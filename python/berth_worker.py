@@ -1196,8 +1196,8 @@ class ThreadedServer(Server):
 
     def serve(self):
         for i in range(self.threads):
-            threading.Thread(target=self.work_loop, name='berth-thread-%d' % i, daemon=True).start()
-        threading.Thread(target=self.read_loop, name='berth-reader', daemon=True).start()
+            HelperThread(self.work_loop, 'berth-thread-%d' % i).start()
+        HelperThread(self.read_loop, 'berth-reader').start()
         self.done.wait()
         self.drain()
 
@@ -1613,12 +1613,12 @@ class DirectServer(object):
 
     def serve(self):
         """Runs the accept loops; returns once stopped and every direct request is done."""
-        threading.Thread(target=self.report_loop, name='berth-direct-report', daemon=True).start()
+        HelperThread(self.report_loop, 'berth-direct-report').start()
         if self.threads == 1 and len(self.listeners) == 1:
             self.accept_blocking(self.listeners[0])
         else:
             for i in range(1, self.threads):
-                t = threading.Thread(target=self.accept_selecting, name='berth-direct-%d' % i, daemon=True)
+                t = HelperThread(self.accept_selecting, 'berth-direct-%d' % i)
                 t.start()
                 self.acceptors.append(t)
             self.accept_selecting()
@@ -1748,8 +1748,8 @@ class DirectServer(object):
             self.relays = [t for t in self.relays if t.is_alive()]
             full = len(self.relays) >= MAX_RELAYS
             if not full:
-                t = threading.Thread(target=relay_connection, name='berth-relay', daemon=True,
-                                     args=(conn, data, self.relay_path, self.token, index, peer_host, peer_port, self.log))
+                t = HelperThread(relay_connection, 'berth-relay',
+                                 args=(conn, data, self.relay_path, self.token, index, peer_host, peer_port, self.log))
                 self.relays.append(t)
         if full:
             self.log('%d connections are already relayed to the master; closed one from %s'
@@ -2440,6 +2440,28 @@ def leads_own_group(cfg):
     return cfg['own_group'] and os.getpgrp() == os.getpid()
 
 
+# The signals this process handles: SIGTERM (stop), SIGUSR2 (harakiri), SIGCHLD (the zygote).
+HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGUSR2, signal.SIGCHLD)
+
+
+class HelperThread(threading.Thread):
+    """A daemon thread that never takes the process's signals.  Python runs handlers only
+    in the main thread; a signal the kernel gave to a helper thread would only set a flag,
+    leaving the main thread asleep in the app (a harakiri dump would come 30 s late, or
+    never).  Blocked here, every signal goes to the main thread and interrupts it.  The
+    mask is set around start(), since a new thread inherits its creator's."""
+
+    def __init__(self, target, name, args=()):
+        threading.Thread.__init__(self, target=target, name=name, args=args, daemon=True)
+
+    def start(self):
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED_SIGNALS)
+        try:
+            threading.Thread.start(self)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def start_eof_watchdog(sock, on_eof):
     """Call on_eof() as soon as the master's end closes, even while the app runs
     (POLLRDHUP).  Returns stop(), which ends and joins the thread: the zygote watches only
@@ -2463,7 +2485,7 @@ def start_eof_watchdog(sock, on_eof):
             if events:
                 on_eof()
 
-    thread = threading.Thread(target=watch, name='berth-eof-watchdog', daemon=True)
+    thread = HelperThread(watch, 'berth-eof-watchdog')
     thread.start()
 
     def stop():
@@ -2634,7 +2656,7 @@ def start_module_reporter(reporter, send, period):
             if grew:
                 send(json_frame(0, MODULES, paths))
 
-    threading.Thread(target=loop, name='berth-autoreload', daemon=True).start()
+    HelperThread(loop, 'berth-autoreload').start()
 
 
 # ---------------------------------------------------------------------------- preload
@@ -2876,7 +2898,7 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listeners
         if direct is None:
             server.serve()
         else:
-            threading.Thread(target=server.serve, name='berth-framed', daemon=True).start()
+            HelperThread(server.serve, 'berth-framed').start()
             direct.serve()
             server.done.wait()
             server.drain()

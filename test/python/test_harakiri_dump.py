@@ -54,6 +54,25 @@ class DumpTest(unittest.TestCase):
         wc.wait_output(w.proc.stderr, b'harakiri: no request is running')
         self.assertEqual(wc.json_body(w, 1, '/pid')['pid'], w.proc.pid)
 
+    def test_only_the_main_thread_takes_signals(self):
+        # Python runs handlers in the main thread only; a SIGUSR2 the kernel handed to a helper
+        # thread would wait until the app's sleep ended.  Every helper blocks the handled ones.
+        w = wc.ops_worker(self, threads=3)
+        w.send(wc.request_frame(1, '/block', query='s=30'))
+        wc.wait_output(w.proc.stdout, b'blocking', 1)
+        handled = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGUSR2 - 1)) | (1 << (signal.SIGCHLD - 1))
+        tasks = '/proc/%d/task' % w.proc.pid
+        masks = {}
+        for tid in os.listdir(tasks):
+            with open('%s/%s/status' % (tasks, tid)) as f:
+                blocked = re.search(r'^SigBlk:\s*([0-9a-f]+)$', f.read(), re.M).group(1)
+            masks[int(tid)] = int(blocked, 16) & handled
+        self.assertEqual(masks.pop(w.proc.pid), 0, 'the main thread takes them')
+        self.assertGreaterEqual(len(masks), 4, 'a reader, three request threads, the EOF watchdog')
+        self.assertEqual(set(masks.values()), {handled}, masks)
+        w.proc.send_signal(signal.SIGUSR2)  # the request thread's stack, at once
+        wc.wait_output(w.proc.stderr, b'in harakiri_victim', 1)
+
     def test_forked_worker_dumps_and_zygote_ignores_the_signal(self):
         h = ZygoteHarness(self)
         worker, pid = h.serving()
