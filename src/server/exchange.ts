@@ -27,12 +27,20 @@ export interface Responder {
   sendBody(chunk: Buffer, flushed: () => void): void;
   /** The streamed body is complete. */
   sendEnd(): void;
-  /** A whole response at once (the fast path). */
-  sendFull(status: string, headers: readonly string[], body: Buffer): void;
+  /**
+   * A whole response at once (the fast path). `shared`: `body` is a long-lived buffer that
+   * never changes (a cached static file), so the front may keep bytes derived from it.
+   */
+  sendFull(status: string, headers: readonly string[], body: Buffer, shared?: boolean): void;
   /** Berth's own short response (500, 502, 503, 504) when nothing was sent yet; otherwise the connection is cut. */
   sendError(status: number, message: string, retryAfterSeconds?: number): void;
   /** Whether a response head has already been written (so an error can only cut the connection). */
   readonly headSent: boolean;
+}
+
+/** Builds an exchange's CGI block on first use (see Exchange.cgiBlock). */
+export interface CgiSource {
+  cgiBlockOf(ex: Exchange): string;
 }
 
 /** What the request log needs to know about the worker that served an exchange. */
@@ -43,8 +51,8 @@ export interface ServedBy {
 
 export class Exchange {
   readonly request: ExchangeRequest;
-  /** latin1 "KEY\0VALUE\0…" CGI variables (REQUEST_METHOD, PATH_INFO, HTTP_*, …) built by the front. */
-  cgiBlock: string;
+  #cgiBlock: string;
+  #cgiSource: CgiSource | null = null;
   readonly body: RequestBody | null;
   readonly responder: Responder;
   readonly startedAt: number;
@@ -65,10 +73,34 @@ export class Exchange {
 
   constructor(request: ExchangeRequest, cgiBlock: string, body: RequestBody | null, responder: Responder, startedAt: number) {
     this.request = request;
-    this.cgiBlock = cgiBlock;
+    this.#cgiBlock = cgiBlock;
     this.body = body;
     this.responder = responder;
     this.startedAt = startedAt;
+  }
+
+  /**
+   * latin1 "KEY\0VALUE\0…" CGI variables (REQUEST_METHOD, PATH_INFO, HTTP_*, …) from the
+   * front. An HTTP front builds them only when something reads them (a worker, the request
+   * log): a static file or a proxied request never needs them.
+   */
+  get cgiBlock(): string {
+    const source = this.#cgiSource;
+    if (source !== null) {
+      this.#cgiSource = null;
+      this.#cgiBlock = source.cgiBlockOf(this);
+    }
+    return this.#cgiBlock;
+  }
+
+  set cgiBlock(block: string) {
+    this.#cgiSource = null;
+    this.#cgiBlock = block;
+  }
+
+  /** The block is built by `source` when first read. */
+  buildCgiBlockLater(source: CgiSource): void {
+    this.#cgiSource = source;
   }
 
   /** The client is gone: stop producing. */

@@ -17,11 +17,12 @@ import type { Endpoints } from './endpoints.js';
 import { RequestParser } from '../protocol/http1/request-parser.js';
 import { CONTINUE_100 } from '../protocol/http1/canned.js';
 import type { HttpParseError, RequestHead, RequestParserHandler, RequestParserLimits } from '../protocol/http1/types.js';
-import { Exchange, type Responder } from './exchange.js';
+import { Exchange, type CgiSource, type Responder } from './exchange.js';
 import { RequestBody } from './request-body.js';
 import { HttpResponseWriter, type Output } from './http-response-writer.js';
 import { FlushingWriter } from './flushing-writer.js';
-import { buildCgiBlock, type CgiNameCache, type ConnectionFacts } from './http-environ.js';
+import type { JoinedResponses } from './joined-responses.js';
+import { buildCgiBlock, pathDecodesToNul, type CgiNameCache, type ConnectionFacts } from './http-environ.js';
 import type { ScriptNameRule } from './script-name.js';
 
 const MAX_PIPELINED = 32;
@@ -30,6 +31,7 @@ export interface HttpFrontContext {
   readonly limits: RequestParserLimits;
   readonly names: CgiNameCache;
   readonly scriptNames: ScriptNameRule;
+  readonly joined: JoinedResponses;
   readonly draining: boolean;
   date(): string;
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -55,6 +57,9 @@ class QueuedResponse implements Output, Responder {
 
   get date(): string {
     return this.conn.ctx.date();
+  }
+  get joined(): JoinedResponses {
+    return this.conn.ctx.joined;
   }
   get headSent(): boolean {
     return this.writer.headSent;
@@ -89,15 +94,15 @@ class QueuedResponse implements Output, Responder {
   sendEnd(): void {
     this.writer.sendEnd();
   }
-  sendFull(status: string, headers: readonly string[], body: Buffer): void {
-    this.writer.sendFull(status, headers, body);
+  sendFull(status: string, headers: readonly string[], body: Buffer, shared?: boolean): void {
+    this.writer.sendFull(status, headers, body, shared);
   }
   sendError(status: number, message: string, retryAfterSeconds?: number): void {
     this.writer.sendError(status, message, retryAfterSeconds);
   }
 }
 
-export class HttpConnection implements RequestParserHandler {
+export class HttpConnection implements RequestParserHandler, CgiSource {
   readonly ctx: HttpFrontContext;
   readonly #socket: Socket;
   readonly #facts: ConnectionFacts;
@@ -249,14 +254,18 @@ export class HttpConnection implements RequestParserHandler {
 
   #ready(ex: Exchange): void {
     if (ex.aborted) return;
-    const block = buildCgiBlock(ex.request, this.#facts, ex.body?.totalBytes ?? 0, this.ctx.names, this.ctx.scriptNames);
-    if (block === null) {
+    if (pathDecodesToNul(ex.request.target)) {
       this.ctx.log('warn', `bad request from ${this.#facts.remoteAddress}: the path of ${ex.request.target} decodes to a NUL byte (answered 400)`);
       ex.responder.sendError(400, 'The request path contains an encoded NUL byte.');
       return;
     }
-    ex.cgiBlock = block;
+    ex.buildCgiBlockLater(this);
     this.ctx.dispatch(ex);
+  }
+
+  cgiBlockOf(ex: Exchange): string {
+    // A path decoding to NUL was answered 400 before dispatch, so the block always exists.
+    return buildCgiBlock(ex.request, this.#facts, ex.body?.totalBytes ?? 0, this.ctx.names, this.ctx.scriptNames) ?? '';
   }
 
   #promote(next: QueuedResponse): void {

@@ -82,6 +82,14 @@ export function decodePath(path: string): string | null {
   return out.indexOf('\0') === -1 ? out : null;
 }
 
+/**
+ * Whether the path of a request-target percent-decodes to a NUL byte (the parser refuses a
+ * raw NUL, so only "%00" can make one): cheap enough to ask of every request up front.
+ */
+export function pathDecodesToNul(target: string): boolean {
+  return target.indexOf('%00') !== -1 && decodePath(splitTarget(target).path) === null;
+}
+
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 65 && c <= 70) return c - 55;

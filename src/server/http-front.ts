@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Config, ListenVia } from '../config/schema.js';
 import type { Exchange } from './exchange.js';
 import { HttpConnection, type HttpFrontContext } from './http-connection.js';
+import { JoinedResponses } from './joined-responses.js';
 import { endpointsOf, type Endpoints } from './endpoints.js';
 import { CgiNameCache } from './http-environ.js';
 import { HttpDateClock } from './clock.js';
@@ -33,6 +34,7 @@ export class HttpFront {
       limits: { maxHeadBytes: deps.config.bufferSizeBytes, maxBodyBytes: deps.config.limitPostBytes },
       names: new CgiNameCache(),
       scriptNames: deps.scriptNames,
+      joined: new JoinedResponses(),
       draining: false,
       date: () => clock.now(),
       log: deps.log,

@@ -10,6 +10,7 @@ import { isRejection, planResponse } from '../protocol/http1/response.js';
 import { cannedResponse } from '../protocol/http1/canned.js';
 import { encodeChunkHeader, LAST_CHUNK } from '../protocol/http1/chunked.js';
 import type { ResponsePlan } from '../protocol/http1/types.js';
+import { JOIN_LIMIT, joinHeadAndBody, type JoinedResponses } from './joined-responses.js';
 
 export interface Output {
   emit(data: Buffer | string, flushed?: () => void): void;
@@ -18,6 +19,8 @@ export interface Output {
   /** Cut the connection now (a response that cannot be finished correctly). */
   cut(): void;
   readonly date: string;
+  /** Where heads joined to shared bodies are kept (see JoinedResponses); none: joined afresh. */
+  readonly joined?: JoinedResponses;
   log(level: 'warn' | 'error', message: string): void;
 }
 
@@ -117,7 +120,8 @@ export class HttpResponseWriter {
     }
   }
 
-  sendFull(status: string, headers: readonly string[], body: Buffer): void {
+  /** `shared`: `body` is a long-lived buffer that never changes (see Responder.sendFull). */
+  sendFull(status: string, headers: readonly string[], body: Buffer, shared = false): void {
     if (this.#done || this.headSent) return;
     // The whole body is known: frame it with Content-Length rather than chunked — except for
     // 1xx/204/304, which carry no content and no invented length (RFC 9110 §8.6).
@@ -135,14 +139,14 @@ export class HttpResponseWriter {
         close = true;
       } else {
         this.#out.log('error', `${this.#req.method} ${this.#req.target}: the app sent ${body.length} of the ${plan.contentLength} bytes its Content-Length declared; closing the connection`);
-        this.#emitHeadAndBody(plan.head, payload);
+        this.#emitHeadAndBody(plan.head, payload, false);
         this.bytesSent = payload.length;
         this.#done = true;
         this.#out.cut();
         return;
       }
     }
-    this.#emitHeadAndBody(plan.head, payload);
+    this.#emitHeadAndBody(plan.head, payload, shared && payload === body);
     this.bytesSent = payload.length;
     this.#finish(close);
   }
@@ -184,17 +188,14 @@ export class HttpResponseWriter {
     return p;
   }
 
-  #emitHeadAndBody(head: string, body: Buffer): void {
+  #emitHeadAndBody(head: string, body: Buffer, shared: boolean): void {
     if (body.length === 0) {
       this.#out.emit(head);
       return;
     }
-    if (body.length <= 16384) {
-      const headLen = Buffer.byteLength(head, 'latin1');
-      const buf = Buffer.allocUnsafe(headLen + body.length);
-      buf.write(head, 0, 'latin1');
-      body.copy(buf, headLen);
-      this.#out.emit(buf);
+    if (body.length <= JOIN_LIMIT) {
+      const joined = shared ? this.#out.joined : undefined;
+      this.#out.emit(joined !== undefined ? joined.join(head, body) : joinHeadAndBody(head, body));
       return;
     }
     this.#out.emit(head);

@@ -22,6 +22,30 @@ export function validatorsFor(mtimeMs: number, size: number): Validators {
   return { etag: `"${mtimeSec.toString(16)}-${size.toString(16)}"`, lastModified: imfFixdate(mtimeSec * 1000), mtimeSec };
 }
 
+/**
+ * validatorsFor, remembered per file version: formatting Last-Modified (a Date) and the ETag
+ * on every request of a hot file was measurable work for the same two strings each time.
+ * Keyed by inode and checked against device, mtime and size; bounded by clearing when full.
+ */
+export class ValidatorsMemo {
+  readonly #entries = new Map<number, { readonly dev: number; readonly mtimeMs: number; readonly size: number; readonly v: Validators }>();
+
+  constructor(readonly maxEntries = 4096) {}
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  of(st: { readonly dev: number; readonly ino: number; readonly mtimeMs: number; readonly size: number }): Validators {
+    const e = this.#entries.get(st.ino);
+    if (e !== undefined && e.dev === st.dev && e.mtimeMs === st.mtimeMs && e.size === st.size) return e.v;
+    const v = validatorsFor(st.mtimeMs, st.size);
+    if (this.#entries.size >= this.maxEntries) this.#entries.clear();
+    this.#entries.set(st.ino, { dev: st.dev, mtimeMs: st.mtimeMs, size: st.size, v });
+    return v;
+  }
+}
+
 const MONTHS: Readonly<Record<string, number>> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
 const IMF = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) ([A-Z][a-z]{2}) (\d{4}) (\d\d):(\d\d):(\d\d) GMT$/;
 const RFC850 = /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d\d)-([A-Z][a-z]{2})-(\d\d) (\d\d):(\d\d):(\d\d) GMT$/;

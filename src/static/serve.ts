@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import type { Exchange } from '../server/exchange.js';
-import { evaluatePreconditions, ifRangeAllows, validatorsFor, type HeaderReader, type Validators } from './conditional.js';
+import { evaluatePreconditions, ifRangeAllows, type HeaderReader, type Validators, type ValidatorsMemo } from './conditional.js';
 import type { SmallFileCache } from './file-cache.js';
 import { contentRange, multipart, parseRange, type BodyPiece, type ByteRange } from './range.js';
 
@@ -37,6 +37,7 @@ export interface FileResponse {
 
 export interface ServeContext {
   readonly cache: SmallFileCache;
+  readonly validators: ValidatorsMemo;
   readonly log: StaticLog;
   /** The next multipart boundary number (nginx counts them per process). */
   nextBoundary(): number;
@@ -81,7 +82,7 @@ type Plan =
 /** Decides the response from `st`; answers the bodiless ones (304, 412, 416, HEAD) at once. */
 function plan(ex: Exchange, file: FileResponse, st: fs.Stats, ctx: ServeContext): Plan {
   const header = headerReader(ex.request.headers);
-  const v: Validators = validatorsFor(st.mtimeMs, st.size);
+  const v: Validators = ctx.validators.of(st);
   const common = ['Last-Modified', v.lastModified, 'ETag', v.etag];
   const tail: string[] = [];
   if (file.vary) tail.push('Vary', 'Accept-Encoding');
@@ -141,11 +142,11 @@ function sameFile(a: fs.Stats, b: fs.Stats): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }
 
-/** Joins the pieces' bytes from a whole-file buffer. */
+/** Joins the pieces' bytes from a whole-file buffer: `data` itself for the whole file. */
 function assemble(data: Buffer, pieces: readonly BodyPiece[]): Buffer {
   if (pieces.length === 1 && 'range' in pieces[0]!) {
     const r = pieces[0].range;
-    return data.subarray(r.start, r.end);
+    return r.start === 0 && r.end === data.length ? data : data.subarray(r.start, r.end);
   }
   return Buffer.concat(pieces.map((p) => ('literal' in p ? p.literal : data.subarray(p.range.start, p.range.end))));
 }
@@ -162,11 +163,11 @@ function readWhole(fd: number, size: number): Buffer {
 }
 
 /**
- * Serves `file` on `ex`. Resolves 'changed' (having sent nothing) when the path no longer
+ * Serves `file` on `ex`. Returns 'changed' (having sent nothing) when the path no longer
  * leads to the file that was resolved, so the caller resolves again; otherwise 'served'.
- * Never rejects: an I/O error before the head is a 500, after it a cut connection.
+ * Never throws: an I/O error before the head is a 500, after it a cut connection.
  */
-export async function serveFile(ex: Exchange, file: FileResponse, ctx: ServeContext): Promise<'served' | 'changed'> {
+export function serveFile(ex: Exchange, file: FileResponse, ctx: ServeContext): 'served' | 'changed' {
   // open, fstat, read and close are synchronous like resolveInside's calls: page-cache hits
   // that cost microseconds, where each trip through libuv's thread pool costs tens of them.
   let fd: number | null = null;
@@ -178,7 +179,8 @@ export async function serveFile(ex: Exchange, file: FileResponse, ctx: ServeCont
     let p = plan(ex, file, st, ctx);
     if (p.kind === 'answered') return 'served';
     if (cached !== undefined) {
-      ex.responder.sendFull(p.status, p.headers, assemble(cached, p.pieces));
+      // The cached bytes never change (a new file version is a new entry): shared.
+      ex.responder.sendFull(p.status, p.headers, assemble(cached, p.pieces), true);
       return 'served';
     }
     try {
@@ -202,7 +204,7 @@ export async function serveFile(ex: Exchange, file: FileResponse, ctx: ServeCont
       const data = readWhole(fd, st.size);
       if (data.length !== st.size) throw new Error(`${file.path} shrank while it was read`);
       ctx.cache.set(file.path, st, data);
-      ex.responder.sendFull(p.status, p.headers, assemble(data, p.pieces));
+      ex.responder.sendFull(p.status, p.headers, assemble(data, p.pieces), true);
       return 'served';
     }
     if (!ex.responder.sendHead(p.status, p.headers)) return 'served';

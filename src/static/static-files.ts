@@ -24,10 +24,14 @@ import { imfFixdate } from '../protocol/http1/date.js';
 import type { Config } from '../config/schema.js';
 import type { Exchange } from '../server/exchange.js';
 import { SmallFileCache } from './file-cache.js';
+import { ValidatorsMemo } from './conditional.js';
 import { MimeTypes } from './mime.js';
 import { decodePath, resolveInside, VerifiedPaths, type ResolveOptions } from './resolve-inside.js';
 import type { DjangoStaticInfo } from '../protocol/worker/decode.js';
 import { headerReader, sendPage, serveFile, type FileResponse, type ServeContext, type StaticLog } from './serve.js';
+
+const MAX_REMEMBERED_MATCHES = 4096;
+const NO_HEADERS: readonly string[] = [];
 
 interface Mapping {
   readonly mountpoint: string;
@@ -131,6 +135,11 @@ export class StaticFiles {
   readonly #mime: MimeTypes;
   readonly #log: StaticLog;
   readonly #ctx: ServeContext;
+  /**
+   * #match per request-target: hot files are asked for by the same few targets, and the
+   * answer depends only on the target and the mappings. Bounded by starting over when full.
+   */
+  readonly #matches = new Map<string, Match>();
   #boundary = 0;
   #lastOutsideWarning = 0;
   #suppressed = 0;
@@ -156,7 +165,7 @@ export class StaticFiles {
     this.#resolveOptions = { allowSymlinksInto: this.#safe, verified: new VerifiedPaths() };
     this.#static404 = config.static404;
     this.#mime = new MimeTypes(config.mimefiles, (file, err) => log('warn', `mimefile ${file} could not be read (${err.message}); using the built-in MIME types`));
-    this.#ctx = { cache: new SmallFileCache({ maxBytes: config.staticCacheBytes, maxEntryBytes: Math.min(config.staticCacheMaxFileBytes, config.staticCacheBytes) }), log, nextBoundary: () => ++this.#boundary };
+    this.#ctx = { cache: new SmallFileCache({ maxBytes: config.staticCacheBytes, maxEntryBytes: Math.min(config.staticCacheMaxFileBytes, config.staticCacheBytes) }), validators: new ValidatorsMemo(), log, nextBoundary: () => ++this.#boundary };
   }
 
   /** Whether any static option is configured (otherwise the router can skip this stage). */
@@ -195,6 +204,7 @@ export class StaticFiles {
       const segments = mountpoint.slice(1).split('/');
       this.#maps.push({ mountpoint, segments, root, keepMountpoint: false });
       this.#maps.sort((a, b) => b.segments.length - a.segments.length);
+      this.#matches.clear();
       this.#log('info', `static-from-django: ${mountpoint} → ${root} (${rootSetting})`);
       return true;
     };
@@ -221,7 +231,13 @@ export class StaticFiles {
       fallthrough();
       return;
     }
-    const m = this.#match(ex.request.target);
+    const target = ex.request.target;
+    let m = this.#matches.get(target);
+    if (m === undefined) {
+      m = this.#match(target);
+      if (this.#matches.size >= MAX_REMEMBERED_MATCHES) this.#matches.clear();
+      this.#matches.set(target, m);
+    }
     if (m.candidates.length === 0) {
       // The common case for app requests: decided without touching the file system.
       if (this.#static404 && m.mapped) this.#notFound(ex);
@@ -234,10 +250,14 @@ export class StaticFiles {
       passed = true;
       fallthrough();
     };
-    this.#serve(ex, m, pass, 0).catch((err: unknown) => {
+    // Synchronous from here to the first byte written: every file-system call answers from
+    // the kernel's caches, and each await would cost a promise and a microtask per request.
+    try {
+      this.#serve(ex, m, pass, 0);
+    } catch (err) {
       this.#log('error', `static files: ${ex.request.method} ${ex.request.target}: ${(err as Error).message}`);
       if (!passed) ex.responder.sendError(500, 'Internal Server Error: see the server log.');
-    });
+    }
   }
 
   /** Where a request-target may be found: mapped roots (longest mountpoint first), then check-static roots. */
@@ -273,15 +293,15 @@ export class StaticFiles {
     return { candidates, mapped, rawPath, query, lastName };
   }
 
-  async #serve(ex: Exchange, m: Match, fallthrough: () => void, attempt: number): Promise<void> {
+  #serve(ex: Exchange, m: Match, fallthrough: () => void, attempt: number): void {
     for (const c of m.candidates) {
-      const found = await this.#find(ex, c, m);
+      const found = this.#find(ex, c, m);
       if (found === 'answered') return;
       if (found === null) continue;
       if (this.#skipped(found)) return fallthrough();
-      const file = await this.#representation(ex, found);
+      const file = this.#representation(ex, found);
       if (ex.aborted) return;
-      const result = await serveFile(ex, file, this.#ctx);
+      const result = serveFile(ex, file, this.#ctx);
       if (result === 'changed') {
         // The path was replaced between the check and open(): check the new file once more,
         // from scratch (a remembered proof of the old path is dropped).
@@ -300,8 +320,8 @@ export class StaticFiles {
   }
 
   /** The file for one candidate: itself, or a directory's index; 'answered' after a redirect. */
-  async #find(ex: Exchange, c: Candidate, m: Match): Promise<Found | 'answered' | null> {
-    const r = await resolveInside(c.root, c.raw, this.#resolveOptions);
+  #find(ex: Exchange, c: Candidate, m: Match): Found | 'answered' | null {
+    const r = resolveInside(c.root, c.raw, this.#resolveOptions);
     if (r.ok) return { root: c.root, raw: c.raw, path: r.path, stat: r.stat, name: m.lastName !== '' ? m.lastName : r.path };
     if (r.reason === 'outside') {
       this.#warnOutside(ex.request.target, c.root);
@@ -311,7 +331,7 @@ export class StaticFiles {
     const dir = c.raw.endsWith('/') ? c.raw : `${c.raw}/`;
     for (const index of this.#index) {
       const raw = dir + encodeURIComponent(index);
-      const ir = await resolveInside(c.root, raw, this.#resolveOptions);
+      const ir = resolveInside(c.root, raw, this.#resolveOptions);
       if (!ir.ok) continue;
       if (!m.rawPath.endsWith('/')) {
         // nginx: a directory without its '/' is redirected, so relative links in the index work.
@@ -342,7 +362,7 @@ export class StaticFiles {
     return this.#skipExt.some((ext) => names.some((n) => n.endsWith(ext)));
   }
 
-  async #representation(ex: Exchange, f: Found): Promise<FileResponse> {
+  #representation(ex: Exchange, f: Found): FileResponse {
     const contentType = this.#mime.lookup(f.name);
     const cacheHeaders = this.#expires(ex.request.target, f.path, contentType);
     let chosen: { path: string; stat: fs.Stats; encoding: 'gzip' | 'br' | null } = { path: f.path, stat: f.stat, encoding: null };
@@ -350,7 +370,7 @@ export class StaticFiles {
     if (this.#gzip) {
       const accept = headerReader(ex.request.headers)('accept-encoding');
       for (const [ext, coding] of [['.br', 'br'], ['.gz', 'gzip']] as const) {
-        const sib = await resolveInside(f.root, f.raw + ext, this.#resolveOptions);
+        const sib = resolveInside(f.root, f.raw + ext, this.#resolveOptions);
         if (!sib.ok) continue;
         vary = true;
         if (chosen.encoding === null && acceptsEncoding(accept, coding)) chosen = { path: sib.path, stat: sib.stat, encoding: coding };
@@ -360,7 +380,8 @@ export class StaticFiles {
   }
 
   /** Expires and Cache-Control from the first matching rule: file path, then URI, then MIME type. */
-  #expires(target: string, filePath: string, contentType: string): string[] {
+  #expires(target: string, filePath: string, contentType: string): readonly string[] {
+    if (this.#expiresPath.length === 0 && this.#expiresUri.length === 0 && this.#expiresType.size === 0) return NO_HEADERS;
     let seconds: number | undefined = this.#expiresPath.find((r) => r.re.test(filePath))?.seconds;
     seconds ??= this.#expiresUri.find((r) => r.re.test(target))?.seconds;
     seconds ??= this.#expiresType.get(contentType.split(';')[0]!.trim().toLowerCase());

@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { buildCgiBlock, CgiNameCache, decodePath, hostName, splitTarget } from '../../src/server/http-environ.js';
+import { buildCgiBlock, CgiNameCache, decodePath, hostName, pathDecodesToNul, splitTarget } from '../../src/server/http-environ.js';
+import { Exchange, type CgiSource, type Responder } from '../../src/server/exchange.js';
 
 const conn = { remoteAddress: '10.0.0.9', remotePort: 5555, localAddress: '127.0.0.1', localPort: 8000, scheme: 'http' as const };
 
@@ -74,4 +75,26 @@ test('buildCgiBlock falls back to the local address without Host, and refuses an
   assert.equal(env.SERVER_PROTOCOL, 'HTTP/1.0');
   assert.equal(env.CONTENT_LENGTH, undefined);
   assert.equal(buildCgiBlock({ method: 'GET', target: '/%00', versionMinor: 1, headers: [] }, conn, 0, new CgiNameCache()), null);
+});
+
+test('pathDecodesToNul: only an encoded NUL in the path, in any target form', () => {
+  for (const t of ['/a%00b', '/%00', 'http://h/x%00', '/a/%00/b?q=1']) assert.equal(pathDecodesToNul(t), true, t);
+  for (const t of ['/a', '/a?x=%00', '/%0a', '/%2500', '/a%0', '*', 'http://h/?%00']) assert.equal(pathDecodesToNul(t), false, t);
+});
+
+test('Exchange.cgiBlock: built on first read only, once; a set block replaces the builder', () => {
+  let builds = 0;
+  const source: CgiSource = { cgiBlockOf: (ex) => { builds++; return `REQUEST_METHOD\0${ex.request.method}`; } };
+  const request = { method: 'GET', target: '/', versionMinor: 1 as const, headers: [], remoteAddress: '127.0.0.1', remotePort: 1, scheme: 'http' as const };
+  const ex = new Exchange(request, '', null, {} as Responder, 0);
+  ex.buildCgiBlockLater(source);
+  assert.equal(builds, 0, 'nothing read it yet: nothing built');
+  assert.equal(ex.cgiBlock, 'REQUEST_METHOD\0GET');
+  assert.equal(ex.cgiBlock, 'REQUEST_METHOD\0GET');
+  assert.equal(builds, 1);
+  const other = new Exchange(request, '', null, {} as Responder, 0);
+  other.buildCgiBlockLater(source);
+  other.cgiBlock = 'X\0y';
+  assert.equal(other.cgiBlock, 'X\0y');
+  assert.equal(builds, 1);
 });

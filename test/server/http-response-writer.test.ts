@@ -2,6 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpResponseWriter, type Output } from '../../src/server/http-response-writer.js';
+import { JoinedResponses } from '../../src/server/joined-responses.js';
 
 class MemoryOutput implements Output {
   text = '';
@@ -106,4 +107,23 @@ test('HTTP/1.0 streamed body is close-delimited and announced', () => {
   assert.match(out.text, /Connection: close/);
   assert.ok(out.text.endsWith('\r\n\r\nxy'));
   assert.equal(out.completed, true);
+});
+
+test('a shared body is joined to its head once and the same bytes are emitted again; others are joined afresh', () => {
+  const joined = new JoinedResponses();
+  const emitted: (Buffer | string)[] = [];
+  const body = Buffer.from('static bytes');
+  const send = (shared: boolean, b = body): void => {
+    const out = new MemoryOutput();
+    const capture: Output = { date: out.date, joined, emit: (d) => void emitted.push(d), complete: () => undefined, cut: () => undefined, log: () => undefined };
+    new HttpResponseWriter(capture, { method: 'GET', target: '/t', versionMinor: 1, keepAlive: true }, () => false).sendFull('200 OK', ['Content-Type', 'text/css'], b, shared);
+  };
+  send(true);
+  send(true);
+  send(false);
+  assert.equal(emitted.length, 3);
+  assert.equal(emitted[0], emitted[1], 'the kept bytes');
+  assert.notEqual(emitted[2], emitted[0], 'not shared: a fresh buffer');
+  assert.deepEqual(emitted[2], emitted[0]);
+  assert.match(String((emitted[0] as Buffer).toString('latin1')), /^HTTP\/1\.1 200 OK\r\nContent-Type: text\/css\r\nContent-Length: 12\r\n.*\r\n\r\nstatic bytes$/s);
 });

@@ -1,7 +1,7 @@
 /** Validators, preconditions (RFC 9110 §13) and Range parsing (§14), in memory. */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { etagListMatches, evaluatePreconditions, ifRangeAllows, parseHttpDate, validatorsFor } from '../../src/static/conditional.js';
+import { etagListMatches, evaluatePreconditions, ifRangeAllows, parseHttpDate, validatorsFor, ValidatorsMemo } from '../../src/static/conditional.js';
 import { multipart, parseRange } from '../../src/static/range.js';
 
 const MTIME_MS = Date.UTC(2024, 2, 5, 6, 7, 8, 999);
@@ -84,4 +84,21 @@ test("multipart/byteranges framing matches nginx's layout", () => {
     + '\r\n--00000000000000000007\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 5-5/10\r\n\r\n<5-6>'
     + '\r\n--00000000000000000007--\r\n');
   assert.equal(mp.length, framing.length - '<0-2><5-6>'.length + 3);
+});
+
+test('ValidatorsMemo: one computation per file version; a new mtime, size or device computes again', () => {
+  const memo = new ValidatorsMemo(2);
+  const st = { dev: 1, ino: 7, mtimeMs: MTIME_MS, size: 1000 };
+  const first = memo.of(st);
+  assert.deepEqual(first, v);
+  assert.equal(memo.of({ ...st }), first, 'the same version: the remembered object');
+  assert.deepEqual(memo.of({ ...st, mtimeMs: MTIME_MS + 5000 }), validatorsFor(MTIME_MS + 5000, 1000));
+  assert.deepEqual(memo.of({ ...st, size: 5 }), validatorsFor(MTIME_MS, 5));
+  const otherDevice = memo.of({ ...st, dev: 2, mtimeMs: 0 });
+  assert.deepEqual(otherDevice, validatorsFor(0, 1000), 'an equal inode number on another device is another file');
+  // Bounded: past maxEntries the memo starts over instead of growing.
+  for (let ino = 100; ino < 110; ino++) {
+    assert.deepEqual(memo.of({ ...st, ino }), v);
+    assert.ok(memo.size <= 2, `${memo.size} entries`);
+  }
 });
