@@ -150,7 +150,7 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
   {
     name: 'static-cache-size', aliases: [], type: 'size', repeatable: false, default: '64M', range: [0, 64 * 1024 * MiB], status: 'supported', field: 'staticCacheBytes', group: 'Application', berthOnly: true,
-    help: "Memory for keeping the bytes of requested static files (each checked against the file's inode, size and times on every request, so a changed file is never served stale); the least recently used go first. 0 reads every file on every request.",
+    help: "Memory for keeping the bytes of requested static files (each checked against the file's inode, size and times on every request, so a changed file is never served stale); the least recently used go first. Files up to 16 KiB also keep a copy joined to their response head, outside this budget (so they can take up to twice it). 0 reads every file on every request.",
   },
   {
     name: 'static-cache-max-file', aliases: [], type: 'size', repeatable: false, default: '1M', range: [0, 16 * MiB], status: 'supported', field: 'staticCacheMaxFileBytes', group: 'Application', berthOnly: true,
