@@ -3,7 +3,8 @@
  * Every process started here is stopped by the test that started it (see stop()).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const REPO = process.cwd();
@@ -39,9 +40,12 @@ export interface StartOptions {
 }
 
 export function startBerth(args: readonly string[], opts: StartOptions = {}): Promise<RunningBerth> {
+  // A private TMPDIR, removed at exit: a test that SIGKILLs the master (which then cannot
+  // remove its channel directory) leaves nothing in the machine's /tmp.
+  const privateTmp = opts.env?.['TMPDIR'] === undefined ? mkdtempSync(join(tmpdir(), 'berth-test-')) : null;
   const proc = spawn(process.execPath, [opts.bin ?? BERTH_BIN, ...args], {
     cwd: opts.cwd ?? REPO,
-    env: { ...process.env, ...opts.env },
+    env: { ...process.env, ...(privateTmp !== null ? { TMPDIR: privateTmp } : {}), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -73,6 +77,7 @@ export function startBerth(args: readonly string[], opts: StartOptions = {}): Pr
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.on('exit', (code, signal) => {
       if (poller !== null) clearInterval(poller);
+      if (privateTmp !== null) rmSync(privateTmp, { recursive: true, force: true });
       resolve({ code, signal });
     }),
   );
