@@ -3,7 +3,7 @@
  * Every process started here is stopped by the test that started it (see stop()).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -41,8 +41,10 @@ export interface StartOptions {
 
 export function startBerth(args: readonly string[], opts: StartOptions = {}): Promise<RunningBerth> {
   // A private TMPDIR, removed at exit: a test that SIGKILLs the master (which then cannot
-  // remove its channel directory) leaves nothing in the machine's /tmp.
+  // remove its channel directory) leaves nothing in the machine's /tmp. Sticky and
+  // world-writable like /tmp, for the tests where Berth drops to another uid.
   const privateTmp = opts.env?.['TMPDIR'] === undefined ? mkdtempSync(join(tmpdir(), 'berth-test-')) : null;
+  if (privateTmp !== null) chmodSync(privateTmp, 0o1777);
   const proc = spawn(process.execPath, [opts.bin ?? BERTH_BIN, ...args], {
     cwd: opts.cwd ?? REPO,
     env: { ...process.env, ...(privateTmp !== null ? { TMPDIR: privateTmp } : {}), ...opts.env },
