@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -20,6 +21,7 @@ class DumpTest(unittest.TestCase):
     def dump(self, worker, blocked):
         """Wait until `blocked` requests sleep in the app, SIGUSR2, end the worker: its stderr."""
         wc.wait_output(worker.proc.stdout, b'blocking', blocked)
+        wc.wait_sleeping(worker.proc.pid, blocked)
         worker.proc.send_signal(signal.SIGUSR2)
         text = wc.wait_output(worker.proc.stderr, b'harakiri_victim', blocked)  # the dump is out
         worker.sock.close()
@@ -60,13 +62,23 @@ class DumpTest(unittest.TestCase):
         w = wc.ops_worker(self, threads=3)
         w.send(wc.request_frame(1, '/block', query='s=30'))
         wc.wait_output(w.proc.stdout, b'blocking', 1)
+        wc.wait_sleeping(w.proc.pid, 1)
         handled = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGUSR2 - 1)) | (1 << (signal.SIGCHLD - 1))
         tasks = '/proc/%d/task' % w.proc.pid
-        masks = {}
-        for tid in os.listdir(tasks):
-            with open('%s/%s/status' % (tasks, tid)) as f:
-                blocked = re.search(r'^SigBlk:\s*([0-9a-f]+)$', f.read(), re.M).group(1)
-            masks[int(tid)] = int(blocked, 16) & handled
+
+        def masks():
+            out = {}
+            for tid in os.listdir(tasks):
+                with open('%s/%s/status' % (tasks, tid)) as f:
+                    blocked = re.search(r'^SigBlk:\s*([0-9a-f]+)$', f.read(), re.M).group(1)
+                out[int(tid)] = int(blocked, 16) & handled
+            return out
+        # The main thread blocks them for an instant while it starts each helper (so the helper
+        # inherits the mask); the request may already run then.
+        deadline = time.monotonic() + 5
+        while masks()[w.proc.pid] != 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        masks = masks()
         self.assertEqual(masks.pop(w.proc.pid), 0, 'the main thread takes them')
         self.assertGreaterEqual(len(masks), 4, 'a reader, three request threads, the EOF watchdog')
         self.assertEqual(set(masks.values()), {handled}, masks)
@@ -79,6 +91,7 @@ class DumpTest(unittest.TestCase):
         h.zygote.proc.send_signal(signal.SIGUSR2)  # a stray signal must not kill the zygote
         worker.send(wc.request_frame(1, '/block', query='s=30'))
         wc.wait_output(h.zygote.proc.stdout, b'blocking %d' % pid)
+        wc.wait_sleeping(pid)
         os.kill(pid, signal.SIGUSR2)
         wc.wait_output(h.zygote.proc.stderr, b'in harakiri_victim')
         os.kill(pid, signal.SIGKILL)

@@ -221,6 +221,28 @@ def wait_output(stream, needle, count=1, timeout=10.0):
     return data
 
 
+def wait_sleeping(pid, count=1, timeout=10.0):
+    """Wait until `count` threads of pid sleep in the kernel (time.sleep).  A signal sent to a
+    thread that printed "blocking" but has not yet entered the sleep is taken by the C handler
+    while Python runs no handler, and CPython only runs it once the sleep ends: the tests that
+    time a signal against the app must send it once the app is really asleep."""
+    deadline = time.monotonic() + timeout
+    tasks = '/proc/%d/task' % pid
+    while True:
+        asleep = 0
+        for tid in os.listdir(tasks):
+            try:
+                with open('%s/%s/wchan' % (tasks, tid)) as f:
+                    asleep += 'nanosleep' in f.read()
+            except OSError:
+                pass
+        if asleep >= count:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError('%d thread(s) of %d did not go to sleep within %g s' % (count, pid, timeout))
+        time.sleep(0.01)
+
+
 def json_body(client, rid, path, query=''):
     """Send one GET and return its JSON body."""
     client.send(request_frame(rid, path, query=query))
