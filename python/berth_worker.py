@@ -1198,6 +1198,10 @@ class ThreadedServer(Server):
         for i in range(self.threads):
             HelperThread(self.work_loop, 'berth-thread-%d' % i).start()
         HelperThread(self.read_loop, 'berth-reader').start()
+        self.wait_done()
+
+    def wait_done(self):
+        """In the main thread: until stopped with nothing running, then every frame sent."""
         while not self.done.wait(SIGNAL_CHECK_S):
             run_signal_handlers()
         self.drain()
@@ -1563,10 +1567,11 @@ class DirectRequest(Request):
                                                                 self.env.get('REQUEST_URI', ''), self.length))
                 data = data[:room]
         self.sent += len(data)
+        if head and len(data) < 65536:
+            self.conn.sendall(head + data)  # one write for a head and a short body
+            return
         if head:
-            self.conn.sendall(head + data if len(data) < 65536 else head)
-            if len(data) < 65536:
-                return
+            self.conn.sendall(head)
         if data:
             self.conn.sendall(data)
 
@@ -1874,9 +1879,6 @@ class DirectServer(object):
             if full:
                 self.report()
 
-    def send_empty(self, req):
-        req.conn.sendall(req.head())
-
     def stream(self, req, result):
         try:
             index = 0
@@ -1893,7 +1895,7 @@ class DirectServer(object):
             if close is not None:
                 close()
         if not req.head_sent:
-            self.send_empty(req)
+            req.conn.sendall(req.head())
         elif req.length is not None and req.sent < req.length:
             self.log('%s %s: the app sent %d of the %d bytes its Content-Length declared; closing the connection'
                      % (req.env.get('REQUEST_METHOD'), req.env.get('REQUEST_URI', ''), req.sent, req.length))
@@ -2460,7 +2462,7 @@ class HelperThread(threading.Thread):
     """A daemon thread that never takes the process's signals.  Python runs handlers only
     in the main thread; a signal the kernel gave to a helper thread would only set a flag,
     leaving the main thread asleep in the app (a harakiri dump would come 30 s late, or
-    never).  Blocked here, every signal goes to the main thread and interrupts it.  The
+    never).  Blocked here, every signal goes to the main thread.  The
     mask is set around start(), since a new thread inherits its creator's."""
 
     def __init__(self, target, name, args=()):
@@ -2475,8 +2477,8 @@ class HelperThread(threading.Thread):
 
 
 def run_signal_handlers():
-    """Runs the Python handlers of signals that have already arrived.  CPython 3.9-3.11 can
-    lose the main thread's wake-up: the C handler sets a flag and the eval loop's "breaker",
+    """Runs the Python handlers of signals that have already arrived.  CPython (seen with
+    3.11) can lose the main thread's wake-up: the C handler sets a flag and the eval loop's "breaker",
     and another thread that recomputes the breaker clears it (only the main thread may run
     handlers), so a main thread that then blocks in a lock wait never looks at the flag; a
     harakiri dump waited for the next signal (a test failed 1 run in 4 on a loaded machine).
@@ -2923,8 +2925,7 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listeners
         else:
             HelperThread(server.serve, 'berth-framed').start()
             direct.serve()
-            server.done.wait()
-            server.drain()
+            server.wait_done()
     except ProtocolError as e:
         log('protocol error from the master: %s' % e)
         return EXIT_USAGE
@@ -2999,9 +3000,8 @@ def run(lifeline):
         # The objects the import made live as long as the process: moved out of the collector's
         # reach, full collections no longer walk them (and forked workers do not touch their
         # pages, which stay shared with the zygote).
-        if hasattr(gc, 'freeze'):
-            gc.collect()
-            gc.freeze()
+        gc.collect()
+        gc.freeze()
     except BootFailure as failure:
         return report_boot_failure(sock, failure)
     if cfg['own_group'] and not lifeline.group_leader:

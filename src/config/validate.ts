@@ -231,8 +231,9 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   const uwsgiDirect = directA === undefined ? routed.length === 0 && all('uwsgiAllow').length === 0 : directA.value === true;
   if (directA !== undefined && directA.value === true) {
     if (routed.length > 0) {
-      fail(directA, 'conflict', `${directA.written} = true sends uwsgi requests straight to the workers, past ${[...new Set(routed)].join(', ')}, which the master would have served first`,
-        `remove ${directA.written}, or serve the static files from nginx (location /static { alias …; }) and remove ${[...new Set(routed)].join(', ')}`);
+      const names = [...new Set(routed)].join(', ');
+      fail(directA, 'conflict', `${directA.written} = true sends uwsgi requests straight to the workers, past ${names}, which the master would have served first`,
+        `remove ${directA.written}, or serve the static files from nginx (location /static { alias …; }) and remove ${names}`);
     }
     if (uwsgi.length === 0) warnings.push(problemAt(directA.source, { code: 'no-effect', option: directA.written, message: `${directA.written}: there is no uwsgi socket (socket = …), so it changes nothing`, fix: 'add socket = /run/site.sock (or remove uwsgi-direct)' }));
   }

@@ -93,11 +93,6 @@ export class Exchange {
     return this.#cgiBlock;
   }
 
-  set cgiBlock(block: string) {
-    this.#cgiSource = null;
-    this.#cgiBlock = block;
-  }
-
   /** The block is built by `source` when first read. */
   buildCgiBlockLater(source: CgiSource): void {
     this.#cgiSource = source;

@@ -228,7 +228,7 @@ function closeQuietly(fd: number): void {
   }
 }
 
-/** Streams file ranges and literal framing, one 256 KiB read per flushed piece. */
+/** Streams file ranges and literal framing in 256 KiB pieces, at most PIECES_AHEAD unflushed. */
 class FileStream {
   readonly #ex: Exchange;
   readonly #fd: number;
@@ -303,7 +303,7 @@ class FileStream {
     const len = Math.min(CHUNK, r.end - this.#pos);
     const buf = Buffer.allocUnsafe(len);
     // A synchronous read from the page cache costs less than a trip through libuv's thread
-    // pool; the next piece is still read only once this one has been flushed.
+    // pool; pieces past PIECES_AHEAD wait until earlier ones have been flushed.
     let bytesRead: number;
     try {
       bytesRead = fs.readSync(this.#fd, buf, 0, len, this.#pos);

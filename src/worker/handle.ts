@@ -89,10 +89,10 @@ export class WorkerHandle {
   readonly #channel: WorkerChannel;
   readonly #inflight = new Map<number, InFlight>();
   #nextId = 1;
-  /** uwsgi-direct: the served count of the last DIRECT report, and when its oldest running request began. */
+  /** uwsgi-direct: the served count of the last DIRECT report, and its oldest running request (when it began, what it is). */
   #directServed = 0;
   #directOldest = Infinity;
-  #directRunning: readonly (readonly [number, string, string])[] = [];
+  #directOldestWhat = '';
   /** Output before READY is held back: if the app fails to load, the master prints one summary instead. */
   #startupOutput: string | null = '';
 
@@ -179,10 +179,9 @@ export class WorkerHandle {
       oldest = r;
       break;
     }
-    const direct = this.#directRunning.length > 0 ? this.#directRunning.reduce((a, b) => (b[0] > a[0] ? b : a)) : null;
-    const what = oldest !== null && (direct === null || oldest.sentAt <= this.#directOldest)
+    const what = oldest !== null && oldest.sentAt <= this.#directOldest
       ? `${oldest.ex.request.method} ${oldest.ex.request.target}`
-      : direct !== null ? `${direct[1]} ${direct[2]}` : 'a request';
+      : this.#directOldestWhat !== '' ? this.#directOldestWhat : 'a request';
     this.#events.log('error', `harakiri: ${what} ran longer than ${limitMs / 1000} s in worker ${this.slot} (pid ${this.pid}); killing the worker`);
     this.process.kill('SIGUSR2');
     this.#harakiriTimer = setTimeout(() => this.process.kill('SIGKILL'), HARAKIRI_STACK_MS);
@@ -337,9 +336,10 @@ export class WorkerHandle {
         const report = parseDirect(f.payload);
         this.requestsServed += Math.max(0, report.served - this.#directServed);
         this.#directServed = report.served;
-        this.#directRunning = report.running;
-        const longest = report.running.reduce((m, r) => Math.max(m, r[0]), -1);
-        this.#directOldest = longest < 0 ? Infinity : performance.now() - longest * 1000;
+        let longest: (typeof report.running)[number] | null = null;
+        for (const r of report.running) if (longest === null || r[0] > longest[0]) longest = r;
+        this.#directOldest = longest === null ? Infinity : performance.now() - longest[0] * 1000;
+        this.#directOldestWhat = longest === null ? '' : `${longest[1]} ${longest[2]}`;
         this.#events.direct?.(this, report);
         return;
       }

@@ -43,10 +43,10 @@ function packet(path: string, extra: readonly string[] = []): Buffer {
   ]);
 }
 
-/** Sends bytes, returns everything the peer wrote until it closed (or '' on timeout). */
-function exchange(port: number, data: Buffer, timeoutMs = 10_000): Promise<string> {
+/** Sends bytes to a loopback port or a unix socket; returns everything the peer wrote until it closed (or until the timeout). */
+function exchange(to: number | string, data: Buffer, timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
+    const s = typeof to === 'number' ? connect(to, '127.0.0.1') : connect(to);
     let out = '';
     const timer = setTimeout(() => {
       s.destroy();
@@ -232,15 +232,7 @@ test('a peer that connects to the unix socket and stalls frees the worker after 
   const stalled = connect(sock);
   await new Promise((r) => stalled.once('connect', r));
   try {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const s = connect(sock);
-      let out = '';
-      const timer = setTimeout(() => (s.destroy(), resolve(out)), 8_000);
-      s.on('connect', () => s.write(packet('/')));
-      s.on('data', (c: Buffer) => (out += c.toString('latin1')));
-      s.on('close', () => (clearTimeout(timer), resolve(out)));
-      s.on('error', reject);
-    });
+    const answer = await exchange(sock, packet('/'), 8_000);
     assert.equal(status(answer), 200, `no answer within 8 s: the stalled peer still holds the only thread (${answer})`);
   } finally {
     stalled.destroy();
