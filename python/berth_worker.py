@@ -1300,48 +1300,60 @@ def name_kind(name):
 def http_head(status, headers, date, whole=None):
     """(the latin1 HTTP/1.1 head, Content-Length or None) for a direct response, checked as the
     master checks a worker's head (src/protocol/http1/response.ts); ResponseInvalid if bad.
-    `whole`: the length of a body known in full, declared when the app did not (sendFull)."""
+    `whole`: the length of a body known in full, declared when the app did not (sendFull).
+    Runs on every direct response: header names are judged through the _NAME_KIND memo, and
+    the status and values are scanned for control characters in one search of the lines."""
     code = int(status[:3])
     if code < 200:
         raise ResponseInvalid('status %r: a WSGI app cannot send 1xx interim responses' % (status,))
     if code > 599:
         raise ResponseInvalid('status %r: status codes end at 599 (RFC 9110 section 15)' % (status,))
-    parts = ['HTTP/1.1 ', status, '\r\n']
+    lines = ['HTTP/1.1 ' + status]
     length = None
     has_date = False
+    dropped = None  # hop-by-hop values: not sent, but checked like the rest
+    kinds = _NAME_KIND
     for name, value in headers:
-        kind = name_kind(name)
-        if kind == NAME_HOP:
-            continue
-        if kind == NAME_LENGTH:
-            if length is not None:
-                raise ResponseInvalid('more than one Content-Length header')
-            v = value.strip(' \t')
-            if not DIGITS.match(v) or int(v) > MAX_SAFE_INTEGER:
-                raise ResponseInvalid('Content-Length %r is not a non-negative integer' % (value,))
-            length = int(v)
-            if code == 204:
+        kind = kinds.get(name)
+        if kind is None:
+            kind = name_kind(name)
+        if kind != NAME_PLAIN:
+            if kind == NAME_HOP:
+                dropped = (dropped or '') + value
                 continue
-        elif kind == NAME_DATE:
-            has_date = True
-        parts += (name, ': ', value, '\r\n')
-    if length is None and whole is not None and code != 204 and code != 304:
-        length = whole
-        parts += ('Content-Length: ', str(whole), '\r\n')
-    if not has_date:
-        parts += ('Date: ', date(), '\r\n')
-    parts.append('Connection: close\r\n\r\n')
-    head = ''.join(parts)
-    # One scan of the status and every value for control characters (CR/LF would split the
-    # response); names were checked by name_kind().
-    if HEADER_VALUE_BAD.search(status + ''.join([v for _, v in headers])):
+            if kind == NAME_LENGTH:
+                if length is not None:
+                    raise ResponseInvalid('more than one Content-Length header')
+                v = value.strip(' \t')
+                # DIGITS without the regex call: ASCII digits only, at most 16 of them
+                if not (v.isdigit() and v.isascii() and len(v) <= 16) or int(v) > MAX_SAFE_INTEGER:
+                    raise ResponseInvalid('Content-Length %r is not a non-negative integer' % (value,))
+                length = int(v)
+                if code == 204:
+                    dropped = (dropped or '') + value
+                    continue
+            else:
+                has_date = True
+        lines.append(name + ': ' + value)
+    # Names are tokens (name_kind), so a control character here is in the status or a value;
+    # CR/LF there would split the response.  isprintable() clears the usual head in one C loop;
+    # what it doubts (a tab, a non-ASCII letter) goes to the exact search.
+    checked = ''.join(lines)
+    if (not checked.isprintable() and HEADER_VALUE_BAD.search(checked)) or \
+            (dropped is not None and HEADER_VALUE_BAD.search(dropped)):
         for what, text in [('status', status)] + [('header %r value' % (n,), v) for n, v in headers]:
             if HEADER_VALUE_BAD.search(text):
                 raise ResponseInvalid('response %s contains a control character (CR/LF: response splitting): %r'
                                       % (what, text))
         raise ResponseInvalid('response head contains a control character')
+    if length is None and whole is not None and code != 204 and code != 304:
+        length = whole
+        lines.append('Content-Length: %d' % whole)
+    if not has_date:
+        lines.append('Date: ' + date())
+    lines.append('Connection: close\r\n\r\n')
     try:
-        return head.encode('latin-1'), length
+        return '\r\n'.join(lines).encode('latin-1'), length
     except UnicodeEncodeError:
         raise ResponseInvalid(describe_bad_head(status, headers))
 
@@ -1353,34 +1365,34 @@ def plain_response(status, text, date, head_only=False):
 
 
 def _setsockopt_fd():
-    """setsockopt() on a bare descriptor through libc (a socket object costs a getsockname())."""
+    """setsockopt() on a bare descriptor through libc (a socket object costs a getsockname()).
+    No argtypes and no errno capture: ctypes passes ints and a bytes buffer as they are, at
+    about half the cost per call (the result is not looked at: see timed())."""
     try:
         import ctypes
         import ctypes.util
-        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6', use_errno=True)
-        call = libc.setsockopt
-        call.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
-        return call
+        return ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6').setsockopt
     except Exception:
         return None
 
 
 _SETSOCKOPT = None
 _TIMEVALS = (b'', b'')
+SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO = socket.SOL_SOCKET, socket.SO_RCVTIMEO, socket.SO_SNDTIMEO
 
 
-def timed(fd, option=socket.SO_RCVTIMEO):
+def timed(fd, option=SO_RCVTIMEO):
     """Gives an accepted unix-socket connection a timeout a TCP one inherits from the listening
     socket (Linux copies them for TCP only), so a local peer that stalls cannot hold a thread
     past the socket timeout.  The read timeout is set at once; the send timeout only before a
     response too big for the socket buffer to take whole (RawConn.sendall), saving a system call
-    on every ordinary request."""
-    value = _TIMEVALS[0 if option == socket.SO_RCVTIMEO else 1]
+    on every ordinary request.  (It cannot fail on a descriptor accept() just returned.)"""
+    value = _TIMEVALS[0 if option == SO_RCVTIMEO else 1]
     if _SETSOCKOPT is not None:
-        _SETSOCKOPT(fd, socket.SOL_SOCKET, option, value, len(value))
+        _SETSOCKOPT(fd, SOL_SOCKET, option, value, len(value))
         return
     s = socket.socket(fileno=fd)
-    s.setsockopt(socket.SOL_SOCKET, option, value)
+    s.setsockopt(SOL_SOCKET, option, value)
     s.detach()
 
 
@@ -1402,7 +1414,7 @@ class RawConn(object):
     def before_big_send(self):
         if self.send_untimed:
             self.send_untimed = False
-            timed(self.fd, socket.SO_SNDTIMEO)
+            timed(self.fd, SO_SNDTIMEO)
 
     def fileno(self):
         return self.fd
@@ -1985,12 +1997,46 @@ class DirectServer(object):
 def parse_uwsgi_vars(data, start, end, out):
     """The vars of data[start:end] laid over `out` (peer keys starting with wsgi. are dropped),
     or None when the block is not what the master's parser accepts (a length past the end, an
-    empty key, a NUL): then the master decides.  The hottest loop of a direct request: lengths
-    are read as two indexed bytes (no struct call and tuple per length), on a copy of the block
-    whose offsets are the decoded text's."""
+    empty key, a NUL): then the master decides.
+
+    The hottest loop of a direct request, so a pair costs two index reads per length and two
+    slices of the block decoded once.  The checks come after the loop, once for the block:
+    - a length past the end raises IndexError mid-pair or leaves the end overshot;
+    - a repeated key shows as fewer bytes in the dict than in the block (the earlier pair is
+      missing whole), and such a block takes the careful loop;
+    - NULs are looked for in the keys and the values joined, one C-level scan each."""
     block = data[start:end]
     text = block.decode('latin-1')
     n = end - start
+    pairs = {}
+    i = 0
+    try:
+        while True:
+            j = i + 2 + (block[i] | block[i + 1] << 8)
+            key = text[i + 2:j]
+            i = j + 2 + (block[j] | block[j + 1] << 8)
+            pairs[key] = text[j + 2:i]
+    except IndexError:
+        pass  # at the end (i == n) or in a truncated pair
+    if i != n or '' in pairs:
+        return None
+    keys = ''.join(pairs)
+    values = ''.join(pairs.values())
+    if len(keys) + len(values) + 4 * len(pairs) != n:
+        return parse_uwsgi_vars_carefully(block, text, out)
+    if '\0' in keys or '\0' in values:
+        return None
+    if 'wsgi.' in keys:
+        for key in [k for k in pairs if k.startswith('wsgi.')]:
+            del pairs[key]
+    out.update(pairs)
+    return out
+
+
+def parse_uwsgi_vars_carefully(block, text, out):
+    """parse_uwsgi_vars pair by pair: a repeated key is allowed (the last wins) unless it is a
+    CONTENT_LENGTH that disagrees."""
+    n = len(block)
     seen_length = None
     i = 0
     while i < n:
@@ -2011,7 +2057,7 @@ def parse_uwsgi_vars(data, start, end, out):
         i = j
         if '\0' in key or '\0' in value:
             return None
-        if key[0] == 'w' and key.startswith('wsgi.'):
+        if key.startswith('wsgi.'):
             continue
         if key == 'CONTENT_LENGTH':
             if seen_length is not None and seen_length != value:

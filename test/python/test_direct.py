@@ -7,6 +7,7 @@ Run: python3 -m unittest discover -s test/python -p 'test_*.py'   (from the repo
 
 import json
 import os
+import random
 import socket
 import struct
 import sys
@@ -116,6 +117,35 @@ class VarsTest(unittest.TestCase):
         self.assertIsNone(self.parse(good + b'\x01'))  # a stray byte
         self.assertEqual(self.parse([('CONTENT_LENGTH', '3'), ('CONTENT_LENGTH', '3')]), {'CONTENT_LENGTH': '3'})
 
+    def test_a_repeated_key_keeps_the_last_value(self):
+        self.assertEqual(self.parse([('A', '1'), ('B', '2'), ('A', '3')]), {'A': '3', 'B': '2'})
+        self.assertEqual(self.parse([('A', ''), ('A', '')]), {'A': ''})
+
+    def test_the_fast_loop_agrees_with_the_careful_one(self):
+        """parse_uwsgi_vars checks once per block what the careful loop checks per pair: on
+        blocks built to break it (repeats, NULs, empty keys, wsgi. keys, cut or padded ends,
+        flipped bytes) both must give the same answer."""
+        rng = random.Random(3)
+        keys = ['A', 'B', 'PATH_INFO', 'CONTENT_LENGTH', 'wsgi.input', 'X_wsgi.y', '', 'N\0UL', 'K' * 300]
+        values = ['', '1', '2', 'v', 'nul\0', '\xe9t\xe9', 'x' * 65535, 'y' * 256]
+        tried = 0
+        for _ in range(3000):
+            pairs = [(rng.choice(keys), rng.choice(values)) for _ in range(rng.randint(0, 6))]
+            data = block(pairs)
+            mutation = rng.randint(0, 3)
+            if mutation == 1 and data:
+                data = data[:rng.randrange(len(data))]
+            elif mutation == 2:
+                data += bytes(rng.randrange(256) for _ in range(rng.randint(1, 5)))
+            elif mutation == 3 and data:
+                at = rng.randrange(len(data))
+                data = data[:at] + bytes([rng.randrange(256)]) + data[at + 1:]
+            framed = b'head' + data
+            expected = bw.parse_uwsgi_vars_carefully(data, data.decode('latin-1'), {'base': 1})
+            self.assertEqual(bw.parse_uwsgi_vars(framed, 4, len(framed), {'base': 1}), expected, repr(pairs))
+            tried += expected is not None
+        self.assertGreater(tried, 300, 'the generator must give many acceptable blocks too')
+
 
 class HeadTest(unittest.TestCase):
     date = staticmethod(lambda: 'Sun, 22 Nov 2026 00:00:00 GMT')
@@ -134,6 +164,23 @@ class HeadTest(unittest.TestCase):
                                 ('200 OK', [('X', '\u0100')])]:
             with self.assertRaises(bw.ResponseInvalid, msg=repr((status, headers))):
                 bw.http_head(status, headers, self.date)
+
+    def test_what_the_quick_scan_doubts_is_judged_exactly(self):
+        # A tab and latin-1 letters or C1 characters are not printable to str.isprintable() but
+        # are allowed in a value; a control character in a dropped hop-by-hop value is not.
+        head, _ = bw.http_head('200 OK', [('X-A', 'a\tb'), ('X-B', '\xe9\x85')], self.date)
+        self.assertIn(b'X-A: a\tb\r\nX-B: \xe9\x85\r\n', head)
+        for headers in [[('Connection', 'close\r\nX-Injected: 1')], [('X-A', 'a\x7f')], [('X-A', 'a\x00')]]:
+            with self.assertRaises(bw.ResponseInvalid, msg=repr(headers)):
+                bw.http_head('200 OK', headers, self.date)
+        with self.assertRaises(bw.ResponseInvalid):
+            bw.http_head('200 O\nK', [], self.date)
+
+    def test_content_length_is_ascii_digits(self):
+        for value in ['\u0661', '\xb2', '+1', '1 2', '12345678901234567', '']:
+            with self.assertRaises(bw.ResponseInvalid, msg=repr(value)):
+                bw.http_head('200 OK', [('Content-Length', value)], self.date)
+        self.assertEqual(bw.http_head('200 OK', [('Content-Length', ' 7\t')], self.date)[1], 7)
 
     def test_204_carries_no_content_length(self):
         head, _ = bw.http_head('204 No Content', [('Content-Length', '0')], self.date)
