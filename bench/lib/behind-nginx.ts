@@ -5,10 +5,11 @@
 // both as children, forwards SIGTERM/SIGINT, and exits when both have stopped,
 // so the bench measures and stops the whole tree like any other server.
 //
-//   node dist/bench/lib/behind-nginx.js berth|berth-master|uwsgi|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR]
+//   node dist/bench/lib/behind-nginx.js berth|berth-master|berth-nobatch|uwsgi|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR]
 //
 // `berth` runs Berth as configured by default; `berth-master` with uwsgi-direct = false, so
-// every request passes through the master (the path before uwsgi-direct).
+// every request passes through the master (the path before uwsgi-direct); `berth-nobatch` with
+// uwsgi-direct-batch = false.
 //
 // `static` runs nginx alone, serving STATIC_DIR under /static/ (the static-file bench).
 
@@ -18,8 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const [backend, port, appDir, module, python, berthBin, staticDir] = process.argv.slice(2) as [string, string, string, string, string, string, string | undefined];
-if (!['berth', 'berth-master', 'uwsgi', 'static'].includes(backend) || !port || (backend === 'static' && !staticDir)) {
-  process.stderr.write('usage: behind-nginx.js berth|berth-master|uwsgi|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR]\n');
+if (!['berth', 'berth-master', 'berth-nobatch', 'uwsgi', 'static'].includes(backend) || !port || (backend === 'static' && !staticDir)) {
+  process.stderr.write('usage: behind-nginx.js berth|berth-master|berth-nobatch|uwsgi|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR]\n');
   process.exit(2);
 }
 
@@ -48,7 +49,7 @@ http {
 
 const backendCmd: [string, string[]] = backend.startsWith('berth')
   ? [process.execPath, [berthBin, '--socket', sock, '--chdir', appDir, '--module', module, '--processes', '2', '--threads', '1', '--python', python, '--disable-logging', '--chmod-socket=666',
-    ...(backend === 'berth-master' ? ['--uwsgi-direct=false'] : [])]]
+    ...(backend === 'berth-master' ? ['--uwsgi-direct=false'] : []), ...(backend === 'berth-nobatch' ? ['--uwsgi-direct-batch=false'] : [])]]
   : ['uwsgi', ['--plugin', 'python3', '--socket', sock, '--master', '--processes', '2', '--threads', '1', '--chdir', appDir, '--module', module, '--disable-logging', '--die-on-term', '--chmod-socket=666']];
 
 const children: ChildProcess[] = [];

@@ -62,7 +62,7 @@ function gunicorn(workerClass: 'sync' | 'gthread') {
   });
 }
 
-function behindNginx(backend: 'berth' | 'berth-master' | 'uwsgi' | 'static') {
+function behindNginx(backend: 'berth' | 'berth-master' | 'berth-nobatch' | 'uwsgi' | 'static') {
   return (ctx: LaunchContext) => ({
     command: process.execPath,
     args: [join(dirname(fileURLToPath(import.meta.url)), 'behind-nginx.js'), backend, String(ctx.port), ctx.appDir, ctx.module, ctx.python, ctx.berthBin, ctx.staticDir ?? ''],
@@ -82,6 +82,8 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: 'nginx-uwsgi', workers: 'nginx + 2p x 1t', optIn: true, comparesTo: 'nginx-berth', command: behindNginx('uwsgi') },
   // The same with uwsgi-direct = false: every request through the master (Berth before uwsgi-direct).
   { name: 'nginx-berth-master', workers: 'nginx + 2p x 1t', optIn: true, command: behindNginx('berth-master') },
+  // The same with uwsgi-direct-batch = false: the direct accept threads keep the normal policy.
+  { name: 'nginx-berth-nobatch', workers: 'nginx + 2p x 1t', optIn: true, command: behindNginx('berth-nobatch') },
   // nginx alone serving the static scenarios' files (location /static/ { alias …; }).
   { name: 'nginx-static', workers: 'nginx 1 worker', optIn: true, comparesTo: 'berth', command: behindNginx('static') },
 ];

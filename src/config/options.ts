@@ -61,6 +61,10 @@ const SUPPORTED: readonly OptionSpec[] = [
     help: "Let the workers accept on the uwsgi sockets (socket = …) themselves, as uWSGI's do, so behind nginx a request skips the master: nginx → worker → nginx. Anything else reaching those sockets — plain HTTP, TLS, other modifiers, bad packets, peers outside loopback (uwsgi-allow), bodies over limit-post — is relayed to the master and handled as without this option; served requests still reach the access log, harakiri and max-requests (reported once a second). With static-map, check-static or static-from-django the master must route every request, so the uwsgi sockets stay with the master (setting uwsgi-direct = true there is an error that says so); with uwsgi-allow they stay with it too unless uwsgi-direct = true (the workers serve loopback and unix peers themselves and relay the allowed ones). 'false': every request passes through the master. Changing it takes a restart.",
   },
   {
+    name: 'uwsgi-direct-batch', aliases: [], type: 'bool', repeatable: false, default: 'true', status: 'supported', field: 'uwsgiDirectBatch', group: 'Listening', berthOnly: true,
+    help: "With uwsgi-direct, run the worker threads that accept on the uwsgi sockets under Linux's SCHED_BATCH policy (same priority; no privilege needed). nginx connects, then sends the request: a normal thread woken by the connect takes nginx's CPU only to find nothing to read yet and sleep again; a batch thread is not woken ahead of the running task and reads the request once it is there. Behind nginx on a busy machine this saves two context switches per request. Threads the app starts from a request inherit the policy. 'false': the normal policy. Takes effect at the next reload.",
+  },
+  {
     name: 'uwsgi-allow', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'uwsgiAllow', group: 'Listening', berthOnly: true, check: checkCidr,
     help: "Network (CIDR, e.g. 10.0.0.0/8) allowed to send uwsgi-protocol requests over TCP. Loopback and unix sockets are always allowed; everyone else is refused, because uwsgi vars (REMOTE_ADDR, HTTPS…) are trusted as sent.",
   },

@@ -238,6 +238,11 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     if (uwsgi.length === 0) warnings.push(problemAt(directA.source, { code: 'no-effect', option: directA.written, message: `${directA.written}: there is no uwsgi socket (socket = …), so it changes nothing`, fix: 'add socket = /run/site.sock (or remove uwsgi-direct)' }));
   }
 
+  const batchA = last('uwsgiDirectBatch');
+  if (batchA !== undefined && (!uwsgiDirect || uwsgi.length === 0)) {
+    warnings.push(problemAt(batchA.source, { code: 'no-effect', option: batchA.written, message: `${batchA.written}: no worker accepts on a uwsgi socket (${uwsgi.length === 0 ? 'there is no socket = …' : 'uwsgi-direct is off'}), so it changes nothing`, fix: `remove ${batchA.written}` }));
+  }
+
   const operations = buildOperations({ all, valueOf, cwd, logto, disableLogging: valueOf<boolean>('disableLogging'), checkLogFormat }, problems, warnings);
 
   if (problems.length > 0) return { config: null, problems, warnings };
@@ -249,6 +254,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     vacuum: valueOf<boolean>('vacuum'),
     detectProtocol: valueOf<boolean>('detectProtocol'),
     uwsgiDirect,
+    uwsgiDirectBatch: valueOf<boolean>('uwsgiDirectBatch'),
     uwsgiAllow: Object.freeze(all('uwsgiAllow').map((a) => a.value as string)),
     mounts: Object.freeze(mounts),
     manageScriptName: valueOf<boolean>('manageScriptName'),

@@ -28,7 +28,7 @@ export function workerScriptPath(): string {
 export type LaunchConfig = Pick<Config, 'module' | 'wsgiFile' | 'callable' | 'chdir' | 'pythonpath' | 'threads' | 'processes' | 'staticFromDjango' | 'env' | 'uid' | 'gid' | 'umask' | 'pyAutoreloadMs' | 'lazyApps'>;
 
 /** The settings the workers apply themselves when they serve the uwsgi sockets (uwsgi-direct). */
-export type DirectConfig = Pick<Config, 'listen' | 'bufferSizeBytes' | 'limitPostBytes' | 'socketTimeoutMs' | 'manageScriptName' | 'mounts' | 'disableLogging' | 'log4xx' | 'logSlowMs'>;
+export type DirectConfig = Pick<Config, 'listen' | 'bufferSizeBytes' | 'limitPostBytes' | 'socketTimeoutMs' | 'uwsgiDirectBatch' | 'manageScriptName' | 'mounts' | 'disableLogging' | 'log4xx' | 'logSlowMs'>;
 
 /**
  * uwsgi-direct: the bound uwsgi sockets the workers accept on, and where they relay the
@@ -52,6 +52,7 @@ function directJson(d: DirectSockets): object {
     buffer_size: c.bufferSizeBytes,
     limit_post: c.limitPostBytes,
     timeout_ms: c.socketTimeoutMs,
+    batch: c.uwsgiDirectBatch,
     manage_script_name: c.manageScriptName,
     mounts: c.mounts.map((m) => m.prefix),
     log_all: !c.disableLogging,

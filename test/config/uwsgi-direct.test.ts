@@ -3,7 +3,7 @@
 // the option, the line and the fix.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../src/config/load.js';
+import { formatProblem, loadConfig } from '../../src/config/load.js';
 import { ok, problems } from './results.js';
 import { makeTree } from './tmp-dir.js';
 
@@ -39,3 +39,24 @@ test('uwsgi-allow keeps the sockets with the master by default (its peers would 
   assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', '--uwsgi-allow', '10.0.0.0/8', '--uwsgi-direct'], env: {}, cwd: tree.dir })).uwsgiDirect, true);
 });
 
+
+test('uwsgi-direct-batch is on by default; set where no worker accepts on a uwsgi socket, it warns with the line', (t) => {
+  const tree = makeTree({
+    'no-socket.ini': '[uwsgi]\nhttp = :0\nmodule = a\nuwsgi-direct-batch = true\n',
+    'via-master.ini': '[uwsgi]\nsocket = :0\nmodule = a\nuwsgi-direct = false\nuwsgi-direct-batch = false\n',
+  });
+  t.after(tree.remove);
+  assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a'], env: {}, cwd: tree.dir })).uwsgiDirectBatch, true);
+  const off = loadConfig({ argv: ['--socket', ':0', '-w', 'a', '--uwsgi-direct-batch=false'], env: {}, cwd: tree.dir });
+  assert.equal(ok(off).uwsgiDirectBatch, false);
+  assert.deepEqual(off.warnings, [], 'no warning where it applies');
+  for (const [file, why] of [['no-socket.ini', /there is no socket = …/], ['via-master.ini', /uwsgi-direct is off/]] as const) {
+    const r = loadConfig({ argv: [file], env: {}, cwd: tree.dir });
+    ok(r);
+    assert.deepEqual(r.warnings.map((w) => w.code), ['no-effect'], file);
+    const text = formatProblem(r.warnings[0]!);
+    assert.match(text, why);
+    assert.match(text, new RegExp(`line ${file === 'no-socket.ini' ? 4 : 5} of .*${file}`));
+    assert.match(text, /remove uwsgi-direct-batch/);
+  }
+});

@@ -9,7 +9,7 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
 import { eventually } from '../helpers/nginx.js';
@@ -101,6 +101,31 @@ test('requests the workers served reach the access log (log-format), with the se
   const size = answer.length - answer.indexOf('\r\n\r\n') - 4;
   const log = await eventually(b.logs, /DIRECT GET \/whoami\?x=1 200/);
   assert.match(log, new RegExp(`DIRECT GET /whoami\\?x=1 200 ${size} 10\\.1\\.2\\.3 direct-test ${pid}`));
+});
+
+/** The scheduling policy of each thread of a process (/proc stat field 41): 0 normal, 3 batch. */
+function threadPolicies(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]));
+  }
+  return out;
+}
+
+test('uwsgi-direct-batch: the thread that accepts runs under SCHED_BATCH, the others keep the normal policy; = false changes nothing', async () => {
+  const SCHED_OTHER = 0;
+  const SCHED_BATCH = 3;
+  for (const [args, expected] of [[[], SCHED_BATCH], [['--uwsgi-direct-batch=false'], SCHED_OTHER]] as const) {
+    const b = await berth(['--processes', '1', ...args]);
+    const pid = Number(/pid (\d+)/.exec(await exchange(b.port, packet('/whoami')))?.[1]);
+    const policies = threadPolicies(pid);
+    assert.equal(policies.get(pid), expected, `the accepting (main) thread of worker ${pid}, with ${args.join(' ') || 'the default'}`);
+    const helpers = [...policies].filter(([tid]) => tid !== pid);
+    assert.ok(helpers.length > 0, 'a worker has helper threads (report, watchdog)');
+    for (const [tid, policy] of helpers) assert.equal(policy, SCHED_OTHER, `helper thread ${tid}`);
+    assert.equal(status(await exchange(b.port, packet('/'))), 200);
+  }
 });
 
 test('harakiri: the worker answers 504, the log has the request and its stack, and a new worker takes over', async () => {
