@@ -1,11 +1,11 @@
 // Launcher for the "behind nginx" bench servers: real nginx on the bench port,
 // `uwsgi_pass unix:<tmp>/app.sock` to a backend (Berth `--socket` or uWSGI
-// `--socket`, same app, same 2 workers, socket mode 666 so nginx's worker user
+// `--socket`, same app, same 2 workers (THREADS each, 1 by default), socket mode 666 so nginx's worker user
 // can connect), as in the classic deployment. It runs
 // both as children, forwards SIGTERM/SIGINT, and exits when both have stopped,
 // so the bench measures and stops the whole tree like any other server.
 //
-//   node dist/bench/lib/behind-nginx.js berth|berth-master|berth-nobatch|uwsgi|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR]
+//   node dist/bench/lib/behind-nginx.js berth|berth-master|berth-nobatch|uwsgi|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR|""] [THREADS]
 //
 // `berth` runs Berth as configured by default; `berth-master` with uwsgi-direct = false, so
 // every request passes through the master (the path before uwsgi-direct); `berth-nobatch` with
@@ -18,9 +18,9 @@ import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [backend, port, appDir, module, python, berthBin, staticDir] = process.argv.slice(2) as [string, string, string, string, string, string, string | undefined];
-if (!['berth', 'berth-master', 'berth-nobatch', 'uwsgi', 'static'].includes(backend) || !port || (backend === 'static' && !staticDir)) {
-  process.stderr.write('usage: behind-nginx.js berth|berth-master|berth-nobatch|uwsgi|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR]\n');
+const [backend, port, appDir, module, python, berthBin, staticDir, threads = '1'] = process.argv.slice(2) as [string, string, string, string, string, string, string | undefined, string | undefined];
+if (!['berth', 'berth-master', 'berth-nobatch', 'uwsgi', 'static'].includes(backend) || !port || (backend === 'static' && !staticDir) || !/^[1-9]\d*$/.test(threads)) {
+  process.stderr.write('usage: behind-nginx.js berth|berth-master|berth-nobatch|uwsgi|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR|""] [THREADS]\n');
   process.exit(2);
 }
 
@@ -48,9 +48,9 @@ http {
 `);
 
 const backendCmd: [string, string[]] = backend.startsWith('berth')
-  ? [process.execPath, [berthBin, '--socket', sock, '--chdir', appDir, '--module', module, '--processes', '2', '--threads', '1', '--python', python, '--disable-logging', '--chmod-socket=666',
+  ? [process.execPath, [berthBin, '--socket', sock, '--chdir', appDir, '--module', module, '--processes', '2', '--threads', threads, '--python', python, '--disable-logging', '--chmod-socket=666',
     ...(backend === 'berth-master' ? ['--uwsgi-direct=false'] : []), ...(backend === 'berth-nobatch' ? ['--uwsgi-direct-batch=false'] : [])]]
-  : ['uwsgi', ['--plugin', 'python3', '--socket', sock, '--master', '--processes', '2', '--threads', '1', '--chdir', appDir, '--module', module, '--disable-logging', '--die-on-term', '--chmod-socket=666']];
+  : ['uwsgi', ['--plugin', 'python3', '--socket', sock, '--master', '--processes', '2', '--threads', threads, '--chdir', appDir, '--module', module, '--disable-logging', '--die-on-term', '--chmod-socket=666']];
 
 const children: ChildProcess[] = [];
 let stopping = false;

@@ -62,10 +62,10 @@ function gunicorn(workerClass: 'sync' | 'gthread') {
   });
 }
 
-function behindNginx(backend: 'berth' | 'berth-master' | 'berth-nobatch' | 'uwsgi' | 'static') {
+function behindNginx(backend: 'berth' | 'berth-master' | 'berth-nobatch' | 'uwsgi' | 'static', threads = 1) {
   return (ctx: LaunchContext) => ({
     command: process.execPath,
-    args: [join(dirname(fileURLToPath(import.meta.url)), 'behind-nginx.js'), backend, String(ctx.port), ctx.appDir, ctx.module, ctx.python, ctx.berthBin, ctx.staticDir ?? ''],
+    args: [join(dirname(fileURLToPath(import.meta.url)), 'behind-nginx.js'), backend, String(ctx.port), ctx.appDir, ctx.module, ctx.python, ctx.berthBin, ctx.staticDir ?? '', String(threads)],
   });
 }
 
@@ -80,6 +80,9 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: 'gunicorn-gthread', workers: '2p x 2t', comparesTo: 'berth-t2', command: gunicorn('gthread') },
   { name: 'nginx-berth', workers: 'nginx + 2p x 1t', optIn: true, command: behindNginx('berth') },
   { name: 'nginx-uwsgi', workers: 'nginx + 2p x 1t', optIn: true, comparesTo: 'nginx-berth', command: behindNginx('uwsgi') },
+  // The same with 2 threads per worker.
+  { name: 'nginx-berth-t2', workers: 'nginx + 2p x 2t', optIn: true, command: behindNginx('berth', 2) },
+  { name: 'nginx-uwsgi-t2', workers: 'nginx + 2p x 2t', optIn: true, comparesTo: 'nginx-berth-t2', command: behindNginx('uwsgi', 2) },
   // The same with uwsgi-direct = false: every request through the master (Berth before uwsgi-direct).
   { name: 'nginx-berth-master', workers: 'nginx + 2p x 1t', optIn: true, command: behindNginx('berth-master') },
   // The same with uwsgi-direct-batch = false: the direct accept threads keep the normal policy.
