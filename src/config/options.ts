@@ -62,7 +62,7 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
   {
     name: 'uwsgi-direct-batch', aliases: [], type: 'bool', repeatable: false, default: 'true', status: 'supported', field: 'uwsgiDirectBatch', group: 'Listening', berthOnly: true,
-    help: "With uwsgi-direct, run the worker threads that accept on the uwsgi sockets under Linux's SCHED_BATCH policy (same priority; no privilege needed). nginx connects, then sends the request: a normal thread woken by the connect takes nginx's CPU only to find nothing to read yet and sleep again; a batch thread is not woken ahead of the running task and reads the request once it is there. Behind nginx on a busy machine this saves two context switches per request. Threads started from those threads inherit the policy (a connection relayed to the master, a thread the app starts from a request). 'false': the normal policy. Takes effect at the next reload.",
+    help: "With uwsgi-direct, run the worker threads that accept on the uwsgi sockets under Linux's SCHED_BATCH policy (same priority; no privilege needed). nginx connects, then sends the request: a normal thread woken by the connect takes nginx's CPU only to find nothing to read yet and sleep again; a batch thread woken so does not preempt the running task, and reads the request once it is there. Behind nginx on a busy machine this saves two context switches per request. Threads started from those threads inherit the policy (a connection relayed to the master, a thread the app starts from a request). 'false': the normal policy. Takes effect at the next reload.",
   },
   {
     name: 'uwsgi-allow', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'uwsgiAllow', group: 'Listening', berthOnly: true, check: checkCidr,
