@@ -1628,6 +1628,8 @@ class DirectServer(object):
         self.strip_script_name = dcfg['manage_script_name']
         self.mounts = sorted(set(dcfg['mounts']), key=len, reverse=True)
         self.batch = dcfg['batch']
+        # static-map / static-from-django mountpoints: requests below them go to the master.
+        self.static_prefixes = tuple(sorted(set(dcfg.get('static_prefixes', ())), key=len, reverse=True)) or None
         self.log_all = dcfg['log_all']
         self.log_4xx = dcfg['log_4xx']
         self.slow_us = dcfg['slow_ms'] * 1000 if dcfg['slow_ms'] > 0 else float('inf')
@@ -1779,7 +1781,30 @@ class DirectServer(object):
             length = 0
         if (self.limit_post and length > self.limit_post) or len(data) > 4 + size + length:
             return self.relay(conn, data, index, peer_host, peer_port)
+        if self.static_prefixes is not None and self.for_static_stage(vars_):
+            return self.relay(conn, data, index, peer_host, peer_port)
         self.run(conn, data, size, modifier1, vars_, length)
+
+    def for_static_stage(self, vars_):
+        """Whether the master's static stage may answer this request (static-map,
+        static-from-django): a GET or HEAD whose REQUEST_URI path is a mountpoint or below one.
+        The master matches decoded segments; anything this plain prefix test could misjudge (a
+        %-escape, an empty or dot segment, a backslash, no REQUEST_URI at all) goes to the
+        master too, which falls through to the app when no file is there."""
+        method = vars_.get('REQUEST_METHOD', 'GET')
+        if method != 'GET' and method != 'HEAD':
+            return False
+        target = vars_.get('REQUEST_URI')
+        if target is None:
+            return True
+        q = target.find('?')
+        path = target if q == -1 else target[:q]
+        if path[:1] != '/' or '%' in path or '//' in path or '/.' in path or '\\' in path:
+            return True
+        for prefix in self.static_prefixes:
+            if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == '/' or prefix == '/'):
+                return True
+        return False
 
     def relay(self, conn, data, index, peer_host, peer_port):
         """Hands the connection to the master: RELAY, the bytes read, then both ways until closed.
@@ -2378,6 +2403,20 @@ def drop_privileges(cfg):
     return True
 
 
+def django_mountpoints(info):
+    """STATIC_URL and MEDIA_URL as the URL prefixes the master maps for static-from-django
+    ('/static/' -> '/static'); another host or a relative URL maps nothing."""
+    from urllib.parse import unquote  # only for static-from-django, which has Django loaded
+    out = []
+    if isinstance(info, dict) and 'error' not in info:
+        for url in (info.get('static_url'), info.get('media_url')):
+            if url and url.startswith('/') and not url.startswith('//'):
+                path = re.split('[?#]', url, 1)[0].rstrip('/')
+                if path:
+                    out.append(unquote(path))
+    return out
+
+
 def django_static_info():
     """Django's static and media settings for static-from-django, or None when the app did
     not load Django or left its settings unconfigured.  Paths are made absolute here (the
@@ -2953,7 +2992,10 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listeners
         # accept loop, which owns the main thread.
         server = ThreadedServer(sock, app, base, log, cfg['threads'], lifeline)
         server.gate = Gate(cfg['threads'])
-        direct = DirectServer(listeners, app, base, log, cfg['direct'], cfg['threads'], server.gate,
+        dcfg = dict(cfg['direct'])
+        if cfg['django_static']:
+            dcfg['static_prefixes'] = list(dcfg.get('static_prefixes', ())) + django_mountpoints(django_static_info())
+        direct = DirectServer(listeners, app, base, log, dcfg, cfg['threads'], server.gate,
                               server.control_sender())
         # SHUTDOWN arrives on the reader thread; only the main thread can leave accept().
         server.on_stop = lambda: os.kill(os.getpid(), signal.SIGTERM) if not direct.stopping else None

@@ -219,21 +219,25 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     all(f).map((a) => parse(a.value as string)).filter((r): r is ExpiresRule => typeof r !== 'string');
   const dotted = (e: string): string => (e.startsWith('.') ? e : `.${e}`);
 
-  // uwsgi-direct: requests on the uwsgi sockets go to the workers without the master's router,
-  // so nothing the router would have answered first may be configured.
+  // uwsgi-direct: requests on the uwsgi sockets go to the workers without the master's router.
+  // The workers hand the master every GET/HEAD below a static-map or static-from-django
+  // mountpoint, but check-static may find a file under any path, so with it the master must
+  // route every request.
   const directA = last('uwsgiDirect');
-  const routed = (['staticMaps', 'checkStatic', 'staticFromDjango'] as const)
+  const routed = (['checkStatic'] as const)
     .map((f) => last(f))
-    .filter((a): a is Assigned => a !== undefined && a.value !== false)
+    .filter((a): a is Assigned => a !== undefined)
     .map((a) => a.written);
+  // A static-map of / puts every GET below a mountpoint: the workers would relay nearly all.
+  const mapsEverything = statics.staticMaps.some((m) => m.mountpoint === '/');
   // By default the workers take the uwsgi sockets unless the master must route their requests,
   // or uwsgi-allow admits peers beyond loopback (the workers would relay every one of them).
-  const uwsgiDirect = directA === undefined ? routed.length === 0 && all('uwsgiAllow').length === 0 : directA.value === true;
+  const uwsgiDirect = directA === undefined ? routed.length === 0 && !mapsEverything && all('uwsgiAllow').length === 0 : directA.value === true;
   if (directA !== undefined && directA.value === true) {
     if (routed.length > 0) {
       const names = [...new Set(routed)].join(', ');
       fail(directA, 'conflict', `${directA.written} = true sends uwsgi requests straight to the workers, past ${names}, which the master would have served first`,
-        `remove ${directA.written}, or serve the static files from nginx (location /static { alias …; }) and remove ${names}`);
+        `remove ${directA.written}, or use static-map = /static=DIR (the workers hand those paths to the master) or nginx (location /static { alias …; }) instead of ${names}`);
     }
     if (uwsgi.length === 0) warnings.push(problemAt(directA.source, { code: 'no-effect', option: directA.written, message: `${directA.written}: there is no uwsgi socket (socket = …), so it changes nothing`, fix: 'add socket = /run/site.sock (or remove uwsgi-direct)' }));
   }

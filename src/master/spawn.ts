@@ -28,7 +28,7 @@ export function workerScriptPath(): string {
 export type LaunchConfig = Pick<Config, 'module' | 'wsgiFile' | 'callable' | 'chdir' | 'pythonpath' | 'threads' | 'processes' | 'staticFromDjango' | 'env' | 'uid' | 'gid' | 'umask' | 'pyAutoreloadMs' | 'lazyApps'>;
 
 /** The settings the workers apply themselves when they serve the uwsgi sockets (uwsgi-direct). */
-export type DirectConfig = Pick<Config, 'listen' | 'bufferSizeBytes' | 'limitPostBytes' | 'socketTimeoutMs' | 'uwsgiDirectBatch' | 'manageScriptName' | 'mounts' | 'disableLogging' | 'log4xx' | 'logSlowMs'>;
+export type DirectConfig = Pick<Config, 'listen' | 'bufferSizeBytes' | 'limitPostBytes' | 'socketTimeoutMs' | 'uwsgiDirectBatch' | 'staticMaps' | 'manageScriptName' | 'mounts' | 'disableLogging' | 'log4xx' | 'logSlowMs'>;
 
 /**
  * uwsgi-direct: the bound uwsgi sockets the workers accept on, and where they relay the
@@ -53,6 +53,8 @@ function directJson(d: DirectSockets): object {
     limit_post: c.limitPostBytes,
     timeout_ms: c.socketTimeoutMs,
     batch: c.uwsgiDirectBatch,
+    // GET/HEAD below these go to the master's static stage (and STATIC_URL/MEDIA_URL with static-from-django).
+    static_prefixes: c.staticMaps.map((m) => m.mountpoint),
     manage_script_name: c.manageScriptName,
     mounts: c.mounts.map((m) => m.prefix),
     log_all: !c.disableLogging,

@@ -1,6 +1,6 @@
 // uwsgi-direct in the configuration: on by default for uwsgi sockets, off when the master must
-// route their requests (static files), and an explicit "true" that cannot work is refused with
-// the option, the line and the fix.
+// route every request (check-static, a static-map of /), and an explicit "true" that cannot
+// work is refused with the option, the line and the fix.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { formatProblem, loadConfig } from '../../src/config/load.js';
@@ -14,22 +14,27 @@ test('uwsgi-direct is on by default, and can be turned off', (t) => {
   assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', '--uwsgi-direct=false'], env: {}, cwd: tree.dir })).uwsgiDirect, false);
 });
 
-test('static files keep the uwsgi sockets with the master unless uwsgi-direct is asked for', (t) => {
+test('static-map and static-from-django keep uwsgi-direct (the workers hand static paths to the master); check-static and a map of / do not', (t) => {
   const tree = makeTree({ 'static/': '' });
   t.after(tree.remove);
-  for (const extra of [['--static-map', '/static=static'], ['--check-static', 'static'], ['--static-from-django']]) {
-    assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', ...extra], env: {}, cwd: tree.dir })).uwsgiDirect, false, extra.join(' '));
+  const direct = (extra: string[]) => ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', ...extra], env: {}, cwd: tree.dir })).uwsgiDirect;
+  for (const extra of [['--static-map', '/static=static'], ['--static-map2', '/static=static'], ['--static-from-django']]) {
+    assert.equal(direct(extra), true, extra.join(' '));
   }
+  for (const extra of [['--check-static', 'static'], ['--static-map', '/=static']]) {
+    assert.equal(direct(extra), false, extra.join(' '));
+  }
+  assert.equal(direct(['--static-map', '/=static', '--uwsgi-direct']), true, 'asked for, a map of / is allowed: every GET is relayed');
 });
 
-test('uwsgi-direct = true with static-map is refused, naming both, the line and the fix', (t) => {
-  const tree = makeTree({ 'static/': '', 'site.ini': '[uwsgi]\nsocket = :0\nmodule = a\nstatic-map = /static=static\nuwsgi-direct = true\n' });
+test('uwsgi-direct = true with check-static is refused, naming both, the line and the fix', (t) => {
+  const tree = makeTree({ 'static/': '', 'site.ini': '[uwsgi]\nsocket = :0\nmodule = a\ncheck-static = static\nuwsgi-direct = true\n' });
   t.after(tree.remove);
   const p = problems(loadConfig({ argv: ['site.ini'], env: {}, cwd: tree.dir }));
   assert.equal(p.length, 1, p.join('\n'));
-  assert.match(p[0]!, /uwsgi-direct = true sends uwsgi requests straight to the workers, past static-map/);
+  assert.match(p[0]!, /uwsgi-direct = true sends uwsgi requests straight to the workers, past check-static/);
   assert.match(p[0]!, /line 5 of .*site\.ini/);
-  assert.match(p[0]!, /remove uwsgi-direct, or serve the static files from nginx/);
+  assert.match(p[0]!, /remove uwsgi-direct, or use static-map = \/static=DIR/);
 });
 
 test('uwsgi-allow keeps the sockets with the master by default (its peers would all be relayed)', (t) => {

@@ -9,7 +9,9 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
 import { eventually } from '../helpers/nginx.js';
@@ -212,6 +214,32 @@ test('what a worker does not serve itself goes to the master: plain HTTP, a bad 
 
   // And the worker still serves the ordinary ones.
   assert.equal(status(await exchange(b.port, packet('/'))), 200);
+});
+
+test('with static-map the workers keep the socket: files below the mountpoint come from the master, the rest from the worker', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-direct-static-'));
+  writeFileSync(join(dir, 'site.css'), 'body { color: teal }\n');
+  try {
+    const b = await berth(['--processes', '1', '--static-map', `/static=${dir}`]);
+    assert.match(b.logs(), /the workers accept: uwsgi-direct/);
+    const css = await exchange(b.port, packet('/static/site.css'));
+    assert.equal(status(css), 200, css);
+    assert.match(css, /\r\nETag: "/i, 'served by the master\'s static stage');
+    assert.ok(css.endsWith('\r\n\r\nbody { color: teal }\n'), css);
+    // No such file: the master falls through to the app, as without uwsgi-direct.
+    assert.match(await exchange(b.port, packet('/static/missing.css')), /^HTTP\/1\.1 200[^]*\r\n\r\n\S+ pid \d+$/);
+
+    process.kill(b.proc.pid!, 'SIGSTOP');
+    try {
+      assert.match(await exchange(b.port, packet('/whoami')), /^HTTP\/1\.1 200[^]*pid \d+$/, 'a dynamic request does not need the master');
+      assert.equal(await exchange(b.port, packet('/static/site.css'), 1500), '', 'a static one waits for the master');
+    } finally {
+      process.kill(b.proc.pid!, 'SIGCONT');
+    }
+    assert.equal(status(await exchange(b.port, packet('/static/site.css'))), 200);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the worker streams the body to the app and checks the app\'s response as the master does', async () => {

@@ -320,6 +320,7 @@ class ServeTest(unittest.TestCase):
             self.assertAlmostEqual(snd[0] + snd[1] / 1e6, 1.5, delta=0.02)
             accepted.close()
             client.close()
+            sock.detach()  # the listener's descriptor, closed below
         finally:
             listener.close()
             os.unlink(path)
@@ -345,6 +346,41 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(h.relayed[3][1:], ('192.0.2.7', 999))
         h.request(packet(NGINX), unix=False, peer=('127.0.0.1', 5))
         self.assertEqual(len(h.relayed), len(cases), 'a loopback peer is served here')
+
+    def test_static_map_paths_go_to_the_master_the_rest_is_served_here(self):
+        h = Harness(static_prefixes=['/static', '/media/up'])
+        relayed = [
+            ('GET', '/static'), ('GET', '/static/'), ('GET', '/static/css/site.css?v=3'),
+            ('HEAD', '/media/up/a.png'),
+            ('GET', '/st%61tic/x.css'),   # an escape: the master decodes it
+            ('GET', '//static/x.css'), ('GET', '/./static/x.css'), ('GET', '/a/../static/x'),
+            ('GET', '\\static\\x'), ('GET', 'http://host/static/x'), ('GET', '/x\\..\\static'),
+        ]
+        served = [
+            ('GET', '/'), ('GET', '/staticfoo'), ('GET', '/app/static/x'), ('GET', '/media/upload'),
+            ('POST', '/static/form'), ('PUT', '/media/up/a.png'), ('GET', '/?next=/static/x'),
+        ]
+        for method, uri in relayed + served:
+            before = len(h.relayed)
+            h.request(packet(with_vars(NGINX, REQUEST_METHOD=method, REQUEST_URI=uri)))
+            self.assertEqual(len(h.relayed) - before, 1 if (method, uri) in relayed else 0, (method, uri))
+        without_uri = [(k, v) for k, v in NGINX if k != 'REQUEST_URI']
+        h.request(packet(without_uri))
+        self.assertEqual(len(h.relayed), len(relayed) + 1, 'no REQUEST_URI: the master decides')
+        every = Harness(static_prefixes=['/'])
+        every.request(packet(NGINX))
+        self.assertEqual(len(every.relayed), 1, 'a map of /: every GET')
+        none = Harness()
+        none.request(packet(with_vars(NGINX, REQUEST_URI='/static/x')))
+        self.assertEqual(none.relayed, [], 'without static-map nothing is relayed for its path')
+
+    def test_django_urls_become_mountpoints(self):
+        info = {'static_url': '/static/', 'media_url': '/m%C3%A9dia/?x', 'static_root': '/s', 'media_root': '/m'}
+        self.assertEqual(bw.django_mountpoints(info), ['/static', '/m\xe9dia'])
+        self.assertEqual(bw.django_mountpoints({'static_url': 'https://cdn.example/static/', 'media_url': '//cdn/m/'}), [])
+        self.assertEqual(bw.django_mountpoints({'static_url': 'static/', 'media_url': '/'}), [])
+        self.assertEqual(bw.django_mountpoints({'error': 'ImproperlyConfigured: x'}), [])
+        self.assertEqual(bw.django_mountpoints(None), [])
 
     def test_the_report_carries_the_count_and_the_records_the_log_keeps(self):
         h = Harness(log_4xx=True)
