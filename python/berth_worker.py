@@ -1594,11 +1594,14 @@ def batch_scheduling():
     the worker blocked in accept(), and a normal thread woken so preempts nginx on its CPU
     only to find no bytes yet and sleep again, twice per request.  A batch thread does not
     preempt at wake-up; it runs when a CPU is free or nginx yields, with the request there.
-    Same priority (nice) as before, no privilege needed; threads it starts inherit it."""
+    Same priority (nice) as before, no privilege needed; threads it starts inherit it.
+    Returns why it could not (not Linux, or refused, as a seccomp filter may), else None: the
+    thread then keeps the normal policy and serves as before."""
     try:
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    except (AttributeError, OSError):
-        pass  # not Linux, or refused (a seccomp filter): the thread keeps the normal policy
+        return None
+    except (AttributeError, OSError) as e:
+        return str(e) or type(e).__name__
 
 
 class DirectServer(object):
@@ -1628,6 +1631,7 @@ class DirectServer(object):
         self.strip_script_name = dcfg['manage_script_name']
         self.mounts = sorted(set(dcfg['mounts']), key=len, reverse=True)
         self.batch = dcfg['batch']
+        self.batch_refused = False
         # static-map / static-from-django mountpoints: requests below them go to the master.
         self.static_prefixes = tuple(sorted(set(dcfg.get('static_prefixes', ())), key=len, reverse=True)) or None
         self.log_all = dcfg['log_all']
@@ -1665,8 +1669,7 @@ class DirectServer(object):
 
     def accept_blocking(self, listener):
         sock, unix, index = listener
-        if self.batch:
-            batch_scheduling()
+        self.enter_batch()
         accept = sock._accept  # (fd, address): see RawConn
         handle = self.handle
         waiting = [sock, self.wake_r]
@@ -1687,8 +1690,7 @@ class DirectServer(object):
             handle(RawConn(fd, unix), peer, unix, index)
 
     def accept_selecting(self):
-        if self.batch:
-            batch_scheduling()
+        self.enter_batch()
         socks = [l[0] for l in self.listeners]
         by_sock = dict((l[0], l) for l in self.listeners)
         waiting = socks + [self.wake_r]
@@ -1710,6 +1712,18 @@ class DirectServer(object):
                 if unix:
                     timed(fd)
                 self.handle(RawConn(fd, unix), peer, unix, index)
+
+    def enter_batch(self):
+        """uwsgi-direct-batch for the calling accept thread; a refusal is said once per worker."""
+        if not self.batch:
+            return
+        why = batch_scheduling()
+        if why is not None:
+            with self.lock:
+                said, self.batch_refused = self.batch_refused, True
+            if not said:
+                self.log('uwsgi-direct-batch: cannot use SCHED_BATCH here (%s); the threads that accept '
+                         'keep the normal policy (set uwsgi-direct-batch = false to stop trying)' % why)
 
     def accept_failed(self, error):
         """EMFILE, ENOBUFS…: the connection waits in the queue; say so and pause, do not die."""

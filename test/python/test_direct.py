@@ -374,6 +374,23 @@ class ServeTest(unittest.TestCase):
         none.request(packet(with_vars(NGINX, REQUEST_URI='/static/x')))
         self.assertEqual(none.relayed, [], 'without static-map nothing is relayed for its path')
 
+    def test_a_refused_batch_policy_is_said_once_and_serving_goes_on(self):
+        h = Harness(batch=True)
+        real = os.sched_setscheduler
+
+        def refuse(*args):
+            raise PermissionError(1, 'Operation not permitted')
+        os.sched_setscheduler = refuse
+        try:
+            h.server.enter_batch()
+            h.server.enter_batch()  # a second accept thread
+        finally:
+            os.sched_setscheduler = real
+        self.assertEqual(len(h.logged), 1, h.logged)
+        self.assertIn('uwsgi-direct-batch: cannot use SCHED_BATCH here ([Errno 1] Operation not permitted)', h.logged[0])
+        self.assertIn('uwsgi-direct-batch = false', h.logged[0])
+        self.assertIn(b'200 OK', h.request(packet(NGINX)))
+
     def test_django_urls_become_mountpoints(self):
         info = {'static_url': '/static/', 'media_url': '/m%C3%A9dia/?x', 'static_root': '/s', 'media_root': '/m'}
         self.assertEqual(bw.django_mountpoints(info), ['/static', '/m\xe9dia'])
