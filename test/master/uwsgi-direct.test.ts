@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
 import { eventually } from '../helpers/nginx.js';
@@ -237,6 +238,33 @@ test('with static-map the workers keep the socket: files below the mountpoint co
       process.kill(b.proc.pid!, 'SIGCONT');
     }
     assert.equal(status(await exchange(b.port, packet('/static/site.css'))), 200);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('with static-from-django each worker hands STATIC_URL to the master: the admin CSS comes from STATIC_ROOT, the pages from the worker', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-direct-django-'));
+  const env = { DJSITE_DB: join(dir, 'db.sqlite3'), DJSITE_MEDIA_ROOT: join(dir, 'media'), DJSITE_STATIC_ROOT: join(dir, 'static') };
+  try {
+    execFileSync(debianPython(), [join(APPS, 'djsite', 'prepare.py'), '--static'], { env: { ...process.env, ...env }, stdio: 'pipe' });
+    const b = await berth(['--processes', '1', '--chdir', join(APPS, 'djsite'), '--module', 'djsite.wsgi', '--static-from-django',
+      ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`])]);
+    assert.match(b.logs(), /the workers accept: uwsgi-direct/);
+    const expected = readFileSync(join(env.DJSITE_STATIC_ROOT, 'admin', 'css', 'base.css'), 'latin1');
+    await eventually(b.logs, /static-from-django: \/static → /);
+    const css = await exchange(b.port, packet('/static/admin/css/base.css'));
+    assert.equal(status(css), 200, css.slice(0, 300));
+    assert.match(css, /\r\nETag: "/i, 'served by the master\'s static stage, not by Django (DEBUG is off: it would 404)');
+    assert.ok(css.endsWith(`\r\n\r\n${expected}`), 'the collected file, whole');
+
+    process.kill(b.proc.pid!, 'SIGSTOP');
+    try {
+      assert.equal(status(await exchange(b.port, packet('/'))), 200, 'a page does not need the master');
+      assert.equal(await exchange(b.port, packet('/static/admin/css/base.css'), 1500), '', 'a static file waits for it');
+    } finally {
+      process.kill(b.proc.pid!, 'SIGCONT');
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
