@@ -5,12 +5,13 @@
 // both as children, forwards SIGTERM/SIGINT, and exits when both have stopped,
 // so the bench measures and stops the whole tree like any other server.
 //
-//   node dist/bench/lib/behind-nginx.js berth|berth-master|berth-nobatch|berth-smap|uwsgi|uwsgi-smap|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR|""] [THREADS]
+//   node dist/bench/lib/behind-nginx.js berth|berth-master|berth-nobatch|berth-smap|berth-smap-direct|uwsgi|uwsgi-smap|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR|""] [THREADS]
 //
 // `berth` runs Berth as configured by default; `berth-master` with uwsgi-direct = false, so
 // every request passes through the master (the path before uwsgi-direct); `berth-nobatch` with
 // uwsgi-direct-batch = false; `berth-smap` and `uwsgi-smap` with a static-map of /static as
-// well (the seed deployments' ini), whose pages the app still answers.
+// well (the seed deployments' ini: Berth then routes through the master by default), and
+// `berth-smap-direct` the same with uwsgi-direct = true (the workers relay the static paths).
 //
 // `static` runs nginx alone, serving STATIC_DIR under /static/ (the static-file bench).
 
@@ -20,8 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const [backend, port, appDir, module, python, berthBin, staticDir, threads = '1'] = process.argv.slice(2) as [string, string, string, string, string, string, string | undefined, string | undefined];
-if (!['berth', 'berth-master', 'berth-nobatch', 'berth-smap', 'uwsgi', 'uwsgi-smap', 'static'].includes(backend) || !port || (backend === 'static' && !staticDir) || !/^[1-9]\d*$/.test(threads)) {
-  process.stderr.write('usage: behind-nginx.js berth|berth-master|berth-nobatch|berth-smap|uwsgi|uwsgi-smap|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR|""] [THREADS]\n');
+if (!['berth', 'berth-master', 'berth-nobatch', 'berth-smap', 'berth-smap-direct', 'uwsgi', 'uwsgi-smap', 'static'].includes(backend) || !port || (backend === 'static' && !staticDir) || !/^[1-9]\d*$/.test(threads)) {
+  process.stderr.write('usage: behind-nginx.js berth|berth-master|berth-nobatch|berth-smap|berth-smap-direct|uwsgi|uwsgi-smap|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR|""] [THREADS]\n');
   process.exit(2);
 }
 
@@ -48,16 +49,18 @@ http {
 }
 `);
 
-// The -smap backends: a static-map of /static to an (empty) directory, as the seed ini files have.
+// The -smap backends: a static-map of /static, as the seed ini files have: to STATIC_DIR in
+// the static scenarios (nginx passes those requests on), else to an empty directory.
 const staticMap: string[] = [];
-if (backend.endsWith('-smap')) {
-  mkdirSync(join(dir, 'static'));
-  staticMap.push('--static-map', `/static=${join(dir, 'static')}`);
+if (backend.includes('-smap')) {
+  const root = staticDir || join(dir, 'static');
+  if (!staticDir) mkdirSync(root);
+  staticMap.push('--static-map', `/static=${root}`);
 }
 
 const backendCmd: [string, string[]] = backend.startsWith('berth')
   ? [process.execPath, [berthBin, '--socket', sock, '--chdir', appDir, '--module', module, '--processes', '2', '--threads', threads, '--python', python, '--disable-logging', '--chmod-socket=666',
-    ...(backend === 'berth-master' ? ['--uwsgi-direct=false'] : []), ...(backend === 'berth-nobatch' ? ['--uwsgi-direct-batch=false'] : []), ...staticMap]]
+    ...(backend === 'berth-master' ? ['--uwsgi-direct=false'] : []), ...(backend === 'berth-smap-direct' ? ['--uwsgi-direct'] : []), ...(backend === 'berth-nobatch' ? ['--uwsgi-direct-batch=false'] : []), ...staticMap]]
   : ['uwsgi', ['--plugin', 'python3', '--socket', sock, '--master', '--processes', '2', '--threads', threads, '--chdir', appDir, '--module', module, '--disable-logging', '--die-on-term', '--chmod-socket=666', ...staticMap]];
 
 const children: ChildProcess[] = [];

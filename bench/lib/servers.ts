@@ -62,7 +62,7 @@ function gunicorn(workerClass: 'sync' | 'gthread') {
   });
 }
 
-function behindNginx(backend: 'berth' | 'berth-master' | 'berth-nobatch' | 'berth-smap' | 'uwsgi' | 'uwsgi-smap' | 'static', threads = 1) {
+function behindNginx(backend: 'berth' | 'berth-master' | 'berth-nobatch' | 'berth-smap' | 'berth-smap-direct' | 'uwsgi' | 'uwsgi-smap' | 'static', threads = 1) {
   return (ctx: LaunchContext) => ({
     command: process.execPath,
     args: [join(dirname(fileURLToPath(import.meta.url)), 'behind-nginx.js'), backend, String(ctx.port), ctx.appDir, ctx.module, ctx.python, ctx.berthBin, ctx.staticDir ?? '', String(threads)],
@@ -83,8 +83,10 @@ export const SERVERS: readonly ServerSpec[] = [
   // The same with 2 threads per worker.
   { name: 'nginx-berth-t2', workers: 'nginx + 2p x 2t', optIn: true, command: behindNginx('berth', 2) },
   { name: 'nginx-uwsgi-t2', workers: 'nginx + 2p x 2t', optIn: true, comparesTo: 'nginx-berth-t2', command: behindNginx('uwsgi', 2) },
-  // The same with a static-map of /static on both sides (the seed deployments' ini).
+  // The same with a static-map of /static on both sides (the seed deployments' ini); Berth
+  // routes through the master by default, -direct with uwsgi-direct = true.
   { name: 'nginx-berth-smap', workers: 'nginx + 2p x 1t', optIn: true, command: behindNginx('berth-smap') },
+  { name: 'nginx-berth-smap-direct', workers: 'nginx + 2p x 1t', optIn: true, command: behindNginx('berth-smap-direct') },
   { name: 'nginx-uwsgi-smap', workers: 'nginx + 2p x 1t', optIn: true, comparesTo: 'nginx-berth-smap', command: behindNginx('uwsgi-smap') },
   // The same with uwsgi-direct = false: every request through the master (Berth before uwsgi-direct).
   { name: 'nginx-berth-master', workers: 'nginx + 2p x 1t', optIn: true, command: behindNginx('berth-master') },

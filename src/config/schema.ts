@@ -63,6 +63,8 @@ export interface Config {
   readonly detectProtocol: boolean;
   /** Berth-only `uwsgi-direct`: workers accept on the uwsgi sockets themselves. */
   readonly uwsgiDirect: boolean;
+  /** The static options that kept the uwsgi sockets with the master by default (uwsgi-direct unset), or null. */
+  readonly uwsgiViaMasterFor: string | null;
   /** Berth-only `uwsgi-direct-batch`: the direct accept threads run under SCHED_BATCH. */
   readonly uwsgiDirectBatch: boolean;
   /** Networks (CIDR) allowed to send uwsgi-protocol requests over TCP; loopback always is. */

@@ -220,19 +220,25 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   const dotted = (e: string): string => (e.startsWith('.') ? e : `.${e}`);
 
   // uwsgi-direct: requests on the uwsgi sockets go to the workers without the master's router.
-  // The workers hand the master every GET/HEAD below a static-map or static-from-django
-  // mountpoint, but check-static may find a file under any path, so with it the master must
-  // route every request.
+  // With static-map or static-from-django the workers can hand the master every GET/HEAD below
+  // a mountpoint, but each such hand-over costs a relay (a thread and a copy through the
+  // worker: a 10 KiB file at 0.3× the master's own rate), so that is chosen, not the default.
+  // check-static may find a file under any path: with it the master must route every request.
   const directA = last('uwsgiDirect');
   const routed = (['checkStatic'] as const)
     .map((f) => last(f))
     .filter((a): a is Assigned => a !== undefined)
     .map((a) => a.written);
-  // A static-map of / puts every GET below a mountpoint: the workers would relay nearly all.
-  const mapsEverything = statics.staticMaps.some((m) => m.mountpoint === '/');
-  // By default the workers take the uwsgi sockets unless the master must route their requests,
-  // or uwsgi-allow admits peers beyond loopback (the workers would relay every one of them).
-  const uwsgiDirect = directA === undefined ? routed.length === 0 && !mapsEverything && all('uwsgiAllow').length === 0 : directA.value === true;
+  const staticFirst = (['staticMaps', 'staticFromDjango'] as const)
+    .map((f) => last(f))
+    .filter((a): a is Assigned => a !== undefined && a.value !== false)
+    .map((a) => a.option.name);
+  // By default the workers take the uwsgi sockets unless the master must or should route their
+  // requests, or uwsgi-allow admits peers beyond loopback (the workers would relay every one).
+  const uwsgiDirect = directA === undefined
+    ? routed.length === 0 && staticFirst.length === 0 && all('uwsgiAllow').length === 0
+    : directA.value === true;
+  const uwsgiViaMasterFor = directA === undefined && routed.length === 0 && staticFirst.length > 0 ? [...new Set(staticFirst)].join(', ') : null;
   if (directA !== undefined && directA.value === true) {
     if (routed.length > 0) {
       const names = [...new Set(routed)].join(', ');
@@ -258,6 +264,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     vacuum: valueOf<boolean>('vacuum'),
     detectProtocol: valueOf<boolean>('detectProtocol'),
     uwsgiDirect,
+    uwsgiViaMasterFor,
     uwsgiDirectBatch: valueOf<boolean>('uwsgiDirectBatch'),
     uwsgiAllow: Object.freeze(all('uwsgiAllow').map((a) => a.value as string)),
     mounts: Object.freeze(mounts),

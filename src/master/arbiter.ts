@@ -165,8 +165,11 @@ export class Arbiter {
       for (const s of SIGNALS) process.off(s, onSignal);
       return 1;
     }
+    const viaMaster = this.#config.uwsgiViaMasterFor;
     const where = [
-      ...this.#listeners.map((l) => `${l.address.via === 'socket' ? 'uwsgi' : 'http'}://${l.display}`),
+      ...this.#listeners.map((l) => l.address.via === 'socket'
+        ? `uwsgi://${l.display}${viaMaster !== null ? ` (through the master, for ${viaMaster}; if nginx serves those files itself, uwsgi-direct = true lets the workers answer the pages: about 3× on hello-world, 1.8× on Django, docs/benchmarks.md)` : ''}`
+        : `http://${l.display}`),
       ...this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`),
     ].join(', ');
     this.#log('info', `listening on ${where}`);

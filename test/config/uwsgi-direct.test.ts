@@ -1,6 +1,6 @@
 // uwsgi-direct in the configuration: on by default for uwsgi sockets, off when the master must
-// route every request (check-static, a static-map of /), and an explicit "true" that cannot
-// work is refused with the option, the line and the fix.
+// or should route their requests (static files), and an explicit "true" that cannot work
+// (check-static) is refused with the option, the line and the fix.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { formatProblem, loadConfig } from '../../src/config/load.js';
@@ -14,17 +14,23 @@ test('uwsgi-direct is on by default, and can be turned off', (t) => {
   assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', '--uwsgi-direct=false'], env: {}, cwd: tree.dir })).uwsgiDirect, false);
 });
 
-test('static-map and static-from-django keep uwsgi-direct (the workers hand static paths to the master); check-static and a map of / do not', (t) => {
+test('static files keep the uwsgi sockets with the master unless uwsgi-direct is asked for, which static-map allows and check-static does not', (t) => {
   const tree = makeTree({ 'static/': '' });
   t.after(tree.remove);
-  const direct = (extra: string[]) => ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', ...extra], env: {}, cwd: tree.dir })).uwsgiDirect;
-  for (const extra of [['--static-map', '/static=static'], ['--static-map2', '/static=static'], ['--static-from-django']]) {
-    assert.equal(direct(extra), true, extra.join(' '));
+  const load = (extra: string[]) => ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', ...extra], env: {}, cwd: tree.dir }));
+  for (const [extra, why] of [[['--static-map', '/static=static'], 'static-map'], [['--static-map2', '/static=static'], 'static-map2'], [['--static-from-django'], 'static-from-django']] as const) {
+    const c = load([...extra]);
+    assert.equal(c.uwsgiDirect, false, extra.join(' '));
+    assert.equal(c.uwsgiViaMasterFor, why, 'the start-up log says why, and how to choose otherwise');
+    const asked = load([...extra, '--uwsgi-direct']);
+    assert.equal(asked.uwsgiDirect, true, `${extra.join(' ')} --uwsgi-direct: the workers relay the static paths`);
+    assert.equal(asked.uwsgiViaMasterFor, null);
   }
-  for (const extra of [['--check-static', 'static'], ['--static-map', '/=static']]) {
-    assert.equal(direct(extra), false, extra.join(' '));
-  }
-  assert.equal(direct(['--static-map', '/=static', '--uwsgi-direct']), true, 'asked for, a map of / is allowed: every GET is relayed');
+  const checked = load(['--check-static', 'static']);
+  assert.equal(checked.uwsgiDirect, false);
+  assert.equal(checked.uwsgiViaMasterFor, null, 'check-static: there is no choice to point at');
+  assert.equal(load(['--static-map', '/static=static', '--uwsgi-direct=false']).uwsgiViaMasterFor, null, 'chosen: nothing to say');
+  assert.equal(load([]).uwsgiViaMasterFor, null);
 });
 
 test('uwsgi-direct = true with check-static is refused, naming both, the line and the fix', (t) => {

@@ -217,11 +217,16 @@ test('what a worker does not serve itself goes to the master: plain HTTP, a bad 
   assert.equal(status(await exchange(b.port, packet('/'))), 200);
 });
 
-test('with static-map the workers keep the socket: files below the mountpoint come from the master, the rest from the worker', async () => {
+test('static-map keeps the socket with the master and the log says how to choose otherwise; with uwsgi-direct = true files below the mountpoint come from the master, the rest from the worker', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-direct-static-'));
   writeFileSync(join(dir, 'site.css'), 'body { color: teal }\n');
   try {
-    const b = await berth(['--processes', '1', '--static-map', `/static=${dir}`]);
+    const byDefault = await berth(['--processes', '1', '--static-map', `/static=${dir}`]);
+    assert.match(byDefault.logs(), /listening on uwsgi:\/\/127\.0\.0\.1:\d+ \(through the master, for static-map; if nginx serves those files itself, uwsgi-direct = true lets the workers answer the pages/);
+    assert.equal(status(await exchange(byDefault.port, packet('/static/site.css'))), 200);
+    await byDefault.stop();
+
+    const b = await berth(['--processes', '1', '--static-map', `/static=${dir}`, '--uwsgi-direct']);
     assert.match(b.logs(), /the workers accept: uwsgi-direct/);
     const css = await exchange(b.port, packet('/static/site.css'));
     assert.equal(status(css), 200, css);
@@ -243,12 +248,12 @@ test('with static-map the workers keep the socket: files below the mountpoint co
   }
 });
 
-test('with static-from-django each worker hands STATIC_URL to the master: the admin CSS comes from STATIC_ROOT, the pages from the worker', async () => {
+test('static-from-django with uwsgi-direct = true: each worker hands STATIC_URL to the master, the admin CSS comes from STATIC_ROOT, the pages from the worker', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-direct-django-'));
   const env = { DJSITE_DB: join(dir, 'db.sqlite3'), DJSITE_MEDIA_ROOT: join(dir, 'media'), DJSITE_STATIC_ROOT: join(dir, 'static') };
   try {
     execFileSync(debianPython(), [join(APPS, 'djsite', 'prepare.py'), '--static'], { env: { ...process.env, ...env }, stdio: 'pipe' });
-    const b = await berth(['--processes', '1', '--chdir', join(APPS, 'djsite'), '--module', 'djsite.wsgi', '--static-from-django',
+    const b = await berth(['--processes', '1', '--chdir', join(APPS, 'djsite'), '--module', 'djsite.wsgi', '--static-from-django', '--uwsgi-direct',
       ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`])]);
     assert.match(b.logs(), /the workers accept: uwsgi-direct/);
     const expected = readFileSync(join(env.DJSITE_STATIC_ROOT, 'admin', 'css', 'base.css'), 'latin1');
