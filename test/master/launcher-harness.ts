@@ -3,6 +3,7 @@
  * test app, WorkerEvents that record everything, exchanges whose responses can be awaited,
  * and /proc checks that no process outlived a test.
  */
+import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
@@ -189,6 +190,16 @@ export function groupMembers(pgid: number): number[] {
     }
   }
   return pids;
+}
+
+/**
+ * Waits until a process group is empty. The guardian `sh` a group leader starts exits only
+ * after the leader (on its "q" or on EOF), so on a loaded machine it may outlive the leader
+ * by a moment; anything still there after `ms` is a real leftover and fails the assertion.
+ */
+export async function groupEmpties(pgid: number, message: string, ms = 5_000): Promise<void> {
+  await until(`process group ${pgid} is empty`, () => groupMembers(pgid).length === 0, ms).catch(() => undefined);
+  assert.deepEqual(groupMembers(pgid), [], message);
 }
 
 export async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {

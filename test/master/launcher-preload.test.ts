@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 import { AppLoadFailure, createLauncher, type Launcher } from '../../src/master/launcher.js';
 import { readableCopy } from '../helpers/readable-copy.js';
-import { INTERPRETER, Recorder, alive, get, groupMembers, launchConfig, oneReadyWorker, spawnerFor, until } from './launcher-harness.js';
+import { INTERPRETER, Recorder, alive, get, groupEmpties, launchConfig, oneReadyWorker, spawnerFor, until } from './launcher-harness.js';
 
 function preload(rec: Recorder, over: Parameters<typeof launchConfig>[0] = {}): Launcher {
   return createLauncher({ config: launchConfig(over), interpreter: INTERPRETER, generation: 2, events: rec.events, log: rec.events.log, mode: 'preload' });
@@ -61,7 +61,7 @@ test('preload: forked workers serve, a killed one is reported with its signal, a
   for (const w of [workers[0]!, again]) assert.deepEqual(await rec.exitOf(w), { code: 0, signal: null });
   await launcher.stop();
   for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} is gone`);
-  assert.deepEqual(groupMembers(zygote), [], 'nothing is left in the zygote\'s process group');
+  await groupEmpties(zygote, 'nothing is left in the zygote\'s process group');
   assert.equal(existsSync(dir), false, 'the channel directory is removed');
 });
 
