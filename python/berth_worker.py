@@ -1633,7 +1633,8 @@ class DirectServer(object):
         self.batch = dcfg['batch']
         self.batch_refused = False
         # static-map / static-from-django mountpoints: requests below them go to the master.
-        self.static_prefixes = tuple(sorted(set(dcfg.get('static_prefixes', ())), key=len, reverse=True)) or None
+        # Kept without a trailing '/', so the mountpoint '/' is '' and needs no case of its own.
+        self.static_prefixes = tuple(set(p.rstrip('/') for p in dcfg.get('static_prefixes', ()))) or None
         self.log_all = dcfg['log_all']
         self.log_4xx = dcfg['log_4xx']
         self.slow_us = dcfg['slow_ms'] * 1000 if dcfg['slow_ms'] > 0 else float('inf')
@@ -1816,7 +1817,7 @@ class DirectServer(object):
         if path[:1] != '/' or '%' in path or '//' in path or '/.' in path or '\\' in path:
             return True
         for prefix in self.static_prefixes:
-            if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == '/' or prefix == '/'):
+            if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == '/'):
                 return True
         return False
 
@@ -2419,7 +2420,9 @@ def drop_privileges(cfg):
 
 def django_mountpoints(info):
     """STATIC_URL and MEDIA_URL as the URL prefixes the master maps for static-from-django
-    ('/static/' -> '/static'); another host or a relative URL maps nothing."""
+    ('/static/' -> '/static'); another host or a relative URL maps nothing.  The master's
+    djangoMountpoint (src/static/static-files.ts) decides what is mapped; this only has to find
+    at least those prefixes, since a relay the master did not need still ends at the app."""
     from urllib.parse import unquote  # only for static-from-django, which has Django loaded
     out = []
     if isinstance(info, dict) and 'error' not in info:
@@ -3000,6 +3003,7 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listeners
     `listeners`: the uwsgi sockets to accept on directly (config "direct"), or None."""
     log = make_logger(sys.stderr)
     base = base_environ(cfg['threads'], cfg['processes'], ErrorStream(sys.stderr))
+    ready = ready_info(cfg)  # with static-from-django, Django's settings: read once, used twice
     direct = None
     if listeners:
         # Framed requests (HTTP ports, relayed connections) are served by threads beside the
@@ -3007,8 +3011,8 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listeners
         server = ThreadedServer(sock, app, base, log, cfg['threads'], lifeline)
         server.gate = Gate(cfg['threads'])
         dcfg = dict(cfg['direct'])
-        if cfg['django_static']:
-            dcfg['static_prefixes'] = list(dcfg.get('static_prefixes', ())) + django_mountpoints(django_static_info())
+        if 'django' in ready:
+            dcfg['static_prefixes'] = list(dcfg.get('static_prefixes', ())) + django_mountpoints(ready['django'])
         direct = DirectServer(listeners, app, base, log, dcfg, cfg['threads'], server.gate,
                               server.control_sender())
         # SHUTDOWN arrives on the reader thread; only the main thread can leave accept().
@@ -3034,7 +3038,7 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listeners
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGUSR2, on_usr2)
-    announce(sock, ready_info(cfg), reporter if announce_modules else None, lifeline)
+    announce(sock, ready, reporter if announce_modules else None, lifeline)
     if cfg['check']:
         return EXIT_OK
     if reporter is not None:

@@ -225,25 +225,22 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   // worker: a 10 KiB file at 0.3× the master's own rate), so that is chosen, not the default.
   // check-static may find a file under any path: with it the master must route every request.
   const directA = last('uwsgiDirect');
-  const routed = (['checkStatic'] as const)
-    .map((f) => last(f))
-    .filter((a): a is Assigned => a !== undefined)
-    .map((a) => a.written);
-  const staticFirst = (['staticMaps', 'staticFromDjango'] as const)
+  const checkStaticA = last('checkStatic');
+  const staticFirst = [...new Set((['staticMaps', 'staticFromDjango'] as const)
     .map((f) => last(f))
     .filter((a): a is Assigned => a !== undefined && a.value !== false)
-    .map((a) => a.option.name);
+    .map((a) => a.option.name))];
   // By default the workers take the uwsgi sockets unless the master must or should route their
   // requests, or uwsgi-allow admits peers beyond loopback (the workers would relay every one).
   const uwsgiDirect = directA === undefined
-    ? routed.length === 0 && staticFirst.length === 0 && all('uwsgiAllow').length === 0
+    ? checkStaticA === undefined && staticFirst.length === 0 && all('uwsgiAllow').length === 0
     : directA.value === true;
-  const uwsgiViaMasterFor = directA === undefined && routed.length === 0 && staticFirst.length > 0 ? [...new Set(staticFirst)].join(', ') : null;
+  const uwsgiViaMasterFor = directA === undefined && checkStaticA === undefined && staticFirst.length > 0 ? staticFirst.join(', ') : null;
   if (directA !== undefined && directA.value === true) {
-    if (routed.length > 0) {
-      const names = [...new Set(routed)].join(', ');
-      fail(directA, 'conflict', `${directA.written} = true sends uwsgi requests straight to the workers, past ${names}, which the master would have served first`,
-        `remove ${directA.written}, or use static-map = /static=DIR (the workers hand those paths to the master) or nginx (location /static { alias …; }) instead of ${names}`);
+    if (checkStaticA !== undefined) {
+      const name = checkStaticA.written;
+      fail(directA, 'conflict', `${directA.written} = true sends uwsgi requests straight to the workers, past ${name}, which the master would have served first`,
+        `remove ${directA.written}, or use static-map = /static=DIR (the workers hand those paths to the master) or nginx (location /static { alias …; }) instead of ${name}`);
     }
     if (uwsgi.length === 0) warnings.push(problemAt(directA.source, { code: 'no-effect', option: directA.written, message: `${directA.written}: there is no uwsgi socket (socket = …), so it changes nothing`, fix: 'add socket = /run/site.sock (or remove uwsgi-direct)' }));
   }

@@ -168,7 +168,7 @@ export class Arbiter {
     const viaMaster = this.#config.uwsgiViaMasterFor;
     const where = [
       ...this.#listeners.map((l) => l.address.via === 'socket'
-        ? `uwsgi://${l.display}${viaMaster !== null ? ` (through the master, for ${viaMaster}; if nginx serves those files itself, uwsgi-direct = true lets the workers answer the pages: about 3× on hello-world, 1.8× on Django, docs/benchmarks.md)` : ''}`
+        ? `uwsgi://${l.display}${viaMaster !== null ? ` (through the master, for ${viaMaster}; if nginx serves those files itself, uwsgi-direct = true lets the workers answer the pages themselves, docs/benchmarks.md)` : ''}`
         : `http://${l.display}`),
       ...this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`),
     ].join(', ');

@@ -297,7 +297,7 @@ class ServeTest(unittest.TestCase):
     def test_accepted_unix_connections_get_the_socket_timeouts(self):
         path = tempfile.mktemp(prefix='berth-direct-', suffix='.sock')
         cfg = {'listeners': [], 'backlog': 8, 'buffer_size': 65536, 'limit_post': 0, 'timeout_ms': 1500,
-               'manage_script_name': False, 'mounts': [], 'log_all': False, 'log_4xx': False, 'slow_ms': 0, 'batch': True,
+               'manage_script_name': False, 'mounts': [], 'log_all': False, 'log_4xx': False, 'slow_ms': 0,
                'relay_path': '/nonexistent', 'token': ''}
         listener = socket.socket(socket.AF_UNIX)
         listener.bind(path)
