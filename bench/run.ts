@@ -6,6 +6,7 @@
 //   node dist/bench/run.js [--only hello,django,slow-clients]
 //        [--servers berth,uwsgi-http,...] [--duration 8] [--rounds 3]
 //        [--warmup 2] [--quick] [--python /usr/bin/python3] [--berth bin/berth.js]
+//        [--base other-build/bin/berth.js]   (A/B: the *-base servers run that build)
 //
 // Not a test: no assertions. Every process it starts is killed on the way out,
 // including on Ctrl-C.
@@ -26,6 +27,7 @@ interface Args {
   warmupS: number;
   python: string;
   berth?: string;
+  base?: string;
 }
 
 const USAGE = `usage: node dist/bench/run.js [options]
@@ -36,7 +38,8 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --warmup S        seconds of wrk warm-up per server start (default 2)
   --quick           --duration 3 --rounds 1 --warmup 1
   --python PATH     interpreter for the apps (default /usr/bin/python3)
-  --berth PATH      Berth launcher (default <repo>/bin/berth.js)`;
+  --berth PATH      Berth launcher (default <repo>/bin/berth.js)
+  --base PATH       another build's bin/berth.js, run by the *-base servers (A/B in one run)`;
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -53,6 +56,7 @@ function parseArgs(argv: string[]): Args {
       case '--quick': args.durationS = 3; args.rounds = 1; args.warmupS = 1; break;
       case '--python': args.python = take(); break;
       case '--berth': args.berth = resolve(take()); break;
+      case '--base': args.base = resolve(take()); break;
       case '-h': case '--help': console.log(USAGE); process.exit(0);
       default: throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
 
   const settings: RunSettings = {
     root, python: args.python, berthBin: args.berth ?? join(root, 'bin/berth.js'),
+    ...(args.base !== undefined ? { baseBerthBin: args.base } : {}),
     durationS: args.durationS, warmupS: args.warmupS, readyTimeoutMs: 30_000,
   };
   const servers = SERVERS.filter((s) => args.servers.includes(s.name));

@@ -17,6 +17,7 @@ export interface RunSettings {
   root: string;
   python: string;
   berthBin: string;
+  baseBerthBin?: string;
   durationS: number;
   warmupS: number;
   readyTimeoutMs: number;
@@ -52,6 +53,7 @@ export async function measure(
   const appDir = join(settings.root, scenario.appDir);
   const { command, args } = server.command({
     port, appDir, module: scenario.module, python: settings.python, berthBin: settings.berthBin,
+    ...(settings.baseBerthBin !== undefined ? { baseBerthBin: settings.baseBerthBin } : {}),
     ...(env.BENCH_STATIC_DIR !== undefined ? { staticDir: env.BENCH_STATIC_DIR } : {}),
   });
   const result: Measurement = { scenario: scenario.name, server: server.name, round, ok: false, peakRssKb: 0, peakPssKb: 0, leftovers: [] };

@@ -9,6 +9,8 @@ export interface LaunchContext {
   module: string;
   python: string;
   berthBin: string;
+  /** Another build's bin/berth.js (`--base`), for the *-base servers of an A/B run. */
+  baseBerthBin?: string;
   /** Static scenarios: files to serve under /static (static-map for Berth and uWSGI, alias for nginx). */
   staticDir?: string;
 }
@@ -29,10 +31,17 @@ import { fileURLToPath } from 'node:url';
 
 const PROCESSES = '2';
 
-function berth(threads: string, extra: readonly string[] = []) {
+/** The launcher of the build under test, or of the base build for an A/B run. */
+function launcher(ctx: LaunchContext, base: boolean): string {
+  if (!base) return ctx.berthBin;
+  if (ctx.baseBerthBin === undefined) throw new Error('the *-base servers need --base PATH (another build\'s bin/berth.js)');
+  return ctx.baseBerthBin;
+}
+
+function berth(threads: string, extra: readonly string[] = [], base = false) {
   return (ctx: LaunchContext) => ({
     command: process.execPath,
-    args: [ctx.berthBin, '--http', `127.0.0.1:${ctx.port}`, '--chdir', ctx.appDir,
+    args: [launcher(ctx, base), '--http', `127.0.0.1:${ctx.port}`, '--chdir', ctx.appDir,
       '--module', ctx.module, '--master', '--processes', PROCESSES, '--threads', threads,
       '--python', ctx.python, '--disable-logging', ...extra,
       ...(ctx.staticDir !== undefined ? ['--static-map', `/static=${ctx.staticDir}`] : [])],
@@ -62,10 +71,10 @@ function gunicorn(workerClass: 'sync' | 'gthread') {
   });
 }
 
-function behindNginx(backend: 'berth' | 'berth-master' | 'berth-nobatch' | 'berth-smap' | 'berth-smap-direct' | 'uwsgi' | 'uwsgi-smap' | 'static', threads = 1) {
+function behindNginx(backend: 'berth' | 'berth-master' | 'berth-nobatch' | 'berth-smap' | 'berth-smap-direct' | 'uwsgi' | 'uwsgi-smap' | 'static', threads = 1, base = false) {
   return (ctx: LaunchContext) => ({
     command: process.execPath,
-    args: [join(dirname(fileURLToPath(import.meta.url)), 'behind-nginx.js'), backend, String(ctx.port), ctx.appDir, ctx.module, ctx.python, ctx.berthBin, ctx.staticDir ?? '', String(threads)],
+    args: [join(dirname(fileURLToPath(import.meta.url)), 'behind-nginx.js'), backend, String(ctx.port), ctx.appDir, ctx.module, ctx.python, launcher(ctx, base), ctx.staticDir ?? '', String(threads)],
   });
 }
 
@@ -92,6 +101,11 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: 'nginx-berth-master', workers: 'nginx + 2p x 1t', optIn: true, command: behindNginx('berth-master') },
   // The same with uwsgi-direct-batch = false: the direct accept threads keep the normal policy.
   { name: 'nginx-berth-nobatch', workers: 'nginx + 2p x 1t', optIn: true, command: behindNginx('berth-nobatch') },
+  // A/B against another build of Berth (`--base other-checkout/bin/berth.js`): same options,
+  // compared with the build under test, so "Berth÷peer" reads "this build ÷ the base build".
+  { name: 'berth-base', workers: '2p x 1t', optIn: true, comparesTo: 'berth', command: berth('1', [], true) },
+  { name: 'berth-lazy-base', workers: '2p x 1t', optIn: true, comparesTo: 'berth-lazy', command: berth('1', ['--lazy-apps'], true) },
+  { name: 'nginx-berth-base', workers: 'nginx + 2p x 1t', optIn: true, comparesTo: 'nginx-berth', command: behindNginx('berth', 1, true) },
   // nginx alone serving the static scenarios' files (location /static/ { alias …; }).
   { name: 'nginx-static', workers: 'nginx 1 worker', optIn: true, comparesTo: 'berth', command: behindNginx('static') },
 ];
