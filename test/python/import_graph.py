@@ -158,7 +158,7 @@ print(json.dumps({'errors': errors, 'loaded': loaded}))
 
 def dynamic_check(root, modules):
     """Imports every module in a fresh `-I -S` interpreter; what else got loaded must be stdlib."""
-    run = subprocess.run([sys.executable, '-I', '-S', '-c', DYNAMIC_PROBE, root] + sorted(modules),
+    run = subprocess.run([sys.executable, '-I', '-S', '-B', '-c', DYNAMIC_PROBE, root] + sorted(modules),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     if run.returncode != 0:
         return ['the import probe exited with %d: %s' % (run.returncode, run.stderr.decode(errors='replace'))], 0
