@@ -4,16 +4,15 @@
  */
 export const ERROR_CODES = {
   BERTH_CONFIG_INVALID: 'the configuration has problems; each is listed with option, file:line and fix',
-  BERTH_BAD_ARGUMENT: 'a command-line argument could not be understood',
   BERTH_PYTHON_NOT_FOUND: 'the Python interpreter chosen by home/virtualenv, python or PATH does not exist or cannot run',
   BERTH_APP_IMPORT_FAILED: 'the WSGI app could not be imported or its callable was not found',
-  BERTH_WORKER_BOOT_FAILED: 'a Python worker died before it reported READY',
+  BERTH_WORKER_BOOT_FAILED: 'the Python process that imports the app died before it reported READY',
   BERTH_BIND_FAILED: 'a listener address could not be bound (in use, permission, bad address)',
   BERTH_ALREADY_RUNNING: 'the pidfile names a live Berth master: a second instance was not started',
   BERTH_PIDFILE_FAILED: 'a pidfile could not be read or written (directory missing, permissions)',
-  BERTH_HTTP_PROTOCOL: 'a client sent bytes that break HTTP/1.1 (RFC 9112); answered 4xx and closed',
+  BERTH_HTTP_PROTOCOL: 'a peer sent bytes that break HTTP/1.1 (RFC 9112) or the uwsgi protocol; answered 4xx/502 or closed',
   BERTH_WORKER_PROTOCOL: 'a worker sent a frame that breaks the master/worker wire format',
-  BERTH_RESPONSE_INVALID: 'the app produced a response that cannot be sent safely (bad status, header or body)',
+  BERTH_ILLEGAL_TRANSITION: 'a worker was asked to change state in a way its state table forbids (a Berth bug)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -275,7 +275,7 @@ class PreloadLauncher implements Launcher {
         this.#opts.log('error', `the zygote could not be started again: ${failure.message}`);
         for (const p of this.#queued.splice(0)) {
           p.bootFailure = failure.failure ?? null;
-          p.exited(failure.code ?? null, failure.signal ?? null);
+          p.exited(failure.exitCode ?? null, failure.signal ?? null);
         }
       } finally {
         this.#starting = null;

@@ -272,7 +272,7 @@ export class Workforce {
       this.#generations.delete(number);
       await launcher.stop().catch(() => undefined);
       if (!(err instanceof AppLoadFailure)) return `the app could not be loaded: ${(err as Error)?.message ?? String(err)}`;
-      return describeBootFailure({ slot: 0, code: err.code, signal: err.signal, failure: err.failure, interpreter, config, consequence });
+      return describeBootFailure({ slot: 0, code: err.exitCode, signal: err.signal, failure: err.failure, interpreter, config, consequence });
     }
   }
 

@@ -13,24 +13,26 @@ import type { Socket } from 'node:net';
 import { parseBootFail, parseExited, parseForked, parseModules, parseReady, type BootFailInfo, type ExitedInfo, type Frame, type ReadyInfo } from '../protocol/worker/decode.js';
 import { encodeFork, encodeShutdown } from '../protocol/worker/encode.js';
 import { EXIT_CODES, FromWorker } from '../protocol/worker/frames.js';
+import { BerthError } from '../errors/berth-error.js';
 import { WorkerChannel } from '../worker/channel.js';
 import { OutputTail } from '../worker/output-tail.js';
 
 /**
- * The app could not be imported by the zygote (or the zygote died before READY). Not a
- * BerthError: `code` is the zygote's exit code (EXIT_CODES), as for a worker that failed to
- * boot; the arbiter prints describeBootFailure() from these facts.
+ * The app could not be imported by the zygote (BERTH_APP_IMPORT_FAILED), or the zygote died
+ * before READY for another reason (BERTH_WORKER_BOOT_FAILED). `exitCode` is the zygote's exit
+ * code (EXIT_CODES), as for a worker that failed to boot; the arbiter prints
+ * describeBootFailure() from these facts.
  */
-export class AppLoadFailure extends Error {
-  readonly code: number | null;
+export class AppLoadFailure extends BerthError {
+  readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly failure: BootFailInfo | null;
 
   constructor(code: number | null, signal: NodeJS.Signals | null, failure: BootFailInfo | null) {
     const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}${code === EXIT_CODES.APP_IMPORT_FAILURE ? ' (the app could not be imported)' : ''}`;
-    super(`the zygote ${how} before the app was ready${failure !== null ? `: ${failure.message}` : ''}`);
+    super(code === EXIT_CODES.APP_IMPORT_FAILURE ? 'BERTH_APP_IMPORT_FAILED' : 'BERTH_WORKER_BOOT_FAILED', `the zygote ${how} before the app was ready${failure !== null ? `: ${failure.message}` : ''}`);
     this.name = 'AppLoadFailure';
-    this.code = code;
+    this.exitCode = code;
     this.signal = signal;
     this.failure = failure;
   }

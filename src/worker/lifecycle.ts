@@ -13,6 +13,8 @@
  * slot is respawned (after a back-off) or given up as FATAL is decided per slot by the
  * crash-loop policy (master/crash-backoff.ts).
  */
+import { BerthError } from '../errors/berth-error.js';
+
 export type WorkerState = 'STARTING' | 'READY' | 'RETIRING' | 'EXITED';
 
 const ALLOWED: Readonly<Record<WorkerState, readonly WorkerState[]>> = {
@@ -22,9 +24,9 @@ const ALLOWED: Readonly<Record<WorkerState, readonly WorkerState[]>> = {
   EXITED: [],
 };
 
-export class IllegalTransition extends Error {
+export class IllegalTransition extends BerthError {
   constructor(from: WorkerState, to: WorkerState) {
-    super(`illegal worker state change ${from} → ${to}`);
+    super('BERTH_ILLEGAL_TRANSITION', `illegal worker state change ${from} → ${to}`);
     this.name = 'IllegalTransition';
   }
 }

@@ -70,11 +70,24 @@ test('preload: an app that cannot be imported rejects start with AppLoadFailure 
   const launcher = preload(rec, { module: 'import_error' });
   const err = await launcher.start().then(() => null, (e: unknown) => e);
   assert.ok(err instanceof AppLoadFailure, String(err));
-  assert.equal(err.code, 4);
+  assert.equal(err.exitCode, 4);
+  assert.equal(err.code, 'BERTH_APP_IMPORT_FAILED');
   assert.equal(err.signal, null);
   assert.equal(err.failure?.kind, 'import');
   assert.match(err.failure?.traceback ?? '', /this_module_does_not_exist_berth/);
   assert.equal(launcher.channelPath === null || !existsSync(launcher.channelPath), true);
+  await launcher.stop();
+});
+
+test('preload: a zygote killed while importing the app rejects start with AppLoadFailure (BERTH_WORKER_BOOT_FAILED, the signal)', async () => {
+  const rec = new Recorder();
+  const launcher = preload(rec, { module: 'dies_at_import' });
+  const err = await launcher.start().then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof AppLoadFailure, String(err));
+  assert.equal(err.code, 'BERTH_WORKER_BOOT_FAILED');
+  assert.equal(err.signal, 'SIGKILL');
+  assert.equal(err.exitCode, null);
+  assert.match(err.message, /killed by SIGKILL before the app was ready/);
   await launcher.stop();
 });
 

@@ -19,6 +19,10 @@ test('illegal moves throw', () => {
   assert.throws(() => transition('READY', 'STARTING'), IllegalTransition);
 });
 
+test('an illegal move is a BerthError with a catalogued code naming both states', () => {
+  assert.throws(() => transition('EXITED', 'READY'), { name: 'IllegalTransition', code: 'BERTH_ILLEGAL_TRANSITION', message: 'illegal worker state change EXITED → READY' });
+});
+
 test('every state but EXITED can reach EXITED, and nothing leaves EXITED', () => {
   for (const s of ALL) assert.equal(canTransition(s, 'EXITED'), s !== 'EXITED', s);
   for (const s of ALL) assert.equal(canTransition('EXITED', s), false);

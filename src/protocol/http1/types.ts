@@ -3,6 +3,7 @@
  * (src/server/). The front owns sockets and timers; the codec only turns bytes into
  * events and response descriptions into bytes.
  */
+import { BerthError } from '../../errors/berth-error.js';
 
 /** A parsed request head. Header names keep the client's case; lookups are case-insensitive. */
 export interface RequestHead {
@@ -42,10 +43,10 @@ export interface RequestParserLimits {
 }
 
 /** A protocol error that carries the status code to answer with (h11's LocalProtocolError idea). */
-export class HttpParseError extends Error {
+export class HttpParseError extends BerthError {
   readonly status: 400 | 413 | 414 | 431 | 501 | 505;
   constructor(status: HttpParseError['status'], message: string) {
-    super(message);
+    super('BERTH_HTTP_PROTOCOL', message);
     this.name = 'HttpParseError';
     this.status = status;
   }

@@ -60,6 +60,7 @@ function recorder() {
       onMessageEnd: () => log.push('end'),
       onError: (e) => {
         assert.ok(e instanceof HttpParseError);
+        assert.equal(e.code, 'BERTH_HTTP_PROTOCOL');
         log.push(`error ${e.status}`);
       },
     },
