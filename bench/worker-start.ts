@@ -5,9 +5,10 @@
 //   zygote   preload: spawn -> the zygote's READY
 //   fork     preload: FORK -> the forked worker's READY on its own connection (after HELLO)
 // Median and p90 of --runs samples each; every process is stopped (SHUTDOWN, then SIGKILL to
-// its group if it lingers).
+// its group if it lingers). Several --runtime flags compare launchers (say, an old single-file
+// runtime and this one): their samples alternate, so a load that comes and goes hits both alike.
 //
-//   node dist/bench/worker-start.js [--runtime python/berth_worker.py] [--python /usr/bin/python3]
+//   node dist/bench/worker-start.js [--runtime python/berth_worker.py ...] [--python /usr/bin/python3]
 //        [--runs 20] [--apps hello,django] [--modes worker,zygote]
 //
 // Not a test: no assertions.
@@ -26,7 +27,7 @@ import { FromWorker } from '../src/protocol/worker/frames.js';
 import { eachFlag, findRoot, fmt, log, mdTable, nameList, positive, prepareDjango, runMain } from './lib/cli-common.js';
 
 interface App { name: string; chdir: string; module: string; env: NodeJS.ProcessEnv; cleanup: () => void }
-interface Args { runtime: string; python: string; runs: number; apps: string[]; modes: string[] }
+interface Args { runtimes: string[]; python: string; runs: number; apps: string[]; modes: string[] }
 
 const APPS = ['hello', 'django'];
 const MODES = ['worker', 'zygote'];
@@ -34,17 +35,17 @@ const FRAME_TIMEOUT_MS = 60_000;
 const EXIT_WAIT_MS = 5_000;
 
 const USAGE = `usage: node dist/bench/worker-start.js [options]
-  --runtime PATH   the worker launcher to start (default <repo>/python/berth_worker.py)
+  --runtime PATH   a worker launcher to start; repeat it to compare (default <repo>/python/berth_worker.py)
   --python PATH    interpreter (default /usr/bin/python3)
   --runs N         samples per figure (default 20)
   --apps LIST      ${APPS.join(',')} (default both)
   --modes LIST     ${MODES.join(',')} (default both)`;
 
 function parseArgs(argv: string[], root: string): Args {
-  const args: Args = { runtime: join(root, 'python', 'berth_worker.py'), python: '/usr/bin/python3', runs: 20, apps: APPS, modes: MODES };
+  const args: Args = { runtimes: [], python: '/usr/bin/python3', runs: 20, apps: APPS, modes: MODES };
   eachFlag(argv, (flag, take) => {
     switch (flag) {
-      case '--runtime': args.runtime = resolve(take()); break;
+      case '--runtime': args.runtimes.push(resolve(take())); break;
       case '--python': args.python = take(); break;
       case '--runs': args.runs = Math.round(positive(take(), flag)); break;
       case '--apps': args.apps = nameList(take(), APPS, 'app'); break;
@@ -53,6 +54,7 @@ function parseArgs(argv: string[], root: string): Args {
       default: throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
   });
+  if (args.runtimes.length === 0) args.runtimes.push(join(root, 'python', 'berth_worker.py'));
   return args;
 }
 
@@ -108,8 +110,8 @@ function configJson(app: App, mode: 'worker' | 'zygote', channelPath: string | n
   });
 }
 
-function spawnRuntime(args: Args, app: App, config: string): { child: ChildProcess; frames: FrameQueue; stderr: () => string } {
-  const child = spawn(args.python, [args.runtime], {
+function spawnRuntime(args: Args, runtime: string, app: App, config: string): { child: ChildProcess; frames: FrameQueue; stderr: () => string } {
+  const child = spawn(args.python, [runtime], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...app.env, BERTH_CHANNEL_FD: '3', BERTH_WORKER_CONFIG: config, PYTHONUNBUFFERED: '1' },
     cwd: app.chdir,
@@ -132,9 +134,9 @@ async function stop(child: ChildProcess, channel: Socket | null): Promise<void> 
   channel?.destroy();
 }
 
-async function lazyWorker(args: Args, app: App): Promise<number> {
+async function lazyWorker(args: Args, runtime: string, app: App): Promise<number> {
   const t0 = performance.now();
-  const { child, frames, stderr } = spawnRuntime(args, app, configJson(app, 'worker', null, ''));
+  const { child, frames, stderr } = spawnRuntime(args, runtime, app, configJson(app, 'worker', null, ''));
   const channel = child.stdio[3] as Socket;
   try {
     await frames.next(FromWorker.READY, 'worker').catch((err: Error) => { throw new Error(`${err.message}\n${stderr()}`); });
@@ -145,15 +147,17 @@ async function lazyWorker(args: Args, app: App): Promise<number> {
 }
 
 /** One zygote: [spawn -> READY, FORK -> forked worker's READY] in ms. */
-async function zygoteAndFork(args: Args, app: App, dir: string, run: number): Promise<[number, number]> {
-  const channelPath = join(dir, `zygote-${run}.sock`);
+let zygotes = 0;
+
+async function zygoteAndFork(args: Args, runtime: string, app: App, dir: string): Promise<[number, number]> {
+  const channelPath = join(dir, `zygote-${zygotes++}.sock`);
   const token = randomBytes(8).toString('hex');
   const forked: Socket[] = [];
   let onConnection: ((s: Socket) => void) | null = null;
   const server: Server = createServer((s) => { forked.push(s); onConnection?.(s); });
   await new Promise<void>((done) => server.listen(channelPath, done));
   const t0 = performance.now();
-  const { child, frames, stderr } = spawnRuntime(args, app, configJson(app, 'zygote', channelPath, token));
+  const { child, frames, stderr } = spawnRuntime(args, runtime, app, configJson(app, 'zygote', channelPath, token));
   const channel = child.stdio[3] as Socket;
   try {
     await frames.next(FromWorker.READY, 'zygote').catch((err: Error) => { throw new Error(`${err.message}\n${stderr()}`); });
@@ -206,23 +210,29 @@ async function main(): Promise<void> {
       const app = prepareApp(name, root, args.python);
       try {
         if (args.modes.includes('worker')) {
-          await lazyWorker(args, app); // warm-up: the page cache, not a sample
-          const samples: number[] = [];
-          for (let i = 0; i < args.runs; i++) samples.push(await lazyWorker(args, app));
-          rows.push([name, 'worker: spawn → READY', ...summary(samples)]);
+          const samples = args.runtimes.map((): number[] => []);
+          for (const runtime of args.runtimes) await lazyWorker(args, runtime, app); // warm-up: the page cache
+          for (let i = 0; i < args.runs; i++) {
+            for (const [r, runtime] of args.runtimes.entries()) samples[r]!.push(await lazyWorker(args, runtime, app));
+          }
+          for (const [r, runtime] of args.runtimes.entries()) rows.push([name, runtime, 'worker: spawn → READY', ...summary(samples[r]!)]);
           log(`${name} worker done`);
         }
         if (args.modes.includes('zygote')) {
-          await zygoteAndFork(args, app, dir, -1);
-          const zygote: number[] = [];
-          const fork: number[] = [];
+          const zygote = args.runtimes.map((): number[] => []);
+          const fork = args.runtimes.map((): number[] => []);
+          for (const runtime of args.runtimes) await zygoteAndFork(args, runtime, app, dir);
           for (let i = 0; i < args.runs; i++) {
-            const [z, f] = await zygoteAndFork(args, app, dir, i);
-            zygote.push(z);
-            fork.push(f);
+            for (const [r, runtime] of args.runtimes.entries()) {
+              const [z, f] = await zygoteAndFork(args, runtime, app, dir);
+              zygote[r]!.push(z);
+              fork[r]!.push(f);
+            }
           }
-          rows.push([name, 'zygote: spawn → READY', ...summary(zygote)]);
-          rows.push([name, 'fork: FORK → worker READY', ...summary(fork)]);
+          for (const [r, runtime] of args.runtimes.entries()) {
+            rows.push([name, runtime, 'zygote: spawn → READY', ...summary(zygote[r]!)]);
+            rows.push([name, runtime, 'fork: FORK → worker READY', ...summary(fork[r]!)]);
+          }
           log(`${name} zygote done`);
         }
       } finally {
@@ -232,8 +242,8 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`runtime ${args.runtime}, python ${args.python}, ${args.runs} runs each (ms)\n`);
-  console.log(mdTable(['app', 'figure', 'median', 'p90', 'min'], rows));
+  console.log(`python ${args.python}, ${args.runs} runs each (ms)\n`);
+  console.log(mdTable(['app', 'runtime', 'figure', 'median', 'p90', 'min'], rows));
 }
 
 runMain('worker-start', main);

@@ -1,5 +1,7 @@
-"""Berth worker launcher: the master runs ``<python> berth_worker.py``; the runtime is the
-berth_runtime package beside this file (see its __init__ for the spawn contract)."""
+"""Berth worker launcher: runs berth_runtime.main for the master (the spawn contract).
+
+The master runs ``<python> berth_worker.py``; the runtime is the berth_runtime package
+beside this file (its __init__ describes the spawn contract, wire.py the frames)."""
 
 import os
 import sys

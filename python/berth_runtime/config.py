@@ -1,4 +1,6 @@
-"""The worker's configuration: BERTH_WORKER_CONFIG read and checked, and BootFailure, the
+"""The worker configuration (BERTH_WORKER_CONFIG) read and checked; BootFailure.
+
+The worker's configuration: BERTH_WORKER_CONFIG read and checked, and BootFailure, the
 error that ends a boot with a cause the master can print."""
 
 import json

@@ -1,4 +1,6 @@
-"""Accepting on the uwsgi sockets the master handed over: a blocking accept loop (threads
+"""Accept loops on the uwsgi sockets the master handed over (direct path).
+
+Accepting on the uwsgi sockets the master handed over: a blocking accept loop (threads
 == 1, one socket) or select() loops in every thread, each handing a connection to the
 direct server; SCHED_BATCH for these threads; a stop that reaches them all."""
 

@@ -1,4 +1,6 @@
-"""The direct path's I/O: accepted connections as bare descriptors (RawConn) with the
+"""Direct-path I/O: raw connections, socket timeouts, the gate, wsgi.input, listeners.
+
+The direct path's I/O: accepted connections as bare descriptors (RawConn) with the
 socket-timeout (SocketTimeouts), the gate on app calls, wsgi.input read from the
 connection, SCHED_BATCH for accept threads, and the inherited uwsgi sockets put to listen."""
 

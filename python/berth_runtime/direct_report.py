@@ -1,4 +1,6 @@
-"""What the direct path tells the master: DIRECT frames, once a second while anything
+"""DIRECT frames: what the direct path served and is running, for the master.
+
+What the direct path tells the master: DIRECT frames, once a second while anything
 changed or every DIRECT_LOG_BATCH records, with the running requests (harakiri), the served
 count (max-requests) and one record per request its access log keeps."""
 

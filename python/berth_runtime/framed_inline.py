@@ -1,4 +1,6 @@
-"""The framed server with threads == 1: one thread reads, runs and writes; outgoing frames
+"""The framed server for threads == 1 (one thread reads, runs and writes).
+
+The framed server with threads == 1: one thread reads, runs and writes; outgoing frames
 leave in batches."""
 
 import collections

@@ -1,4 +1,6 @@
-"""The framed server's shared part: frames from the master routed to requests, and the
+"""The framed server's shared part: frame routing and the framed request (core sink).
+
+The framed server's shared part: frames from the master routed to requests, and the
 framed request, whose response leaves as frames (FULL, or HEAD/BODY.../END, or HEAD+FILE).
 
 InlineServer (framed_inline.py) and ThreadedServer (framed_threaded.py) differ only in how

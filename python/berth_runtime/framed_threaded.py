@@ -1,4 +1,6 @@
-"""The framed server with threads > 1: a reader thread routes frames, T threads run
+"""The framed server for threads > 1 (reader thread, T app threads, combined sends).
+
+The framed server with threads > 1: a reader thread routes frames, T threads run
 requests, and their sends are combined."""
 
 import os

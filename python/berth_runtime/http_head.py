@@ -1,4 +1,6 @@
-"""The HTTP/1.1 head of a direct response, checked as the master checks a worker's head
+"""The checked HTTP/1.1 head of a direct response, and its Date header.
+
+The HTTP/1.1 head of a direct response, checked as the master checks a worker's head
 (src/protocol/http1/response.ts), and the Date header.  Direct path only."""
 
 import re

@@ -1,4 +1,6 @@
-"""Privileges (uid, gid, umask): resolved from names or numbers and dropped after chdir,
+"""Privileges: uid, gid and umask resolved and dropped before the app is imported.
+
+Privileges (uid, gid, umask): resolved from names or numbers and dropped after chdir,
 before the app is imported.  Imported only when one of the options is set."""
 
 import grp

@@ -1,4 +1,6 @@
-"""Helper threads that leave every signal to the main thread, and running handlers a lost
+"""Helper threads that leave signals to the main thread; pending handlers run.
+
+Helper threads that leave every signal to the main thread, and running handlers a lost
 wake-up left waiting."""
 
 import signal

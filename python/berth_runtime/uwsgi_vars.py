@@ -1,4 +1,6 @@
-"""The uwsgi packet of a direct connection: its head, the vars block parsed as the master's
+"""The uwsgi packet of a direct connection: packet head and vars block parsing.
+
+The uwsgi packet of a direct connection: its head, the vars block parsed as the master's
 parser does (src/protocol/uwsgi/), and which peers count as local."""
 
 import re

@@ -1,4 +1,4 @@
-"""The wire format between the master and a worker: frames, their types and limits, FrameReader.
+"""The wire format between the master and a worker: frames, types, limits, FrameReader.
 
 Wire format (same as src/protocol/worker/frames.ts, which is the reference):
 
