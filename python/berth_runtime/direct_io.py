@@ -1,8 +1,9 @@
 """Direct-path I/O: raw connections, socket timeouts, the gate, wsgi.input, listeners.
 
-The direct path's I/O: accepted connections as bare descriptors (RawConn) with the
-socket-timeout (SocketTimeouts), the gate on app calls, wsgi.input read from the
-connection, SCHED_BATCH for accept threads, and the inherited uwsgi sockets put to listen."""
+Accepted connections as bare descriptors (RawConn) with the socket-timeout
+(SocketTimeouts, the direct path's settings object), the gate on app calls, wsgi.input read
+from the connection, SCHED_BATCH for accept threads, and the inherited uwsgi sockets put to
+listen."""
 
 import functools
 import os
@@ -215,7 +216,6 @@ class DirectInput(LineReader):
         except OSError:
             pass
         self._left = 0
-
 
 
 def batch_scheduling():

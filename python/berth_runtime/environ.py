@@ -50,7 +50,6 @@ class FileWrapper(object):
         raise StopIteration
 
 
-
 def base_environ(threads, processes, errors):
     return {
         'wsgi.version': (1, 0),

@@ -1,7 +1,7 @@
 """The framed server's shared part: frame routing and the framed request (core sink).
 
-The framed server's shared part: frames from the master routed to requests, and the
-framed request, whose response leaves as frames (FULL, or HEAD/BODY.../END, or HEAD+FILE).
+Frames from the master are routed to requests; the framed request is the WSGI core's sink,
+whose response leaves as frames (FULL, or HEAD/BODY.../END, or HEAD+FILE).
 
 InlineServer (framed_inline.py) and ThreadedServer (framed_threaded.py) differ only in how
 they read, wait and send: send_parts(parts), send_stream(header, data), control_sender(),
@@ -149,7 +149,6 @@ class Request(CoreRequest):
             self.input.finish()
 
 
-
 class Receiver(object):
     """sock.recv() without a fresh 256 KiB buffer per call.
 
@@ -168,8 +167,6 @@ class Receiver(object):
     def __call__(self, flags=0):
         n = self._recv_into(self._buf, 0, flags)
         return self._view[:n].tobytes()
-
-
 
 
 class Server(object):

@@ -97,7 +97,6 @@ def as_bytes(chunk, index):
     raise ResponseInvalid('response body item %d is %s, not bytes' % (index, type(chunk).__name__))
 
 
-
 def declared_length(headers):
     """The response's Content-Length as an int, or None when absent or not a number."""
     for name, value in headers:

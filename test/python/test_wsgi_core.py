@@ -278,6 +278,24 @@ class CoreRulesTest(unittest.TestCase):
         DirectHarness(app).get('any')
         self.assertEqual(seen, [True, True])
 
+    def test_the_harakiri_dump_finds_the_running_request_in_both_servers(self):
+        from berth_runtime.harakiri import running_request
+        found = []
+
+        def app(environ, start_response):
+            req = running_request(sys._getframe())
+            found.append(req is not None and req.env is environ)
+            start_response('200 OK', [])
+            return [b'x']
+        framed = FramedServer(app)
+        try:
+            framed.get('any')
+        finally:
+            self.assertTrue(framed.close())
+        DirectHarness(app).get('any')
+        self.assertEqual(found, [True, True])
+        self.assertIsNone(running_request(sys._getframe()), 'no request runs here')
+
 
 if __name__ == '__main__':
     unittest.main()
