@@ -1,8 +1,9 @@
 """Benchmark (not a test): N pipelined hello-world requests through one worker.
 
-  python3 test/python/bench_worker.py [N] [threads]
+  python3 test/python/bench_worker.py [N] [threads] [--runtime path/to/berth_worker.py]
 
-Prints worker CPU µs per request (the figure the design budgets) and wall µs."""
+Prints worker CPU µs per request (the figure the design budgets) and wall µs.  --runtime
+starts another launcher (e.g. an old single-file runtime, for before/after figures)."""
 
 import os
 import sys
@@ -10,12 +11,18 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import worker_client  # noqa: E402
 from worker_client import FULL, SHUTDOWN, Worker, cpu_seconds, frame, request_frame  # noqa: E402
 
 
 def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 50000
-    threads = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    args = sys.argv[1:]
+    if '--runtime' in args:
+        i = args.index('--runtime')
+        worker_client.WORKER = os.path.abspath(args[i + 1])
+        del args[i:i + 2]
+    n = int(args[0]) if args else 50000
+    threads = int(args[1]) if len(args) > 1 else 1
     worker = Worker(module='hello', threads=threads)
     info = worker.ready()
     blob = b''.join(request_frame(i + 1, '/') for i in range(n))

@@ -15,44 +15,49 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import worker_client as wc  # noqa: E402
 
 sys.path.insert(0, os.path.join(wc.ROOT, 'python'))
-import berth_worker as bw  # noqa: E402
+from berth_runtime.environ import base_environ, build_environ, ErrorStream  # noqa: E402
+from berth_runtime.framed_inline import InlineServer  # noqa: E402
+from berth_runtime.framed_server import Request  # noqa: E402
+from berth_runtime.responses import describe_bad_body, encode_head, ResponseInvalid  # noqa: E402
+from berth_runtime.wire import ACK, BODY_IN, CREDIT, frame, frame_u32, FrameReader, MAX_FRAME_BYTES, ProtocolError, REQUEST  # noqa: E402
+from berth_runtime.wsgi_input import EMPTY_INPUT, InputStream  # noqa: E402
 
 
 class FrameReaderTest(unittest.TestCase):
     def frames(self):
-        return [(1, bw.REQUEST, b'\x00A\x00b'), (1, bw.BODY_IN, b''), (7, bw.ACK, b'\x01\x00\x00\x00'),
-                (2**32 - 1, bw.BODY_IN, b'x' * 1000)]
+        return [(1, REQUEST, b'\x00A\x00b'), (1, BODY_IN, b''), (7, ACK, b'\x01\x00\x00\x00'),
+                (2**32 - 1, BODY_IN, b'x' * 1000)]
 
     def blob(self):
-        return b''.join(bw.frame(*f) for f in self.frames())
+        return b''.join(frame(*f) for f in self.frames())
 
     def test_whole_stream_in_one_chunk(self):
-        self.assertEqual(bw.FrameReader().feed(self.blob()), self.frames())
+        self.assertEqual(FrameReader().feed(self.blob()), self.frames())
 
     def test_byte_by_byte(self):
-        reader, got = bw.FrameReader(), []
+        reader, got = FrameReader(), []
         blob = self.blob()
         for i in range(len(blob)):
             got.extend(reader.feed(blob[i:i + 1]))
         self.assertEqual(got, self.frames())
 
     def test_trailing_partial_frame_is_kept(self):
-        reader, blob = bw.FrameReader(), self.blob()
+        reader, blob = FrameReader(), self.blob()
         self.assertEqual(reader.feed(blob[:-10]), self.frames()[:3])
         self.assertEqual(reader.feed(blob[-10:]), self.frames()[3:])
 
     def test_oversize_frame_is_a_protocol_error(self):
-        with self.assertRaises(bw.ProtocolError):
-            bw.FrameReader().feed(struct.pack('<IIB', bw.MAX_FRAME_BYTES + 1, 1, bw.BODY_IN))
+        with self.assertRaises(ProtocolError):
+            FrameReader().feed(struct.pack('<IIB', MAX_FRAME_BYTES + 1, 1, BODY_IN))
 
     def test_frame_u32(self):
-        self.assertEqual(bw.frame_u32(3, bw.CREDIT, 65536), bw.frame(3, bw.CREDIT, struct.pack('<I', 65536)))
+        self.assertEqual(frame_u32(3, CREDIT, 65536), frame(3, CREDIT, struct.pack('<I', 65536)))
 
 
 class EnvironTest(unittest.TestCase):
     def test_block_over_base(self):
-        base = bw.base_environ(1, 4, bw.ErrorStream(sys.stderr))
-        env = bw.build_environ(base, wc.environ_block([('PATH_INFO', '/caf\xe9'), ('wsgi.url_scheme', 'https'),
+        base = base_environ(1, 4, ErrorStream(sys.stderr))
+        env = build_environ(base, wc.environ_block([('PATH_INFO', '/caf\xe9'), ('wsgi.url_scheme', 'https'),
                                                        ('HTTP_X', '')]))
         self.assertEqual(env['PATH_INFO'], '/caf\xe9')
         self.assertEqual(env['wsgi.url_scheme'], 'https')
@@ -63,8 +68,8 @@ class EnvironTest(unittest.TestCase):
         self.assertEqual(base['wsgi.url_scheme'], 'http')
 
     def test_empty_block(self):
-        base = bw.base_environ(2, 1, None)
-        env = bw.build_environ(base, b'')
+        base = base_environ(2, 1, None)
+        env = build_environ(base, b'')
         self.assertEqual(env, base)
         self.assertIsNot(env, base)
 
@@ -92,8 +97,8 @@ class ScriptedServer(object):
 
 
 def stream(*events):
-    req = bw.Request(9, {}, ScriptedServer(events), None)
-    req.input = bw.InputStream(req)
+    req = Request(9, {}, ScriptedServer(events), None)
+    req.input = InputStream(req)
     return req.input
 
 
@@ -138,13 +143,13 @@ class InputStreamTest(unittest.TestCase):
         self.assertEqual(s._req.server.credits(), [80000, 40000])
 
     def test_empty_input(self):
-        self.assertEqual(bw.EMPTY_INPUT.read(), b'')
-        self.assertEqual(list(bw.EMPTY_INPUT), [])
+        self.assertEqual(EMPTY_INPUT.read(), b'')
+        self.assertEqual(list(EMPTY_INPUT), [])
 
 
 class StartResponseTest(unittest.TestCase):
     def req(self):
-        return bw.Request(1, {}, ScriptedServer([]), None)
+        return Request(1, {}, ScriptedServer([]), None)
 
     def test_returns_write(self):
         r = self.req()
@@ -193,16 +198,16 @@ class StartResponseTest(unittest.TestCase):
 
 class EncodeHeadTest(unittest.TestCase):
     def test_ok(self):
-        self.assertEqual(bw.encode_head('200 OK', [('A', 'b'), ('C', '\xe9')]), b'200 OK\0A\0b\0C\0\xe9')
+        self.assertEqual(encode_head('200 OK', [('A', 'b'), ('C', '\xe9')]), b'200 OK\0A\0b\0C\0\xe9')
 
     def test_refusals(self):
         for headers, reason in [([('A', 'x\0y')], 'NUL'), ([('A', 'x\r\ny')], 'CR'),
                                 ([('A', '\u20ac')], 'latin-1'), ([('A\0', 'x')], 'NUL')]:
-            with self.assertRaisesRegex(bw.ResponseInvalid, reason):
-                bw.encode_head('200 OK', headers)
+            with self.assertRaisesRegex(ResponseInvalid, reason):
+                encode_head('200 OK', headers)
 
     def test_describe_bad_body(self):
-        self.assertEqual(bw.describe_bad_body([b'a', 'b']), 'response body item 1 is str, not bytes')
+        self.assertEqual(describe_bad_body([b'a', 'b']), 'response body item 1 is str, not bytes')
 
 
 class InlineServeTest(unittest.TestCase):
@@ -225,8 +230,8 @@ class InlineServeTest(unittest.TestCase):
             start_response('200 OK', [('Content-Length', '2')])
             return [b'hi']
 
-        base = bw.base_environ(1, 1, bw.ErrorStream(sys.stderr))
-        self.server = bw.InlineServer(child, app, base, lambda line: None)
+        base = base_environ(1, 1, ErrorStream(sys.stderr))
+        self.server = InlineServer(child, app, base, lambda line: None)
         self.thread = threading.Thread(target=self.server.serve)
         self.thread.start()
         self.client = wc.Worker.__new__(wc.Worker)

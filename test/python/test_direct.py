@@ -19,7 +19,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import worker_client as wc  # noqa: E402
 
 sys.path.insert(0, os.path.join(wc.ROOT, 'python'))
-import berth_worker as bw  # noqa: E402
+from berth_runtime.direct_io import ACCEPT_POLL_S, Gate, open_direct_listeners, RawConn  # noqa: E402
+from berth_runtime.direct_report import DIRECT_RECORD  # noqa: E402
+from berth_runtime.direct_server import DirectServer  # noqa: E402
+from berth_runtime.django_static import django_mountpoints  # noqa: E402
+from berth_runtime.environ import base_environ, ErrorStream  # noqa: E402
+from berth_runtime.http_head import http_head  # noqa: E402
+from berth_runtime.responses import ResponseInvalid  # noqa: E402
+from berth_runtime.uwsgi_vars import parse_uwsgi_vars, parse_uwsgi_vars_carefully  # noqa: E402
+from berth_runtime.wire import DIRECT, HEADER, HEADER_BYTES  # noqa: E402
 
 
 def block(pairs):
@@ -64,9 +72,9 @@ class Harness(object):
         conf.update(cfg)
         self.frames = []
         self.relayed = []
-        base = bw.base_environ(1, 1, bw.ErrorStream(sys.stderr))
+        base = base_environ(1, 1, ErrorStream(sys.stderr))
         self.logged = []
-        self.server = bw.DirectServer([], app, base, self.logged.append, conf, 1, bw.Gate(1), self.frames.append)
+        self.server = DirectServer([], app, base, self.logged.append, conf, 1, Gate(1), self.frames.append)
         self.server.relay = lambda conn, data, index, host, port: (self.relayed.append((data, host, port)), conn.close())
 
     def request(self, data, unix=True, peer=None, then=b''):
@@ -85,7 +93,7 @@ class Harness(object):
                 got.append(chunk)
         reader = threading.Thread(target=read)
         reader.start()
-        self.server.serve_connection(bw.RawConn(a.detach()), peer, unix, 0)
+        self.server.serve_connection(RawConn(a.detach()), peer, unix, 0)
         writer.join()
         reader.join()
         b.close()
@@ -100,7 +108,7 @@ class Harness(object):
 class VarsTest(unittest.TestCase):
     def parse(self, pairs_or_bytes):
         b = pairs_or_bytes if isinstance(pairs_or_bytes, bytes) else block(pairs_or_bytes)
-        return bw.parse_uwsgi_vars(b'xxxx' + b, 4, 4 + len(b), {})
+        return parse_uwsgi_vars(b'xxxx' + b, 4, 4 + len(b), {})
 
     def test_the_vars_nginx_sends(self):
         self.assertEqual(self.parse(NGINX), dict(NGINX))
@@ -141,8 +149,8 @@ class VarsTest(unittest.TestCase):
                 at = rng.randrange(len(data))
                 data = data[:at] + bytes([rng.randrange(256)]) + data[at + 1:]
             framed = b'head' + data
-            expected = bw.parse_uwsgi_vars_carefully(data, data.decode('latin-1'), {'base': 1})
-            self.assertEqual(bw.parse_uwsgi_vars(framed, 4, len(framed), {'base': 1}), expected, repr(pairs))
+            expected = parse_uwsgi_vars_carefully(data, data.decode('latin-1'), {'base': 1})
+            self.assertEqual(parse_uwsgi_vars(framed, 4, len(framed), {'base': 1}), expected, repr(pairs))
             tried += expected is not None
         self.assertGreater(tried, 300, 'the generator must give many acceptable blocks too')
 
@@ -151,7 +159,7 @@ class HeadTest(unittest.TestCase):
     date = staticmethod(lambda: 'Sun, 22 Nov 2026 00:00:00 GMT')
 
     def test_hop_by_hop_headers_go_date_and_close_come(self):
-        head, length = bw.http_head('200 OK', [('Content-Length', '3'), ('Connection', 'keep-alive'),
+        head, length = http_head('200 OK', [('Content-Length', '3'), ('Connection', 'keep-alive'),
                                                ('Transfer-Encoding', 'chunked'), ('X-A', 'b')], self.date)
         self.assertEqual(head, b'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-A: b\r\n'
                                b'Date: Sun, 22 Nov 2026 00:00:00 GMT\r\nConnection: close\r\n\r\n')
@@ -162,28 +170,28 @@ class HeadTest(unittest.TestCase):
                                 ('200 OK', [('Content-Length', '1'), ('Content-Length', '2')]),
                                 ('200 OK', [('Content-Length', '-1')]), ('100 Continue', []),
                                 ('200 OK', [('X', '\u0100')])]:
-            with self.assertRaises(bw.ResponseInvalid, msg=repr((status, headers))):
-                bw.http_head(status, headers, self.date)
+            with self.assertRaises(ResponseInvalid, msg=repr((status, headers))):
+                http_head(status, headers, self.date)
 
     def test_what_the_quick_scan_doubts_is_judged_exactly(self):
         # A tab and latin-1 letters or C1 characters are not printable to str.isprintable() but
         # are allowed in a value; a control character in a dropped hop-by-hop value is not.
-        head, _ = bw.http_head('200 OK', [('X-A', 'a\tb'), ('X-B', '\xe9\x85')], self.date)
+        head, _ = http_head('200 OK', [('X-A', 'a\tb'), ('X-B', '\xe9\x85')], self.date)
         self.assertIn(b'X-A: a\tb\r\nX-B: \xe9\x85\r\n', head)
         for headers in [[('Connection', 'close\r\nX-Injected: 1')], [('X-A', 'a\x7f')], [('X-A', 'a\x00')]]:
-            with self.assertRaises(bw.ResponseInvalid, msg=repr(headers)):
-                bw.http_head('200 OK', headers, self.date)
-        with self.assertRaises(bw.ResponseInvalid):
-            bw.http_head('200 O\nK', [], self.date)
+            with self.assertRaises(ResponseInvalid, msg=repr(headers)):
+                http_head('200 OK', headers, self.date)
+        with self.assertRaises(ResponseInvalid):
+            http_head('200 O\nK', [], self.date)
 
     def test_content_length_is_ascii_digits(self):
         for value in ['\u0661', '\xb2', '+1', '1 2', '12345678901234567', '']:
-            with self.assertRaises(bw.ResponseInvalid, msg=repr(value)):
-                bw.http_head('200 OK', [('Content-Length', value)], self.date)
-        self.assertEqual(bw.http_head('200 OK', [('Content-Length', ' 7\t')], self.date)[1], 7)
+            with self.assertRaises(ResponseInvalid, msg=repr(value)):
+                http_head('200 OK', [('Content-Length', value)], self.date)
+        self.assertEqual(http_head('200 OK', [('Content-Length', ' 7\t')], self.date)[1], 7)
 
     def test_204_carries_no_content_length(self):
-        head, _ = bw.http_head('204 No Content', [('Content-Length', '0')], self.date)
+        head, _ = http_head('204 No Content', [('Content-Length', '0')], self.date)
         self.assertNotIn(b'Content-Length', head)
 
 
@@ -291,8 +299,8 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(closed, [1], 'close() once, also when the iterable raises')
 
     def test_statuses_past_599_are_refused(self):
-        with self.assertRaises(bw.ResponseInvalid):
-            bw.http_head('600 Nope', [], HeadTest.date)
+        with self.assertRaises(ResponseInvalid):
+            http_head('600 Nope', [], HeadTest.date)
 
     def test_accepted_unix_connections_get_the_socket_timeouts(self):
         path = tempfile.mktemp(prefix='berth-direct-', suffix='.sock')
@@ -303,20 +311,21 @@ class ServeTest(unittest.TestCase):
         listener.bind(path)
         try:
             cfg['listeners'] = [{'fd': listener.fileno(), 'unix': True, 'index': 0}]
-            (sock, unix, _), = bw.open_direct_listeners({'direct': cfg, 'threads': 1})
+            listeners, timeouts = open_direct_listeners({'direct': cfg, 'threads': 1})
+            (sock, unix, _), = listeners
             client = socket.socket(socket.AF_UNIX)
             client.connect(path)
             fd, _ = sock._accept()
-            bw.timed(fd)
+            timeouts.timed(fd)
             accepted = socket.socket(fileno=fd)
             rcv = struct.unpack('ll', accepted.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16))
             self.assertEqual(accepted.getsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16), bytes(16),
                              'the send timeout waits for a big response')
-            conn = bw.RawConn(fd, True)
-            conn.sendall(b'x' * (bw.RawConn.SMALL_SEND + 1))
+            conn = RawConn(fd, True, timeouts)
+            conn.sendall(b'x' * (RawConn.SMALL_SEND + 1))
             snd = struct.unpack('ll', accepted.getsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16))
             # The kernel keeps them in clock ticks: 0.25 s may come back as 0.252 s.
-            self.assertAlmostEqual(rcv[0] + rcv[1] / 1e6, bw.ACCEPT_POLL_S, delta=0.02)
+            self.assertAlmostEqual(rcv[0] + rcv[1] / 1e6, ACCEPT_POLL_S, delta=0.02)
             self.assertAlmostEqual(snd[0] + snd[1] / 1e6, 1.5, delta=0.02)
             accepted.close()
             client.close()
@@ -382,8 +391,8 @@ class ServeTest(unittest.TestCase):
             raise PermissionError(1, 'Operation not permitted')
         os.sched_setscheduler = refuse
         try:
-            h.server.enter_batch()
-            h.server.enter_batch()  # a second accept thread
+            h.server.acceptor.enter_batch()
+            h.server.acceptor.enter_batch()  # a second accept thread
         finally:
             os.sched_setscheduler = real
         self.assertEqual(len(h.logged), 1, h.logged)
@@ -393,11 +402,11 @@ class ServeTest(unittest.TestCase):
 
     def test_django_urls_become_mountpoints(self):
         info = {'static_url': '/static/', 'media_url': '/m%C3%A9dia/?x', 'static_root': '/s', 'media_root': '/m'}
-        self.assertEqual(bw.django_mountpoints(info), ['/static', '/m\xe9dia'])
-        self.assertEqual(bw.django_mountpoints({'static_url': 'https://cdn.example/static/', 'media_url': '//cdn/m/'}), [])
-        self.assertEqual(bw.django_mountpoints({'static_url': 'static/', 'media_url': '/'}), [])
-        self.assertEqual(bw.django_mountpoints({'error': 'ImproperlyConfigured: x'}), [])
-        self.assertEqual(bw.django_mountpoints(None), [])
+        self.assertEqual(django_mountpoints(info), ['/static', '/m\xe9dia'])
+        self.assertEqual(django_mountpoints({'static_url': 'https://cdn.example/static/', 'media_url': '//cdn/m/'}), [])
+        self.assertEqual(django_mountpoints({'static_url': 'static/', 'media_url': '/'}), [])
+        self.assertEqual(django_mountpoints({'error': 'ImproperlyConfigured: x'}), [])
+        self.assertEqual(django_mountpoints(None), [])
 
     def test_the_report_carries_the_count_and_the_records_the_log_keeps(self):
         h = Harness(log_4xx=True)
@@ -408,18 +417,18 @@ class ServeTest(unittest.TestCase):
         h.server.app = app
         h.request(packet(NGINX))
         h.request(packet(with_vars(NGINX, PATH_INFO='/missing')))
-        h.server.report()
+        h.server.reports.report()
         self.assertEqual(len(h.frames), 1)
-        length, rid, typ = bw.HEADER.unpack_from(h.frames[0])
-        payload = h.frames[0][bw.HEADER_BYTES:]
-        self.assertEqual((rid, typ, len(payload)), (0, bw.DIRECT, length))
+        length, rid, typ = HEADER.unpack_from(h.frames[0])
+        payload = h.frames[0][HEADER_BYTES:]
+        self.assertEqual((rid, typ, len(payload)), (0, DIRECT, length))
         meta_len = struct.unpack_from('<I', payload)[0]
         self.assertEqual(json.loads(payload[4:4 + meta_len]), {'served': 2, 'running': []})
         rec = payload[4 + meta_len:]
-        status, sent, micros, end_ms, modifier1, vars_len = bw.DIRECT_RECORD.unpack_from(rec)
+        status, sent, micros, end_ms, modifier1, vars_len = DIRECT_RECORD.unpack_from(rec)
         self.assertEqual((status, sent, modifier1), (404, 1, 0))
-        self.assertEqual(rec[bw.DIRECT_RECORD.size:], block(with_vars(NGINX, PATH_INFO='/missing')))
-        self.assertEqual(len(rec), bw.DIRECT_RECORD.size + vars_len, 'only the 404 is kept with log_4xx')
+        self.assertEqual(rec[DIRECT_RECORD.size:], block(with_vars(NGINX, PATH_INFO='/missing')))
+        self.assertEqual(len(rec), DIRECT_RECORD.size + vars_len, 'only the 404 is kept with log_4xx')
 
 
 if __name__ == '__main__':

@@ -17,7 +17,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import worker_client as wc  # noqa: E402
 
 sys.path.insert(0, os.path.join(wc.ROOT, 'python'))
-import berth_worker as bw  # noqa: E402
+from berth_runtime.config import BootFailure, read_config  # noqa: E402
+from berth_runtime.django_static import django_static_info  # noqa: E402
 
 DJSITE = os.path.join(wc.ROOT, 'test', 'fixtures', 'apps', 'djsite')
 DEBIAN_PYTHON = '/usr/bin/python3'
@@ -33,18 +34,18 @@ class DjangoStaticInfoTest(unittest.TestCase):
     def test_not_django(self):
         with mock.patch.dict(sys.modules):
             sys.modules.pop('django.conf', None)
-            self.assertIsNone(bw.django_static_info())
+            self.assertIsNone(django_static_info())
 
     def test_unconfigured_settings(self):
         with mock.patch.dict(sys.modules, fake_django(types.SimpleNamespace(configured=False))):
-            self.assertIsNone(bw.django_static_info())
+            self.assertIsNone(django_static_info())
 
     def test_paths_are_made_absolute_and_empty_urls_are_null(self):
         settings = types.SimpleNamespace(
             configured=True, STATIC_URL='/static/', STATIC_ROOT=pathlib.Path('collected'), MEDIA_URL='',
             MEDIA_ROOT='', INSTALLED_APPS=['django.contrib.admindocs', 'shop'], DEBUG=1)
         with mock.patch.dict(sys.modules, fake_django(settings)):
-            info = bw.django_static_info()
+            info = django_static_info()
         self.assertEqual(info, {'static_url': '/static/', 'static_root': os.path.abspath('collected'),
                                 'media_url': None, 'media_root': None,
                                 'installed_apps_has_admin': False, 'debug': True})
@@ -52,7 +53,7 @@ class DjangoStaticInfoTest(unittest.TestCase):
     def test_admin_app_config_counts(self):
         settings = types.SimpleNamespace(configured=True, INSTALLED_APPS=['django.contrib.admin.apps.SimpleAdminConfig'])
         with mock.patch.dict(sys.modules, fake_django(settings)):
-            info = bw.django_static_info()
+            info = django_static_info()
         self.assertIs(info['installed_apps_has_admin'], True)
         self.assertIsNone(info['static_url'])
 
@@ -65,13 +66,13 @@ class DjangoStaticInfoTest(unittest.TestCase):
                 raise RuntimeError('settings.py is broken')
 
         with mock.patch.dict(sys.modules, fake_django(Settings())):
-            self.assertEqual(bw.django_static_info(), {'error': 'RuntimeError: settings.py is broken'})
+            self.assertEqual(django_static_info(), {'error': 'RuntimeError: settings.py is broken'})
 
     def test_config_key_must_be_a_bool(self):
-        with self.assertRaises(bw.BootFailure) as cm:
-            bw.read_config(json.dumps({'module': 'x', 'django_static': 'yes'}))
+        with self.assertRaises(BootFailure) as cm:
+            read_config(json.dumps({'module': 'x', 'django_static': 'yes'}))
         self.assertIn('django_static must be true or false', cm.exception.message)
-        self.assertIs(bw.read_config(json.dumps({'module': 'x'}))['django_static'], False)
+        self.assertIs(read_config(json.dumps({'module': 'x'}))['django_static'], False)
 
 
 class DjangoReadyTest(unittest.TestCase):

@@ -17,7 +17,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import worker_client as wc  # noqa: E402
 
 sys.path.insert(0, os.path.join(wc.ROOT, 'python'))
-import berth_worker as bw  # noqa: E402
+from berth_runtime.environ import base_environ, ErrorStream, FileWrapper  # noqa: E402
+from berth_runtime.framed_inline import InlineServer  # noqa: E402
+from berth_runtime.responses import FILE_FRAMES, file_plan  # noqa: E402
+from berth_runtime.wire import FILE, FILE_FAILED, FILE_OPENED  # noqa: E402
 
 SIZE = 200000
 DATA = bytes(range(256)) * (SIZE // 256) + b'z' * (SIZE % 256)
@@ -33,7 +36,7 @@ class Temp(object):
         os.unlink(self.path)
 
 
-@unittest.skipUnless(bw.FILE_FRAMES, 'FILE frames need Linux')
+@unittest.skipUnless(FILE_FRAMES, 'FILE frames need Linux')
 class FilePlanTest(unittest.TestCase):
     def setUp(self):
         self.big = Temp(DATA)
@@ -52,7 +55,7 @@ class FilePlanTest(unittest.TestCase):
         return f
 
     def plan(self, filelike, headers=()):
-        return bw.file_plan(bw.FileWrapper(filelike), list(headers))
+        return file_plan(FileWrapper(filelike), list(headers))
 
     def test_regular_file_from_its_position(self):
         f = self.open(self.big.path)
@@ -107,12 +110,8 @@ class FilePlanTest(unittest.TestCase):
 
     def test_off_when_not_linux(self):
         f = self.open(self.big.path)
-        saved = bw.FILE_FRAMES
-        bw.FILE_FRAMES = False
-        try:
-            self.assertIsNone(self.plan(f))
-        finally:
-            bw.FILE_FRAMES = saved
+        self.assertIsNotNone(self.plan(f))
+        self.assertIsNone(file_plan(FileWrapper(f), [], enabled=False))
 
 
 class CountingFile(io.BufferedReader):
@@ -139,12 +138,12 @@ def until(worker, rid, types):
 def head_and_file(test, worker, rid, path, query=''):
     """Sends the request; checks that HEAD and FILE come back; returns (fd, offset, length)."""
     worker.send(wc.request_frame(rid, path, query=query))
-    frames = until(worker, rid, (bw.FILE, wc.END, wc.ERROR))
-    test.assertEqual([t for t, _ in frames], [wc.HEAD, bw.FILE])
+    frames = until(worker, rid, (FILE, wc.END, wc.ERROR))
+    test.assertEqual([t for t, _ in frames], [wc.HEAD, FILE])
     return struct.unpack('<IQQ', frames[1][1])
 
 
-@unittest.skipUnless(bw.FILE_FRAMES, 'FILE frames need Linux')
+@unittest.skipUnless(FILE_FRAMES, 'FILE frames need Linux')
 class FileExchangeTest(unittest.TestCase):
     """InlineServer in this process (ThreadedServer's reader os._exit()s at EOF: see below)."""
 
@@ -164,8 +163,8 @@ class FileExchangeTest(unittest.TestCase):
             self.files.append(f)
             return environ['wsgi.file_wrapper'](f)
 
-        base = bw.base_environ(1, 1, bw.ErrorStream(sys.stderr))
-        self.server = bw.InlineServer(child, app, base, lambda line: None)
+        base = base_environ(1, 1, ErrorStream(sys.stderr))
+        self.server = InlineServer(child, app, base, lambda line: None)
         self.thread = threading.Thread(target=self.server.serve)
         self.thread.start()
         self.ch = wc.Worker.on(master)  # the master's end of the socketpair
@@ -189,13 +188,13 @@ class FileExchangeTest(unittest.TestCase):
             mine.seek(offset)
             self.assertEqual(mine.read(), DATA[1000:])
         self.assertEqual(CountingFile.closes, 0)
-        self.ch.send(wc.frame(1, bw.FILE_OPENED))
+        self.ch.send(wc.frame(1, FILE_OPENED))
         self.assertEqual([t for t, _ in until(self.ch, 1, (wc.END,))], [wc.END])
         self.assertEqual(CountingFile.closes, 1)
 
     def test_file_failed_streams_body_frames(self):
         self.head_and_file(2, '5')
-        self.ch.send(wc.frame(2, bw.FILE_FAILED))
+        self.ch.send(wc.frame(2, FILE_FAILED))
         frames = until(self.ch, 2, (wc.END, wc.ERROR))
         self.assertEqual(frames[-1][0], wc.END)
         self.assertEqual(b''.join(p for t, p in frames if t == wc.BODY), DATA[5:])
@@ -206,20 +205,20 @@ class FileExchangeTest(unittest.TestCase):
         self.ch.send(wc.frame(3, wc.ABORT))
         self.assertEqual([t for t, _ in until(self.ch, 3, (wc.END,))], [wc.END])
         self.assertEqual(CountingFile.closes, 1)
-        self.ch.send(wc.frame(3, bw.FILE_OPENED))  # a late answer for a finished request is ignored
+        self.ch.send(wc.frame(3, FILE_OPENED))  # a late answer for a finished request is ignored
         self.head_and_file(4)
-        self.ch.send(wc.frame(4, bw.FILE_OPENED))
+        self.ch.send(wc.frame(4, FILE_OPENED))
         self.assertEqual([t for t, _ in until(self.ch, 4, (wc.END,))], [wc.END])
         self.assertEqual(CountingFile.closes, 2)
 
     def test_bytesio_streams_without_asking(self):
         self.ch.send(wc.request_frame(5, '/bytesio'))
         frames = until(self.ch, 5, (wc.END, wc.ERROR))
-        self.assertNotIn(bw.FILE, [t for t, _ in frames])
+        self.assertNotIn(FILE, [t for t, _ in frames])
         self.assertEqual(b''.join(p for t, p in frames if t == wc.BODY), DATA)
 
 
-@unittest.skipUnless(bw.FILE_FRAMES, 'FILE frames need Linux')
+@unittest.skipUnless(FILE_FRAMES, 'FILE frames need Linux')
 class ThreadedFileExchangeTest(unittest.TestCase):
     """The same answers to a real worker process with 2 threads (test/fixtures/worker-apps/file_app.py)."""
 
@@ -239,11 +238,11 @@ class ThreadedFileExchangeTest(unittest.TestCase):
         with open('/proc/%d/fd/%d' % (w.proc.pid, fd), 'rb') as theirs:
             theirs.seek(offset)
             self.assertEqual(theirs.read(), DATA[1000:])
-        w.send(wc.frame(1, bw.FILE_OPENED))
+        w.send(wc.frame(1, FILE_OPENED))
         self.assertEqual([t for t, _ in until(w, 1, (wc.END,))], [wc.END])
 
         head_and_file(self, w, 2, '/file', path + '&seek=5')
-        w.send(wc.frame(2, bw.FILE_FAILED))
+        w.send(wc.frame(2, FILE_FAILED))
         frames = until(w, 2, (wc.END, wc.ERROR))
         self.assertEqual(frames[-1][0], wc.END)
         self.assertEqual(b''.join(p for t, p in frames if t == wc.BODY), DATA[5:])

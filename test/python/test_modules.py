@@ -1,4 +1,4 @@
-"""py-autoreload support in python/berth_worker.py: which files a MODULES frame lists,
+"""py-autoreload support in the worker runtime (python/berth_runtime): which files a MODULES frame lists,
 and when workers and the zygote send one.
 
 Run: python3 -m unittest discover -s test/python -p 'test_modules.py'   (from the repository root)"""
@@ -17,7 +17,8 @@ import worker_client as wc  # noqa: E402
 from test_zygote import ZygoteHarness  # noqa: E402
 
 sys.path.insert(0, os.path.join(wc.ROOT, 'python'))
-import berth_worker as bw  # noqa: E402
+from berth_runtime import autoreload, wire  # noqa: E402
+from berth_runtime.autoreload import ModuleReporter  # noqa: E402
 
 STDLIB = os.path.abspath(sysconfig.get_paths()['stdlib']) + os.sep
 
@@ -37,7 +38,7 @@ class TempDir(object):
 
 class SourceOfTest(unittest.TestCase):
     def setUp(self):
-        self.reporter = bw.ModuleReporter()
+        self.reporter = ModuleReporter()
         self.tmp = TempDir(self)
 
     def test_source_file_as_is(self):
@@ -60,7 +61,9 @@ class SourceOfTest(unittest.TestCase):
     def test_stdlib_missing_and_own_file_are_left_out(self):
         self.assertIsNone(self.reporter.source_of(json.__file__))
         self.assertIsNone(self.reporter.source_of(os.path.join(self.tmp.path, 'gone.py')))
-        self.assertIsNone(self.reporter.source_of(bw.__file__))
+        self.assertIsNone(self.reporter.source_of(wc.WORKER), 'the launcher')
+        self.assertIsNone(self.reporter.source_of(autoreload.__file__), 'a module of the runtime package')
+        self.assertIsNone(self.reporter.source_of(wire.__file__), 'a module of the runtime package')
 
     def test_site_packages_inside_the_stdlib_dir_is_kept(self):
         inside = TempDir(self)

@@ -19,7 +19,8 @@ import worker_client as wc  # noqa: E402
 from test_zygote import ZygoteHarness  # noqa: E402
 
 sys.path.insert(0, os.path.join(wc.ROOT, 'python'))
-import berth_worker as bw  # noqa: E402
+from berth_runtime.config import BootFailure, read_config  # noqa: E402
+from berth_runtime.privileges import privilege_plan  # noqa: E402
 
 # After setuid(nobody) the interpreter must still read its own stdlib: a Python under
 # /root (pyenv) cannot, so the drop tests use the system one.
@@ -47,7 +48,7 @@ def unused_uid():
 def plan(**options):
     cfg = {'uid': None, 'gid': None, 'umask': None}
     cfg.update(options)
-    return bw.privilege_plan(cfg)
+    return privilege_plan(cfg)
 
 
 class ResolutionTest(unittest.TestCase):
@@ -75,18 +76,18 @@ class ResolutionTest(unittest.TestCase):
         self.assertEqual(plan(uid='nobody', gid=group), (None, uid, 'nobody', gid))
 
     def test_unknown_user(self):
-        with self.assertRaises(bw.BootFailure) as caught:
+        with self.assertRaises(BootFailure) as caught:
             plan(uid='no-such-user-berth')
         self.assertEqual(caught.exception.kind, 'privileges')
         self.assertIn("option 'uid': user 'no-such-user-berth' does not exist", caught.exception.message)
 
     def test_unknown_group(self):
-        with self.assertRaises(bw.BootFailure) as caught:
+        with self.assertRaises(BootFailure) as caught:
             plan(gid='no-such-group-berth')
         self.assertIn("option 'gid': group 'no-such-group-berth' does not exist", caught.exception.message)
 
     def test_numeric_uid_without_an_entry_needs_a_gid(self):
-        with self.assertRaises(bw.BootFailure) as caught:
+        with self.assertRaises(BootFailure) as caught:
             plan(uid=str(unused_uid()))
         self.assertIn("set 'gid' too", caught.exception.message)
 
@@ -97,10 +98,10 @@ class ResolutionTest(unittest.TestCase):
                            ('token', 5)]:
             cfg = dict(base)
             cfg[key] = value
-            with self.assertRaises(bw.BootFailure, msg='%s=%r' % (key, value)) as caught:
-                bw.read_config(json.dumps(cfg))
+            with self.assertRaises(BootFailure, msg='%s=%r' % (key, value)) as caught:
+                read_config(json.dumps(cfg))
             self.assertIn(key, caught.exception.message)
-        self.assertEqual(bw.read_config(json.dumps(dict(base, uid='www-data', gid=33, umask=0o022,
+        self.assertEqual(read_config(json.dumps(dict(base, uid='www-data', gid=33, umask=0o022,
                                                         py_autoreload=0.5)))['gid'], 33)
 
 

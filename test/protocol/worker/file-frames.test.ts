@@ -1,6 +1,6 @@
 // FILE / FILE_OPENED / FILE_FAILED codec: round trips whole, byte by byte and with trailing
 // bytes; wrong sizes and impossible ranges are protocol errors; the worker's own encoding
-// (python/berth_worker.py FILE_FRAME) decodes to the same range.
+// (python/berth_runtime/wire.py FILE_FRAME) decodes to the same range.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -78,8 +78,8 @@ test('wrong sizes and impossible ranges are protocol errors', () => {
 
 test('the worker encodes FILE the way the master decodes it', () => {
   const script = [
-    'import sys', `sys.path.insert(0, ${JSON.stringify(path.join(process.cwd(), 'python'))})`, 'import berth_worker as bw',
-    'sys.stdout.buffer.write(bw.FILE_FRAME.pack(20, 9, bw.FILE, 4, 1000, 3 << 40))',
+    'import sys', `sys.path.insert(0, ${JSON.stringify(path.join(process.cwd(), 'python'))})`, 'from berth_runtime import wire',
+    'sys.stdout.buffer.write(wire.FILE_FRAME.pack(20, 9, wire.FILE, 4, 1000, 3 << 40))',
   ].join('\n');
   const bytes = execFileSync('/usr/bin/python3', ['-c', script]);
   const decoder = new FrameDecoder();
@@ -88,6 +88,6 @@ test('the worker encodes FILE the way the master decodes it', () => {
   assert.equal(f!.type, FromWorker.FILE);
   assert.equal(f!.id, 9);
   assert.deepEqual(parseFile(f!.payload), { fd: 4, offset: 1000, length: 3 * 2 ** 40 });
-  const constants = execFileSync('/usr/bin/python3', ['-c', script.split('\n').slice(0, 3).join('\n') + '\nprint(bw.FILE, bw.FILE_OPENED, bw.FILE_FAILED)']).toString().trim();
+  const constants = execFileSync('/usr/bin/python3', ['-c', script.split('\n').slice(0, 3).join('\n') + '\nprint(wire.FILE, wire.FILE_OPENED, wire.FILE_FAILED)']).toString().trim();
   assert.equal(constants, `${FromWorker.FILE} ${ToWorker.FILE_OPENED} ${ToWorker.FILE_FAILED}`);
 });

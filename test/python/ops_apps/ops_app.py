@@ -1,5 +1,5 @@
 """WSGI app for the operations tests of python/berth_worker.py (zygote, privileges,
-harakiri dump, py-autoreload, process groups).
+harakiri dump, py-autoreload, process groups, lazy imports).
 
   /pid            JSON {pid, ppid, pgrp, imported_by}  (imported_by: the pid that imported us)
   /random         JSON {random}
@@ -7,6 +7,7 @@ harakiri dump, py-autoreload, process groups).
   /block?s=       prints "blocking <pid>" on stdout, then sleeps in harakiri_victim()
   /spawn          starts `sleep 300` (an app subprocess); JSON {pid}
   /import?dir=&name=  imports module `name` from directory `dir`; JSON {file}
+  /modules        JSON [name, ...]: the loaded modules of Berth's runtime and of Django
 """
 
 import importlib
@@ -54,6 +55,8 @@ def application(environ, start_response):
     elif path == '/import':
         sys.path.insert(0, _q(environ, 'dir'))
         value = {'file': importlib.import_module(_q(environ, 'name')).__file__}
+    elif path == '/modules':
+        value = sorted(m for m in sys.modules if m.split('.')[0] in ('berth_runtime', 'django'))
     else:
         start_response('404 Not Found', [('Content-Type', 'text/plain')])
         return [b'not found']

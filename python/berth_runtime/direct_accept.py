@@ -1,0 +1,120 @@
+"""Accept loops on the uwsgi sockets the master handed over (direct path).
+
+Accepting on the uwsgi sockets the master handed over: a blocking accept loop (threads
+== 1, one socket) or select() loops in every thread, each handing a connection to the
+direct server; SCHED_BATCH for these threads; a stop that reaches them all."""
+
+import os
+import select
+import threading
+import time
+
+from .direct_io import ACCEPT_POLL_S, DEFAULT_TIMEOUTS, RawConn, batch_scheduling
+from .threads import HelperThread, run_signal_handlers
+
+
+class Acceptor(object):
+    """threads == 1: the main thread blocks in accept(), which returns every ACCEPT_POLL_S
+    (SO_RCVTIMEO on the listening socket) to look at `stopping`.  No signal handler may raise
+    out of accept(): a signal that lands just after accept() returned would lose the accepted
+    connection, and the peer would get a reset.  threads > 1: every thread waits in select()
+    on the sockets and a wake-up pipe, so a stop reaches them all."""
+
+    def __init__(self, listeners, threads, batch, log, handle, timeouts=DEFAULT_TIMEOUTS):
+        self.listeners = listeners  # [(socket, unix, index)]
+        self.threads = threads
+        self.batch = batch
+        self.batch_refused = False
+        self.log = log
+        self.handle = handle  # handle(conn, peer, unix, index)
+        self.timeouts = timeouts
+        self.stopping = False
+        self.lock = threading.Lock()
+        self.wake_r, self.wake_w = os.pipe()
+        self.acceptors = []
+
+    def serve(self):
+        """Runs the accept loops; returns once stopped and every accept thread is done."""
+        if self.threads == 1 and len(self.listeners) == 1:
+            self.accept_blocking(self.listeners[0])
+        else:
+            for i in range(1, self.threads):
+                t = HelperThread(self.accept_selecting, 'berth-direct-%d' % i)
+                t.start()
+                self.acceptors.append(t)
+            self.accept_selecting()
+        # Each acceptor finishes the request it is serving, then sees `stopping`.
+        for t in self.acceptors:
+            t.join()
+
+    def accept_blocking(self, listener):
+        sock, unix, index = listener
+        self.enter_batch()
+        accept = sock._accept  # (fd, address): see RawConn
+        handle = self.handle
+        timeouts = self.timeouts
+        waiting = [sock, self.wake_r]
+        while not self.stopping:
+            try:
+                fd, peer = accept()
+            except BlockingIOError:
+                # Idle for ACCEPT_POLL_S: look at `stopping`.  (If a generation with threads > 1
+                # made the shared socket non-blocking, EAGAIN comes at once: select, not spin.)
+                select.select(waiting, [], [], ACCEPT_POLL_S)
+                run_signal_handlers()
+                continue
+            except OSError as e:
+                self.accept_failed(e)
+                continue
+            if unix:
+                timeouts.timed(fd)
+            handle(RawConn(fd, unix, timeouts), peer, unix, index)
+
+    def accept_selecting(self):
+        self.enter_batch()
+        socks = [l[0] for l in self.listeners]
+        by_sock = dict((l[0], l) for l in self.listeners)
+        waiting = socks + [self.wake_r]
+        while not self.stopping:
+            readable = select.select(waiting, [], [], ACCEPT_POLL_S)[0]
+            if not readable:
+                run_signal_handlers()
+            for s in readable:
+                if s is self.wake_r or self.stopping:
+                    continue
+                try:
+                    fd, peer = s._accept()
+                except (BlockingIOError, InterruptedError):
+                    continue  # another worker took it
+                except OSError as e:
+                    self.accept_failed(e)
+                    continue
+                _, unix, index = by_sock[s]
+                if unix:
+                    self.timeouts.timed(fd)
+                self.handle(RawConn(fd, unix, self.timeouts), peer, unix, index)
+
+    def enter_batch(self):
+        """uwsgi-direct-batch for the calling accept thread; a refusal is said once per worker."""
+        if not self.batch:
+            return
+        why = batch_scheduling()
+        if why is not None:
+            with self.lock:
+                said, self.batch_refused = self.batch_refused, True
+            if not said:
+                self.log('uwsgi-direct-batch: cannot use SCHED_BATCH here (%s); the threads that accept '
+                         'keep the normal policy (set uwsgi-direct-batch = false to stop trying)' % why)
+
+    def accept_failed(self, error):
+        """EMFILE, ENOBUFS…: the connection waits in the queue; say so and pause, do not die."""
+        self.log('accepting on a uwsgi socket failed: %s; retrying in %g s' % (error, ACCEPT_POLL_S))
+        time.sleep(ACCEPT_POLL_S)
+
+    def request_stop(self):
+        """SIGTERM / SHUTDOWN: stop accepting; requests under way finish."""
+        self.stopping = True
+        try:
+            os.write(self.wake_w, b'x')
+        except OSError:
+            pass

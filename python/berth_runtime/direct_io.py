@@ -1,0 +1,262 @@
+"""Direct-path I/O: raw connections, socket timeouts, the gate, wsgi.input, listeners.
+
+Accepted connections as bare descriptors (RawConn) with the socket-timeout
+(SocketTimeouts, the direct path's settings object), the gate on app calls, wsgi.input read
+from the connection, SCHED_BATCH for accept threads, and the inherited uwsgi sockets put to
+listen."""
+
+import functools
+import os
+import queue
+import socket
+import struct
+import threading
+import time
+
+from .config import BootFailure
+from .wsgi_input import LineReader
+
+# How often an idle accept() returns to look for a stop (SO_RCVTIMEO of the listening socket,
+# which accepted connections inherit: RawConn.recv waits on up to the socket timeout).
+ACCEPT_POLL_S = 0.25
+# An app that left part of the body unread: read the rest (up to this much) before closing,
+# since closing with unread bytes sends a reset that can destroy the response in flight.
+DRAIN_MAX_BYTES = 1 << 20
+SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO = socket.SOL_SOCKET, socket.SO_RCVTIMEO, socket.SO_SNDTIMEO
+
+
+def timeval(seconds):
+    return struct.pack('ll', int(seconds), int((seconds - int(seconds)) * 1e6))
+
+
+def libc_setsockopt():
+    """setsockopt() on a bare descriptor through libc (a socket object costs a getsockname()).
+    No argtypes and no errno capture: ctypes passes ints and a bytes buffer as they are, at
+    about half the cost per call (the result is not looked at: see timed())."""
+    try:
+        import ctypes
+        import ctypes.util
+        return ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6').setsockopt
+    except Exception:
+        return None
+
+
+class SocketTimeouts(object):
+    """socket-timeout as the direct path applies it, set once from the config and read-only
+    after: how long a read may wait for the peer (read_s), and the timeouts timed() gives an
+    accepted unix-socket connection (a TCP one inherits them from the listening socket)."""
+
+    __slots__ = ('read_s', 'setsockopt', 'timevals')
+
+    def __init__(self, read_s=4.0, unix=False):
+        self.read_s = read_s
+        self.setsockopt = libc_setsockopt() if unix else None
+        self.timevals = (timeval(ACCEPT_POLL_S), timeval(read_s)) if unix else (b'', b'')
+
+    def timed(self, fd, option=SO_RCVTIMEO):
+        """Gives an accepted unix-socket connection a timeout a TCP one inherits from the
+        listening socket (Linux copies them for TCP only), so a local peer that stalls cannot
+        hold a thread past the socket timeout.  The read timeout is set at once; the send
+        timeout only before a response too big for the socket buffer to take whole
+        (RawConn.sendall), saving a system call on every ordinary request.  (It cannot fail
+        on a descriptor accept() just returned.)"""
+        value = self.timevals[0 if option == SO_RCVTIMEO else 1]
+        if self.setsockopt is not None:
+            self.setsockopt(fd, SOL_SOCKET, option, value, len(value))
+            return
+        s = socket.socket(fileno=fd)
+        s.setsockopt(SOL_SOCKET, option, value)
+        s.detach()
+
+
+DEFAULT_TIMEOUTS = SocketTimeouts()
+
+
+class RawConn(object):
+    """An accepted connection as a bare descriptor.  Wrapping it in a socket object costs a
+    getsockname() per request (CPython checks that the descriptor is a socket); a relayed
+    connection, the rare case, gets its socket object then."""
+
+    __slots__ = ('fd', 'send_untimed', 'timeouts')
+    # Below this a send completes at once into the socket buffer, whatever the peer does.
+    SMALL_SEND = 65536
+
+    def __init__(self, fd, unix=False, timeouts=DEFAULT_TIMEOUTS):
+        self.fd = fd
+        self.send_untimed = unix
+        self.timeouts = timeouts
+
+    def before_big_send(self):
+        if self.send_untimed:
+            self.send_untimed = False
+            self.timeouts.timed(self.fd, SO_SNDTIMEO)
+
+    def fileno(self):
+        return self.fd
+
+    def recv(self, n):
+        try:
+            return os.read(self.fd, n)
+        except BlockingIOError:
+            # Each read gives up after ACCEPT_POLL_S (inherited SO_RCVTIMEO): wait on up to read_s.
+            read_s = self.timeouts.read_s
+            deadline = time.monotonic() + read_s - ACCEPT_POLL_S
+            while True:
+                try:
+                    return os.read(self.fd, n)
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise socket.timeout('no bytes from the peer for %g s (socket-timeout)' % read_s)
+
+    def sendall(self, data):
+        fd = self.fd
+        if len(data) > RawConn.SMALL_SEND and self.send_untimed:
+            self.before_big_send()
+        n = os.write(fd, data)
+        if n < len(data):
+            view = memoryview(data)
+            while n < len(view):
+                n += os.write(fd, view[n:])
+
+    def close(self):
+        """Once: a descriptor number closed twice may already be another connection's."""
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
+
+
+class Gate(object):
+    """At most n holders.  threading.Semaphore is Python code (a Condition around a counter);
+    a C lock (n == 1) or a C queue of n tokens costs a fraction of it on every request."""
+
+    __slots__ = ('acquire', 'release')
+
+    def __init__(self, n):
+        if n == 1:
+            lock = threading.Lock()
+            self.acquire, self.release = lock.acquire, lock.release
+        else:
+            tokens = queue.SimpleQueue()
+            for _ in range(n):
+                tokens.put(None)
+            self.acquire, self.release = tokens.get, functools.partial(tokens.put, None)
+
+    def __enter__(self):
+        self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+class DirectInput(LineReader):
+    """wsgi.input of a direct request: the body bytes that came with the vars, then the
+    connection, never past CONTENT_LENGTH.  A peer that closes early gives a short read."""
+
+    __slots__ = ('_conn', '_buf', '_pos', '_left')
+
+    def __init__(self, conn, first, length):
+        self._conn = conn
+        self._buf = first
+        self._pos = 0
+        self._left = length - len(first)  # still on the connection
+
+    def _fill(self, want):
+        """Until `want` bytes are buffered or the body is exhausted (one join, not one per read)."""
+        have = len(self._buf) - self._pos
+        if have >= want or self._left <= 0:
+            return
+        parts = [self._buf[self._pos:]]
+        while have < want and self._left > 0:
+            chunk = self._conn.recv(min(self._left, max(want - have, 65536)))
+            if not chunk:
+                self._left = 0
+                break
+            self._left -= len(chunk)
+            have += len(chunk)
+            parts.append(chunk)
+        self._buf = b''.join(parts)
+        self._pos = 0
+
+    def _take(self, n):
+        out = self._buf[self._pos:self._pos + n]
+        self._pos += len(out)
+        return out
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = len(self._buf) - self._pos + self._left
+        self._fill(size)
+        return self._take(size)
+
+    def readline(self, size=-1):
+        while True:
+            nl = self._buf.find(b'\n', self._pos)
+            have = len(self._buf) - self._pos
+            if nl != -1 or self._left == 0 or (size is not None and 0 <= size <= have):
+                end = nl + 1 - self._pos if nl != -1 else have
+                if size is not None and 0 <= size < end:
+                    end = size
+                return self._take(end)
+            self._fill(have + 65536)
+
+    def close(self):
+        pass
+
+    def drain(self):
+        """Reads what the app left unread (bounded), so closing sends FIN, not a reset."""
+        left = self._left
+        if left <= 0 or left > DRAIN_MAX_BYTES:
+            return
+        try:
+            while left > 0:
+                chunk = self._conn.recv(min(left, 65536))
+                if not chunk:
+                    return
+                left -= len(chunk)
+        except OSError:
+            pass
+        self._left = 0
+
+
+def batch_scheduling():
+    """Puts the calling thread under SCHED_BATCH (uwsgi-direct-batch), for the threads that
+    accept on the uwsgi sockets.  nginx connects, then writes the request: the connect wakes
+    the worker blocked in accept(), and a normal thread woken so preempts nginx on its CPU
+    only to find no bytes yet and sleep again, twice per request.  A batch thread does not
+    preempt at wake-up; it runs when a CPU is free or nginx yields, with the request there.
+    Same priority (nice) as before, no privilege needed; threads it starts inherit it.
+    Returns why it could not (not Linux, or refused, as a seccomp filter may), else None: the
+    thread then keeps the normal policy and serves as before."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        return None
+    except (AttributeError, OSError) as e:
+        return str(e) or type(e).__name__
+
+
+def open_direct_listeners(cfg):
+    """The inherited uwsgi sockets of config "direct", listening, and the socket-timeout:
+    ([(socket, unix, index)], SocketTimeouts), or None without "direct".  The master bound
+    them without listening (Node would otherwise accept on them itself), so the first process
+    to start puts them in the listen state; later calls only repeat it."""
+    direct = cfg['direct']
+    if direct is None:
+        return None
+    timeout = direct['timeout_ms'] / 1000.0
+    timeouts = SocketTimeouts(timeout, any(spec['unix'] for spec in direct['listeners']))
+    out = []
+    try:
+        for spec in direct['listeners']:
+            sock = socket.socket(fileno=spec['fd'])
+            sock.set_inheritable(False)  # the app's subprocesses must not hold it
+            sock.listen(direct['backlog'])
+            # Blocking accept (threads == 1) or select + non-blocking accept (threads > 1).
+            sock.setblocking(cfg['threads'] == 1 and len(direct['listeners']) == 1)
+            # accept() returns every ACCEPT_POLL_S to look for a stop; accepted connections
+            # inherit both: a peer that stalls cannot hold a thread past the socket timeout.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval(ACCEPT_POLL_S))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(timeout))
+            out.append((sock, spec['unix'], spec['index']))
+    except OSError as e:
+        raise BootFailure('config', 'cannot use the uwsgi socket the master passed (fd %s): %s' % (spec['fd'], e))
+    return out, timeouts

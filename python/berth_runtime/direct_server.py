@@ -1,0 +1,223 @@
+"""The direct server: serves uwsgi connections itself, relays the rest to the master.
+
+The direct server: serves plain WSGI requests on connections accepted from the uwsgi
+sockets the master handed over, and leaves every other connection to the master.
+
+Theory of operation
+-------------------
+Behind nginx, the uwsgi protocol carries one request per connection, so a hop through the
+master costs a connection set-up, two reads, two writes and two wake-ups per request.  With
+direct serving (config "direct") the master binds each uwsgi socket and hands it to the
+workers, which accept on it as uWSGI's workers do (direct_accept.py) and answer nginx
+themselves, through the same WSGI core as the framed server (wsgi_core.py, with
+DirectRequest as its sink).  The master still sees everything it must: a connection this
+code does not serve as a plain WSGI request from a local peer (HTTP or TLS on the socket
+port, another modifier1, a malformed or oversized packet, a peer outside loopback, a body
+over limit-post, a path the static stage may answer) is relayed to the master's channel
+socket with the bytes already read (relay.py), and the master's front door handles it as if
+it had accepted it.  Served requests reach the master in DIRECT frames (direct_report.py).
+`gate` bounds the app calls of this server and of the framed server together to `threads`,
+so an app that is not thread-safe never runs twice."""
+
+import threading
+import time
+import traceback
+
+from .direct_accept import Acceptor
+from .direct_io import DEFAULT_TIMEOUTS, DirectInput
+from .direct_report import DirectReport
+from .direct_request import DirectRequest
+from .http_head import HttpDate
+from .relay import RELAY_EXIT_WAIT_S, Relays
+from .responses import MAX_SAFE_INTEGER
+from .threads import HelperThread
+from .uwsgi_vars import DIGITS, UWSGI_PACKET_HEAD, is_loopback, parse_uwsgi_vars
+from .wsgi_core import serve_request
+from .wsgi_input import EMPTY_INPUT
+
+
+class DirectServer(object):
+    """Serves the direct connections; `channel_send` sends a frame to the master."""
+
+    def __init__(self, listeners, app, base, log, dcfg, threads, gate, channel_send, timeouts=DEFAULT_TIMEOUTS):
+        self.app = app
+        self.base_without_script_name = dict((k, v) for k, v in base.items() if k != 'SCRIPT_NAME')
+        self.log = log
+        self.gate = gate
+        self.max_vars = min(dcfg['buffer_size'], 65535)
+        self.limit_post = dcfg['limit_post']
+        self.strip_script_name = dcfg['manage_script_name']
+        self.mounts = sorted(set(dcfg['mounts']), key=len, reverse=True)
+        # static-map / static-from-django mountpoints: requests below them go to the master.
+        # Kept without a trailing '/', so the mountpoint '/' is '' and needs no case of its own.
+        self.static_prefixes = tuple(set(p.rstrip('/') for p in dcfg.get('static_prefixes', ()))) or None
+        self.date = HttpDate()
+        self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts)
+        self.reports = DirectReport(dcfg, threads, channel_send)
+        self.relays = Relays(dcfg['relay_path'], dcfg['token'], log)
+
+    @property
+    def stopping(self):
+        return self.acceptor.stopping
+
+    def serve(self):
+        """Runs the accept loops; returns once stopped and every direct request is done."""
+        HelperThread(self.reports.report_loop, 'berth-direct-report').start()
+        self.acceptor.serve()
+        self.relays.join(RELAY_EXIT_WAIT_S)
+        self.reports.report()
+
+    def request_stop(self):
+        """SIGTERM / SHUTDOWN: stop accepting; requests under way finish."""
+        self.acceptor.request_stop()
+
+    def timeout_answers(self):
+        self.reports.timeout_answers()
+
+    def is_running(self, req):
+        """For the harakiri dump: a direct request is on a stack only while it runs."""
+        return True
+
+    # -- one connection
+
+    def handle(self, conn, peer, unix, index):
+        try:
+            self.serve_connection(conn, peer, unix, index)
+        except Exception:
+            self.log('direct connection on socket %d failed: %s' % (index, traceback.format_exc()))
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def serve_connection(self, conn, peer, unix, index):
+        try:
+            # 64 KiB stays below glibc's mmap threshold; a bigger packet is read on below.
+            data = conn.recv(65536)
+        except OSError:
+            conn.close()
+            return
+        if not data:
+            conn.close()  # a probe that connected and left
+            return
+        peer_host, peer_port = (peer[0], peer[1]) if not unix and isinstance(peer, tuple) else ('', 0)
+        # A plain WSGI packet from a local peer is served here; everything else is the master's.
+        if (data[0] not in (0, 30) or (not unix and not is_loopback(peer_host))):
+            return self.relay(conn, data, index, peer_host, peer_port)
+        while len(data) < 4:
+            try:
+                more = conn.recv(4 - len(data))
+            except OSError:
+                more = b''
+            if not more:
+                return self.relay(conn, data, index, peer_host, peer_port)
+            data += more
+        modifier1, size, modifier2 = UWSGI_PACKET_HEAD.unpack_from(data)
+        if size > self.max_vars or modifier2 != 0:
+            return self.relay(conn, data, index, peer_host, peer_port)
+        while len(data) < 4 + size:
+            try:
+                more = conn.recv(4 + size - len(data))
+            except OSError:
+                more = b''
+            if not more:
+                return self.relay(conn, data, index, peer_host, peer_port)
+            data += more
+        vars_ = parse_uwsgi_vars(data, 4, 4 + size, self.base_without_script_name.copy())
+        if vars_ is None:
+            return self.relay(conn, data, index, peer_host, peer_port)
+        raw_length = vars_.get('CONTENT_LENGTH', '')
+        if raw_length:
+            if not DIGITS.match(raw_length) or int(raw_length) > MAX_SAFE_INTEGER:
+                return self.relay(conn, data, index, peer_host, peer_port)
+            length = int(raw_length)
+        else:
+            length = 0
+        if (self.limit_post and length > self.limit_post) or len(data) > 4 + size + length:
+            return self.relay(conn, data, index, peer_host, peer_port)
+        if self.static_prefixes is not None and self.for_static_stage(vars_):
+            return self.relay(conn, data, index, peer_host, peer_port)
+        self.run(conn, data, size, modifier1, vars_, length)
+
+    def for_static_stage(self, vars_):
+        """Whether the master's static stage may answer this request (static-map,
+        static-from-django): a GET or HEAD whose REQUEST_URI path is a mountpoint or below one.
+        The master matches decoded segments; anything this plain prefix test could misjudge (a
+        %-escape, an empty or dot segment, a backslash, no REQUEST_URI at all) goes to the
+        master too, which falls through to the app when no file is there."""
+        method = vars_.get('REQUEST_METHOD', 'GET')
+        if method != 'GET' and method != 'HEAD':
+            return False
+        target = vars_.get('REQUEST_URI')
+        if target is None:
+            return True
+        q = target.find('?')
+        path = target if q == -1 else target[:q]
+        if path[:1] != '/' or '%' in path or '//' in path or '/.' in path or '\\' in path:
+            return True
+        for prefix in self.static_prefixes:
+            if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == '/'):
+                return True
+        return False
+
+    def relay(self, conn, data, index, peer_host, peer_port):
+        """Hands the connection to the master (relay.py)."""
+        self.relays.start(conn, data, index, peer_host, peer_port)
+
+    def environ(self, env, modifier1, length):
+        """Completes the environ parse_uwsgi_vars laid over the base (see uwsgi-environ.ts)."""
+        pop = env.pop
+        had_length = pop('CONTENT_LENGTH', None) is not None
+        pop('HTTP_TRANSFER_ENCODING', None)
+        pop('HTTP_CONTENT_LENGTH', None)
+        scheme = pop('UWSGI_SCHEME', None)
+        if scheme is None:
+            https = env.get('HTTPS', '')
+            scheme = 'https' if https.lower() == 'on' or https == '1' else env.get('REQUEST_SCHEME')
+        env['wsgi.url_scheme'] = 'https' if scheme == 'https' else 'http'
+        script_name = pop('SCRIPT_NAME', None)  # the base has none: only the peer's counts
+        if script_name is None:
+            script_name = env.get('UWSGI_SCRIPT_NAME', '')
+        path_info = env.get('PATH_INFO', '')
+        if self.mounts:
+            full = script_name + path_info
+            script_name, path_info = '', full
+            for p in self.mounts:
+                if full.startswith(p) and (len(full) == len(p) or full[len(p)] == '/'):
+                    script_name, path_info = p, full[len(p):]
+                    break
+        elif (modifier1 == 30 or self.strip_script_name) and script_name and path_info.startswith(script_name):
+            path_info = path_info[len(script_name):]
+        env['SCRIPT_NAME'] = script_name
+        env['PATH_INFO'] = path_info
+        if length > 0 or had_length:
+            env['CONTENT_LENGTH'] = str(length)
+        if 'REQUEST_METHOD' not in env:
+            env['REQUEST_METHOD'] = 'GET'
+        if 'QUERY_STRING' not in env:
+            env['QUERY_STRING'] = ''
+        return env
+
+    def run(self, conn, data, size, modifier1, vars_, length):
+        started = time.monotonic()
+        env = self.environ(vars_, modifier1, length)
+        body_in = DirectInput(conn, data[4 + size:], length) if length > 0 else None
+        env['wsgi.input'] = body_in if body_in is not None else EMPTY_INPUT
+        req = DirectRequest(env, self, conn, self.date, env['REQUEST_METHOD'] == 'HEAD')
+        ident = threading.get_ident()
+        running = self.reports.running
+        running[ident] = (started, req)
+        gate = self.gate
+        gate.acquire()
+        try:
+            serve_request(self.app, req)
+        finally:
+            gate.release()
+            running.pop(ident, None)
+        if body_in is not None:
+            body_in.drain()
+        try:
+            conn.close()
+        except OSError:
+            pass
+        self.reports.done(req, started, data, size, modifier1)

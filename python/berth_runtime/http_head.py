@@ -1,0 +1,118 @@
+"""The checked HTTP/1.1 head of a direct response, and its Date header.
+
+The HTTP/1.1 head of a direct response, checked as the master checks a worker's head
+(src/protocol/http1/response.ts), and the Date header.  Direct path only."""
+
+import re
+import time
+
+from .responses import MAX_SAFE_INTEGER, ResponseInvalid, describe_bad_head
+
+HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-connection', 'transfer-encoding',
+                        'upgrade', 'te', 'trailer'))
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+HEADER_VALUE_BAD = re.compile(r'[\x00-\x08\x0a-\x1f\x7f]')
+
+
+class HttpDate(object):
+    """The Date header value, formatted once per second."""
+
+    __slots__ = ('_second', '_text')
+
+    def __init__(self):
+        self._second = -1
+        self._text = ''
+
+    def __call__(self):
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            self._text = time.strftime('%a, %d %b %Y %H:%M:%S GMT', time.gmtime(now))
+        return self._text
+
+
+# What a header name means for the head, by name: apps send a handful of distinct names, so
+# the token check and the lower-casing run once per name, not once per response.
+_NAME_KIND = {}
+NAME_PLAIN, NAME_HOP, NAME_LENGTH, NAME_DATE = range(4)
+
+
+def name_kind(name):
+    kind = _NAME_KIND.get(name)
+    if kind is None:
+        if type(name) is not str or not HEADER_NAME.match(name):
+            raise ResponseInvalid('header name %r is not a token (RFC 9110 section 5.1)' % (name,))
+        lower = name.lower()
+        kind = (NAME_HOP if lower in HOP_BY_HOP else NAME_LENGTH if lower == 'content-length'
+                else NAME_DATE if lower == 'date' else NAME_PLAIN)
+        if len(_NAME_KIND) < 1024:
+            _NAME_KIND[name] = kind
+    return kind
+
+
+def http_head(status, headers, date, whole=None):
+    """(the latin1 HTTP/1.1 head, Content-Length or None) for a direct response, checked as the
+    master checks a worker's head (src/protocol/http1/response.ts); ResponseInvalid if bad.
+    `whole`: the length of a body known in full, declared when the app did not (sendFull).
+    Runs on every direct response: header names are judged through the _NAME_KIND memo, and
+    the status and values are scanned for control characters in one search of the lines."""
+    code = int(status[:3])
+    if code < 200:
+        raise ResponseInvalid('status %r: a WSGI app cannot send 1xx interim responses' % (status,))
+    if code > 599:
+        raise ResponseInvalid('status %r: status codes end at 599 (RFC 9110 section 15)' % (status,))
+    lines = ['HTTP/1.1 ' + status]
+    length = None
+    has_date = False
+    dropped = None  # hop-by-hop values: not sent, but checked like the rest
+    kinds = _NAME_KIND
+    for name, value in headers:
+        kind = kinds.get(name)
+        if kind is None:
+            kind = name_kind(name)
+        if kind != NAME_PLAIN:
+            if kind == NAME_HOP:
+                dropped = (dropped or '') + value
+                continue
+            if kind == NAME_LENGTH:
+                if length is not None:
+                    raise ResponseInvalid('more than one Content-Length header')
+                v = value.strip(' \t')
+                # DIGITS without the regex call: ASCII digits only, at most 16 of them
+                if not (v.isdigit() and v.isascii() and len(v) <= 16) or int(v) > MAX_SAFE_INTEGER:
+                    raise ResponseInvalid('Content-Length %r is not a non-negative integer' % (value,))
+                length = int(v)
+                if code == 204:
+                    dropped = (dropped or '') + value
+                    continue
+            else:
+                has_date = True
+        lines.append(name + ': ' + value)
+    # Names are tokens (name_kind), so a control character here is in the status or a value;
+    # CR/LF there would split the response.  isprintable() clears the usual head in one C loop;
+    # what it doubts (a tab, a non-ASCII letter) goes to the exact search.
+    checked = ''.join(lines)
+    if (not checked.isprintable() and HEADER_VALUE_BAD.search(checked)) or \
+            (dropped is not None and HEADER_VALUE_BAD.search(dropped)):
+        for what, text in [('status', status)] + [('header %r value' % (n,), v) for n, v in headers]:
+            if HEADER_VALUE_BAD.search(text):
+                raise ResponseInvalid('response %s contains a control character (CR/LF: response splitting): %r'
+                                      % (what, text))
+        raise ResponseInvalid('response head contains a control character')
+    if length is None and whole is not None and code != 204 and code != 304:
+        length = whole
+        lines.append('Content-Length: %d' % whole)
+    if not has_date:
+        lines.append('Date: ' + date())
+    lines.append('Connection: close\r\n\r\n')
+    try:
+        return '\r\n'.join(lines).encode('latin-1'), length
+    except UnicodeEncodeError:
+        raise ResponseInvalid(describe_bad_head(status, headers))
+
+
+def plain_response(status, text, date, head_only=False):
+    body = b'' if head_only else text
+    return ('HTTP/1.1 %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n'
+            'Date: %s\r\nConnection: close\r\n\r\n' % (status, len(text), date())).encode('latin-1') + body
+

@@ -1,0 +1,184 @@
+"""The worker's main: boot, then serve, or become the zygote in preload mode.
+
+The worker's main: boot, then serve (framed, and direct when configured) or, in preload
+mode, become the zygote; optional parts are imported only when the config asks for them."""
+
+import gc
+import os
+import signal
+import sys
+
+from .boot import boot, report_boot_failure
+from .channel import announce, connect_channel, open_channel, ready_info, start_eof_watchdog
+from .config import BootFailure, read_config
+from .environ import ErrorStream, base_environ
+from .exits import EXIT_OK, EXIT_USAGE
+from .harakiri import dump_stacks
+from .lifeline import Lifeline, leads_own_group
+from .stderr_log import make_logger
+from .threads import HelperThread
+from .wire import ProtocolError
+
+
+def framed_server(sock, app, base, log, cfg, lifeline):
+    """The framed server for the configured threads (each strategy in its own module)."""
+    if cfg['threads'] == 1:
+        from .framed_inline import InlineServer
+        return InlineServer(sock, app, base, log, lifeline)
+    from .framed_threaded import ThreadedServer
+    return ThreadedServer(sock, app, base, log, cfg['threads'], lifeline)
+
+
+def import_servers(cfg, listening):
+    """Imports the server modules serve_worker() will use with this config."""
+    if listening or cfg['threads'] > 1:
+        from . import framed_threaded  # noqa: F401
+    else:
+        from . import framed_inline  # noqa: F401
+    if listening:
+        from . import direct_server  # noqa: F401
+
+
+def direct_servers(sock, app, base, log, cfg, lifeline, listening, ready):
+    """config "direct": the framed server (HTTP ports, relayed connections) as threads beside
+    the direct server's accept loop, which owns the main thread; they share one gate."""
+    from .direct_io import Gate
+    from .direct_server import DirectServer
+    from .framed_threaded import ThreadedServer
+    listeners, timeouts = listening
+    server = ThreadedServer(sock, app, base, log, cfg['threads'], lifeline)
+    server.gate = Gate(cfg['threads'])
+    dcfg = dict(cfg['direct'])
+    if 'django' in ready:
+        from .django_static import django_mountpoints
+        dcfg['static_prefixes'] = list(dcfg.get('static_prefixes', ())) + django_mountpoints(ready['django'])
+    direct = DirectServer(listeners, app, base, log, dcfg, cfg['threads'], server.gate, server.control_sender(),
+                          timeouts)
+    # SHUTDOWN arrives on the reader thread; only the main thread can leave accept().
+    server.on_stop = lambda: os.kill(os.getpid(), signal.SIGTERM) if not direct.stopping else None
+    return server, direct
+
+
+def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening=None):
+    """READY (and MODULES), then serve until SHUTDOWN or SIGTERM; the exit code.
+    `listening`: open_direct_listeners()'s (listeners, timeouts) for config "direct", or None."""
+    log = make_logger(sys.stderr)
+    base = base_environ(cfg['threads'], cfg['processes'], ErrorStream(sys.stderr))
+    ready = ready_info(cfg)  # with static-from-django, Django's settings: read once, used twice
+    direct = None
+    if listening:
+        server, direct = direct_servers(sock, app, base, log, cfg, lifeline, listening, ready)
+    else:
+        server = framed_server(sock, app, base, log, cfg, lifeline)
+
+    def on_term(signum, frm):
+        if lifeline.master_gone():
+            lifeline.gone()
+        if direct is not None:
+            server.on_stop = None
+        server.request_stop()
+        if direct is not None:
+            direct.request_stop()  # the accept loop sees it within ACCEPT_POLL_S
+
+    def on_usr2(signum, frm):
+        dump_stacks(frm)
+        if direct is not None:
+            direct.timeout_answers()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGUSR2, on_usr2)
+    announce(sock, ready, reporter if announce_modules else None, lifeline)
+    if cfg['check']:
+        return EXIT_OK
+    if reporter is not None:
+        from .autoreload import start_module_reporter
+        start_module_reporter(reporter, server.control_sender(), cfg['py_autoreload'])
+    try:
+        if direct is None:
+            server.serve()
+        else:
+            HelperThread(server.serve, 'berth-framed').start()
+            direct.serve()
+            server.wait_done()
+    except ProtocolError as e:
+        log('protocol error from the master: %s' % e)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def main(argv):
+    if len(argv) > 1:
+        sys.stderr.write('usage: BERTH_CHANNEL_FD=3 BERTH_WORKER_CONFIG=<json> %s\n'
+                         '(started by the Berth master, not by hand)\n' % argv[0])
+        return EXIT_USAGE
+    lifeline = Lifeline(os.getppid(), False)
+    try:
+        return run(lifeline)
+    finally:
+        lifeline.release()  # a forked worker's copy was forgotten: no-op there
+
+
+def run(lifeline):
+    lifeline.rearm()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, 'reconfigure'):
+            stream.reconfigure(line_buffering=True)
+    sock = None
+    try:
+        sock = open_channel(os.environ)
+        stop_watchdog = start_eof_watchdog(sock, lifeline.gone)
+        cfg = read_config(os.environ.get('BERTH_WORKER_CONFIG'))
+        # It holds the channel and relay tokens: the app's subprocesses must not inherit them.
+        os.environ.pop('BERTH_WORKER_CONFIG', None)
+        # Listening before the import, so nginx's connections queue while the app loads.
+        listening = None
+        if cfg['direct'] is not None:
+            from .direct_io import open_direct_listeners
+            listening = open_direct_listeners(cfg)
+        lifeline.group_leader = leads_own_group(cfg)
+        if lifeline.group_leader:
+            lifeline.start_guardian()  # before the import: its subprocesses count too
+        app = boot(cfg, lifeline)
+        # The objects the import made live as long as the process: moved out of the collector's
+        # reach, full collections no longer walk them (and forked workers do not touch their
+        # pages, which stay shared with the zygote).
+        gc.collect()
+        gc.freeze()
+    except BootFailure as failure:
+        return report_boot_failure(sock, failure)
+    if cfg['own_group'] and not lifeline.group_leader:
+        make_logger(sys.stderr)('warning: own_group is set but this process does not lead its process '
+                                'group; the app\'s subprocesses will not be killed with it')
+    reporter = None
+    if cfg['py_autoreload'] > 0:
+        from .autoreload import ModuleReporter
+        reporter = ModuleReporter()
+    if cfg['mode'] == 'worker':
+        return serve_worker(sock, app, cfg, lifeline, reporter, True, listening)
+    stop_watchdog()
+    import_servers(cfg, listening)  # once, here: the forked workers share the pages
+    from .zygote import run_zygote
+    zygote = os.getpid()
+    slot, code = run_zygote(sock, cfg, lifeline, reporter)
+    if slot is None:
+        return code
+    # A forked worker from here on; its parent is the zygote, which owns the group.
+    lifeline = Lifeline(zygote, False)
+    lifeline.rearm()
+    try:
+        sock = connect_channel(cfg['channel_path'], slot, cfg['token'])
+    except BootFailure as failure:
+        return report_boot_failure(None, failure)
+    start_eof_watchdog(sock, lifeline.gone)
+    return serve_worker(sock, app, cfg, lifeline, reporter, False, listening)
+
+
+def launch(argv):
+    """The launcher's whole job: run main() and leave with its exit code."""
+    code = main(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if code == EXIT_OK:
+        sys.exit(0)
+    os._exit(code)

@@ -1,0 +1,88 @@
+"""The uwsgi packet of a direct connection: packet head and vars block parsing.
+
+The uwsgi packet of a direct connection: its head, the vars block parsed as the master's
+parser does (src/protocol/uwsgi/), and which peers count as local."""
+
+import re
+import struct
+
+UWSGI_PACKET_HEAD = struct.Struct('<BHB')
+DIGITS = re.compile(r'[0-9]{1,16}\Z')
+
+
+def is_loopback(addr):
+    return addr.startswith('127.') or addr == '::1' or addr.startswith('::ffff:127.')
+
+
+def parse_uwsgi_vars(data, start, end, out):
+    """The vars of data[start:end] laid over `out` (peer keys starting with wsgi. are dropped),
+    or None when the block is not what the master's parser accepts (a length past the end, an
+    empty key, a NUL): then the master decides.
+
+    The hottest loop of a direct request, so a pair costs two index reads per length and two
+    slices of the block decoded once.  The checks come after the loop, once for the block:
+    - a length past the end raises IndexError mid-pair or leaves the end overshot;
+    - a repeated key shows as fewer bytes in the dict than in the block (the earlier pair is
+      missing whole), and such a block takes the careful loop;
+    - NULs are looked for in the keys and the values joined, one C-level scan each."""
+    block = data[start:end]
+    text = block.decode('latin-1')
+    n = end - start
+    pairs = {}
+    i = 0
+    try:
+        while True:
+            j = i + 2 + (block[i] | block[i + 1] << 8)
+            key = text[i + 2:j]
+            i = j + 2 + (block[j] | block[j + 1] << 8)
+            pairs[key] = text[j + 2:i]
+    except IndexError:
+        pass  # at the end (i == n) or in a truncated pair
+    if i != n or '' in pairs:
+        return None
+    keys = ''.join(pairs)
+    values = ''.join(pairs.values())
+    if len(keys) + len(values) + 4 * len(pairs) != n:
+        return parse_uwsgi_vars_carefully(block, text, out)
+    if '\0' in keys or '\0' in values:
+        return None
+    if 'wsgi.' in keys:
+        for key in [k for k in pairs if k.startswith('wsgi.')]:
+            del pairs[key]
+    out.update(pairs)
+    return out
+
+
+def parse_uwsgi_vars_carefully(block, text, out):
+    """parse_uwsgi_vars pair by pair: a repeated key is allowed (the last wins) unless it is a
+    CONTENT_LENGTH that disagrees."""
+    n = len(block)
+    seen_length = None
+    i = 0
+    while i < n:
+        if n - i < 4:
+            return None
+        klen = block[i] | block[i + 1] << 8
+        i += 2
+        if klen == 0 or klen + 2 > n - i:
+            return None
+        j = i + klen
+        key = text[i:j]
+        vlen = block[j] | block[j + 1] << 8
+        i = j + 2
+        j = i + vlen
+        if j > n:
+            return None
+        value = text[i:j]
+        i = j
+        if '\0' in key or '\0' in value:
+            return None
+        if key.startswith('wsgi.'):
+            continue
+        if key == 'CONTENT_LENGTH':
+            if seen_length is not None and seen_length != value:
+                return None
+            seen_length = value
+        out[key] = value
+    return out
+

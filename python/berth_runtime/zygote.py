@@ -1,0 +1,204 @@
+"""Preload mode: the zygote that holds the imported app and forks workers.
+
+Preload mode: the zygote holds the imported app and forks workers on the master's
+command (FORK), reporting FORKED and, once reaped, EXITED.  Imported only in mode "zygote"."""
+
+import os
+import select
+import signal
+import sys
+import threading
+
+from .channel import announce, ready_info
+from .exits import EXIT_OK, EXIT_USAGE
+from .stderr_log import make_logger
+from .wire import EXITED, FORK, FORKED, RECV_BYTES, SHUTDOWN, FrameReader, ProtocolError, json_frame
+
+
+def signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return 'SIG%d' % number
+
+
+def exit_info(pid, status):
+    """EXITED's JSON for a waitpid() status (None: reaped by someone else, cause unknown)."""
+    code = sig = None
+    if status is not None:
+        if os.WIFEXITED(status):
+            code = os.WEXITSTATUS(status)
+        elif os.WIFSIGNALED(status):
+            sig = signal_name(os.WTERMSIG(status))
+    return {'pid': pid, 'code': code, 'signal': sig}
+
+
+class Zygote(object):
+    """Preload mode: holds the imported app and forks workers on the master's command.
+
+    Theory of operation: one thread and one select() over the control channel and a
+    self-pipe that signal.set_wakeup_fd() writes when SIGCHLD or SIGTERM arrives (the
+    handlers only set flags).  FORK forks: in the child run() returns the slot and the
+    caller becomes a worker; the zygote answers FORKED.  SIGCHLD reaps the pids we forked
+    (only those: children the app started while importing stay the app's to wait for) and
+    reports EXITED.  SHUTDOWN, or SIGTERM while the master lives: SIGTERM the workers,
+    reap them all, exit 0.  EOF, or SIGTERM after the master died: the Lifeline path
+    (without a group of our own, our workers are SIGKILLed first).  The zygote never
+    serves a request: any frame but FORK and SHUTDOWN is a protocol error."""
+
+    def __init__(self, sock, lifeline, log):
+        self.sock = sock
+        self.lifeline = lifeline
+        self.log = log
+        self.reader = FrameReader()
+        self.children = {}  # pid -> slot
+        self.term = False
+        self.wake_r = self.wake_w = -1
+
+    def run(self):
+        """(slot, None) in a forked child, which must go on to serve; (None, exit code)
+        in the zygote."""
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, self._on_chld)
+        signal.signal(signal.SIGTERM, self._on_term)
+        signal.signal(signal.SIGUSR2, signal.SIG_IGN)  # harakiri dumps are for workers
+        while True:
+            readable = self._wait()
+            if self.term:
+                return None, self.shutdown()
+            if self.sock not in readable:
+                continue
+            for rid, typ, payload in self._read():
+                if typ == FORK:
+                    if self.fork(rid):
+                        return rid, None
+                elif typ == SHUTDOWN:
+                    return None, self.shutdown()
+                else:
+                    raise ProtocolError('frame type 0x%02x (id %d) sent to the zygote, which only '
+                                        'takes FORK and SHUTDOWN' % (typ, rid))
+
+    def fork(self, slot):
+        """True in the child."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            pid = os.fork()
+        except OSError as e:
+            self.log('fork() for worker slot %d failed: %s' % (slot, e))
+            self.refuse(slot, 'fork() failed: %s' % e)
+            return False
+        if pid == 0:
+            self._become_child()
+            return True
+        self.children[pid] = slot
+        self.send(json_frame(slot, FORKED, {'pid': pid}))
+        return False
+
+    def _become_child(self):
+        """Drop the zygote's descriptors, handlers and guardian pipe; the caller re-arms
+        PR_SET_PDEATHSIG (fork cleared it) with a Lifeline whose parent is the zygote."""
+        signal.set_wakeup_fd(-1)
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGUSR2):
+            signal.signal(signum, signal.SIG_DFL)
+        self.sock.close()
+        self.lifeline.forget()
+        self.children = {}
+
+    def refuse(self, slot, error):
+        """EXITED without a pid: this FORK made no worker."""
+        self.send(json_frame(slot, EXITED, {'pid': None, 'code': None, 'signal': None, 'error': error}))
+
+    def reap(self):
+        for pid in list(self.children):
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done, status = pid, None  # the app's own os.wait() took it
+            if done:
+                self.send(json_frame(self.children.pop(pid), EXITED, exit_info(pid, status)))
+
+    def shutdown(self):
+        """SIGTERM the live workers (the master normally stopped them already), reap, 0."""
+        for pid in self.children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+        while self.children:
+            if self.sock in self._wait():
+                for rid, typ, _ in self._read():
+                    if typ == FORK:
+                        self.refuse(rid, 'the zygote is shutting down')
+        return EXIT_OK
+
+    def master_gone(self):
+        if not self.lifeline.group_leader:
+            for pid in self.children:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        self.lifeline.gone()
+
+    def send(self, data):
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            self.master_gone()
+
+    def _wait(self):
+        """Block until the channel or the self-pipe is readable; reap on a signal."""
+        readable = select.select([self.sock, self.wake_r], [], [])[0]
+        if self.wake_r in readable:
+            try:
+                while os.read(self.wake_r, 512):
+                    pass
+            except BlockingIOError:
+                pass
+            self.reap()
+        return readable
+
+    def _read(self):
+        try:
+            data = self.sock.recv(RECV_BYTES)
+        except OSError:
+            data = b''
+        if not data:
+            self.master_gone()
+        return self.reader.feed(data)
+
+    def _on_chld(self, signum, frm):
+        pass  # the wakeup fd already woke select()
+
+    def _on_term(self, signum, frm):
+        if self.lifeline.master_gone():
+            self.master_gone()
+        self.term = True
+
+
+def run_zygote(sock, cfg, lifeline, reporter):
+    """READY {"zygote": true}, MODULES, then fork on command: (slot, None) in a forked
+    child, (None, exit code) in the zygote."""
+    log = make_logger(sys.stderr)
+    ready = ready_info(cfg)
+    ready['zygote'] = True
+    announce(sock, ready, reporter, lifeline)
+    if cfg['check']:
+        return None, EXIT_OK
+    others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    if others:
+        log('warning: importing the app started %d thread(s) (%s); fork() copies only the calling '
+            'thread, so a lock one of them holds stays locked in every worker. Start threads on the '
+            'first request instead, or set lazy-apps = true' % (len(others), ', '.join(others)))
+    try:
+        return Zygote(sock, lifeline, log).run()
+    except ProtocolError as e:
+        log('protocol error from the master: %s' % e)
+        return None, EXIT_USAGE
+
