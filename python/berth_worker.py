@@ -1787,13 +1787,9 @@ class DirectServer(object):
         vars_ = parse_uwsgi_vars(data, 4, 4 + size, self.base_without_script_name.copy())
         if vars_ is None:
             return self.relay(conn, data, index, peer_host, peer_port)
-        raw_length = vars_.get('CONTENT_LENGTH', '')
-        if raw_length:
-            if not DIGITS.match(raw_length) or int(raw_length) > MAX_SAFE_INTEGER:
-                return self.relay(conn, data, index, peer_host, peer_port)
-            length = int(raw_length)
-        else:
-            length = 0
+        length = packet_content_length(vars_)
+        if length is None:
+            return self.relay(conn, data, index, peer_host, peer_port)
         if (self.limit_post and length > self.limit_post) or len(data) > 4 + size + length:
             return self.relay(conn, data, index, peer_host, peer_port)
         if self.static_prefixes is not None and self.for_static_stage(vars_):
@@ -2118,11 +2114,24 @@ def parse_uwsgi_vars_carefully(block, text, out):
         if key.startswith('wsgi.'):
             continue
         if key == 'CONTENT_LENGTH':
-            if seen_length is not None and seen_length != value:
+            # One decimal value spelt twice ('3', '03') is one framing (RFC 9110 section 8.6).
+            if seen_length is not None and seen_length != value and not (
+                    DIGITS.match(seen_length) and DIGITS.match(value) and int(seen_length) == int(value)):
                 return None
             seen_length = value
         out[key] = value
     return out
+
+
+def packet_content_length(vars_):
+    """The body length a packet's CONTENT_LENGTH announces (absent or empty: 0), or None when
+    the master's parser would refuse it: ASCII digits only, at most 2^53-1 (RFC 9110 section 8.6)."""
+    raw_length = vars_.get('CONTENT_LENGTH', '')
+    if not raw_length:
+        return 0
+    if not DIGITS.match(raw_length) or int(raw_length) > MAX_SAFE_INTEGER:
+        return None
+    return int(raw_length)
 
 
 def relay_connection(raw, data, path, token, index, peer_host, peer_port, log):
