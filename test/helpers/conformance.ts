@@ -12,8 +12,13 @@ export interface ConformanceTable<C> {
   readonly cases: readonly C[];
 }
 
+/** A table file as it is (for the tables that are not a list of cases). */
+export function readTable<T>(file: string): T {
+  return JSON.parse(readFileSync(join(CONFORMANCE_DIR, file), 'utf8')) as T;
+}
+
 export function loadTable<C extends { readonly name: string; readonly why: string }>(file: string): ConformanceTable<C> {
-  const table = JSON.parse(readFileSync(join(CONFORMANCE_DIR, file), 'utf8')) as ConformanceTable<C>;
+  const table = readTable<ConformanceTable<C>>(file);
   const names = new Set<string>();
   for (const c of table.cases) {
     if (typeof c.why !== 'string' || c.why === '') throw new Error(`${file}: case ${c.name} has no why`);

@@ -5,6 +5,7 @@ Run: python3 -m unittest discover -s test/python -p 'test_*.py'   (from the repo
 
 import json
 import os
+import re
 import sys
 import unittest
 
@@ -15,6 +16,8 @@ TABLES = os.path.join(ROOT, 'test', 'fixtures', 'conformance')
 sys.path.insert(0, os.path.join(ROOT, 'python'))
 from berth_worker import (  # noqa: E402
     parse_uwsgi_vars, packet_content_length,
+    read_config, BootFailure, CONFIG_KEYS, DIRECT_KEYS, WORKER_MODES,
+    for_static_stage, static_prefixes_of, django_mountpoints,
 )
 
 
@@ -50,6 +53,64 @@ class UwsgiVars(unittest.TestCase):
                 expect = case['expect']
                 want = 'rejected' if 'rejected' in expect else expect
                 self.assertEqual(self.outcome(bytes.fromhex(case['hex'])), want)
+
+
+
+class StaticRelay(unittest.TestCase):
+    """static-relay.json: the direct path relays every request the master's static stage claims
+    (for_static_stage over the prefixes DirectServer keeps), and finds at least the mountpoints
+    the master maps from Django's STATIC_URL/MEDIA_URL."""
+
+    def test_table(self):
+        for case in load_table('static-relay.json')['cases']:
+            with self.subTest(case['name'], why=case['why']):
+                self.assertTrue(case['relay'] or case['static'] is not True,
+                                'the table breaks its invariant: static without relay')
+                vars_ = {}
+                if case['method'] is not None:
+                    vars_['REQUEST_METHOD'] = case['method']
+                if case['uri'] is not None:
+                    vars_['REQUEST_URI'] = case['uri']
+                prefixes = static_prefixes_of(case['mountpoints'])
+                # DirectServer asks only when some mountpoint is mapped (prefixes not None).
+                relay = prefixes is not None and for_static_stage(prefixes, vars_)
+                self.assertIs(relay, case['relay'])
+
+    def test_django(self):
+        for case in load_table('static-relay.json')['django']:
+            with self.subTest(case['url'], why=case['why']):
+                found = django_mountpoints({'static_url': case['url'], 'media_url': None})
+                if case['mountpoint'] is not None:
+                    self.assertIn(case['mountpoint'], found)
+
+
+class WorkerConfig(unittest.TestCase):
+    """worker-config.json: read_config accepts the valid configs and refuses every invalid one,
+    naming its key; its rules are the table's."""
+
+    def setUp(self):
+        with open(os.path.join(TABLES, 'worker-config.json'), encoding='utf-8') as f:
+            self.table = json.load(f)
+
+    def test_rules_are_the_tables(self):
+        self.assertEqual({k: r[0] for k, r in CONFIG_KEYS.items()},
+                         {k: s['rule'] for k, s in self.table['keys'].items()})
+        self.assertEqual({k: r[0] for k, r in DIRECT_KEYS.items()},
+                         {k: s['rule'] for k, s in self.table['direct_keys'].items()})
+        self.assertEqual(list(WORKER_MODES), self.table['keys']['mode']['values'])
+
+    def test_valid(self):
+        for case in self.table['valid']:
+            with self.subTest(case['name'], why=case['why']):
+                self.assertEqual(read_config(json.dumps(case['config'])), case['config'])
+
+    def test_invalid(self):
+        for case in self.table['invalid']:
+            with self.subTest(case['name'], why=case['why']):
+                with self.assertRaises(BootFailure) as caught:
+                    read_config(json.dumps(case['config']))
+                self.assertEqual(caught.exception.kind, 'config')
+                self.assertRegex(caught.exception.message, r'(: |; |[ .])%s\b' % re.escape(case['key']))
 
 
 if __name__ == '__main__':

@@ -69,9 +69,9 @@ class DjangoStaticInfoTest(unittest.TestCase):
 
     def test_config_key_must_be_a_bool(self):
         with self.assertRaises(bw.BootFailure) as cm:
-            bw.read_config(json.dumps({'module': 'x', 'django_static': 'yes'}))
+            bw.read_config(json.dumps(wc.worker_config(module='x', django_static='yes')))
         self.assertIn('django_static must be true or false', cm.exception.message)
-        self.assertIs(bw.read_config(json.dumps({'module': 'x'}))['django_static'], False)
+        self.assertIs(bw.read_config(json.dumps(wc.worker_config(module='x')))['django_static'], False)
 
 
 class DjangoReadyTest(unittest.TestCase):
