@@ -18,6 +18,7 @@ from berth_worker import (  # noqa: E402
     parse_uwsgi_vars, packet_content_length,
     read_config, BootFailure, CONFIG_KEYS, DIRECT_KEYS, WORKER_MODES,
     for_static_stage, static_prefixes_of, django_mountpoints,
+    Request, http_head, encode_head, ResponseInvalid,
 )
 
 
@@ -54,6 +55,44 @@ class UwsgiVars(unittest.TestCase):
                 want = 'rejected' if 'rejected' in expect else expect
                 self.assertEqual(self.outcome(bytes.fromhex(case['hex'])), want)
 
+
+
+class ResponseHeads(unittest.TestCase):
+    """response-heads.json: the direct path (start_response's checks, then http_head) accepts and
+    writes what the master does; the framed path's encode_head refuses only rejected heads."""
+
+    def direct(self, status, headers, date):
+        req = Request(0, {}, None, None)
+        try:
+            req.start_response(status, headers)
+        except (TypeError, ValueError):
+            return 'rejected'
+        try:
+            head, length = http_head(status, headers, lambda: date)
+        except ResponseInvalid:
+            return 'rejected'
+        lines = head.decode('latin-1').split('\r\n')
+        self.assertEqual(lines[0], 'HTTP/1.1 ' + status)
+        self.assertEqual(lines[-2:], ['', ''])
+        added = ('Date: ' + date, 'Connection: close')
+        kept = [line.split(': ', 1) for line in lines[1:-2] if line not in added]
+        code = int(status[:3])
+        # DirectRequest.head: no body for 204/304; without a length the connection's close ends it.
+        body = 'none' if code in (204, 304) else 'unframed' if length is None else 'length:%d' % length
+        return {'headers': kept, 'body': body}
+
+    def test_table(self):
+        table = load_table('response-heads.json')
+        for case in table['cases']:
+            with self.subTest(case['name'], why=case['why']):
+                headers = [tuple(h) for h in case['headers']]
+                self.assertEqual(self.direct(case['status'], headers, table['date']), case['expect'])
+                try:
+                    block = encode_head(case['status'], headers)
+                except ResponseInvalid:
+                    self.assertEqual(case['expect'], 'rejected', 'the framed path refuses a head the table accepts')
+                    continue
+                self.assertEqual(block.decode('latin-1').split('\0'), [case['status']] + [x for h in headers for x in h])
 
 
 class StaticRelay(unittest.TestCase):

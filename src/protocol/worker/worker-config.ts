@@ -100,7 +100,7 @@ export function workerConfigProblems(config: unknown): string[] {
   const problems = keyProblems('', config, WORKER_CONFIG_KEYS);
   if (isObject(config.direct)) problems.push(...keyProblems('direct.', config.direct, DIRECT_CONFIG_KEYS));
   if ((config.module === null || config.module === undefined) === (config.wsgi_file === null || config.wsgi_file === undefined)) {
-    problems.push('module and wsgi_file: exactly one must be set');
+    problems.push('exactly one of module and wsgi_file must be set');
   }
   if (config.mode === 'zygote' && !nonEmptyString(config.channel_path)) {
     problems.push("channel_path must be the master's unix socket in mode zygote");
