@@ -260,11 +260,7 @@ export class StaticFiles {
     }
   }
 
-  /**
-   * Whether serve() would look for this request's file (below a mountpoint, or in a check-static
-   * root) or answer it with static-404 instead of falling through at once: the requests a
-   * uwsgi-direct worker must relay (test/fixtures/conformance/static-relay.json).
-   */
+  /** Whether serve() would look for this file or static-404 it: what uwsgi-direct workers must relay. */
   claims(method: string, target: string): boolean {
     if ((method !== 'GET' && method !== 'HEAD') || !this.active) return false;
     const m = this.#matches.get(target) ?? this.#match(target);
