@@ -1,7 +1,8 @@
 """The worker configuration (BERTH_WORKER_CONFIG) read and checked; BootFailure.
 
-The worker's configuration: BERTH_WORKER_CONFIG read and checked, and BootFailure, the
-error that ends a boot with a cause the master can print."""
+The contract is one table shared with src/protocol/worker/worker-config.ts: both sides refuse a
+missing or unknown key by name (test/fixtures/conformance/worker-config.json). BootFailure is
+the error that ends a boot with a cause the master can print."""
 
 import json
 
@@ -14,66 +15,96 @@ class BootFailure(Exception):
         self.traceback = tb
 
 
-CONFIG_DEFAULTS = {'module': None, 'wsgi_file': None, 'callable': 'application', 'chdir': None,
-                   'pythonpath': [], 'threads': 1, 'processes': 1, 'worker_id': 1, 'check': False,
-                   'django_static': False, 'mode': 'worker', 'channel_path': None, 'token': '',
-                   'uid': None, 'gid': None, 'umask': None, 'py_autoreload': 0, 'own_group': False,
-                   'direct': None}
-DIRECT_KEYS = {'listeners': list, 'backlog': int, 'buffer_size': int, 'limit_post': int, 'timeout_ms': int,
-               'manage_script_name': bool, 'mounts': list, 'log_all': bool, 'log_4xx': bool, 'slow_ms': int,
-               'relay_path': str, 'token': str}
+def _is_int(value):
+    return type(value) is int  # not bool, which JSON's true would be
+
+
+def _string_or_null(v):
+    return v is None or (isinstance(v, str) and v != '')
+
+
+def _strings(v):
+    return isinstance(v, list) and all(isinstance(s, str) for s in v)
+
+
+def _listeners(v):
+    return isinstance(v, list) and len(v) > 0 and all(
+        isinstance(l, dict) and len(l) == 3 and _is_int(l.get('fd')) and type(l.get('unix')) is bool
+        and _is_int(l.get('index')) for l in v)
+
+
+# BERTH_WORKER_CONFIG: every key, each with its rule (as test/fixtures/conformance/
+# worker-config.json words it) and its check.  src/protocol/worker/worker-config.ts has the
+# same table; a key missing or unknown on either side is refused by name.
+CONFIG_KEYS = {
+    'mode': ('one of', lambda v: v in ('worker', 'zygote')),
+    'module': ('non-empty string or null', _string_or_null),
+    'wsgi_file': ('non-empty string or null', _string_or_null),
+    'callable': ('non-empty string', lambda v: isinstance(v, str) and v != ''),
+    'chdir': ('non-empty string or null', _string_or_null),
+    'pythonpath': ('list of strings', _strings),
+    'threads': ('integer >= 1', lambda v: _is_int(v) and v >= 1),
+    'processes': ('integer >= 1', lambda v: _is_int(v) and v >= 1),
+    'worker_id': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+    'check': ('boolean', lambda v: type(v) is bool),
+    'django_static': ('boolean', lambda v: type(v) is bool),
+    'channel_path': ('non-empty string or null', _string_or_null),
+    'token': ('string', lambda v: isinstance(v, str)),
+    'uid': ('name, integer >= 0 or null', lambda v: _string_or_null(v) or (_is_int(v) and v >= 0)),
+    'gid': ('name, integer >= 0 or null', lambda v: _string_or_null(v) or (_is_int(v) and v >= 0)),
+    'umask': ('integer 0..511 or null', lambda v: v is None or (_is_int(v) and 0 <= v <= 0o777)),
+    'py_autoreload': ('number >= 0', lambda v: type(v) in (int, float) and 0 <= v < float('inf')),
+    'own_group': ('boolean', lambda v: type(v) is bool),
+    'direct': ('direct object or null', lambda v: v is None or isinstance(v, dict)),
+}
+WORKER_MODES = ('worker', 'zygote')
+DIRECT_KEYS = {
+    'listeners': ('non-empty list of {fd: integer, unix: boolean, index: integer}', _listeners),
+    'backlog': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+    'buffer_size': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+    'limit_post': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+    'timeout_ms': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+    'batch': ('boolean', lambda v: type(v) is bool),
+    'static_prefixes': ('list of strings', _strings),
+    'manage_script_name': ('boolean', lambda v: type(v) is bool),
+    'mounts': ('list of strings', _strings),
+    'log_all': ('boolean', lambda v: type(v) is bool),
+    'log_4xx': ('boolean', lambda v: type(v) is bool),
+    'slow_ms': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+    'relay_path': ('string', lambda v: isinstance(v, str)),
+    'token': ('string', lambda v: isinstance(v, str)),
+}
+
+
+def _key_problems(where, value, rules):
+    problems = ['%s%s is not a known key' % (where, k) for k in value if k not in rules]
+    for key, (rule, check) in rules.items():
+        if key not in value:
+            problems.append('%s%s is missing (%s)' % (where, key, rule))
+        elif not check(value[key]):
+            wanted = ' or '.join(WORKER_MODES) if key == 'mode' else 'true or false' if rule == 'boolean' else rule
+            problems.append('%s%s must be %s, not %s' % (where, key, wanted, json.dumps(value[key])))
+    return problems
 
 
 def read_config(text):
-    """Parse and check BERTH_WORKER_CONFIG; missing keys take their defaults."""
+    """Parse and check BERTH_WORKER_CONFIG: exactly the keys of CONFIG_KEYS (and of DIRECT_KEYS
+    in `direct`), each by its rule; BootFailure naming every problem otherwise."""
     if text is None:
         raise BootFailure('config', 'BERTH_WORKER_CONFIG is not set')
     try:
-        raw = json.loads(text)
+        cfg = json.loads(text)
     except ValueError as e:
         raise BootFailure('config', 'BERTH_WORKER_CONFIG is not valid JSON: %s' % e)
-    if not isinstance(raw, dict):
+    if not isinstance(cfg, dict):
         raise BootFailure('config', 'BERTH_WORKER_CONFIG must be a JSON object')
-    cfg = dict(CONFIG_DEFAULTS)
-    cfg.update(raw)
-    problems = []
-    for key in ('module', 'wsgi_file', 'chdir'):
-        if cfg[key] is not None and not (isinstance(cfg[key], str) and cfg[key]):
-            problems.append('%s must be a non-empty string or null' % key)
-    if not isinstance(cfg['callable'], str) or not cfg['callable']:
-        problems.append('callable must be a non-empty string')
-    if not isinstance(cfg['pythonpath'], list) or not all(isinstance(p, str) for p in cfg['pythonpath']):
-        problems.append('pythonpath must be a list of strings')
-    for key in ('threads', 'processes', 'worker_id'):
-        if type(cfg[key]) is not int or cfg[key] < (0 if key == 'worker_id' else 1):
-            problems.append('%s must be a positive integer' % key)
-    for key in ('check', 'django_static', 'own_group'):
-        if not isinstance(cfg[key], bool):
-            problems.append('%s must be true or false' % key)
-    if cfg['mode'] not in ('worker', 'zygote'):
-        problems.append('mode must be "worker" or "zygote"')
-    elif cfg['mode'] == 'zygote' and not (isinstance(cfg['channel_path'], str) and cfg['channel_path']):
-        problems.append('channel_path must be the path of the master\'s unix socket in mode "zygote"')
-    if not isinstance(cfg['token'], str):
-        problems.append('token must be a string')
-    for key in ('uid', 'gid'):
-        value = cfg[key]
-        if not (value is None or (type(value) is int and value >= 0) or (isinstance(value, str) and value)):
-            problems.append('%s must be a name, a number or null' % key)
-    if cfg['umask'] is not None and not (type(cfg['umask']) is int and 0 <= cfg['umask'] <= 0o777):
-        problems.append('umask must be an integer from 0 to 0o777 or null')
-    if type(cfg['py_autoreload']) not in (int, float) or cfg['py_autoreload'] < 0:
-        problems.append('py_autoreload must be a number of seconds (0 = off)')
-    direct = cfg['direct']
-    if direct is not None:
-        if not isinstance(direct, dict) or any(not isinstance(direct.get(k), t) for k, t in DIRECT_KEYS.items()):
-            problems.append('direct must be null or an object with %s' % ', '.join(sorted(DIRECT_KEYS)))
-        elif not direct['listeners'] or not all(isinstance(l, dict) and type(l.get('fd')) is int and isinstance(l.get('unix'), bool)
-                                                 and type(l.get('index')) is int for l in direct['listeners']):
-            problems.append('direct.listeners must list {fd, unix, index} objects')
-    if (cfg['module'] is None) == (cfg['wsgi_file'] is None):
+    problems = _key_problems('', cfg, CONFIG_KEYS)
+    if isinstance(cfg.get('direct'), dict):
+        problems += _key_problems('direct.', cfg['direct'], DIRECT_KEYS)
+    if (cfg.get('module') is None) == (cfg.get('wsgi_file') is None):
         problems.append('exactly one of module and wsgi_file must be set')
+    if cfg.get('mode') == 'zygote' and not (isinstance(cfg.get('channel_path'), str) and cfg['channel_path']):
+        problems.append("channel_path must be the master's unix socket in mode zygote")
     if problems:
         raise BootFailure('config', 'bad BERTH_WORKER_CONFIG: ' + '; '.join(problems))
     return cfg
-

@@ -29,9 +29,9 @@ from .direct_report import DirectReport
 from .direct_request import DirectRequest
 from .http_head import HttpDate
 from .relay import RELAY_EXIT_WAIT_S, Relays
-from .responses import MAX_SAFE_INTEGER
 from .threads import HelperThread
-from .uwsgi_vars import DIGITS, UWSGI_PACKET_HEAD, is_loopback, parse_uwsgi_vars
+from .static_relay import for_static_stage, static_prefixes_of
+from .uwsgi_vars import UWSGI_PACKET_HEAD, is_loopback, packet_content_length, parse_uwsgi_vars
 from .wsgi_core import serve_request
 from .wsgi_input import EMPTY_INPUT
 
@@ -50,7 +50,7 @@ class DirectServer(object):
         self.mounts = sorted(set(dcfg['mounts']), key=len, reverse=True)
         # static-map / static-from-django mountpoints: requests below them go to the master.
         # Kept without a trailing '/', so the mountpoint '/' is '' and needs no case of its own.
-        self.static_prefixes = tuple(set(p.rstrip('/') for p in dcfg.get('static_prefixes', ()))) or None
+        self.static_prefixes = static_prefixes_of(dcfg.get('static_prefixes', ()))
         self.date = HttpDate()
         self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts)
         self.reports = DirectReport(dcfg, threads, channel_send)
@@ -126,39 +126,14 @@ class DirectServer(object):
         vars_ = parse_uwsgi_vars(data, 4, 4 + size, self.base_without_script_name.copy())
         if vars_ is None:
             return self.relay(conn, data, index, peer_host, peer_port)
-        raw_length = vars_.get('CONTENT_LENGTH', '')
-        if raw_length:
-            if not DIGITS.match(raw_length) or int(raw_length) > MAX_SAFE_INTEGER:
-                return self.relay(conn, data, index, peer_host, peer_port)
-            length = int(raw_length)
-        else:
-            length = 0
+        length = packet_content_length(vars_)
+        if length is None:
+            return self.relay(conn, data, index, peer_host, peer_port)
         if (self.limit_post and length > self.limit_post) or len(data) > 4 + size + length:
             return self.relay(conn, data, index, peer_host, peer_port)
-        if self.static_prefixes is not None and self.for_static_stage(vars_):
+        if self.static_prefixes is not None and for_static_stage(self.static_prefixes, vars_):
             return self.relay(conn, data, index, peer_host, peer_port)
         self.run(conn, data, size, modifier1, vars_, length)
-
-    def for_static_stage(self, vars_):
-        """Whether the master's static stage may answer this request (static-map,
-        static-from-django): a GET or HEAD whose REQUEST_URI path is a mountpoint or below one.
-        The master matches decoded segments; anything this plain prefix test could misjudge (a
-        %-escape, an empty or dot segment, a backslash, no REQUEST_URI at all) goes to the
-        master too, which falls through to the app when no file is there."""
-        method = vars_.get('REQUEST_METHOD', 'GET')
-        if method != 'GET' and method != 'HEAD':
-            return False
-        target = vars_.get('REQUEST_URI')
-        if target is None:
-            return True
-        q = target.find('?')
-        path = target if q == -1 else target[:q]
-        if path[:1] != '/' or '%' in path or '//' in path or '/.' in path or '\\' in path:
-            return True
-        for prefix in self.static_prefixes:
-            if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == '/'):
-                return True
-        return False
 
     def relay(self, conn, data, index, peer_host, peer_port):
         """Hands the connection to the master (relay.py)."""

@@ -56,6 +56,8 @@ def http_head(status, headers, date, whole=None):
     `whole`: the length of a body known in full, declared when the app did not (sendFull).
     Runs on every direct response: header names are judged through the _NAME_KIND memo, and
     the status and values are scanned for control characters in one search of the lines."""
+    if not status[:3].isascii():  # start_response's isdigit() also passes '\xb200', which int() refuses
+        raise ResponseInvalid('status %r is not "NNN Reason" (PEP 3333)' % (status,))
     code = int(status[:3])
     if code < 200:
         raise ResponseInvalid('status %r: a WSGI app cannot send 1xx interim responses' % (status,))
@@ -77,11 +79,11 @@ def http_head(status, headers, date, whole=None):
             if kind == NAME_LENGTH:
                 if length is not None:
                     raise ResponseInvalid('more than one Content-Length header')
-                v = value.strip(' \t')
-                # DIGITS without the regex call: ASCII digits only, at most 16 of them
-                if not (v.isdigit() and v.isascii() and len(v) <= 16) or int(v) > MAX_SAFE_INTEGER:
+                # DIGITS without the regex call: ASCII digits only, at most 16 of them, and no
+                # whitespace around them (the master refuses it too)
+                if not (value.isdigit() and value.isascii() and len(value) <= 16) or int(value) > MAX_SAFE_INTEGER:
                     raise ResponseInvalid('Content-Length %r is not a non-negative integer' % (value,))
-                length = int(v)
+                length = int(value)
                 if code == 204:
                     dropped = (dropped or '') + value
                     continue
@@ -106,6 +108,8 @@ def http_head(status, headers, date, whole=None):
         lines.append('Date: ' + date())
     lines.append('Connection: close\r\n\r\n')
     try:
+        if dropped is not None:
+            dropped.encode('latin-1')  # not sent, but the master refuses it as it refuses the rest
         return '\r\n'.join(lines).encode('latin-1'), length
     except UnicodeEncodeError:
         raise ResponseInvalid(describe_bad_head(status, headers))

@@ -51,7 +51,7 @@ def direct_servers(sock, app, base, log, cfg, lifeline, listening, ready):
     dcfg = dict(cfg['direct'])
     if 'django' in ready:
         from .django_static import django_mountpoints
-        dcfg['static_prefixes'] = list(dcfg.get('static_prefixes', ())) + django_mountpoints(ready['django'])
+        dcfg['static_prefixes'] = list(dcfg['static_prefixes']) + django_mountpoints(ready['django'])
     direct = DirectServer(listeners, app, base, log, dcfg, cfg['threads'], server.gate, server.control_sender(),
                           timeouts)
     # SHUTDOWN arrives on the reader thread; only the main thread can leave accept().

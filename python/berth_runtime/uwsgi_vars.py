@@ -1,10 +1,13 @@
 """The uwsgi packet of a direct connection: packet head and vars block parsing.
 
-The uwsgi packet of a direct connection: its head, the vars block parsed as the master's
-parser does (src/protocol/uwsgi/), and which peers count as local."""
+Its head, the vars block parsed as the master's parser does (src/protocol/uwsgi/; both run
+test/fixtures/conformance/uwsgi-vars.json), the body length it announces, and which peers
+count as local."""
 
 import re
 import struct
+
+from .responses import MAX_SAFE_INTEGER
 
 UWSGI_PACKET_HEAD = struct.Struct('<BHB')
 DIGITS = re.compile(r'[0-9]{1,16}\Z')
@@ -80,9 +83,21 @@ def parse_uwsgi_vars_carefully(block, text, out):
         if key.startswith('wsgi.'):
             continue
         if key == 'CONTENT_LENGTH':
-            if seen_length is not None and seen_length != value:
+            # One decimal value spelt twice ('3', '03') is one framing (RFC 9110 section 8.6).
+            if seen_length is not None and seen_length != value and not (
+                    DIGITS.match(seen_length) and DIGITS.match(value) and int(seen_length) == int(value)):
                 return None
             seen_length = value
         out[key] = value
     return out
 
+
+def packet_content_length(vars_):
+    """The body length a packet's CONTENT_LENGTH announces (absent or empty: 0), or None when
+    the master's parser would refuse it: ASCII digits only, at most 2^53-1 (RFC 9110 section 8.6)."""
+    raw_length = vars_.get('CONTENT_LENGTH', '')
+    if not raw_length:
+        return 0
+    if not DIGITS.match(raw_length) or int(raw_length) > MAX_SAFE_INTEGER:
+        return None
+    return int(raw_length)

@@ -82,7 +82,7 @@ function dirState(dir: string): 'missing' | 'empty' | 'filled' {
 }
 
 /** A Django URL setting as a mountpoint: '/static/' → '/static'; null for another host, a relative URL or '/'. */
-function djangoMountpoint(url: string): string | null {
+export function djangoMountpoint(url: string): string | null {
   if (!url.startsWith('/') || url.startsWith('//')) return null;
   const pathOnly = url.replace(/[?#].*$/, '').replace(/\/+$/, '');
   if (pathOnly === '') return null;
@@ -258,6 +258,13 @@ export class StaticFiles {
       this.#log('error', `static files: ${ex.request.method} ${ex.request.target}: ${(err as Error).message}`);
       if (!passed) ex.responder.sendError(500, 'Internal Server Error: see the server log.');
     }
+  }
+
+  /** Whether serve() would look for this file or static-404 it: what uwsgi-direct workers must relay. */
+  claims(method: string, target: string): boolean {
+    if ((method !== 'GET' && method !== 'HEAD') || !this.active) return false;
+    const m = this.#matches.get(target) ?? this.#match(target);
+    return m.mapped || m.candidates.length > 0;
   }
 
   /** Where a request-target may be found: mapped roots (longest mountpoint first), then check-static roots. */

@@ -185,10 +185,11 @@ class HeadTest(unittest.TestCase):
             http_head('200 O\nK', [], self.date)
 
     def test_content_length_is_ascii_digits(self):
-        for value in ['\u0661', '\xb2', '+1', '1 2', '12345678901234567', '']:
+        # Whitespace around the digits too, as the master refuses it (response-heads.json).
+        for value in ['\u0661', '\xb2', '+1', '1 2', '12345678901234567', '', ' 7\t', '7 ']:
             with self.assertRaises(ResponseInvalid, msg=repr(value)):
                 http_head('200 OK', [('Content-Length', value)], self.date)
-        self.assertEqual(http_head('200 OK', [('Content-Length', ' 7\t')], self.date)[1], 7)
+        self.assertEqual(http_head('200 OK', [('Content-Length', '7')], self.date)[1], 7)
 
     def test_204_carries_no_content_length(self):
         head, _ = http_head('204 No Content', [('Content-Length', '0')], self.date)

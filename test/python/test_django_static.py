@@ -70,9 +70,9 @@ class DjangoStaticInfoTest(unittest.TestCase):
 
     def test_config_key_must_be_a_bool(self):
         with self.assertRaises(BootFailure) as cm:
-            read_config(json.dumps({'module': 'x', 'django_static': 'yes'}))
+            read_config(json.dumps(wc.worker_config(module='x', django_static='yes')))
         self.assertIn('django_static must be true or false', cm.exception.message)
-        self.assertIs(read_config(json.dumps({'module': 'x'}))['django_static'], False)
+        self.assertIs(read_config(json.dumps(wc.worker_config(module='x')))['django_static'], False)
 
 
 class DjangoReadyTest(unittest.TestCase):

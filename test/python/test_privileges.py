@@ -92,7 +92,7 @@ class ResolutionTest(unittest.TestCase):
         self.assertIn("set 'gid' too", caught.exception.message)
 
     def test_config_validation(self):
-        base = {'module': 'x'}
+        base = wc.worker_config(module='x')
         for key, value in [('uid', ''), ('uid', -1), ('gid', 1.5), ('umask', 0o1000), ('umask', '022'),
                            ('py_autoreload', -1), ('py_autoreload', True), ('own_group', 1), ('mode', 'lazy'),
                            ('token', 5)]:

@@ -42,8 +42,11 @@ def request_frame(rid, path='/hello', method='GET', query='', has_body=False, ex
 
 
 def worker_config(**overrides):
-    cfg = {'module': 'apps', 'wsgi_file': None, 'callable': 'application', 'chdir': APPS,
-           'pythonpath': [], 'threads': 1, 'processes': 1, 'worker_id': 1, 'check': False}
+    """A complete BERTH_WORKER_CONFIG (read_config refuses a missing key), as spawn.ts sends it."""
+    cfg = {'mode': 'worker', 'module': 'apps', 'wsgi_file': None, 'callable': 'application', 'chdir': APPS,
+           'pythonpath': [], 'threads': 1, 'processes': 1, 'worker_id': 1, 'check': False,
+           'django_static': False, 'channel_path': None, 'token': '', 'uid': None, 'gid': None,
+           'umask': None, 'py_autoreload': 0, 'own_group': False, 'direct': None}
     cfg.update(overrides)
     return cfg
 

@@ -31,6 +31,16 @@ export interface WorkerConfig {
   processes: number;
   worker_id: number;
   check: boolean;
+  mode: 'worker' | 'zygote';
+  django_static: boolean;
+  channel_path: string | null;
+  token: string;
+  uid: string | number | null;
+  gid: string | number | null;
+  umask: number | null;
+  py_autoreload: number;
+  own_group: boolean;
+  direct: object | null;
 }
 
 export interface Response {
@@ -70,9 +80,11 @@ export class WorkerProcess {
   #eof = false;
 
   constructor(config: Partial<WorkerConfig>) {
+    // Complete, as spawn.ts sends it: the worker refuses a missing key (worker-config.json).
     const full: WorkerConfig = {
       module: 'apps', wsgi_file: null, callable: 'application', chdir: APPS, pythonpath: [], threads: 1,
-      processes: 1, worker_id: 1, check: false, ...config,
+      processes: 1, worker_id: 1, check: false, mode: 'worker', django_static: false, channel_path: null, token: '',
+      uid: null, gid: null, umask: null, py_autoreload: 0, own_group: false, direct: null, ...config,
     };
     this.child = spawn(PYTHON, [WORKER], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],

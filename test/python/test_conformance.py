@@ -1,0 +1,157 @@
+"""The conformance tables under test/fixtures/conformance/ run against the Python runtime: each
+rule implemented in both languages has one table, run here and by the node:test suite.
+
+Run: python3 -m unittest discover -s test/python -p 'test_*.py'   (from the repository root)"""
+
+import json
+import os
+import re
+import sys
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TABLES = os.path.join(ROOT, 'test', 'fixtures', 'conformance')
+
+# The runtime's functions under test, in one block.
+sys.path.insert(0, os.path.join(ROOT, 'python'))
+from berth_runtime.config import read_config, BootFailure, CONFIG_KEYS, DIRECT_KEYS, WORKER_MODES  # noqa: E402
+from berth_runtime.django_static import django_mountpoints  # noqa: E402
+from berth_runtime.framed_server import Request  # noqa: E402
+from berth_runtime.http_head import http_head  # noqa: E402
+from berth_runtime.responses import encode_head, ResponseInvalid  # noqa: E402
+from berth_runtime.static_relay import for_static_stage, static_prefixes_of  # noqa: E402
+from berth_runtime.uwsgi_vars import parse_uwsgi_vars, packet_content_length  # noqa: E402
+
+
+def load_table(name):
+    with open(os.path.join(TABLES, name), encoding='utf-8') as f:
+        table = json.load(f)
+    names = [c['name'] for c in table['cases']]
+    assert len(names) == len(set(names)), '%s: repeated case names' % name
+    assert all(c.get('why') for c in table['cases']), '%s: a case without a why' % name
+    return table
+
+
+class UwsgiVars(unittest.TestCase):
+    """uwsgi-vars.json: the direct path's vars parser (parse_uwsgi_vars, with its careful loop
+    for repeated keys) and the CONTENT_LENGTH it accepts; a refused block is relayed."""
+
+    def outcome(self, block):
+        # Laid over a non-empty base, as serve_connection does, inside a longer buffer.
+        data = b'\x00\x00\x00\x00' + block + b'body'
+        base = {'SERVER_SOFTWARE': 'base'}
+        out = parse_uwsgi_vars(data, 4, 4 + len(block), dict(base))
+        if out is None:
+            return 'rejected'
+        length = packet_content_length(out)
+        if length is None:
+            return 'rejected'
+        self.assertEqual(out.pop('SERVER_SOFTWARE'), 'base')
+        return {'vars': out, 'content_length': length}
+
+    def test_table(self):
+        for case in load_table('uwsgi-vars.json')['cases']:
+            with self.subTest(case['name'], why=case['why']):
+                expect = case['expect']
+                want = 'rejected' if 'rejected' in expect else expect
+                self.assertEqual(self.outcome(bytes.fromhex(case['hex'])), want)
+
+
+
+class ResponseHeads(unittest.TestCase):
+    """response-heads.json: the direct path (start_response's checks, then http_head) accepts and
+    writes what the master does; the framed path's encode_head refuses only rejected heads."""
+
+    def direct(self, status, headers, date):
+        req = Request(0, {}, None, None)
+        try:
+            req.start_response(status, headers)
+        except (TypeError, ValueError):
+            return 'rejected'
+        try:
+            head, length = http_head(status, headers, lambda: date)
+        except ResponseInvalid:
+            return 'rejected'
+        lines = head.decode('latin-1').split('\r\n')
+        self.assertEqual(lines[0], 'HTTP/1.1 ' + status)
+        self.assertEqual(lines[-2:], ['', ''])
+        added = ('Date: ' + date, 'Connection: close')
+        kept = [line.split(': ', 1) for line in lines[1:-2] if line not in added]
+        code = int(status[:3])
+        # DirectRequest.head: no body for 204/304; without a length the connection's close ends it.
+        body = 'none' if code in (204, 304) else 'unframed' if length is None else 'length:%d' % length
+        return {'headers': kept, 'body': body}
+
+    def test_table(self):
+        table = load_table('response-heads.json')
+        for case in table['cases']:
+            with self.subTest(case['name'], why=case['why']):
+                headers = [tuple(h) for h in case['headers']]
+                self.assertEqual(self.direct(case['status'], headers, table['date']), case['expect'])
+                try:
+                    block = encode_head(case['status'], headers)
+                except ResponseInvalid:
+                    self.assertEqual(case['expect'], 'rejected', 'the framed path refuses a head the table accepts')
+                    continue
+                self.assertEqual(block.decode('latin-1').split('\0'), [case['status']] + [x for h in headers for x in h])
+
+
+class StaticRelay(unittest.TestCase):
+    """static-relay.json: the direct path relays every request the master's static stage claims
+    (for_static_stage over the prefixes DirectServer keeps), and finds at least the mountpoints
+    the master maps from Django's STATIC_URL/MEDIA_URL."""
+
+    def test_table(self):
+        for case in load_table('static-relay.json')['cases']:
+            with self.subTest(case['name'], why=case['why']):
+                self.assertTrue(case['relay'] or case['static'] is not True,
+                                'the table breaks its invariant: static without relay')
+                vars_ = {}
+                if case['method'] is not None:
+                    vars_['REQUEST_METHOD'] = case['method']
+                if case['uri'] is not None:
+                    vars_['REQUEST_URI'] = case['uri']
+                prefixes = static_prefixes_of(case['mountpoints'])
+                # DirectServer asks only when some mountpoint is mapped (prefixes not None).
+                relay = prefixes is not None and for_static_stage(prefixes, vars_)
+                self.assertIs(relay, case['relay'])
+
+    def test_django(self):
+        for case in load_table('static-relay.json')['django']:
+            with self.subTest(case['url'], why=case['why']):
+                found = django_mountpoints({'static_url': case['url'], 'media_url': None})
+                if case['mountpoint'] is not None:
+                    self.assertIn(case['mountpoint'], found)
+
+
+class WorkerConfig(unittest.TestCase):
+    """worker-config.json: read_config accepts the valid configs and refuses every invalid one,
+    naming its key; its rules are the table's."""
+
+    def setUp(self):
+        with open(os.path.join(TABLES, 'worker-config.json'), encoding='utf-8') as f:
+            self.table = json.load(f)
+
+    def test_rules_are_the_tables(self):
+        self.assertEqual({k: r[0] for k, r in CONFIG_KEYS.items()},
+                         {k: s['rule'] for k, s in self.table['keys'].items()})
+        self.assertEqual({k: r[0] for k, r in DIRECT_KEYS.items()},
+                         {k: s['rule'] for k, s in self.table['direct_keys'].items()})
+        self.assertEqual(list(WORKER_MODES), self.table['keys']['mode']['values'])
+
+    def test_valid(self):
+        for case in self.table['valid']:
+            with self.subTest(case['name'], why=case['why']):
+                self.assertEqual(read_config(json.dumps(case['config'])), case['config'])
+
+    def test_invalid(self):
+        for case in self.table['invalid']:
+            with self.subTest(case['name'], why=case['why']):
+                with self.assertRaises(BootFailure) as caught:
+                    read_config(json.dumps(case['config']))
+                self.assertEqual(caught.exception.kind, 'config')
+                self.assertRegex(caught.exception.message, r'(: |; |[ .])%s\b' % re.escape(case['key']))
+
+
+if __name__ == '__main__':
+    unittest.main()
