@@ -1,6 +1,6 @@
 """py-autoreload: which source files the loaded modules came from (MODULES frames).
 
-py-autoreload: the source files of the loaded modules, sent to the master in MODULES
+The source files of the loaded modules, sent to the master in MODULES
 (it watches them and reloads).  Imported only when py_autoreload > 0."""
 
 import importlib.util

@@ -1,6 +1,6 @@
 """Boot: chdir, privileges, sys.path, the app imported; boot failures reported.
 
-Boot: chdir, privileges, sys.path as uWSGI builds it, the app imported and its callable
+Chdir, privileges, sys.path as uWSGI builds it, the app imported and its callable
 found; and a boot failure reported (BOOT_FAIL, stderr, the exit code naming the cause)."""
 
 import importlib

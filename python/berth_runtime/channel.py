@@ -1,6 +1,6 @@
 """The channel to the master: opened, connected (HELLO), watched for EOF, READY sent.
 
-The channel to the master: opening it (fd N, or a forked worker's connection with
+Opening it (fd N, or a forked worker's connection with
 HELLO), noticing it close (the EOF watchdog), and READY with the first MODULES."""
 
 import os

@@ -1,6 +1,6 @@
 """Accept loops on the uwsgi sockets the master handed over (direct path).
 
-Accepting on the uwsgi sockets the master handed over: a blocking accept loop (threads
+A blocking accept loop (threads
 == 1, one socket) or select() loops in every thread, each handing a connection to the
 direct server; SCHED_BATCH for these threads; a stop that reaches them all."""
 

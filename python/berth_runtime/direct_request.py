@@ -1,6 +1,6 @@
 """A direct request: the WSGI core's sink that writes HTTP/1.1 to the connection.
 
-A direct request: the WSGI core's sink for a connection this worker accepted, whose
+The WSGI core's sink for a connection this worker accepted, whose
 response is written to it as HTTP/1.1 (Connection: close)."""
 
 import os

@@ -1,6 +1,6 @@
 """The direct server: serves uwsgi connections itself, relays the rest to the master.
 
-The direct server: serves plain WSGI requests on connections accepted from the uwsgi
+Serves plain WSGI requests on connections accepted from the uwsgi
 sockets the master handed over, and leaves every other connection to the master.
 
 Theory of operation

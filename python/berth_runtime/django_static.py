@@ -1,6 +1,6 @@
 """static-from-django: Django's static/media settings and their URL prefixes.
 
-static-from-django: Django's static and media settings for READY, and the URL prefixes
+Django's static and media settings for READY, and the URL prefixes
 the direct path leaves to the master.  Imported only with django_static."""
 
 import os

@@ -1,7 +1,6 @@
 """The framed server for threads == 1 (one thread reads, runs and writes).
 
-The framed server with threads == 1: one thread reads, runs and writes; outgoing frames
-leave in batches."""
+Outgoing frames leave in batches."""
 
 import collections
 import os

@@ -1,7 +1,7 @@
 """The framed server for threads > 1 (reader thread, T app threads, combined sends).
 
-The framed server with threads > 1: a reader thread routes frames, T threads run
-requests, and their sends are combined."""
+The first sender flushes what the others queued meanwhile (one sendall for many
+responses)."""
 
 import os
 import queue

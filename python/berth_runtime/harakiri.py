@@ -1,7 +1,6 @@
 """The harakiri stack dump (SIGUSR2) of every running request.
 
-The harakiri stack dump (SIGUSR2): the stack of every request running in this worker,
-found where the WSGI core runs it, so that the request path records nothing for it."""
+Each stack is found where the WSGI core runs the request, so that the request path records nothing for it."""
 
 import os
 import sys

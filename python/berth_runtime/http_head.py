@@ -1,7 +1,7 @@
 """The checked HTTP/1.1 head of a direct response, and its Date header.
 
-The HTTP/1.1 head of a direct response, checked as the master checks a worker's head
-(src/protocol/http1/response.ts), and the Date header.  Direct path only."""
+Checked as the master checks a worker's head (src/protocol/http1/response.ts; both run
+test/fixtures/conformance/response-heads.json).  Direct path only."""
 
 import re
 import time

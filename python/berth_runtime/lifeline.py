@@ -1,6 +1,6 @@
 """What the worker does when the master is gone (exit 5, its process group killed).
 
-What happens when the master is gone: PR_SET_PDEATHSIG, the Lifeline (exit 5, killing our
+PR_SET_PDEATHSIG, the Lifeline (exit 5, killing our
 process group first when we lead it) and the guardian that kills the group if we die."""
 
 import os

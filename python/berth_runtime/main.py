@@ -1,6 +1,6 @@
 """The worker's main: boot, then serve, or become the zygote in preload mode.
 
-The worker's main: boot, then serve (framed, and direct when configured) or, in preload
+Boot, then serve (framed, and direct when configured) or, in preload
 mode, become the zygote; optional parts are imported only when the config asks for them."""
 
 import gc

@@ -1,7 +1,6 @@
 """Privileges: uid, gid and umask resolved and dropped before the app is imported.
 
-Privileges (uid, gid, umask): resolved from names or numbers and dropped after chdir,
-before the app is imported.  Imported only when one of the options is set."""
+Names or numbers; dropped after chdir.  Imported only when one of the options is set."""
 
 import grp
 import os

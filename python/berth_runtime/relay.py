@@ -1,6 +1,6 @@
 """Relays: direct connections left to the master, pumped through its channel socket.
 
-Relays: a direct connection this worker leaves to the master is pumped through the
+A direct connection this worker leaves to the master is pumped through the
 master's channel socket (RELAY frame, the bytes read so far, then both ways), one helper
 thread per connection, at most MAX_RELAYS at once."""
 

@@ -1,7 +1,6 @@
 """Response rules every server path shares: head and body checks, file plans.
 
-Response rules shared by every server path: status and header checks, the framed HEAD
-block, body items, and whether a file_wrapper's body can leave as a file."""
+Status and header checks, the framed HEAD block, body items, and whether a file_wrapper's body can leave as a file."""
 
 import io
 import itertools

@@ -1,7 +1,7 @@
 """Helper threads that leave signals to the main thread; pending handlers run.
 
-Helper threads that leave every signal to the main thread, and running handlers a lost
-wake-up left waiting."""
+CPython 3.9-3.11 can lose the main thread's wake-up when another thread recomputes the
+eval breaker, so an idle main thread runs pending handlers itself."""
 
 import signal
 import threading

@@ -1,6 +1,6 @@
 """Preload mode: the zygote that holds the imported app and forks workers.
 
-Preload mode: the zygote holds the imported app and forks workers on the master's
+The zygote holds the imported app and forks workers on the master's
 command (FORK), reporting FORKED and, once reaped, EXITED.  Imported only in mode "zygote"."""
 
 import os
