@@ -2,7 +2,8 @@
  * The master's own privilege drop: started as root (to bind port 80 or chown a socket), it
  * becomes `uid`/`gid` once every listener is bound, before any worker starts, so nothing
  * Berth runs afterwards keeps root. The workers apply the same uid/gid/umask themselves
- * (python/berth_worker.py), which also covers a master that was not root to begin with.
+ * (python/berth_runtime/privileges.py), which also covers a master that was not root to begin
+ * with.
  */
 import type { Config } from '../config/schema.js';
 import { primaryGroupOf } from '../server/accounts.js';

@@ -1,5 +1,5 @@
 /**
- * Master <-> Python worker wire format (shared with python/berth_worker.py, which draws the
+ * Master <-> Python worker wire format (shared with python/berth_runtime/wire.py, which draws the
  * same diagram). One persistent stream socket per worker (the child's fd 3, or, for a worker
  * forked by the zygote, a connection to the master's channel socket opened by HELLO), many
  * requests multiplexed by request id so T worker threads share one channel.

@@ -1,6 +1,6 @@
 /**
  * The worker config contract: the rules BERTH_WORKER_CONFIG (src/master/spawn.ts
- * workerConfigJson) must meet, the same rules python/berth_worker.py read_config enforces.
+ * workerConfigJson) must meet, the same rules python/berth_runtime/config.py read_config enforces.
  *
  * Theory of operation. The config is one JSON object of exactly the keys below (and, when
  * `direct` is not null, an object of exactly DIRECT_CONFIG_KEYS): a missing key or an unknown
