@@ -20,16 +20,16 @@
  * its generation has exited and a newer generation serves.
  */
 import type { Config } from '../config/schema.js';
-import { EXIT_CODES } from '../protocol/worker/frames.js';
 import type { Dispatcher } from '../router/dispatcher.js';
 import type { WorkerPool } from '../worker/pool.js';
-import type { WorkerHandle, WorkerEvents } from '../worker/handle.js';
+import type { WorkerHandle, WorkerEvents, WorkerReadyInfo } from '../worker/handle.js';
 import { describeBootFailure } from './boot-failure.js';
 import { CrashBackoff } from './crash-backoff.js';
 import type { Interpreter } from './interpreter.js';
 import { AppLoadFailure, createLauncher, type Launcher } from './launcher.js';
 import type { DirectSockets } from './spawn.js';
 import type { DirectReport } from '../protocol/worker/decode.js';
+import { classifyExit, describeExit } from './worker-exit.js';
 
 /** How long a new generation's workers may take to import the app and report READY. */
 const BOOT_TIMEOUT_MS = 120_000;
@@ -42,8 +42,8 @@ export interface WorkforceDeps {
   readonly log: Log;
   /** Raw worker output for the log. */
   readonly output: (text: string) => void;
-  /** The first READY worker of a generation (static-from-django reads its Django settings). */
-  readonly generationReady: (w: WorkerHandle, config: Config) => void;
+  /** The first READY worker of generation 1: the app is up (static-from-django reads its Django settings). */
+  readonly firstReady: (w: WorkerHandle, config: Config) => void;
   /** py-autoreload: a worker reported the module files it imported. */
   readonly modules: (paths: readonly string[]) => void;
   /**
@@ -66,7 +66,8 @@ interface Generation {
   readonly workers: Set<WorkerHandle>;
   /** Workers this generation must replace on exit; a retired or surplus one is not. */
   readonly keep: Set<WorkerHandle>;
-  announced: boolean;
+  /** READY of the generation's first worker to report it (static-from-django reads its Django settings). */
+  firstReady: WorkerReadyInfo | null;
   /** Workers of this generation that reached READY so far (for the "all ready" line). */
   readyCount: number;
 }
@@ -80,9 +81,18 @@ export class Workforce {
   #backoff: CrashBackoff = new CrashBackoff({ slots: 1 });
   #stopping = false;
   #busy: Promise<unknown> = Promise.resolve();
+  /** Resolves once stopping and the last live worker has exited. */
+  readonly #allExited: Promise<void>;
+  #markAllExited: () => void = () => undefined;
 
   constructor(deps: WorkforceDeps) {
     this.#d = deps;
+    this.#allExited = new Promise((resolve) => (this.#markAllExited = resolve));
+  }
+
+  /** After retireAll() or killAll(): resolves when no worker of any generation is left. */
+  allExited(): Promise<void> {
+    return this.#allExited;
   }
 
   get generation(): number {
@@ -104,11 +114,12 @@ export class Workforce {
 
   /**
    * A new generation from `config`, switched in whole (chain = false) or one slot at a time.
-   * Serialised: a reload asked for while one runs starts after it. Resolves true on success.
+   * Serialised: a reload asked for while one runs starts after it. Resolves, once every new
+   * worker is READY and serving, with the READY of the first; null if the reload was abandoned.
    */
-  reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<boolean> {
-    const run = this.#busy.then(() => (this.#stopping ? false : this.#reload(config, interpreter, chain)));
-    this.#busy = run.catch(() => false);
+  reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<WorkerReadyInfo | null> {
+    const run = this.#busy.then(() => (this.#stopping ? null : this.#reload(config, interpreter, chain)));
+    this.#busy = run.catch(() => null);
     return run;
   }
 
@@ -179,23 +190,24 @@ export class Workforce {
     await Promise.all(all.map((g) => g.launcher.stop().catch(() => undefined)));
   }
 
-  async #reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<boolean> {
+  async #reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<WorkerReadyInfo | null> {
     const old = this.#serving;
-    if (old === null) return false;
+    if (old === null) return null;
     const started = Date.now();
     const g = await this.#launch(old.number + 1, config, interpreter);
     if (typeof g === 'string') {
       this.#d.log('error', `reload failed: ${g}`);
-      return false;
+      return null;
     }
     if (this.#stopping) {
       void this.#stopGeneration(g);
-      return false;
+      return null;
     }
     this.#backoff = new CrashBackoff({ slots: config.processes });
     const ok = chain ? await this.#chainSwitch(old, g) : await this.#wholeSwitch(old, g);
-    if (ok) this.#d.log('info', `reload done in ${Date.now() - started} ms: generation ${g.number} serves with ${config.processes} worker(s)${chain ? ' (chain)' : ''}`);
-    return ok;
+    if (!ok || this.#stopping) return null;
+    this.#d.log('info', `reload done in ${Date.now() - started} ms: generation ${g.number} serves with ${config.processes} worker(s)${chain ? ' (chain)' : ''}`);
+    return g.firstReady;
   }
 
   async #wholeSwitch(old: Generation, g: Generation): Promise<boolean> {
@@ -263,7 +275,7 @@ export class Workforce {
     const workers = new Set<WorkerHandle>();
     const keep = new Set<WorkerHandle>();
     const launcher = createLauncher({ config, interpreter, generation: number, events: this.#events(), log: this.#d.log, direct: this.#d.direct?.(config) ?? null });
-    const g: Generation = { number, config, interpreter, launcher, workers, keep, announced: false, readyCount: 0 };
+    const g: Generation = { number, config, interpreter, launcher, workers, keep, firstReady: null, readyCount: 0 };
     this.#generations.set(number, g);
     try {
       await launcher.start();
@@ -331,9 +343,9 @@ export class Workforce {
 
   #workerReady(w: WorkerHandle): void {
     const g = this.#generations.get(w.generation);
-    if (g !== undefined && !g.announced) {
-      g.announced = true;
-      this.#d.generationReady(w, g.config);
+    if (g !== undefined && g.firstReady === null) {
+      g.firstReady = w.ready;
+      if (g.number === 1) this.#d.firstReady(w, g.config);
     }
     if (g !== undefined && ++g.readyCount === g.config.processes && g.number === 1) {
       this.#d.log('info', `all ${g.config.processes} worker(s) ready (${g.launcher.mode})`);
@@ -348,40 +360,58 @@ export class Workforce {
     this.#d.dispatcher.drain();
   }
 
+  /** A worker process is gone: the one place that decides what that means (./worker-exit.ts). */
   #reap(w: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
     this.#d.pool.remove(w);
+    this.#d.dispatcher.checkIdle();
     const waiter = this.#readyWaiters.get(w);
     this.#readyWaiters.delete(w);
     waiter?.(false);
     const g = this.#generations.get(w.generation);
-    if (g === undefined) return;
-    g.workers.delete(w);
-    const wanted = g.keep.delete(w) && !this.#stopping;
-    if (g !== this.#serving && g.workers.size === 0) void this.#stopGeneration(g);
-    if (!wanted || waiter !== undefined) return; // retired, surplus, or a staged worker (its waiter decides)
-    const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
-    const importFailed = w.ready === null && (code === EXIT_CODES.APP_IMPORT_FAILURE || code === EXIT_CODES.BOOT_FAILURE || code === EXIT_CODES.USAGE);
-    if (importFailed && g.number === 1 && !g.announced) {
-      this.#d.fatal(describeBootFailure({ slot: w.slot, code, signal, failure: w.bootFailure, interpreter: g.interpreter, config: g.config }), false);
-      return;
+    if (g !== undefined) {
+      g.workers.delete(w);
+      const wanted = g.keep.delete(w);
+      if (g !== this.#serving && g.workers.size === 0) void this.#stopGeneration(g);
+      const kind = classifyExit({
+        code, signal, stopping: this.#stopping, wanted, staged: waiter !== undefined, wasReady: w.ready !== null,
+        harakiri: w.harakiriAt !== 0, firstBoot: g.number === 1 && g.firstReady === null,
+      });
+      this.#afterExit(kind, w, g, code, signal);
     }
+    if (this.#stopping && this.liveWorkers === 0) this.#markAllExited();
+  }
+
+  #afterExit(kind: ReturnType<typeof classifyExit>, w: WorkerHandle, g: Generation, code: number | null, signal: NodeJS.Signals | null): void {
+    switch (kind) {
+      case 'stopping':
+      case 'retired':
+      case 'staged': // the reload or replacement waiting for its READY decides
+        return;
+      case 'boot-failed':
+        this.#d.fatal(describeBootFailure({ slot: w.slot, code, signal, failure: w.bootFailure, interpreter: g.interpreter, config: g.config }), false);
+        return;
+      case 'harakiri':
+      case 'crashed':
+      case 'crashed-before-ready':
+        this.#respawnAfterCrash(w, g, describeExit(code, signal));
+    }
+  }
+
+  #respawnAfterCrash(w: WorkerHandle, g: Generation, how: string): void {
     const decision = this.#backoff.exited({ slot: w.slot, spawnedAtMs: w.spawnedAt, exitedAtMs: Date.now(), wasReady: w.ready !== null, how });
     if (decision.kind === 'fatal') {
       const tail = w.recentOutput().trimEnd();
       const message = `worker ${w.slot} is FATAL: ${decision.reason}; not respawning it${tail !== '' ? `. Its last output:\n${tail}` : ''}`;
       if (decision.scope !== 'app') this.#d.log('error', message);
-      else if (g.number === 1 && !g.announced) this.#d.fatal(message, false);
+      else if (g.number === 1 && g.firstReady === null) this.#d.fatal(message, false);
       else this.#d.fatal(`${message}\nevery worker is FATAL, so requests are answered 503: fix the app and reload (SIGHUP, or berth --reload <pidfile>)`, true);
       return;
     }
     this.#d.log('warn', `worker ${w.slot} (pid ${w.pid}) exited (${how}); starting a new one${decision.delayMs > 0 ? ` in ${decision.delayMs} ms` : ''}`);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      if (this.#stopping || !this.#generations.has(g.number)) return;
-      if (this.#serving !== g) {
-        // A reload happened meanwhile: the slot is served by the new generation.
-        return;
-      }
+      // Stopping, or a reload happened meanwhile: the slot is served by the new generation.
+      if (this.#stopping || !this.#generations.has(g.number) || this.#serving !== g) return;
       this.#d.pool.add(this.#spawn(g, w.slot));
     }, decision.delayMs);
     this.#timers.add(timer);
@@ -413,6 +443,7 @@ export class Workforce {
       g.keep.clear();
       for (const w of g.workers) end(w);
     }
+    if (this.liveWorkers === 0) this.#markAllExited();
   }
 
   #clearTimers(): void {
