@@ -18,10 +18,8 @@
  */
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { bindHandedListener, bindListener, type BoundListener, type HandedListener } from '../server/listeners.js';
-import type { ListenerFacts } from '../server/front-door.js';
-import { ChannelServer } from './channel-server.js';
-import type { DirectSockets } from './spawn.js';
+import type { BoundListener } from '../server/listeners.js';
+import { MasterSockets } from './sockets.js';
 import { Front, type AccessLogger, type FrontGeneration } from '../router/front.js';
 import { WorkerPool } from '../worker/pool.js';
 import type { WorkerHandle, WorkerReadyInfo } from '../worker/handle.js';
@@ -30,7 +28,6 @@ import { Workforce } from './workforce.js';
 import { Watchdog } from './watchdog.js';
 import { FileTrigger } from './file-triggers.js';
 import { dropPrivileges } from './privileges.js';
-import { explainBindError } from './port-owner.js';
 import { isServing, masterTransition, type MasterState } from './master-state.js';
 
 export type { AccessLogger };
@@ -70,10 +67,7 @@ export class Arbiter {
   readonly #pool = new WorkerPool();
   readonly #front: Front;
   readonly #workforce: Workforce;
-  /** uwsgi-direct: the uwsgi sockets the workers accept on, and what the front door knows of each. */
-  readonly #handed: { readonly listener: HandedListener; readonly facts: ListenerFacts }[] = [];
-  /** uwsgi-direct: where workers relay the connections the master must serve. */
-  #relay: ChannelServer | null = null;
+  readonly #sockets: MasterSockets;
   readonly #signalQueue: NodeJS.Signals[] = [];
   #state: MasterState = 'STARTING';
   /** A reload asked for while one runs: it starts when that one ends (several asks make one). */
@@ -95,6 +89,7 @@ export class Arbiter {
     this.#logger = deps.logger;
     const log = (level: Level, message: string): void => this.#log(level, message);
     this.#front = new Front({ config: deps.config, pool: this.#pool, accessLog: deps.accessLog, line: (text) => this.#logger.line(text), log });
+    this.#sockets = new MasterSockets(this.#front);
     this.#workforce = new Workforce({
       pool: this.#pool,
       dispatcher: this.#front.dispatcher,
@@ -103,7 +98,7 @@ export class Arbiter {
       firstReady: (w, config) => this.#appReady(w, config),
       modules: (paths) => this.#autoreload?.setFiles(paths),
       fatal: (message, recoverable) => this.#fatal(message, recoverable),
-      direct: (config) => this.#directSockets(config),
+      direct: (config) => this.#sockets.direct(config),
       directReport: (w, report) => this.#front.directReport(w, report),
     });
     this.#watchdog = this.#makeWatchdog(deps.config);
@@ -118,7 +113,7 @@ export class Arbiter {
     };
     for (const s of SIGNALS) process.on(s, onSignal);
     try {
-      await this.#bind();
+      await this.#sockets.bind(this.#config, (level, message) => this.#log(level, message));
       dropPrivileges(this.#config, (level, message) => this.#log(level, message));
     } catch (err) {
       const message = (err as Error).message;
@@ -134,7 +129,7 @@ export class Arbiter {
       ...this.#front.listeners.map((l) => l.address.via === 'socket'
         ? `uwsgi://${l.display}${viaMaster !== null ? ` (through the master, for ${viaMaster}; if nginx serves those files itself, uwsgi-direct = true lets the workers answer the pages themselves, docs/benchmarks.md)` : ''}`
         : `http://${l.display}`),
-      ...this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`),
+      ...this.#sockets.handedDisplays,
     ].join(', ');
     this.#log('info', `listening on ${where}`);
     this.#deps.hooks?.listening?.();
@@ -161,54 +156,6 @@ export class Arbiter {
 
   #moveTo(next: MasterState): void {
     this.#state = masterTransition(this.#state, next);
-  }
-
-  async #bind(): Promise<void> {
-    const unix = { chmod: this.#config.chmodSocket, chown: this.#config.chownSocket };
-    for (const address of [...this.#config.http, ...this.#config.uwsgi]) {
-      const facts = { via: address.via ?? 'http', display: address.kind === 'unix' ? address.path : address.text, unix: address.kind === 'unix' };
-      if (this.#config.uwsgiDirect && address.via === 'socket') {
-        const listener = await bindHandedListener(address, unix).catch((err: unknown) => {
-          throw explainBindError(err, address);
-        });
-        facts.display = listener.display;
-        this.#handed.push({ listener, facts });
-        continue;
-      }
-      const bound = await bindListener(address, this.#config.listen, (socket) => this.#front.accept(socket, facts), unix)
-        .catch((err: unknown) => {
-          throw explainBindError(err, address);
-        });
-      facts.display = bound.display;
-      this.#front.adopt(bound);
-    }
-    if (this.#handed.length > 0) {
-      this.#relay = await ChannelServer.open({
-        uid: this.#config.uid,
-        gid: this.#config.gid,
-        onHello: () => 'this socket takes relayed connections only',
-        onRelay: (relay, socket, initial) => {
-          const h = this.#handed[relay.listener];
-          if (h === undefined || this.#state === 'STOPPING_IMMEDIATE' || this.#state === 'STOPPED') {
-            socket.destroy();
-            return;
-          }
-          this.#front.accept(socket, h.facts, initial, { remoteAddress: relay.peer, remotePort: relay.port, localAddress: relay.local, localPort: relay.localPort });
-        },
-        log: (level, message) => this.#log(level, message),
-      });
-    }
-  }
-
-  #directSockets(config: Config): DirectSockets | null {
-    const relay = this.#relay;
-    if (this.#handed.length === 0 || relay === null) return null;
-    return {
-      listeners: this.#handed.map((h, index) => ({ fd: h.listener.fd, unix: h.listener.address.kind === 'unix', index })),
-      relayPath: relay.path,
-      token: relay.token,
-      config,
-    };
   }
 
   /** Generation 1's first READY: the app is up; its Django settings complete the routes. */
@@ -419,6 +366,7 @@ export class Arbiter {
 
   #stopImmediately(code: number): void {
     this.#moveTo('STOPPING_IMMEDIATE');
+    this.#sockets.stopRelaying();
     this.#exitCode = code;
     this.#disarm();
     this.#closeListeners();
@@ -447,11 +395,7 @@ export class Arbiter {
   }
 
   #closeListeners(): void {
-    this.#front.closeListeners();
-    for (const h of this.#handed) h.listener.close();
-    this.#handed.length = 0;
-    this.#relay?.close();
-    this.#relay = null;
+    this.#sockets.close();
   }
 
   #log(level: Level, message: string): void {
