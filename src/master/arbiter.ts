@@ -15,6 +15,11 @@
  * Once a second the watchdog looks at the workers (harakiri, max-requests, lifetime, RSS).
  * touch-reload / touch-chain-reload / touch-logreopen and py-autoreload are file triggers.
  * The listeners are never closed by a reload, so no connection is refused while it runs.
+ *
+ * The arbiter owns the process tree only: requests are the front's (../router/front.ts), which
+ * it hands a generation once that generation is wholly ready — the one commit point of a
+ * reload. Its own life is the state table in ./master-state.ts; stopping is driven by events
+ * (the front going idle, the workforce's last exit), not by polling.
  */
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -340,9 +345,12 @@ export class Arbiter {
     this.#disarm();
     this.#closeListeners();
     const mercy = this.#config.reloadMercyMs;
+    let retired = false;
+    // Called by whichever comes first: the front going idle, or reload-mercy running out.
     const retire = (): void => {
       clearTimeout(deadline);
-      if (this.#state !== 'STOPPING_GRACEFUL') return;
+      if (retired || this.#state !== 'STOPPING_GRACEFUL') return;
+      retired = true;
       const busy = this.#front.busy;
       if (busy > 0) this.#log('warn', `${busy} request(s) still running after reload-mercy = ${mercy / 1000} s; stopping anyway`);
       this.#workforce.retireAll();
