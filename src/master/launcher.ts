@@ -385,6 +385,7 @@ class PreloadLauncher implements Launcher {
     this.#awaitingForked.clear();
     this.#byPid.clear();
     for (const p of live) {
+      p.lostWithZygote = true;
       if (p.pid === 0) {
         p.exited(null, 'SIGKILL');
         continue;

@@ -7,12 +7,13 @@
  *   retired         asked to go (reload, SIGTTOU, recycling) or surplus: nothing to replace
  *   staged          a new generation's worker that died before READY: its reload decides
  *   boot-failed     the app could not be imported by generation 1 before anything served: stop
+ *   zygote-gone     preload: its zygote died and took it along; replace it (a new zygote starts)
  *   harakiri        killed by the watchdog for a stuck request: replace it
  *   crashed-before-ready / crashed   replace it after the crash-loop policy's delay (or FATAL)
  */
 import { EXIT_CODES } from '../protocol/worker/frames.js';
 
-export type ExitKind = 'stopping' | 'retired' | 'staged' | 'boot-failed' | 'harakiri' | 'crashed-before-ready' | 'crashed';
+export type ExitKind = 'stopping' | 'retired' | 'staged' | 'boot-failed' | 'zygote-gone' | 'harakiri' | 'crashed-before-ready' | 'crashed';
 
 export interface ExitFacts {
   readonly code: number | null;
@@ -24,6 +25,7 @@ export interface ExitFacts {
   readonly staged: boolean;
   readonly wasReady: boolean;
   readonly harakiri: boolean;
+  readonly zygoteGone: boolean;
   /** Generation 1 before any of its workers was READY. */
   readonly firstBoot: boolean;
 }
@@ -34,6 +36,7 @@ export function classifyExit(f: ExitFacts): ExitKind {
   if (f.stopping) return 'stopping';
   if (!f.wanted) return 'retired';
   if (f.staged) return 'staged';
+  if (f.zygoteGone) return 'zygote-gone';
   if (f.harakiri) return 'harakiri';
   if (f.wasReady) return 'crashed';
   if (f.firstBoot && IMPORT_FAILURES.includes(f.code)) return 'boot-failed';

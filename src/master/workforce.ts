@@ -374,7 +374,7 @@ export class Workforce {
       if (g !== this.#serving && g.workers.size === 0) void this.#stopGeneration(g);
       const kind = classifyExit({
         code, signal, stopping: this.#stopping, wanted, staged: waiter !== undefined, wasReady: w.ready !== null,
-        harakiri: w.harakiriAt !== 0, firstBoot: g.number === 1 && g.firstReady === null,
+        harakiri: w.harakiriAt !== 0, zygoteGone: w.process.lostWithZygote, firstBoot: g.number === 1 && g.firstReady === null,
       });
       this.#afterExit(kind, w, g, code, signal);
     }
@@ -390,6 +390,7 @@ export class Workforce {
       case 'boot-failed':
         this.#d.fatal(describeBootFailure({ slot: w.slot, code, signal, failure: w.bootFailure, interpreter: g.interpreter, config: g.config }), false);
         return;
+      case 'zygote-gone':
       case 'harakiri':
       case 'crashed':
       case 'crashed-before-ready':

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { EXIT_CODES } from '../../src/protocol/worker/frames.js';
 import { classifyExit, describeExit, type ExitFacts } from '../../src/master/worker-exit.js';
 
-const base: ExitFacts = { code: 1, signal: null, stopping: false, wanted: true, staged: false, wasReady: true, harakiri: false, firstBoot: false };
+const base: ExitFacts = { code: 1, signal: null, stopping: false, wanted: true, staged: false, wasReady: true, harakiri: false, zygoteGone: false, firstBoot: false };
 
 test('stopping wins over everything: nothing is replaced', () => {
   assert.equal(classifyExit({ ...base, stopping: true, harakiri: true }), 'stopping');
@@ -16,6 +16,11 @@ test('a retired or surplus worker is not replaced, even if it crashed', () => {
 
 test('a staged worker of a reload is left to the reload that waits for it', () => {
   assert.equal(classifyExit({ ...base, staged: true, wasReady: false, code: EXIT_CODES.APP_IMPORT_FAILURE, firstBoot: true }), 'staged');
+});
+
+test('a worker its zygote took along is told apart from one that crashed on its own', () => {
+  assert.equal(classifyExit({ ...base, zygoteGone: true, code: null, signal: 'SIGKILL' }), 'zygote-gone');
+  assert.equal(classifyExit({ ...base, zygoteGone: true, wanted: false }), 'retired');
 });
 
 test('harakiri, a crash after READY, and one before READY', () => {
