@@ -30,9 +30,7 @@ import { AppLoadFailure, createLauncher, type Launcher } from './launcher.js';
 import type { DirectSockets } from './spawn.js';
 import type { DirectReport } from '../protocol/worker/decode.js';
 import { classifyExit, describeExit } from './worker-exit.js';
-
-/** How long a new generation's workers may take to import the app and report READY. */
-const BOOT_TIMEOUT_MS = 120_000;
+import { ReadyGate } from './ready-gate.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -75,7 +73,7 @@ interface Generation {
 export class Workforce {
   readonly #d: WorkforceDeps;
   readonly #generations = new Map<number, Generation>();
-  readonly #readyWaiters = new Map<WorkerHandle, (ready: boolean) => void>();
+  readonly #readyGate: ReadyGate;
   readonly #timers = new Set<NodeJS.Timeout>();
   #serving: Generation | null = null;
   #backoff: CrashBackoff = new CrashBackoff({ slots: 1 });
@@ -87,6 +85,7 @@ export class Workforce {
 
   constructor(deps: WorkforceDeps) {
     this.#d = deps;
+    this.#readyGate = new ReadyGate(deps.log);
     this.#allExited = new Promise((resolve) => (this.#markAllExited = resolve));
   }
 
@@ -213,7 +212,7 @@ export class Workforce {
   async #wholeSwitch(old: Generation, g: Generation): Promise<boolean> {
     const staged = [];
     for (let slot = 1; slot <= g.config.processes; slot++) staged.push(this.#spawn(g, slot));
-    const ready = await Promise.all(staged.map((w) => this.#whenReady(w)));
+    const ready = await Promise.all(staged.map((w) => this.#readyGate.wait(w)));
     if (!ready.every(Boolean) || this.#stopping) {
       const failed = staged.find((w) => w.state !== 'READY');
       if (!this.#stopping) this.#d.log('error', `reload failed: new worker ${failed?.slot ?? '?'} did not become ready${failed !== undefined ? this.#why(failed) : ''}; generation ${old.number} keeps serving`);
@@ -257,7 +256,7 @@ export class Workforce {
   /** A READY replacement for `slot` joins the pool, then `previous` retires. */
   async #replaceSlot(g: Generation, slot: number, previous: WorkerHandle | null): Promise<boolean> {
     const w = this.#spawn(g, slot);
-    const ready = await this.#whenReady(w);
+    const ready = await this.#readyGate.wait(w);
     if (!ready || this.#stopping) {
       w.kill();
       g.keep.delete(w);
@@ -310,25 +309,6 @@ export class Workforce {
     this.#timers.add(timer);
   }
 
-  #whenReady(w: WorkerHandle): Promise<boolean> {
-    if (w.state === 'READY') return Promise.resolve(true);
-    if (w.state !== 'STARTING') return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        this.#readyWaiters.delete(w);
-        this.#d.log('error', `worker ${w.slot} (pid ${w.pid}) was not ready after ${BOOT_TIMEOUT_MS / 1000} s; stopping it`);
-        resolve(false);
-      }, BOOT_TIMEOUT_MS);
-      this.#timers.add(timer);
-      this.#readyWaiters.set(w, (ok) => {
-        clearTimeout(timer);
-        this.#timers.delete(timer);
-        resolve(ok);
-      });
-    });
-  }
-
   #events(): WorkerEvents {
     return {
       ready: (w) => this.#workerReady(w),
@@ -354,9 +334,7 @@ export class Workforce {
       w.retire();
       return;
     }
-    const waiter = this.#readyWaiters.get(w);
-    this.#readyWaiters.delete(w);
-    waiter?.(true);
+    this.#readyGate.ready(w);
     this.#d.dispatcher.drain();
   }
 
@@ -364,16 +342,15 @@ export class Workforce {
   #reap(w: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
     this.#d.pool.remove(w);
     this.#d.dispatcher.checkIdle();
-    const waiter = this.#readyWaiters.get(w);
-    this.#readyWaiters.delete(w);
-    waiter?.(false);
+    const staged = this.#readyGate.waiting(w);
+    this.#readyGate.exited(w);
     const g = this.#generations.get(w.generation);
     if (g !== undefined) {
       g.workers.delete(w);
       const wanted = g.keep.delete(w);
       if (g !== this.#serving && g.workers.size === 0) void this.#stopGeneration(g);
       const kind = classifyExit({
-        code, signal, stopping: this.#stopping, wanted, staged: waiter !== undefined, wasReady: w.ready !== null,
+        code, signal, stopping: this.#stopping, wanted, staged, wasReady: w.ready !== null,
         harakiri: w.harakiriAt !== 0, zygoteGone: w.process.lostWithZygote, firstBoot: g.number === 1 && g.firstReady === null,
       });
       this.#afterExit(kind, w, g, code, signal);
@@ -450,9 +427,6 @@ export class Workforce {
   #clearTimers(): void {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    for (const [w, waiter] of this.#readyWaiters) {
-      this.#readyWaiters.delete(w);
-      waiter(false);
-    }
+    this.#readyGate.cancelAll();
   }
 }
