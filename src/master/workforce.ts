@@ -18,6 +18,12 @@
  *             still the serving one), after the crash-loop policy's delay; FATAL stops that.
  * A launcher is stopped (its Python parent and process group with it) once the last worker of
  * its generation has exited and a newer generation serves.
+ *
+ * reload() resolves only when the new generation is wholly READY and switched in (with the
+ * first READY's facts, which the arbiter commits to the front), or with null when it was
+ * abandoned. Every exit passes through #reap, which asks ./worker-exit.ts what it means and
+ * tells the pool, the dispatcher, the ready gate and the crash-loop policy. While stopping,
+ * allExited() resolves with the last exit.
  */
 import type { Config } from '../config/schema.js';
 import type { Dispatcher } from '../router/dispatcher.js';
