@@ -30,7 +30,7 @@ import { WorkerPool } from '../worker/pool.js';
 import type { WorkerHandle, WorkerReadyInfo } from '../worker/handle.js';
 import { resolveInterpreter, type Interpreter } from './interpreter.js';
 import { Workforce } from './workforce.js';
-import { Watchdog } from './watchdog.js';
+import { WatchLoop } from './watch-loop.js';
 import { FileTrigger } from './file-triggers.js';
 import { dropPrivileges } from './privileges.js';
 import { isServing, masterTransition, type MasterState } from './master-state.js';
@@ -59,7 +59,6 @@ export interface ArbiterDeps {
 type Level = 'info' | 'warn' | 'error';
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGTTIN', 'SIGTTOU'];
-const WATCHDOG_INTERVAL_MS = 1000;
 
 interface ReloadRequest {
   readonly chain: boolean;
@@ -79,8 +78,7 @@ export class Arbiter {
   #pendingReload: ReloadRequest | null = null;
   #config: Config;
   #interpreter: Interpreter;
-  #watchdog: Watchdog;
-  #watchdogTimer: NodeJS.Timeout | null = null;
+  readonly #watchLoop: WatchLoop;
   #triggers: FileTrigger[] = [];
   #autoreload: FileTrigger | null = null;
   #exitCode = 0;
@@ -106,7 +104,11 @@ export class Arbiter {
       direct: (config) => this.#sockets.direct(config),
       directReport: (w, report) => this.#front.directReport(w, report),
     });
-    this.#watchdog = this.#makeWatchdog(deps.config);
+    this.#watchLoop = new WatchLoop({
+      workers: () => this.#workforce.workers(),
+      replace: (w, reason) => this.#workforce.replace(w, reason),
+      active: () => this.#state === 'RUNNING' || this.#state === 'RELOADING',
+    });
   }
 
   /** Runs until stopped; resolves with the process exit code. */
@@ -143,7 +145,7 @@ export class Arbiter {
     this.#armTriggers(c);
     if (await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
       this.#moveTo('RUNNING');
-      this.#armWatchdog();
+      this.#watchLoop.arm(c);
     }
     const code = await done;
     for (const s of SIGNALS) process.off(s, onSignal);
@@ -254,8 +256,7 @@ export class Arbiter {
     this.#front.commit(frontGeneration(config, ready));
     this.#config = config;
     this.#interpreter = interpreter;
-    this.#watchdog = this.#makeWatchdog(config);
-    this.#armWatchdog();
+    this.#watchLoop.arm(config);
     this.#armTriggers(config);
   }
 
@@ -265,48 +266,6 @@ export class Arbiter {
       this.#log('info', `${why}: log file reopened`);
     } catch (err) {
       this.#log('error', `${why}: could not reopen the log file: ${(err as Error).message}`);
-    }
-  }
-
-  #makeWatchdog(config: Config): Watchdog {
-    return new Watchdog({
-      harakiriMs: config.harakiriMs,
-      maxRequests: config.maxRequests,
-      maxRequestsDelta: config.maxRequestsDelta,
-      minWorkerLifetimeMs: config.minWorkerLifetimeMs,
-      maxWorkerLifetimeMs: config.maxWorkerLifetimeMs,
-      reloadOnRssBytes: config.reloadOnRssBytes,
-    });
-  }
-
-  #armWatchdog(): void {
-    if (this.#watchdogTimer !== null) clearInterval(this.#watchdogTimer);
-    this.#watchdogTimer = null;
-    if (!this.#watchdog.enabled) return;
-    this.#watchdogTimer = setInterval(() => this.#watch(), Math.min(WATCHDOG_INTERVAL_MS, Math.max(100, this.#config.harakiriMs / 4 || WATCHDOG_INTERVAL_MS)));
-    this.#watchdogTimer.unref();
-  }
-
-  /** One watchdog pass: harakiri for stuck requests, graceful replacement for worn workers. */
-  #watch(): void {
-    if (this.#state !== 'RUNNING' && this.#state !== 'RELOADING') return;
-    const now = performance.now();
-    const wallToMono = now - Date.now();
-    const byPid = new Map<number, WorkerHandle>();
-    const facts = [];
-    for (const w of this.#workforce.workers()) {
-      if (w.pid === 0) continue;
-      byPid.set(w.pid, w);
-      facts.push({
-        slot: w.slot, pid: w.pid, generation: w.generation, spawnedAtMs: w.spawnedAt + wallToMono,
-        requestsServed: w.requestsServed, oldestInFlightSinceMs: w.oldestInFlightSince(), state: w.state,
-      });
-    }
-    for (const action of this.#watchdog.check(facts, now)) {
-      const w = byPid.get(action.pid);
-      if (w === undefined) continue;
-      if (action.kind === 'harakiri') w.harakiri(action.limitMs);
-      else this.#workforce.replace(w, action.reason);
     }
   }
 
@@ -394,8 +353,7 @@ export class Arbiter {
   }
 
   #disarm(): void {
-    if (this.#watchdogTimer !== null) clearInterval(this.#watchdogTimer);
-    this.#watchdogTimer = null;
+    this.#watchLoop.disarm();
     for (const t of this.#triggers) t.close();
     this.#triggers = [];
     this.#autoreload?.close();
