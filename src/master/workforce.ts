@@ -32,7 +32,7 @@ import type { WorkerHandle, WorkerEvents, WorkerReadyInfo } from '../worker/hand
 import { describeBootFailure } from './boot-failure.js';
 import { CrashBackoff } from './crash-backoff.js';
 import type { Interpreter } from './interpreter.js';
-import { AppLoadFailure, createLauncher, type Launcher } from './launcher.js';
+import { Generation } from './generation.js';
 import type { DirectSockets } from './spawn.js';
 import type { DirectReport } from '../protocol/worker/decode.js';
 import { classifyExit, describeExit } from './worker-exit.js';
@@ -59,21 +59,6 @@ export interface WorkforceDeps {
   readonly direct?: (config: Config) => DirectSockets | null;
   /** uwsgi-direct: a worker's report of what it served itself (its records go to the access log). */
   readonly directReport?: (w: WorkerHandle, report: DirectReport) => void;
-}
-
-interface Generation {
-  readonly number: number;
-  readonly config: Config;
-  readonly interpreter: Interpreter;
-  readonly launcher: Launcher;
-  /** Live workers of this generation, serving or staged. */
-  readonly workers: Set<WorkerHandle>;
-  /** Workers this generation must replace on exit; a retired or surplus one is not. */
-  readonly keep: Set<WorkerHandle>;
-  /** READY of the generation's first worker to report it (static-from-django reads its Django settings). */
-  firstReady: WorkerReadyInfo | null;
-  /** Workers of this generation that reached READY so far (for the "all ready" line). */
-  readyCount: number;
 }
 
 export class Workforce {
@@ -113,7 +98,7 @@ export class Workforce {
     }
     this.#serving = g;
     this.#backoff = new CrashBackoff({ slots: config.processes });
-    for (let slot = 1; slot <= config.processes; slot++) this.#d.pool.add(this.#spawn(g, slot));
+    for (let slot = 1; slot <= config.processes; slot++) this.#d.pool.add(g.spawn(slot));
     return true;
   }
 
@@ -146,10 +131,10 @@ export class Workforce {
   addWorker(): void {
     const g = this.#serving;
     if (g === null || this.#stopping) return;
-    const slot = this.#freeSlot(g);
+    const slot = g.freeSlot();
     this.#backoff.setSlots(Math.max(slot, g.keep.size));
     this.#d.log('info', `SIGTTIN: adding worker ${slot} (${g.keep.size + 1} workers)`);
-    this.#d.pool.add(this.#spawn(g, slot));
+    this.#d.pool.add(g.spawn(slot));
   }
 
   /** SIGTTOU: one worker less (never below one). */
@@ -217,7 +202,7 @@ export class Workforce {
 
   async #wholeSwitch(old: Generation, g: Generation): Promise<boolean> {
     const staged = [];
-    for (let slot = 1; slot <= g.config.processes; slot++) staged.push(this.#spawn(g, slot));
+    for (let slot = 1; slot <= g.config.processes; slot++) staged.push(g.spawn(slot));
     const ready = await Promise.all(staged.map((w) => this.#readyGate.wait(w)));
     if (!ready.every(Boolean) || this.#stopping) {
       const failed = staged.find((w) => w.state !== 'READY');
@@ -261,7 +246,7 @@ export class Workforce {
 
   /** A READY replacement for `slot` joins the pool, then `previous` retires. */
   async #replaceSlot(g: Generation, slot: number, previous: WorkerHandle | null): Promise<boolean> {
-    const w = this.#spawn(g, slot);
+    const w = g.spawn(slot);
     const ready = await this.#readyGate.wait(w);
     if (!ready || this.#stopping) {
       w.kill();
@@ -276,28 +261,12 @@ export class Workforce {
 
   /** Start a generation's launcher; a string explains why the app could not load. */
   async #launch(number: number, config: Config, interpreter: Interpreter): Promise<Generation | string> {
-    const consequence = number === 1 ? undefined : `The reload is abandoned; generation ${number - 1} keeps serving.`;
-    const workers = new Set<WorkerHandle>();
-    const keep = new Set<WorkerHandle>();
-    const launcher = createLauncher({ config, interpreter, generation: number, events: this.#events(), log: this.#d.log, direct: this.#d.direct?.(config) ?? null });
-    const g: Generation = { number, config, interpreter, launcher, workers, keep, firstReady: null, readyCount: 0 };
+    const g = new Generation(number, config, interpreter, this.#events(), this.#d.log, this.#d.direct?.(config) ?? null);
     this.#generations.set(number, g);
-    try {
-      await launcher.start();
-      return g;
-    } catch (err) {
-      this.#generations.delete(number);
-      await launcher.stop().catch(() => undefined);
-      if (!(err instanceof AppLoadFailure)) return `the app could not be loaded: ${(err as Error)?.message ?? String(err)}`;
-      return describeBootFailure({ slot: 0, code: err.code, signal: err.signal, failure: err.failure, interpreter, config, consequence });
-    }
-  }
-
-  #spawn(g: Generation, slot: number): WorkerHandle {
-    const w = g.launcher.spawnWorker(slot);
-    g.workers.add(w);
-    g.keep.add(w);
-    return w;
+    const failure = await g.start();
+    if (failure === null) return g;
+    this.#generations.delete(number);
+    return failure;
   }
 
   #retire(w: WorkerHandle): void {
@@ -396,7 +365,7 @@ export class Workforce {
       this.#timers.delete(timer);
       // Stopping, or a reload happened meanwhile: the slot is served by the new generation.
       if (this.#stopping || !this.#generations.has(g.number) || this.#serving !== g) return;
-      this.#d.pool.add(this.#spawn(g, w.slot));
+      this.#d.pool.add(g.spawn(w.slot));
     }, decision.delayMs);
     this.#timers.add(timer);
   }
@@ -411,13 +380,6 @@ export class Workforce {
     if (w.bootFailure !== null) return `: ${w.bootFailure.message}`;
     const tail = w.recentOutput().trimEnd();
     return tail !== '' ? `; its last output:\n${tail}\n` : '';
-  }
-
-  #freeSlot(g: Generation): number {
-    const used = new Set([...g.keep].map((w) => w.slot));
-    let slot = 1;
-    while (used.has(slot)) slot++;
-    return slot;
   }
 
   #endAll(end: (w: WorkerHandle) => void): void {
