@@ -33,7 +33,7 @@ import { Workforce } from './workforce.js';
 import { WatchLoop } from './watch-loop.js';
 import { FileTrigger } from './file-triggers.js';
 import { dropPrivileges } from './privileges.js';
-import { isServing, masterTransition, type MasterState } from './master-state.js';
+import { canMasterTransition, isServing, masterTransition, type MasterState } from './master-state.js';
 
 export type { AccessLogger };
 
@@ -127,7 +127,7 @@ export class Arbiter {
       this.#log('error', message);
       this.#deps.hooks?.failed?.(message);
       this.#closeListeners();
-      this.#moveTo('STOPPED');
+      if (canMasterTransition(this.#state, 'STOPPED')) this.#moveTo('STOPPED');
       for (const s of SIGNALS) process.off(s, onSignal);
       return 1;
     }
@@ -142,8 +142,9 @@ export class Arbiter {
     this.#deps.hooks?.listening?.();
     const c = this.#config;
     this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${c.processes} worker(s) × ${c.threads} thread(s), ${c.lazyApps ? 'lazy-apps (each worker imports the app)' : 'preload (the app is imported once, workers are forked)'}`);
-    this.#armTriggers(c);
-    if (await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
+    // A stop signal while binding has already ended the run: start no worker then.
+    if (this.#state === 'STARTING') this.#armTriggers(c);
+    if (this.#state === 'STARTING' && await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
       this.#moveTo('RUNNING');
       this.#watchLoop.arm(c);
     }
@@ -191,7 +192,7 @@ export class Arbiter {
           if (isServing(this.#state)) this.#workforce.removeWorker();
           break;
         case 'SIGQUIT':
-          if (!isServing(this.#state) && this.#state !== 'STOPPING_GRACEFUL') break;
+          if (!canMasterTransition(this.#state, 'STOPPING_IMMEDIATE')) break;
           this.#log('info', 'SIGQUIT: stopping now');
           this.#stopImmediately(0);
           break;
@@ -332,6 +333,11 @@ export class Arbiter {
   }
 
   #stopImmediately(code: number): void {
+    if (!canMasterTransition(this.#state, 'STOPPING_IMMEDIATE')) {
+      // Already stopping at once (SIGQUIT, then the app failed to load): keep the worse exit code.
+      if (code !== 0) this.#exitCode = code;
+      return;
+    }
     this.#moveTo('STOPPING_IMMEDIATE');
     this.#sockets.stopRelaying();
     this.#exitCode = code;
