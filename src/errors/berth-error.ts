@@ -12,7 +12,7 @@ export const ERROR_CODES = {
   BERTH_PIDFILE_FAILED: 'a pidfile could not be read or written (directory missing, permissions)',
   BERTH_HTTP_PROTOCOL: 'a peer sent bytes that break HTTP/1.1 (RFC 9112) or the uwsgi protocol; answered 4xx/502 or closed',
   BERTH_WORKER_PROTOCOL: 'a worker sent a frame that breaks the master/worker wire format',
-  BERTH_ILLEGAL_TRANSITION: 'a worker was asked to change state in a way its state table forbids (a Berth bug)',
+  BERTH_ILLEGAL_TRANSITION: 'a worker or the master was asked to change state in a way its state table forbids (a Berth bug)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

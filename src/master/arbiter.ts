@@ -15,36 +15,27 @@
  * Once a second the watchdog looks at the workers (harakiri, max-requests, lifetime, RSS).
  * touch-reload / touch-chain-reload / touch-logreopen and py-autoreload are file triggers.
  * The listeners are never closed by a reload, so no connection is refused while it runs.
+ *
+ * The arbiter owns the process tree only: requests are the front's (../router/front.ts), which
+ * it hands a generation once that generation is wholly ready — the one commit point of a
+ * reload. Its own life is the state table in ./master-state.ts; stopping is driven by events
+ * (the front going idle, the workforce's last exit), not by polling.
  */
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { bindHandedListener, bindListener, type BoundListener, type HandedListener } from '../server/listeners.js';
-import { HttpFront } from '../server/http-front.js';
-import { UwsgiFront } from '../server/uwsgi-front.js';
-import { FrontDoor, type ListenerFacts } from '../server/front-door.js';
-import { exchangeFromRecord } from '../server/direct-record.js';
-import type { DirectReport } from '../protocol/worker/decode.js';
-import { ChannelServer } from './channel-server.js';
-import type { DirectSockets } from './spawn.js';
-import { ScriptNameRule } from '../server/script-name.js';
-import type { Exchange } from '../server/exchange.js';
-import { Dispatcher } from '../router/dispatcher.js';
-import { Router } from '../router/router.js';
-import { StaticFiles } from '../static/static-files.js';
+import type { BoundListener } from '../server/listeners.js';
+import { MasterSockets } from './sockets.js';
+import { Front, type AccessLogger, type FrontGeneration } from '../router/front.js';
 import { WorkerPool } from '../worker/pool.js';
-import type { DjangoStaticInfo, WorkerHandle } from '../worker/handle.js';
+import type { WorkerHandle, WorkerReadyInfo } from '../worker/handle.js';
 import { resolveInterpreter, type Interpreter } from './interpreter.js';
 import { Workforce } from './workforce.js';
-import { Watchdog } from './watchdog.js';
+import { WatchLoop } from './watch-loop.js';
 import { FileTrigger } from './file-triggers.js';
 import { dropPrivileges } from './privileges.js';
-import { explainBindError } from './port-owner.js';
+import { canMasterTransition, isServing, masterTransition, type MasterState } from './master-state.js';
 
-/** The request log (../log/access-log.ts): keep() counts and filters, render() formats a kept request. */
-export interface AccessLogger {
-  keep(ex: Exchange, nowMonotonic: number): boolean;
-  render(ex: Exchange, workerPid: number, workerRequests: number, nowWall: number): string;
-}
+export type { AccessLogger };
 
 export interface ArbiterHooks {
   /** The listeners are bound (daemonize reports success here). */
@@ -65,85 +56,59 @@ export interface ArbiterDeps {
   readonly hooks?: ArbiterHooks;
 }
 
-type StopMode = 'running' | 'graceful' | 'immediate';
 type Level = 'info' | 'warn' | 'error';
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGTTIN', 'SIGTTOU'];
-const WATCHDOG_INTERVAL_MS = 1000;
-const APP_DOWN = 'Service Unavailable: every worker of the application crashed repeatedly; see the server log.';
+
+interface ReloadRequest {
+  readonly chain: boolean;
+  readonly why: string;
+}
 
 export class Arbiter {
   readonly #deps: ArbiterDeps;
   readonly #logger: Logger;
   readonly #pool = new WorkerPool();
-  readonly #dispatcher: Dispatcher;
+  readonly #front: Front;
   readonly #workforce: Workforce;
-  readonly #front: HttpFront;
-  readonly #uwsgiFront: UwsgiFront;
-  readonly #door: FrontDoor;
-  readonly #listeners: BoundListener[] = [];
-  /** uwsgi-direct: the uwsgi sockets the workers accept on, and what the front door knows of each. */
-  readonly #handed: { readonly listener: HandedListener; readonly facts: ListenerFacts }[] = [];
-  /** uwsgi-direct: where workers relay the connections the master must serve. */
-  #relay: ChannelServer | null = null;
-  readonly #scriptNames: ScriptNameRule;
+  readonly #sockets: MasterSockets;
   readonly #signalQueue: NodeJS.Signals[] = [];
+  #state: MasterState = 'STARTING';
+  /** A reload asked for while one runs: it starts when that one ends (several asks make one). */
+  #pendingReload: ReloadRequest | null = null;
   #config: Config;
   #interpreter: Interpreter;
-  #router: Router;
-  #accessLog: AccessLogger;
-  #watchdog: Watchdog;
-  #watchdogTimer: NodeJS.Timeout | null = null;
+  readonly #watchLoop: WatchLoop;
   #triggers: FileTrigger[] = [];
   #autoreload: FileTrigger | null = null;
-  #mode: StopMode = 'running';
   #exitCode = 0;
-  #everReady = false;
   readonly #startedAt = Date.now();
   #finish: (code: number) => void = () => undefined;
-  #finishing = false;
-  /** Every worker crash-looped into FATAL: answer 503 at once until a reload succeeds. */
-  #appDown = false;
 
   constructor(deps: ArbiterDeps) {
     this.#deps = deps;
     this.#config = deps.config;
     this.#interpreter = deps.interpreter;
     this.#logger = deps.logger;
-    this.#accessLog = deps.accessLog(deps.config);
-    this.#dispatcher = new Dispatcher(this.#pool, deps.config.listen);
-    this.#router = this.#makeRouter(deps.config, null);
     const log = (level: Level, message: string): void => this.#log(level, message);
-    this.#scriptNames = new ScriptNameRule(deps.config.mounts);
-    const common = {
-      config: deps.config,
-      scriptNames: this.#scriptNames,
-      dispatch: (ex: Exchange) => this.#router.route(ex),
-      exchangeDone: (ex: Exchange) => this.#exchangeDone(ex),
-      log,
-    };
-    this.#front = new HttpFront(common);
-    this.#uwsgiFront = new UwsgiFront({ ...common, date: () => this.#front.date() });
-    this.#door = new FrontDoor({
-      http: this.#front,
-      uwsgi: this.#uwsgiFront,
-      detectProtocol: deps.config.detectProtocol,
-      uwsgiAllow: deps.config.uwsgiAllow,
-      timeoutMs: deps.config.httpTimeoutMs,
-      log,
-    });
+    this.#front = new Front({ config: deps.config, pool: this.#pool, accessLog: deps.accessLog, line: (text) => this.#logger.line(text), log });
+    this.#sockets = new MasterSockets(this.#front);
     this.#workforce = new Workforce({
       pool: this.#pool,
-      dispatcher: this.#dispatcher,
+      dispatcher: this.#front.dispatcher,
       log,
       output: (text) => this.#logger.line(text),
-      generationReady: (w, config) => this.#generationReady(w, config),
+      firstReady: (w, config) => this.#appReady(w, config),
       modules: (paths) => this.#autoreload?.setFiles(paths),
       fatal: (message, recoverable) => this.#fatal(message, recoverable),
-      direct: (config) => this.#directSockets(config),
-      directReport: (w, report) => this.#directReport(w, report),
+      direct: (config) => this.#sockets.direct(config),
+      directReport: (w, report) => this.#front.directReport(w, report),
     });
-    this.#watchdog = this.#makeWatchdog(deps.config);
+    this.#watchLoop = new WatchLoop({
+      workers: () => this.#workforce.workers(),
+      replace: (w, reason) => this.#workforce.replace(w, reason),
+      active: () => this.#state === 'RUNNING' || this.#state === 'RELOADING',
+    });
   }
 
   /** Runs until stopped; resolves with the process exit code. */
@@ -155,29 +120,34 @@ export class Arbiter {
     };
     for (const s of SIGNALS) process.on(s, onSignal);
     try {
-      await this.#bind();
+      await this.#sockets.bind(this.#config, (level, message) => this.#log(level, message));
       dropPrivileges(this.#config, (level, message) => this.#log(level, message));
     } catch (err) {
       const message = (err as Error).message;
       this.#log('error', message);
       this.#deps.hooks?.failed?.(message);
       this.#closeListeners();
+      if (canMasterTransition(this.#state, 'STOPPED')) this.#moveTo('STOPPED');
       for (const s of SIGNALS) process.off(s, onSignal);
       return 1;
     }
     const viaMaster = this.#config.uwsgiViaMasterFor;
     const where = [
-      ...this.#listeners.map((l) => l.address.via === 'socket'
+      ...this.#front.listeners.map((l) => l.address.via === 'socket'
         ? `uwsgi://${l.display}${viaMaster !== null ? ` (through the master, for ${viaMaster}; if nginx serves those files itself, uwsgi-direct = true lets the workers answer the pages themselves, docs/benchmarks.md)` : ''}`
         : `http://${l.display}`),
-      ...this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`),
+      ...this.#sockets.handedDisplays,
     ].join(', ');
     this.#log('info', `listening on ${where}`);
     this.#deps.hooks?.listening?.();
     const c = this.#config;
     this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${c.processes} worker(s) × ${c.threads} thread(s), ${c.lazyApps ? 'lazy-apps (each worker imports the app)' : 'preload (the app is imported once, workers are forked)'}`);
-    this.#armTriggers(c);
-    if (await this.#workforce.start(c, this.#interpreter)) this.#armWatchdog();
+    // A stop signal while binding has already ended the run: start no worker then.
+    if (this.#state === 'STARTING') this.#armTriggers(c);
+    if (this.#state === 'STARTING' && await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
+      this.#moveTo('RUNNING');
+      this.#watchLoop.arm(c);
+    }
     const code = await done;
     for (const s of SIGNALS) process.off(s, onSignal);
     return code;
@@ -185,92 +155,24 @@ export class Arbiter {
 
   /** The bound addresses (tests use port 0). */
   get listeners(): readonly BoundListener[] {
-    return this.#listeners;
+    return this.#front.listeners;
   }
 
-  async #bind(): Promise<void> {
-    const unix = { chmod: this.#config.chmodSocket, chown: this.#config.chownSocket };
-    for (const address of [...this.#config.http, ...this.#config.uwsgi]) {
-      const facts = { via: address.via ?? 'http', display: address.kind === 'unix' ? address.path : address.text, unix: address.kind === 'unix' };
-      if (this.#config.uwsgiDirect && address.via === 'socket') {
-        const listener = await bindHandedListener(address, unix).catch((err: unknown) => {
-          throw explainBindError(err, address);
-        });
-        facts.display = listener.display;
-        this.#handed.push({ listener, facts });
-        continue;
-      }
-      const bound = await bindListener(address, this.#config.listen, (socket) => this.#door.accept(socket, facts), unix)
-        .catch((err: unknown) => {
-          throw explainBindError(err, address);
-        });
-      facts.display = bound.display;
-      this.#listeners.push(bound);
-    }
-    if (this.#handed.length > 0) {
-      this.#relay = await ChannelServer.open({
-        uid: this.#config.uid,
-        gid: this.#config.gid,
-        onHello: () => 'this socket takes relayed connections only',
-        onRelay: (relay, socket, initial) => {
-          const h = this.#handed[relay.listener];
-          if (h === undefined || this.#mode === 'immediate') {
-            socket.destroy();
-            return;
-          }
-          this.#door.accept(socket, h.facts, initial, { remoteAddress: relay.peer, remotePort: relay.port, localAddress: relay.local, localPort: relay.localPort });
-        },
-        log: (level, message) => this.#log(level, message),
-      });
-    }
+  get state(): MasterState {
+    return this.#state;
   }
 
-  #directSockets(config: Config): DirectSockets | null {
-    const relay = this.#relay;
-    if (this.#handed.length === 0 || relay === null) return null;
-    return {
-      listeners: this.#handed.map((h, index) => ({ fd: h.listener.fd, unix: h.listener.address.kind === 'unix', index })),
-      relayPath: relay.path,
-      token: relay.token,
-      config,
-    };
+  #moveTo(next: MasterState): void {
+    this.#state = masterTransition(this.#state, next);
   }
 
-  /** Requests a worker served on a uwsgi socket itself: into the access log like any other. */
-  #directReport(w: WorkerHandle, report: DirectReport): void {
-    const log = this.#accessLog;
-    for (const record of report.records) {
-      const ex = exchangeFromRecord(record, { manageScriptName: this.#config.manageScriptName, scriptNames: this.#scriptNames });
-      if (ex === null) continue;
-      ex.workerId = w.slot;
-      ex.servedBy = w;
-      if (log.keep(ex, record.micros / 1000)) this.#logger.line(log.render(ex, w.pid, w.requestsServed, record.endWallMs));
-    }
-  }
-
-  #generationReady(w: WorkerHandle, config: Config): void {
+  /** Generation 1's first READY: the app is up; its Django settings complete the routes. */
+  #appReady(w: WorkerHandle, config: Config): void {
     const info = w.ready!;
-    if (!this.#everReady) {
-      this.#everReady = true;
-      this.#log('info', `app ready in ${Date.now() - this.#startedAt} ms: ${appName(config)} on Python ${info.version} (${info.executable})`);
-      this.#deps.hooks?.appReady?.();
-    }
-    if (config.staticFromDjango || w.generation > 1) {
-      // Static mappings belong to the generation's config (and its Django settings).
-      this.#router = this.#makeRouter(config, config.staticFromDjango ? info.django : null);
-    }
-  }
-
-  #makeRouter(config: Config, django: DjangoStaticInfo | null | undefined): Router {
-    const statics = new StaticFiles(config, (level, message) => this.#log(level, message));
-    if (django !== null && django !== undefined) statics.addDjangoMappings(django);
-    // With static-from-django the mappings arrive with the first READY, so the stage is routed
-    // from the start; until then it finds nothing and requests fall through to the app.
-    const routed = statics.active || config.staticFromDjango;
-    return new Router(routed ? [statics] : [], (ex) => {
-      if (this.#appDown) ex.responder.sendError(503, APP_DOWN);
-      else this.#dispatcher.dispatch(ex);
-    });
+    this.#log('info', `app ready in ${Date.now() - this.#startedAt} ms: ${appName(config)} on Python ${info.version} (${info.executable})`);
+    this.#deps.hooks?.appReady?.();
+    // Nothing older exists to fall back to, so generation 1 is committed with its first READY.
+    if (config.staticFromDjango) this.#front.commit(frontGeneration(config, info));
   }
 
   #handleSignals(): void {
@@ -278,26 +180,27 @@ export class Arbiter {
       const sig = this.#signalQueue.shift()!;
       switch (sig) {
         case 'SIGHUP':
-          void this.#reload(this.#config.chainReload, 'SIGHUP');
+          this.#requestReload({ chain: this.#config.chainReload, why: 'SIGHUP' });
           break;
         case 'SIGUSR1':
           this.#reopenLog('SIGUSR1');
           break;
         case 'SIGTTIN':
-          if (this.#mode === 'running') this.#workforce.addWorker();
+          if (isServing(this.#state)) this.#workforce.addWorker();
           break;
         case 'SIGTTOU':
-          if (this.#mode === 'running') this.#workforce.removeWorker();
+          if (isServing(this.#state)) this.#workforce.removeWorker();
           break;
         case 'SIGQUIT':
+          if (!canMasterTransition(this.#state, 'STOPPING_IMMEDIATE')) break;
           this.#log('info', 'SIGQUIT: stopping now');
           this.#stopImmediately(0);
           break;
         default:
-          if (this.#mode === 'graceful') {
+          if (this.#state === 'STOPPING_GRACEFUL') {
             this.#log('info', `${sig} again: stopping now`);
             this.#stopImmediately(0);
-          } else if (this.#mode === 'running') {
+          } else if (isServing(this.#state)) {
             this.#log('info', `${sig}: stopping gracefully (in-flight requests may take up to reload-mercy = ${this.#config.reloadMercyMs / 1000} s; send ${sig} again to stop now)`);
             this.#stopGracefully();
           }
@@ -305,8 +208,31 @@ export class Arbiter {
     }
   }
 
-  async #reload(chain: boolean, why: string): Promise<void> {
-    if (this.#mode !== 'running') return;
+  #requestReload(request: ReloadRequest): void {
+    if (this.#state === 'RELOADING') {
+      this.#pendingReload = request;
+      this.#log('info', `${request.why}: a reload is running; another one follows it`);
+    } else if (this.#state === 'RUNNING') {
+      void this.#reload(request);
+    } else if (this.#state === 'STARTING') {
+      this.#log('info', `${request.why}: reload ignored; the first generation is still starting`);
+    }
+  }
+
+  /** RUNNING → RELOADING → RUNNING: the new generation is committed to the front only when wholly ready. */
+  async #reload({ chain, why }: ReloadRequest): Promise<void> {
+    this.#moveTo('RELOADING');
+    try {
+      await this.#runReload(chain, why);
+    } finally {
+      if (this.#state === 'RELOADING') this.#moveTo('RUNNING');
+    }
+    const next = this.#pendingReload;
+    this.#pendingReload = null;
+    if (next !== null && this.#state === 'RUNNING') void this.#reload(next);
+  }
+
+  async #runReload(chain: boolean, why: string): Promise<void> {
     const kind = chain ? 'chain reload' : 'reload';
     this.#log('info', `${why}: ${kind} of generation ${this.#workforce.generation} requested`);
     const loaded = this.#deps.reloadConfig?.() ?? this.#config;
@@ -325,15 +251,13 @@ export class Arbiter {
     const kept = fixedAtStart(this.#config, config);
     if (kept.length > 0) this.#log('warn', `${kind}: ${kept.join(', ')} changed; these take effect only after a restart (the bound sockets and the master's identity are kept)`);
     if (config.logReopen) this.#reopenLog('log-reopen');
-    const ok = await this.#workforce.reload(config, interpreter, chain);
-    if (!ok || this.#mode !== 'running') return;
+    const ready = await this.#workforce.reload(config, interpreter, chain);
+    if (ready === null || this.#state !== 'RELOADING') return;
+    // The commit point: routes, static mappings and access log switch with the workers.
+    this.#front.commit(frontGeneration(config, ready));
     this.#config = config;
     this.#interpreter = interpreter;
-    this.#appDown = false;
-    this.#accessLog = this.#deps.accessLog(config);
-    if (!config.staticFromDjango) this.#router = this.#makeRouter(config, null);
-    this.#watchdog = this.#makeWatchdog(config);
-    this.#armWatchdog();
+    this.#watchLoop.arm(config);
     this.#armTriggers(config);
   }
 
@@ -346,48 +270,6 @@ export class Arbiter {
     }
   }
 
-  #makeWatchdog(config: Config): Watchdog {
-    return new Watchdog({
-      harakiriMs: config.harakiriMs,
-      maxRequests: config.maxRequests,
-      maxRequestsDelta: config.maxRequestsDelta,
-      minWorkerLifetimeMs: config.minWorkerLifetimeMs,
-      maxWorkerLifetimeMs: config.maxWorkerLifetimeMs,
-      reloadOnRssBytes: config.reloadOnRssBytes,
-    });
-  }
-
-  #armWatchdog(): void {
-    if (this.#watchdogTimer !== null) clearInterval(this.#watchdogTimer);
-    this.#watchdogTimer = null;
-    if (!this.#watchdog.enabled) return;
-    this.#watchdogTimer = setInterval(() => this.#watch(), Math.min(WATCHDOG_INTERVAL_MS, Math.max(100, this.#config.harakiriMs / 4 || WATCHDOG_INTERVAL_MS)));
-    this.#watchdogTimer.unref();
-  }
-
-  /** One watchdog pass: harakiri for stuck requests, graceful replacement for worn workers. */
-  #watch(): void {
-    if (this.#mode !== 'running') return;
-    const now = performance.now();
-    const wallToMono = now - Date.now();
-    const byPid = new Map<number, WorkerHandle>();
-    const facts = [];
-    for (const w of this.#workforce.workers()) {
-      if (w.pid === 0) continue;
-      byPid.set(w.pid, w);
-      facts.push({
-        slot: w.slot, pid: w.pid, generation: w.generation, spawnedAtMs: w.spawnedAt + wallToMono,
-        requestsServed: w.requestsServed, oldestInFlightSinceMs: w.oldestInFlightSince(), state: w.state,
-      });
-    }
-    for (const action of this.#watchdog.check(facts, now)) {
-      const w = byPid.get(action.pid);
-      if (w === undefined) continue;
-      if (action.kind === 'harakiri') w.harakiri(action.limitMs);
-      else this.#workforce.replace(w, action.reason);
-    }
-  }
-
   #armTriggers(config: Config): void {
     for (const t of this.#triggers) t.close();
     this.#triggers = [];
@@ -395,51 +277,49 @@ export class Arbiter {
     const on = (files: readonly string[], action: (paths: string[]) => void): void => {
       if (files.length > 0) this.#triggers.push(new FileTrigger({ files, onChange: action, onNotice: notice }));
     };
-    on(config.touchReload, (p) => void this.#reload(this.#config.chainReload, `touch-reload (${p.join(', ')})`));
-    on(config.touchChainReload, (p) => void this.#reload(true, `touch-chain-reload (${p.join(', ')})`));
+    on(config.touchReload, (p) => this.#requestReload({ chain: this.#config.chainReload, why: `touch-reload (${p.join(', ')})` }));
+    on(config.touchChainReload, (p) => this.#requestReload({ chain: true, why: `touch-chain-reload (${p.join(', ')})` }));
     on(config.touchLogreopen, (p) => this.#reopenLog(`touch-logreopen (${p.join(', ')})`));
     const previous = this.#autoreload?.files ?? [];
     this.#autoreload?.close();
     this.#autoreload = null;
     if (config.pyAutoreloadMs > 0) {
-      this.#autoreload = new FileTrigger({ files: previous, onChange: (p) => void this.#reload(false, `py-autoreload (${p.join(', ')} changed)`), onNotice: notice });
+      this.#autoreload = new FileTrigger({ files: previous, onChange: (p) => this.#requestReload({ chain: false, why: `py-autoreload (${p.join(', ')} changed)` }), onNotice: notice });
     }
   }
 
   #fatal(message: string, recoverable: boolean): void {
     this.#log('error', message);
     if (recoverable) {
-      this.#appDown = true;
-      this.#dispatcher.failAll(503, APP_DOWN);
+      this.#front.appDown();
       return;
     }
     this.#deps.hooks?.failed?.(message);
-    this.#dispatcher.failAll(503, 'Service Unavailable: the application could not be loaded.');
+    this.#front.failAll(503, 'Service Unavailable: the application could not be loaded.');
     this.#stopImmediately(1);
   }
 
+  /** Stop accepting; once nothing is in flight (or reload-mercy ran out) retire every worker. */
   #stopGracefully(): void {
-    this.#mode = 'graceful';
+    this.#moveTo('STOPPING_GRACEFUL');
     this.#disarm();
     this.#closeListeners();
-    this.#front.drain();
-    this.#uwsgiFront.drain();
     const mercy = this.#config.reloadMercyMs;
-    const deadline = Date.now() + mercy;
-    const poll = setInterval(() => {
-      this.#front.closeIdle();
-      this.#uwsgiFront.closeIdle();
-      const busy = this.#pool.inFlight + this.#dispatcher.queued;
-      if (this.#mode !== 'graceful') {
-        clearInterval(poll);
-      } else if (busy === 0 || Date.now() > deadline) {
-        clearInterval(poll);
-        if (busy > 0) this.#log('warn', `${busy} request(s) still running after reload-mercy = ${mercy / 1000} s; stopping anyway`);
-        this.#workforce.retireAll();
-        this.#killAfter(this.#config.workerReloadMercyMs);
-        this.#maybeFinished();
-      }
-    }, 20);
+    let retired = false;
+    // Called by whichever comes first: the front going idle, or reload-mercy running out.
+    const retire = (): void => {
+      clearTimeout(deadline);
+      if (retired || this.#state !== 'STOPPING_GRACEFUL') return;
+      retired = true;
+      const busy = this.#front.busy;
+      if (busy > 0) this.#log('warn', `${busy} request(s) still running after reload-mercy = ${mercy / 1000} s; stopping anyway`);
+      this.#workforce.retireAll();
+      this.#killAfter(this.#config.workerReloadMercyMs);
+      void this.#workforce.allExited().then(() => this.#finishStop());
+    };
+    const deadline = setTimeout(retire, mercy);
+    deadline.unref();
+    this.#front.stopAccepting(retire);
   }
 
   #killAfter(ms: number): void {
@@ -453,34 +333,33 @@ export class Arbiter {
   }
 
   #stopImmediately(code: number): void {
-    this.#mode = 'immediate';
+    if (!canMasterTransition(this.#state, 'STOPPING_IMMEDIATE')) {
+      // Already stopping at once (SIGQUIT, then the app failed to load): keep the worse exit code.
+      if (code !== 0) this.#exitCode = code;
+      return;
+    }
+    this.#moveTo('STOPPING_IMMEDIATE');
+    this.#sockets.stopRelaying();
     this.#exitCode = code;
     this.#disarm();
     this.#closeListeners();
-    this.#dispatcher.failAll(503, 'Service Unavailable: the server is stopping.');
+    this.#front.stopNow();
     this.#workforce.killAll();
-    this.#maybeFinished();
+    void this.#workforce.allExited().then(() => this.#finishStop());
   }
 
-  /** Called on every exit while stopping: once no worker is left, stop the launchers and finish. */
-  #maybeFinished(): void {
-    if (this.#mode === 'running' || this.#finishing) return;
-    if (this.#workforce.liveWorkers > 0) {
-      setTimeout(() => this.#maybeFinished(), 20).unref();
-      return;
-    }
-    this.#finishing = true;
-    void this.#workforce.stopLaunchers().then(() => {
-      this.#closeListeners();
-      this.#front.closeIdle();
-      this.#uwsgiFront.closeIdle();
-      this.#finish(this.#exitCode);
-    });
+  /** The last worker exited: stop the launchers and finish (once, whichever stop got here). */
+  async #finishStop(): Promise<void> {
+    if (this.#state === 'STOPPED') return;
+    this.#moveTo('STOPPED');
+    await this.#workforce.stopLaunchers();
+    this.#closeListeners();
+    this.#front.closeIdle();
+    this.#finish(this.#exitCode);
   }
 
   #disarm(): void {
-    if (this.#watchdogTimer !== null) clearInterval(this.#watchdogTimer);
-    this.#watchdogTimer = null;
+    this.#watchLoop.disarm();
     for (const t of this.#triggers) t.close();
     this.#triggers = [];
     this.#autoreload?.close();
@@ -488,23 +367,17 @@ export class Arbiter {
   }
 
   #closeListeners(): void {
-    for (const l of this.#listeners) l.server.close();
-    for (const h of this.#handed) h.listener.close();
-    this.#handed.length = 0;
-    this.#relay?.close();
-    this.#relay = null;
-  }
-
-  #exchangeDone(ex: Exchange): void {
-    const log = this.#accessLog;
-    if (!log.keep(ex, performance.now())) return; // filtered out (disable-logging)
-    const w = ex.servedBy;
-    this.#logger.line(log.render(ex, w?.pid ?? 0, w?.requestsServed ?? 0, Date.now()));
+    this.#sockets.close();
   }
 
   #log(level: Level, message: string): void {
     this.#logger[level](message);
   }
+}
+
+/** What the front serves from a generation: its config and, with static-from-django, its Django settings. */
+function frontGeneration(config: Config, ready: WorkerReadyInfo): FrontGeneration {
+  return { config, django: config.staticFromDjango ? ready.django ?? null : null };
 }
 
 function appName(config: Config): string {

@@ -67,13 +67,24 @@ export function createLauncher(opts: LauncherOptions): Launcher {
 const STOP_WORKERS_MS = 2_000;
 const ZYGOTE_EXIT_MS = 3_000;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves when `arm`'s callback is called, or after `ms` at the latest. */
+function untilOrAfter(ms: number, arm: (done: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    arm(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
-async function waitUntil(done: () => boolean, ms: number): Promise<void> {
+/**
+ * Polls `done` every 20 ms until it holds or `ms` passed. Only for what no event reports: a
+ * worker forked by a zygote that died is nobody's child here, so its exit is not signalled.
+ */
+async function pollUntil(done: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!done() && Date.now() < deadline) await sleep(20);
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 class LazyLauncher implements Launcher {
@@ -86,6 +97,8 @@ class LazyLauncher implements Launcher {
   readonly #live = new Set<SpawnedProcess>();
   /** Process groups of every worker this generation spawned (group id = the worker's pid). */
   readonly #groups = new Set<number>();
+  /** stop(): called once the last live worker closed. */
+  #emptied: (() => void) | null = null;
 
   constructor(opts: LauncherOptions) {
     this.#opts = opts;
@@ -103,13 +116,17 @@ class LazyLauncher implements Launcher {
     const proc = new SpawnedProcess(child);
     this.#live.add(proc);
     if (child.pid !== undefined) this.#groups.add(child.pid);
-    child.once('close', () => this.#live.delete(proc));
+    child.once('close', () => {
+      this.#live.delete(proc);
+      if (this.#live.size === 0) this.#emptied?.();
+    });
     return new WorkerHandle(slot, this.generation, config.threads, proc, this.#opts.events);
   }
 
   async stop(): Promise<void> {
     for (const p of this.#live) p.kill('SIGKILL');
-    await waitUntil(() => this.#live.size === 0, STOP_WORKERS_MS);
+    if (this.#live.size > 0) await untilOrAfter(STOP_WORKERS_MS, (done) => (this.#emptied = done));
+    this.#emptied = null;
     // Each worker led its own process group; what the app started there may outlive a worker
     // that exited normally (its guard only fires on a crash). The generation is over: end it.
     for (const pid of this.#groups) {
@@ -147,6 +164,8 @@ class PreloadLauncher implements Launcher {
   readonly #earlyHello = new Map<number, EarlyHello>();
   #stopping = false;
   #stopped: Promise<void> | null = null;
+  /** stop(): called once no forked worker is left. */
+  #emptied: (() => void) | null = null;
 
   constructor(opts: LauncherOptions) {
     this.#opts = opts;
@@ -198,17 +217,18 @@ class PreloadLauncher implements Launcher {
     this.#stopping = true;
     for (const p of this.#queued.splice(0)) p.exited(null, 'SIGKILL');
     for (const p of this.#live()) p.kill('SIGKILL');
-    await waitUntil(() => this.#live().length === 0, STOP_WORKERS_MS);
+    if (this.#live().length > 0) await untilOrAfter(STOP_WORKERS_MS, (done) => (this.#emptied = done));
+    this.#emptied = null;
     for (const p of this.#live()) p.exited(null, 'SIGKILL'); // the zygote never reported them
     const z = this.#zygote;
     if (z !== null) {
       if (z.alive) {
         z.shutdown();
-        await Promise.race([z.exited, sleep(ZYGOTE_EXIT_MS)]);
+        await untilOrAfter(ZYGOTE_EXIT_MS, (done) => void z.exited.then(done));
         if (z.alive) this.#opts.log('warn', `the zygote (pid ${z.pid}) did not exit within ${ZYGOTE_EXIT_MS / 1000} s of SHUTDOWN; killing it`);
       }
       z.kill();
-      await Promise.race([z.exited, sleep(ZYGOTE_EXIT_MS)]);
+      await untilOrAfter(ZYGOTE_EXIT_MS, (done) => void z.exited.then(done));
     }
     for (const e of this.#earlyHello.values()) {
       clearTimeout(e.timer);
@@ -315,6 +335,7 @@ class PreloadLauncher implements Launcher {
       const proc = this.#awaitingForked.get(slot)?.shift();
       this.#opts.log('error', `the zygote could not fork worker ${slot}: ${info.error ?? 'no reason given'}`);
       proc?.exited(info.code, info.signal);
+      this.#noteGone();
       return;
     }
     const proc = this.#byPid.get(info.pid);
@@ -328,6 +349,12 @@ class PreloadLauncher implements Launcher {
     }
     if (proc.slot !== slot) this.#opts.log('warn', `the zygote reported pid ${info.pid} of slot ${proc.slot} as slot ${slot}`);
     proc.exited(info.code, info.signal);
+    this.#noteGone();
+  }
+
+  /** A forked worker is gone: if stop() waits for the last one, tell it. */
+  #noteGone(): void {
+    if (this.#emptied !== null && this.#live().length === 0) this.#emptied();
   }
 
   #onHello(slot: number, pid: number, socket: Socket, initial: Buffer): string | null {
@@ -358,12 +385,13 @@ class PreloadLauncher implements Launcher {
     this.#awaitingForked.clear();
     this.#byPid.clear();
     for (const p of live) {
+      p.lostWithZygote = true;
       if (p.pid === 0) {
         p.exited(null, 'SIGKILL');
         continue;
       }
       p.kill('SIGKILL'); // PR_SET_PDEATHSIG already did; this covers a child forked a moment before
-      void waitUntil(() => !isAlive(p.pid), STOP_WORKERS_MS).then(() => p.exited(null, 'SIGKILL'));
+      void pollUntil(() => !isAlive(p.pid), STOP_WORKERS_MS).then(() => p.exited(null, 'SIGKILL'));
     }
   }
 }

@@ -18,21 +18,25 @@
  *             still the serving one), after the crash-loop policy's delay; FATAL stops that.
  * A launcher is stopped (its Python parent and process group with it) once the last worker of
  * its generation has exited and a newer generation serves.
+ *
+ * reload() resolves only when the new generation is wholly READY and switched in (with the
+ * first READY's facts, which the arbiter commits to the front), or with null when it was
+ * abandoned. Every exit passes through #reap, which asks ./worker-exit.ts what it means and
+ * tells the pool, the dispatcher, the ready gate and the crash-loop policy. While stopping,
+ * allExited() resolves with the last exit.
  */
 import type { Config } from '../config/schema.js';
-import { EXIT_CODES } from '../protocol/worker/frames.js';
 import type { Dispatcher } from '../router/dispatcher.js';
 import type { WorkerPool } from '../worker/pool.js';
-import type { WorkerHandle, WorkerEvents } from '../worker/handle.js';
+import type { WorkerHandle, WorkerEvents, WorkerReadyInfo } from '../worker/handle.js';
 import { describeBootFailure } from './boot-failure.js';
 import { CrashBackoff } from './crash-backoff.js';
 import type { Interpreter } from './interpreter.js';
-import { AppLoadFailure, createLauncher, type Launcher } from './launcher.js';
+import { Generation } from './generation.js';
 import type { DirectSockets } from './spawn.js';
 import type { DirectReport } from '../protocol/worker/decode.js';
-
-/** How long a new generation's workers may take to import the app and report READY. */
-const BOOT_TIMEOUT_MS = 120_000;
+import { classifyExit, describeExit } from './worker-exit.js';
+import { ReadyGate } from './ready-gate.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -42,8 +46,8 @@ export interface WorkforceDeps {
   readonly log: Log;
   /** Raw worker output for the log. */
   readonly output: (text: string) => void;
-  /** The first READY worker of a generation (static-from-django reads its Django settings). */
-  readonly generationReady: (w: WorkerHandle, config: Config) => void;
+  /** The first READY worker of generation 1: the app is up (static-from-django reads its Django settings). */
+  readonly firstReady: (w: WorkerHandle, config: Config) => void;
   /** py-autoreload: a worker reported the module files it imported. */
   readonly modules: (paths: readonly string[]) => void;
   /**
@@ -57,32 +61,28 @@ export interface WorkforceDeps {
   readonly directReport?: (w: WorkerHandle, report: DirectReport) => void;
 }
 
-interface Generation {
-  readonly number: number;
-  readonly config: Config;
-  readonly interpreter: Interpreter;
-  readonly launcher: Launcher;
-  /** Live workers of this generation, serving or staged. */
-  readonly workers: Set<WorkerHandle>;
-  /** Workers this generation must replace on exit; a retired or surplus one is not. */
-  readonly keep: Set<WorkerHandle>;
-  announced: boolean;
-  /** Workers of this generation that reached READY so far (for the "all ready" line). */
-  readyCount: number;
-}
-
 export class Workforce {
   readonly #d: WorkforceDeps;
   readonly #generations = new Map<number, Generation>();
-  readonly #readyWaiters = new Map<WorkerHandle, (ready: boolean) => void>();
+  readonly #readyGate: ReadyGate;
   readonly #timers = new Set<NodeJS.Timeout>();
   #serving: Generation | null = null;
   #backoff: CrashBackoff = new CrashBackoff({ slots: 1 });
   #stopping = false;
   #busy: Promise<unknown> = Promise.resolve();
+  /** Resolves once stopping and the last live worker has exited. */
+  readonly #allExited: Promise<void>;
+  #markAllExited: () => void = () => undefined;
 
   constructor(deps: WorkforceDeps) {
     this.#d = deps;
+    this.#readyGate = new ReadyGate(deps.log);
+    this.#allExited = new Promise((resolve) => (this.#markAllExited = resolve));
+  }
+
+  /** After retireAll() or killAll(): resolves when no worker of any generation is left. */
+  allExited(): Promise<void> {
+    return this.#allExited;
   }
 
   get generation(): number {
@@ -98,17 +98,18 @@ export class Workforce {
     }
     this.#serving = g;
     this.#backoff = new CrashBackoff({ slots: config.processes });
-    for (let slot = 1; slot <= config.processes; slot++) this.#d.pool.add(this.#spawn(g, slot));
+    for (let slot = 1; slot <= config.processes; slot++) this.#d.pool.add(g.spawn(slot));
     return true;
   }
 
   /**
    * A new generation from `config`, switched in whole (chain = false) or one slot at a time.
-   * Serialised: a reload asked for while one runs starts after it. Resolves true on success.
+   * Serialised: a reload asked for while one runs starts after it. Resolves, once every new
+   * worker is READY and serving, with the READY of the first; null if the reload was abandoned.
    */
-  reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<boolean> {
-    const run = this.#busy.then(() => (this.#stopping ? false : this.#reload(config, interpreter, chain)));
-    this.#busy = run.catch(() => false);
+  reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<WorkerReadyInfo | null> {
+    const run = this.#busy.then(() => (this.#stopping ? null : this.#reload(config, interpreter, chain)));
+    this.#busy = run.catch(() => null);
     return run;
   }
 
@@ -130,10 +131,10 @@ export class Workforce {
   addWorker(): void {
     const g = this.#serving;
     if (g === null || this.#stopping) return;
-    const slot = this.#freeSlot(g);
+    const slot = g.freeSlot();
     this.#backoff.setSlots(Math.max(slot, g.keep.size));
     this.#d.log('info', `SIGTTIN: adding worker ${slot} (${g.keep.size + 1} workers)`);
-    this.#d.pool.add(this.#spawn(g, slot));
+    this.#d.pool.add(g.spawn(slot));
   }
 
   /** SIGTTOU: one worker less (never below one). */
@@ -179,29 +180,30 @@ export class Workforce {
     await Promise.all(all.map((g) => g.launcher.stop().catch(() => undefined)));
   }
 
-  async #reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<boolean> {
+  async #reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<WorkerReadyInfo | null> {
     const old = this.#serving;
-    if (old === null) return false;
+    if (old === null) return null;
     const started = Date.now();
     const g = await this.#launch(old.number + 1, config, interpreter);
     if (typeof g === 'string') {
       this.#d.log('error', `reload failed: ${g}`);
-      return false;
+      return null;
     }
     if (this.#stopping) {
       void this.#stopGeneration(g);
-      return false;
+      return null;
     }
     this.#backoff = new CrashBackoff({ slots: config.processes });
     const ok = chain ? await this.#chainSwitch(old, g) : await this.#wholeSwitch(old, g);
-    if (ok) this.#d.log('info', `reload done in ${Date.now() - started} ms: generation ${g.number} serves with ${config.processes} worker(s)${chain ? ' (chain)' : ''}`);
-    return ok;
+    if (!ok || this.#stopping) return null;
+    this.#d.log('info', `reload done in ${Date.now() - started} ms: generation ${g.number} serves with ${config.processes} worker(s)${chain ? ' (chain)' : ''}`);
+    return g.firstReady;
   }
 
   async #wholeSwitch(old: Generation, g: Generation): Promise<boolean> {
     const staged = [];
-    for (let slot = 1; slot <= g.config.processes; slot++) staged.push(this.#spawn(g, slot));
-    const ready = await Promise.all(staged.map((w) => this.#whenReady(w)));
+    for (let slot = 1; slot <= g.config.processes; slot++) staged.push(g.spawn(slot));
+    const ready = await Promise.all(staged.map((w) => this.#readyGate.wait(w)));
     if (!ready.every(Boolean) || this.#stopping) {
       const failed = staged.find((w) => w.state !== 'READY');
       if (!this.#stopping) this.#d.log('error', `reload failed: new worker ${failed?.slot ?? '?'} did not become ready${failed !== undefined ? this.#why(failed) : ''}; generation ${old.number} keeps serving`);
@@ -244,8 +246,8 @@ export class Workforce {
 
   /** A READY replacement for `slot` joins the pool, then `previous` retires. */
   async #replaceSlot(g: Generation, slot: number, previous: WorkerHandle | null): Promise<boolean> {
-    const w = this.#spawn(g, slot);
-    const ready = await this.#whenReady(w);
+    const w = g.spawn(slot);
+    const ready = await this.#readyGate.wait(w);
     if (!ready || this.#stopping) {
       w.kill();
       g.keep.delete(w);
@@ -259,28 +261,12 @@ export class Workforce {
 
   /** Start a generation's launcher; a string explains why the app could not load. */
   async #launch(number: number, config: Config, interpreter: Interpreter): Promise<Generation | string> {
-    const consequence = number === 1 ? undefined : `The reload is abandoned; generation ${number - 1} keeps serving.`;
-    const workers = new Set<WorkerHandle>();
-    const keep = new Set<WorkerHandle>();
-    const launcher = createLauncher({ config, interpreter, generation: number, events: this.#events(), log: this.#d.log, direct: this.#d.direct?.(config) ?? null });
-    const g: Generation = { number, config, interpreter, launcher, workers, keep, announced: false, readyCount: 0 };
+    const g = new Generation(number, config, interpreter, this.#events(), this.#d.log, this.#d.direct?.(config) ?? null);
     this.#generations.set(number, g);
-    try {
-      await launcher.start();
-      return g;
-    } catch (err) {
-      this.#generations.delete(number);
-      await launcher.stop().catch(() => undefined);
-      if (!(err instanceof AppLoadFailure)) return `the app could not be loaded: ${(err as Error)?.message ?? String(err)}`;
-      return describeBootFailure({ slot: 0, code: err.exitCode, signal: err.signal, failure: err.failure, interpreter, config, consequence });
-    }
-  }
-
-  #spawn(g: Generation, slot: number): WorkerHandle {
-    const w = g.launcher.spawnWorker(slot);
-    g.workers.add(w);
-    g.keep.add(w);
-    return w;
+    const failure = await g.start();
+    if (failure === null) return g;
+    this.#generations.delete(number);
+    return failure;
   }
 
   #retire(w: WorkerHandle): void {
@@ -298,25 +284,6 @@ export class Workforce {
     this.#timers.add(timer);
   }
 
-  #whenReady(w: WorkerHandle): Promise<boolean> {
-    if (w.state === 'READY') return Promise.resolve(true);
-    if (w.state !== 'STARTING') return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        this.#readyWaiters.delete(w);
-        this.#d.log('error', `worker ${w.slot} (pid ${w.pid}) was not ready after ${BOOT_TIMEOUT_MS / 1000} s; stopping it`);
-        resolve(false);
-      }, BOOT_TIMEOUT_MS);
-      this.#timers.add(timer);
-      this.#readyWaiters.set(w, (ok) => {
-        clearTimeout(timer);
-        this.#timers.delete(timer);
-        resolve(ok);
-      });
-    });
-  }
-
   #events(): WorkerEvents {
     return {
       ready: (w) => this.#workerReady(w),
@@ -331,9 +298,9 @@ export class Workforce {
 
   #workerReady(w: WorkerHandle): void {
     const g = this.#generations.get(w.generation);
-    if (g !== undefined && !g.announced) {
-      g.announced = true;
-      this.#d.generationReady(w, g.config);
+    if (g !== undefined && g.firstReady === null) {
+      g.firstReady = w.ready;
+      if (g.number === 1) this.#d.firstReady(w, g.config);
     }
     if (g !== undefined && ++g.readyCount === g.config.processes && g.number === 1) {
       this.#d.log('info', `all ${g.config.processes} worker(s) ready (${g.launcher.mode})`);
@@ -342,47 +309,63 @@ export class Workforce {
       w.retire();
       return;
     }
-    const waiter = this.#readyWaiters.get(w);
-    this.#readyWaiters.delete(w);
-    waiter?.(true);
+    this.#readyGate.ready(w);
     this.#d.dispatcher.drain();
   }
 
+  /** A worker process is gone: the one place that decides what that means (./worker-exit.ts). */
   #reap(w: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
     this.#d.pool.remove(w);
-    const waiter = this.#readyWaiters.get(w);
-    this.#readyWaiters.delete(w);
-    waiter?.(false);
+    this.#d.dispatcher.checkIdle();
+    const staged = this.#readyGate.waiting(w);
+    this.#readyGate.exited(w);
     const g = this.#generations.get(w.generation);
-    if (g === undefined) return;
-    g.workers.delete(w);
-    const wanted = g.keep.delete(w) && !this.#stopping;
-    if (g !== this.#serving && g.workers.size === 0) void this.#stopGeneration(g);
-    if (!wanted || waiter !== undefined) return; // retired, surplus, or a staged worker (its waiter decides)
-    const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
-    const importFailed = w.ready === null && (code === EXIT_CODES.APP_IMPORT_FAILURE || code === EXIT_CODES.BOOT_FAILURE || code === EXIT_CODES.USAGE);
-    if (importFailed && g.number === 1 && !g.announced) {
-      this.#d.fatal(describeBootFailure({ slot: w.slot, code, signal, failure: w.bootFailure, interpreter: g.interpreter, config: g.config }), false);
-      return;
+    if (g !== undefined) {
+      g.workers.delete(w);
+      const wanted = g.keep.delete(w);
+      if (g !== this.#serving && g.workers.size === 0) void this.#stopGeneration(g);
+      const kind = classifyExit({
+        code, signal, stopping: this.#stopping, wanted, staged, wasReady: w.ready !== null,
+        harakiri: w.harakiriAt !== 0, zygoteGone: w.process.lostWithZygote, firstBoot: g.number === 1 && g.firstReady === null,
+      });
+      this.#afterExit(kind, w, g, code, signal);
     }
+    if (this.#stopping && this.liveWorkers === 0) this.#markAllExited();
+  }
+
+  #afterExit(kind: ReturnType<typeof classifyExit>, w: WorkerHandle, g: Generation, code: number | null, signal: NodeJS.Signals | null): void {
+    switch (kind) {
+      case 'stopping':
+      case 'retired':
+      case 'staged': // the reload or replacement waiting for its READY decides
+        return;
+      case 'boot-failed':
+        this.#d.fatal(describeBootFailure({ slot: w.slot, code, signal, failure: w.bootFailure, interpreter: g.interpreter, config: g.config }), false);
+        return;
+      case 'zygote-gone':
+      case 'harakiri':
+      case 'crashed':
+      case 'crashed-before-ready':
+        this.#respawnAfterCrash(w, g, describeExit(code, signal));
+    }
+  }
+
+  #respawnAfterCrash(w: WorkerHandle, g: Generation, how: string): void {
     const decision = this.#backoff.exited({ slot: w.slot, spawnedAtMs: w.spawnedAt, exitedAtMs: Date.now(), wasReady: w.ready !== null, how });
     if (decision.kind === 'fatal') {
       const tail = w.recentOutput().trimEnd();
       const message = `worker ${w.slot} is FATAL: ${decision.reason}; not respawning it${tail !== '' ? `. Its last output:\n${tail}` : ''}`;
       if (decision.scope !== 'app') this.#d.log('error', message);
-      else if (g.number === 1 && !g.announced) this.#d.fatal(message, false);
+      else if (g.number === 1 && g.firstReady === null) this.#d.fatal(message, false);
       else this.#d.fatal(`${message}\nevery worker is FATAL, so requests are answered 503: fix the app and reload (SIGHUP, or berth --reload <pidfile>)`, true);
       return;
     }
     this.#d.log('warn', `worker ${w.slot} (pid ${w.pid}) exited (${how}); starting a new one${decision.delayMs > 0 ? ` in ${decision.delayMs} ms` : ''}`);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      if (this.#stopping || !this.#generations.has(g.number)) return;
-      if (this.#serving !== g) {
-        // A reload happened meanwhile: the slot is served by the new generation.
-        return;
-      }
-      this.#d.pool.add(this.#spawn(g, w.slot));
+      // Stopping, or a reload happened meanwhile: the slot is served by the new generation.
+      if (this.#stopping || !this.#generations.has(g.number) || this.#serving !== g) return;
+      this.#d.pool.add(g.spawn(w.slot));
     }, decision.delayMs);
     this.#timers.add(timer);
   }
@@ -399,13 +382,6 @@ export class Workforce {
     return tail !== '' ? `; its last output:\n${tail}\n` : '';
   }
 
-  #freeSlot(g: Generation): number {
-    const used = new Set([...g.keep].map((w) => w.slot));
-    let slot = 1;
-    while (used.has(slot)) slot++;
-    return slot;
-  }
-
   #endAll(end: (w: WorkerHandle) => void): void {
     this.#stopping = true;
     this.#clearTimers();
@@ -413,14 +389,12 @@ export class Workforce {
       g.keep.clear();
       for (const w of g.workers) end(w);
     }
+    if (this.liveWorkers === 0) this.#markAllExited();
   }
 
   #clearTimers(): void {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    for (const [w, waiter] of this.#readyWaiters) {
-      this.#readyWaiters.delete(w);
-      waiter(false);
-    }
+    this.#readyGate.cancelAll();
   }
 }

@@ -13,6 +13,8 @@ export class Dispatcher {
   #queue: Exchange[] = [];
   #head = 0;
   #refused = 0;
+  /** Graceful stop: called once when nothing is in a worker or the queue any more. */
+  #idle: (() => void) | null = null;
 
   constructor(pool: WorkerPool, queueLimit: number) {
     this.#pool = pool;
@@ -54,10 +56,25 @@ export class Dispatcher {
         continue;
       }
       const w = this.#pool.pick();
-      if (w === null) return;
+      if (w === null) break;
       this.#shift();
       w.send(ex);
     }
+    if (this.#idle !== null) this.checkIdle();
+  }
+
+  /** Calls `idle` once no request is in a worker or waiting here (now, if that is already so). */
+  whenIdle(idle: () => void): void {
+    this.#idle = idle;
+    this.checkIdle();
+  }
+
+  /** A request left a worker other than by completing (the worker exited): maybe now idle. */
+  checkIdle(): void {
+    const idle = this.#idle;
+    if (idle === null || this.queued > 0 || this.#pool.inFlight > 0) return;
+    this.#idle = null;
+    idle();
   }
 
   /** Answer everything still waiting (used when no worker can ever serve them). */
@@ -67,6 +84,7 @@ export class Dispatcher {
       this.#shift();
       if (!ex.aborted) ex.responder.sendError(status, message);
     }
+    if (this.#idle !== null) this.checkIdle();
   }
 
   #shift(): void {

@@ -1,15 +1,11 @@
 /**
- * Theory of operation: the master's view of one Python worker process. It sends requests as
- * frames over the worker's channel, tracks them by request id while the worker's threads run
- * them, and turns the worker's frames back into Responder calls. Request bodies are sent
- * window by window (CREDIT frames open the window again); streamed response bodies are
- * acknowledged (ACK) only once the bytes left Berth, so a slow reader throttles the app
- * instead of growing memory. A wsgi.file_wrapper over a regular file arrives as FILE: the
- * master opens the worker's descriptor itself and sends the bytes (./file-sender.ts), and the
- * worker's thread is free as soon as it has closed the app's iterable.
+ * Theory of operation: the master's supervision of one Python worker process — its life
+ * (./lifecycle.ts), its accounting, harakiri and its exit. The requests themselves travel
+ * through its RequestLink (./request-link.ts), the protocol side: frames, request ids, body
+ * windows, FILE. The handle joins the two and reports to the workforce through WorkerEvents.
  *
  * If the process dies, only the requests it was running fail (502, or a cut connection when
- * the response had started); the arbiter decides about respawning. Harakiri (`harakiri()`,
+ * the response had started); the workforce decides about respawning. Harakiri (`harakiri()`,
  * called by the arbiter's watchdog) asks the worker for its threads' stacks (SIGUSR2), then
  * kills it; the requests that ran past the limit are answered 504, the others 502.
  *
@@ -17,17 +13,14 @@
  * or a child forked by the zygote (preload), whose channel connects a little later.
  */
 import type { ChildProcess } from 'node:child_process';
-import { FromWorker, REQUEST_BODY_WINDOW_BYTES, ToWorker } from '../protocol/worker/frames.js';
+import { FromWorker } from '../protocol/worker/frames.js';
 import type { Frame } from '../protocol/worker/decode.js';
-import { parseBootFail, parseDirect, parseFile, parseFull, parseHeadBlock, parseModules, parseReady, parseU32, type BootFailInfo, type DirectReport, type DjangoStaticInfo, type FileRange, type ReadyInfo } from '../protocol/worker/decode.js';
-import { encodeAbort, encodeAck, encodeBodyEnd, encodeFileFailed, encodeFileOpened, encodeRequest, encodeShutdown, frameHeader } from '../protocol/worker/encode.js';
+import { parseBootFail, parseDirect, parseModules, parseReady, type BootFailInfo, type DirectReport, type DjangoStaticInfo, type ReadyInfo } from '../protocol/worker/decode.js';
 import type { Exchange } from '../server/exchange.js';
 import { canTransition, transition, type WorkerState } from './lifecycle.js';
-import { WorkerChannel } from './channel.js';
-import { FileSender, openWorkerFile } from './file-sender.js';
+import { RequestLink } from './request-link.js';
 import { SpawnedProcess, type WorkerProcess } from './process.js';
 
-const BODY_PIECE_BYTES = 256 * 1024;
 /** Harakiri: how long the worker has to print its stacks after SIGUSR2 before SIGKILL. */
 export const HARAKIRI_STACK_MS = 1_000;
 /** …or this long after its first output following SIGUSR2 (the dump is written in one go). */
@@ -57,18 +50,6 @@ export interface WorkerEvents {
   direct?(w: WorkerHandle, report: DirectReport): void;
 }
 
-interface InFlight {
-  readonly id: number;
-  readonly sentAt: number;
-  readonly ex: Exchange;
-  rejected: boolean;
-  bodyWindow: number;
-  bodyPumping: boolean;
-  bodyDone: boolean;
-  /** After FILE_OPENED: the master sends the body itself and ends the response (not END). */
-  file: FileSender | null;
-}
-
 export class WorkerHandle {
   readonly slot: number;
   readonly generation: number;
@@ -78,18 +59,14 @@ export class WorkerHandle {
   state: WorkerState = 'STARTING';
   ready: WorkerReadyInfo | null = null;
   bootFailure: WorkerBootFailure | null = null;
-  requestsServed = 0;
-  /** Recent request service time (ms, exponentially weighted); Infinity until one completes. */
-  serviceEwmaMs = Infinity;
   /** performance.now() when harakiri() was called, else 0. */
   harakiriAt = 0;
   #harakiriLimitMs = 0;
   #harakiriTimer: NodeJS.Timeout | null = null;
   readonly #events: WorkerEvents;
-  readonly #channel: WorkerChannel;
-  readonly #inflight = new Map<number, InFlight>();
-  #nextId = 1;
-  /** uwsgi-direct: the served count of the last DIRECT report, and its oldest running request (when it began, what it is). */
+  readonly #link: RequestLink;
+  /** uwsgi-direct: requests the worker served itself, the served count of its last DIRECT report, and its oldest running request (when it began, what it is). */
+  #directCounted = 0;
   #directServed = 0;
   #directOldest = Infinity;
   #directOldestWhat = '';
@@ -104,19 +81,22 @@ export class WorkerHandle {
     const wp: WorkerProcess = 'stdio' in proc ? new SpawnedProcess(proc) : proc;
     this.process = wp;
     this.#events = events;
-    this.#channel = new WorkerChannel(
-      null,
-      (f) => this.#onFrame(f),
-      (err) => {
-        // A reset channel just means the process is going; its exit is handled in #onExit.
-        if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as NodeJS.ErrnoException).code === 'EPIPE') return;
-        events.log('error', `worker ${slot} (pid ${wp.pid}): ${err.message}; stopping it`);
+    this.#link = new RequestLink({
+      describe: () => `worker ${slot} (pid ${wp.pid})`,
+      filePid: () => this.ready?.pid ?? wp.pid,
+      requestDone: () => {
+        if (this.state === 'READY') events.free(this);
+      },
+      control: (f) => this.#onControlFrame(f),
+      broken: (message) => {
+        events.log('error', `worker ${slot} (pid ${wp.pid}): ${message}; stopping it`);
         wp.kill('SIGKILL');
       },
-      () => undefined,
-    );
+      log: events.log,
+      output: events.output,
+    });
     wp.attach({
-      channel: (socket, initial) => this.#channel.connect(socket, initial),
+      channel: (socket, initial) => this.#link.connect(socket, initial),
       output: (text) => this.#onOutput(text),
       exit: (code, signal) => this.#onExit(code, signal),
     });
@@ -126,38 +106,40 @@ export class WorkerHandle {
     return this.process.pid;
   }
 
+  /** Requests answered: through the master, and (uwsgi-direct) on the sockets the worker accepts on. */
+  get requestsServed(): number {
+    return this.#link.served + this.#directCounted;
+  }
+
+  /** Recent request service time (ms, exponentially weighted); Infinity until one completes. */
+  get serviceEwmaMs(): number {
+    return this.#link.serviceEwmaMs;
+  }
+
   /** The last ~30 lines / 8 KiB the worker printed (for a forked worker: the zygote's shared output). */
   recentOutput(): string {
     return this.process.recentOutput();
   }
 
   get load(): number {
-    return this.#inflight.size;
+    return this.#link.load;
   }
 
   /** When the oldest request still in flight was sent (performance.now()), or +Infinity if none. */
   oldestInFlightSince(): number {
-    for (const r of this.#inflight.values()) return Math.min(r.sentAt, this.#directOldest);
-    return this.#directOldest;
+    return Math.min(this.#link.oldestSentAt(), this.#directOldest);
   }
 
   send(ex: Exchange): void {
-    const id = this.#nextId;
-    this.#nextId = id === 0xffffffff ? 1 : id + 1;
-    const hasBody = ex.body !== null && ex.body.totalBytes > 0;
-    const r: InFlight = { id, sentAt: performance.now(), ex, rejected: false, bodyWindow: REQUEST_BODY_WINDOW_BYTES, bodyPumping: false, bodyDone: !hasBody, file: null };
-    this.#inflight.set(id, r);
     ex.workerId = this.slot;
     ex.servedBy = this;
-    ex.onAbort = () => this.#channel.send(encodeAbort(id));
-    this.#channel.send(encodeRequest(id, ex.cgiBlock, hasBody));
-    if (hasBody) this.#sendBody(r);
+    this.#link.send(ex);
   }
 
   /** Graceful: finish in-flight requests, then exit. */
   retire(): void {
     if (this.state === 'STARTING' || this.state === 'READY') this.state = transition(this.state, 'RETIRING');
-    this.#channel.send(encodeShutdown());
+    this.#link.shutdown();
   }
 
   kill(): void {
@@ -174,139 +156,13 @@ export class WorkerHandle {
     this.harakiriAt = performance.now();
     this.#harakiriLimitMs = limitMs;
     if (canTransition(this.state, 'RETIRING')) this.state = transition(this.state, 'RETIRING');
-    let oldest: InFlight | null = null;
-    for (const r of this.#inflight.values()) {
-      oldest = r;
-      break;
-    }
-    const what = oldest !== null && oldest.sentAt <= this.#directOldest
-      ? `${oldest.ex.request.method} ${oldest.ex.request.target}`
+    const viaMaster = this.#link.oldestRequest();
+    const what = viaMaster !== null && this.#link.oldestSentAt() <= this.#directOldest
+      ? viaMaster
       : this.#directOldestWhat !== '' ? this.#directOldestWhat : 'a request';
     this.#events.log('error', `harakiri: ${what} ran longer than ${limitMs / 1000} s in worker ${this.slot} (pid ${this.pid}); killing the worker`);
     this.process.kill('SIGUSR2');
     this.#harakiriTimer = setTimeout(() => this.process.kill('SIGKILL'), HARAKIRI_STACK_MS);
-  }
-
-  #sendBody(r: InFlight): void {
-    const body = r.ex.body!;
-    const memory = body.memoryChunks();
-    if (memory !== null && body.totalBytes <= r.bodyWindow) {
-      // Common case: the whole body fits the window; send it in this turn's write.
-      for (const c of memory) this.#channel.send(frameHeader(r.id, ToWorker.BODY, c.length), c);
-      this.#channel.send(encodeBodyEnd(r.id));
-      r.bodyWindow -= body.totalBytes;
-      r.bodyDone = true;
-      return;
-    }
-    void this.#pumpBody(r);
-  }
-
-  async #pumpBody(r: InFlight): Promise<void> {
-    if (r.bodyPumping || r.bodyDone) return;
-    r.bodyPumping = true;
-    try {
-      while (r.bodyWindow > 0 && this.#inflight.get(r.id) === r) {
-        const chunk = await r.ex.body!.readChunk(Math.min(BODY_PIECE_BYTES, r.bodyWindow));
-        if (this.#inflight.get(r.id) !== r) return;
-        if (chunk === null) {
-          this.#channel.send(encodeBodyEnd(r.id));
-          r.bodyDone = true;
-          return;
-        }
-        r.bodyWindow -= chunk.length;
-        this.#channel.send(frameHeader(r.id, ToWorker.BODY, chunk.length), chunk);
-      }
-    } catch (err) {
-      this.#events.log('error', `reading the spooled body of ${r.ex.request.method} ${r.ex.request.target} failed: ${(err as Error).message}`);
-      this.#channel.send(encodeAbort(r.id));
-    } finally {
-      r.bodyPumping = false;
-    }
-  }
-
-  #onFrame(f: Frame): void {
-    if (f.id === 0) {
-      // Request ids start at 1: id 0 is the worker's own (READY, BOOT_FAIL, MODULES, LOG).
-      this.#onControlFrame(f);
-      return;
-    }
-    const r = this.#inflight.get(f.id);
-    if (r === undefined) return;
-    const responder = r.ex.responder;
-    switch (f.type) {
-      case FromWorker.FULL: {
-        this.requestsServed++;
-        const full = parseFull(f.payload);
-        responder.sendFull(full.head.status, full.head.headers, full.body);
-        this.#complete(r);
-        return;
-      }
-      case FromWorker.HEAD: {
-        const head = parseHeadBlock(f.payload);
-        if (!responder.sendHead(head.status, head.headers)) {
-          r.rejected = true;
-          this.#channel.send(encodeAbort(r.id));
-        }
-        return;
-      }
-      case FromWorker.BODY: {
-        const n = f.payload.length;
-        if (r.rejected || r.ex.aborted) this.#channel.send(encodeAck(r.id, n));
-        else responder.sendBody(f.payload, () => this.#channel.send(encodeAck(r.id, n)));
-        return;
-      }
-      case FromWorker.FILE:
-        void this.#onFile(r, parseFile(f.payload));
-        return;
-      case FromWorker.END:
-        this.requestsServed++;
-        if (!r.rejected && r.file === null) responder.sendEnd();
-        this.#complete(r);
-        return;
-      case FromWorker.ERROR: {
-        this.requestsServed++;
-        const req = r.ex.request;
-        this.#events.log('error', `${req.method} ${req.target} failed in worker ${this.slot} (pid ${this.pid}):\n${f.payload.toString('utf8').trimEnd()}`);
-        const bodyDone = r.file !== null && r.file.finished;
-        r.file?.cancel();
-        if (!r.rejected && !bodyDone) responder.sendError(500, 'Internal Server Error: the application raised an exception; see the server log.');
-        this.#complete(r);
-        return;
-      }
-      case FromWorker.CREDIT:
-        r.bodyWindow += parseU32(f.payload);
-        if (!r.bodyDone) void this.#pumpBody(r);
-        return;
-      case FromWorker.LOG:
-        this.#events.output(f.payload.toString('utf8'));
-        return;
-      default:
-        this.#events.log('warn', `worker ${this.slot} sent an unexpected frame type 0x${f.type.toString(16)}`);
-    }
-  }
-
-  /**
-   * FILE (after HEAD): open the worker's descriptor and send the range from here. The worker
-   * waits for the answer, so the descriptor stays valid until FILE_OPENED / FILE_FAILED leaves.
-   */
-  async #onFile(r: InFlight, range: FileRange): Promise<void> {
-    const ex = r.ex;
-    if (r.rejected || ex.aborted || ex.request.method === 'HEAD' || range.length === 0) {
-      this.#channel.send(encodeFileOpened(r.id)); // no body to send: the worker just closes and ends
-      return;
-    }
-    const fh = await openWorkerFile(this.ready?.pid ?? this.pid, range.fd);
-    if (this.#inflight.get(r.id) !== r) {
-      await fh?.close().catch(() => undefined); // the worker died meanwhile; the client got its 502
-      return;
-    }
-    if (fh === null) {
-      this.#channel.send(encodeFileFailed(r.id));
-      return;
-    }
-    r.file = new FileSender(ex, fh, range.offset, range.length, (level, message) => this.#events.log(level, message));
-    this.#channel.send(encodeFileOpened(r.id));
-    r.file.start();
   }
 
   #onControlFrame(f: Frame): void {
@@ -334,7 +190,7 @@ export class WorkerHandle {
         return;
       case FromWorker.DIRECT: {
         const report = parseDirect(f.payload);
-        this.requestsServed += Math.max(0, report.served - this.#directServed);
+        this.#directCounted += Math.max(0, report.served - this.#directServed);
         this.#directServed = report.served;
         let longest: (typeof report.running)[number] | null = null;
         for (const r of report.running) if (longest === null || r[0] > longest[0]) longest = r;
@@ -369,38 +225,17 @@ export class WorkerHandle {
     if (text !== '') this.#events.output(text);
   }
 
-  #complete(r: InFlight): void {
-    this.#inflight.delete(r.id);
-    const ms = performance.now() - r.sentAt;
-    this.serviceEwmaMs = this.serviceEwmaMs === Infinity ? ms : this.serviceEwmaMs * 0.8 + ms * 0.2;
-    if (r.file === null) r.ex.onAbort = null; // a FileSender keeps its own hook until it is done
-    if (this.state === 'READY') this.#events.free(this);
-  }
-
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#harakiriTimer !== null) clearTimeout(this.#harakiriTimer);
     this.#harakiriTimer = null;
-    this.#channel.close();
     if (this.bootFailure === null) this.bootFailure = this.process.bootFailure;
     if (this.#startupOutput !== null) this.#releaseStartupOutput();
-    // A request whose file the master already sends is not lost: its descriptor is the master's.
-    const lost = [...this.#inflight.values()].filter((r) => r.file === null);
-    this.#inflight.clear();
     const stuckBefore = this.harakiriAt === 0 ? -Infinity : this.harakiriAt - this.#harakiriLimitMs;
-    let timedOut = 0;
-    for (const r of lost) {
-      r.ex.onAbort = null;
-      if (r.sentAt <= stuckBefore) {
-        timedOut++;
-        r.ex.responder.sendError(504, 'Gateway Timeout: the request ran longer than harakiri.');
-      } else {
-        r.ex.responder.sendError(502, 'Bad Gateway: the worker running this request died; see the server log.');
-      }
-    }
+    const { lost, timedOut } = this.#link.failInFlight(stuckBefore);
     if (lost.length > 0) {
       const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
       const answered = timedOut === 0 ? '502' : timedOut === lost.length ? '504 (harakiri)' : `504 (harakiri) to ${timedOut}, 502 to the others`;
-      this.#events.log('error', `worker ${this.slot} (pid ${this.pid}) died (${how}) while running ${lost.length} request(s): ${lost.map((r) => `${r.ex.request.method} ${r.ex.request.target}`).join(', ')} — answered ${answered}`);
+      this.#events.log('error', `worker ${this.slot} (pid ${this.pid}) died (${how}) while running ${lost.length} request(s): ${lost.join(', ')} — answered ${answered}`);
     }
     if (canTransition(this.state, 'EXITED')) this.state = transition(this.state, 'EXITED');
     this.#events.exited(this, code, signal);

@@ -35,6 +35,8 @@ export interface WorkerProcess {
   readonly bootFailure: BootFailInfo | null;
   /** What the worker's own READY may leave out because the zygote reported it (static-from-django). */
   readonly inheritedDjango: unknown;
+  /** A forked worker that died because its zygote died (the launcher says so before its exit). */
+  readonly lostWithZygote: boolean;
   attach(sink: WorkerProcessSink): void;
   /** SIGKILL reaches the worker's process group where it leads one; other signals only the worker. */
   kill(signal: NodeJS.Signals): void;
@@ -64,6 +66,7 @@ export class SpawnedProcess implements WorkerProcess {
   readonly kind = 'spawned';
   readonly bootFailure = null;
   readonly inheritedDjango = undefined;
+  readonly lostWithZygote = false;
   readonly #child: ChildProcess;
   readonly #tail = new OutputTail();
   #sink: WorkerProcessSink | null = null;
@@ -133,6 +136,7 @@ export class ForkedProcess implements WorkerProcess {
   #connected = false;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   bootFailure: BootFailInfo | null = null;
+  lostWithZygote = false;
 
   constructor(opts: ForkedProcessOptions) {
     this.slot = opts.slot;

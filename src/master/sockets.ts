@@ -1,0 +1,95 @@
+/**
+ * The master's sockets: binds every configured listener once (they outlive reloads), hands the
+ * ones the master accepts on to the front, and keeps the uwsgi-direct ones the workers accept
+ * on, with the relay socket through which workers pass back the connections they will not serve.
+ */
+import type { Config } from '../config/schema.js';
+import type { Front } from '../router/front.js';
+import type { ListenerFacts } from '../server/front-door.js';
+import { bindHandedListener, bindListener, type HandedListener } from '../server/listeners.js';
+import { ChannelServer } from './channel-server.js';
+import { explainBindError } from './port-owner.js';
+import type { DirectSockets } from './spawn.js';
+
+type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export class MasterSockets {
+  /** uwsgi-direct: the uwsgi sockets the workers accept on, and what the front door knows of each. */
+  readonly #handed: { readonly listener: HandedListener; readonly facts: ListenerFacts }[] = [];
+  /** uwsgi-direct: where workers relay the connections the master must serve. */
+  #relay: ChannelServer | null = null;
+  readonly #front: Front;
+  #relaying = true;
+
+  constructor(front: Front) {
+    this.#front = front;
+  }
+
+  /** Bind everything `config` lists; throws an explained error when an address cannot be bound. */
+  async bind(config: Config, log: Log): Promise<void> {
+    const unix = { chmod: config.chmodSocket, chown: config.chownSocket };
+    for (const address of [...config.http, ...config.uwsgi]) {
+      const facts = { via: address.via ?? 'http', display: address.kind === 'unix' ? address.path : address.text, unix: address.kind === 'unix' };
+      if (config.uwsgiDirect && address.via === 'socket') {
+        const listener = await bindHandedListener(address, unix).catch((err: unknown) => {
+          throw explainBindError(err, address);
+        });
+        facts.display = listener.display;
+        this.#handed.push({ listener, facts });
+        continue;
+      }
+      const bound = await bindListener(address, config.listen, (socket) => this.#front.accept(socket, facts), unix)
+        .catch((err: unknown) => {
+          throw explainBindError(err, address);
+        });
+      facts.display = bound.display;
+      this.#front.adopt(bound);
+    }
+    if (this.#handed.length > 0) {
+      this.#relay = await ChannelServer.open({
+        uid: config.uid,
+        gid: config.gid,
+        onHello: () => 'this socket takes relayed connections only',
+        onRelay: (relay, socket, initial) => {
+          const h = this.#handed[relay.listener];
+          if (h === undefined || !this.#relaying) {
+            socket.destroy();
+            return;
+          }
+          this.#front.accept(socket, h.facts, initial, { remoteAddress: relay.peer, remotePort: relay.port, localAddress: relay.local, localPort: relay.localPort });
+        },
+        log,
+      });
+    }
+  }
+
+  /** "uwsgi://… (the workers accept: uwsgi-direct)" for each socket the workers accept on. */
+  get handedDisplays(): string[] {
+    return this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`);
+  }
+
+  /** What a generation's workers need to accept on the uwsgi sockets themselves, or null. */
+  direct(config: Config): DirectSockets | null {
+    const relay = this.#relay;
+    if (this.#handed.length === 0 || relay === null) return null;
+    return {
+      listeners: this.#handed.map((h, index) => ({ fd: h.listener.fd, unix: h.listener.address.kind === 'unix', index })),
+      relayPath: relay.path,
+      token: relay.token,
+      config,
+    };
+  }
+
+  /** Stopping at once: connections workers relay from now on are closed unanswered. */
+  stopRelaying(): void {
+    this.#relaying = false;
+  }
+
+  close(): void {
+    this.#front.closeListeners();
+    for (const h of this.#handed) h.listener.close();
+    this.#handed.length = 0;
+    this.#relay?.close();
+    this.#relay = null;
+  }
+}

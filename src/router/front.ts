@@ -1,0 +1,209 @@
+/**
+ * Theory of operation: the request side of the master, as one object. It owns what turns a
+ * connection into served requests — the bound listeners handed to it, the HTTP and uwsgi
+ * fronts behind the front door, the route table (static stage, then the worker dispatcher)
+ * and the access log, including the records workers report for requests they served on the
+ * uwsgi sockets themselves (uwsgi-direct).
+ *
+ * What it serves changes at one commit point only: commit(generation) swaps the route table
+ * (static mappings, Django STATIC/MEDIA), the access-log settings and the config they came
+ * from together. The arbiter commits a generation once it is wholly ready (all its workers
+ * READY and switched in, or the first READY at start, when nothing older exists); a reload that
+ * fails, whole or part-way, commits nothing, so the front keeps serving what it served.
+ *
+ * The worker pool and dispatcher are shared with the arbiter's workforce, which adds and
+ * removes workers; the front only sends requests through them.
+ */
+import type { Socket } from 'node:net';
+import type { Config } from '../config/schema.js';
+import type { DirectReport } from '../protocol/worker/decode.js';
+import { exchangeFromRecord } from '../server/direct-record.js';
+import type { Endpoints } from '../server/endpoints.js';
+import type { Exchange } from '../server/exchange.js';
+import { FrontDoor, type ListenerFacts } from '../server/front-door.js';
+import { HttpFront } from '../server/http-front.js';
+import type { BoundListener } from '../server/listeners.js';
+import { ScriptNameRule } from '../server/script-name.js';
+import { UwsgiFront } from '../server/uwsgi-front.js';
+import { StaticFiles } from '../static/static-files.js';
+import type { DjangoStaticInfo, WorkerHandle } from '../worker/handle.js';
+import type { WorkerPool } from '../worker/pool.js';
+import { Dispatcher } from './dispatcher.js';
+import { Router } from './router.js';
+
+/** The request log (../log/access-log.ts): keep() counts and filters, render() formats a kept request. */
+export interface AccessLogger {
+  keep(ex: Exchange, nowMonotonic: number): boolean;
+  render(ex: Exchange, workerPid: number, workerRequests: number, nowWall: number): string;
+}
+
+/** What the front serves from: a generation's config and the READY facts its routes need. */
+export interface FrontGeneration {
+  readonly config: Config;
+  /** static-from-django: the STATIC/MEDIA settings a READY worker of this generation read. */
+  readonly django: DjangoStaticInfo | null;
+}
+
+type Level = 'info' | 'warn' | 'error';
+
+export interface FrontDeps {
+  /** The configuration at start: it fixes the listeners' protocol settings and the queue length. */
+  readonly config: Config;
+  readonly pool: WorkerPool;
+  readonly accessLog: (config: Config) => AccessLogger;
+  /** One finished line for the log (access-log lines). */
+  readonly line: (text: string) => void;
+  readonly log: (level: Level, message: string) => void;
+}
+
+const APP_DOWN = 'Service Unavailable: every worker of the application crashed repeatedly; see the server log.';
+
+export class Front {
+  readonly dispatcher: Dispatcher;
+  readonly #deps: FrontDeps;
+  readonly #pool: WorkerPool;
+  readonly #http: HttpFront;
+  readonly #uwsgi: UwsgiFront;
+  readonly #door: FrontDoor;
+  readonly #scriptNames: ScriptNameRule;
+  readonly #listeners: BoundListener[] = [];
+  #serving: FrontGeneration;
+  #router: Router;
+  #accessLog: AccessLogger;
+  /** Every worker crash-looped into FATAL: answer 503 at once until a generation is committed. */
+  #appDown = false;
+
+  constructor(deps: FrontDeps) {
+    this.#deps = deps;
+    this.#pool = deps.pool;
+    const config = deps.config;
+    this.dispatcher = new Dispatcher(deps.pool, config.listen);
+    this.#serving = { config, django: null };
+    this.#accessLog = deps.accessLog(config);
+    this.#router = this.#makeRouter(this.#serving);
+    this.#scriptNames = new ScriptNameRule(config.mounts);
+    const common = {
+      config,
+      scriptNames: this.#scriptNames,
+      dispatch: (ex: Exchange) => this.#router.route(ex),
+      exchangeDone: (ex: Exchange) => this.#exchangeDone(ex),
+      log: deps.log,
+    };
+    this.#http = new HttpFront(common);
+    this.#uwsgi = new UwsgiFront({ ...common, date: () => this.#http.date() });
+    this.#door = new FrontDoor({
+      http: this.#http,
+      uwsgi: this.#uwsgi,
+      detectProtocol: config.detectProtocol,
+      uwsgiAllow: config.uwsgiAllow,
+      timeoutMs: config.httpTimeoutMs,
+      log: deps.log,
+    });
+  }
+
+  /** The generation whose routes and access-log settings are in force. */
+  get serving(): FrontGeneration {
+    return this.#serving;
+  }
+
+  /** A connection from one of the listeners (or relayed by a worker, with its `initial` bytes). */
+  accept(socket: Socket, listener: ListenerFacts, initial: Buffer | null = null, ends?: Endpoints): void {
+    this.#door.accept(socket, listener, initial, ends);
+  }
+
+  /** A listener the master bound: the front closes it when it stops accepting. */
+  adopt(listener: BoundListener): void {
+    this.#listeners.push(listener);
+  }
+
+  get listeners(): readonly BoundListener[] {
+    return this.#listeners;
+  }
+
+  /** The one commit point: routes, static mappings and access-log settings of `g`, all at once. */
+  commit(g: FrontGeneration): void {
+    if (g.config !== this.#serving.config) this.#accessLog = this.#deps.accessLog(g.config);
+    this.#serving = g;
+    this.#appDown = false;
+    this.#router = this.#makeRouter(g);
+    this.dispatcher.drain();
+  }
+
+  /** No worker can serve until the next commit: answer 503 now instead of queueing. */
+  appDown(): void {
+    this.#appDown = true;
+    this.dispatcher.failAll(503, APP_DOWN);
+  }
+
+  /** Requests a worker served on a uwsgi socket itself: into the access log like any other. */
+  directReport(w: WorkerHandle, report: DirectReport): void {
+    const log = this.#accessLog;
+    const manageScriptName = this.#serving.config.manageScriptName;
+    for (const record of report.records) {
+      const ex = exchangeFromRecord(record, { manageScriptName, scriptNames: this.#scriptNames });
+      if (ex === null) continue;
+      ex.workerId = w.slot;
+      ex.servedBy = w;
+      if (log.keep(ex, record.micros / 1000)) this.#deps.line(log.render(ex, w.pid, w.requestsServed, record.endWallMs));
+    }
+  }
+
+  /** Requests sent to workers or waiting for one. */
+  get busy(): number {
+    return this.#pool.inFlight + this.dispatcher.queued;
+  }
+
+  /**
+   * Graceful stop: close the listeners, refuse new connections, close idle ones (busy ones
+   * close after their response). `idle` runs once no request is in a worker or the queue.
+   */
+  stopAccepting(idle: () => void): void {
+    this.closeListeners();
+    this.#http.drain();
+    this.#uwsgi.drain();
+    this.dispatcher.whenIdle(() => {
+      this.closeIdle();
+      idle();
+    });
+  }
+
+  /** Stop at once: close the listeners and answer every waiting request 503. */
+  stopNow(): void {
+    this.closeListeners();
+    this.dispatcher.failAll(503, 'Service Unavailable: the server is stopping.');
+  }
+
+  /** Answer every waiting request (the app could not be loaded at all). */
+  failAll(status: number, message: string): void {
+    this.dispatcher.failAll(status, message);
+  }
+
+  closeIdle(): void {
+    this.#http.closeIdle();
+    this.#uwsgi.closeIdle();
+  }
+
+  closeListeners(): void {
+    for (const l of this.#listeners) l.server.close();
+  }
+
+  #makeRouter(g: FrontGeneration): Router {
+    const { config, django } = g;
+    const statics = new StaticFiles(config, this.#deps.log);
+    if (django !== null) statics.addDjangoMappings(django);
+    // With static-from-django the mappings arrive with the first READY, so the stage is routed
+    // from the start; until then it finds nothing and requests fall through to the app.
+    const routed = statics.active || config.staticFromDjango;
+    return new Router(routed ? [statics] : [], (ex) => {
+      if (this.#appDown) ex.responder.sendError(503, APP_DOWN);
+      else this.dispatcher.dispatch(ex);
+    });
+  }
+
+  #exchangeDone(ex: Exchange): void {
+    const log = this.#accessLog;
+    if (!log.keep(ex, performance.now())) return; // filtered out (disable-logging)
+    const w = ex.servedBy;
+    this.#deps.line(log.render(ex, w?.pid ?? 0, w?.requestsServed ?? 0, Date.now()));
+  }
+}
