@@ -262,18 +262,25 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
   }
 
   onError(error: HttpParseError): void {
-    this.#answerError(error.status, error.message);
+    // Once the connection has given its last answer (an error, a timeout, Connection: close),
+    // what the parser says about the bytes after it, e.g. the truncated head a client leaves
+    // when it closes after a 408, needs no answer and must not be logged as a request.
+    if (this.#stopParsing) return;
+    this.#answerError(error.status, error.message, error.headRequest);
   }
 
-  /** Answers a broken or timed-out request and closes after the responses before it. */
-  #answerError(status: number, message: string): void {
+  /**
+   * Answers a broken or timed-out request, always with `Connection: close`, and closes after
+   * the responses before it. `headRequest`: its head (parsed or not) was a HEAD request's.
+   */
+  #answerError(status: number, message: string, headRequest: boolean): void {
     this.#stopParsing = true;
     this.#partialHead = false;
     this.#socket.pause();
     let response = this.#receiving?.response ?? null;
     this.#receiving = null;
     if (response === null) {
-      response = new QueuedResponse(this, { method: 'GET', target: '-', versionMinor: 1, keepAlive: false });
+      response = new QueuedResponse(this, { method: headRequest ? 'HEAD' : 'GET', target: '-', versionMinor: 1, keepAlive: false });
       response.exchange = new Exchange(
         { method: '-', target: '-', versionMinor: 1, headers: [], remoteAddress: this.#facts.remoteAddress, remotePort: this.#facts.remotePort, scheme: this.#facts.scheme },
         '', null, response, performance.now(),
@@ -282,7 +289,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
     }
     this.ctx.log('warn', `bad request from ${this.#facts.remoteAddress}:${this.#facts.remotePort}: ${message} (answered ${status})`);
     response.exchange.body?.dispose();
-    response.writer.sendError(status, message);
+    response.writer.sendErrorAndClose(status, message);
   }
 
   #ready(ex: Exchange): void {
@@ -352,11 +359,11 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
       return;
     }
     if (this.#receiving !== null) {
-      this.#answerError(408, `the request body stalled for ${this.#timeoutMs} ms`);
+      this.#answerError(408, `the request body stalled for ${this.#timeoutMs} ms`, false);
       return;
     }
     if (this.#partialHead && this.#queue.length === 0) {
-      this.#answerError(408, `the request head did not arrive within ${this.#timeoutMs} ms`);
+      this.#answerError(408, `the request head did not arrive within ${this.#timeoutMs} ms`, this.#parser.pendingHeadIsHead);
       return;
     }
     if (this.#queue.length > 0) {
