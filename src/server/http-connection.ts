@@ -184,8 +184,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
 
   /** Dispatches the held requests that no longer wait, oldest first. */
   #releaseHeld(): void {
-    // A dispatch may complete at once and re-enter here (which then does the work), so each
-    // pass starts again from the head of the queue instead of keeping an index.
+    // A dispatch may complete at once and re-enter here: each pass restarts from the head.
     for (let again = true; again && this.#held > 0; ) {
       again = false;
       for (const r of this.#queue) {
@@ -262,17 +261,13 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
   }
 
   onError(error: HttpParseError): void {
-    // Once the connection has given its last answer (an error, a timeout, Connection: close),
-    // what the parser says about the bytes after it, e.g. the truncated head a client leaves
-    // when it closes after a 408, needs no answer and must not be logged as a request.
+    // After the connection's last answer, e.g. a 408, the head a closing client leaves
+    // truncated needs no answer and is no request to log.
     if (this.#stopParsing) return;
     this.#answerError(error.status, error.message, error.headRequest);
   }
 
-  /**
-   * Answers a broken or timed-out request, always with `Connection: close`, and closes after
-   * the responses before it. `headRequest`: its head (parsed or not) was a HEAD request's.
-   */
+  /** Answers a broken or timed-out request (a HEAD's without body) and closes after it. */
   #answerError(status: number, message: string, headRequest: boolean): void {
     this.#stopParsing = true;
     this.#partialHead = false;
