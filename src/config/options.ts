@@ -34,7 +34,7 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
   {
     name: 'http-socket', aliases: [], type: 'address', repeatable: true, status: 'supported', field: 'http', group: 'Listening',
-    help: 'Same as http: Berth has one HTTP front, so uWSGI\'s http (router) and http-socket (native) both add a listener here.',
+    help: 'An HTTP listener on Berth\'s one HTTP front, like http, except that its clients get socket-timeout instead of http-timeout (for request heads, stalled bodies, idle keep-alive and unread responses), as uWSGI\'s http-socket does.',
   },
   {
     name: 'socket', aliases: ['uwsgi-socket', 'shared-socket'], short: 's', type: 'address', repeatable: true, status: 'supported', field: 'uwsgi', group: 'Listening',
@@ -198,7 +198,7 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
   {
     name: 'socket-timeout', aliases: [], short: 'z', type: 'seconds', repeatable: false, default: '4', range: [1, 86_400_000], status: 'supported', field: 'socketTimeoutMs', group: 'Limits and timeouts',
-    help: 'Seconds an internal socket write (to a worker or upstream) may take.',
+    help: 'Seconds an internal socket write (to a worker or upstream) may take; also how long a client of an http-socket listener may stay silent (slow or idle) before Berth closes it.',
   },
   {
     name: 'logto', aliases: [], type: 'path', repeatable: false, status: 'supported', field: 'logto', group: 'Logging',

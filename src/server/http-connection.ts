@@ -4,8 +4,10 @@
  * Bytes go into the sans-IO RequestParser; each parsed request becomes an Exchange queued in
  * arrival order. Responses may be produced out of order (two workers, pipelined requests), so
  * only the oldest exchange writes to the socket; later ones buffer until they reach the front
- * of the queue (RFC 9112 §9.3.2: responses in request order). Past MAX_PIPELINED queued
- * exchanges the socket stops being read, so a pipelining client cannot grow memory.
+ * of the queue (RFC 9112 §9.3.2: responses in request order). Side effects stay in order
+ * too: a request with an unsafe method is held back until the requests before it have
+ * completed, and holds back those after it (see pipeline-order.ts). Past MAX_PIPELINED
+ * queued exchanges the socket stops being read, so a pipelining client cannot grow memory.
  *
  * A request reaches the router only once its body is complete (see RequestBody), so a slow
  * client never holds a Python thread. One timer per connection covers: an unfinished request
@@ -16,6 +18,7 @@ import type { Socket } from 'node:net';
 import type { Endpoints } from './endpoints.js';
 import { RequestParser } from '../protocol/http1/request-parser.js';
 import { CONTINUE_100 } from '../protocol/http1/canned.js';
+import { isSafeMethod } from '../protocol/http1/methods.js';
 import type { HttpParseError, RequestHead, RequestParserHandler, RequestParserLimits } from '../protocol/http1/types.js';
 import { Exchange, type CgiSource, type Responder } from './exchange.js';
 import { RequestBody } from './request-body.js';
@@ -24,6 +27,7 @@ import { FlushingWriter } from './flushing-writer.js';
 import type { JoinedResponses } from './joined-responses.js';
 import { buildCgiBlock, pathDecodesToNul, type CgiNameCache, type ConnectionFacts } from './http-environ.js';
 import type { ScriptNameRule } from './script-name.js';
+import { mustWait } from './pipeline-order.js';
 
 const MAX_PIPELINED = 32;
 
@@ -49,9 +53,14 @@ class QueuedResponse implements Output, Responder {
   completed = false;
   closeAfter = false;
   needsContinue = false;
+  /** RFC 9110 §9.2.1: may run alongside other safe requests of this connection. */
+  readonly safe: boolean;
+  /** Ready for the app but waiting for earlier requests (see pipeline-order.ts). */
+  held = false;
 
   constructor(conn: HttpConnection, head: { method: string; target: string; versionMinor: 0 | 1; keepAlive: boolean }) {
     this.conn = conn;
+    this.safe = isSafeMethod(head.method);
     this.writer = new HttpResponseWriter(this, head, () => conn.ctx.draining);
   }
 
@@ -109,6 +118,10 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
   readonly #parser: RequestParser;
   readonly #queue: QueuedResponse[] = [];
   #receiving: { response: QueuedResponse; head: RequestHead } | null = null;
+  /** Queued requests with an unsafe method that have not completed. */
+  #unsafeOpen = 0;
+  /** Queued requests held back by an earlier one (pipeline-order.ts). */
+  #held = 0;
   #partialHead = false;
   #stopParsing = false;
   #closed = false;
@@ -151,6 +164,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
   }
 
   responseCompleted(r: QueuedResponse): void {
+    if (!r.safe) this.#unsafeOpen--;
     while (this.#queue.length > 0 && this.#queue[0]!.completed) {
       const done = this.#queue.shift()!;
       done.exchange.body?.dispose();
@@ -165,6 +179,23 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
     }
     if (r.completed && this.#queue.length < MAX_PIPELINED && !this.#stopParsing) this.#socket.resume();
     if (this.#queue.length === 0) this.#timer.refresh();
+    else if (this.#held > 0) this.#releaseHeld();
+  }
+
+  /** Dispatches the held requests that no longer wait, oldest first. */
+  #releaseHeld(): void {
+    // A dispatch may complete at once and re-enter here: each pass restarts from the head.
+    for (let again = true; again && this.#held > 0; ) {
+      again = false;
+      for (const r of this.#queue) {
+        if (!r.held || mustWait(this.#queue, r, this.#unsafeOpen)) continue;
+        r.held = false;
+        this.#held--;
+        this.#dispatch(r.exchange);
+        again = true;
+        break;
+      }
+    }
   }
 
   cut(r: QueuedResponse): void {
@@ -188,6 +219,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
     };
     response.exchange = new Exchange(request, '', body, response, performance.now());
     this.#queue.push(response);
+    if (!response.safe) this.#unsafeOpen++;
     this.#receiving = { response, head };
     if (head.expectContinue && body !== null) {
       if (this.isFront(response)) this.#socket.write(CONTINUE_100);
@@ -229,18 +261,21 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
   }
 
   onError(error: HttpParseError): void {
-    this.#answerError(error.status, error.message);
+    // After the connection's last answer, e.g. a 408, the head a closing client leaves
+    // truncated needs no answer and is no request to log.
+    if (this.#stopParsing) return;
+    this.#answerError(error.status, error.message, error.headRequest);
   }
 
-  /** Answers a broken or timed-out request and closes after the responses before it. */
-  #answerError(status: number, message: string): void {
+  /** Answers a broken or timed-out request (a HEAD's without body) and closes after it. */
+  #answerError(status: number, message: string, headRequest: boolean): void {
     this.#stopParsing = true;
     this.#partialHead = false;
     this.#socket.pause();
     let response = this.#receiving?.response ?? null;
     this.#receiving = null;
     if (response === null) {
-      response = new QueuedResponse(this, { method: 'GET', target: '-', versionMinor: 1, keepAlive: false });
+      response = new QueuedResponse(this, { method: headRequest ? 'HEAD' : 'GET', target: '-', versionMinor: 1, keepAlive: false });
       response.exchange = new Exchange(
         { method: '-', target: '-', versionMinor: 1, headers: [], remoteAddress: this.#facts.remoteAddress, remotePort: this.#facts.remotePort, scheme: this.#facts.scheme },
         '', null, response, performance.now(),
@@ -249,7 +284,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
     }
     this.ctx.log('warn', `bad request from ${this.#facts.remoteAddress}:${this.#facts.remotePort}: ${message} (answered ${status})`);
     response.exchange.body?.dispose();
-    response.writer.sendError(status, message);
+    response.writer.sendErrorAndClose(status, message);
   }
 
   #ready(ex: Exchange): void {
@@ -259,6 +294,16 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
       ex.responder.sendError(400, 'The request path contains an encoded NUL byte.');
       return;
     }
+    const r = ex.responder as QueuedResponse;
+    if (mustWait(this.#queue, r, this.#unsafeOpen)) {
+      r.held = true;
+      this.#held++;
+      return;
+    }
+    this.#dispatch(ex);
+  }
+
+  #dispatch(ex: Exchange): void {
     ex.buildCgiBlockLater(this);
     this.ctx.dispatch(ex);
   }
@@ -309,11 +354,11 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
       return;
     }
     if (this.#receiving !== null) {
-      this.#answerError(408, `the request body stalled for ${this.#timeoutMs} ms`);
+      this.#answerError(408, `the request body stalled for ${this.#timeoutMs} ms`, false);
       return;
     }
     if (this.#partialHead && this.#queue.length === 0) {
-      this.#answerError(408, `the request head did not arrive within ${this.#timeoutMs} ms`);
+      this.#answerError(408, `the request head did not arrive within ${this.#timeoutMs} ms`, this.#parser.pendingHeadIsHead);
       return;
     }
     if (this.#queue.length > 0) {
@@ -327,6 +372,8 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
     this.#stopParsing = true;
     for (const r of this.#queue) r.exchange.abort();
     this.#queue.length = 0;
+    this.#unsafeOpen = 0;
+    this.#held = 0;
     this.#socket.end();
     this.#timer.refresh();
   }
@@ -346,6 +393,8 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
       r.exchange.body?.dispose();
     }
     this.#queue.length = 0;
+    this.#unsafeOpen = 0;
+    this.#held = 0;
     this.#out.close();
   }
 }

@@ -152,13 +152,22 @@ export class HttpResponseWriter {
   }
 
   sendError(status: number, message: string, retryAfterSeconds?: number): void {
+    this.#sendError(status, message, retryAfterSeconds, false);
+  }
+
+  /** An error after which the connection closes (the parser gave up): says `Connection: close`. */
+  sendErrorAndClose(status: number, message: string): void {
+    this.#sendError(status, message, undefined, true);
+  }
+
+  #sendError(status: number, message: string, retryAfterSeconds: number | undefined, mustClose: boolean): void {
     if (this.#done) return;
     if (this.headSent) {
       this.#done = true;
       this.#out.cut();
       return;
     }
-    const close = this.#forceClose() || !this.#req.keepAlive || status === 400 || status === 408;
+    const close = mustClose || this.#forceClose() || !this.#req.keepAlive || status === 400 || status === 408;
     const buf = cannedResponse(status, { date: this.#out.date, message, close, headRequest: this.#req.method === 'HEAD', ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
     this.headSent = true;
     this.status = status;

@@ -12,6 +12,13 @@ test('docs/configuration.md is generated from the option table', () => {
   assert.ok(onDisk === configurationMarkdown(), 'docs/configuration.md is out of date with src/config/options.ts; regenerate it: npm run build && node dist/src/config/docs.js > docs/configuration.md');
 });
 
+test('http-socket and socket-timeout say which timeout http-socket clients get (uWSGI: socket-timeout)', () => {
+  const help = (name: string): string => OPTIONS.find((o) => o.name === name)?.help ?? '';
+  assert.match(help('http-socket'), /socket-timeout instead of http-timeout/);
+  assert.doesNotMatch(help('http-socket'), /same as http/i);
+  assert.match(help('socket-timeout'), /http-socket/);
+});
+
 test('the docs list every option with its status section', () => {
   const md = configurationMarkdown();
   for (const o of OPTIONS) assert.ok(md.includes(`| \`${o.name}\` |`), o.name);

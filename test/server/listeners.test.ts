@@ -19,6 +19,18 @@ test('clients of an http-socket listener get socket-timeout; of an http listener
   const { exchangeRaw, statuses } = await import('../helpers/raw-http.js');
   const { text } = await exchangeRaw(berth.port, 'GET /environ HTTP/1.1\r\nHost: x\r\n', 4000);
   assert.deepEqual(statuses(text), [408]);
+  // Idle keep-alive too: after a complete exchange, the silent connection is closed well
+  // before http-timeout (60 s) would close it.
+  const { openSocket } = await import('../helpers/raw-http.js');
+  const s = await openSocket(berth.port);
+  const closed = new Promise<string>((resolve) => {
+    let got = '';
+    s.setEncoding('latin1').on('data', (d: string) => (got += d));
+    const timer = setTimeout(() => (s.destroy(), resolve(`still open; got ${got}`)), 4000);
+    s.on('close', () => (clearTimeout(timer), resolve(got)));
+  });
+  s.write('GET /environ HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.deepEqual(statuses(await closed), [200]);
 });
 
 test('a handed uwsgi socket (uwsgi-direct) is bound, not listening, and explains a taken port', async (t) => {

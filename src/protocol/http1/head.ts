@@ -16,6 +16,9 @@ import { COLON, COMMA, CR, DIGIT_0, DIGIT_9, FIELD_VALUE, HOST, HTAB, LF, SP, TA
 /** Content-Length digits allowed: 2^53 − 1 has 16 digits; more can only overflow. */
 const MAX_LENGTH_DIGITS = 16;
 
+const LEFT_BRACKET = 0x5b;
+const RIGHT_BRACKET = 0x5d;
+
 const CONNECTION_CLOSE = 1;
 const CONNECTION_KEEP_ALIVE = 2;
 
@@ -127,7 +130,7 @@ function checkTransferEncoding(value: string): HttpParseError | null {
   return null;
 }
 
-/** Why a request-line's version is not HTTP/1.0 or HTTP/1.1: 505 for HTTP/x.y, else 400. */
+/** Why a request-line's version is not HTTP/1.0–1.9: 505 for another HTTP/x.y, else 400. */
 function versionError(text: string, start: number): HttpParseError {
   const d = (i: number): boolean => {
     const c = text.charCodeAt(start + i);
@@ -138,6 +141,34 @@ function versionError(text: string, start: number): HttpParseError {
     return new HttpParseError(505, `HTTP version ${text.slice(start, lineEnd)} is not supported`);
   }
   return bad('malformed HTTP-version in request-line (RFC 9112 §2.3)');
+}
+
+/**
+ * Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2–§3.2.3): one colon at most
+ * outside an IP-literal "[…]", and only digits after it. Empty is allowed (RFC 9112 §3.2).
+ */
+function isAuthority(buf: Buffer, start: number, end: number): boolean {
+  let i = start;
+  if (buf[i] === LEFT_BRACKET) {
+    // IP-literal: its colons are the address's own.
+    for (i++; i < end && buf[i] !== RIGHT_BRACKET; i++) {
+      if (HOST[buf[i] as number] !== 1 || buf[i] === LEFT_BRACKET) return false;
+    }
+    if (i === end) return false;
+    i++;
+  } else {
+    for (; i < end && buf[i] !== COLON; i++) {
+      const c = buf[i] as number;
+      if (HOST[c] !== 1 || c === LEFT_BRACKET || c === RIGHT_BRACKET) return false;
+    }
+  }
+  if (i === end) return true;
+  if (buf[i] !== COLON) return false;
+  for (i++; i < end; i++) {
+    const c = buf[i] as number;
+    if (c < DIGIT_0 || c > DIGIT_9) return false;
+  }
+  return true;
 }
 
 /**
@@ -174,11 +205,14 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
     buf[versionStart + 4] === 0x2f &&
     buf[versionStart + 5] === 0x31 &&
     buf[versionStart + 6] === 0x2e &&
-    (minor === 0x30 || minor === 0x31) &&
+    minor !== undefined &&
+    minor >= DIGIT_0 &&
+    minor <= DIGIT_9 &&
     buf[versionStart + 8] === CR &&
     buf[versionStart + 9] === LF
   ) {
-    versionMinor = minor === 0x30 ? 0 : 1;
+    // RFC 9112 §2.6: a higher minor version is answered as the highest one supported, 1.1.
+    versionMinor = minor === DIGIT_0 ? 0 : 1;
   } else {
     deferred = versionError(text, versionStart - start);
     if (deferred.status === 400) return deferred;
@@ -220,9 +254,7 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
       case 4:
         if (equalsLower(name, 0, 4, 'host')) {
           hosts++;
-          for (let k = valueStart; k < valueEnd; k++) {
-            if (HOST[buf[k] as number] !== 1) return bad('invalid Host field value (RFC 9112 §3.2)');
-          }
+          if (!isAuthority(buf, valueStart, valueEnd)) return bad('invalid Host field value (RFC 9110 §7.2: uri-host [ ":" port ])');
         }
         break;
       case 6:

@@ -24,6 +24,7 @@
  * onError the parser is dead and ignores all input.
  */
 import { parseHead } from './head.js';
+import { opensWithHeadMethod } from './methods.js';
 import { CR, LF } from './tables.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 import { appendSplitHead, startSplitHead } from './split-head.js';
@@ -113,6 +114,11 @@ export class RequestParser {
     }
   }
 
+  /** A partly received head opens with HEAD (so an answer to it, e.g. 408, has no body). */
+  get pendingHeadIsHead(): boolean {
+    return this.#headBuf !== null && opensWithHeadMethod(this.#headBuf, 0, this.#headLen);
+  }
+
   /** The peer closed its side. Mid-message, that is an error (the request is truncated). */
   finish(): void {
     const state = this.state;
@@ -121,13 +127,13 @@ export class RequestParser {
       this.#state = S_CLOSED;
       return;
     }
-    this.#fail(400, `connection closed in the middle of the request ${state}`);
+    this.#fail(400, `connection closed in the middle of the request ${state}`, this.pendingHeadIsHead);
   }
 
-  #fail(status: HttpParseError['status'], message: string): number {
+  #fail(status: HttpParseError['status'], message: string, headRequest = false): number {
     this.#state = S_DEAD;
     this.#headBuf = null;
-    this.#handler.onError(new HttpParseError(status, message));
+    this.#handler.onError(new HttpParseError(status, message, headRequest));
     return Number.MAX_SAFE_INTEGER;
   }
 
@@ -195,13 +201,13 @@ export class RequestParser {
     for (let i = buf.indexOf(LF, from); i !== -1 && i < to; i = buf.indexOf(LF, i + 1)) {
       // A head never starts with LF (empty lines were skipped), so i > start here.
       if (i === start || buf[i - 1] !== CR) {
-        this.#fail(400, 'bare LF in the request head (RFC 9112 §2.2)');
+        this.#fail(400, 'bare LF in the request head (RFC 9112 §2.2)', opensWithHeadMethod(buf, start, to));
         return false;
       }
     }
     for (let i = buf.indexOf(CR, Math.max(start, from - 1)); i !== -1 && i + 1 < to; i = buf.indexOf(CR, i + 1)) {
       if (buf[i + 1] !== LF) {
-        this.#fail(400, 'bare CR in the request head (RFC 9112 §2.2)');
+        this.#fail(400, 'bare CR in the request head (RFC 9112 §2.2)', opensWithHeadMethod(buf, start, to));
         return false;
       }
     }
@@ -211,17 +217,18 @@ export class RequestParser {
   /** 414 when the request-line alone does not fit in the budget (RFC 9112 §3), else 431. */
   #failHeadTooLarge(buf: Buffer, start: number, limit: number): number {
     const lineEnd = buf.indexOf(CRLF, start);
+    const headRequest = opensWithHeadMethod(buf, start, limit);
     if (lineEnd === -1 || lineEnd + 2 > limit) {
-      return this.#fail(414, `request-line longer than the ${this.#maxHeadBytes}-byte head limit`);
+      return this.#fail(414, `request-line longer than the ${this.#maxHeadBytes}-byte head limit`, headRequest);
     }
-    return this.#fail(431, `request head larger than ${this.#maxHeadBytes} bytes`);
+    return this.#fail(431, `request head larger than ${this.#maxHeadBytes} bytes`, headRequest);
   }
 
   #onHeadBytes(buf: Buffer, start: number, end: number, headBytes: number): void {
     const head = parseHead(buf, start, end, this.#maxBodyBytes);
     if (head instanceof HttpParseError) {
       this.#state = S_DEAD;
-      this.#handler.onError(head);
+      this.#handler.onError(opensWithHeadMethod(buf, start, end) ? new HttpParseError(head.status, head.message, true) : head);
       return;
     }
     this.#budget = this.#maxHeadBytes - this.#skipped - headBytes;

@@ -45,10 +45,13 @@ export interface RequestParserLimits {
 /** A protocol error that carries the status code to answer with (h11's LocalProtocolError idea). */
 export class HttpParseError extends BerthError {
   readonly status: 400 | 413 | 414 | 431 | 501 | 505;
-  constructor(status: HttpParseError['status'], message: string) {
+  /** The broken head is a HEAD request's, so the answer must have no body (RFC 9110 §9.3.2). */
+  readonly headRequest: boolean;
+  constructor(status: HttpParseError['status'], message: string, headRequest = false) {
     super('BERTH_HTTP_PROTOCOL', message);
     this.name = 'HttpParseError';
     this.status = status;
+    this.headRequest = headRequest;
   }
 }
 

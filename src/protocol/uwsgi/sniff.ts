@@ -6,8 +6,10 @@
  * Theory of operation: each protocol has a recognisable opening, checked in this order.
  *   tls   — a TLS record header of type handshake: 0x16, then version 0x03 0x00–0x04
  *           (RFC 8446 §5.1; SSL 3.0 to TLS 1.3 all open this way).
- *   http  — a method of 3+ uppercase letters, '-' or '_', then SP (RFC 9112 §3: method SP
- *           request-target …); the HTTP/2 preface "PRI * HTTP/2.0" opens the same way
+ *   http  — a method of 3+ letters, '-' or '_', then SP (RFC 9112 §3: method SP
+ *           request-target …). Letters of either case: methods are case-sensitive tokens
+ *           (RFC 9110 §9.1), so `get` is a valid method the app answers like any unknown
+ *           one, not garbage. The HTTP/2 preface "PRI * HTTP/2.0" opens the same way
  *           (RFC 9113 §3.4), and the front answers it as unsupported.
  *   uwsgi — modifier1, u16 LE datasize, modifier2 (uWSGI docs, "The uwsgi protocol"),
  *           then a vars block whose first var has a key length that fits in the block
@@ -16,8 +18,9 @@
  *           (uWSGI's ping), since any four bytes would otherwise match.
  * The uwsgi shape is judged as a whole, not by its first byte: an HTTP method's first
  * letter is also a valid modifier1 ('G' = 71). HTTP is tried first; a uwsgi packet that
- * also read as 3+ letters then SP would need a modifier1 of 'A'–'Z' and a datasize made of
- * two letters (16,705 bytes or more), which no uwsgi peer sends. The answer needs at most
+ * also read as 3+ method characters then SP would need a letter for modifier1, a datasize
+ * made of two method characters (11,585 bytes or more) and a modifier2 of SP or a method
+ * character, which no uwsgi peer sends (nginx sends modifier2 0). The answer needs at most
  * 12 bytes; until then, while the bytes seen still fit some opening, it is 'need-more'.
  */
 import { SP } from '../http1/tables.js';
@@ -33,8 +36,12 @@ const EMPTY_BLOCK_MODIFIERS = new Set([0, 30, 100]);
 
 const TLS_HANDSHAKE = 0x16;
 
+function isLetter(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
 function isMethodChar(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x5f;
+  return isLetter(c) || c === 0x2d || c === 0x5f;
 }
 
 function isKeyChar(c: number): boolean {
@@ -57,7 +64,7 @@ function sniffHttp(b: Buffer): SniffedProtocol | null {
     // Three letters at least (GET, PUT): then modifier1 and datasize are all letters, see above.
     if (c === SP) return i >= 3 ? 'http' : null;
     // A method starts with a letter; '-' and '_' only inside ("M-SEARCH", "BASELINE-CONTROL").
-    if (i === 0 ? c < 0x41 || c > 0x5a : !isMethodChar(c)) return null;
+    if (i === 0 ? !isLetter(c) : !isMethodChar(c)) return null;
   }
   // Twelve method characters and no SP yet: a long extension method. The HTTP parser judges.
   return n === SNIFF_BYTES ? 'http' : 'need-more';

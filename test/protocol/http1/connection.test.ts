@@ -46,7 +46,7 @@ test('expect: a POST waiting for 100 Continue gets its head before any body byte
 });
 
 test('host: accepted forms (RFC 9112 §3.2)', () => {
-  for (const v of ['example.com', 'example.com:8080', '[::1]:8080', '127.0.0.1', '', 'xn--caf-dma.example']) {
+  for (const v of ['example.com', 'example.com:8080', '[::1]:8080', '[::1]', '[v1.x]:80', '127.0.0.1', '', 'xn--caf-dma.example', 'a:']) {
     assert.deepEqual(heads(assertAccepted(`GET / HTTP/1.1\r\nHost: ${v}\r\n\r\n`))[0]?.headers, ['Host', v], v);
   }
 });
@@ -60,6 +60,13 @@ const rejected: ReadonlyArray<readonly [string, string]> = [
   ['Host with a slash', 'GET / HTTP/1.1\r\nHost: a/b\r\n\r\n'],
   ['Host with userinfo', 'GET / HTTP/1.1\r\nHost: user@a\r\n\r\n'],
   ['Host with obs-text', 'GET / HTTP/1.1\r\nHost: caf\xe9\r\n\r\n'],
+  // RFC 9110 §7.2: uri-host [ ":" port ], port = *DIGIT (RFC 3986 §3.2.3).
+  ['Host with two colons', 'GET / HTTP/1.1\r\nHost: a:b:c\r\n\r\n'],
+  ['Host with a non-numeric port', 'GET / HTTP/1.1\r\nHost: a:b\r\n\r\n'],
+  ['Host with an unbracketed IPv6 address', 'GET / HTTP/1.1\r\nHost: ::1\r\n\r\n'],
+  ['Host with an unclosed IP-literal', 'GET / HTTP/1.1\r\nHost: [::1\r\n\r\n'],
+  ['Host with bytes after an IP-literal', 'GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n'],
+  ['Host with a bracket inside a reg-name', 'GET / HTTP/1.1\r\nHost: a]b\r\n\r\n'],
 ];
 
 for (const [name, input] of rejected) {

@@ -35,6 +35,15 @@ test('request-line: HTTP/1.0 is accepted without Host', () => {
   assert.equal(head?.versionMinor, 0);
 });
 
+test('request-line: HTTP/1.2–1.9 are served as HTTP/1.1 (RFC 9112 §2.6)', () => {
+  for (const minor of [2, 5, 9]) {
+    const [head] = heads(assertAccepted(`GET / HTTP/1.${minor}\r\n${H}\r\n`));
+    assert.equal(head?.versionMinor, 1, `HTTP/1.${minor}`);
+  }
+  // Served as 1.1, so 1.1's rules apply: Host is required.
+  assertRejected('GET / HTTP/1.2\r\n\r\n', 400);
+});
+
 test('request-line: empty lines before it are skipped (RFC 9112 §2.2)', () => {
   const [head] = heads(assertAccepted(`\r\n\r\n\r\nGET / HTTP/1.1\r\n${H}\r\n`));
   assert.equal(head?.target, '/');
@@ -48,7 +57,6 @@ const rejected: ReadonlyArray<readonly [string, string, number]> = [
   ['tab separator', `GET\t/ HTTP/1.1\r\n${H}\r\n`, 400],
   ['lowercase version', `GET / http/1.1\r\n${H}\r\n`, 400],
   ['HTTP/2.0', `GET / HTTP/2.0\r\n${H}\r\n`, 505],
-  ['HTTP/1.2', `GET / HTTP/1.2\r\n${H}\r\n`, 505],
   ['HTTP/0.9', `GET / HTTP/0.9\r\n${H}\r\n`, 505],
   ['HTTP/1.10', `GET / HTTP/1.10\r\n${H}\r\n`, 400],
   ['HTTP/1', `GET / HTTP/1\r\n${H}\r\n`, 400],

@@ -31,7 +31,10 @@ const table: ReadonlyArray<readonly [string, Buffer, SniffedProtocol]> = [
   ['TLS 1.3 record version', bytes('16 0304 0040 01'), 'tls'],
   ['TLS alert record (not a handshake)', bytes('15 0301 0002 0228'), 'unknown'],
   ['0x16 0x03 0x05: not a TLS version', bytes('16 0305 0000 00000000'), 'unknown'],
-  ['lowercase method', Buffer.from('get / HTTP/1.1\r\n'), 'unknown'],
+  // Methods are case-sensitive tokens: `get` is HTTP (the app may not support it), not uwsgi.
+  ['lowercase method', Buffer.from('get / HTTP/1.1\r\n'), 'http'],
+  ['lowercase method whose bytes also fit a uwsgi header', Buffer.from('get /environ HTTP/1.1\r\n'), 'http'],
+  ['mixed-case method', Buffer.from('Post /a HTTP/1.1\r\n'), 'http'],
   ['two-letter method', Buffer.from('GE / HTTP/1.1\r\n'), 'unknown'],
   ['leading space', Buffer.from(' GET / HTTP/1.1\r\n'), 'unknown'],
   ['SSH banner', Buffer.from('SSH-2.0-OpenSSH_9.2\r\n'), 'unknown'],
