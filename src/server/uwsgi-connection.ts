@@ -19,6 +19,7 @@ import { FlushingWriter } from './flushing-writer.js';
 import { buildUwsgiEnviron, exchangeRequestOf } from './uwsgi-environ.js';
 import type { ScriptNameRule } from './script-name.js';
 import { requestOnlyVars } from './uwsgi-trust.js';
+import { logSafe, quotePeer } from '../protocol/peer-text.js';
 
 export interface UwsgiFrontContext {
   /** Built once per front; the parser clamps maxVarsBytes to the protocol's 65535. */
@@ -124,7 +125,7 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
           if (!ex.aborted) this.#ctx.dispatch(ex);
         },
         (err: Error) => {
-          this.#ctx.log('error', `could not buffer the request body of ${ex.request.method} ${ex.request.target}: ${err.message}`);
+          this.#ctx.log('error', `could not buffer the request body of ${logSafe(ex.request.method)} ${quotePeer(ex.request.target)}: ${err.message}`);
           this.sendError(500, 'The request body could not be stored.');
         },
       );
