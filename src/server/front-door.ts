@@ -95,11 +95,13 @@ export class FrontDoor {
     let trusted = true;
     if (kind === 'uwsgi') {
       const peer = ends.remoteAddress;
+      const unix = listener.unix || peer === '';
       const trust = uwsgiTrust({
         declaredUwsgi: declared === 'uwsgi',
-        unix: listener.unix || peer === '',
-        loopback: inNetworks(peer, LOOPBACK),
-        allowed: inNetworks(peer, this.#allowed),
+        unix,
+        // Per connection: the address is parsed only when the answer can matter.
+        loopback: !unix && inNetworks(peer, LOOPBACK),
+        allowed: !unix && this.#allowed.length > 0 && inNetworks(peer, this.#allowed),
       });
       if (trust === 'refused') {
         this.#warnOnce(listener, `peer ${peer}`, declared === 'uwsgi' ? refusedOnUwsgiPort(listener, peer) : refusedOnHttpPort(listener, peer));
