@@ -16,8 +16,8 @@ import type { Socket } from 'node:net';
 import { endpointsOf, type Endpoints } from './endpoints.js';
 import { sniffProtocol } from '../protocol/uwsgi/sniff.js';
 import { cannedResponse } from '../protocol/http1/canned.js';
-import { inNetworks, LOOPBACK, parseCidr, type Cidr } from '../config/cidr.js';
-import { uwsgiTrust } from './uwsgi-trust.js';
+import { parseCidr, type Cidr } from '../config/cidr.js';
+import { peerTrust } from './uwsgi-trust.js';
 import type { ListenVia } from '../config/schema.js';
 import type { HttpFront } from './http-front.js';
 import type { UwsgiFront } from './uwsgi-front.js';
@@ -95,14 +95,7 @@ export class FrontDoor {
     let trusted = true;
     if (kind === 'uwsgi') {
       const peer = ends.remoteAddress;
-      const unix = listener.unix || peer === '';
-      const trust = uwsgiTrust({
-        declaredUwsgi: declared === 'uwsgi',
-        unix,
-        // Per connection: the address is parsed only when the answer can matter.
-        loopback: !unix && inNetworks(peer, LOOPBACK),
-        allowed: !unix && this.#allowed.length > 0 && inNetworks(peer, this.#allowed),
-      });
+      const trust = peerTrust(declared === 'uwsgi', listener.unix, peer, this.#allowed);
       if (trust === 'refused') {
         this.#warnOnce(listener, `peer ${peer}`, declared === 'uwsgi' ? refusedOnUwsgiPort(listener, peer) : refusedOnHttpPort(listener, peer));
         socket.destroy();

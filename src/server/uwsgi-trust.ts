@@ -21,6 +21,7 @@
  */
 import type { Endpoints } from './endpoints.js';
 import { hostName } from './http-environ.js';
+import { inNetworks, LOOPBACK, type Cidr } from '../config/cidr.js';
 
 export type UwsgiTrust = 'trusted' | 'request-only' | 'refused';
 
@@ -35,6 +36,20 @@ export function uwsgiTrust(f: TrustFacts): UwsgiTrust {
   if (f.unix || f.allowed) return 'trusted';
   if (f.loopback) return f.declaredUwsgi ? 'trusted' : 'request-only';
   return 'refused';
+}
+
+/**
+ * The rule for one connection: `peer` as endpointsOf reports it ('' for a unix-socket peer),
+ * `allowed` the uwsgi-allow networks. The address is parsed only when the answer depends on it.
+ */
+export function peerTrust(declaredUwsgi: boolean, unixListener: boolean, peer: string, allowed: readonly Cidr[]): UwsgiTrust {
+  const unix = unixListener || peer === '';
+  return uwsgiTrust({
+    declaredUwsgi,
+    unix,
+    loopback: !unix && inNetworks(peer, LOOPBACK),
+    allowed: !unix && allowed.length > 0 && inNetworks(peer, allowed),
+  });
 }
 
 /**
