@@ -7,7 +7,7 @@ import sys
 import threading
 import traceback
 
-from .stderr_log import write_stderr
+from .stderr_log import log_safe, write_stderr
 from .wsgi_core import serve_request
 
 CORE_CODE = serve_request.__code__
@@ -43,8 +43,8 @@ def dump_stacks(interrupted=None):
                 continue
             env = req.env
             out.append('berth worker %d: harakiri: stack of thread %s (%d) running %s %s\n'
-                       % (pid, names.get(ident, '?'), ident, env.get('REQUEST_METHOD', '?'),
-                          env.get('REQUEST_URI') or env.get('PATH_INFO', '?')))
+                       % (pid, names.get(ident, '?'), ident, log_safe(env.get('REQUEST_METHOD', '?')),
+                          log_safe(env.get('REQUEST_URI') or env.get('PATH_INFO', '?'))))
             out.extend(traceback.format_stack(stack))
         if not out:
             out.append('berth worker %d: harakiri: no request is running\n' % pid)

@@ -69,3 +69,8 @@ export function inNetworks(address: string, nets: readonly Cidr[]): boolean {
 }
 
 export const LOOPBACK: readonly Cidr[] = [parseCidr('127.0.0.0/8')!, parseCidr('::1/128')!];
+
+/** Whether every address of `net` is a loopback address (127.0.0.1/32 is; 0.0.0.0/0 is not). */
+export function withinLoopback(net: Cidr): boolean {
+  return LOOPBACK.some((lo) => net.bytes.length === lo.bytes.length && net.prefix >= lo.prefix && matches(net.bytes, lo));
+}

@@ -15,6 +15,7 @@ import type { Config, ExpiresRule, ListenAddress, Mount, ValueSource } from './s
 import { buildStatic, normalizeMountpoint, parseRegexpRule, parseTypeRule, type Reporter } from './static-values.js';
 import { buildOperations, type LogFormatCheck } from './operations.js';
 import { kindOf, writableFileProblem } from './fs-kind.js';
+import { parseCidr, withinLoopback } from './cidr.js';
 
 const MODULE_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 const IDENTIFIER = /^[A-Za-z_]\w*$/;
@@ -231,9 +232,14 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     .filter((a): a is Assigned => a !== undefined && a.value !== false)
     .map((a) => a.option.name))];
   // By default the workers take the uwsgi sockets unless the master must or should route their
-  // requests, or uwsgi-allow admits peers beyond loopback (the workers would relay every one).
+  // requests, or uwsgi-allow admits peers beyond loopback (the workers would relay every one;
+  // uwsgi-allow = 127.0.0.1/32, which trusts loopback on http ports, changes nothing for them).
+  const allowsBeyondLoopback = all('uwsgiAllow').some((a) => {
+    const net = parseCidr(a.value as string);
+    return net === null || !withinLoopback(net);
+  });
   const uwsgiDirect = directA === undefined
-    ? checkStaticA === undefined && staticFirst.length === 0 && all('uwsgiAllow').length === 0
+    ? checkStaticA === undefined && staticFirst.length === 0 && !allowsBeyondLoopback
     : directA.value === true;
   const uwsgiViaMasterFor = directA === undefined && checkStaticA === undefined && staticFirst.length > 0 ? staticFirst.join(', ') : null;
   if (directA !== undefined && directA.value === true) {

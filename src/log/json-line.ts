@@ -12,14 +12,22 @@ import { bytesToText, headerValue, serverProtocol } from './request-facts.js';
 
 /**
  * A JSON string literal of request bytes. Most values are printable ASCII without quotes or
- * backslashes and are wrapped as they are; the rest are decoded and escaped by JSON.stringify.
+ * backslashes and are wrapped as they are; the rest are decoded and escaped by JSON.stringify,
+ * and then the characters it leaves raw that some readers take for line breaks or terminal
+ * controls (C1 controls such as NEL, U+2028, U+2029) are escaped too.
  */
 function str(value: string): string {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return JSON.stringify(bytesToText(value));
+    if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return JSON.stringify(bytesToText(value)).replace(RAW_IN_JSON, unicodeEscape);
   }
   return '"' + value + '"';
+}
+
+const RAW_IN_JSON = /[\u0080-\u009f\u2028\u2029]/g;
+
+function unicodeEscape(c: string): string {
+  return '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0');
 }
 
 function optional(value: string): string {

@@ -10,10 +10,13 @@
  * uWSGI silently prints "-" for a name it does not know (it may be a logvar the app sets);
  * Berth has no app-set logvars, so an unknown name is a typo: `compileLogFormat` lists them and
  * config validation reports them.
+ *
+ * Every value from the wire is escaped (peer-text.ts), so no peer can break or forge a line.
  */
 import type { Exchange } from '../server/exchange.js';
 import type { LogClock } from './log-clock.js';
-import { bytesToText, cgiValue, countVars, headerValue, serverProtocol } from './request-facts.js';
+import { cgiValue, countVars, headerValue, serverProtocol } from './request-facts.js';
+import { logSafe } from '../protocol/peer-text.js';
 
 /** What one request log line is made of; AccessLog fills one reused object per request. */
 export interface LogFacts {
@@ -42,14 +45,14 @@ const writeErrors = (f: LogFacts): number => (f.ex.aborted ? 1 : 0);
  * bytes: Berth does not count response header bytes (uWSGI's `size` adds them).
  */
 export const LOG_VARIABLES: Readonly<Record<string, { readonly help: string; readonly get: Getter }>> = {
-  addr: { help: 'client address (REMOTE_ADDR)', get: (f) => f.ex.request.remoteAddress },
-  user: { help: 'REMOTE_USER, "-" when none', get: (f) => bytesToText(cgiValue(f.ex.cgiBlock, 'REMOTE_USER')) },
-  method: { help: 'request method', get: (f) => f.ex.request.method },
-  uri: { help: 'request target as sent (REQUEST_URI)', get: (f) => bytesToText(f.ex.request.target) },
-  proto: { help: 'SERVER_PROTOCOL, e.g. HTTP/1.1', get: (f) => serverProtocol(f.ex.cgiBlock, f.ex.request.versionMinor) },
-  host: { help: 'Host header', get: (f) => bytesToText(headerValue(f.ex.request.headers, 'host')) },
-  uagent: { help: 'User-Agent header', get: (f) => bytesToText(headerValue(f.ex.request.headers, 'user-agent')) },
-  referer: { help: 'Referer header', get: (f) => bytesToText(headerValue(f.ex.request.headers, 'referer')) },
+  addr: { help: 'client address (REMOTE_ADDR)', get: (f) => logSafe(f.ex.request.remoteAddress) },
+  user: { help: 'REMOTE_USER, "-" when none', get: (f) => logSafe(cgiValue(f.ex.cgiBlock, 'REMOTE_USER')) },
+  method: { help: 'request method', get: (f) => logSafe(f.ex.request.method) },
+  uri: { help: 'request target as sent (REQUEST_URI)', get: (f) => logSafe(f.ex.request.target) },
+  proto: { help: 'SERVER_PROTOCOL, e.g. HTTP/1.1', get: (f) => logSafe(serverProtocol(f.ex.cgiBlock, f.ex.request.versionMinor)) },
+  host: { help: 'Host header', get: (f) => logSafe(headerValue(f.ex.request.headers, 'host')) },
+  uagent: { help: 'User-Agent header', get: (f) => logSafe(headerValue(f.ex.request.headers, 'user-agent')) },
+  referer: { help: 'Referer header', get: (f) => logSafe(headerValue(f.ex.request.headers, 'referer')) },
   status: { help: 'response status code', get: (f) => f.ex.status },
   size: { help: 'response body bytes (uWSGI adds header bytes)', get: (f) => f.ex.bytesSent },
   rsize: { help: 'response body bytes', get: (f) => f.ex.bytesSent },
@@ -127,7 +130,7 @@ function getterFor(name: string): Getter | null {
   if (Object.hasOwn(LOG_VARIABLES, name)) return LOG_VARIABLES[name]!.get;
   if (name.startsWith(VAR_PREFIX) && name.length > VAR_PREFIX.length) {
     const cgi = name.slice(VAR_PREFIX.length);
-    return (f) => bytesToText(cgiValue(f.ex.cgiBlock, cgi));
+    return (f) => logSafe(cgiValue(f.ex.cgiBlock, cgi));
   }
   return null;
 }

@@ -2,8 +2,17 @@
  * One logger for the master: Berth's own messages and the request log. Lines are gathered and
  * written once per event-loop turn, so a busy server does one write per turn, not one per request.
  * `logto` appends to a file (rotating by size when asked); otherwise lines go to stderr.
+ *
+ * Berth's own messages may quote a peer (a method, a path, a var) or carry a worker's traceback,
+ * so each is neutralised here as a last line of defence: control characters are escaped, and a
+ * line break a message does contain starts a continuation line marked CONTINUED, which no
+ * request log line, Berth line or JSON object begins with.
  */
+import { escapeControls } from '../protocol/peer-text.js';
 import { RotatingFileSink, type RotatingFileOptions } from './rotating-file.js';
+
+/** How the second and later lines of one message begin. */
+export const CONTINUED = '  | ';
 
 export interface LogSink {
   write(text: string): void;
@@ -31,15 +40,15 @@ export class Logger {
   }
 
   info(message: string): void {
-    this.line(`[berth] ${message}`);
+    this.line(`[berth] ${neutralise(message)}`);
   }
 
   warn(message: string): void {
-    this.line(`[berth] WARNING: ${message}`);
+    this.line(`[berth] WARNING: ${neutralise(message)}`);
   }
 
   error(message: string): void {
-    this.line(`[berth] ERROR: ${message}`);
+    this.line(`[berth] ERROR: ${neutralise(message)}`);
   }
 
   /** A raw line (request log lines, worker output). */
@@ -73,4 +82,10 @@ export class Logger {
     this.flush();
     this.#sink.close();
   }
+}
+
+/** A message as one log entry: controls escaped, every line after the first marked CONTINUED. */
+export function neutralise(message: string): string {
+  const text = escapeControls(message.endsWith('\n') ? message.slice(0, -1) : message, true);
+  return text.indexOf('\n') === -1 ? text : text.split('\n').join('\n' + CONTINUED);
 }

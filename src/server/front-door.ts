@@ -7,14 +7,17 @@
  * that fits. With detect-protocol = false a mismatch is answered with an error that says the
  * same thing.
  *
- * uwsgi vars are trusted as sent (REMOTE_ADDR, HTTPS…), so, like gunicorn's forwarded-allow-ips,
- * uwsgi-protocol peers are accepted over TCP only from loopback or the `uwsgi-allow` networks.
+ * uwsgi vars say who the client is (REMOTE_ADDR, HTTPS…), so, like gunicorn's forwarded-allow-ips,
+ * they are trusted only from the peers the rule in uwsgi-trust.ts names: unix-socket peers, the
+ * `uwsgi-allow` networks, and loopback on a `socket` port. A loopback peer on an `http` port (a
+ * same-host TCP relay makes any client one) is served request-only; any other peer is refused.
  */
 import type { Socket } from 'node:net';
 import { endpointsOf, type Endpoints } from './endpoints.js';
 import { sniffProtocol } from '../protocol/uwsgi/sniff.js';
 import { cannedResponse } from '../protocol/http1/canned.js';
-import { inNetworks, LOOPBACK, parseCidr, type Cidr } from '../config/cidr.js';
+import { parseCidr, type Cidr } from '../config/cidr.js';
+import { peerTrust } from './uwsgi-trust.js';
 import type { ListenVia } from '../config/schema.js';
 import type { HttpFront } from './http-front.js';
 import type { UwsgiFront } from './uwsgi-front.js';
@@ -45,7 +48,7 @@ export class FrontDoor {
 
   constructor(deps: FrontDoorDeps) {
     this.#deps = deps;
-    this.#allowed = [...LOOPBACK, ...deps.uwsgiAllow.map((c) => parseCidr(c)!)];
+    this.#allowed = deps.uwsgiAllow.map((c) => parseCidr(c)!);
   }
 
   /**
@@ -89,6 +92,17 @@ export class FrontDoor {
       socket.destroy();
       return;
     }
+    let trusted = true;
+    if (kind === 'uwsgi') {
+      const peer = ends.remoteAddress;
+      const trust = peerTrust(declared === 'uwsgi', listener.unix, peer, this.#allowed);
+      if (trust === 'refused') {
+        this.#warnOnce(listener, `peer ${peer}`, declared === 'uwsgi' ? refusedOnUwsgiPort(listener, peer) : refusedOnHttpPort(listener, peer));
+        socket.destroy();
+        return;
+      }
+      trusted = trust === 'trusted';
+    }
     if (kind !== declared) {
       const advice = kind === 'http' ? httpOnUwsgiPort(listener) : uwsgiOnHttpPort(listener);
       if (!this.#deps.detectProtocol) {
@@ -100,13 +114,8 @@ export class FrontDoor {
       this.#warnOnce(listener, kind, `${advice} (served anyway)`);
     }
     if (kind === 'uwsgi') {
-      const peer = ends.remoteAddress;
-      if (!listener.unix && peer !== '' && !inNetworks(peer, this.#allowed)) {
-        this.#warnOnce(listener, `peer ${peer}`, `refused a uwsgi-protocol connection from ${peer} on ${listener.display}: only loopback and unix-socket peers may send uwsgi vars unless allowed — add uwsgi-allow = ${peer}/32 (or its network) if this is your nginx`);
-        socket.destroy();
-        return;
-      }
-      this.#deps.uwsgi.accept(socket, initial, ends);
+      if (!trusted) this.#warnOnce(listener, 'request-only', requestOnlyNotice(listener, ends.remoteAddress));
+      this.#deps.uwsgi.accept(socket, initial, ends, trusted);
     } else {
       this.#deps.http.accept(socket, listener.via, initial, ends);
     }
@@ -132,4 +141,16 @@ function httpOnUwsgiPort(l: ListenerFacts): string {
 function uwsgiOnHttpPort(l: ListenerFacts): string {
   const target = l.unix ? `unix:${l.display}` : l.display;
   return `${describe(l)} speaks HTTP but received a uwsgi packet (nginx uwsgi_pass) — in nginx use 'proxy_pass http://${target};' instead of uwsgi_pass, or declare this address as socket = ${l.display}`;
+}
+
+function refusedOnUwsgiPort(l: ListenerFacts, peer: string): string {
+  return `refused a uwsgi-protocol connection from ${peer} on ${describe(l)}: uwsgi vars (REMOTE_ADDR, HTTPS, REMOTE_USER…) are trusted only from loopback and unix-socket peers unless allowed — add uwsgi-allow = ${peer}/32 (or its network) if this is your nginx`;
+}
+
+function refusedOnHttpPort(l: ListenerFacts, peer: string): string {
+  return `refused a uwsgi packet (nginx uwsgi_pass) from ${peer} on ${describe(l)}: this port speaks HTTP, and uwsgi vars (REMOTE_ADDR, HTTPS, REMOTE_USER…) are trusted only from peers named by uwsgi-allow — if this is your nginx, give it a uwsgi port (socket = …) for uwsgi_pass, or add uwsgi-allow = ${peer}/32 (or its network)`;
+}
+
+function requestOnlyNotice(l: ListenerFacts, peer: string): string {
+  return `${describe(l)}: served a uwsgi packet from the loopback peer ${peer} without trusting its identity: REMOTE_ADDR and REMOTE_PORT are the connection's, and REMOTE_USER, HTTPS, UWSGI_SCHEME, SCRIPT_NAME, SSL_* and other non-request vars were dropped, since a same-host TCP relay (stunnel, ssh -L, kubectl port-forward) makes any client a loopback peer — for nginx's uwsgi_pass declare a uwsgi port (socket = …), or trust loopback here with uwsgi-allow = 127.0.0.1/32`;
 }

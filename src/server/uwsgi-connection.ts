@@ -18,6 +18,8 @@ import { HttpResponseWriter, type Output } from './http-response-writer.js';
 import { FlushingWriter } from './flushing-writer.js';
 import { buildUwsgiEnviron, exchangeRequestOf } from './uwsgi-environ.js';
 import type { ScriptNameRule } from './script-name.js';
+import { requestOnlyVars } from './uwsgi-trust.js';
+import { logSafe, quotePeer } from '../protocol/peer-text.js';
 
 export interface UwsgiFrontContext {
   /** Built once per front; the parser clamps maxVarsBytes to the protocol's 65535. */
@@ -36,6 +38,8 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
   readonly #ctx: UwsgiFrontContext;
   readonly #parser: UwsgiRequestParser;
   readonly #peer: string;
+  /** null when the peer's vars are trusted; else the connection's ends, for request-only vars. */
+  readonly #untrustedEnds: Endpoints | null;
   #exchange: Exchange | null = null;
   #writer: HttpResponseWriter | null = null;
   #closed = false;
@@ -43,8 +47,9 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
   readonly #out: FlushingWriter;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(socket: Socket, ctx: UwsgiFrontContext, ends: Endpoints) {
+  constructor(socket: Socket, ctx: UwsgiFrontContext, ends: Endpoints, trusted: boolean) {
     this.#socket = socket;
+    this.#untrustedEnds = trusted ? null : ends;
     this.#ctx = ctx;
     this.#peer = ends.remoteAddress !== '' ? `${ends.remoteAddress}:${ends.remotePort}` : 'a unix-socket peer';
     this.#parser = new UwsgiRequestParser(this, ctx.limits);
@@ -78,7 +83,8 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
       this.#destroy();
       return;
     }
-    const env = buildUwsgiEnviron(head.vars, head.contentLength, {
+    const vars = this.#untrustedEnds === null ? head.vars : requestOnlyVars(head.vars, this.#untrustedEnds);
+    const env = buildUwsgiEnviron(vars, head.contentLength, {
       stripScriptName: head.modifier1 === MODIFIER1_WSGI_STRIP_SCRIPT_NAME || this.#ctx.manageScriptName,
       scriptNames: this.#ctx.scriptNames,
     });
@@ -119,7 +125,7 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
           if (!ex.aborted) this.#ctx.dispatch(ex);
         },
         (err: Error) => {
-          this.#ctx.log('error', `could not buffer the request body of ${ex.request.method} ${ex.request.target}: ${err.message}`);
+          this.#ctx.log('error', `could not buffer the request body of ${logSafe(ex.request.method)} ${quotePeer(ex.request.target)}: ${err.message}`);
           this.sendError(500, 'The request body could not be stored.');
         },
       );

@@ -27,12 +27,13 @@ export class UwsgiFront {
     };
   }
 
-  accept(socket: Socket, initial: Buffer | null, ends: Endpoints = endpointsOf(socket)): void {
+  /** `trusted` false: the peer's vars are kept request-only (uwsgi-trust.ts). */
+  accept(socket: Socket, initial: Buffer | null, ends: Endpoints = endpointsOf(socket), trusted = true): void {
     if (this.#draining) {
       socket.destroy();
       return;
     }
-    const conn = new UwsgiConnection(socket, this.#ctx, ends);
+    const conn = new UwsgiConnection(socket, this.#ctx, ends, trusted);
     this.#connections.add(conn);
     socket.once('close', () => this.#connections.delete(conn));
     if (initial !== null) conn.feed(initial);

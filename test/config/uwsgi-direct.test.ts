@@ -50,6 +50,14 @@ test('uwsgi-allow keeps the sockets with the master by default (its peers would 
   assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', '--uwsgi-allow', '10.0.0.0/8', '--uwsgi-direct'], env: {}, cwd: tree.dir })).uwsgiDirect, true);
 });
 
+test('uwsgi-allow naming only loopback (to trust it on http ports) leaves the sockets with the workers', (t) => {
+  const tree = makeTree();
+  t.after(tree.remove);
+  assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', '--uwsgi-allow', '127.0.0.1/32', '--uwsgi-allow', '::1'], env: {}, cwd: tree.dir })).uwsgiDirect, true);
+  assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', '--uwsgi-allow', '127.0.0.1/32', '--uwsgi-allow', '0.0.0.0/0'], env: {}, cwd: tree.dir })).uwsgiDirect, false);
+  assert.equal(ok(loadConfig({ argv: ['--socket', ':0', '-w', 'a', '--uwsgi-allow', '120.0.0.0/4'], env: {}, cwd: tree.dir })).uwsgiDirect, false);
+});
+
 
 test('uwsgi-direct-batch is on by default; set where no worker accepts on a uwsgi socket, it warns with the line', (t) => {
   const tree = makeTree({

@@ -117,6 +117,17 @@ test('a uwsgi peer outside loopback and uwsgi-allow is refused; allowing it admi
   assert.equal((await get(n2, '/pid')).status, 200);
 });
 
+test('on an http port a uwsgi packet from a peer outside loopback is refused; the log names the port, the peer, socket = and uwsgi-allow', async () => {
+  const own = ownAddress();
+  assert.ok(own !== undefined, 'this test needs a non-loopback IPv4 address on this machine to connect from');
+  const b = await berth(['--http', '127.0.0.1:0']);
+  const n = await nginx(`include uwsgi_params; uwsgi_bind ${own}; uwsgi_pass 127.0.0.1:${b.port};`);
+  assert.equal((await get(n, '/pid')).status, 502);
+  const ownRe = own.replace(/\./g, '\\.');
+  const log = await eventually(() => b.logs(), new RegExp(`refused a uwsgi packet \\(nginx uwsgi_pass\\) from ${ownRe} on http 127\\.0\\.0\\.1:${b.port}[^\n]*socket = [^\n]*uwsgi-allow = ${ownRe}/32`));
+  assert.doesNotMatch(log, /served anyway|\] GET/, 'neither served nor announced as served');
+});
+
 /** A uwsgi packet by hand (uWSGI docs, "The uwsgi protocol"), independent of Berth's encoder. */
 function packet(vars: Record<string, string>, modifier1 = 0): Buffer {
   const parts: Buffer[] = [];

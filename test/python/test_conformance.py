@@ -20,7 +20,7 @@ from berth_runtime.framed_server import Request  # noqa: E402
 from berth_runtime.http_head import http_head  # noqa: E402
 from berth_runtime.responses import encode_head, ResponseInvalid  # noqa: E402
 from berth_runtime.static_relay import for_static_stage, static_prefixes_of  # noqa: E402
-from berth_runtime.uwsgi_vars import parse_uwsgi_vars, packet_content_length  # noqa: E402
+from berth_runtime.uwsgi_vars import is_loopback, parse_uwsgi_vars, packet_content_length  # noqa: E402
 
 
 def load_table(name):
@@ -151,6 +151,21 @@ class WorkerConfig(unittest.TestCase):
                     read_config(json.dumps(case['config']))
                 self.assertEqual(caught.exception.kind, 'config')
                 self.assertRegex(caught.exception.message, r'(: |; |[ .])%s\b' % re.escape(case['key']))
+
+
+class UwsgiTrustTable(unittest.TestCase):
+    """uwsgi-trust.json: a uwsgi-direct worker serves itself exactly the socket-port peers the
+    table says ('direct': 'serve'), as direct_server.serve_connection decides: a unix peer, or
+    a TCP peer is_loopback names; everyone else is relayed to the master."""
+
+    def test_table(self):
+        for case in load_table('uwsgi-trust.json')['cases']:
+            if 'direct' not in case:
+                continue
+            with self.subTest(case['name']):
+                unix = case['peer'] == ''
+                serves = unix or is_loopback(case['peer'])
+                self.assertEqual('serve' if serves else 'relay', case['direct'], case['why'])
 
 
 if __name__ == '__main__':

@@ -27,6 +27,7 @@
  * forgot `include uwsgi_params`) — silently dropping them would hide a lost body.
  */
 import { parseContentLength } from '../http1/head.js';
+import { quotePeer } from '../peer-text.js';
 import {
   MAX_VARS_BYTES,
   UwsgiProtocolError,
@@ -241,7 +242,7 @@ export class UwsgiRequestParser {
       const valueLen = (buf[i] as number) | ((buf[i + 1] as number) << 8);
       i += 2;
       if (valueLen > end - i) {
-        this.#fail('bad-length', `value of ${key} (${valueLen} bytes) runs past the ${end - start}-byte vars block`);
+        this.#fail('bad-length', `value of ${quotePeer(key)} (${valueLen} bytes) runs past the ${end - start}-byte vars block`);
         return;
       }
       const value = text.slice(i - start, i - start + valueLen);
@@ -252,7 +253,7 @@ export class UwsgiRequestParser {
         // Two different lengths are two framings of one body: refuse, as RFC 9112 §6.3 does
         // for Content-Length. Equal repeats come from a doubled uwsgi_param and are harmless.
         if (n === -1 || (contentLength !== ABSENT && contentLength !== n)) {
-          this.#fail('bad-content-length', `invalid CONTENT_LENGTH '${value}': digits only, at most 2^53-1, one value (RFC 9110 §8.6)`);
+          this.#fail('bad-content-length', `invalid CONTENT_LENGTH '${quotePeer(value)}': digits only, at most 2^53-1, one value (RFC 9110 §8.6)`);
           return;
         }
         contentLength = n;
