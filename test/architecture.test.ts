@@ -112,3 +112,15 @@ test('protocol codecs are sans-IO: no timers, process or fetch reached through g
   }
   assert.deepEqual(offenders, []);
 });
+
+test('every src/ file opens with one line saying what it is for', () => {
+  const unclear: string[] = [];
+  for (const file of tsFiles(SRC)) {
+    const [first = '', second = ''] = readFileSync(file, 'utf8').split('\n');
+    // `/** What it is for. */` on one line, or `/**` then ` * What it is for.` — a summary, not
+    // the start of a longer theory.
+    const summary = first.startsWith('/** ') ? first.slice(4) : first === '/**' ? second.replace(/^ \* ?/, '') : '';
+    if (summary.trim().length < 12 || /^Theory of operation/.test(summary)) unclear.push(`${file.slice(SRC.length + 1)}: ${JSON.stringify(summary || first)}`);
+  }
+  assert.deepEqual(unclear, [], 'open each file with a one-line summary of what it is for');
+});

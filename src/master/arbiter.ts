@@ -1,4 +1,6 @@
 /**
+ * The master loop: signals, reloads, stops and the watch loop, as named steps over the process tree.
+ *
  * Theory of operation (after gunicorn's arbiter): the master binds the listeners once, drops
  * privileges, starts the workers (./workforce.ts) and then only reacts. Signal handlers merely
  * queue the signal; named steps do the work:

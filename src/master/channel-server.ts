@@ -1,4 +1,6 @@
 /**
+ * The unix socket forked workers connect to (HELLO) and uwsgi-direct workers relay through.
+ *
  * Theory of operation: the unix socket that workers forked by the zygote connect to. It lives
  * in a fresh private directory (mkdtemp under the OS temp dir, mode 0700, or handed to the
  * configured uid/gid so workers that dropped privileges can still connect). Each connection

@@ -1,4 +1,6 @@
 /**
+ * The crash-loop policy per worker slot: respawn delays, then FATAL with the last traceback.
+ *
  * Theory of operation: the crash-loop policy, per worker slot. The arbiter reports every
  * unexpected worker exit (not a retirement it asked for) with the worker's start and exit
  * times; the policy answers how long to wait before respawning the slot, or that the slot —

@@ -1,4 +1,6 @@
 /**
+ * File watches behind touch-reload, touch-chain-reload, touch-logreopen and py-autoreload.
+ *
  * Theory of operation: FileTrigger calls onChange(paths) when watched files really change —
  * the engine behind touch-reload, touch-chain-reload, touch-logreopen and py-autoreload.
  *

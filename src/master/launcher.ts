@@ -1,4 +1,6 @@
 /**
+ * Makes the worker processes of one generation: forked by a zygote (preload) or spawned (lazy-apps).
+ *
  * Theory of operation: a Launcher makes the worker processes of one generation, the way the
  * configuration asks for.
  *

@@ -1,4 +1,6 @@
 /**
+ * The master's states as one table, with the only function that moves between them.
+ *
  * Theory of operation: the life of the master is a small state table, as a worker's is
  * (../worker/lifecycle.ts). Every change goes through masterTransition(), which refuses moves the
  * table does not list, so a second stop signal, a reload during a stop or a late READY cannot

@@ -1,4 +1,6 @@
 /**
+ * The self-healing policy for live workers: harakiri, max-requests, lifetime, reload-on-rss.
+ *
  * Theory of operation: the watchdog is the self-healing policy for live workers. The arbiter
  * calls check() about once a second with one WorkerFacts per live worker and the clock; the
  * watchdog answers with actions and does nothing itself (no signals, no timers), so every rule

@@ -1,4 +1,6 @@
 /**
+ * The one classifier of a worker's exit: what it means and what the workforce does about it.
+ *
  * Theory of operation: the one place that decides what a worker's exit means. The workforce
  * gathers the facts when a worker process is gone and acts on the kind this returns; nothing
  * else in the master interprets an exit code.

@@ -1,4 +1,6 @@
 /**
+ * The Python workers by generation: start, reload (whole or chain), replace, respawn.
+ *
  * Theory of operation: the set of Python workers, by generation. A generation is one loaded
  * configuration with its Launcher (preload: a Python parent that imported the app and forks
  * workers; lazy-apps: workers spawned one by one). Requests only reach workers in the pool;

@@ -1,4 +1,6 @@
 /**
+ * The master's handle on the zygote: the Python process that imports the app once and forks workers.
+ *
  * Theory of operation: the zygote is the Python process of preload mode. It imports the app
  * once (READY, or BOOT_FAIL and exit as a worker would), then forks one worker per FORK and
  * reports FORKED(slot, pid) and, after reaping it, EXITED(slot, pid, code, signal); SHUTDOWN

@@ -1,4 +1,6 @@
 /**
+ * Hands requests to idle worker threads, queues them (listen) when none is idle, 503 past that.
+ *
  * Theory of operation: a request goes to an idle worker thread at once; when every thread is
  * busy it waits in a bounded FIFO (`listen` entries); past that it is refused with 503 and
  * Retry-After. A request is never dropped silently: it is either served, answered 503, or

@@ -1,4 +1,6 @@
 /**
+ * The request side of the master as one object: listeners, fronts, routes, dispatcher, access log.
+ *
  * Theory of operation: the request side of the master, as one object. It owns what turns a
  * connection into served requests — the bound listeners handed to it, the HTTP and uwsgi
  * fronts behind the front door, the route table (static stage, then the worker dispatcher)

@@ -1,4 +1,6 @@
 /**
+ * The route table: static mappings first, then the app.
+ *
  * Theory of operation: the route table is an ordered list — static mappings first, then (later)
  * proxy routes, then the WSGI app. Each route either takes the exchange or passes it on by
  * calling `next`; the last stop is the worker dispatcher. Routes are asynchronous (a static

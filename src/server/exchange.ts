@@ -1,4 +1,6 @@
 /**
+ * One request/response pair, whatever protocol it came in on.
+ *
  * Theory of operation: an Exchange is one request/response pair, independent of the protocol
  * it arrived on. A front (HTTP/1.1 today, uwsgi later) fills in the CGI variables and the body,
  * then hands it to the router; whoever produces the response (a Python worker, a static file,

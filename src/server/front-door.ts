@@ -1,4 +1,6 @@
 /**
+ * Every listener's connections: protocol detection, uwsgi trust, then the HTTP or uwsgi front.
+ *
  * Theory of operation: every listener's connections come through here. With detect-protocol
  * (the default) the first bytes decide what the peer speaks — a uwsgi packet (nginx
  * uwsgi_pass), an HTTP request (a browser, nginx proxy_pass), or a TLS ClientHello — whatever

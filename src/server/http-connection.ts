@@ -1,4 +1,6 @@
 /**
+ * One client connection on the HTTP/1.1 front: parse, dispatch in order, write, keep alive.
+ *
  * Theory of operation: one client connection on the HTTP/1.1 front.
  *
  * Bytes go into the sans-IO RequestParser; each parsed request becomes an Exchange queued in

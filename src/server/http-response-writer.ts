@@ -1,4 +1,6 @@
 /**
+ * An exchange's Responder calls turned into HTTP/1.1 bytes, with the framing the plan allows.
+ *
  * Theory of operation: turns Responder calls for one exchange into HTTP/1.1 bytes, enforcing
  * what the codec's plan says: framing (Content-Length, chunked, close-delimited, none for HEAD/
  * 204/304), no more bytes than declared (a longer body is cut and the connection closed; a

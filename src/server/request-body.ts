@@ -1,4 +1,6 @@
 /**
+ * Request bodies read whole (memory, then a spool file) before a worker thread sees the request.
+ *
  * Theory of operation: Berth reads a request body completely before a Python thread sees the
  * request, so a client that trickles its upload never holds a worker thread (nginx's
  * proxy_request_buffering idea). Small bodies stay in memory; past SPOOL_THRESHOLD_BYTES the

@@ -1,4 +1,6 @@
 /**
+ * One connection on a uwsgi listener: one packet, one request, the response, close.
+ *
  * Theory of operation: one connection on a uwsgi-protocol listener carries one request (as
  * nginx's uwsgi_pass uses it). The sans-IO UwsgiRequestParser turns bytes into the packet's
  * vars and body; the vars become the worker's CGI block (uwsgi-environ.ts); the body is

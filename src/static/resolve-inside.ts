@@ -1,4 +1,6 @@
 /**
+ * The one traversal-safe join of a request path onto a static root.
+ *
  * Theory of operation: resolveInside is THE one place where a request path becomes a file
  * path; nothing else in Berth joins untrusted text onto a directory.
  *

@@ -1,4 +1,6 @@
 /**
+ * The master's supervision of one worker: lifecycle, accounting, harakiri, exit.
+ *
  * Theory of operation: the master's supervision of one Python worker process — its life
  * (./lifecycle.ts), its accounting, harakiri and its exit. The requests themselves travel
  * through its RequestLink (./request-link.ts), the protocol side: frames, request ids, body

@@ -1,4 +1,6 @@
 /**
+ * A worker's states as one table, with the only function that moves between them.
+ *
  * Theory of operation: the life of a worker is a small state table. Every change goes through
  * transition(), which refuses moves the table does not list, so a bug that would, say, route
  * requests to a worker that is already retiring throws at once instead of losing requests.

@@ -1,4 +1,6 @@
 /**
+ * A worker OS process as its handle sees it: spawned (lazy-apps) or forked by the zygote.
+ *
  * Theory of operation: "a worker OS process" as WorkerHandle sees it, whichever way it came
  * to be. A handle attaches a sink once and from then on hears of the channel socket, the
  * process's output and its exit; it signals the process through `kill`.

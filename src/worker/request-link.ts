@@ -1,4 +1,6 @@
 /**
+ * The protocol side of one worker: its channel, in-flight requests, body windows, FILE.
+ *
  * Theory of operation: the protocol side of one worker — its channel and the requests in
  * flight on it, kept apart from the supervision of the process (./handle.ts), as undici keeps
  * its HTTP/1 client apart from the pool. It sends requests as frames with request ids, tracks

@@ -1,4 +1,6 @@
 /**
+ * The chunked transfer coding decoder (RFC 9112 §7.1), byte by byte, sans-IO.
+ *
  * Theory of operation: the chunked transfer coding (RFC 9112 §7.1) as one byte-level state
  * machine, shared by the request parser (client bodies) and the upstream response parser.
  * The owner hands it its buffer; chunk data goes to `sink.onBody` as views into that buffer
