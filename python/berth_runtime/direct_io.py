@@ -1,27 +1,31 @@
 """Direct-path I/O: raw connections, socket timeouts, the gate, wsgi.input, listeners.
 
 Accepted connections as bare descriptors (RawConn) with the socket-timeout
-(SocketTimeouts, the direct path's settings object), the gate on app calls, wsgi.input read
-from the connection, SCHED_BATCH for accept threads, and the inherited uwsgi sockets put to
+(SocketTimeouts, the direct path's settings object), the gate on app calls, wsgi.input over
+the body in hand, SCHED_BATCH for accept threads, and the inherited uwsgi sockets put to
 listen."""
 
 import functools
+import math
 import os
 import queue
 import socket
 import struct
 import threading
-import time
 
 from .config import BootFailure
 from .wsgi_input import LineReader
 
-# How often an idle accept() returns to look for a stop (SO_RCVTIMEO of the listening socket,
-# which accepted connections inherit: RawConn.recv waits on up to the socket timeout).
+# How often an idle accepting thread looks for a stop.
 ACCEPT_POLL_S = 0.25
-# An app that left part of the body unread: read the rest (up to this much) before closing,
-# since closing with unread bytes sends a reset that can destroy the response in flight.
-DRAIN_MAX_BYTES = 1 << 20
+# How long an accepting thread waits for a new connection's first bytes before the waiter
+# (direct_waiter.py) takes it: SO_RCVTIMEO of the listening socket, which accepted TCP
+# connections inherit and timed() gives unix ones; it is also how long a blocking accept()
+# waits before the thread selects on its sockets for ACCEPT_POLL_S.  nginx writes the packet
+# right after connecting, so it is there or nearly; the kernel rounds this up to a clock tick.
+FIRST_BYTES_WAIT_S = 0.001
+# TCP_DEFER_ACCEPT on TCP uwsgi listeners (Linux; elsewhere the waiter alone holds silent peers).
+DEFER_ACCEPT = hasattr(socket, 'TCP_DEFER_ACCEPT')
 SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO = socket.SOL_SOCKET, socket.SO_RCVTIMEO, socket.SO_SNDTIMEO
 
 
@@ -51,12 +55,12 @@ class SocketTimeouts(object):
     def __init__(self, read_s=4.0, unix=False):
         self.read_s = read_s
         self.setsockopt = libc_setsockopt() if unix else None
-        self.timevals = (timeval(ACCEPT_POLL_S), timeval(read_s)) if unix else (b'', b'')
+        self.timevals = (timeval(FIRST_BYTES_WAIT_S), timeval(read_s)) if unix else (b'', b'')
 
     def timed(self, fd, option=SO_RCVTIMEO):
         """Gives an accepted unix-socket connection a timeout a TCP one inherits from the
-        listening socket (Linux copies them for TCP only), so a local peer that stalls cannot
-        hold a thread past the socket timeout.  The read timeout is set at once; the send
+        listening socket (Linux copies them for TCP only), so a local peer that stalls holds
+        the accepting thread FIRST_BYTES_WAIT_S at most.  The read timeout is set at once; the send
         timeout only before a response too big for the socket buffer to take whole
         (RawConn.sendall), saving a system call on every ordinary request.  (It cannot fail
         on a descriptor accept() just returned.)"""
@@ -94,19 +98,13 @@ class RawConn(object):
     def fileno(self):
         return self.fd
 
-    def recv(self, n):
+    def read_first(self):
+        """What the peer has sent, waiting FIRST_BYTES_WAIT_S at most (SO_RCVTIMEO): bytes,
+        b'' when it closed, None when nothing came (the waiter takes the connection then)."""
         try:
-            return os.read(self.fd, n)
+            return os.read(self.fd, 65536)  # below glibc's mmap threshold; the waiter reads on
         except BlockingIOError:
-            # Each read gives up after ACCEPT_POLL_S (inherited SO_RCVTIMEO): wait on up to read_s.
-            read_s = self.timeouts.read_s
-            deadline = time.monotonic() + read_s - ACCEPT_POLL_S
-            while True:
-                try:
-                    return os.read(self.fd, n)
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise socket.timeout('no bytes from the peer for %g s (socket-timeout)' % read_s)
+            return None
 
     def sendall(self, data):
         fd = self.fd
@@ -149,32 +147,13 @@ class Gate(object):
 
 
 class DirectInput(LineReader):
-    """wsgi.input of a direct request: the body bytes that came with the vars, then the
-    connection, never past CONTENT_LENGTH.  A peer that closes early gives a short read."""
+    """wsgi.input of a direct request: the whole body, in hand before the app was called (the
+    waiter collects it), so a read never waits on the peer and never returns short."""
 
-    __slots__ = ('_conn', '_buf', '_pos', '_left')
+    __slots__ = ('_buf', '_pos')
 
-    def __init__(self, conn, first, length):
-        self._conn = conn
-        self._buf = first
-        self._pos = 0
-        self._left = length - len(first)  # still on the connection
-
-    def _fill(self, want):
-        """Until `want` bytes are buffered or the body is exhausted (one join, not one per read)."""
-        have = len(self._buf) - self._pos
-        if have >= want or self._left <= 0:
-            return
-        parts = [self._buf[self._pos:]]
-        while have < want and self._left > 0:
-            chunk = self._conn.recv(min(self._left, max(want - have, 65536)))
-            if not chunk:
-                self._left = 0
-                break
-            self._left -= len(chunk)
-            have += len(chunk)
-            parts.append(chunk)
-        self._buf = b''.join(parts)
+    def __init__(self, body):
+        self._buf = body
         self._pos = 0
 
     def _take(self, n):
@@ -184,38 +163,18 @@ class DirectInput(LineReader):
 
     def read(self, size=-1):
         if size is None or size < 0:
-            size = len(self._buf) - self._pos + self._left
-        self._fill(size)
+            size = len(self._buf) - self._pos
         return self._take(size)
 
     def readline(self, size=-1):
-        while True:
-            nl = self._buf.find(b'\n', self._pos)
-            have = len(self._buf) - self._pos
-            if nl != -1 or self._left == 0 or (size is not None and 0 <= size <= have):
-                end = nl + 1 - self._pos if nl != -1 else have
-                if size is not None and 0 <= size < end:
-                    end = size
-                return self._take(end)
-            self._fill(have + 65536)
+        nl = self._buf.find(b'\n', self._pos)
+        end = nl + 1 - self._pos if nl != -1 else len(self._buf) - self._pos
+        if size is not None and 0 <= size < end:
+            end = size
+        return self._take(end)
 
     def close(self):
         pass
-
-    def drain(self):
-        """Reads what the app left unread (bounded), so closing sends FIN, not a reset."""
-        left = self._left
-        if left <= 0 or left > DRAIN_MAX_BYTES:
-            return
-        try:
-            while left > 0:
-                chunk = self._conn.recv(min(left, 65536))
-                if not chunk:
-                    return
-                left -= len(chunk)
-        except OSError:
-            pass
-        self._left = 0
 
 
 def batch_scheduling():
@@ -252,10 +211,14 @@ def open_direct_listeners(cfg):
             sock.listen(direct['backlog'])
             # Blocking accept (threads == 1) or select + non-blocking accept (threads > 1).
             sock.setblocking(cfg['threads'] == 1 and len(direct['listeners']) == 1)
-            # accept() returns every ACCEPT_POLL_S to look for a stop; accepted connections
-            # inherit both: a peer that stalls cannot hold a thread past the socket timeout.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval(ACCEPT_POLL_S))
+            # Accepted TCP connections inherit both: the first read waits FIRST_BYTES_WAIT_S at
+            # most, a send the socket timeout.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval(FIRST_BYTES_WAIT_S))
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(timeout))
+            if not spec['unix'] and DEFER_ACCEPT:
+                # The kernel surfaces a TCP connection once its first bytes are in (or after
+                # about `timeout`): a silent peer never even reaches accept().
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, max(1, int(math.ceil(timeout))))
             out.append((sock, spec['unix'], spec['index']))
     except OSError as e:
         raise BootFailure('config', 'cannot use the uwsgi socket the master passed (fd %s): %s' % (spec['fd'], e))
