@@ -10,7 +10,7 @@ import select
 import threading
 import time
 
-from .direct_io import ACCEPT_POLL_S, RawConn, batch_scheduling
+from .direct_io import ACCEPT_POLL_S, RawConn, batch_scheduling, unblocked
 from .threads import HelperThread, run_signal_handlers
 
 
@@ -21,7 +21,7 @@ class Acceptor(object):
     connection, and the peer would get a reset.  threads > 1: every thread waits in select()
     on the sockets and a wake-up pipe, so a stop reaches them all."""
 
-    def __init__(self, listeners, threads, batch, log, handle, timeouts, ready, serve_ready):
+    def __init__(self, listeners, threads, batch, log, handle, timeouts, ready, serve_ready, waiter_holds):
         self.listeners = listeners  # [(socket, unix, index)]
         self.threads = threads
         self.batch = batch
@@ -31,6 +31,7 @@ class Acceptor(object):
         self.timeouts = timeouts
         self.ready = ready  # the waiter's ReadyQueue
         self.serve_ready = serve_ready  # serve_ready(item)
+        self.waiter_holds = waiter_holds  # waiter_holds(): connections the waiter may still make ready
         self.stopping = False
         self.lock = threading.Lock()
         self.wake_r, self.wake_w = os.pipe()
@@ -57,26 +58,36 @@ class Acceptor(object):
         handle = self.handle
         timeouts = self.timeouts
         ready = self.ready
+        waiter_holds = self.waiter_holds
         waiting = [sock, self.wake_r, ready.fd]
         while not self.stopping:
-            if ready.items:
-                self.take_ready()
+            # Blocked in accept(), this thread would not see the waiter's requests: while the
+            # waiter may make one, wait on both.  (holds() first: a request is queued before
+            # its connection counts as settled.)
+            if (waiter_holds() or ready.items) and sock not in self.select_ready(waiting):
+                continue
             try:
                 fd, peer = accept()
             except BlockingIOError:
-                # Nothing for FIRST_BYTES_WAIT_S (the listener's SO_RCVTIMEO): wait on the
-                # socket, the waiter's requests and a stop.  (If a generation with threads > 1
+                # Idle for ACCEPT_POLL_S: look at `stopping`.  (If a generation with threads > 1
                 # made the shared socket non-blocking, EAGAIN comes at once: select, not spin.)
-                if ready.fd in select.select(waiting, [], [], ACCEPT_POLL_S)[0]:
-                    self.take_ready()
-                run_signal_handlers()
+                self.select_ready(waiting)
                 continue
             except OSError as e:
                 self.accept_failed(e)
                 continue
-            if unix:
-                timeouts.timed(fd)
+            unblocked(fd)
             handle(RawConn(fd, unix, timeouts), peer, unix, index)
+
+    def select_ready(self, waiting):
+        """Waits on the socket, the waiter's requests and a stop (ACCEPT_POLL_S at most);
+        serves one waiter request if there is one; returns what was readable."""
+        readable = select.select(waiting, [], [], ACCEPT_POLL_S)[0]
+        if self.ready.fd in readable:
+            self.take_ready()
+        elif not readable:
+            run_signal_handlers()
+        return readable
 
     def accept_selecting(self):
         self.enter_batch()
@@ -102,8 +113,7 @@ class Acceptor(object):
                     self.accept_failed(e)
                     continue
                 _, unix, index = by_sock[s]
-                if unix:
-                    self.timeouts.timed(fd)
+                unblocked(fd)
                 self.handle(RawConn(fd, unix, self.timeouts), peer, unix, index)
 
     def take_ready(self):

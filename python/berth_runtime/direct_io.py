@@ -5,6 +5,7 @@ Accepted connections as bare descriptors (RawConn) with the socket-timeout
 the body in hand, SCHED_BATCH for accept threads, and the inherited uwsgi sockets put to
 listen."""
 
+import fcntl
 import functools
 import math
 import os
@@ -16,14 +17,8 @@ import threading
 from .config import BootFailure
 from .wsgi_input import LineReader
 
-# How often an idle accepting thread looks for a stop.
+# How often an idle accept() returns to look for a stop (SO_RCVTIMEO of the listening socket).
 ACCEPT_POLL_S = 0.25
-# How long an accepting thread waits for a new connection's first bytes before the waiter
-# (direct_waiter.py) takes it: SO_RCVTIMEO of the listening socket, which accepted TCP
-# connections inherit and timed() gives unix ones; it is also how long a blocking accept()
-# waits before the thread selects on its sockets for ACCEPT_POLL_S.  nginx writes the packet
-# right after connecting, so it is there or nearly; the kernel rounds this up to a clock tick.
-FIRST_BYTES_WAIT_S = 0.001
 # TCP_DEFER_ACCEPT on TCP uwsgi listeners (Linux; elsewhere the waiter alone holds silent peers).
 DEFER_ACCEPT = hasattr(socket, 'TCP_DEFER_ACCEPT')
 SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO = socket.SOL_SOCKET, socket.SO_RCVTIMEO, socket.SO_SNDTIMEO
@@ -45,26 +40,32 @@ def libc_setsockopt():
         return None
 
 
+def unblocked(fd):
+    """An accepted connection, non-blocking: the first read takes what is there and never
+    waits on the peer (the waiter does that, direct_waiter.py).  One system call; O_NONBLOCK
+    is the only flag of a fresh socket F_SETFL changes."""
+    fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
+
+
 class SocketTimeouts(object):
     """socket-timeout as the direct path applies it, set once from the config and read-only
-    after: how long a read may wait for the peer (read_s), and the timeouts timed() gives an
-    accepted unix-socket connection (a TCP one inherits them from the listening socket)."""
+    after: how long the waiter waits for a request (read_s), and the send timeout timed()
+    gives an accepted unix-socket connection (a TCP one inherits it from the listening socket)."""
 
-    __slots__ = ('read_s', 'setsockopt', 'timevals')
+    __slots__ = ('read_s', 'setsockopt', 'send_timeval')
 
     def __init__(self, read_s=4.0, unix=False):
         self.read_s = read_s
         self.setsockopt = libc_setsockopt() if unix else None
-        self.timevals = (timeval(FIRST_BYTES_WAIT_S), timeval(read_s)) if unix else (b'', b'')
+        self.send_timeval = timeval(read_s)
 
-    def timed(self, fd, option=SO_RCVTIMEO):
-        """Gives an accepted unix-socket connection a timeout a TCP one inherits from the
-        listening socket (Linux copies them for TCP only), so a local peer that stalls holds
-        the accepting thread FIRST_BYTES_WAIT_S at most.  The read timeout is set at once; the send
-        timeout only before a response too big for the socket buffer to take whole
-        (RawConn.sendall), saving a system call on every ordinary request.  (It cannot fail
-        on a descriptor accept() just returned.)"""
-        value = self.timevals[0 if option == SO_RCVTIMEO else 1]
+    def timed(self, fd, option=SO_SNDTIMEO):
+        """Gives an accepted unix-socket connection the send timeout a TCP one inherits from
+        the listening socket (Linux copies it for TCP only), so a local peer that stops reading
+        cannot hold a thread past the socket timeout; set only before a response too big for
+        the socket buffer to take whole (RawConn.sendall), saving a system call on every
+        ordinary request.  (It cannot fail on a descriptor accept() just returned.)"""
+        value = self.send_timeval
         if self.setsockopt is not None:
             self.setsockopt(fd, SOL_SOCKET, option, value, len(value))
             return
@@ -81,16 +82,21 @@ class RawConn(object):
     getsockname() per request (CPython checks that the descriptor is a socket); a relayed
     connection, the rare case, gets its socket object then."""
 
-    __slots__ = ('fd', 'send_untimed', 'timeouts')
+    __slots__ = ('fd', 'send_untimed', 'timeouts', 'nonblocking')
     # Below this a send completes at once into the socket buffer, whatever the peer does.
     SMALL_SEND = 65536
 
-    def __init__(self, fd, unix=False, timeouts=DEFAULT_TIMEOUTS):
+    def __init__(self, fd, unix=False, timeouts=DEFAULT_TIMEOUTS, nonblocking=True):
         self.fd = fd
         self.send_untimed = unix
         self.timeouts = timeouts
+        self.nonblocking = nonblocking  # as unblocked() left it: blocking again for big sends
 
     def before_big_send(self):
+        """A send that may wait for the peer: blocking, bounded by the socket timeout."""
+        if self.nonblocking:
+            self.nonblocking = False
+            os.set_blocking(self.fd, True)
         if self.send_untimed:
             self.send_untimed = False
             self.timeouts.timed(self.fd, SO_SNDTIMEO)
@@ -99,8 +105,8 @@ class RawConn(object):
         return self.fd
 
     def read_first(self):
-        """What the peer has sent, waiting FIRST_BYTES_WAIT_S at most (SO_RCVTIMEO): bytes,
-        b'' when it closed, None when nothing came (the waiter takes the connection then)."""
+        """What the peer has sent, without waiting: bytes, b'' when it closed, None when
+        nothing is there yet (the waiter takes the connection then)."""
         try:
             return os.read(self.fd, 65536)  # below glibc's mmap threshold; the waiter reads on
         except BlockingIOError:
@@ -108,10 +114,14 @@ class RawConn(object):
 
     def sendall(self, data):
         fd = self.fd
-        if len(data) > RawConn.SMALL_SEND and self.send_untimed:
+        if len(data) > RawConn.SMALL_SEND:
             self.before_big_send()
-        n = os.write(fd, data)
+        try:
+            n = os.write(fd, data)
+        except BlockingIOError:
+            n = 0
         if n < len(data):
+            self.before_big_send()  # small sends that filled the socket buffer: wait as big ones do
             view = memoryview(data)
             while n < len(view):
                 n += os.write(fd, view[n:])
@@ -211,9 +221,9 @@ def open_direct_listeners(cfg):
             sock.listen(direct['backlog'])
             # Blocking accept (threads == 1) or select + non-blocking accept (threads > 1).
             sock.setblocking(cfg['threads'] == 1 and len(direct['listeners']) == 1)
-            # Accepted TCP connections inherit both: the first read waits FIRST_BYTES_WAIT_S at
-            # most, a send the socket timeout.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval(FIRST_BYTES_WAIT_S))
+            # accept() returns every ACCEPT_POLL_S to look for a stop; accepted TCP connections
+            # inherit the send timeout (their reads never wait: see unblocked()).
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval(ACCEPT_POLL_S))
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(timeout))
             if not spec['unix'] and DEFER_ACCEPT:
                 # The kernel surfaces a TCP connection once its first bytes are in (or after

@@ -55,13 +55,13 @@ class DirectServer(object):
         self.static_prefixes = static_prefixes_of(dcfg.get('static_prefixes', ()))
         self.date = HttpDate()
         self.ready = ReadyQueue()
-        self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts,
-                                 self.ready, self.serve_ready)
         self.reports = DirectReport(dcfg, threads, channel_send)
         # One thread holds every connection this worker waits on or relays (event_loop.py).
         self.loop = EventLoop(ACCEPT_POLL_S, 'berth-direct-waiter', log)
         self.relays = Relays(self.loop, dcfg['relay_path'], dcfg['token'], log, timeouts.read_s)
         self.waiter = Waiter(self.loop, self.examine, self.relay_from_waiter, self.ready, timeouts.read_s, log)
+        self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts,
+                                 self.ready, self.serve_ready, self.waiter.holds)
 
     @property
     def stopping(self):

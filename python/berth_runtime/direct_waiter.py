@@ -93,10 +93,15 @@ class Waiter(object):
         self.log = log
         self.waiting = collections.OrderedDict()  # fd -> Waiting, the longest idle first
         self.held = 0  # bytes in all the Waiting.data
+        # Connections adopted, and settled (served, relayed or closed): each count has one
+        # writer thread (a blocking accept loop, which alone asks holds(); the loop's thread).
+        self.adopted = 0
+        self.settled = 0
         loop.tickers.append(self.expire)
 
     def adopt(self, conn, data, need, index, peer_host, peer_port):
         """From an accepting thread: the connection is the waiter's from now on."""
+        self.adopted += 1
         self.loop.call(self.begin, conn, data, need, index, peer_host, peer_port)
 
     def begin(self, conn, data, need, index, peer_host, peer_port):
@@ -133,9 +138,9 @@ class Waiter(object):
             return
         self.release(w)
         data = bytes(w.data)
-        if verdict == SERVE and self.ready.put((w.conn, data, what, w.index, w.peer_host, w.peer_port)):
-            return
-        self.relay(w.conn, data, w.index, w.peer_host, w.peer_port)
+        if not (verdict == SERVE and self.ready.put((w.conn, data, what, w.index, w.peer_host, w.peer_port))):
+            self.relay(w.conn, data, w.index, w.peer_host, w.peer_port)
+        self.settled += 1
 
     def release(self, w):
         """Stops watching w's connection; the caller decides what becomes of it."""
@@ -144,15 +149,22 @@ class Waiter(object):
         self.held -= len(w.data)
         return w
 
+    def holds(self):
+        """Whether a connection adopted may still become a request for the serving threads
+        (one made ready is on the ReadyQueue before it counts as settled)."""
+        return self.adopted != self.settled
+
     def hand_over(self, w):
         self.release(w)
         self.relay(w.conn, bytes(w.data), w.index, w.peer_host, w.peer_port)
+        self.settled += 1
 
     def drop(self, w):
         try:
             w.conn.close()
         except OSError:
             pass
+        self.settled += 1
 
     def expire(self, now):
         late = [w for w in self.waiting.values() if now >= w.deadline]

@@ -8,8 +8,10 @@
  */
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
 import { encodeUwsgiRequest } from '../../src/protocol/uwsgi/client.js';
 
@@ -56,32 +58,36 @@ function threadCounts(pids: readonly number[]): number[] {
   return pids.map((pid) => readdirSync(`/proc/${pid}/task`).length);
 }
 
+/** Opens one connection that sends `first` (or nothing) and then stays silent. A unix socket
+ * refuses a connect at once (EAGAIN) while its listen queue is full: tried again shortly, a
+ * bounded number of times, since the workers empty the queue as fast as they can accept. */
+function openPeer(to: number | string, first: Buffer | null, tries = 100): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const s = typeof to === 'number' ? connect(to, '127.0.0.1') : connect(to);
+    s.once('connect', () => {
+      opened.push(s);
+      s.on('error', () => undefined); // closed by the server after socket-timeout: expected
+      if (first !== null) s.write(first);
+      resolve();
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EAGAIN' || tries <= 1) return reject(e);
+      setTimeout(() => openPeer(to, first, tries - 1).then(resolve, reject), 10);
+    });
+  });
+}
+
 /** Opens `n` connections that send `first` (or nothing) and then stay silent. */
-async function openPeers(port: number, n: number, first: Buffer | null): Promise<void> {
-  const batch = 100;
-  for (let i = 0; i < n; i += batch) {
-    await Promise.all(
-      Array.from({ length: Math.min(batch, n - i) }, () =>
-        new Promise<void>((resolve, reject) => {
-          const s = connect(port, '127.0.0.1');
-          opened.push(s);
-          s.on('error', () => undefined); // closed by the server after socket-timeout: expected
-          s.once('connect', () => {
-            if (first !== null) s.write(first);
-            resolve();
-          });
-          s.once('error', reject);
-        }),
-      ),
-    );
-  }
+async function openPeers(to: number | string, n: number, first: Buffer | null): Promise<void> {
+  const batch = 25;
+  for (let i = 0; i < n; i += batch) await Promise.all(Array.from({ length: Math.min(batch, n - i) }, () => openPeer(to, first)));
 }
 
 /** One request on its own connection, as nginx sends it; the answer and how long it took. */
-function ask(port: number, data: Buffer, timeoutMs = 10_000): Promise<{ answer: string; ms: number }> {
+function ask(to: number | string, data: Buffer, timeoutMs = 10_000): Promise<{ answer: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const s = connect(port, '127.0.0.1');
+    const s = typeof to === 'number' ? connect(to, '127.0.0.1') : connect(to);
     let answer = '';
     const timer = setTimeout(() => {
       s.destroy();
@@ -114,36 +120,45 @@ const UWSGI_SLEEP = uwsgiGet('/sleep', 's=0.2');
 const HTTP_GET = Buffer.from('GET / HTTP/1.1\r\nHost: site\r\nConnection: close\r\n\r\n');
 const HTTP_SLEEP = Buffer.from('GET /sleep?s=0.2 HTTP/1.1\r\nHost: site\r\nConnection: close\r\n\r\n');
 
-async function underSlowPeers(listen: '--socket' | '--http', request: Buffer, sleepy: Buffer, firstByte: Buffer): Promise<void> {
-  const b = await berth([listen, '127.0.0.1:0']);
+/** `listen`: the listener the peers and requests go to; a unix socket path, or a loopback TCP one. */
+async function underSlowPeers(listen: '--socket' | '--http', request: Buffer, sleepy: Buffer, firstByte: Buffer, unixPath = ''): Promise<void> {
+  // With a unix socket, the HTTP listener only gives the test helper a port to find.
+  const b = await berth(unixPath === '' ? [listen, '127.0.0.1:0'] : ['--http', '127.0.0.1:0', listen, unixPath]);
+  const to = unixPath === '' ? b.port : unixPath;
   const workers = workerPids(b.proc.pid!);
   assert.equal(workers.length, 2, `two workers under master ${b.proc.pid}`);
   // Both workers have served (so each has started every thread it runs) before counting:
   // two requests at once, each held 0.2 s, go to different workers.
   const served = new Set<number>();
   for (let i = 0; i < 10 && served.size < 2; i++) {
-    const answers = await Promise.all([0, 1].map(() => ask(b.port, sleepy)));
+    const answers = await Promise.all([0, 1].map(() => ask(to, sleepy)));
     for (const a of answers) served.add(Number(/pid (\d+)$/.exec(a.answer)?.[1]));
   }
   assert.deepEqual([...served].sort((x, y) => x - y), workers, 'both workers answer');
   const before = threadCounts(workers);
   const n = peersPerKind();
-  await openPeers(b.port, n, null);
-  await openPeers(b.port, n, firstByte);
+  await openPeers(to, n, null);
+  await openPeers(to, n, firstByte);
   const ms: number[] = [];
   for (let i = 0; i < 100; i++) {
-    const { answer, ms: took } = await ask(b.port, request);
+    const { answer, ms: took } = await ask(to, request);
     assert.match(answer, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nv1 pid \d+$/, `request ${i}`);
     ms.push(took);
   }
   assert.deepEqual(threadCounts(workerPids(b.proc.pid!)), before, 'the workers\' thread counts');
-  console.log(`# ${listen.slice(2)} port, ${n} idle + ${n} one-byte peers open, --processes 2: 100 requests, p99 ${p99(ms).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms, median ${[...ms].sort((a, c) => a - c)[50]!.toFixed(1)} ms; threads per worker ${before.join(', ')}`);
+  console.log(`# ${listen.slice(2)} ${unixPath === '' ? 'TCP port' : 'unix socket'}, ${n} idle + ${n} one-byte peers open, --processes 2: 100 requests, p99 ${p99(ms).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms, median ${[...ms].sort((a, c) => a - c)[50]!.toFixed(1)} ms; threads per worker ${before.join(', ')}`);
   for (const s of opened.splice(0)) s.destroy();
   await b.stop();
 }
 
 test('uwsgi socket (uwsgi-direct): idle and one-byte peers hold no worker thread; valid requests are answered at once', async () => {
   await underSlowPeers('--socket', UWSGI_GET, UWSGI_SLEEP, Buffer.from([0]));
+});
+
+test('uwsgi unix socket (uwsgi-direct): idle and one-byte peers hold no worker thread either', async (t) => {
+  const sock = join(tmpdir(), `berth-slow-peers-${process.pid}.sock`);
+  t.after(() => rmSync(sock, { force: true }));
+  await underSlowPeers('--socket', UWSGI_GET, UWSGI_SLEEP, Buffer.from([0]), sock);
 });
 
 test('http port (the master holds the peers): idle and one-byte peers delay nothing either', async () => {

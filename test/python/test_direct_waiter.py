@@ -19,7 +19,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_direct import DEFAULTS, NGINX, Harness, packet, with_vars  # noqa: E402
 
-from berth_runtime.direct_io import Gate, RawConn, SocketTimeouts  # noqa: E402
+from berth_runtime.direct_io import Gate, RawConn, SocketTimeouts, unblocked  # noqa: E402
 from berth_runtime.direct_server import DirectServer  # noqa: E402
 from berth_runtime.direct_waiter import MAX_BUFFERED_BYTES  # noqa: E402
 from berth_runtime.environ import base_environ, ErrorStream  # noqa: E402
@@ -53,14 +53,10 @@ def short_timeout_harness(app, read_s=0.3):
     return h
 
 
-UNIX_TIMEOUTS = SocketTimeouts(4.0, unix=True)
-
-
 def accepted(sock):
-    """One end of a socketpair as the accepting thread gets a unix connection: with the
-    first-bytes wait (SO_RCVTIMEO) timed() gives it."""
+    """One end of a socketpair as an accepting thread gets a unix connection: non-blocking."""
     fd = sock.detach()
-    UNIX_TIMEOUTS.timed(fd)
+    unblocked(fd)
     return RawConn(fd, True)
 
 
