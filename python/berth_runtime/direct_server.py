@@ -15,7 +15,10 @@ code does not serve as a plain WSGI request from a local peer (HTTP or TLS on th
 port, another modifier1, a malformed or oversized packet, a peer outside loopback, a body
 over limit-post, a path the static stage may answer) is relayed to the master's channel
 socket with the bytes already read (relay.py), and the master's front door handles it as if
-it had accepted it.  Served requests reach the master in DIRECT frames (direct_report.py).
+it had accepted it.  A foreign peer is relayed before anything is read from it, and no
+thread waits on a peer: a request not whole at accept goes to the waiter (direct_waiter.py),
+which hands it back to the serving threads once whole.  Served requests reach the master in
+DIRECT frames (direct_report.py).
 `gate` bounds the app calls of this server and of the framed server together to `threads`,
 so an app that is not thread-safe never runs twice."""
 
