@@ -2,14 +2,15 @@
 
 A blocking accept loop (threads
 == 1, one socket) or select() loops in every thread, each handing a connection to the
-direct server; SCHED_BATCH for these threads; a stop that reaches them all."""
+direct server, and taking the requests the waiter collected whole (direct_waiter.py);
+SCHED_BATCH for these threads; a stop that reaches them all."""
 
 import os
 import select
 import threading
 import time
 
-from .direct_io import ACCEPT_POLL_S, DEFAULT_TIMEOUTS, RawConn, batch_scheduling
+from .direct_io import ACCEPT_POLL_S, RawConn, batch_scheduling, unblocked
 from .threads import HelperThread, run_signal_handlers
 
 
@@ -20,7 +21,7 @@ class Acceptor(object):
     connection, and the peer would get a reset.  threads > 1: every thread waits in select()
     on the sockets and a wake-up pipe, so a stop reaches them all."""
 
-    def __init__(self, listeners, threads, batch, log, handle, timeouts=DEFAULT_TIMEOUTS):
+    def __init__(self, listeners, threads, batch, log, handle, timeouts, ready, serve_ready, waiter_holds):
         self.listeners = listeners  # [(socket, unix, index)]
         self.threads = threads
         self.batch = batch
@@ -28,6 +29,9 @@ class Acceptor(object):
         self.log = log
         self.handle = handle  # handle(conn, peer, unix, index)
         self.timeouts = timeouts
+        self.ready = ready  # the waiter's ReadyQueue
+        self.serve_ready = serve_ready  # serve_ready(item)
+        self.waiter_holds = waiter_holds  # waiter_holds(): connections the waiter may still make ready
         self.stopping = False
         self.lock = threading.Lock()
         self.wake_r, self.wake_w = os.pipe()
@@ -53,34 +57,53 @@ class Acceptor(object):
         accept = sock._accept  # (fd, address): see RawConn
         handle = self.handle
         timeouts = self.timeouts
-        waiting = [sock, self.wake_r]
+        ready = self.ready
+        waiter_holds = self.waiter_holds
+        waiting = [sock, self.wake_r, ready.fd]
         while not self.stopping:
+            # Blocked in accept(), this thread would not see the waiter's requests: while the
+            # waiter may make one, wait on both.  (holds() first: a request is queued before
+            # its connection counts as settled.)
+            if (waiter_holds() or ready.items) and sock not in self.select_ready(waiting):
+                continue
             try:
                 fd, peer = accept()
             except BlockingIOError:
                 # Idle for ACCEPT_POLL_S: look at `stopping`.  (If a generation with threads > 1
                 # made the shared socket non-blocking, EAGAIN comes at once: select, not spin.)
-                select.select(waiting, [], [], ACCEPT_POLL_S)
-                run_signal_handlers()
+                self.select_ready(waiting)
                 continue
             except OSError as e:
                 self.accept_failed(e)
                 continue
-            if unix:
-                timeouts.timed(fd)
+            unblocked(fd)
             handle(RawConn(fd, unix, timeouts), peer, unix, index)
+
+    def select_ready(self, waiting):
+        """Waits on the socket, the waiter's requests and a stop (ACCEPT_POLL_S at most);
+        serves one waiter request if there is one; returns what was readable."""
+        readable = select.select(waiting, [], [], ACCEPT_POLL_S)[0]
+        if self.ready.fd in readable:
+            self.take_ready()
+        elif not readable:
+            run_signal_handlers()
+        return readable
 
     def accept_selecting(self):
         self.enter_batch()
         socks = [l[0] for l in self.listeners]
         by_sock = dict((l[0], l) for l in self.listeners)
-        waiting = socks + [self.wake_r]
+        ready_fd = self.ready.fd
+        waiting = socks + [self.wake_r, ready_fd]
         while not self.stopping:
             readable = select.select(waiting, [], [], ACCEPT_POLL_S)[0]
             if not readable:
                 run_signal_handlers()
             for s in readable:
                 if s is self.wake_r or self.stopping:
+                    continue
+                if s is ready_fd:
+                    self.take_ready()
                     continue
                 try:
                     fd, peer = s._accept()
@@ -90,9 +113,14 @@ class Acceptor(object):
                     self.accept_failed(e)
                     continue
                 _, unix, index = by_sock[s]
-                if unix:
-                    self.timeouts.timed(fd)
+                unblocked(fd)
                 self.handle(RawConn(fd, unix, self.timeouts), peer, unix, index)
+
+    def take_ready(self):
+        """Serves one request the waiter collected, unless another thread took it first."""
+        item = self.ready.take()
+        if item is not None:
+            self.serve_ready(item)
 
     def enter_batch(self):
         """uwsgi-direct-batch for the calling accept thread; a refusal is said once per worker."""

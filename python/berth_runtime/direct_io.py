@@ -1,27 +1,26 @@
 """Direct-path I/O: raw connections, socket timeouts, the gate, wsgi.input, listeners.
 
 Accepted connections as bare descriptors (RawConn) with the socket-timeout
-(SocketTimeouts, the direct path's settings object), the gate on app calls, wsgi.input read
-from the connection, SCHED_BATCH for accept threads, and the inherited uwsgi sockets put to
+(SocketTimeouts, the direct path's settings object), the gate on app calls, wsgi.input over
+the body in hand, SCHED_BATCH for accept threads, and the inherited uwsgi sockets put to
 listen."""
 
+import fcntl
 import functools
+import math
 import os
 import queue
 import socket
 import struct
 import threading
-import time
 
 from .config import BootFailure
 from .wsgi_input import LineReader
 
-# How often an idle accept() returns to look for a stop (SO_RCVTIMEO of the listening socket,
-# which accepted connections inherit: RawConn.recv waits on up to the socket timeout).
+# How often an idle accept() returns to look for a stop (SO_RCVTIMEO of the listening socket).
 ACCEPT_POLL_S = 0.25
-# An app that left part of the body unread: read the rest (up to this much) before closing,
-# since closing with unread bytes sends a reset that can destroy the response in flight.
-DRAIN_MAX_BYTES = 1 << 20
+# TCP_DEFER_ACCEPT on TCP uwsgi listeners (Linux; elsewhere the waiter alone holds silent peers).
+DEFER_ACCEPT = hasattr(socket, 'TCP_DEFER_ACCEPT')
 SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO = socket.SOL_SOCKET, socket.SO_RCVTIMEO, socket.SO_SNDTIMEO
 
 
@@ -41,26 +40,32 @@ def libc_setsockopt():
         return None
 
 
+def unblocked(fd):
+    """An accepted connection, non-blocking: the first read takes what is there and never
+    waits on the peer (the waiter does that, direct_waiter.py).  One system call; O_NONBLOCK
+    is the only flag of a fresh socket F_SETFL changes."""
+    fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
+
+
 class SocketTimeouts(object):
     """socket-timeout as the direct path applies it, set once from the config and read-only
-    after: how long a read may wait for the peer (read_s), and the timeouts timed() gives an
-    accepted unix-socket connection (a TCP one inherits them from the listening socket)."""
+    after: how long the waiter waits for a request (read_s), and the send timeout timed()
+    gives an accepted unix-socket connection (a TCP one inherits it from the listening socket)."""
 
-    __slots__ = ('read_s', 'setsockopt', 'timevals')
+    __slots__ = ('read_s', 'setsockopt', 'send_timeval')
 
     def __init__(self, read_s=4.0, unix=False):
         self.read_s = read_s
         self.setsockopt = libc_setsockopt() if unix else None
-        self.timevals = (timeval(ACCEPT_POLL_S), timeval(read_s)) if unix else (b'', b'')
+        self.send_timeval = timeval(read_s)
 
-    def timed(self, fd, option=SO_RCVTIMEO):
-        """Gives an accepted unix-socket connection a timeout a TCP one inherits from the
-        listening socket (Linux copies them for TCP only), so a local peer that stalls cannot
-        hold a thread past the socket timeout.  The read timeout is set at once; the send
-        timeout only before a response too big for the socket buffer to take whole
-        (RawConn.sendall), saving a system call on every ordinary request.  (It cannot fail
-        on a descriptor accept() just returned.)"""
-        value = self.timevals[0 if option == SO_RCVTIMEO else 1]
+    def timed(self, fd, option=SO_SNDTIMEO):
+        """Gives an accepted unix-socket connection the send timeout a TCP one inherits from
+        the listening socket (Linux copies it for TCP only), so a local peer that stops reading
+        cannot hold a thread past the socket timeout; set only before a response too big for
+        the socket buffer to take whole (RawConn.sendall), saving a system call on every
+        ordinary request.  (It cannot fail on a descriptor accept() just returned.)"""
+        value = self.send_timeval
         if self.setsockopt is not None:
             self.setsockopt(fd, SOL_SOCKET, option, value, len(value))
             return
@@ -77,16 +82,21 @@ class RawConn(object):
     getsockname() per request (CPython checks that the descriptor is a socket); a relayed
     connection, the rare case, gets its socket object then."""
 
-    __slots__ = ('fd', 'send_untimed', 'timeouts')
+    __slots__ = ('fd', 'send_untimed', 'timeouts', 'nonblocking')
     # Below this a send completes at once into the socket buffer, whatever the peer does.
     SMALL_SEND = 65536
 
-    def __init__(self, fd, unix=False, timeouts=DEFAULT_TIMEOUTS):
+    def __init__(self, fd, unix=False, timeouts=DEFAULT_TIMEOUTS, nonblocking=True):
         self.fd = fd
         self.send_untimed = unix
         self.timeouts = timeouts
+        self.nonblocking = nonblocking  # as unblocked() left it: blocking again for big sends
 
     def before_big_send(self):
+        """A send that may wait for the peer: blocking, bounded by the socket timeout."""
+        if self.nonblocking:
+            self.nonblocking = False
+            os.set_blocking(self.fd, True)
         if self.send_untimed:
             self.send_untimed = False
             self.timeouts.timed(self.fd, SO_SNDTIMEO)
@@ -94,26 +104,24 @@ class RawConn(object):
     def fileno(self):
         return self.fd
 
-    def recv(self, n):
+    def read_first(self):
+        """What the peer has sent, without waiting: bytes, b'' when it closed, None when
+        nothing is there yet (the waiter takes the connection then)."""
         try:
-            return os.read(self.fd, n)
+            return os.read(self.fd, 65536)  # below glibc's mmap threshold; the waiter reads on
         except BlockingIOError:
-            # Each read gives up after ACCEPT_POLL_S (inherited SO_RCVTIMEO): wait on up to read_s.
-            read_s = self.timeouts.read_s
-            deadline = time.monotonic() + read_s - ACCEPT_POLL_S
-            while True:
-                try:
-                    return os.read(self.fd, n)
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise socket.timeout('no bytes from the peer for %g s (socket-timeout)' % read_s)
+            return None
 
     def sendall(self, data):
         fd = self.fd
-        if len(data) > RawConn.SMALL_SEND and self.send_untimed:
+        if len(data) > RawConn.SMALL_SEND:
             self.before_big_send()
-        n = os.write(fd, data)
+        try:
+            n = os.write(fd, data)
+        except BlockingIOError:
+            n = 0
         if n < len(data):
+            self.before_big_send()  # small sends that filled the socket buffer: wait as big ones do
             view = memoryview(data)
             while n < len(view):
                 n += os.write(fd, view[n:])
@@ -149,32 +157,13 @@ class Gate(object):
 
 
 class DirectInput(LineReader):
-    """wsgi.input of a direct request: the body bytes that came with the vars, then the
-    connection, never past CONTENT_LENGTH.  A peer that closes early gives a short read."""
+    """wsgi.input of a direct request: the whole body, in hand before the app was called (the
+    waiter collects it), so a read never waits on the peer and never returns short."""
 
-    __slots__ = ('_conn', '_buf', '_pos', '_left')
+    __slots__ = ('_buf', '_pos')
 
-    def __init__(self, conn, first, length):
-        self._conn = conn
-        self._buf = first
-        self._pos = 0
-        self._left = length - len(first)  # still on the connection
-
-    def _fill(self, want):
-        """Until `want` bytes are buffered or the body is exhausted (one join, not one per read)."""
-        have = len(self._buf) - self._pos
-        if have >= want or self._left <= 0:
-            return
-        parts = [self._buf[self._pos:]]
-        while have < want and self._left > 0:
-            chunk = self._conn.recv(min(self._left, max(want - have, 65536)))
-            if not chunk:
-                self._left = 0
-                break
-            self._left -= len(chunk)
-            have += len(chunk)
-            parts.append(chunk)
-        self._buf = b''.join(parts)
+    def __init__(self, body):
+        self._buf = body
         self._pos = 0
 
     def _take(self, n):
@@ -184,38 +173,18 @@ class DirectInput(LineReader):
 
     def read(self, size=-1):
         if size is None or size < 0:
-            size = len(self._buf) - self._pos + self._left
-        self._fill(size)
+            size = len(self._buf) - self._pos
         return self._take(size)
 
     def readline(self, size=-1):
-        while True:
-            nl = self._buf.find(b'\n', self._pos)
-            have = len(self._buf) - self._pos
-            if nl != -1 or self._left == 0 or (size is not None and 0 <= size <= have):
-                end = nl + 1 - self._pos if nl != -1 else have
-                if size is not None and 0 <= size < end:
-                    end = size
-                return self._take(end)
-            self._fill(have + 65536)
+        nl = self._buf.find(b'\n', self._pos)
+        end = nl + 1 - self._pos if nl != -1 else len(self._buf) - self._pos
+        if size is not None and 0 <= size < end:
+            end = size
+        return self._take(end)
 
     def close(self):
         pass
-
-    def drain(self):
-        """Reads what the app left unread (bounded), so closing sends FIN, not a reset."""
-        left = self._left
-        if left <= 0 or left > DRAIN_MAX_BYTES:
-            return
-        try:
-            while left > 0:
-                chunk = self._conn.recv(min(left, 65536))
-                if not chunk:
-                    return
-                left -= len(chunk)
-        except OSError:
-            pass
-        self._left = 0
 
 
 def batch_scheduling():
@@ -252,10 +221,14 @@ def open_direct_listeners(cfg):
             sock.listen(direct['backlog'])
             # Blocking accept (threads == 1) or select + non-blocking accept (threads > 1).
             sock.setblocking(cfg['threads'] == 1 and len(direct['listeners']) == 1)
-            # accept() returns every ACCEPT_POLL_S to look for a stop; accepted connections
-            # inherit both: a peer that stalls cannot hold a thread past the socket timeout.
+            # accept() returns every ACCEPT_POLL_S to look for a stop; accepted TCP connections
+            # inherit the send timeout (their reads never wait: see unblocked()).
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval(ACCEPT_POLL_S))
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(timeout))
+            if not spec['unix'] and DEFER_ACCEPT:
+                # The kernel surfaces a TCP connection once its first bytes are in (or after
+                # about `timeout`): a silent peer never even reaches accept().
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, max(1, int(math.ceil(timeout))))
             out.append((sock, spec['unix'], spec['index']))
     except OSError as e:
         raise BootFailure('config', 'cannot use the uwsgi socket the master passed (fd %s): %s' % (spec['fd'], e))

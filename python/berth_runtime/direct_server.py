@@ -15,7 +15,10 @@ code does not serve as a plain WSGI request from a local peer (HTTP or TLS on th
 port, another modifier1, a malformed or oversized packet, a peer outside loopback, a body
 over limit-post, a path the static stage may answer) is relayed to the master's channel
 socket with the bytes already read (relay.py), and the master's front door handles it as if
-it had accepted it.  Served requests reach the master in DIRECT frames (direct_report.py).
+it had accepted it.  A foreign peer is relayed before anything is read from it, and no
+thread waits on a peer: a request not whole at accept goes to the waiter (direct_waiter.py),
+which hands it back to the serving threads once whole.  Served requests reach the master in
+DIRECT frames (direct_report.py).
 `gate` bounds the app calls of this server and of the framed server together to `threads`,
 so an app that is not thread-safe never runs twice."""
 
@@ -24,9 +27,11 @@ import time
 import traceback
 
 from .direct_accept import Acceptor
-from .direct_io import DEFAULT_TIMEOUTS, DirectInput
+from .direct_io import ACCEPT_POLL_S, DEFAULT_TIMEOUTS, DirectInput
 from .direct_report import DirectReport
 from .direct_request import DirectRequest
+from .direct_waiter import MAX_BUFFERED_BYTES, NEED_MORE, RELAY, SERVE, ReadyQueue, Waiter
+from .event_loop import EventLoop
 from .http_head import HttpDate
 from .relay import RELAY_EXIT_WAIT_S, Relays
 from .threads import HelperThread
@@ -52,9 +57,14 @@ class DirectServer(object):
         # Kept without a trailing '/', so the mountpoint '/' is '' and needs no case of its own.
         self.static_prefixes = static_prefixes_of(dcfg.get('static_prefixes', ()))
         self.date = HttpDate()
-        self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts)
+        self.ready = ReadyQueue()
         self.reports = DirectReport(dcfg, threads, channel_send)
-        self.relays = Relays(dcfg['relay_path'], dcfg['token'], log)
+        # One thread holds every connection this worker waits on or relays (event_loop.py).
+        self.loop = EventLoop(ACCEPT_POLL_S, 'berth-direct-waiter', log)
+        self.relays = Relays(self.loop, dcfg['relay_path'], dcfg['token'], log, timeouts.read_s)
+        self.waiter = Waiter(self.loop, self.examine, self.relay_from_waiter, self.ready, timeouts.read_s, log)
+        self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts,
+                                 self.ready, self.serve_ready, self.waiter.holds)
 
     @property
     def stopping(self):
@@ -63,9 +73,23 @@ class DirectServer(object):
     def serve(self):
         """Runs the accept loops; returns once stopped and every direct request is done."""
         HelperThread(self.reports.report_loop, 'berth-direct-report').start()
+        self.loop.start()
         self.acceptor.serve()
+        self.hand_over_waiting()
         self.relays.join(RELAY_EXIT_WAIT_S)
         self.reports.report()
+
+    def hand_over_waiting(self):
+        """At exit: requests not served yet, whole or not, go on to the master (the next
+        generation serves them)."""
+        handed = threading.Event()
+        self.loop.call(self.waiter.hand_over_all, handed.set)
+        handed.wait(RELAY_EXIT_WAIT_S)
+        while True:
+            item = self.ready.take()
+            if item is None:
+                return
+            self.relay(*item[:2] + item[3:])
 
     def request_stop(self):
         """SIGTERM / SHUTDOWN: stop accepting; requests under way finish."""
@@ -91,53 +115,75 @@ class DirectServer(object):
                 pass
 
     def serve_connection(self, conn, peer, unix, index):
+        """The peer check, then what the peer has sent: a whole request is served at once,
+        anything else is the waiter's or the master's, so this thread never waits on a peer."""
+        peer_host, peer_port = (peer[0], peer[1]) if not unix and isinstance(peer, tuple) else ('', 0)
+        if not unix and not is_loopback(peer_host):
+            return self.relay(conn, b'', index, peer_host, peer_port)  # the master judges it
         try:
-            # 64 KiB stays below glibc's mmap threshold; a bigger packet is read on below.
-            data = conn.recv(65536)
+            data = conn.read_first()
         except OSError:
             conn.close()
             return
+        if data is None:
+            return self.waiter.adopt(conn, b'', 1, index, peer_host, peer_port)
         if not data:
             conn.close()  # a probe that connected and left
             return
-        peer_host, peer_port = (peer[0], peer[1]) if not unix and isinstance(peer, tuple) else ('', 0)
-        # A plain WSGI packet from a local peer is served here; everything else is the master's.
-        if (data[0] not in (0, 30) or (not unix and not is_loopback(peer_host))):
-            return self.relay(conn, data, index, peer_host, peer_port)
-        while len(data) < 4:
-            try:
-                more = conn.recv(4 - len(data))
-            except OSError:
-                more = b''
-            if not more:
-                return self.relay(conn, data, index, peer_host, peer_port)
-            data += more
+        verdict, what = self.examine(data)
+        if verdict == SERVE:
+            return self.run(conn, data, what)
+        if verdict == NEED_MORE:
+            return self.waiter.adopt(conn, data, what, index, peer_host, peer_port)
+        self.relay(conn, data, index, peer_host, peer_port)
+
+    def examine(self, data):
+        """What to do with the bytes a connection has sent so far: (SERVE, (modifier1, size,
+        vars, length)) for a plain WSGI request, whole; (NEED_MORE, how many bytes to wait
+        for before looking again); (RELAY, None) for everything the master must judge."""
+        if data[0] not in (0, 30):
+            return RELAY, None
+        n = len(data)
+        if n < 4:
+            return NEED_MORE, 4
         modifier1, size, modifier2 = UWSGI_PACKET_HEAD.unpack_from(data)
         if size > self.max_vars or modifier2 != 0:
-            return self.relay(conn, data, index, peer_host, peer_port)
-        while len(data) < 4 + size:
-            try:
-                more = conn.recv(4 + size - len(data))
-            except OSError:
-                more = b''
-            if not more:
-                return self.relay(conn, data, index, peer_host, peer_port)
-            data += more
+            return RELAY, None
+        if n < 4 + size:
+            return NEED_MORE, 4 + size
         vars_ = parse_uwsgi_vars(data, 4, 4 + size, self.base_without_script_name.copy())
         if vars_ is None:
-            return self.relay(conn, data, index, peer_host, peer_port)
+            return RELAY, None
         length = packet_content_length(vars_)
-        if length is None:
-            return self.relay(conn, data, index, peer_host, peer_port)
-        if (self.limit_post and length > self.limit_post) or len(data) > 4 + size + length:
-            return self.relay(conn, data, index, peer_host, peer_port)
+        if length is None or (self.limit_post and length > self.limit_post):
+            return RELAY, None
+        whole = 4 + size + length
+        if n > whole or whole > MAX_BUFFERED_BYTES:
+            return RELAY, None
         if self.static_prefixes is not None and for_static_stage(self.static_prefixes, vars_):
-            return self.relay(conn, data, index, peer_host, peer_port)
-        self.run(conn, data, size, modifier1, vars_, length)
+            return RELAY, None
+        if n < whole:
+            return NEED_MORE, whole
+        return SERVE, (modifier1, size, vars_, length)
+
+    def serve_ready(self, item):
+        """A request the waiter collected whole."""
+        conn, data, what = item[:3]
+        try:
+            self.run(conn, data, what)
+        except Exception:
+            self.log('direct connection failed: %s' % traceback.format_exc())
+            try:
+                conn.close()
+            except OSError:
+                pass
 
     def relay(self, conn, data, index, peer_host, peer_port):
         """Hands the connection to the master (relay.py)."""
         self.relays.start(conn, data, index, peer_host, peer_port)
+
+    def relay_from_waiter(self, conn, data, index, peer_host, peer_port):
+        self.relay(conn, data, index, peer_host, peer_port)
 
     def environ(self, env, modifier1, length):
         """Completes the environ parse_uwsgi_vars laid over the base (see uwsgi-environ.ts)."""
@@ -173,11 +219,11 @@ class DirectServer(object):
             env['QUERY_STRING'] = ''
         return env
 
-    def run(self, conn, data, size, modifier1, vars_, length):
+    def run(self, conn, data, what):
         started = time.monotonic()
+        modifier1, size, vars_, length = what
         env = self.environ(vars_, modifier1, length)
-        body_in = DirectInput(conn, data[4 + size:], length) if length > 0 else None
-        env['wsgi.input'] = body_in if body_in is not None else EMPTY_INPUT
+        env['wsgi.input'] = DirectInput(data[4 + size:]) if length > 0 else EMPTY_INPUT
         req = DirectRequest(env, self, conn, self.date, env['REQUEST_METHOD'] == 'HEAD')
         ident = threading.get_ident()
         running = self.reports.running
@@ -189,8 +235,6 @@ class DirectServer(object):
         finally:
             gate.release()
             running.pop(ident, None)
-        if body_in is not None:
-            body_in.drain()
         try:
             conn.close()
         except OSError:
