@@ -67,6 +67,21 @@ test('a worker that dies mid-request costs only that request (502); it is respaw
   assert.notEqual(after.pid, before.pid, 'by a new process');
 });
 
+test('a request sent ahead to a worker that then crashes is served by its successor, not lost', async (t) => {
+  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '1']));
+  t.after(() => berth.stop());
+  // A few 0.2 s requests teach the pool the app's pace, so the next request is sent ahead
+  // (prefetched) to the busy worker instead of waiting in the master's queue.
+  for (let i = 0; i < 3; i++) assert.equal((await fetch(berth.url('/sleep?s=0.2'))).status, 200);
+  const crashed = fetch(berth.url('/crash?s=0.6'));
+  await new Promise((r) => setTimeout(r, 100));
+  const behind = fetch(berth.url('/pid'));
+  assert.equal((await crashed).status, 502, 'the request that crashed its worker');
+  const res = await behind;
+  assert.equal(res.status, 200, 'the request behind it was not running: it is dispatched again');
+  await berth.waitForLog(/before starting 1 request\(s\) sent ahead to it: GET \/pid — dispatching them again/);
+});
+
 test('SIGTERM lets in-flight requests finish, then exits 0', async () => {
   const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '2']));
   const inflight = fetch(berth.url('/sleep?s=1')).then(async (r) => ({ status: r.status, text: await r.text() }));
