@@ -22,6 +22,7 @@
  * (the front going idle, the workforce's last exit), not by polling.
  */
 import type { Config } from '../config/schema.js';
+import { describeSource } from '../config/problem.js';
 import type { Logger } from '../log/logger.js';
 import type { BoundListener } from '../server/listeners.js';
 import { MasterSockets } from './sockets.js';
@@ -266,7 +267,9 @@ export class Arbiter {
       this.#logger.reopen();
       this.#log('info', `${why}: log file reopened`);
     } catch (err) {
-      this.#log('error', `${why}: could not reopen the log file: ${(err as Error).message}`);
+      const option = this.#config.logto !== null ? 'logto' : this.#config.daemonize2 !== null ? 'daemonize2' : 'daemonize';
+      const origin = describeSource(this.#config.sources[option] ?? { kind: 'default' });
+      this.#log('error', `${why}: option '${option}' (${origin}): could not reopen the log file: ${(err as Error).message}`);
     }
   }
 
