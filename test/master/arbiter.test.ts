@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { APPS, debianPython, runBerth, startBerth } from '../helpers/berth.js';
 import { descendants, pythonDescendants } from './ops-helpers.js';
+import { exchangeRaw } from '../helpers/raw-http.js';
 
 const echoArgs = (extra: string[]): string[] => ['--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'echo', '--python', debianPython(), ...extra];
 
@@ -213,4 +214,13 @@ test('logto writes the request log to a file; disable-logging keeps only errors'
   assert.doesNotMatch(q, /GET \/pid\?ok/);
   assert.match(q, /GET \/raise => .*\(HTTP\/1\.1 500\)/);
   assert.match(q, /Traceback/);
+});
+
+test('without limit-post a body over the 100M default is refused with 413 before anything is spooled', async (t) => {
+  const berth = await startBerth(echoArgs(['--processes', '1']));
+  t.after(() => berth.stop());
+  const { text } = await exchangeRaw(berth.port, `POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: ${100 * 1024 * 1024 + 1}\r\n\r\n`);
+  assert.match(text, /^HTTP\/1\.1 413 /);
+  const { text: ok } = await exchangeRaw(berth.port, `POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi`);
+  assert.match(ok, /^HTTP\/1\.1 200 /);
 });
