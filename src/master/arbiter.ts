@@ -39,7 +39,7 @@ import { canMasterTransition, isServing, masterTransition, type MasterState } fr
 export type { AccessLogger };
 
 export interface ArbiterHooks {
-  /** The listeners are bound (daemonize reports success here). */
+  /** Listening: bound and the app is ready (daemonize reports success here), just before appReady. */
   listening?(): void;
   /** The first worker is ready (daemonize2, pidfile2). */
   appReady?(): void;
@@ -78,6 +78,8 @@ export class Arbiter {
   /** A reload asked for while one runs: it starts when that one ends (several asks make one). */
   #pendingReload: ReloadRequest | null = null;
   #config: Config;
+  /** The bound listeners as "listening on" names them, once bound. */
+  #where = '';
   #interpreter: Interpreter;
   readonly #watchLoop: WatchLoop;
   #triggers: FileTrigger[] = [];
@@ -139,8 +141,11 @@ export class Arbiter {
         : `http://${l.display}`),
       ...this.#sockets.handedDisplays,
     ].join(', ');
-    this.#log('info', `listening on ${where}`);
-    this.#deps.hooks?.listening?.();
+    // Bound, not yet "listening": the workers need the sockets (uwsgi-direct, before dropping
+    // privileges), and connections are accepted now so none is refused while the app loads —
+    // they wait in the queue. "listening on" and the daemonize report wait for the app.
+    this.#where = where;
+    this.#log('info', `bound ${where}; loading the app (connections wait until it is ready)`);
     const c = this.#config;
     this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${c.processes} worker(s) × ${c.threads} thread(s), ${c.lazyApps ? 'lazy-apps (each worker imports the app)' : 'preload (the app is imported once, workers are forked)'}`);
     // A stop signal while binding has already ended the run: start no worker then.
@@ -171,6 +176,8 @@ export class Arbiter {
   #appReady(w: WorkerHandle, config: Config): void {
     const info = w.ready!;
     this.#log('info', `app ready in ${Date.now() - this.#startedAt} ms: ${appName(config)} on Python ${info.version} (${info.executable})`);
+    this.#log('info', `listening on ${this.#where}`);
+    this.#deps.hooks?.listening?.();
     this.#deps.hooks?.appReady?.();
     // Nothing older exists to fall back to, so generation 1 is committed with its first READY.
     if (config.staticFromDjango) this.#front.commit(frontGeneration(config, info));

@@ -7,8 +7,9 @@
  * stdout and stderr appended to the log file). The child gets one more file descriptor, a pipe
  * back to the foreground process, whose number is in _BERTH_DAEMON_FD (its presence marks the
  * daemon; the leading underscore keeps it out of the BERTH_<OPTION> variables). On it the child
- * reports milestones as JSON lines: `listening` once the listeners are bound, `ready` once the
- * first worker has loaded the app, or `failed`. The
+ * reports milestones as JSON lines: `listening` once the listeners are bound and the app is
+ * ready (so an app that cannot be imported is never reported as started), `ready` right after
+ * it, or `failed`. The
  * foreground process waits for `listening` (daemonize) or `ready` (daemonize2), prints
  * "started as pid N" and exits 0; if the child fails or dies first it prints the child's log
  * lines and exits 1. So a broken config or app shows up on the terminal, where uWSGI's
@@ -29,7 +30,7 @@ const SHOWN_LOG_LINES = 40;
 export type DaemonEvent = 'listening' | 'ready' | 'failed';
 
 export interface DaemonOptions {
-  /** `daemonize`: detach once the listeners are bound. */
+  /** `daemonize`: detach; the foreground returns once Berth listens (bound, app ready). */
   readonly daemonize: string | null;
   /** `daemonize2`: detach once the app is loaded (a broken app is reported on the terminal). */
   readonly daemonize2: string | null;

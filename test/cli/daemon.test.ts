@@ -65,18 +65,20 @@ for (const option of ['--daemonize', '--daemonize2']) {
   });
 }
 
-test('--daemonize2 with an app that cannot be imported: the error is shown on the terminal, exit 1, no daemon left', async (t) => {
-  const dir = tmp(t);
-  writeFileSync(join(dir, 'broken.py'), 'import no_such_module_here\n');
-  const log = join(dir, 'site.log');
-  const r = await runBerth([...base('broken', dir), '--daemonize2', log]);
-  assert.equal(r.code, 1, r.stdout);
-  assert.match(r.stderr, /no_such_module_here/);
-  assert.match(r.stderr, /the daemon \(pid (\d+)\) did not start \(exit code 1\); the lines above are from its log/);
-  const pid = Number(/the daemon \(pid (\d+)\)/.exec(r.stderr)![1]);
-  assert.ok(!isAlive(pid));
-  assert.match(readFileSync(log, 'utf8'), /no_such_module_here/);
-});
+for (const option of ['--daemonize', '--daemonize2']) {
+  test(`${option} with an app that cannot be imported: the error is shown on the terminal, exit 1, no daemon left`, async (t) => {
+    const dir = tmp(t);
+    writeFileSync(join(dir, 'broken.py'), 'import no_such_module_here\n');
+    const log = join(dir, 'site.log');
+    const r = await runBerth([...base('broken', dir), option, log]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /no_such_module_here/);
+    assert.match(r.stderr, /the daemon \(pid (\d+)\) did not start \(exit code 1\); the lines above are from its log/);
+    const pid = Number(/the daemon \(pid (\d+)\)/.exec(r.stderr)![1]);
+    assert.ok(!isAlive(pid));
+    assert.match(readFileSync(log, 'utf8'), /no_such_module_here/);
+  });
+}
 
 test('--daemonize on an address in use: the owner is named on the terminal, exit 1', async (t) => {
   const dir = tmp(t);

@@ -224,3 +224,16 @@ test('without limit-post a body over the 100M default is refused with 413 before
   const { text: ok } = await exchangeRaw(berth.port, `POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi`);
   assert.match(ok, /^HTTP\/1\.1 200 /);
 });
+
+test('an app that fails to import never says "listening on"; the bound listeners are announced as loading', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-import-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'broken.py'), 'import not_a_real_module_xyz\napplication = None\n');
+  const r = await runBerth(['--http', '127.0.0.1:0', '--chdir', dir, '--module', 'broken', '--python', debianPython()]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /bound http:\/\/127\.0\.0\.1:\d+; loading the app \(connections wait until it is ready\)/);
+  assert.doesNotMatch(r.stderr, /listening on/);
+  const ok = await startBerth(echoArgs(['--processes', '1']));
+  t.after(() => ok.stop());
+  assert.match(ok.logs(), /app ready in \d+ ms[^\n]*\n[^\n]*listening on http:\/\/127\.0\.0\.1:\d+/);
+});
