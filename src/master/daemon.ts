@@ -18,6 +18,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { explainWriteFailure } from '../config/fs-kind.js';
+import { describeSource } from '../config/problem.js';
+import type { ValueSource } from '../config/schema.js';
 
 export const DAEMON_FD_ENV = '_BERTH_DAEMON_FD';
 /** How long the foreground process waits for the child's milestone. */
@@ -34,6 +37,8 @@ export interface DaemonOptions {
   readonly daemonize: string | null;
   /** `daemonize2`: detach once the app is loaded (a broken app is reported on the terminal). */
   readonly daemonize2: string | null;
+  /** Where each option was set, so a refusal can name the file and line. */
+  readonly sources?: Readonly<Record<string, ValueSource>>;
 }
 
 /** Where the foreground process writes what it has to say (tests pass their own). */
@@ -72,7 +77,9 @@ export async function daemonizeIfAsked(
   try {
     logFd = openSync(logFile, 'a', 0o644);
   } catch (err) {
-    terminal.err(`[berth] ERROR: option '${option}': cannot open ${logFile}: ${(err as Error).message} — check the directory exists and is writable\n`);
+    const source = options.sources?.[option];
+    const where = source !== undefined ? ` (${describeSource(source)})` : '';
+    terminal.err(`[berth] ERROR: option '${option}'${where}: cannot open ${logFile}: ${explainWriteFailure(logFile, err as NodeJS.ErrnoException)}\n`);
     return 1;
   }
   const logStart = fstatSync(logFd).size;

@@ -101,3 +101,13 @@ test('--daemonize into a directory that does not exist: refused in the foregroun
   assert.match(r.stderr, /does not exist|cannot open/);
   assert.doesNotMatch(r.stdout, /started/);
 });
+
+test('--daemonize into /proc: refused in the foreground naming the option, the ini line and the real cause', async (t) => {
+  const dir = tmp(t);
+  const ini = join(dir, 'site.ini');
+  writeFileSync(ini, `[uwsgi]\nhttp = 127.0.0.1:0\nchdir = ${APPS}\nmodule = hello\ndaemonize = /proc/berth-test.log\npython = ${debianPython()}\n`);
+  const r = await runBerth(['--ini', ini]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`option 'daemonize' \\(line 5 of ${ini}\\): cannot open /proc/berth-test\\.log: /proc is on the virtual filesystem proc, where files cannot be created — choose a path`));
+  assert.doesNotMatch(r.stdout, /started/);
+});
