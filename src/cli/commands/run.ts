@@ -19,14 +19,14 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const origin = (option: string): string => describeSource(config.sources[option] ?? { kind: 'default' });
   const instance = new InstanceControl({ ...config, origin });
   const logto = instance.logFile;
+  const option = config.logto !== null ? 'logto' : config.daemonize2 !== null ? 'daemonize2' : 'daemonize';
   let logger: Logger;
   try {
     // umask first: the log, the pidfile and the unix sockets are created with it.
     if (config.umask !== null) process.umask(config.umask);
-    const rotation = { maxBytes: config.logMaxsizeBytes, backupName: config.logBackupname, backups: config.logBackups };
+    const rotation = { maxBytes: config.logMaxsizeBytes, backupName: config.logBackupname, backups: config.logBackups, setting: `option '${option}' (${origin(option)})` };
     logger = new Logger(logto !== null ? fileSink(logto, rotation) : stderrSink());
   } catch (err) {
-    const option = config.logto !== null ? 'logto' : config.daemonize2 !== null ? 'daemonize2' : 'daemonize';
     process.stderr.write(`[berth] ERROR: option '${option}' (${origin(option)}): cannot open the log file ${logto}: ${explainWriteFailure(logto ?? '', err as NodeJS.ErrnoException)}\n`);
     return 1;
   }
