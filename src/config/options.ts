@@ -189,8 +189,8 @@ const SUPPORTED: readonly OptionSpec[] = [
     help: 'Largest request head (request line and headers) accepted; bigger ones get 431. uWSGI\'s default is 4096, Berth\'s 64k.',
   },
   {
-    name: 'limit-post', aliases: [], type: 'size', repeatable: false, default: '0', range: [0, Number.MAX_SAFE_INTEGER], status: 'supported', field: 'limitPostBytes', group: 'Limits and timeouts',
-    help: 'Largest request body accepted (bigger ones get 413); 0 = unlimited.',
+    name: 'limit-post', aliases: [], type: 'size', repeatable: false, default: '100M', range: [0, Number.MAX_SAFE_INTEGER], status: 'supported', field: 'limitPostBytes', group: 'Limits and timeouts',
+    help: 'Largest request body accepted (bigger ones get 413 Content Too Large, and a log line naming this option); 0 = unlimited. Bodies over 1 MiB wait on disk (the temporary directory) until a worker takes them, so the default of 100M bounds what one upload can put there; uWSGI has no limit, nginx 1m.',
   },
   {
     name: 'http-timeout', aliases: [], type: 'seconds', repeatable: false, default: '60', range: [1, 86_400_000], status: 'supported', field: 'httpTimeoutMs', group: 'Limits and timeouts',

@@ -36,6 +36,8 @@ export interface RotatingFileOptions {
   readonly now?: () => number;
   /** After a failed rotation, wait this long before trying again (default 10 s). */
   readonly retryMs?: number;
+  /** The option that named the file and where it was set ("option 'logto' (line 3 of /etc/site.ini)"), to begin failure reports. */
+  readonly setting?: string;
 }
 
 const NEWLINE = 10;
@@ -51,6 +53,8 @@ export class RotatingFileSink {
   readonly #report: (message: string) => void;
   readonly #now: () => number;
   readonly #retryMs: number;
+  /** "option 'logto' (line 3 of …): " or '' — so a failure names where the path was set. */
+  readonly #setting: string;
   #fd: number;
   #size: number;
   #retryAt = 0;
@@ -66,6 +70,7 @@ export class RotatingFileSink {
     this.#report = opts.report ?? ((m) => this.#reportInFile(m));
     this.#now = opts.now ?? Date.now;
     this.#retryMs = opts.retryMs ?? 10_000;
+    this.#setting = opts.setting !== undefined ? `${opts.setting}: ` : '';
     this.#fd = openSync(this.#path, 'a', MODE);
     this.#size = fstatSync(this.#fd).size;
   }
@@ -241,14 +246,14 @@ export class RotatingFileSink {
     } catch (err) {
       if (this.#writeFailing) return;
       this.#writeFailing = true;
-      process.stderr.write(`[berth] ERROR: could not write to the log file ${this.#path}: ${(err as Error).message}; log lines are being lost — check free disk space\n`);
+      process.stderr.write(`[berth] ERROR: ${this.#setting}could not write to the log file ${this.#path}: ${(err as Error).message}; log lines are being lost — check free disk space\n`);
     }
   }
 
   #fail(message: string): void {
     if (this.#failing) return;
     this.#failing = true;
-    this.#report(message);
+    this.#report(this.#setting + message);
   }
 
   #reportInFile(message: string): void {

@@ -24,6 +24,7 @@
  * (the front going idle, the workforce's last exit), not by polling.
  */
 import type { Config } from '../config/schema.js';
+import { describeSource } from '../config/problem.js';
 import type { Logger } from '../log/logger.js';
 import type { BoundListener } from '../server/listeners.js';
 import { MasterSockets } from './sockets.js';
@@ -40,7 +41,7 @@ import { canMasterTransition, isServing, masterTransition, type MasterState } fr
 export type { AccessLogger };
 
 export interface ArbiterHooks {
-  /** The listeners are bound (daemonize reports success here). */
+  /** Listening: bound and the app is ready (daemonize reports success here), just before appReady. */
   listening?(): void;
   /** The first worker is ready (daemonize2, pidfile2). */
   appReady?(): void;
@@ -79,6 +80,8 @@ export class Arbiter {
   /** A reload asked for while one runs: it starts when that one ends (several asks make one). */
   #pendingReload: ReloadRequest | null = null;
   #config: Config;
+  /** The bound listeners as "listening on" names them, once bound. */
+  #where = '';
   #interpreter: Interpreter;
   readonly #watchLoop: WatchLoop;
   #triggers: FileTrigger[] = [];
@@ -140,8 +143,11 @@ export class Arbiter {
         : `http://${l.display}`),
       ...this.#sockets.handedDisplays,
     ].join(', ');
-    this.#log('info', `listening on ${where}`);
-    this.#deps.hooks?.listening?.();
+    // Bound, not yet "listening": the workers need the sockets (uwsgi-direct, before dropping
+    // privileges), and connections are accepted now so none is refused while the app loads —
+    // they wait in the queue. "listening on" and the daemonize report wait for the app.
+    this.#where = where;
+    this.#log('info', `bound ${where}; loading the app (connections wait until it is ready)`);
     const c = this.#config;
     this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${c.processes} worker(s) × ${c.threads} thread(s), ${c.lazyApps ? 'lazy-apps (each worker imports the app)' : 'preload (the app is imported once, workers are forked)'}`);
     // A stop signal while binding has already ended the run: start no worker then.
@@ -172,6 +178,8 @@ export class Arbiter {
   #appReady(w: WorkerHandle, config: Config): void {
     const info = w.ready!;
     this.#log('info', `app ready in ${Date.now() - this.#startedAt} ms: ${appName(config)} on Python ${info.version} (${info.executable})`);
+    this.#log('info', `listening on ${this.#where}`);
+    this.#deps.hooks?.listening?.();
     this.#deps.hooks?.appReady?.();
     // Nothing older exists to fall back to, so generation 1 is committed with its first READY.
     if (config.staticFromDjango) this.#front.commit(frontGeneration(config, info));
@@ -268,7 +276,9 @@ export class Arbiter {
       this.#logger.reopen();
       this.#log('info', `${why}: log file reopened`);
     } catch (err) {
-      this.#log('error', `${why}: could not reopen the log file: ${(err as Error).message}`);
+      const option = this.#config.logto !== null ? 'logto' : this.#config.daemonize2 !== null ? 'daemonize2' : 'daemonize';
+      const origin = describeSource(this.#config.sources[option] ?? { kind: 'default' });
+      this.#log('error', `${why}: option '${option}' (${origin}): could not reopen the log file: ${(err as Error).message}`);
     }
   }
 

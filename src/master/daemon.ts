@@ -7,8 +7,9 @@
  * stdout and stderr appended to the log file). The child gets one more file descriptor, a pipe
  * back to the foreground process, whose number is in _BERTH_DAEMON_FD (its presence marks the
  * daemon; the leading underscore keeps it out of the BERTH_<OPTION> variables). On it the child
- * reports milestones as JSON lines: `listening` once the listeners are bound, `ready` once the
- * first worker has loaded the app, or `failed`. The
+ * reports milestones as JSON lines: `listening` once the listeners are bound and the app is
+ * ready (so an app that cannot be imported is never reported as started), `ready` right after
+ * it, or `failed`. The
  * foreground process waits for `listening` (daemonize) or `ready` (daemonize2), prints
  * "started as pid N" and exits 0; if the child fails or dies first it prints the child's log
  * lines and exits 1. So a broken config or app shows up on the terminal, where uWSGI's
@@ -17,6 +18,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { explainWriteFailure } from '../config/fs-kind.js';
+import { describeSource } from '../config/problem.js';
+import type { ValueSource } from '../config/schema.js';
 
 export const DAEMON_FD_ENV = '_BERTH_DAEMON_FD';
 /** How long the foreground process waits for the child's milestone. */
@@ -29,10 +33,12 @@ const SHOWN_LOG_LINES = 40;
 export type DaemonEvent = 'listening' | 'ready' | 'failed';
 
 export interface DaemonOptions {
-  /** `daemonize`: detach once the listeners are bound. */
+  /** `daemonize`: detach; the foreground returns once Berth listens (bound, app ready). */
   readonly daemonize: string | null;
   /** `daemonize2`: detach once the app is loaded (a broken app is reported on the terminal). */
   readonly daemonize2: string | null;
+  /** Where each option was set, so a refusal can name the file and line. */
+  readonly sources?: Readonly<Record<string, ValueSource>>;
 }
 
 /** Where the foreground process writes what it has to say (tests pass their own). */
@@ -71,7 +77,9 @@ export async function daemonizeIfAsked(
   try {
     logFd = openSync(logFile, 'a', 0o644);
   } catch (err) {
-    terminal.err(`[berth] ERROR: option '${option}': cannot open ${logFile}: ${(err as Error).message} — check the directory exists and is writable\n`);
+    const source = options.sources?.[option];
+    const where = source !== undefined ? ` (${describeSource(source)})` : '';
+    terminal.err(`[berth] ERROR: option '${option}'${where}: cannot open ${logFile}: ${explainWriteFailure(logFile, err as NodeJS.ErrnoException)}\n`);
     return 1;
   }
   const logStart = fstatSync(logFd).size;

@@ -16,7 +16,7 @@
  * with the pidfile, writeLate() writes it.
  */
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { explainWriteFailure } from '../config/fs-kind.js';
 import { BerthError } from '../errors/berth-error.js';
 import { formatCommand, formatDuration, isAlive, isBerthCommand, readCmdline, startedAt } from './proc.js';
 
@@ -65,12 +65,17 @@ export function describeStart(at: Date | null, now = Date.now()): string {
 export interface PidfileOptions {
   readonly pidfile: string | null;
   readonly pidfile2: string | null;
+  /** Where an option was set ("line 4 of /etc/site.ini"), for messages; absent in unit tests. */
+  readonly origin?: (option: 'pidfile' | 'pidfile2') => string;
 }
 
 export type PidfileLog = (level: 'info' | 'warn', message: string) => void;
 
-/** Writes `pid\n` to `path` so that readers see either the old file or the whole new one. */
-export function writePidfileAtomically(path: string, pid: number): void {
+/**
+ * Writes `pid\n` to `path` so that readers see either the old file or the whole new one.
+ * `setting` says which option named the path and where ("option 'pidfile' (line 4 of /etc/site.ini)").
+ */
+export function writePidfileAtomically(path: string, pid: number, setting = "option 'pidfile'"): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
@@ -81,12 +86,8 @@ export function writePidfileAtomically(path: string, pid: number): void {
     } catch {
       // nothing was created
     }
-    const e = err as NodeJS.ErrnoException;
-    const dir = dirname(path);
-    const fix = e.code === 'ENOENT' ? `the directory ${dir} does not exist — create it (mkdir -p ${dir}) or choose another path`
-      : e.code === 'EACCES' || e.code === 'EPERM' ? `Berth's user cannot write to ${dir} — give it write access (or use a directory it owns, e.g. /run/<site>/ created by systemd RuntimeDirectory=)`
-      : e.message;
-    throw new BerthError('BERTH_PIDFILE_FAILED', `cannot write pidfile ${path}: ${fix}`, { cause: err });
+    const why = explainWriteFailure(path, err as NodeJS.ErrnoException);
+    throw new BerthError('BERTH_PIDFILE_FAILED', `${setting}: cannot write pidfile ${path}: ${why}`, { cause: err });
   }
 }
 
@@ -95,11 +96,13 @@ export class Pidfiles {
   readonly #paths: string[];
   readonly #late: string | null;
   readonly #pid: number;
+  readonly #lateSetting: string;
 
-  private constructor(paths: string[], late: string | null, pid: number) {
+  private constructor(paths: string[], late: string | null, pid: number, lateSetting: string) {
     this.#paths = paths;
     this.#late = late;
     this.#pid = pid;
+    this.#lateSetting = lateSetting;
   }
 
   /**
@@ -120,23 +123,23 @@ export class Pidfiles {
         );
       }
       if (state.kind === 'unreadable') {
-        throw new BerthError('BERTH_PIDFILE_FAILED', `cannot read pidfile ${path} (${state.reason}), so Berth cannot tell whether it is already running — fix the file's permissions or remove it`);
+        throw new BerthError('BERTH_PIDFILE_FAILED', `${settingOf(options, path)}: cannot read pidfile ${path} (${state.reason}), so Berth cannot tell whether it is already running — fix the file's permissions or remove it`);
       }
       if (state.kind === 'stale') log('warn', `pidfile ${path} is stale (${state.why}); replacing it`);
     }
     const late = options.pidfile2 !== null && options.pidfile2 !== options.pidfile ? options.pidfile2 : null;
     if (options.pidfile !== null) {
-      writePidfileAtomically(options.pidfile, pid);
+      writePidfileAtomically(options.pidfile, pid, settingOf(options, options.pidfile));
       log('info', `pid ${pid} written to ${options.pidfile}`);
     }
-    return new Pidfiles(options.pidfile !== null ? [options.pidfile] : [], late, pid);
+    return new Pidfiles(options.pidfile !== null ? [options.pidfile] : [], late, pid, late !== null ? settingOf(options, late) : "option 'pidfile2'");
   }
 
   /** Writes pidfile2 (once the app is ready); returns an error message instead of throwing. */
   writeLate(): string | null {
     if (this.#late === null || this.#paths.includes(this.#late)) return null;
     try {
-      writePidfileAtomically(this.#late, this.#pid);
+      writePidfileAtomically(this.#late, this.#pid, this.#lateSetting);
     } catch (err) {
       return (err as Error).message;
     }
@@ -163,4 +166,11 @@ export class Pidfiles {
     }
     return removed;
   }
+}
+
+/** "option 'pidfile2' (line 4 of /etc/site.ini)": the option that named `path` and where it was set. */
+function settingOf(options: PidfileOptions, path: string): string {
+  const option = options.pidfile === path ? 'pidfile' : 'pidfile2';
+  const origin = options.origin?.(option);
+  return origin === undefined ? `option '${option}'` : `option '${option}' (${origin})`;
 }

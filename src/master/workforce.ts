@@ -318,6 +318,9 @@ export class Workforce {
   /** A worker process is gone: the one place that decides what that means (./worker-exit.ts). */
   #reap(w: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
     this.#d.pool.remove(w);
+    const replays = w.takeReplays();
+    // Requests it died before starting go to another worker, unless nothing will take new work.
+    if (replays.length > 0) this.#d.dispatcher.redispatch(replays, !this.#stopping);
     this.#d.dispatcher.checkIdle();
     const staged = this.#readyGate.waiting(w);
     this.#readyGate.exited(w);

@@ -5,6 +5,9 @@
  * busy it waits in a bounded FIFO (`listen` entries); past that it is refused with 503 and
  * Retry-After. A request is never dropped silently: it is either served, answered 503, or
  * answered 502/500 by the worker handle. Requests whose client left while waiting are skipped.
+ * A request sent ahead to a worker that died before starting it comes back through
+ * redispatch() and goes first in the queue; it is sent again at most once, so a request that
+ * kills its worker cannot go on to kill the others.
  */
 import type { Exchange } from '../server/exchange.js';
 import type { WorkerPool } from '../worker/pool.js';
@@ -15,6 +18,8 @@ export class Dispatcher {
   #queue: Exchange[] = [];
   #head = 0;
   #refused = 0;
+  /** Requests already sent again once after their worker died (see redispatch()). */
+  readonly #replayed = new WeakSet<Exchange>();
   /** Graceful stop: called once when nothing is in a worker or the queue any more. */
   #idle: (() => void) | null = null;
 
@@ -47,6 +52,28 @@ export class Dispatcher {
     // While queued, an abort only needs the flag Exchange.abort() sets; it is skipped on dequeue.
     ex.onAbort = null;
     this.#queue.push(ex);
+  }
+
+  /**
+   * Requests a dead worker had not started (its handle's takeReplays()): first in line again,
+   * once each. Without `canWait` (stopping: no worker takes new work) they are answered 502.
+   */
+  redispatch(exchanges: readonly Exchange[], canWait: boolean): void {
+    const again: Exchange[] = [];
+    for (const ex of exchanges) {
+      if (ex.aborted) continue;
+      if (!canWait || this.#replayed.has(ex)) {
+        ex.responder.sendError(502, 'Bad Gateway: the worker this request was sent to died; see the server log.');
+        continue;
+      }
+      this.#replayed.add(ex);
+      again.push(ex);
+    }
+    if (again.length > 0) {
+      this.#queue = again.concat(this.#queue.slice(this.#head));
+      this.#head = 0;
+    }
+    this.drain();
   }
 
   /** A worker thread became free (or a worker became ready): hand out waiting requests. */

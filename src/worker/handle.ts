@@ -7,7 +7,8 @@
  * windows, FILE. The handle joins the two and reports to the workforce through WorkerEvents.
  *
  * If the process dies, only the requests it was running fail (502, or a cut connection when
- * the response had started); the workforce decides about respawning. Harakiri (`harakiri()`,
+ * the response had started); prefetched requests it had not started are handed back
+ * (takeReplays()) for the dispatcher to send again; the workforce decides about respawning. Harakiri (`harakiri()`,
  * called by the arbiter's watchdog) asks the worker for its threads' stacks (SIGUSR2), then
  * kills it; the requests that ran past the limit are answered 504, the others 502.
  *
@@ -65,6 +66,7 @@ export class WorkerHandle {
   harakiriAt = 0;
   #harakiriLimitMs = 0;
   #harakiriTimer: NodeJS.Timeout | null = null;
+  #replays: Exchange[] = [];
   readonly #events: WorkerEvents;
   readonly #link: RequestLink;
   /** uwsgi-direct: requests the worker served itself, the served count of its last DIRECT report, and its oldest running request (when it began, what it is). */
@@ -130,6 +132,13 @@ export class WorkerHandle {
   /** When the oldest request still in flight was sent (performance.now()), or +Infinity if none. */
   oldestInFlightSince(): number {
     return Math.min(this.#link.oldestSentAt(), this.#directOldest);
+  }
+
+  /** The requests this worker died before starting (once, after its exit; then empty). */
+  takeReplays(): Exchange[] {
+    const replays = this.#replays;
+    this.#replays = [];
+    return replays;
   }
 
   send(ex: Exchange): void {
@@ -233,11 +242,16 @@ export class WorkerHandle {
     if (this.bootFailure === null) this.bootFailure = this.process.bootFailure;
     if (this.#startupOutput !== null) this.#releaseStartupOutput();
     const stuckBefore = this.harakiriAt === 0 ? -Infinity : this.harakiriAt - this.#harakiriLimitMs;
-    const { lost, timedOut } = this.#link.failInFlight(stuckBefore);
+    const { lost, timedOut, replay } = this.#link.failInFlight(stuckBefore, this.capacity);
+    this.#replays = replay;
+    const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
     if (lost.length > 0) {
-      const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
       const answered = timedOut === 0 ? '502' : timedOut === lost.length ? '504 (harakiri)' : `504 (harakiri) to ${timedOut}, 502 to the others`;
       this.#events.log('error', `worker ${this.slot} (pid ${this.pid}) died (${how}) while running ${lost.length} request(s): ${lost.join(', ')} — answered ${answered}`);
+    }
+    if (replay.length > 0) {
+      const what = replay.map((ex) => `${ex.request.method} ${ex.request.target}`).join(', ');
+      this.#events.log('warn', `worker ${this.slot} (pid ${this.pid}) died (${how}) before starting ${replay.length} request(s) sent ahead to it: ${what} — dispatching them again`);
     }
     if (canTransition(this.state, 'EXITED')) this.state = transition(this.state, 'EXITED');
     this.#events.exited(this, code, signal);

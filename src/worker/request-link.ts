@@ -12,7 +12,8 @@
  * (./file-sender.ts), and the worker's thread is free as soon as it has closed the iterable.
  *
  * Frames with id 0 are the worker's own (READY, BOOT_FAIL, MODULES, DIRECT, LOG): they go to
- * the owner. When the process is gone, failInFlight() answers what it was running.
+ * the owner. When the process is gone, failInFlight() answers what it was running and hands
+ * back the prefetched requests it cannot have started, to be dispatched again.
  */
 import type { Socket } from 'node:net';
 import { FromWorker, REQUEST_BODY_WINDOW_BYTES, ToWorker } from '../protocol/worker/frames.js';
@@ -23,6 +24,13 @@ import { WorkerChannel } from './channel.js';
 import { FileSender, openWorkerFile } from './file-sender.js';
 
 const BODY_PIECE_BYTES = 256 * 1024;
+
+/**
+ * Methods a request may be sent again for after its worker died unseen (RFC 9110 §9.2.2:
+ * repeating an idempotent request has the intended effect of one; nginx's
+ * proxy_next_upstream makes the same distinction).
+ */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 type Level = 'info' | 'warn' | 'error';
 
@@ -50,6 +58,8 @@ interface InFlight {
   bodyWindow: number;
   bodyPumping: boolean;
   bodyDone: boolean;
+  /** The worker sent a frame for it (so a thread took it) or its body was streamed: no replay. */
+  started: boolean;
   /** After FILE_OPENED: the master sends the body itself and ends the response (not END). */
   file: FileSender | null;
 }
@@ -103,7 +113,7 @@ export class RequestLink {
     const id = this.#nextId;
     this.#nextId = id === 0xffffffff ? 1 : id + 1;
     const hasBody = ex.body !== null && ex.body.totalBytes > 0;
-    const r: InFlight = { id, sentAt: performance.now(), ex, rejected: false, bodyWindow: REQUEST_BODY_WINDOW_BYTES, bodyPumping: false, bodyDone: !hasBody, file: null };
+    const r: InFlight = { id, sentAt: performance.now(), ex, rejected: false, bodyWindow: REQUEST_BODY_WINDOW_BYTES, bodyPumping: false, bodyDone: !hasBody, started: false, file: null };
     this.#inflight.set(id, r);
     ex.onAbort = () => this.#channel.send(encodeAbort(id));
     this.#channel.send(encodeRequest(id, ex.cgiBlock, hasBody));
@@ -117,12 +127,31 @@ export class RequestLink {
 
   /**
    * The process is gone: answer what it was running — 504 to requests sent at or before
-   * `stuckBefore` (harakiri), 502 to the others. Returns them ("GET /x") and the 504 count.
+   * `stuckBefore` (harakiri), 502 to the others. Returns them ("GET /x"), the 504 count, and
+   * `replay`: the requests it cannot have been running, for the dispatcher to send again.
+   *
+   * The worker takes requests in the order they were sent (a FIFO for its `threads`), so
+   * only the oldest `threads` requests still in flight can be running; the ones behind them
+   * were prefetched and are replayed when that is safe: no frame came back for them, their
+   * body (if any) was sent whole from memory, and their method is idempotent. A worker that
+   * batches its replies may have taken one of them after finishing an earlier request it had
+   * not yet reported; the idempotent-method rule is what makes that case harmless.
    */
-  failInFlight(stuckBefore: number): { lost: string[]; timedOut: number } {
+  failInFlight(stuckBefore: number, threads: number): { lost: string[]; timedOut: number; replay: Exchange[] } {
     this.#channel.close();
-    // A request whose file the master already sends is not lost: its descriptor is the master's.
-    const lost = [...this.#inflight.values()].filter((r) => r.file === null);
+    const lost: InFlight[] = [];
+    const replay: Exchange[] = [];
+    let position = 0;
+    for (const r of this.#inflight.values()) {
+      // A request whose file the master already sends is not lost: its descriptor is the master's.
+      if (r.file !== null) continue;
+      if (position++ >= threads && !r.started && r.sentAt > stuckBefore && IDEMPOTENT_METHODS.has(r.ex.request.method)) {
+        r.ex.onAbort = null;
+        replay.push(r.ex);
+      } else {
+        lost.push(r);
+      }
+    }
     this.#inflight.clear();
     let timedOut = 0;
     for (const r of lost) {
@@ -134,7 +163,7 @@ export class RequestLink {
         r.ex.responder.sendError(502, 'Bad Gateway: the worker running this request died; see the server log.');
       }
     }
-    return { lost: lost.map((r) => `${r.ex.request.method} ${r.ex.request.target}`), timedOut };
+    return { lost: lost.map((r) => `${r.ex.request.method} ${r.ex.request.target}`), timedOut, replay };
   }
 
   #sendBody(r: InFlight): void {
@@ -148,6 +177,8 @@ export class RequestLink {
       r.bodyDone = true;
       return;
     }
+    // A streamed body is consumed as it goes: such a request can never be sent again.
+    r.started = true;
     void this.#pumpBody(r);
   }
 
@@ -182,6 +213,7 @@ export class RequestLink {
     }
     const r = this.#inflight.get(f.id);
     if (r === undefined) return;
+    r.started = true;
     const responder = r.ex.responder;
     switch (f.type) {
       case FromWorker.FULL: {

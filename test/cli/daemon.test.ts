@@ -65,18 +65,20 @@ for (const option of ['--daemonize', '--daemonize2']) {
   });
 }
 
-test('--daemonize2 with an app that cannot be imported: the error is shown on the terminal, exit 1, no daemon left', async (t) => {
-  const dir = tmp(t);
-  writeFileSync(join(dir, 'broken.py'), 'import no_such_module_here\n');
-  const log = join(dir, 'site.log');
-  const r = await runBerth([...base('broken', dir), '--daemonize2', log]);
-  assert.equal(r.code, 1, r.stdout);
-  assert.match(r.stderr, /no_such_module_here/);
-  assert.match(r.stderr, /the daemon \(pid (\d+)\) did not start \(exit code 1\); the lines above are from its log/);
-  const pid = Number(/the daemon \(pid (\d+)\)/.exec(r.stderr)![1]);
-  assert.ok(!isAlive(pid));
-  assert.match(readFileSync(log, 'utf8'), /no_such_module_here/);
-});
+for (const option of ['--daemonize', '--daemonize2']) {
+  test(`${option} with an app that cannot be imported: the error is shown on the terminal, exit 1, no daemon left`, async (t) => {
+    const dir = tmp(t);
+    writeFileSync(join(dir, 'broken.py'), 'import no_such_module_here\n');
+    const log = join(dir, 'site.log');
+    const r = await runBerth([...base('broken', dir), option, log]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /no_such_module_here/);
+    assert.match(r.stderr, /the daemon \(pid (\d+)\) did not start \(exit code 1\); the lines above are from its log/);
+    const pid = Number(/the daemon \(pid (\d+)\)/.exec(r.stderr)![1]);
+    assert.ok(!isAlive(pid));
+    assert.match(readFileSync(log, 'utf8'), /no_such_module_here/);
+  });
+}
 
 test('--daemonize on an address in use: the owner is named on the terminal, exit 1', async (t) => {
   const dir = tmp(t);
@@ -97,5 +99,15 @@ test('--daemonize into a directory that does not exist: refused in the foregroun
   assert.equal(r.code, 1);
   assert.match(r.stderr, /daemonize .*site\.log/);
   assert.match(r.stderr, /does not exist|cannot open/);
+  assert.doesNotMatch(r.stdout, /started/);
+});
+
+test('--daemonize into /proc: refused in the foreground naming the option, the ini line and the real cause', async (t) => {
+  const dir = tmp(t);
+  const ini = join(dir, 'site.ini');
+  writeFileSync(ini, `[uwsgi]\nhttp = 127.0.0.1:0\nchdir = ${APPS}\nmodule = hello\ndaemonize = /proc/berth-test.log\npython = ${debianPython()}\n`);
+  const r = await runBerth(['--ini', ini]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`option 'daemonize' \\(line 5 of ${ini}\\): cannot open /proc/berth-test\\.log: /proc is on the virtual filesystem proc, where files cannot be created — choose a path`));
   assert.doesNotMatch(r.stdout, /started/);
 });

@@ -14,7 +14,7 @@ test('the smallest command line: defaults fill the rest', (t) => {
   assert.equal(c.processes, 1);
   assert.equal(c.threads, 1);
   assert.equal(c.bufferSizeBytes, 65536);
-  assert.equal(c.limitPostBytes, 0);
+  assert.equal(c.limitPostBytes, 100 * 1024 * 1024);
   assert.equal(c.listen, 100);
   assert.equal(c.httpTimeoutMs, 60_000);
   assert.equal(c.socketTimeoutMs, 4000);
@@ -158,7 +158,7 @@ test('describeConfig shows each value and where it came from', (t) => {
   assert.match(text, /processes +4 +command line/);
   assert.match(text, /threads +2 +environment variable BERTH_THREADS/);
   assert.match(text, /buffer-size +64k \(65536 bytes\) +default/);
-  assert.match(text, /limit-post +unlimited +default/);
+  assert.match(text, /limit-post +100m \(104857600 bytes\) +default/);
 });
 
 test('BERTH_INI reads an ini file at environment precedence', (t) => {

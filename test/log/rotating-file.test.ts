@@ -189,6 +189,16 @@ test('a rotation that cannot rename reports once, keeps writing to the same file
   assert.equal(reports.length, 1);
 });
 
+test('a rotation failure names the option and where it was set', (t) => {
+  const dir = tmp(t);
+  const reports: string[] = [];
+  const s = sink({ path: join(dir, 'app.log'), maxBytes: 30, backupName: join(dir, 'missing', 'app'), backups: 2, report: (m) => reports.push(m), setting: "option 'logto' (line 3 of /etc/site.ini)" });
+  for (let i = 0; i < 6; i++) s.write(line(i));
+  s.close();
+  assert.equal(reports.length, 1);
+  assert.match(reports[0]!, /^option 'logto' \(line 3 of \/etc\/site\.ini\): could not rotate the log file .*app\.log/);
+});
+
 test('a directory that becomes unwritable: no throw, one warning in the log, every line kept', (t) => {
   const dir = tmp(t);
   const code = readableCopy(['dist/src/log']); // the writer may run as nobody

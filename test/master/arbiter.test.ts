@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { APPS, debianPython, runBerth, startBerth } from '../helpers/berth.js';
 import { descendants, pythonDescendants } from './ops-helpers.js';
+import { exchangeRaw } from '../helpers/raw-http.js';
 
 const echoArgs = (extra: string[]): string[] => ['--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'echo', '--python', debianPython(), ...extra];
 
@@ -65,6 +66,21 @@ test('a worker that dies mid-request costs only that request (502); it is respaw
   }
   assert.ok(after !== null, 'served again after the crash');
   assert.notEqual(after.pid, before.pid, 'by a new process');
+});
+
+test('a request sent ahead to a worker that then crashes is served by its successor, not lost', async (t) => {
+  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '1']));
+  t.after(() => berth.stop());
+  // A few 0.2 s requests teach the pool the app's pace, so the next request is sent ahead
+  // (prefetched) to the busy worker instead of waiting in the master's queue.
+  for (let i = 0; i < 3; i++) assert.equal((await fetch(berth.url('/sleep?s=0.2'))).status, 200);
+  const crashed = fetch(berth.url('/crash?s=0.6'));
+  await new Promise((r) => setTimeout(r, 100));
+  const behind = fetch(berth.url('/pid'));
+  assert.equal((await crashed).status, 502, 'the request that crashed its worker');
+  const res = await behind;
+  assert.equal(res.status, 200, 'the request behind it was not running: it is dispatched again');
+  await berth.waitForLog(/before starting 1 request\(s\) sent ahead to it: GET \/pid — dispatching them again/);
 });
 
 test('SIGTERM lets in-flight requests finish, then exits 0', async () => {
@@ -198,4 +214,26 @@ test('logto writes the request log to a file; disable-logging keeps only errors'
   assert.doesNotMatch(q, /GET \/pid\?ok/);
   assert.match(q, /GET \/raise => .*\(HTTP\/1\.1 500\)/);
   assert.match(q, /Traceback/);
+});
+
+test('without limit-post a body over the 100M default is refused with 413 before anything is spooled', async (t) => {
+  const berth = await startBerth(echoArgs(['--processes', '1']));
+  t.after(() => berth.stop());
+  const { text } = await exchangeRaw(berth.port, `POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: ${100 * 1024 * 1024 + 1}\r\n\r\n`);
+  assert.match(text, /^HTTP\/1\.1 413 /);
+  const { text: ok } = await exchangeRaw(berth.port, `POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi`);
+  assert.match(ok, /^HTTP\/1\.1 200 /);
+});
+
+test('an app that fails to import never says "listening on"; the bound listeners are announced as loading', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-import-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'broken.py'), 'import not_a_real_module_xyz\napplication = None\n');
+  const r = await runBerth(['--http', '127.0.0.1:0', '--chdir', dir, '--module', 'broken', '--python', debianPython()]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /bound http:\/\/127\.0\.0\.1:\d+; loading the app \(connections wait until it is ready\)/);
+  assert.doesNotMatch(r.stderr, /listening on/);
+  const ok = await startBerth(echoArgs(['--processes', '1']));
+  t.after(() => ok.stop());
+  assert.match(ok.logs(), /app ready in \d+ ms[^\n]*\n[^\n]*listening on http:\/\/127\.0\.0\.1:\d+/);
 });

@@ -185,3 +185,25 @@ test('a pidfile in a missing directory: BERTH_PIDFILE_FAILED naming the director
   });
   assert.deepEqual(readdirSync(dir), []);
 });
+
+test('a pidfile under /proc is diagnosed as a virtual filesystem, not as a directory to create', () => {
+  assert.throws(() => writePidfileAtomically('/proc/berth-test.pid', 4242), (err: unknown) => {
+    assert.ok(err instanceof BerthError);
+    assert.match(err.message, /option 'pidfile': cannot write pidfile \/proc\/berth-test\.pid: \/proc is on the virtual filesystem proc/);
+    assert.doesNotMatch(err.message, /mkdir/);
+    return true;
+  });
+});
+
+test('runtime pidfile and logto refusals name the option, the file and line where it was set, and the fix', async (t) => {
+  const dir = tmp(t);
+  const ini = join(dir, 'site.ini');
+  writeFileSync(ini, `[uwsgi]\nhttp = 127.0.0.1:0\nchdir = ${APPS}\nmodule = echo\npython = ${debianPython()}\npidfile = /proc/berth-test.pid\n`);
+  const pid = await runBerth(['--ini', ini]);
+  assert.equal(pid.code, 1);
+  assert.match(pid.stderr, new RegExp(`option 'pidfile' \\(line 6 of ${ini}\\): cannot write pidfile /proc/berth-test\\.pid: /proc is on the virtual filesystem proc, where files cannot be created — choose a path`));
+  writeFileSync(ini, `[uwsgi]\nhttp = 127.0.0.1:0\nchdir = ${APPS}\nlogto = /proc/berth-test.log\nmodule = echo\npython = ${debianPython()}\n`);
+  const log = await runBerth(['--ini', ini]);
+  assert.equal(log.code, 1);
+  assert.match(log.stderr, new RegExp(`option 'logto' \\(line 4 of ${ini}\\): cannot open the log file /proc/berth-test\\.log: /proc is on the virtual filesystem proc`));
+});

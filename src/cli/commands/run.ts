@@ -5,6 +5,8 @@ import { resolveInterpreter } from '../../master/interpreter.js';
 import { daemonizeIfAsked } from '../../master/daemon.js';
 import { InstanceControl } from '../../master/instance.js';
 import { BerthError } from '../../errors/berth-error.js';
+import { explainWriteFailure } from '../../config/fs-kind.js';
+import { describeSource } from '../../config/problem.js';
 import { accessLogFor, loadOrReport, reloadConfig } from './load.js';
 
 export async function runServe(argv: readonly string[]): Promise<number> {
@@ -13,16 +15,19 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   // With daemonize, this (foreground) process only starts the daemon and reports how it went.
   const foreground = await daemonizeIfAsked(config, argv);
   if (foreground !== null) return foreground;
-  const instance = new InstanceControl(config);
+  // "line 4 of /etc/site.ini": runtime refusals name the option and where it was set.
+  const origin = (option: string): string => describeSource(config.sources[option] ?? { kind: 'default' });
+  const instance = new InstanceControl({ ...config, origin });
   const logto = instance.logFile;
+  const option = config.logto !== null ? 'logto' : config.daemonize2 !== null ? 'daemonize2' : 'daemonize';
   let logger: Logger;
   try {
     // umask first: the log, the pidfile and the unix sockets are created with it.
     if (config.umask !== null) process.umask(config.umask);
-    const rotation = { maxBytes: config.logMaxsizeBytes, backupName: config.logBackupname, backups: config.logBackups };
+    const rotation = { maxBytes: config.logMaxsizeBytes, backupName: config.logBackupname, backups: config.logBackups, setting: `option '${option}' (${origin(option)})` };
     logger = new Logger(logto !== null ? fileSink(logto, rotation) : stderrSink());
   } catch (err) {
-    process.stderr.write(`[berth] ERROR: option 'logto': cannot open ${logto}: ${(err as Error).message} — check the directory exists and is writable\n`);
+    process.stderr.write(`[berth] ERROR: option '${option}' (${origin(option)}): cannot open the log file ${logto}: ${explainWriteFailure(logto ?? '', err as NodeJS.ErrnoException)}\n`);
     return 1;
   }
   let code: number;
