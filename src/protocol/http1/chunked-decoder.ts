@@ -129,7 +129,7 @@ export class ChunkedDecoder {
         }
         this.#bodyBytes += this.#remaining;
         if (this.#limits.maxBodyBytes > 0 && this.#bodyBytes > this.#limits.maxBodyBytes) {
-          return this.#fail('body-too-large', `chunked body exceeds the body limit of ${this.#limits.maxBodyBytes}`);
+          return this.#fail('body-too-large', `chunked body exceeds the body limit of ${this.#limits.maxBodyBytes} bytes (limit-post)`);
         }
         this.#state = DATA;
         return;

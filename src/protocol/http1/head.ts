@@ -297,7 +297,7 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
     chunked = true;
   }
   if (maxBodyBytes > 0 && contentLength > maxBodyBytes) {
-    return new HttpParseError(413, `Content-Length ${contentLength} exceeds the body limit of ${maxBodyBytes}`);
+    return new HttpParseError(413, `Content-Length ${contentLength} exceeds the body limit of ${maxBodyBytes} bytes (limit-post)`);
   }
   const keepAlive =
     (connection & CONNECTION_CLOSE) === 0 && (versionMinor === 1 || (connection & CONNECTION_KEEP_ALIVE) !== 0);

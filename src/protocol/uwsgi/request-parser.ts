@@ -261,7 +261,7 @@ export class UwsgiRequestParser {
     }
     if (contentLength === ABSENT) contentLength = 0;
     if (this.#maxBodyBytes > 0 && contentLength > this.#maxBodyBytes) {
-      this.#fail('body-too-large', `CONTENT_LENGTH ${contentLength} exceeds the body limit of ${this.#maxBodyBytes}`);
+      this.#fail('body-too-large', `CONTENT_LENGTH ${contentLength} exceeds the body limit of ${this.#maxBodyBytes} bytes (limit-post)`);
       return;
     }
     const head = new ParsedUwsgiHead(this.#modifier1, this.#modifier2, vars, contentLength, end - start);
