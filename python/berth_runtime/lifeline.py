@@ -12,8 +12,8 @@ from .stderr_log import write_stderr
 
 
 def arm_parent_death_signal(signum=signal.SIGKILL):
-    """Linux: the kernel signals us when our parent dies (SIGKILL: even if the app is stuck;
-    the zygote, which runs no app code, takes SIGTERM to sweep its subtree first)."""
+    """Linux: the kernel SIGKILLs us when our parent dies, even if the app is stuck
+    (signum 0: no signal; the zygote, which must sweep its subtree first, subreaper.py)."""
     if not sys.platform.startswith('linux'):
         return
     try:

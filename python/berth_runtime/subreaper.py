@@ -11,8 +11,9 @@ the zygote lives, whatever its session or group.  When the master is gone the zy
 sweeps: it SIGKILLs every descendant it finds (/proc/<pid>/task/<tid>/children, or the
 ppid fields of /proc/*/stat without CONFIG_PROC_CHILDREN), reaps, and repeats, since a
 killed parent's children are handed to it in turn, until it has no child left.  For that
-the zygote must outlive the master for a moment: its parent-death signal is SIGTERM
-(handled in its select loop, which runs no app code), not SIGKILL.
+the zygote must outlive the master for a moment: it has no parent-death signal (SIGKILL
+would leave no time) and learns of the master's death from EOF on its channel, in its
+select loop, which runs no app code.
 
 The zygote also reaps the adopted orphans that exit while it serves (adopted(): its
 children that are neither its workers nor the ones the app started while importing).

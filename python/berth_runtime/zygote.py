@@ -79,8 +79,11 @@ class Zygote(object):
         self.app_children = frozenset(children_of(os.getpid()))
         self.subreaper = become_subreaper()
         if self.subreaper:
-            # The master's death now reaches _on_term, which sweeps before we exit.
-            self.lifeline.rearm(signal.SIGTERM)
+            # No parent-death signal: SIGKILL would leave no time to sweep, and any signal
+            # comes when the master's main *thread* exits, while getppid() still names the
+            # master (another of its threads adopts us first), so it cannot be told from a
+            # graceful SIGTERM.  The master's death reaches us as EOF on the channel.
+            self.lifeline.rearm(0)
         while True:
             readable = self._wait()
             if self.term:
