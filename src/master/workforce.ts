@@ -114,10 +114,7 @@ export class Workforce {
     return run;
   }
 
-  /**
-   * Replace one worker (recycling); its replacement serves before it retires. `stopRouting`
-   * (the worker asked, reload-on-rss): no request reaches it meanwhile.
-   */
+  /** Replace one worker (recycling); its replacement serves first. `stopRouting`: no request meanwhile. */
   replace(old: WorkerHandle, reason: string, stopRouting = false): void {
     const g = this.#generations.get(old.generation);
     if (g === undefined || g !== this.#serving || !g.keep.has(old) || this.#stopping) return;
