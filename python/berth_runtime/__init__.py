@@ -5,7 +5,8 @@ Started by the master as ``<python> berth_worker.py`` with:
   env BERTH_WORKER_CONFIG                  JSON {"module", "wsgi_file", "callable", "chdir",
                                            "pythonpath", "threads", "processes", "worker_id", "check",
                                            "django_static", "mode", "channel_path", "token", "uid",
-                                           "gid", "umask", "py_autoreload", "own_group"}
+                                           "gid", "umask", "py_autoreload", "own_group",
+                                           "reload_on_rss", "direct"}
   stdout / stderr                          pipes the master logs line by line
   fds 4, 5, ... (config "direct" only)    uwsgi sockets the master bound; this process
                                            listens on them and accepts (direct_server.py)
@@ -15,7 +16,8 @@ Started by the master as ``<python> berth_worker.py`` with:
   command; each forked worker connects to channel_path (the master's unix stream socket)
   and introduces itself with HELLO {pid, token}.  uid/gid: a name or a number (string or
   int) or null; umask: int or null; py_autoreload: seconds between MODULES checks (0 =
-  off); own_group: true when Berth made this process the leader of a new process group.
+  off); own_group: true when Berth made this process the leader of a new process group;
+reload_on_rss: bytes, 0 = off (memory_guard.py: checked after every request).
 
 The frames are drawn in wire.py (and src/protocol/worker/, which is the reference).
 
@@ -104,7 +106,12 @@ read sees EOF and the guardian SIGKILLs the group; a normal exit writes "q" firs
 retiring worker's subprocesses are left alone (the master may killpg the group it
 created after the exit if it wants them gone too).  Forked workers sit in the zygote's
 group and close their copy of the pipe: the zygote's death arms it.  Without own_group
-the zygote SIGKILLs its forked workers itself.
+the zygote SIGKILLs its forked workers itself.  A group catches no process that left it
+(setsid, setpgid, a daemon's double fork): so the zygote is also the subreaper of its
+subtree (subreaper.py), every orphan below it is handed to it, and once the master is
+gone it SIGKILLs everything below it before it leaves; it has no parent-death signal for
+that reason.  A lazy-apps worker has no such process above it: the kernel SIGKILLs it
+with the master, and a process that left its group survives (README says so).
 
 py-autoreload (py_autoreload > 0): the source path of every loaded module (__file__,
 .pyc mapped back to its .py, minus the standard library but not site-packages inside

@@ -55,6 +55,7 @@ CONFIG_KEYS = {
     'umask': ('integer 0..511 or null', lambda v: v is None or (_is_int(v) and 0 <= v <= 0o777)),
     'py_autoreload': ('number >= 0', lambda v: type(v) in (int, float) and 0 <= v < float('inf')),
     'own_group': ('boolean', lambda v: type(v) is bool),
+    'reload_on_rss': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
     'direct': ('direct object or null', lambda v: v is None or isinstance(v, dict)),
 }
 WORKER_MODES = ('worker', 'zygote')

@@ -44,6 +44,8 @@ from .wsgi_input import EMPTY_INPUT
 class DirectServer(object):
     """Serves the direct connections; `channel_send` sends a frame to the master."""
 
+    memory_guard = None  # reload-on-rss: main.py sets a MemoryGuard when it is on
+
     def __init__(self, listeners, app, base, log, dcfg, threads, gate, channel_send, timeouts=DEFAULT_TIMEOUTS):
         self.app = app
         self.base_without_script_name = dict((k, v) for k, v in base.items() if k != 'SCRIPT_NAME')

@@ -172,6 +172,8 @@ class Receiver(object):
 class Server(object):
     """Frame routing and request running shared by the inline and threaded strategies."""
 
+    memory_guard = None  # reload-on-rss: main.py sets a MemoryGuard when it is on
+
     def __init__(self, sock, app, base, log, lifeline=None):
         self.sock = sock
         self.app = app

@@ -11,14 +11,15 @@ from .exits import EXIT_MASTER_GONE
 from .stderr_log import write_stderr
 
 
-def arm_parent_death_signal():
-    """Linux: the kernel SIGKILLs us when our parent dies, even if the app is stuck."""
+def arm_parent_death_signal(signum=signal.SIGKILL):
+    """Linux: the kernel SIGKILLs us when our parent dies, even if the app is stuck
+    (signum 0: no signal; the zygote, which must sweep its subtree first, subreaper.py)."""
     if not sys.platform.startswith('linux'):
         return
     try:
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        libc.prctl(1, int(signum), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
     except Exception:
         pass
 
@@ -73,10 +74,10 @@ class Lifeline(object):
     def master_gone(self):
         return os.getppid() != self.parent
 
-    def rearm(self):
+    def rearm(self, signum=signal.SIGKILL):
         """PR_SET_PDEATHSIG again (fork and credential changes clear it); if the parent
         died before that, nobody would ever send the signal: leave now."""
-        arm_parent_death_signal()
+        arm_parent_death_signal(signum)
         if self.master_gone():
             self.gone()
 

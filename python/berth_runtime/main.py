@@ -4,6 +4,7 @@ Boot, then serve (framed, and direct when configured) or, in preload
 mode, become the zygote; optional parts are imported only when the config asks for them."""
 
 import gc
+import json
 import os
 import signal
 import sys
@@ -59,6 +60,32 @@ def direct_servers(sock, app, base, log, cfg, lifeline, listening, ready):
     return server, direct
 
 
+def arm_memory_guard(limit_bytes, server, direct, log):
+    """reload-on-rss checked after every request (memory_guard.py): once over, RECYCLE to the
+    master, which stops routing to us and replaces us; a direct server stops accepting."""
+    from .memory_guard import MemoryGuard
+    from .wire import RECYCLE, frame
+
+    def over(rss, limit):
+        log('RSS %d MB is over reload-on-rss = %d MB: asking the master for a replacement'
+            % (rss // (1 << 20), limit // (1 << 20)))
+        try:
+            server.send_parts((frame(0, RECYCLE, json.dumps({'rss': rss, 'limit': limit}).encode()),))
+        except OSError:
+            pass  # the master is gone: the lifeline ends us
+        if direct is not None:
+            direct.request_stop()
+
+    try:
+        guard = MemoryGuard(limit_bytes, over, log)
+    except (OSError, ImportError) as e:
+        log('warning: reload-on-rss is checked only by the master here (no /proc/self/statm: %s)' % e)
+        return
+    server.memory_guard = guard
+    if direct is not None:
+        direct.memory_guard = guard
+
+
 def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening=None):
     """READY (and MODULES), then serve until SHUTDOWN or SIGTERM; the exit code.
     `listening`: open_direct_listeners()'s (listeners, timeouts) for config "direct", or None."""
@@ -87,6 +114,8 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGUSR2, on_usr2)
+    if cfg['reload_on_rss'] > 0 and not cfg['check']:
+        arm_memory_guard(cfg['reload_on_rss'], server, direct, log)
     announce(sock, ready, reporter if announce_modules else None, lifeline)
     if cfg['check']:
         return EXIT_OK

@@ -43,6 +43,9 @@ Wire format (same as src/protocol/worker/frames.ts, which is the reference):
                    [[seconds, method, uri], ...]}, then one record per request the access log
                    keeps (status u16, bytes u64, micros u32, end ms f64, modifier1 u8, vars
                    length u32, the vars block); once a second while anything changed
+    0x91 RECYCLE   id 0, JSON {"rss": bytes, "limit": bytes}: after a request our RSS was
+                   over reload_on_rss (sent once); we take no new connection on the uwsgi
+                   sockets; the master stops routing to us, replaces us, then SHUTDOWN
   Relay (config "direct"): a connection this worker accepted on a uwsgi socket but leaves to
   the master opens a new connection to direct.relay_path with
     0x8F RELAY     id 0, JSON {"token", "listener", "peer", "port", "local", "local_port"},
@@ -105,6 +108,8 @@ FULL_MAX_BODY_BYTES = 8 << 20
 BODY_FRAME_MAX_BYTES = 1 << 20
 # Worker -> master frames of the direct path (RELAY opens a relayed connection).
 RELAY, DIRECT = 0x8F, 0x90
+# reload-on-rss: the worker's RSS passed the limit after a request (memory_guard.py).
+RECYCLE = 0x91
 
 
 def frame(rid, typ, payload=b''):

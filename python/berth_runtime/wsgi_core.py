@@ -19,7 +19,8 @@ socket).  The core owns the rules; the request object only says how bytes go out
 
 What a request object provides (the "sink"): send_whole(body) -> bool (False: stream it
 instead), send_file(wrapper, plan) -> bool (False: stream it), send_body(data), end(),
-response_invalid(reason), app_raised(error), and `server.log`.  No closure is made per
+response_invalid(reason), app_raised(error), and `server.log` and `server.memory_guard`
+(reload-on-rss, checked after every request; None when off).  No closure is made per
 request: the sink's methods are looked up on its class.
 
 Harakiri dumps find the frame of serve_request on a thread's stack and read its `req`
@@ -106,6 +107,9 @@ def serve_request(app, req):
     finally:
         if result is not None:
             close_after_failure(req, result)
+        guard = req.server.memory_guard  # reload-on-rss (memory_guard.py), None when off
+        if guard is not None:
+            guard.after_request()
 
 
 def stream(req, result):

@@ -12,7 +12,12 @@ import threading
 from .channel import announce, ready_info
 from .exits import EXIT_OK, EXIT_USAGE
 from .stderr_log import make_logger
+from .subreaper import become_subreaper, children_of, reap_adopted, sweep
 from .wire import EXITED, FORK, FORKED, RECV_BYTES, SHUTDOWN, FrameReader, ProtocolError, json_frame
+
+
+# How long the zygote may spend killing its subtree once the master is gone.
+SWEEP_BUDGET_S = 3.0
 
 
 def signal_name(number):
@@ -44,7 +49,11 @@ class Zygote(object):
     reports EXITED.  SHUTDOWN, or SIGTERM while the master lives: SIGTERM the workers,
     reap them all, exit 0.  EOF, or SIGTERM after the master died: the Lifeline path
     (without a group of our own, our workers are SIGKILLed first).  The zygote never
-    serves a request: any frame but FORK and SHUTDOWN is a protocol error."""
+    serves a request: any frame but FORK and SHUTDOWN is a protocol error.
+
+    On Linux the zygote is also its subtree's subreaper (subreaper.py): a process the app
+    starts with setsid, or double-forks, is handed to us when its parent dies, and when the
+    master is gone we SIGKILL the whole subtree before we leave."""
 
     def __init__(self, sock, lifeline, log):
         self.sock = sock
@@ -54,6 +63,8 @@ class Zygote(object):
         self.children = {}  # pid -> slot
         self.term = False
         self.wake_r = self.wake_w = -1
+        self.subreaper = False
+        self.app_children = frozenset()  # started while the app imported: the app's to wait for
 
     def run(self):
         """(slot, None) in a forked child, which must go on to serve; (None, exit code)
@@ -65,6 +76,14 @@ class Zygote(object):
         signal.signal(signal.SIGCHLD, self._on_chld)
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGUSR2, signal.SIG_IGN)  # harakiri dumps are for workers
+        self.app_children = frozenset(children_of(os.getpid()))
+        self.subreaper = become_subreaper()
+        if self.subreaper:
+            # No parent-death signal: SIGKILL would leave no time to sweep, and any signal
+            # comes when the master's main *thread* exits, while getppid() still names the
+            # master (another of its threads adopts us first), so it cannot be told from a
+            # graceful SIGTERM.  The master's death reaches us as EOF on the channel.
+            self.lifeline.rearm(0)
         while True:
             readable = self._wait()
             if self.term:
@@ -122,6 +141,8 @@ class Zygote(object):
                 done, status = pid, None  # the app's own os.wait() took it
             if done:
                 self.send(json_frame(self.children.pop(pid), EXITED, exit_info(pid, status)))
+        if self.subreaper:
+            reap_adopted(self.app_children.union(self.children))
 
     def shutdown(self):
         """SIGTERM the live workers (the master normally stopped them already), reap, 0."""
@@ -138,7 +159,11 @@ class Zygote(object):
         return EXIT_OK
 
     def master_gone(self):
-        if not self.lifeline.group_leader:
+        if self.subreaper:
+            if not sweep(SWEEP_BUDGET_S):
+                self.log('the master is gone; some processes below the zygote did not die within %g s '
+                         '(uninterruptible sleep?)' % SWEEP_BUDGET_S)
+        elif not self.lifeline.group_leader:
             for pid in self.children:
                 try:
                     os.kill(pid, signal.SIGKILL)

@@ -82,7 +82,7 @@ export const OPERATIONS_OPTIONS: readonly OptionSpec[] = [
   }),
   row({
     name: 'min-worker-lifetime', type: 'seconds', default: '10', range: [0, DAY_MS], field: 'minWorkerLifetimeMs', group: 'Processes',
-    help: 'A worker is not recycled (max-requests, reload-on-rss) before it lived this long.',
+    help: 'A worker is not recycled (max-requests, max-worker-lifetime, the once-a-second reload-on-rss check) before it lived this long; the worker\'s own reload-on-rss check after each request applies from the start.',
   }),
   row({
     name: 'max-worker-lifetime', type: 'seconds', default: '0', range: [0, 365 * DAY_MS], field: 'maxWorkerLifetimeMs', group: 'Processes',
@@ -90,7 +90,7 @@ export const OPERATIONS_OPTIONS: readonly OptionSpec[] = [
   }),
   row({
     name: 'reload-on-rss', type: 'int', default: '0', range: [0, 1024 * 1024], field: 'reloadOnRssBytes', group: 'Processes',
-    help: "Replace a worker whose resident memory (RSS) grew past this many megabytes (0 = never), gracefully, after its current requests.",
+    help: "Replace a worker whose resident memory (RSS) grew past this many megabytes (0 = never): the worker checks after every request, then takes no new request while its replacement starts.",
   }),
   row({
     name: 'harakiri', short: 't', type: 'seconds', default: '0', range: [0, DAY_MS], field: 'harakiriMs', group: 'Limits and timeouts',

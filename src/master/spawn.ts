@@ -25,7 +25,7 @@ export function workerScriptPath(): string {
 }
 
 /** The part of the configuration the Python side needs (and the launcher's choice of mode). */
-export type LaunchConfig = Pick<Config, 'module' | 'wsgiFile' | 'callable' | 'chdir' | 'pythonpath' | 'threads' | 'processes' | 'staticFromDjango' | 'env' | 'uid' | 'gid' | 'umask' | 'pyAutoreloadMs' | 'lazyApps'>;
+export type LaunchConfig = Pick<Config, 'module' | 'wsgiFile' | 'callable' | 'chdir' | 'pythonpath' | 'threads' | 'processes' | 'staticFromDjango' | 'env' | 'uid' | 'gid' | 'umask' | 'pyAutoreloadMs' | 'lazyApps' | 'reloadOnRssBytes'>;
 
 /** The settings the workers apply themselves when they serve the uwsgi sockets (uwsgi-direct). */
 export type DirectConfig = Pick<Config, 'listen' | 'bufferSizeBytes' | 'limitPostBytes' | 'socketTimeoutMs' | 'uwsgiDirectBatch' | 'staticMaps' | 'manageScriptName' | 'mounts' | 'disableLogging' | 'log4xx' | 'logSlowMs'>;
@@ -105,6 +105,8 @@ export function workerConfigJson(config: LaunchConfig, fields: { mode: 'worker' 
     py_autoreload: config.pyAutoreloadMs / 1000,
     // Both are spawned detached, so Berth made each the leader of a new group: on "master gone" it may kill its group.
     own_group: true,
+    // The worker checks its RSS after each request (the master's watchdog looks once a second).
+    reload_on_rss: config.reloadOnRssBytes,
     direct: fields.direct ? directJson(fields.direct) : null,
   });
 }

@@ -15,6 +15,8 @@
  *                          a delta the workers (slots 1…N) reach their limit at different times
  *                          (uWSGI computes the same threshold per worker id);
  *     reload-on-rss        resident memory ≥ reloadOnRssBytes (RSS is read only when enabled);
+ *                          the backstop: the worker itself checks after every request and
+ *                          asks for its replacement at once (RECYCLE, workforce.replace);
  *     max-worker-lifetime  alive ≥ maxWorkerLifetimeMs.
  *   Like uWSGI, no worker is recycled (harakiri aside) before minWorkerLifetimeMs, so a leak
  *   that is immediate cannot turn into a respawn storm.

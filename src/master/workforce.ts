@@ -39,6 +39,7 @@ import type { DirectSockets } from './spawn.js';
 import type { DirectReport } from '../protocol/worker/decode.js';
 import { classifyExit, describeExit } from './worker-exit.js';
 import { ReadyGate } from './ready-gate.js';
+import { formatMegabytes } from './proc-memory.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -115,15 +116,17 @@ export class Workforce {
     return run;
   }
 
-  /** Replace one worker (recycling); its replacement serves before it retires. */
-  replace(old: WorkerHandle, reason: string): void {
+  /** Replace one worker (recycling); its replacement serves first. `stopRouting`: no request meanwhile. */
+  replace(old: WorkerHandle, reason: string, stopRouting = false): void {
     const g = this.#generations.get(old.generation);
     if (g === undefined || g !== this.#serving || !g.keep.has(old) || this.#stopping) return;
     this.#d.log('info', `recycling worker ${old.slot} (pid ${old.pid}): ${reason}`);
     g.keep.delete(old);
+    if (stopRouting) this.#d.pool.remove(old);
     void this.#replaceSlot(g, old.slot, old).then((ok) => {
       if (!ok && this.#serving === g && old.state === 'READY') {
         g.keep.add(old); // the replacement failed: keep the old one serving
+        if (stopRouting) this.#d.pool.add(old);
         this.#d.log('warn', `worker ${old.slot} (pid ${old.pid}) keeps serving: its replacement did not start`);
       }
     });
@@ -295,6 +298,7 @@ export class Workforce {
       output: this.#d.output,
       modules: (_w, paths) => this.#d.modules(paths),
       direct: (w, report) => this.#d.directReport?.(w, report),
+      recycle: (w, info) => this.replace(w, `RSS ${formatMegabytes(info.rss)} over reload-on-rss = ${formatMegabytes(info.limit)} (the worker's check after a request)`, true),
     };
   }
 

@@ -18,7 +18,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { FromWorker } from '../protocol/worker/frames.js';
 import type { Frame } from '../protocol/worker/decode.js';
-import { parseBootFail, parseDirect, parseModules, parseReady, type BootFailInfo, type DirectReport, type DjangoStaticInfo, type ReadyInfo } from '../protocol/worker/decode.js';
+import { parseBootFail, parseDirect, parseModules, parseReady, parseRecycle, type BootFailInfo, type DirectReport, type DjangoStaticInfo, type ReadyInfo, type RecycleInfo } from '../protocol/worker/decode.js';
 import type { Exchange } from '../server/exchange.js';
 import { canTransition, transition, type WorkerState } from './lifecycle.js';
 import { RequestLink } from './request-link.js';
@@ -51,6 +51,8 @@ export interface WorkerEvents {
   modules?(w: WorkerHandle | null, paths: string[]): void;
   /** uwsgi-direct: what the worker served on the uwsgi sockets itself since its last report. */
   direct?(w: WorkerHandle, report: DirectReport): void;
+  /** reload-on-rss: after a request the worker found its RSS over the limit (RECYCLE). */
+  recycle?(w: WorkerHandle, info: RecycleInfo): void;
 }
 
 export class WorkerHandle {
@@ -210,6 +212,9 @@ export class WorkerHandle {
         this.#events.direct?.(this, report);
         return;
       }
+      case FromWorker.RECYCLE:
+        this.#events.recycle?.(this, parseRecycle(f.payload));
+        return;
       default:
         this.#events.log('warn', `worker ${this.slot} sent an unexpected frame type 0x${f.type.toString(16)} (id 0)`);
     }

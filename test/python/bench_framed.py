@@ -5,7 +5,8 @@
 A socketpair plays the master: a thread writes N REQUEST frames and SHUTDOWN, another reads
 the responses.  threads == 1 times the InlineServer's own thread (CPU time of the thread
 that runs serve()); threads > 1 times the whole process (the writer and reader included,
-the same for any runtime).  --runtime DIR imports an old single-file berth_worker.py from
+the same for any runtime).  --reload-on-rss MB arms the worker's after-request RSS check
+(memory_guard.py) with that limit.  --runtime DIR imports an old single-file berth_worker.py from
 DIR instead of the berth_runtime package.  Prints the min and the median over the runs of
 CPU µs per request."""
 
@@ -46,7 +47,7 @@ def load(old_dir):
     return base_environ, ErrorStream, InlineServer, ThreadedServer
 
 
-def one_run(n, threads, parts):
+def one_run(n, threads, parts, rss_limit_mb=0):
     base_environ, ErrorStream, InlineServer, ThreadedServer = parts
     master, child = socket.socketpair()
     base = base_environ(threads, 1, ErrorStream(sys.stderr))
@@ -54,6 +55,9 @@ def one_run(n, threads, parts):
         server = InlineServer(child, hello, base, print, QuietLifeline())
     else:
         server = ThreadedServer(child, hello, base, print, threads, QuietLifeline())
+    if rss_limit_mb:
+        from berth_runtime.memory_guard import MemoryGuard
+        server.memory_guard = MemoryGuard(rss_limit_mb << 20, lambda rss, limit: None, print)
     blob = b''.join(wc.request_frame(i + 1, '/') for i in range(n)) + wc.frame(0, wc.SHUTDOWN)
     got = [0]
 
@@ -92,16 +96,22 @@ def main():
         i = args.index('--runtime')
         old_dir = args[i + 1]
         del args[i:i + 2]
+    rss_limit_mb = 0
+    if '--reload-on-rss' in args:
+        i = args.index('--reload-on-rss')
+        rss_limit_mb = int(args[i + 1])
+        del args[i:i + 2]
     n = int(args[0]) if args else 20000
     runs = int(args[1]) if len(args) > 1 else 7
     threads = int(args[2]) if len(args) > 2 else 1
     parts = load(old_dir)
     per_request = []
     for _ in range(runs):
-        us, received = one_run(n, threads, parts)
+        us, received = one_run(n, threads, parts, rss_limit_mb)
         per_request.append(us)
-    print('python %s, %s, threads=%d, %d x %d requests: CPU min %.2f us/request, median %.2f'
-          % (sys.version.split()[0], 'old ' + old_dir if old_dir else 'berth_runtime', threads, runs, n,
+    print('python %s, %s%s, threads=%d, %d x %d requests: CPU min %.2f us/request, median %.2f'
+          % (sys.version.split()[0], 'old ' + old_dir if old_dir else 'berth_runtime',
+             ', reload-on-rss = %d MB' % rss_limit_mb if rss_limit_mb else '', threads, runs, n,
              min(per_request), statistics.median(per_request)))
 
 

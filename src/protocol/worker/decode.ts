@@ -34,6 +34,7 @@ const FROM_WORKER_SIZES = new Map<number, number | undefined>([
   [FromWorker.CREDIT, 4], [FromWorker.LOG, undefined], [FromWorker.FILE, FILE_PAYLOAD_BYTES],
   [FromWorker.MODULES, undefined], [FromWorker.FORKED, undefined], [FromWorker.EXITED, undefined],
   [FromWorker.HELLO, undefined], [FromWorker.RELAY, undefined], [FromWorker.DIRECT, -4],
+  [FromWorker.RECYCLE, undefined],
 ]);
 const TO_WORKER_SIZES = new Map<number, number | undefined>([
   [ToWorker.REQUEST, -1], [ToWorker.BODY, undefined], [ToWorker.BODY_END, 0], [ToWorker.ABORT, 0],
@@ -282,6 +283,21 @@ export function parseModules(payload: Buffer): string[] {
   const value = parseJson(payload, 'MODULES');
   if (!isStringArray(value)) throw new WorkerProtocolError('MODULES payload is not a JSON list of strings');
   return value as string[];
+}
+
+export interface RecycleInfo {
+  /** The worker's resident memory (bytes) when it looked, after a request. */
+  readonly rss: number;
+  /** reload-on-rss in bytes. */
+  readonly limit: number;
+}
+
+const isByteCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** RECYCLE: the worker's RSS passed reload-on-rss after a request. */
+export function parseRecycle(payload: Buffer): RecycleInfo {
+  const o = parseJsonObject(payload, 'RECYCLE');
+  return { rss: field(o, 'rss', 'RECYCLE', isByteCount), limit: field(o, 'limit', 'RECYCLE', isByteCount) };
 }
 
 const isPid = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0;

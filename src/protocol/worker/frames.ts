@@ -56,6 +56,10 @@
  *              bytes sent u64, duration µs u32, end wall-clock ms f64, modifier1 u8, vars length u32
  *              (all LE), then the packet's vars block as the peer sent it. Sent once a second while
  *              anything changed, and whenever 128 records are waiting.
+ *   RECYCLE    id 0, JSON {"rss": bytes, "limit": bytes}: after a request the worker's RSS was
+ *              over reload-on-rss (it checks after every request; sent once). It takes no new
+ *              connection on the uwsgi sockets; the master stops routing to it at once, starts
+ *              its replacement and retires it (SHUTDOWN) when the replacement is READY.
  *
  * Preload (zygote) mode
  *
@@ -114,6 +118,7 @@ export const enum FromWorker {
   HELLO = 0x8e,
   RELAY = 0x8f,
   DIRECT = 0x90,
+  RECYCLE = 0x91,
 }
 
 /** DIRECT record head: status u16, bytes sent u64, micros u32, end (wall ms) f64, modifier1 u8, vars length u32. */

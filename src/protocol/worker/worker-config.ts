@@ -78,6 +78,7 @@ export const WORKER_CONFIG_KEYS: Readonly<Record<string, KeyRule>> = {
   umask: { rule: 'integer 0..511 or null', check: (v) => v === null || (isInt(v) && v >= 0 && v <= 0o777) },
   py_autoreload: { rule: 'number >= 0', check: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 },
   own_group: BOOLEAN,
+  reload_on_rss: NATURAL,
   direct: { rule: 'direct object or null', check: (v) => v === null || isObject(v) },
 };
 

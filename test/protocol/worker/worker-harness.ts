@@ -40,6 +40,7 @@ export interface WorkerConfig {
   umask: number | null;
   py_autoreload: number;
   own_group: boolean;
+  reload_on_rss: number;
   direct: object | null;
 }
 
@@ -84,7 +85,7 @@ export class WorkerProcess {
     const full: WorkerConfig = {
       module: 'apps', wsgi_file: null, callable: 'application', chdir: APPS, pythonpath: [], threads: 1,
       processes: 1, worker_id: 1, check: false, mode: 'worker', django_static: false, channel_path: null, token: '',
-      uid: null, gid: null, umask: null, py_autoreload: 0, own_group: false, direct: null, ...config,
+      uid: null, gid: null, umask: null, py_autoreload: 0, own_group: false, reload_on_rss: 0, direct: null, ...config,
     };
     this.child = spawn(PYTHON, [WORKER], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
