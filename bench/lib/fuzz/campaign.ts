@@ -21,8 +21,7 @@ export interface FuzzInput extends MutatedInput {
 /** Input `id` of a seed: its own PRNG stream, so one input can be rebuilt alone from (seed, id). */
 export function makeInput(seed: number, id: number, protocol: Protocol): FuzzInput {
   const rng = new Prng((seed ^ Math.imul(id + 1, 0x9e3779b1)) >>> 0);
-  if (protocol === 'http') return { id, protocol, ...mutate(validHttpRequest(id, rng), rng) };
-  const packet = validUwsgiPacket(id, rng);
+  const packet = protocol === 'http' ? validHttpRequest(id, rng) : validUwsgiPacket(id, rng);
   const mutated = mutate(packet.bytes, rng);
   return { id, protocol, ...mutated, steps: packet.tweak === null ? mutated.steps : [packet.tweak, ...mutated.steps] };
 }

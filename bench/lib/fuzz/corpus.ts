@@ -62,8 +62,18 @@ export function encodeUwsgi(vars: readonly (readonly [string, string])[], body: 
   return Buffer.concat([head, block, Buffer.from(body, 'latin1')]);
 }
 
-export function validHttpRequest(id: number, rng: Prng): Buffer {
-  return Buffer.from(rng.pick(httpRequests(id)), 'latin1');
+/** Header lines that duplicate or contradict the framing, the host or the connection. */
+const HTTP_EXTRA_FIELDS = ['Content-Length: 5', 'Content-Length: 007', 'Transfer-Encoding: chunked', 'Transfer-Encoding: identity', 'Host: y', 'Host: a:b:c', 'Connection: close', 'Expect: 100-continue', 'X-Fuzz: 0'];
+
+export function validHttpRequest(id: number, rng: Prng): { bytes: Buffer; tweak: string | null } {
+  let text = rng.pick(httpRequests(id));
+  let tweak: string | null = null;
+  if (rng.below(4) === 0) {
+    tweak = rng.pick(HTTP_EXTRA_FIELDS);
+    const lineEnd = text.indexOf('\r\n') + 2;
+    text = `${text.slice(0, lineEnd)}${tweak}\r\n${text.slice(lineEnd)}`;
+  }
+  return { bytes: Buffer.from(text, 'latin1'), tweak: tweak === null ? null : `field ${JSON.stringify(tweak)}` };
 }
 
 /**

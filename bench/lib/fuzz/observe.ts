@@ -65,8 +65,8 @@ export function attributeCalls(calls: readonly AppCall[], windows: readonly Sent
   return byId;
 }
 
-/** Lines Berth itself writes: its own messages and the uWSGI-style request log. */
-const OWN_LINE = [/^\[berth\] /, /^\[pid: \d+\|worker: \d+\|req: \d+\/\d+\] /];
+/** Lines Berth itself writes: its own messages, its workers' messages and the uWSGI-style request log. */
+const OWN_LINE = [/^\[berth\] /, /^berth worker \d+: /, /^\[pid: \d+\|worker: \d+\|req: \d+\/\d+\] /];
 
 /** Log lines that no legitimate writer starts: peer bytes that began a line of their own. */
 export function forgedLines(log: string): string[] {
