@@ -14,6 +14,13 @@ export type FindingCategory =
   | 'malformed-response'
   | 'app-called-on-invalid'
   | 'paths-disagree'
+  /** The same uwsgi bytes answered with different statuses (or one path not answering). */
+  | 'paths-answer-differently'
+  /**
+   * Found by this fuzz: the direct path runs the app, then closes without an answer (seen
+   * with bytes after the packet, and with CONTENT_LENGTH sent empty and then as "0").
+   */
+  | 'new:direct-app-ran-unanswered'
   | 'valid-input-failed'
   /** Known defect: the direct path calls the app with a body shorter than CONTENT_LENGTH. */
   | 'known:direct-truncated-body';
@@ -92,6 +99,13 @@ export function judgeCampaign(result: CampaignResult, calls: CallRecords, limits
     // The differential oracle: the same bytes are served by both paths or by neither.
     if ((m > 0) !== (d > 0) && !(v.kind === 'truncated-body' && d > 0 && m === 0)) {
       out.push(finding('paths-disagree', 'uwsgi-both', master, `master path called the app ${m}×, direct path ${d}× (TS parser: ${v.kind}${v.error === null ? '' : `, ${v.error}`}); answers: master ${JSON.stringify(checkResponses(master.reply.data, true).statuses)}, direct ${JSON.stringify(checkResponses(direct.reply.data, true).statuses)}; calls: master ${JSON.stringify(masterCalls.get(master.input.id) ?? [])}, direct ${JSON.stringify(directCalls.get(direct.input.id) ?? [])}`));
+    }
+    const ms = checkResponses(master.reply.data, true).statuses;
+    const ds = checkResponses(direct.reply.data, true).statuses;
+    // A truncated body is the known defect above; bytes after the packet are filed apart.
+    if (ms[0] !== ds[0] && v.kind !== 'truncated-body') {
+      const category = ds.length === 0 && d > 0 ? 'new:direct-app-ran-unanswered' : 'paths-answer-differently';
+      out.push(finding(category, 'uwsgi-both', master, `master path answered ${JSON.stringify(ms)}, direct path ${JSON.stringify(ds)} (TS parser: ${v.kind}${v.error === null ? '' : `, ${v.error}`}); app calls: master ${m}, direct ${d}`));
     }
   });
   return { inputs: result.http.length + result.uwsgiMaster.length * 2, invalidInputs: invalid, findings: out };
