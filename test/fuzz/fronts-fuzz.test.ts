@@ -19,7 +19,7 @@ import { forgedLines, processTree, readAppCalls } from '../../bench/lib/fuzz/obs
 import { randomSeed } from '../../bench/lib/fuzz/prng.js';
 
 const SEED = process.env['FUZZ_SEED'] !== undefined ? Number(process.env['FUZZ_SEED']) : randomSeed();
-const COUNT = Number(process.env['FUZZ_COUNT'] ?? 250);
+const COUNT = Number(process.env['FUZZ_COUNT'] ?? 1500);
 const TIMEOUT_S = 2;
 /** A connection still open this long after its last byte was sent is a hang. */
 const DEADLINE_MS = TIMEOUT_S * 1000 + 4000;

@@ -42,22 +42,31 @@ export interface SentWindow {
   readonly port: number;
 }
 
+/** The last window in `windows` (ascending t0) opened before `ms`. */
+function openedBefore(windows: readonly SentWindow[], ms: number): SentWindow | undefined {
+  let best: SentWindow | undefined;
+  for (const w of windows) if (w.t0 <= ms) best = w;
+  return best;
+}
+
 /**
  * Which input each call belongs to. With `byPort` (an HTTP front: REMOTE_PORT is the real
- * client port) the connection says it exactly. Otherwise the call's id when intact, else the
- * input that was on the wire when the app ran (inputs go one at a time per server).
+ * client port) the connection says it: the last one from that port opened before the call
+ * (ports are reused over a long run). Otherwise the call's id when intact, else the input
+ * that was on the wire when the app ran (inputs go one at a time per server).
  */
 export function attributeCalls(calls: readonly AppCall[], windows: readonly SentWindow[], byPort: boolean): Map<number, AppCall[]> {
   const known = new Set(windows.map((w) => w.id));
-  const ofPort = new Map(windows.map((w) => [String(w.port), w.id]));
+  const ofPort = new Map<string, SentWindow[]>();
+  for (const w of windows) {
+    const list = ofPort.get(String(w.port)) ?? [];
+    list.push(w);
+    ofPort.set(String(w.port), list);
+  }
   const byId = new Map<number, AppCall[]>();
   for (const call of calls) {
-    let id = byPort ? ofPort.get(call.port) ?? null : callId(call);
-    if (id === null || !known.has(id)) {
-      let best: SentWindow | undefined;
-      for (const w of windows) if (w.t0 <= call.ms) best = w;
-      id = best?.id ?? -1;
-    }
+    let id = byPort ? openedBefore(ofPort.get(call.port) ?? [], call.ms)?.id ?? null : callId(call);
+    if (id === null || !known.has(id)) id = openedBefore(windows, call.ms)?.id ?? -1;
     const list = byId.get(id) ?? [];
     list.push(call);
     byId.set(id, list);
