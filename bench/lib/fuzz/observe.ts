@@ -42,21 +42,31 @@ export interface SentWindow {
   readonly port: number;
 }
 
-/** The last window in `windows` (ascending t0) opened before `ms`. */
+/** How long after its connection ended an app call is still tied to the id it carries. */
+const LATE_CALL_MS = 10_000;
+
+/** The last window in `windows` (ascending t0) opened at or before `ms` (binary search). */
 function openedBefore(windows: readonly SentWindow[], ms: number): SentWindow | undefined {
-  let best: SentWindow | undefined;
-  for (const w of windows) if (w.t0 <= ms) best = w;
-  return best;
+  let lo = 0;
+  let hi = windows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (windows[mid]!.t0 <= ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? undefined : windows[lo - 1];
 }
 
 /**
  * Which input each call belongs to. With `byPort` (an HTTP front: REMOTE_PORT is the real
  * client port) the connection says it: the last one from that port opened before the call
- * (ports are reused over a long run). Otherwise the call's id when intact, else the input
- * that was on the wire when the app ran (inputs go one at a time per server).
+ * (ports are reused over a long run). Otherwise the id the call carries, if that input was
+ * on the wire shortly before (a server may run the app after closing the connection; a
+ * mutated id may name an old input); else the input on the wire when the app ran (inputs go
+ * one at a time per server).
  */
 export function attributeCalls(calls: readonly AppCall[], windows: readonly SentWindow[], byPort: boolean): Map<number, AppCall[]> {
-  const known = new Set(windows.map((w) => w.id));
+  const byIdWindow = new Map(windows.map((w) => [w.id, w]));
   const ofPort = new Map<string, SentWindow[]>();
   for (const w of windows) {
     const list = ofPort.get(String(w.port)) ?? [];
@@ -65,8 +75,16 @@ export function attributeCalls(calls: readonly AppCall[], windows: readonly Sent
   }
   const byId = new Map<number, AppCall[]>();
   for (const call of calls) {
-    let id = byPort ? openedBefore(ofPort.get(call.port) ?? [], call.ms)?.id ?? null : callId(call);
-    if (id === null || !known.has(id)) id = openedBefore(windows, call.ms)?.id ?? -1;
+    let id: number;
+    if (byPort) {
+      id = (openedBefore(ofPort.get(call.port) ?? [], call.ms) ?? openedBefore(windows, call.ms))?.id ?? -1;
+    } else {
+      const open = openedBefore(windows, call.ms);
+      const carried = callId(call);
+      const carriedWindow = carried === null ? undefined : byIdWindow.get(carried);
+      const recent = carriedWindow !== undefined && carriedWindow.t0 <= call.ms && call.ms <= carriedWindow.t1 + LATE_CALL_MS;
+      id = recent ? carriedWindow.id : open?.id ?? -1;
+    }
     const list = byId.get(id) ?? [];
     list.push(call);
     byId.set(id, list);
