@@ -144,6 +144,9 @@ export class ChannelServer {
     if (!this.#tokenMatches(relay.token)) return refuse(`RELAY (socket ${relay.listener}) has a wrong token`);
     done();
     socket.pause();
+    // The client's connection from here on, so it half-closes as a listener's do: a client that
+    // sent its request and FIN (the worker passes the FIN on) still gets the answer.
+    socket.allowHalfOpen = true;
     this.#opts.onRelay!(relay, socket, decoder.takeBuffered());
   }
 

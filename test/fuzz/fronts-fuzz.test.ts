@@ -4,8 +4,6 @@
  * mutated uwsgi packets to a socket served by the master (uwsgi-direct = false) and to one
  * the workers accept on (the Python parser). The seed is printed; FUZZ_SEED=<n> replays a
  * run, FUZZ_COUNT=<n> sets the inputs per protocol. Oracles: bench/lib/fuzz/judge.ts.
- *
- * Assertions marked todo depend on fixes made elsewhere in issue 11; each names its fix.
  */
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -111,11 +109,11 @@ test('HTTP front: no peer bytes start a log line', () => {
   assert.deepEqual(forgedLines(logs[0] ?? ''), [], `seed ${SEED}`);
 });
 
-test('uwsgi direct path: a truncated body never reaches the app', { todo: 'needs the fix "truncated bodies reaching the app on the direct path" (issue 11, item 5)' }, () => {
+test('uwsgi direct path: a truncated body never reaches the app', () => {
   assert.deepEqual(of('known:direct-truncated-body'), []);
 });
 
-test('uwsgi fronts: no peer bytes start a log line', { todo: 'needs the fix "log injection via uwsgi vars" (issue 11, item 4)' }, () => {
+test('uwsgi fronts: no peer bytes start a log line', () => {
   assert.deepEqual([...forgedLines(logs[1] ?? ''), ...forgedLines(logs[2] ?? '')], [], `seed ${SEED}`);
 });
 
@@ -123,6 +121,6 @@ test('the master path and the direct path answer the same uwsgi bytes alike', ()
   assert.deepEqual(of('paths-answer-differently'), []);
 });
 
-test('uwsgi direct path: a request the app ran is answered, as on the master path', { todo: 'needs a fix in python/berth_runtime/direct_*.py (found by this fuzz, not yet assigned): with bytes after the packet, or CONTENT_LENGTH sent empty then "0", the app runs and the connection closes without an answer' }, () => {
+test('uwsgi direct path: a request the app ran is answered, as on the master path', () => {
   assert.deepEqual(of('new:direct-app-ran-unanswered'), []);
 });

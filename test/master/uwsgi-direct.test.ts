@@ -47,7 +47,7 @@ function packet(path: string, extra: readonly string[] = []): Buffer {
 }
 
 /** Sends bytes to a loopback port or a unix socket; returns everything the peer wrote until it closed (or until the timeout). */
-function exchange(to: number | string, data: Buffer, timeoutMs = 10_000): Promise<string> {
+function exchange(to: number | string, data: Buffer, timeoutMs = 10_000, halfClose = false): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = typeof to === 'number' ? connect(to, '127.0.0.1') : connect(to);
     let out = '';
@@ -55,7 +55,7 @@ function exchange(to: number | string, data: Buffer, timeoutMs = 10_000): Promis
       s.destroy();
       resolve(out);
     }, timeoutMs);
-    s.on('connect', () => s.write(data));
+    s.on('connect', () => (halfClose ? s.end(data) : s.write(data)));
     s.on('data', (c: Buffer) => (out += c.toString('latin1')));
     s.on('close', () => {
       clearTimeout(timer);
@@ -215,6 +215,17 @@ test('what a worker does not serve itself goes to the master: plain HTTP, a bad 
 
   // And the worker still serves the ordinary ones.
   assert.equal(status(await exchange(b.port, packet('/'))), 200);
+});
+
+test('a relayed client that half-closes after its request still gets the answer, as on the master path', async () => {
+  // Bytes after the packet make the worker relay it (the master answers and warns); the client
+  // sends FIN right after, as a fuzz input and some uwsgi clients do. Found by test/fuzz.
+  const b = await berth(['--processes', '1']);
+  const trailing = Buffer.concat([packet('/whoami'), Buffer.from('X')]);
+  const answer = await exchange(b.port, trailing, 10_000, true);
+  assert.equal(status(answer), 200, JSON.stringify(answer));
+  await eventually(b.logs, /sent bytes after a complete request/);
+  assert.equal(status(await exchange(b.port, packet('/whoami'), 10_000, true)), 200, 'served by the worker itself');
 });
 
 test('static-map keeps the socket with the master and the log says how to choose otherwise; with uwsgi-direct = true files below the mountpoint come from the master, the rest from the worker', async () => {
