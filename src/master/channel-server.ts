@@ -17,7 +17,8 @@ import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, statSync } from
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FrameDecoder, parseHello, parseRelay, type RelayInfo } from '../protocol/worker/decode.js';
+import { FrameDecoder } from '../protocol/worker/decode.js';
+import { parseHello, parseRelay, type RelayInfo } from '../protocol/worker/payloads.js';
 import { FromWorker } from '../protocol/worker/frames.js';
 import { numericId } from '../server/accounts.js';
 

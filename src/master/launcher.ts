@@ -18,7 +18,7 @@
  * launcher is stopped once its workers are gone.
  */
 import type { Socket } from 'node:net';
-import type { ExitedInfo } from '../protocol/worker/decode.js';
+import type { ExitedInfo } from '../protocol/worker/payloads.js';
 import { WorkerHandle, type WorkerEvents, type WorkerReadyInfo } from '../worker/handle.js';
 import { ForkedProcess, SpawnedProcess } from '../worker/process.js';
 import { ChannelServer, HELLO_TIMEOUT_MS } from './channel-server.js';

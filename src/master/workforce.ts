@@ -36,7 +36,7 @@ import { CrashBackoff } from './crash-backoff.js';
 import type { Interpreter } from './interpreter.js';
 import { Generation } from './generation.js';
 import type { DirectSockets } from './spawn.js';
-import type { DirectReport } from '../protocol/worker/decode.js';
+import type { DirectReport } from '../protocol/worker/payloads.js';
 import { classifyExit, describeExit } from './worker-exit.js';
 import { ReadyGate } from './ready-gate.js';
 import { formatMegabytes } from './proc-memory.js';

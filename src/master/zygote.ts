@@ -12,7 +12,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { parseBootFail, parseExited, parseForked, parseModules, parseReady, type BootFailInfo, type ExitedInfo, type Frame, type ReadyInfo } from '../protocol/worker/decode.js';
+import { type Frame } from '../protocol/worker/decode.js';
+import { parseBootFail, parseExited, parseForked, parseModules, parseReady, type BootFailInfo, type ExitedInfo, type ReadyInfo } from '../protocol/worker/payloads.js';
 import { encodeFork, encodeShutdown } from '../protocol/worker/encode.js';
 import { EXIT_CODES, FromWorker } from '../protocol/worker/frames.js';
 import { BerthError } from '../errors/berth-error.js';

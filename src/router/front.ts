@@ -18,7 +18,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Config } from '../config/schema.js';
-import type { DirectReport } from '../protocol/worker/decode.js';
+import type { DirectReport } from '../protocol/worker/payloads.js';
 import { exchangeFromRecord } from '../server/direct-record.js';
 import type { Endpoints } from '../server/endpoints.js';
 import type { Exchange } from '../server/exchange.js';

@@ -5,7 +5,7 @@
  * and JSON lines read it exactly as if the master had served it: the vars are decoded by the
  * same parser and environ builder the uwsgi front uses.
  */
-import type { DirectRecord } from '../protocol/worker/decode.js';
+import type { DirectRecord } from '../protocol/worker/payloads.js';
 import { UwsgiRequestParser } from '../protocol/uwsgi/request-parser.js';
 import { MODIFIER1_WSGI_STRIP_SCRIPT_NAME, type UwsgiRequestHead } from '../protocol/uwsgi/types.js';
 import { Exchange, type Responder } from './exchange.js';

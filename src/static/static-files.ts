@@ -27,7 +27,7 @@ import { SmallFileCache } from './file-cache.js';
 import { ValidatorsMemo } from './conditional.js';
 import { MimeTypes } from './mime.js';
 import { decodePath, resolveInside, VerifiedPaths, type ResolveOptions } from './resolve-inside.js';
-import type { DjangoStaticInfo } from '../protocol/worker/decode.js';
+import type { DjangoStaticInfo } from '../protocol/worker/payloads.js';
 import { headerReader, sendPage, serveFile, type FileResponse, type ServeContext, type StaticLog } from './serve.js';
 
 const MAX_REMEMBERED_MATCHES = 4096;

@@ -18,7 +18,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { FromWorker } from '../protocol/worker/frames.js';
 import type { Frame } from '../protocol/worker/decode.js';
-import { parseBootFail, parseDirect, parseModules, parseReady, parseRecycle, type BootFailInfo, type DirectReport, type DjangoStaticInfo, type ReadyInfo, type RecycleInfo } from '../protocol/worker/decode.js';
+import { parseBootFail, parseDirect, parseModules, parseReady, parseRecycle, type BootFailInfo, type DirectReport, type DjangoStaticInfo, type ReadyInfo, type RecycleInfo } from '../protocol/worker/payloads.js';
 import type { Exchange } from '../server/exchange.js';
 import { canTransition, transition, type WorkerState } from './lifecycle.js';
 import { RequestLink } from './request-link.js';

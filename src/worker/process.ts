@@ -17,7 +17,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import type { BootFailInfo } from '../protocol/worker/decode.js';
+import type { BootFailInfo } from '../protocol/worker/payloads.js';
 import { OutputTail } from './output-tail.js';
 
 export interface WorkerProcessSink {

@@ -7,7 +7,7 @@ import test, { after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DjangoStaticInfo } from '../../src/protocol/worker/decode.js';
+import type { DjangoStaticInfo } from '../../src/protocol/worker/payloads.js';
 import { makeTree, request, startStatic, type StaticServer } from './harness.js';
 
 const base = makeTree({

@@ -2,9 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import {
-  FrameDecoder, parseBootFail, parseFull, parseHeadBlock, parseReady, parseU32,
-} from '../../../src/protocol/worker/decode.js';
+import { FrameDecoder, parseFull, parseHeadBlock, parseU32 } from '../../../src/protocol/worker/decode.js';
+import { parseBootFail, parseReady } from '../../../src/protocol/worker/payloads.js';
 import { encodeFrame, frameHeader } from '../../../src/protocol/worker/encode.js';
 import { WorkerProtocolError } from '../../../src/protocol/worker/errors.js';
 import { FromWorker, MAX_FRAME_PAYLOAD_BYTES } from '../../../src/protocol/worker/frames.js';

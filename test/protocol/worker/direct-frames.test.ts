@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { FrameDecoder, parseDirect, parseRelay } from '../../../src/protocol/worker/decode.js';
+import { FrameDecoder } from '../../../src/protocol/worker/decode.js';
+import { parseDirect, parseRelay } from '../../../src/protocol/worker/payloads.js';
 import { encodeFrame, encodeJsonFrame } from '../../../src/protocol/worker/encode.js';
 import { WorkerProtocolError } from '../../../src/protocol/worker/errors.js';
 import { DIRECT_RECORD_HEAD_BYTES, FromWorker } from '../../../src/protocol/worker/frames.js';

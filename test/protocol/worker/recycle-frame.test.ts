@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { FrameDecoder, parseRecycle } from '../../../src/protocol/worker/decode.js';
+import { FrameDecoder } from '../../../src/protocol/worker/decode.js';
+import { parseRecycle } from '../../../src/protocol/worker/payloads.js';
 import { encodeJsonFrame } from '../../../src/protocol/worker/encode.js';
 import { WorkerProtocolError } from '../../../src/protocol/worker/errors.js';
 import { FromWorker } from '../../../src/protocol/worker/frames.js';

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import path from 'node:path';
 
-import { FrameDecoder, parseFull, parseHeadBlock, parseReady, type Frame, type ReadyInfo } from '../../../src/protocol/worker/decode.js';
+import { FrameDecoder, parseFull, parseHeadBlock, type Frame } from '../../../src/protocol/worker/decode.js';
+import { parseReady, type ReadyInfo } from '../../../src/protocol/worker/payloads.js';
 import { encodeAck, encodeBody, encodeBodyEnd, encodeRequest, environBlock } from '../../../src/protocol/worker/encode.js';
 import { FromWorker } from '../../../src/protocol/worker/frames.js';
 

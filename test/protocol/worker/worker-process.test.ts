@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 
-import { parseBootFail } from '../../../src/protocol/worker/decode.js';
+import { parseBootFail } from '../../../src/protocol/worker/payloads.js';
 import { encodeShutdown } from '../../../src/protocol/worker/encode.js';
 import { EXIT_CODES, FromWorker } from '../../../src/protocol/worker/frames.js';
 import { APPS, PYTHON, WorkerProcess, killAll } from './worker-harness.js';

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { FrameDecoder, parseExited, parseFork, parseForked, parseHello, parseModules, parseReady, type Frame } from '../../../src/protocol/worker/decode.js';
+import { FrameDecoder, type Frame } from '../../../src/protocol/worker/decode.js';
+import { parseExited, parseFork, parseForked, parseHello, parseModules, parseReady } from '../../../src/protocol/worker/payloads.js';
 import { encodeFork, encodeFrame, encodeJsonFrame, encodeShutdown } from '../../../src/protocol/worker/encode.js';
 import { WorkerProtocolError } from '../../../src/protocol/worker/errors.js';
 import { FromWorker, ToWorker } from '../../../src/protocol/worker/frames.js';
