@@ -40,6 +40,21 @@ def import_servers(cfg, listening):
         from . import direct_server  # noqa: F401
 
 
+def import_before_privileges(cfg, listening):
+    """Every runtime module this config will use, imported before boot() drops privileges: the
+    uid/gid may not be able to read this package (a checkout in a 0700 home or temporary
+    directory).  The same modules a lazy import would load later; nothing more."""
+    import_servers(cfg, listening)
+    if cfg['mode'] == 'zygote':
+        from . import zygote  # noqa: F401
+    if cfg['py_autoreload'] > 0:
+        from . import autoreload  # noqa: F401
+    if cfg['django_static']:
+        from . import django_static  # noqa: F401
+    if cfg['reload_on_rss'] > 0:
+        from . import memory_guard  # noqa: F401
+
+
 def direct_servers(sock, app, base, log, cfg, lifeline, listening, ready):
     """config "direct": the framed server (HTTP ports, relayed connections) as threads beside
     the direct server's accept loop, which owns the main thread; they share one gate."""
@@ -168,6 +183,7 @@ def run(lifeline):
         lifeline.group_leader = leads_own_group(cfg)
         if lifeline.group_leader:
             lifeline.start_guardian()  # before the import: its subprocesses count too
+        import_before_privileges(cfg, listening)
         app = boot(cfg, lifeline)
         # The objects the import made live as long as the process: moved out of the collector's
         # reach, full collections no longer walk them (and forked workers do not touch their
