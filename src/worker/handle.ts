@@ -247,7 +247,7 @@ export class WorkerHandle {
     if (this.bootFailure === null) this.bootFailure = this.process.bootFailure;
     if (this.#startupOutput !== null) this.#releaseStartupOutput();
     const stuckBefore = this.harakiriAt === 0 ? -Infinity : this.harakiriAt - this.#harakiriLimitMs;
-    const { lost, timedOut, replay } = this.#link.failInFlight(stuckBefore, this.capacity);
+    const { lost, timedOut, replay } = this.#link.failInFlight(stuckBefore, this.capacity, code === 0 && signal === null);
     this.#replays = replay;
     const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
     if (lost.length > 0) {

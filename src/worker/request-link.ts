@@ -136,8 +136,13 @@ export class RequestLink {
    * body (if any) was sent whole from memory, and their method is idempotent. A worker that
    * batches its replies may have taken one of them after finishing an earlier request it had
    * not yet reported; the idempotent-method rule is what makes that case harmless.
+   *
+   * `clean`: the worker exited 0, which it does only after finishing and reporting every
+   * request it started (SHUTDOWN or SIGTERM), so a request with no frame back was never
+   * started, whatever its position: a stop that reached an idle worker before its socket was
+   * read leaves such requests behind.
    */
-  failInFlight(stuckBefore: number, threads: number): { lost: string[]; timedOut: number; replay: Exchange[] } {
+  failInFlight(stuckBefore: number, threads: number, clean = false): { lost: string[]; timedOut: number; replay: Exchange[] } {
     this.#channel.close();
     const lost: InFlight[] = [];
     const replay: Exchange[] = [];
@@ -145,7 +150,7 @@ export class RequestLink {
     for (const r of this.#inflight.values()) {
       // A request whose file the master already sends is not lost: its descriptor is the master's.
       if (r.file !== null) continue;
-      if (position++ >= threads && !r.started && r.sentAt > stuckBefore && IDEMPOTENT_METHODS.has(r.ex.request.method)) {
+      if ((position++ >= threads || clean) && !r.started && r.sentAt > stuckBefore && IDEMPOTENT_METHODS.has(r.ex.request.method)) {
         r.ex.onAbort = null;
         replay.push(r.ex);
       } else {

@@ -83,6 +83,26 @@ test('a request sent ahead to a worker that then crashes is served by its succes
   await berth.waitForLog(/before starting 1 request\(s\) sent ahead to it: GET \/pid — dispatching them again/);
 });
 
+test('a request an idle worker never read before a stop made it exit 0 is dispatched again, not answered 502', async (t) => {
+  // lazy-apps: the one worker is the only Python process. SIGSTOP holds it idle in recv() while
+  // the master sends it a request; SIGTERM then SIGCONT makes it leave at once (exit 0, the
+  // request still unread in its socket). Exit 0 means it finished all it started, so the
+  // request was never started and goes to the replacement.
+  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '1', '--lazy-apps']));
+  t.after(() => berth.stop());
+  assert.equal((await fetch(berth.url('/pid'))).status, 200);
+  const [worker] = pythonDescendants(berth.proc.pid!);
+  assert.ok(worker !== undefined, 'the worker process');
+  process.kill(worker, 'SIGSTOP');
+  const unread = fetch(berth.url('/pid'));
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(worker, 'SIGTERM');
+  process.kill(worker, 'SIGCONT');
+  const res = await unread;
+  assert.equal(res.status, 200, 'served by the replacement');
+  assert.notEqual(((await res.json()) as { pid: number }).pid, worker, 'by another process');
+});
+
 test('SIGTERM lets in-flight requests finish, then exits 0', async () => {
   const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '2']));
   const inflight = fetch(berth.url('/sleep?s=1')).then(async (r) => ({ status: r.status, text: await r.text() }));
