@@ -8,7 +8,8 @@
  *  "status":200,"size":13,"msecs":2,"micros":2345,"pid":4242,"wid":1,"uagent":"curl/8.5.0","referer":null,"host":"localhost:8000"}
  */
 import type { LogFacts } from './log-format.js';
-import { bytesToText, headerValue, serverProtocol } from './request-facts.js';
+import { headerValue, serverProtocol } from './request-facts.js';
+import { bytesToText } from '../protocol/peer-text.js';
 
 /**
  * A JSON string literal of request bytes. Most values are printable ASCII without quotes or

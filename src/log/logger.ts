@@ -12,7 +12,7 @@ import { escapeControls } from '../protocol/peer-text.js';
 import { RotatingFileSink, type RotatingFileOptions } from './rotating-file.js';
 
 /** How the second and later lines of one message begin. */
-export const CONTINUED = '  | ';
+const CONTINUED = '  | ';
 
 export interface LogSink {
   write(text: string): void;

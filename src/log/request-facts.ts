@@ -57,15 +57,3 @@ export function countVars(block: string): number {
   for (let i = block.indexOf('\0'); i !== -1; i = block.indexOf('\0', i + 1)) n++;
   return (n + 1) >> 1;
 }
-
-/**
- * Request fields are bytes read as latin-1 (one char per byte). Written as-is they would be
- * encoded twice; decoding them as UTF-8 puts the client's original bytes back in the log, as
- * uWSGI writes them (invalid sequences become U+FFFD). ASCII, the usual case, is returned as is.
- */
-export function bytesToText(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, 'latin1').toString('utf8');
-  }
-  return s;
-}

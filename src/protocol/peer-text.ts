@@ -15,7 +15,7 @@
 export function logSafe(value: string): string {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x5c) return escapeText(decodeUtf8(value));
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return escapeText(bytesToText(value));
   }
   return value;
 }
@@ -38,7 +38,11 @@ export function escapeControls(text: string, keepNewlines: boolean): string {
   return text;
 }
 
-function decodeUtf8(value: string): string {
+/**
+ * Wire bytes (one char per byte) decoded as UTF-8, so the client's own characters reach the log
+ * as uWSGI writes them (invalid sequences become U+FFFD). ASCII, the usual case, is returned as is.
+ */
+export function bytesToText(value: string): string {
   for (let i = 0; i < value.length; i++) {
     if (value.charCodeAt(i) > 0x7f) return Buffer.from(value, 'latin1').toString('utf8');
   }

@@ -60,7 +60,7 @@ export function peerTrust(declaredUwsgi: boolean, unixListener: boolean, peer: s
  * UWSGI_SCHEME, REQUEST_SCHEME), SCRIPT_NAME (it prefixes the URLs the app builds), SERVER_*,
  * DOCUMENT_ROOT, SSL_* and any custom uwsgi_param — is dropped.
  */
-export const REQUEST_ONLY_VARS: ReadonlySet<string> = new Set([
+const REQUEST_ONLY_VARS: ReadonlySet<string> = new Set([
   'REQUEST_METHOD', 'REQUEST_URI', 'PATH_INFO', 'QUERY_STRING', 'SERVER_PROTOCOL', 'CONTENT_TYPE', 'CONTENT_LENGTH',
 ]);
 

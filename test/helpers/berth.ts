@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 
 export const REPO = process.cwd();
 export const BERTH_BIN = join(REPO, 'bin', 'berth.js');
@@ -134,4 +135,20 @@ export function runBerth(args: readonly string[], opts: { cwd?: string; env?: Re
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * A starter for Berths serving test/fixtures/apps/echo with one worker, for a file whose tests
+ * each start their own: every one started is stopped after the file's tests.
+ */
+export function echoBerths(): (args: readonly string[]) => Promise<RunningBerth> {
+  const running: RunningBerth[] = [];
+  after(async () => {
+    for (const b of running) await b.stop();
+  });
+  return async (args) => {
+    const b = await startBerth([...args, '--chdir', APPS, '--module', 'echo', '--python', debianPython(), '--processes', '1']);
+    running.push(b);
+    return b;
+  };
 }

@@ -5,23 +5,14 @@
  * worker relayed to the master, and Berth's warnings that quote a peer (a var's key, a
  * CONTENT_LENGTH). Each hostile value carries CR/LF and a whole forged line in both shapes.
  */
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
+import { echoBerths } from '../helpers/berth.js';
 import { eventually } from '../helpers/nginx.js';
 import { encodeUwsgiRequest } from '../../src/protocol/uwsgi/client.js';
 
-const running: RunningBerth[] = [];
-after(async () => {
-  for (const b of running) await b.stop();
-});
-
-async function berth(args: readonly string[]): Promise<RunningBerth> {
-  const b = await startBerth([...args, '--chdir', APPS, '--module', 'echo', '--python', debianPython(), '--processes', '1']);
-  running.push(b);
-  return b;
-}
+const berth = echoBerths();
 
 const FORGED_TEXT = '[pid: 1|worker: 1|req: 1/1] 6.6.6.6 () {1 vars in 1 bytes} [x] GET /admin => generated 1 bytes in 1 msecs (HTTP/1.1 200)';
 const FORGED_JSON = '{"time":"x","addr":"6.6.6.6","method":"GET","uri":"/admin","status":200}';

@@ -3,26 +3,17 @@
  * in src/server/uwsgi-trust.ts names. Real Berth and workers for the served cases; the front
  * door alone, in memory, for a peer outside loopback (a test may only use loopback).
  */
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
+import { echoBerths } from '../helpers/berth.js';
 import { encodeUwsgiRequest } from '../../src/protocol/uwsgi/client.js';
 import { FrontDoor } from '../../src/server/front-door.js';
 import type { HttpFront } from '../../src/server/http-front.js';
 import type { UwsgiFront } from '../../src/server/uwsgi-front.js';
 import { requestOnlyVars, uwsgiTrust } from '../../src/server/uwsgi-trust.js';
 
-const running: RunningBerth[] = [];
-after(async () => {
-  for (const b of running) await b.stop();
-});
-
-async function berth(args: readonly string[]): Promise<RunningBerth> {
-  const b = await startBerth([...args, '--chdir', APPS, '--module', 'echo', '--python', debianPython(), '--processes', '1']);
-  running.push(b);
-  return b;
-}
+const berth = echoBerths();
 
 /** What nginx would send, plus everything a relayed client would like to set. */
 const SPOOFING = encodeUwsgiRequest([
