@@ -3,10 +3,10 @@
 Started by the master as ``<python> berth_worker.py`` with:
   fd N (env BERTH_CHANNEL_FD, normally 3)  a connected stream socket to the master
   env BERTH_WORKER_CONFIG                  JSON {"module", "wsgi_file", "callable", "chdir",
-                                           "pythonpath", "threads", "processes", "worker_id", "check",
-                                           "django_static", "mode", "channel_path", "token", "uid",
-                                           "gid", "umask", "py_autoreload", "own_group",
-                                           "reload_on_rss", "direct"}
+                                           "pythonpath", "threads", "processes", "worker_id",
+                                           "check", "django_static", "mode", "channel_path",
+                                           "token", "uid", "gid", "umask", "py_autoreload",
+                                           "own_group", "reload_on_rss", "direct"}
   stdout / stderr                          pipes the master logs line by line
   fds 4, 5, ... (config "direct" only)    uwsgi sockets the master bound; this process
                                            listens on them and accepts (direct_server.py)
@@ -40,27 +40,27 @@ stderr and exits with the code that names the cause, so the master does not resp
 loop.
 
 Serving: a FrameReader cuts the byte stream into (id, type, payload) frames; the framed
-Server (framed_server.py) routes them: REQUEST builds the environ with one split of the latin1 block and queues a
-Request; BODY/BODY_END feed that request's InputStream; ACK/ABORT update its response
-window.  Two serving strategies share everything else:
+Server (framed_server.py) routes them: REQUEST builds the environ with one split of the
+latin1 block and queues a Request; BODY/BODY_END feed that request's InputStream; ACK/ABORT
+update its response window.  Two serving strategies share everything else:
 
-  * InlineServer (threads == 1, framed_inline.py): the main thread recv()s up to 256 KiB, runs every
-    complete request in it, collects the outgoing frames in a list and sends them with
+  * InlineServer (threads == 1, framed_inline.py): the main thread recv()s up to 256 KiB,
+    runs every complete request in it, collects the outgoing frames in a list and sends them with
     one sendall() per batch.  When the app needs body bytes or the response window is
     full, the waiting code "pumps" the socket itself (flush, recv, route frames), so
     frames for later requests are parked, never lost.
-  * ThreadedServer (threads > 1, framed_threaded.py): a reader thread routes frames, T threads take
-    requests from a SimpleQueue; sends are combined (the first sender flushes what the
+  * ThreadedServer (threads > 1, framed_threaded.py): a reader thread routes frames, T
+    threads take requests from a SimpleQueue; sends are combined (the first sender flushes what the
     others queued meanwhile, one sendall for many responses); waits share one Condition.
 
-Every server path calls the app through ONE WSGI core (wsgi_core.py), which owns PEP
-3333's call rules; a path only says how bytes go out (its request class is the core's
-sink).  Framed: a list/tuple response (the common case) is joined and sent as ONE FULL frame; anything
-else streams as HEAD, BODY..., END, with at most RESPONSE_WINDOW unacknowledged bytes,
-so a huge response flows in constant memory.  A wsgi.file_wrapper over a regular file
-is not read here at all: HEAD + FILE hand the master our descriptor's number, offset and
-length, and the master sends the bytes (see the FILE exchange above).  close() on the
-app's iterable is always called, once, before the final frame.  The worker survives any
+Every server path calls the app through ONE WSGI core (wsgi_core.py), which owns PEP 3333's
+call rules; a path only says how bytes go out (its request class is the core's
+sink).  Framed: a list/tuple response (the common case) is joined and sent as ONE FULL
+frame; anything else streams as HEAD, BODY..., END, with at most RESPONSE_WINDOW
+unacknowledged bytes, so a huge response flows in constant memory.  A wsgi.file_wrapper over
+a regular file is not read here at all: HEAD + FILE hand the master our descriptor's number,
+offset and length, and the master sends the bytes (see the FILE exchange above).  close() on
+the app's iterable is always called, once, before the final frame.  The worker survives any
 app exception.  Direct (config "direct", direct_server.py): the worker accepts on the uwsgi
 sockets itself and writes HTTP/1.1 responses to nginx, leaving anything else to the master.
 
@@ -124,6 +124,6 @@ flush take a lock (shared with the thread's sends, so they never interleave).
 Harakiri dump: nothing is recorded per request.  The SIGUSR2 handler walks every
 thread's stack (for its own thread, the frame the signal interrupted, i.e. the app's
 stack without the handler) and, where it finds the WSGI core's serve_request frame,
-prints that stack under the request in its `req` (harakiri.py); written with os.write(2) so it cannot collide with a
-buffered write the signal interrupted.
+prints that stack under the request in its `req` (harakiri.py); written with os.write(2)
+so it cannot collide with a buffered write the signal interrupted.
 """

@@ -96,6 +96,9 @@ def arm_memory_guard(limit_bytes, server, direct, log):
     except (OSError, ImportError) as e:
         log('warning: reload-on-rss is checked only by the master here (no /proc/self/statm: %s)' % e)
         return
+    if guard.tripped:  # already over at start (the guard said why): no check after each request
+        os.close(guard.statm_fd)
+        return
     server.memory_guard = guard
     if direct is not None:
         direct.memory_guard = guard

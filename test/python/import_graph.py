@@ -1,6 +1,6 @@
 """Checks that the Python runtime under python/ imports only the standard library (and itself).
 
-Run by test/python-stdlib.test.ts as `/usr/bin/python3 -I -S import_graph.py <python dir>`; it
+Run by test/python-imports.test.ts as `/usr/bin/python3 -I -S import_graph.py <python dir>`; it
 prints one JSON report and exits 1 when there is a problem.  Three checks, because each alone
 misses something:
 

@@ -19,7 +19,8 @@ from berth_runtime.environ import base_environ, build_environ, ErrorStream  # no
 from berth_runtime.framed_inline import InlineServer  # noqa: E402
 from berth_runtime.framed_server import Request  # noqa: E402
 from berth_runtime.responses import describe_bad_body, encode_head, ResponseInvalid  # noqa: E402
-from berth_runtime.wire import ACK, BODY_IN, CREDIT, frame, frame_u32, FrameReader, MAX_FRAME_BYTES, ProtocolError, REQUEST  # noqa: E402
+from berth_runtime.wire import ACK, BODY_IN, CREDIT, frame, frame_u32, FrameReader, MAX_FRAME_BYTES, \
+    ProtocolError, REQUEST  # noqa: E402
 from berth_runtime.wsgi_input import EMPTY_INPUT, InputStream  # noqa: E402
 
 

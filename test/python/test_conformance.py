@@ -27,6 +27,7 @@ def load_table(name):
     with open(os.path.join(TABLES, name), encoding='utf-8') as f:
         table = json.load(f)
     names = [c['name'] for c in table['cases']]
+    assert names, '%s: no cases' % name
     assert len(names) == len(set(names)), '%s: repeated case names' % name
     assert all(c.get('why') for c in table['cases']), '%s: a case without a why' % name
     return table
@@ -159,9 +160,9 @@ class UwsgiTrustTable(unittest.TestCase):
     a TCP peer is_loopback names; everyone else is relayed to the master."""
 
     def test_table(self):
-        for case in load_table('uwsgi-trust.json')['cases']:
-            if 'direct' not in case:
-                continue
+        cases = [c for c in load_table('uwsgi-trust.json')['cases'] if 'direct' in c]
+        self.assertTrue(cases, 'no case of the table says what a direct worker does')
+        for case in cases:
             with self.subTest(case['name']):
                 unix = case['peer'] == ''
                 serves = unix or is_loopback(case['peer'])

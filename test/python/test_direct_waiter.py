@@ -9,7 +9,6 @@ Run: python3 -m unittest discover -s test/python -p 'test_*.py'   (from the repo
 import json
 import os
 import socket
-import struct
 import sys
 import tempfile
 import threading

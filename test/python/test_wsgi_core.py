@@ -260,6 +260,15 @@ class CoreRulesTest(unittest.TestCase):
     def test_direct_server(self):
         self.check_server(DirectHarness)
 
+    def get_in_both_servers(self, app):
+        """One GET through the framed server, then one through the direct server."""
+        framed = FramedServer(app)
+        try:
+            framed.get('any')
+        finally:
+            self.assertTrue(framed.close())
+        DirectHarness(app).get('any')
+
     def test_both_servers_run_the_app_through_the_core(self):
         from berth_runtime import wsgi_core
         seen = []
@@ -270,12 +279,7 @@ class CoreRulesTest(unittest.TestCase):
             seen.append(frame.f_code is real)
             start_response('200 OK', [])
             return [b'x']
-        framed = FramedServer(app)
-        try:
-            framed.get('any')
-        finally:
-            self.assertTrue(framed.close())
-        DirectHarness(app).get('any')
+        self.get_in_both_servers(app)
         self.assertEqual(seen, [True, True])
 
     def test_the_harakiri_dump_finds_the_running_request_in_both_servers(self):
@@ -287,12 +291,7 @@ class CoreRulesTest(unittest.TestCase):
             found.append(req is not None and req.env is environ)
             start_response('200 OK', [])
             return [b'x']
-        framed = FramedServer(app)
-        try:
-            framed.get('any')
-        finally:
-            self.assertTrue(framed.close())
-        DirectHarness(app).get('any')
+        self.get_in_both_servers(app)
         self.assertEqual(found, [True, True])
         self.assertIsNone(running_request(sys._getframe()), 'no request runs here')
 
