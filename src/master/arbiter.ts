@@ -38,8 +38,6 @@ import { FileTrigger } from './file-triggers.js';
 import { dropPrivileges } from './privileges.js';
 import { canMasterTransition, isServing, masterTransition, type MasterState } from './master-state.js';
 
-export type { AccessLogger };
-
 export interface ArbiterHooks {
   /** Listening: bound and the app is ready (daemonize reports success here), just before appReady. */
   listening?(): void;
