@@ -393,17 +393,13 @@ export class Workforce {
 
   #endAll(end: (w: WorkerHandle) => void): void {
     this.#stopping = true;
-    this.#clearTimers();
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#readyGate.cancelAll();
     for (const g of this.#generations.values()) {
       g.keep.clear();
       for (const w of g.workers) end(w);
     }
     if (this.liveWorkers === 0) this.#markAllExited();
-  }
-
-  #clearTimers(): void {
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
-    this.#readyGate.cancelAll();
   }
 }
