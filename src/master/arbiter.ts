@@ -38,8 +38,6 @@ import { FileTrigger } from './file-triggers.js';
 import { dropPrivileges } from './privileges.js';
 import { canMasterTransition, isServing, masterTransition, type MasterState } from './master-state.js';
 
-export type { AccessLogger };
-
 export interface ArbiterHooks {
   /** Listening: bound and the app is ready (daemonize reports success here), just before appReady. */
   listening?(): void;
@@ -137,7 +135,7 @@ export class Arbiter {
       return 1;
     }
     const viaMaster = this.#config.uwsgiViaMasterFor;
-    const where = [
+    this.#where = [
       ...this.#front.listeners.map((l) => l.address.via === 'socket'
         ? `uwsgi://${l.display}${viaMaster !== null ? ` (through the master, for ${viaMaster}; if nginx serves those files itself, uwsgi-direct = true lets the workers answer the pages themselves, docs/benchmarks.md)` : ''}`
         : `http://${l.display}`),
@@ -146,8 +144,7 @@ export class Arbiter {
     // Bound, not yet "listening": the workers need the sockets (uwsgi-direct, before dropping
     // privileges), and connections are accepted now so none is refused while the app loads —
     // they wait in the queue. "listening on" and the daemonize report wait for the app.
-    this.#where = where;
-    this.#log('info', `bound ${where}; loading the app (connections wait until it is ready)`);
+    this.#log('info', `bound ${this.#where}; loading the app (connections wait until it is ready)`);
     const c = this.#config;
     this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${c.processes} worker(s) × ${c.threads} thread(s), ${c.lazyApps ? 'lazy-apps (each worker imports the app)' : 'preload (the app is imported once, workers are forked)'}`);
     // A stop signal while binding has already ended the run: start no worker then.

@@ -20,7 +20,6 @@ export interface WatchLoopDeps {
 
 export class WatchLoop {
   readonly #deps: WatchLoopDeps;
-  #watchdog: Watchdog | null = null;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(deps: WatchLoopDeps) {
@@ -38,7 +37,6 @@ export class WatchLoop {
       maxWorkerLifetimeMs: config.maxWorkerLifetimeMs,
       reloadOnRssBytes: config.reloadOnRssBytes,
     });
-    this.#watchdog = watchdog;
     if (!watchdog.enabled) return;
     this.#timer = setInterval(() => this.#pass(watchdog), Math.min(WATCHDOG_INTERVAL_MS, Math.max(100, config.harakiriMs / 4 || WATCHDOG_INTERVAL_MS)));
     this.#timer.unref();

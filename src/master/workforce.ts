@@ -37,7 +37,7 @@ import type { Interpreter } from './interpreter.js';
 import { Generation } from './generation.js';
 import type { DirectSockets } from './spawn.js';
 import type { DirectReport } from '../protocol/worker/payloads.js';
-import { classifyExit, describeExit } from './worker-exit.js';
+import { classifyExit, describeExit, type ExitKind } from './worker-exit.js';
 import { ReadyGate } from './ready-gate.js';
 import { formatMegabytes } from './proc-memory.js';
 
@@ -342,7 +342,7 @@ export class Workforce {
     if (this.#stopping && this.liveWorkers === 0) this.#markAllExited();
   }
 
-  #afterExit(kind: ReturnType<typeof classifyExit>, w: WorkerHandle, g: Generation, code: number | null, signal: NodeJS.Signals | null): void {
+  #afterExit(kind: ExitKind, w: WorkerHandle, g: Generation, code: number | null, signal: NodeJS.Signals | null): void {
     switch (kind) {
       case 'stopping':
       case 'retired':
@@ -393,17 +393,13 @@ export class Workforce {
 
   #endAll(end: (w: WorkerHandle) => void): void {
     this.#stopping = true;
-    this.#clearTimers();
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#readyGate.cancelAll();
     for (const g of this.#generations.values()) {
       g.keep.clear();
       for (const w of g.workers) end(w);
     }
     if (this.liveWorkers === 0) this.#markAllExited();
-  }
-
-  #clearTimers(): void {
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
-    this.#readyGate.cancelAll();
   }
 }

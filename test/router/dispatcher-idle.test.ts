@@ -5,26 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Dispatcher } from '../../src/router/dispatcher.js';
-import type { Exchange } from '../../src/server/exchange.js';
-import type { WorkerPool } from '../../src/worker/pool.js';
-
-/** A pool with one worker that holds what it is sent until finish() (as its threads would). */
-function fakePool(): { pool: WorkerPool; running: Exchange[]; busy: { value: boolean } } {
-  const running: Exchange[] = [];
-  const busy = { value: false };
-  const worker = { send: (ex: Exchange) => running.push(ex) };
-  const pool = {
-    pick: () => (busy.value ? null : worker),
-    get inFlight() {
-      return running.length;
-    },
-  } as unknown as WorkerPool;
-  return { pool, running, busy };
-}
-
-function fakeExchange(answers: number[]): Exchange {
-  return { aborted: false, onAbort: null, responder: { sendError: (status: number) => answers.push(status) } } as unknown as Exchange;
-}
+import { fakeExchange, fakePool } from './fake-pool.js';
 
 test('with nothing in flight or queued, idle is told at once', () => {
   const { pool } = fakePool();
@@ -35,7 +16,7 @@ test('with nothing in flight or queued, idle is told at once', () => {
 });
 
 test('idle waits for the last running request, then is told once', () => {
-  const { pool, running } = fakePool();
+  const { pool, sent: running } = fakePool();
   const d = new Dispatcher(pool, 10);
   d.dispatch(fakeExchange([]));
   d.dispatch(fakeExchange([]));
@@ -54,7 +35,7 @@ test('idle waits for the last running request, then is told once', () => {
 });
 
 test('a queued request keeps it busy until served; a worker exit is checked too', () => {
-  const { pool, running, busy } = fakePool();
+  const { pool, sent: running, busy } = fakePool();
   const d = new Dispatcher(pool, 10);
   const answers: number[] = [];
   busy.value = true;

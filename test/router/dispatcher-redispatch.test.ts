@@ -5,25 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Dispatcher } from '../../src/router/dispatcher.js';
-import type { Exchange } from '../../src/server/exchange.js';
-import type { WorkerPool } from '../../src/worker/pool.js';
-
-function fakePool(): { pool: WorkerPool; sent: Exchange[]; busy: { value: boolean } } {
-  const sent: Exchange[] = [];
-  const busy = { value: false };
-  const worker = { send: (ex: Exchange) => sent.push(ex) };
-  const pool = {
-    pick: () => (busy.value ? null : worker),
-    get inFlight() {
-      return 0;
-    },
-  } as unknown as WorkerPool;
-  return { pool, sent, busy };
-}
-
-function fakeExchange(answers: number[]): Exchange {
-  return { aborted: false, onAbort: null, responder: { sendError: (status: number) => answers.push(status) } } as unknown as Exchange;
-}
+import { fakeExchange, fakePool } from './fake-pool.js';
 
 test('a request given back goes before those already waiting, and is sent again only once', () => {
   const { pool, sent, busy } = fakePool();
