@@ -11,11 +11,13 @@
 // Not a test: no assertions. Every process it starts is stopped.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isAlive as alive } from '../src/master/proc.js';
 import { encodeUwsgiRequest } from '../src/protocol/uwsgi/client.js';
+import { sendInput } from './lib/fuzz/send.js';
+import { peakRssMb } from './lib/tree-memory.js';
 
 const REPO = process.cwd();
 const flag = (name: string, fallback: string): string => {
@@ -31,23 +33,6 @@ const LIMIT_MB = 100;
 const LEAK_MB = 5;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-function peakMb(pid: number): number | null {
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? null : Number(kb) / 1024;
-  } catch {
-    return null;
-  }
-}
 
 async function start(args: string[]): Promise<{ proc: ChildProcess; port: number; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-limits-'));
@@ -80,14 +65,7 @@ function uwsgiGet(port: number, path: string): Promise<string> {
   const [p, q = ''] = path.split('?') as [string, string?];
   const packet = encodeUwsgiRequest(['REQUEST_METHOD', 'GET', 'REQUEST_URI', path, 'PATH_INFO', p, 'QUERY_STRING', q,
     'SERVER_PROTOCOL', 'HTTP/1.1', 'REMOTE_ADDR', '127.0.0.1', 'REMOTE_PORT', '1', 'SERVER_NAME', 's', 'SERVER_PORT', '80']);
-  return new Promise((res, rej) => {
-    const s = connect(port, '127.0.0.1');
-    let out = '';
-    s.on('connect', () => s.write(packet));
-    s.on('data', (c: Buffer) => (out += c.toString('latin1')));
-    s.on('close', () => res(out));
-    s.on('error', rej);
-  });
+  return sendInput(port, packet, [], 30_000).then((r) => r.data.toString('latin1'));
 }
 
 async function rss(path: 'framed' | 'uwsgi-direct'): Promise<void> {
@@ -99,7 +77,7 @@ async function rss(path: 'framed' | 'uwsgi-direct'): Promise<void> {
       const url = `/leak?mb=${LEAK_MB}`;
       const text = path === 'framed' ? await (await fetch(`http://127.0.0.1:${b.port}${url}`)).text() : await uwsgiGet(b.port, url);
       const pid = Number(/pid (\d+)/.exec(text)?.[1]);
-      const mb = peakMb(pid);
+      const mb = peakRssMb(pid);
       if (mb !== null) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, mb));
     }
   } finally {

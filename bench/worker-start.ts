@@ -24,6 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { FrameDecoder, type Frame } from '../src/protocol/worker/decode.js';
 import { encodeFork, encodeShutdown } from '../src/protocol/worker/encode.js';
 import { FromWorker } from '../src/protocol/worker/frames.js';
+import { workerConfigJson, type LaunchConfig } from '../src/master/spawn.js';
 import { eachFlag, findRoot, fmt, log, mdTable, nameList, positive, prepareDjango, runMain } from './lib/cli-common.js';
 
 interface App { name: string; chdir: string; module: string; env: NodeJS.ProcessEnv; cleanup: () => void }
@@ -102,12 +103,13 @@ class FrameQueue {
   }
 }
 
+/** The config the master would send (src/master/spawn.ts writes it, so the two cannot drift). */
 function configJson(app: App, mode: 'worker' | 'zygote', channelPath: string | null, token: string): string {
-  return JSON.stringify({
-    mode, module: app.module, wsgi_file: null, callable: 'application', chdir: app.chdir, pythonpath: [],
-    threads: 1, processes: 1, worker_id: mode === 'zygote' ? 0 : 1, check: false, django_static: false,
-    channel_path: channelPath, token, uid: null, gid: null, umask: null, py_autoreload: 0, own_group: true, direct: null,
-  });
+  const config: LaunchConfig = {
+    module: app.module, wsgiFile: null, callable: 'application', chdir: app.chdir, pythonpath: [], threads: 1, processes: 1,
+    staticFromDjango: false, env: [], uid: null, gid: null, umask: null, pyAutoreloadMs: 0, lazyApps: mode === 'worker', reloadOnRssBytes: 0,
+  };
+  return workerConfigJson(config, { mode, workerId: mode === 'zygote' ? 0 : 1, check: false, channelPath, token });
 }
 
 function spawnRuntime(args: Args, runtime: string, app: App, config: string): { child: ChildProcess; frames: FrameQueue; stderr: () => string } {

@@ -57,3 +57,13 @@ export function procMemory(pid: number): ProcMemory {
   const kb = (bytes: number | undefined) => (bytes ?? 0) / 1024;
   return { pid, ussKb: kb(report?.ussBytes), pssKb: kb(report?.pssBytes), rssKb: kb(report?.rssBytes) };
 }
+
+/** VmHWM (peak RSS, MB) of a live process; null once it is gone. */
+export function peakRssMb(pid: number): number | null {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Number(kb) / 1024;
+  } catch {
+    return null;
+  }
+}

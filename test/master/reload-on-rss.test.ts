@@ -7,25 +7,15 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { APPS, debianPython, startBerth } from '../helpers/berth.js';
 import { encodeUwsgiRequest } from '../../src/protocol/uwsgi/client.js';
+import { peakRssMb } from '../../bench/lib/tree-memory.js';
 import { alive, pidOf, waitUntil } from './ops-helpers.js';
 
 const LIMIT_MB = 100;
 const LEAK_MB = 5;
 /** 300 MB of leaks in all: well past the limit, and past 1.25 × it without a recycle. */
 const REQUESTS = 60;
-
-/** VmHWM (peak RSS, MB) of a live process; null once it is gone. */
-function peakMb(pid: number): number | null {
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? null : Number(kb) / 1024;
-  } catch {
-    return null;
-  }
-}
 
 function uwsgiGet(port: number, path: string): Promise<string> {
   const [p, q = ''] = path.split('?') as [string, string?];
@@ -61,7 +51,7 @@ for (const path of ['framed', 'uwsgi-direct'] as const) {
       const answer = await request(berth.port, `/leak?mb=${LEAK_MB}`);
       assert.match(answer, /^HTTP\/1\.1 200/, `request ${i + 1}: ${answer.slice(0, 200)}`);
       const pid = pidOf(answer);
-      const peak = peakMb(pid);
+      const peak = peakRssMb(pid);
       if (peak !== null) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, peak));
     }
     const worst = Math.max(...peaks.values());

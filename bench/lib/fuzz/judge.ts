@@ -1,8 +1,8 @@
 /**
  * The fuzz oracles, applied to a finished campaign: no hang, no malformed answer, no app
  * call on input Berth's own TypeScript codecs reject, master and direct paths agreeing on
- * the same uwsgi bytes, valid inputs served. Findings that a known, separately fixed defect
- * explains are filed under its own category, so each can be asserted on its own.
+ * the same uwsgi bytes, valid inputs served. The two direct-path defects this fuzz has caught
+ * (both fixed) keep a category of their own, so each can be asserted on its own.
  */
 import type { CampaignResult, Sent } from './campaign.js';
 import { attributeCalls, type AppCall } from './observe.js';
@@ -17,13 +17,13 @@ export type FindingCategory =
   /** The same uwsgi bytes answered with different statuses (or one path not answering). */
   | 'paths-answer-differently'
   /**
-   * Found by this fuzz: the direct path runs the app, then closes without an answer (seen
-   * with bytes after the packet, and with CONTENT_LENGTH sent empty and then as "0").
+   * The direct path runs the app, then closes without an answer (was seen with bytes after
+   * the packet, and with CONTENT_LENGTH sent empty and then as "0").
    */
-  | 'new:direct-app-ran-unanswered'
+  | 'direct-app-ran-unanswered'
   | 'valid-input-failed'
-  /** Known defect: the direct path calls the app with a body shorter than CONTENT_LENGTH. */
-  | 'known:direct-truncated-body';
+  /** The direct path calls the app with a body shorter than CONTENT_LENGTH. */
+  | 'direct-truncated-body';
 
 export interface Finding {
   readonly category: FindingCategory;
@@ -93,7 +93,7 @@ export function judgeCampaign(result: CampaignResult, calls: CallRecords, limits
     const d = directCalls.get(direct.input.id)?.length ?? 0;
     if (m > allowed) out.push(finding('app-called-on-invalid', 'uwsgi-master', master, `app called ${m}× on a packet the TS parser judges ${v.kind} (${v.error}); calls: ${JSON.stringify(masterCalls.get(master.input.id))}`));
     if (d > allowed) {
-      const category = v.kind === 'truncated-body' ? 'known:direct-truncated-body' : 'app-called-on-invalid';
+      const category = v.kind === 'truncated-body' ? 'direct-truncated-body' : 'app-called-on-invalid';
       out.push(finding(category, 'uwsgi-direct', direct, `app called ${d}× on a packet the TS parser judges ${v.kind} (${v.error}); calls: ${JSON.stringify(directCalls.get(direct.input.id))}`));
     }
     // The differential oracle: the same bytes are served by both paths or by neither.
@@ -102,9 +102,9 @@ export function judgeCampaign(result: CampaignResult, calls: CallRecords, limits
     }
     const ms = checkResponses(master.reply.data, true).statuses;
     const ds = checkResponses(direct.reply.data, true).statuses;
-    // A truncated body is the known defect above; bytes after the packet are filed apart.
+    // A truncated body is filed above as direct-truncated-body; an app run left unanswered apart.
     if (ms[0] !== ds[0] && v.kind !== 'truncated-body') {
-      const category = ds.length === 0 && d > 0 ? 'new:direct-app-ran-unanswered' : 'paths-answer-differently';
+      const category = ds.length === 0 && d > 0 ? 'direct-app-ran-unanswered' : 'paths-answer-differently';
       out.push(finding(category, 'uwsgi-both', master, `master path answered ${JSON.stringify(ms)}, direct path ${JSON.stringify(ds)} (TS parser: ${v.kind}${v.error === null ? '' : `, ${v.error}`}); app calls: master ${m}, direct ${d}`));
     }
   });

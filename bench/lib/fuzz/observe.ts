@@ -2,7 +2,7 @@
  * What the fuzz oracles observe of a running Berth besides the answers: the calls the
  * recording app logged, the log lines, and the process tree (master and workers).
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 export interface AppCall {
   readonly method: string;
@@ -98,29 +98,4 @@ const OWN_LINE = [/^\[berth\] /, /^berth worker \d+: /, /^\[pid: \d+\|worker: \d
 /** Log lines that no legitimate writer starts: peer bytes that began a line of their own. */
 export function forgedLines(log: string): string[] {
   return log.split('\n').filter((line) => line !== '' && !OWN_LINE.some((re) => re.test(line)));
-}
-
-/** The pids of `pid` and all its descendants, from /proc (Linux). */
-export function processTree(pid: number): number[] {
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    out.push(p);
-    let tasks: string[];
-    try {
-      tasks = readdirSync(`/proc/${p}/task`);
-    } catch {
-      return;
-    }
-    for (const t of tasks) {
-      let children = '';
-      try {
-        children = readFileSync(`/proc/${p}/task/${t}/children`, 'utf8');
-      } catch {
-        continue;
-      }
-      for (const c of children.split(' ')) if (c.trim() !== '') walk(Number(c));
-    }
-  };
-  walk(pid);
-  return out.sort((a, b) => a - b);
 }

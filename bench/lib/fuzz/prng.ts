@@ -1,4 +1,4 @@
-/** A seeded PRNG (mulberry32) for the fuzzers: one seed reproduces one run's inputs exactly. */
+/** A seeded PRNG (mulberry32) for the fuzzers and fuzz tests: one seed reproduces one run's inputs exactly. */
 export class Prng {
   #state: number;
 
@@ -21,6 +21,25 @@ export class Prng {
 
   pick<T>(items: readonly T[]): T {
     return items[this.below(items.length)] as T;
+  }
+
+  bytes(n: number): Buffer {
+    const b = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) b[i] = this.below(256);
+    return b;
+  }
+
+  /** `input` cut at 1–5 random offsets (sorted; empty pieces allowed). */
+  split(input: Buffer): Buffer[] {
+    const cuts = Array.from({ length: 1 + this.below(5) }, () => this.below(input.length + 1)).sort((a, b) => a - b);
+    const pieces: Buffer[] = [];
+    let from = 0;
+    for (const cut of cuts) {
+      pieces.push(input.subarray(from, cut));
+      from = cut;
+    }
+    pieces.push(input.subarray(from));
+    return pieces;
   }
 }
 

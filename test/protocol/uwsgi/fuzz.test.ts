@@ -12,7 +12,7 @@ import { RawHttpResponseParser } from '../../../src/protocol/uwsgi/client.js';
 import { UpstreamResponseError, UwsgiProtocolError, type UwsgiParserLimits } from '../../../src/protocol/uwsgi/types.js';
 import { packet, u16 } from './feed.js';
 import { NGINX_CHUNKED_PUT, NGINX_GET, NGINX_POST, UWSGI_RESPONSE_LENGTH, UWSGI_RESPONSE_STREAM } from './fixtures.js';
-import { Prng } from './prng.js';
+import { Prng } from '../../../bench/lib/fuzz/prng.js';
 
 const SEED = 20240611;
 const CASES = 20_000;
@@ -21,39 +21,39 @@ const LENGTHS = ['', '0', '3', '10', '007', '-1', '1e2', '99999999999999999', ' 
 
 /** One input: a valid packet, a mutated one, or random bytes. */
 function generate(prng: Prng): Buffer {
-  const kind = prng.int(10);
-  if (kind === 0) return prng.bytes(prng.int(64));
+  const kind = prng.below(10);
+  if (kind === 0) return prng.bytes(prng.below(64));
   let input: Buffer;
   if (kind < 4) {
     input = prng.pick([NGINX_GET, NGINX_POST, NGINX_CHUNKED_PUT]);
   } else {
     const vars: string[] = [];
-    for (let i = prng.int(5); i > 0; i--) {
-      const key = prng.pick(KEYS) || (prng.int(4) === 0 ? '' : 'K');
-      vars.push(key, key === 'CONTENT_LENGTH' ? prng.pick(LENGTHS) : 'v'.repeat(prng.int(40)));
+    for (let i = prng.below(5); i > 0; i--) {
+      const key = prng.pick(KEYS) || (prng.below(4) === 0 ? '' : 'K');
+      vars.push(key, key === 'CONTENT_LENGTH' ? prng.pick(LENGTHS) : 'v'.repeat(prng.below(40)));
     }
-    input = Buffer.concat([packet(vars, '', prng.int(4) === 0 ? prng.int(256) : 0, prng.int(256)), prng.bytes(prng.int(16))]);
+    input = Buffer.concat([packet(vars, '', prng.below(4) === 0 ? prng.below(256) : 0, prng.below(256)), prng.bytes(prng.below(16))]);
   }
-  return prng.int(3) === 0 ? input : mutate(prng, input);
+  return prng.below(3) === 0 ? input : mutate(prng, input);
 }
 
 function mutate(prng: Prng, input: Buffer): Buffer {
   const out = Buffer.from(input);
-  const at = (): number => prng.int(Math.max(1, out.length));
-  for (let n = 1 + prng.int(3); n > 0; n--) {
-    switch (prng.int(5)) {
+  const at = (): number => prng.below(Math.max(1, out.length));
+  for (let n = 1 + prng.below(3); n > 0; n--) {
+    switch (prng.below(5)) {
       case 0:
-        if (out.length > 0) out[at()] = prng.int(256);
+        if (out.length > 0) out[at()] = prng.below(256);
         break;
       case 1:
-        if (out.length >= 4) u16(prng.int(65536)).copy(out, prng.int(out.length - 1));
+        if (out.length >= 4) u16(prng.below(65536)).copy(out, prng.below(out.length - 1));
         break;
       case 2:
         return out.subarray(0, at());
       case 3:
-        return Buffer.concat([out, prng.bytes(1 + prng.int(8))]);
+        return Buffer.concat([out, prng.bytes(1 + prng.below(8))]);
       default:
-        if (out.length > 3) out.writeUInt16LE(prng.int(out.length + 8), 1); // the datasize
+        if (out.length > 3) out.writeUInt16LE(prng.below(out.length + 8), 1); // the datasize
     }
   }
   return out;
@@ -149,7 +149,7 @@ test('fuzz: 5,000 mutated upstream responses never throw, and split like whole',
     return merged;
   };
   for (let i = 0; i < 5000; i++) {
-    const input = i % 10 === 0 ? prng.bytes(prng.int(64)) : mutate(prng, prng.pick(bases));
+    const input = i % 10 === 0 ? prng.bytes(prng.below(64)) : mutate(prng, prng.pick(bases));
     try {
       const whole = run([input]);
       assert.deepEqual(run(prng.split(input)), whole);

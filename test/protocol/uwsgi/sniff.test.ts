@@ -4,7 +4,7 @@ import { SNIFF_BYTES, sniffProtocol, type SniffedProtocol } from '../../../src/p
 import { encodeUwsgiRequest } from '../../../src/protocol/uwsgi/client.js';
 import { NGINX_CHUNKED_PUT, NGINX_GET, NGINX_POST } from './fixtures.js';
 import { packet } from './feed.js';
-import { Prng } from './prng.js';
+import { Prng } from '../../../bench/lib/fuzz/prng.js';
 
 const bytes = (hex: string): Buffer => Buffer.from(hex.replace(/\s+/g, ''), 'hex');
 
@@ -87,7 +87,7 @@ test('sniff: every request the encoder builds from nginx-like vars is uwsgi', ()
   const prng = new Prng(42);
   const keys = ['QUERY_STRING', 'REQUEST_METHOD', 'PATH_INFO', 'HTTP_HOST', 'CONTENT_LENGTH', 'UWSGI_SCHEME', 'SCRIPT_NAME'];
   for (let i = 0; i < 1000; i++) {
-    const vars = Array.from({ length: 1 + prng.int(6) }, () => [prng.pick(keys), 'v'.repeat(prng.int(300))]).flat();
+    const vars = Array.from({ length: 1 + prng.below(6) }, () => [prng.pick(keys), 'v'.repeat(prng.below(300))]).flat();
     const modifier1 = prng.pick([0, 30]);
     assert.equal(sniffProtocol(encodeUwsgiRequest(vars, modifier1)), 'uwsgi', JSON.stringify(vars.slice(0, 2)));
   }
