@@ -40,6 +40,7 @@ export function helpText(): string {
     '  berth --stop PIDFILE       stop the Berth that wrote this pidfile (SIGTERM; waits until it exits)',
     '  berth --reload PIDFILE     reload it (SIGHUP); the result is in its log',
     '  berth --status PIDFILE     running? pid and uptime; exit 0 running, 1 stale pidfile, 3 not running',
+    '  berth top ADDRESS|PIDFILE  live view of the workers from a stats address (Berth or uWSGI); q quits',
     '  berth --help               this text',
     '  berth --version            print the version',
     '',
