@@ -1,0 +1,110 @@
+/**
+ * Starts a real uWSGI (Debian's `uwsgi` + `uwsgi-plugin-python3`) with a stats server, for the
+ * tests that read uWSGI's own stats document. Every instance is stopped by the test that started it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './nginx.js';
+
+export const UWSGI_BIN = '/usr/bin/uwsgi';
+const PLUGIN = '/usr/lib/uwsgi/plugins/python3_plugin.so';
+
+export interface RunningUwsgi {
+  readonly proc: ChildProcess;
+  readonly httpPort: number;
+  /** host:port of its stats server. */
+  readonly stats: string;
+  logs(): string;
+  /** Sends `count` GET requests one after another; resolves when all were answered 200. */
+  traffic(count: number, path?: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function requireUwsgi(): void {
+  if (!existsSync(UWSGI_BIN) || !existsSync(PLUGIN)) {
+    throw new Error(`${UWSGI_BIN} or ${PLUGIN} is missing: install Debian's uwsgi and uwsgi-plugin-python3 (sudo bash scripts/install-test-deps.sh)`);
+  }
+}
+
+function get(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Resolves once `port` accepts a connection (uWSGI binds before it logs anything useful). */
+async function accepting(port: number, proc: ChildProcess, logs: () => string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null) throw new Error(`uwsgi exited (${proc.exitCode}) before listening:\n${logs()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.on('connect', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`uwsgi did not listen on 127.0.0.1:${port} within 10 s:\n${logs()}`);
+}
+
+/** uWSGI serving test/fixtures/apps/`app` with `processes` workers over --http-socket, stats on TCP. */
+export async function startUwsgi(app: string, processes: number, opts: { statsPort?: number } = {}): Promise<RunningUwsgi> {
+  requireUwsgi();
+  const dir = mkdtempSync(join(tmpdir(), 'berth-uwsgi-'));
+  const httpPort = await freePort();
+  const statsPort = opts.statsPort ?? await freePort();
+  const proc = spawn(UWSGI_BIN, [
+    '--plugin', 'python3', '--master', '--die-on-term', '--processes', String(processes),
+    '--http-socket', `127.0.0.1:${httpPort}`, '--stats', `127.0.0.1:${statsPort}`,
+    '--wsgi-file', app, '--need-app', '--disable-logging',
+  ], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout!.setEncoding('utf8').on('data', (t: string) => void (log += t));
+  proc.stderr!.setEncoding('utf8').on('data', (t: string) => void (log += t));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      // --die-on-term: SIGTERM stops (Debian's uWSGI 2.0 would otherwise reload on SIGTERM).
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await accepting(statsPort, proc, () => log);
+    // The workers answer once the app is loaded: the first request proves it.
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = await get(httpPort, '/').catch(() => 0);
+      if (status !== 200) await new Promise((r) => setTimeout(r, 50));
+    }
+    if (status !== 200) throw new Error(`uwsgi did not serve the app:\n${log}`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    proc,
+    httpPort,
+    stats: `127.0.0.1:${statsPort}`,
+    logs: () => log,
+    traffic: async (count, path = '/') => {
+      for (let i = 0; i < count; i++) {
+        const status = await get(httpPort, path);
+        if (status !== 200) throw new Error(`uwsgi answered ${status} to GET ${path}`);
+      }
+    },
+    stop,
+  };
+}
