@@ -10,7 +10,8 @@ import { formatSize } from './units.js';
 
 function show(c: Config, field: ConfigField): string {
   switch (field) {
-    case 'http': return c.http.length > 0 ? c.http.map((a) => a.text).join(', ') : '(none)';
+    case 'http':
+    case 'uwsgi': return c[field].length > 0 ? c[field].map((a) => a.text).join(', ') : '(none)';
     case 'env': return c.env.length > 0 ? c.env.map(([k, v]) => `${k}=${v}`).join(', ') : '(none)';
     case 'pythonpath': return c.pythonpath.length > 0 ? c.pythonpath.join(', ') : '(none)';
     case 'bufferSizeBytes': return `${formatSize(c.bufferSizeBytes)} (${c.bufferSizeBytes} bytes)`;

@@ -25,8 +25,8 @@
  */
 import type { Config } from '../config/schema.js';
 import { describeSource } from '../config/problem.js';
+import { summarizeConfig, type SummaryListener } from '../config/summary.js';
 import type { Logger } from '../log/logger.js';
-import type { BoundListener } from '../server/listeners.js';
 import { MasterSockets } from './sockets.js';
 import { Front, type AccessLogger, type FrontGeneration } from '../router/front.js';
 import { WorkerPool } from '../worker/pool.js';
@@ -158,9 +158,9 @@ export class Arbiter {
     return code;
   }
 
-  /** The bound addresses (tests use port 0). */
-  get listeners(): readonly BoundListener[] {
-    return this.#front.listeners;
+  /** Every bound listener, the master's and the ones the workers accept on (uwsgi-direct). */
+  get boundListeners(): readonly SummaryListener[] {
+    return this.#sockets.boundListeners;
   }
 
   get state(): MasterState {
@@ -176,6 +176,8 @@ export class Arbiter {
     const info = w.ready!;
     this.#log('info', `app ready in ${Date.now() - this.#startedAt} ms: ${appName(config)} on Python ${info.version} (${info.executable})`);
     this.#log('info', `listening on ${this.#where}`);
+    const python = { path: this.#interpreter.path, chosenBy: this.#interpreter.chosenBy, version: info.version };
+    for (const line of summarizeConfig(config, { python, listeners: this.boundListeners })) this.#log('info', `summary: ${line}`);
     this.#deps.hooks?.listening?.();
     this.#deps.hooks?.appReady?.();
     // Nothing older exists to fall back to, so generation 1 is committed with its first READY.

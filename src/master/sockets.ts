@@ -4,6 +4,7 @@
  * on, with the relay socket through which workers pass back the connections they will not serve.
  */
 import type { Config } from '../config/schema.js';
+import type { SummaryListener } from '../config/summary.js';
 import type { Front } from '../router/front.js';
 import type { ListenerFacts } from '../server/front-door.js';
 import { bindHandedListener, bindListener, type HandedListener } from '../server/listeners.js';
@@ -61,6 +62,14 @@ export class MasterSockets {
         log,
       });
     }
+  }
+
+  /** Every bound listener: the front's, then the uwsgi sockets the workers accept on (uwsgi-direct). */
+  get boundListeners(): readonly SummaryListener[] {
+    return [
+      ...this.#front.listeners.map((l) => ({ address: l.address, display: l.display, direct: false })),
+      ...this.#handed.map(({ listener: l }) => ({ address: l.address, display: l.display, direct: true })),
+    ];
   }
 
   /** "uwsgi://… (the workers accept: uwsgi-direct)" for each socket the workers accept on. */

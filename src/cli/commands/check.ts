@@ -3,6 +3,7 @@
  * (same interpreter, chdir, pythonpath and env as serving would use) and reports the result.
  */
 import { describeConfig } from '../../config/load.js';
+import { summarizeConfig } from '../../config/summary.js';
 import { resolveInterpreter } from '../../master/interpreter.js';
 import { spawnWorkerProcess } from '../../master/spawn.js';
 import { describeBootFailure } from '../../master/boot-failure.js';
@@ -14,7 +15,6 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
   const config = loadOrReport(argv, 'berth check');
   if (config === null) return 1;
   process.stdout.write(describeConfig(config));
-  if (!describeConfig(config).endsWith('\n')) process.stdout.write('\n');
   let interpreter;
   try {
     interpreter = resolveInterpreter(config, process.env.PATH);
@@ -33,6 +33,8 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
       exited: (w, exitCode, signal) => {
         if (w.ready !== null && exitCode === 0) {
           process.stdout.write(`app: imported OK by Python ${w.ready.version} at ${w.ready.executable} (${interpreter.chosenBy})\n`);
+          const summary = summarizeConfig(config, { python: { path: interpreter.path, chosenBy: interpreter.chosenBy, version: w.ready.version } });
+          process.stdout.write(`\nsummary:\n${summary.map((line) => `  ${line}\n`).join('')}`);
           resolve(0);
         } else {
           if (output.trim() !== '' && w.bootFailure === null) process.stderr.write(output);

@@ -36,7 +36,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     instance.claim(log);
     const interpreter = resolveInterpreter(config, process.env.PATH);
     const cwd = process.cwd();
-    const hooks = instance.hooks(() => arbiter.listeners.map((l) => l.display).join(', '), log);
+    const hooks = instance.hooks(() => arbiter.boundListeners.map((l) => l.display).join(', '), log);
     const arbiter: Arbiter = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks });
     code = await arbiter.run();
   } catch (err) {
