@@ -17,7 +17,9 @@ type Found = { ok: true; address: StatsAddress } | { ok: false; message: string 
 
 /** The stats address a master was started with: its loaded config when it has one, else `--stats` on its command line. */
 function statsOfMaster(pid: number, argv: readonly string[]): string | null {
-  const script = argv.findIndex((w, i) => i > 0 && /(^|\/)berth(\.js)?$/.test(w));
+  // `node …/berth.js ARGS` or a `berth ARGS` wrapper: the options follow the script.
+  const isScript = (w: string): boolean => /(^|\/)berth(\.js)?$/.test(w);
+  const script = isScript(argv[0] ?? '') ? 0 : argv.findIndex((w, i) => i > 0 && isScript(w));
   let args = argv.slice(script + 1);
   if (args[0] === 'run') args = args.slice(1);
   let cwd = '/';
