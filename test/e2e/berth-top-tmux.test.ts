@@ -7,19 +7,21 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPS, BERTH_BIN } from '../helpers/berth.js';
 import { freePort } from '../helpers/nginx.js';
 import { startUwsgi, type RunningUwsgi } from '../helpers/uwsgi.js';
 
 const TMUX = '/usr/bin/tmux';
-/** A tmux server of our own (-L), so the test never touches anyone's sessions and can kill it whole. */
-const SERVER = `berth-top-test-${process.pid}`;
+/** A tmux server of our own (-S, in a directory removed afterwards): it never touches anyone's sessions and is killed whole. */
+const SOCKET_DIR = mkdtempSync(join(tmpdir(), 'berth-top-tmux-'));
+const SERVER = join(SOCKET_DIR, 'tmux.sock');
 
 function tmux(...args: string[]): string {
-  return execFileSync(TMUX, ['-L', SERVER, ...args], { encoding: 'utf8' });
+  return execFileSync(TMUX, ['-S', SERVER, ...args], { encoding: 'utf8' });
 }
 
 function screen(session: string): string {
@@ -74,6 +76,7 @@ describe('berth top in tmux against a real uWSGI', () => {
       // no session was started
     }
     await uwsgi?.stop();
+    rmSync(SOCKET_DIR, { recursive: true, force: true });
   });
 
   test('shows the two workers and their pids, counts traffic, and q exits cleanly', async () => {
