@@ -6,7 +6,7 @@ import { compileLogFormat, unknownLogVariableMessage } from '../../log/log-forma
 
 /** The config layer is a leaf, so the log-format variable table is handed to it from here. */
 function load(argv: readonly string[], cwd: string): LoadResult {
-  return loadConfig({ argv, env: process.env, cwd, checkLogFormat: (format) => compileLogFormat(format).unknown.map(unknownLogVariableMessage) });
+  return loadConfig({ argv, env: process.env, cwd, uid: process.geteuid?.() ?? null, checkLogFormat: (format) => compileLogFormat(format).unknown.map(unknownLogVariableMessage) });
 }
 
 export function loadOrReport(argv: readonly string[], command: string): Config | null {
