@@ -13,7 +13,6 @@ import type { LogFormatCheck } from './operations.js';
 import type { Problem } from './problem.js';
 import type { Config } from './schema.js';
 import { buildConfig } from './validate.js';
-import { checkDeployment } from './deployment-checks.js';
 
 export type { Problem } from './problem.js';
 export { formatProblem } from './problem.js';
@@ -29,8 +28,6 @@ export interface LoadInput {
   readonly cwd: string;
   /** Checks log-format's variables (the table lives in log/, which config must not import); the CLI passes it. */
   readonly checkLogFormat?: LogFormatCheck;
-  /** The effective uid, for the running-as-root check; omitted (unit tests), that check is skipped. */
-  readonly uid?: number | null;
 }
 
 export function loadConfig(input: LoadInput): LoadResult {
@@ -44,8 +41,5 @@ export function loadConfig(input: LoadInput): LoadResult {
   const problems = [...argv.problems, ...resolver.problems, ...mapped.problems, ...built.problems];
   const warnings = [...env.warnings, ...resolver.warnings, ...mapped.warnings, ...built.warnings];
   if (problems.length > 0 || built.config === null) return { ok: false, problems, warnings };
-  const deployment = checkDeployment(built.config, { env: input.env, uid: input.uid ?? null });
-  warnings.push(...deployment.warnings);
-  if (deployment.problems.length > 0) return { ok: false, problems: deployment.problems, warnings };
   return { ok: true, config: built.config, warnings };
 }
