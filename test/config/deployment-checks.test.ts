@@ -105,7 +105,7 @@ test('a supervisord.conf given to --ini is named as one, with its [supervisord] 
   const tree = makeTree({ 'supervisord.conf': '; made by hand\n[unix_http_server]\nfile = /tmp/s.sock\n\n[supervisord]\nlogfile = /tmp/s.log\n\n[program:web]\ncommand = uwsgi --ini /srv/site.ini\n' });
   t.after(tree.remove);
   const found = problems(loadConfig({ argv: ['--ini', `${tree.dir}/supervisord.conf`], env: {}, cwd: tree.dir }));
-  // (then that no listener and no app are configured: true of what Berth was given)
+  assert.equal(found.length, 2, found.join('\n'));
   assert.match(found[0]!, /supervisord\.conf is a supervisord configuration \(\[supervisord\] on line 5\), not a uWSGI ini: it has no \[uwsgi\] section \(line 5 of /);
   assert.match(found[0]!, /run it with supervisord -c supervisord\.conf/);
   assert.match(found[1]!, /section \[program:web\] is a supervisord program.*\(line 8 of /);
