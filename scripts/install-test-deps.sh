@@ -9,6 +9,8 @@ set -euo pipefail
 
 PACKAGES=(python3 python3-django python3-flask uwsgi uwsgi-plugin-python3
           gunicorn wrk nginx-light curl procps chromium media-types tmux)
+# supervisord: the tests that run Berth as a supervisor program (test/cli/supervisor.test.ts).
+PACKAGES+=(supervisor)
 UWSGI_PY3_PLUGIN=/usr/lib/uwsgi/plugins/python3_plugin.so
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
@@ -76,6 +78,7 @@ check "curl" bash -c 'curl --version | head -n1'
 check "procps (ps)" bash -c 'command -v ps'
 check "chromium (headless browser e2e)" bash -c 'chromium --version 2>/dev/null'
 check "tmux (berth top e2e)" tmux -V
+check "supervisor (supervisord, supervisorctl)" bash -c 'supervisord --version && command -v supervisorctl'
 
 ((fail == 0)) || die "some test dependencies do not work (see FAIL lines above)"
 log "all test dependencies present"

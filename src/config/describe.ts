@@ -16,8 +16,6 @@ function show(c: Config, field: ConfigField): string {
     case 'pythonpath': return c.pythonpath.length > 0 ? c.pythonpath.join(', ') : '(none)';
     case 'bufferSizeBytes': return `${formatSize(c.bufferSizeBytes)} (${c.bufferSizeBytes} bytes)`;
     case 'limitPostBytes': return c.limitPostBytes === 0 ? 'unlimited' : `${formatSize(c.limitPostBytes)} (${c.limitPostBytes} bytes)`;
-    case 'httpTimeoutMs': return `${c.httpTimeoutMs / 1000}s`;
-    case 'socketTimeoutMs': return `${c.socketTimeoutMs / 1000}s`;
     case 'staticMaps': return c.staticMaps.length > 0 ? c.staticMaps.map((m) => `${m.mountpoint}=${m.root}${m.keepMountpoint ? ' (map2)' : ''}`).join(', ') : '(none)';
     case 'staticExpiresType':
     case 'staticExpires':
@@ -30,6 +28,8 @@ function show(c: Config, field: ConfigField): string {
     case 'python': return c.python ?? (c.home !== null ? `(the virtualenv's bin/python)` : '(python3 on PATH)');
     default: {
       const v = c[field];
+      // Stored in milliseconds, shown in the unit the option is written and documented in.
+      if (typeof v === 'number' && primaryOptionFor(field)?.type === 'seconds') return `${v / 1000}s`;
       return v === null ? '(not set)' : String(v);
     }
   }

@@ -38,7 +38,10 @@ export function loadConfig(input: LoadInput): LoadResult {
   const argvLayer = resolver.resolve(argv.settings);
   const mapped = mapSettings([envLayer, argvLayer], input.cwd);
   const built = buildConfig(mapped, input.cwd, input.checkLogFormat);
-  const problems = [...argv.problems, ...resolver.problems, ...mapped.problems, ...built.problems];
+  // A supervisord.conf given to --ini has no listener and no app, of course: said once, as what it is.
+  const notUwsgi = resolver.problems.some((p) => p.code === 'supervisor-config');
+  const consequences = notUwsgi ? built.problems.filter((p) => p.code !== 'no-listener' && p.code !== 'no-app') : built.problems;
+  const problems = [...argv.problems, ...resolver.problems, ...mapped.problems, ...consequences];
   const warnings = [...env.warnings, ...resolver.warnings, ...mapped.warnings, ...built.warnings];
   if (problems.length > 0 || built.config === null) return { ok: false, problems, warnings };
   return { ok: true, config: built.config, warnings };

@@ -80,10 +80,13 @@ export class Arbiter {
   #config: Config;
   /** The bound listeners as "listening on" names them, once bound. */
   #where = '';
+  #bound = false;
   #interpreter: Interpreter;
   readonly #watchLoop: WatchLoop;
   #triggers: FileTrigger[] = [];
   #autoreload: FileTrigger | null = null;
+  /** When the serving generation began importing the app (py-autoreload's baseline). */
+  #importStartedAt = 0;
   #exitCode = 0;
   readonly #startedAt = Date.now();
   #finish: (code: number) => void = () => undefined;
@@ -114,6 +117,11 @@ export class Arbiter {
     });
   }
 
+  /** Whether the listeners were bound: false after a run refused at the start (address in use), which never served. */
+  get bound(): boolean {
+    return this.#bound;
+  }
+
   /** Runs until stopped; resolves with the process exit code. */
   async run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.#finish = resolve));
@@ -134,6 +142,7 @@ export class Arbiter {
       for (const s of SIGNALS) process.off(s, onSignal);
       return 1;
     }
+    this.#bound = true;
     const viaMaster = this.#config.uwsgiViaMasterFor;
     this.#where = [
       ...this.#front.listeners.map((l) => l.address.via === 'socket'
@@ -148,6 +157,7 @@ export class Arbiter {
     const c = this.#config;
     this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${c.processes} worker(s) × ${c.threads} thread(s), ${c.lazyApps ? 'lazy-apps (each worker imports the app)' : 'preload (the app is imported once, workers are forked)'}`);
     // A stop signal while binding has already ended the run: start no worker then.
+    this.#importStartedAt = Date.now();
     if (this.#state === 'STARTING') this.#armTriggers(c);
     if (this.#state === 'STARTING' && await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
       this.#moveTo('RUNNING');
@@ -260,8 +270,10 @@ export class Arbiter {
     const kept = fixedAtStart(this.#config, config);
     if (kept.length > 0) this.#log('warn', `${kind}: ${kept.join(', ')} changed; these take effect only after a restart (the bound sockets and the master's identity are kept)`);
     if (config.logReopen) this.#reopenLog('log-reopen');
+    const importStartedAt = Date.now();
     const ready = await this.#workforce.reload(config, interpreter, chain);
     if (ready === null || this.#state !== 'RELOADING') return;
+    this.#importStartedAt = importStartedAt;
     // The commit point: routes, static mappings and access log switch with the workers.
     this.#front.commit(frontGeneration(config, ready));
     this.#config = config;
@@ -295,7 +307,7 @@ export class Arbiter {
     this.#autoreload?.close();
     this.#autoreload = null;
     if (config.pyAutoreloadMs > 0) {
-      this.#autoreload = new FileTrigger({ files: previous, onChange: (p) => this.#requestReload({ chain: false, why: `py-autoreload (${p.join(', ')} changed)` }), onNotice: notice });
+      this.#autoreload = new FileTrigger({ files: previous, changedSince: this.#importStartedAt, onChange: (p) => this.#requestReload({ chain: false, why: `py-autoreload (${p.join(', ')} changed)` }), onNotice: notice });
     }
   }
 

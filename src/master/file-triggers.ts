@@ -45,6 +45,12 @@ export interface FileTriggerOptions {
   readonly persistent?: boolean;
   /** Told when a directory cannot be watched and its files are polled instead. */
   readonly onNotice?: (message: string) => void;
+  /**
+   * py-autoreload: when the app's import began (Date.now() scale). A file added later whose
+   * mtime is past it was edited after the import may have read it, and counts as changed:
+   * without this, an edit in the moment between the import and the watch would be its baseline.
+   */
+  readonly changedSince?: number;
 }
 
 export const FILE_TRIGGER_DEFAULTS = { debounceMs: 200, maxWaitMs: 2000, pollMs: 1000 } as const;
@@ -69,6 +75,15 @@ function signature(path: string): string {
   }
 }
 
+function modifiedAfter(path: string, sinceMs: number): boolean {
+  try {
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st !== undefined && st.mtimeMs > sinceMs;
+  } catch {
+    return false;
+  }
+}
+
 function inode(path: string): string {
   try {
     const st = statSync(path, { bigint: true, throwIfNoEntry: false });
@@ -86,6 +101,7 @@ export class FileTrigger {
   readonly #pollMs: number;
   readonly #mode: 'watch' | 'poll';
   readonly #persistent: boolean;
+  readonly #changedSince: number | null;
   readonly #signatures = new Map<string, string>();
   readonly #dirs = new Map<string, WatchedDir>();
   readonly #polled = new Map<string, StatsListener>();
@@ -106,6 +122,7 @@ export class FileTrigger {
     this.#pollMs = options.pollMs ?? d.pollMs;
     this.#mode = options.mode ?? 'watch';
     this.#persistent = options.persistent ?? false;
+    this.#changedSince = options.changedSince ?? null;
     this.setFiles(options.files ?? []);
   }
 
@@ -148,8 +165,11 @@ export class FileTrigger {
     }
     dir.names.set(basename(path), path);
     // The baseline is taken once the watch is in place, so no change can fall in between.
-    this.#signatures.set(path, signature(path));
+    const baseline = signature(path);
+    const editedSince = this.#changedSince !== null && modifiedAfter(path, this.#changedSince);
+    this.#signatures.set(path, editedSince ? `${baseline}:edited-after-import` : baseline);
     if (dir.watcher === null) this.#poll(path);
+    if (editedSince) this.#mark(path);
   }
 
   #remove(path: string): void {

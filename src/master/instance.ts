@@ -39,6 +39,11 @@ export class InstanceControl {
     this.#logFile = options.logto ?? daemonLogFile(options, env);
   }
 
+  /** Whether this process is the detached child of daemonize (its stderr is the log file). */
+  get isDaemonChild(): boolean {
+    return this.#daemon !== null;
+  }
+
   /** Where the log goes: `logto`, else (in the daemon) the daemonize file, else null (stderr). */
   get logFile(): string | null {
     return this.#logFile;

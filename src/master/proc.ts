@@ -31,6 +31,16 @@ export function readStat(pid: number): ProcStat | null {
   return { state: rest[0]!, ppid: Number(rest[1]), startTicks: Number(rest[19]) };
 }
 
+/** True while `pid` has a process table entry, a zombie's included (what `kill -0` and ps see). */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** True when `pid` exists and is not a zombie (a zombie has exited; only its parent's reap is missing). */
 export function isAlive(pid: number): boolean {
   try {

@@ -10,6 +10,7 @@
  * Output printed before READY is held back, as WorkerHandle does for a worker: if the app
  * cannot be imported the master prints one summary (describeBootFailure) instead.
  */
+import { LineJoiner } from '../worker/line-joiner.js';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { type Frame } from '../protocol/worker/decode.js';
@@ -58,6 +59,7 @@ export class Zygote {
   readonly #events: ZygoteEvents;
   readonly #channel: WorkerChannel;
   readonly #tail = new OutputTail();
+  readonly #joiners: LineJoiner[] = [];
   readonly ready: Promise<ReadyInfo>;
   readonly exited: Promise<void>;
   bootFailure: BootFailInfo | null = null;
@@ -83,9 +85,14 @@ export class Zygote {
       },
       () => undefined,
     );
+    // Its forked workers share these pipes: lines are kept whole per pipe (print() is two writes).
     for (const stream of [child.stdout, child.stderr]) {
-      stream?.setEncoding('utf8');
-      stream?.on('data', (text: string) => this.#onOutput(text));
+      if (!stream) continue;
+      const lines = new LineJoiner((text) => this.#onOutput(text));
+      this.#joiners.push(lines);
+      stream.setEncoding('utf8');
+      stream.on('data', (text: string) => lines.push(text));
+      stream.on('end', () => lines.flush());
     }
     child.on('error', (err) => events.log('error', `the zygote could not start ${child.spawnfile}: ${err.message}`));
     child.on('close', (code, signal) => this.#onExit(code, signal));
@@ -173,6 +180,7 @@ export class Zygote {
   }
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    for (const lines of this.#joiners) lines.flush();
     this.#alive = false;
     this.#channel.close();
     if (this.#startupOutput !== null) this.#releaseStartupOutput();

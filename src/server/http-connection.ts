@@ -129,13 +129,15 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
   #closed = false;
   readonly #out: FlushingWriter;
   readonly #timeoutMs: number;
+  readonly #timeoutOption: string;
   readonly #timer: NodeJS.Timeout;
 
-  /** `timeoutMs`: the listener's http-timeout (or socket-timeout for http-socket listeners). */
-  constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https', timeoutMs: number, ends: Endpoints) {
+  /** `timeoutMs`: the listener's http-timeout (or socket-timeout for http-socket listeners), named by `timeoutOption`. */
+  constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https', timeoutMs: number, ends: Endpoints, timeoutOption = 'http-timeout') {
     this.ctx = ctx;
     this.#socket = socket;
     this.#timeoutMs = timeoutMs;
+    this.#timeoutOption = timeoutOption;
     this.#facts = { ...ends, scheme };
     this.#parser = new RequestParser(this, ctx.limits);
     this.#out = new FlushingWriter(socket);
@@ -348,19 +350,24 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
     if (this.#queue.length === 0) this.#destroy();
   }
 
+  /** In seconds, as the option is written and documented: "60 s (http-timeout)". */
+  #timeoutText(): string {
+    return `${this.#timeoutMs / 1000} s (${this.#timeoutOption})`;
+  }
+
   #onTimeout(): void {
     if (this.#closed) return;
     if (this.#socket.writableLength > 0) {
-      this.ctx.log('info', `closing ${this.#facts.remoteAddress}:${this.#facts.remotePort}: it stopped reading its response for ${this.#timeoutMs} ms`);
+      this.ctx.log('info', `closing ${this.#facts.remoteAddress}:${this.#facts.remotePort}: it stopped reading its response for ${this.#timeoutText()}`);
       this.#destroy();
       return;
     }
     if (this.#receiving !== null) {
-      this.#answerError(408, `the request body stalled for ${this.#timeoutMs} ms`, false);
+      this.#answerError(408, `the request body stalled for ${this.#timeoutText()}`, false);
       return;
     }
     if (this.#partialHead && this.#queue.length === 0) {
-      this.#answerError(408, `the request head did not arrive within ${this.#timeoutMs} ms`, this.#parser.pendingHeadIsHead);
+      this.#answerError(408, `the request head did not arrive within ${this.#timeoutText()}`, this.#parser.pendingHeadIsHead);
       return;
     }
     if (this.#queue.length > 0) {

@@ -54,7 +54,7 @@ export class HttpFront {
       socket.destroy();
       return;
     }
-    const conn = new HttpConnection(socket, this.#ctx, 'http', via === 'http-socket' ? this.#socketTimeoutMs : this.#httpTimeoutMs, ends);
+    const conn = new HttpConnection(socket, this.#ctx, 'http', via === 'http-socket' ? this.#socketTimeoutMs : this.#httpTimeoutMs, ends, via === 'http-socket' ? 'socket-timeout' : 'http-timeout');
     this.#connections.add(conn);
     socket.once('close', () => this.#connections.delete(conn));
     if (initial !== null) conn.feed(initial);

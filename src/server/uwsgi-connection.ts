@@ -217,7 +217,7 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
       this.#timer.refresh();
       return;
     }
-    this.#ctx.log('info', `closing uwsgi connection from ${this.#peer}: nothing moved for ${this.#ctx.timeoutMs} ms`);
+    this.#ctx.log('info', `closing uwsgi connection from ${this.#peer}: nothing moved for ${this.#ctx.timeoutMs / 1000} s (socket-timeout)`);
     this.#destroy();
   }
 

@@ -15,6 +15,7 @@
  *                               on EXITED. Its output goes through the zygote's shared pipes
  *                               and is logged there, so `recentOutput` is the zygote's tail.
  */
+import { LineJoiner } from './line-joiner.js';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { BootFailInfo } from '../protocol/worker/payloads.js';
@@ -71,6 +72,7 @@ export class SpawnedProcess implements WorkerProcess {
   readonly lostWithZygote = false;
   readonly #child: ChildProcess;
   readonly #tail = new OutputTail();
+  readonly #joiners: LineJoiner[] = [];
   #sink: WorkerProcessSink | null = null;
   #exited = false;
 
@@ -89,11 +91,15 @@ export class SpawnedProcess implements WorkerProcess {
     const channel = child.stdio[3] as Socket | null | undefined;
     if (channel) sink.channel(channel, null);
     for (const stream of [child.stdout, child.stderr]) {
-      stream?.setEncoding('utf8');
-      stream?.on('data', (text: string) => {
+      if (!stream) continue;
+      const lines = new LineJoiner((text) => sink.output(text));
+      this.#joiners.push(lines);
+      stream.setEncoding('utf8');
+      stream.on('data', (text: string) => {
         this.#tail.append(text);
-        sink.output(text);
+        lines.push(text);
       });
+      stream.on('end', () => lines.flush());
     }
     child.on('close', (code, signal) => this.#exit(code, signal));
     child.on('exit', (code, signal) => {
@@ -105,6 +111,7 @@ export class SpawnedProcess implements WorkerProcess {
   #exit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#exited) return;
     this.#exited = true;
+    for (const lines of this.#joiners) lines.flush();
     this.#sink?.exit(code, signal);
   }
 

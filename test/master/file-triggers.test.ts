@@ -214,3 +214,22 @@ test('watch: when the watched directory is removed and recreated, its files are 
   await waitForCalls(calls, 2);
   assert.deepEqual(calls, [[file], [file]]);
 });
+
+test('changedSince (py-autoreload): a file edited after the import began is a change when it is first watched; one edited before is not', async (t) => {
+  const dir = tempDir(t);
+  const before = join(dir, 'settled.py');
+  const edited = join(dir, 'views.py');
+  writeFileSync(before, 'x = 1\n');
+  writeFileSync(edited, 'x = 1\n');
+  const importStarted = Date.now();
+  // The edit lands between the import and the moment the master learns of the file.
+  const past = new Date(importStarted - 5000);
+  const { utimesSync } = await import('node:fs');
+  utimesSync(before, past, past);
+  const later = new Date(importStarted + 1500);
+  utimesSync(edited, later, later);
+  const { calls, trig } = trigger(t, [], { changedSince: importStarted });
+  trig.setFiles([before, edited]);
+  await waitForCalls(calls, 1);
+  assert.deepEqual(calls, [[edited]]);
+});

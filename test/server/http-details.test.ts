@@ -73,7 +73,8 @@ test('a 408 is logged once, not followed by a phantom 400', async () => {
   // a 400 for the truncated head (before the fix) would be in the log too.
   await logMarker('after-408');
   const mine = berth.logs().split('\n').filter((l) => l.includes(`from ${from}:`));
-  assert.equal(mine.length, 1, mine.join('\n'));
+  assert.equal(mine.length, 1, mine.join('\n'));  // http-timeout is documented in seconds, so the message says seconds and names the option.
+  assert.match(mine[0]!, /the request head did not arrive within 1 s \(http-timeout\)/);
 });
 
 test('every error after which Berth closes says Connection: close (413 and 431 of a chunked body)', async () => {

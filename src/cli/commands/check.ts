@@ -4,6 +4,7 @@
  */
 import { describeConfig } from '../../config/load.js';
 import { summarizeConfig } from '../../config/summary.js';
+import { describeExposure, exposedSockets } from '../../config/deployment-checks.js';
 import { resolveInterpreter } from '../../master/interpreter.js';
 import { spawnWorkerProcess } from '../../master/spawn.js';
 import { describeBootFailure } from '../../master/boot-failure.js';
@@ -15,6 +16,11 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
   const config = loadOrReport(argv, 'berth check');
   if (config === null) return 1;
   process.stdout.write(describeConfig(config));
+  if (!describeConfig(config).endsWith('\n')) process.stdout.write('\n');
+  for (const e of exposedSockets(config)) {
+    const { message, fix } = describeExposure(e);
+    process.stdout.write(`uwsgi peers: ${message} — ${fix}\n`);
+  }
   let interpreter;
   try {
     interpreter = resolveInterpreter(config, process.env.PATH);

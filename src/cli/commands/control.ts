@@ -7,7 +7,7 @@
  * running, 4 unknown (pidfile unreadable).
  */
 import { describeStart, inspectPidfile, type PidfileState } from '../../master/pidfile.js';
-import { argValue, fdTarget, isAlive } from '../../master/proc.js';
+import { argValue, fdTarget, isAlive, pidExists, readStat } from '../../master/proc.js';
 
 export type ControlAction = 'stop' | 'reload' | 'status';
 
@@ -26,6 +26,9 @@ export interface ControlIo {
   readonly stopTimeoutMs: number;
   readonly progressEveryMs: number;
 }
+
+/** After the master exits, how long --stop waits for its parent to reap it, so "stopped" means gone. */
+const REAP_WAIT_MS = 2_000;
 
 const IO: ControlIo = {
   out: (t) => void process.stdout.write(t),
@@ -134,6 +137,14 @@ async function stop(path: string, pid: number, io: ControlIo): Promise<number> {
       nextProgress += io.progressEveryMs;
     }
     await new Promise((r) => setTimeout(r, 50));
+  }
+  // Exited is not yet gone: until its parent reaps it, the pid stays a zombie that ps and kill -0 still show.
+  const reapBy = Date.now() + REAP_WAIT_MS;
+  while (pidExists(pid) && Date.now() < reapBy) await new Promise((r) => setTimeout(r, 20));
+  if (pidExists(pid)) {
+    const parent = readStat(pid)?.ppid;
+    io.out(`berth: pid ${pid} has exited and serves nothing, but its parent${parent !== undefined ? ` (pid ${parent})` : ''} has not collected it yet, so ps shows it as <defunct> until then\n`);
+    return 0;
   }
   io.out(`stopped pid ${pid}\n`);
   return 0;

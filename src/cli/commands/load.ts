@@ -1,12 +1,21 @@
 /** Loads the configuration for a command and prints warnings and problems the same way everywhere. */
 import { loadConfig, formatProblem, type LoadResult } from '../../config/load.js';
+import { checkDeployment } from '../../config/deployment-checks.js';
 import type { Config } from '../../config/schema.js';
 import { AccessLog } from '../../log/access-log.js';
 import { compileLogFormat, unknownLogVariableMessage } from '../../log/log-format.js';
 
-/** The config layer is a leaf, so the log-format variable table is handed to it from here. */
+/**
+ * The config layer is a leaf, so the log-format variable table is handed to it from here; then
+ * the config is checked against where it runs (deployment-checks.ts).
+ */
 function load(argv: readonly string[], cwd: string): LoadResult {
-  return loadConfig({ argv, env: process.env, cwd, checkLogFormat: (format) => compileLogFormat(format).unknown.map(unknownLogVariableMessage) });
+  const result = loadConfig({ argv, env: process.env, cwd, checkLogFormat: (format) => compileLogFormat(format).unknown.map(unknownLogVariableMessage) });
+  if (!result.ok) return result;
+  // Where this process runs (a supervisor, root) is a question for the command, not the config layer.
+  const deployment = checkDeployment(result.config, { env: process.env, uid: process.geteuid?.() ?? null });
+  const warnings = [...result.warnings, ...deployment.warnings];
+  return deployment.problems.length > 0 ? { ok: false, problems: deployment.problems, warnings } : { ...result, warnings };
 }
 
 export function loadOrReport(argv: readonly string[], command: string): Config | null {

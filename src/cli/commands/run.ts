@@ -20,24 +20,38 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const instance = new InstanceControl({ ...config, origin });
   const logto = instance.logFile;
   const option = config.logto !== null ? 'logto' : config.daemonize2 !== null ? 'daemonize2' : 'daemonize';
+  // umask first: the log, the pidfile and the unix sockets are created with it.
+  if (config.umask !== null) process.umask(config.umask);
+  // The pidfile before the log: a second start refused here must leave no line in the log file,
+  // which (same logto) is the running instance's. What claim says is held until the log is open.
+  const claimNotes: [level: 'info' | 'warn', message: string][] = [];
+  try {
+    instance.claim((level, message) => claimNotes.push([level, message]));
+  } catch (err) {
+    const message = err instanceof BerthError ? err.message : String(err);
+    // A daemon child's stderr is the log file; its foreground process prints the message instead.
+    if (instance.isDaemonChild) instance.failed(message);
+    else process.stderr.write(`[berth] ERROR: ${message}\n[berth] nothing was started\n`);
+    return 1;
+  }
   let logger: Logger;
   try {
-    // umask first: the log, the pidfile and the unix sockets are created with it.
-    if (config.umask !== null) process.umask(config.umask);
     const rotation = { maxBytes: config.logMaxsizeBytes, backupName: config.logBackupname, backups: config.logBackups, setting: `option '${option}' (${origin(option)})` };
     logger = new Logger(logto !== null ? fileSink(logto, rotation) : stderrSink());
   } catch (err) {
     process.stderr.write(`[berth] ERROR: option '${option}' (${origin(option)}): cannot open the log file ${logto}: ${explainWriteFailure(logto ?? '', err as NodeJS.ErrnoException)}\n`);
+    instance.finish(1, () => undefined);
     return 1;
   }
   let code: number;
+  let arbiter: Arbiter | undefined;
   const log = (level: 'info' | 'warn' | 'error', message: string): void => logger[level](message);
   try {
-    instance.claim(log);
+    for (const [level, message] of claimNotes) log(level, message);
     const interpreter = resolveInterpreter(config, process.env.PATH);
     const cwd = process.cwd();
-    const hooks = instance.hooks(() => arbiter.boundListeners.map((l) => l.display).join(', '), log);
-    const arbiter: Arbiter = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks });
+    const hooks = instance.hooks(() => arbiter?.boundListeners.map((l) => l.display).join(', ') ?? '', log);
+    arbiter = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks });
     code = await arbiter.run();
   } catch (err) {
     const message = err instanceof BerthError ? err.message : String((err as Error).stack ?? err);
@@ -46,7 +60,10 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     code = 1;
   }
   instance.finish(code, log);
-  logger.info(`stopped (exit code ${code})`);
+  // "stopped" only for a master that served: a start refused at binding (the address is another
+  // instance's, whose log this may well be) says that it did not start, and which process it was.
+  if (!(arbiter?.bound ?? false)) logger.info(`pid ${process.pid} did not start (exit code ${code})`);
+  else logger.info(`stopped (exit code ${code})`);
   logger.close();
   // Nothing must keep a stopped master alive (open keep-alive sockets, timers).
   process.exit(code);

@@ -23,6 +23,8 @@ export interface IniLexResult {
   readonly entries: readonly IniEntry[];
   /** Section names in the order they first appear. */
   readonly sections: readonly string[];
+  /** Each section header as written, with its line (a name may appear more than once). */
+  readonly headers: readonly { readonly name: string; readonly line: number }[];
   /** Lines where a ' #…' tail was dropped as a comment. */
   readonly inlineCommentLines: readonly number[];
   readonly errors: readonly IniLexError[];
@@ -41,6 +43,7 @@ export function lexIni(source: string): IniLexResult {
   const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
   const entries: IniEntry[] = [];
   const sections: string[] = [];
+  const headers: { name: string; line: number }[] = [];
   const inlineCommentLines: number[] = [];
   const errors: IniLexError[] = [];
   let section = '';
@@ -58,6 +61,7 @@ export function lexIni(source: string): IniLexResult {
         continue;
       }
       section = name;
+      headers.push({ name, line: lineNo });
       if (!sections.includes(name)) sections.push(name);
       continue;
     }
@@ -78,5 +82,5 @@ export function lexIni(source: string): IniLexResult {
     if (stripped) inlineCommentLines.push(lineNo);
     entries.push({ section, key, value, line: lineNo });
   }
-  return { entries, sections, inlineCommentLines, errors };
+  return { entries, sections, headers, inlineCommentLines, errors };
 }

@@ -14,6 +14,7 @@ import type { Setting } from '../setting.js';
 import { parseKeyValue } from '../units.js';
 import { expandValue } from './expand.js';
 import { lexIni, type IniEntry } from './lexer.js';
+import { supervisorSectionProblems } from './supervisor-sections.js';
 
 export interface ResolverDeps {
   readonly cwd: string;
@@ -119,6 +120,9 @@ export class SettingResolver {
       if (e.section !== '') continue;
       this.problems.push({ code: 'outside-section', option: e.key, file, line: e.line, message: `'${e.key}' is outside any section, where uWSGI ignores it`, fix: 'move it below the [uwsgi] header' });
     }
+    const hasBerthSection = DEFAULT_SECTIONS.some((s) => lexed.sections.includes(s));
+    const supervisor = supervisorSectionProblems(lexed.headers, file, hasBerthSection);
+    this.problems.push(...supervisor);
     if (section !== undefined) {
       if (!lexed.sections.includes(section)) {
         const has = lexed.sections.length > 0 ? `it has ${lexed.sections.map((s) => `[${s}]`).join(', ')}` : 'it has no sections';
@@ -126,7 +130,7 @@ export class SettingResolver {
       }
       return this.#warnRepeatedScalars(lexed.entries.filter((e) => e.section === section), file);
     }
-    if (!DEFAULT_SECTIONS.some((s) => lexed.sections.includes(s))) {
+    if (!hasBerthSection && !supervisor.some((p) => p.code === 'supervisor-config')) {
       this.problems.push(problemAt(from, { code: 'ini-no-section', message: `${file} has no [uwsgi] or [berth] section`, fix: `put the options below a [uwsgi] header, or name the section: ${path.basename(file)}:<section>` }));
     }
     return this.#warnRepeatedScalars(DEFAULT_SECTIONS.flatMap((s) => lexed.entries.filter((e) => e.section === s)), file);
