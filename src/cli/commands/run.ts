@@ -2,6 +2,7 @@
 import { Logger, fileSink, stderrSink } from '../../log/logger.js';
 import { Arbiter } from '../../master/arbiter.js';
 import { resolveInterpreter } from '../../master/interpreter.js';
+import { warnAboutPluginVersions } from '../../master/python-version.js';
 import { daemonizeIfAsked } from '../../master/daemon.js';
 import { InstanceControl } from '../../master/instance.js';
 import { BerthError } from '../../errors/berth-error.js';
@@ -35,6 +36,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   try {
     instance.claim(log);
     const interpreter = resolveInterpreter(config, process.env.PATH);
+    warnAboutPluginVersions(config, interpreter, (message) => log('warn', message));
     const cwd = process.cwd();
     const hooks = instance.hooks(() => arbiter.listeners.map((l) => l.display).join(', '), log);
     const arbiter: Arbiter = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks });
