@@ -75,6 +75,7 @@ check "nginx" bash -c 'nginx -v 2>&1'
 check "curl" bash -c 'curl --version | head -n1'
 check "procps (ps)" bash -c 'command -v ps'
 check "chromium (headless browser e2e)" bash -c 'chromium --version 2>/dev/null'
+check "npm (install test: npm pack, npm install -g; ships with Node.js)" npm --version
 
 ((fail == 0)) || die "some test dependencies do not work (see FAIL lines above)"
 log "all test dependencies present"
