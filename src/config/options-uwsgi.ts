@@ -12,24 +12,46 @@ import { UWSGI_OPTIONS, type UwsgiOption } from './uwsgi-options/index.js';
 /** The plugins `uwsgi --plugin python3,http` loads: the option names its getopt_long knows. */
 const GETOPT_PLUGINS: ReadonlySet<string> = new Set(['core', 'python', 'http']);
 
-function rulesFor(plugin: string): readonly CompatRule[] {
-  if (plugin === 'core') return CORE_RULES;
-  if (plugin === 'python') return PYTHON_RULES;
-  if (plugin === 'http') return HTTP_RULES;
-  return PLUGIN_RULES;
+/**
+ * One rule list made quick to ask (this runs for ~1,000 names at every start): exact names in a
+ * map, wildcard patterns in rule order. The first rule that matches wins, as written.
+ */
+interface CompiledRules {
+  readonly exact: ReadonlyMap<string, number>;
+  readonly patterns: readonly { readonly at: number; readonly test: (name: string, plugin: string) => boolean }[];
+  readonly rules: readonly CompatRule[];
 }
 
-function matches(pattern: string, name: string, plugin: string): boolean {
-  if (pattern.startsWith('plugin:')) return pattern.slice(7) === plugin;
-  if (pattern.startsWith('*')) return name.endsWith(pattern.slice(1));
-  if (pattern.endsWith('*')) return name.startsWith(pattern.slice(0, -1));
-  return pattern === name;
+function compile(rules: readonly CompatRule[]): CompiledRules {
+  const exact = new Map<string, number>();
+  const patterns: CompiledRules['patterns'][number][] = [];
+  rules.forEach((r, at) => {
+    for (const m of r.match) {
+      if (m.startsWith('plugin:')) { const p = m.slice(7); patterns.push({ at, test: (_n, plugin) => plugin === p }); }
+      else if (m.startsWith('*')) { const s = m.slice(1); patterns.push({ at, test: (n) => n.endsWith(s) }); }
+      else if (m.endsWith('*')) { const s = m.slice(0, -1); patterns.push({ at, test: (n) => n.startsWith(s) }); }
+      else if (!exact.has(m)) exact.set(m, at);
+    }
+  });
+  return { exact, patterns, rules };
+}
+
+const COMPILED = { core: compile(CORE_RULES), python: compile(PYTHON_RULES), http: compile(HTTP_RULES), plugins: compile(PLUGIN_RULES) };
+
+function rulesFor(plugin: string): CompiledRules {
+  return plugin === 'core' ? COMPILED.core : plugin === 'python' ? COMPILED.python : plugin === 'http' ? COMPILED.http : COMPILED.plugins;
 }
 
 /** The rule deciding a stored uWSGI option, or undefined when none does (a gap in the rules). */
 export function ruleFor(option: UwsgiOption): CompatRule | undefined {
   const [name, , , plugin] = option;
-  return rulesFor(plugin).find((r) => r.match.some((m) => matches(m, name, plugin)));
+  const compiled = rulesFor(plugin);
+  let at = compiled.exact.get(name) ?? Infinity;
+  for (const p of compiled.patterns) {
+    if (p.at >= at) break;
+    if (p.test(name, plugin)) { at = p.at; break; }
+  }
+  return compiled.rules[at];
 }
 
 /** Option names are kebab-case everywhere (BERTH_ variables map back to them): pivot_root → pivot-root. */
