@@ -43,7 +43,7 @@ export const CORE_RULES: readonly CompatRule[] = [
   rule('accepted', 'Limits and timeouts', R.BUFFERED, ['post-buffering-bufsize', 'body-read-warning']),
   rule('accepted', 'Application', R.DISCONNECTS, ['write-errors-tolerance', 'write-errors-exception-only']),
   rule('accepted', 'Processes', R.REAPS, ['reaper']),
-  rule('accepted', 'Processes', R.PLUGINS_BUILT_IN, ['need-plugin', 'need-plugins', 'autoload']),
+  rule('accepted', 'Processes', R.PLUGINS_BUILT_IN, ['autoload']),
   rule('refused', 'Processes', R.FOREIGN_PLUGIN, ['dlopen', 'clock', 'profiler']),
   rule('accepted', 'Logging', R.MASTER_LOGS, ['log-master-bufsize', 'log-master-stream', 'log-master-req-stream', 'threaded-logger']),
   rule('planned', 'Logging', R.LOG_TRUNCATE, ['log-truncate']),

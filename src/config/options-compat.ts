@@ -38,6 +38,7 @@ export const COMPAT_OPTIONS: readonly OptionSpec[] = [
   },
   accepted('enable-threads', 'bool', 'Processes', 'threads always work in Berth workers', { short: 'T' }),
   { ...accepted('plugin', 'string', 'Processes', 'Python and the HTTP front are built in (other plugin names are refused; a Python version other than the workers\' is a warning)', { aliases: ['plugins'], repeatable: true, check: checkPlugins }), field: 'plugins' },
+  accepted('need-plugin', 'string', 'Processes', 'Python and the HTTP front are built in, so they are always there (other plugin names are refused)', { aliases: ['need-plugins'], repeatable: true, check: checkPlugins }),
   accepted('plugin-dir', 'path', 'Processes', 'plugins are built in, so no plugin directory is read', { aliases: ['plugins-dir'] }),
   accepted('die-on-term', 'bool', 'Processes', 'SIGTERM already stops Berth gracefully'),
   accepted('strict', 'bool', 'Config files', 'Berth is always strict: unknown options are errors'),

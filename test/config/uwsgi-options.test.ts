@@ -20,7 +20,7 @@ const SAMPLE: Readonly<Record<OptionSpec['type'], string>> = {
 };
 
 /** Accepted options whose value is checked: a value they accept. */
-const VALID: Readonly<Record<string, string>> = { plugin: 'python3', plugins: 'python3,http' };
+const VALID: Readonly<Record<string, string>> = { plugin: 'python3', plugins: 'python3,http', 'need-plugin': 'python3', 'need-plugins': 'http' };
 const sample = (name: string, row: OptionSpec): string => VALID[name] ?? SAMPLE[row.type];
 
 const REFUSING: Readonly<Record<string, string>> = { planned: 'not-supported-yet', refused: 'not-supported' };
