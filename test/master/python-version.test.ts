@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../src/config/load.js';
 import { resolveInterpreter } from '../../src/master/interpreter.js';
 import { interpreterVersion, pluginPythonVersion, pluginVersionWarnings } from '../../src/master/python-version.js';
-import { APPS, BERTH_BIN, REPO, debianPython } from '../helpers/berth.js';
+import { APPS, BERTH_BIN, REPO, debianPython, startBerth } from '../helpers/berth.js';
 
 test('plugin names map to the Python versions they stand for', () => {
   const table: [string, string | undefined][] = [
@@ -58,4 +58,13 @@ test('berth --python-version prints the version of the interpreter the options c
   const missing = berth(['--python-version', '--python', '/nonexistent/python3']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /\/nonexistent\/python3 does not exist/);
+});
+
+test('serving with plugins = python27 logs the warning at start-up and serves', async (t) => {
+  const b = await startBerth(['--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'hello', '--python', debianPython(), '--plugins', 'python27']);
+  t.after(() => b.stop());
+  assert.match(b.logs(), /option 'plugin' \(command line\): python27 names Python 2\.7, but the workers run Python 3\.\d+/);
+  const res = await fetch(b.url('/'));
+  assert.equal(res.status, 200);
+  await res.arrayBuffer();
 });
