@@ -79,6 +79,7 @@ check "procps (ps)" bash -c 'command -v ps'
 check "chromium (headless browser e2e)" bash -c 'chromium --version 2>/dev/null'
 check "tmux (berth top e2e)" tmux -V
 check "supervisor (supervisord, supervisorctl)" bash -c 'supervisord --version && command -v supervisorctl'
+check "npm (install test: npm pack, npm install -g; ships with Node.js)" npm --version
 
 ((fail == 0)) || die "some test dependencies do not work (see FAIL lines above)"
 log "all test dependencies present"

@@ -42,6 +42,8 @@ export function helpText(): string {
     '  berth --status PIDFILE     running? pid and uptime; exit 0 running, 1 stale pidfile, 3 not running',
     '  berth top ADDRESS|PIDFILE  live view of the workers from a stats address (Berth or uWSGI); q quits',
     '  berth --help               this text',
+    '  berth help TOPIC           one option in full (type, default, status, uWSGI name), or a group',
+    '  berth --python-version     the Python version the workers would run (with --home/--python/--ini)',
     '  berth --version            print the version',
     '',
     'Options use uWSGI\'s names. Give them on the command line (--http :8000, -p 4), in an ini file',
@@ -56,6 +58,11 @@ export function helpText(): string {
       lines.push(...wrap(`  ${flags(o)}`, `${o.help}${extra !== '' ? ` (${extra})` : ''}`));
     }
   }
-  lines.push('', 'Other uWSGI options are either accepted as harmless or refused with what to do instead;', 'see docs/configuration.md for the full list.');
+  lines.push(
+    '',
+    'Every other uWSGI option is accepted as harmless or refused with what to do instead: berth help NAME',
+    'says which; docs/uwsgi-compat.md lists them all. On the command line an unambiguous beginning of a',
+    'uWSGI option name works, as with uWSGI (--uwsgi is --uwsgi-socket).',
+  );
   return lines.join('\n') + '\n';
 }

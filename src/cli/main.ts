@@ -1,30 +1,46 @@
 /**
  * Entry point: `berth [options]` serves, `berth check [options]` validates and imports the app,
  * `berth --stop|--reload|--status <pidfile>` control a running master, `berth top ADDRESS|PIDFILE`
- * watches one, `berth --help` / `--version` explain. Options are uWSGI's (see docs/configuration.md).
+ * watches one, `berth --help`, `berth help TOPIC`, `--version` and `--python-version` explain.
+ * Options are uWSGI's (see docs/configuration.md).
  */
 import { readFileSync } from 'node:fs';
 import { helpText } from './help.js';
+import { helpTopic } from './help-topic.js';
 import { runServe } from './commands/run.js';
 import { runCheck } from './commands/check.js';
 import { parseControl, runControl } from './commands/control.js';
 import { runTopCommand } from './commands/top.js';
+import { runPythonVersion } from './commands/python-version.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const first = argv[0];
-  if (first === '--help' || first === '-h' || first === 'help') {
+function help(topic: string | undefined): number {
+  if (topic === undefined) {
     process.stdout.write(helpText());
     return 0;
   }
+  const found = helpTopic(topic);
+  if ('text' in found) {
+    process.stdout.write(found.text);
+    return 0;
+  }
+  process.stderr.write(`berth help: ${found.unknown}\n`);
+  return 1;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const first = argv[0];
+  if (first === '--help' || first === '-h' || first === 'help') return help(argv[1]);
   if (first === '--version' || first === '-V') {
     process.stdout.write(`berth ${version()}\n`);
     return 0;
   }
+  // uWSGI's --python-version prints and exits wherever it stands among the options.
+  if (argv.includes('--python-version')) return runPythonVersion(argv.filter((a) => a !== '--python-version'));
   if (first === 'check') return runCheck(argv.slice(1));
   if (first === 'top') return runTopCommand(argv.slice(1));
   if (parseControl(argv) !== null) return runControl(argv);

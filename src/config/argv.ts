@@ -2,15 +2,15 @@
  * Command-line reader. uWSGI parses its argv with getopt_long, so the same forms work here:
  * `--http :8000`, `--http=:8000`, `-p 4`, `-p4`, `--master` (bool flags take no value; use
  * `--master=false` to turn one off), `-ML` (clustered bool flags), `--ini f[:section]`, and a
- * bare `file.ini` like `uwsgi file.ini`. Settings come out in argv order; because `--ini`
+ * bare `file.ini` like `uwsgi file.ini`, and unambiguous prefixes of uWSGI's long names
+ * (`--uwsgi` → `--uwsgi-socket`, as getopt_long reads them). Settings come out in argv order; because `--ini`
  * entries are expanded in place later, an option overrides the ini files it follows.
  */
-import { allOptionNames, findOption, findShort } from './options.js';
+import { findOption, findShort, matchPrefix, suggestOption } from './options.js';
 import type { OptionSpec } from './option-spec.js';
 import type { Problem } from './problem.js';
 import type { ValueSource } from './schema.js';
 import type { Setting } from './setting.js';
-import { suggest } from './suggest.js';
 
 const ARGV: ValueSource = { kind: 'argv' };
 const WHERE = 'command line';
@@ -44,14 +44,17 @@ export function readArgv(argv: readonly string[]): ArgvResult {
       const eq = body.indexOf('=');
       const name = eq < 0 ? body : body.slice(0, eq);
       const written = `--${name}`;
-      const opt = findOption(name);
+      const match = matchPrefix(name);
+      if (match.kind === 'ambiguous') problems.push(ambiguous(written, match.candidates));
+      const full = match.kind === 'exact' || match.kind === 'prefix' ? match.name : name;
+      const opt = findOption(full);
       // An unknown flag is probably a typo of the suggested one, so read its value the same way.
-      const like = opt ?? findOption(suggest(name, allOptionNames()) ?? '');
+      const like = opt ?? findOption(suggestOption(name) ?? '');
       let value: string | null = null;
       if (eq >= 0) value = body.slice(eq + 1);
       else if (!takesNoNextArg(like) && i + 1 < argv.length && !looksLikeFlag(argv[i + 1])) value = argv[++i] as string;
       else if (opt !== undefined && !takesNoNextArg(opt)) { problems.push(missing(written, opt)); continue; }
-      settings.push({ name, written, value, source: ARGV });
+      if (match.kind !== 'ambiguous') settings.push({ name: full, written, value, source: ARGV });
     } else if (!onlyPositional && looksLikeFlag(word)) {
       i = readShort(argv, i, settings, problems, missing);
     } else {
@@ -59,6 +62,16 @@ export function readArgv(argv: readonly string[]): ArgvResult {
     }
   }
   return { settings, problems };
+}
+
+/** getopt_long's answer to a prefix of several long options: name them all. */
+function ambiguous(written: string, candidates: readonly string[]): Problem {
+  const shown = candidates.slice(0, 8).map((c) => `--${c}`).join(', ') + (candidates.length > 8 ? `, … (${candidates.length} in all)` : '');
+  return {
+    code: 'ambiguous-option', option: written, where: WHERE,
+    message: `option '${written}' is ambiguous: it is the beginning of ${shown}`,
+    fix: `write the option in full, for example --${candidates[0] as string}`,
+  };
 }
 
 /** `-p 4`, `-p4`, `-p=4`, `-M`, `-ML`; returns the index of the last word consumed. */

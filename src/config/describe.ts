@@ -24,7 +24,8 @@ function show(c: Config, field: ConfigField): string {
     case 'staticIndex':
     case 'staticSkipExt':
     case 'staticSafe':
-    case 'mimefiles': return c[field].length > 0 ? c[field].join(', ') : '(none)';
+    case 'mimefiles':
+    case 'plugins': return c[field].length > 0 ? c[field].join(', ') : '(none)';
     case 'python': return c.python ?? (c.home !== null ? `(the virtualenv's bin/python)` : '(python3 on PATH)');
     default: {
       const v = c[field];
@@ -38,7 +39,7 @@ function show(c: Config, field: ConfigField): string {
 export function describeConfig(c: Config): string {
   const rows: [string, string, string][] = [];
   for (const opt of OPTIONS) {
-    if (opt.field === undefined || primaryOptionFor(opt.field) !== opt) continue;
+    if (opt.field === undefined || opt.status !== 'supported' || primaryOptionFor(opt.field) !== opt) continue;
     const source = c.sources[opt.name];
     rows.push([opt.name, show(c, opt.field), source !== undefined ? describeSource(source) : 'default']);
   }

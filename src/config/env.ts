@@ -5,10 +5,9 @@
  * only a warning, and only when it is close to a real option (a likely typo); BERTH_WORKER_*
  * are Berth's own master → worker variables and are skipped.
  */
-import { allOptionNames, findOption } from './options.js';
+import { findOption, suggestOption } from './options.js';
 import type { Problem } from './problem.js';
 import { envNameFor, type Setting } from './setting.js';
-import { suggest } from './suggest.js';
 
 const PREFIX = 'BERTH_';
 const INTERNAL = /^BERTH_WORKER_/;
@@ -28,7 +27,7 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>): EnvR
       settings.push({ name, written: key, value, source: { kind: 'env', envName: key } });
       continue;
     }
-    const near = suggest(name, allOptionNames());
+    const near = suggestOption(name);
     if (near !== undefined) {
       warnings.push({ code: 'unknown-env-option', option: key, where, message: `${key} is not a Berth option and is ignored`, fix: `did you mean ${envNameFor(near)}?` });
     }

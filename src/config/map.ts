@@ -1,17 +1,16 @@
 /**
  * Maps settings onto the option table: looks each name up (unknown → did-you-mean, planned →
- * "not supported yet"), parses its value by type, runs option-specific checks, then merges.
+ * "not supported yet", refused → "not supported" with the alternative), parses its value by type, runs option-specific checks, then merges.
  * Within a layer, repeatable options append and others keep the last value (uWSGI's order
  * rule); a higher layer that sets a field replaces the lower layer's values for it entirely.
  * (A scalar repeated within one ini section is reported by the resolver, which sees sections.)
  */
 import { parseAddress } from './address.js';
-import { allOptionNames, findOption } from './options.js';
+import { findOption, suggestOption } from './options.js';
 import type { ConfigField, OptionSpec } from './option-spec.js';
 import { problemAt, type Problem } from './problem.js';
 import type { ListenAddress, ValueSource } from './schema.js';
 import { spellLike, type Setting } from './setting.js';
-import { suggest } from './suggest.js';
 import { formatSize, parseBool, parseInteger, parseKeyValue, parseSeconds, parseSize, type Parsed } from './units.js';
 
 export type Value = string | number | boolean | ListenAddress | readonly [string, string];
@@ -83,7 +82,7 @@ interface Sink { problems: Problem[]; warnings: Problem[]; failed: Set<ConfigFie
 function mapOne(s: Setting, cwd: string, layer: Layer, sink: Sink): void {
   const option = findOption(s.name);
   if (option === undefined) {
-    const near = suggest(s.name, allOptionNames());
+    const near = suggestOption(s.name);
     sink.problems.push(problemAt(s.source, {
       code: 'unknown-option', option: s.written, message: `unknown option '${s.written}'`,
       fix: near !== undefined ? `did you mean '${spellLike(s.source, near)}'?` : 'see berth --help or docs/configuration.md for the options Berth reads',
@@ -92,6 +91,10 @@ function mapOne(s: Setting, cwd: string, layer: Layer, sink: Sink): void {
   }
   if (option.status === 'planned') {
     sink.problems.push(problemAt(s.source, { code: 'not-supported-yet', option: s.written, message: `option '${s.written}' is not supported yet`, fix: option.reason ?? 'remove it' }));
+    return;
+  }
+  if (option.status === 'refused') {
+    sink.problems.push(problemAt(s.source, { code: 'not-supported', option: s.written, message: `option '${s.written}' is a uWSGI option Berth does not support`, fix: option.reason ?? 'remove it' }));
     return;
   }
   let parsed = option.optionalValue === true && option.type === 'string' ? { ok: true as const, value: s.value ?? '' } : parseValue(option, s.value, cwd);

@@ -12,8 +12,10 @@ export type OptionType = 'string' | 'path' | 'int' | 'bool' | 'size' | 'seconds'
  * supported: Berth implements it.
  * accepted:  a real uWSGI option that is harmless in Berth; read, checked, then ignored (reason says why).
  * planned:   a real uWSGI option Berth does not implement yet; refused, and reason says what to do meanwhile.
+ * refused:   a real uWSGI option Berth will not implement (another tool does the job, or Berth's design
+ *            makes it moot); refused, and reason names the alternative.
  */
-export type OptionStatus = 'supported' | 'accepted' | 'planned';
+export type OptionStatus = 'supported' | 'accepted' | 'planned' | 'refused';
 
 export type ConfigField = Exclude<keyof Config, 'sources'>;
 
@@ -38,17 +40,22 @@ export interface OptionSpec {
   readonly default?: string;
   readonly help: string;
   readonly status: OptionStatus;
-  /** accepted: why it is harmless; planned: what to do meanwhile. */
+  /** accepted: why it is harmless; planned: what to do meanwhile; refused: what to use instead. */
   readonly reason?: string;
   readonly field?: ConfigField;
-  /** Handled while reading (include a file, define a placeholder) rather than stored in Config. */
-  readonly role?: 'include' | 'placeholder';
+  /**
+   * Handled while reading (include a file, define a placeholder) rather than stored in Config;
+   * 'command': acts on the command line instead of serving (berth --python-version).
+   */
+  readonly role?: 'include' | 'placeholder' | 'command';
   readonly group: OptionGroup;
   /** Not a uWSGI option. */
   readonly berthOnly?: boolean;
   /** Inclusive bounds for numbers (in the parsed unit: count, bytes, milliseconds). */
   readonly range?: readonly [number, number];
   readonly check?: (value: string | null) => ValueNote | undefined;
+  /** The uWSGI plugin that declares it ('core' for uWSGI's core); absent for Berth-only options. */
+  readonly plugin?: string;
 }
 
 type Extra = Partial<Pick<OptionSpec, 'aliases' | 'short' | 'repeatable' | 'optionalValue' | 'check'>>;
@@ -61,4 +68,9 @@ export function accepted(name: string, type: OptionType, group: OptionGroup, rea
 /** A uWSGI option Berth refuses for now. */
 export function planned(name: string, type: OptionType, group: OptionGroup, reason: string, extra: Extra = {}): OptionSpec {
   return { name, aliases: [], repeatable: false, ...extra, type, group, status: 'planned', reason, help: reason };
+}
+
+/** A uWSGI option Berth will not implement; reason names what to use instead. */
+export function refused(name: string, type: OptionType, group: OptionGroup, reason: string, extra: Extra = {}): OptionSpec {
+  return { name, aliases: [], repeatable: false, ...extra, type, group, status: 'refused', reason, help: reason };
 }

@@ -7,9 +7,14 @@
 import { accepted, planned, type OptionSpec, type ValueNote } from './option-spec.js';
 
 /** Plugins Berth has built in: Python itself (any python/python3/python311 build) and the HTTP front. */
+/** In an ini file uWSGI would print the version and exit; Berth keeps that to the command line. */
+function checkPythonVersion(): ValueNote {
+  return { severity: 'warning', message: 'python-version has no effect in a config file', fix: 'run berth --python-version (with the same --ini/--home/--python) to print the workers\' Python version' };
+}
+
 function checkPlugins(value: string | null): ValueNote | undefined {
   const names = (value ?? '').split(/[\s,]+/).filter((n) => n !== '');
-  const foreign = names.filter((n) => !/^python\d*$/.test(n) && n !== 'http');
+  const foreign = names.filter((n) => !/^python[\d.]*$/.test(n) && n !== 'http');
   if (foreign.length === 0) return undefined;
   return {
     severity: 'problem',
@@ -27,8 +32,13 @@ const FIXED_WORKERS = 'set processes = N; adaptive worker counts are not impleme
 const GREEN = 'use threads = N; async loops are not implemented yet';
 
 export const COMPAT_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'python-version', aliases: [], type: 'bool', repeatable: false, status: 'supported', role: 'command', group: 'Python', plugin: 'python', check: checkPythonVersion,
+    help: "On the command line: print the Python version the workers would run (the interpreter home, python or PATH selects) and exit, like uWSGI's --python-version.",
+  },
   accepted('enable-threads', 'bool', 'Processes', 'threads always work in Berth workers', { short: 'T' }),
-  accepted('plugin', 'string', 'Processes', 'Python and the HTTP front are built in (other plugin names are refused)', { aliases: ['plugins'], repeatable: true, check: checkPlugins }),
+  { ...accepted('plugin', 'string', 'Processes', 'Python and the HTTP front are built in (other plugin names are refused; a Python version other than the workers\' is a warning)', { aliases: ['plugins'], repeatable: true, check: checkPlugins }), field: 'plugins' },
+  accepted('need-plugin', 'string', 'Processes', 'Python and the HTTP front are built in, so they are always there (other plugin names are refused)', { aliases: ['need-plugins'], repeatable: true, check: checkPlugins }),
   accepted('plugin-dir', 'path', 'Processes', 'plugins are built in, so no plugin directory is read', { aliases: ['plugins-dir'] }),
   accepted('die-on-term', 'bool', 'Processes', 'SIGTERM already stops Berth gracefully'),
   accepted('strict', 'bool', 'Config files', 'Berth is always strict: unknown options are errors'),
@@ -65,7 +75,7 @@ export const COMPAT_OPTIONS: readonly OptionSpec[] = [
   planned('async', 'int', 'Processes', GREEN),
   planned('gevent', 'int', 'Processes', GREEN),
   planned('ugreen', 'bool', 'Processes', GREEN),
-  planned('offload-threads', 'int', 'Processes', 'remove it; Berth has no offload threads yet'),
+  planned('offload-threads', 'int', 'Processes', 'remove it; Berth has no offload threads yet', { aliases: ['offload-thread'] }),
   planned('log-date', 'string', 'Logging', ACCESS_LOG, { aliases: ['logdate'], optionalValue: true }),
   planned('log-x-forwarded-for', 'bool', 'Logging', ACCESS_LOG),
   planned('logger', 'string', 'Logging', ACCESS_LOG, { repeatable: true }),

@@ -109,7 +109,7 @@ export const OPERATIONS_OPTIONS: readonly OptionSpec[] = [
     help: 'Replace the workers one at a time, each new one ready before an old one retires, when this file is touched. Repeat for several.',
   }),
   row({
-    name: 'py-autoreload', aliases: ['python-autoreload'], type: 'seconds', default: '0', range: [0, DAY_MS], field: 'pyAutoreloadMs', group: 'Python',
+    name: 'py-autoreload', aliases: ['python-autoreload', 'py-auto-reload', 'python-auto-reload'], type: 'seconds', default: '0', range: [0, DAY_MS], field: 'pyAutoreloadMs', group: 'Python',
     help: "Development: reload when a Python file the app imported changes (0 = off). Berth watches the files with inotify; the value is how often workers report newly imported modules.",
   }),
   row({

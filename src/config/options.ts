@@ -6,9 +6,11 @@
  */
 import { COMPAT_OPTIONS } from './options-compat.js';
 import { OPERATIONS_OPTIONS } from './options-operations.js';
+import { GETOPT_NAMES, uwsgiRows } from './options-uwsgi.js';
 import type { OptionSpec, ValueNote } from './option-spec.js';
 import { parseCidr } from './cidr.js';
 import { checkIndex, checkMapping, checkRegexpRule, checkSkipExt, checkTypeRule } from './static-values.js';
+import { suggest } from './suggest.js';
 
 const MiB = 1024 * 1024;
 
@@ -29,7 +31,7 @@ function checkCidr(value: string | null): ValueNote | undefined {
 
 const SUPPORTED: readonly OptionSpec[] = [
   {
-    name: 'http', aliases: [], type: 'address', repeatable: true, status: 'supported', field: 'http', group: 'Listening',
+    name: 'http', aliases: ['httprouter'], type: 'address', repeatable: true, status: 'supported', field: 'http', group: 'Listening',
     help: "HTTP/1.1 listener: ':8000' (every interface), '127.0.0.1:8000', '[::1]:8000' or a unix socket path. Repeat for several.",
   },
   {
@@ -41,7 +43,7 @@ const SUPPORTED: readonly OptionSpec[] = [
     help: "uwsgi-protocol listener for nginx's uwsgi_pass: '127.0.0.1:8001', ':8001' or a unix socket path such as /run/site.sock. Repeat for several.",
   },
   {
-    name: 'chmod-socket', aliases: [], short: 'C', type: 'string', optionalValue: true, repeatable: false, status: 'supported', field: 'chmodSocket', group: 'Listening', check: checkMode,
+    name: 'chmod-socket', aliases: ['chmod'], short: 'C', type: 'string', optionalValue: true, repeatable: false, status: 'supported', field: 'chmodSocket', group: 'Listening', check: checkMode,
     help: "File mode of the unix sockets Berth creates: an octal mode such as 660, or bare (chmod-socket alone) for 666 so nginx's user can connect.",
   },
   {
@@ -109,7 +111,7 @@ const SUPPORTED: readonly OptionSpec[] = [
     help: "Like static-map but keeps the prefix: 'static-map2 = /static=/srv/site' serves /static/css/a.css from /srv/site/static/css/a.css.",
   },
   {
-    name: 'check-static', aliases: [], type: 'path', repeatable: true, status: 'supported', field: 'checkStatic', group: 'Application',
+    name: 'check-static', aliases: ['static-check'], type: 'path', repeatable: true, status: 'supported', field: 'checkStatic', group: 'Application',
     help: 'Document root tried for every request path before the app: a file that exists there is served, anything else goes to the app. Repeat for several.',
   },
   {
@@ -218,7 +220,13 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
 ];
 
-export const OPTIONS: readonly OptionSpec[] = [...SUPPORTED, ...OPERATIONS_OPTIONS, ...COMPAT_OPTIONS];
+const HAND_WRITTEN: readonly OptionSpec[] = [...SUPPORTED, ...OPERATIONS_OPTIONS, ...COMPAT_OPTIONS];
+
+/** The hand-written rows, then one row for each remaining uWSGI option (options-uwsgi.ts). */
+export const OPTIONS: readonly OptionSpec[] = [
+  ...HAND_WRITTEN,
+  ...uwsgiRows(new Set(HAND_WRITTEN.flatMap((o) => [o.name, ...o.aliases])), new Set(HAND_WRITTEN.flatMap((o) => (o.short !== undefined ? [o.short] : [])))),
+];
 
 function index(): { byName: ReadonlyMap<string, OptionSpec>; byShort: ReadonlyMap<string, OptionSpec> } {
   const byName = new Map<string, OptionSpec>();
@@ -245,6 +253,34 @@ export function findOption(name: string): OptionSpec | undefined {
 
 export function findShort(letter: string): OptionSpec | undefined {
   return INDEX.byShort.get(letter);
+}
+
+/** The result of reading a command-line name as getopt_long does: exact, an unambiguous prefix, or neither. */
+export type PrefixMatch = { readonly kind: 'exact' | 'prefix'; readonly name: string } | { readonly kind: 'ambiguous'; readonly candidates: readonly string[] } | { readonly kind: 'none' };
+
+/**
+ * uWSGI hands its argv to getopt_long, which takes an unambiguous prefix of a long option
+ * (`--uwsgi` → `--uwsgi-socket`); an exact name always wins. Every uWSGI option is its own
+ * getopt entry, so two prefix matches are ambiguous even when they are aliases. The names are
+ * the ones uWSGI knows with the python and http plugins; Berth's own options must be written in full.
+ */
+export function matchPrefix(name: string): PrefixMatch {
+  if (INDEX.byName.has(name)) return { kind: 'exact', name };
+  if (name.length === 0) return { kind: 'none' };
+  const candidates = GETOPT_NAMES.filter((n) => n.startsWith(name));
+  if (candidates.length === 1) return { kind: 'prefix', name: candidates[0] as string };
+  if (candidates.length > 1) return { kind: 'ambiguous', candidates };
+  return { kind: 'none' };
+}
+
+/**
+ * Did-you-mean for an unknown name: the option it is an unambiguous getopt prefix of (`uwsgi` in
+ * an ini file, where names must be exact → `uwsgi-socket`), else the closest typo (suggest.ts).
+ */
+export function suggestOption(name: string): string | undefined {
+  const prefix = matchPrefix(name);
+  if (prefix.kind === 'prefix') return prefix.name;
+  return suggest(name, allOptionNames(), findOption);
 }
 
 /** Every long name and alias, for did-you-mean. */

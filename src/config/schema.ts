@@ -82,6 +82,8 @@ export interface Config {
   /** `python`: interpreter path or command name. */
   readonly python: string | null;
   readonly pythonpath: readonly string[];
+  /** `plugin`/`plugins` names as written (python311, http…); only read to compare a Python version. */
+  readonly plugins: readonly string[];
   /** `env KEY=VALUE`, in order. */
   readonly env: readonly (readonly [string, string])[];
   readonly master: boolean;

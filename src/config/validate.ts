@@ -279,6 +279,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     home,
     python,
     pythonpath: Object.freeze(pythonpath),
+    plugins: Object.freeze(all('plugins').flatMap((a) => (a.value as string).split(/[\s,]+/).filter((n) => n !== ''))),
     env: Object.freeze(all('env').map((a) => Object.freeze([...(a.value as readonly [string, string])] as const))),
     master: valueOf<boolean>('master'),
     processes: valueOf<number>('processes'),

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { allOptionNames } from '../../src/config/options.js';
+import { allOptionNames, suggestOption } from '../../src/config/options.js';
 import { editDistance, suggest } from '../../src/config/suggest.js';
 
 const names = allOptionNames();
@@ -26,4 +26,27 @@ test('edit distance counts an adjacent swap as one edit', () => {
   assert.equal(editDistance('abc', 'abc'), 0);
   assert.equal(editDistance('', 'abc'), 3);
   assert.equal(editDistance('kitten', 'sitting'), 3);
+});
+
+test('did-you-mean proposes only close typos of an option with the same meaning', () => {
+  const table: [string, string | undefined][] = [
+    ['uwsgi', 'uwsgi-socket'], // a getopt prefix (ini keys must be exact) — never wsgi (module)
+    ['wsgii', undefined], // wsgi is a short name: a dropped or added letter is another option
+    ['htps', undefined], // http or https? different meanings, so no guess
+    ['http2', undefined],
+    ['htpp', 'http'],
+    ['scoket', 'socket'],
+    ['soket', 'socket'],
+    ['mastr', 'master'],
+    ['harakri', 'harakiri'],
+    ['procesess', 'processes'],
+    ['logto3', undefined], // logto or logto2: both one edit away
+    ['emperorr', 'emperor'],
+    ['log-truncat', 'log-truncate'],
+    ['pythonpth', 'pythonpath'],
+    ['max-request', 'max-requests'],
+    ['frobnicate', undefined],
+  ];
+  for (const [typo, expected] of table) assert.equal(suggestOption(typo), expected, typo);
+  assert.equal(suggest('uwsgi', names), undefined, 'by spelling alone uwsgi is nothing: wsgi would change the meaning');
 });

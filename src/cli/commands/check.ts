@@ -6,6 +6,7 @@ import { describeConfig } from '../../config/load.js';
 import { summarizeConfig } from '../../config/summary.js';
 import { describeExposure, exposedSockets } from '../../config/deployment-checks.js';
 import { resolveInterpreter } from '../../master/interpreter.js';
+import { warnAboutPluginVersions } from '../../master/python-version.js';
 import { spawnWorkerProcess } from '../../master/spawn.js';
 import { describeBootFailure } from '../../master/boot-failure.js';
 import { WorkerHandle } from '../../worker/handle.js';
@@ -28,6 +29,7 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
     process.stderr.write(`[berth] check: ${err instanceof BerthError ? err.message : String(err)}\n`);
     return 1;
   }
+  warnAboutPluginVersions(config, interpreter, (message) => void process.stderr.write(`[berth] WARNING: ${message}\n`));
   const child = spawnWorkerProcess({ config, interpreter, slot: 1, check: true });
   let output = '';
   const code = await new Promise<number>((resolve) => {

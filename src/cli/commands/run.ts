@@ -2,6 +2,7 @@
 import { Logger, fileSink, stderrSink } from '../../log/logger.js';
 import { Arbiter } from '../../master/arbiter.js';
 import { resolveInterpreter } from '../../master/interpreter.js';
+import { warnAboutPluginVersions } from '../../master/python-version.js';
 import { daemonizeIfAsked } from '../../master/daemon.js';
 import { InstanceControl } from '../../master/instance.js';
 import { BerthError } from '../../errors/berth-error.js';
@@ -49,6 +50,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   try {
     for (const [level, message] of claimNotes) log(level, message);
     const interpreter = resolveInterpreter(config, process.env.PATH);
+    warnAboutPluginVersions(config, interpreter, (message) => log('warn', message));
     const cwd = process.cwd();
     const hooks = instance.hooks(() => arbiter?.boundListeners.map((l) => l.display).join(', ') ?? '', log);
     arbiter = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks });

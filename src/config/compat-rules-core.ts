@@ -1,0 +1,61 @@
+/**
+ * How Berth treats each of uWSGI core's options that has no row of its own: one rule per family
+ * (compat-reasons.ts says why). The first rule that matches a name decides; options-uwsgi.ts
+ * refuses to load if any stored uWSGI name matches none, so a new uWSGI release cannot slip by.
+ */
+import * as R from './compat-reasons.js';
+import { rule, type CompatRule } from './compat-reasons.js';
+
+export const CORE_RULES: readonly CompatRule[] = [
+  rule('planned', 'Logging', R.NO_STATS, ['stats-minified', 'stats-min', 'stats-no-cores', 'stats-no-metrics']),
+  rule('planned', 'Processes', R.NOT_YET, ['check-mountpoint', 'mountpoint-check', 'check-mount', 'mount-check']),
+  rule('refused', 'Processes', R.EMPEROR, ['emperor*', 'early-emperor', 'vassal*', 'imperial-monitor*', 'heartbeat', 'hook-as-vassal', 'hook-as-emperor', 'hook-emperor-*', 'exec-as-vassal', 'exec-as-emperor', 'mount-as-vassal', 'mount-as-emperor', 'umount-as-vassal', 'umount-as-emperor', 'call-as-vassal*', 'call-as-emperor*']),
+  rule('planned', 'Processes', R.SUPERVISE, ['attach-daemon*', 'attach-control-daemon', 'smart-attach-daemon*', 'daemons-honour-stdin']),
+  rule('refused', 'Processes', R.CLUSTER, ['legion*', 'subscri*', 'unsubscribe-on-graceful-reload', 'start-unsubscribed', 'st', 'weight', 'auto-weight', 'udp', 'multicast*', 'snmp*', 'zerg*', 'unique-legion-cron', 'unique-cron-legion', 'cron-legion']),
+  rule('refused', 'Processes', R.SPOOLER, ['spooler*']),
+  rule('refused', 'Processes', R.MULES, ['mule*', 'mules', 'farm', 'touch-mules-reload']),
+  rule('refused', 'Processes', R.CACHE, ['cache', 'cache-*', 'cache2', 'add-cache-item', 'load-file-in-cache*', 'check-cache', 'queue', 'queue-*']),
+  rule('refused', 'Processes', R.UWSGI_API, ['sharedarea', 'locks', 'lock-engine', 'ftok', 'persistent-ipcsem', 'rpc-max', 'signal-bufsize', 'signals-bufsize', 'no-fd-passing', 'safe-fd', 'fd-safe', 'flock*', 'touch-signal', 'fs-signal', 'signal']),
+  rule('refused', 'Processes', R.TIMERS, ['signal-timer', 'timer', 'signal-rbtimer', 'rbtimer', 'cron', 'cron2', 'unique-cron', 'cron-harakiri', 'legion-cron']),
+  rule('refused', 'Processes', R.ISOLATION, ['chroot', 'pivot-root', 'pivot_root', 'cap', 'unshare*', 'setns*', 'jail*', 'jid*', 'libjail', 'refork*', 're-fork*', 'cgroup*', 'namespace*', 'ns', 'ns-net', 'forkbomb-delay', 'binary-path', 'privileged-binary-patch*', 'unprivileged-binary-patch*']),
+  rule('refused', 'Processes', R.HOOKS, ['hook-*', 'exec-*', 'mount-*', 'umount-*', 'call-*', 'after-request-*', 'wait-for-*', 'wait-interface*', 'wait-iface*', 'touch-exec', 'file-write', 'print', 'iprint', 'binary-append-data']),
+  rule('refused', 'Config files', R.CONFIG_FORMATS, ['xmlconfig', 'xml', 'yaml', 'yml', 'json', 'js', 'config', 'fallback-config', 'config-py']),
+  rule('planned', 'Config files', R.CONFIG_LOGIC, ['set', 'get', 'declare-option*', 'resolve', 'for', 'for-*', 'endfor', 'end-for', 'if-*', 'ifenv', 'ifexists', 'ifplugin', 'ifdir', 'endif', 'end-if', 'blacklist', 'end-blacklist', 'whitelist', 'end-whitelist', 'include', 'inherit', 'inject-before', 'inject-after', 'skip-zero', 'skip-atexit*']),
+  rule('refused', 'Processes', R.CONTROL, ['stop', 'reload', 'pause', 'suspend', 'resume', 'connect-and-read', 'extract', 'exit']),
+  rule('refused', 'Config files', R.INTROSPECTION, ['help', 'usage', 'version', 'print-sym', 'print-symbol', 'dump-options', 'show-config', 'cflags', 'dot-h', 'build-plugin', '*-list']),
+  rule('planned', 'Listening', R.TLS, ['suwsgi-socket', 'ssl-socket', 'https-socket', 'ssl-*', 'sni', 'sni-*']),
+  rule('refused', 'Listening', R.MODIFIERS, ['*-modifier1', '*-modifier2', 'allowed-modifiers', 'remap-modifier']),
+  rule('refused', 'Listening', R.PROTOCOLS, ['http11-socket', 'fastcgi-*', 'scgi-*', 'raw-socket', 'puwsgi-socket', 'socket-protocol', 'undeferred-shared-socket', 'abstract-socket', 'map-socket', 'cgi-mode', 'no-server', 'command-mode']),
+  rule('planned', 'Listening', R.SOCKET_TUNING, ['chmod', 'freebind', 'no-defer-accept', 'tcp-nodelay', 'so-keepalive', 'so-send-timeout', 'socket-send-timeout', 'so-write-timeout', 'socket-write-timeout', 'socket-sndbuf', 'socket-rcvbuf', 'shutdown-sockets', 'reuse-port', 'tcp-fast*', 'enable-proxy-protocol', 'close-on-exec', 'close-on-exec2']),
+  rule('planned', 'Limits and timeouts', R.HARAKIRI_TUNING, ['harakiri-*', 'no-harakiri-*', 'backtrace-depth']),
+  rule('planned', 'Limits and timeouts', R.RESOURCE_LIMITS, ['limit-nproc', 'max-fd', 'prio', 'cpu-affinity', 'never-swap', 'ksm', 'thread-stacksize', 'threads-stacksize', 'thread-stack-size', 'threads-stack-size']),
+  rule('planned', 'Processes', R.RECYCLE, ['reload-on-fd', 'brutal-reload-on-fd', 'mem-collector-freq', 'max-worker-lifetime-delta', 'reload-on-exception*', 'evil-reload-on-as', 'idle', 'die-on-idle']),
+  rule('planned', 'Processes', R.FIXED_WORKERS, ['cheap', 'cheaper-*']),
+  rule('planned', 'Processes', R.GREEN, ['loop']),
+  rule('refused', 'Processes', R.TOUCH_OTHER, ['touch-workers-reload', 'touch-spoolers-reload', 'fs-brutal-reload', 'propagate-touch']),
+  rule('refused', 'Processes', R.WORKER_EXEC, ['worker-exec', 'worker-exec2', 'binsh']),
+  rule('planned', 'Application', R.ROUTING, ['route*', 'final-route*', 'error-route*', 'response-route*', 'error-page-*', 'rem-header', 'del-header', 'collect-header', 'response-header-collect', 'pull-header']),
+  rule('refused', 'Application', R.VHOSTS, ['vhost', 'vhost-host', 'worker-mount', 'max-apps']),
+  rule('planned', 'Application', R.WEBSOCKETS, ['websocket*']),
+  rule('planned', 'Application', R.APP_LOADING, ['no-default-app', 'ignore-script-name', 'exception-handler', 'catch-exceptions']),
+  rule('planned', 'Application', R.STATIC_EXTRA, ['static-*', 'check-static-docroot', 'file-serve-mode', 'fileserve-mode', 'disable-sendfile']),
+  rule('accepted', 'Application', R.RANGES, ['honour-range']),
+  rule('accepted', 'Limits and timeouts', R.BUFFERED, ['post-buffering-bufsize', 'body-read-warning']),
+  rule('accepted', 'Application', R.DISCONNECTS, ['write-errors-tolerance', 'write-errors-exception-only']),
+  rule('accepted', 'Processes', R.REAPS, ['reaper']),
+  rule('accepted', 'Processes', R.PLUGINS_BUILT_IN, ['autoload']),
+  rule('refused', 'Processes', R.FOREIGN_PLUGIN, ['dlopen', 'clock', 'profiler']),
+  rule('accepted', 'Logging', R.MASTER_LOGS, ['log-master-bufsize', 'log-master-stream', 'log-master-req-stream', 'threaded-logger']),
+  rule('planned', 'Logging', R.LOG_TRUNCATE, ['log-truncate']),
+  rule('refused', 'Logging', R.LOG_SINKS, ['log-syslog', 'log-socket', 'logger-req', 'log-drain', 'log-filter', 'log-route', 'log-req-route', 'log-encoder', 'log-req-encoder', 'logto2', 'logfile-chown', 'logfile-chmod']),
+  rule('planned', 'Logging', R.ACCESS_LOG, ['logformat-strftime', 'log-format-strftime', 'log-prefix', 'log-zero', 'log-big', 'log-sendfile', 'log-ioerror', 'log-micros', 'touch-logrotate']),
+  rule('refused', 'Logging', R.ALARMS, ['alarm*', 'segfault-alarm', 'backlog-alarm', 'lq-alarm', 'listen-queue-alarm', 'log-alarm', 'not-log-alarm', 'not-alarm-log', 'use-abort']),
+  rule('refused', 'Logging', R.METRICS_PUSH, ['stats-push', 'stats-pusher*', 'stats-pushers*', 'enable-metrics', 'metric', 'metric-*', 'metrics-*', 'alarm-metric']),
+  rule('planned', 'Processes', R.SD_NOTIFY, ['notify-socket']),
+  rule('planned', 'Processes', R.PRIVILEGES, ['add-gid', 'immediate-uid', 'immediate-gid', 'no-initgroups', 'master-as-root', 'drop-after-init', 'drop-after-apps']),
+  rule('planned', 'Processes', R.NOT_YET, [
+    'max-vars', 'honour-stdin', 'no-threads-wait', 'procname-append', 'procname-master', 'mule-reload-mercy', 'exit-on-reload', 'force-gateway',
+    'safe-pidfile', 'safe-pidfile2', 'pcre-jit', 'upload-progress', 'check-interval', 'force-cwd', 'chdir2', 'chunked-input-limit', 'chunked-input-timeout', 'mode', 'envdir',
+    'early-envdir', 'unenv', 'response-headers-limit',
+  ]),
+];
