@@ -8,7 +8,8 @@
 set -euo pipefail
 
 PACKAGES=(python3 python3-django python3-flask uwsgi uwsgi-plugin-python3
-          gunicorn wrk nginx-light curl procps chromium media-types)
+          gunicorn wrk nginx-light curl procps chromium media-types
+          prometheus python3-prometheus-client)
 UWSGI_PY3_PLUGIN=/usr/lib/uwsgi/plugins/python3_plugin.so
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
@@ -75,6 +76,8 @@ check "nginx" bash -c 'nginx -v 2>&1'
 check "curl" bash -c 'curl --version | head -n1'
 check "procps (ps)" bash -c 'command -v ps'
 check "chromium (headless browser e2e)" bash -c 'chromium --version 2>/dev/null'
+check "promtool (metrics format)" bash -c 'promtool --version 2>&1 | head -n1'
+check "python3-prometheus-client (metrics parser)" /usr/bin/python3 -c 'import prometheus_client.parser; print("prometheus_client ok")'
 
 ((fail == 0)) || die "some test dependencies do not work (see FAIL lines above)"
 log "all test dependencies present"

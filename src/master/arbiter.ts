@@ -163,6 +163,12 @@ export class Arbiter {
     return this.#front.listeners;
   }
 
+  /** What the stats server reads (src/stats/): facts held here, so a scrape never waits on a worker. */
+  get observed() {
+    const d = this.#front.dispatcher;
+    return { workers: [...this.#workforce.workers()], generation: this.#workforce.generation, queued: d.queued, refused: d.refused, inFlight: this.#front.busy - d.queued, config: this.#config, python: this.#interpreter.path, startedAt: this.#startedAt, listeners: [...this.#front.listeners, ...this.#sockets.handed] };
+  }
+
   get state(): MasterState {
     return this.#state;
   }

@@ -131,6 +131,11 @@ export class WorkerHandle {
     return this.#link.load;
   }
 
+  /** The requests this worker runs for the master now, oldest first (stats). */
+  inFlight(): { ex: Exchange; sentAt: number }[] {
+    return this.#link.inFlight();
+  }
+
   /** When the oldest request still in flight was sent (performance.now()), or +Infinity if none. */
   oldestInFlightSince(): number {
     return Math.min(this.#link.oldestSentAt(), this.#directOldest);

@@ -109,6 +109,11 @@ export class RequestLink {
     return null;
   }
 
+  /** The requests in flight, oldest first, with when each was sent (stats: what the threads run). */
+  inFlight(): { ex: Exchange; sentAt: number }[] {
+    return [...this.#inflight.values()].map((r) => ({ ex: r.ex, sentAt: r.sentAt }));
+  }
+
   send(ex: Exchange): void {
     const id = this.#nextId;
     this.#nextId = id === 0xffffffff ? 1 : id + 1;

@@ -8,6 +8,13 @@ import { BerthError } from '../../errors/berth-error.js';
 import { explainWriteFailure } from '../../config/fs-kind.js';
 import { describeSource } from '../../config/problem.js';
 import { accessLogFor, loadOrReport, reloadConfig } from './load.js';
+import { readFileSync } from 'node:fs';
+import { StatsService } from '../../stats/stats-server.js';
+
+function berthVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `berth-${pkg.version}`;
+}
 
 export async function runServe(argv: readonly string[]): Promise<number> {
   const config = loadOrReport(argv, 'berth');
@@ -38,7 +45,11 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     const cwd = process.cwd();
     const hooks = instance.hooks(() => arbiter.listeners.map((l) => l.display).join(', '), log);
     const arbiter: Arbiter = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks });
+    // Subscribed before the workers start, so generation 1 and every request are counted.
+    const stats = config.stats !== null || config.metrics !== null ? new StatsService({ source: () => arbiter.observed, version: berthVersion(), log, origin }) : null;
+    await stats?.start();
     code = await arbiter.run();
+    stats?.close();
   } catch (err) {
     const message = err instanceof BerthError ? err.message : String((err as Error).stack ?? err);
     logger.error(message);
