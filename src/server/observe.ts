@@ -30,3 +30,7 @@ export const workerRecycled = diagnostics.channel('berth:worker-recycle');
 /** A generation started serving (1 at start, then one per successful reload). */
 export interface GenerationServing { readonly generation: number; readonly processes: number }
 export const generationServing = diagnostics.channel('berth:generation');
+
+/** The app raised for this request: the worker's ERROR frame (the traceback), before the 500 goes out. */
+export interface AppFailed { readonly ex: Exchange; readonly traceback: string }
+export const appFailed = diagnostics.channel('berth:app-error');

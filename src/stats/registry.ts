@@ -9,7 +9,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import type { Exchange } from '../server/exchange.js';
-import type { DirectDone, GenerationServing, WorkerGone, WorkerRecycled } from '../server/observe.js';
+import type { AppFailed, DirectDone, GenerationServing, WorkerGone, WorkerRecycled } from '../server/observe.js';
 import type { ServedBy } from '../server/exchange.js';
 
 /** Upper bounds (ms) of the latency histogram; +Inf is implied. */
@@ -88,6 +88,8 @@ export class StatsRegistry {
   readonly recentErrors: RecentError[] = [];
   reloads = 0;
   #static = new WeakSet<Exchange>();
+  /** The traceback of a request the app raised for, until its 500 is counted. */
+  #tracebacks = new WeakMap<Exchange, string>();
   readonly #unsubscribe: (() => void)[] = [];
 
   constructor() {
@@ -98,6 +100,10 @@ export class StatsRegistry {
       this.#request(d.ex, d.micros, d.slot);
     });
     this.#on('berth:static', (m) => this.#static.add(m as Exchange));
+    this.#on('berth:app-error', (m) => {
+      const f = m as AppFailed;
+      this.#tracebacks.set(f.ex, f.traceback);
+    });
     this.#on('berth:worker-exit', (m) => this.#gone(m as WorkerGone));
     this.#on('berth:worker-recycle', (m) => this.#recycled(m as WorkerRecycled));
     this.#on('berth:generation', (m) => {
@@ -164,13 +170,15 @@ export class StatsRegistry {
   }
 
   #error(ex: Exchange, slot: number): void {
-    const entry: RecentError = { time: Math.floor(Date.now() / 1000), worker: slot, method: ex.request.method, uri: ex.request.target, status: ex.status, traceback: '' };
+    const reported = this.#tracebacks.get(ex);
+    const entry: RecentError = { time: Math.floor(Date.now() / 1000), worker: slot, method: ex.request.method, uri: ex.request.target, status: ex.status, traceback: reported ?? '' };
     this.recentErrors.push(entry);
     if (this.recentErrors.length > MAX_RECENT_ERRORS) this.recentErrors.shift();
+    if (reported !== undefined) return;
+    // uwsgi-direct: the worker logged the traceback itself; it is in its recent output.
     const by = ex.servedBy as WithOutput | null;
     if (by === null || typeof by.recentOutput !== 'function') return;
-    // The worker's stderr (the traceback) and its response travel on different pipes: look a
-    // moment later, once the output has surely been read.
+    // Its output and its report travel on different pipes: look a moment later.
     setTimeout(() => (entry.traceback = lastTraceback(by.recentOutput!())), TRACEBACK_DELAY_MS).unref();
   }
 
