@@ -212,7 +212,7 @@ test('stats on a LAN address (the seeds bind it so) starts with a warning saying
   assert.deepEqual(lan.warnings.map((w) => [w.code, w.line, w.option]), [['stats-exposed', 4, 'stats'], ['stats-exposed', 5, 'metrics']]);
   assert.match(lan.warnings[0]!.message, /anyone who can reach 192\.168\.134\.128 can read the stats document/);
   assert.match(lan.warnings[1]!.message, /anyone who can reach this machine on any of its networks can read the Prometheus metrics/);
-  assert.match(lan.warnings[0]!.fix, /127\.0\.0\.1:9002 or a unix socket path/);
+  assert.match(lan.warnings[0]!.fix ?? '', /127\.0\.0\.1:9002 or a unix socket path/);
   const local = loadConfig({ argv: ['b.ini'], env: {}, cwd: tree.dir });
   assert.deepEqual(local.warnings, []);
   assert.equal(ok(local).metrics?.kind, 'unix');
