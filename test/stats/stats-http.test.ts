@@ -8,6 +8,8 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
 import { readStatsDocument, readStatsText } from '../../src/stats/stats-client.js';
@@ -120,4 +122,21 @@ test('stats-minified writes one line; a 500 is in recent_errors with the Python 
   assert.match(error.traceback, /^Traceback \(most recent call last\):[\s\S]*ValueError: kaboom from the stats test/);
   assert.deepEqual(doc!.berth.config['env'], ['DB_PASSWORD=********']);
   assert.ok(!JSON.stringify(doc).includes('hunter2'));
+});
+
+test('stats on a unix socket (plain) and metrics on their own address: both answer; /metrics there, / is not', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-stats-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const sock = join(dir, 'stats.sock');
+  const b = await startBerth(['--http-socket', '127.0.0.1:0', '--wsgi-file', APP, '--stats', sock, '--metrics', '127.0.0.1:0', '--stats-no-cores']);
+  running.push(b);
+  assert.equal((await httpGet(b.url('/'))).status, 200);
+  const doc = await readStatsDocument(sock, { timeoutMs: 5000 });
+  const worker = (doc['workers'] as Record<string, unknown>[])[0]!;
+  assert.equal(worker['requests'], 1);
+  assert.ok(!('cores' in worker), 'stats-no-cores');
+  const metricsAt = /Prometheus metrics on http:\/\/(127\.0\.0\.1:\d+)\/metrics/.exec(b.logs())?.[1];
+  assert.ok(metricsAt !== undefined, b.logs());
+  assert.match((await httpGet(`http://${metricsAt}/metrics`)).body, /^berth_requests_total\{class="2xx"\} 1$/m);
+  assert.equal((await httpGet(`http://${metricsAt}/`)).status, 404);
 });
