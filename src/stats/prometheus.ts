@@ -4,8 +4,9 @@
  * Each metric is a small collector that reads the stats document's numbers when scraped (the
  * document is built once per scrape), so requests never touch prom-client: its per-observation
  * label hashing would sit on the hot path, and the totals already exist in the registry.
+ * prom-client is loaded on the first scrape: a Berth without metrics never reads it.
  */
-import client from 'prom-client';
+import type { Metric } from 'prom-client';
 import type { Json, StatsDocument } from './document.js';
 import { LATENCY_BOUNDS_MS } from './registry.js';
 
@@ -28,11 +29,12 @@ function collector(name: string, help: string, type: Kind, samples: (doc: StatsD
 
 /** The Prometheus text for a document (Content-Type: PROMETHEUS_CONTENT_TYPE). */
 export async function renderMetrics(doc: StatsDocument): Promise<string> {
+  const client = (await import('prom-client')).default;
   const registry = new client.Registry();
   const current = (): StatsDocument => doc;
   const b = (): { [key: string]: Json } => obj(doc['berth']);
   const add = (name: string, help: string, type: Kind, samples: (d: StatsDocument) => Sample[]): void =>
-    registry.registerMetric(collector(name, help, type, samples, current) as unknown as client.Metric);
+    registry.registerMetric(collector(name, help, type, samples, current) as unknown as Metric);
   const one = (value: number): Sample[] => [{ value }];
 
   add('berth_requests_total', 'Requests answered, by status class (uwsgi-direct ones included).', 'counter', () =>
@@ -73,4 +75,5 @@ export async function renderMetrics(doc: StatsDocument): Promise<string> {
   return registry.metrics();
 }
 
-export const PROMETHEUS_CONTENT_TYPE = client.Registry.PROMETHEUS_CONTENT_TYPE;
+/** The text exposition format 0.0.4, as prom-client's Registry.PROMETHEUS_CONTENT_TYPE. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
