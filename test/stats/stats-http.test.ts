@@ -140,3 +140,15 @@ test('stats on a unix socket (plain) and metrics on their own address: both answ
   assert.match((await httpGet(`http://${metricsAt}/metrics`)).body, /^berth_requests_total\{class="2xx"\} 1$/m);
   assert.equal((await httpGet(`http://${metricsAt}/`)).status, 404);
 });
+
+test('a reload (SIGHUP) moves the generation, the reload count and the respawns by cause "reload"', async () => {
+  const { b, stats } = await berth([]);
+  b.proc.kill('SIGHUP');
+  await b.waitForLog(/reload done in \d+ ms: generation 2/, 30_000);
+  const doc = await readStatsDocument(stats, { timeoutMs: 5000 });
+  const berthFacts = doc['berth'] as { generation: number; reloads: number; respawns: Record<string, number> };
+  assert.equal(berthFacts.generation, 2);
+  assert.equal(berthFacts.reloads, 1);
+  assert.equal(berthFacts.respawns['reload'], 2);
+  assert.deepEqual((doc['workers'] as { respawn_count: number }[]).map((w) => w.respawn_count), [2, 2]);
+});
