@@ -109,15 +109,21 @@ export function buildStatsDocument(source: StatsSource, reg: StatsRegistry, opts
     const t = reg.slot(id);
     const pid = w?.ready?.pid ?? w?.pid ?? 0;
     const mem = readProcMemory(w !== null ? w.pid : 0);
-    const running = w?.inFlight() ?? [];
+    // What the threads run: requests sent by the master (with their headers), then the
+    // uwsgi-direct ones of the worker's last report (method and URI only).
+    const running: { vars: string[]; startMs: number }[] = (w?.inFlight() ?? []).map((r) => ({ vars: varsOf(r.ex, hidden), startMs: now - (performance.now() - r.sentAt) }));
+    if (w !== null) {
+      const d = w.directRunning;
+      for (const [seconds, method, uri] of d.running) running.push({ vars: [`REQUEST_METHOD=${method}`, `REQUEST_URI=${uri}`], startMs: now - (performance.now() - d.at) - seconds * 1000 });
+    }
     const cores: Json[] = [];
     for (let core = 0; core < (w?.capacity ?? c.threads); core++) {
       const r = running[core];
       cores.push({
         id: core, requests: core === 0 ? t.requests : 0, static_requests: 0, routed_requests: 0, offloaded_requests: 0,
         write_errors: 0, read_errors: 0, in_request: r !== undefined ? 1 : 0,
-        vars: r !== undefined ? varsOf(r.ex, hidden) : [],
-        req_info: r !== undefined ? { request_start: int((now - (performance.now() - r.sentAt)) / 1000) } : {},
+        vars: r !== undefined ? r.vars : [],
+        req_info: r !== undefined ? { request_start: int(r.startMs / 1000) } : {},
       });
     }
     const entry: { [key: string]: Json } = {

@@ -93,7 +93,8 @@ function uwsgiGet(port: number, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
     let out = '';
-    s.on('connect', () => s.write(encodeUwsgiRequest(['REQUEST_METHOD', 'GET', 'REQUEST_URI', path, 'PATH_INFO', path, 'QUERY_STRING', '', 'SERVER_PROTOCOL', 'HTTP/1.1', 'REMOTE_ADDR', '127.0.0.1', 'REMOTE_PORT', '5555', 'SERVER_NAME', 'site', 'SERVER_PORT', '80', 'HTTP_HOST', 'site'])));
+    const [p, q = ''] = path.split('?') as [string, string?];
+    s.on('connect', () => s.write(encodeUwsgiRequest(['REQUEST_METHOD', 'GET', 'REQUEST_URI', path, 'PATH_INFO', p, 'QUERY_STRING', q, 'SERVER_PROTOCOL', 'HTTP/1.1', 'REMOTE_ADDR', '127.0.0.1', 'REMOTE_PORT', '5555', 'SERVER_NAME', 'site', 'SERVER_PORT', '80', 'HTTP_HOST', 'site'])));
     s.on('data', (d: Buffer) => (out += d.toString('latin1')));
     s.on('close', () => resolve(out));
     s.on('error', reject);
@@ -155,4 +156,19 @@ test('counters move with the requests served, those the workers serve themselves
   assert.equal(now.requests, 9, '5 through the master + 4 uwsgi-direct');
   assert.equal(now.direct, 4);
   assert.equal(now.classes['2xx'], 9);
+});
+
+test('a request running on the uwsgi socket (uwsgi-direct) shows in its worker\'s cores once the worker reports it', async () => {
+  const { b, stats } = await berthWithStats();
+  const uwsgiPort = berthPort(b, 'uwsgi');
+  const held = uwsgiGet(uwsgiPort, '/sleep?s=3');
+  let vars: string[] = [];
+  for (let tries = 0; tries < 50 && vars.length === 0; tries++) {
+    const doc = await readStatsDocument(stats, { timeoutMs: 5000 });
+    const cores = (doc['workers'] as { cores: { in_request: number; vars: string[] }[] }[]).flatMap((w) => w.cores);
+    vars = cores.find((c) => c.in_request === 1)?.vars ?? [];
+    if (vars.length === 0) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.deepEqual(vars, ['REQUEST_METHOD=GET', 'REQUEST_URI=/sleep?s=3']);
+  assert.match(await held, /^HTTP\/1\.1 200/);
 });
