@@ -41,6 +41,8 @@ export class StatsService {
   readonly registry = new StatsRegistry();
   readonly #deps: StatsServiceDeps;
   readonly #servers: net.Server[] = [];
+  /** Unix socket paths this service created: removed when it closes. */
+  readonly #paths: string[] = [];
   /** The bound addresses as host:port or path (tests use port 0). */
   readonly bound: { stats?: string; metrics?: string } = {};
 
@@ -78,6 +80,8 @@ export class StatsService {
   close(): void {
     for (const s of this.#servers) s.close();
     this.#servers.length = 0;
+    for (const p of this.#paths) clearStaleSocket(p);
+    this.#paths.length = 0;
     this.registry.close();
   }
 
@@ -95,7 +99,10 @@ export class StatsService {
       };
       if (address.kind === 'unix') {
         clearStaleSocket(address.path);
-        server.listen(address.path, done);
+        server.listen(address.path, () => {
+          this.#paths.push(address.path);
+          done();
+        });
       } else {
         server.listen(address.port, address.host === '' ? undefined : address.host, done);
       }

@@ -8,7 +8,7 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
@@ -139,6 +139,8 @@ test('stats on a unix socket (plain) and metrics on their own address: both answ
   assert.ok(metricsAt !== undefined, b.logs());
   assert.match((await httpGet(`http://${metricsAt}/metrics`)).body, /^berth_requests_total\{class="2xx"\} 1$/m);
   assert.equal((await httpGet(`http://${metricsAt}/`)).status, 404);
+  await b.stop();
+  assert.ok(!existsSync(sock), 'the stats socket is removed when Berth stops');
 });
 
 test('a reload (SIGHUP) moves the generation, the reload count and the respawns by cause "reload"', async () => {
