@@ -8,7 +8,8 @@
 set -euo pipefail
 
 PACKAGES=(python3 python3-django python3-flask uwsgi uwsgi-plugin-python3
-          gunicorn wrk nginx-light curl procps chromium media-types tmux)
+          gunicorn wrk nginx-light curl procps chromium media-types tmux
+          prometheus python3-prometheus-client)
 # supervisord: the tests that run Berth as a supervisor program (test/cli/supervisor.test.ts).
 PACKAGES+=(supervisor)
 UWSGI_PY3_PLUGIN=/usr/lib/uwsgi/plugins/python3_plugin.so
@@ -80,6 +81,8 @@ check "chromium (headless browser e2e)" bash -c 'chromium --version 2>/dev/null'
 check "tmux (berth top e2e)" tmux -V
 check "supervisor (supervisord, supervisorctl)" bash -c 'supervisord --version && command -v supervisorctl'
 check "npm (install test: npm pack, npm install -g; ships with Node.js)" npm --version
+check "promtool (metrics format)" bash -c 'promtool --version 2>&1 | head -n1'
+check "python3-prometheus-client (metrics parser)" /usr/bin/python3 -c 'import prometheus_client.parser; print("prometheus_client ok")'
 
 ((fail == 0)) || die "some test dependencies do not work (see FAIL lines above)"
 log "all test dependencies present"

@@ -1,6 +1,6 @@
 /**
  * Dependencies point one way (DESIGN.md): cli → master/supervise → router → worker/log/static/proxy →
- * server → protocol; config and errors are leaves anyone may use; nothing imports stats. Every import
+ * server → protocol; config and errors are leaves anyone may use; only cli imports stats (to start it). Every import
  * form counts (the compiler's parser finds them, see test/helpers/import-specifiers.ts), type-only
  * ones too: a type import up the layers is the first step of a value import up the layers.
  * The one exception to "nothing imports stats" is cli, the composition root: it starts the views
@@ -44,9 +44,14 @@ test('every relative import names a file that exists', () => {
   assert.deepEqual(missing.map((i) => `${i.from}:${i.line} imports '${i.specifier}', which is not a file of src/`), []);
 });
 
-test('src/ imports only node: builtins and its own files (Berth has no run-time dependencies)', () => {
+/** The run-time dependencies package.json declares, each used by one area only (prom-client: the Prometheus format). */
+const DEPENDENCIES: Readonly<Record<string, string>> = { 'prom-client': 'stats' };
+
+test('src/ imports only node: builtins, its own files and the declared dependencies (each from its one area)', () => {
   const builtins = new Set(builtinModules);
-  const offenders = IMPORTS.filter((i) => i.to === null && !(i.specifier.startsWith('node:') && builtins.has(i.specifier.slice(5))));
+  const declared = Object.keys((JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+  assert.deepEqual(declared.sort(), Object.keys(DEPENDENCIES).sort(), 'package.json dependencies and this table agree');
+  const offenders = IMPORTS.filter((i) => i.to === null && !(i.specifier.startsWith('node:') && builtins.has(i.specifier.slice(5))) && DEPENDENCIES[i.specifier] !== areaOf(i.from));
   assert.deepEqual(offenders.map((i) => `${i.from}:${i.line} imports '${i.specifier}' (write node:<builtin>, or a relative path)`), []);
 });
 
@@ -60,7 +65,8 @@ test('every src/ import respects the layer order', () => {
     const where = `${i.from}:${i.line} (${from}) imports '${i.specifier}' (${to})${i.typeOnly ? ', types only' : ''}`;
     const rf = RANK[from];
     const rt = RANK[to];
-    if (to === 'stats' && from !== 'cli') violations.push(`${where}: stats only subscribes to diagnostics channels; nothing imports it`);
+    // cli builds the objects (main → run) and starts the stats server; no other area imports stats.
+    if (to === 'stats' && from !== 'cli') violations.push(`${where}: stats only subscribes to diagnostics channels; only cli (which starts it) imports it`);
     else if (rf === undefined || rt === undefined) violations.push(`${where}: area not in the layer table`);
     else if (rf === 0 && rt !== 0) violations.push(`${where}: ${from} is a leaf and may import only leaves`);
     else if (rt >= rf && rt !== 0) violations.push(`${where}: dependencies must point down the layers`);

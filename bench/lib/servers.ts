@@ -106,6 +106,9 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: 'berth-base', workers: '2p x 1t', optIn: true, comparesTo: 'berth', command: berth('1', [], true) },
   { name: 'berth-lazy-base', workers: '2p x 1t', optIn: true, comparesTo: 'berth-lazy', command: berth('1', ['--lazy-apps'], true) },
   { name: 'nginx-berth-base', workers: 'nginx + 2p x 1t', optIn: true, comparesTo: 'nginx-berth', command: behindNginx('berth', 1, true) },
+  // Observability on (issue 13): the stats server over HTTP and /metrics on its own port, both
+  // subscribed to the core's diagnostics channels; compared with plain berth (the 3% budget).
+  { name: 'berth-stats', workers: '2p x 1t', optIn: true, comparesTo: 'berth', command: berth('1', ['--stats', '127.0.0.1:0', '--stats-http', '--metrics', '127.0.0.1:0']) },
   // nginx alone serving the static scenarios' files (location /static/ { alias …; }).
   { name: 'nginx-static', workers: 'nginx 1 worker', optIn: true, comparesTo: 'berth', command: behindNginx('static') },
 ];

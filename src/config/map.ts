@@ -20,6 +20,8 @@ export interface Assigned {
   /** As the user wrote the name, or the canonical name for defaults. */
   readonly written: string;
   readonly value: Value;
+  /** The value as the user wrote it (null: a bare key). */
+  readonly raw: string | null;
   readonly source: ValueSource;
 }
 
@@ -113,7 +115,7 @@ function mapOne(s: Setting, cwd: string, layer: Layer, sink: Sink): void {
     (note.severity === 'problem' ? sink.problems : sink.warnings).push(p);
   }
   if (option.field === undefined) return;
-  const assigned: Assigned = { option, written: s.written, value: parsed.value, source: s.source };
+  const assigned: Assigned = { option, written: s.written, value: parsed.value, raw: s.value, source: s.source };
   const list = layer.get(option.field);
   if (option.repeatable) {
     if (list) list.push(assigned);

@@ -23,7 +23,6 @@ function checkPlugins(value: string | null): ValueNote | undefined {
   };
 }
 
-const NO_STATS = 'remove it; the stats server is not implemented yet';
 const ACCESS_LOG = 'remove it; use log-format (uWSGI variables) or log-json for the request log';
 const RECYCLE = 'use reload-on-rss (resident memory) instead; address-space limits are not implemented';
 const RESTART = 'use touch-reload = <file> (watched with inotify) instead';
@@ -53,12 +52,10 @@ export const COMPAT_OPTIONS: readonly OptionSpec[] = [
   accepted('ignore-sigpipe', 'bool', 'Processes', 'a client that goes away never raises SIGPIPE in a Berth worker'),
   accepted('ignore-write-errors', 'bool', 'Logging', 'Berth does not report client disconnects as app errors'),
   accepted('disable-write-exception', 'bool', 'Application', 'Berth never raises client disconnects into the app'),
-  accepted('memory-report', 'bool', 'Logging', 'has no effect until the stats server exists'),
+  accepted('memory-report', 'bool', 'Logging', 'Berth always reports rss and vsz in the stats document'),
 
   planned('protocol', 'string', 'Listening', 'remove it: http and http-socket listeners already speak HTTP'),
   planned('https', 'string', 'Listening', 'terminate TLS in nginx or Caddy in front of Berth meanwhile', { repeatable: true }),
-  planned('stats', 'string', 'Logging', NO_STATS, { aliases: ['stats-server'] }),
-  planned('stats-http', 'bool', 'Logging', NO_STATS),
   planned('master-fifo', 'path', 'Processes', 'remove it and use signals (SIGTERM stops, SIGHUP reloads) or berth --stop/--reload <pidfile>', { repeatable: true }),
   planned('procname-prefix', 'string', 'Processes', 'remove it; process titles are not set yet'),
   planned('procname-prefix-spaced', 'string', 'Processes', 'remove it; process titles are not set yet'),

@@ -170,6 +170,19 @@ export interface Config {
   readonly logSlowMs: number;
   readonly logFormat: string | null;
   readonly logJson: boolean;
+  // ---- observability (src/config/options-stats.ts, docs/observability.md)
+  /** `stats` / `stats-server`: where the uWSGI-format stats document is served, or null. */
+  readonly stats: ListenAddress | null;
+  readonly statsHttp: boolean;
+  readonly statsMinified: boolean;
+  readonly statsNoCores: boolean;
+  /** Berth-only `metrics`: Prometheus /metrics on its own address, or null. */
+  readonly metrics: ListenAddress | null;
+  /** Berth-only `stats-redact`: lower-case header names hidden besides Cookie, Authorization, Proxy-Authorization. */
+  readonly statsRedact: readonly string[];
+  readonly statsShowSecrets: boolean;
+  /** Every option set, by canonical name, as the user wrote its value (repeatable ones: each value). */
+  readonly written: Readonly<Record<string, string | readonly string[]>>;
   /** Where each option's value came from, by canonical option name. */
   readonly sources: Readonly<Record<string, ValueSource>>;
 }

@@ -55,22 +55,17 @@ function staticLine(c: Config): string {
   return maps.length > 0 ? maps.join('; ') : '(none)';
 }
 
-/**
- * The stats fields join the Config with the stats server; until then they are read as optional,
- * so the summary prints them as soon as they exist.
- */
+/** Where stats, metrics and the dashboard answer (docs/observability.md). */
 function observabilityLines(c: Config): [string, string][] {
-  const extra = c as unknown as Readonly<Record<string, unknown>>;
-  const stats = typeof extra['stats'] === 'string' && extra['stats'] !== '' ? extra['stats'] : null;
-  const http = extra['statsHttp'] === true;
-  const metrics = typeof extra['metrics'] === 'string' && extra['metrics'] !== '' ? extra['metrics'] : null;
+  const stats = c.stats?.text ?? null;
+  const metrics = c.metrics?.text ?? null;
   const web = (address: string): string => (address.startsWith('/') ? `unix:${address}` : `http://${address.startsWith(':') ? `127.0.0.1${address}` : address}`);
   const rows: [string, string][] = [];
   if (stats === null) rows.push(['stats', "off (stats = 127.0.0.1:9191 serves uWSGI's stats JSON; with stats-http also /metrics and /dashboard)"]);
-  else rows.push(['stats', `${stats} (uWSGI stats JSON${http ? ' over HTTP' : ', read to EOF: uwsgitop, berth top'})`]);
+  else rows.push(['stats', `${stats} (uWSGI stats JSON${c.statsHttp ? ' over HTTP' : ', read to EOF: uwsgitop, berth top'})`]);
   if (metrics !== null) rows.push(['metrics', `${web(metrics)}/metrics`]);
-  else if (stats !== null && http) rows.push(['metrics', `${web(stats)}/metrics`]);
-  if (stats !== null && http) rows.push(['dashboard', `${web(stats)}/dashboard`]);
+  else if (stats !== null && c.statsHttp) rows.push(['metrics', `${web(stats)}/metrics`]);
+  if (stats !== null && c.statsHttp) rows.push(['dashboard', `${web(stats)}/dashboard`]);
   return rows;
 }
 

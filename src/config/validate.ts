@@ -14,6 +14,7 @@ import { describeSource, problemAt, type Problem } from './problem.js';
 import type { Config, ExpiresRule, ListenAddress, Mount, ValueSource } from './schema.js';
 import { buildStatic, normalizeMountpoint, parseRegexpRule, parseTypeRule, type Reporter } from './static-values.js';
 import { buildOperations, type LogFormatCheck } from './operations.js';
+import { buildStats } from './stats-values.js';
 import { kindOf, writableFileProblem } from './fs-kind.js';
 import { parseCidr, withinLoopback } from './cidr.js';
 
@@ -258,6 +259,8 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
 
   const operations = buildOperations({ all, valueOf, cwd, logto, disableLogging: valueOf<boolean>('disableLogging'), checkLogFormat }, problems, warnings);
 
+  const observability = buildStats(mapped, valueOf, warnings);
+
   if (problems.length > 0) return { config: null, problems, warnings };
   const config: Config = {
     http: Object.freeze(http),
@@ -306,6 +309,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     static404: valueOf<boolean>('static404'),
     staticFromDjango: valueOf<boolean>('staticFromDjango'),
     ...operations,
+    ...observability,
     sources: Object.freeze(sources),
   };
   return { config: Object.freeze(config), problems, warnings };

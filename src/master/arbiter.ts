@@ -173,6 +173,12 @@ export class Arbiter {
     return this.#sockets.boundListeners;
   }
 
+  /** What the stats server reads (src/stats/): facts held here, so a scrape never waits on a worker. */
+  get observed() {
+    const d = this.#front.dispatcher;
+    return { workers: [...this.#workforce.workers()], generation: this.#workforce.generation, queued: d.queued, refused: d.refused, inFlight: this.#front.busy - d.queued, config: this.#config, python: this.#interpreter.path, startedAt: this.#startedAt, listeners: [...this.#front.listeners, ...this.#sockets.handed] };
+  }
+
   get state(): MasterState {
     return this.#state;
   }
@@ -409,6 +415,6 @@ function appName(config: Config): string {
 
 /** Options a reload cannot change: the sockets stay bound and the master keeps its identity. */
 function fixedAtStart(before: Config, after: Config): string[] {
-  const fields = ['http', 'uwsgi', 'uwsgiDirect', 'chmodSocket', 'chownSocket', 'detectProtocol', 'uwsgiAllow', 'mounts', 'bufferSizeBytes', 'limitPostBytes', 'listen', 'httpTimeoutMs', 'socketTimeoutMs', 'uid', 'gid', 'umask', 'pidfile', 'pidfile2', 'daemonize', 'daemonize2', 'logto'] as const;
+  const fields = ['http', 'uwsgi', 'uwsgiDirect', 'chmodSocket', 'chownSocket', 'detectProtocol', 'uwsgiAllow', 'mounts', 'bufferSizeBytes', 'limitPostBytes', 'listen', 'httpTimeoutMs', 'socketTimeoutMs', 'uid', 'gid', 'umask', 'pidfile', 'pidfile2', 'daemonize', 'daemonize2', 'logto', 'stats', 'statsHttp', 'metrics'] as const;
   return fields.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
 }

@@ -72,6 +72,11 @@ export class MasterSockets {
     ];
   }
 
+  /** The sockets the workers accept on (stats lists them with the master's own). */
+  get handed(): readonly HandedListener[] {
+    return this.#handed.map((h) => h.listener);
+  }
+
   /** "uwsgi://… (the workers accept: uwsgi-direct)" for each socket the workers accept on. */
   get handedDisplays(): string[] {
     return this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`);

@@ -40,6 +40,7 @@ import type { DirectReport } from '../protocol/worker/payloads.js';
 import { classifyExit, describeExit, type ExitKind } from './worker-exit.js';
 import { ReadyGate } from './ready-gate.js';
 import { formatMegabytes } from './proc-memory.js';
+import { generationServing, workerGone, workerRecycled } from '../server/observe.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -102,6 +103,7 @@ export class Workforce {
     this.#serving = g;
     this.#backoff = new CrashBackoff({ slots: config.processes });
     for (let slot = 1; slot <= config.processes; slot++) this.#d.pool.add(g.spawn(slot));
+    if (generationServing.hasSubscribers) generationServing.publish({ generation: 1, processes: config.processes });
     return true;
   }
 
@@ -121,6 +123,7 @@ export class Workforce {
     const g = this.#generations.get(old.generation);
     if (g === undefined || g !== this.#serving || !g.keep.has(old) || this.#stopping) return;
     this.#d.log('info', `recycling worker ${old.slot} (pid ${old.pid}): ${reason}`);
+    if (workerRecycled.hasSubscribers) workerRecycled.publish({ slot: old.slot, pid: old.pid, reason });
     g.keep.delete(old);
     if (stopRouting) this.#d.pool.remove(old);
     void this.#replaceSlot(g, old.slot, old).then((ok) => {
@@ -201,6 +204,7 @@ export class Workforce {
     this.#backoff = new CrashBackoff({ slots: config.processes });
     const ok = chain ? await this.#chainSwitch(old, g) : await this.#wholeSwitch(old, g);
     if (!ok || this.#stopping) return null;
+    if (generationServing.hasSubscribers) generationServing.publish({ generation: g.number, processes: config.processes });
     this.#d.log('info', `reload done in ${Date.now() - started} ms: generation ${g.number} serves with ${config.processes} worker(s)${chain ? ' (chain)' : ''}`);
     return g.firstReady;
   }
@@ -337,6 +341,7 @@ export class Workforce {
         code, signal, stopping: this.#stopping, wanted, staged, wasReady: w.ready !== null,
         harakiri: w.harakiriAt !== 0, zygoteGone: w.process.lostWithZygote, firstBoot: g.number === 1 && g.firstReady === null,
       });
+      if (workerGone.hasSubscribers) workerGone.publish({ slot: w.slot, pid: w.pid, generation: w.generation, kind });
       this.#afterExit(kind, w, g, code, signal);
     }
     if (this.#stopping && this.liveWorkers === 0) this.#markAllExited();

@@ -22,6 +22,7 @@ import type { DirectReport } from '../protocol/worker/payloads.js';
 import { exchangeFromRecord } from '../server/direct-record.js';
 import type { Endpoints } from '../server/endpoints.js';
 import type { Exchange } from '../server/exchange.js';
+import { directDone, requestDone } from '../server/observe.js';
 import { FrontDoor, type ListenerFacts } from '../server/front-door.js';
 import { HttpFront } from '../server/http-front.js';
 import type { BoundListener } from '../server/listeners.js';
@@ -146,6 +147,7 @@ export class Front {
       if (ex === null) continue;
       ex.workerId = w.slot;
       ex.servedBy = w;
+      if (directDone.hasSubscribers) directDone.publish({ ex, micros: record.micros, slot: w.slot });
       if (log.keep(ex, record.micros / 1000)) this.#deps.line(log.render(ex, w.pid, w.requestsServed, record.endWallMs));
     }
   }
@@ -203,6 +205,7 @@ export class Front {
   }
 
   #exchangeDone(ex: Exchange): void {
+    if (requestDone.hasSubscribers) requestDone.publish(ex);
     const log = this.#accessLog;
     if (!log.keep(ex, performance.now())) return; // filtered out (disable-logging)
     const w = ex.servedBy;

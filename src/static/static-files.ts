@@ -28,6 +28,7 @@ import { ValidatorsMemo } from './conditional.js';
 import { MimeTypes } from './mime.js';
 import { decodePath, resolveInside, VerifiedPaths, type ResolveOptions } from './resolve-inside.js';
 import type { DjangoStaticInfo } from '../protocol/worker/payloads.js';
+import { staticServed } from '../server/observe.js';
 import { headerReader, sendPage, serveFile, type FileResponse, type ServeContext, type StaticLog } from './serve.js';
 
 const MAX_REMEMBERED_MATCHES = 4096;
@@ -254,6 +255,7 @@ export class StaticFiles {
     // the kernel's caches, and each await would cost a promise and a microtask per request.
     try {
       this.#serve(ex, m, pass, 0);
+      if (!passed && staticServed.hasSubscribers) staticServed.publish(ex);
     } catch (err) {
       this.#log('error', `static files: ${ex.request.method} ${ex.request.target}: ${(err as Error).message}`);
       if (!passed) ex.responder.sendError(500, 'Internal Server Error: see the server log.');

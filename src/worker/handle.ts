@@ -76,6 +76,8 @@ export class WorkerHandle {
   #directServed = 0;
   #directOldest = Infinity;
   #directOldestWhat = '';
+  /** uwsgi-direct: the requests running at its last report, [seconds so far, method, uri], and when it came. */
+  #directRunning: { readonly at: number; readonly running: DirectReport['running'] } = { at: 0, running: [] };
   /** Output before READY is held back: if the app fails to load, the master prints one summary instead. */
   #startupOutput: string | null = '';
 
@@ -129,6 +131,16 @@ export class WorkerHandle {
 
   get load(): number {
     return this.#link.load;
+  }
+
+  /** uwsgi-direct: what ran at the worker's last report (once a second), and when that came (stats). */
+  get directRunning(): { readonly at: number; readonly running: DirectReport['running'] } {
+    return this.#directRunning;
+  }
+
+  /** The requests this worker runs for the master now, oldest first (stats). */
+  inFlight(): { ex: Exchange; sentAt: number }[] {
+    return this.#link.inFlight();
   }
 
   /** When the oldest request still in flight was sent (performance.now()), or +Infinity if none. */
@@ -209,6 +221,7 @@ export class WorkerHandle {
         for (const r of report.running) if (longest === null || r[0] > longest[0]) longest = r;
         this.#directOldest = longest === null ? Infinity : performance.now() - longest[0] * 1000;
         this.#directOldestWhat = longest === null ? '' : `${longest[1]} ${longest[2]}`;
+        this.#directRunning = { at: performance.now(), running: report.running };
         this.#events.direct?.(this, report);
         return;
       }

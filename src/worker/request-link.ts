@@ -20,6 +20,7 @@ import { FromWorker, REQUEST_BODY_WINDOW_BYTES, ToWorker } from '../protocol/wor
 import { parseFile, parseFull, parseHeadBlock, parseU32, type FileRange, type Frame } from '../protocol/worker/decode.js';
 import { encodeAbort, encodeAck, encodeBodyEnd, encodeFileFailed, encodeFileOpened, encodeRequest, encodeShutdown, frameHeader } from '../protocol/worker/encode.js';
 import type { Exchange } from '../server/exchange.js';
+import { appFailed } from '../server/observe.js';
 import { WorkerChannel } from './channel.js';
 import { FileSender, openWorkerFile } from './file-sender.js';
 
@@ -107,6 +108,11 @@ export class RequestLink {
   oldestRequest(): string | null {
     for (const r of this.#inflight.values()) return `${r.ex.request.method} ${r.ex.request.target}`;
     return null;
+  }
+
+  /** The requests in flight, oldest first, with when each was sent (stats: what the threads run). */
+  inFlight(): { ex: Exchange; sentAt: number }[] {
+    return [...this.#inflight.values()].map((r) => ({ ex: r.ex, sentAt: r.sentAt }));
   }
 
   send(ex: Exchange): void {
@@ -253,7 +259,9 @@ export class RequestLink {
       case FromWorker.ERROR: {
         this.served++;
         const req = r.ex.request;
-        this.#owner.log('error', `${req.method} ${req.target} failed in ${this.#owner.describe()}:\n${f.payload.toString('utf8').trimEnd()}`);
+        const traceback = f.payload.toString('utf8').trimEnd();
+        this.#owner.log('error', `${req.method} ${req.target} failed in ${this.#owner.describe()}:\n${traceback}`);
+        if (appFailed.hasSubscribers) appFailed.publish({ ex: r.ex, traceback });
         const bodyDone = r.file !== null && r.file.finished;
         r.file?.cancel();
         if (!r.rejected && !bodyDone) responder.sendError(500, 'Internal Server Error: the application raised an exception; see the server log.');

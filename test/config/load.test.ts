@@ -96,7 +96,7 @@ test('a scalar set twice in one file warns; the last wins', (t) => {
 });
 
 test('all problems at once, each with where and a fix', (t) => {
-  const tree = makeTree({ 'a.ini': '[uwsgi]\nprocess = 4\nstats = :3031\nbuffer-size = 64x\nthreads = 0\nchdir = /no/such/dir\nplugins = python3,gevent\n' });
+  const tree = makeTree({ 'a.ini': '[uwsgi]\nprocess = 4\nmaster-fifo = /tmp/berth.fifo\nbuffer-size = 64x\nthreads = 0\nchdir = /no/such/dir\nplugins = python3,gevent\n' });
   t.after(tree.remove);
   const file = `${tree.dir}/a.ini`;
   const got = problems(loadConfig({ argv: ['--moduel', 'x', 'a.ini', '-Y'], env: {}, cwd: tree.dir }));
@@ -104,7 +104,7 @@ test('all problems at once, each with where and a fix', (t) => {
     "unknown option '-Y' (command line) — run berth --help for the options Berth reads",
     "unknown option '--moduel' (command line) — did you mean '--module'?",
     `unknown option 'process' (line 2 of ${file}) — did you mean 'processes'?`,
-    `option 'stats' is not supported yet (line 3 of ${file}) — remove it; the stats server is not implemented yet`,
+    `option 'master-fifo' is not supported yet (line 3 of ${file}) — remove it and use signals (SIGTERM stops, SIGHUP reloads) or berth --stop/--reload <pidfile>`,
     `option 'buffer-size': '64x' is not a size (line 4 of ${file}) — write bytes (65536) or a number with k, m or g (64k, 1m)`,
     `option 'threads': 0 is out of range (line 5 of ${file}) — use a value from 1 to 1024`,
     `plugin 'gevent' not available in Berth (line 7 of ${file}) — Berth has Python and the HTTP front built in and loads no other plugins; remove the plugin (python/python3 may stay)`,
@@ -135,10 +135,10 @@ test('app cross-checks', (t) => {
 test('environment problems name the variable', (t) => {
   const tree = makeTree();
   t.after(tree.remove);
-  const got = problems(loadConfig({ argv: ['--http', ':0', '-w', 'a'], env: { BERTH_PROCESSES: 'four', BERTH_STATS: '127.0.0.1:9191' }, cwd: tree.dir }));
+  const got = problems(loadConfig({ argv: ['--http', ':0', '-w', 'a'], env: { BERTH_PROCESSES: 'four', BERTH_MASTER_FIFO: '/tmp/berth.fifo' }, cwd: tree.dir }));
   assert.deepEqual(got, [
+    "option 'BERTH_MASTER_FIFO' is not supported yet (environment variable BERTH_MASTER_FIFO) — remove it and use signals (SIGTERM stops, SIGHUP reloads) or berth --stop/--reload <pidfile>",
     "option 'BERTH_PROCESSES': 'four' is not a whole number (environment variable BERTH_PROCESSES) — write digits only, for example 4",
-    "option 'BERTH_STATS' is not supported yet (environment variable BERTH_STATS) — remove it; the stats server is not implemented yet",
   ]);
 });
 
@@ -202,4 +202,19 @@ test('bad socket options are problems naming the option', (t) => {
     "--socket :9001 is also given to '--http' (command line) — list each address once: with detect-protocol one port serves HTTP and uwsgi alike",
     "--mount: mountpoint 'blog' must start with / and not be / itself (command line) — write mount = /blog=mysite.wsgi (serve at / without mount)",
   ]);
+});
+
+test('stats on a LAN address (the seeds bind it so) starts with a warning saying who can read it; loopback and unix sockets do not warn', (t) => {
+  const tree = makeTree({ 'a.ini': '[uwsgi]\nhttp = 127.0.0.1:0\nmodule = app\nstats = 192.168.134.128:9002\nmetrics = :9100\n', 'b.ini': '[uwsgi]\nhttp = 127.0.0.1:0\nmodule = app\nstats = 127.0.0.1:9191\nmetrics = run/metrics.sock\n' });
+  t.after(tree.remove);
+  const lan = loadConfig({ argv: ['a.ini'], env: {}, cwd: tree.dir });
+  assert.equal(ok(lan).stats?.text, '192.168.134.128:9002');
+  assert.deepEqual(lan.warnings.map((w) => [w.code, w.line, w.option]), [['stats-exposed', 4, 'stats'], ['stats-exposed', 5, 'metrics']]);
+  assert.match(lan.warnings[0]!.message, /anyone who can reach 192\.168\.134\.128 can read the stats document/);
+  assert.match(lan.warnings[1]!.message, /anyone who can reach this machine on any of its networks can read the Prometheus metrics/);
+  assert.match(lan.warnings[0]!.fix ?? '', /127\.0\.0\.1:9002 or a unix socket path/);
+  const local = loadConfig({ argv: ['b.ini'], env: {}, cwd: tree.dir });
+  assert.deepEqual(local.warnings, []);
+  assert.equal(ok(local).metrics?.kind, 'unix');
+  assert.deepEqual(ok(local).written['stats'], '127.0.0.1:9191', 'the options as written, for the document');
 });

@@ -4,14 +4,16 @@ import { parseValue } from '../../src/config/map.js';
 import { OPTIONS, findOption, findShort } from '../../src/config/options.js';
 
 const PLANNED = [
-  'stats', 'stats-http', 'master-fifo', 'evil-reload-on-rss', 'reload-on-as', 'limit-as', 'fs-reload', 'log-date',
+  'master-fifo', 'evil-reload-on-rss', 'reload-on-as', 'limit-as', 'fs-reload', 'log-date',
   'log-x-forwarded-for', 'logger', 'req-logger', 'route', 'offload-threads', 'cheaper', 'async', 'gevent', 'ugreen', 'procname-prefix',
 ];
 const ACCEPTED = [
   'enable-threads', 'plugin', 'plugins', 'die-on-term', 'strict', 'need-app', 'single-interpreter',
-  'no-orphans', 'thunder-lock', 'post-buffering', 'http-keepalive',
+  'no-orphans', 'thunder-lock', 'post-buffering', 'http-keepalive', 'memory-report',
 ];
 const SUPPORTED: Record<string, string[]> = {
+  stats: ['stats-server'], 'stats-http': [], 'stats-minified': ['stats-min'], 'stats-no-cores': [], metrics: [],
+  'stats-redact': [], 'stats-show-secrets': [],
   http: [], 'http-socket': [], module: ['wsgi'], 'wsgi-file': ['file'], callable: [], chdir: [],
   home: ['virtualenv', 'venv', 'pyhome'], python: [], pythonpath: ['pp'], env: [], master: [], processes: ['workers'],
   threads: [], 'buffer-size': [], 'limit-post': [], listen: [], 'http-timeout': [], 'socket-timeout': [], logto: [],

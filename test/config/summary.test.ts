@@ -45,15 +45,14 @@ test('mounts, and no listener at all, are said plainly', () => {
   assert.match(text, /mount \/api = echo\.py; mount \/site = echo\.py/);
 });
 
-test('the stats, metrics and dashboard addresses appear once the Config carries them', () => {
-  const base = load(['--http', ':8000', '--module', 'site.wsgi']);
-  const plain = summarizeConfig({ ...base, stats: '127.0.0.1:9191' } as Config, { python: PYTHON }).join('\n');
+test('the stats, metrics and dashboard addresses', () => {
+  const plain = summarizeConfig(load(['--http', ':8000', '--module', 'site.wsgi', '--stats', '127.0.0.1:9191']), { python: PYTHON }).join('\n');
   assert.match(plain, /^stats {6}127\.0\.0\.1:9191 \(uWSGI stats JSON, read to EOF: uwsgitop, berth top\)$/m);
   assert.doesNotMatch(plain, /dashboard/);
-  const http = summarizeConfig({ ...base, stats: ':9191', statsHttp: true } as Config, { python: PYTHON }).join('\n');
+  const http = summarizeConfig(load(['--http', ':8000', '--module', 'site.wsgi', '--stats', ':9191', '--stats-http']), { python: PYTHON }).join('\n');
   assert.match(http, /^metrics {4}http:\/\/127\.0\.0\.1:9191\/metrics$/m);
   assert.match(http, /^dashboard {2}http:\/\/127\.0\.0\.1:9191\/dashboard$/m);
-  const own = summarizeConfig({ ...base, stats: ':9191', statsHttp: true, metrics: '127.0.0.1:9300' } as Config, { python: PYTHON }).join('\n');
+  const own = summarizeConfig(load(['--http', ':8000', '--module', 'site.wsgi', '--stats', ':9191', '--stats-http', '--metrics', '127.0.0.1:9300']), { python: PYTHON }).join('\n');
   assert.match(own, /^metrics {4}http:\/\/127\.0\.0\.1:9300\/metrics$/m);
 });
 

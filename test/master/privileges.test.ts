@@ -24,10 +24,10 @@ const nobody = (): { uid: number; gid: number } => {
 
 /**
  * Once the master is nobody it still spawns workers (lazy-apps, respawns), so Berth's own files
- * must be readable by nobody — true for an installed Berth. It has no runtime dependencies, so a
- * readable copy of bin/, dist/src/, python/ and package.json is a whole install.
+ * must be readable by nobody — true for an installed Berth. A readable copy of bin/, dist/src/,
+ * python/, package.json and the one runtime dependency (prom-client, with its own) is a whole install.
  */
-const BERTH_PARTS = ['bin', 'dist/src', 'python', 'package.json'];
+const BERTH_PARTS = ['bin', 'dist/src', 'python', 'package.json', 'node_modules/prom-client', 'node_modules/tdigest', 'node_modules/bintrees', 'node_modules/@opentelemetry'];
 
 test('must run as root to test privilege dropping', () => {
   assert.equal(process.getuid?.(), 0, 'the test suite runs as root (scripts/test.sh installs packages with apt); run it with sudo');

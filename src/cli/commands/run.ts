@@ -9,6 +9,13 @@ import { BerthError } from '../../errors/berth-error.js';
 import { explainWriteFailure } from '../../config/fs-kind.js';
 import { describeSource } from '../../config/problem.js';
 import { accessLogFor, loadOrReport, reloadConfig } from './load.js';
+import { readFileSync } from 'node:fs';
+import { StatsService } from '../../stats/stats-server.js';
+
+function berthVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `berth-${pkg.version}`;
+}
 
 export async function runServe(argv: readonly string[]): Promise<number> {
   const config = loadOrReport(argv, 'berth');
@@ -53,8 +60,13 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     warnAboutPluginVersions(config, interpreter, (message) => log('warn', message));
     const cwd = process.cwd();
     const hooks = instance.hooks(() => arbiter?.boundListeners.map((l) => l.display).join(', ') ?? '', log);
-    arbiter = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks });
-    code = await arbiter.run();
+    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks });
+    arbiter = master;
+    // Subscribed before the workers start, so generation 1 and every request are counted.
+    const stats = config.stats !== null || config.metrics !== null ? new StatsService({ source: () => master.observed, version: berthVersion(), log, origin }) : null;
+    await stats?.start();
+    code = await master.run();
+    stats?.close();
   } catch (err) {
     const message = err instanceof BerthError ? err.message : String((err as Error).stack ?? err);
     logger.error(message);
