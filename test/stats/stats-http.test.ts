@@ -40,7 +40,7 @@ function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ s
   });
 }
 
-test('stats-http: / is the JSON document (application/json exactly), /metrics passes promtool and prometheus_client with the traffic sent, /dashboard reaches the dashboard hook', async () => {
+test('stats-http: / is the JSON document (application/json exactly), /metrics passes promtool and prometheus_client with the traffic sent, /dashboard serves the page and its data', async () => {
   const { b, stats } = await berth(['--stats-http']);
   for (let i = 0; i < 6; i++) assert.equal((await httpGet(b.url('/'))).status, 200);
   for (let i = 0; i < 2; i++) assert.equal((await httpGet(b.url('/nope'), {})).status, 200);
@@ -79,7 +79,13 @@ print(json.dumps(out))
   }
 
   const dash = await httpGet(`http://${stats}/dashboard`);
-  assert.equal(dash.status, 404, 'the dashboard hook (a stub in this build) answers');
+  assert.equal(dash.status, 200, 'the dashboard page');
+  assert.match(dash.body, /<html/i);
+  const data = await httpGet(`http://${stats}/dashboard/data`);
+  assert.equal(data.status, 200);
+  const doc = JSON.parse(data.body) as { workers: unknown[]; berth: { generation: number } };
+  assert.equal(doc.workers.length, 2, 'the dashboard reads the same document as /');
+  assert.equal(doc.berth.generation, 1);
 });
 
 test('an in-flight request with Cookie, Authorization and a stats-redact header: the document shows none of their values, and escapes what it shows', async () => {
