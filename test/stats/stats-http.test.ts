@@ -83,9 +83,9 @@ print(json.dumps(out))
   assert.match(dash.body, /<html/i);
   const data = await httpGet(`http://${stats}/dashboard/data`);
   assert.equal(data.status, 200);
-  const doc = JSON.parse(data.body) as { workers: unknown[]; berth: { generation: number } };
-  assert.equal(doc.workers.length, 2, 'the dashboard reads the same document as /');
-  assert.equal(doc.berth.generation, 1);
+  const dashDoc = JSON.parse(data.body) as { workers: unknown[]; berth: { generation: number } };
+  assert.equal(dashDoc.workers.length, 2, 'the dashboard reads the same document as /');
+  assert.equal(dashDoc.berth.generation, 1);
 });
 
 test('an in-flight request with Cookie, Authorization and a stats-redact header: the document shows none of their values, and escapes what it shows', async () => {
