@@ -8,7 +8,8 @@
 set -euo pipefail
 
 PACKAGES=(python3 python3-django python3-flask uwsgi uwsgi-plugin-python3
-          gunicorn wrk nginx-light curl procps chromium media-types)
+          gunicorn wrk nginx-light curl procps chromium media-types
+          supervisor prometheus python3-prometheus-client tmux)
 UWSGI_PY3_PLUGIN=/usr/lib/uwsgi/plugins/python3_plugin.so
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
@@ -49,7 +50,14 @@ if ((${#missing[@]})); then
   log "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt_retry update
+  # Packages with a service (supervisor, prometheus, nginx) must not start it: the tests start
+  # their own instances on free loopback ports. policy-rc.d tells invoke-rc.d to leave them.
+  added_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added_policy=1
+  fi
   apt_retry install -y --no-install-recommends "${missing[@]}"
+  ((added_policy == 0)) || rm -f /usr/sbin/policy-rc.d
 else
   log "all packages already installed"
 fi
@@ -75,6 +83,10 @@ check "nginx" bash -c 'nginx -v 2>&1'
 check "curl" bash -c 'curl --version | head -n1'
 check "procps (ps)" bash -c 'command -v ps'
 check "chromium (headless browser e2e)" bash -c 'chromium --version 2>/dev/null'
+check "supervisor (seed deployments)" bash -c 'supervisord --version && command -v supervisorctl'
+check "promtool (metrics format)" bash -c 'promtool --version 2>&1 | head -n1'
+check "python3-prometheus-client" /usr/bin/python3 -c 'import prometheus_client; print("prometheus_client ok")'
+check "tmux (terminal views)" tmux -V
 
 ((fail == 0)) || die "some test dependencies do not work (see FAIL lines above)"
 log "all test dependencies present"

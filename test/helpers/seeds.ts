@@ -14,9 +14,13 @@ export const SEEDS = join(REPO, 'test', 'fixtures', 'seeds');
 
 /** A seed file with each `[from, to]` replaced (every occurrence); a `from` not found is a test bug. */
 export function adaptedSeed(file: string, replacements: readonly (readonly [string, string])[]): string {
-  let text = readFileSync(join(SEEDS, file), 'utf8');
+  return adaptedText(file, readFileSync(join(SEEDS, file), 'utf8'), replacements);
+}
+
+/** The same for a part of a seed file (`what` names it in the error). */
+export function adaptedText(what: string, text: string, replacements: readonly (readonly [string, string])[]): string {
   for (const [from, to] of replacements) {
-    if (!text.includes(from)) throw new Error(`${file} has no ${JSON.stringify(from)} to adapt: the fixture or the test is wrong`);
+    if (!text.includes(from)) throw new Error(`${what} has no ${JSON.stringify(from)} to adapt: the fixture or the test is wrong`);
     text = text.split(from).join(to);
   }
   return text;
