@@ -52,7 +52,14 @@ if ((${#missing[@]})); then
   log "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt_retry update
+  # Packages with a service (supervisor, prometheus, nginx) must not start it: the tests start
+  # their own instances on free loopback ports. policy-rc.d tells invoke-rc.d to leave them.
+  added_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added_policy=1
+  fi
   apt_retry install -y --no-install-recommends "${missing[@]}"
+  ((added_policy == 0)) || rm -f /usr/sbin/policy-rc.d
 else
   log "all packages already installed"
 fi

@@ -38,6 +38,8 @@ export interface StartOptions {
   readonly logFile?: string;
   /** Another copy of bin/berth.js (e.g. one a dropped-privilege user can read). */
   readonly bin?: string;
+  /** Only unix-socket listeners: wait for the workers, and `port` is 0. */
+  readonly portless?: boolean;
 }
 
 export function startBerth(args: readonly string[], opts: StartOptions = {}): Promise<RunningBerth> {
@@ -104,8 +106,8 @@ export function startBerth(args: readonly string[], opts: StartOptions = {}): Pr
   };
   return (async () => {
     try {
-      await waitForLog(/listening on (?:http|uwsgi):\/\/[^\s,]+:(\d+)/);
-      if (opts.waitReady !== false) {
+      if (opts.portless !== true) await waitForLog(/listening on (?:http|uwsgi):\/\/[^\s,]+:(\d+)/);
+      if (opts.waitReady !== false || opts.portless === true) {
         await waitForLog(/app ready/);
         await waitForLog(/all \d+ worker\(s\) ready/);
       }
@@ -113,7 +115,7 @@ export function startBerth(args: readonly string[], opts: StartOptions = {}): Pr
       await stop('SIGKILL');
       throw err;
     }
-    const port = Number(/listening on (?:http|uwsgi):\/\/[^\s,]+:(\d+)/.exec(log)![1]);
+    const port = opts.portless === true ? 0 : Number(/listening on (?:http|uwsgi):\/\/[^\s,]+:(\d+)/.exec(log)![1]);
     return { proc, port, url: (p: string) => `http://127.0.0.1:${port}${p}`, logs: () => log, waitForLog, stop };
   })();
 }
