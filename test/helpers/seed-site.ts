@@ -6,8 +6,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
-/** Checks the site behind `base` (e.g. http://127.0.0.1:PORT); `where` names the front in messages. */
-export async function checkDjangoSite(base: string, where: string, diagnostics: () => string): Promise<void> {
+/**
+ * Checks the site behind `base` (e.g. http://127.0.0.1:PORT); `where` names the front in messages.
+ * `media: false` for a seed whose config serves no /media: the upload must be stored, and its URL
+ * must get Django's 404 (DEBUG off), the "uploads not shown" the notes complain of.
+ */
+export async function checkDjangoSite(base: string, where: string, diagnostics: () => string, opts: { media?: boolean } = {}): Promise<void> {
   const page = await fetch(`${base}/`);
   assert.equal(page.status, 200, `GET / through ${where}: ${page.status}\n${diagnostics()}`);
   assert.match(await page.text(), /hello from the seed project/);
@@ -30,6 +34,10 @@ export async function checkDjangoSite(base: string, where: string, diagnostics: 
   const { url, size } = JSON.parse(upText) as { url: string; size: number };
   assert.equal(size, body.length);
   const back = await fetch(`${base}${url}`);
+  if (opts.media === false) {
+    assert.equal(back.status, 404, `GET ${url} through ${where}: this seed serves no /media, yet got ${back.status}`);
+    return;
+  }
   assert.equal(back.status, 200, `GET ${url} (the upload, from /media) through ${where}: ${back.status}\n${diagnostics()}`);
   assert.deepEqual(Buffer.from(await back.arrayBuffer()), body);
 }

@@ -84,10 +84,18 @@ test('seed 000: the site through nginx (uwsgi_pass to the upstream): pages, admi
   });
 });
 
-test('seed 000: buffer-size = 32768 admits a 20 KiB header set that the 4 KiB default of uWSGI would not', async () => {
-  const cookie = Array.from({ length: 10 }, (_, i) => `c${i}=${'x'.repeat(2_000)}`).join('; ');
-  const res = await fetch(`http://127.0.0.1:${nginx.port}/`, { headers: { cookie } });
+test('seed 000: buffer-size = 32768 admits a 20 KiB header set (uWSGI\'s 4 KiB default would not) and refuses 40 KiB, naming buffer-size', async () => {
+  // Ten 2 KB headers: each fits nginx's large_client_header_buffers 4 16k, together 20 KiB.
+  const headers = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`x-pad-${i}`, 'x'.repeat(2_000)]));
+  const res = await fetch(`http://127.0.0.1:${nginx.port}/`, { headers });
   assert.equal(res.status, 200, nginx.errorLog().slice(-1000) + log().slice(-1000));
+  // And the limit is the seed's, not Berth's 64k default: 40 KiB of headers is refused, by name.
+  const big = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`x-pad-${i}`, 'x'.repeat(2_000)]));
+  const refused = await fetch(`http://127.0.0.1:${nginx.port}/`, { headers: big });
+  assert.notEqual(refused.status, 200);
+  await until('the refusal in web.log naming buffer-size', async () => {
+    if (!/buffer-size/.test(log())) throw new Error(log().slice(-500));
+  });
 });
 
 test('seed 000: SIGTERM to the pid from the stats stops the master and every worker', async () => {

@@ -98,9 +98,11 @@ test('seed 004: the site on each host\'s http port, admin CSS from static-map', 
   }
 });
 
-test('seed 004: nginx balances uwsgi_pass over both hosts\' sockets and serves /static itself', async () => {
+test('seed 004: nginx balances uwsgi_pass over both hosts\' sockets and serves /static itself (uploads stored, /media not served: the note configures none)', async () => {
   const before = await Promise.all(HOSTS.map(served));
-  await checkDjangoSite(`http://127.0.0.1:${nginx.port}`, 'nginx (upstream ems)', () => nginx.errorLog().slice(-1500));
+  // The note's nginx has no /media location and its ini no /media static-map: uploads are stored
+  // but not shown (add `location /media { alias …; }` or `static-map = /media=…`).
+  await checkDjangoSite(`http://127.0.0.1:${nginx.port}`, 'nginx (upstream ems)', () => nginx.errorLog().slice(-1500), { media: false });
   for (let i = 0; i < 8; i++) assert.equal((await fetch(`http://127.0.0.1:${nginx.port}/`)).status, 200);
   await until('both hosts counting requests from nginx', async () => {
     const now = await Promise.all(HOSTS.map(served));
