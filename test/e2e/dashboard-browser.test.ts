@@ -6,7 +6,10 @@
  * uWSGI document plus a `berth` key it builds itself, with a traceback holding `<script>` and
  * markup: it must show as text and never run.
  *
- * Set BERTH_E2E_ARTIFACTS=<dir> to keep the page's screenshot (docs/figs/dashboard.png is one).
+ * Then the same page on a real Berth's stats-http address: its workers, its counts, a real
+ * app error with its Python traceback.
+ *
+ * Set BERTH_E2E_ARTIFACTS=<dir> to keep the screenshots (docs/figs/dashboard.png is Berth's).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { handleDashboard, type StatsDocument } from '../../src/stats/dashboard-route.js';
-import { APPS } from '../helpers/berth.js';
+import { APPS, debianPython, startBerth } from '../helpers/berth.js';
+import { freePort } from '../helpers/nginx.js';
 import { startUwsgi, type RunningUwsgi } from '../helpers/uwsgi.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -148,11 +152,48 @@ describe('the dashboard in Chromium, fed by a real uWSGI', () => {
     const shot = join(dir, 'dashboard.png');
     assert.equal(await page.$eval('#errors details', (d) => (d as HTMLDetailsElement).open), true, 'an opened traceback stays open across refreshes');
     await page.screenshot({ path: shot, fullPage: true });
-    const keep = process.env['BERTH_E2E_ARTIFACTS'];
-    if (keep !== undefined && keep !== '') {
-      mkdirSync(keep, { recursive: true });
-      copyFileSync(shot, join(keep, 'dashboard.png'));
-    }
+    keepArtifact(shot, 'dashboard-uwsgi.png');
     await page.close();
+  });
+});
+
+function keepArtifact(path: string, name: string): void {
+  const keep = process.env['BERTH_E2E_ARTIFACTS'];
+  if (keep !== undefined && keep !== '') {
+    mkdirSync(keep, { recursive: true });
+    copyFileSync(path, join(keep, name));
+  }
+}
+
+describe('the dashboard of a real Berth (stats-http)', () => {
+  test('its workers with live counts, an app error with its traceback, its config', async (t) => {
+    const statsPort = await freePort();
+    const berth = await startBerth(['--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'echo', '--python', debianPython(), '--processes', '2', '--threads', '2', '--stats', `127.0.0.1:${statsPort}`, '--stats-http']);
+    t.after(() => berth.stop());
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    t.after(() => browser.close());
+    const dir = mkdtempSync(join(tmpdir(), 'berth-dashboard-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${statsPort}/dashboard`);
+    await page.waitForFunction(() => document.querySelectorAll('#workers tbody tr').length === 2);
+    const doc = (await (await fetch(`http://127.0.0.1:${statsPort}/`)).json()) as { workers: { pid: number }[] };
+    assert.deepEqual([...(await requestsByPid(page)).keys()].sort(), doc.workers.map((w) => w.pid).sort(), 'one row per Berth worker, by pid');
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 20 + 10 * round; i++) assert.equal((await fetch(berth.url('/pid'))).status, 200);
+      await page.waitForTimeout(600);
+    }
+    assert.equal((await fetch(berth.url('/raise'))).status, 500);
+    await page.waitForFunction(() => [...document.querySelectorAll('#workers tbody tr')].reduce((a, tr) => a + Number(tr.children[3]!.textContent), 0) >= 120, undefined, { timeout: 15_000 });
+    await page.waitForSelector('#errors details', { timeout: 15_000 });
+    await page.click('#errors summary');
+    assert.match(await page.textContent('#errors pre') ?? '', /RuntimeError: echo app: \/raise raised before start_response/);
+    assert.match(await page.textContent('#config') ?? '', /processes/);
+    assert.deepEqual(errors, []);
+    const shot = join(dir, 'dashboard.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    keepArtifact(shot, 'dashboard.png');
   });
 });
