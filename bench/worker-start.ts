@@ -107,7 +107,7 @@ class FrameQueue {
 function configJson(app: App, mode: 'worker' | 'zygote', channelPath: string | null, token: string): string {
   const config: LaunchConfig = {
     module: app.module, wsgiFile: null, callable: 'application', chdir: app.chdir, pythonpath: [], threads: 1, processes: 1,
-    staticFromDjango: false, env: [], uid: null, gid: null, umask: null, pyAutoreloadMs: 0, lazyApps: mode === 'worker', reloadOnRssBytes: 0,
+    staticFromDjango: false, env: [], uid: null, gid: null, umask: null, pyAutoreloadMs: 0, lazyApps: mode === 'worker', reloadOnRssBytes: 0, reloadCheckDjango: true,
   };
   return workerConfigJson(config, { mode, workerId: mode === 'zygote' ? 0 : 1, check: false, channelPath, token });
 }

@@ -6,6 +6,7 @@
  */
 import { COMPAT_OPTIONS } from './options-compat.js';
 import { OPERATIONS_OPTIONS } from './options-operations.js';
+import { RELOAD_OPTIONS } from './options-reload.js';
 import type { OptionSpec, ValueNote } from './option-spec.js';
 import { parseCidr } from './cidr.js';
 import { checkIndex, checkMapping, checkRegexpRule, checkSkipExt, checkTypeRule } from './static-values.js';
@@ -218,7 +219,7 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
 ];
 
-export const OPTIONS: readonly OptionSpec[] = [...SUPPORTED, ...OPERATIONS_OPTIONS, ...COMPAT_OPTIONS];
+export const OPTIONS: readonly OptionSpec[] = [...SUPPORTED, ...OPERATIONS_OPTIONS, ...RELOAD_OPTIONS, ...COMPAT_OPTIONS];
 
 function index(): { byName: ReadonlyMap<string, OptionSpec>; byShort: ReadonlyMap<string, OptionSpec> } {
   const byName = new Map<string, OptionSpec>();
