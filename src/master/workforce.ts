@@ -39,6 +39,8 @@ import type { DirectSockets } from './spawn.js';
 import type { DirectReport } from '../protocol/worker/payloads.js';
 import { classifyExit, describeExit, type ExitKind } from './worker-exit.js';
 import { ReadyGate } from './ready-gate.js';
+import { chainSwitch, replaceSlot, wholeSwitch, type SwitchContext } from './generation-switch.js';
+import { Probation, type Verdict } from './probation.js';
 import { formatMegabytes } from './proc-memory.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -62,7 +64,14 @@ export interface WorkforceDeps {
   readonly direct?: (config: Config) => DirectSockets | null;
   /** uwsgi-direct: a worker's report of what it served itself (its records go to the access log). */
   readonly directReport?: (w: WorkerHandle, report: DirectReport) => void;
+  /** reload-rollback-after: every answer a worker gives goes to `watch` (null: stop watching). */
+  readonly watchAnswers?: (watch: ((generation: number, status: number) => void) | null) => void;
 }
+
+/** A reload's result: refused (why), or switched, with the probation's verdict to come (null: none). */
+export type ReloadResult =
+  | { readonly switched: false; readonly why: string }
+  | { readonly switched: true; readonly ready: WorkerReadyInfo | null; readonly probation: Promise<Verdict> | null };
 
 export class Workforce {
   readonly #d: WorkforceDeps;
@@ -72,6 +81,8 @@ export class Workforce {
   #serving: Generation | null = null;
   #backoff: CrashBackoff = new CrashBackoff({ slots: 1 });
   #stopping = false;
+  /** The newest generation's first answers, while the previous one stands by for a rollback. */
+  #probation: Probation | null = null;
   #busy: Promise<unknown> = Promise.resolve();
   /** Resolves once stopping and the last live worker has exited. */
   readonly #allExited: Promise<void>;
@@ -110,8 +121,8 @@ export class Workforce {
    * Serialised: a reload asked for while one runs starts after it. Resolves, once every new
    * worker is READY and serving, with the READY of the first; null if the reload was abandoned.
    */
-  reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<WorkerReadyInfo | null> {
-    const run = this.#busy.then(() => (this.#stopping ? null : this.#reload(config, interpreter, chain)));
+  reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<ReloadResult> {
+    const run = this.#busy.then((): Promise<ReloadResult> | ReloadResult => (this.#stopping ? { switched: false, why: 'Berth is stopping' } : this.#reload(config, interpreter, chain)));
     this.#busy = run.catch(() => null);
     return run;
   }
@@ -123,8 +134,8 @@ export class Workforce {
     this.#d.log('info', `recycling worker ${old.slot} (pid ${old.pid}): ${reason}`);
     g.keep.delete(old);
     if (stopRouting) this.#d.pool.remove(old);
-    void this.#replaceSlot(g, old.slot, old).then((ok) => {
-      if (!ok && this.#serving === g && old.state === 'READY') {
+    void replaceSlot(this.#switching, g, old.slot, old, false).then((failure) => {
+      if (failure !== null && this.#serving === g && old.state === 'READY') {
         g.keep.add(old); // the replacement failed: keep the old one serving
         if (stopRouting) this.#d.pool.add(old);
         this.#d.log('warn', `worker ${old.slot} (pid ${old.pid}) keeps serving: its replacement did not start`);
@@ -185,83 +196,93 @@ export class Workforce {
     await Promise.all(all.map((g) => g.launcher.stop().catch(() => undefined)));
   }
 
-  async #reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<WorkerReadyInfo | null> {
+  async #reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<ReloadResult> {
     const old = this.#serving;
-    if (old === null) return null;
+    if (old === null) return { switched: false, why: 'nothing is serving yet' };
     const started = Date.now();
     const g = await this.#launch(old.number + 1, config, interpreter);
     if (typeof g === 'string') {
       this.#d.log('error', `reload failed: ${g}`);
-      return null;
+      return { switched: false, why: g };
     }
     if (this.#stopping) {
       void this.#stopGeneration(g);
-      return null;
+      return { switched: false, why: 'Berth is stopping' };
     }
     this.#backoff = new CrashBackoff({ slots: config.processes });
-    const ok = chain ? await this.#chainSwitch(old, g) : await this.#wholeSwitch(old, g);
-    if (!ok || this.#stopping) return null;
+    // Kept (without workers) until the new generation proves itself: a rollback forks from it.
+    old.standby = config.reloadRollbackAfter > 0 && old.launcher.mode === 'preload';
+    const failure = chain ? await chainSwitch(this.#switching, old, g) : await wholeSwitch(this.#switching, old, g);
+    if (failure !== null || this.#stopping) {
+      this.#releaseStandby(old);
+      if (!this.#stopping) this.#d.log('error', `reload failed: ${failure}${chain ? '' : `; generation ${old.number} keeps serving`}`);
+      return { switched: false, why: failure ?? 'Berth is stopping' };
+    }
     this.#d.log('info', `reload done in ${Date.now() - started} ms: generation ${g.number} serves with ${config.processes} worker(s)${chain ? ' (chain)' : ''}`);
-    return g.firstReady;
+    return { switched: true, ready: g.firstReady, probation: this.#startProbation(old, g) };
   }
 
-  async #wholeSwitch(old: Generation, g: Generation): Promise<boolean> {
-    const staged = [];
-    for (let slot = 1; slot <= g.config.processes; slot++) staged.push(g.spawn(slot));
-    const ready = await Promise.all(staged.map((w) => this.#readyGate.wait(w)));
-    if (!ready.every(Boolean) || this.#stopping) {
-      const failed = staged.find((w) => w.state !== 'READY');
-      if (!this.#stopping) this.#d.log('error', `reload failed: new worker ${failed?.slot ?? '?'} did not become ready${failed !== undefined ? this.#why(failed) : ''}; generation ${old.number} keeps serving`);
-      for (const w of staged) w.kill();
-      g.keep.clear();
-      void this.#stopGeneration(g);
-      return false;
+  /** reload-rollback-after: watch g's first answers while `old` stands by; null when no rollback is possible. */
+  #startProbation(old: Generation, g: Generation): Promise<Verdict> | null {
+    const limit = g.config.reloadRollbackAfter;
+    if (limit === 0) return null;
+    if (!old.standby) {
+      this.#d.log('info', `reload-rollback-after = ${limit}: no rollback is possible after this reload (under lazy-apps the previous code is not kept loaded; preload keeps its Python parent)`);
+      return null;
     }
-    for (const w of staged) this.#d.pool.add(w);
-    this.#serving = g;
-    for (const w of [...old.workers]) this.#retire(w);
-    old.keep.clear();
-    this.#d.dispatcher.drain();
-    return true;
+    return new Promise((resolve) => {
+      this.#probation = new Probation(g.number, limit, (v) => {
+        this.#probation = null;
+        this.#d.watchAnswers?.(null);
+        if (v.kind !== 'failed') this.#releaseStandby(old);
+        resolve(v);
+      });
+      this.#d.watchAnswers?.((generation, status) => this.#probation?.answered(generation, status));
+    });
   }
 
-  async #chainSwitch(old: Generation, g: Generation): Promise<boolean> {
-    this.#serving = g; // respawns and recycling now belong to the new generation
-    const slots = Math.max(g.config.processes, ...[...old.keep].map((w) => w.slot));
-    for (let slot = 1; slot <= slots; slot++) {
-      const previous = [...old.keep].find((w) => w.slot === slot) ?? null;
-      if (previous !== null) old.keep.delete(previous);
-      if (slot > g.config.processes) {
-        if (previous !== null) this.#retire(previous);
-        continue;
-      }
-      const ok = await this.#replaceSlot(g, slot, previous);
-      if (!ok) {
-        if (this.#stopping) return false;
-        if (previous !== null) old.keep.add(previous);
-        this.#d.log('error', `chain reload stopped at worker ${slot}: its replacement did not become ready; the remaining old workers keep serving`);
-        // The old generation serves the slots not yet replaced; the new one keeps those it has.
-        this.#serving = g.workers.size > 0 ? g : old;
-        return false;
-      }
-    }
-    old.keep.clear();
-    return true;
+  /** A reload or a stop comes while the newest generation is on probation: it stays. */
+  endProbation(why: string): void {
+    this.#probation?.end(why);
   }
 
-  /** A READY replacement for `slot` joins the pool, then `previous` retires. */
-  async #replaceSlot(g: Generation, slot: number, previous: WorkerHandle | null): Promise<boolean> {
-    const w = g.spawn(slot);
-    const ready = await this.#readyGate.wait(w);
-    if (!ready || this.#stopping) {
-      w.kill();
-      g.keep.delete(w);
-      return false;
+  /**
+   * The new generation failed its probation: fresh workers forked from the previous
+   * generation's Python parent take over, the new ones retire. Resolves with the previous
+   * generation's READY facts, or a string saying why it could not (the new one keeps serving).
+   */
+  async rollBack(): Promise<{ readonly ready: WorkerReadyInfo | null; readonly config: Config; readonly interpreter: Interpreter } | string> {
+    const g = this.#serving;
+    const old = g === null ? undefined : [...this.#generations.values()].find((o) => o.standby && o.number < g.number);
+    if (g === null || old === undefined || this.#stopping) return 'the previous generation is no longer there';
+    this.#d.log('warn', `rolling back: generation ${g.number} → ${old.number}`);
+    const failure = await wholeSwitch(this.#switching, g, old);
+    old.standby = false;
+    if (failure !== null) {
+      this.#d.log('error', `rollback failed: ${failure}; generation ${g.number} keeps serving`);
+      return failure;
     }
-    this.#d.pool.add(w);
-    if (previous !== null) this.#retire(previous);
-    this.#d.dispatcher.drain();
-    return true;
+    this.#backoff = new CrashBackoff({ slots: old.config.processes });
+    return { ready: old.firstReady, config: old.config, interpreter: old.interpreter };
+  }
+
+  #releaseStandby(g: Generation): void {
+    g.standby = false;
+    if (g !== this.#serving && g.workers.size === 0) void this.#stopGeneration(g);
+  }
+
+  /** What ./generation-switch.ts works with. */
+  get #switching(): SwitchContext {
+    return {
+      pool: this.#d.pool,
+      dispatcher: this.#d.dispatcher,
+      readyGate: this.#readyGate,
+      log: this.#d.log,
+      stopping: () => this.#stopping,
+      setServing: (g) => (this.#serving = g),
+      retire: (w) => this.#retire(w),
+      stopGeneration: (g) => void this.#stopGeneration(g),
+    };
   }
 
   /** Start a generation's launcher; a string explains why the app could not load. */
@@ -332,7 +353,7 @@ export class Workforce {
     if (g !== undefined) {
       g.workers.delete(w);
       const wanted = g.keep.delete(w);
-      if (g !== this.#serving && g.workers.size === 0) void this.#stopGeneration(g);
+      if (g !== this.#serving && g.workers.size === 0 && !g.standby) void this.#stopGeneration(g);
       const kind = classifyExit({
         code, signal, stopping: this.#stopping, wanted, staged, wasReady: w.ready !== null,
         harakiri: w.harakiriAt !== 0, zygoteGone: w.process.lostWithZygote, firstBoot: g.number === 1 && g.firstReady === null,
@@ -385,14 +406,9 @@ export class Workforce {
     await g.launcher.stop().catch((err: Error) => this.#d.log('warn', `stopping generation ${g.number}: ${err.message}`));
   }
 
-  #why(w: WorkerHandle): string {
-    if (w.bootFailure !== null) return `: ${w.bootFailure.message}`;
-    const tail = w.recentOutput().trimEnd();
-    return tail !== '' ? `; its last output:\n${tail}\n` : '';
-  }
-
   #endAll(end: (w: WorkerHandle) => void): void {
     this.#stopping = true;
+    this.#probation?.end('Berth is stopping');
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     this.#readyGate.cancelAll();
