@@ -8,10 +8,10 @@
  *
  *   start     generation 1: start the launcher, spawn N workers straight into the pool.
  *   reload    generation g+1 is started beside g: launcher, then N workers kept out of the
- *             pool until every one is READY; then one switch: the new ones join, the old ones
- *             retire (finish what they hold, then exit). If the new app does not import, or a
- *             new worker dies before READY, the new generation is torn down and g keeps
- *             serving — nothing the client can see.
+ *             pool until every one is READY (and answers reload-check 2xx); then one switch:
+ *             the new ones join, the old ones retire (finish what they hold, then exit). If
+ *             the new app does not import (or fails Django's check), a new worker dies before
+ *             READY or fails reload-check, the new generation is torn down and g keeps serving.
  *   chain     the same, one slot at a time: a new worker for slot i, READY, joins; the old
  *             worker of slot i retires; then slot i+1. Gated on readiness, never on a timer.
  *   replace   one slot (max-requests, reload-on-rss, lifetime): the replacement is READY before
@@ -19,12 +19,12 @@
  *   respawn   a worker that died is replaced from its own generation's launcher (if that is
  *             still the serving one), after the crash-loop policy's delay; FATAL stops that.
  * A launcher is stopped (its Python parent and process group with it) once the last worker of
- * its generation has exited and a newer generation serves.
+ * its generation has exited and a newer generation serves — unless it stands by for a rollback.
  *
- * reload() resolves only when the new generation is wholly READY and switched in (with the
- * first READY's facts, which the arbiter commits to the front), or with null when it was
- * abandoned. Every exit passes through #reap, which asks ./worker-exit.ts what it means and
- * tells the pool, the dispatcher, the ready gate and the crash-loop policy. While stopping,
+ * reload() resolves once the new generation is wholly READY, checked (reload-check) and
+ * switched in (with the first READY's facts, which the arbiter commits to the front, and the
+ * probation's verdict to come: ./standby.ts), or with why it was abandoned. Every exit passes
+ * through #reap, which asks ./worker-exit.ts what it means and tells the pool, the dispatcher, the ready gate and the crash-loop policy. While stopping,
  * allExited() resolves with the last exit.
  */
 import type { Config } from '../config/schema.js';
@@ -40,7 +40,8 @@ import type { DirectReport } from '../protocol/worker/payloads.js';
 import { classifyExit, describeExit, type ExitKind } from './worker-exit.js';
 import { ReadyGate } from './ready-gate.js';
 import { chainSwitch, replaceSlot, wholeSwitch, type SwitchContext } from './generation-switch.js';
-import { Probation, type Verdict } from './probation.js';
+import type { Verdict } from './probation.js';
+import { Standby, type RolledBack } from './standby.js';
 import { formatMegabytes } from './proc-memory.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -81,8 +82,7 @@ export class Workforce {
   #serving: Generation | null = null;
   #backoff: CrashBackoff = new CrashBackoff({ slots: 1 });
   #stopping = false;
-  /** The newest generation's first answers, while the previous one stands by for a rollback. */
-  #probation: Probation | null = null;
+  readonly #standby: Standby;
   #busy: Promise<unknown> = Promise.resolve();
   /** Resolves once stopping and the last live worker has exited. */
   readonly #allExited: Promise<void>;
@@ -92,6 +92,14 @@ export class Workforce {
     this.#d = deps;
     this.#readyGate = new ReadyGate(deps.log);
     this.#allExited = new Promise((resolve) => (this.#markAllExited = resolve));
+    this.#standby = new Standby({
+      switching: this.#switching,
+      serving: () => this.#serving,
+      generations: () => this.#generations.values(),
+      stopGeneration: (g) => void this.#stopGeneration(g),
+      watchAnswers: (watch) => deps.watchAnswers?.(watch),
+      rolledBack: (g) => (this.#backoff = new CrashBackoff({ slots: g.config.processes })),
+    });
   }
 
   /** After retireAll() or killAll(): resolves when no worker of any generation is left. */
@@ -210,65 +218,25 @@ export class Workforce {
       return { switched: false, why: 'Berth is stopping' };
     }
     this.#backoff = new CrashBackoff({ slots: config.processes });
-    // Kept (without workers) until the new generation proves itself: a rollback forks from it.
-    old.standby = config.reloadRollbackAfter > 0 && old.launcher.mode === 'preload';
+    this.#standby.keep(old, config);
     const failure = chain ? await chainSwitch(this.#switching, old, g) : await wholeSwitch(this.#switching, old, g);
     if (failure !== null || this.#stopping) {
-      this.#releaseStandby(old);
+      this.#standby.release(old);
       if (!this.#stopping) this.#d.log('error', `reload failed: ${failure}${chain ? '' : `; generation ${old.number} keeps serving`}`);
       return { switched: false, why: failure ?? 'Berth is stopping' };
     }
     this.#d.log('info', `reload done in ${Date.now() - started} ms: generation ${g.number} serves with ${config.processes} worker(s)${chain ? ' (chain)' : ''}`);
-    return { switched: true, ready: g.firstReady, probation: this.#startProbation(old, g) };
-  }
-
-  /** reload-rollback-after: watch g's first answers while `old` stands by; null when no rollback is possible. */
-  #startProbation(old: Generation, g: Generation): Promise<Verdict> | null {
-    const limit = g.config.reloadRollbackAfter;
-    if (limit === 0) return null;
-    if (!old.standby) {
-      this.#d.log('info', `reload-rollback-after = ${limit}: no rollback is possible after this reload (under lazy-apps the previous code is not kept loaded; preload keeps its Python parent)`);
-      return null;
-    }
-    return new Promise((resolve) => {
-      this.#probation = new Probation(g.number, limit, (v) => {
-        this.#probation = null;
-        this.#d.watchAnswers?.(null);
-        if (v.kind !== 'failed') this.#releaseStandby(old);
-        resolve(v);
-      });
-      this.#d.watchAnswers?.((generation, status) => this.#probation?.answered(generation, status));
-    });
+    return { switched: true, ready: g.firstReady, probation: this.#standby.start(old, g) };
   }
 
   /** A reload or a stop comes while the newest generation is on probation: it stays. */
   endProbation(why: string): void {
-    this.#probation?.end(why);
+    this.#standby.end(why);
   }
 
-  /**
-   * The new generation failed its probation: fresh workers forked from the previous
-   * generation's Python parent take over, the new ones retire. Resolves with the previous
-   * generation's READY facts, or a string saying why it could not (the new one keeps serving).
-   */
-  async rollBack(): Promise<{ readonly ready: WorkerReadyInfo | null; readonly config: Config; readonly interpreter: Interpreter } | string> {
-    const g = this.#serving;
-    const old = g === null ? undefined : [...this.#generations.values()].find((o) => o.standby && o.number < g.number);
-    if (g === null || old === undefined || this.#stopping) return 'the previous generation is no longer there';
-    this.#d.log('warn', `rolling back: generation ${g.number} → ${old.number}`);
-    const failure = await wholeSwitch(this.#switching, g, old);
-    old.standby = false;
-    if (failure !== null) {
-      this.#d.log('error', `rollback failed: ${failure}; generation ${g.number} keeps serving`);
-      return failure;
-    }
-    this.#backoff = new CrashBackoff({ slots: old.config.processes });
-    return { ready: old.firstReady, config: old.config, interpreter: old.interpreter };
-  }
-
-  #releaseStandby(g: Generation): void {
-    g.standby = false;
-    if (g !== this.#serving && g.workers.size === 0) void this.#stopGeneration(g);
+  /** The new generation failed its probation: back to the previous one (./standby.ts). */
+  rollBack(): Promise<RolledBack | string> {
+    return this.#standby.rollBack();
   }
 
   /** What ./generation-switch.ts works with. */
@@ -408,7 +376,7 @@ export class Workforce {
 
   #endAll(end: (w: WorkerHandle) => void): void {
     this.#stopping = true;
-    this.#probation?.end('Berth is stopping');
+    this.#standby.end('Berth is stopping');
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     this.#readyGate.cancelAll();
