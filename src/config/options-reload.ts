@@ -23,6 +23,6 @@ export const RELOAD_OPTIONS: readonly OptionSpec[] = [
   }),
   row({
     name: 'reload-rollback-after', type: 'int', default: '5', range: [0, 1_000_000], field: 'reloadRollbackAfter',
-    help: 'After a reload switched, if the new generation answers its first N requests all with 5xx, roll back to the previous generation (preload: its Python parent is kept, without workers, until the new generation answered one request below 500 or 60 s passed). 0 = off.',
+    help: 'After a reload switched, if the new generation answers its first N requests all with 5xx, roll back to the previous generation (preload: its Python parent is kept, without workers, until the new generation answers one request below 500, or for 15 s; berth --reload waits for that verdict). 0 = off.',
   }),
 ];

@@ -218,8 +218,7 @@ export class Arbiter {
             this.#log('info', `${sig} again: stopping now`);
             this.#stopImmediately(0);
           } else if (isServing(this.#state)) {
-            this.#log('info', `${sig}: stopping gracefully (in-flight requests may take up to reload-mercy = ${this.#config.reloadMercyMs / 1000} s; send ${sig} again to stop now)`);
-            this.#stopGracefully();
+            this.#stopGracefully(sig);
           }
       }
     }
@@ -274,37 +273,37 @@ export class Arbiter {
     this.#stopImmediately(1);
   }
 
-  /** Stop accepting; once nothing is in flight (or reload-mercy ran out) retire every worker. */
-  #stopGracefully(): void {
+  /**
+   * Stop accepting; once nothing is in flight the workers retire. reload-mercy is the one bound,
+   * stated once in the log and kept: when it runs out, every worker still there is killed.
+   */
+  #stopGracefully(sig: NodeJS.Signals): void {
     this.#moveTo('STOPPING_GRACEFUL');
     this.#disarm();
     this.#closeListeners();
-    const mercy = this.#config.reloadMercyMs;
-    let retired = false;
-    // Called by whichever comes first: the front going idle, or reload-mercy running out.
-    const retire = (): void => {
-      clearTimeout(deadline);
-      if (retired || this.#state !== 'STOPPING_GRACEFUL') return;
-      retired = true;
-      const busy = this.#front.busy;
-      if (busy > 0) this.#log('warn', `${busy} request(s) still running after reload-mercy = ${mercy / 1000} s; stopping anyway`);
-      this.#workforce.retireAll();
-      this.#killAfter(this.#config.workerReloadMercyMs);
+    const bound = this.#config.reloadMercyMs;
+    this.#log('info', `${sig}: stopping gracefully: waiting up to ${bound / 1000} s for ${this.#front.busy} request(s) (reload-mercy), then killing the workers still running; send ${sig} again to stop now`);
+    let ending = false;
+    const end = (): void => {
+      if (ending) return;
+      ending = true;
       void this.#workforce.allExited().then(() => this.#finishStop());
     };
-    const deadline = setTimeout(retire, mercy);
+    const deadline = setTimeout(() => {
+      if (this.#state !== 'STOPPING_GRACEFUL') return;
+      const left = [...this.#workforce.workers()];
+      if (left.length === 0) return;
+      this.#log('warn', `stopping: ${this.#front.busy} request(s) still running after ${bound / 1000} s (reload-mercy); killing ${left.map((w) => `worker ${w.slot} (pid ${w.pid})`).join(', ')}`);
+      this.#workforce.killAll();
+      end();
+    }, bound);
     deadline.unref();
-    this.#front.stopAccepting(retire);
-  }
-
-  #killAfter(ms: number): void {
-    const killer = setTimeout(() => {
-      for (const w of this.#workforce.workers()) {
-        this.#log('warn', `worker ${w.slot} (pid ${w.pid}) did not exit within worker-reload-mercy = ${ms / 1000} s; killing it`);
-        w.kill();
-      }
-    }, ms);
-    killer.unref();
+    // The front is idle (or reload-mercy ran out first): the workers finish and exit.
+    this.#front.stopAccepting(() => {
+      if (this.#state !== 'STOPPING_GRACEFUL') return;
+      this.#workforce.retireAll();
+      end();
+    });
   }
 
   #stopImmediately(code: number): void {

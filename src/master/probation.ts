@@ -10,7 +10,7 @@
  */
 
 /** How long the previous generation is kept for a rollback when too few requests arrive. */
-export const PROBATION_MS = 60_000;
+export const PROBATION_MS = 15_000;
 
 export type Verdict =
   | { readonly kind: 'proven'; readonly status: number }
