@@ -5,8 +5,8 @@
 import type { OptionSpec, ValueNote } from './option-spec.js';
 
 function checkPath(value: string | null): ValueNote | undefined {
-  if (value !== null && value.startsWith('/') && !/\s/.test(value)) return undefined;
-  return { severity: 'problem', message: `reload-check: '${value ?? ''}' is not a request path`, fix: 'write a path the app answers 2xx, starting with /: reload-check = /health/' };
+  if (value !== null && /^(?:https?:\/\/[^/\s]+)?\/\S*$/.test(value)) return undefined;
+  return { severity: 'problem', message: `reload-check: '${value ?? ''}' is not a request path`, fix: 'write a path the app answers 2xx, starting with / (reload-check = /health/), or a URL naming the Host to send (reload-check = http://example.com/health/)' };
 }
 
 const row = (r: Omit<OptionSpec, 'aliases' | 'repeatable' | 'status' | 'berthOnly' | 'group'>): OptionSpec =>
@@ -15,7 +15,7 @@ const row = (r: Omit<OptionSpec, 'aliases' | 'repeatable' | 'status' | 'berthOnl
 export const RELOAD_OPTIONS: readonly OptionSpec[] = [
   row({
     name: 'reload-check', type: 'string', field: 'reloadCheck', check: checkPath,
-    help: 'On a reload, each new worker gets GET <path> (Host: localhost) before any traffic moves to it, and must answer 2xx; otherwise the reload is refused and the running generation keeps serving. Not written to the request log. Example: reload-check = /health/',
+    help: 'On a reload, each new worker gets GET <path> (Host: localhost; write http://example.com/health/ to send Host: example.com) before any traffic moves to it, and must answer 2xx; otherwise the reload is refused and the running generation keeps serving. Not written to the request log. Example: reload-check = /health/',
   }),
   row({
     name: 'reload-check-django', type: 'bool', default: 'true', field: 'reloadCheckDjango',

@@ -163,7 +163,7 @@ async function reload(path: string, pid: number, argv: readonly string[], io: Co
     io.err(`[berth] ${failed.message}\n`);
     return 1;
   }
-  io.out(`berth: sent SIGHUP (reload) to pid ${pid} from ${path}; waiting for the outcome (the details go to the master's log: see ${logPlace(pid, argv)})\n`);
+  io.out(`berth: sent SIGHUP (reload) to pid ${pid} from ${path}; waiting for the outcome (the log has the details: see ${logPlace(pid, argv)})\n`);
   const started = Date.now();
   let said = '';
   for (;;) {
