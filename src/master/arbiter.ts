@@ -326,6 +326,7 @@ export class Arbiter {
   async #finishStop(): Promise<void> {
     if (this.#state === 'STOPPED') return;
     this.#moveTo('STOPPED');
+    this.#reporter.remove();
     await this.#workforce.stopLaunchers();
     this.#closeListeners();
     this.#front.closeIdle();
