@@ -49,26 +49,34 @@ test('Django: a broken views.py fails the first start with the traceback', async
   assert.match(r.stderr, /hello\/views\.py", line 3/);
 });
 
-test('Django: a reload to a broken views.py is refused and v1 keeps serving (exit 1); a good change switches (exit 0)', async (t) => {
-  const dir = makeProject(t);
-  const pidfile = join(dir, 'site.pid');
-  const berth = await startBerth(args(dir, pidfile), { env: ENV });
-  t.after(() => berth.stop());
-  assert.equal(await (await fetch(berth.url('/'))).text(), 'hello v1');
+for (const mode of ['preload', 'lazy-apps'] as const) {
+  test(`Django (${mode}): a reload to a broken views.py is refused and v1 keeps serving (berth --reload exits 1, touch-reload too); a good change switches (exit 0)`, async (t) => {
+    const dir = makeProject(t);
+    const pidfile = join(dir, 'site.pid');
+    const trigger = join(dir, 'reload.trigger');
+    const berth = await startBerth([...args(dir, pidfile), '--touch-reload', trigger, ...(mode === 'lazy-apps' ? ['--lazy-apps'] : [])], { env: ENV });
+    t.after(() => berth.stop());
+    assert.equal(await (await fetch(berth.url('/'))).text(), 'hello v1');
 
-  writeFileSync(join(dir, 'hello', 'views.py'), BROKEN_VIEWS);
-  const refused = await runBerth(['--reload', pidfile]);
-  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
-  assert.match(refused.stderr, /reload refused: the WSGI app could not be loaded/);
-  assert.match(refused.stderr, /Django's system check \(reload-check-django\) failed: SyntaxError/);
-  assert.match(refused.stderr, /generation 1 serves/);
-  assert.equal(await (await fetch(berth.url('/'))).text(), 'hello v1');
+    writeFileSync(join(dir, 'hello', 'views.py'), BROKEN_VIEWS);
+    const refused = await runBerth(['--reload', pidfile]);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, mode === 'preload' ? /reload refused: the WSGI app could not be loaded/ : /reload refused: new worker 1 did not become ready/);
+    assert.match(refused.stderr, /Django's system check \(reload-check-django\) failed: SyntaxError/);
+    assert.match(refused.stderr, /hello\/views\.py", line 3/);
+    assert.match(refused.stderr, /generation 1 serves/);
+    assert.equal(await (await fetch(berth.url('/'))).text(), 'hello v1');
 
-  writeViews(dir, 'v2');
-  const good = runBerth(['--reload', pidfile]);
-  await berth.waitForLog(/reload done in \d+ ms: generation 2 serves/);
-  assert.equal(await (await fetch(berth.url('/'))).text(), 'hello v2');
-  const ok = await good;
-  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-  assert.match(ok.stdout, /reload done: generation 2 serves/);
-});
+    writeFileSync(trigger, 'now');
+    await berth.waitForLog(/touch-reload \([^)]*reload\.trigger\): reload of generation 1 requested[\s\S]*reload failed: [\s\S]*reload-check-django/);
+    assert.equal(await (await fetch(berth.url('/'))).text(), 'hello v1');
+
+    writeViews(dir, 'v2');
+    const good = runBerth(['--reload', pidfile]);
+    await berth.waitForLog(/reload done in \d+ ms: generation 2 serves/);
+    assert.equal(await (await fetch(berth.url('/'))).text(), 'hello v2');
+    const ok = await good;
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /reload done: generation 2 serves/);
+  });
+}
