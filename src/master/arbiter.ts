@@ -5,11 +5,12 @@
  * privileges, starts the workers (./workforce.ts) and then only reacts. Signal handlers merely
  * queue the signal; named steps do the work:
  *
- *   SIGHUP           reload: re-read the config; if it is valid and the new app imports, switch
- *                    to a new generation of workers (chain-reload: one at a time) — otherwise the
- *                    running generation keeps serving and the log says why
- *   SIGTERM, SIGINT  graceful stop: stop accepting, finish in-flight requests (reload-mercy),
- *                    retire the workers; the same signal again stops at once
+ *   SIGHUP           reload (./reloads.ts): re-read the config; if it is valid and the new app
+ *                    imports and passes its checks, switch to a new generation of workers
+ *                    (chain-reload: one at a time), rolling back if its first answers are all
+ *                    5xx — otherwise the running generation keeps serving and the log says why
+ *   SIGTERM, SIGINT  graceful stop: stop accepting, finish in-flight requests, retire the
+ *                    workers; reload-mercy bounds it all (then SIGKILL); again stops at once
  *   SIGQUIT          immediate stop
  *   SIGUSR1          reopen the log file (after an external logrotate)
  *   SIGTTIN/SIGTTOU  one worker more / less
