@@ -9,7 +9,7 @@
 // runtime and this one): their samples alternate, so a load that comes and goes hits both alike.
 //
 //   node dist/bench/worker-start.js [--runtime python/berth_worker.py ...] [--python /usr/bin/python3]
-//        [--runs 20] [--apps hello,django] [--modes worker,zygote]
+//        [--runs 20] [--apps hello,django] [--modes worker,zygote] [--no-django-check]
 //
 // Not a test: no assertions.
 
@@ -28,7 +28,7 @@ import { workerConfigJson, type LaunchConfig } from '../src/master/spawn.js';
 import { eachFlag, findRoot, fmt, log, mdTable, nameList, positive, prepareDjango, runMain } from './lib/cli-common.js';
 
 interface App { name: string; chdir: string; module: string; env: NodeJS.ProcessEnv; cleanup: () => void }
-interface Args { runtimes: string[]; python: string; runs: number; apps: string[]; modes: string[] }
+interface Args { runtimes: string[]; python: string; runs: number; apps: string[]; modes: string[]; djangoCheck: boolean }
 
 const APPS = ['hello', 'django'];
 const MODES = ['worker', 'zygote'];
@@ -40,10 +40,11 @@ const USAGE = `usage: node dist/bench/worker-start.js [options]
   --python PATH    interpreter (default /usr/bin/python3)
   --runs N         samples per figure (default 20)
   --apps LIST      ${APPS.join(',')} (default both)
-  --modes LIST     ${MODES.join(',')} (default both)`;
+  --modes LIST     ${MODES.join(',')} (default both)
+  --no-django-check  reload-check-django = false (default: on, as in Berth)`;
 
 function parseArgs(argv: string[], root: string): Args {
-  const args: Args = { runtimes: [], python: '/usr/bin/python3', runs: 20, apps: APPS, modes: MODES };
+  const args: Args = { runtimes: [], python: '/usr/bin/python3', runs: 20, apps: APPS, modes: MODES, djangoCheck: true };
   eachFlag(argv, (flag, take) => {
     switch (flag) {
       case '--runtime': args.runtimes.push(resolve(take())); break;
@@ -51,6 +52,7 @@ function parseArgs(argv: string[], root: string): Args {
       case '--runs': args.runs = Math.round(positive(take(), flag)); break;
       case '--apps': args.apps = nameList(take(), APPS, 'app'); break;
       case '--modes': args.modes = nameList(take(), MODES, 'mode'); break;
+      case '--no-django-check': args.djangoCheck = false; break;
       case '-h': case '--help': console.log(USAGE); process.exit(0);
       default: throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
@@ -104,10 +106,10 @@ class FrameQueue {
 }
 
 /** The config the master would send (src/master/spawn.ts writes it, so the two cannot drift). */
-function configJson(app: App, mode: 'worker' | 'zygote', channelPath: string | null, token: string): string {
+function configJson(app: App, mode: 'worker' | 'zygote', channelPath: string | null, token: string, djangoCheck: boolean): string {
   const config: LaunchConfig = {
     module: app.module, wsgiFile: null, callable: 'application', chdir: app.chdir, pythonpath: [], threads: 1, processes: 1,
-    staticFromDjango: false, env: [], uid: null, gid: null, umask: null, pyAutoreloadMs: 0, lazyApps: mode === 'worker', reloadOnRssBytes: 0,
+    staticFromDjango: false, env: [], uid: null, gid: null, umask: null, pyAutoreloadMs: 0, lazyApps: mode === 'worker', reloadOnRssBytes: 0, reloadCheckDjango: djangoCheck,
   };
   return workerConfigJson(config, { mode, workerId: mode === 'zygote' ? 0 : 1, check: false, channelPath, token });
 }
@@ -138,7 +140,7 @@ async function stop(child: ChildProcess, channel: Socket | null): Promise<void> 
 
 async function lazyWorker(args: Args, runtime: string, app: App): Promise<number> {
   const t0 = performance.now();
-  const { child, frames, stderr } = spawnRuntime(args, runtime, app, configJson(app, 'worker', null, ''));
+  const { child, frames, stderr } = spawnRuntime(args, runtime, app, configJson(app, 'worker', null, '', args.djangoCheck));
   const channel = child.stdio[3] as Socket;
   try {
     await frames.next(FromWorker.READY, 'worker').catch((err: Error) => { throw new Error(`${err.message}\n${stderr()}`); });
@@ -159,7 +161,7 @@ async function zygoteAndFork(args: Args, runtime: string, app: App, dir: string)
   const server: Server = createServer((s) => { forked.push(s); onConnection?.(s); });
   await new Promise<void>((done) => server.listen(channelPath, done));
   const t0 = performance.now();
-  const { child, frames, stderr } = spawnRuntime(args, runtime, app, configJson(app, 'zygote', channelPath, token));
+  const { child, frames, stderr } = spawnRuntime(args, runtime, app, configJson(app, 'zygote', channelPath, token, args.djangoCheck));
   const channel = child.stdio[3] as Socket;
   try {
     await frames.next(FromWorker.READY, 'zygote').catch((err: Error) => { throw new Error(`${err.message}\n${stderr()}`); });

@@ -99,7 +99,11 @@ def boot(cfg, lifeline):
         if drop_privileges(cfg):
             lifeline.rearm()  # the kernel cleared PR_SET_PDEATHSIG when the credentials changed
     prepare_sys_path(cfg)
-    return load_app(cfg)
+    app = load_app(cfg)
+    if cfg['django_check']:
+        from .django_check import run_django_check
+        run_django_check()
+    return app
 
 
 def report_boot_failure(sock, failure):

@@ -48,6 +48,7 @@ CONFIG_KEYS = {
     'worker_id': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
     'check': ('boolean', lambda v: type(v) is bool),
     'django_static': ('boolean', lambda v: type(v) is bool),
+    'django_check': ('boolean', lambda v: type(v) is bool),
     'channel_path': ('non-empty string or null', _string_or_null),
     'token': ('string', lambda v: isinstance(v, str)),
     'uid': ('name, integer >= 0 or null', lambda v: _string_or_null(v) or (_is_int(v) and v >= 0)),

@@ -51,6 +51,8 @@ def import_before_privileges(cfg, listening):
         from . import autoreload  # noqa: F401
     if cfg['django_static']:
         from . import django_static  # noqa: F401
+    if cfg['django_check']:
+        from . import django_check  # noqa: F401
     if cfg['reload_on_rss'] > 0:
         from . import memory_guard  # noqa: F401
 

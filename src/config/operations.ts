@@ -15,7 +15,7 @@ const MiB = 1024 * 1024;
 
 export type OperationsConfig = Pick<Config,
   'pidfile' | 'pidfile2' | 'daemonize' | 'daemonize2' | 'uid' | 'gid' | 'umask' | 'lazyApps' | 'chainReload' |
-  'reloadMercyMs' | 'workerReloadMercyMs' | 'maxRequests' | 'maxRequestsDelta' | 'minWorkerLifetimeMs' |
+  'reloadMercyMs' | 'workerReloadMercyMs' | 'reloadCheck' | 'reloadCheckDjango' | 'reloadRollbackAfter' | 'maxRequests' | 'maxRequestsDelta' | 'minWorkerLifetimeMs' |
   'maxWorkerLifetimeMs' | 'reloadOnRssBytes' | 'harakiriMs' | 'harakiriVerbose' | 'touchReload' | 'touchChainReload' |
   'touchLogreopen' | 'pyAutoreloadMs' | 'logMaxsizeBytes' | 'logBackupname' | 'logBackups' | 'logReopen' | 'log4xx' |
   'log5xx' | 'logSlowMs' | 'logFormat' | 'logJson'>;
@@ -121,6 +121,9 @@ export function buildOperations(input: OperationsInput, problems: Problem[], war
     chainReload: valueOf<boolean>('chainReload'),
     reloadMercyMs: valueOf<number>('reloadMercyMs'),
     workerReloadMercyMs: valueOf<number>('workerReloadMercyMs'),
+    reloadCheck: (last('reloadCheck')?.value as string | undefined)?.trim() ?? null,
+    reloadCheckDjango: valueOf<boolean>('reloadCheckDjango'),
+    reloadRollbackAfter: valueOf<number>('reloadRollbackAfter'),
     maxRequests: valueOf<number>('maxRequests'),
     maxRequestsDelta: valueOf<number>('maxRequestsDelta'),
     minWorkerLifetimeMs: valueOf<number>('minWorkerLifetimeMs'),

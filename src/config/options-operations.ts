@@ -66,11 +66,11 @@ export const OPERATIONS_OPTIONS: readonly OptionSpec[] = [
   }),
   row({
     name: 'reload-mercy', type: 'seconds', default: '30', range: [0, DAY_MS], field: 'reloadMercyMs', group: 'Processes',
-    help: 'How long in-flight requests may run on a graceful stop or reload before the workers are stopped anyway.',
+    help: 'The one bound of a graceful stop (SIGTERM, SIGINT, berth --stop): in-flight requests may run this long, then every worker still running is killed (SIGKILL). The stop log states it: "stopping: waiting up to N s for M request(s)".',
   }),
   row({
     name: 'worker-reload-mercy', type: 'seconds', default: '30', range: [0, DAY_MS], field: 'workerReloadMercyMs', group: 'Processes',
-    help: 'How long one retiring worker may take to finish its requests and exit before it is killed.',
+    help: 'On a reload or a recycle (max-requests, reload-on-rss, lifetime): how long one retiring worker may take to finish its requests and exit before it is killed. A stop is bounded by reload-mercy alone.',
   }),
   row({
     name: 'max-requests', short: 'R', type: 'int', default: '0', range: [0, Number.MAX_SAFE_INTEGER], field: 'maxRequests', group: 'Processes',

@@ -147,6 +147,12 @@ export interface Config {
   readonly chainReload: boolean;
   readonly reloadMercyMs: number;
   readonly workerReloadMercyMs: number;
+  /** Berth-only `reload-check`: the path each new worker must answer 2xx before a reload switches, or null. */
+  readonly reloadCheck: string | null;
+  /** Berth-only `reload-check-django`: Django's system check and URLconf before READY. */
+  readonly reloadCheckDjango: boolean;
+  /** Berth-only `reload-rollback-after`: roll back when the first N answers after a switch are all 5xx (0 = off). */
+  readonly reloadRollbackAfter: number;
   /** 0 = off for each of these. */
   readonly maxRequests: number;
   readonly maxRequestsDelta: number;

@@ -5,11 +5,12 @@
  * privileges, starts the workers (./workforce.ts) and then only reacts. Signal handlers merely
  * queue the signal; named steps do the work:
  *
- *   SIGHUP           reload: re-read the config; if it is valid and the new app imports, switch
- *                    to a new generation of workers (chain-reload: one at a time) — otherwise the
- *                    running generation keeps serving and the log says why
- *   SIGTERM, SIGINT  graceful stop: stop accepting, finish in-flight requests (reload-mercy),
- *                    retire the workers; the same signal again stops at once
+ *   SIGHUP           reload (./reloads.ts): re-read the config; if it is valid and the new app
+ *                    imports and passes its checks, switch to a new generation of workers
+ *                    (chain-reload: one at a time), rolling back if its first answers are all
+ *                    5xx — otherwise the running generation keeps serving and the log says why
+ *   SIGTERM, SIGINT  graceful stop: stop accepting, finish in-flight requests, retire the
+ *                    workers; reload-mercy bounds it all (then SIGKILL); again stops at once
  *   SIGQUIT          immediate stop
  *   SIGUSR1          reopen the log file (after an external logrotate)
  *   SIGTTIN/SIGTTOU  one worker more / less
@@ -31,7 +32,9 @@ import { MasterSockets } from './sockets.js';
 import { Front, type AccessLogger, type FrontGeneration } from '../router/front.js';
 import { WorkerPool } from '../worker/pool.js';
 import type { WorkerHandle, WorkerReadyInfo } from '../worker/handle.js';
-import { resolveInterpreter, type Interpreter } from './interpreter.js';
+import type { Interpreter } from './interpreter.js';
+import { Reloads } from './reloads.js';
+import { ReloadReporter } from './reload-report.js';
 import { Workforce } from './workforce.js';
 import { WatchLoop } from './watch-loop.js';
 import { FileTrigger } from './file-triggers.js';
@@ -61,11 +64,6 @@ type Level = 'info' | 'warn' | 'error';
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGTTIN', 'SIGTTOU'];
 
-interface ReloadRequest {
-  readonly chain: boolean;
-  readonly why: string;
-}
-
 export class Arbiter {
   readonly #deps: ArbiterDeps;
   readonly #logger: Logger;
@@ -75,8 +73,8 @@ export class Arbiter {
   readonly #sockets: MasterSockets;
   readonly #signalQueue: NodeJS.Signals[] = [];
   #state: MasterState = 'STARTING';
-  /** A reload asked for while one runs: it starts when that one ends (several asks make one). */
-  #pendingReload: ReloadRequest | null = null;
+  readonly #reloads: Reloads;
+  readonly #reporter: ReloadReporter;
   #config: Config;
   /** The bound listeners as "listening on" names them, once bound. */
   #where = '';
@@ -109,6 +107,19 @@ export class Arbiter {
       fatal: (message, recoverable) => this.#fatal(message, recoverable),
       direct: (config) => this.#sockets.direct(config),
       directReport: (w, report) => this.#front.directReport(w, report),
+      watchAnswers: (watch) => this.#front.watchAnswers(watch),
+    });
+    this.#reporter = new ReloadReporter([deps.config.pidfile, deps.config.pidfile2], (message) => this.#log('warn', message));
+    this.#reloads = new Reloads({
+      workforce: this.#workforce,
+      reporter: this.#reporter,
+      log,
+      ...(deps.reloadConfig !== undefined ? { reloadConfig: deps.reloadConfig } : {}),
+      state: () => this.#state,
+      moveTo: (next) => this.#moveTo(next),
+      current: () => ({ config: this.#config, interpreter: this.#interpreter }),
+      commit: (config, interpreter, ready, importStartedAt) => this.#commit(config, interpreter, ready, importStartedAt),
+      reopenLog: (why) => this.#reopenLog(why),
     });
     this.#watchLoop = new WatchLoop({
       workers: () => this.#workforce.workers(),
@@ -205,7 +216,7 @@ export class Arbiter {
       const sig = this.#signalQueue.shift()!;
       switch (sig) {
         case 'SIGHUP':
-          this.#requestReload({ chain: this.#config.chainReload, why: 'SIGHUP' });
+          this.#reloads.request({ chain: this.#config.chainReload, why: 'SIGHUP' });
           break;
         case 'SIGUSR1':
           this.#reopenLog('SIGUSR1');
@@ -226,61 +237,15 @@ export class Arbiter {
             this.#log('info', `${sig} again: stopping now`);
             this.#stopImmediately(0);
           } else if (isServing(this.#state)) {
-            this.#log('info', `${sig}: stopping gracefully (in-flight requests may take up to reload-mercy = ${this.#config.reloadMercyMs / 1000} s; send ${sig} again to stop now)`);
-            this.#stopGracefully();
+            this.#stopGracefully(sig);
           }
       }
     }
   }
 
-  #requestReload(request: ReloadRequest): void {
-    if (this.#state === 'RELOADING') {
-      this.#pendingReload = request;
-      this.#log('info', `${request.why}: a reload is running; another one follows it`);
-    } else if (this.#state === 'RUNNING') {
-      void this.#reload(request);
-    } else if (this.#state === 'STARTING') {
-      this.#log('info', `${request.why}: reload ignored; the first generation is still starting`);
-    }
-  }
-
-  /** RUNNING → RELOADING → RUNNING: the new generation is committed to the front only when wholly ready. */
-  async #reload({ chain, why }: ReloadRequest): Promise<void> {
-    this.#moveTo('RELOADING');
-    try {
-      await this.#runReload(chain, why);
-    } finally {
-      if (this.#state === 'RELOADING') this.#moveTo('RUNNING');
-    }
-    const next = this.#pendingReload;
-    this.#pendingReload = null;
-    if (next !== null && this.#state === 'RUNNING') void this.#reload(next);
-  }
-
-  async #runReload(chain: boolean, why: string): Promise<void> {
-    const kind = chain ? 'chain reload' : 'reload';
-    this.#log('info', `${why}: ${kind} of generation ${this.#workforce.generation} requested`);
-    const loaded = this.#deps.reloadConfig?.() ?? this.#config;
-    if (!('http' in loaded)) {
-      this.#log('error', `${kind} refused: the configuration has problems; generation ${this.#workforce.generation} keeps serving:\n${loaded.map((l) => `  ${l}`).join('\n')}`);
-      return;
-    }
-    const config = loaded as Config;
-    let interpreter: Interpreter;
-    try {
-      interpreter = resolveInterpreter(config, process.env.PATH);
-    } catch (err) {
-      this.#log('error', `${kind} refused: ${(err as Error).message}; generation ${this.#workforce.generation} keeps serving`);
-      return;
-    }
-    const kept = fixedAtStart(this.#config, config);
-    if (kept.length > 0) this.#log('warn', `${kind}: ${kept.join(', ')} changed; these take effect only after a restart (the bound sockets and the master's identity are kept)`);
-    if (config.logReopen) this.#reopenLog('log-reopen');
-    const importStartedAt = Date.now();
-    const ready = await this.#workforce.reload(config, interpreter, chain);
-    if (ready === null || this.#state !== 'RELOADING') return;
+  /** The one commit point of a reload (or a rollback): routes, static mappings and access log switch with the workers. */
+  #commit(config: Config, interpreter: Interpreter, ready: WorkerReadyInfo | null, importStartedAt: number): void {
     this.#importStartedAt = importStartedAt;
-    // The commit point: routes, static mappings and access log switch with the workers.
     this.#front.commit(frontGeneration(config, ready));
     this.#config = config;
     this.#interpreter = interpreter;
@@ -306,14 +271,14 @@ export class Arbiter {
     const on = (files: readonly string[], action: (paths: string[]) => void): void => {
       if (files.length > 0) this.#triggers.push(new FileTrigger({ files, onChange: action, onNotice: notice }));
     };
-    on(config.touchReload, (p) => this.#requestReload({ chain: this.#config.chainReload, why: `touch-reload (${p.join(', ')})` }));
-    on(config.touchChainReload, (p) => this.#requestReload({ chain: true, why: `touch-chain-reload (${p.join(', ')})` }));
+    on(config.touchReload, (p) => this.#reloads.request({ chain: this.#config.chainReload, why: `touch-reload (${p.join(', ')})` }));
+    on(config.touchChainReload, (p) => this.#reloads.request({ chain: true, why: `touch-chain-reload (${p.join(', ')})` }));
     on(config.touchLogreopen, (p) => this.#reopenLog(`touch-logreopen (${p.join(', ')})`));
     const previous = this.#autoreload?.files ?? [];
     this.#autoreload?.close();
     this.#autoreload = null;
     if (config.pyAutoreloadMs > 0) {
-      this.#autoreload = new FileTrigger({ files: previous, changedSince: this.#importStartedAt, onChange: (p) => this.#requestReload({ chain: false, why: `py-autoreload (${p.join(', ')} changed)` }), onNotice: notice });
+      this.#autoreload = new FileTrigger({ files: previous, changedSince: this.#importStartedAt, onChange: (p) => this.#reloads.request({ chain: false, why: `py-autoreload (${p.join(', ')} changed)` }), onNotice: notice });
     }
   }
 
@@ -328,37 +293,37 @@ export class Arbiter {
     this.#stopImmediately(1);
   }
 
-  /** Stop accepting; once nothing is in flight (or reload-mercy ran out) retire every worker. */
-  #stopGracefully(): void {
+  /**
+   * Stop accepting; once nothing is in flight the workers retire. reload-mercy is the one bound,
+   * stated once in the log and kept: when it runs out, every worker still there is killed.
+   */
+  #stopGracefully(sig: NodeJS.Signals): void {
     this.#moveTo('STOPPING_GRACEFUL');
     this.#disarm();
     this.#closeListeners();
-    const mercy = this.#config.reloadMercyMs;
-    let retired = false;
-    // Called by whichever comes first: the front going idle, or reload-mercy running out.
-    const retire = (): void => {
-      clearTimeout(deadline);
-      if (retired || this.#state !== 'STOPPING_GRACEFUL') return;
-      retired = true;
-      const busy = this.#front.busy;
-      if (busy > 0) this.#log('warn', `${busy} request(s) still running after reload-mercy = ${mercy / 1000} s; stopping anyway`);
-      this.#workforce.retireAll();
-      this.#killAfter(this.#config.workerReloadMercyMs);
+    const bound = this.#config.reloadMercyMs;
+    this.#log('info', `${sig}: stopping gracefully: waiting up to ${bound / 1000} s for ${this.#front.busy} request(s) (reload-mercy), then killing the workers still running; send ${sig} again to stop now`);
+    let ending = false;
+    const end = (): void => {
+      if (ending) return;
+      ending = true;
       void this.#workforce.allExited().then(() => this.#finishStop());
     };
-    const deadline = setTimeout(retire, mercy);
+    const deadline = setTimeout(() => {
+      if (this.#state !== 'STOPPING_GRACEFUL') return;
+      const left = [...this.#workforce.workers()];
+      if (left.length === 0) return;
+      this.#log('warn', `stopping: ${this.#front.busy} request(s) still running after ${bound / 1000} s (reload-mercy); killing ${left.map((w) => `worker ${w.slot} (pid ${w.pid})`).join(', ')}`);
+      this.#workforce.killAll();
+      end();
+    }, bound);
     deadline.unref();
-    this.#front.stopAccepting(retire);
-  }
-
-  #killAfter(ms: number): void {
-    const killer = setTimeout(() => {
-      for (const w of this.#workforce.workers()) {
-        this.#log('warn', `worker ${w.slot} (pid ${w.pid}) did not exit within worker-reload-mercy = ${ms / 1000} s; killing it`);
-        w.kill();
-      }
-    }, ms);
-    killer.unref();
+    // The front is idle (or reload-mercy ran out first): the workers finish and exit.
+    this.#front.stopAccepting(() => {
+      if (this.#state !== 'STOPPING_GRACEFUL') return;
+      this.#workforce.retireAll();
+      end();
+    });
   }
 
   #stopImmediately(code: number): void {
@@ -381,6 +346,7 @@ export class Arbiter {
   async #finishStop(): Promise<void> {
     if (this.#state === 'STOPPED') return;
     this.#moveTo('STOPPED');
+    this.#reporter.remove();
     await this.#workforce.stopLaunchers();
     this.#closeListeners();
     this.#front.closeIdle();
@@ -405,16 +371,10 @@ export class Arbiter {
 }
 
 /** What the front serves from a generation: its config and, with static-from-django, its Django settings. */
-function frontGeneration(config: Config, ready: WorkerReadyInfo): FrontGeneration {
-  return { config, django: config.staticFromDjango ? ready.django ?? null : null };
+function frontGeneration(config: Config, ready: WorkerReadyInfo | null): FrontGeneration {
+  return { config, django: config.staticFromDjango ? ready?.django ?? null : null };
 }
 
 function appName(config: Config): string {
   return config.module !== null ? `module ${config.module}` : `wsgi-file ${config.wsgiFile}`;
-}
-
-/** Options a reload cannot change: the sockets stay bound and the master keeps its identity. */
-function fixedAtStart(before: Config, after: Config): string[] {
-  const fields = ['http', 'uwsgi', 'uwsgiDirect', 'chmodSocket', 'chownSocket', 'detectProtocol', 'uwsgiAllow', 'mounts', 'bufferSizeBytes', 'limitPostBytes', 'listen', 'httpTimeoutMs', 'socketTimeoutMs', 'uid', 'gid', 'umask', 'pidfile', 'pidfile2', 'daemonize', 'daemonize2', 'logto', 'stats', 'statsHttp', 'metrics'] as const;
-  return fields.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
 }

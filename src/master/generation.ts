@@ -22,6 +22,8 @@ export class Generation {
   readonly keep = new Set<WorkerHandle>();
   /** READY of the generation's first worker to report it (static-from-django reads its Django settings). */
   firstReady: WorkerReadyInfo | null = null;
+  /** Kept after a newer generation took over, for a rollback (reload-rollback-after): not stopped when its last worker exits. */
+  standby = false;
   /** Workers of this generation that reached READY so far (for the "all ready" line). */
   readyCount = 0;
 

@@ -25,7 +25,7 @@ export function workerScriptPath(): string {
 }
 
 /** The part of the configuration the Python side needs (and the launcher's choice of mode). */
-export type LaunchConfig = Pick<Config, 'module' | 'wsgiFile' | 'callable' | 'chdir' | 'pythonpath' | 'threads' | 'processes' | 'staticFromDjango' | 'env' | 'uid' | 'gid' | 'umask' | 'pyAutoreloadMs' | 'lazyApps' | 'reloadOnRssBytes'>;
+export type LaunchConfig = Pick<Config, 'module' | 'wsgiFile' | 'callable' | 'chdir' | 'pythonpath' | 'threads' | 'processes' | 'staticFromDjango' | 'env' | 'uid' | 'gid' | 'umask' | 'pyAutoreloadMs' | 'lazyApps' | 'reloadOnRssBytes' | 'reloadCheckDjango'>;
 
 /** The settings the workers apply themselves when they serve the uwsgi sockets (uwsgi-direct). */
 export type DirectConfig = Pick<Config, 'listen' | 'bufferSizeBytes' | 'limitPostBytes' | 'socketTimeoutMs' | 'uwsgiDirectBatch' | 'staticMaps' | 'manageScriptName' | 'mounts' | 'disableLogging' | 'log4xx' | 'logSlowMs'>;
@@ -97,6 +97,7 @@ export function workerConfigJson(config: LaunchConfig, fields: { mode: 'worker' 
     worker_id: fields.workerId,
     check: fields.check,
     django_static: config.staticFromDjango,
+    django_check: config.reloadCheckDjango,
     channel_path: fields.channelPath,
     token: fields.token ?? '', // the Python side wants a string even when no HELLO is sent
     uid: config.uid,

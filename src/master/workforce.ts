@@ -8,10 +8,10 @@
  *
  *   start     generation 1: start the launcher, spawn N workers straight into the pool.
  *   reload    generation g+1 is started beside g: launcher, then N workers kept out of the
- *             pool until every one is READY; then one switch: the new ones join, the old ones
- *             retire (finish what they hold, then exit). If the new app does not import, or a
- *             new worker dies before READY, the new generation is torn down and g keeps
- *             serving — nothing the client can see.
+ *             pool until every one is READY (and answers reload-check 2xx); then one switch:
+ *             the new ones join, the old ones retire (finish what they hold, then exit). If
+ *             the new app does not import (or fails Django's check), a new worker dies before
+ *             READY or fails reload-check, the new generation is torn down and g keeps serving.
  *   chain     the same, one slot at a time: a new worker for slot i, READY, joins; the old
  *             worker of slot i retires; then slot i+1. Gated on readiness, never on a timer.
  *   replace   one slot (max-requests, reload-on-rss, lifetime): the replacement is READY before
@@ -19,12 +19,12 @@
  *   respawn   a worker that died is replaced from its own generation's launcher (if that is
  *             still the serving one), after the crash-loop policy's delay; FATAL stops that.
  * A launcher is stopped (its Python parent and process group with it) once the last worker of
- * its generation has exited and a newer generation serves.
+ * its generation has exited and a newer generation serves — unless it stands by for a rollback.
  *
- * reload() resolves only when the new generation is wholly READY and switched in (with the
- * first READY's facts, which the arbiter commits to the front), or with null when it was
- * abandoned. Every exit passes through #reap, which asks ./worker-exit.ts what it means and
- * tells the pool, the dispatcher, the ready gate and the crash-loop policy. While stopping,
+ * reload() resolves once the new generation is wholly READY, checked (reload-check) and
+ * switched in (with the first READY's facts, which the arbiter commits to the front, and the
+ * probation's verdict to come: ./standby.ts), or with why it was abandoned. Every exit passes
+ * through #reap, which asks ./worker-exit.ts what it means and tells the pool, the dispatcher, the ready gate and the crash-loop policy. While stopping,
  * allExited() resolves with the last exit.
  */
 import type { Config } from '../config/schema.js';
@@ -39,6 +39,9 @@ import type { DirectSockets } from './spawn.js';
 import type { DirectReport } from '../protocol/worker/payloads.js';
 import { classifyExit, describeExit, type ExitKind } from './worker-exit.js';
 import { ReadyGate } from './ready-gate.js';
+import { chainSwitch, replaceSlot, wholeSwitch, type SwitchContext } from './generation-switch.js';
+import type { Verdict } from './probation.js';
+import { Standby, type RolledBack } from './standby.js';
 import { formatMegabytes } from './proc-memory.js';
 import { generationServing, workerGone, workerRecycled } from '../server/observe.js';
 
@@ -63,7 +66,14 @@ export interface WorkforceDeps {
   readonly direct?: (config: Config) => DirectSockets | null;
   /** uwsgi-direct: a worker's report of what it served itself (its records go to the access log). */
   readonly directReport?: (w: WorkerHandle, report: DirectReport) => void;
+  /** reload-rollback-after: every answer a worker gives goes to `watch` (null: stop watching). */
+  readonly watchAnswers?: (watch: ((generation: number, status: number) => void) | null) => void;
 }
+
+/** A reload's result: refused (why), or switched, with the probation's verdict to come (null: none). */
+export type ReloadResult =
+  | { readonly switched: false; readonly why: string }
+  | { readonly switched: true; readonly ready: WorkerReadyInfo | null; readonly probation: Promise<Verdict> | null };
 
 export class Workforce {
   readonly #d: WorkforceDeps;
@@ -73,6 +83,7 @@ export class Workforce {
   #serving: Generation | null = null;
   #backoff: CrashBackoff = new CrashBackoff({ slots: 1 });
   #stopping = false;
+  readonly #standby: Standby;
   #busy: Promise<unknown> = Promise.resolve();
   /** Resolves once stopping and the last live worker has exited. */
   readonly #allExited: Promise<void>;
@@ -82,6 +93,14 @@ export class Workforce {
     this.#d = deps;
     this.#readyGate = new ReadyGate(deps.log);
     this.#allExited = new Promise((resolve) => (this.#markAllExited = resolve));
+    this.#standby = new Standby({
+      switching: this.#switching,
+      serving: () => this.#serving,
+      generations: () => this.#generations.values(),
+      stopGeneration: (g) => void this.#stopGeneration(g),
+      watchAnswers: (watch) => deps.watchAnswers?.(watch),
+      rolledBack: (g) => (this.#backoff = new CrashBackoff({ slots: g.config.processes })),
+    });
   }
 
   /** After retireAll() or killAll(): resolves when no worker of any generation is left. */
@@ -112,8 +131,8 @@ export class Workforce {
    * Serialised: a reload asked for while one runs starts after it. Resolves, once every new
    * worker is READY and serving, with the READY of the first; null if the reload was abandoned.
    */
-  reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<WorkerReadyInfo | null> {
-    const run = this.#busy.then(() => (this.#stopping ? null : this.#reload(config, interpreter, chain)));
+  reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<ReloadResult> {
+    const run = this.#busy.then((): Promise<ReloadResult> | ReloadResult => (this.#stopping ? { switched: false, why: 'Berth is stopping' } : this.#reload(config, interpreter, chain)));
     this.#busy = run.catch(() => null);
     return run;
   }
@@ -126,8 +145,8 @@ export class Workforce {
     if (workerRecycled.hasSubscribers) workerRecycled.publish({ slot: old.slot, pid: old.pid, reason });
     g.keep.delete(old);
     if (stopRouting) this.#d.pool.remove(old);
-    void this.#replaceSlot(g, old.slot, old).then((ok) => {
-      if (!ok && this.#serving === g && old.state === 'READY') {
+    void replaceSlot(this.#switching, g, old.slot, old, false).then((failure) => {
+      if (failure !== null && this.#serving === g && old.state === 'READY') {
         g.keep.add(old); // the replacement failed: keep the old one serving
         if (stopRouting) this.#d.pool.add(old);
         this.#d.log('warn', `worker ${old.slot} (pid ${old.pid}) keeps serving: its replacement did not start`);
@@ -188,84 +207,54 @@ export class Workforce {
     await Promise.all(all.map((g) => g.launcher.stop().catch(() => undefined)));
   }
 
-  async #reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<WorkerReadyInfo | null> {
+  async #reload(config: Config, interpreter: Interpreter, chain: boolean): Promise<ReloadResult> {
     const old = this.#serving;
-    if (old === null) return null;
+    if (old === null) return { switched: false, why: 'nothing is serving yet' };
     const started = Date.now();
     const g = await this.#launch(old.number + 1, config, interpreter);
     if (typeof g === 'string') {
       this.#d.log('error', `reload failed: ${g}`);
-      return null;
+      return { switched: false, why: g };
     }
     if (this.#stopping) {
       void this.#stopGeneration(g);
-      return null;
+      return { switched: false, why: 'Berth is stopping' };
     }
     this.#backoff = new CrashBackoff({ slots: config.processes });
-    const ok = chain ? await this.#chainSwitch(old, g) : await this.#wholeSwitch(old, g);
-    if (!ok || this.#stopping) return null;
+    this.#standby.keep(old, config);
+    const failure = chain ? await chainSwitch(this.#switching, old, g) : await wholeSwitch(this.#switching, old, g);
+    if (failure !== null || this.#stopping) {
+      this.#standby.release(old);
+      if (!this.#stopping) this.#d.log('error', `reload failed: ${failure}${chain ? '' : `; generation ${old.number} keeps serving`}`);
+      return { switched: false, why: failure ?? 'Berth is stopping' };
+    }
     if (generationServing.hasSubscribers) generationServing.publish({ generation: g.number, processes: config.processes });
     this.#d.log('info', `reload done in ${Date.now() - started} ms: generation ${g.number} serves with ${config.processes} worker(s)${chain ? ' (chain)' : ''}`);
-    return g.firstReady;
+    return { switched: true, ready: g.firstReady, probation: this.#standby.start(old, g) };
   }
 
-  async #wholeSwitch(old: Generation, g: Generation): Promise<boolean> {
-    const staged = [];
-    for (let slot = 1; slot <= g.config.processes; slot++) staged.push(g.spawn(slot));
-    const ready = await Promise.all(staged.map((w) => this.#readyGate.wait(w)));
-    if (!ready.every(Boolean) || this.#stopping) {
-      const failed = staged.find((w) => w.state !== 'READY');
-      if (!this.#stopping) this.#d.log('error', `reload failed: new worker ${failed?.slot ?? '?'} did not become ready${failed !== undefined ? this.#why(failed) : ''}; generation ${old.number} keeps serving`);
-      for (const w of staged) w.kill();
-      g.keep.clear();
-      void this.#stopGeneration(g);
-      return false;
-    }
-    for (const w of staged) this.#d.pool.add(w);
-    this.#serving = g;
-    for (const w of [...old.workers]) this.#retire(w);
-    old.keep.clear();
-    this.#d.dispatcher.drain();
-    return true;
+  /** A reload or a stop comes while the newest generation is on probation: it stays. */
+  endProbation(why: string): void {
+    this.#standby.end(why);
   }
 
-  async #chainSwitch(old: Generation, g: Generation): Promise<boolean> {
-    this.#serving = g; // respawns and recycling now belong to the new generation
-    const slots = Math.max(g.config.processes, ...[...old.keep].map((w) => w.slot));
-    for (let slot = 1; slot <= slots; slot++) {
-      const previous = [...old.keep].find((w) => w.slot === slot) ?? null;
-      if (previous !== null) old.keep.delete(previous);
-      if (slot > g.config.processes) {
-        if (previous !== null) this.#retire(previous);
-        continue;
-      }
-      const ok = await this.#replaceSlot(g, slot, previous);
-      if (!ok) {
-        if (this.#stopping) return false;
-        if (previous !== null) old.keep.add(previous);
-        this.#d.log('error', `chain reload stopped at worker ${slot}: its replacement did not become ready; the remaining old workers keep serving`);
-        // The old generation serves the slots not yet replaced; the new one keeps those it has.
-        this.#serving = g.workers.size > 0 ? g : old;
-        return false;
-      }
-    }
-    old.keep.clear();
-    return true;
+  /** The new generation failed its probation: back to the previous one (./standby.ts). */
+  rollBack(): Promise<RolledBack | string> {
+    return this.#standby.rollBack();
   }
 
-  /** A READY replacement for `slot` joins the pool, then `previous` retires. */
-  async #replaceSlot(g: Generation, slot: number, previous: WorkerHandle | null): Promise<boolean> {
-    const w = g.spawn(slot);
-    const ready = await this.#readyGate.wait(w);
-    if (!ready || this.#stopping) {
-      w.kill();
-      g.keep.delete(w);
-      return false;
-    }
-    this.#d.pool.add(w);
-    if (previous !== null) this.#retire(previous);
-    this.#d.dispatcher.drain();
-    return true;
+  /** What ./generation-switch.ts works with. */
+  get #switching(): SwitchContext {
+    return {
+      pool: this.#d.pool,
+      dispatcher: this.#d.dispatcher,
+      readyGate: this.#readyGate,
+      log: this.#d.log,
+      stopping: () => this.#stopping,
+      setServing: (g) => (this.#serving = g),
+      retire: (w) => this.#retire(w),
+      stopGeneration: (g) => void this.#stopGeneration(g),
+    };
   }
 
   /** Start a generation's launcher; a string explains why the app could not load. */
@@ -336,7 +325,7 @@ export class Workforce {
     if (g !== undefined) {
       g.workers.delete(w);
       const wanted = g.keep.delete(w);
-      if (g !== this.#serving && g.workers.size === 0) void this.#stopGeneration(g);
+      if (g !== this.#serving && g.workers.size === 0 && !g.standby) void this.#stopGeneration(g);
       const kind = classifyExit({
         code, signal, stopping: this.#stopping, wanted, staged, wasReady: w.ready !== null,
         harakiri: w.harakiriAt !== 0, zygoteGone: w.process.lostWithZygote, firstBoot: g.number === 1 && g.firstReady === null,
@@ -390,14 +379,9 @@ export class Workforce {
     await g.launcher.stop().catch((err: Error) => this.#d.log('warn', `stopping generation ${g.number}: ${err.message}`));
   }
 
-  #why(w: WorkerHandle): string {
-    if (w.bootFailure !== null) return `: ${w.bootFailure.message}`;
-    const tail = w.recentOutput().trimEnd();
-    return tail !== '' ? `; its last output:\n${tail}\n` : '';
-  }
-
   #endAll(end: (w: WorkerHandle) => void): void {
     this.#stopping = true;
+    this.#standby.end('Berth is stopping');
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     this.#readyGate.cancelAll();

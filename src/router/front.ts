@@ -75,6 +75,8 @@ export class Front {
   #accessLog: AccessLogger;
   /** Every worker crash-looped into FATAL: answer 503 at once until a generation is committed. */
   #appDown = false;
+  /** reload-rollback-after: told every answer a worker gives while a new generation is on probation. */
+  #watch: ((generation: number, status: number) => void) | null = null;
 
   constructor(deps: FrontDeps) {
     this.#deps = deps;
@@ -138,9 +140,15 @@ export class Front {
     this.dispatcher.failAll(503, APP_DOWN);
   }
 
+  /** Tell `watch` the status of every answer a worker gives, with the worker's generation (null: stop). */
+  watchAnswers(watch: ((generation: number, status: number) => void) | null): void {
+    this.#watch = watch;
+  }
+
   /** Requests a worker served on a uwsgi socket itself: into the access log like any other. */
   directReport(w: WorkerHandle, report: DirectReport): void {
     const log = this.#accessLog;
+    if (this.#watch !== null) for (const record of report.records) this.#watch(w.generation, record.status);
     const manageScriptName = this.#serving.config.manageScriptName;
     for (const record of report.records) {
       const ex = exchangeFromRecord(record, { manageScriptName, scriptNames: this.#scriptNames });
@@ -206,6 +214,7 @@ export class Front {
 
   #exchangeDone(ex: Exchange): void {
     if (requestDone.hasSubscribers) requestDone.publish(ex);
+    if (this.#watch !== null && ex.servedBy !== null) this.#watch(ex.servedBy.generation, ex.status);
     const log = this.#accessLog;
     if (!log.keep(ex, performance.now())) return; // filtered out (disable-logging)
     const w = ex.servedBy;

@@ -48,6 +48,8 @@ export interface CgiSource {
 /** What the request log needs to know about the worker that served an exchange. */
 export interface ServedBy {
   readonly pid: number;
+  /** The worker's generation (a rollback watches the new generation's answers). */
+  readonly generation: number;
   readonly requestsServed: number;
 }
 

@@ -74,16 +74,21 @@ test('--stop: SIGTERM, waits until the master and its workers are gone, prints s
   assert.match(berth.logs(), /SIGTERM: stopping gracefully/);
 });
 
-test('--reload: SIGHUP reaches the master, which says so in its log; the output says where to look', async (t) => {
+test('--reload: SIGHUP reaches the master, which says so in its log; the output says where to look and how the reload ended', async (t) => {
   const dir = tmp(t);
   const path = join(dir, 'site.pid');
   const log = join(dir, 'site.log');
   const berth = await startBerth([...echoArgs(path), '--logto', log], { logFile: log });
   t.after(() => berth.stop());
-  const r = await runBerth(['--reload', path]);
+  const pending = runBerth(['--reload', path]);
+  // --reload waits for the new generation's first answer below 500 (reload-rollback-after).
+  await berth.waitForLog(/reload done in \d+ ms/);
+  await (await fetch(berth.url('/'))).text();
+  const r = await pending;
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.stdout.includes(`sent SIGHUP (reload) to pid ${berth.proc.pid}`), r.stdout);
   assert.ok(r.stdout.includes(`see ${log}`), r.stdout);
+  assert.match(r.stdout, /reload done: generation 2 serves \(its first answer below 500 was \d+\)/);
   await berth.waitForLog(/SIGHUP/);
   assert.ok(isAlive(berth.proc.pid!));
 });

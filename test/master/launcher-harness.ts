@@ -21,7 +21,7 @@ export const APPS = path.join(process.cwd(), 'test', 'fixtures', 'worker-apps');
 export function launchConfig(over: Partial<LaunchConfig> = {}): LaunchConfig {
   return {
     module: 'apps', wsgiFile: null, callable: 'application', chdir: APPS, pythonpath: [], threads: 2, processes: 2,
-    staticFromDjango: false, env: [], uid: null, gid: null, umask: null, pyAutoreloadMs: 0, lazyApps: false, reloadOnRssBytes: 0, ...over,
+    staticFromDjango: false, env: [], uid: null, gid: null, umask: null, pyAutoreloadMs: 0, lazyApps: false, reloadOnRssBytes: 0, reloadCheckDjango: true, ...over,
   };
 }
 

@@ -45,7 +45,7 @@ def worker_config(**overrides):
     """A complete BERTH_WORKER_CONFIG (read_config refuses a missing key), as spawn.ts sends it."""
     cfg = {'mode': 'worker', 'module': 'apps', 'wsgi_file': None, 'callable': 'application', 'chdir': APPS,
            'pythonpath': [], 'threads': 1, 'processes': 1, 'worker_id': 1, 'check': False,
-           'django_static': False, 'channel_path': None, 'token': '', 'uid': None, 'gid': None,
+           'django_static': False, 'django_check': True, 'channel_path': None, 'token': '', 'uid': None, 'gid': None,
            'umask': None, 'py_autoreload': 0, 'own_group': False, 'reload_on_rss': 0, 'direct': None}
     cfg.update(overrides)
     return cfg

@@ -2,12 +2,17 @@
  * `berth --stop <pidfile>`, `berth --reload <pidfile>`, `berth --status <pidfile>` (uWSGI's
  * --stop/--reload spelling, with `--stop=<pidfile>` too). Each reads the pidfile, makes sure the
  * pid is a live Berth master — a stale pidfile whose pid now belongs to another program must
- * never get our signal — and then signals it or reports on it.
+ * never get our signal — and then signals it or reports on it. --reload then waits for the
+ * master's report of that reload beside the pidfile and exits 0 only when the new generation
+ * serves (1: refused, rolled back, or no outcome in time).
  * --status exits like an LSB init script: 0 running, 1 dead but the pidfile remains, 3 not
  * running, 4 unknown (pidfile unreadable).
  */
 import { describeStart, inspectPidfile, type PidfileState } from '../../master/pidfile.js';
 import { argValue, fdTarget, isAlive, pidExists, readStat } from '../../master/proc.js';
+import { PROBATION_MS } from '../../master/probation.js';
+import { BOOT_TIMEOUT_MS } from '../../master/ready-gate.js';
+import { readReport, reportPath } from '../../master/reload-report.js';
 
 export type ControlAction = 'stop' | 'reload' | 'status';
 
@@ -22,9 +27,13 @@ const STATUS_UNKNOWN = 4;
 export interface ControlIo {
   out(text: string): void;
   err(text: string): void;
-  /** How long --stop waits for the master to exit (its graceful stop allows 30 s for requests). */
+  /** How long --stop waits for the master to exit (its graceful stop allows reload-mercy, 30 s by default). */
   readonly stopTimeoutMs: number;
   readonly progressEveryMs: number;
+  /** How long --reload waits for the outcome: the new workers' boot, reload-check, then the probation. */
+  readonly reloadTimeoutMs: number;
+  /** How long --reload waits for the master's first report of the reload it asked for. */
+  readonly reportWaitMs: number;
 }
 
 /** After the master exits, how long --stop waits for its parent to reap it, so "stopped" means gone. */
@@ -35,6 +44,8 @@ const IO: ControlIo = {
   err: (t) => void process.stderr.write(t),
   stopTimeoutMs: 60_000,
   progressEveryMs: 5_000,
+  reloadTimeoutMs: BOOT_TIMEOUT_MS + PROBATION_MS + 30_000,
+  reportWaitMs: 10_000,
 };
 
 /** Finds `--stop X` / `--stop=X` (or --reload, --status) in argv; null when argv is not a control command. */
@@ -150,14 +161,45 @@ async function stop(path: string, pid: number, io: ControlIo): Promise<number> {
   return 0;
 }
 
-function reload(path: string, pid: number, argv: readonly string[], io: ControlIo): number {
+/**
+ * SIGHUP, then wait for the master's report of that reload (../../master/reload-report.ts): 0 only
+ * when the new generation serves; 1 when it was refused or rolled back, or no outcome came.
+ */
+async function reload(path: string, pid: number, argv: readonly string[], io: ControlIo): Promise<number> {
+  const reportFile = reportPath(path);
+  const before = readReport(reportFile);
+  const seen = before !== null && before.pid === pid ? before.seq : 0;
   const failed = send(pid, 'SIGHUP');
   if (failed !== null) {
     io.err(`[berth] ${failed.message}\n`);
     return 1;
   }
-  io.out(`berth: sent SIGHUP (reload) to pid ${pid} from ${path}; the reload runs in the background and its result is logged — see ${logPlace(pid, argv)}\n`);
-  return 0;
+  io.out(`berth: sent SIGHUP (reload) to pid ${pid} from ${path}; waiting for the outcome (the log has the details: see ${logPlace(pid, argv)})\n`);
+  const started = Date.now();
+  let said = '';
+  for (;;) {
+    const r = readReport(reportFile);
+    if (r !== null && r.pid === pid && r.seq > seen) {
+      if (r.phase === 'done') {
+        if (r.ok) io.out(`berth: ${r.message}\n`);
+        else io.err(`[berth] ${r.message}\n[berth] the log has the details: ${logPlace(pid, argv)}\n`);
+        return r.ok ? 0 : 1;
+      }
+      if (r.phase === 'probation' && said !== r.message) io.out(`berth: ${(said = r.message)}\n`);
+    } else if (Date.now() - started > io.reportWaitMs) {
+      io.err(`[berth] pid ${pid} did not report on the reload within ${io.reportWaitMs / 1000} s: it writes ${reportFile} (a Berth that old does not, or its user cannot write there); the reload may still run — see ${logPlace(pid, argv)}\n`);
+      return 1;
+    }
+    if (!isAlive(pid)) {
+      io.err(`[berth] pid ${pid} exited during the reload; see ${logPlace(pid, argv)}\n`);
+      return 1;
+    }
+    if (Date.now() - started > io.reloadTimeoutMs) {
+      io.err(`[berth] no outcome after ${io.reloadTimeoutMs / 1000} s (the new workers may still be importing the app); the reload goes on in the background — see ${logPlace(pid, argv)}, then 'berth --reload ${path}' again\n`);
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Where the master's log goes: logto/daemonize from its command line, else its stderr target. */

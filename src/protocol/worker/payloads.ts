@@ -34,7 +34,7 @@ export interface ReadyInfo {
   readonly django?: unknown;
 }
 
-export type BootFailKind = 'import' | 'callable' | 'chdir' | 'config';
+export type BootFailKind = 'import' | 'callable' | 'check' | 'chdir' | 'config';
 
 export interface BootFailInfo {
   readonly kind: BootFailKind;
@@ -81,7 +81,7 @@ export function parseReady(payload: Buffer): ReadyInfo {
   };
 }
 
-const BOOT_FAIL_KINDS: readonly unknown[] = ['import', 'callable', 'chdir', 'config'];
+const BOOT_FAIL_KINDS: readonly unknown[] = ['import', 'callable', 'check', 'chdir', 'config'];
 
 export function parseBootFail(payload: Buffer): BootFailInfo {
   const o = parseJsonObject(payload, 'BOOT_FAIL');

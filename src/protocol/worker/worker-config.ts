@@ -71,6 +71,7 @@ export const WORKER_CONFIG_KEYS: Readonly<Record<string, KeyRule>> = {
   worker_id: NATURAL,
   check: BOOLEAN,
   django_static: BOOLEAN,
+  django_check: BOOLEAN,
   channel_path: STRING_OR_NULL,
   token: STRING,
   uid: ID,

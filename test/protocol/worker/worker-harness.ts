@@ -34,6 +34,7 @@ export interface WorkerConfig {
   check: boolean;
   mode: 'worker' | 'zygote';
   django_static: boolean;
+  django_check: boolean;
   channel_path: string | null;
   token: string;
   uid: string | number | null;
@@ -85,7 +86,7 @@ export class WorkerProcess {
     // Complete, as spawn.ts sends it: the worker refuses a missing key (worker-config.json).
     const full: WorkerConfig = {
       module: 'apps', wsgi_file: null, callable: 'application', chdir: APPS, pythonpath: [], threads: 1,
-      processes: 1, worker_id: 1, check: false, mode: 'worker', django_static: false, channel_path: null, token: '',
+      processes: 1, worker_id: 1, check: false, mode: 'worker', django_static: false, django_check: true, channel_path: null, token: '',
       uid: null, gid: null, umask: null, py_autoreload: 0, own_group: false, reload_on_rss: 0, direct: null, ...config,
     };
     this.child = spawn(PYTHON, [WORKER], {
