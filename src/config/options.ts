@@ -193,6 +193,10 @@ const SUPPORTED: readonly OptionSpec[] = [
     help: 'Largest request body accepted (bigger ones get 413 Content Too Large, and a log line naming this option); 0 = unlimited. Bodies over 1 MiB wait on disk (the temporary directory) until a worker takes them, so the default of 100M bounds what one upload can put there; uWSGI has no limit, nginx 1m.',
   },
   {
+    name: 'spool-limit', aliases: [], type: 'size', repeatable: false, default: '1G', range: [0, Number.MAX_SAFE_INTEGER], status: 'supported', field: 'spoolLimitBytes', group: 'Limits and timeouts',
+    help: 'Most disk all request bodies waiting in spool files (the temporary directory) may use together; 0 = no cap. An upload that does not fit gets 503 and a log line naming this option: with a Content-Length at once, before its body is read; a chunked one when it reaches the cap. limit-post bounds one upload, this their sum. Changing it takes a restart.',
+  },
+  {
     name: 'http-timeout', aliases: [], type: 'seconds', repeatable: false, default: '60', range: [1, 86_400_000], status: 'supported', field: 'httpTimeoutMs', group: 'Limits and timeouts',
     help: 'Seconds a client connection may stay silent (slow or idle client) before Berth closes it.',
   },
