@@ -223,6 +223,12 @@ def run(lifeline):
         return report_boot_failure(None, failure)
     start_eof_watchdog(sock, lifeline.gone)
     if lazy:
+        if cfg['own_group']:
+            # As a spawned lazy-apps worker did: a group of its own with a guardian, so what the
+            # app starts in it dies with this worker (harakiri, a crash), not only with the zygote.
+            os.setpgid(0, 0)
+            lifeline.group_leader = True
+            lifeline.start_guardian()
         try:
             app = boot(cfg, lifeline)
         except BootFailure as failure:

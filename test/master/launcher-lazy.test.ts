@@ -10,7 +10,7 @@ function lazy(rec: Recorder, over: Parameters<typeof launchConfig>[0] = {}): Lau
   return createLauncher({ config: launchConfig(over), interpreter: INTERPRETER, generation: 3, events: rec.events, log: rec.events.log, mode: 'lazy' });
 }
 
-test('lazy: a zygote without the app forks the workers, in its process group; they serve and can be killed', async (t) => {
+test('lazy: a zygote without the app forks the workers, each leading its own process group; they serve and can be killed', async (t) => {
   const rec = new Recorder();
   const launcher = lazy(rec);
   const spawn = spawnerFor(t, launcher);
@@ -25,7 +25,7 @@ test('lazy: a zygote without the app forks the workers, in its process group; th
     assert.equal(w.generation, 3);
     assert.equal(w.process.kind, 'forked');
     assert.notEqual(w.pid, zygote);
-    assert.ok(groupMembers(zygote).includes(w.pid), "the worker is in the zygote's process group");
+    assert.ok(groupMembers(w.pid).includes(w.pid), 'the worker leads its own process group');
   }
   const { ex, answer } = get('/hello');
   workers[0]!.send(ex);
@@ -68,7 +68,7 @@ test('lazy: MODULES reaches events.modules with the app\'s files (py-autoreload)
   assert.ok(rec.modules[0]!.paths.some((p) => p.endsWith('/worker-apps/apps.py')), rec.modules[0]!.paths.join('\n'));
 });
 
-test('lazy: stop kills workers still running, and nothing of their group is left', async () => {
+test('lazy: stop kills workers still running, and nothing of their groups is left', async () => {
   const rec = new Recorder();
   const launcher = lazy(rec);
   const w = launcher.spawnWorker(1);
@@ -78,6 +78,7 @@ test('lazy: stop kills workers still running, and nothing of their group is left
   await launcher.stop();
   assert.equal((await rec.exitOf(w)).signal, 'SIGKILL');
   assert.equal(alive(pid), false);
+  await groupEmpties(pid, 'nothing is left in the killed worker\'s process group');
   await groupEmpties(zygote, 'nothing is left in the zygote\'s process group');
 });
 

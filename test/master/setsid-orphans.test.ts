@@ -35,3 +35,19 @@ for (const mode of ['preload', 'lazy-apps'] as const) {
     }
   });
 }
+
+test('lazy-apps: what a worker started in its process group dies with that worker, not only with the master', async (t) => {
+  const site = makeOpsSite(['processes = 1', 'lazy-apps = true']);
+  t.after(site.remove);
+  const berth = await startBerth(['--ini', site.ini]);
+  t.after(() => berth.stop('SIGKILL'));
+  const spawned = await get(berth.url('/spawn'));
+  const child = Number(/started (\d+)/.exec(spawned.text)?.[1]);
+  t.after(() => {
+    if (alive(child)) process.kill(child, 'SIGKILL');
+  });
+  assert.ok(child > 0 && alive(child), spawned.text);
+  await get(berth.url('/exit')).catch(() => undefined); // the worker crashes
+  await waitUntil(() => !alive(child), "the crashed worker's child is gone", 5_000);
+  await waitUntil(async () => (await get(berth.url('/'))).status === 200, 'a new worker serves');
+});
