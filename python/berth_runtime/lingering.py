@@ -20,11 +20,12 @@ import struct
 import termios
 import time
 
+from .event_loop import READ
+
 NOTHING_UNREAD = struct.pack('i', 0)
 LINGER_MAX_S = 2.0
 LINGER_MAX_BYTES = 1 << 20
 CHUNK = 65536
-READ = 1  # selectors.EVENT_READ
 
 
 def has_unread(fd):
