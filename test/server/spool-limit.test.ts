@@ -2,7 +2,7 @@
  * spool-limit: what all spooled request bodies may keep on disk together, across both fronts.
  * Real Berth, echo app: one upload holds most of the budget while it trickles in; the next one,
  * on the HTTP port or the uwsgi socket, gets 503 naming the option before its body is read; once
- * the first is done its space is back. (The chunked case is in request-body.test.ts.)
+ * the first is done its space is back. A chunked upload is refused when it reaches the cap.
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,4 +56,20 @@ test('spool-limit: an upload that does not fit beside the others gets 503 at onc
 
   const after = await exchangeRaw(berth.port, Buffer.concat([Buffer.from(`POST /body-sha256 HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`), body]));
   assert.match(after.text, /^HTTP\/1\.1 200 /, 'the first upload gave its space back');
+});
+
+test('spool-limit: a chunked upload is refused with 503 when it reaches the cap, and gives its space back', async (t) => {
+  const berth = await startBerth(['--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'echo', '--python', debianPython(), '--processes', '1', '--spool-limit', '2M']);
+  t.after(() => berth.stop());
+  const chunk = Buffer.alloc(65536, 'z');
+  const parts = [Buffer.from('POST /body-sha256 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n')];
+  for (let i = 0; i < 48; i++) parts.push(Buffer.from('10000\r\n'), chunk, Buffer.from('\r\n')); // 3 MiB
+  parts.push(Buffer.from('0\r\n\r\n'));
+  const refused = await exchangeRaw(berth.port, Buffer.concat(parts));
+  assert.match(refused.text, /^HTTP\/1\.1 503 /);
+  assert.match(refused.text, /\r\nConnection: close\r\n[\s\S]*spool-limit/);
+  const body = Buffer.alloc(2 * MIB - 1, 'b');
+  const fits = await exchangeRaw(berth.port, Buffer.concat([Buffer.from(`POST /body-sha256 HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`), body]));
+  assert.match(fits.text, /^HTTP\/1\.1 200 /, 'the refused upload gave back what it took');
+  assert.match(fits.text, new RegExp(createHash('sha256').update(body).digest('hex')));
 });
