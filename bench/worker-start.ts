@@ -4,12 +4,14 @@
 //   worker   lazy-apps: spawn -> READY
 //   zygote   preload: spawn -> the zygote's READY
 //   fork     preload: FORK -> the forked worker's READY on its own connection (after HELLO)
+// and, with mode lazy-zygote, the same two for lazy-apps: a zygote without the app, whose
+// forked worker imports it (what a lazy-apps respawn costs).
 // Median and p90 of --runs samples each; every process is stopped (SHUTDOWN, then SIGKILL to
 // its group if it lingers). Several --runtime flags compare launchers (say, an old single-file
 // runtime and this one): their samples alternate, so a load that comes and goes hits both alike.
 //
 //   node dist/bench/worker-start.js [--runtime python/berth_worker.py ...] [--python /usr/bin/python3]
-//        [--runs 20] [--apps hello,django] [--modes worker,zygote] [--no-django-check]
+//        [--runs 20] [--apps hello,django] [--modes worker,zygote,lazy-zygote] [--no-django-check]
 //
 // Not a test: no assertions.
 
@@ -31,7 +33,8 @@ interface App { name: string; chdir: string; module: string; env: NodeJS.Process
 interface Args { runtimes: string[]; python: string; runs: number; apps: string[]; modes: string[]; djangoCheck: boolean }
 
 const APPS = ['hello', 'django'];
-const MODES = ['worker', 'zygote'];
+const MODES = ['worker', 'zygote', 'lazy-zygote'];
+type ZygoteMode = 'zygote' | 'lazy-zygote';
 const FRAME_TIMEOUT_MS = 60_000;
 const EXIT_WAIT_MS = 5_000;
 
@@ -40,7 +43,7 @@ const USAGE = `usage: node dist/bench/worker-start.js [options]
   --python PATH    interpreter (default /usr/bin/python3)
   --runs N         samples per figure (default 20)
   --apps LIST      ${APPS.join(',')} (default both)
-  --modes LIST     ${MODES.join(',')} (default both)
+  --modes LIST     ${MODES.join(',')} (default all)
   --no-django-check  reload-check-django = false (default: on, as in Berth)`;
 
 function parseArgs(argv: string[], root: string): Args {
@@ -106,7 +109,7 @@ class FrameQueue {
 }
 
 /** The config the master would send (src/master/spawn.ts writes it, so the two cannot drift). */
-function configJson(app: App, mode: 'worker' | 'zygote', channelPath: string | null, token: string, djangoCheck: boolean): string {
+function configJson(app: App, mode: 'worker' | ZygoteMode, channelPath: string | null, token: string, djangoCheck: boolean): string {
   const config: LaunchConfig = {
     module: app.module, wsgiFile: null, callable: 'application', chdir: app.chdir, pythonpath: [], threads: 1, processes: 1,
     staticFromDjango: false, env: [], uid: null, gid: null, umask: null, pyAutoreloadMs: 0, lazyApps: mode === 'worker', reloadOnRssBytes: 0, reloadCheckDjango: djangoCheck,
@@ -153,7 +156,7 @@ async function lazyWorker(args: Args, runtime: string, app: App): Promise<number
 /** One zygote: [spawn -> READY, FORK -> forked worker's READY] in ms. */
 let zygotes = 0;
 
-async function zygoteAndFork(args: Args, runtime: string, app: App, dir: string): Promise<[number, number]> {
+async function zygoteAndFork(args: Args, runtime: string, app: App, dir: string, mode: ZygoteMode): Promise<[number, number]> {
   const channelPath = join(dir, `zygote-${zygotes++}.sock`);
   const token = randomBytes(8).toString('hex');
   const forked: Socket[] = [];
@@ -161,7 +164,7 @@ async function zygoteAndFork(args: Args, runtime: string, app: App, dir: string)
   const server: Server = createServer((s) => { forked.push(s); onConnection?.(s); });
   await new Promise<void>((done) => server.listen(channelPath, done));
   const t0 = performance.now();
-  const { child, frames, stderr } = spawnRuntime(args, runtime, app, configJson(app, 'zygote', channelPath, token, args.djangoCheck));
+  const { child, frames, stderr } = spawnRuntime(args, runtime, app, configJson(app, mode, channelPath, token, args.djangoCheck));
   const channel = child.stdio[3] as Socket;
   try {
     await frames.next(FromWorker.READY, 'zygote').catch((err: Error) => { throw new Error(`${err.message}\n${stderr()}`); });
@@ -222,22 +225,24 @@ async function main(): Promise<void> {
           for (const [r, runtime] of args.runtimes.entries()) rows.push([name, runtime, 'worker: spawn → READY', ...summary(samples[r]!)]);
           log(`${name} worker done`);
         }
-        if (args.modes.includes('zygote')) {
+        for (const mode of ['zygote', 'lazy-zygote'] as const) {
+          if (!args.modes.includes(mode)) continue;
           const zygote = args.runtimes.map((): number[] => []);
           const fork = args.runtimes.map((): number[] => []);
-          for (const runtime of args.runtimes) await zygoteAndFork(args, runtime, app, dir);
+          for (const runtime of args.runtimes) await zygoteAndFork(args, runtime, app, dir, mode);
           for (let i = 0; i < args.runs; i++) {
             for (const [r, runtime] of args.runtimes.entries()) {
-              const [z, f] = await zygoteAndFork(args, runtime, app, dir);
+              const [z, f] = await zygoteAndFork(args, runtime, app, dir, mode);
               zygote[r]!.push(z);
               fork[r]!.push(f);
             }
           }
+          const prefix = mode === 'zygote' ? '' : 'lazy ';
           for (const [r, runtime] of args.runtimes.entries()) {
-            rows.push([name, runtime, 'zygote: spawn → READY', ...summary(zygote[r]!)]);
-            rows.push([name, runtime, 'fork: FORK → worker READY', ...summary(fork[r]!)]);
+            rows.push([name, runtime, `${prefix}zygote: spawn → READY`, ...summary(zygote[r]!)]);
+            rows.push([name, runtime, `${prefix}fork: FORK → worker READY`, ...summary(fork[r]!)]);
           }
-          log(`${name} zygote done`);
+          log(`${name} ${mode} done`);
         }
       } finally {
         app.cleanup();

@@ -36,8 +36,11 @@ def _listeners(v):
 # BERTH_WORKER_CONFIG: every key, each with its rule (as test/fixtures/conformance/
 # worker-config.json words it) and its check.  src/protocol/worker/worker-config.ts has the
 # same table; a key missing or unknown on either side is refused by name.
+# worker: a lazy-apps worker spawned alone (berth check); zygote: preload; lazy-zygote: the
+# lazy-apps parent, which forks first and lets each worker import the app.
+WORKER_MODES = ('worker', 'zygote', 'lazy-zygote')
 CONFIG_KEYS = {
-    'mode': ('one of', lambda v: v in ('worker', 'zygote')),
+    'mode': ('one of', lambda v: v in WORKER_MODES),
     'module': ('non-empty string or null', _string_or_null),
     'wsgi_file': ('non-empty string or null', _string_or_null),
     'callable': ('non-empty string', lambda v: isinstance(v, str) and v != ''),
@@ -59,7 +62,6 @@ CONFIG_KEYS = {
     'reload_on_rss': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
     'direct': ('direct object or null', lambda v: v is None or isinstance(v, dict)),
 }
-WORKER_MODES = ('worker', 'zygote')
 DIRECT_KEYS = {
     'listeners': ('non-empty list of {fd: integer, unix: boolean, index: integer}', _listeners),
     'backlog': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
@@ -105,8 +107,8 @@ def read_config(text):
         problems += _key_problems('direct.', cfg['direct'], DIRECT_KEYS)
     if (cfg.get('module') is None) == (cfg.get('wsgi_file') is None):
         problems.append('exactly one of module and wsgi_file must be set')
-    if cfg.get('mode') == 'zygote' and not (isinstance(cfg.get('channel_path'), str) and cfg['channel_path']):
-        problems.append("channel_path must be the master's unix socket in mode zygote")
+    if cfg.get('mode') in ('zygote', 'lazy-zygote') and not (isinstance(cfg.get('channel_path'), str) and cfg['channel_path']):
+        problems.append("channel_path must be the master's unix socket in mode %s" % cfg['mode'])
     if problems:
         raise BootFailure('config', 'bad BERTH_WORKER_CONFIG: ' + '; '.join(problems))
     return cfg

@@ -1,8 +1,13 @@
 """DIRECT frames: what the direct path served and is running, for the master.
 
-What the direct path tells the master: DIRECT frames, once a second while anything
-changed or every DIRECT_LOG_BATCH records, with the running requests (harakiri), the served
-count (max-requests) and one record per request its access log keeps."""
+What the direct path tells the master: DIRECT frames with the running requests (harakiri),
+the served count (max-requests) and one record per request its access log keeps.  A frame
+goes out once a second while anything changed, and as soon as a record waits: at once when
+no frame went out in the last DIRECT_FLUSH_S, else DIRECT_FLUSH_S after the last one (or at
+DIRECT_LOG_BATCH records).  So an idle worker's request is in the access log right after it
+ends, a busy worker's within about DIRECT_FLUSH_S, and a busy worker sends at most about
+1 / DIRECT_FLUSH_S frames a second: the serving threads only wake the report thread, once
+per batch."""
 
 import json
 import struct
@@ -16,6 +21,7 @@ from .wire import DIRECT, U32, frame
 # vars block length u32; then the vars block exactly as the peer sent it.
 DIRECT_RECORD = struct.Struct('<HQIdBI')
 DIRECT_REPORT_S = 1.0
+DIRECT_FLUSH_S = 0.02
 DIRECT_LOG_BATCH = 128
 
 
@@ -33,6 +39,8 @@ class DirectReport(object):
         self.records = []
         self.lock = threading.Lock()  # guards records and served
         self.reported = ()  # requests the last report listed as running
+        self.waiting = threading.Event()  # set by the first record of a batch
+        self.last_report = 0.0  # monotonic
 
     def done(self, req, started, data, size, modifier1):
         """A request finished: count it, correct a report that listed it, keep its record."""
@@ -51,14 +59,24 @@ class DirectReport(object):
                                         modifier1, len(block)) + block
             with self.lock:
                 self.records.append(record)
-                full = len(self.records) >= DIRECT_LOG_BATCH
-            if full:
+                waiting = len(self.records)
+            if waiting == 1:
+                self.waiting.set()
+            elif waiting >= DIRECT_LOG_BATCH:
                 self.report()
 
     def report_loop(self):
         last = None
+        waiting = self.waiting
         while True:
-            time.sleep(DIRECT_REPORT_S)
+            if waiting.wait(DIRECT_REPORT_S):
+                waiting.clear()
+                pause = self.last_report + DIRECT_FLUSH_S - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)  # a busy worker: the records of this pause share a frame
+                if self.records:  # a full batch may have gone out meanwhile
+                    self.report()
+                continue
             state = (self.served, len(self.records), tuple(self.running))
             if state != last or self.running:
                 self.report()
@@ -66,7 +84,7 @@ class DirectReport(object):
 
     def report(self):
         """One DIRECT frame: {served, running: [[seconds, method, uri], ...]} and the records."""
-        now = time.monotonic()
+        now = self.last_report = time.monotonic()
         running = []
         current = list(self.running.values())
         self.reported = tuple(req for _, req in current)

@@ -17,7 +17,8 @@ over limit-post, a path the static stage may answer) is relayed to the master's 
 socket with the bytes already read (relay.py), and the master's front door handles it as if
 it had accepted it.  A foreign peer is relayed before anything is read from it, and no
 thread waits on a peer: a request not whole at accept goes to the waiter (direct_waiter.py),
-which hands it back to the serving threads once whole.  Served requests reach the master in
+which hands it back to the serving threads once whole; a peer that sent more than its request
+is drained there after its answer (lingering.py).  Served requests reach the master in
 DIRECT frames (direct_report.py).
 `gate` bounds the app calls of this server and of the framed server together to `threads`,
 so an app that is not thread-safe never runs twice."""
@@ -33,6 +34,7 @@ from .direct_request import DirectRequest
 from .direct_waiter import MAX_BUFFERED_BYTES, NEED_MORE, RELAY, SERVE, ReadyQueue, Waiter
 from .event_loop import EventLoop
 from .http_head import HttpDate
+from .lingering import Lingering
 from .relay import RELAY_EXIT_WAIT_S, Relays
 from .threads import HelperThread
 from .static_relay import for_static_stage, static_prefixes_of
@@ -65,6 +67,7 @@ class DirectServer(object):
         self.loop = EventLoop(ACCEPT_POLL_S, 'berth-direct-waiter', log)
         self.relays = Relays(self.loop, dcfg['relay_path'], dcfg['token'], log, timeouts.read_s)
         self.waiter = Waiter(self.loop, self.examine, self.relay_from_waiter, self.ready, timeouts.read_s, log)
+        self.lingering = Lingering(self.loop, timeouts.read_s)
         self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts,
                                  self.ready, self.serve_ready, self.waiter.holds)
 
@@ -238,7 +241,7 @@ class DirectServer(object):
             gate.release()
             running.pop(ident, None)
         try:
-            conn.close()
+            self.lingering.close(conn)  # a FIN, not a reset, when the peer sent more (lingering.py)
         except OSError:
             pass
         self.reports.done(req, started, data, size, modifier1)

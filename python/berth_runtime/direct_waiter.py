@@ -168,11 +168,11 @@ class Waiter(object):
 
     def expire(self, now):
         late = [w for w in self.waiting.values() if now >= w.deadline]
-        for w in late:
-            self.drop(self.release(w))
-        if late:  # one line per tick, however many peers
+        if late:  # one line per tick, however many peers; written before a peer can see its close
             self.log('closed %d uwsgi connection(s) that sent no whole request within socket-timeout (%g s)'
                      % (len(late), self.timeout_s))
+        for w in late:
+            self.drop(self.release(w))
 
     def hand_over_all(self, done):
         """At exit (in the loop's thread): every connection still waiting goes to the master."""

@@ -1,7 +1,9 @@
-"""The worker's main: boot, then serve, or become the zygote in preload mode.
+"""The worker's main: boot, then serve, or become the zygote (preload, or lazy-apps' parent).
 
-Boot, then serve (framed, and direct when configured) or, in preload
-mode, become the zygote; optional parts are imported only when the config asks for them."""
+Boot, then serve (framed, and direct when configured) or, in preload mode, become the zygote.
+In lazy-apps mode ("lazy-zygote") the zygote forks before the app is imported and each worker
+boots it itself, so the workers still live under the zygote, their subreaper (subreaper.py).
+Optional parts are imported only when the config asks for them."""
 
 import gc
 import json
@@ -45,7 +47,7 @@ def import_before_privileges(cfg, listening):
     uid/gid may not be able to read this package (a checkout in a 0700 home or temporary
     directory).  The same modules a lazy import would load later; nothing more."""
     import_servers(cfg, listening)
-    if cfg['mode'] == 'zygote':
+    if cfg['mode'] != 'worker':
         from . import zygote  # noqa: F401
     if cfg['py_autoreload'] > 0:
         from . import autoreload  # noqa: F401
@@ -189,7 +191,8 @@ def run(lifeline):
         if lifeline.group_leader:
             lifeline.start_guardian()  # before the import: its subprocesses count too
         import_before_privileges(cfg, listening)
-        app = boot(cfg, lifeline)
+        lazy = cfg['mode'] == 'lazy-zygote'
+        app = None if lazy else boot(cfg, lifeline)  # lazy: each forked worker boots
         # The objects the import made live as long as the process: moved out of the collector's
         # reach, full collections no longer walk them (and forked workers do not touch their
         # pages, which stay shared with the zygote).
@@ -201,7 +204,7 @@ def run(lifeline):
         make_logger(sys.stderr)('warning: own_group is set but this process does not lead its process '
                                 'group; the app\'s subprocesses will not be killed with it')
     reporter = None
-    if cfg['py_autoreload'] > 0:
+    if cfg['py_autoreload'] > 0 and not lazy:
         from .autoreload import ModuleReporter
         reporter = ModuleReporter()
     if cfg['mode'] == 'worker':
@@ -221,7 +224,21 @@ def run(lifeline):
     except BootFailure as failure:
         return report_boot_failure(None, failure)
     start_eof_watchdog(sock, lifeline.gone)
-    return serve_worker(sock, app, cfg, lifeline, reporter, False, listening)
+    if lazy:
+        if cfg['own_group']:
+            # As a spawned lazy-apps worker did: a group of its own with a guardian, so what the
+            # app starts in it dies with this worker (harakiri, a crash), not only with the zygote.
+            os.setpgid(0, 0)
+            lifeline.group_leader = True
+            lifeline.start_guardian()
+        try:
+            app = boot(cfg, lifeline)
+        except BootFailure as failure:
+            return report_boot_failure(sock, failure)
+        if cfg['py_autoreload'] > 0:
+            from .autoreload import ModuleReporter
+            reporter = ModuleReporter()
+    return serve_worker(sock, app, cfg, lifeline, reporter, lazy, listening)
 
 
 def launch(argv):

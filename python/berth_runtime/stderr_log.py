@@ -22,9 +22,12 @@ def write_stderr(text):
 
 
 # Control characters a message may quote from a peer (a method, a REQUEST_URI), escaped so
-# they cannot forge or hide a line of the master's log; the same set as src/protocol/peer-text.ts.
+# they cannot forge or hide a line of the master's log; the same set as src/protocol/peer-text.ts
+# (test/fixtures/conformance/log-escapes.json).  Bidi controls too: a viewer that honours them
+# would show the rest of the line reordered.
+_BIDI = [0x200e, 0x200f] + list(range(0x202a, 0x202f)) + list(range(0x2066, 0x206a))
 _CONTROLS = dict((c, '\\x%02x' % c) for c in list(range(0x20)) + [0x7f])
-_CONTROLS.update((c, '\\u%04x' % c) for c in list(range(0x80, 0xa0)) + [0x2028, 0x2029])
+_CONTROLS.update((c, '\\u%04x' % c) for c in list(range(0x80, 0xa0)) + [0x2028, 0x2029] + _BIDI)
 _CONTROLS_BUT_NEWLINE = dict(_CONTROLS)
 del _CONTROLS_BUT_NEWLINE[0x0a]
 # A line break a message does contain (a traceback) starts a marked continuation line, as the

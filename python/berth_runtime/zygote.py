@@ -1,7 +1,8 @@
-"""Preload mode: the zygote that holds the imported app and forks workers.
+"""The zygote: forks workers on the master's command, and is their subreaper.
 
-The zygote holds the imported app and forks workers on the master's
-command (FORK), reporting FORKED and, once reaped, EXITED.  Imported only in mode "zygote"."""
+Preload ("zygote"): it holds the imported app, so its workers share its pages.  lazy-apps
+("lazy-zygote"): it imports nothing of the app and each forked worker boots it itself.  Either
+way it forks on FORK, reports FORKED and, once reaped, EXITED.  Imported only in those modes."""
 
 import os
 import select
@@ -211,7 +212,9 @@ def run_zygote(sock, cfg, lifeline, reporter):
     """READY {"zygote": true}, MODULES, then fork on command: (slot, None) in a forked
     child, (None, exit code) in the zygote."""
     log = make_logger(sys.stderr)
-    ready = ready_info(cfg)
+    lazy = cfg['mode'] == 'lazy-zygote'
+    # lazy-apps: no app here, so no Django settings to read; each worker's READY has its own.
+    ready = ready_info(dict(cfg, django_static=False) if lazy else cfg)
     ready['zygote'] = True
     announce(sock, ready, reporter, lifeline)
     if cfg['check']:

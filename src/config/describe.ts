@@ -16,6 +16,9 @@ function show(c: Config, field: ConfigField): string {
     case 'pythonpath': return c.pythonpath.length > 0 ? c.pythonpath.join(', ') : '(none)';
     case 'bufferSizeBytes': return `${formatSize(c.bufferSizeBytes)} (${c.bufferSizeBytes} bytes)`;
     case 'limitPostBytes': return c.limitPostBytes === 0 ? 'unlimited' : `${formatSize(c.limitPostBytes)} (${c.limitPostBytes} bytes)`;
+    case 'spoolLimitBytes': return c.spoolLimitBytes === 0 ? 'no cap' : `${formatSize(c.spoolLimitBytes)} (${c.spoolLimitBytes} bytes)`;
+    case 'httpTimeoutMs': return `${c.httpTimeoutMs / 1000}s`;
+    case 'socketTimeoutMs': return `${c.socketTimeoutMs / 1000}s`;
     case 'staticMaps': return c.staticMaps.length > 0 ? c.staticMaps.map((m) => `${m.mountpoint}=${m.root}${m.keepMountpoint ? ' (map2)' : ''}`).join(', ') : '(none)';
     case 'staticExpiresType':
     case 'staticExpires':

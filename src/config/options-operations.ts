@@ -58,7 +58,7 @@ export const OPERATIONS_OPTIONS: readonly OptionSpec[] = [
   }),
   row({
     name: 'lazy-apps', aliases: ['lazy'], type: 'bool', default: 'false', field: 'lazyApps', group: 'Processes',
-    help: 'Import the app in every worker. By default (false) a Python parent imports it once and forks the workers: a crashed worker is back in milliseconds and unchanged memory is shared. Use lazy-apps when the app opens connections or starts threads at import time that must not be shared.',
+    help: 'Import the app in every worker (after the fork, as uWSGI does). By default (false) a Python parent imports it once and forks the workers: a crashed worker is back in milliseconds and unchanged memory is shared. Use lazy-apps when the app opens connections or starts threads at import time that must not be shared.',
   }),
   row({
     name: 'chain-reload', type: 'bool', default: 'false', field: 'chainReload', group: 'Processes', berthOnly: true,

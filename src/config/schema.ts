@@ -93,6 +93,7 @@ export interface Config {
   readonly bufferSizeBytes: number;
   /** Max request body; 0 = unlimited. */
   readonly limitPostBytes: number;
+  readonly spoolLimitBytes: number;
   /** Bounded wait queue for requests when every worker thread is busy; default 100. */
   readonly listen: number;
   /** Client inactivity/slow-client timeout on the HTTP front; default 60 s. */

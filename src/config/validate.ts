@@ -289,6 +289,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     threads: valueOf<number>('threads'),
     bufferSizeBytes: valueOf<number>('bufferSizeBytes'),
     limitPostBytes: valueOf<number>('limitPostBytes'),
+    spoolLimitBytes: valueOf<number>('spoolLimitBytes'),
     listen: valueOf<number>('listen'),
     httpTimeoutMs: valueOf<number>('httpTimeoutMs'),
     socketTimeoutMs: valueOf<number>('socketTimeoutMs'),

@@ -1,17 +1,21 @@
 /**
- * Makes the worker processes of one generation: forked by a zygote (preload) or spawned (lazy-apps).
+ * Makes the worker processes of one generation: forked by a zygote, which imported the app (preload) or not (lazy-apps).
  *
- * Theory of operation: a Launcher makes the worker processes of one generation, the way the
- * configuration asks for.
+ * Theory of operation: a Launcher makes the worker processes of one generation. Both modes
+ * start one zygote (start() waits for its READY) and fork a worker per spawnWorker(slot):
+ * FORK → FORKED(pid) → the child connects to the channel server with HELLO(slot, pid, token)
+ * → that connection is its channel → READY as usual. EXITED from the zygote reports a
+ * worker's end. If the zygote dies, its workers die with it (PR_SET_PDEATHSIG; the arbiter
+ * respawns them) and the next spawnWorker starts a new zygote. stop() (after the workers
+ * exited) sends the zygote SHUTDOWN, kills what is left of its process group and removes the
+ * socket's directory.
  *
- *   lazy     each worker is its own Python process that imports the app (spawnWorkerProcess).
- *   preload  one zygote imports the app once (start() waits for it) and forks a worker per
- *            spawnWorker(slot): FORK → FORKED(pid) → the child connects to the channel server
- *            with HELLO(slot, pid, token) → that connection is its channel → READY as usual.
- *            EXITED from the zygote reports a worker's end. If the zygote dies, its workers die
- *            with it (PR_SET_PDEATHSIG; the arbiter respawns them) and the next spawnWorker
- *            starts a new zygote. stop() (after the workers exited) sends the zygote SHUTDOWN,
- *            kills what is left of its process group and removes the socket's directory.
+ *   preload  the zygote imports the app once, before READY; the forks share its pages.
+ *   lazy     the zygote imports nothing of the app; each worker imports it after the fork
+ *            (uWSGI's lazy-apps). The zygote is there to be the workers' subreaper: whatever
+ *            the app starts, even with setsid or a double fork, stays below it and is killed
+ *            when the master dies (python/berth_runtime/subreaper.py). A fork is also cheaper
+ *            than starting an interpreter for every worker.
  *
  * Either way spawnWorker returns a WorkerHandle in STARTING, which becomes READY on its READY.
  * Reload = a new Launcher with generation + 1 (a new zygote imports the new code); the old
@@ -20,11 +24,11 @@
 import type { Socket } from 'node:net';
 import type { ExitedInfo } from '../protocol/worker/payloads.js';
 import { WorkerHandle, type WorkerEvents, type WorkerReadyInfo } from '../worker/handle.js';
-import { ForkedProcess, SpawnedProcess } from '../worker/process.js';
+import { ForkedProcess } from '../worker/process.js';
 import { ChannelServer, HELLO_TIMEOUT_MS } from './channel-server.js';
 import type { Interpreter } from './interpreter.js';
 import { isAlive } from './proc.js';
-import { spawnWorkerProcess, spawnZygoteProcess, type DirectSockets, type LaunchConfig } from './spawn.js';
+import { spawnZygoteProcess, type DirectSockets, type LaunchConfig } from './spawn.js';
 import { AppLoadFailure, Zygote } from './zygote.js';
 
 export { AppLoadFailure } from './zygote.js';
@@ -34,13 +38,13 @@ type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 export interface Launcher {
   readonly mode: 'preload' | 'lazy';
   readonly generation: number;
-  /** preload: the zygote's READY (Django info included), once start() resolved; lazy: null. */
+  /** The zygote's READY (preload: with the Django info), once start() resolved. */
   readonly zygoteReady: WorkerReadyInfo | null;
-  /** preload: the zygote's pid while it runs, else 0; lazy: 0. */
+  /** The zygote's pid while it runs, else 0. */
   readonly zygotePid: number;
-  /** preload: the unix socket forked workers connect to (HELLO); lazy: null. */
+  /** The unix socket forked workers connect to (HELLO). */
   readonly channelPath: string | null;
-  /** preload: spawn the zygote and wait for its READY (rejects with AppLoadFailure); lazy: at once. */
+  /** Spawn the zygote and wait for its READY (rejects with AppLoadFailure; preload: the app did not import). */
   start(): Promise<void>;
   /** A worker for `slot`, STARTING until its READY. */
   spawnWorker(slot: number): WorkerHandle;
@@ -61,8 +65,7 @@ export interface LauncherOptions {
 }
 
 export function createLauncher(opts: LauncherOptions): Launcher {
-  const mode = opts.mode ?? (opts.config.lazyApps ? 'lazy' : 'preload');
-  return mode === 'lazy' ? new LazyLauncher(opts) : new PreloadLauncher(opts);
+  return new ZygoteLauncher(opts, opts.mode ?? (opts.config.lazyApps ? 'lazy' : 'preload'));
 }
 
 /** How long stop() waits for workers / the zygote to exit before it kills them. */
@@ -89,59 +92,6 @@ async function pollUntil(done: () => boolean, ms: number): Promise<void> {
   while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-class LazyLauncher implements Launcher {
-  readonly mode = 'lazy';
-  readonly generation: number;
-  readonly zygoteReady = null;
-  readonly zygotePid = 0;
-  readonly channelPath = null;
-  readonly #opts: LauncherOptions;
-  readonly #live = new Set<SpawnedProcess>();
-  /** Process groups of every worker this generation spawned (group id = the worker's pid). */
-  readonly #groups = new Set<number>();
-  /** stop(): called once the last live worker closed. */
-  #emptied: (() => void) | null = null;
-
-  constructor(opts: LauncherOptions) {
-    this.#opts = opts;
-    this.generation = opts.generation;
-  }
-
-  async start(): Promise<void> {
-    return;
-  }
-
-  spawnWorker(slot: number): WorkerHandle {
-    const { config, interpreter, log } = this.#opts;
-    const child = spawnWorkerProcess({ config, interpreter, slot, check: false, direct: this.#opts.direct ?? null });
-    child.on('error', (err) => log('error', `worker ${slot} could not start ${interpreter.path}: ${err.message}`));
-    const proc = new SpawnedProcess(child);
-    this.#live.add(proc);
-    if (child.pid !== undefined) this.#groups.add(child.pid);
-    child.once('close', () => {
-      this.#live.delete(proc);
-      if (this.#live.size === 0) this.#emptied?.();
-    });
-    return new WorkerHandle(slot, this.generation, config.threads, proc, this.#opts.events);
-  }
-
-  async stop(): Promise<void> {
-    for (const p of this.#live) p.kill('SIGKILL');
-    if (this.#live.size > 0) await untilOrAfter(STOP_WORKERS_MS, (done) => (this.#emptied = done));
-    this.#emptied = null;
-    // Each worker led its own process group; what the app started there may outlive a worker
-    // that exited normally (its guard only fires on a crash). The generation is over: end it.
-    for (const pid of this.#groups) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // ESRCH: the group is empty
-      }
-    }
-    this.#groups.clear();
-  }
-}
-
 interface EarlyHello {
   readonly slot: number;
   readonly socket: Socket;
@@ -149,8 +99,8 @@ interface EarlyHello {
   readonly timer: NodeJS.Timeout;
 }
 
-class PreloadLauncher implements Launcher {
-  readonly mode = 'preload';
+class ZygoteLauncher implements Launcher {
+  readonly mode: 'preload' | 'lazy';
   readonly generation: number;
   zygoteReady: WorkerReadyInfo | null = null;
   readonly #opts: LauncherOptions;
@@ -169,8 +119,9 @@ class PreloadLauncher implements Launcher {
   /** stop(): called once no forked worker is left. */
   #emptied: (() => void) | null = null;
 
-  constructor(opts: LauncherOptions) {
+  constructor(opts: LauncherOptions, mode: 'preload' | 'lazy') {
     this.#opts = opts;
+    this.mode = mode;
     this.generation = opts.generation;
   }
 
@@ -272,7 +223,7 @@ class PreloadLauncher implements Launcher {
     await this.#openServer(); // spawnWorker without start() still works
     const { config, interpreter, log } = this.#opts;
     const server = this.#server!;
-    const child = spawnZygoteProcess({ config, interpreter, channelPath: server.path, token: server.token, direct: this.#opts.direct ?? null });
+    const child = spawnZygoteProcess({ config, interpreter, channelPath: server.path, token: server.token, direct: this.#opts.direct ?? null, lazy: this.mode === 'lazy' });
     const z = new Zygote(child, {
       forked: (slot, pid) => this.#onForked(slot, pid),
       exited: (slot, info) => this.#onExited(slot, info),

@@ -1,6 +1,6 @@
 /**
- * Starts the Python processes: a worker (lazy-apps) or the zygote (preload) that imports the
- * app once and forks the workers. fd 3 is the channel to the master (a socketpair), stdout and
+ * Starts the Python processes: the zygote that forks the workers (preload: it imports the app
+ * once first; lazy-apps: each worker imports it after the fork), or a lone worker (berth check). fd 3 is the channel to the master (a socketpair), stdout and
  * stderr are read by the master for the log, and the configuration travels as JSON in the
  * environment (BERTH_WORKER_CONFIG), so nothing in the app's argv or stdin is disturbed.
  * Both are detached: each leads its own process group (SIGKILL of the group takes whatever the
@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
 import type { Interpreter } from './interpreter.js';
+import type { WorkerMode } from '../protocol/worker/worker-config.js';
 
 /** python/berth_worker.py, found by walking up from this module (works from src/ and dist/). */
 export function workerScriptPath(): string {
@@ -81,10 +82,12 @@ export interface ZygoteSpawnOptions {
   /** The secret each forked worker repeats in its HELLO. */
   readonly token: string;
   readonly direct?: DirectSockets | null;
+  /** lazy-apps: the zygote imports nothing of the app; each worker does, after the fork. */
+  readonly lazy: boolean;
 }
 
 /** BERTH_WORKER_CONFIG as python/berth_worker.py reads it. */
-export function workerConfigJson(config: LaunchConfig, fields: { mode: 'worker' | 'zygote'; workerId: number; check: boolean; channelPath: string | null; token: string | null; direct?: DirectSockets | null }): string {
+export function workerConfigJson(config: LaunchConfig, fields: { mode: WorkerMode; workerId: number; check: boolean; channelPath: string | null; token: string | null; direct?: DirectSockets | null }): string {
   return JSON.stringify({
     mode: fields.mode,
     module: config.module,
@@ -126,15 +129,18 @@ function spawnPython(config: LaunchConfig, interpreter: Interpreter, workerConfi
   });
 }
 
-/** One lazy-apps worker: it imports the app itself. */
+/** One worker spawned alone, which imports the app itself (berth check). */
 export function spawnWorkerProcess(opts: SpawnOptions): ChildProcess {
   const direct = opts.check ? null : opts.direct;
   const json = workerConfigJson(opts.config, { mode: 'worker', workerId: opts.slot, check: opts.check, channelPath: null, token: null, direct });
   return spawnPython(opts.config, opts.interpreter, json, direct);
 }
 
-/** The zygote: imports the app once, then forks a worker per FORK; its workers stay in its process group. */
+/**
+ * The zygote: forks a worker per FORK, after importing the app once (preload) or not at all
+ * (lazy-apps); its workers stay in its process group and below it, their subreaper.
+ */
 export function spawnZygoteProcess(opts: ZygoteSpawnOptions): ChildProcess {
-  const json = workerConfigJson(opts.config, { mode: 'zygote', workerId: 0, check: false, channelPath: opts.channelPath, token: opts.token, direct: opts.direct });
+  const json = workerConfigJson(opts.config, { mode: opts.lazy ? 'lazy-zygote' : 'zygote', workerId: 0, check: false, channelPath: opts.channelPath, token: opts.token, direct: opts.direct });
   return spawnPython(opts.config, opts.interpreter, json, opts.direct);
 }

@@ -7,8 +7,11 @@
  * is decoded as UTF-8 (the client's own characters reach the log, invalid sequences become
  * U+FFFD) and then escaped:
  *   C0 controls and DEL → \xHH;   C1 controls, U+2028, U+2029 → \uHHHH;   "\" → "\\"
+ *   bidi controls (U+200E/F, U+202A–U+202E, U+2066–U+2069) → \uHHHH: a terminal or viewer
+ *   that honours them would show the rest of the line reordered (Trojan Source, CVE-2021-42574)
  * so an escape in the log always means the peer sent that byte (a literal "\x0a" shows as
- * "\\x0a"). Pure; used by the log renderers and by warnings that quote a peer.
+ * "\\x0a"). The set is shared with the worker (test/fixtures/conformance/log-escapes.json).
+ * Pure; used by the log renderers and by warnings that quote a peer.
  */
 
 /** `value` (wire bytes, one char per byte) escaped for a log line. */
@@ -50,7 +53,9 @@ export function bytesToText(value: string): string {
 }
 
 function isControl(c: number): boolean {
-  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029;
+  if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  if (c < 0x200e || c > 0x2069) return false;
+  return c <= 0x200f || c === 0x2028 || c === 0x2029 || (c >= 0x202a && c <= 0x202e) || c >= 0x2066;
 }
 
 function escapeText(text: string): string {

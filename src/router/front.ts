@@ -33,6 +33,7 @@ import type { DjangoStaticInfo, WorkerHandle } from '../worker/handle.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { Dispatcher } from './dispatcher.js';
 import { Router } from './router.js';
+import { SpoolBudget } from '../server/spool-budget.js';
 
 /** The request log (../log/access-log.ts): keep() counts and filters, render() formats a kept request. */
 export interface AccessLogger {
@@ -90,6 +91,7 @@ export class Front {
     const common = {
       config,
       scriptNames: this.#scriptNames,
+      spool: new SpoolBudget(config.spoolLimitBytes),
       dispatch: (ex: Exchange) => this.#router.route(ex),
       exchangeDone: (ex: Exchange) => this.#exchangeDone(ex),
       log: deps.log,

@@ -24,6 +24,7 @@ import { isSafeMethod } from '../protocol/http1/methods.js';
 import type { HttpParseError, RequestHead, RequestParserHandler, RequestParserLimits } from '../protocol/http1/types.js';
 import { Exchange, type CgiSource, type Responder } from './exchange.js';
 import { RequestBody } from './request-body.js';
+import { SPOOL_FULL_MESSAGE, type SpoolBudget } from './spool-budget.js';
 import { HttpResponseWriter, type Output } from './http-response-writer.js';
 import { FlushingWriter } from './flushing-writer.js';
 import type { JoinedResponses } from './joined-responses.js';
@@ -38,6 +39,7 @@ export interface HttpFrontContext {
   readonly names: CgiNameCache;
   readonly scriptNames: ScriptNameRule;
   readonly joined: JoinedResponses;
+  readonly spool: SpoolBudget;
   readonly draining: boolean;
   date(): string;
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -211,7 +213,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
     if (this.#stopParsing) return;
     this.#partialHead = false;
     const response = new QueuedResponse(this, head);
-    const body = head.contentLength > 0 || head.chunked ? new RequestBody() : null;
+    const body = head.contentLength > 0 || head.chunked ? new RequestBody(this.ctx.spool) : null;
     const request = {
       method: head.method,
       target: head.target,
@@ -225,6 +227,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
     this.#queue.push(response);
     if (!response.safe) this.#unsafeOpen++;
     this.#receiving = { response, head };
+    if (body?.reserve(head.contentLength) === false) return this.#answerError(503, SPOOL_FULL_MESSAGE, head.method === 'HEAD', 'upload refused');
     if (head.expectContinue && body !== null) {
       if (this.isFront(response)) this.#socket.write(CONTINUE_100);
       else response.needsContinue = true;
@@ -238,6 +241,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
     if (r === null || r.response.exchange.body === null) return;
     const body = r.response.exchange.body;
     body.append(chunk);
+    if (body.refused) return this.#answerError(503, SPOOL_FULL_MESSAGE, r.head.method === 'HEAD', 'upload refused');
     if (body.backlogged) {
       this.#socket.pause();
       body.onDrained(() => {
@@ -271,8 +275,8 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
     this.#answerError(error.status, error.message, error.headRequest);
   }
 
-  /** Answers a broken or timed-out request (a HEAD's without body) and closes after it. */
-  #answerError(status: number, message: string, headRequest: boolean): void {
+  /** Answers a broken, timed-out or refused request (a HEAD's without body) and closes after it. */
+  #answerError(status: number, message: string, headRequest: boolean, what = 'bad request'): void {
     this.#stopParsing = true;
     this.#partialHead = false;
     this.#socket.pause();
@@ -286,7 +290,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
       );
       this.#queue.push(response);
     }
-    this.ctx.log('warn', `bad request from ${this.#facts.remoteAddress}:${this.#facts.remotePort}: ${message} (answered ${status})`);
+    this.ctx.log('warn', `${what} from ${this.#facts.remoteAddress}:${this.#facts.remotePort}: ${message} (answered ${status})`);
     response.exchange.body?.dispose();
     response.writer.sendErrorAndClose(status, message);
   }

@@ -12,10 +12,13 @@ import { endpointsOf, type Endpoints } from './endpoints.js';
 import { CgiNameCache } from './http-environ.js';
 import { HttpDateClock } from './clock.js';
 import type { ScriptNameRule } from './script-name.js';
+import type { SpoolBudget } from './spool-budget.js';
 
 export interface HttpFrontDeps {
   readonly config: Config;
   readonly scriptNames: ScriptNameRule;
+  /** spool-limit: shared by both fronts. */
+  readonly spool: SpoolBudget;
   dispatch(ex: Exchange): void;
   exchangeDone(ex: Exchange): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -35,6 +38,7 @@ export class HttpFront {
       names: new CgiNameCache(),
       scriptNames: deps.scriptNames,
       joined: new JoinedResponses(),
+      spool: deps.spool,
       draining: false,
       date: () => clock.now(),
       log: deps.log,

@@ -6,11 +6,14 @@
  * proxy_request_buffering idea). Small bodies stay in memory; past SPOOL_THRESHOLD_BYTES the
  * body goes to an already-unlinked temporary file, so a 75 MB upload costs no more memory than
  * a 1 MB one. The worker side then pulls the body in window-sized pieces (see worker/channel).
+ * What all spool files may hold together is bounded by a SpoolBudget (spool-limit): a body
+ * that does not fit is `refused`, keeps nothing more, and its connection answers 503.
  */
 import { openSync, unlinkSync, write, read, close } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { SpoolBudget } from './spool-budget.js';
 
 export const SPOOL_THRESHOLD_BYTES = 1 << 20;
 /** Unwritten spool bytes past which the client is asked to wait. */
@@ -28,7 +31,31 @@ export class RequestBody {
   /** Bytes handed to the spool file whose write has not finished yet. */
   #unwritten = 0;
   #onWritten: (() => void) | null = null;
+  readonly #budget: SpoolBudget | null;
+  /** Bytes taken from the budget (given back by dispose). */
+  #reserved = 0;
+  #refused = false;
   totalBytes = 0;
+
+  constructor(budget: SpoolBudget | null = null) {
+    this.#budget = budget;
+  }
+
+  /** True once the body did not fit the spool budget: the caller answers 503. */
+  get refused(): boolean {
+    return this.#refused;
+  }
+
+  /**
+   * A body of a declared length: takes the spool space it will need at once (nothing for one
+   * that stays in memory). False, and `refused`, when it does not fit.
+   */
+  reserve(declaredBytes: number): boolean {
+    if (declaredBytes <= SPOOL_THRESHOLD_BYTES || this.#budget === null) return true;
+    if (this.#budget.take(declaredBytes)) this.#reserved = declaredBytes;
+    else this.#refused = true;
+    return !this.#refused;
+  }
 
   get complete(): boolean {
     return this.#complete;
@@ -36,14 +63,29 @@ export class RequestBody {
 
   /** Keep a copy of `chunk` (parsers hand out views into their input). */
   append(chunk: Buffer): void {
+    if (this.#refused) return;
     this.totalBytes += chunk.length;
     if (this.#fd < 0 && this.#memoryBytes + chunk.length <= SPOOL_THRESHOLD_BYTES) {
       this.#chunks.push(Buffer.from(chunk));
       this.#memoryBytes += chunk.length;
       return;
     }
+    if (!this.#fits(this.totalBytes)) return;
     if (this.#fd < 0) this.#openSpool();
     this.#queueWrite(Buffer.from(chunk));
+  }
+
+  /** Whether `bytes` in the spool file fit what was reserved, taking more if needed (chunked bodies). */
+  #fits(bytes: number): boolean {
+    const more = bytes - this.#reserved;
+    if (more <= 0 || this.#budget === null) return true;
+    if (!this.#budget.take(more)) {
+      this.#refused = true;
+      this.dispose();
+      return false;
+    }
+    this.#reserved += more;
+    return true;
   }
 
   /**
@@ -95,6 +137,8 @@ export class RequestBody {
   }
 
   dispose(): void {
+    this.#budget?.give(this.#reserved);
+    this.#reserved = 0;
     this.#chunks = [];
     if (this.#fd >= 0) {
       const fd = this.#fd;

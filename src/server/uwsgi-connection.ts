@@ -22,6 +22,7 @@ import { buildUwsgiEnviron, exchangeRequestOf } from './uwsgi-environ.js';
 import type { ScriptNameRule } from './script-name.js';
 import { requestOnlyVars } from './uwsgi-trust.js';
 import { logSafe, quotePeer } from '../protocol/peer-text.js';
+import { SPOOL_FULL_MESSAGE, type SpoolBudget } from './spool-budget.js';
 
 export interface UwsgiFrontContext {
   /** Built once per front; the parser clamps maxVarsBytes to the protocol's 65535. */
@@ -29,6 +30,7 @@ export interface UwsgiFrontContext {
   readonly timeoutMs: number;
   readonly manageScriptName: boolean;
   readonly scriptNames: ScriptNameRule;
+  readonly spool: SpoolBudget;
   date(): string;
   log(level: 'info' | 'warn' | 'error', message: string): void;
   dispatch(ex: Exchange): void;
@@ -95,12 +97,17 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
       this.#destroy();
       return;
     }
-    const body = head.contentLength > 0 ? new RequestBody() : null;
+    const body = head.contentLength > 0 ? new RequestBody(this.#ctx.spool) : null;
     this.#exchange = new Exchange(exchangeRequestOf(env), env.block, body, this, performance.now());
     // The uwsgi protocol ends a response by closing, so never keep-alive; HTTP/1.0 framing
     // avoids chunked encoding, which uwsgi peers (nginx's uwsgi module) do not expect.
     this.#writer = new HttpResponseWriter(this, { method: env.method, target: env.target, versionMinor: 0, keepAlive: false }, () => true);
     this.#timer.refresh();
+    if (body?.reserve(head.contentLength) === false) {
+      // The body is left to drain unread (the socket keeps flowing), so nginx sees the 503, not a reset.
+      this.#ctx.log('warn', `upload refused from ${this.#peer}: ${SPOOL_FULL_MESSAGE} (answered 503)`);
+      this.#writer.sendError(503, SPOOL_FULL_MESSAGE);
+    }
   }
 
   onBody(chunk: Buffer): void {
@@ -121,7 +128,7 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
     const ex = this.#exchange;
     if (ex === null) return;
     if (ex.body === null) this.#ctx.dispatch(ex);
-    else
+    else if (!ex.body.refused)
       ex.body.finish().then(
         () => {
           if (!ex.aborted) this.#ctx.dispatch(ex);

@@ -20,6 +20,7 @@ export class UwsgiFront {
       timeoutMs: deps.config.socketTimeoutMs,
       manageScriptName: deps.config.manageScriptName,
       scriptNames: deps.scriptNames,
+      spool: deps.spool,
       date: deps.date,
       log: deps.log,
       dispatch: deps.dispatch,

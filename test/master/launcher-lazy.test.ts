@@ -1,5 +1,5 @@
-// Lazy-apps launcher with real Python: each worker is a spawned process leading its own
-// process group; requests, kill, harakiri (504 + stack in the output), MODULES, stop.
+// Lazy-apps launcher with real Python: a zygote that never imports the app forks each worker,
+// which imports it; requests, kill, harakiri (504 + stack in the output), MODULES, stop.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -10,18 +10,21 @@ function lazy(rec: Recorder, over: Parameters<typeof launchConfig>[0] = {}): Lau
   return createLauncher({ config: launchConfig(over), interpreter: INTERPRETER, generation: 3, events: rec.events, log: rec.events.log, mode: 'lazy' });
 }
 
-test('lazy: start resolves at once; workers lead their own groups, serve, and are killed with their group', async (t) => {
+test('lazy: a zygote without the app forks the workers, each leading its own process group; they serve and can be killed', async (t) => {
   const rec = new Recorder();
   const launcher = lazy(rec);
   const spawn = spawnerFor(t, launcher);
   assert.equal(launcher.mode, 'lazy');
   await launcher.start();
-  assert.equal(launcher.zygoteReady, null);
+  assert.notEqual(launcher.zygoteReady, null);
+  const zygote = launcher.zygotePid;
+  assert.ok(groupMembers(zygote).includes(zygote), 'the zygote leads its own process group');
   const workers = [spawn(1), spawn(2)];
   await Promise.all(workers.map((w) => rec.readyOf(w)));
   for (const w of workers) {
     assert.equal(w.generation, 3);
-    assert.equal(w.process.kind, 'spawned');
+    assert.equal(w.process.kind, 'forked');
+    assert.notEqual(w.pid, zygote);
     assert.ok(groupMembers(w.pid).includes(w.pid), 'the worker leads its own process group');
   }
   const { ex, answer } = get('/hello');
@@ -71,16 +74,19 @@ test('lazy: stop kills workers still running, and nothing of their groups is lef
   const w = launcher.spawnWorker(1);
   await rec.readyOf(w);
   const pid = w.pid;
+  const zygote = launcher.zygotePid;
   await launcher.stop();
   assert.equal((await rec.exitOf(w)).signal, 'SIGKILL');
   assert.equal(alive(pid), false);
   await groupEmpties(pid, 'nothing is left in the killed worker\'s process group');
+  await groupEmpties(zygote, 'nothing is left in the zygote\'s process group');
 });
 
-test('lazy: a crashing worker\'s last output is in recentOutput', async (t) => {
+test('lazy: the zygote starts although the app cannot be imported; the worker fails, its last output in recentOutput', async (t) => {
   const rec = new Recorder();
   const launcher = lazy(rec, { module: 'import_error' });
   t.after(() => launcher.stop());
+  await launcher.start(); // preload would reject here: the zygote imports nothing of the app
   const w = launcher.spawnWorker(1);
   const exit = await rec.exitOf(w);
   assert.equal(exit.code, 4);

@@ -3,7 +3,7 @@
  * answer the peer themselves, as uWSGI's workers do. Real Berth, real workers, raw uwsgi
  * packets as nginx sends them. Proven here: the master is out of the path (a stopped master
  * does not stop the answers — and with uwsgi-direct = false it does), served requests still
- * reach the access log, harakiri and max-requests, a reload drops nothing, a graceful stop
+ * reach the access log (soon, and in order), harakiri and max-requests, a reload drops nothing, a graceful stop
  * finishes what runs, and whatever a worker must not serve itself goes to the master.
  */
 import test, { after } from 'node:test';
@@ -104,6 +104,18 @@ test('requests the workers served reach the access log (log-format), with the se
   const size = answer.length - answer.indexOf('\r\n\r\n') - 4;
   const log = await eventually(b.logs, /DIRECT GET \/whoami\?x=1 200/);
   assert.match(log, new RegExp(`DIRECT GET /whoami\\?x=1 200 ${size} 10\\.1\\.2\\.3 direct-test ${pid}`));
+});
+
+test('a request the workers served is in the access log soon: before the 0.3 s request sent after it is answered, and in order', async () => {
+  const b = await berth(['--processes', '1', '--log-format', 'SOON %(uri) %(status)']);
+  for (let round = 0; round < 3; round++) {
+    assert.equal(status(await exchange(b.port, packet(`/whoami?first=${round}`))), 200);
+    assert.equal(status(await exchange(b.port, packet(`/sleep?s=0.3&then=${round}`))), 200);
+    assert.match(b.logs(), new RegExp(`SOON /whoami\\?first=${round} 200`), `round ${round}: the first request is logged before the next one is answered`);
+  }
+  await eventually(b.logs, /SOON \/sleep\?s=0\.3&then=2 200/);
+  const order = b.logs().match(/SOON \S+/g)!.map((line) => line.slice(5));
+  assert.deepEqual(order, ['/whoami?first=0', '/sleep?s=0.3&then=0', '/whoami?first=1', '/sleep?s=0.3&then=1', '/whoami?first=2', '/sleep?s=0.3&then=2']);
 });
 
 /** The scheduling policy of each thread of a process (/proc stat field 41): 0 normal, 3 batch. */

@@ -20,6 +20,7 @@ from berth_runtime.framed_server import Request  # noqa: E402
 from berth_runtime.http_head import http_head  # noqa: E402
 from berth_runtime.responses import encode_head, ResponseInvalid  # noqa: E402
 from berth_runtime.static_relay import for_static_stage, static_prefixes_of  # noqa: E402
+from berth_runtime.stderr_log import log_safe  # noqa: E402
 from berth_runtime.uwsgi_vars import is_loopback, parse_uwsgi_vars, packet_content_length  # noqa: E402
 
 
@@ -167,6 +168,16 @@ class UwsgiTrustTable(unittest.TestCase):
                 unix = case['peer'] == ''
                 serves = unix or is_loopback(case['peer'])
                 self.assertEqual('serve' if serves else 'relay', case['direct'], case['why'])
+
+
+class LogEscapes(unittest.TestCase):
+    """log-escapes.json: the characters of a peer's text a worker's warning escapes (log_safe),
+    the same set as the master's peer-text.ts."""
+
+    def test_table(self):
+        for case in load_table('log-escapes.json')['cases']:
+            with self.subTest(case['name']):
+                self.assertEqual(log_safe(case['text']), case['escaped'], case['why'])
 
 
 if __name__ == '__main__':

@@ -11,6 +11,7 @@ import { loadConfig, formatProblem } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { HttpFront } from '../../src/server/http-front.js';
 import { ScriptNameRule } from '../../src/server/script-name.js';
+import { SpoolBudget } from '../../src/server/spool-budget.js';
 import type { Exchange } from '../../src/server/exchange.js';
 import { StaticFiles } from '../../src/static/static-files.js';
 
@@ -54,6 +55,7 @@ export async function startStatic(args: readonly string[]): Promise<StaticServer
   const front = new HttpFront({
     config,
     scriptNames: new ScriptNameRule([]),
+    spool: new SpoolBudget(config.spoolLimitBytes),
     dispatch: (ex) => files.serve(ex, () => app(ex)),
     exchangeDone: () => undefined,
     log,

@@ -56,11 +56,18 @@ export const DIRECT_CONFIG_KEYS: Readonly<Record<string, KeyRule>> = {
   token: STRING,
 };
 
+/**
+ * The values `mode` may take (the rule 'one of'): a worker spawned alone (berth check), the
+ * preload zygote, or lazy-apps' zygote, which forks before the app is imported.
+ */
+export const WORKER_MODES = ['worker', 'zygote', 'lazy-zygote'] as const;
+export type WorkerMode = (typeof WORKER_MODES)[number];
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every key of BERTH_WORKER_CONFIG, each with its rule. */
 export const WORKER_CONFIG_KEYS: Readonly<Record<string, KeyRule>> = {
-  mode: { rule: 'one of', check: (v) => v === 'worker' || v === 'zygote' },
+  mode: { rule: 'one of', check: (v) => (WORKER_MODES as readonly unknown[]).includes(v) },
   module: STRING_OR_NULL,
   wsgi_file: STRING_OR_NULL,
   callable: { rule: 'non-empty string', check: nonEmptyString },
@@ -83,8 +90,6 @@ export const WORKER_CONFIG_KEYS: Readonly<Record<string, KeyRule>> = {
   direct: { rule: 'direct object or null', check: (v) => v === null || isObject(v) },
 };
 
-/** The values `mode` may take (the rule 'one of'). */
-export const WORKER_MODES = ['worker', 'zygote'] as const;
 
 function keyProblems(where: string, value: Record<string, unknown>, rules: Readonly<Record<string, KeyRule>>): string[] {
   const problems: string[] = [];
@@ -104,8 +109,8 @@ export function workerConfigProblems(config: unknown): string[] {
   if ((config.module === null || config.module === undefined) === (config.wsgi_file === null || config.wsgi_file === undefined)) {
     problems.push('exactly one of module and wsgi_file must be set');
   }
-  if (config.mode === 'zygote' && !nonEmptyString(config.channel_path)) {
-    problems.push("channel_path must be the master's unix socket in mode zygote");
+  if ((config.mode === 'zygote' || config.mode === 'lazy-zygote') && !nonEmptyString(config.channel_path)) {
+    problems.push(`channel_path must be the master's unix socket in mode ${config.mode}`);
   }
   return problems;
 }
