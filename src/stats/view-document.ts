@@ -1,4 +1,5 @@
 /** The stats document as `berth top` and the dashboard read it: uWSGI 2.0's stats JSON, plus Berth's optional `berth` key, read defensively. */
+import type { RecentError } from './registry.js';
 
 /** One worker as uWSGI's stats server reports it (times in µs, sizes in bytes). */
 export interface WorkerView {
@@ -25,14 +26,8 @@ export interface SocketView {
   readonly maxQueue: number;
 }
 
-export interface RecentError {
-  readonly time: number;
-  readonly worker: number;
-  readonly method: string;
-  readonly uri: string;
-  readonly status: number;
-  readonly traceback: string;
-}
+/** The same shape as the registry keeps (berth.recent_errors). */
+export type { RecentError } from './registry.js';
 
 /** Berth-only facts: every one may be missing (real uWSGI has no `berth` key at all). */
 export interface BerthView {

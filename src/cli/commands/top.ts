@@ -8,7 +8,7 @@ import { loadConfig } from '../../config/load.js';
 import { inspectPidfile } from '../../master/pidfile.js';
 import { argValue } from '../../master/proc.js';
 import { runTop } from '../../stats/top/screen.js';
-import { parseStatsAddress, type StatsAddress } from '../../stats/top/stats-reader.js';
+import { parseStatsAddress, type StatsAddress } from '../../stats/stats-client.js';
 
 const USAGE = "usage: berth top ADDRESS|PIDFILE — ADDRESS is the 'stats' option's value (127.0.0.1:9191, :9191, /run/stats.sock, http://127.0.0.1:9191), PIDFILE the running Berth's 'pidfile'";
 const REFRESH_MS = 1000;

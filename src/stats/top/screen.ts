@@ -6,7 +6,7 @@
  */
 import { readStatsView } from '../view-document.js';
 import { renderTop, type Sample } from './render.js';
-import { fetchStatsDocument, type StatsAddress } from './stats-reader.js';
+import { fetchStatsDocument, type StatsAddress } from '../stats-client.js';
 
 const ENTER = '\x1b[?1049h\x1b[?25l';
 const LEAVE = '\x1b[?25h\x1b[?1049l';

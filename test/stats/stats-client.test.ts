@@ -6,8 +6,8 @@ import { createServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fetchStatsDocument, httpBody, parseStatsAddress } from '../../../src/stats/top/stats-reader.js';
-import { freePort } from '../../helpers/nginx.js';
+import { fetchStatsDocument, httpBody, parseStatsAddress } from '../../src/stats/stats-client.js';
+import { freePort } from '../helpers/nginx.js';
 
 const DOC = { version: '2.0.21', workers: [{ id: 1, pid: 42 }] };
 
