@@ -150,7 +150,12 @@ export class Front {
   /** Requests a worker served on a uwsgi socket itself: into the access log like any other. */
   directReport(w: WorkerHandle, report: DirectReport): void {
     const log = this.#accessLog;
-    if (this.#watch !== null) for (const record of report.records) this.#watch(w.generation, record.status);
+    // A verdict reached mid-batch stops the watch (watchAnswers(null)): re-read it per record.
+    for (const record of report.records) {
+      const watch = this.#watch;
+      if (watch === null) break;
+      watch(w.generation, record.status);
+    }
     const manageScriptName = this.#serving.config.manageScriptName;
     for (const record of report.records) {
       const ex = exchangeFromRecord(record, { manageScriptName, scriptNames: this.#scriptNames });

@@ -11,6 +11,9 @@ import path from 'node:path';
 import { Front, type AccessLogger } from '../../src/router/front.js';
 import { WorkerPool } from '../../src/worker/pool.js';
 import type { Config } from '../../src/config/schema.js';
+import type { WorkerHandle } from '../../src/worker/handle.js';
+import type { DirectRecord } from '../../src/protocol/worker/payloads.js';
+import { encodeUwsgiRequest } from '../../src/protocol/uwsgi/client.js';
 import { configFrom, request } from '../static/harness.js';
 
 async function startFront(t: test.TestContext, config: Config, lines: string[]): Promise<{ front: Front; port: number }> {
@@ -74,4 +77,25 @@ test('a commit ends app-down: fall-through requests wait for a worker again inst
   assert.equal(front.dispatcher.queued, 1, 'queued for a worker, not refused');
   front.failAll(503, 'Service Unavailable: test over');
   assert.equal((await pending).status, 503);
+});
+
+test('a watch that ends itself mid-report (a probation verdict) stops there, and the records are still logged', (t) => {
+  const lines: string[] = [];
+  const accessLog = (): AccessLogger => ({ keep: () => true, render: (ex) => `${ex.request.target} ${ex.status}` });
+  const front = new Front({ config: configFrom([]), pool: new WorkerPool(), accessLog, line: (text) => lines.push(text), log: () => undefined });
+  t.after(() => front.closeListeners());
+  const seen: number[] = [];
+  front.watchAnswers((_generation, status) => {
+    seen.push(status);
+    front.watchAnswers(null); // what Standby does once Probation has its verdict
+  });
+  const record = (status: number): DirectRecord => ({
+    status, bytesSent: 2, micros: 100, endWallMs: Date.now(), modifier1: 0,
+    // The vars block alone: encodeUwsgiRequest's 4-byte header stripped.
+    vars: encodeUwsgiRequest(['REQUEST_METHOD', 'GET', 'REQUEST_URI', `/r${status}`, 'PATH_INFO', `/r${status}`, 'SERVER_PROTOCOL', 'HTTP/1.1']).subarray(4),
+  });
+  const worker = { generation: 2, slot: 1, pid: 4242, requestsServed: 3 } as unknown as WorkerHandle;
+  front.directReport(worker, { served: 3, running: [], records: [record(500), record(200), record(503)] });
+  assert.deepEqual(seen, [500], 'the watch heard the first answer only');
+  assert.deepEqual(lines, ['/r500 500', '/r200 200', '/r503 503']);
 });
