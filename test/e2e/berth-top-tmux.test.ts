@@ -1,5 +1,5 @@
 /**
- * `berth top` in a real terminal: tmux (80×24) runs it against a real uWSGI's stats server
+ * `berth top` in a real terminal: tmux (80×24) runs it against a real uWSGI's stats server (and, by pidfile, against a real Berth's)
  * (Debian uwsgi, 2 processes). The screen must show both workers with their pids, the request
  * count must move after traffic, `q` must exit with code 0 and give the terminal back, and an
  * address nothing answers yet must show a clear message and keep retrying until it answers.
@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APPS, BERTH_BIN } from '../helpers/berth.js';
+import { APPS, BERTH_BIN, debianPython, startBerth } from '../helpers/berth.js';
 import { freePort } from '../helpers/nginx.js';
 import { startUwsgi, type RunningUwsgi } from '../helpers/uwsgi.js';
 
@@ -19,6 +19,8 @@ const TMUX = '/usr/bin/tmux';
 /** A tmux server of our own (-S, in a directory removed afterwards): it never touches anyone's sessions and is killed whole. */
 const SOCKET_DIR = mkdtempSync(join(tmpdir(), 'berth-top-tmux-'));
 const SERVER = join(SOCKET_DIR, 'tmux.sock');
+
+after(() => rmSync(SOCKET_DIR, { recursive: true, force: true }));
 
 function tmux(...args: string[]): string {
   return execFileSync(TMUX, ['-S', SERVER, ...args], { encoding: 'utf8' });
@@ -76,7 +78,6 @@ describe('berth top in tmux against a real uWSGI', () => {
       // no session was started
     }
     await uwsgi?.stop();
-    rmSync(SOCKET_DIR, { recursive: true, force: true });
   });
 
   test('shows the two workers and their pids, counts traffic, and q exits cleanly', async () => {
@@ -111,5 +112,34 @@ describe('berth top in tmux against a real uWSGI', () => {
     }
     tmux('send-keys', '-t', 'top2', 'q');
     await waitForScreen('top2', (t) => /top exited with 0/.test(t), 'top should still exit on q');
+  });
+});
+
+describe('berth top PIDFILE against a real Berth', () => {
+  after(() => {
+    try {
+      tmux('kill-server');
+    } catch {
+      // no session was started
+    }
+  });
+
+  test('finds the stats address from the pidfile, shows Berth\'s workers and counts its requests', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-top-pidfile-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const statsPort = await freePort();
+    const pidfile = join(dir, 'berth.pid');
+    const berth = await startBerth(['--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'hello', '--python', debianPython(), '--processes', '2', '--stats', `127.0.0.1:${statsPort}`, '--pidfile', pidfile]);
+    t.after(() => berth.stop());
+    const pids = await workerPids(`127.0.0.1:${statsPort}`);
+    assert.equal(pids.length, 2);
+    startTop('top3', pidfile);
+    const first = await waitForScreen('top3', (text) => pids.every((p) => text.includes(String(p))) && /^all /m.test(text), 'Berth\'s worker pids and the totals row should appear');
+    for (const line of first.split('\n')) assert.ok(line.length < 80, `line wider than 79 columns: ${JSON.stringify(line)}`);
+    const before = totalRequests(first);
+    for (let i = 0; i < 30; i++) assert.equal((await fetch(berth.url('/'))).status, 200);
+    await waitForScreen('top3', (text) => totalRequests(text) >= before + 30, `the request count should rise from ${before} by 30`);
+    tmux('send-keys', '-t', 'top3', 'q');
+    await waitForScreen('top3', (text) => /top exited with 0/.test(text), 'top should exit on q');
   });
 });
