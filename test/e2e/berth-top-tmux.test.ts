@@ -1,6 +1,6 @@
 /**
- * `berth top` in a real terminal: tmux (80×24) runs it against a real uWSGI's stats server (and, by pidfile, against a real Berth's)
- * (Debian uwsgi, 2 processes). The screen must show both workers with their pids, the request
+ * `berth top` in a real terminal: tmux (80×24) runs it against a real uWSGI's stats server
+ * (Debian uwsgi, 2 processes), and by its pidfile against a real Berth's. The screen must show both workers with their pids, the request
  * count must move after traffic, `q` must exit with code 0 and give the terminal back, and an
  * address nothing answers yet must show a clear message and keep retrying until it answers.
  */
