@@ -1,7 +1,8 @@
 /**
  * Entry point: `berth [options]` serves, `berth check [options]` validates and imports the app,
  * `berth --stop|--reload|--status <pidfile>` control a running master, `berth top ADDRESS|PIDFILE`
- * watches one, `berth --help`, `berth help TOPIC`, `--version` and `--python-version` explain.
+ * watches one, `berth --emperor DIR` runs one Berth per vassal ini, `berth migrate supervisor FILE`
+ * converts a supervisord.conf, `berth --help`, `berth help TOPIC`, `--version` and `--python-version` explain.
  * Options are uWSGI's (see docs/configuration.md).
  */
 import { readFileSync } from 'node:fs';
