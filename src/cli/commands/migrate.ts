@@ -1,6 +1,6 @@
 /** `berth migrate supervisor FILE`: print a Berth ini converted from a supervisord.conf on stdout. */
 import { migrateSupervisor } from '../../config/adapters/supervisor-migrate.js';
-import { SupervisorConfigError } from '../../config/adapters/supervisor-ini.js';
+import { BerthError } from '../../errors/berth-error.js';
 
 export function runMigrate(argv: readonly string[]): number {
   const [kind, file, ...rest] = argv;
@@ -14,7 +14,7 @@ export function runMigrate(argv: readonly string[]): number {
     process.stdout.write(text);
     return 0;
   } catch (err) {
-    if (!(err instanceof SupervisorConfigError)) throw err;
+    if (!(err instanceof BerthError)) throw err;
     process.stderr.write(`[berth] migrate: ${err.message}. Fix: give the path of a readable supervisord.conf\n`);
     return 1;
   }

@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { BerthError } from '../../errors/berth-error.js';
 
 export interface SupervisorEntry { readonly value: string; readonly line: number }
 
@@ -18,7 +19,10 @@ export interface SupervisorSection {
   readonly entries: Map<string, SupervisorEntry>;
 }
 
-export class SupervisorConfigError extends Error {}
+/** A supervisord.conf that cannot be read or parsed (BERTH_CONFIG_INVALID, as any unusable configuration). */
+function unusable(message: string): BerthError {
+  return new BerthError('BERTH_CONFIG_INVALID', message);
+}
 
 function globFiles(pattern: string): string[] {
   const dir = path.dirname(pattern);
@@ -35,7 +39,7 @@ function parseFile(file: string, into: SupervisorSection[], seen: Set<string>): 
   seen.add(file);
   let text: string;
   try { text = readFileSync(file, 'utf8'); } catch (err) {
-    throw new SupervisorConfigError(`cannot read ${file}: ${(err as Error).message}`);
+    throw unusable(`cannot read ${file}: ${(err as Error).message}`);
   }
   let section: SupervisorSection | null = null;
   let lastKey: string | null = null;
@@ -55,7 +59,7 @@ function parseFile(file: string, into: SupervisorSection[], seen: Set<string>): 
       return;
     }
     const kv = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(raw);
-    if (kv === null || section === null) throw new SupervisorConfigError(`${file} line ${line}: '${raw.trim()}' is neither a [section] nor key = value`);
+    if (kv === null || section === null) throw unusable(`${file} line ${line}: '${raw.trim()}' is neither a [section] nor key = value`);
     lastKey = (kv[1] as string).trim().toLowerCase();
     section.entries.set(lastKey, { value: stripComment(kv[2] as string), line });
   });
