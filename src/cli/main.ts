@@ -1,7 +1,8 @@
 /**
  * Entry point: `berth [options]` serves, `berth check [options]` validates and imports the app,
  * `berth --stop|--reload|--status <pidfile>` control a running master, `berth top ADDRESS|PIDFILE`
- * watches one, `berth --help`, `berth help TOPIC`, `--version` and `--python-version` explain.
+ * watches one, `berth --emperor DIR` runs one Berth per vassal ini, `berth migrate supervisor FILE`
+ * converts a supervisord.conf, `berth --help`, `berth help TOPIC`, `--version` and `--python-version` explain.
  * Options are uWSGI's (see docs/configuration.md).
  */
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,10 @@ import { runCheck } from './commands/check.js';
 import { parseControl, runControl } from './commands/control.js';
 import { runTopCommand } from './commands/top.js';
 import { runPythonVersion } from './commands/python-version.js';
+import { runEmperor } from './commands/emperor.js';
+import { runMigrate } from './commands/migrate.js';
+import { formatProblem } from '../config/load.js';
+import { loadEmperorConfig } from '../config/emperor-config.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -44,6 +49,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (first === 'check') return runCheck(argv.slice(1));
   if (first === 'top') return runTopCommand(argv.slice(1));
   if (parseControl(argv) !== null) return runControl(argv);
-  if (first === 'run') return runServe(argv.slice(1));
-  return runServe(argv);
+  if (first === 'migrate') return runMigrate(argv.slice(1));
+  const serveArgv = first === 'run' ? argv.slice(1) : argv;
+  // `emperor` (argv, ini or BERTH_EMPEROR) runs vassals instead of serving an app.
+  const emperor = loadEmperorConfig({ argv: serveArgv, env: process.env, cwd: process.cwd() });
+  if (emperor.kind === 'ok') return runEmperor(emperor.config, emperor.warnings, `berth-${version()}`);
+  if (emperor.kind === 'bad') {
+    const n = emperor.problems.length;
+    process.stderr.write(`[berth] the emperor configuration has ${n} problem${n === 1 ? '' : 's'}:\n`);
+    for (const p of emperor.problems) process.stderr.write(`  - ${formatProblem(p)}\n`);
+    process.stderr.write('[berth] nothing was started.\n');
+    return 1;
+  }
+  return runServe(serveArgv);
 }

@@ -17,7 +17,7 @@ export interface CompatRule {
 export const rule = (status: CompatRule['status'], group: OptionGroup, reason: string, match: readonly string[]): CompatRule => ({ status, group, reason, match });
 
 // Refused: another tool does the job better, or Berth's design makes the option moot.
-export const EMPEROR = 'Berth runs one app per instance; run one berth per ini under supervisor or systemd (supervision of several instances is planned)';
+export const EMPEROR = "Berth's emperor reads emperor, emperor-stats, emperor-throttle, emperor-max-throttle and emperor-freq (docs/supervision-emperor.md); this one has no counterpart: remove it, and put per-vassal settings in each vassal ini";
 export const CLUSTER = 'Berth has no cluster layer; put a load balancer (nginx upstream, HAProxy) in front of several Berth instances';
 export const ROUTERS = 'Berth is itself the front of one app; for load balancing or routing to other servers use nginx (proxy_pass, uwsgi_pass)';
 export const SPOOLER = 'run background jobs with a task queue (Celery, RQ, Huey) under supervisor or systemd';

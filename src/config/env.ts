@@ -3,14 +3,14 @@
  * BERTH_HTTP=:8000, BERTH_BUFFER_SIZE=64k. The environment is the lowest layer above the
  * defaults. It is shared with everything else on the machine, so an unknown BERTH_ name is
  * only a warning, and only when it is close to a real option (a likely typo); BERTH_WORKER_*
- * are Berth's own master → worker variables and are skipped.
+ * (master → worker) and BERTH_VASSAL_* (emperor → vassal) are Berth's own and are skipped.
  */
 import { findOption, suggestOption } from './options.js';
 import type { Problem } from './problem.js';
 import { envNameFor, type Setting } from './setting.js';
 
 const PREFIX = 'BERTH_';
-const INTERNAL = /^BERTH_WORKER_/;
+const INTERNAL = /^BERTH_(?:WORKER|VASSAL)_/;
 
 export interface EnvResult { readonly settings: Setting[]; readonly warnings: Problem[] }
 

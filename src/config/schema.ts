@@ -188,6 +188,13 @@ export interface Config {
   /** Berth-only `stats-redact`: lower-case header names hidden besides Cookie, Authorization, Proxy-Authorization. */
   readonly statsRedact: readonly string[];
   readonly statsShowSecrets: boolean;
+  // ---- emperor (src/config/options-emperor.ts, docs/supervision-emperor.md)
+  /** `emperor`: the vassal directory or glob, or null (serve an app). */
+  readonly emperor: string | null;
+  readonly emperorStats: ListenAddress | null;
+  readonly emperorThrottleMs: number;
+  readonly emperorMaxThrottleMs: number;
+  readonly emperorFreqSeconds: number;
   /** Every option set, by canonical name, as the user wrote its value (repeatable ones: each value). */
   readonly written: Readonly<Record<string, string | readonly string[]>>;
   /** Where each option's value came from, by canonical option name. */

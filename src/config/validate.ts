@@ -311,6 +311,11 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     staticFromDjango: valueOf<boolean>('staticFromDjango'),
     ...operations,
     ...observability,
+    emperor: (last('emperor')?.value as string | undefined) ?? null,
+    emperorStats: (last('emperorStats')?.value as ListenAddress | undefined) ?? null,
+    emperorThrottleMs: valueOf<number>('emperorThrottleMs'),
+    emperorMaxThrottleMs: valueOf<number>('emperorMaxThrottleMs'),
+    emperorFreqSeconds: valueOf<number>('emperorFreqSeconds'),
     sources: Object.freeze(sources),
   };
   return { config: Object.freeze(config), problems, warnings };

@@ -27,7 +27,7 @@ test('an option name (or alias, short letter, --flag) gives its full page', () =
 });
 
 test('a refused or planned option says what to do instead; a Berth-only one says so', () => {
-  assert.match(text('emperor'), /status: +refused[\s\S]*What to do instead: Berth runs one app per instance/);
+  assert.match(text('emperor-tyrant'), /status: +refused[\s\S]*What to do instead: Berth starts every vassal as the emperor's own user/);
   assert.match(text('attach-daemon'), /status: +refused for now \(planned/);
   assert.match(text('enable-threads'), /Why it is harmless: threads always work/);
   assert.match(text('uwsgi-direct'), /uWSGI: +not a uWSGI option \(Berth only\)/);

@@ -50,5 +50,5 @@ test('ini keys must be exact (as in uWSGI); a prefix gets the full name as its d
 test('a refused uWSGI option reached by a prefix is refused under its full name with the alternative', () => {
   const out = problems(loadConfig({ argv: ['--http', ':0', '--module', 'app', '--early-emp'], env: {}, cwd: '/' }));
   assert.equal(out.length, 1);
-  assert.match(out[0]!, /^option '--early-emp' is a uWSGI option Berth does not support \(command line\) — Berth runs one app per instance; run one berth per ini under supervisor or systemd/);
+  assert.match(out[0]!, /^option '--early-emp' is a uWSGI option Berth does not support \(command line\) — Berth's emperor reads emperor, emperor-stats, emperor-throttle, emperor-max-throttle and emperor-freq \(docs\/supervision-emperor\.md\); this one has no counterpart/);
 });

@@ -11,6 +11,7 @@ import { describeSource } from '../../config/problem.js';
 import { accessLogFor, loadOrReport, reloadConfig } from './load.js';
 import { readFileSync } from 'node:fs';
 import { StatsService } from '../../stats/stats-server.js';
+import { joinEmperor } from '../../supervise/emperor-pipe.js';
 
 function berthVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -59,7 +60,14 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     const interpreter = resolveInterpreter(config, process.env.PATH);
     warnAboutPluginVersions(config, interpreter, (message) => log('warn', message));
     const cwd = process.cwd();
-    const hooks = instance.hooks(() => arbiter?.boundListeners.map((l) => l.display).join(', ') ?? '', log);
+    const own = instance.hooks(() => arbiter?.boundListeners.map((l) => l.display).join(', ') ?? '', log);
+    // A vassal reports to its emperor, and stops when the emperor is gone.
+    const emperor = joinEmperor(process.env, (message) => log('warn', message));
+    const hooks = emperor === null ? own : {
+      ...own,
+      listening: () => { own.listening?.(); emperor.tell('accepting'); },
+      appReady: () => { own.appReady?.(); emperor.tell('ready'); },
+    };
     const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks });
     arbiter = master;
     // Subscribed before the workers start, so generation 1 and every request are counted.

@@ -25,7 +25,7 @@ export function supervisorSectionProblems(
     problems.push({
       code: 'supervisor-config', file, line: daemon.line,
       message: `${file} is a supervisord configuration ([${daemon.name}] on line ${daemon.line}), not a uWSGI ini: it has no [uwsgi] section`,
-      fix: `run it with supervisord -c ${base}; give Berth the ini named by its program's command (--ini …). ${meanwhile}`,
+      fix: `convert it with berth migrate supervisor ${base} > site.ini, then run berth --ini site.ini; or run it with supervisord -c ${base} and give Berth the ini named by its program's command (--ini …)`,
     });
   }
   for (const h of headers) {
