@@ -84,7 +84,8 @@ export function firstPointAtOrAfter(hashes: Uint32Array, hash: number): number {
 }
 
 export class ConsistentHashPolicy {
-  #ring: Ring | null = null;
+  /** One ring per tier seen (primaries, backups), so switching tiers does not rebuild. */
+  readonly #rings = new Map<string, Ring>();
   /** Backends sharing one server name (nginx: a name that resolved to several addresses) share by smooth round robin. */
   readonly #rr = new SmoothWeighted();
 
@@ -105,7 +106,12 @@ export class ConsistentHashPolicy {
   #ringFor(tier: readonly BackendView[]): Ring {
     let signature = '';
     for (const b of tier) signature += `${serverName(b)}\u0000${b.weight}\u0000`;
-    if (this.#ring === null || this.#ring.signature !== signature) this.#ring = { signature, ...buildRing(tier) };
-    return this.#ring;
+    let ring = this.#rings.get(signature);
+    if (ring === undefined) {
+      if (this.#rings.size >= 4) this.#rings.clear();
+      ring = { signature, ...buildRing(tier) };
+      this.#rings.set(signature, ring);
+    }
+    return ring;
   }
 }
