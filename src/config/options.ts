@@ -32,6 +32,18 @@ function checkCidr(value: string | null): ValueNote | undefined {
   return { severity: 'problem', message: `uwsgi-allow: '${value ?? ''}' is not a network in CIDR form`, fix: 'write an address with a prefix length, such as 10.0.0.0/8, 192.168.1.7/32 or fd00::/8' };
 }
 
+function checkForwardedAllow(value: string | null): ValueNote | undefined {
+  const bad = (value ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '' && x !== '*' && parseCidr(x) === null);
+  if (value !== null && value.trim() !== '' && bad.length === 0) return undefined;
+  return { severity: 'problem', message: `forwarded-allow-ips: '${bad[0] ?? value ?? ''}' is not an IP address or a CIDR network`, fix: 'write addresses or networks separated by commas, such as 127.0.0.1,::1 or 10.0.0.0/8, or * to trust every peer' };
+}
+
+function checkProxyProtocol(value: string | null): ValueNote | undefined {
+  if (value === null || /^(true|false|yes|no|on|off|1|0)$/i.test(value.trim())) return undefined;
+  if (value.split(',').every((x) => x.trim() !== '')) return undefined;
+  return { severity: 'problem', message: `proxy-protocol: '${value}' is neither true/false nor a list of listener addresses`, fix: 'write proxy-protocol = true, or the http listeners that receive it: proxy-protocol = :8080,127.0.0.1:8081' };
+}
+
 const SUPPORTED: readonly OptionSpec[] = [
   {
     name: 'http', aliases: ['httprouter'], type: 'address', repeatable: true, status: 'supported', field: 'http', group: 'Listening',
@@ -72,6 +84,14 @@ const SUPPORTED: readonly OptionSpec[] = [
   {
     name: 'uwsgi-allow', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'uwsgiAllow', group: 'Listening', berthOnly: true, check: checkCidr,
     help: "Network (CIDR, e.g. 10.0.0.0/8) whose uwsgi-protocol requests over TCP are trusted: their uwsgi vars (REMOTE_ADDR, REMOTE_USER, HTTPS…) reach the app as sent. Unix-socket peers are always trusted, and so is loopback on a socket port. On an http port a loopback peer's uwsgi packet (nginx uwsgi_pass pointed at the wrong port, or any client behind a same-host TCP relay) is served request-only — REMOTE_ADDR is the connection's, identity and scheme vars are dropped — unless uwsgi-allow = 127.0.0.1/32 names it. Every other peer's uwsgi packet is refused (docs/uwsgi-compat.md).",
+  },
+  {
+    name: 'forwarded-allow-ips', aliases: [], type: 'string', repeatable: false, default: '127.0.0.1,::1', status: 'supported', field: 'forwardedAllowIps', group: 'Listening', berthOnly: true, check: checkForwardedAllow,
+    help: "Peers (comma-separated IPs or CIDR networks, or * for every peer) trusted to say who the client is, as gunicorn's forwarded_allow_ips: on the HTTP front their Forwarded (RFC 7239) or X-Forwarded-For / X-Forwarded-Proto headers set REMOTE_ADDR, REMOTE_PORT and wsgi.url_scheme (and so the access log and ip-hash), taking the rightmost address that is not itself a trusted proxy; with proxy-protocol they must start each connection with a PROXY header. Unix-socket peers are trusted. Other peers' headers reach the app untouched as HTTP_X_FORWARDED_FOR… but never REMOTE_ADDR (docs/proxy-balancing.md).",
+  },
+  {
+    name: 'proxy-protocol', aliases: [], type: 'string', optionalValue: true, repeatable: false, default: 'false', status: 'supported', field: 'proxyProtocol', group: 'Listening', berthOnly: true, check: checkProxyProtocol,
+    help: "Expect HAProxy's PROXY protocol header (v1 text or v2 binary) at the start of connections from the peers in forwarded-allow-ips on the http listeners: 'true' (or bare) for every http listener, or a comma-separated list of listener addresses as written in http = … . A trusted peer's connection that does not start with a valid header is closed with a log line; the header's source address becomes REMOTE_ADDR. uwsgi sockets are not affected.",
   },
   {
     name: 'listen', aliases: [], short: 'l', type: 'int', repeatable: false, default: '100', range: [0, 65535], status: 'supported', field: 'listen', group: 'Listening',

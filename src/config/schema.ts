@@ -69,6 +69,10 @@ export interface Config {
   readonly uwsgiDirectBatch: boolean;
   /** Networks (CIDR) allowed to send uwsgi-protocol requests over TCP; loopback always is. */
   readonly uwsgiAllow: readonly string[];
+  /** forwarded-allow-ips as written: comma-separated IPs/CIDRs or `*` (checked by the option's check). */
+  readonly forwardedAllowIps: string;
+  /** proxy-protocol: 'true', 'false' (or another bool word), or comma-separated http listener addresses. */
+  readonly proxyProtocol: string;
   readonly mounts: readonly Mount[];
   readonly manageScriptName: boolean;
   /** WSGI app: `module` (e.g. "mysite.wsgi" or "mysite.wsgi:application"), or `wsgi-file`. */

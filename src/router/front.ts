@@ -24,7 +24,8 @@ import type { Endpoints } from '../server/endpoints.js';
 import type { Exchange } from '../server/exchange.js';
 import { directDone, requestDone } from '../server/observe.js';
 import { FrontDoor, type ListenerFacts } from '../server/front-door.js';
-import { HttpFront } from '../server/http-front.js';
+import { forwardedTrustOf, HttpFront } from '../server/http-front.js';
+import { proxyProtocolRule } from '../server/proxy-protocol-reader.js';
 import type { BoundListener } from '../server/listeners.js';
 import { ScriptNameRule } from '../server/script-name.js';
 import { UwsgiFront } from '../server/uwsgi-front.js';
@@ -104,6 +105,7 @@ export class Front {
       detectProtocol: config.detectProtocol,
       uwsgiAllow: config.uwsgiAllow,
       timeoutMs: config.httpTimeoutMs,
+      proxyProtocol: proxyProtocolRule(config.proxyProtocol, forwardedTrustOf(config.forwardedAllowIps)),
       log: deps.log,
     });
   }

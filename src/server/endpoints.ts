@@ -15,7 +15,7 @@ export interface Endpoints {
 }
 
 /** An IPv4 client on a dual-stack listener shows as ::ffff:a.b.c.d; CGI wants a.b.c.d. */
-function unmapIPv4(address: string): string {
+export function unmapIPv4(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 

@@ -15,11 +15,12 @@
  * same-host TCP relay makes any client one) is served request-only; any other peer is refused.
  */
 import type { Socket } from 'node:net';
-import { endpointsOf, type Endpoints } from './endpoints.js';
+import { endpointsOf, unmapIPv4, type Endpoints } from './endpoints.js';
 import { sniffProtocol } from '../protocol/uwsgi/sniff.js';
 import { cannedResponse } from '../protocol/http1/canned.js';
 import { parseCidr, type Cidr } from '../config/cidr.js';
 import { peerTrust } from './uwsgi-trust.js';
+import { headerRequired, readProxyHeader, type ProxyProtocolRule } from './proxy-protocol-reader.js';
 import type { ListenVia } from '../config/schema.js';
 import type { HttpFront } from './http-front.js';
 import type { UwsgiFront } from './uwsgi-front.js';
@@ -40,6 +41,8 @@ export interface FrontDoorDeps {
   readonly detectProtocol: boolean;
   readonly uwsgiAllow: readonly string[];
   readonly timeoutMs: number;
+  /** proxy-protocol with forwarded-allow-ips; absent or null: no listener expects a PROXY header. */
+  readonly proxyProtocol?: ProxyProtocolRule | null;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -59,6 +62,32 @@ export class FrontDoor {
    * worker cannot show.
    */
   accept(socket: Socket, listener: ListenerFacts, initial: Buffer | null = null, ends: Endpoints = endpointsOf(socket)): void {
+    if (listener.via !== 'socket' && headerRequired(this.#deps.proxyProtocol ?? null, listener.display, ends.remoteAddress)) {
+      this.#acceptProxied(socket, listener, initial, ends);
+      return;
+    }
+    this.#sniff(socket, listener, initial, ends);
+  }
+
+  /** A trusted peer on a proxy-protocol listener: the PROXY header first, then the connection as from the client it names. */
+  #acceptProxied(socket: Socket, listener: ListenerFacts, initial: Buffer | null, ends: Endpoints): void {
+    const timer = setTimeout(() => socket.destroy(), this.#deps.timeoutMs);
+    socket.once('close', () => clearTimeout(timer));
+    socket.on('error', () => socket.destroy());
+    readProxyHeader(socket, initial, (outcome) => {
+      clearTimeout(timer);
+      if (!outcome.ok) {
+        this.#deps.log('warn', `${describe(listener)}: closed a connection from ${ends.remoteAddress}: proxy-protocol expects a PROXY header from peers in forwarded-allow-ips, and ${outcome.reason} — send PROXY v1/v2 from the balancer (HAProxy send-proxy, nginx proxy_protocol on), or take the peer out of forwarded-allow-ips`);
+        socket.destroy();
+        return;
+      }
+      const client = outcome.client;
+      const from = client === null ? ends : { ...ends, remoteAddress: unmapIPv4(client.address), remotePort: client.port };
+      this.#sniff(socket, listener, outcome.rest.length > 0 ? outcome.rest : null, from);
+    });
+  }
+
+  #sniff(socket: Socket, listener: ListenerFacts, initial: Buffer | null, ends: Endpoints): void {
     let seen: Buffer | null = null;
     const timer = setTimeout(() => socket.destroy(), this.#deps.timeoutMs);
     const onData = (chunk: Buffer): void => {

@@ -28,6 +28,7 @@ import { SPOOL_FULL_MESSAGE, type SpoolBudget } from './spool-budget.js';
 import { HttpResponseWriter, type Output } from './http-response-writer.js';
 import { FlushingWriter } from './flushing-writer.js';
 import type { JoinedResponses } from './joined-responses.js';
+import { forwardedClient, peerIsTrusted, type ForwardedTrust } from './forwarded.js';
 import { buildCgiBlock, pathDecodesToNul, type CgiNameCache, type ConnectionFacts } from './http-environ.js';
 import type { ScriptNameRule } from './script-name.js';
 import { mustWait } from './pipeline-order.js';
@@ -40,6 +41,8 @@ export interface HttpFrontContext {
   readonly scriptNames: ScriptNameRule;
   readonly joined: JoinedResponses;
   readonly spool: SpoolBudget;
+  /** forwarded-allow-ips: the peers whose Forwarded / X-Forwarded-* headers name the client. */
+  readonly forwardedTrust: ForwardedTrust;
   readonly draining: boolean;
   date(): string;
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -119,6 +122,8 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
   readonly ctx: HttpFrontContext;
   readonly #socket: Socket;
   readonly #facts: ConnectionFacts;
+  /** The peer is in forwarded-allow-ips: each request's headers may name the client. */
+  readonly #trustForwarded: boolean;
   readonly #parser: RequestParser;
   readonly #queue: QueuedResponse[] = [];
   #receiving: { response: QueuedResponse; head: RequestHead } | null = null;
@@ -141,6 +146,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
     this.#timeoutMs = timeoutMs;
     this.#timeoutOption = timeoutOption;
     this.#facts = { ...ends, scheme };
+    this.#trustForwarded = peerIsTrusted(ends.remoteAddress, ctx.forwardedTrust);
     this.#parser = new RequestParser(this, ctx.limits);
     this.#out = new FlushingWriter(socket);
     socket.setNoDelay(true);
@@ -223,6 +229,14 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
       remotePort: this.#facts.remotePort,
       scheme: this.#facts.scheme,
     };
+    if (this.#trustForwarded) {
+      const client = forwardedClient(head.headers, this.ctx.forwardedTrust);
+      if (client !== null) {
+        request.remoteAddress = client.remoteAddress;
+        request.remotePort = client.remotePort;
+        if (client.scheme !== null) request.scheme = client.scheme;
+      }
+    }
     response.exchange = new Exchange(request, '', body, response, performance.now());
     this.#queue.push(response);
     if (!response.safe) this.#unsafeOpen++;
@@ -318,7 +332,9 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
 
   cgiBlockOf(ex: Exchange): string {
     // A path decoding to NUL was answered 400 before dispatch, so the block always exists.
-    return buildCgiBlock(ex.request, this.#facts, ex.body?.totalBytes ?? 0, this.ctx.names, this.ctx.scriptNames) ?? '';
+    const r = ex.request;
+    const facts = this.#trustForwarded ? { ...this.#facts, remoteAddress: r.remoteAddress, remotePort: r.remotePort, scheme: r.scheme } : this.#facts;
+    return buildCgiBlock(r, facts, ex.body?.totalBytes ?? 0, this.ctx.names, this.ctx.scriptNames) ?? '';
   }
 
   #promote(next: QueuedResponse): void {

@@ -10,6 +10,7 @@ import { HttpConnection, type HttpFrontContext } from './http-connection.js';
 import { JoinedResponses } from './joined-responses.js';
 import { endpointsOf, type Endpoints } from './endpoints.js';
 import { CgiNameCache } from './http-environ.js';
+import { parseForwardedAllow, type ForwardedTrust } from './forwarded.js';
 import { HttpDateClock } from './clock.js';
 import type { ScriptNameRule } from './script-name.js';
 import type { SpoolBudget } from './spool-budget.js';
@@ -39,6 +40,7 @@ export class HttpFront {
       scriptNames: deps.scriptNames,
       joined: new JoinedResponses(),
       spool: deps.spool,
+      forwardedTrust: forwardedTrustOf(deps.config.forwardedAllowIps),
       draining: false,
       date: () => clock.now(),
       log: deps.log,
@@ -81,4 +83,10 @@ export class HttpFront {
   closeIdle(): void {
     for (const c of this.#connections) c.closeIfIdle();
   }
+}
+
+/** The option's check has refused a bad entry before a Config exists, so a bad one here trusts nobody. */
+export function forwardedTrustOf(value: string): ForwardedTrust {
+  const t = parseForwardedAllow(value);
+  return t !== 'all' && 'bad' in t ? [] : t;
 }
