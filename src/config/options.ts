@@ -34,7 +34,7 @@ function checkCidr(value: string | null): ValueNote | undefined {
 
 function checkForwardedAllow(value: string | null): ValueNote | undefined {
   const bad = (value ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '' && x !== '*' && parseCidr(x) === null);
-  if (value !== null && value.trim() !== '' && bad.length === 0) return undefined;
+  if (value !== null && bad.length === 0) return undefined;
   return { severity: 'problem', message: `forwarded-allow-ips: '${bad[0] ?? value ?? ''}' is not an IP address or a CIDR network`, fix: 'write addresses or networks separated by commas, such as 127.0.0.1,::1 or 10.0.0.0/8, or * to trust every peer' };
 }
 
@@ -86,8 +86,8 @@ const SUPPORTED: readonly OptionSpec[] = [
     help: "Network (CIDR, e.g. 10.0.0.0/8) whose uwsgi-protocol requests over TCP are trusted: their uwsgi vars (REMOTE_ADDR, REMOTE_USER, HTTPS…) reach the app as sent. Unix-socket peers are always trusted, and so is loopback on a socket port. On an http port a loopback peer's uwsgi packet (nginx uwsgi_pass pointed at the wrong port, or any client behind a same-host TCP relay) is served request-only — REMOTE_ADDR is the connection's, identity and scheme vars are dropped — unless uwsgi-allow = 127.0.0.1/32 names it. Every other peer's uwsgi packet is refused (docs/uwsgi-compat.md).",
   },
   {
-    name: 'forwarded-allow-ips', aliases: [], type: 'string', repeatable: false, default: '127.0.0.1,::1', status: 'supported', field: 'forwardedAllowIps', group: 'Listening', berthOnly: true, check: checkForwardedAllow,
-    help: "Peers (comma-separated IPs or CIDR networks, or * for every peer) trusted to say who the client is, as gunicorn's forwarded_allow_ips: on the HTTP front their Forwarded (RFC 7239) or X-Forwarded-For / X-Forwarded-Proto headers set REMOTE_ADDR, REMOTE_PORT and wsgi.url_scheme (and so the access log and ip-hash), taking the rightmost address that is not itself a trusted proxy; with proxy-protocol they must start each connection with a PROXY header. Unix-socket peers are trusted. Other peers' headers reach the app untouched as HTTP_X_FORWARDED_FOR… but never REMOTE_ADDR (docs/proxy-balancing.md).",
+    name: 'forwarded-allow-ips', aliases: [], type: 'string', repeatable: false, status: 'supported', field: 'forwardedAllowIps', group: 'Listening', berthOnly: true, check: checkForwardedAllow,
+    help: "Peers (comma-separated IPs or CIDR networks, or * for every peer) trusted to say who the client is, as gunicorn's forwarded_allow_ips: on the HTTP front their Forwarded (RFC 7239) or X-Forwarded-For / X-Forwarded-Proto headers set REMOTE_ADDR, REMOTE_PORT and wsgi.url_scheme (and so the access log and ip-hash), taking the rightmost address that is not itself a trusted proxy; with proxy-protocol they must start each connection with a PROXY header. Unix-socket peers are trusted. The default trusts no TCP peer (uWSGI never takes REMOTE_ADDR from a header; gunicorn's default 127.0.0.1 would let any client behind a same-host TCP relay — ssh -L, stunnel — set its address): behind nginx proxy_pass on this host, write forwarded-allow-ips = 127.0.0.1,::1. Other peers' headers reach the app untouched as HTTP_X_FORWARDED_FOR… but never REMOTE_ADDR (docs/proxy-balancing.md).",
   },
   {
     name: 'proxy-protocol', aliases: [], type: 'string', optionalValue: true, repeatable: false, default: 'false', status: 'supported', field: 'proxyProtocol', group: 'Listening', berthOnly: true, check: checkProxyProtocol,

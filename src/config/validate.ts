@@ -273,7 +273,8 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     uwsgiViaMasterFor,
     uwsgiDirectBatch: valueOf<boolean>('uwsgiDirectBatch'),
     uwsgiAllow: Object.freeze(all('uwsgiAllow').map((a) => a.value as string)),
-    forwardedAllowIps: valueOf<string>('forwardedAllowIps'),
+    // Unset: no TCP peer is trusted (docs/proxy-balancing.md).
+    forwardedAllowIps: (last('forwardedAllowIps')?.value as string | undefined) ?? '',
     proxyProtocol: valueOf<string>('proxyProtocol') === '' ? 'true' : valueOf<string>('proxyProtocol'),
     mounts: Object.freeze(mounts),
     manageScriptName: valueOf<boolean>('manageScriptName'),

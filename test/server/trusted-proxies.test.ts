@@ -36,8 +36,17 @@ after(async () => {
   for (const b of started) await b.stop();
 });
 
-test('X-Forwarded-For counts only from peers in forwarded-allow-ips (default 127.0.0.1,::1)', async () => {
+test('by default no TCP peer is trusted: X-Forwarded-For from loopback stays a header (a same-host TCP relay cannot set REMOTE_ADDR)', async () => {
   const b = await startBerth(['--http', '127.0.0.1:0', ...APP]);
+  started.push(b);
+  const plain = environ(await exchange(b.port, '127.0.0.1', get('X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\n')));
+  assert.equal(plain['REMOTE_ADDR'], '127.0.0.1');
+  assert.equal(plain['wsgi.url_scheme'], 'http');
+  assert.equal(plain['HTTP_X_FORWARDED_FOR'], '203.0.113.7');
+});
+
+test('X-Forwarded-For counts only from peers in forwarded-allow-ips', async () => {
+  const b = await startBerth(['--http', '127.0.0.1:0', '--forwarded-allow-ips', '127.0.0.1,::1', ...APP]);
   started.push(b);
   const trusted = environ(await exchange(b.port, '127.0.0.1', get('X-Forwarded-For: 6.6.6.6, 203.0.113.7\r\nX-Forwarded-Proto: https\r\n')));
   assert.equal(trusted['REMOTE_ADDR'], '203.0.113.7');
