@@ -40,6 +40,7 @@ import { WatchLoop } from './watch-loop.js';
 import { FileTrigger } from './file-triggers.js';
 import { dropPrivileges } from './privileges.js';
 import { canMasterTransition, isServing, masterTransition, type MasterState } from './master-state.js';
+import { RequestRate, type ServiceNotifier } from './sd-notify.js';
 
 export interface ArbiterHooks {
   /** Listening: bound and the app is ready (daemonize reports success here), just before appReady. */
@@ -58,6 +59,8 @@ export interface ArbiterDeps {
   /** Re-reads the configuration for a reload: a Config, or the problems as printable lines. */
   readonly reloadConfig?: () => Config | readonly string[];
   readonly hooks?: ArbiterHooks;
+  /** systemd's notify protocol (./sd-notify.ts), when Berth runs under it. */
+  readonly notifier?: ServiceNotifier;
 }
 
 type Level = 'info' | 'warn' | 'error';
@@ -88,6 +91,7 @@ export class Arbiter {
   #exitCode = 0;
   readonly #startedAt = Date.now();
   #finish: (code: number) => void = () => undefined;
+  readonly #rate = new RequestRate();
 
   constructor(deps: ArbiterDeps) {
     this.#deps = deps;
@@ -103,6 +107,7 @@ export class Arbiter {
       log,
       output: (text) => this.#logger.line(text),
       firstReady: (w, config) => this.#appReady(w, config),
+      allReady: () => deps.notifier?.ready(this.#serviceStatus()),
       modules: (paths) => this.#autoreload?.setFiles(paths),
       fatal: (message, recoverable) => this.#fatal(message, recoverable),
       direct: (config) => this.#sockets.direct(config),
@@ -120,11 +125,16 @@ export class Arbiter {
       current: () => ({ config: this.#config, interpreter: this.#interpreter }),
       commit: (config, interpreter, ready, importStartedAt) => this.#commit(config, interpreter, ready, importStartedAt),
       reopenLog: (why) => this.#reopenLog(why),
+      began: (why) => deps.notifier?.reloading(why),
+      ended: (ok, message) => {
+        if (this.#state === 'RUNNING') deps.notifier?.ready(ok ? this.#serviceStatus() : `${message.split('\n')[0]}`);
+      },
     });
     this.#watchLoop = new WatchLoop({
       workers: () => this.#workforce.workers(),
       replace: (w, reason) => this.#workforce.replace(w, reason),
       active: () => this.#state === 'RUNNING' || this.#state === 'RELOADING',
+      ...(deps.notifier !== undefined ? { heartbeat: heartbeatOf(deps.notifier, () => this.#serviceStatus()) } : {}),
     });
   }
 
@@ -170,6 +180,8 @@ export class Arbiter {
     // A stop signal while binding has already ended the run: start no worker then.
     this.#importStartedAt = Date.now();
     if (this.#state === 'STARTING') this.#armTriggers(c);
+    // The heartbeat (systemd's watchdog) beats while the app loads too.
+    if (this.#state === 'STARTING') this.#watchLoop.arm(c);
     if (this.#state === 'STARTING' && await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
       this.#moveTo('RUNNING');
       this.#watchLoop.arm(c);
@@ -196,6 +208,14 @@ export class Arbiter {
 
   #moveTo(next: MasterState): void {
     this.#state = masterTransition(this.#state, next);
+  }
+
+  /** systemd's STATUS=: what `systemctl status` shows. */
+  #serviceStatus(): string {
+    const workers = [...this.#workforce.workers()];
+    const rate = this.#rate.sample(workers);
+    const state = this.#state === 'RELOADING' ? 'reloading' : 'serving';
+    return `${state}: ${workers.filter((w) => w.pid !== 0).length} worker(s), ${rate.toFixed(1)} req/s, generation ${this.#workforce.generation}`;
   }
 
   /** Generation 1's first READY: the app is up; its Django settings complete the routes. */
@@ -299,6 +319,7 @@ export class Arbiter {
    */
   #stopGracefully(sig: NodeJS.Signals): void {
     this.#moveTo('STOPPING_GRACEFUL');
+    this.#deps.notifier?.stopping(`${sig}: graceful stop`);
     this.#disarm();
     this.#closeListeners();
     const bound = this.#config.reloadMercyMs;
@@ -333,6 +354,7 @@ export class Arbiter {
       return;
     }
     this.#moveTo('STOPPING_IMMEDIATE');
+    this.#deps.notifier?.stopping(code === 0 ? 'immediate stop' : 'the app could not start');
     this.#sockets.stopRelaying();
     this.#exitCode = code;
     this.#disarm();
@@ -350,6 +372,7 @@ export class Arbiter {
     await this.#workforce.stopLaunchers();
     this.#closeListeners();
     this.#front.closeIdle();
+    this.#deps.notifier?.close();
     this.#finish(this.#exitCode);
   }
 
@@ -373,6 +396,10 @@ export class Arbiter {
 /** What the front serves from a generation: its config and, with static-from-django, its Django settings. */
 function frontGeneration(config: Config, ready: WorkerReadyInfo | null): FrontGeneration {
   return { config, django: config.staticFromDjango ? ready?.django ?? null : null };
+}
+
+function heartbeatOf(notifier: ServiceNotifier, status: () => string): { everyMs: number; beat(): void } {
+  return { everyMs: notifier.heartbeatMs ?? 1000, beat: () => notifier.tick(status) };
 }
 
 function appName(config: Config): string {
