@@ -1,7 +1,7 @@
 /**
  * Entry point: `berth [options]` serves, `berth check [options]` validates and imports the app,
  * `berth --stop|--reload|--status <pidfile>` control a running master, `berth top ADDRESS|PIDFILE`
- * watches one, `berth --help`, `berth help TOPIC`, `--version` and `--python-version` explain.
+ * watches one, `berth systemd-unit` prints a service unit, `berth --help`, `berth help TOPIC`, `--version` and `--python-version` explain.
  * Options are uWSGI's (see docs/configuration.md).
  */
 import { readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { runCheck } from './commands/check.js';
 import { parseControl, runControl } from './commands/control.js';
 import { runTopCommand } from './commands/top.js';
 import { runPythonVersion } from './commands/python-version.js';
+import { runSystemdUnit } from './commands/systemd-unit.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -43,6 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--python-version')) return runPythonVersion(argv.filter((a) => a !== '--python-version'));
   if (first === 'check') return runCheck(argv.slice(1));
   if (first === 'top') return runTopCommand(argv.slice(1));
+  if (first === 'systemd-unit') return runSystemdUnit(argv.slice(1));
   if (parseControl(argv) !== null) return runControl(argv);
   if (first === 'run') return runServe(argv.slice(1));
   return runServe(argv);
