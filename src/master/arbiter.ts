@@ -41,6 +41,7 @@ import { FileTrigger } from './file-triggers.js';
 import { dropPrivileges } from './privileges.js';
 import { canMasterTransition, isServing, masterTransition, type MasterState } from './master-state.js';
 import { RequestRate, type ServiceNotifier } from './sd-notify.js';
+import type { InheritedSocket } from './socket-activation.js';
 
 export interface ArbiterHooks {
   /** Listening: bound and the app is ready (daemonize reports success here), just before appReady. */
@@ -61,6 +62,8 @@ export interface ArbiterDeps {
   readonly hooks?: ArbiterHooks;
   /** systemd's notify protocol (./sd-notify.ts), when Berth runs under it. */
   readonly notifier?: ServiceNotifier;
+  /** Listening sockets systemd passed (socket activation, ./socket-activation.ts). */
+  readonly inherited?: readonly InheritedSocket[];
 }
 
 type Level = 'info' | 'warn' | 'error';
@@ -152,7 +155,7 @@ export class Arbiter {
     };
     for (const s of SIGNALS) process.on(s, onSignal);
     try {
-      await this.#sockets.bind(this.#config, (level, message) => this.#log(level, message));
+      await this.#sockets.bind(this.#config, (level, message) => this.#log(level, message), this.#deps.inherited);
       dropPrivileges(this.#config, (level, message) => this.#log(level, message));
     } catch (err) {
       const message = (err as Error).message;

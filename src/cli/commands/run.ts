@@ -12,6 +12,7 @@ import { accessLogFor, loadOrReport, reloadConfig } from './load.js';
 import { readFileSync } from 'node:fs';
 import { StatsService } from '../../stats/stats-server.js';
 import { SystemdNotifier, takeNotifyEnvironment } from '../../master/sd-notify.js';
+import { takeListenFds } from '../../master/socket-activation.js';
 
 function berthVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,6 +24,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   if (config === null) return 1;
   // Taken out of the environment before anything is spawned: only the master talks to systemd.
   const notifyTarget = takeNotifyEnvironment(process.env, process.pid);
+  const inherited = takeListenFds(process.env, process.pid);
   // With daemonize, this (foreground) process only starts the daemon and reports how it went.
   const foreground = await daemonizeIfAsked(config, argv);
   if (foreground !== null) return foreground;
@@ -64,7 +66,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     const cwd = process.cwd();
     const hooks = instance.hooks(() => arbiter?.boundListeners.map((l) => l.display).join(', ') ?? '', log);
     const notifier = notifyTarget !== null ? new SystemdNotifier(notifyTarget, interpreter.path, log) : undefined;
-    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks, ...(notifier !== undefined ? { notifier } : {}) });
+    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks, inherited, ...(notifier !== undefined ? { notifier } : {}) });
     arbiter = master;
     // Subscribed before the workers start, so generation 1 and every request are counted.
     const stats = config.stats !== null || config.metrics !== null ? new StatsService({ source: () => master.observed, version: berthVersion(), log, origin }) : null;
