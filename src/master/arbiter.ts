@@ -40,7 +40,7 @@ import { WatchLoop } from './watch-loop.js';
 import { FileTrigger } from './file-triggers.js';
 import { dropPrivileges } from './privileges.js';
 import { canMasterTransition, isServing, masterTransition, type MasterState } from './master-state.js';
-import { RequestRate, type ServiceNotifier } from './sd-notify.js';
+import { heartbeatOf, RequestRate, type ServiceNotifier } from './sd-notify.js';
 import type { InheritedSocket } from './socket-activation.js';
 
 export interface ArbiterHooks {
@@ -399,10 +399,6 @@ export class Arbiter {
 /** What the front serves from a generation: its config and, with static-from-django, its Django settings. */
 function frontGeneration(config: Config, ready: WorkerReadyInfo | null): FrontGeneration {
   return { config, django: config.staticFromDjango ? ready?.django ?? null : null };
-}
-
-function heartbeatOf(notifier: ServiceNotifier, status: () => string): { everyMs: number; beat(): void } {
-  return { everyMs: notifier.heartbeatMs ?? 1000, beat: () => notifier.tick(status) };
 }
 
 function appName(config: Config): string {

@@ -127,6 +127,11 @@ export class SystemdNotifier implements ServiceNotifier {
   }
 }
 
+/** The watch loop's heartbeat for `notifier`: at least once a second (STATUS=), more often for a short watchdog. */
+export function heartbeatOf(notifier: ServiceNotifier, status: () => string): { everyMs: number; beat(): void } {
+  return { everyMs: Math.min(1000, notifier.heartbeatMs ?? 1000), beat: () => notifier.tick(status) };
+}
+
 /** Requests per second between two samples of the live workers' counters (a worker gone meanwhile loses its last few). */
 export class RequestRate {
   #seen = new Map<number, number>();

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { debianPython, startBerth } from '../helpers/berth.js';
 import { freePort } from '../helpers/nginx.js';
+import { takeNotifyEnvironment } from '../../src/master/sd-notify.js';
 
 /** Binds a unix datagram socket and prints each datagram as a JSON line with its CLOCK_MONOTONIC arrival in µs. */
 const RECEIVER = `
@@ -152,4 +153,14 @@ test('an abstract-namespace NOTIFY_SOCKET works; WATCHDOG_PID naming another pro
   assert.equal((await stopped).code, 0);
   assert.deepEqual(receiver.got.filter(has('WATCHDOG=1')), []);
   assert.match(berth.logs(), /sd_notify: NOTIFY_SOCKET=@berth-test-/);
+});
+
+test('the notify variables leave the environment; WATCHDOG=1 at half of WATCHDOG_USEC only when WATCHDOG_PID is unset or ours', () => {
+  const env: NodeJS.ProcessEnv = { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '30000000', PATH: '/bin' };
+  assert.deepEqual(takeNotifyEnvironment(env, 42), { socket: '/run/systemd/notify', watchdogMs: 15000 });
+  assert.deepEqual(env, { PATH: '/bin' }, 'workers and side programs inherit none of them');
+  assert.deepEqual(takeNotifyEnvironment({ NOTIFY_SOCKET: '@abstract', WATCHDOG_USEC: '2000000', WATCHDOG_PID: '42' }, 42), { socket: '@abstract', watchdogMs: 1000 });
+  assert.deepEqual(takeNotifyEnvironment({ NOTIFY_SOCKET: '@abstract', WATCHDOG_USEC: '2000000', WATCHDOG_PID: '7' }, 42), { socket: '@abstract', watchdogMs: null });
+  assert.equal(takeNotifyEnvironment({ WATCHDOG_USEC: '2000000' }, 42), null);
+  assert.equal(takeNotifyEnvironment({ NOTIFY_SOCKET: 'vsock:2:1234' }, 42), null, 'only unix addresses (a path or @abstract)');
 });
