@@ -164,3 +164,27 @@ test('the notify variables leave the environment; WATCHDOG=1 at half of WATCHDOG
   assert.equal(takeNotifyEnvironment({ WATCHDOG_USEC: '2000000' }, 42), null);
   assert.equal(takeNotifyEnvironment({ NOTIFY_SOCKET: 'vsock:2:1234' }, 42), null, 'only unix addresses (a path or @abstract)');
 });
+
+test('a stuck master stops sending WATCHDOG=1 (the helper only forwards), and sends it again once it runs', async (t) => {
+  const port = await freePort();
+  const site = makeSite(port, ['processes = 1']);
+  t.after(() => rmSync(site.dir, { recursive: true, force: true }));
+  const socketPath = join(site.dir, 'notify.sock');
+  const receiver = new Receiver(socketPath);
+  t.after(() => receiver.stop());
+  await receiver.bound;
+  const berth = await startBerth(['--ini', site.ini], { waitReady: false, portless: true, env: { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '200000' } });
+  t.after(() => berth.stop('SIGKILL'));
+  const ready = await receiver.next(has('READY=1'));
+  await receiver.next(has('WATCHDOG=1'), receiver.got.indexOf(ready) + 1);
+  // The master is stopped (its loop cannot run) for ten heartbeats' worth; its helper is not.
+  berth.proc.kill('SIGSTOP');
+  const stoppedAt = receiver.got.length;
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const whileStopped = receiver.got.slice(stoppedAt).filter(has('WATCHDOG=1')).length;
+  berth.proc.kill('SIGCONT');
+  await receiver.next(has('WATCHDOG=1'), receiver.got.length);
+  // At most one written just before SIGSTOP and still in the pipe.
+  assert.ok(whileStopped <= 1, `${whileStopped} WATCHDOG=1 while the master was stopped`);
+  assert.equal((await berth.stop('SIGTERM')).code, 0);
+});
