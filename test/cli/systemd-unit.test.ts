@@ -15,7 +15,9 @@ import { absoluteArgs, execWord, installedSystemdVersion, renderUnit } from '../
 
 function systemdAnalyze(): string {
   const found = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
-  if (found.error !== undefined || found.status !== 0) throw new Error('systemd-analyze is missing: run `sudo bash scripts/install-test-deps.sh` (Debian package systemd)');
+  const code = (found.error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') throw new Error('systemd-analyze is missing: run `sudo bash scripts/install-test-deps.sh` (Debian package systemd)');
+  if (found.error !== undefined || found.status !== 0) throw new Error(`systemd-analyze --version did not run: ${found.error?.message ?? `exit ${found.status}: ${found.stderr}`}`);
   return 'systemd-analyze';
 }
 

@@ -19,7 +19,9 @@ import { tcpAddressOf, unixPathOf } from '../../src/master/socket-activation.js'
 
 function activator(): string {
   const found = spawnSync('systemd-socket-activate', ['--version'], { encoding: 'utf8' });
-  if (found.error !== undefined || found.status !== 0) throw new Error('systemd-socket-activate is missing: run `sudo bash scripts/install-test-deps.sh` (Debian package systemd)');
+  const code = (found.error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') throw new Error('systemd-socket-activate is missing: run `sudo bash scripts/install-test-deps.sh` (Debian package systemd)');
+  if (found.error !== undefined || found.status !== 0) throw new Error(`systemd-socket-activate --version did not run: ${found.error?.message ?? `exit ${found.status}: ${found.stderr}`}`);
   return 'systemd-socket-activate';
 }
 
