@@ -12,6 +12,10 @@ PACKAGES=(python3 python3-django python3-flask uwsgi uwsgi-plugin-python3
           prometheus python3-prometheus-client)
 # supervisord: the tests that run Berth as a supervisor program (test/cli/supervisor.test.ts).
 PACKAGES+=(supervisor)
+# systemd: systemd-analyze verify checks the unit `berth systemd-unit` prints (offline, no running
+# systemd), and systemd-socket-activate hands Berth its listeners (test/cli/systemd-unit.test.ts,
+# test/master/socket-activation.test.ts).
+PACKAGES+=(systemd)
 UWSGI_PY3_PLUGIN=/usr/lib/uwsgi/plugins/python3_plugin.so
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
@@ -87,6 +91,8 @@ check "procps (ps)" bash -c 'command -v ps'
 check "chromium (headless browser e2e)" bash -c 'chromium --version 2>/dev/null'
 check "tmux (berth top e2e)" tmux -V
 check "supervisor (supervisord, supervisorctl)" bash -c 'supervisord --version && command -v supervisorctl'
+check "systemd-analyze (unit verification)" systemd-analyze --version
+check "systemd-socket-activate (socket activation)" bash -c 'systemd-socket-activate --version | head -n1'
 check "npm (install test: npm pack, npm install -g; ships with Node.js)" npm --version
 check "promtool (metrics format)" bash -c 'promtool --version 2>&1 | head -n1'
 check "python3-prometheus-client (metrics parser)" /usr/bin/python3 -c 'import prometheus_client.parser; print("prometheus_client ok")'

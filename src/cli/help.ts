@@ -41,6 +41,7 @@ export function helpText(): string {
     '  berth --reload PIDFILE     reload it (SIGHUP); the result is in its log',
     '  berth --status PIDFILE     running? pid and uptime; exit 0 running, 1 stale pidfile, 3 not running',
     '  berth top ADDRESS|PIDFILE  live view of the workers from a stats address (Berth or uWSGI); q quits',
+    '  berth systemd-unit [options]  print a systemd unit running this config (--watchdog SEC)',
     '  berth --help               this text',
     '  berth help TOPIC           one option in full (type, default, status, uWSGI name), or a group',
     '  berth --python-version     the Python version the workers would run (with --home/--python/--ini)',

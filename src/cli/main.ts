@@ -2,7 +2,8 @@
  * Entry point: `berth [options]` serves, `berth check [options]` validates and imports the app,
  * `berth --stop|--reload|--status <pidfile>` control a running master, `berth top ADDRESS|PIDFILE`
  * watches one, `berth --emperor DIR` runs one Berth per vassal ini, `berth migrate supervisor FILE`
- * converts a supervisord.conf, `berth --help`, `berth help TOPIC`, `--version` and `--python-version` explain.
+ * converts a supervisord.conf, `berth systemd-unit` prints a service unit, `berth --help`,
+ * `berth help TOPIC`, `--version` and `--python-version` explain.
  * Options are uWSGI's (see docs/configuration.md).
  */
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { runEmperor } from './commands/emperor.js';
 import { runMigrate } from './commands/migrate.js';
 import { formatProblem } from '../config/load.js';
 import { loadEmperorConfig } from '../config/emperor-config.js';
+import { runSystemdUnit } from './commands/systemd-unit.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -48,6 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--python-version')) return runPythonVersion(argv.filter((a) => a !== '--python-version'));
   if (first === 'check') return runCheck(argv.slice(1));
   if (first === 'top') return runTopCommand(argv.slice(1));
+  if (first === 'systemd-unit') return runSystemdUnit(argv.slice(1));
   if (parseControl(argv) !== null) return runControl(argv);
   if (first === 'migrate') return runMigrate(argv.slice(1));
   const serveArgv = first === 'run' ? argv.slice(1) : argv;

@@ -61,7 +61,7 @@ export const ACCESS_LOG = 'remove it; use log-format (uWSGI variables) or log-js
 export const LOG_TRUNCATE = 'Berth appends to logto; empty the file before starting (: > file) or rotate it with log-maxsize meanwhile';
 export const PRIVILEGES = 'uid and gid are supported (the master drops them after binding); this variant is not implemented yet, so remove it';
 export const APP_LOADING = 'not implemented yet; import it from the WSGI module (wsgi.py) meanwhile';
-export const SD_NOTIFY = 'systemd notification is planned; use Type=simple (or Type=forking with daemonize and pidfile) meanwhile';
+export const SD_NOTIFY = "uWSGI's own notification socket (its master binds it to read its plugins' messages), not systemd's: Berth has no such messages; under systemd Berth follows NOTIFY_SOCKET by itself (Type=notify, `berth systemd-unit`, docs/systemd.md)";
 export const NO_STATS = 'remove it; the stats server is not implemented yet';
 export const NOT_YET = 'not implemented in Berth yet; remove it';
 

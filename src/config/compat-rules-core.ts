@@ -51,7 +51,7 @@ export const CORE_RULES: readonly CompatRule[] = [
   rule('planned', 'Logging', R.ACCESS_LOG, ['logformat-strftime', 'log-format-strftime', 'log-prefix', 'log-zero', 'log-big', 'log-sendfile', 'log-ioerror', 'log-micros', 'touch-logrotate']),
   rule('refused', 'Logging', R.ALARMS, ['alarm*', 'segfault-alarm', 'backlog-alarm', 'lq-alarm', 'listen-queue-alarm', 'log-alarm', 'not-log-alarm', 'not-alarm-log', 'use-abort']),
   rule('refused', 'Logging', R.METRICS_PUSH, ['stats-push', 'stats-pusher*', 'stats-pushers*', 'enable-metrics', 'metric', 'metric-*', 'metrics-*', 'alarm-metric']),
-  rule('planned', 'Processes', R.SD_NOTIFY, ['notify-socket']),
+  rule('refused', 'Processes', R.SD_NOTIFY, ['notify-socket']),
   rule('planned', 'Processes', R.PRIVILEGES, ['add-gid', 'immediate-uid', 'immediate-gid', 'no-initgroups', 'master-as-root', 'drop-after-init', 'drop-after-apps']),
   rule('planned', 'Processes', R.NOT_YET, [
     'max-vars', 'honour-stdin', 'no-threads-wait', 'procname-append', 'procname-master', 'mule-reload-mercy', 'exit-on-reload', 'force-gateway',

@@ -63,7 +63,7 @@ export function checkDeployment(config: Config, context: RunningContext): { prob
   for (const option of ['daemonize', 'daemonize2'] as const) {
     const file = config[option];
     if (supervisor === null || file === null) continue;
-    const unit = supervisor.name === 'systemd' ? ' and keep the unit Type=simple (or exec)' : '';
+    const unit = supervisor.name === 'systemd' ? ' and make the unit Type=notify (`berth systemd-unit` prints one), or Type=simple' : '';
     problems.push(problemAt(config.sources[option], {
       code: 'daemonize-under-supervisor', option,
       message: `${option} = ${file} under ${supervisor.name} (${supervisor.variable} is set): Berth would detach, ${supervisor.name} would take its exit for a crash and start it again in a loop, and the detached Berth would keep serving after ${supervisor.name === 'systemd' ? 'systemctl stop' : 'supervisorctl stop'}`,

@@ -40,6 +40,8 @@ import { WatchLoop } from './watch-loop.js';
 import { FileTrigger } from './file-triggers.js';
 import { dropPrivileges } from './privileges.js';
 import { canMasterTransition, isServing, masterTransition, type MasterState } from './master-state.js';
+import { heartbeatOf, RequestRate, type ServiceNotifier } from './sd-notify.js';
+import type { InheritedSocket } from './socket-activation.js';
 
 export interface ArbiterHooks {
   /** Listening: bound and the app is ready (daemonize reports success here), just before appReady. */
@@ -58,6 +60,10 @@ export interface ArbiterDeps {
   /** Re-reads the configuration for a reload: a Config, or the problems as printable lines. */
   readonly reloadConfig?: () => Config | readonly string[];
   readonly hooks?: ArbiterHooks;
+  /** systemd's notify protocol (./sd-notify.ts), when Berth runs under it. */
+  readonly notifier?: ServiceNotifier;
+  /** Listening sockets systemd passed (socket activation, ./socket-activation.ts). */
+  readonly inherited?: readonly InheritedSocket[];
 }
 
 type Level = 'info' | 'warn' | 'error';
@@ -88,6 +94,7 @@ export class Arbiter {
   #exitCode = 0;
   readonly #startedAt = Date.now();
   #finish: (code: number) => void = () => undefined;
+  readonly #rate = new RequestRate();
 
   constructor(deps: ArbiterDeps) {
     this.#deps = deps;
@@ -103,6 +110,7 @@ export class Arbiter {
       log,
       output: (text) => this.#logger.line(text),
       firstReady: (w, config) => this.#appReady(w, config),
+      allReady: () => deps.notifier?.ready(this.#serviceStatus()),
       modules: (paths) => this.#autoreload?.setFiles(paths),
       fatal: (message, recoverable) => this.#fatal(message, recoverable),
       direct: (config) => this.#sockets.direct(config),
@@ -120,11 +128,16 @@ export class Arbiter {
       current: () => ({ config: this.#config, interpreter: this.#interpreter }),
       commit: (config, interpreter, ready, importStartedAt) => this.#commit(config, interpreter, ready, importStartedAt),
       reopenLog: (why) => this.#reopenLog(why),
+      began: (why) => deps.notifier?.reloading(why),
+      ended: (ok, message) => {
+        if (this.#state === 'RUNNING') deps.notifier?.ready(ok ? this.#serviceStatus() : `${message.split('\n')[0]}`);
+      },
     });
     this.#watchLoop = new WatchLoop({
       workers: () => this.#workforce.workers(),
       replace: (w, reason) => this.#workforce.replace(w, reason),
       active: () => this.#state === 'RUNNING' || this.#state === 'RELOADING',
+      ...(deps.notifier !== undefined ? { heartbeat: heartbeatOf(deps.notifier, () => this.#serviceStatus()) } : {}),
     });
   }
 
@@ -142,7 +155,7 @@ export class Arbiter {
     };
     for (const s of SIGNALS) process.on(s, onSignal);
     try {
-      await this.#sockets.bind(this.#config, (level, message) => this.#log(level, message));
+      await this.#sockets.bind(this.#config, (level, message) => this.#log(level, message), this.#deps.inherited);
       dropPrivileges(this.#config, (level, message) => this.#log(level, message));
     } catch (err) {
       const message = (err as Error).message;
@@ -170,6 +183,8 @@ export class Arbiter {
     // A stop signal while binding has already ended the run: start no worker then.
     this.#importStartedAt = Date.now();
     if (this.#state === 'STARTING') this.#armTriggers(c);
+    // The heartbeat (systemd's watchdog) beats while the app loads too.
+    if (this.#state === 'STARTING') this.#watchLoop.arm(c);
     if (this.#state === 'STARTING' && await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
       this.#moveTo('RUNNING');
       this.#watchLoop.arm(c);
@@ -196,6 +211,14 @@ export class Arbiter {
 
   #moveTo(next: MasterState): void {
     this.#state = masterTransition(this.#state, next);
+  }
+
+  /** systemd's STATUS=: what `systemctl status` shows. */
+  #serviceStatus(): string {
+    const workers = [...this.#workforce.workers()];
+    const rate = this.#rate.sample(workers);
+    const state = this.#state === 'RELOADING' ? 'reloading' : 'serving';
+    return `${state}: ${workers.filter((w) => w.pid !== 0).length} worker(s), ${rate.toFixed(1)} req/s, generation ${this.#workforce.generation}`;
   }
 
   /** Generation 1's first READY: the app is up; its Django settings complete the routes. */
@@ -299,6 +322,7 @@ export class Arbiter {
    */
   #stopGracefully(sig: NodeJS.Signals): void {
     this.#moveTo('STOPPING_GRACEFUL');
+    this.#deps.notifier?.stopping(`${sig}: graceful stop`);
     this.#disarm();
     this.#closeListeners();
     const bound = this.#config.reloadMercyMs;
@@ -333,6 +357,7 @@ export class Arbiter {
       return;
     }
     this.#moveTo('STOPPING_IMMEDIATE');
+    this.#deps.notifier?.stopping(code === 0 ? 'immediate stop' : 'the app could not start');
     this.#sockets.stopRelaying();
     this.#exitCode = code;
     this.#disarm();
@@ -350,6 +375,7 @@ export class Arbiter {
     await this.#workforce.stopLaunchers();
     this.#closeListeners();
     this.#front.closeIdle();
+    this.#deps.notifier?.close();
     this.#finish(this.#exitCode);
   }
 

@@ -38,6 +38,9 @@ export interface ReloadDeps {
   /** The commit point: the front, the watch loop and the triggers take this generation's config. */
   commit(config: Config, interpreter: Interpreter, ready: WorkerReadyInfo | null, importStartedAt: number): void;
   reopenLog(why: string): void;
+  /** A reload begins (systemd's RELOADING=1) and ends, switched or not (READY=1 again). */
+  readonly began?: (why: string) => void;
+  readonly ended?: (ok: boolean, message: string) => void;
 }
 
 interface Outcome {
@@ -71,6 +74,7 @@ export class Reloads {
 
   async #reload(request: ReloadRequest): Promise<void> {
     this.#d.moveTo('RELOADING');
+    this.#d.began?.(request.why);
     this.#d.reporter.begin(`${request.why}: reload running`);
     let outcome: Outcome = { ok: false, message: 'Berth is stopping' };
     try {
@@ -78,6 +82,7 @@ export class Reloads {
     } finally {
       if (this.#d.state() === 'RELOADING') this.#d.moveTo('RUNNING');
       this.#d.reporter.done(outcome.ok, outcome.message);
+      this.#d.ended?.(outcome.ok, outcome.message);
     }
     const next = this.#pending;
     this.#pending = null;

@@ -7,9 +7,10 @@ import type { Config } from '../config/schema.js';
 import type { SummaryListener } from '../config/summary.js';
 import type { Front } from '../router/front.js';
 import type { ListenerFacts } from '../server/front-door.js';
-import { bindHandedListener, bindListener, type HandedListener } from '../server/listeners.js';
+import { adoptHandedListener, adoptListener, bindHandedListener, bindListener, type HandedListener } from '../server/listeners.js';
 import { ChannelServer } from './channel-server.js';
 import { explainBindError } from './port-owner.js';
+import { assignInherited, type InheritedSocket } from './socket-activation.js';
 import type { DirectSockets } from './spawn.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -26,11 +27,31 @@ export class MasterSockets {
     this.#front = front;
   }
 
-  /** Bind everything `config` lists; throws an explained error when an address cannot be bound. */
-  async bind(config: Config, log: Log): Promise<void> {
+  /**
+   * Bind everything `config` lists, or adopt the socket systemd passed for it (`inherited`,
+   * ./socket-activation.ts); throws an explained error when an address cannot be bound.
+   */
+  async bind(config: Config, log: Log, inherited: readonly InheritedSocket[] = []): Promise<void> {
     const unix = { chmod: config.chmodSocket, chown: config.chownSocket };
-    for (const address of [...config.http, ...config.uwsgi]) {
+    const addresses = [...config.http, ...config.uwsgi];
+    const adopted = assignInherited(addresses, inherited);
+    for (const address of addresses) {
       const facts = { via: address.via ?? 'http', display: address.kind === 'unix' ? address.path : address.text, unix: address.kind === 'unix' };
+      const fromSystemd = adopted.get(address);
+      if (fromSystemd !== undefined) log('info', `${address.text}: the socket systemd passed (descriptor ${fromSystemd.fd}${fromSystemd.name !== '' ? `, ${fromSystemd.name}` : ''})`);
+      if (fromSystemd !== undefined && config.uwsgiDirect && address.via === 'socket') {
+        const port = fromSystemd.address?.kind === 'tcp' ? fromSystemd.address.port : 0;
+        const listener = adoptHandedListener(address, fromSystemd.fd, port);
+        facts.display = listener.display;
+        this.#handed.push({ listener, facts });
+        continue;
+      }
+      if (fromSystemd !== undefined) {
+        const bound = await adoptListener(address, fromSystemd.fd, (socket) => this.#front.accept(socket, facts));
+        facts.display = bound.display;
+        this.#front.adopt(bound);
+        continue;
+      }
       if (config.uwsgiDirect && address.via === 'socket') {
         const listener = await bindHandedListener(address, unix).catch((err: unknown) => {
           throw explainBindError(err, address);

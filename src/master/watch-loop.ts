@@ -1,7 +1,9 @@
 /**
  * The watchdog's pass, about once a second (more often with a short harakiri): it gathers the
  * live workers' facts for the pure policy in ./watchdog.ts and carries out its answers —
- * harakiri for a stuck request, a graceful replacement for a worn worker.
+ * harakiri for a stuck request, a graceful replacement for a worn worker. Each pass also beats
+ * the heartbeat (systemd's WATCHDOG=1 and STATUS=, ./sd-notify.ts): the same loop, so a master
+ * too stuck to check harakiri stops telling systemd it is alive.
  */
 import type { Config } from '../config/schema.js';
 import type { WorkerHandle } from '../worker/handle.js';
@@ -14,8 +16,10 @@ export interface WatchLoopDeps {
   workers(): Iterable<WorkerHandle>;
   /** Replace a worn worker (its replacement is READY before it retires). */
   replace(w: WorkerHandle, reason: string): void;
-  /** False while starting or stopping: the pass does nothing then. */
+  /** False while starting or stopping: the pass checks no worker then. */
   active(): boolean;
+  /** Called on every pass, starting included, at least every `everyMs`. */
+  readonly heartbeat?: { readonly everyMs: number; beat(): void };
 }
 
 export class WatchLoop {
@@ -37,8 +41,10 @@ export class WatchLoop {
       maxWorkerLifetimeMs: config.maxWorkerLifetimeMs,
       reloadOnRssBytes: config.reloadOnRssBytes,
     });
-    if (!watchdog.enabled) return;
-    this.#timer = setInterval(() => this.#pass(watchdog), Math.min(WATCHDOG_INTERVAL_MS, Math.max(100, config.harakiriMs / 4 || WATCHDOG_INTERVAL_MS)));
+    const beat = this.#deps.heartbeat;
+    if (!watchdog.enabled && beat === undefined) return;
+    const policyEvery = watchdog.enabled ? Math.max(100, config.harakiriMs / 4 || WATCHDOG_INTERVAL_MS) : WATCHDOG_INTERVAL_MS;
+    this.#timer = setInterval(() => this.#pass(watchdog), Math.min(WATCHDOG_INTERVAL_MS, policyEvery, beat?.everyMs ?? WATCHDOG_INTERVAL_MS));
     this.#timer.unref();
   }
 
@@ -48,7 +54,8 @@ export class WatchLoop {
   }
 
   #pass(watchdog: Watchdog): void {
-    if (!this.#deps.active()) return;
+    this.#deps.heartbeat?.beat();
+    if (!watchdog.enabled || !this.#deps.active()) return;
     const now = performance.now();
     const wallToMono = now - Date.now();
     const byPid = new Map<number, WorkerHandle>();

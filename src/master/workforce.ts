@@ -55,6 +55,8 @@ export interface WorkforceDeps {
   readonly output: (text: string) => void;
   /** The first READY worker of generation 1: the app is up (static-from-django reads its Django settings). */
   readonly firstReady: (w: WorkerHandle, config: Config) => void;
+  /** Every worker of generation 1 is READY and in the pool: a request now is served. */
+  readonly allReady?: (config: Config) => void;
   /** py-autoreload: a worker reported the module files it imported. */
   readonly modules: (paths: readonly string[]) => void;
   /**
@@ -301,15 +303,15 @@ export class Workforce {
       g.firstReady = w.ready;
       if (g.number === 1) this.#d.firstReady(w, g.config);
     }
-    if (g !== undefined && ++g.readyCount === g.config.processes && g.number === 1) {
-      this.#d.log('info', `all ${g.config.processes} worker(s) ready (${g.launcher.mode})`);
-    }
+    const allReady = g !== undefined && ++g.readyCount === g.config.processes && g.number === 1;
+    if (allReady) this.#d.log('info', `all ${g.config.processes} worker(s) ready (${g.launcher.mode})`);
     if (this.#stopping) {
       w.retire();
       return;
     }
     this.#readyGate.ready(w);
     this.#d.dispatcher.drain();
+    if (allReady) this.#d.allReady?.(g.config);
   }
 
   /** A worker process is gone: the one place that decides what that means (./worker-exit.ts). */

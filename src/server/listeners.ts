@@ -4,6 +4,7 @@
  * reloads (later work).
  */
 import { lookup } from 'node:dns/promises';
+import { closeSync } from 'node:fs';
 import net, { createServer, isIP, type Server, type Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { ListenAddress } from '../config/schema.js';
@@ -148,5 +149,37 @@ function bindFailure(address: ListenAddress, err: NodeJS.ErrnoException): string
       return `cannot listen on ${where}: the host name does not resolve — use an IP address`;
     default:
       return `cannot listen on ${where}: ${err.message}`;
+  }
+}
+
+/** A listening socket inherited from systemd (socket activation): the master accepts on descriptor `fd`. */
+export function adoptListener(address: ListenAddress, fd: number, onConnection: (s: Socket) => void): Promise<BoundListener> {
+  return new Promise((resolve, reject) => {
+    const server = createServer({ noDelay: true, allowHalfOpen: true }, onConnection);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(new BerthError('BERTH_BIND_FAILED', `${address.text}: cannot listen on the socket systemd passed as descriptor ${fd}: ${err.message}`, { cause: err }));
+    });
+    server.listen({ fd }, () => {
+      const a = server.address();
+      const port = a !== null && typeof a === 'object' ? a.port : 0;
+      const display = address.kind === 'unix' ? address.path : `${a !== null && typeof a === 'object' ? formatHost(a.address) : address.host}:${port}`;
+      server.removeAllListeners('error');
+      server.on('error', () => undefined);
+      resolve({ address, server, port, display });
+    });
+  });
+}
+
+/** A uwsgi socket inherited from systemd that the workers accept on (uwsgi-direct). */
+export function adoptHandedListener(address: ListenAddress, fd: number, port: number): HandedListener {
+  const display = address.kind === 'unix' ? address.path : `${formatHost(address.host === '' ? '0.0.0.0' : address.host)}:${port}`;
+  return { address, fd, port, display, close: () => closeQuietly(fd) };
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
   }
 }

@@ -12,6 +12,8 @@ import { accessLogFor, loadOrReport, reloadConfig } from './load.js';
 import { readFileSync } from 'node:fs';
 import { StatsService } from '../../stats/stats-server.js';
 import { joinEmperor } from '../../supervise/emperor-pipe.js';
+import { SystemdNotifier, takeNotifyEnvironment } from '../../master/sd-notify.js';
+import { takeListenFds } from '../../master/socket-activation.js';
 
 function berthVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -21,6 +23,9 @@ function berthVersion(): string {
 export async function runServe(argv: readonly string[]): Promise<number> {
   const config = loadOrReport(argv, 'berth');
   if (config === null) return 1;
+  // Taken out of the environment before anything is spawned: only the master talks to systemd.
+  const notifyTarget = takeNotifyEnvironment(process.env, process.pid);
+  const inherited = takeListenFds(process.env, process.pid);
   // With daemonize, this (foreground) process only starts the daemon and reports how it went.
   const foreground = await daemonizeIfAsked(config, argv);
   if (foreground !== null) return foreground;
@@ -68,7 +73,8 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       listening: () => { own.listening?.(); emperor.tell('accepting'); },
       appReady: () => { own.appReady?.(); emperor.tell('ready'); },
     };
-    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks });
+    const notifier = notifyTarget !== null ? new SystemdNotifier(notifyTarget, interpreter.path, log) : undefined;
+    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks, inherited, ...(notifier !== undefined ? { notifier } : {}) });
     arbiter = master;
     // Subscribed before the workers start, so generation 1 and every request are counted.
     const stats = config.stats !== null || config.metrics !== null ? new StatsService({ source: () => master.observed, version: berthVersion(), log, origin }) : null;
