@@ -50,6 +50,16 @@ export interface ArbiterHooks {
   failed?(message: string): void;
 }
 
+/** The side programs as the master sees them (src/supervise/ builds them; cli wires them in). */
+export interface SidePrograms {
+  /** Start the programs; resolves once those the web workers depend on (web-depends-on) are ready. */
+  startBeforeWorkers(): Promise<void>;
+  /** The web workers are about to reload (programs with reload-with-web restart). */
+  webReloading(): void;
+  /** Stop every program within boundMs (then SIGKILL). */
+  stopAll(boundMs: number): Promise<void>;
+}
+
 export interface ArbiterDeps {
   readonly config: Config;
   readonly logger: Logger;
@@ -58,6 +68,7 @@ export interface ArbiterDeps {
   /** Re-reads the configuration for a reload: a Config, or the problems as printable lines. */
   readonly reloadConfig?: () => Config | readonly string[];
   readonly hooks?: ArbiterHooks;
+  readonly sidePrograms?: SidePrograms;
 }
 
 type Level = 'info' | 'warn' | 'error';
@@ -88,6 +99,8 @@ export class Arbiter {
   #exitCode = 0;
   readonly #startedAt = Date.now();
   #finish: (code: number) => void = () => undefined;
+  /** The side programs' stop, begun with the master's; the stop finishes when both are done. */
+  #sideStop: Promise<void> = Promise.resolve();
 
   constructor(deps: ArbiterDeps) {
     this.#deps = deps;
@@ -170,6 +183,7 @@ export class Arbiter {
     // A stop signal while binding has already ended the run: start no worker then.
     this.#importStartedAt = Date.now();
     if (this.#state === 'STARTING') this.#armTriggers(c);
+    if (this.#state === 'STARTING') await this.#deps.sidePrograms?.startBeforeWorkers();
     if (this.#state === 'STARTING' && await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
       this.#moveTo('RUNNING');
       this.#watchLoop.arm(c);
@@ -216,6 +230,7 @@ export class Arbiter {
       const sig = this.#signalQueue.shift()!;
       switch (sig) {
         case 'SIGHUP':
+          if (isServing(this.#state)) this.#deps.sidePrograms?.webReloading();
           this.#reloads.request({ chain: this.#config.chainReload, why: 'SIGHUP' });
           break;
         case 'SIGUSR1':
@@ -299,6 +314,7 @@ export class Arbiter {
    */
   #stopGracefully(sig: NodeJS.Signals): void {
     this.#moveTo('STOPPING_GRACEFUL');
+    this.#stopSidePrograms();
     this.#disarm();
     this.#closeListeners();
     const bound = this.#config.reloadMercyMs;
@@ -333,6 +349,7 @@ export class Arbiter {
       return;
     }
     this.#moveTo('STOPPING_IMMEDIATE');
+    this.#stopSidePrograms();
     this.#sockets.stopRelaying();
     this.#exitCode = code;
     this.#disarm();
@@ -348,9 +365,16 @@ export class Arbiter {
     this.#moveTo('STOPPED');
     this.#reporter.remove();
     await this.#workforce.stopLaunchers();
+    await this.#sideStop;
     this.#closeListeners();
     this.#front.closeIdle();
     this.#finish(this.#exitCode);
+  }
+
+  /** Once per stop, within the same bound as the workers (reload-mercy). */
+  #stopSidePrograms(): void {
+    const side = this.#deps.sidePrograms;
+    if (side !== undefined) this.#sideStop = side.stopAll(this.#config.reloadMercyMs);
   }
 
   #disarm(): void {

@@ -11,6 +11,8 @@ import { describeSource } from '../../config/problem.js';
 import { accessLogFor, loadOrReport, reloadConfig } from './load.js';
 import { readFileSync } from 'node:fs';
 import { StatsService } from '../../stats/stats-server.js';
+import { SideProgramsService } from '../../supervise/side-programs.js';
+import type { WebFacts } from '../../supervise/control-server.js';
 
 function berthVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -60,8 +62,19 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     warnAboutPluginVersions(config, interpreter, (message) => log('warn', message));
     const cwd = process.cwd();
     const hooks = instance.hooks(() => arbiter?.boundListeners.map((l) => l.display).join(', ') ?? '', log);
-    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks });
+    const side: SideProgramsService | null = config.programs.length > 0 || config.ctlSocket !== null ? new SideProgramsService({
+      config, log, line: (text) => logger.line(text),
+      web: (): WebFacts => ({ state: master.state, pid: process.pid, startedAt: master.observed.startedAt, workers: master.observed.workers.length, generation: master.observed.generation }),
+      // The same path as a SIGHUP: a graceful reload, side programs with reload-with-web included.
+      restartWeb: () => process.kill(process.pid, 'SIGHUP'),
+      reread: () => {
+        const fresh = reloadConfig(argv, cwd);
+        return 'programs' in fresh ? fresh.programs : fresh;
+      },
+    }) : null;
+    const master: Arbiter = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks, ...(side !== null ? { sidePrograms: side } : {}) });
     arbiter = master;
+    await side?.listen();
     // Subscribed before the workers start, so generation 1 and every request are counted.
     const stats = config.stats !== null || config.metrics !== null ? new StatsService({ source: () => master.observed, version: berthVersion(), log, origin }) : null;
     await stats?.start();
