@@ -11,6 +11,7 @@ import { runServe } from './commands/run.js';
 import { runCheck } from './commands/check.js';
 import { parseControl, runControl } from './commands/control.js';
 import { runTopCommand } from './commands/top.js';
+import { runCtl } from './commands/ctl.js';
 import { runPythonVersion } from './commands/python-version.js';
 
 function version(): string {
@@ -43,6 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--python-version')) return runPythonVersion(argv.filter((a) => a !== '--python-version'));
   if (first === 'check') return runCheck(argv.slice(1));
   if (first === 'top') return runTopCommand(argv.slice(1));
+  if (first === 'ctl') return runCtl(argv.slice(1));
   if (parseControl(argv) !== null) return runControl(argv);
   if (first === 'run') return runServe(argv.slice(1));
   return runServe(argv);
