@@ -76,7 +76,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     arbiter = master;
     await side?.listen();
     // Subscribed before the workers start, so generation 1 and every request are counted.
-    const stats = config.stats !== null || config.metrics !== null ? new StatsService({ source: () => master.observed, version: berthVersion(), log, origin }) : null;
+    const stats = config.stats !== null || config.metrics !== null ? new StatsService({ source: () => ({ ...master.observed, programs: side?.programs.status() ?? [] }), version: berthVersion(), log, origin }) : null;
     await stats?.start();
     code = await master.run();
     stats?.close();
