@@ -126,8 +126,9 @@ export class SettingResolver {
     const hasBerthSection = DEFAULT_SECTIONS.some((s) => lexed.sections.includes(s));
     const supervisor = supervisorSectionProblems(lexed.headers, file, hasBerthSection);
     this.problems.push(...supervisor);
-    // A file read for one named section (file.ini:section) contributes no programs.
-    if (section === undefined) {
+    // A file read for one named section (file.ini:section) contributes no programs, nor does a
+    // supervisord.conf (refused above as a whole, with the command that converts it).
+    if (section === undefined && hasBerthSection) {
       lexed.headers.forEach((h, i) => {
         if (!h.name.startsWith('program:')) return;
         const end = lexed.headers[i + 1]?.line ?? Infinity;
