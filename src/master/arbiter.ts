@@ -230,8 +230,7 @@ export class Arbiter {
       const sig = this.#signalQueue.shift()!;
       switch (sig) {
         case 'SIGHUP':
-          if (isServing(this.#state)) this.#deps.sidePrograms?.webReloading();
-          this.#reloads.request({ chain: this.#config.chainReload, why: 'SIGHUP' });
+          this.#requestReload({ chain: this.#config.chainReload, why: 'SIGHUP' });
           break;
         case 'SIGUSR1':
           this.#reopenLog('SIGUSR1');
@@ -286,14 +285,14 @@ export class Arbiter {
     const on = (files: readonly string[], action: (paths: string[]) => void): void => {
       if (files.length > 0) this.#triggers.push(new FileTrigger({ files, onChange: action, onNotice: notice }));
     };
-    on(config.touchReload, (p) => this.#reloads.request({ chain: this.#config.chainReload, why: `touch-reload (${p.join(', ')})` }));
-    on(config.touchChainReload, (p) => this.#reloads.request({ chain: true, why: `touch-chain-reload (${p.join(', ')})` }));
+    on(config.touchReload, (p) => this.#requestReload({ chain: this.#config.chainReload, why: `touch-reload (${p.join(', ')})` }));
+    on(config.touchChainReload, (p) => this.#requestReload({ chain: true, why: `touch-chain-reload (${p.join(', ')})` }));
     on(config.touchLogreopen, (p) => this.#reopenLog(`touch-logreopen (${p.join(', ')})`));
     const previous = this.#autoreload?.files ?? [];
     this.#autoreload?.close();
     this.#autoreload = null;
     if (config.pyAutoreloadMs > 0) {
-      this.#autoreload = new FileTrigger({ files: previous, changedSince: this.#importStartedAt, onChange: (p) => this.#reloads.request({ chain: false, why: `py-autoreload (${p.join(', ')} changed)` }), onNotice: notice });
+      this.#autoreload = new FileTrigger({ files: previous, changedSince: this.#importStartedAt, onChange: (p) => this.#requestReload({ chain: false, why: `py-autoreload (${p.join(', ')} changed)` }), onNotice: notice });
     }
   }
 
@@ -369,6 +368,12 @@ export class Arbiter {
     this.#closeListeners();
     this.#front.closeIdle();
     this.#finish(this.#exitCode);
+  }
+
+  /** Every reload asked for (signal, file trigger, berth ctl): the side programs that go with the web workers restart too. */
+  #requestReload(request: { chain: boolean; why: string }): void {
+    if (this.#state === 'RUNNING') this.#deps.sidePrograms?.webReloading();
+    this.#reloads.request(request);
   }
 
   /** Once per stop, within the same bound as the workers (reload-mercy). */

@@ -116,6 +116,8 @@ export class Programs {
   async stopAll(boundMs: number): Promise<void> {
     this.#stopping = true;
     this.#waiting.clear();
+    // Whoever waited for a program to be ready (the web workers' start) waits no more: Berth is stopping.
+    for (const w of this.#readyWaiters.splice(0)) w.resolve();
     const live = this.#programs.filter((p) => p.state !== 'STOPPED' && p.state !== 'EXITED' && p.state !== 'FATAL');
     if (live.length === 0) return;
     const stops = new Map<Program, Promise<void>>();
