@@ -13,6 +13,7 @@ import { runServe } from './commands/run.js';
 import { runCheck } from './commands/check.js';
 import { parseControl, runControl } from './commands/control.js';
 import { runTopCommand } from './commands/top.js';
+import { runCtl } from './commands/ctl.js';
 import { runPythonVersion } from './commands/python-version.js';
 import { runEmperor } from './commands/emperor.js';
 import { runMigrate } from './commands/migrate.js';
@@ -51,6 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (first === 'check') return runCheck(argv.slice(1));
   if (first === 'top') return runTopCommand(argv.slice(1));
   if (first === 'systemd-unit') return runSystemdUnit(argv.slice(1));
+  if (first === 'ctl') return runCtl(argv.slice(1));
   if (parseControl(argv) !== null) return runControl(argv);
   if (first === 'migrate') return runMigrate(argv.slice(1));
   const serveArgv = first === 'run' ? argv.slice(1) : argv;

@@ -44,7 +44,7 @@ export const TOUCH_OTHER = 'use touch-reload = <file> (all workers) or touch-cha
 export const WORKER_EXEC = 'Berth starts its own Python worker; wrap the interpreter with python = /path/to/wrapper if you must';
 
 // Planned: Berth will do it; the reason says what to do meanwhile.
-export const SUPERVISE = 'supervision of side programs is planned; run the program under supervisor or systemd meanwhile';
+export const SUPERVISE = 'not supported: use attach-daemon2 (cmd=, pidfile=), smart-attach-daemon or a [program:NAME] section (docs/supervision.md)';
 export const MULES = 'mules (background workers) are not implemented; run background jobs with a task queue under supervisor or systemd';
 export const TLS = 'terminate TLS in nginx or Caddy in front of Berth meanwhile';
 export const WEBSOCKETS = 'WebSockets are not implemented yet; serve them from an ASGI server behind nginx meanwhile';

@@ -14,6 +14,7 @@ function show(c: Config, field: ConfigField): string {
     case 'uwsgi': return c[field].length > 0 ? c[field].map((a) => a.text).join(', ') : '(none)';
     case 'env': return c.env.length > 0 ? c.env.map(([k, v]) => `${k}=${v}`).join(', ') : '(none)';
     case 'pythonpath': return c.pythonpath.length > 0 ? c.pythonpath.join(', ') : '(none)';
+    case 'programs': return c.programs.length > 0 ? c.programs.map((p) => `${p.name} (${p.origin === 'program' ? `[program:${p.program}]` : p.origin}; stopasgroup=${p.stopasgroup}, killasgroup=${p.killasgroup})`).join(', ') : '(none)';
     case 'bufferSizeBytes': return `${formatSize(c.bufferSizeBytes)} (${c.bufferSizeBytes} bytes)`;
     case 'limitPostBytes': return c.limitPostBytes === 0 ? 'unlimited' : `${formatSize(c.limitPostBytes)} (${c.limitPostBytes} bytes)`;
     case 'spoolLimitBytes': return c.spoolLimitBytes === 0 ? 'no cap' : `${formatSize(c.spoolLimitBytes)} (${c.spoolLimitBytes} bytes)`;

@@ -37,7 +37,7 @@ export function loadConfig(input: LoadInput): LoadResult {
   const envLayer = resolver.resolve(env.settings);
   const argvLayer = resolver.resolve(argv.settings);
   const mapped = mapSettings([envLayer, argvLayer], input.cwd);
-  const built = buildConfig(mapped, input.cwd, input.checkLogFormat);
+  const built = buildConfig(mapped, input.cwd, input.checkLogFormat, { sections: resolver.programSections, env: input.env });
   // A supervisord.conf given to --ini has no listener and no app, of course: said once, as what it is.
   const notUwsgi = resolver.problems.some((p) => p.code === 'supervisor-config');
   const consequences = notUwsgi ? built.problems.filter((p) => p.code !== 'no-listener' && p.code !== 'no-app') : built.problems;

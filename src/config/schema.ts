@@ -3,6 +3,7 @@
  * loadConfig() (src/config/load.ts) from the option table in options.ts, and frozen.
  * Internal names carry their units (…Ms, …Bytes) so nobody guesses.
  */
+import type { ProgramSpec } from './program-spec.js';
 
 /**
  * Where a listener binds: a TCP host/port (host '' = all interfaces) or a unix socket path.
@@ -199,6 +200,13 @@ export interface Config {
   readonly emperorThrottleMs: number;
   readonly emperorMaxThrottleMs: number;
   readonly emperorFreqSeconds: number;
+  // ---- supervision (src/config/options-supervise.ts, program-sections.ts, docs/supervision.md)
+  /** Side programs: [program:x] sections, then attach-daemon, attach-daemon2, smart-attach-daemon. */
+  readonly programs: readonly ProgramSpec[];
+  /** The control socket of berth ctl (ctl-socket, else the pidfile's path + .ctl), or null. */
+  readonly ctlSocket: string | null;
+  /** Berth-only `web-depends-on`: side programs the web workers wait for. */
+  readonly webDependsOn: readonly string[];
   /** Every option set, by canonical name, as the user wrote its value (repeatable ones: each value). */
   readonly written: Readonly<Record<string, string | readonly string[]>>;
   /** Where each option's value came from, by canonical option name. */

@@ -15,11 +15,16 @@ import type { Config, ExpiresRule, ListenAddress, Mount, ValueSource } from './s
 import { buildStatic, normalizeMountpoint, parseRegexpRule, parseTypeRule, type Reporter } from './static-values.js';
 import { buildOperations, type LogFormatCheck } from './operations.js';
 import { buildStats } from './stats-values.js';
+import { buildSupervision } from './supervise-values.js';
+import type { ProgramSection } from './program-sections.js';
 import { kindOf, writableFileProblem } from './fs-kind.js';
 import { parseCidr, withinLoopback } from './cidr.js';
 
 const MODULE_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 const IDENTIFIER = /^[A-Za-z_]\w*$/;
+
+/** What supervision reads besides the options: the [program:x] sections and the environment (for %(ENV_X)s). */
+export interface SuperviseInput { readonly sections: readonly ProgramSection[]; readonly env: Readonly<Record<string, string | undefined>> }
 
 export interface BuildResult { readonly config: Config | null; readonly problems: Problem[]; readonly warnings: Problem[] }
 
@@ -42,7 +47,7 @@ function chmodSocketOf(a: Assigned | undefined): number | null {
   return v === '' || v === 'true' ? 0o666 : parseInt(v, 8);
 }
 
-export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: LogFormatCheck): BuildResult {
+export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: LogFormatCheck, supervise: SuperviseInput = { sections: [], env: {} }): BuildResult {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const all = (f: ConfigField): readonly Assigned[] => mapped.assignments.get(f) ?? [];
@@ -261,6 +266,8 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
 
   const observability = buildStats(mapped, valueOf, warnings);
 
+  const supervision = buildSupervision(mapped, supervise.sections, supervise.env, cwd, operations.pidfile, problems, warnings);
+
   if (problems.length > 0) return { config: null, problems, warnings };
   const config: Config = {
     http: Object.freeze(http),
@@ -319,6 +326,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     emperorThrottleMs: valueOf<number>('emperorThrottleMs'),
     emperorMaxThrottleMs: valueOf<number>('emperorMaxThrottleMs'),
     emperorFreqSeconds: valueOf<number>('emperorFreqSeconds'),
+    ...supervision,
     sources: Object.freeze(sources),
   };
   return { config: Object.freeze(config), problems, warnings };

@@ -52,6 +52,16 @@ export interface ArbiterHooks {
   failed?(message: string): void;
 }
 
+/** The side programs as the master sees them (src/supervise/ builds them; cli wires them in). */
+export interface SidePrograms {
+  /** Start the programs; resolves once those the web workers depend on (web-depends-on) are ready. */
+  startBeforeWorkers(): Promise<void>;
+  /** The web workers are about to reload (programs with reload-with-web restart). */
+  webReloading(): void;
+  /** Stop every program within boundMs (then SIGKILL). */
+  stopAll(boundMs: number): Promise<void>;
+}
+
 export interface ArbiterDeps {
   readonly config: Config;
   readonly logger: Logger;
@@ -64,6 +74,7 @@ export interface ArbiterDeps {
   readonly notifier?: ServiceNotifier;
   /** Listening sockets systemd passed (socket activation, ./socket-activation.ts). */
   readonly inherited?: readonly InheritedSocket[];
+  readonly sidePrograms?: SidePrograms;
 }
 
 type Level = 'info' | 'warn' | 'error';
@@ -95,6 +106,8 @@ export class Arbiter {
   readonly #startedAt = Date.now();
   #finish: (code: number) => void = () => undefined;
   readonly #rate = new RequestRate();
+  /** The side programs' stop, begun with the master's; the stop finishes when both are done. */
+  #sideStop: Promise<void> = Promise.resolve();
 
   constructor(deps: ArbiterDeps) {
     this.#deps = deps;
@@ -185,6 +198,7 @@ export class Arbiter {
     if (this.#state === 'STARTING') this.#armTriggers(c);
     // The heartbeat (systemd's watchdog) beats while the app loads too.
     if (this.#state === 'STARTING') this.#watchLoop.arm(c);
+    if (this.#state === 'STARTING') await this.#deps.sidePrograms?.startBeforeWorkers();
     if (this.#state === 'STARTING' && await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
       this.#moveTo('RUNNING');
       this.#watchLoop.arm(c);
@@ -239,7 +253,7 @@ export class Arbiter {
       const sig = this.#signalQueue.shift()!;
       switch (sig) {
         case 'SIGHUP':
-          this.#reloads.request({ chain: this.#config.chainReload, why: 'SIGHUP' });
+          this.#requestReload({ chain: this.#config.chainReload, why: 'SIGHUP' });
           break;
         case 'SIGUSR1':
           this.#reopenLog('SIGUSR1');
@@ -294,14 +308,14 @@ export class Arbiter {
     const on = (files: readonly string[], action: (paths: string[]) => void): void => {
       if (files.length > 0) this.#triggers.push(new FileTrigger({ files, onChange: action, onNotice: notice }));
     };
-    on(config.touchReload, (p) => this.#reloads.request({ chain: this.#config.chainReload, why: `touch-reload (${p.join(', ')})` }));
-    on(config.touchChainReload, (p) => this.#reloads.request({ chain: true, why: `touch-chain-reload (${p.join(', ')})` }));
+    on(config.touchReload, (p) => this.#requestReload({ chain: this.#config.chainReload, why: `touch-reload (${p.join(', ')})` }));
+    on(config.touchChainReload, (p) => this.#requestReload({ chain: true, why: `touch-chain-reload (${p.join(', ')})` }));
     on(config.touchLogreopen, (p) => this.#reopenLog(`touch-logreopen (${p.join(', ')})`));
     const previous = this.#autoreload?.files ?? [];
     this.#autoreload?.close();
     this.#autoreload = null;
     if (config.pyAutoreloadMs > 0) {
-      this.#autoreload = new FileTrigger({ files: previous, changedSince: this.#importStartedAt, onChange: (p) => this.#reloads.request({ chain: false, why: `py-autoreload (${p.join(', ')} changed)` }), onNotice: notice });
+      this.#autoreload = new FileTrigger({ files: previous, changedSince: this.#importStartedAt, onChange: (p) => this.#requestReload({ chain: false, why: `py-autoreload (${p.join(', ')} changed)` }), onNotice: notice });
     }
   }
 
@@ -323,6 +337,7 @@ export class Arbiter {
   #stopGracefully(sig: NodeJS.Signals): void {
     this.#moveTo('STOPPING_GRACEFUL');
     this.#deps.notifier?.stopping(`${sig}: graceful stop`);
+    this.#stopSidePrograms();
     this.#disarm();
     this.#closeListeners();
     const bound = this.#config.reloadMercyMs;
@@ -358,6 +373,7 @@ export class Arbiter {
     }
     this.#moveTo('STOPPING_IMMEDIATE');
     this.#deps.notifier?.stopping(code === 0 ? 'immediate stop' : 'the app could not start');
+    this.#stopSidePrograms();
     this.#sockets.stopRelaying();
     this.#exitCode = code;
     this.#disarm();
@@ -373,10 +389,23 @@ export class Arbiter {
     this.#moveTo('STOPPED');
     this.#reporter.remove();
     await this.#workforce.stopLaunchers();
+    await this.#sideStop;
     this.#closeListeners();
     this.#front.closeIdle();
     this.#deps.notifier?.close();
     this.#finish(this.#exitCode);
+  }
+
+  /** Every reload asked for (signal, file trigger, berth ctl): the side programs that go with the web workers restart too. */
+  #requestReload(request: { chain: boolean; why: string }): void {
+    if (this.#state === 'RUNNING') this.#deps.sidePrograms?.webReloading();
+    this.#reloads.request(request);
+  }
+
+  /** Once per stop, within the same bound as the workers (reload-mercy). */
+  #stopSidePrograms(): void {
+    const side = this.#deps.sidePrograms;
+    if (side !== undefined) this.#sideStop = side.stopAll(this.#config.reloadMercyMs);
   }
 
   #disarm(): void {

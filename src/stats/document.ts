@@ -26,6 +26,20 @@ export interface StatsSource {
   readonly startedAt: number;
   /** Every listening socket: the master's and those the workers accept on (uwsgi-direct). */
   readonly listeners: readonly { readonly address: ListenAddress; readonly port: number; readonly display: string }[];
+  /** The side programs now (src/supervise/ Program.status(), given by cli), none when there are none. */
+  readonly programs?: readonly ProgramFacts[];
+}
+
+/** One side program as the stats document shows it under berth.programs. */
+export interface ProgramFacts {
+  readonly name: string;
+  readonly program: string;
+  readonly state: string;
+  readonly pid: number | null;
+  readonly ready: boolean;
+  readonly restarts: number;
+  readonly uptimeMs: number;
+  readonly exitCode: number | null;
 }
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -168,6 +182,7 @@ export function buildStatsDocument(source: StatsSource, reg: StatsRegistry, opts
       latency_ms_buckets: buckets, latency_ms_sum: int(reg.latencySumMs),
       recent_errors: reg.recentErrors.map((e: RecentError) => ({ ...e })),
       config: maskedConfig(c.written, opts.showSecrets),
+      programs: (source.programs ?? []).map((p) => ({ name: p.name, program: p.program, state: p.state, pid: p.pid ?? 0, ready: p.ready, restarts: p.restarts, uptime_s: int(p.uptimeMs / 1000), exit_code: p.exitCode })),
     },
   };
 }

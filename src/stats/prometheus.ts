@@ -72,6 +72,14 @@ export async function renderMetrics(doc: StatsDocument): Promise<string> {
   add('berth_direct_requests_total', 'Requests the workers served themselves on uwsgi sockets (uwsgi-direct).', 'counter', () => one(num(b()['direct_requests'])));
   add('berth_reloads_total', 'Successful reloads.', 'counter', () => one(num(b()['reloads'])));
   add('berth_generation', 'The generation of workers serving (1 at start, +1 per reload).', 'gauge', () => one(num(b()['generation'])));
+  const programs = (): { [key: string]: Json }[] => arr(b()['programs']).map(obj);
+  const PROGRAM_STATES = ['STOPPED', 'STARTING', 'RUNNING', 'BACKOFF', 'STOPPING', 'EXITED', 'FATAL'];
+  add('berth_program_state', 'Side programs: 1 for the state each is in (supervisor\'s states), 0 for the others.', 'gauge', () =>
+    programs().flatMap((p) => PROGRAM_STATES.map((state) => ({ value: p['state'] === state ? 1 : 0, labels: { program: String(p['name']), state } }))));
+  add('berth_program_restarts_total', 'Side programs: times each was started again after an exit.', 'counter', () =>
+    programs().map((p) => ({ value: num(p['restarts']), labels: { program: String(p['name']) } })));
+  add('berth_program_uptime_seconds', 'Side programs: seconds since each entered RUNNING (0 when not running).', 'gauge', () =>
+    programs().map((p) => ({ value: num(p['uptime_s']), labels: { program: String(p['name']) } })));
   return registry.metrics();
 }
 

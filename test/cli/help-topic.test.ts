@@ -28,7 +28,7 @@ test('an option name (or alias, short letter, --flag) gives its full page', () =
 
 test('a refused or planned option says what to do instead; a Berth-only one says so', () => {
   assert.match(text('emperor-tyrant'), /status: +refused[\s\S]*What to do instead: Berth starts every vassal as the emperor's own user/);
-  assert.match(text('attach-daemon'), /status: +refused for now \(planned/);
+  assert.match(text('smart-attach-daemon2'), /status: +refused for now \(planned[\s\S]*docs\/supervision\.md/);
   assert.match(text('enable-threads'), /Why it is harmless: threads always work/);
   assert.match(text('uwsgi-direct'), /uWSGI: +not a uWSGI option \(Berth only\)/);
   assert.match(text('uwsgi'), /^--socket, --uwsgi-socket/, 'a getopt prefix finds its option');

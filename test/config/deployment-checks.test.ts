@@ -89,26 +89,31 @@ test('root without uid warns with the fix; a uid, or another user, does not', (t
   assert.deepEqual(checkDeployment(c, NOBODY).warnings, []);
 });
 
-test('a [program:x] section in an ini is refused with its name, file and line, and what to do meanwhile', (t) => {
-  const tree = makeTree({ 'site.ini': '[uwsgi]\nhttp = 127.0.0.1:0\nmodule = app\n\n[program:site]\ncommand = uwsgi --ini site.ini\n' });
+test('a [program:x] section in an ini is a side program; [fcgi-program:x] and [group:x] are refused with their line and what to do', (t) => {
+  const tree = makeTree({
+    'site.ini': '[uwsgi]\nhttp = 127.0.0.1:0\nmodule = app\n\n[program:site]\ncommand = celery worker\n\n[fcgi-program:php]\ncommand = php-cgi\n[group:all]\nprograms = site\n',
+    'plain.ini': '[uwsgi]\nhttp = 127.0.0.1:0\nmodule = app\n\n[program:site]\ncommand = celery worker\n',
+  });
   t.after(tree.remove);
-  for (const spec of ['site.ini', 'site.ini:uwsgi']) {
-    const [p, ...rest] = problems(loadConfig({ argv: ['--ini', `${tree.dir}/${spec}`], env: {}, cwd: tree.dir }));
-    assert.deepEqual(rest, [], spec);
-    assert.match(p!, /section \[program:site\] is a supervisord program, which Berth would ignore \(line 5 of .*site\.ini\)/);
-    assert.match(p!, /supervision is planned|does not supervise programs yet \(planned\)/);
-    assert.match(p!, /command = berth --ini /);
-  }
+  const found = problems(loadConfig({ argv: ['--ini', `${tree.dir}/site.ini`], env: {}, cwd: tree.dir }));
+  assert.equal(found.length, 2, found.join('\n'));
+  assert.match(found[0]!, /section \[fcgi-program:php\] is a supervisord section Berth does not run \(line 8 of .*site\.ini\)/);
+  assert.match(found[1]!, /section \[group:all\] .*\(line 10 of .*site\.ini\)/);
+  const whole = loadConfig({ argv: ['--ini', `${tree.dir}/plain.ini`], env: {}, cwd: tree.dir });
+  assert.ok(whole.ok);
+  assert.deepEqual(whole.config.programs.map((p) => [p.name, p.command]), [['site', 'celery worker']]);
+  const part = loadConfig({ argv: ['--ini', `${tree.dir}/plain.ini:uwsgi`], env: {}, cwd: tree.dir });
+  assert.ok(part.ok);
+  assert.deepEqual(part.config.programs, [], 'a file read for its [uwsgi] section alone contributes no programs');
 });
 
-test('a supervisord.conf given to --ini is named as one, with its [supervisord] line and each program', (t) => {
+test('a supervisord.conf given to --ini is named as one, with its [supervisord] line and the command that converts it', (t) => {
   const tree = makeTree({ 'supervisord.conf': '; made by hand\n[unix_http_server]\nfile = /tmp/s.sock\n\n[supervisord]\nlogfile = /tmp/s.log\n\n[program:web]\ncommand = uwsgi --ini /srv/site.ini\n' });
   t.after(tree.remove);
   const found = problems(loadConfig({ argv: ['--ini', `${tree.dir}/supervisord.conf`], env: {}, cwd: tree.dir }));
-  assert.equal(found.length, 2, found.join('\n'));
+  assert.equal(found.length, 1, found.join('\n'));
   assert.match(found[0]!, /supervisord\.conf is a supervisord configuration \(\[supervisord\] on line 5\), not a uWSGI ini: it has no \[uwsgi\] section \(line 5 of /);
-  assert.match(found[0]!, /run it with supervisord -c supervisord\.conf/);
-  assert.match(found[1]!, /section \[program:web\] is a supervisord program.*\(line 8 of /);
+  assert.match(found[0]!, /berth migrate supervisor supervisord\.conf > site\.ini/);
   assert.ok(!found.some((p) => p.includes('has no [uwsgi] or [berth] section')), 'said once, as what it is');
 });
 

@@ -84,12 +84,13 @@ test('every uWSGI option on the command line gets its classification, never "unk
 
 test('the options the seed deployments met are classified sensibly', () => {
   const expect: Record<string, OptionSpec['status']> = {
-    'uwsgi-socket': 'supported', emperor: 'supported', 'emperor-tyrant': 'refused', 'vassal-set': 'refused', 'attach-daemon': 'planned', 'log-truncate': 'planned',
+    'uwsgi-socket': 'supported', emperor: 'supported', 'emperor-tyrant': 'refused', 'vassal-set': 'refused', 'attach-daemon': 'supported', 'smart-attach-daemon2': 'planned', 'log-truncate': 'planned',
     'python-version': 'supported', plugins: 'accepted', spooler: 'refused', cache2: 'refused', fastrouter: 'refused',
   };
   for (const [name, status] of Object.entries(expect)) assert.equal(findOption(name)?.status, status, name);
   assert.match(findOption('emperor-tyrant')?.reason ?? '', /set uid and gid in each vassal ini/);
-  assert.match(findOption('attach-daemon')?.reason ?? '', /supervis/);
+  assert.match(findOption('smart-attach-daemon2')?.reason ?? '', /supervis/);
+  assert.match(findOption('attach-daemon')?.help ?? '', /docs\/supervision\.md/);
 });
 
 test('rows that are not supported always carry a reason, and refused ones name an alternative', () => {

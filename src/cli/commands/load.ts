@@ -9,7 +9,7 @@ import { compileLogFormat, unknownLogVariableMessage } from '../../log/log-forma
  * The config layer is a leaf, so the log-format variable table is handed to it from here; then
  * the config is checked against where it runs (deployment-checks.ts).
  */
-function load(argv: readonly string[], cwd: string): LoadResult {
+export function load(argv: readonly string[], cwd: string): LoadResult {
   const result = loadConfig({ argv, env: process.env, cwd, checkLogFormat: (format) => compileLogFormat(format).unknown.map(unknownLogVariableMessage) });
   if (!result.ok) return result;
   // Where this process runs (a supervisor, root) is a question for the command, not the config layer.

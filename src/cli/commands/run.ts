@@ -14,6 +14,8 @@ import { StatsService } from '../../stats/stats-server.js';
 import { joinEmperor } from '../../supervise/emperor-pipe.js';
 import { SystemdNotifier, takeNotifyEnvironment } from '../../master/sd-notify.js';
 import { takeListenFds } from '../../master/socket-activation.js';
+import { SideProgramsService } from '../../supervise/side-programs.js';
+import type { WebFacts } from '../../supervise/control-server.js';
 
 function berthVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -73,11 +75,22 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       listening: () => { own.listening?.(); emperor.tell('accepting'); },
       appReady: () => { own.appReady?.(); emperor.tell('ready'); },
     };
+    const side: SideProgramsService | null = config.programs.length > 0 || config.ctlSocket !== null ? new SideProgramsService({
+      config, log, line: (text) => logger.line(text),
+      web: (): WebFacts => ({ state: master.state, pid: process.pid, startedAt: master.observed.startedAt, workers: master.observed.workers.length, generation: master.observed.generation }),
+      // The same path as a SIGHUP: a graceful reload, side programs with reload-with-web included.
+      restartWeb: () => process.kill(process.pid, 'SIGHUP'),
+      reread: () => {
+        const fresh = reloadConfig(argv, cwd);
+        return 'programs' in fresh ? fresh.programs : fresh;
+      },
+    }) : null;
     const notifier = notifyTarget !== null ? new SystemdNotifier(notifyTarget, interpreter.path, log) : undefined;
-    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks, inherited, ...(notifier !== undefined ? { notifier } : {}) });
+    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks, inherited, ...(notifier !== undefined ? { notifier } : {}), ...(side !== null ? { sidePrograms: side } : {}) });
     arbiter = master;
+    await side?.listen();
     // Subscribed before the workers start, so generation 1 and every request are counted.
-    const stats = config.stats !== null || config.metrics !== null ? new StatsService({ source: () => master.observed, version: berthVersion(), log, origin }) : null;
+    const stats = config.stats !== null || config.metrics !== null ? new StatsService({ source: () => ({ ...master.observed, programs: side?.programs.status() ?? [] }), version: berthVersion(), log, origin }) : null;
     await stats?.start();
     code = await master.run();
     stats?.close();

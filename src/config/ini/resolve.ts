@@ -15,6 +15,7 @@ import { parseKeyValue } from '../units.js';
 import { expandValue } from './expand.js';
 import { lexIni, type IniEntry } from './lexer.js';
 import { supervisorSectionProblems } from './supervisor-sections.js';
+import type { ProgramSection } from '../program-sections.js';
 
 export interface ResolverDeps {
   readonly cwd: string;
@@ -43,6 +44,8 @@ export class SettingResolver {
   readonly #stack: string[] = [];
   readonly problems: Problem[] = [];
   readonly warnings: Problem[] = [];
+  /** The [program:x] sections of every file read, for supervision (program-sections.ts). */
+  readonly programSections: ProgramSection[] = [];
 
   constructor(deps: ResolverDeps) {
     this.#deps = deps;
@@ -123,6 +126,15 @@ export class SettingResolver {
     const hasBerthSection = DEFAULT_SECTIONS.some((s) => lexed.sections.includes(s));
     const supervisor = supervisorSectionProblems(lexed.headers, file, hasBerthSection);
     this.problems.push(...supervisor);
+    // A file read for one named section (file.ini:section) contributes no programs, nor does a
+    // supervisord.conf (refused above as a whole, with the command that converts it).
+    if (section === undefined && hasBerthSection) {
+      lexed.headers.forEach((h, i) => {
+        if (!h.name.startsWith('program:')) return;
+        const end = lexed.headers[i + 1]?.line ?? Infinity;
+        this.programSections.push({ name: h.name, file, line: h.line, entries: lexed.entries.filter((e) => e.line > h.line && e.line < end) });
+      });
+    }
     if (section !== undefined) {
       if (!lexed.sections.includes(section)) {
         const has = lexed.sections.length > 0 ? `it has ${lexed.sections.map((s) => `[${s}]`).join(', ')}` : 'it has no sections';
