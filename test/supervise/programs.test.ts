@@ -98,6 +98,8 @@ test('stopping a program leaves none of its grandchildren, even one that ignores
   for (let i = 0; i < 50 && groupMembers(pid).length < 4; i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(groupMembers(pid).length >= 4, 'the shell and its three children (and whatever python3 runs through) in the group');
   await h.programs.stopAll(10_000);
+  // SIGKILL is sent by now; the kernel takes a moment to tear the processes down.
+  for (let i = 0; i < 50 && groupMembers(pid).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(groupMembers(pid), []);
   assert.equal(h.programs.status()[0]!.state, 'STOPPED');
 });
