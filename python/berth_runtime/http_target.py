@@ -76,8 +76,9 @@ def split_target(target):
     if target[:1] != '/' and target != '*':
         scheme = target.find('://')
         if scheme != -1:
-            slash = target.find('/', scheme + 3)
-            start = len(target) if slash == -1 else slash
+            start = scheme + 3
+            while start < len(target) and target[start] not in '/?':
+                start += 1
     q = target.find('?', start)
     path = target[start:] if q == -1 else target[start:q]
     return (path or '/', '' if q == -1 else target[q + 1:])

@@ -51,8 +51,9 @@ export function splitTarget(target: string): { path: string; query: string } {
     // absolute-form (RFC 9112 §3.2.2): drop "scheme://authority".
     const scheme = target.indexOf('://');
     if (scheme !== -1) {
-      const slash = target.indexOf('/', scheme + 3);
-      start = slash === -1 ? target.length : slash;
+      // The authority ends at the first "/" or "?" (RFC 3986 §3.2): "http://h?q" has query q.
+      start = scheme + 3;
+      while (start < target.length && target.charCodeAt(start) !== 47 && target.charCodeAt(start) !== 63 /* ? */) start++;
     }
   }
   const q = target.indexOf('?', start);
