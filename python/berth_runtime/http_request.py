@@ -20,7 +20,12 @@ _REQUEST_LINE = re.compile(rb'(' + _TCHAR + rb'+) ([\x21-\x7e\x80-\xff]+) ')
 _VERSION_OK = re.compile(rb'HTTP/1\.([0-9])\Z')
 _VERSION_OTHER = re.compile(rb'HTTP/[0-9]\.[0-9]\Z')
 # field-line = field-name ":" OWS field-value OWS (RFC 9112 §5); no CTL but HTAB in values.
-_FIELD_LINE = re.compile(rb'(' + _TCHAR + rb'+):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*\Z')
+# Each pattern has one way to match (no class overlaps the next), so matching stays linear on
+# hostile input; the OWS is stripped afterwards, not matched.
+_FIELD_VALUE = rb'[\t\x20-\x7e\x80-\xff]*'
+_FIELD_BLOCK = re.compile(rb'(?:' + _TCHAR + rb'+:' + _FIELD_VALUE + rb'\r\n)*\Z')
+_FIELD_LINES = re.compile(rb'(' + _TCHAR + rb'+):(' + _FIELD_VALUE + rb')\r\n')
+_FRAMING_FIELDS = frozenset((b'host', b'content-length', b'transfer-encoding', b'connection', b'expect'))
 _CONTENT_LENGTH = re.compile(rb'[0-9]{1,16}\Z')
 
 
@@ -146,20 +151,18 @@ def _parse_head(data, start, end, head_length, max_body):
     else:
         return _bad('malformed HTTP-version in request-line (RFC 9112 §2.3)')
 
-    headers = []
     content_length = -1
     transfer_encoding = None
     hosts = 0
     host = ''
     close = keep_alive_option = expect_continue = False
-    fields = data[line_end + 2:end - 2]
-    for field in (fields.split(b'\r\n') if fields else ()):
-        f = _FIELD_LINE.match(field)
-        if f is None:
-            return _bad('malformed field line (RFC 9112 §5, RFC 9110 §5.5)')
-        name = f.group(1).lower()
-        value = f.group(2)
-        headers.append((name, value))
+    fields = data[line_end + 2:end]
+    if _FIELD_BLOCK.match(fields) is None:
+        return _bad('malformed field line (RFC 9112 §5, RFC 9110 §5.5)')
+    headers = [(name.lower(), value.strip(b' \t')) for name, value in _FIELD_LINES.findall(fields)]
+    for name, value in headers:
+        if name not in _FRAMING_FIELDS:
+            continue
         if name == b'host':
             hosts += 1
             if authority_host_end(value) == -1:
