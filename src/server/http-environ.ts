@@ -7,9 +7,12 @@
  * - Request headers become HTTP_*; names containing '_' are dropped, because `X_Forwarded_For`
  *   and `X-Forwarded-For` would otherwise collide in the environ (header spoofing; nginx and
  *   gunicorn drop them too). Repeated headers are joined with ", " (Cookie with "; ").
+ * - An absolute-form target's authority replaces the Host field (RFC 9112 §3.2.2): HTTP_HOST and
+ *   SERVER_NAME come from it, so the app and the router agree on which host was asked for.
  * - The body is complete before the app runs, so CONTENT_LENGTH is always exact, even for
  *   chunked uploads (Django and Flask need it to read a body).
  */
+import { absoluteFormAuthority } from '../protocol/http1/target.js';
 import type { ScriptNameRule } from './script-name.js';
 
 export interface ConnectionFacts {
@@ -51,8 +54,9 @@ export function splitTarget(target: string): { path: string; query: string } {
     // absolute-form (RFC 9112 §3.2.2): drop "scheme://authority".
     const scheme = target.indexOf('://');
     if (scheme !== -1) {
-      const slash = target.indexOf('/', scheme + 3);
-      start = slash === -1 ? target.length : slash;
+      // The authority ends at the first "/" or "?" (RFC 3986 §3.2): "http://h?q" has query q.
+      start = scheme + 3;
+      while (start < target.length && target.charCodeAt(start) !== 47 && target.charCodeAt(start) !== 63 /* ? */) start++;
     }
   }
   const q = target.indexOf('?', start);
@@ -124,6 +128,7 @@ export function buildCgiBlock(
   let scriptName = '';
   let pathInfo = decoded;
   if (scriptNames !== null && scriptNames.active) [scriptName, pathInfo] = scriptNames.split(decoded);
+  const authority = absoluteFormAuthority(req.target);
   let serverName = '';
   let headerPart = '';
   const seen: string[] = [];
@@ -132,8 +137,11 @@ export function buildCgiBlock(
     const name = h[i]!;
     const cgi = names.get(name);
     if (cgi === null) continue;
-    const value = h[i + 1]!;
-    if (cgi === 'HTTP_HOST' && serverName === '') serverName = hostName(value);
+    let value = h[i + 1]!;
+    if (cgi === 'HTTP_HOST') {
+      value = authority ?? value;
+      if (serverName === '') serverName = hostName(value);
+    }
     if (seen.includes(cgi)) {
       headerPart = joinRepeated(headerPart, cgi, value);
       continue;

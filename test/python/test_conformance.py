@@ -22,6 +22,7 @@ from berth_runtime.responses import encode_head, ResponseInvalid  # noqa: E402
 from berth_runtime.static_relay import for_static_stage, static_prefixes_of  # noqa: E402
 from berth_runtime.stderr_log import log_safe  # noqa: E402
 from berth_runtime.uwsgi_vars import is_loopback, parse_uwsgi_vars, packet_content_length  # noqa: E402
+from http_verdict import verdict as http_verdict  # noqa: E402
 
 
 def load_table(name):
@@ -178,6 +179,19 @@ class LogEscapes(unittest.TestCase):
         for case in load_table('log-escapes.json')['cases']:
             with self.subTest(case['name']):
                 self.assertEqual(log_safe(case['text']), case['escaped'], case['why'])
+
+
+class HttpRequestHeads(unittest.TestCase):
+    """http-request-heads.json: the worker's HTTP parser (http_request.py, http_chunked.py) gives
+    the master codec's verdicts, fed whole and one byte at a time."""
+
+    def test_table(self):
+        for case in load_table('http-request-heads.json')['cases']:
+            with self.subTest(case['name'], why=case['why']):
+                data = case['request'].encode('latin-1')
+                limits = (case.get('max_head', 8192), case.get('max_body', 0))
+                self.assertEqual(http_verdict(data, *limits), case['expect'], 'whole')
+                self.assertEqual(http_verdict(data, *limits, by_byte=True), case['expect'], 'byte by byte')
 
 
 if __name__ == '__main__':

@@ -77,6 +77,14 @@ test('buildCgiBlock falls back to the local address without Host, and refuses an
   assert.equal(buildCgiBlock({ method: 'GET', target: '/%00', versionMinor: 1, headers: [] }, conn, 0, new CgiNameCache()), null);
 });
 
+test('buildCgiBlock: an absolute-form target\'s authority replaces Host (RFC 9112 §3.2.2)', () => {
+  const env = parse(buildCgiBlock({ method: 'GET', target: 'http://other.test:81/p?q', versionMinor: 1, headers: ['Host', 'example.com'] }, conn, 0, new CgiNameCache())!);
+  assert.equal(env['HTTP_HOST'], 'other.test:81');
+  assert.equal(env['SERVER_NAME'], 'other.test');
+  assert.equal(env['PATH_INFO'], '/p');
+  assert.equal(env['QUERY_STRING'], 'q');
+});
+
 test('pathDecodesToNul: only an encoded NUL in the path, in any target form', () => {
   for (const t of ['/a%00b', '/%00', 'http://h/x%00', '/a/%00/b?q=1']) assert.equal(pathDecodesToNul(t), true, t);
   for (const t of ['/a', '/a?x=%00', '/%0a', '/%2500', '/a%0', '*', 'http://h/?%00']) assert.equal(pathDecodesToNul(t), false, t);

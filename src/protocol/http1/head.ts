@@ -11,13 +11,11 @@
  * once every field has been seen. Errors are returned, not thrown, with their status code.
  */
 import { HttpParseError, type RequestHead } from './types.js';
-import { COLON, COMMA, CR, DIGIT_0, DIGIT_9, FIELD_VALUE, HOST, HTAB, LF, SP, TARGET, TOKEN } from './tables.js';
+import { COLON, COMMA, CR, DIGIT_0, DIGIT_9, FIELD_VALUE, HTAB, LF, SP, TARGET, TOKEN } from './tables.js';
+import { authorityHostEnd, targetFormError } from './target.js';
 
 /** Content-Length digits allowed: 2^53 − 1 has 16 digits; more can only overflow. */
 const MAX_LENGTH_DIGITS = 16;
-
-const LEFT_BRACKET = 0x5b;
-const RIGHT_BRACKET = 0x5d;
 
 const CONNECTION_CLOSE = 1;
 const CONNECTION_KEEP_ALIVE = 2;
@@ -144,34 +142,6 @@ function versionError(text: string, start: number): HttpParseError {
 }
 
 /**
- * Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2–§3.2.3): one colon at most
- * outside an IP-literal "[…]", and only digits after it. Empty is allowed (RFC 9112 §3.2).
- */
-function isAuthority(buf: Buffer, start: number, end: number): boolean {
-  let i = start;
-  if (buf[i] === LEFT_BRACKET) {
-    // IP-literal: its colons are the address's own.
-    for (i++; i < end && buf[i] !== RIGHT_BRACKET; i++) {
-      if (HOST[buf[i] as number] !== 1 || buf[i] === LEFT_BRACKET) return false;
-    }
-    if (i === end) return false;
-    i++;
-  } else {
-    for (; i < end && buf[i] !== COLON; i++) {
-      const c = buf[i] as number;
-      if (HOST[c] !== 1 || c === LEFT_BRACKET || c === RIGHT_BRACKET) return false;
-    }
-  }
-  if (i === end) return true;
-  if (buf[i] !== COLON) return false;
-  for (i++; i < end; i++) {
-    const c = buf[i] as number;
-    if (c < DIGIT_0 || c > DIGIT_9) return false;
-  }
-  return true;
-}
-
-/**
  * Parses the head in buf[start, end) — request-line CRLF *( field-line CRLF ), without the
  * final empty line — into a RequestHead, or returns the error to answer with. Bytes are
  * validated straight from the buffer (a typed-array read is cheaper than charCodeAt);
@@ -190,6 +160,8 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
   if (i === targetStart) return bad('empty request-target or extra whitespace in request-line (RFC 9112 §3)');
   if (buf[i] !== SP) return bad(`${charName(buf[i] as number)} in request-target or missing HTTP-version (RFC 9112 §3.2)`);
   const target = text.slice(targetStart - start, i - start);
+  const formError = targetFormError(method, buf, targetStart, i);
+  if (formError !== null) return bad(formError);
   const versionStart = ++i;
   let versionMinor: 0 | 1 = 1;
   // A request-line with an unsupported version still has its fields checked first, so that
@@ -254,7 +226,7 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
       case 4:
         if (equalsLower(name, 0, 4, 'host')) {
           hosts++;
-          if (!isAuthority(buf, valueStart, valueEnd)) return bad('invalid Host field value (RFC 9110 §7.2: uri-host [ ":" port ])');
+          if (authorityHostEnd(buf, valueStart, valueEnd) === -1) return bad('invalid Host field value (RFC 9110 §7.2: uri-host [ ":" port ])');
         }
         break;
       case 6:

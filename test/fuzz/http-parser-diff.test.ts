@@ -1,0 +1,26 @@
+/**
+ * A bounded differential fuzz of the two HTTP request parsers: the same generated and mutated
+ * inputs to the master's codec and to the worker's parser (one Python process), whole and, for
+ * every 10th input, one byte at a time; the verdicts must be the same. The seed is printed;
+ * FUZZ_SEED=<n> replays a run, FUZZ_COUNT=<n> sets the number of inputs. The long run is
+ * bench/http-parser-diff.ts.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { randomSeed } from '../../bench/lib/fuzz/prng.js';
+import { describeDisagreement, runDiff } from '../../bench/lib/http-diff/compare.js';
+import { readTable } from '../helpers/conformance.js';
+
+const SEED = process.env['FUZZ_SEED'] !== undefined ? Number(process.env['FUZZ_SEED']) : randomSeed();
+const COUNT = Number(process.env['FUZZ_COUNT'] ?? 3000);
+
+test(`the TypeScript and Python HTTP parsers agree on ${COUNT} fuzzed requests (FUZZ_SEED=${SEED})`, async (t) => {
+  const table = readTable<{ cases: { request: string }[] }>('http-request-heads.json');
+  const report = await runDiff({ seed: SEED, count: COUNT, python: 'python3', byByteEvery: 10, tableRequests: table.cases.map((c) => c.request) });
+  t.diagnostic(`seed ${SEED}: verdicts ${JSON.stringify(report.verdicts)}`);
+  assert.equal(report.inputs, COUNT);
+  // The generator must reach both sides of the rules, or agreeing proves little.
+  assert.ok((report.verdicts['parsed'] ?? 0) > COUNT / 20, 'too few inputs parsed');
+  assert.ok((report.verdicts['400'] ?? 0) > COUNT / 20, 'too few inputs refused');
+  assert.deepEqual(report.disagreements.slice(0, 5).map(describeDisagreement), [], `FUZZ_SEED=${SEED}`);
+});
