@@ -5,6 +5,7 @@ import { resolveInterpreter } from '../../master/interpreter.js';
 import { warnAboutPluginVersions } from '../../master/python-version.js';
 import { daemonizeIfAsked } from '../../master/daemon.js';
 import { InstanceControl } from '../../master/instance.js';
+import { keepYoungGenerationSmall } from '../../master/young-generation.js';
 import { BerthError } from '../../errors/berth-error.js';
 import { explainWriteFailure } from '../../config/fs-kind.js';
 import { describeSource } from '../../config/problem.js';
@@ -18,6 +19,7 @@ function berthVersion(): string {
 }
 
 export async function runServe(argv: readonly string[]): Promise<number> {
+  keepYoungGenerationSmall();
   const config = loadOrReport(argv, 'berth');
   if (config === null) return 1;
   // With daemonize, this (foreground) process only starts the daemon and reports how it went.
