@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import type { Exchange } from '../server/exchange.js';
 import type { SmallFileCache } from './file-cache.js';
-import type { FileResponse } from './serve.js';
+import type { AnswerKeeper, FileResponse } from './serve.js';
 
 interface HotResponse {
   readonly path: string;
@@ -43,7 +43,7 @@ function conditional(headers: readonly string[]): boolean {
   return false;
 }
 
-export class HotResponses {
+export class HotResponses implements AnswerKeeper {
   readonly #entries = new Map<string, HotResponse>();
   readonly #cache: SmallFileCache;
 

@@ -17,7 +17,6 @@ import fs from 'node:fs';
 import type { Exchange } from '../server/exchange.js';
 import { evaluatePreconditions, ifRangeAllows, type HeaderReader, type Validators, type ValidatorsMemo } from './conditional.js';
 import type { SmallFileCache } from './file-cache.js';
-import type { HotResponses } from './hot-responses.js';
 import { contentRange, multipart, parseRange, type BodyPiece, type ByteRange } from './range.js';
 
 export type StaticLog = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -34,6 +33,11 @@ export interface FileResponse {
   readonly vary: boolean;
   /** Flat Expires / Cache-Control pairs from the expiry rules. */
   readonly cacheHeaders: readonly string[];
+}
+
+/** Told about each whole 200 sent from cached bytes (hot-responses.ts keeps them). */
+export interface AnswerKeeper {
+  remember(ex: Exchange, file: FileResponse, st: fs.Stats, status: string, headers: readonly string[]): void;
 }
 
 export interface ServeContext {
@@ -168,7 +172,7 @@ function readWhole(fd: number, size: number): Buffer {
  * leads to the file that was resolved, so the caller resolves again; otherwise 'served'.
  * Never throws: an I/O error before the head is a 500, after it a cut connection.
  */
-export function serveFile(ex: Exchange, file: FileResponse, ctx: ServeContext, hot: HotResponses | null = null): 'served' | 'changed' {
+export function serveFile(ex: Exchange, file: FileResponse, ctx: ServeContext, hot: AnswerKeeper | null = null): 'served' | 'changed' {
   // open, fstat, read and close are synchronous like resolveInside's calls: page-cache hits
   // that cost microseconds, where each trip through libuv's thread pool costs tens of them.
   let fd: number | null = null;
