@@ -111,4 +111,12 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: 'berth-stats', workers: '2p x 1t', optIn: true, comparesTo: 'berth', command: berth('1', ['--stats', '127.0.0.1:0', '--stats-http', '--metrics', '127.0.0.1:0']) },
   // nginx alone serving the static scenarios' files (location /static/ { alias …; }).
   { name: 'nginx-static', workers: 'nginx 1 worker', optIn: true, comparesTo: 'berth', command: behindNginx('static') },
+  // The static scenarios' ceiling in Node: a bare `net` server writing each file as one kept
+  // response (bench/lib/bare-node.ts); Berth's master serves static files on the same runtime.
+  { name: 'bare-node', workers: 'node 1 process', optIn: true, comparesTo: 'berth', command: bareNode },
 ];
+
+function bareNode(ctx: LaunchContext) {
+  if (ctx.staticDir === undefined) throw new Error('bare-node serves the static scenarios only (--only static-10k,static-1m)');
+  return { command: process.execPath, args: [join(dirname(fileURLToPath(import.meta.url)), 'bare-node.js'), String(ctx.port), ctx.staticDir] };
+}

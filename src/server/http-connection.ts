@@ -84,6 +84,10 @@ class QueuedResponse implements Output, Responder {
     if (this.conn.isFront(this)) this.conn.write(data, flushed);
     else this.buffered.push({ data, flushed });
   }
+  emitPair(head: string, body: Buffer): void {
+    if (this.conn.isFront(this)) this.conn.writePair(head, body);
+    else this.buffered.push({ data: head, flushed: undefined }, { data: body, flushed: undefined });
+  }
   complete(close: boolean): void {
     this.completed = true;
     this.closeAfter = close;
@@ -173,6 +177,10 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
 
   write(data: Buffer | string, flushed?: () => void): void {
     this.#out.write(data, flushed);
+  }
+
+  writePair(head: string, body: Buffer): void {
+    this.#out.writePair(head, body);
   }
 
   responseCompleted(r: QueuedResponse): void {

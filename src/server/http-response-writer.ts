@@ -16,6 +16,8 @@ import { JOIN_LIMIT, joinHeadAndBody, type JoinedResponses } from './joined-resp
 
 export interface Output {
   emit(data: Buffer | string, flushed?: () => void): void;
+  /** A head and a long body in one system call (writev) where the output can; else two emits. */
+  emitPair?(head: string, body: Buffer): void;
   /** This response is complete; `close` asks the connection to close after it. */
   complete(close: boolean): void;
   /** Cut the connection now (a response that cannot be finished correctly). */
@@ -209,8 +211,11 @@ export class HttpResponseWriter {
       this.#out.emit(joined !== undefined ? joined.join(head, body) : joinHeadAndBody(head, body));
       return;
     }
-    this.#out.emit(head);
-    this.#out.emit(body);
+    if (this.#out.emitPair !== undefined) this.#out.emitPair(head, body);
+    else {
+      this.#out.emit(head);
+      this.#out.emit(body);
+    }
   }
 
   #overrun(got: number): void {

@@ -35,6 +35,11 @@ export interface FileResponse {
   readonly cacheHeaders: readonly string[];
 }
 
+/** Told about each whole 200 sent from cached bytes (hot-responses.ts keeps them). */
+export interface AnswerKeeper {
+  remember(ex: Exchange, file: FileResponse, st: fs.Stats, status: string, headers: readonly string[]): void;
+}
+
 export interface ServeContext {
   readonly cache: SmallFileCache;
   readonly validators: ValidatorsMemo;
@@ -167,7 +172,7 @@ function readWhole(fd: number, size: number): Buffer {
  * leads to the file that was resolved, so the caller resolves again; otherwise 'served'.
  * Never throws: an I/O error before the head is a 500, after it a cut connection.
  */
-export function serveFile(ex: Exchange, file: FileResponse, ctx: ServeContext): 'served' | 'changed' {
+export function serveFile(ex: Exchange, file: FileResponse, ctx: ServeContext, hot: AnswerKeeper | null = null): 'served' | 'changed' {
   // open, fstat, read and close are synchronous like resolveInside's calls: page-cache hits
   // that cost microseconds, where each trip through libuv's thread pool costs tens of them.
   let fd: number | null = null;
@@ -181,6 +186,7 @@ export function serveFile(ex: Exchange, file: FileResponse, ctx: ServeContext): 
     if (cached !== undefined) {
       // The cached bytes never change (a new file version is a new entry): shared.
       ex.responder.sendFull(p.status, p.headers, assemble(cached, p.pieces), true);
+      hot?.remember(ex, file, st, p.status, p.headers);
       return 'served';
     }
     try {
@@ -205,6 +211,7 @@ export function serveFile(ex: Exchange, file: FileResponse, ctx: ServeContext): 
       if (data.length !== st.size) throw new Error(`${file.path} shrank while it was read`);
       ctx.cache.set(file.path, st, data);
       ex.responder.sendFull(p.status, p.headers, assemble(data, p.pieces), true);
+      hot?.remember(ex, file, st, p.status, p.headers);
       return 'served';
     }
     if (!ex.responder.sendHead(p.status, p.headers)) return 'served';

@@ -24,6 +24,7 @@ import { imfFixdate } from '../protocol/http1/date.js';
 import type { Config } from '../config/schema.js';
 import type { Exchange } from '../server/exchange.js';
 import { SmallFileCache } from './file-cache.js';
+import { HotResponses } from './hot-responses.js';
 import { ValidatorsMemo } from './conditional.js';
 import { MimeTypes } from './mime.js';
 import { decodePath, resolveInside, VerifiedPaths, type ResolveOptions } from './resolve-inside.js';
@@ -136,6 +137,7 @@ export class StaticFiles {
   readonly #mime: MimeTypes;
   readonly #log: StaticLog;
   readonly #ctx: ServeContext;
+  readonly #hot: HotResponses;
   /**
    * #match per request-target: hot files are asked for by the same few targets, and the
    * answer depends only on the target and the mappings. Bounded by starting over when full.
@@ -167,6 +169,12 @@ export class StaticFiles {
     this.#static404 = config.static404;
     this.#mime = new MimeTypes(config.mimefiles, (file, err) => log('warn', `mimefile ${file} could not be read (${err.message}); using the built-in MIME types`));
     this.#ctx = { cache: new SmallFileCache({ maxBytes: config.staticCacheBytes, maxEntryBytes: Math.min(config.staticCacheMaxFileBytes, config.staticCacheBytes) }), validators: new ValidatorsMemo(), log, nextBoundary: () => ++this.#boundary };
+    this.#hot = new HotResponses(this.#ctx.cache);
+  }
+
+  /** Targets answered from a kept 200 after one stat (hot-responses.ts). */
+  get hotTargets(): number {
+    return this.#hot.size;
   }
 
   /** Whether any static option is configured (otherwise the router can skip this stage). */
@@ -230,6 +238,10 @@ export class StaticFiles {
     const method = ex.request.method;
     if ((method !== 'GET' && method !== 'HEAD') || !this.active) {
       fallthrough();
+      return;
+    }
+    if (this.#hot.serve(ex)) {
+      if (staticServed.hasSubscribers) staticServed.publish(ex);
       return;
     }
     const target = ex.request.target;
@@ -310,7 +322,9 @@ export class StaticFiles {
       if (this.#skipped(found)) return fallthrough();
       const file = this.#representation(ex, found);
       if (ex.aborted) return;
-      const result = serveFile(ex, file, this.#ctx);
+      // Only a target with one possible file, not a directory's index, may skip the walk next time.
+      const hot = m.candidates.length === 1 && found.raw === c.raw ? this.#hot : null;
+      const result = serveFile(ex, file, this.#ctx, hot);
       if (result === 'changed') {
         // The path was replaced between the check and open(): check the new file once more,
         // from scratch (a remembered proof of the old path is dropped).

@@ -59,6 +59,14 @@ interface InFlight {
   bodyWindow: number;
   bodyPumping: boolean;
   bodyDone: boolean;
+  /**
+   * A spooled body's pieces are read into this ring, one window long, at `bodySent` modulo its
+   * length: a piece is only read while the window is open, so the bytes it overwrites were sent
+   * a whole window earlier and the worker has credited them (received them). One buffer per
+   * upload instead of a fresh one per piece, which V8 frees late.
+   */
+  bodyRing: Buffer | null;
+  bodySent: number;
   /** The worker sent a frame for it (so a thread took it) or its body was streamed: no replay. */
   started: boolean;
   /** After FILE_OPENED: the master sends the body itself and ends the response (not END). */
@@ -119,7 +127,7 @@ export class RequestLink {
     const id = this.#nextId;
     this.#nextId = id === 0xffffffff ? 1 : id + 1;
     const hasBody = ex.body !== null && ex.body.totalBytes > 0;
-    const r: InFlight = { id, sentAt: performance.now(), ex, rejected: false, bodyWindow: REQUEST_BODY_WINDOW_BYTES, bodyPumping: false, bodyDone: !hasBody, started: false, file: null };
+    const r: InFlight = { id, sentAt: performance.now(), ex, rejected: false, bodyWindow: REQUEST_BODY_WINDOW_BYTES, bodyPumping: false, bodyDone: !hasBody, bodyRing: null, bodySent: 0, started: false, file: null };
     this.#inflight.set(id, r);
     ex.onAbort = () => this.#channel.send(encodeAbort(id));
     this.#channel.send(encodeRequest(id, ex.cgiBlock, hasBody));
@@ -197,8 +205,11 @@ export class RequestLink {
     if (r.bodyPumping || r.bodyDone) return;
     r.bodyPumping = true;
     try {
+      r.bodyRing ??= Buffer.allocUnsafeSlow(REQUEST_BODY_WINDOW_BYTES);
       while (r.bodyWindow > 0 && this.#inflight.get(r.id) === r) {
-        const chunk = await r.ex.body!.readChunk(Math.min(BODY_PIECE_BYTES, r.bodyWindow));
+        const at = r.bodySent % REQUEST_BODY_WINDOW_BYTES;
+        const max = Math.min(BODY_PIECE_BYTES, r.bodyWindow, REQUEST_BODY_WINDOW_BYTES - at);
+        const chunk = await r.ex.body!.readChunk(max, r.bodyRing.subarray(at, at + max));
         if (this.#inflight.get(r.id) !== r) return;
         if (chunk === null) {
           this.#channel.send(encodeBodyEnd(r.id));
@@ -206,6 +217,7 @@ export class RequestLink {
           return;
         }
         r.bodyWindow -= chunk.length;
+        r.bodySent += chunk.length;
         this.#channel.send(frameHeader(r.id, ToWorker.BODY, chunk.length), chunk);
       }
     } catch (err) {

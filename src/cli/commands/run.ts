@@ -5,6 +5,7 @@ import { resolveInterpreter } from '../../master/interpreter.js';
 import { warnAboutPluginVersions } from '../../master/python-version.js';
 import { daemonizeIfAsked } from '../../master/daemon.js';
 import { InstanceControl } from '../../master/instance.js';
+import { keepYoungGenerationSmall } from '../../master/young-generation.js';
 import { BerthError } from '../../errors/berth-error.js';
 import { explainWriteFailure } from '../../config/fs-kind.js';
 import { describeSource } from '../../config/problem.js';
@@ -23,6 +24,7 @@ function berthVersion(): string {
 }
 
 export async function runServe(argv: readonly string[]): Promise<number> {
+  keepYoungGenerationSmall();
   const config = loadOrReport(argv, 'berth');
   if (config === null) return 1;
   // Taken out of the environment before anything is spawned: only the master talks to systemd.

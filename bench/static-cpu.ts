@@ -1,0 +1,107 @@
+/**
+ * CPU per static request of the process that serves it: Berth's master (static-map) and the
+ * bare-Node reference (bench/lib/bare-node.ts), optionally a base build of Berth (A/B), for a
+ * 10 KiB and a 1 MiB file. wrk for a fixed time, then utime+stime from /proc/<pid>/stat divided
+ * by the requests served: far less disturbed by other load on the machine than req/s.
+ * Interleaved rounds; prints µs per request for each round and the median.
+ * Run: bash scripts/build.sh && node dist/bench/static-cpu.js [rounds] [seconds] [base bin/berth.js]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = process.cwd();
+const ROUNDS = Number(process.argv[2] ?? 3);
+const SECONDS = Number(process.argv[3] ?? 5);
+const BASE = process.argv[4];
+const TICKS_PER_SECOND = 100;
+const FILES = { '10k': { bytes: 10 * 1024, connections: 64 }, '1m': { bytes: 1024 * 1024, connections: 16 } } as const;
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+}
+
+function waitFor(proc: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  let log = '';
+  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  return new Promise((resolve, reject) => {
+    const t = setInterval(() => {
+      const m = pattern.exec(log);
+      if (m !== null) {
+        clearInterval(t);
+        resolve(m);
+      }
+    }, 50);
+    proc.once('exit', () => {
+      clearInterval(t);
+      reject(new Error(log));
+    });
+  });
+}
+
+function freePort(): number {
+  return 20000 + Math.floor(Math.random() * 20000);
+}
+
+async function start(variant: string, dir: string): Promise<{ proc: ChildProcess; port: number }> {
+  if (variant === 'bare-node') {
+    const port = freePort();
+    const proc = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'bare-node.js'), String(port), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    for (;;) {
+      try {
+        execFileSync('curl', ['-sf', '-o', '/dev/null', `http://127.0.0.1:${port}/static/10k.bin`]);
+        return { proc, port };
+      } catch {
+        if (proc.exitCode !== null) throw new Error('bare-node did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+  const bin = variant === 'berth-base' ? BASE! : join(ROOT, 'bin', 'berth.js');
+  const proc = spawn(process.execPath, [bin, '--http', '127.0.0.1:0', '--wsgi-file', join(ROOT, 'test', 'fixtures', 'apps', 'hello.py'),
+    '--processes', '1', '--python', '/usr/bin/python3', '--disable-logging', '--static-map', `/static=${dir}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const m = await waitFor(proc, /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*all 1 worker\(s\) ready|all 1 worker\(s\) ready[\s\S]*listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  return { proc, port: Number(m[1] ?? m[2]) };
+}
+
+async function round(variant: string, dir: string, file: keyof typeof FILES): Promise<{ us: number; rps: number }> {
+  const { proc, port } = await start(variant, dir);
+  const url = `http://127.0.0.1:${port}/static/${file}.bin`;
+  const c = String(FILES[file].connections);
+  execFileSync('wrk', ['-t2', `-c${c}`, '-d1s', url]); // warm-up
+  const before = cpuSeconds(proc.pid!);
+  const out = execFileSync('wrk', ['-t2', `-c${c}`, `-d${SECONDS}s`, url], { encoding: 'utf8' });
+  const cpu = cpuSeconds(proc.pid!) - before;
+  proc.kill(variant === 'bare-node' ? 'SIGTERM' : 'SIGQUIT');
+  await new Promise((r) => proc.once('exit', r));
+  const requests = Number(/(\d+) requests in/.exec(out)![1]);
+  if (/Non-2xx/.test(out)) throw new Error(`${variant}: non-2xx answers\n${out}`);
+  return { us: (cpu / requests) * 1e6, rps: requests / SECONDS };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-static-cpu-'));
+for (const [name, f] of Object.entries(FILES)) writeFileSync(join(dir, `${name}.bin`), randomBytes(f.bytes));
+const variants = ['berth', ...(BASE !== undefined ? ['berth-base'] : []), 'bare-node'];
+const results = new Map<string, number[]>();
+try {
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (const file of Object.keys(FILES) as (keyof typeof FILES)[]) {
+      for (const v of variants) {
+        const { us, rps } = await round(v, dir, file);
+        const key = `${file} ${v}`;
+        results.set(key, [...(results.get(key) ?? []), us]);
+        console.log(`round ${r} ${key}: ${us.toFixed(1)} µs CPU per request (${Math.round(rps)} req/s)`);
+      }
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+for (const [key, xs] of results) {
+  const sorted = [...xs].sort((a, b) => a - b);
+  console.log(`median ${key}: ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} µs (range ${sorted[0]!.toFixed(1)}–${sorted.at(-1)!.toFixed(1)})`);
+}

@@ -1,0 +1,91 @@
+/**
+ * Hot static files answered without resolving their path again: the 200 a plain GET got last
+ * time, kept per request-target with the file's identity, and checked with one stat.
+ *
+ * Theory of operation: after the full static stage answered a plain GET (no Range, no If-*
+ * field) with a whole small file from the SmallFileCache — no precompressed sibling (Vary), no
+ * expiry rule (Expires moves with the clock) — the target's entry keeps the real path, the
+ * file's identity and the 200's header fields. The next plain GET of that target stats the
+ * real path (one statx, as the full stage does) and, when device, inode, size, mtime and ctime
+ * are unchanged and the bytes are still cached, sends the kept header fields and the cached
+ * bytes: what the full stage would send, since both depend only on that file version. Anything
+ * else — another file there, a request with Range or a validator, a file gone — takes the
+ * full stage, which also drops or refreshes the entry. Staleness is therefore not widened:
+ * every answer follows a stat made for that request. The saving is the path walk
+ * (resolveInside), the MIME lookup and the header plan, about a third of the master's CPU per
+ * 10 KiB request (docs/benchmarks.md).
+ */
+import fs from 'node:fs';
+import type { Exchange } from '../server/exchange.js';
+import type { SmallFileCache } from './file-cache.js';
+import type { AnswerKeeper, FileResponse } from './serve.js';
+
+interface HotResponse {
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly headers: readonly string[];
+}
+
+const MAX_ENTRIES = 4096;
+
+/** True when the request carries Range or any If-* field: its answer may not be the plain 200. */
+function conditional(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    const n = headers[i]!;
+    const c = n.charCodeAt(0) | 0x20;
+    if (c === 0x69 /* i */ && n.length > 3 && (n.charCodeAt(1) | 0x20) === 0x66 && n.charCodeAt(2) === 0x2d) return true;
+    if (c === 0x72 /* r */ && n.length === 5 && n.toLowerCase() === 'range') return true;
+  }
+  return false;
+}
+
+export class HotResponses implements AnswerKeeper {
+  readonly #entries = new Map<string, HotResponse>();
+  readonly #cache: SmallFileCache;
+
+  constructor(cache: SmallFileCache) {
+    this.#cache = cache;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Answers a plain GET from its entry; false (nothing sent) when the full stage must decide. */
+  serve(ex: Exchange): boolean {
+    if (this.#entries.size === 0 || ex.request.method !== 'GET') return false;
+    const target = ex.request.target;
+    const e = this.#entries.get(target);
+    if (e === undefined || conditional(ex.request.headers)) return false;
+    const st = fs.statSync(e.path, { throwIfNoEntry: false });
+    if (st === undefined || st.dev !== e.dev || st.ino !== e.ino || st.size !== e.size || st.mtimeMs !== e.mtimeMs || st.ctimeMs !== e.ctimeMs) {
+      this.#entries.delete(target);
+      return false;
+    }
+    const body = this.#cache.get(e.path, st);
+    if (body === undefined) {
+      this.#entries.delete(target);
+      return false;
+    }
+    // The cached bytes never change (a new file version is a new entry): shared.
+    ex.responder.sendFull('200 OK', e.headers, body, true);
+    return true;
+  }
+
+  /**
+   * Called after the full stage answered `ex` with `file` (version `st`) and `headers`: keeps the
+   * answer when it is the plain 200 of a whole cached file that the next plain GET would get
+   * again. The caller offers only targets with one candidate file and no directory index, so
+   * no file created later can take precedence over the one kept.
+   */
+  remember(ex: Exchange, file: FileResponse, st: fs.Stats, status: string, headers: readonly string[]): void {
+    if (ex.request.method !== 'GET' || status !== '200 OK' || file.vary || file.contentEncoding !== null || file.cacheHeaders.length > 0) return;
+    if (conditional(ex.request.headers) || this.#cache.get(file.path, st) === undefined) return;
+    if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
+    this.#entries.set(ex.request.target, { path: file.path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, headers });
+  }
+}
