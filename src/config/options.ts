@@ -9,6 +9,7 @@ import { OPERATIONS_OPTIONS } from './options-operations.js';
 import { GETOPT_NAMES, uwsgiRows } from './options-uwsgi.js';
 import { STATS_OPTIONS } from './options-stats.js';
 import { RELOAD_OPTIONS } from './options-reload.js';
+import { PROXY_OPTIONS } from './options-proxy.js';
 import type { OptionSpec, ValueNote } from './option-spec.js';
 import { parseCidr } from './cidr.js';
 import { checkIndex, checkMapping, checkRegexpRule, checkSkipExt, checkTypeRule } from './static-values.js';
@@ -226,7 +227,7 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
 ];
 
-const HAND_WRITTEN: readonly OptionSpec[] = [...SUPPORTED, ...OPERATIONS_OPTIONS, ...STATS_OPTIONS, ...RELOAD_OPTIONS, ...COMPAT_OPTIONS];
+const HAND_WRITTEN: readonly OptionSpec[] = [...SUPPORTED, ...OPERATIONS_OPTIONS, ...STATS_OPTIONS, ...RELOAD_OPTIONS, ...PROXY_OPTIONS, ...COMPAT_OPTIONS];
 
 /** The hand-written rows, then one row for each remaining uWSGI option (options-uwsgi.ts). */
 export const OPTIONS: readonly OptionSpec[] = [

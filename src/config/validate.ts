@@ -15,6 +15,7 @@ import type { Config, ExpiresRule, ListenAddress, Mount, ValueSource } from './s
 import { buildStatic, normalizeMountpoint, parseRegexpRule, parseTypeRule, type Reporter } from './static-values.js';
 import { buildOperations, type LogFormatCheck } from './operations.js';
 import { buildStats } from './stats-values.js';
+import { buildProxy } from './proxy-values.js';
 import { kindOf, writableFileProblem } from './fs-kind.js';
 import { parseCidr, withinLoopback } from './cidr.js';
 
@@ -113,8 +114,8 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   }
   if (moduleA !== undefined && fileA !== undefined) {
     fail(fileA, 'app-conflict', `'${fileA.written}' and '${moduleA.written}'${nearWhere(moduleA.source, fileA.source)} are both set; Berth loads one app`, 'keep either the module (a dotted import path) or the wsgi-file (a file), not both');
-  } else if (moduleA === undefined && fileA === undefined && all('mounts').length === 0 && !mapped.failed.has('module') && !mapped.failed.has('wsgiFile')) {
-    fail(undefined, 'no-app', 'no WSGI app is configured', 'set module = mysite.wsgi (Django: the package holding wsgi.py) or wsgi-file = app.py');
+  } else if (moduleA === undefined && fileA === undefined && all('mounts').length === 0 && all('proxyRoutes').length === 0 && !mapped.failed.has('module') && !mapped.failed.has('wsgiFile') && !mapped.failed.has('proxyRoutes')) {
+    fail(undefined, 'no-app', 'no WSGI app is configured', 'set module = mysite.wsgi (Django: the package holding wsgi.py) or wsgi-file = app.py (or proxy-pass = /=GROUP for a pure front, docs/proxy.md)');
   }
 
   const chdirA = last('chdir');
@@ -260,6 +261,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   const operations = buildOperations({ all, valueOf, cwd, logto, disableLogging: valueOf<boolean>('disableLogging'), checkLogFormat }, problems, warnings);
 
   const observability = buildStats(mapped, valueOf, warnings);
+  const proxy = buildProxy(all('upstreams'), all('proxyRoutes'), statics.staticMaps.map((m) => m.mountpoint), problems);
 
   if (problems.length > 0) return { config: null, problems, warnings };
   const config: Config = {
@@ -311,6 +313,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     staticFromDjango: valueOf<boolean>('staticFromDjango'),
     ...operations,
     ...observability,
+    ...proxy,
     sources: Object.freeze(sources),
   };
   return { config: Object.freeze(config), problems, warnings };
