@@ -166,11 +166,19 @@ export class Arbiter {
     // they wait in the queue. "listening on" and the daemonize report wait for the app.
     this.#log('info', `bound ${this.#where}; loading the app (connections wait until it is ready)`);
     const c = this.#config;
-    this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${c.processes} worker(s) × ${c.threads} thread(s), ${c.lazyApps ? 'lazy-apps (each worker imports the app)' : 'preload (the app is imported once, workers are forked)'}`);
+    if (hasApp(this.#config)) this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${c.processes} worker(s) × ${c.threads} thread(s), ${c.lazyApps ? 'lazy-apps (each worker imports the app)' : 'preload (the app is imported once, workers are forked)'}`);
     // A stop signal while binding has already ended the run: start no worker then.
     this.#importStartedAt = Date.now();
     if (this.#state === 'STARTING') this.#armTriggers(c);
-    if (this.#state === 'STARTING' && await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
+    if (this.#state === 'STARTING' && !hasApp(c)) {
+      // A pure front (proxy-pass and static-map only): no Python to start.
+      this.#front.commit(frontGeneration(c, null));
+      this.#moveTo('RUNNING');
+      this.#log('info', `pure front (no module or wsgi-file): no Python workers; listening on ${this.#where}`);
+      for (const line of this.#front.proxy?.describe() ?? []) this.#log('info', `route: ${line}`);
+      this.#deps.hooks?.listening?.();
+      this.#watchLoop.arm(c);
+    } else if (this.#state === 'STARTING' && await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
       this.#moveTo('RUNNING');
       this.#watchLoop.arm(c);
     }
@@ -377,4 +385,9 @@ function frontGeneration(config: Config, ready: WorkerReadyInfo | null): FrontGe
 
 function appName(config: Config): string {
   return config.module !== null ? `module ${config.module}` : `wsgi-file ${config.wsgiFile}`;
+}
+
+/** Whether the config names a WSGI app (else Berth is a pure front: routes only, no workers). */
+export function hasApp(c: Config): boolean {
+  return c.module !== null || c.wsgiFile !== null;
 }
