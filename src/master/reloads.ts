@@ -112,7 +112,9 @@ export class Reloads {
     if (config.module === null && config.wsgiFile === null && before.config.module === null && before.config.wsgiFile === null) {
       // A pure front has no workers: the new routes and groups are the whole reload.
       this.#d.commit(config, interpreter, null, importStartedAt);
-      return { ok: true, message: `${kind} done: routes and upstream groups re-read (pure front)` };
+      const message = `${kind} done: routes and upstream groups re-read (pure front); requests in flight finish on the groups they started on`;
+      this.#d.log('info', message);
+      return { ok: true, message };
     }
     const result = await wf.reload(config, interpreter, chain);
     if (!result.switched) return { ok: false, message: `${kind} refused: ${result.why}; generation ${wf.generation} serves` };
