@@ -195,7 +195,7 @@ export class Arbiter {
   /** What the stats server reads (src/stats/): facts held here, so a scrape never waits on a worker. */
   get observed() {
     const d = this.#front.dispatcher;
-    return { workers: [...this.#workforce.workers()], generation: this.#workforce.generation, queued: d.queued, refused: d.refused, inFlight: this.#front.busy - d.queued, config: this.#config, python: this.#interpreter.path, startedAt: this.#startedAt, listeners: [...this.#front.listeners, ...this.#sockets.handed] };
+    return { workers: [...this.#workforce.workers()], generation: this.#workforce.generation, queued: d.queued, refused: d.refused, inFlight: this.#front.busy - d.queued, config: this.#config, python: this.#interpreter.path, startedAt: this.#startedAt, listeners: [...this.#front.listeners, ...this.#sockets.handed], upstreams: this.#front.proxy?.snapshot() ?? [] };
   }
 
   get state(): MasterState {

@@ -21,6 +21,14 @@ import { makeTransport, type Transports } from './transports.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
+/** One group in the stats document. */
+export interface UpstreamFacts {
+  readonly name: string;
+  readonly requests: number;
+  readonly failures: number;
+  readonly backends: readonly { readonly url: string; readonly address: string; readonly state: string; readonly weight: number; readonly backup: boolean; readonly requests: number; readonly failures: number; readonly in_flight: number }[];
+}
+
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
 interface CompiledRoute { readonly spec: ProxyRouteSpec; readonly upstream: Upstream }
@@ -63,6 +71,14 @@ export class ProxyStage {
   /** The route table for `berth check` and the stats: one line per route. */
   describe(): string[] {
     return this.#routes.map(({ spec, upstream }) => `${spec.host ?? '*'}${spec.prefix} → ${upstream.name} (${upstream.backends.map((b) => `${b.spec.url}${b.spec.weight !== 1 ? ` weight=${b.spec.weight}` : ''}${b.spec.backup ? ' backup' : ''}${b.spec.down ? ' down' : ''}`).join(', ')})`);
+  }
+
+  /** Plain facts per group and backend for the stats document (`berth.upstreams`). */
+  snapshot(): UpstreamFacts[] {
+    return [...this.upstreams.values()].map((u) => ({
+      name: u.name, requests: u.requests, failures: u.failures,
+      backends: u.backends.map((b) => ({ url: b.spec.url, address: b.address, state: b.state, weight: b.weight, backup: b.backup, requests: b.requests, failures: b.failures, in_flight: b.active })),
+    }));
   }
 
   /** The route `ex` goes to, or null (a longer static-map mountpoint, or no route). */

@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import type { Exchange } from '../server/exchange.js';
 import type { ListenAddress } from '../config/schema.js';
 import type { WorkerHandle } from '../worker/handle.js';
+import type { UpstreamFacts } from '../proxy/proxy-stage.js';
 import { readListenQueues, readProcMemory } from './proc-facts.js';
 import { LATENCY_BOUNDS_MS, METHODS, RESPAWN_CAUSES, type RecentError, type StatsRegistry } from './registry.js';
 
@@ -26,6 +27,8 @@ export interface StatsSource {
   readonly startedAt: number;
   /** Every listening socket: the master's and those the workers accept on (uwsgi-direct). */
   readonly listeners: readonly { readonly address: ListenAddress; readonly port: number; readonly display: string }[];
+  /** The proxy's upstream groups and backends (state up/out/down, requests, failures, in flight); absent: none. */
+  readonly upstreams?: readonly UpstreamFacts[];
 }
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -168,6 +171,7 @@ export function buildStatsDocument(source: StatsSource, reg: StatsRegistry, opts
       latency_ms_buckets: buckets, latency_ms_sum: int(reg.latencySumMs),
       recent_errors: reg.recentErrors.map((e: RecentError) => ({ ...e })),
       config: maskedConfig(c.written, opts.showSecrets),
+      upstreams: (source.upstreams ?? []).map((u) => ({ name: u.name, requests: u.requests, failures: u.failures, backends: u.backends.map((b) => ({ ...b })) })),
     },
   };
 }
