@@ -115,7 +115,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   if (moduleA !== undefined && fileA !== undefined) {
     fail(fileA, 'app-conflict', `'${fileA.written}' and '${moduleA.written}'${nearWhere(moduleA.source, fileA.source)} are both set; Berth loads one app`, 'keep either the module (a dotted import path) or the wsgi-file (a file), not both');
   } else if (moduleA === undefined && fileA === undefined && all('mounts').length === 0 && all('proxyRoutes').length === 0 && !mapped.failed.has('module') && !mapped.failed.has('wsgiFile') && !mapped.failed.has('proxyRoutes')) {
-    fail(undefined, 'no-app', 'no WSGI app is configured', 'set module = mysite.wsgi (Django: the package holding wsgi.py) or wsgi-file = app.py (or proxy-pass = /=GROUP for a pure front, docs/proxy.md)');
+    fail(undefined, 'no-app', 'no WSGI app is configured', 'set module = mysite.wsgi (Django: the package holding wsgi.py) or wsgi-file = app.py');
   }
 
   const chdirA = last('chdir');

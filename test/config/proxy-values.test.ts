@@ -79,5 +79,5 @@ test('a proxy route and a static mapping on one prefix are refused; a group with
 });
 
 test('without module, wsgi-file or proxy-pass the app is still required', () => {
-  assert.match(problems(load(['[uwsgi]', 'http = :0'])).join('\n'), /no WSGI app is configured.*proxy-pass = \/=GROUP for a pure front/);
+  assert.match(problems(load(['[uwsgi]', 'http = :0'])).join('\n'), /no WSGI app is configured/);
 });
