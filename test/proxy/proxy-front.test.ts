@@ -43,11 +43,12 @@ describe('a pure front proxying to real backends', () => {
   let gunicorn: RunningPeer;
   let silent: { port: number; close(): Promise<void> };
   let deadPort: number;
+  let statsPort: number;
   let front: RunningBerth;
 
   before(async () => {
-    [a, b, uwsgi, gunicorn, silent, deadPort] = await Promise.all([
-      startBerthApp('echo.py'), startBerthApp('echo.py'), startUwsgiSocket('echo.py'), startGunicorn('echo'), startSilent(), freePort(),
+    [a, b, uwsgi, gunicorn, silent, deadPort, statsPort] = await Promise.all([
+      startBerthApp('echo.py'), startBerthApp('echo.py'), startUwsgiSocket('echo.py'), startGunicorn('echo'), startSilent(), freePort(), freePort(),
     ]);
     writeFileSync(join(dir, 'front.ini'), [
       '[upstream:api]',
@@ -71,6 +72,8 @@ describe('a pure front proxying to real backends', () => {
       '',
       '[uwsgi]',
       'http = 127.0.0.1:0',
+      `stats = 127.0.0.1:${statsPort}`,
+      'stats-http = true',
       // The backends see the path as sent (nginx's proxy_pass without a URI): groups by host.
       'proxy-pass = api.test/=api',
       'proxy-pass = legacy.test/=legacy',
@@ -167,5 +170,20 @@ describe('a pure front proxying to real backends', () => {
   it('logs proxied requests with the upstream address', async () => {
     await get(front.port, '/legacy/environ');
     await front.waitForLog(new RegExp(`GET /environ => .*upstream 127\\.0\\.0\\.1:${uwsgi.port}`));
+  });
+
+  it('counts every group and backend in the stats document and the metrics', async () => {
+    const doc = JSON.parse((await get(statsPort, '/x/')).body.toString()) as { berth: { upstreams: { name: string; requests: number; backends: { address: string; state: string; requests: number; failures: number; in_flight: number }[] }[] } };
+    const groups = new Map(doc.berth.upstreams.map((u) => [u.name, u]));
+    const api = groups.get('api')!;
+    assert.ok(api.requests >= 71, `api requests: ${api.requests}`);
+    assert.equal(api.backends[0]!.address, `127.0.0.1:${a.port}`);
+    assert.ok(api.backends[0]!.requests >= 50);
+    const failover = groups.get('failover')!;
+    assert.deepEqual(failover.backends.map((x) => [x.state, x.failures]), [['out', 1], ['up', 0]]);
+    assert.deepEqual(groups.get('gone')!.backends.map((x) => x.state), ['out']);
+    const metrics = (await get(statsPort, '/x/metrics')).body.toString();
+    assert.match(metrics, new RegExp(`berth_upstream_backend_up\\{upstream="failover",backend="127\\.0\\.0\\.1:${deadPort}",state="out"\\} 0`));
+    assert.match(metrics, /berth_upstream_backend_requests_total\{upstream="api",/);
   });
 });
