@@ -51,6 +51,7 @@ export class ProxyStage {
   readonly #log: Log;
   /** Requests on their way to or back from a backend. */
   inFlight = 0;
+  #idle: (() => void)[] = [];
 
   constructor(upstreams: ReadonlyMap<string, Upstream>, routes: readonly ProxyRouteSpec[], staticPrefixes: readonly string[], log: Log) {
     this.upstreams = upstreams;
@@ -163,7 +164,7 @@ export class ProxyStage {
       end: () => {
         if (!current) return;
         finish();
-        this.inFlight--;
+        this.#settled();
         ex.onAbort = null;
         if (!ex.aborted) ex.responder.sendEnd();
       },
@@ -171,13 +172,12 @@ export class ProxyStage {
         if (!current) return;
         finish();
         this.#counted(upstream, backend, `${kind === 'connect' ? 'could not be reached' : kind === 'timeout' ? 'timed out' : 'failed'} (${message})`);
-        if (ex.aborted) {
-          this.inFlight--;
-          return;
-        }
+        // The client went away: onAbort already settled this request.
+        if (ex.aborted) return;
         if (!ex.responder.headSent && this.#mayRetry(upstream, ex, sent, kind)) this.#attempt(ex, upstream, out, tried, kind);
         else {
-          this.inFlight--;
+          this.#settled();
+          ex.onAbort = null;
           ex.responder.sendError(kind === 'timeout' ? 504 : 502, kind === 'timeout' ? 'Gateway Timeout: the backend did not answer in time.' : 'Bad Gateway: the backend could not answer.');
         }
       },
@@ -185,8 +185,22 @@ export class ProxyStage {
     ex.onAbort = () => {
       cancel();
       finish();
-      this.inFlight--;
+      this.#settled();
     };
+  }
+
+  /** Run `cb` once no request is in flight (a graceful stop waits for proxied requests too). */
+  whenIdle(cb: () => void): void {
+    if (this.inFlight === 0) cb();
+    else this.#idle.push(cb);
+  }
+
+  #settled(): void {
+    this.inFlight--;
+    if (this.inFlight > 0 || this.#idle.length === 0) return;
+    const waiting = this.#idle;
+    this.#idle = [];
+    for (const cb of waiting) cb();
   }
 
   #counted(upstream: Upstream, backend: Backend, what: string): void {
@@ -203,7 +217,7 @@ export class ProxyStage {
   }
 
   #giveUp(ex: Exchange, upstream: Upstream, last: FailureKind | null): void {
-    this.inFlight--;
+    this.#settled();
     ex.onAbort = null;
     if (last === null) {
       this.#log('error', `upstream ${upstream.name}: no backend available (every one is out after failures, or down); answering 502`);

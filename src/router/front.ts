@@ -184,8 +184,11 @@ export class Front {
     this.#http.drain();
     this.#uwsgi.drain();
     this.dispatcher.whenIdle(() => {
-      this.closeIdle();
-      idle();
+      const proxyIdle = (done: () => void): void => (this.#proxy === null ? done() : this.#proxy.whenIdle(done));
+      proxyIdle(() => {
+        this.closeIdle();
+        idle();
+      });
     });
   }
 

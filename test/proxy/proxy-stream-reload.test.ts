@@ -128,4 +128,12 @@ describe('proxy streaming, a killed backend and a reload', () => {
     assert.deepEqual(statuses.filter((s) => s !== 200), []);
     await front.waitForLog(new RegExp(`upstream app: backend http://127.0.0.1:${a.port} (could not be reached|failed).*out for fail_timeout`));
   });
+
+  it('a graceful stop (SIGTERM) lets proxied requests in flight finish', async () => {
+    const pending = send(front.port, '/sleep?s=1');
+    await new Promise((r) => setTimeout(r, 300));
+    const stopped = front.stop('SIGTERM');
+    assert.equal((await pending).status, 200);
+    assert.equal((await stopped).code, 0);
+  });
 });
