@@ -6,10 +6,11 @@
  * outcomes onto the proxy's three failure kinds. A connect error (refused, unreachable, no
  * such socket, connect-timeout) means nothing reached the backend. The response body is read
  * with pause/resume: at most PAUSE_AT unflushed bytes are in Berth before the backend's
- * socket stops being read, so a large response passes in constant memory.
+ * socket stops being read, so a large response passes in constant memory. undici is loaded
+ * with the first HTTP backend, so a Berth that proxies nothing never reads it.
  */
 import { STATUS_CODES } from 'node:http';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { BackendSpec } from '../config/schema.js';
 import { forwardRequestHeaders, withoutHopByHop } from './forward-headers.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
@@ -37,15 +38,15 @@ function flatten(headers: Record<string, string | string[] | undefined>): string
 }
 
 export class HttpUpstream implements Transport {
-  readonly #pool: Pool;
+  readonly #pool: Promise<Pool>;
 
   constructor(spec: BackendSpec, connectTimeoutMs: number) {
     const t = spec.target;
     const origin = t.kind === 'unix' ? 'http://localhost' : `http://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
-    this.#pool = new Pool(origin, {
+    this.#pool = import('undici').then(({ Pool }) => new Pool(origin, {
       connect: t.kind === 'unix' ? { socketPath: t.path, timeout: connectTimeoutMs } : { timeout: connectTimeoutMs },
       pipelining: 1,
-    });
+    }));
   }
 
   send(out: OutgoingRequest, handler: AttemptHandler): () => void {
@@ -65,7 +66,7 @@ export class HttpUpstream implements Transport {
     delete headers['expect'];
     const body = out.body;
     if (body !== null) headers['content-length'] = String(body.totalBytes);
-    this.#pool.request({
+    this.#pool.then((pool) => pool.request({
       method: out.request.method,
       path: out.request.target,
       headers,
@@ -74,7 +75,7 @@ export class HttpUpstream implements Transport {
       headersTimeout: out.readTimeoutMs,
       bodyTimeout: out.readTimeoutMs,
       onInfo: () => undefined,
-    } as Parameters<Pool['request']>[0]).then((res) => {
+    } as Parameters<Pool['request']>[0])).then((res) => {
       connected = true;
       if (controller.signal.aborted) {
         res.body.destroy();
@@ -109,6 +110,6 @@ export class HttpUpstream implements Transport {
   }
 
   close(): Promise<void> {
-    return this.#pool.close().catch(() => undefined);
+    return this.#pool.then((pool) => pool.close()).catch(() => undefined);
   }
 }
