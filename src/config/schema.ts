@@ -49,6 +49,55 @@ export interface ValueSource {
   readonly envName?: string;
 }
 
+/** Balancing policy of an upstream group (the proxy's balancer implements each). */
+export type BalanceSetting = { readonly kind: 'round-robin' } | { readonly kind: 'least-conn' } | { readonly kind: 'ip-hash' } | { readonly kind: 'hash'; readonly key: string; readonly consistent: boolean } | { readonly kind: 'random-two' };
+
+/** One `server = …` line of an `[upstream:NAME]` section. */
+export interface BackendSpec {
+  /** As written: http://127.0.0.1:9001, uwsgi:///run/app.sock. */
+  readonly url: string;
+  readonly protocol: 'http' | 'uwsgi';
+  readonly target: { readonly kind: 'tcp'; readonly host: string; readonly port: number } | { readonly kind: 'unix'; readonly path: string };
+  readonly weight: number;
+  readonly maxFails: number;
+  readonly failTimeoutMs: number;
+  readonly backup: boolean;
+  readonly down: boolean;
+}
+
+/** nginx's proxy_next_upstream: what counts as a failure worth another backend (and against max_fails). */
+export interface NextUpstreamRule {
+  readonly error: boolean;
+  readonly timeout: boolean;
+  /** 500, 502, 503, 504, 429 when listed. */
+  readonly statuses: readonly number[];
+  /** non_idempotent: re-send POST, PATCH… even after they may have reached a backend. */
+  readonly nonIdempotent: boolean;
+  /** `off`: never try another backend. */
+  readonly off: boolean;
+}
+
+/** An `[upstream:NAME]` section. */
+export interface UpstreamGroupSpec {
+  readonly name: string;
+  readonly backends: readonly BackendSpec[];
+  readonly balance: BalanceSetting;
+  readonly nextUpstream: NextUpstreamRule;
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  /** Where the section starts, for messages. */
+  readonly source: ValueSource;
+}
+
+/** `proxy-pass = [HOST]PREFIX=GROUP`. */
+export interface ProxyRouteSpec {
+  /** null: any host; `*.example.com`: any subdomain; else exact (lower case, no port). */
+  readonly host: string | null;
+  readonly prefix: string;
+  readonly group: string;
+  readonly source: ValueSource;
+}
+
 export interface Config {
   /** HTTP/1.1 listeners: uWSGI `http` and `http-socket` both land here (Berth has one HTTP front). */
   readonly http: readonly ListenAddress[];
@@ -192,6 +241,10 @@ export interface Config {
   readonly metrics: ListenAddress | null;
   /** Berth-only `stats-redact`: lower-case header names hidden besides Cookie, Authorization, Proxy-Authorization. */
   readonly statsRedact: readonly string[];
+  /** `[upstream:NAME]` sections, by name order of appearance. */
+  readonly upstreams: readonly UpstreamGroupSpec[];
+  /** `proxy-pass` routes, in the order given (matched longest prefix first). */
+  readonly proxyRoutes: readonly ProxyRouteSpec[];
   readonly statsShowSecrets: boolean;
   // ---- emperor (src/config/options-emperor.ts, docs/supervision-emperor.md)
   /** `emperor`: the vassal directory or glob, or null (serve an app). */

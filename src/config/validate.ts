@@ -17,6 +17,7 @@ import { buildOperations, type LogFormatCheck } from './operations.js';
 import { buildStats } from './stats-values.js';
 import { buildSupervision } from './supervise-values.js';
 import type { ProgramSection } from './program-sections.js';
+import { buildProxy } from './proxy-values.js';
 import { kindOf, writableFileProblem } from './fs-kind.js';
 import { parseCidr, withinLoopback } from './cidr.js';
 
@@ -118,7 +119,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   }
   if (moduleA !== undefined && fileA !== undefined) {
     fail(fileA, 'app-conflict', `'${fileA.written}' and '${moduleA.written}'${nearWhere(moduleA.source, fileA.source)} are both set; Berth loads one app`, 'keep either the module (a dotted import path) or the wsgi-file (a file), not both');
-  } else if (moduleA === undefined && fileA === undefined && all('mounts').length === 0 && !mapped.failed.has('module') && !mapped.failed.has('wsgiFile')) {
+  } else if (moduleA === undefined && fileA === undefined && all('mounts').length === 0 && all('proxyRoutes').length === 0 && !mapped.failed.has('module') && !mapped.failed.has('wsgiFile') && !mapped.failed.has('proxyRoutes')) {
     fail(undefined, 'no-app', 'no WSGI app is configured', 'set module = mysite.wsgi (Django: the package holding wsgi.py) or wsgi-file = app.py');
   }
 
@@ -265,6 +266,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   const operations = buildOperations({ all, valueOf, cwd, logto, disableLogging: valueOf<boolean>('disableLogging'), checkLogFormat }, problems, warnings);
 
   const observability = buildStats(mapped, valueOf, warnings);
+  const proxy = buildProxy(all('upstreams'), all('proxyRoutes'), statics.staticMaps.map((m) => m.mountpoint), problems);
 
   const supervision = buildSupervision(mapped, supervise.sections, supervise.env, cwd, operations.pidfile, problems, warnings);
 
@@ -327,6 +329,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     emperorMaxThrottleMs: valueOf<number>('emperorMaxThrottleMs'),
     emperorFreqSeconds: valueOf<number>('emperorFreqSeconds'),
     ...supervision,
+    ...proxy,
     sources: Object.freeze(sources),
   };
   return { config: Object.freeze(config), problems, warnings };

@@ -44,6 +44,7 @@ export function jsonLine(f: LogFacts): string {
     `,"proto":${str(serverProtocol(ex.cgiBlock, req.versionMinor))},"status":${ex.status},"size":${ex.bytesSent}` +
     `,"msecs":${Math.floor(f.micros / 1000)},"micros":${f.micros},"pid":${f.workerPid},"wid":${ex.workerId}` +
     `,"uagent":${optional(headerValue(req.headers, 'user-agent'))},"referer":${optional(headerValue(req.headers, 'referer'))}` +
-    `,"host":${optional(headerValue(req.headers, 'host'))}}`
+    `,"host":${optional(headerValue(req.headers, 'host'))}` +
+    (ex.upstreamAddr === null ? '}' : `,"upstream_addr":${str(ex.upstreamAddr)},"upstream_msecs":${Math.round(ex.upstreamMs)}}`)
   );
 }

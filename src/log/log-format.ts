@@ -76,6 +76,8 @@ export const LOG_VARIABLES: Readonly<Record<string, { readonly help: string; rea
   rerr: { help: 'read errors: always 0 (a broken upload is answered before the app runs)', get: () => 0 },
   werr: { help: '1 when the client went away before the response was complete', get: writeErrors },
   ioerr: { help: 'rerr + werr', get: writeErrors },
+  upstream_addr: { help: 'the backends a proxied request was sent to, "-" when none (nginx $upstream_addr)', get: (f) => f.ex.upstreamAddr ?? '' },
+  upstream_msecs: { help: 'milliseconds spent on backends (nginx $upstream_response_time, in ms)', get: (f) => Math.round(f.ex.upstreamMs) },
 };
 
 const VAR_PREFIX = 'var.';

@@ -192,14 +192,23 @@ export class Arbiter {
     // they wait in the queue. "listening on" and the daemonize report wait for the app.
     this.#log('info', `bound ${this.#where}; loading the app (connections wait until it is ready)`);
     const c = this.#config;
-    this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${c.processes} worker(s) × ${c.threads} thread(s), ${c.lazyApps ? 'lazy-apps (each worker imports the app)' : 'preload (the app is imported once, workers are forked)'}`);
+    if (hasApp(this.#config)) this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${c.processes} worker(s) × ${c.threads} thread(s), ${c.lazyApps ? 'lazy-apps (each worker imports the app)' : 'preload (the app is imported once, workers are forked)'}`);
     // A stop signal while binding has already ended the run: start no worker then.
     this.#importStartedAt = Date.now();
     if (this.#state === 'STARTING') this.#armTriggers(c);
     // The heartbeat (systemd's watchdog) beats while the app loads too.
     if (this.#state === 'STARTING') this.#watchLoop.arm(c);
     if (this.#state === 'STARTING') await this.#deps.sidePrograms?.startBeforeWorkers();
-    if (this.#state === 'STARTING' && await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
+    if (this.#state === 'STARTING' && !hasApp(c)) {
+      // A pure front (proxy-pass and static-map only): no Python to start.
+      this.#front.commit(frontGeneration(c, null));
+      this.#moveTo('RUNNING');
+      this.#log('info', `pure front (no module or wsgi-file): no Python workers; listening on ${this.#where}`);
+      for (const line of this.#front.proxy?.describe() ?? []) this.#log('info', `route: ${line}`);
+      this.#deps.hooks?.listening?.();
+      this.#deps.notifier?.ready(this.#serviceStatus());
+      this.#watchLoop.arm(c);
+    } else if (this.#state === 'STARTING' && await this.#workforce.start(c, this.#interpreter) && this.#state === 'STARTING') {
       this.#moveTo('RUNNING');
       this.#watchLoop.arm(c);
     }
@@ -216,7 +225,7 @@ export class Arbiter {
   /** What the stats server reads (src/stats/): facts held here, so a scrape never waits on a worker. */
   get observed() {
     const d = this.#front.dispatcher;
-    return { workers: [...this.#workforce.workers()], generation: this.#workforce.generation, queued: d.queued, refused: d.refused, inFlight: this.#front.busy - d.queued, config: this.#config, python: this.#interpreter.path, startedAt: this.#startedAt, listeners: [...this.#front.listeners, ...this.#sockets.handed] };
+    return { workers: [...this.#workforce.workers()], generation: this.#workforce.generation, queued: d.queued, refused: d.refused, inFlight: this.#front.busy - d.queued, config: this.#config, python: this.#interpreter.path, startedAt: this.#startedAt, listeners: [...this.#front.listeners, ...this.#sockets.handed], upstreams: this.#front.proxy?.snapshot() ?? [] };
   }
 
   get state(): MasterState {
@@ -432,4 +441,9 @@ function frontGeneration(config: Config, ready: WorkerReadyInfo | null): FrontGe
 
 function appName(config: Config): string {
   return config.module !== null ? `module ${config.module}` : `wsgi-file ${config.wsgiFile}`;
+}
+
+/** Whether the config names a WSGI app (else Berth is a pure front: routes only, no workers). */
+export function hasApp(c: Config): boolean {
+  return c.module !== null || c.wsgiFile !== null;
 }

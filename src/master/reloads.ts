@@ -114,6 +114,13 @@ export class Reloads {
     if (kept.length > 0) this.#d.log('warn', `${kind}: ${kept.join(', ')} changed; these take effect only after a restart (the bound sockets and the master's identity are kept)`);
     if (config.logReopen) this.#d.reopenLog('log-reopen');
     const importStartedAt = Date.now();
+    if (config.module === null && config.wsgiFile === null && before.config.module === null && before.config.wsgiFile === null) {
+      // A pure front has no workers: the new routes and groups are the whole reload.
+      this.#d.commit(config, interpreter, null, importStartedAt);
+      const message = `${kind} done: routes and upstream groups re-read (pure front); requests in flight finish on the groups they started on`;
+      this.#d.log('info', message);
+      return { ok: true, message };
+    }
     const result = await wf.reload(config, interpreter, chain);
     if (!result.switched) return { ok: false, message: `${kind} refused: ${result.why}; generation ${wf.generation} serves` };
     if (this.#d.state() !== 'RELOADING') return { ok: false, message: 'Berth is stopping' };

@@ -35,6 +35,8 @@ import type { WorkerPool } from '../worker/pool.js';
 import { Dispatcher } from './dispatcher.js';
 import { Router } from './router.js';
 import { SpoolBudget } from '../server/spool-budget.js';
+import { ProxyStage } from '../proxy/proxy-stage.js';
+import { Upstream } from '../proxy/upstream.js';
 
 /** The request log (../log/access-log.ts): keep() counts and filters, render() formats a kept request. */
 export interface AccessLogger {
@@ -74,6 +76,7 @@ export class Front {
   readonly #listeners: BoundListener[] = [];
   #serving: FrontGeneration;
   #router: Router;
+  #proxy: ProxyStage | null = null;
   #accessLog: AccessLogger;
   /** Every worker crash-looped into FATAL: answer 503 at once until a generation is committed. */
   #appDown = false;
@@ -169,9 +172,14 @@ export class Front {
     }
   }
 
-  /** Requests sent to workers or waiting for one. */
+  /** Requests sent to workers or waiting for one, and proxied requests. */
   get busy(): number {
-    return this.#pool.inFlight + this.dispatcher.queued;
+    return this.#pool.inFlight + this.dispatcher.queued + (this.#proxy?.inFlight ?? 0);
+  }
+
+  /** The proxy stage in force (upstream groups, their backends and counters), if any route proxies. */
+  get proxy(): ProxyStage | null {
+    return this.#proxy;
   }
 
   /**
@@ -183,8 +191,11 @@ export class Front {
     this.#http.drain();
     this.#uwsgi.drain();
     this.dispatcher.whenIdle(() => {
-      this.closeIdle();
-      idle();
+      const proxyIdle = (done: () => void): void => (this.#proxy === null ? done() : this.#proxy.whenIdle(done));
+      proxyIdle(() => {
+        this.closeIdle();
+        idle();
+      });
     });
   }
 
@@ -215,8 +226,20 @@ export class Front {
     // With static-from-django the mappings arrive with the first READY, so the stage is routed
     // from the start; until then it finds nothing and requests fall through to the app.
     const routed = statics.active || config.staticFromDjango;
-    return new Router(routed ? [statics] : [], (ex) => {
-      if (this.#appDown) ex.responder.sendError(503, APP_DOWN);
+    // A reload's new groups serve new requests; the old ones finish what they hold, then close.
+    const before = this.#proxy;
+    this.#proxy = config.proxyRoutes.length === 0 ? null : new ProxyStage(
+      new Map(config.upstreams.map((u) => [u.name, new Upstream(u)])),
+      config.proxyRoutes,
+      config.staticMaps.map((m) => m.mountpoint),
+      this.#deps.log,
+    );
+    if (before !== null) void before.close();
+    const stages = [...(this.#proxy !== null ? [this.#proxy] : []), ...(routed ? [statics] : [])];
+    const hasApp = config.module !== null || config.wsgiFile !== null;
+    return new Router(stages, (ex) => {
+      if (!hasApp) ex.responder.sendError(404, 'Not Found: no route serves this path (this Berth is a pure front: proxy-pass and static-map only).');
+      else if (this.#appDown) ex.responder.sendError(503, APP_DOWN);
       else this.dispatcher.dispatch(ex);
     });
   }

@@ -74,6 +74,10 @@ export class Exchange {
    * the line is written.
    */
   servedBy: ServedBy | null = null;
+  /** A proxied request: the backends tried, as nginx's $upstream_addr ("127.0.0.1:9001, 127.0.0.1:9002"). */
+  upstreamAddr: string | null = null;
+  /** Milliseconds spent waiting on backends ($upstream_response_time). */
+  upstreamMs = 0;
 
   constructor(request: ExchangeRequest, cgiBlock: string, body: RequestBody | null, responder: Responder, startedAt: number) {
     this.request = request;

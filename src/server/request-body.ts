@@ -177,6 +177,26 @@ export class RequestBody {
     return n === size ? buf : buf.subarray(0, n);
   }
 
+  /**
+   * A fresh pass over the whole stored body that consumes nothing, so a proxied request can be
+   * sent again to another backend. Only for a complete body.
+   */
+  async *replay(max: number): AsyncGenerator<Buffer> {
+    if (this.#fd < 0) {
+      yield* this.#chunks.slice();
+      return;
+    }
+    const fd = this.#fd;
+    for (let offset = 0; offset < this.#fileBytes;) {
+      const size = Math.min(max, this.#fileBytes - offset);
+      const buf = Buffer.allocUnsafe(size);
+      const n = await new Promise<number>((resolve, reject) => read(fd, buf, 0, size, offset, (err, bytes) => (err ? reject(err) : resolve(bytes))));
+      if (n === 0) return;
+      offset += n;
+      yield n === size ? buf : buf.subarray(0, n);
+    }
+  }
+
   /** All bytes, when the body is small enough to be in memory (the common case). */
   memoryChunks(): Buffer[] | null {
     return this.#fd < 0 ? this.#chunks : null;

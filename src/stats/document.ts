@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import type { Exchange } from '../server/exchange.js';
 import type { ListenAddress } from '../config/schema.js';
 import type { WorkerHandle } from '../worker/handle.js';
+import type { UpstreamFacts } from '../proxy/proxy-stage.js';
 import { readListenQueues, readProcMemory } from './proc-facts.js';
 import { LATENCY_BOUNDS_MS, METHODS, RESPAWN_CAUSES, type RecentError, type StatsRegistry } from './registry.js';
 
@@ -28,6 +29,8 @@ export interface StatsSource {
   readonly listeners: readonly { readonly address: ListenAddress; readonly port: number; readonly display: string }[];
   /** The side programs now (src/supervise/ Program.status(), given by cli), none when there are none. */
   readonly programs?: readonly ProgramFacts[];
+  /** The proxy's upstream groups and backends (state up/out/down, requests, failures, in flight); absent: none. */
+  readonly upstreams?: readonly UpstreamFacts[];
 }
 
 /** One side program as the stats document shows it under berth.programs. */
@@ -183,6 +186,7 @@ export function buildStatsDocument(source: StatsSource, reg: StatsRegistry, opts
       recent_errors: reg.recentErrors.map((e: RecentError) => ({ ...e })),
       config: maskedConfig(c.written, opts.showSecrets),
       programs: (source.programs ?? []).map((p) => ({ name: p.name, program: p.program, state: p.state, pid: p.pid ?? 0, ready: p.ready, restarts: p.restarts, uptime_s: int(p.uptimeMs / 1000), exit_code: p.exitCode })),
+      upstreams: (source.upstreams ?? []).map((u) => ({ name: u.name, requests: u.requests, failures: u.failures, backends: u.backends.map((b) => ({ ...b })) })),
     },
   };
 }

@@ -80,6 +80,16 @@ export async function renderMetrics(doc: StatsDocument): Promise<string> {
     programs().map((p) => ({ value: num(p['restarts']), labels: { program: String(p['name']) } })));
   add('berth_program_uptime_seconds', 'Side programs: seconds since each entered RUNNING (0 when not running).', 'gauge', () =>
     programs().map((p) => ({ value: num(p['uptime_s']), labels: { program: String(p['name']) } })));
+  const backends = (): { group: string; b: { [key: string]: Json } }[] =>
+    arr(b()['upstreams']).flatMap((u) => arr(obj(u)['backends']).map((x) => ({ group: String(obj(u)['name']), b: obj(x) })));
+  add('berth_upstream_backend_up', 'Whether a backend of a proxy upstream may be picked (1), or is out after failures or down (0).', 'gauge', () =>
+    backends().map(({ group, b: x }) => ({ value: x['state'] === 'up' ? 1 : 0, labels: { upstream: group, backend: String(x['address']), state: String(x['state']) } })));
+  add('berth_upstream_backend_requests_total', 'Attempts sent to each backend of a proxy upstream.', 'counter', () =>
+    backends().map(({ group, b: x }) => ({ value: num(x['requests']), labels: { upstream: group, backend: String(x['address']) } })));
+  add('berth_upstream_backend_failures_total', 'Failed attempts per backend (connect errors, timeouts, and the statuses proxy-next-upstream lists).', 'counter', () =>
+    backends().map(({ group, b: x }) => ({ value: num(x['failures']), labels: { upstream: group, backend: String(x['address']) } })));
+  add('berth_upstream_backend_in_flight', 'Requests on their way to or from each backend now.', 'gauge', () =>
+    backends().map(({ group, b: x }) => ({ value: num(x['in_flight']), labels: { upstream: group, backend: String(x['address']) } })));
   return registry.metrics();
 }
 

@@ -71,6 +71,8 @@ test('each variable renders the fact it names', () => {
     rerr: '0',
     werr: '0',
     ioerr: '0',
+    upstream_addr: '-',
+    upstream_msecs: '0',
   };
   assert.deepEqual(Object.keys(expected).sort(), Object.keys(LOG_VARIABLES).sort(), 'every variable has an expectation');
   for (const [name, value] of Object.entries(expected)) {

@@ -3,7 +3,7 @@
  * (same interpreter, chdir, pythonpath and env as serving would use) and reports the result.
  */
 import { describeConfig } from '../../config/load.js';
-import { summarizeConfig } from '../../config/summary.js';
+import { routeTableLines, summarizeConfig } from '../../config/summary.js';
 import { describeExposure, exposedSockets } from '../../config/deployment-checks.js';
 import { resolveInterpreter } from '../../master/interpreter.js';
 import { warnAboutPluginVersions } from '../../master/python-version.js';
@@ -21,6 +21,11 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
   for (const e of exposedSockets(config)) {
     const { message, fix } = describeExposure(e);
     process.stdout.write(`uwsgi peers: ${message} — ${fix}\n`);
+  }
+  if (config.proxyRoutes.length > 0 || config.staticMaps.length > 0) process.stdout.write(`routes (first match wins):\n${routeTableLines(config).map((l) => `  ${l}\n`).join('')}`);
+  if (config.module === null && config.wsgiFile === null) {
+    process.stdout.write('app: none (a pure front: Berth starts no Python)\n');
+    return 0;
   }
   let interpreter;
   try {

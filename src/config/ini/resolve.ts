@@ -28,6 +28,25 @@ export interface ResolverDeps {
 /** Sections read when `--ini file` names none: uWSGI's, then Berth's own (which wins). */
 const DEFAULT_SECTIONS = ['uwsgi', 'berth'] as const;
 
+const UPSTREAM_SECTION = 'upstream:';
+
+/**
+ * `[upstream:NAME]` sections become `upstream` settings on their own lines: `upstream = NAME`
+ * for the header (so an empty section is still seen), `upstream = NAME KEY=VALUE` per key.
+ * ../proxy-values.ts checks the keys, so a misspelt one is refused naming its line.
+ */
+function upstreamEntries(lexed: ReturnType<typeof lexIni>): IniEntry[] {
+  const out: IniEntry[] = [];
+  for (const h of lexed.headers) {
+    if (h.name.startsWith(UPSTREAM_SECTION)) out.push({ section: h.name, key: 'upstream', value: h.name.slice(UPSTREAM_SECTION.length).trim(), line: h.line });
+  }
+  for (const e of lexed.entries) {
+    if (!e.section.startsWith(UPSTREAM_SECTION)) continue;
+    out.push({ section: e.section, key: 'upstream', value: `${e.section.slice(UPSTREAM_SECTION.length).trim()} ${e.key}=${e.value ?? ''}`, line: e.line });
+  }
+  return out.sort((a, b) => a.line - b.line);
+}
+
 function realIsFile(file: string): boolean {
   try {
     return fs.statSync(file).isFile();
@@ -140,12 +159,12 @@ export class SettingResolver {
         const has = lexed.sections.length > 0 ? `it has ${lexed.sections.map((s) => `[${s}]`).join(', ')}` : 'it has no sections';
         this.problems.push(problemAt(from, { code: 'ini-no-section', message: `section [${section}] not found in ${file}`, fix: `${has}; name one of those after the ':'` }));
       }
-      return this.#warnRepeatedScalars(lexed.entries.filter((e) => e.section === section), file);
+      return [...this.#warnRepeatedScalars(lexed.entries.filter((e) => e.section === section), file), ...upstreamEntries(lexed)];
     }
     if (!hasBerthSection && !supervisor.some((p) => p.code === 'supervisor-config')) {
       this.problems.push(problemAt(from, { code: 'ini-no-section', message: `${file} has no [uwsgi] or [berth] section`, fix: `put the options below a [uwsgi] header, or name the section: ${path.basename(file)}:<section>` }));
     }
-    return this.#warnRepeatedScalars(DEFAULT_SECTIONS.flatMap((s) => lexed.entries.filter((e) => e.section === s)), file);
+    return [...this.#warnRepeatedScalars(DEFAULT_SECTIONS.flatMap((s) => lexed.entries.filter((e) => e.section === s)), file), ...upstreamEntries(lexed)];
   }
 
   /** A non-repeatable option set twice in one section is probably a leftover: the first line does nothing. */

@@ -1,0 +1,139 @@
+/**
+ * What a proxied request and its response carry across Berth: hop-by-hop headers stripped,
+ * X-Forwarded-* and Forwarded set, and the uwsgi vars (nginx's uwsgi_params) for uwsgi backends.
+ *
+ * Theory of operation: pure functions over flat [name, value, …] lists. Hop-by-hop fields
+ * (RFC 9110 §7.6.1: Connection and every field it names, plus Keep-Alive, Proxy-*, TE,
+ * Trailer, Transfer-Encoding, Upgrade) belong to one connection and are never relayed in
+ * either direction. X-Forwarded-For and Forwarded (RFC 7239) are appended to, so a backend
+ * that trusts the proxies before Berth still sees the whole chain; X-Forwarded-Proto and
+ * X-Forwarded-Host describe Berth's own client connection, so they are replaced.
+ */
+import type { ExchangeRequest } from '../server/exchange.js';
+
+const ALWAYS_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization']);
+
+/** Lower-case names of the hop-by-hop fields in `headers` (the fixed ones and what Connection lists). */
+export function hopByHopNames(headers: readonly string[]): Set<string> {
+  const hop = new Set(ALWAYS_HOP);
+  for (let i = 0; i < headers.length; i += 2) {
+    if ((headers[i] as string).toLowerCase() !== 'connection') continue;
+    for (const token of (headers[i + 1] as string).split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t !== '') hop.add(t);
+    }
+  }
+  return hop;
+}
+
+function isHop(name: string, hop: ReadonlySet<string>): boolean {
+  return hop.has(name) || name.startsWith('proxy-');
+}
+
+/** `headers` without the hop-by-hop fields (for a response on its way back). */
+export function withoutHopByHop(headers: readonly string[]): string[] {
+  const hop = hopByHopNames(headers);
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (!isHop(name.toLowerCase(), hop)) out.push(name, headers[i + 1] as string);
+  }
+  return out;
+}
+
+/** An address as Forwarded's node (RFC 7239 §6): IPv6 in quotes and brackets. */
+function forwardedNode(address: string): string {
+  return address.includes(':') ? `"[${address}]"` : address;
+}
+
+export interface ForwardFacts {
+  readonly host: string | null;
+  readonly xForwardedFor: string | null;
+  readonly forwarded: string | null;
+}
+
+/**
+ * The request's headers for an HTTP backend: hop-by-hop fields gone, Host kept (the backend's
+ * ALLOWED_HOSTS sees the name the client asked for), the forwarding fields set.
+ */
+export function forwardRequestHeaders(req: ExchangeRequest): Record<string, string | string[]> {
+  const hop = hopByHopNames(req.headers);
+  const out: Record<string, string | string[]> = {};
+  let host: string | null = null;
+  let xff: string | null = null;
+  let forwarded: string | null = null;
+  for (let i = 0; i < req.headers.length; i += 2) {
+    const name = (req.headers[i] as string).toLowerCase();
+    const value = req.headers[i + 1] as string;
+    if (isHop(name, hop)) continue;
+    if (name === 'x-forwarded-for') xff = xff === null ? value : `${xff}, ${value}`;
+    else if (name === 'forwarded') forwarded = forwarded === null ? value : `${forwarded}, ${value}`;
+    else if (name === 'x-forwarded-proto' || name === 'x-forwarded-host') continue;
+    else {
+      if (name === 'host') host = value;
+      const before = out[name];
+      if (before === undefined) out[name] = value;
+      else if (Array.isArray(before)) before.push(value);
+      else out[name] = [before, value];
+    }
+  }
+  const f = forwardingValues(req, { host, xForwardedFor: xff, forwarded });
+  out['x-forwarded-for'] = f.xForwardedFor;
+  out['x-forwarded-proto'] = req.scheme;
+  if (host !== null) out['x-forwarded-host'] = host;
+  out['forwarded'] = f.forwarded;
+  return out;
+}
+
+/** X-Forwarded-For and Forwarded with this hop appended. */
+export function forwardingValues(req: ExchangeRequest, seen: ForwardFacts): { xForwardedFor: string; forwarded: string } {
+  const me = req.remoteAddress;
+  const element = `for=${forwardedNode(me)};proto=${req.scheme}${seen.host !== null && /^[A-Za-z0-9.:[\]-]+$/.test(seen.host) ? `;host=${seen.host}` : ''}`;
+  return {
+    xForwardedFor: seen.xForwardedFor === null ? me : `${seen.xForwardedFor}, ${me}`,
+    forwarded: seen.forwarded === null ? element : `${seen.forwarded}, ${element}`,
+  };
+}
+
+const HOP_CGI = new Set([...ALWAYS_HOP].map((n) => `HTTP_${n.toUpperCase().replace(/-/g, '_')}`));
+/** CGI vars of the front's block that uwsgi_params does not send (they describe Berth's own WSGI side). */
+const NOT_SENT = new Set(['wsgi.url_scheme', 'SCRIPT_NAME', 'CONTENT_LENGTH', 'CONTENT_TYPE', 'PATH_INFO', 'HTTP_X_FORWARDED_PROTO', 'HTTP_X_FORWARDED_HOST', 'HTTP_X_FORWARDED_FOR', 'HTTP_FORWARDED']);
+
+/**
+ * The vars of a uwsgi request to a backend, from the front's CGI block (latin1 KEY\0VALUE\0…):
+ * nginx's uwsgi_params set (REQUEST_METHOD, QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH,
+ * REQUEST_URI, PATH_INFO, DOCUMENT_ROOT, SERVER_PROTOCOL, REQUEST_SCHEME, HTTPS, REMOTE_ADDR,
+ * REMOTE_PORT, SERVER_PORT, SERVER_NAME) plus the HTTP_* fields, forwarding ones set.
+ */
+export function uwsgiVars(req: ExchangeRequest, cgiBlock: string, pathInfo: string, bodyBytes: number | null): string[] {
+  const parts = cgiBlock.split('\0');
+  const hop = hopByHopNames(req.headers);
+  const vars: string[] = [];
+  let contentType = '';
+  const seen: { host: string | null; xForwardedFor: string | null; forwarded: string | null } = { host: null, xForwardedFor: null, forwarded: null };
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const key = parts[i] as string;
+    const value = parts[i + 1] as string;
+    if (key === 'CONTENT_TYPE') contentType = value;
+    else if (key === 'HTTP_HOST') seen.host = value;
+    else if (key === 'HTTP_X_FORWARDED_FOR') seen.xForwardedFor = value;
+    else if (key === 'HTTP_FORWARDED') seen.forwarded = value;
+    if (NOT_SENT.has(key) || HOP_CGI.has(key)) continue;
+    if (key.startsWith('HTTP_') && (key.startsWith('HTTP_PROXY_') || hop.has(key.slice(5).toLowerCase().replace(/_/g, '-')))) continue;
+    vars.push(key, value);
+  }
+  const f = forwardingValues(req, seen);
+  vars.push(
+    'PATH_INFO', pathInfo,
+    'CONTENT_TYPE', contentType,
+    'CONTENT_LENGTH', bodyBytes === null ? '' : String(bodyBytes),
+    'DOCUMENT_ROOT', '',
+    'REQUEST_SCHEME', req.scheme,
+    'HTTP_X_FORWARDED_FOR', f.xForwardedFor,
+    'HTTP_X_FORWARDED_PROTO', req.scheme,
+    'HTTP_FORWARDED', f.forwarded,
+  );
+  if (seen.host !== null) vars.push('HTTP_X_FORWARDED_HOST', seen.host);
+  if (req.scheme === 'https') vars.push('HTTPS', 'on');
+  return vars;
+}

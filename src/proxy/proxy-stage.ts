@@ -1,0 +1,230 @@
+/**
+ * The proxy stage of the route table: proxy-pass routes matched by host and longest prefix,
+ * each request sent to a backend of its group, failed attempts retried as nginx does.
+ *
+ * Theory of operation: a route matches when its host fits (exact, `*.suffix`, or any) and
+ * the path is its prefix or lies below it; the longest prefix wins, and a static-map
+ * mountpoint longer than it wins over it (the stage then passes the request on). The body is
+ * already whole (the front read it first), so a slow client never holds a backend, and it can
+ * be sent again. Per attempt: pick a backend not yet tried; on failure count it against the
+ * backend (passive health), log a line naming group and backend, and try the next one if the
+ * rule allows — a connect failure always, anything after the request may have reached the
+ * backend only for idempotent methods (or non_idempotent). With nothing left: 502 (504 after a
+ * read timeout), and at once when every backend was out before the first try.
+ */
+import { balanceKey } from './balance-key.js';
+import type { ProxyRouteSpec } from '../config/schema.js';
+import type { Exchange } from '../server/exchange.js';
+import { decodePath, hostName, splitTarget } from '../server/http-environ.js';
+import type { FailureKind, OutgoingRequest } from './transport.js';
+import { Backend, Upstream } from './upstream.js';
+import { makeTransport, type Transports } from './transports.js';
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** One group in the stats document. */
+export interface UpstreamFacts {
+  readonly name: string;
+  readonly requests: number;
+  readonly failures: number;
+  readonly backends: readonly { readonly url: string; readonly address: string; readonly state: string; readonly weight: number; readonly backup: boolean; readonly requests: number; readonly failures: number; readonly in_flight: number }[];
+}
+
+type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+interface CompiledRoute { readonly spec: ProxyRouteSpec; readonly upstream: Upstream }
+
+function hostMatches(pattern: string | null, host: string): boolean {
+  if (pattern === null) return true;
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1));
+  return host === pattern;
+}
+
+function below(path: string, prefix: string): boolean {
+  return prefix === '/' || path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47);
+}
+
+export class ProxyStage {
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  readonly #routes: readonly CompiledRoute[];
+  readonly #staticPrefixes: readonly string[];
+  readonly #transports: Transports;
+  readonly #log: Log;
+  /** Requests on their way to or back from a backend. */
+  inFlight = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(upstreams: ReadonlyMap<string, Upstream>, routes: readonly ProxyRouteSpec[], staticPrefixes: readonly string[], log: Log) {
+    this.upstreams = upstreams;
+    // Longest prefix first; a route for one host before a route for any host of equal length.
+    this.#routes = routes
+      .map((spec) => ({ spec, upstream: upstreams.get(spec.group) as Upstream }))
+      .sort((a, b) => b.spec.prefix.length - a.spec.prefix.length || Number(b.spec.host !== null) - Number(a.spec.host !== null));
+    this.#staticPrefixes = staticPrefixes;
+    this.#transports = new Map();
+    for (const u of upstreams.values()) for (const b of u.backends) this.#transports.set(b, makeTransport(b.spec, u.spec.connectTimeoutMs));
+    this.#log = log;
+  }
+
+  get active(): boolean {
+    return this.#routes.length > 0;
+  }
+
+  /** The route table for `berth check` and the stats: one line per route. */
+  describe(): string[] {
+    return this.#routes.map(({ spec, upstream }) => `${spec.host ?? '*'}${spec.prefix} → ${upstream.name} (${upstream.backends.map((b) => `${b.spec.url}${b.spec.weight !== 1 ? ` weight=${b.spec.weight}` : ''}${b.spec.backup ? ' backup' : ''}${b.spec.down ? ' down' : ''}`).join(', ')})`);
+  }
+
+  /** Plain facts per group and backend for the stats document (`berth.upstreams`). */
+  snapshot(): UpstreamFacts[] {
+    return [...this.upstreams.values()].map((u) => ({
+      name: u.name, requests: u.requests, failures: u.failures,
+      backends: u.backends.map((b) => ({ url: b.spec.url, address: b.address, state: b.state, weight: b.weight, backup: b.backup, requests: b.requests, failures: b.failures, in_flight: b.active })),
+    }));
+  }
+
+  /** The route `ex` goes to, or null (a longer static-map mountpoint, or no route). */
+  match(ex: Exchange): CompiledRoute | null {
+    const { path } = splitTarget(ex.request.target);
+    let host = '';
+    const h = ex.request.headers;
+    for (let i = 0; i < h.length; i += 2) if ((h[i] as string).toLowerCase() === 'host') host = hostName(h[i + 1] as string).toLowerCase();
+    const route = this.#routes.find((r) => hostMatches(r.spec.host, host) && below(path, r.spec.prefix));
+    if (route === undefined) return null;
+    if (this.#staticPrefixes.some((p) => p.length > route.spec.prefix.length && below(path, p))) return null;
+    return route;
+  }
+
+  serve(ex: Exchange, next: () => void): void {
+    const route = this.match(ex);
+    if (route === null) {
+      next();
+      return;
+    }
+    const { path } = splitTarget(ex.request.target);
+    const out: OutgoingRequest = {
+      request: ex.request,
+      cgiBlock: () => ex.cgiBlock,
+      pathInfo: decodePath(path) ?? path,
+      body: ex.body,
+      connectTimeoutMs: route.upstream.spec.connectTimeoutMs,
+      readTimeoutMs: route.upstream.spec.readTimeoutMs,
+    };
+    this.inFlight++;
+    route.upstream.requests++;
+    this.#attempt(ex, route.upstream, out, new Set(), null);
+  }
+
+  /** Close the backends' idle connections once their requests are done (a reload replaced this stage). */
+  close(): Promise<void> {
+    return Promise.all([...this.#transports.values()].map((t) => t.close())).then(() => undefined);
+  }
+
+  #attempt(ex: Exchange, upstream: Upstream, out: OutgoingRequest, tried: Set<number>, lastFailure: FailureKind | null): void {
+    const backend = upstream.pick(balanceKey(upstream.spec.balance, ex.request), tried);
+    if (backend === null) {
+      this.#giveUp(ex, upstream, tried.size === 0 ? null : lastFailure);
+      return;
+    }
+    tried.add(backend.index);
+    backend.active++;
+    backend.requests++;
+    const started = performance.now();
+    const addrs = ex.upstreamAddr === null ? backend.address : `${ex.upstreamAddr}, ${backend.address}`;
+    ex.upstreamAddr = addrs;
+    let open = true;
+    /** False once this attempt was abandoned for another backend: its late events are ignored. */
+    let current = true;
+    const finish = (): void => {
+      if (!open) return;
+      open = false;
+      backend.active--;
+      ex.upstreamMs += performance.now() - started;
+    };
+    const transport = this.#transports.get(backend)!;
+    const cancel = transport.send(out, {
+      head: (status, reason, headers) => {
+        if (upstream.countsAsFailure(status)) {
+          this.#counted(upstream, backend, `answered ${status}`);
+          if (this.#mayRetry(upstream, ex, true, 'error') && upstream.pick(balanceKey(upstream.spec.balance, ex.request), tried) !== null) {
+            current = false;
+            cancel();
+            finish();
+            this.#attempt(ex, upstream, out, tried, 'error');
+            return;
+          }
+        } else {
+          backend.succeed();
+        }
+        if (!current || ex.aborted) return;
+        ex.responder.sendHead(reason === '' ? String(status) : `${status} ${reason}`, headers);
+      },
+      body: (chunk, resume) => {
+        if (current && !ex.aborted) ex.responder.sendBody(chunk, resume);
+      },
+      end: () => {
+        if (!current) return;
+        finish();
+        this.#settled();
+        ex.onAbort = null;
+        if (!ex.aborted) ex.responder.sendEnd();
+      },
+      fail: (kind, sent, message) => {
+        if (!current) return;
+        finish();
+        this.#counted(upstream, backend, `${kind === 'connect' ? 'could not be reached' : kind === 'timeout' ? 'timed out' : 'failed'} (${message})`);
+        // The client went away: onAbort already settled this request.
+        if (ex.aborted) return;
+        if (!ex.responder.headSent && this.#mayRetry(upstream, ex, sent, kind)) this.#attempt(ex, upstream, out, tried, kind);
+        else {
+          this.#settled();
+          ex.onAbort = null;
+          ex.responder.sendError(kind === 'timeout' ? 504 : 502, kind === 'timeout' ? 'Gateway Timeout: the backend did not answer in time.' : 'Bad Gateway: the backend could not answer.');
+        }
+      },
+    });
+    ex.onAbort = () => {
+      cancel();
+      finish();
+      this.#settled();
+    };
+  }
+
+  /** Run `cb` once no request is in flight (a graceful stop waits for proxied requests too). */
+  whenIdle(cb: () => void): void {
+    if (this.inFlight === 0) cb();
+    else this.#idle.push(cb);
+  }
+
+  #settled(): void {
+    this.inFlight--;
+    if (this.inFlight > 0 || this.#idle.length === 0) return;
+    const waiting = this.#idle;
+    this.#idle = [];
+    for (const cb of waiting) cb();
+  }
+
+  #counted(upstream: Upstream, backend: Backend, what: string): void {
+    upstream.failures++;
+    const out = backend.fail();
+    this.#log('warn', `upstream ${upstream.name}: backend ${backend.spec.url} ${what}${out ? `; out for fail_timeout = ${backend.spec.failTimeoutMs / 1000} s after ${backend.spec.maxFails} failure(s)` : ''}`);
+  }
+
+  #mayRetry(upstream: Upstream, ex: Exchange, sent: boolean, kind: FailureKind): boolean {
+    const rule = upstream.spec.nextUpstream;
+    if (kind === 'connect') return !rule.off;
+    if (rule.off || (kind === 'timeout' && !rule.timeout) || (kind === 'error' && !rule.error && !sent)) return false;
+    return !sent || IDEMPOTENT.has(ex.request.method) || rule.nonIdempotent;
+  }
+
+  #giveUp(ex: Exchange, upstream: Upstream, last: FailureKind | null): void {
+    this.#settled();
+    ex.onAbort = null;
+    if (last === null) {
+      this.#log('error', `upstream ${upstream.name}: no backend available (every one is out after failures, or down); answering 502`);
+      ex.responder.sendError(502, `Bad Gateway: no backend of upstream ${upstream.name} is available.`);
+      return;
+    }
+    ex.responder.sendError(last === 'timeout' ? 504 : 502, last === 'timeout' ? 'Gateway Timeout: the backend did not answer in time.' : 'Bad Gateway: no backend could answer.');
+  }
+}

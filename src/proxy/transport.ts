@@ -1,0 +1,37 @@
+/** The one interface both backend transports (HTTP via undici, uwsgi via the client codec) offer to the proxy. */
+import type { RequestBody } from '../server/request-body.js';
+import type { ExchangeRequest } from '../server/exchange.js';
+
+/**
+ * Why an attempt failed. `connect`: the backend was never reached (refused, unreachable,
+ * connect-timeout), so any request may go to the next one. `timeout`: read-timeout passed.
+ * `error`: the connection broke or the response was unusable after the request was sent.
+ */
+export type FailureKind = 'connect' | 'timeout' | 'error';
+
+export interface AttemptHandler {
+  /** The backend's response head, hop-by-hop fields already removed. */
+  head(statusCode: number, reason: string, headers: string[]): void;
+  /** A piece of the body; call `resume` once it has left Berth, then more follows. */
+  body(chunk: Buffer, resume: () => void): void;
+  end(): void;
+  /** `sent`: the request may have reached the backend (nginx's rule for re-sending). */
+  fail(kind: FailureKind, sent: boolean, message: string): void;
+}
+
+export interface OutgoingRequest {
+  readonly request: ExchangeRequest;
+  /** The front's CGI block (uwsgi backends read their vars from it). */
+  readonly cgiBlock: () => string;
+  readonly pathInfo: string;
+  readonly body: RequestBody | null;
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+}
+
+export interface Transport {
+  /** Send one request; the handler hears exactly one of end() or fail(). Returns a cancel. */
+  send(out: OutgoingRequest, handler: AttemptHandler): () => void;
+  /** Close idle keep-alive connections (a group replaced by a reload, or Berth stopping). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,108 @@
+/**
+ * An upstream group at run time: its backends, their passive health and counters, and the
+ * balancer that picks among them.
+ *
+ * Theory of operation (passive health, as nginx's max_fails/fail_timeout): a failure is what
+ * proxy-next-upstream calls unsuccessful (connect errors and timeouts always; the listed
+ * 5xx statuses). Failures are counted within a window of fail_timeout that starts at the first
+ * one; the max_fails-th within it puts the backend out for fail_timeout. After that it is
+ * tried again; one success clears the count (nginx: "a successful response resets fails").
+ * max_fails=0 disables the accounting. A `down` backend is never picked; `backup` ones only
+ * when no primary is available (the balancer's rule). Time comes from an injected clock.
+ */
+import type { BackendSpec, UpstreamGroupSpec } from '../config/schema.js';
+import { makeBalancer, type BackendView, type Balancer } from './balance/balancer.js';
+
+export type BackendState = 'up' | 'out' | 'down';
+
+export class Backend implements BackendView {
+  readonly index: number;
+  readonly spec: BackendSpec;
+  readonly weight: number;
+  readonly backup: boolean;
+  active = 0;
+  requests = 0;
+  failures = 0;
+  /** Failures in the current window, and when the window began. */
+  #fails = 0;
+  #windowStart = 0;
+  #outUntil = 0;
+  readonly #now: () => number;
+
+  constructor(index: number, spec: BackendSpec, now: () => number) {
+    this.index = index;
+    this.spec = spec;
+    this.weight = spec.weight;
+    this.backup = spec.backup;
+    this.#now = now;
+  }
+
+  get available(): boolean {
+    return !this.spec.down && this.#now() >= this.#outUntil;
+  }
+
+  get state(): BackendState {
+    if (this.spec.down) return 'down';
+    return this.available ? 'up' : 'out';
+  }
+
+  /** host:port or the socket path, as $upstream_addr shows it. */
+  get address(): string {
+    const t = this.spec.target;
+    return t.kind === 'unix' ? `unix:${t.path}` : `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+  }
+
+  /** The nginx `server` name (host:port or unix:path): where `hash … consistent` puts its ring points. */
+  get name(): string {
+    return this.address;
+  }
+
+  /** A failure that proxy-next-upstream counts; true when it puts the backend out now. */
+  fail(): boolean {
+    this.failures++;
+    if (this.spec.maxFails === 0) return false;
+    const now = this.#now();
+    if (this.#fails === 0 || now - this.#windowStart >= this.spec.failTimeoutMs) {
+      this.#fails = 0;
+      this.#windowStart = now;
+    }
+    this.#fails++;
+    if (this.#fails < this.spec.maxFails) return false;
+    this.#fails = 0;
+    this.#outUntil = now + this.spec.failTimeoutMs;
+    return true;
+  }
+
+  succeed(): void {
+    this.#fails = 0;
+  }
+}
+
+export class Upstream {
+  readonly spec: UpstreamGroupSpec;
+  readonly backends: readonly Backend[];
+  readonly #balancer: Balancer;
+  requests = 0;
+  failures = 0;
+
+  constructor(spec: UpstreamGroupSpec, now: () => number = () => performance.now()) {
+    this.spec = spec;
+    this.backends = spec.backends.map((b, i) => new Backend(i, b, now));
+    this.#balancer = makeBalancer(spec.balance);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** The next backend to try, or null when every one is out, down or already tried. */
+  pick(key: string | null, tried: ReadonlySet<number>): Backend | null {
+    const i = this.#balancer.pick(this.backends, key, tried);
+    return i === null ? null : (this.backends[i] ?? null);
+  }
+
+  /** Whether a response status counts as a failure (403/404 never do). */
+  countsAsFailure(status: number): boolean {
+    return this.spec.nextUpstream.statuses.includes(status);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * A uwsgi backend (a real uWSGI `socket`, or a Berth one): one connection per request, as
+ * nginx's uwsgi_pass does, through the client codec of ../protocol/uwsgi/.
+ *
+ * Theory of operation: connect (bounded by connect-timeout), write the packet (vars from the
+ * front's CGI block, nginx's uwsgi_params) then the stored body with the socket's own
+ * backpressure, and feed what comes back to RawHttpResponseParser. read-timeout bounds each
+ * wait for bytes, as nginx's uwsgi_read_timeout does. Unflushed response bytes past PAUSE_AT
+ * stop the socket being read, so a large response passes in constant memory.
+ */
+import net from 'node:net';
+import type { BackendSpec } from '../config/schema.js';
+import { encodeUwsgiRequest, RawHttpResponseParser } from '../protocol/uwsgi/client.js';
+import { uwsgiVars, withoutHopByHop } from './forward-headers.js';
+import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
+
+const PAUSE_AT = 256 * 1024;
+const BODY_PIECE = 64 * 1024;
+const MAX_HEAD_BYTES = 64 * 1024;
+
+export class UwsgiUpstream implements Transport {
+  readonly #spec: BackendSpec;
+
+  constructor(spec: BackendSpec) {
+    this.#spec = spec;
+  }
+
+  send(out: OutgoingRequest, handler: AttemptHandler): () => void {
+    const t = this.#spec.target;
+    const socket = t.kind === 'unix' ? net.connect(t.path) : net.connect(t.port, t.host);
+    let connected = false;
+    let settled = false;
+    let timer: NodeJS.Timeout | null = null;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      if (timer !== null) clearTimeout(timer);
+      socket.destroy();
+      return true;
+    };
+    const fail = (kind: 'connect' | 'timeout' | 'error', message: string): void => {
+      if (settle()) handler.fail(kind, kind !== 'connect', message);
+    };
+    const arm = (ms: number, onTimeout: () => void): void => {
+      if (timer !== null) clearTimeout(timer);
+      timer = setTimeout(onTimeout, ms);
+    };
+    arm(out.connectTimeoutMs, () => fail('connect', `connect-timeout: no connection within ${out.connectTimeoutMs} ms`));
+    let unflushed = 0;
+    const parser = new RawHttpResponseParser({
+      onHead: (head) => handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers)),
+      onBody: (chunk) => {
+        const copy = Buffer.from(chunk);
+        unflushed += copy.length;
+        if (unflushed > PAUSE_AT) socket.pause();
+        handler.body(copy, () => {
+          unflushed -= copy.length;
+          if (unflushed <= PAUSE_AT && socket.isPaused() && !settled) socket.resume();
+        });
+      },
+      onMessageEnd: () => {
+        if (settle()) handler.end();
+      },
+      onError: (err) => fail('error', `unusable response: ${err.message}`),
+    }, { maxHeadBytes: MAX_HEAD_BYTES, headRequest: out.request.method === 'HEAD' });
+    const readTimeout = (): void => fail('timeout', `read-timeout: nothing received for ${out.readTimeoutMs} ms`);
+    socket.on('connect', () => {
+      connected = true;
+      arm(out.readTimeoutMs, readTimeout);
+      let packet: Buffer;
+      try {
+        packet = encodeUwsgiRequest(uwsgiVars(out.request, out.cgiBlock(), out.pathInfo, out.body === null ? null : out.body.totalBytes));
+      } catch (err) {
+        fail('error', `the request cannot be put in a uwsgi packet: ${(err as Error).message}`);
+        return;
+      }
+      socket.write(packet);
+      if (out.body !== null) void this.#writeBody(socket, out, () => settled);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      arm(out.readTimeoutMs, readTimeout);
+      parser.execute(chunk);
+    });
+    socket.on('end', () => {
+      if (!settled) parser.finish();
+      if (!settled) fail('error', 'the backend closed the connection before the response was complete');
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      fail(connected ? 'error' : 'connect', `${err.code ?? ''} ${err.message}`.trim());
+    });
+    return () => {
+      settle();
+    };
+  }
+
+  async #writeBody(socket: net.Socket, out: OutgoingRequest, stopped: () => boolean): Promise<void> {
+    try {
+      for await (const piece of out.body!.replay(BODY_PIECE)) {
+        if (stopped()) return;
+        if (!socket.write(piece)) await new Promise<void>((resolve) => { socket.once('drain', resolve); socket.once('close', resolve); });
+      }
+    } catch (err) {
+      socket.destroy(err as Error);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,86 @@
+/** Real backends for the proxy tests: uWSGI on a uwsgi --socket, gunicorn over HTTP, a Berth app, and a port that never answers. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { APPS, startBerth, type RunningBerth } from './berth.js';
+import { freePort } from './nginx.js';
+import { requireUwsgi, UWSGI_BIN } from './uwsgi.js';
+
+export interface RunningPeer {
+  readonly port: number;
+  readonly proc: ChildProcess;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+async function accepting(port: number, proc: ChildProcess, logs: () => string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (proc.exitCode !== null) throw new Error(`backend exited (${proc.exitCode}) before listening:\n${logs()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.on('connect', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`backend did not listen on 127.0.0.1:${port} within 15 s:\n${logs()}`);
+}
+
+async function startPeer(bin: string, args: (port: number) => string[]): Promise<RunningPeer> {
+  const port = await freePort();
+  const proc = spawn(bin, args(port), { cwd: APPS, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout!.setEncoding('utf8').on('data', (t: string) => void (log += t));
+  proc.stderr!.setEncoding('utf8').on('data', (t: string) => void (log += t));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+  };
+  try {
+    await accepting(port, proc, () => log);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { port, proc, logs: () => log, stop };
+}
+
+/** Debian's uWSGI serving test/fixtures/apps/`app` on a uwsgi `--socket`. */
+export function startUwsgiSocket(app: string): Promise<RunningPeer> {
+  requireUwsgi();
+  return startPeer(UWSGI_BIN, (port) => ['--plugin', 'python3', '--master', '--die-on-term', '--processes', '2', '--socket', `127.0.0.1:${port}`, '--wsgi-file', app, '--need-app', '--disable-logging']);
+}
+
+/** Debian's gunicorn serving test/fixtures/apps/`module`:application over HTTP. */
+export function startGunicorn(module: string): Promise<RunningPeer> {
+  if (!existsSync('/usr/bin/gunicorn')) throw new Error('/usr/bin/gunicorn is missing: install Debian gunicorn (sudo bash scripts/install-test-deps.sh)');
+  return startPeer('/usr/bin/gunicorn', (port) => ['--bind', `127.0.0.1:${port}`, '--workers', '2', '--threads', '4', `${module}:application`]);
+}
+
+/** A Berth app server (HTTP) serving test/fixtures/apps/`app`. */
+export function startBerthApp(app: string, extra: readonly string[] = []): Promise<RunningBerth> {
+  return startBerth(['--http', '127.0.0.1:0', '--wsgi-file', `${APPS}/${app}`, '--processes', '1', '--threads', '8', '--python', '/usr/bin/python3', '--disable-logging', ...extra]);
+}
+
+/** A TCP port that accepts connections and never answers (a hung backend). */
+export async function startSilent(): Promise<{ port: number; close(): Promise<void> }> {
+  const held: Socket[] = [];
+  const srv: Server = createServer((s) => {
+    held.push(s);
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (srv.address() as { port: number }).port,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of held) s.destroy();
+      srv.close(() => resolve());
+    }),
+  };
+}

@@ -1,0 +1,36 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { forwardRequestHeaders, uwsgiVars, withoutHopByHop } from '../../src/proxy/forward-headers.js';
+import type { ExchangeRequest } from '../../src/server/exchange.js';
+
+const req = (headers: string[], extra: Partial<ExchangeRequest> = {}): ExchangeRequest => ({ method: 'GET', target: '/a?b=1', versionMinor: 1, headers, remoteAddress: '10.0.0.7', remotePort: 5000, scheme: 'http', ...extra });
+
+test('hop-by-hop fields and the ones Connection names are dropped from a response', () => {
+  assert.deepEqual(withoutHopByHop(['Connection', 'close, X-Private', 'X-Private', '1', 'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']), ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
+});
+
+test('a request to an HTTP backend keeps Host, appends X-Forwarded-For and Forwarded, replaces -Proto and -Host', () => {
+  const h = forwardRequestHeaders(req(['Host', 'shop.example', 'X-Forwarded-For', '203.0.113.1', 'X-Forwarded-Proto', 'https', 'TE', 'trailers', 'Upgrade', 'h2c', 'Proxy-Authorization', 'x', 'Cookie', 'a', 'Cookie', 'b']));
+  assert.equal(h['host'], 'shop.example');
+  assert.equal(h['x-forwarded-for'], '203.0.113.1, 10.0.0.7');
+  assert.equal(h['x-forwarded-proto'], 'http');
+  assert.equal(h['x-forwarded-host'], 'shop.example');
+  assert.equal(h['forwarded'], 'for=10.0.0.7;proto=http;host=shop.example');
+  assert.deepEqual(h['cookie'], ['a', 'b']);
+  for (const gone of ['te', 'upgrade', 'proxy-authorization']) assert.equal(h[gone], undefined, gone);
+  assert.equal(forwardRequestHeaders(req([], { remoteAddress: '::1' }))['forwarded'], 'for="[::1]";proto=http');
+});
+
+test("uwsgi vars carry nginx's uwsgi_params set from the front's CGI block", () => {
+  const block = ['REQUEST_METHOD', 'POST', 'REQUEST_URI', '/a?b=1', 'PATH_INFO', '/stripped', 'QUERY_STRING', 'b=1', 'SCRIPT_NAME', '/x', 'SERVER_PROTOCOL', 'HTTP/1.1', 'SERVER_NAME', 'shop.example', 'SERVER_PORT', '8080', 'REMOTE_ADDR', '10.0.0.7', 'REMOTE_PORT', '5000', 'wsgi.url_scheme', 'https', 'CONTENT_TYPE', 'text/plain', 'CONTENT_LENGTH', '3', 'HTTP_HOST', 'shop.example', 'HTTP_CONNECTION', 'keep-alive', 'HTTP_TE', 'x'].join('\0');
+  const vars = uwsgiVars(req(['Host', 'shop.example', 'Connection', 'keep-alive'], { method: 'POST', scheme: 'https' }), block, '/a', 3);
+  const map = new Map<string, string>();
+  for (let i = 0; i < vars.length; i += 2) {
+    assert.equal(map.has(vars[i]!), false, `${vars[i]} sent once`);
+    map.set(vars[i]!, vars[i + 1]!);
+  }
+  for (const [k, v] of [['REQUEST_METHOD', 'POST'], ['QUERY_STRING', 'b=1'], ['CONTENT_TYPE', 'text/plain'], ['CONTENT_LENGTH', '3'], ['REQUEST_URI', '/a?b=1'], ['PATH_INFO', '/a'], ['DOCUMENT_ROOT', ''], ['SERVER_PROTOCOL', 'HTTP/1.1'], ['REQUEST_SCHEME', 'https'], ['HTTPS', 'on'], ['REMOTE_ADDR', '10.0.0.7'], ['REMOTE_PORT', '5000'], ['SERVER_PORT', '8080'], ['SERVER_NAME', 'shop.example'], ['HTTP_HOST', 'shop.example'], ['HTTP_X_FORWARDED_FOR', '10.0.0.7'], ['HTTP_X_FORWARDED_PROTO', 'https'], ['HTTP_X_FORWARDED_HOST', 'shop.example']]) {
+    assert.equal(map.get(k as string), v, k);
+  }
+  for (const gone of ['SCRIPT_NAME', 'wsgi.url_scheme', 'HTTP_CONNECTION', 'HTTP_TE']) assert.equal(map.has(gone), false, gone);
+});
