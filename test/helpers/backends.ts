@@ -1,30 +1,16 @@
 /** Real backends for the proxy tests: uWSGI on a uwsgi --socket, gunicorn over HTTP, a Berth app, and a port that never answers. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { APPS, startBerth, type RunningBerth } from './berth.js';
 import { freePort } from './nginx.js';
-import { requireUwsgi, UWSGI_BIN } from './uwsgi.js';
+import { accepting, requireUwsgi, UWSGI_BIN } from './uwsgi.js';
 
 export interface RunningPeer {
   readonly port: number;
   readonly proc: ChildProcess;
   logs(): string;
   stop(): Promise<void>;
-}
-
-async function accepting(port: number, proc: ChildProcess, logs: () => string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (proc.exitCode !== null) throw new Error(`backend exited (${proc.exitCode}) before listening:\n${logs()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.on('connect', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`backend did not listen on 127.0.0.1:${port} within 15 s:\n${logs()}`);
 }
 
 async function startPeer(bin: string, args: (port: number) => string[]): Promise<RunningPeer> {

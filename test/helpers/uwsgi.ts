@@ -41,20 +41,6 @@ function get(port: number, path: string): Promise<number> {
   });
 }
 
-/** Resolves once `port` accepts a connection (uWSGI binds before it logs anything useful). */
-async function accepting(port: number, proc: ChildProcess, logs: () => string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (proc.exitCode !== null) throw new Error(`uwsgi exited (${proc.exitCode}) before listening:\n${logs()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.on('connect', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`uwsgi did not listen on 127.0.0.1:${port} within 10 s:\n${logs()}`);
-}
 
 /** uWSGI serving test/fixtures/apps/`app` with `processes` workers over --http-socket, stats on TCP. */
 export async function startUwsgi(app: string, processes: number, opts: { statsPort?: number } = {}): Promise<RunningUwsgi> {
@@ -82,7 +68,7 @@ export async function startUwsgi(app: string, processes: number, opts: { statsPo
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await accepting(statsPort, proc, () => log);
+    await acceptingUwsgi(statsPort, proc, () => log);
     // The workers answer once the app is loaded: the first request proves it.
     let status = 0;
     for (let i = 0; i < 100 && status !== 200; i++) {
@@ -107,4 +93,24 @@ export async function startUwsgi(app: string, processes: number, opts: { statsPo
     },
     stop,
   };
+}
+
+/** uWSGI binds before it logs anything useful, so readiness is an accepted connection. */
+function acceptingUwsgi(port: number, proc: ChildProcess, logs: () => string): Promise<void> {
+  return accepting(port, proc, logs, 'uwsgi', 10_000);
+}
+
+/** Resolves once `port` on 127.0.0.1 accepts a connection; `what` names the process in errors. */
+export async function accepting(port: number, proc: ChildProcess, logs: () => string, what = 'backend', timeoutMs = 15_000): Promise<void> {
+  for (let i = 0; i < timeoutMs / 50; i++) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited (${proc.exitCode}) before listening:\n${logs()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.on('connect', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000} s:\n${logs()}`);
 }
