@@ -102,3 +102,18 @@ export async function until<T>(what: string, probe: () => Promise<T>, timeoutMs 
     }
   }
 }
+
+/**
+ * Runs `start` (which picks its free ports itself) again, up to three times, when it failed
+ * because a port it picked was taken meanwhile by another test's process: the seeds write their
+ * ports into ini files, so they cannot bind port 0.
+ */
+export async function withFreshPorts<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= 3 || !/already in use|EADDRINUSE/.test(String((err as Error).message))) throw err;
+    }
+  }
+}

@@ -11,7 +11,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { debianPython, runBerth } from '../../helpers/berth.js';
 import { freePort, startNginx, UWSGI_PARAMS, type RunningNginx } from '../../helpers/nginx.js';
-import { adaptedSeed, djangoProject, isAlive, readToEnd, shellEnv, stopPid, until, writeAdapted } from '../../helpers/seeds.js';
+import { adaptedSeed, djangoProject, isAlive, readToEnd, shellEnv, stopPid, until, withFreshPorts, writeAdapted } from '../../helpers/seeds.js';
 import { checkDjangoSite } from '../../helpers/seed-site.js';
 
 interface StatsWorker { pid: number; requests: number; cores: unknown[] }
@@ -34,16 +34,19 @@ const log = (): string => {
 
 before(async () => {
   dir = djangoProject('myweb');
-  const socketPort = await freePort();
-  statsPort = await freePort();
-  const ini = writeAdapted(dir, 'uwsgi.ini', adaptedSeed('000/uwsgi.ini', [
-    ['0.0.0.0:8002', `127.0.0.1:${socketPort}`],
-    ['127.0.0.1:9191', `127.0.0.1:${statsPort}`],
-    ['/opt/myweb/wsgi.py', join(dir, 'myweb', 'wsgi.py')],
-    ['/opt/myweb', dir],
-  ]));
-  started = await runBerth(['--ini', ini, '--python', debianPython()], { cwd: dir, env: shellEnv() });
-  assert.equal(started.code, 0, `berth --ini uwsgi.ini (daemonize) failed:\n${started.stdout}${started.stderr}\n${log()}`);
+  let socketPort = 0;
+  await withFreshPorts(async () => {
+    socketPort = await freePort();
+    statsPort = await freePort();
+    const ini = writeAdapted(dir, 'uwsgi.ini', adaptedSeed('000/uwsgi.ini', [
+      ['0.0.0.0:8002', `127.0.0.1:${socketPort}`],
+      ['127.0.0.1:9191', `127.0.0.1:${statsPort}`],
+      ['/opt/myweb/wsgi.py', join(dir, 'myweb', 'wsgi.py')],
+      ['/opt/myweb', dir],
+    ]));
+    started = await runBerth(['--ini', ini, '--python', debianPython()], { cwd: dir, env: shellEnv() });
+    assert.equal(started.code, 0, `berth --ini uwsgi.ini (daemonize) failed:\n${started.stdout}${started.stderr}\n${log()}`);
+  });
   pid = (await until('the stats server', stats)).pid;
   nginx = await startNginx(adaptedSeed('000/nginx.conf', [
     ['server 127.0.0.1:8001;', `server 127.0.0.1:${socketPort};`],

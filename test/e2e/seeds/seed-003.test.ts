@@ -11,7 +11,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { debianPython, runBerth } from '../../helpers/berth.js';
 import { freePort } from '../../helpers/nginx.js';
-import { adaptedSeed, djangoProject, isAlive, shellEnv, stopPid, until, writeAdapted } from '../../helpers/seeds.js';
+import { adaptedSeed, djangoProject, isAlive, shellEnv, stopPid, until, withFreshPorts, writeAdapted } from '../../helpers/seeds.js';
 
 let dir: string;
 let port: number;
@@ -21,15 +21,17 @@ let pid = 0;
 before(async () => {
   dir = djangoProject('my_project');
   port = await freePort();
-  seedText = adaptedSeed('003/uwsgi.ini', [
-    ['127.0.0.1:8000', `127.0.0.1:${port}`],
-    ['/home/.../.../my_projectname 这里需要换为项目文件夹的绝对路径', dir],
-  ]);
+  seedText = seedFor(port);
 });
 after(async () => {
   if (pid > 0) await stopPid(pid);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+const seedFor = (p: number): string => adaptedSeed('003/uwsgi.ini', [
+  ['127.0.0.1:8000', `127.0.0.1:${p}`],
+  ['/home/.../.../my_projectname 这里需要换为项目文件夹的绝对路径', dir],
+]);
 
 const berthIn = (args: string[]) => runBerth([...args, '--python', debianPython()], { cwd: dir, env: shellEnv() });
 
@@ -46,9 +48,12 @@ test('seed 003: `process=4` (a typo uWSGI ignores) is refused with its line and 
 });
 
 test('seed 003 with the typo fixed: daemonizes with pidfile and log in the project folder, serves, and --stop uwsgi.pid stops it', async () => {
-  writeAdapted(dir, 'uwsgi.ini', seedText.replace('process=4', 'processes=4'));
-  const r = await berthIn(['--ini', 'uwsgi.ini']);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
+  await withFreshPorts(async () => {
+    port = await freePort();
+    writeAdapted(dir, 'uwsgi.ini', seedFor(port).replace('process=4', 'processes=4'));
+    const r = await berthIn(['--ini', 'uwsgi.ini']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
   pid = await until('the pidfile', async () => {
     const n = Number(readFileSync(join(dir, 'uwsgi.pid'), 'utf8').trim());
     if (!(n > 0)) throw new Error('empty pidfile');
