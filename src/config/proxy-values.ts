@@ -2,6 +2,7 @@
  * The proxy part of the Config: `[upstream:NAME]` sections (read as `upstream` settings) into
  * groups of backends, and `proxy-pass` routes checked against the groups and static-map.
  */
+import { isHealthSpecError, parseHealthCheck, type HealthSpec } from './health-spec.js';
 import type { Assigned } from './map.js';
 import { problemAt, type Problem } from './problem.js';
 import type { BackendSpec, BalanceSetting, NextUpstreamRule, ProxyRouteSpec, UpstreamGroupSpec, ValueSource } from './schema.js';
@@ -9,7 +10,7 @@ import { normalizeMountpoint } from './static-values.js';
 import { suggest } from './suggest.js';
 import { parseSeconds } from './units.js';
 
-const GROUP_KEYS = ['server', 'balance', 'proxy-next-upstream', 'connect-timeout', 'read-timeout'] as const;
+const GROUP_KEYS = ['server', 'balance', 'proxy-next-upstream', 'connect-timeout', 'read-timeout', 'health-check'] as const;
 const SERVER_PARAMS = ['weight', 'max_fails', 'fail_timeout', 'backup', 'down'] as const;
 const BALANCES = ['round-robin', 'least-conn', 'ip-hash', 'hash', 'random-two'] as const;
 const NEXT_UPSTREAM_WORDS = ['error', 'timeout', 'http_500', 'http_502', 'http_503', 'http_504', 'http_429', 'non_idempotent', 'off', 'invalid_header'] as const;
@@ -26,6 +27,7 @@ interface Draft {
   nextUpstream: NextUpstreamRule;
   connectTimeoutMs: number;
   readTimeoutMs: number;
+  healthCheck: HealthSpec | null;
 }
 
 export interface ProxyValues {
@@ -136,7 +138,7 @@ function readGroups(assigned: readonly Assigned[], fail: Fail): Map<string, Draf
     }
     let g = groups.get(name);
     if (g === undefined) {
-      g = { name, source: a.source, backends: [], balance: { kind: 'round-robin' }, nextUpstream: DEFAULT_NEXT, connectTimeoutMs: 5_000, readTimeoutMs: 60_000 };
+      g = { name, source: a.source, backends: [], balance: { kind: 'round-robin' }, nextUpstream: DEFAULT_NEXT, connectTimeoutMs: 5_000, readTimeoutMs: 60_000, healthCheck: null };
       groups.set(name, g);
     }
     if (space < 0) continue;
@@ -158,6 +160,10 @@ function readGroups(assigned: readonly Assigned[], fail: Fail): Map<string, Draf
       if (s !== null) g.backends.push(s);
     } else if (key === 'balance') {
       g.balance = parseBalance(value, a, fail) ?? g.balance;
+    } else if (key === 'health-check') {
+      const h = parseHealthCheck(value);
+      if (isHealthSpecError(h)) fail(a, `health-check in [upstream:${name}]: ${h.problem}`, h.fix);
+      else g.healthCheck = h;
     } else if (key === 'proxy-next-upstream') {
       g.nextUpstream = parseNextUpstream(value, a, fail);
     } else {

@@ -3,6 +3,7 @@
  * loadConfig() (src/config/load.ts) from the option table in options.ts, and frozen.
  * Internal names carry their units (…Ms, …Bytes) so nobody guesses.
  */
+import type { HealthSpec } from './health-spec.js';
 import type { ProgramSpec } from './program-spec.js';
 
 /**
@@ -85,6 +86,8 @@ export interface UpstreamGroupSpec {
   readonly nextUpstream: NextUpstreamRule;
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
+  /** `health-check = /path interval=… timeout=… rise=… fall=… status=…` (docs/proxy-balancing.md), or null: passive health only. */
+  readonly healthCheck: HealthSpec | null;
   /** Where the section starts, for messages. */
   readonly source: ValueSource;
 }

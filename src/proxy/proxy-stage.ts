@@ -64,6 +64,7 @@ export class ProxyStage {
     this.#transports = new Map();
     for (const u of upstreams.values()) for (const b of u.backends) this.#transports.set(b, makeTransport(b.spec, u.spec.connectTimeoutMs));
     this.#log = log;
+    for (const u of upstreams.values()) u.startChecks(log);
   }
 
   get active(): boolean {
@@ -117,6 +118,7 @@ export class ProxyStage {
 
   /** Close the backends' idle connections once their requests are done (a reload replaced this stage). */
   close(): Promise<void> {
+    for (const u of this.upstreams.values()) u.stopChecks();
     return Promise.all([...this.#transports.values()].map((t) => t.close())).then(() => undefined);
   }
 

@@ -10,6 +10,9 @@
  * max_fails=0 disables the accounting. A `down` backend is never picked; `backup` ones only
  * when no primary is available (the balancer's rule). Time comes from an injected clock.
  */
+import { HealthBoard } from './health/health-board.js';
+import { startActiveChecks, type ActiveChecks } from './health/active-checks.js';
+import { probeTarget, type ProbeTarget } from './health/probes.js';
 import type { BackendSpec, UpstreamGroupSpec } from '../config/schema.js';
 import { makeBalancer, type BackendView, type Balancer } from './balance/balancer.js';
 
@@ -29,16 +32,20 @@ export class Backend implements BackendView {
   #outUntil = 0;
   readonly #now: () => number;
 
-  constructor(index: number, spec: BackendSpec, now: () => number) {
+  /** With active checks: whether the last checks passed (a new backend is not trusted before its first pass). */
+  readonly #trusted: () => boolean;
+
+  constructor(index: number, spec: BackendSpec, now: () => number, trusted: () => boolean = () => true) {
     this.index = index;
     this.spec = spec;
     this.weight = spec.weight;
     this.backup = spec.backup;
     this.#now = now;
+    this.#trusted = trusted;
   }
 
   get available(): boolean {
-    return !this.spec.down && this.#now() >= this.#outUntil;
+    return !this.spec.down && this.#now() >= this.#outUntil && this.#trusted();
   }
 
   get state(): BackendState {
@@ -82,13 +89,32 @@ export class Upstream {
   readonly spec: UpstreamGroupSpec;
   readonly backends: readonly Backend[];
   readonly #balancer: Balancer;
+  readonly #health: HealthBoard | null;
+  #checks: ActiveChecks | null = null;
   requests = 0;
   failures = 0;
 
   constructor(spec: UpstreamGroupSpec, now: () => number = () => performance.now()) {
     this.spec = spec;
-    this.backends = spec.backends.map((b, i) => new Backend(i, b, now));
+    const health = spec.healthCheck === null ? null : new HealthBoard(spec.healthCheck, spec.backends.length);
+    this.#health = health;
+    this.backends = spec.backends.map((b, i) => new Backend(i, b, now, health === null ? undefined : () => health.isTrusted(i)));
     this.#balancer = makeBalancer(spec.balance);
+  }
+
+  /** Starts the active checks (health-check), if the group has them; `log` gets each change of state. */
+  startChecks(log: (level: 'info' | 'warn', message: string) => void): void {
+    if (this.#health === null || this.#checks !== null) return;
+    const targets = this.backends.map((b) => probeTarget(b.spec.url));
+    if (targets.some((t) => t === null)) return;
+    this.#checks = startActiveChecks(this.#health, targets as ProbeTarget[], {
+      onChange: (c) => log(c.to === 'up' ? 'info' : 'warn', `upstream ${this.name}: backend ${this.backends[c.index]!.spec.url} is ${c.to === 'up' ? 'healthy' : 'failing its checks'} (${c.detail}; was ${c.from})`),
+    });
+  }
+
+  stopChecks(): void {
+    this.#checks?.stop();
+    this.#checks = null;
   }
 
   get name(): string {

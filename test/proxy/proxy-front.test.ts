@@ -77,6 +77,11 @@ describe('a pure front proxying to real backends', () => {
       `server = http://127.0.0.1:${b.port}`,
       'balance = ip-hash',
       '',
+      '[upstream:checked]',
+      `server = http://127.0.0.1:${deadPort}`,
+      `server = http://127.0.0.1:${a.port}`,
+      'health-check = /pid interval=300ms timeout=300ms rise=1 fall=1',
+      '',
       '[upstream:gone]',
       `server = uwsgi://127.0.0.1:${deadPort} max_fails=1 fail_timeout=60s`,
       '',
@@ -91,6 +96,7 @@ describe('a pure front proxying to real backends', () => {
       'proxy-pass = hung.test/=hung',
       'proxy-pass = *.gone.test/=gone',
       'proxy-pass = hashed.test/=hashed',
+      'proxy-pass = checked.test/=checked',
       'proxy-pass = sticky.test/=sticky',
       '',
     ].join('\n'));
@@ -107,6 +113,15 @@ describe('a pure front proxying to real backends', () => {
     const r = await get(front.port, '/nowhere/elsewhere');
     assert.equal(r.status, 404);
     assert.match(r.body.toString(), /no route serves this path/);
+  });
+
+  it('health-check: a backend is trusted only once its check passes; one that fails its checks never gets a request', async () => {
+    await front.waitForLog(new RegExp(`upstream checked: backend http://127\\.0\\.0\\.1:${a.port} is healthy`), 10_000);
+    for (let i = 0; i < 10; i++) assert.equal((await environ(front.port, '/checked/environ'))['SERVER_PORT'], String(a.port));
+    assert.doesNotMatch(front.logs(), new RegExp(`upstream checked: backend http://127\\.0\\.0\\.1:${deadPort} (?!is failing its checks)`), 'the failing backend was never tried');
+    const doc = (await (await fetch(`http://127.0.0.1:${statsPort}/`)).json()) as { berth: { upstreams: { name: string; backends: { requests: number }[] }[] } };
+    const checked = doc.berth.upstreams.find((u) => u.name === 'checked')!;
+    assert.deepEqual(checked.backends.map((b) => b.requests), [0, 10]);
   });
 
   it('hash $request_uri consistent sends each URI to one backend, and the URIs to both; ip-hash keeps a client on one', async () => {

@@ -14,7 +14,7 @@
  * `forget(i)` puts a backend back to unknown, for one known to have restarted. Only the
  * caller's timers and probes make results; this module has no I/O and no clock.
  */
-import type { HealthSpec } from './health-spec.js';
+import type { HealthSpec } from '../../config/health-spec.js';
 
 export type HealthState = 'unknown' | 'up' | 'down';
 

@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { encodeUwsgiRequest, RawHttpResponseParser } from '../../protocol/uwsgi/client.js';
-import type { HealthSpec } from './health-spec.js';
+import type { HealthSpec } from '../../config/health-spec.js';
 
 export interface ProbeResult {
   readonly ok: boolean;

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { HealthBoard, type HealthChange } from '../../../src/proxy/health/health-board.js';
-import { HEALTH_DEFAULTS, type HealthSpec } from '../../../src/proxy/health/health-spec.js';
+import { HEALTH_DEFAULTS, type HealthSpec } from '../../../src/config/health-spec.js';
 import { startActiveChecks } from '../../../src/proxy/health/active-checks.js';
 import { probeBackend, probeTarget, type ProbeTarget } from '../../../src/proxy/health/probes.js';
 import { APPS, debianPython, startBerth } from '../../helpers/berth.js';

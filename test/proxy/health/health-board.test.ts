@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { HealthBoard } from '../../../src/proxy/health/health-board.js';
-import { HEALTH_DEFAULTS, type HealthSpec } from '../../../src/proxy/health/health-spec.js';
+import { HEALTH_DEFAULTS, type HealthSpec } from '../../../src/config/health-spec.js';
 
 const SPEC: HealthSpec = { mode: 'request', path: '/h', ...HEALTH_DEFAULTS, rise: 2, fall: 3 };
 

@@ -1,7 +1,7 @@
 /** The `health-check` value: defaults, every setting, and refusals that say what to write. */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { HEALTH_DEFAULTS, isHealthSpecError, parseHealthCheck } from '../../../src/proxy/health/health-spec.js';
+import { HEALTH_DEFAULTS, isHealthSpecError, parseHealthCheck } from '../../src/config/health-spec.js';
 
 test('a path alone takes the defaults', () => {
   assert.deepEqual(parseHealthCheck('/health/'), { mode: 'request', path: '/health/', ...HEALTH_DEFAULTS });

@@ -7,7 +7,7 @@
  * The first word is the path to GET (http backends: an HTTP request; uwsgi backends: a uwsgi
  * packet for that path) or `tcp`. Every other word is NAME=VALUE; all are optional.
  */
-import { parseInteger, parseSeconds } from '../../config/units.js';
+import { parseInteger, parseSeconds } from './units.js';
 
 export interface HealthSpec {
   /** 'request': GET `path` and check the status; 'connect': a connection that opens passes. */
