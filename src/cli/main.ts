@@ -1,8 +1,8 @@
 /**
  * Entry point: `berth [options]` serves, `berth check [options]` validates and imports the app,
  * `berth --stop|--reload|--status <pidfile>` control a running master, `berth top ADDRESS|PIDFILE`
- * watches one, `berth --emperor DIR` runs one Berth per vassal ini, `berth migrate supervisor FILE`
- * converts a supervisord.conf, `berth systemd-unit` prints a service unit, `berth --help`,
+ * watches one, `berth --emperor DIR` runs one Berth per vassal ini, `berth migrate supervisor|nginx FILE`
+ * converts a supervisord.conf or an nginx config, `berth systemd-unit` prints a service unit, `berth --help`,
  * `berth help TOPIC`, `--version` and `--python-version` explain.
  * Options are uWSGI's (see docs/configuration.md).
  */
