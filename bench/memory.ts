@@ -14,6 +14,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readMemoryReport } from '../src/master/proc-memory.js';
+import { waitForOutput } from './lib/proc.js';
 
 const ROOT = process.cwd();
 const args = process.argv.slice(2);
@@ -23,24 +24,6 @@ const ROUNDS = Number(args[0] ?? 3);
 const BASE = args[1];
 const MiB = 1024 * 1024;
 
-function waitForLog(proc: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
-  let log = '';
-  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  return new Promise((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = pattern.exec(log);
-      if (m !== null) {
-        clearInterval(t);
-        resolve(m);
-      }
-    }, 50);
-    proc.once('exit', () => {
-      clearInterval(t);
-      reject(new Error(log));
-    });
-  });
-}
 
 async function stop(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (proc.exitCode !== null) return;
@@ -62,7 +45,7 @@ function memOf(pid: number): Mem {
 /** Memory in MiB of a bare Node process listening on a port (no other work): Node's floor. */
 async function bareMem(): Promise<Mem> {
   const proc = spawn(process.execPath, ['-e', "require('node:net').createServer().listen(0, '127.0.0.1', () => console.log('listening'))"], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitForLog(proc, /listening/);
+  await waitForOutput(proc, /listening/);
   await sleep(1000);
   const mem = memOf(proc.pid!);
   await stop(proc, 'SIGTERM');
@@ -73,7 +56,7 @@ async function berthMem(bin: string): Promise<Mem> {
   const env = NODE_FLAGS === '' ? process.env : { ...process.env, NODE_OPTIONS: NODE_FLAGS };
   const proc = spawn(process.execPath, [bin, '--http', '127.0.0.1:0', '--wsgi-file', join(ROOT, 'test', 'fixtures', 'apps', 'hello.py'),
     '--processes', '2', '--python', '/usr/bin/python3', '--disable-logging'], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  const m = await waitForLog(proc, /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*all 2 worker\(s\) ready|all 2 worker\(s\) ready[\s\S]*listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  const m = await waitForOutput(proc, /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*all 2 worker\(s\) ready|all 2 worker\(s\) ready[\s\S]*listening on http:\/\/127\.0\.0\.1:(\d+)/);
   execFileSync('wrk', ['-t1', '-c16', '-d2s', `http://127.0.0.1:${m[1] ?? m[2]}/`]);
   await sleep(1000);
   const mem = memOf(proc.pid!);

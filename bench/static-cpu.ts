@@ -8,40 +8,18 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuSeconds, waitForOutput } from './lib/proc.js';
 
 const ROOT = process.cwd();
 const ROUNDS = Number(process.argv[2] ?? 3);
 const SECONDS = Number(process.argv[3] ?? 5);
 const BASE = process.argv[4];
-const TICKS_PER_SECOND = 100;
 const FILES = { '10k': { bytes: 10 * 1024, connections: 64 }, '1m': { bytes: 1024 * 1024, connections: 16 } } as const;
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
-}
 
-function waitFor(proc: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
-  let log = '';
-  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  return new Promise((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = pattern.exec(log);
-      if (m !== null) {
-        clearInterval(t);
-        resolve(m);
-      }
-    }, 50);
-    proc.once('exit', () => {
-      clearInterval(t);
-      reject(new Error(log));
-    });
-  });
-}
 
 function freePort(): number {
   return 20000 + Math.floor(Math.random() * 20000);
@@ -64,7 +42,7 @@ async function start(variant: string, dir: string): Promise<{ proc: ChildProcess
   const bin = variant === 'berth-base' ? BASE! : join(ROOT, 'bin', 'berth.js');
   const proc = spawn(process.execPath, [bin, '--http', '127.0.0.1:0', '--wsgi-file', join(ROOT, 'test', 'fixtures', 'apps', 'hello.py'),
     '--processes', '1', '--python', '/usr/bin/python3', '--disable-logging', '--static-map', `/static=${dir}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const m = await waitFor(proc, /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*all 1 worker\(s\) ready|all 1 worker\(s\) ready[\s\S]*listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  const m = await waitForOutput(proc, /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*all 1 worker\(s\) ready|all 1 worker\(s\) ready[\s\S]*listening on http:\/\/127\.0\.0\.1:(\d+)/);
   return { proc, port: Number(m[1] ?? m[2]) };
 }
 

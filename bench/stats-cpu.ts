@@ -6,19 +6,14 @@
  * Run: bash scripts/build.sh && node dist/bench/stats-cpu.js [rounds] [seconds]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpuSeconds } from './lib/proc.js';
 
 const ROOT = process.cwd();
 const ROUNDS = Number(process.argv[2] ?? 3);
 const SECONDS = Number(process.argv[3] ?? 5);
-const TICKS_PER_SECOND = 100;
 const VARIANTS: Record<string, string[]> = { off: [], on: ['--stats', '127.0.0.1:0', '--stats-http', '--metrics', '127.0.0.1:0'] };
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
-}
 
 async function round(extra: readonly string[]): Promise<number> {
   const proc = spawn(process.execPath, [join(ROOT, 'bin', 'berth.js'), '--http', '127.0.0.1:0', '--wsgi-file', join(ROOT, 'test', 'fixtures', 'apps', 'hello.py'),

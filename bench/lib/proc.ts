@@ -210,3 +210,32 @@ export async function stopServer(
   if (alive.length > 0) into.error = `${into.error ? `${into.error}; ` : ''}left processes behind: ${alive.join(' ')}`;
   return how;
 }
+
+/** Kernel ticks per second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+}
+
+/** Resolves with the first match of `pattern` in the process's output; rejects with the output if it exits first. */
+export function waitForOutput(proc: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  let log = '';
+  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  return new Promise((resolve, reject) => {
+    const t = setInterval(() => {
+      const m = pattern.exec(log);
+      if (m !== null) {
+        clearInterval(t);
+        resolve(m);
+      }
+    }, 50);
+    proc.once('exit', () => {
+      clearInterval(t);
+      reject(new Error(log));
+    });
+  });
+}
