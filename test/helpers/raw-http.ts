@@ -8,6 +8,18 @@ export function openSocket(port: number): Promise<Socket> {
   });
 }
 
+/** Sends `data` to a TCP port on 127.0.0.1 (or a unix socket path) and resolves with everything received until the server closes. */
+export function sendUntilClose(to: number | string, data: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = typeof to === 'number' ? connect(to, '127.0.0.1') : connect(to);
+    let out = '';
+    s.on('connect', () => s.write(data));
+    s.on('data', (c: Buffer) => (out += c.toString('latin1')));
+    s.on('close', () => resolve(out));
+    s.on('error', reject);
+  });
+}
+
 /** Sends `data` and collects everything until the server closes or `untilIdleMs` passes without bytes. */
 export async function exchangeRaw(port: number, data: string | Buffer, untilIdleMs = 1500): Promise<{ text: string; closed: boolean }> {
   const s = await openSocket(port);

@@ -5,6 +5,7 @@
  * worker relayed to the master, and Berth's warnings that quote a peer (a var's key, a
  * CONTENT_LENGTH). Each hostile value carries CR/LF and a whole forged line in both shapes.
  */
+import { sendUntilClose } from '../helpers/raw-http.js';
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -26,16 +27,7 @@ function assertNotForged(log: string): void {
   assert.doesNotMatch(log.replace(/\n/g, ''), /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]/, `raw control character in the log:\n${JSON.stringify(log)}`);
 }
 
-function send(port: number, data: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    let out = '';
-    s.on('connect', () => s.write(data));
-    s.on('data', (c: Buffer) => (out += c.toString('latin1')));
-    s.on('close', () => resolve(out));
-    s.on('error', reject);
-  });
-}
+const send = (port: number, data: Buffer): Promise<string> => sendUntilClose(port, data);
 
 function hostilePacket(marker: string, modifier2 = 0): Buffer {
   return encodeUwsgiRequest([

@@ -5,6 +5,7 @@
  * descriptor no config address names is an error naming it. The /proc address readers on
  * known lines.
  */
+import { sendUntilClose } from '../helpers/raw-http.js';
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -72,14 +73,7 @@ function siteDir(): string {
 
 function uwsgiGet(path: string, to: string): Promise<string> {
   const data = encodeUwsgiRequest(['REQUEST_METHOD', 'GET', 'REQUEST_URI', path, 'PATH_INFO', path, 'QUERY_STRING', '', 'SERVER_PROTOCOL', 'HTTP/1.1', 'SERVER_NAME', 'site', 'SERVER_PORT', '80', 'HTTP_HOST', 'site']);
-  return new Promise((resolve, reject) => {
-    const s = connect(to);
-    let out = '';
-    s.on('connect', () => s.write(data));
-    s.on('data', (c: Buffer) => (out += c.toString('latin1')));
-    s.on('close', () => resolve(out));
-    s.on('error', reject);
-  });
+  return sendUntilClose(to, data);
 }
 
 test('the first request starts Berth, which serves it on the descriptor systemd passed; a uwsgi unix socket the workers accept on is inherited too', async (t) => {

@@ -3,6 +3,7 @@
  * in src/server/uwsgi-trust.ts names. Real Berth and workers for the served cases; the front
  * door alone, in memory, for a peer outside loopback (a test may only use loopback).
  */
+import { sendUntilClose } from '../helpers/raw-http.js';
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -24,16 +25,7 @@ const SPOOFING = encodeUwsgiRequest([
   'HTTP_X_FORWARDED_FOR', '10.8.8.8',
 ]);
 
-function send(port: number, data: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    let out = '';
-    s.on('connect', () => s.write(data));
-    s.on('data', (c: Buffer) => (out += c.toString('latin1')));
-    s.on('close', () => resolve(out));
-    s.on('error', reject);
-  });
-}
+const send = (port: number, data: Buffer): Promise<string> => sendUntilClose(port, data);
 
 function environOf(response: string): Record<string, unknown> {
   assert.match(response, /^HTTP\/1\.[01] 200 /, response);
