@@ -341,7 +341,10 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
   cgiBlockOf(ex: Exchange): string {
     // A path decoding to NUL was answered 400 before dispatch, so the block always exists.
     const r = ex.request;
-    const facts = this.#trustForwarded ? { ...this.#facts, remoteAddress: r.remoteAddress, remotePort: r.remotePort, scheme: r.scheme } : this.#facts;
+    const f = this.#facts;
+    // Only a request whose headers named another client needs facts of its own.
+    const same = r.remoteAddress === f.remoteAddress && r.remotePort === f.remotePort && r.scheme === f.scheme;
+    const facts = same ? f : { ...f, remoteAddress: r.remoteAddress, remotePort: r.remotePort, scheme: r.scheme };
     return buildCgiBlock(r, facts, ex.body?.totalBytes ?? 0, this.ctx.names, this.ctx.scriptNames) ?? '';
   }
 
