@@ -60,7 +60,10 @@ export function forwardedClient(headers: readonly string[], trust: ForwardedTrus
   let xff: string | null = null;
   let xfp: string | null = null;
   for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!.toLowerCase();
+    const raw = headers[i]!;
+    // Per request on a trusted peer: only the three names' lengths (9, 15, 17) are lowercased.
+    if (raw.length !== 9 && raw.length !== 15 && raw.length !== 17) continue;
+    const name = raw.toLowerCase();
     const value = headers[i + 1]!;
     if (name === 'forwarded') forwarded = forwarded === null ? value : `${forwarded},${value}`;
     else if (name === 'x-forwarded-for') xff = xff === null ? value : `${xff},${value}`;
@@ -71,8 +74,7 @@ export function forwardedClient(headers: readonly string[], trust: ForwardedTrus
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;
     if (isIP(hop.address) === 0) return null;
-    if (i > 0 && trust !== 'all' && inNetworks(hop.address, trust)) continue;
-    if (i > 0 && trust === 'all') continue;
+    if (i > 0 && (trust === 'all' || inNetworks(hop.address, trust))) continue;
     const proto = hop.proto?.toLowerCase() ?? null;
     return { remoteAddress: hop.address, remotePort: hop.port, scheme: proto === 'http' || proto === 'https' ? proto : null };
   }

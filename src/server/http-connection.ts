@@ -20,12 +20,11 @@ import type { Socket } from 'node:net';
 import type { Endpoints } from './endpoints.js';
 import { RequestParser } from '../protocol/http1/request-parser.js';
 import { CONTINUE_100 } from '../protocol/http1/canned.js';
-import { isSafeMethod } from '../protocol/http1/methods.js';
 import type { HttpParseError, RequestHead, RequestParserHandler, RequestParserLimits } from '../protocol/http1/types.js';
-import { Exchange, type CgiSource, type Responder } from './exchange.js';
+import { Exchange, type CgiSource } from './exchange.js';
 import { RequestBody } from './request-body.js';
 import { SPOOL_FULL_MESSAGE, type SpoolBudget } from './spool-budget.js';
-import { HttpResponseWriter, type Output } from './http-response-writer.js';
+import { QueuedResponse, type ResponseQueue } from './queued-response.js';
 import { FlushingWriter } from './flushing-writer.js';
 import type { JoinedResponses } from './joined-responses.js';
 import { forwardedClient, peerIsTrusted, type ForwardedTrust } from './forwarded.js';
@@ -51,78 +50,7 @@ export interface HttpFrontContext {
   exchangeDone(ex: Exchange): void;
 }
 
-/** One queued response: the Responder the producer drives, and the Output the writer emits to. */
-class QueuedResponse implements Output, Responder {
-  readonly conn: HttpConnection;
-  readonly writer: HttpResponseWriter;
-  exchange!: Exchange;
-  buffered: { data: Buffer | string; flushed: (() => void) | undefined }[] = [];
-  completed = false;
-  closeAfter = false;
-  needsContinue = false;
-  /** RFC 9110 §9.2.1: may run alongside other safe requests of this connection. */
-  readonly safe: boolean;
-  /** Ready for the app but waiting for earlier requests (see pipeline-order.ts). */
-  held = false;
-
-  constructor(conn: HttpConnection, head: { method: string; target: string; versionMinor: 0 | 1; keepAlive: boolean }) {
-    this.conn = conn;
-    this.safe = isSafeMethod(head.method);
-    this.writer = new HttpResponseWriter(this, head, () => conn.ctx.draining);
-  }
-
-  get date(): string {
-    return this.conn.ctx.date();
-  }
-  get joined(): JoinedResponses {
-    return this.conn.ctx.joined;
-  }
-  get headSent(): boolean {
-    return this.writer.headSent;
-  }
-  emit(data: Buffer | string, flushed?: () => void): void {
-    if (this.conn.isFront(this)) this.conn.write(data, flushed);
-    else this.buffered.push({ data, flushed });
-  }
-  emitPair(head: string, body: Buffer): void {
-    if (this.conn.isFront(this)) this.conn.writePair(head, body);
-    else this.buffered.push({ data: head, flushed: undefined }, { data: body, flushed: undefined });
-  }
-  complete(close: boolean): void {
-    this.completed = true;
-    this.closeAfter = close;
-    this.exchange.finished = true;
-    this.exchange.status = this.writer.status;
-    this.exchange.bytesSent = this.writer.bytesSent;
-    this.conn.responseCompleted(this);
-  }
-  cut(): void {
-    this.exchange.finished = true;
-    this.exchange.status = this.writer.status;
-    this.exchange.bytesSent = this.writer.bytesSent;
-    this.conn.cut(this);
-  }
-  log(level: 'warn' | 'error', message: string): void {
-    this.conn.ctx.log(level, message);
-  }
-  sendHead(status: string, headers: readonly string[]): boolean {
-    return this.writer.sendHead(status, headers);
-  }
-  sendBody(chunk: Buffer, flushed: () => void): void {
-    this.writer.sendBody(chunk, flushed);
-  }
-  sendEnd(): void {
-    this.writer.sendEnd();
-  }
-  sendFull(status: string, headers: readonly string[], body: Buffer, shared?: boolean): void {
-    this.writer.sendFull(status, headers, body, shared);
-  }
-  sendError(status: number, message: string, retryAfterSeconds?: number): void {
-    this.writer.sendError(status, message, retryAfterSeconds);
-  }
-}
-
-export class HttpConnection implements RequestParserHandler, CgiSource {
+export class HttpConnection implements RequestParserHandler, CgiSource, ResponseQueue {
   readonly ctx: HttpFrontContext;
   readonly #socket: Socket;
   readonly #facts: ConnectionFacts;
@@ -341,7 +269,10 @@ export class HttpConnection implements RequestParserHandler, CgiSource {
   cgiBlockOf(ex: Exchange): string {
     // A path decoding to NUL was answered 400 before dispatch, so the block always exists.
     const r = ex.request;
-    const facts = this.#trustForwarded ? { ...this.#facts, remoteAddress: r.remoteAddress, remotePort: r.remotePort, scheme: r.scheme } : this.#facts;
+    const f = this.#facts;
+    // Only a request whose headers named another client needs facts of its own.
+    const same = r.remoteAddress === f.remoteAddress && r.remotePort === f.remotePort && r.scheme === f.scheme;
+    const facts = same ? f : { ...f, remoteAddress: r.remoteAddress, remotePort: r.remotePort, scheme: r.scheme };
     return buildCgiBlock(r, facts, ex.body?.totalBytes ?? 0, this.ctx.names, this.ctx.scriptNames) ?? '';
   }
 

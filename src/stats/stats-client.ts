@@ -10,6 +10,7 @@
  * framing, RFC 9112 §7.1) removed before parsing.
  */
 import { connect, type Socket } from 'node:net';
+import { parseAddress } from '../config/address.js';
 import type { StatsDocument } from './document.js';
 
 export type StatsAddress =
@@ -26,11 +27,11 @@ export function parseStatsAddress(text: string): StatsAddress | null {
     const host = url[1]!.replace(/^\[|\]$/g, '');
     return { kind: 'tcp', host, port, http: true, path: url[3] ?? '/', text: t };
   }
-  if (t.startsWith('/') || t.startsWith('./') || t.endsWith('.sock')) return { kind: 'unix', path: t, http: false, text: t };
-  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(t);
-  if (m === null || Number(m[2]) > 65535) return null;
-  const host = m[1] === '' ? '127.0.0.1' : m[1]!.replace(/^\[|\]$/g, '');
-  return { kind: 'tcp', host, port: Number(m[2]), http: false, path: '/', text: t };
+  const a = parseAddress(t, process.cwd());
+  if (!a.ok) return null;
+  if (a.value.kind === 'unix') return { kind: 'unix', path: a.value.path, http: false, text: a.value.path };
+  // A listener's "every interface" is, for a client, this machine.
+  return { kind: 'tcp', host: a.value.host === '' ? '127.0.0.1' : a.value.host, port: a.value.port, http: false, path: '/', text: t };
 }
 
 export interface ReadOptions {

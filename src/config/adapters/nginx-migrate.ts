@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BerthError } from '../../errors/berth-error.js';
+import { parseSize } from '../units.js';
 import { parseNginxConf, type NginxDirective } from './nginx-conf.js';
 import type { Migration } from './supervisor-migrate.js';
 
@@ -15,11 +16,10 @@ type Scheme = 'uwsgi' | 'http';
 interface Group { name: string; line: number; servers: string[]; balance: string | null; scheme: Scheme | null; notes: string[] }
 
 const SERVER_FLAGS = /^(?:weight|max_fails|fail_timeout)=|^(?:backup|down)$/;
-const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
+/** nginx sizes (`1m`, `64k`) are the binary multiples units.ts already reads. */
 function bytes(size: string): number | null {
-  const m = /^(\d+)([kmg]?)$/i.exec(size);
-  return m === null ? null : Number(m[1]) * (SIZE_UNITS[(m[2] as string).toLowerCase()] as number);
+  const parsed = parseSize(size);
+  return parsed.ok ? parsed.value : null;
 }
 
 /** nginx's address (`host:port`, `port`, `unix:/path`) as a Berth backend URL. */
