@@ -13,7 +13,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readMemoryReport } from '../src/master/proc-memory.js';
+import { readMemoryReport } from '../src/worker/proc-memory.js';
 import { waitForOutput } from './lib/proc.js';
 
 const ROOT = process.cwd();

@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readMemoryReport, readRssBytes } from '../../src/master/proc-memory.js';
+import { readMemoryReport, readRssBytes } from '../../src/worker/proc-memory.js';
 import { isAlive } from '../../src/master/proc.js';
 
 const OUTPUT_TAIL_BYTES = 4096;

@@ -13,10 +13,10 @@
 // USS (unique set size) = Private_Clean + Private_Dirty: what killing that process would
 // free. PSS splits each shared page among its sharers, so the PSS of a tree sums to what
 // the tree really costs. Both come from /proc/<pid>/smaps_rollup (Linux ≥ 4.14), read by
-// Berth's own readMemoryReport (src/master/proc-memory.ts).
+// Berth's own readMemoryReport (src/worker/proc-memory.ts).
 
 import { readFileSync } from 'node:fs';
-import { readMemoryReport, type MemoryReport } from '../../src/master/proc-memory.js';
+import { readMemoryReport, type MemoryReport } from '../../src/worker/proc-memory.js';
 import { childrenOf, processTree } from './proc.js';
 
 export interface ProcMemory {

@@ -31,7 +31,7 @@
  * harakiri'd twice; what the watchdog remembers about a pid is dropped once it is gone.
  */
 import type { WorkerState } from '../worker/lifecycle.js';
-import { formatMegabytes, readRssBytes } from './proc-memory.js';
+import { formatMegabytes, readRssBytes } from '../worker/proc-memory.js';
 
 /** What the arbiter knows about one live worker. All times use the clock passed to check(). */
 export interface WorkerFacts {

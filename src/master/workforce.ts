@@ -42,7 +42,7 @@ import { ReadyGate } from './ready-gate.js';
 import { chainSwitch, replaceSlot, wholeSwitch, type SwitchContext } from './generation-switch.js';
 import type { Verdict } from './probation.js';
 import { Standby, type RolledBack } from './standby.js';
-import { formatMegabytes } from './proc-memory.js';
+import { formatMegabytes } from '../worker/proc-memory.js';
 import { generationServing, workerGone, workerRecycled } from '../server/observe.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;

@@ -8,9 +8,7 @@
  * unix sockets the document counts Berth's own dispatch queue only (docs/observability.md).
  */
 import { readFileSync } from 'node:fs';
-
-/** statm counts pages; Linux on x86-64 and arm64 (4 KiB kernels) uses 4096. */
-const PAGE_BYTES = 4096;
+import { PAGE_SIZE_BYTES } from '../worker/proc-memory.js';
 
 export interface ProcMemory { readonly rss: number; readonly vsz: number }
 
@@ -18,7 +16,8 @@ export function readProcMemory(pid: number): ProcMemory {
   if (pid <= 0) return { rss: 0, vsz: 0 };
   try {
     const [size, resident] = readFileSync(`/proc/${pid}/statm`, 'latin1').split(' ');
-    return { vsz: Number(size) * PAGE_BYTES, rss: Number(resident) * PAGE_BYTES };
+    // statm counts pages: the kernel's page size (16 or 64 KiB on some arm64 kernels), not 4096.
+    return { vsz: Number(size) * PAGE_SIZE_BYTES, rss: Number(resident) * PAGE_SIZE_BYTES };
   } catch {
     return { rss: 0, vsz: 0 };
   }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { debianPython } from '../helpers/berth.js';
-import { formatMegabytes, PAGE_SIZE_BYTES, readMemoryReport, readRssBytes } from '../../src/master/proc-memory.js';
+import { formatMegabytes, PAGE_SIZE_BYTES, readMemoryReport, readRssBytes } from '../../src/worker/proc-memory.js';
 
 const MB = 1024 * 1024;
 
