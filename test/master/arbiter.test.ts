@@ -84,15 +84,16 @@ test('a request sent ahead to a worker that then crashes is served by its succes
 });
 
 test('a request an idle worker never read before a stop made it exit 0 is dispatched again, not answered 502', async (t) => {
-  // lazy-apps: the one worker is the only Python process. SIGSTOP holds it idle in recv() while
-  // the master sends it a request; SIGTERM then SIGCONT makes it leave at once (exit 0, the
-  // request still unread in its socket). Exit 0 means it finished all it started, so the
-  // request was never started and goes to the replacement.
+  // SIGSTOP holds the one worker idle in recv() while the master sends it a request; SIGTERM
+  // then SIGCONT makes it leave at once (exit 0, the request still unread in its socket). Exit 0
+  // means it finished all it started, so the request was never started and goes to the
+  // replacement. The worker's pid is the one it reports: with lazy-apps a zygote runs beside it.
   const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '1', '--lazy-apps']));
   t.after(() => berth.stop());
-  assert.equal((await fetch(berth.url('/pid'))).status, 200);
-  const [worker] = pythonDescendants(berth.proc.pid!);
-  assert.ok(worker !== undefined, 'the worker process');
+  const first = await fetch(berth.url('/pid'));
+  assert.equal(first.status, 200);
+  const worker = ((await first.json()) as { pid: number }).pid;
+  assert.ok(pythonDescendants(berth.proc.pid!).includes(worker), 'the worker process');
   process.kill(worker, 'SIGSTOP');
   const unread = fetch(berth.url('/pid'));
   await new Promise((r) => setTimeout(r, 300));
@@ -101,6 +102,8 @@ test('a request an idle worker never read before a stop made it exit 0 is dispat
   const res = await unread;
   assert.equal(res.status, 200, 'served by the replacement');
   assert.notEqual(((await res.json()) as { pid: number }).pid, worker, 'by another process');
+  // Without this the test passes too when the request was still in the master's queue at SIGTERM.
+  await berth.waitForLog(new RegExp(`pid ${worker}\\) died \\(exit code 0\\) before starting 1 request\\(s\\) sent ahead to it: GET /pid — dispatching them again`));
 });
 
 test('SIGTERM lets in-flight requests finish, then exits 0', async () => {

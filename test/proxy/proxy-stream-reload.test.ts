@@ -105,6 +105,7 @@ describe('proxy streaming, a killed backend and a reload', () => {
   });
 
   it('re-reads groups on SIGHUP: requests in flight finish on the old group, new ones go to the new', async () => {
+    const aPid = (JSON.parse((await send(a.port, '/pid')).text) as { pid: number }).pid;
     writeIni([b.port]);
     const inFlight = Array.from({ length: 4 }, () => send(front.port, '/sleep?s=1.5'));
     // Let them reach the old group before the reload.
@@ -113,7 +114,10 @@ describe('proxy streaming, a killed backend and a reload', () => {
     await front.waitForLog(/reload done: routes and upstream groups re-read/);
     const after = await send(front.port, '/environ');
     assert.equal(JSON.parse(after.text)['SERVER_PORT'], String(b.port));
-    for (const r of await Promise.all(inFlight)) assert.equal(r.status, 200);
+    const finished = await Promise.all(inFlight);
+    for (const r of finished) assert.equal(r.status, 200);
+    // Only the old group has a: a reply from it shows the request was in flight across the reload.
+    assert.ok(finished.some((r) => r.text.includes(`pid ${aPid} `)), finished.map((r) => r.text).join(''));
     writeIni([a.port, b.port]);
     front.proc.kill('SIGHUP');
     await front.waitForLog(/reload done[^\n]*\n(?:.*\n)*.*reload done/);
