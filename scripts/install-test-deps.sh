@@ -16,6 +16,10 @@ PACKAGES+=(supervisor)
 # systemd), and systemd-socket-activate hands Berth its listeners (test/cli/systemd-unit.test.ts,
 # test/master/socket-activation.test.ts).
 PACKAGES+=(systemd)
+# The multi-host e2e test (test/e2e/multi-host.test.ts): a MariaDB server the test runs itself in a
+# network namespace (the last seed's shared MySQL database), Django's MySQL driver, and iproute2
+# for `ip netns` and veth pairs.
+PACKAGES+=(mariadb-server python3-mysqldb iproute2)
 UWSGI_PY3_PLUGIN=/usr/lib/uwsgi/plugins/python3_plugin.so
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
@@ -95,6 +99,9 @@ check "systemd-analyze (unit verification)" systemd-analyze --version
 check "systemd-socket-activate (socket activation)" bash -c 'systemd-socket-activate --version | head -n1'
 check "npm (install test: npm pack, npm install -g; ships with Node.js)" npm --version
 check "promtool (metrics format)" bash -c 'promtool --version 2>&1 | head -n1'
+check "mariadb-server (mariadbd, mariadb-install-db)" bash -c 'command -v mariadb-install-db >/dev/null && /usr/sbin/mariadbd --version'
+check "python3-mysqldb (Django's MySQL driver)" /usr/bin/python3 -c 'import MySQLdb; print("MySQLdb", MySQLdb.__version__)'
+check "iproute2 (ip netns, veth)" bash -c 'ip -V'
 check "python3-prometheus-client (metrics parser)" /usr/bin/python3 -c 'import prometheus_client.parser; print("prometheus_client ok")'
 
 ((fail == 0)) || die "some test dependencies do not work (see FAIL lines above)"
