@@ -150,7 +150,12 @@ after(async () => {
   for (const d of [project, dbDir, frontHome, ...APPS.map((h) => h.home)]) if (d !== '') rmSync(d, { recursive: true, force: true });
 });
 
-interface Front { stop(): Promise<void>; log(): string }
+interface Front {
+  stop(): Promise<void>;
+  log(): string;
+  /** The log line saying the front took a lost app host out of rotation. */
+  markedOut(ip: string): RegExp;
+}
 
 /** Berth as a pure front, running exactly what `berth migrate nginx` prints for the seed's nginx.conf. */
 async function startBerthFront(): Promise<Front> {
@@ -171,6 +176,7 @@ async function startBerthFront(): Promise<Front> {
   });
   return {
     log: () => log,
+    markedOut: (ip) => new RegExp(`upstream ems: backend uwsgi://${ip.replace(/\./g, '\\.')}:9001 .*out for fail_timeout`),
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       await exited;
@@ -221,6 +227,7 @@ http {
   });
   return {
     log,
+    markedOut: (ip) => new RegExp(`upstream server temporarily disabled.*upstream: "uwsgi://${ip.replace(/\./g, '\\.')}:9001`),
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGQUIT');
       await exited;
@@ -287,6 +294,7 @@ async function loseAnAppHost(browser: DjangoBrowser, h: AppHost, how: 'SIGTERM' 
     }, 30_000);
     const mark = stream.served().length;
     await progress(stream, 60, `after ${h.name} is gone`);
+    assert.match(front.log(), front.markedOut(h.ip), `the front did not log taking ${h.name} out`);
     const afterwards = new Set(stream.served().slice(mark));
     assert.deepEqual(afterwards, new Set(APPS.filter((a) => a !== h).map((a) => a.name)), 'once it is gone, only the other host serves');
   } finally {
