@@ -142,12 +142,18 @@ before(async () => {
 });
 
 after(async () => {
-  relay?.kill('SIGTERM');
-  for (const h of APPS) await stopAppHost(h).catch(() => undefined);
-  await mariadb?.stop();
-  // Whatever a failure left behind (a front, a worker) dies with its namespace.
-  net?.destroy();
-  for (const d of [project, dbDir, frontHome, ...APPS.map((h) => h.home)]) if (d !== '') rmSync(d, { recursive: true, force: true });
+  try {
+    relay?.kill('SIGTERM');
+    for (const h of APPS) await stopAppHost(h).catch(() => undefined);
+    await mariadb?.stop();
+  } finally {
+    // Whatever a failure left behind (a front, a worker) dies with its namespace.
+    try {
+      net?.destroy();
+    } finally {
+      for (const d of [project, dbDir, frontHome, ...APPS.map((h) => h.home)]) if (d !== '') rmSync(d, { recursive: true, force: true });
+    }
+  }
 });
 
 interface Front {
