@@ -179,6 +179,7 @@ class Converter {
     if (servers === 0) head.push('# note: no server block was found, so nothing listens; add http = …');
     const limits: string[] = [];
     if (this.limitPost !== null) limits.push(`limit-post = ${this.limitPost}`, '# from client_max_body_size');
+    else if (servers > 0) limits.push('limit-post = 1048576', "# nginx's default client_max_body_size (1m): the file sets none, so nginx refuses larger bodies with 413");
     if (this.bufferSize !== null) limits.push(`buffer-size = ${Math.max(1024, this.bufferSize)}`, "# from large_client_header_buffers (count × size): nginx may use that many buffers for one request's headers; Berth reads the whole header into one buffer-size");
     const groups: string[] = [];
     for (const g of this.groups.values()) {
