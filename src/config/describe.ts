@@ -31,7 +31,7 @@ function show(c: Config, field: ConfigField): string {
     case 'mimefiles':
     case 'plugins': return c[field].length > 0 ? c[field].join(', ') : '(none)';
     case 'upstreams': return c.upstreams.length > 0 ? c.upstreams.map((u) => `${u.name} (${u.backends.length} server${u.backends.length === 1 ? '' : 's'})`).join(', ') : '(none)';
-    case 'proxyRoutes': return c.proxyRoutes.length > 0 ? c.proxyRoutes.map((r) => `${r.host ?? ''}${r.prefix}=${r.group}`).join(', ') : '(none)';
+    case 'proxyRoutes': return c.proxyRoutes.length > 0 ? c.proxyRoutes.map((r) => `${r.host ?? ''}${r.exact ? '=' : ''}${r.writtenPrefix}=${r.group}${r.uri ?? ''}`).join(', ') : '(none)';
     case 'python': return c.python ?? (c.home !== null ? `(the virtualenv's bin/python)` : '(python3 on PATH)');
     default: {
       const v = c[field];

@@ -8,6 +8,6 @@ export const PROXY_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'proxy-pass', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'proxyRoutes', group: 'Application', berthOnly: true,
-    help: "Send requests below a prefix to an upstream group: 'proxy-pass = /api=api', or for one host 'proxy-pass = admin.example.com/=api' (exact host, or *.example.com). The longest prefix wins, static-map included; the rest goes to the app. With only proxy-pass routes and no module or wsgi-file, Berth is a pure front and starts no Python (unmatched paths get 404). See docs/proxy.md.",
+    help: "Send requests below a prefix to an upstream group: 'proxy-pass = /api=api', or for one host 'proxy-pass = admin.example.com/=api' (exact host, or *.example.com). A URI part after the group replaces the prefix as nginx's proxy_pass http://b/v1/ does: 'proxy-pass = /api/=api/v1/'. '=/path' routes that exact path only (nginx location =) and is tried before every prefix. The longest prefix wins, static-map included; the rest goes to the app. With only proxy-pass routes and no module or wsgi-file, Berth is a pure front and starts no Python (unmatched paths get 404). See docs/proxy.md.",
   },
 ];

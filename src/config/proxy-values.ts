@@ -1,6 +1,6 @@
 /**
  * The proxy part of the Config: `[upstream:NAME]` sections (read as `upstream` settings) into
- * groups of backends, and `proxy-pass` routes checked against the groups and static-map.
+ * groups of backends, and `proxy-pass` routes (prefix or exact, with nginx's URI part) checked against the groups and static-map.
  */
 import { isHealthSpecError, parseHealthCheck, type HealthSpec } from './health-spec.js';
 import type { Assigned } from './map.js';
@@ -175,17 +175,25 @@ function readGroups(assigned: readonly Assigned[], fail: Fail): Map<string, Draf
   return groups;
 }
 
+/** `[HOST][=]PREFIX` `=` `GROUP[/URI]`: the `=` before a group name (no `=` or `/` in it) ends the route part. */
+const ROUTE = /^(.*?)=([A-Za-z0-9_.-]+)(\/[^\s]*)?$/;
+
 function parseRoute(a: Assigned, groups: ReadonlyMap<string, Draft>, fail: Fail): ProxyRouteSpec | null {
   const text = (a.value as string).trim();
-  const eq = text.lastIndexOf('=');
-  const where = eq < 0 ? '' : text.slice(0, eq).trim();
-  const group = eq < 0 ? '' : text.slice(eq + 1).trim();
+  const m = ROUTE.exec(text);
+  let where = m === null ? '' : (m[1] as string).trim();
+  const group = m === null ? '' : (m[2] as string);
+  const uri = m === null ? null : (m[3] ?? null);
   const slash = where.indexOf('/');
-  if (eq < 0 || slash < 0 || group === '') {
-    fail(a, `proxy-pass '${text}' is not [HOST]PREFIX=GROUP`, 'write proxy-pass = /api=api or proxy-pass = admin.example.com/=api');
+  if (m === null || slash < 0) {
+    fail(a, `proxy-pass '${text}' is not [HOST][=]PREFIX=GROUP[/URI]`, 'write proxy-pass = /api=api, proxy-pass = /api/=api/v1/ (the prefix replaced by /v1/), proxy-pass = =/login=api (exact path) or proxy-pass = admin.example.com/=api');
     return null;
   }
-  const host = slash === 0 ? null : where.slice(0, slash).toLowerCase();
+  let hostPart = where.slice(0, slash);
+  const exact = hostPart.endsWith('=');
+  if (exact) hostPart = hostPart.slice(0, -1);
+  where = where.slice(slash);
+  const host = hostPart === '' ? null : hostPart.toLowerCase();
   if (host !== null && !/^(\*\.)?[a-z0-9.-]+$/.test(host)) {
     fail(a, `proxy-pass '${text}': '${host}' is not a host name (exact, or *.example.com)`, 'write the host without a port or scheme');
     return null;
@@ -196,7 +204,7 @@ function parseRoute(a: Assigned, groups: ReadonlyMap<string, Draft>, fail: Fail)
     fail(a, `proxy-pass '${text}' names the upstream group '${group}', which is not defined`, `${near !== undefined ? `did you mean '${near}'? ` : ''}${known}; add an [upstream:${group}] section with server = … lines`);
     return null;
   }
-  return { host, prefix: normalizeMountpoint(where.slice(slash)), group, source: a.source };
+  return { host, prefix: exact ? where : normalizeMountpoint(where), exact, writtenPrefix: where, uri, group, source: a.source };
 }
 
 /** Groups and routes, or problems naming the line; `staticPrefixes` are static-map mountpoints. */
@@ -212,10 +220,10 @@ export function buildProxy(upstreamsA: readonly Assigned[], routesA: readonly As
   for (const a of routesA) {
     const r = parseRoute(a, groups, fail);
     if (r === null) continue;
-    const id = `${r.host ?? ''}${r.prefix}`;
+    const id = `${r.host ?? ''}${r.exact ? '=' : ''}${r.prefix}`;
     const before = seen.get(id);
     if (before !== undefined) fail(a, `proxy-pass: ${id} is already routed to '${before.group}' (${before.source.kind === 'ini' ? `line ${before.source.line ?? '?'}` : before.source.kind})`, 'keep one route per host and prefix');
-    else if (r.host === null && staticPrefixes.includes(r.prefix)) fail(a, `proxy-pass: ${r.prefix} is also a static-map mountpoint`, 'a prefix is served either from files or by a group: move one of them to another prefix');
+    else if (r.host === null && !r.exact && staticPrefixes.includes(r.prefix)) fail(a, `proxy-pass: ${r.prefix} is also a static-map mountpoint`, 'a prefix is served either from files or by a group: move one of them to another prefix');
     seen.set(id, r);
     routes.push(r);
   }

@@ -92,11 +92,18 @@ export interface UpstreamGroupSpec {
   readonly source: ValueSource;
 }
 
-/** `proxy-pass = [HOST]PREFIX=GROUP`. */
+/** `proxy-pass = [HOST][=]PREFIX=GROUP[/URI]`. */
 export interface ProxyRouteSpec {
   /** null: any host; `*.example.com`: any subdomain; else exact (lower case, no port). */
   readonly host: string | null;
+  /** Normalized (no trailing slash, `/` stays `/`); for an exact route, the path itself. */
   readonly prefix: string;
+  /** `=/path`: only this path matches (nginx `location = /path`), before any prefix. */
+  readonly exact: boolean;
+  /** The prefix as written (trailing slash kept): what the URI part replaces. */
+  readonly writtenPrefix: string;
+  /** nginx's proxy_pass URI part (`/v1/`): replaces the written prefix in the path sent on; null passes the path as sent. */
+  readonly uri: string | null;
   readonly group: string;
   readonly source: ValueSource;
 }

@@ -89,20 +89,22 @@ export function summarizeConfig(c: Config, facts: SummaryFacts): string[] {
 }
 
 /**
- * The route table in the order the front tries it: proxy routes and static mappings by longest
- * prefix (a route for one host before one for any host), then the app or a 404.
+ * The route table in the order the front tries it: exact proxy routes, then proxy routes and
+ * static mappings by longest prefix (a route for one host before one for any host), then the app or a 404.
  */
 export function routeTableLines(c: Config): string[] {
-  const rows: { host: string | null; prefix: string; text: string }[] = [];
+  const rows: { host: string | null; exact: boolean; prefix: string; text: string }[] = [];
   for (const r of c.proxyRoutes) {
     const group = c.upstreams.find((u) => u.name === r.group);
     const servers = group?.backends.map((b) => `${b.url}${b.weight !== 1 ? ` weight=${b.weight}` : ''}${b.backup ? ' backup' : ''}${b.down ? ' down' : ''}`).join(', ') ?? '';
-    rows.push({ host: r.host, prefix: r.prefix, text: `proxy → [upstream:${r.group}] ${group?.balance.kind ?? ''}: ${servers}` });
+    const rewrite = r.uri === null ? '' : ` (${r.writtenPrefix} sent as ${r.uri})`;
+    rows.push({ host: r.host, exact: r.exact, prefix: r.prefix, text: `proxy → [upstream:${r.group}]${rewrite} ${group?.balance.kind ?? ''}: ${servers}` });
   }
-  for (const m of c.staticMaps) rows.push({ host: null, prefix: m.mountpoint, text: `static → ${m.root}${m.keepMountpoint ? ' (static-map2)' : ''}` });
-  rows.sort((a, b) => b.prefix.length - a.prefix.length || Number(b.host !== null) - Number(a.host !== null));
-  const lines = rows.map((r) => `${r.host ?? '*'}${r.prefix}  ${r.text}`);
+  for (const m of c.staticMaps) rows.push({ host: null, exact: false, prefix: m.mountpoint, text: `static → ${m.root}${m.keepMountpoint ? ' (static-map2)' : ''}` });
+  // nginx's order: exact paths first, then the longest prefix.
+  rows.sort((a, b) => Number(b.exact) - Number(a.exact) || b.prefix.length - a.prefix.length || Number(b.host !== null) - Number(a.host !== null));
+  const lines = rows.map((r) => `${r.host ?? '*'}${r.exact ? '=' : ''}${r.prefix}  ${r.text}`);
   const app = c.module ?? c.wsgiFile;
-  if (!c.proxyRoutes.some((r) => r.host === null && r.prefix === '/')) lines.push(`*/  ${app !== null ? `app ${app}` : '404 (pure front: no module or wsgi-file)'}`);
+  if (!c.proxyRoutes.some((r) => r.host === null && !r.exact && r.prefix === '/')) lines.push(`*/  ${app !== null ? `app ${app}` : '404 (pure front: no module or wsgi-file)'}`);
   return lines;
 }

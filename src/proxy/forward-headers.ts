@@ -104,8 +104,9 @@ const NOT_SENT = new Set(['wsgi.url_scheme', 'SCRIPT_NAME', 'CONTENT_LENGTH', 'C
  * nginx's uwsgi_params set (REQUEST_METHOD, QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH,
  * REQUEST_URI, PATH_INFO, DOCUMENT_ROOT, SERVER_PROTOCOL, REQUEST_SCHEME, HTTPS, REMOTE_ADDR,
  * REMOTE_PORT, SERVER_PORT, SERVER_NAME) plus the HTTP_* fields, forwarding ones set.
+ * `requestUri` replaces the block's REQUEST_URI (a route with a URI part rewrote the path).
  */
-export function uwsgiVars(req: ExchangeRequest, cgiBlock: string, pathInfo: string, bodyBytes: number | null): string[] {
+export function uwsgiVars(req: ExchangeRequest, cgiBlock: string, pathInfo: string, bodyBytes: number | null, requestUri: string | null = null): string[] {
   const parts = cgiBlock.split('\0');
   const hop = hopByHopNames(req.headers);
   const vars: string[] = [];
@@ -118,7 +119,7 @@ export function uwsgiVars(req: ExchangeRequest, cgiBlock: string, pathInfo: stri
     else if (key === 'HTTP_HOST') seen.host = value;
     else if (key === 'HTTP_X_FORWARDED_FOR') seen.xForwardedFor = value;
     else if (key === 'HTTP_FORWARDED') seen.forwarded = value;
-    if (NOT_SENT.has(key) || HOP_CGI.has(key)) continue;
+    if (NOT_SENT.has(key) || HOP_CGI.has(key) || (requestUri !== null && key === 'REQUEST_URI')) continue;
     if (key.startsWith('HTTP_') && (key.startsWith('HTTP_PROXY_') || hop.has(key.slice(5).toLowerCase().replace(/_/g, '-')))) continue;
     vars.push(key, value);
   }
@@ -134,6 +135,7 @@ export function uwsgiVars(req: ExchangeRequest, cgiBlock: string, pathInfo: stri
     'HTTP_FORWARDED', f.forwarded,
   );
   if (seen.host !== null) vars.push('HTTP_X_FORWARDED_HOST', seen.host);
+  if (requestUri !== null) vars.push('REQUEST_URI', requestUri);
   if (req.scheme === 'https') vars.push('HTTPS', 'on');
   return vars;
 }

@@ -68,7 +68,7 @@ export class HttpUpstream implements Transport {
     if (body !== null) headers['content-length'] = String(body.totalBytes);
     this.#pool.then((pool) => pool.request({
       method: out.request.method,
-      path: out.request.target,
+      path: out.target,
       headers,
       body: body === null ? null : body.replay(BODY_PIECE),
       signal: controller.signal,

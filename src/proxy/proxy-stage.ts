@@ -3,8 +3,10 @@
  * each request sent to a backend of its group, failed attempts retried as nginx does.
  *
  * Theory of operation: a route matches when its host fits (exact, `*.suffix`, or any) and
- * the path is its prefix or lies below it; the longest prefix wins, and a static-map
- * mountpoint longer than it wins over it (the stage then passes the request on). The body is
+ * the path is its exact path (`=/p`, tried first, as nginx's `location =`) or is its prefix or
+ * lies below it; the longest prefix wins, and a static-map mountpoint longer than it wins over
+ * it (the stage then passes the request on). A route with a URI part sends the path with its
+ * written prefix replaced by that URI (nginx's `proxy_pass http://b/v1/`). The body is
  * already whole (the front read it first), so a slow client never holds a backend, and it can
  * be sent again. Per attempt: pick a backend not yet tried; on failure count it against the
  * backend (passive health), log a line naming group and backend, and try the next one if the
@@ -44,6 +46,19 @@ function below(path: string, prefix: string): boolean {
   return prefix === '/' || path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47);
 }
 
+/**
+ * nginx's proxy_pass with a URI: the part of the path the location matched is replaced by the
+ * URI (`/api/` → `/v1/` sends `/api/x` as `/v1/x`; an exact route sends the URI itself). The
+ * path `/api` under a written `/api/` (which Berth's prefix also takes) becomes the URI.
+ */
+export function rewritePath(path: string, route: { readonly writtenPrefix: string; readonly uri: string | null }): string {
+  const uri = route.uri;
+  if (uri === null) return path;
+  const written = route.writtenPrefix;
+  if (path.startsWith(written)) return uri + path.slice(written.length);
+  return uri;
+}
+
 export class ProxyStage {
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly #routes: readonly CompiledRoute[];
@@ -56,10 +71,10 @@ export class ProxyStage {
 
   constructor(upstreams: ReadonlyMap<string, Upstream>, routes: readonly ProxyRouteSpec[], staticPrefixes: readonly string[], log: Log) {
     this.upstreams = upstreams;
-    // Longest prefix first; a route for one host before a route for any host of equal length.
+    // Exact paths first, then the longest prefix; a route for one host before a route for any host of equal length.
     this.#routes = routes
       .map((spec) => ({ spec, upstream: upstreams.get(spec.group) as Upstream }))
-      .sort((a, b) => b.spec.prefix.length - a.spec.prefix.length || Number(b.spec.host !== null) - Number(a.spec.host !== null));
+      .sort((a, b) => Number(b.spec.exact) - Number(a.spec.exact) || b.spec.prefix.length - a.spec.prefix.length || Number(b.spec.host !== null) - Number(a.spec.host !== null));
     this.#staticPrefixes = staticPrefixes;
     this.#transports = new Map();
     for (const u of upstreams.values()) for (const b of u.backends) this.#transports.set(b, makeTransport(b.spec, u.spec.connectTimeoutMs));
@@ -73,7 +88,7 @@ export class ProxyStage {
 
   /** The route table for `berth check` and the stats: one line per route. */
   describe(): string[] {
-    return this.#routes.map(({ spec, upstream }) => `${spec.host ?? '*'}${spec.prefix} → ${upstream.name} (${upstream.backends.map((b) => `${b.spec.url}${b.spec.weight !== 1 ? ` weight=${b.spec.weight}` : ''}${b.spec.backup ? ' backup' : ''}${b.spec.down ? ' down' : ''}`).join(', ')})`);
+    return this.#routes.map(({ spec, upstream }) => `${spec.host ?? '*'}${spec.exact ? '=' : ''}${spec.prefix} → ${upstream.name}${spec.uri === null ? '' : spec.uri} (${upstream.backends.map((b) => `${b.spec.url}${b.spec.weight !== 1 ? ` weight=${b.spec.weight}` : ''}${b.spec.backup ? ' backup' : ''}${b.spec.down ? ' down' : ''}`).join(', ')})`);
   }
 
   /** Plain facts per group and backend for the stats document (`berth.upstreams`). */
@@ -90,9 +105,9 @@ export class ProxyStage {
     let host = '';
     const h = ex.request.headers;
     for (let i = 0; i < h.length; i += 2) if ((h[i] as string).toLowerCase() === 'host') host = hostName(h[i + 1] as string).toLowerCase();
-    const route = this.#routes.find((r) => hostMatches(r.spec.host, host) && below(path, r.spec.prefix));
+    const route = this.#routes.find((r) => hostMatches(r.spec.host, host) && (r.spec.exact ? path === r.spec.prefix : below(path, r.spec.prefix)));
     if (route === undefined) return null;
-    if (this.#staticPrefixes.some((p) => p.length > route.spec.prefix.length && below(path, p))) return null;
+    if (!route.spec.exact && this.#staticPrefixes.some((p) => p.length > route.spec.prefix.length && below(path, p))) return null;
     return route;
   }
 
@@ -102,11 +117,13 @@ export class ProxyStage {
       next();
       return;
     }
-    const { path } = splitTarget(ex.request.target);
+    const { path, query } = splitTarget(ex.request.target);
+    const sentPath = route.spec.uri === null ? path : rewritePath(path, route.spec);
     const out: OutgoingRequest = {
       request: ex.request,
+      target: sentPath === path ? ex.request.target : `${sentPath}${query !== '' ? `?${query}` : ''}`,
       cgiBlock: () => ex.cgiBlock,
-      pathInfo: decodePath(path) ?? path,
+      pathInfo: decodePath(sentPath) ?? sentPath,
       body: ex.body,
       connectTimeoutMs: route.upstream.spec.connectTimeoutMs,
       readTimeoutMs: route.upstream.spec.readTimeoutMs,

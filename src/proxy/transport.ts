@@ -21,6 +21,8 @@ export interface AttemptHandler {
 
 export interface OutgoingRequest {
   readonly request: ExchangeRequest;
+  /** The request target sent on: the client's, or with the route's prefix replaced by its URI part. */
+  readonly target: string;
   /** The front's CGI block (uwsgi backends read their vars from it). */
   readonly cgiBlock: () => string;
   readonly pathInfo: string;

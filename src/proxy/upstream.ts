@@ -23,7 +23,8 @@ export class Backend implements BackendView {
   readonly spec: BackendSpec;
   readonly weight: number;
   readonly backup: boolean;
-  active = 0;
+  /** Requests in flight, shared with the same backend of the group a reload replaced (least-conn sees them). */
+  #load: { active: number } = { active: 0 };
   requests = 0;
   failures = 0;
   /** Failures in the current window, and when the window began. */
@@ -42,6 +43,22 @@ export class Backend implements BackendView {
     this.backup = spec.backup;
     this.#now = now;
     this.#trusted = trusted;
+  }
+
+  get active(): number {
+    return this.#load.active;
+  }
+
+  set active(n: number) {
+    this.#load.active = n;
+  }
+
+  /** Takes over the passive health and the in-flight count of the same backend in the group a reload replaced. */
+  adopt(previous: Backend): void {
+    this.#fails = previous.#fails;
+    this.#windowStart = previous.#windowStart;
+    this.#outUntil = previous.#outUntil;
+    this.#load = previous.#load;
   }
 
   get available(): boolean {
@@ -94,12 +111,30 @@ export class Upstream {
   requests = 0;
   failures = 0;
 
-  constructor(spec: UpstreamGroupSpec, now: () => number = () => performance.now()) {
+  /**
+   * `previous`: the group of the same name a reload replaces. Each backend whose URL is unchanged
+   * keeps its passive health (out stays out), its active-check state (when both groups check)
+   * and its in-flight count; a new or changed one starts afresh — untrusted until its first
+   * check passes when the group has checks.
+   */
+  constructor(spec: UpstreamGroupSpec, now: () => number = () => performance.now(), previous: Upstream | null = null) {
     this.spec = spec;
     const health = spec.healthCheck === null ? null : new HealthBoard(spec.healthCheck, spec.backends.length);
     this.#health = health;
     this.backends = spec.backends.map((b, i) => new Backend(i, b, now, health === null ? undefined : () => health.isTrusted(i)));
     this.#balancer = makeBalancer(spec.balance);
+    if (previous !== null) this.#adopt(previous);
+  }
+
+  #adopt(previous: Upstream): void {
+    const taken = new Set<number>();
+    for (const b of this.backends) {
+      const old = previous.backends.find((o) => o.spec.url === b.spec.url && !taken.has(o.index));
+      if (old === undefined) continue;
+      taken.add(old.index);
+      b.adopt(old);
+      if (this.#health !== null && previous.#health !== null) this.#health.adopt(b.index, previous.#health, old.index);
+    }
   }
 
   /** Starts the active checks (health-check), if the group has them; `log` gets each change of state. */

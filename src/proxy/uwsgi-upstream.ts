@@ -69,7 +69,7 @@ export class UwsgiUpstream implements Transport {
       arm(out.readTimeoutMs, readTimeout);
       let packet: Buffer;
       try {
-        packet = encodeUwsgiRequest(uwsgiVars(out.request, out.cgiBlock(), out.pathInfo, out.body === null ? null : out.body.totalBytes));
+        packet = encodeUwsgiRequest(uwsgiVars(out.request, out.cgiBlock(), out.pathInfo, out.body === null ? null : out.body.totalBytes, out.target === out.request.target ? null : out.target));
       } catch (err) {
         fail('error', `the request cannot be put in a uwsgi packet: ${(err as Error).message}`);
         return;

@@ -229,7 +229,8 @@ export class Front {
     // A reload's new groups serve new requests; the old ones finish what they hold, then close.
     const before = this.#proxy;
     this.#proxy = config.proxyRoutes.length === 0 ? null : new ProxyStage(
-      new Map(config.upstreams.map((u) => [u.name, new Upstream(u)])),
+      // Backends a reload keeps (same group, same URL) keep their health: one put out stays out.
+      new Map(config.upstreams.map((u) => [u.name, new Upstream(u, undefined, before?.upstreams.get(u.name) ?? null)])),
       config.proxyRoutes,
       config.staticMaps.map((m) => m.mountpoint),
       this.#deps.log,

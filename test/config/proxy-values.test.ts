@@ -81,3 +81,29 @@ test('a proxy route and a static mapping on one prefix are refused; a group with
 test('without module, wsgi-file or proxy-pass the app is still required', () => {
   assert.match(problems(load(['[uwsgi]', 'http = :0'])).join('\n'), /no WSGI app is configured/);
 });
+
+test('proxy-pass reads exact routes (=/path) and a URI part after the group (nginx proxy_pass http://b/v1/)', () => {
+  const c = ok(load([
+    '[upstream:api]',
+    'server = http://127.0.0.1:9001',
+    '[uwsgi]',
+    'http = :0',
+    'proxy-pass = /api/=api/v1/',
+    'proxy-pass = =/login=api',
+    'proxy-pass = admin.example.com=/health=api/status',
+    'proxy-pass = /a=b=api',
+  ]));
+  assert.deepEqual(c.proxyRoutes.map((r) => [r.host, r.exact, r.prefix, r.writtenPrefix, r.group, r.uri]), [
+    [null, false, '/api', '/api/', 'api', '/v1/'],
+    [null, true, '/login', '/login', 'api', null],
+    ['admin.example.com', true, '/health', '/health', 'api', '/status'],
+    [null, false, '/a=b', '/a=b', 'api', null],
+  ]);
+});
+
+test('an exact route and a prefix route on the same path are two routes; the same exact route twice is refused', () => {
+  const c = ok(load(['[upstream:api]', 'server = http://127.0.0.1:9001', '[uwsgi]', 'http = :0', 'proxy-pass = =/x=api', 'proxy-pass = /x=api']));
+  assert.equal(c.proxyRoutes.length, 2);
+  const text = problems(load(['[upstream:api]', 'server = http://127.0.0.1:9001', '[uwsgi]', 'http = :0', 'proxy-pass = =/x=api', 'proxy-pass = =/x=api/y'])).join('\n');
+  assert.match(text, /proxy-pass: =\/x is already routed to 'api' \(line 5\)/);
+});

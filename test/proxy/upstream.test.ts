@@ -40,3 +40,28 @@ test('a down backend is never picked, a backup only when every primary is out; 4
   assert.equal(u.countsAsFailure(404), false);
   assert.equal(u.countsAsFailure(403), false);
 });
+
+test('a reload keeps the passive health and in-flight count of every backend whose URL is unchanged; a new one starts afresh', () => {
+  let now = 0;
+  const before = new Upstream(group([server(1, { maxFails: 1 }), server(2, { maxFails: 1 })]), () => now);
+  assert.equal(before.backends[0]!.fail(), true);
+  before.backends[1]!.fail();
+  before.backends[1]!.active = 3;
+  const after = new Upstream(group([server(3, { maxFails: 1 }), server(2, { maxFails: 1 }), server(1, { maxFails: 1 })]), () => now, before);
+  assert.deepEqual(after.backends.map((b) => b.state), ['up', 'out', 'out']);
+  assert.equal(after.backends[1]!.active, 3);
+  // The old group's requests finishing lower the count the new group balances on.
+  before.backends[1]!.active--;
+  assert.equal(after.backends[1]!.active, 2);
+  for (let i = 0; i < 3; i++) assert.equal(after.pick(null, new Set())?.index, 0);
+  now = 10_001;
+  assert.deepEqual(after.backends.map((b) => b.state), ['up', 'up', 'up']);
+});
+
+test('a reload carries the active-check state of kept backends; a new backend is untrusted until its first check', () => {
+  const checked = (backends: BackendSpec[]): UpstreamGroupSpec => ({ ...group(backends), healthCheck: { mode: 'request', path: '/h', intervalMs: 1000, timeoutMs: 1000, rise: 1, fall: 1, statusMin: 200, statusMax: 399 } });
+  const before = new Upstream(checked([server(1)]), () => 0);
+  assert.equal(before.backends[0]!.state, 'out', 'not trusted before its first check');
+  const after1 = new Upstream(checked([server(1)]), () => 0, before);
+  assert.equal(after1.backends[0]!.state, 'out', 'still untrusted after a reload');
+});

@@ -1,7 +1,7 @@
 /**
  * `berth migrate nginx FILE`: an nginx config's `server` blocks and their `upstream`s → a Berth
  * ini. Locations with alias/root become static maps, uwsgi_pass/proxy_pass become proxy-pass
- * routes to [upstream:NAME] sections; what has no Berth equivalent is listed as a comment with
+ * routes (prefix, or exact for `location =`, with proxy_pass's URI part) to [upstream:NAME] sections; what has no Berth equivalent is listed as a comment with
  * its line and the reason, never dropped silently.
  */
 import { readFileSync } from 'node:fs';
@@ -129,10 +129,19 @@ class Converter {
 
   location(d: NginxDirective, hosts: readonly string[]): void {
     const [first = '', second] = d.args;
-    if (second !== undefined && first !== '^~') { this.skip(d, `'${first}' locations (exact or regex match) have no Berth equivalent; Berth routes by path prefix`); return; }
+    if (second !== undefined && first !== '^~' && first !== '=') {
+      this.skip(d, `'${first}' (regular expression) locations have no Berth equivalent: Berth routes by exact path and by prefix. Fix: route the paths it matches by prefix (proxy-pass = /PREFIX=GROUP, static-map) or exact path (proxy-pass = =/PATH=GROUP), or let the app match them`);
+      return;
+    }
+    if (second === undefined && first.startsWith('@')) { this.skip(d, 'named locations serve only internal redirects (error_page, try_files), which Berth does not make'); return; }
+    const exact = first === '=';
     const prefix = second ?? first;
     const body = d.block ?? [];
     const pass = body.find((s) => s.name === 'uwsgi_pass' || s.name === 'proxy_pass');
+    if (exact && pass === undefined) {
+      this.skip(d, "exact locations become exact proxy routes only when they pass to a backend; Berth's static maps serve prefixes, so the app (or a static-map on a prefix) answers this path");
+      return;
+    }
     for (const s of body) {
       if (s === pass || this.sizes(s)) continue;
       if (s.name === 'include') this.include(s);
@@ -147,18 +156,21 @@ class Converter {
     if (pass === undefined) return;
     const scheme: Scheme = pass.name === 'uwsgi_pass' ? 'uwsgi' : 'http';
     let target = pass.args[0] ?? '';
+    /** proxy_pass's URI part (`http://b/v1/` → `/v1/`): replaces the matched prefix, kept as the route's URI. */
+    let uri = '';
     if (scheme === 'http') {
       const m = /^(https?):\/\/([^/]+)(\/.*)?$/.exec(target);
       if (m === null || m[1] === 'https') { this.skip(pass, 'Berth proxies to http:// and uwsgi:// backends only'); return; }
-      if (m[3] !== undefined) this.skip(pass, `the URI part '${m[3]}' is not applied: Berth passes the path as the client sent it (proxy_pass without a URI)`);
+      uri = m[3] ?? '';
       target = m[2] as string;
     }
     const group = this.groupFor(pass, target, scheme);
     const routeHosts = hosts.filter((h) => h !== '_' && h !== '' && !h.startsWith('~'));
     const expanded = routeHosts.flatMap((h) => (h.startsWith('.') ? [h.slice(1), `*${h}`] : [h]));
-    this.uwsgi.push(`# location ${prefix} (line ${d.line}) → ${pass.name} ${pass.args[0] ?? ''}: kept as a proxy route; if that backend is the app this Berth should run, replace the route with module = … (and chdir = …)`);
-    if (expanded.length === 0) this.uwsgi.push(`proxy-pass = ${prefix}=${group}`);
-    for (const h of expanded) this.uwsgi.push(`proxy-pass = ${h}${prefix}=${group}`);
+    this.uwsgi.push(`# location ${exact ? '= ' : ''}${prefix} (line ${d.line}) → ${pass.name} ${pass.args[0] ?? ''}: kept as a proxy route; if that backend is the app this Berth should run, replace the route with module = … (and chdir = …)`);
+    const mark = exact ? '=' : '';
+    if (expanded.length === 0) this.uwsgi.push(`proxy-pass = ${mark}${prefix}=${group}${uri}`);
+    for (const h of expanded) this.uwsgi.push(`proxy-pass = ${h}${mark}${prefix}=${group}${uri}`);
   }
 
   finish(fullWidthSpaces: boolean, servers: number): string {
@@ -167,6 +179,7 @@ class Converter {
     if (servers === 0) head.push('# note: no server block was found, so nothing listens; add http = …');
     const limits: string[] = [];
     if (this.limitPost !== null) limits.push(`limit-post = ${this.limitPost}`, '# from client_max_body_size');
+    else if (servers > 0) limits.push('limit-post = 1048576', "# nginx's default client_max_body_size (1m): the file sets none, so nginx refuses larger bodies with 413");
     if (this.bufferSize !== null) limits.push(`buffer-size = ${Math.max(1024, this.bufferSize)}`, "# from large_client_header_buffers (count × size): nginx may use that many buffers for one request's headers; Berth reads the whole header into one buffer-size");
     const groups: string[] = [];
     for (const g of this.groups.values()) {

@@ -78,6 +78,15 @@ export class HealthBoard {
     return { index: i, from, to: t.state, detail };
   }
 
+  /** Backend `i` takes the state of backend `j` of `other` (the same backend in the group a reload replaced). */
+  adopt(i: number, other: HealthBoard, j: number): void {
+    const t = this.#track(i);
+    const o = other.#track(j);
+    t.state = o.state;
+    t.streak = o.streak;
+    t.lastDetail = o.lastDetail;
+  }
+
   /** Back to unknown (untrusted until a check passes), e.g. for a backend known to have restarted. */
   forget(i: number): void {
     const t = this.#track(i);

@@ -105,3 +105,33 @@ test('several servers route by server_name; proxy_pass, unix sockets and server 
   const check = spawnSync(process.execPath, [BERTH_BIN, 'check', '--ini', join(dir, 'multi.ini')], { encoding: 'utf8' });
   assert.equal(check.status, 0, check.stderr + check.stdout);
 });
+
+test('location = becomes an exact route, ^~ a prefix, proxy_pass keeps its URI part; regex locations are listed with a fix', () => {
+  const file = join(dir, 'match.conf');
+  writeFileSync(file, [
+    'upstream api { server 127.0.0.1:9001; }',
+    'server {',
+    '  listen 8080;',
+    '  location = /login { proxy_pass http://api/auth/login; }',
+    '  location ^~ /assets { alias /srv/assets; }',
+    '  location /v2/ { proxy_pass http://api/v1/; }',
+    '  location / { proxy_pass http://api; }',
+    '  location ~ \\.php$ { proxy_pass http://api; }',
+    '  location ~* \\.(png|jpg)$ { root /srv; }',
+    '  location = /robots.txt { root /srv; }',
+    '}',
+  ].join('\n'));
+  const { text } = migrateNginx(file);
+  assert.match(text, /^proxy-pass = =\/login=api\/auth\/login$/m);
+  assert.match(text, /^static-map = \/assets=\/srv\/assets$/m);
+  assert.match(text, /^proxy-pass = \/v2\/=api\/v1\/$/m);
+  assert.match(text, /^proxy-pass = \/=api$/m);
+  assert.match(text, /^# not translated: location ~ \.php\$ \(line 8\): '~' \(regular expression\) locations .*Fix: /m);
+  assert.match(text, /^# not translated: location ~\* \.\(png\|jpg\)\$ \(line 9\): '~\*' \(regular expression\)/m);
+  assert.match(text, /^# not translated: location = \/robots\.txt \(line 10\): exact locations/m);
+  assert.doesNotMatch(text, /URI part/);
+  writeFileSync(join(dir, 'match.ini'), text);
+  const check = spawnSync(process.execPath, [BERTH_BIN, 'check', '--ini', join(dir, 'match.ini')], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stderr + check.stdout);
+  assert.match(check.stdout, /\*=\/login  proxy → \[upstream:api\] \(\/login sent as \/auth\/login\)/);
+});

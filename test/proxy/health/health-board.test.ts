@@ -54,3 +54,15 @@ test('forget(): a restarted backend is untrusted again until a pass', () => {
   assert.equal(board.isTrusted(0), true);
   assert.throws(() => board.onResult(3, true, 'ok'), /no backend 3/);
 });
+
+test('adopt carries one backend\'s state over to a new board (a reload keeping the backend)', () => {
+  const old = new HealthBoard(SPEC, 2);
+  old.onResult(1, true, 'status 200');
+  old.onResult(1, false, 'status 500');
+  const fresh = new HealthBoard(SPEC, 2);
+  fresh.adopt(0, old, 1);
+  assert.equal(fresh.isTrusted(0), true);
+  assert.equal(fresh.isTrusted(1), false, 'a backend not carried over is untrusted until its first pass');
+  fresh.onResult(0, false, 'status 500');
+  assert.deepEqual(fresh.onResult(0, false, 'status 500'), { index: 0, from: 'up', to: 'down', detail: 'status 500' }, 'the failure streak carried over too');
+});
