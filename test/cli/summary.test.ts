@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive } from '../../src/master/proc.js';
 import { APPS, debianPython, runBerth, startBerth } from '../helpers/berth.js';
+import { until } from '../helpers/seeds.js';
 
 function tmp(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'berth-summary-'));
@@ -52,7 +53,10 @@ test('daemonize with only a uwsgi socket the workers accept on: the terminal nam
   assert.ok(m !== null, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
   pid = Number(m[1]);
   assert.notEqual(Number(m[2]), 0);
-  assert.match(readFileSync(log, 'utf8'), new RegExp(`summary: listeners {2}uwsgi://127\\.0\\.0\\.1:${m[2]} {2}\\(socket = uwsgi protocol, TCP, the workers accept \\(uwsgi-direct\\)\\)`));
+  // The daemon's log is written asynchronously: "started" can reach the terminal a moment before
+  // the summary reaches the file, so wait for the line (it fails if it never comes).
+  const line = new RegExp(`summary: listeners {2}uwsgi://127\\.0\\.0\\.1:${m[2]} {2}\\(socket = uwsgi protocol, TCP, the workers accept \\(uwsgi-direct\\)\\)`);
+  await until('the summary line in the daemon log', async () => assert.match(readFileSync(log, 'utf8'), line), 10_000);
   const stop = await runBerth(['--stop', pidfile]);
   assert.equal(stop.code, 0, stop.stderr);
 });
