@@ -12,6 +12,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Pool } from 'undici';
 import type { BackendSpec } from '../config/schema.js';
+import { noteReadGarbage } from '../server/young-collection.js';
 import { forwardRequestHeaders, withoutHopByHop } from './forward-headers.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
 
@@ -35,6 +36,14 @@ function flatten(headers: Record<string, string | string[] | undefined>): string
     else out.push(name, value);
   }
   return out;
+}
+
+/** The stored body's pieces, each counted as garbage once read (see young-collection.ts). */
+async function* counted(pieces: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  for await (const piece of pieces) {
+    noteReadGarbage(piece.length);
+    yield piece;
+  }
 }
 
 export class HttpUpstream implements Transport {
@@ -70,7 +79,7 @@ export class HttpUpstream implements Transport {
       method: out.request.method,
       path: out.request.target,
       headers,
-      body: body === null ? null : body.replay(BODY_PIECE),
+      body: body === null ? null : counted(body.replay(BODY_PIECE)),
       signal: controller.signal,
       headersTimeout: out.readTimeoutMs,
       bodyTimeout: out.readTimeoutMs,
@@ -86,6 +95,7 @@ export class HttpUpstream implements Transport {
       const stream = res.body;
       stream.on('data', (chunk: Buffer) => {
         unflushed += chunk.length;
+        noteReadGarbage(chunk.length);
         if (unflushed > PAUSE_AT) stream.pause();
         handler.body(chunk, () => {
           unflushed -= chunk.length;

@@ -11,6 +11,7 @@
 import net from 'node:net';
 import type { BackendSpec } from '../config/schema.js';
 import { encodeUwsgiRequest, RawHttpResponseParser } from '../protocol/uwsgi/client.js';
+import { noteReadGarbage } from '../server/young-collection.js';
 import { uwsgiVars, withoutHopByHop } from './forward-headers.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
 
@@ -49,12 +50,13 @@ export class UwsgiUpstream implements Transport {
     let unflushed = 0;
     const parser = new RawHttpResponseParser({
       onHead: (head) => handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers)),
+      // A view into the socket's read, which Node never reuses: no copy per chunk.
       onBody: (chunk) => {
-        const copy = Buffer.from(chunk);
-        unflushed += copy.length;
+        unflushed += chunk.length;
+        noteReadGarbage(chunk.length);
         if (unflushed > PAUSE_AT) socket.pause();
-        handler.body(copy, () => {
-          unflushed -= copy.length;
+        handler.body(chunk, () => {
+          unflushed -= chunk.length;
           if (unflushed <= PAUSE_AT && socket.isPaused() && !settled) socket.resume();
         });
       },
@@ -98,6 +100,7 @@ export class UwsgiUpstream implements Transport {
     try {
       for await (const piece of out.body!.replay(BODY_PIECE)) {
         if (stopped()) return;
+        noteReadGarbage(piece.length);
         if (!socket.write(piece)) await new Promise<void>((resolve) => { socket.once('drain', resolve); socket.once('close', resolve); });
       }
     } catch (err) {
