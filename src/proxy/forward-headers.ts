@@ -14,16 +14,19 @@ import type { ExchangeRequest } from '../server/exchange.js';
 const ALWAYS_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization']);
 
 /** Lower-case names of the hop-by-hop fields in `headers` (the fixed ones and what Connection lists). */
-export function hopByHopNames(headers: readonly string[]): Set<string> {
-  const hop = new Set(ALWAYS_HOP);
+export function hopByHopNames(headers: readonly string[]): ReadonlySet<string> {
+  // The fixed set itself unless a Connection field names more (most messages): no copy per message.
+  let hop: Set<string> | null = null;
   for (let i = 0; i < headers.length; i += 2) {
-    if ((headers[i] as string).toLowerCase() !== 'connection') continue;
+    const name = headers[i] as string;
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    hop ??= new Set(ALWAYS_HOP);
     for (const token of (headers[i + 1] as string).split(',')) {
       const t = token.trim().toLowerCase();
       if (t !== '') hop.add(t);
     }
   }
-  return hop;
+  return hop ?? ALWAYS_HOP;
 }
 
 function isHop(name: string, hop: ReadonlySet<string>): boolean {

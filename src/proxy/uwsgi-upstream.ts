@@ -5,12 +5,14 @@
  * Theory of operation: connect (bounded by connect-timeout), write the packet (vars from the
  * front's CGI block, nginx's uwsgi_params) then the stored body with the socket's own
  * backpressure, and feed what comes back to RawHttpResponseParser. read-timeout bounds each
- * wait for bytes, as nginx's uwsgi_read_timeout does. Unflushed response bytes past PAUSE_AT
+ * wait for bytes, as nginx's uwsgi_read_timeout does (a write counts as progress too).
+ * Unflushed response bytes past PAUSE_AT
  * stop the socket being read, so a large response passes in constant memory.
  */
 import net from 'node:net';
 import type { BackendSpec } from '../config/schema.js';
 import { encodeUwsgiRequest, RawHttpResponseParser } from '../protocol/uwsgi/client.js';
+import { noteReadGarbage } from '../server/young-collection.js';
 import { uwsgiVars, withoutHopByHop } from './forward-headers.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
 
@@ -30,31 +32,32 @@ export class UwsgiUpstream implements Transport {
     const socket = t.kind === 'unix' ? net.connect(t.path) : net.connect(t.port, t.host);
     let connected = false;
     let settled = false;
-    let timer: NodeJS.Timeout | null = null;
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
-      if (timer !== null) clearTimeout(timer);
       socket.destroy();
       return true;
     };
     const fail = (kind: 'connect' | 'timeout' | 'error', message: string): void => {
       if (settle()) handler.fail(kind, kind !== 'connect', message);
     };
-    const arm = (ms: number, onTimeout: () => void): void => {
-      if (timer !== null) clearTimeout(timer);
-      timer = setTimeout(onTimeout, ms);
-    };
-    arm(out.connectTimeoutMs, () => fail('connect', `connect-timeout: no connection within ${out.connectTimeoutMs} ms`));
+    // The socket's own idle timer (refreshed by Node on every read and write, no new timer per
+    // chunk): connect-timeout until connected, then read-timeout between two reads or writes.
+    socket.setTimeout(out.connectTimeoutMs);
+    socket.on('timeout', () => {
+      if (connected) fail('timeout', `read-timeout: nothing received for ${out.readTimeoutMs} ms`);
+      else fail('connect', `connect-timeout: no connection within ${out.connectTimeoutMs} ms`);
+    });
     let unflushed = 0;
     const parser = new RawHttpResponseParser({
       onHead: (head) => handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers)),
+      // A view into the socket's read, which Node never reuses: no copy per chunk.
       onBody: (chunk) => {
-        const copy = Buffer.from(chunk);
-        unflushed += copy.length;
+        unflushed += chunk.length;
+        noteReadGarbage(chunk.length);
         if (unflushed > PAUSE_AT) socket.pause();
-        handler.body(copy, () => {
-          unflushed -= copy.length;
+        handler.body(chunk, () => {
+          unflushed -= chunk.length;
           if (unflushed <= PAUSE_AT && socket.isPaused() && !settled) socket.resume();
         });
       },
@@ -63,10 +66,9 @@ export class UwsgiUpstream implements Transport {
       },
       onError: (err) => fail('error', `unusable response: ${err.message}`),
     }, { maxHeadBytes: MAX_HEAD_BYTES, headRequest: out.request.method === 'HEAD' });
-    const readTimeout = (): void => fail('timeout', `read-timeout: nothing received for ${out.readTimeoutMs} ms`);
     socket.on('connect', () => {
       connected = true;
-      arm(out.readTimeoutMs, readTimeout);
+      socket.setTimeout(out.readTimeoutMs);
       let packet: Buffer;
       try {
         packet = encodeUwsgiRequest(uwsgiVars(out.request, out.cgiBlock(), out.pathInfo, out.body === null ? null : out.body.totalBytes, out.target === out.request.target ? null : out.target));
@@ -79,7 +81,6 @@ export class UwsgiUpstream implements Transport {
     });
     socket.on('data', (chunk: Buffer) => {
       if (settled) return;
-      arm(out.readTimeoutMs, readTimeout);
       parser.execute(chunk);
     });
     socket.on('end', () => {
@@ -98,6 +99,7 @@ export class UwsgiUpstream implements Transport {
     try {
       for await (const piece of out.body!.replay(BODY_PIECE)) {
         if (stopped()) return;
+        noteReadGarbage(piece.length);
         if (!socket.write(piece)) await new Promise<void>((resolve) => { socket.once('drain', resolve); socket.once('close', resolve); });
       }
     } catch (err) {

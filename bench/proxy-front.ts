@@ -1,0 +1,166 @@
+/**
+ * Berth as a front vs nginx as a front, to the same two backends with the same wrk load
+ * (issue 14): HTTP backends (two Berth apps on `http`; nginx with `proxy_pass` to an upstream
+ * with `keepalive`, as a tuned nginx is set up) and uwsgi backends (two Berth apps on `socket`;
+ * nginx with `uwsgi_pass`). One nginx worker against Berth's one master, both started once per
+ * kind and measured in interleaved rounds. Prints req/s, p99 and the front's CPU per request
+ * (utime+stime of the front's processes ÷ requests: far less disturbed by a busy machine than
+ * req/s), each round's Berth ÷ nginx ratios, and their medians.
+ * Run: bash scripts/build.sh && node dist/bench/proxy-front.js [rounds=3] [seconds=5] [connections=64]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, getStatus } from './lib/http-probe.js';
+import { cpuSeconds, processTree, Tracker, trySignal } from './lib/proc.js';
+import { runWrk, type WrkResult } from './lib/wrk.js';
+
+const ROOT = process.cwd();
+const ROUNDS = Number(process.argv[2] ?? 3);
+const SECONDS = Number(process.argv[3] ?? 5);
+const CONNECTIONS = Number(process.argv[4] ?? 64);
+const PYTHON = '/usr/bin/python3';
+const APP = join(ROOT, 'test', 'fixtures', 'apps', 'hello.py');
+const KINDS = ['http', 'uwsgi'] as const;
+type Kind = (typeof KINDS)[number];
+const FRONTS = ['berth', 'nginx'] as const;
+type Front = (typeof FRONTS)[number];
+
+/** `probePort`: where it answers HTTP GET / (a uwsgi backend also listens on `http` for that). */
+interface Running { readonly name: string; readonly proc: ChildProcess; readonly port: number; readonly probePort: number }
+
+const tracker = new Tracker();
+const dir = mkdtempSync(join(tmpdir(), 'berth-bench-proxy-'));
+chmodSync(dir, 0o755);
+const started: Running[] = [];
+
+function launch(name: string, command: string, args: string[], port: number, probePort = port): Running {
+  const proc = spawn(command, args, { cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-2000)));
+  proc.on('exit', (code, signal) => {
+    if (!stopping) console.error(`${name} exited (${signal ?? code}) during the bench: ${err}`);
+  });
+  tracker.add(proc.pid!);
+  const r = { name, proc, port, probePort };
+  started.push(r);
+  return r;
+}
+
+async function ready(r: Running): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (r.proc.exitCode !== null || r.proc.signalCode !== null) throw new Error(`${r.name} did not start`);
+    if ((await getStatus(r.probePort, '/', 2000)) === 200) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`${r.name} never answered 200 on /`);
+}
+
+/** A Berth app server: 2 processes × 1 thread, on `http` or on a uwsgi `socket`. */
+async function backend(kind: Kind, i: number): Promise<Running> {
+  const port = await freePort();
+  const probePort = kind === 'http' ? port : await freePort();
+  const listen = kind === 'http' ? ['--http', `127.0.0.1:${port}`] : ['--socket', `127.0.0.1:${port}`, '--http', `127.0.0.1:${probePort}`];
+  return launch(`backend ${kind} ${i}`, process.execPath, [join(ROOT, 'bin', 'berth.js'), ...listen, '--wsgi-file', APP, '--processes', '2', '--threads', '1',
+    '--python', PYTHON, '--disable-logging'], port, probePort);
+}
+
+async function berthFront(kind: Kind, backends: readonly Running[]): Promise<Running> {
+  const port = await freePort();
+  const ini = join(dir, `berth-${kind}.ini`);
+  writeFileSync(ini, ['[upstream:app]', ...backends.map((b) => `server = ${kind}://127.0.0.1:${b.port}`), '',
+    '[uwsgi]', `http = 127.0.0.1:${port}`, 'proxy-pass = /=app', 'disable-logging = true', ''].join('\n'));
+  return launch(`berth front (${kind})`, process.execPath, [join(ROOT, 'bin', 'berth.js'), '--ini', ini], port);
+}
+
+/** nginx with one worker; keep-alive connections to HTTP backends (uwsgi_pass has none). */
+async function nginxFront(kind: Kind, backends: readonly Running[]): Promise<Running> {
+  const port = await freePort();
+  const prefix = join(dir, `nginx-${kind}`);
+  const servers = backends.map((b) => `server 127.0.0.1:${b.port};`).join(' ');
+  const location = kind === 'http'
+    ? 'proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;'
+    : 'uwsgi_pass app; include /etc/nginx/uwsgi_params;';
+  writeFileSync(`${prefix}.conf`, `
+worker_processes 1;
+daemon off;
+pid ${prefix}.pid;
+error_log ${prefix}.error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream app { ${servers} ${kind === 'http' ? 'keepalive 64;' : ''} }
+  server { listen 127.0.0.1:${port}; location / { ${location} } }
+}
+`);
+  return launch(`nginx front (${kind})`, 'nginx', ['-c', `${prefix}.conf`, '-p', dir], port);
+}
+
+function frontCpu(r: Running): number {
+  return processTree(r.proc.pid!).reduce((s, pid) => s + cpuSeconds(pid), 0);
+}
+
+interface Sample { rps: number; p99Ms: number; cpuUs: number; errors: number }
+
+async function measure(r: Running): Promise<Sample> {
+  const before = frontCpu(r);
+  const w: WrkResult = await runWrk(tracker, { url: `http://127.0.0.1:${r.port}/`, connections: CONNECTIONS, durationS: SECONDS });
+  const cpu = frontCpu(r) - before;
+  return { rps: w.rps, p99Ms: w.p99Ms, cpuUs: (cpu / Math.max(1, w.requests)) * 1e6, errors: w.errors + w.readErrors };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+function spread(xs: number[], digits = 2): string {
+  return `${median(xs).toFixed(digits)} (range ${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+}
+
+let stopping = false;
+async function stopAll(): Promise<void> {
+  stopping = true;
+  for (const r of started) trySignal(r.proc.pid!, r.name.startsWith('nginx') ? 'SIGQUIT' : 'SIGTERM');
+  await Promise.all(started.map((r) => (r.proc.exitCode !== null || r.proc.signalCode !== null ? null
+    : new Promise((res) => { const t = setTimeout(() => trySignal(-r.proc.pid!, 'SIGKILL'), 10_000); r.proc.once('exit', () => res(clearTimeout(t))); }))));
+  for (const r of started) tracker.remove(r.proc.pid!);
+  rmSync(dir, { recursive: true, force: true });
+}
+process.on('SIGINT', () => { tracker.killAll(); process.exit(130); });
+
+try {
+  console.log(`proxy-front: ${ROUNDS} interleaved rounds × ${SECONDS} s, wrk -c${CONNECTIONS}, backends: 2 Berth apps (2 processes × 1 thread, ${APP})`);
+  for (const kind of KINDS) {
+    const backends = [await backend(kind, 1), await backend(kind, 2)];
+    for (const b of backends) await ready(b);
+    const fronts: Record<Front, Running> = { berth: await berthFront(kind, backends), nginx: await nginxFront(kind, backends) };
+    for (const r of Object.values(fronts)) await ready(r);
+    for (const r of Object.values(fronts)) await runWrk(tracker, { url: `http://127.0.0.1:${r.port}/`, connections: CONNECTIONS, durationS: 1 });
+    const rows: Record<Front, Sample[]> = { berth: [], nginx: [] };
+    const ratios = { rps: [] as number[], p99: [] as number[], cpu: [] as number[] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Alternate which front goes first, so neither always meets the machine in the same state.
+      const order: Front[] = round % 2 === 1 ? ['berth', 'nginx'] : ['nginx', 'berth'];
+      const got = {} as Record<Front, Sample>;
+      for (const f of order) {
+        got[f] = await measure(fronts[f]);
+        rows[f].push(got[f]);
+        console.log(`${kind} round ${round} ${f}: ${Math.round(got[f].rps)} req/s, p99 ${got[f].p99Ms.toFixed(2)} ms, ${got[f].cpuUs.toFixed(1)} µs front CPU/request${got[f].errors > 0 ? `, ${got[f].errors} errors` : ''}`);
+      }
+      ratios.rps.push(got.berth.rps / got.nginx.rps);
+      ratios.p99.push(got.berth.p99Ms / got.nginx.p99Ms);
+      ratios.cpu.push(got.berth.cpuUs / got.nginx.cpuUs);
+    }
+    for (const f of FRONTS) {
+      console.log(`${kind} median ${f}: ${spread(rows[f].map((s) => s.rps), 0)} req/s, p99 ${spread(rows[f].map((s) => s.p99Ms))} ms, ${spread(rows[f].map((s) => s.cpuUs), 1)} µs CPU/request`);
+    }
+    const verdict = median(ratios.rps) >= 0.8 && median(ratios.p99) <= 1.5 ? 'meets' : 'MISSES';
+    console.log(`${kind} Berth ÷ nginx: req/s ${spread(ratios.rps)}, p99 ${spread(ratios.p99)}, CPU/request ${spread(ratios.cpu)} — ${verdict} the target (req/s ≥ 0.8, p99 ≤ 1.5)`);
+  }
+} finally {
+  await stopAll();
+}
