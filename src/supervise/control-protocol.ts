@@ -6,8 +6,8 @@
  *                 then, for tail -f only, {"line": text} objects until the client closes.
  *
  * Exit codes follow supervisorctl 4.2's (LSB; docs/supervision.md has the table): 0 done (also a
- * start of a running program, a stop of a stopped one); 1 an action failed; 2 a bad request, or
- * start/restart of an unknown name; 3 status: a program asked about is STOPPED, EXITED or FATAL;
+ * start of a running program, a stop of a stopped one); 1 an action failed (an unknown name too); 2 a bad request;
+ * 3 status: a program asked about is STOPPED, EXITED or FATAL;
  * 4 status of an unknown name, or Berth cannot be reached (the client decides that one);
  * 7 signal to a program that is not running.
  */

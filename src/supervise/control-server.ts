@@ -30,9 +30,9 @@ export interface ControlDeps {
 
 export const SIGNALS = ['HUP', 'INT', 'QUIT', 'KILL', 'TERM', 'USR1', 'USR2', 'STOP', 'CONT'];
 
-/** supervisorctl's code for a name it does not know: status 4, start/restart 2 (no such group), others 1. */
+/** supervisorctl's code for a name it does not know (4.2.5, a plain NAME: "no such process"): status 4, others 1. */
 export function unknownNameExit(cmd: ControlRequest['cmd']): number {
-  return cmd === 'status' ? EXIT.unknownName : cmd === 'start' || cmd === 'restart' ? EXIT.usage : EXIT.failed;
+  return cmd === 'status' ? EXIT.unknownName : EXIT.failed;
 }
 
 /** supervisor's RUNNING_STATES: a start of a program in one is "already started", and not a failure. */
