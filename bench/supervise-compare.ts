@@ -92,20 +92,23 @@ async function dependency(who: 'supervisor' | 'berth', fx: Fixtures): Promise<De
       '[program:a]', `command = ${a}`, `ready-check = tcp:127.0.0.1:${port}`, '[program:b]', `command = ${b}`, 'depends-on = a', '',
     ].join('\n'));
     child = start(process.execPath, [BERTH, '--ini', ini], join(dir, 'out.log'), dir);
-    state = () => { try { return (JSON.parse(execFileSync(process.execPath, [BERTH, 'ctl', '--ini', ini, 'status', 'b', '--json'], { encoding: 'utf8' })) as { programs: { state: string }[] }).programs[0]?.state ?? '?'; } catch (e) { try { return (JSON.parse(String((e as { stdout?: string }).stdout ?? '')) as { programs?: { state: string }[] }).programs?.[0]?.state ?? '?'; } catch { return '?'; } } };
+    state = () => { try { return (JSON.parse(execFileSync(process.execPath, [BERTH, 'ctl', '--ini', ini, 'status', 'b', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { programs: { state: string }[] }).programs[0]?.state ?? '?'; } catch (e) { try { return (JSON.parse(String((e as { stdout?: string }).stdout ?? '')) as { programs?: { state: string }[] }).programs?.[0]?.state ?? '?'; } catch { return '?'; } } };
   }
   // B is up, or gave up (supervisor: FATAL after startretries), or 25 s passed.
-  await until(() => (/^ok /m.test(read(bLog)) || /FATAL/.test(state()) ? true : null), 25_000, 300);
-  await sleep(1500);
-  const lines = read(bLog).split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]);
-  const at = (kind: string): number | null => { const l = lines.find(([k]) => k === kind); return l === undefined ? null : Number(l[1]) - t0; };
-  const run: DependencyRun = {
-    who, aListening: Number(read(aReady).trim()) - t0, bFirstStart: at('start') ?? NaN, bUp: at('ok'),
-    bStarts: lines.filter(([k]) => k === 'start').length, bFails: lines.filter(([k]) => k === 'fail').length, bState: state(),
-  };
-  await stop(child, 'SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
-  return run;
+  try {
+    await until(() => (/^ok /m.test(read(bLog)) || /FATAL/.test(state()) ? true : null), 25_000, 300);
+    await sleep(1500);
+    const lines = read(bLog).split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]);
+    const at = (kind: string): number | null => { const l = lines.find(([k]) => k === kind); return l === undefined ? null : Number(l[1]) - t0; };
+    const run: DependencyRun = {
+      who, aListening: Number(read(aReady).trim()) - t0, bFirstStart: at('start') ?? NaN, bUp: at('ok'),
+      bStarts: lines.filter(([k]) => k === 'start').length, bFails: lines.filter(([k]) => k === 'fail').length, bState: state(),
+    };
+    return run;
+  } finally {
+    await stop(child, 'SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 type ReloadKind = 'uwsgi attach-daemon' | 'uwsgi smart-attach-daemon' | 'berth attach-daemon' | 'berth [program:x]' | 'berth smart-attach-daemon';
@@ -139,18 +142,23 @@ async function reload(kind: ReloadKind, fx: Fixtures): Promise<ReloadRun> {
     child = start(process.execPath, [BERTH, '--ini', ini], out, dir);
     reloaded = () => (read(out).match(/reload done in \d+ ms/g) ?? []).length;
   }
-  const before = await until(() => { const p = current(); return p !== null && alive(p) && /spawned uWSGI worker 1 |all \d+ worker\(s\) ready/.test(read(out)) ? p : null; }, 20_000);
-  await sleep(1500);
-  const startsBefore = starts();
-  process.kill(child.pid as number, 'SIGHUP');
-  await until(() => (reloaded() >= 1 ? true : null), 30_000);
-  await sleep(3000);
-  const after = current();
-  const run: ReloadRun = { kind, before, after, oldAlive: before !== null && alive(before), starts: starts() - startsBefore };
-  await stop(child, kind.startsWith('uwsgi') ? 'SIGINT' : 'SIGTERM');
-  for (const p of [before, after, current()]) if (p !== null && alive(p)) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
-  rmSync(dir, { recursive: true, force: true });
-  return run;
+  try {
+    const before = await until(() => { const p = current(); return p !== null && alive(p) && /spawned uWSGI worker 1 |all \d+ worker\(s\) ready/.test(read(out)) ? p : null; }, 20_000);
+    await sleep(1500);
+    const startsBefore = starts();
+    process.kill(child.pid as number, 'SIGHUP');
+    await until(() => (reloaded() >= 1 ? true : null), 30_000);
+    await sleep(3000);
+    const after = current();
+    const run: ReloadRun = { kind, before, after, oldAlive: before !== null && alive(before), starts: starts() - startsBefore };
+    return run;
+  } finally {
+    await stop(child, kind.startsWith('uwsgi') ? 'SIGINT' : 'SIGTERM');
+    // A smart daemon left its group (setsid): stopped by its pidfile if its supervisor did not.
+    const left = current();
+    if (left !== null && alive(left)) try { process.kill(left, 'SIGKILL'); } catch { /* gone */ }
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
