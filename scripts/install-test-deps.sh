@@ -10,7 +10,8 @@ set -euo pipefail
 PACKAGES=(python3 python3-django python3-flask uwsgi uwsgi-plugin-python3
           gunicorn wrk nginx-light curl procps chromium media-types tmux
           prometheus python3-prometheus-client)
-# supervisord: the tests that run Berth as a supervisor program (test/cli/supervisor.test.ts).
+# supervisord: the tests that run Berth as a supervisor program (test/cli/supervisor.test.ts), and
+# berth ctl's exit codes compared with supervisorctl's (test/supervise/ctl-exit-codes.test.ts).
 PACKAGES+=(supervisor)
 # systemd: systemd-analyze verify checks the unit `berth systemd-unit` prints (offline, no running
 # systemd), and systemd-socket-activate hands Berth its listeners (test/cli/systemd-unit.test.ts,

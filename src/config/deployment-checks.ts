@@ -85,6 +85,18 @@ export function checkDeployment(config: Config, context: RunningContext): { prob
       }));
     }
   }
+  if (context.uid !== null && context.uid !== 0) {
+    for (const p of config.programs) {
+      if (p.user === null) continue;
+      const where = p.origin === 'program' ? `[program:${p.program}]` : p.origin;
+      problems.push({
+        ...(p.source.file !== undefined ? { file: p.source.file } : {}), ...(p.source.line !== undefined ? { line: p.source.line } : {}),
+        code: 'program-user-not-root', option: p.origin === 'program' ? 'user' : 'uid',
+        message: `${where} sets ${p.origin === 'program' ? 'user' : 'uid'} = ${p.user}, but Berth runs as uid ${context.uid}, not root, and only root can start a process as another user`,
+        fix: `start Berth as root (it drops its own privileges with uid/gid), or remove ${p.origin === 'program' ? 'user' : 'uid'} = ${p.user} so ${p.name} runs as Berth's user`,
+      });
+    }
+  }
   if (context.uid === 0 && config.uid === null) {
     warnings.push({
       code: 'root-without-uid', option: 'uid',

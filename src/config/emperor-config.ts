@@ -2,6 +2,7 @@
  * The emperor's configuration: whether argv + environment + ini ask for an emperor, and if so
  * its settings, refusing any option that would configure an app (an emperor serves none itself).
  */
+import path from 'node:path';
 import { readArgv } from './argv.js';
 import { readEnv } from './env.js';
 import { SettingResolver } from './ini/resolve.js';
@@ -19,6 +20,8 @@ export interface EmperorConfig {
   readonly throttleMs: number;
   readonly maxThrottleMs: number;
   readonly freqSeconds: number;
+  /** berth ctl's socket for the vassals (ctl-socket), or null. */
+  readonly ctlSocket: string | null;
   /** Where `emperor` was set, for messages ("line 2 of /etc/berth/emperor.ini"). */
   readonly origin: string;
 }
@@ -28,7 +31,7 @@ export type EmperorLoad =
   | { readonly kind: 'ok'; readonly config: EmperorConfig; readonly warnings: readonly Problem[] }
   | { readonly kind: 'bad'; readonly problems: readonly Problem[] };
 
-const EMPEROR_FIELDS: ReadonlySet<ConfigField> = new Set(['emperor', 'emperorStats', 'emperorThrottleMs', 'emperorMaxThrottleMs', 'emperorFreqSeconds']);
+const EMPEROR_FIELDS: ReadonlySet<ConfigField> = new Set(['emperor', 'emperorStats', 'emperorThrottleMs', 'emperorMaxThrottleMs', 'emperorFreqSeconds', 'ctlSocket']);
 
 /** 'none' when no layer sets `emperor` (the caller serves an app as usual). */
 export function loadEmperorConfig(input: LoadInput): EmperorLoad {
@@ -67,7 +70,12 @@ export function loadEmperorConfig(input: LoadInput): EmperorLoad {
       throttleMs: valueOf<number>('emperorThrottleMs', 'emperor-throttle'),
       maxThrottleMs: valueOf<number>('emperorMaxThrottleMs', 'emperor-max-throttle'),
       freqSeconds: valueOf<number>('emperorFreqSeconds', 'emperor-freq'),
+      ctlSocket: ctlSocketOf(mapped.assignments.get('ctlSocket')?.at(-1), input.cwd),
       origin: where,
     }),
   };
+}
+
+function ctlSocketOf(a: Assigned | undefined, cwd: string): string | null {
+  return a === undefined ? null : path.resolve(cwd, String(a.value));
 }

@@ -23,7 +23,7 @@ export const SUPERVISE_OPTIONS: readonly OptionSpec[] = [
   }),
   row({
     name: 'ctl-socket', type: 'path', field: 'ctlSocket', berthOnly: true,
-    help: "The unix socket (mode 600) berth ctl talks to; default: the pidfile's path with .ctl added (no control socket without either).",
+    help: "The unix socket (mode 600) berth ctl talks to; default: the pidfile's path with .ctl added (no control socket without either). In an emperor's config: berth ctl lists the vassals and starts, stops and restarts them through it.",
   }),
   row({
     name: 'web-depends-on', type: 'string', repeatable: true, field: 'webDependsOn', berthOnly: true,

@@ -5,11 +5,16 @@
  * Berth → client: {"ok": bool, "exit": N, "message"?: text, "programs"?: [ProgramStatus…], "plan"?: {added, changed, removed}, "lines"?: […]}
  *                 then, for tail -f only, {"line": text} objects until the client closes.
  *
- * Exit codes follow supervisorctl's (LSB): 0 done; 1 an action failed (no such program, cannot
- * start); 2 a bad request; 3 status: a program asked about is not RUNNING; 4 Berth cannot be
- * reached (the client decides that one).
+ * Exit codes follow supervisorctl 4.2's (LSB; docs/supervision.md has the table): 0 done (also a
+ * start of a running program, a stop of a stopped one); 1 an action failed (an unknown name too); 2 a bad request;
+ * 3 status: a program asked about is STOPPED, EXITED or FATAL;
+ * 4 status of an unknown name, or Berth cannot be reached (the client decides that one);
+ * 7 signal to a program that is not running.
  */
-export const EXIT = { ok: 0, failed: 1, usage: 2, notRunning: 3, unreachable: 4 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, notRunning: 3, unreachable: 4, unknownName: 4, deadProgram: 7 } as const;
+
+/** supervisor's STOPPED_STATES: status exits 3 when a program asked about is in one. */
+export const STOPPED_STATES: readonly string[] = ['STOPPED', 'EXITED', 'FATAL'];
 
 export const COMMANDS = ['status', 'start', 'stop', 'restart', 'signal', 'tail', 'update', 'reread'] as const;
 export type ControlCommand = typeof COMMANDS[number];

@@ -1,12 +1,11 @@
 /**
- * The control socket berth ctl talks to: a unix socket (mode 600: whoever can use it can stop
- * programs) answering control-protocol.ts requests about the side programs and the web workers
- * (the program named `web`: status, and restart = a graceful reload).
+ * What berth ctl's requests do to a Berth's side programs and its web workers (the program named
+ * `web`: status, and restart = a graceful reload), answered over control-socket.ts.
  */
-import { chmodSync, existsSync, unlinkSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import type { ProgramSpec } from '../config/program-spec.js';
-import { EXIT, parseRequest, type ControlReply, type ControlRequest } from './control-protocol.js';
+import { EXIT, STOPPED_STATES, type ControlRequest } from './control-protocol.js';
+import { ControlSocket, reply } from './control-socket.js';
 import type { Program } from './program.js';
 import type { Programs } from './programs.js';
 
@@ -29,71 +28,31 @@ export interface ControlDeps {
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
-const SIGNALS = ['HUP', 'INT', 'QUIT', 'KILL', 'TERM', 'USR1', 'USR2', 'STOP', 'CONT'];
+export const SIGNALS = ['HUP', 'INT', 'QUIT', 'KILL', 'TERM', 'USR1', 'USR2', 'STOP', 'CONT'];
 
-/** Whether something answers on a unix socket path (another Berth), within a second. */
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(path);
-    const t = setTimeout(() => { s.destroy(); resolve(false); }, 1000);
-    s.once('connect', () => { clearTimeout(t); s.destroy(); resolve(true); });
-    s.once('error', () => { clearTimeout(t); resolve(false); });
-  });
+/** supervisorctl's code for a name it does not know (4.2.5, a plain NAME: "no such process"): status 4, others 1. */
+export function unknownNameExit(cmd: ControlRequest['cmd']): number {
+  return cmd === 'status' ? EXIT.unknownName : EXIT.failed;
 }
+
+/** supervisor's RUNNING_STATES: a start of a program in one is "already started", and not a failure. */
+const STARTED_STATES: readonly string[] = ['RUNNING', 'STARTING', 'BACKOFF'];
 
 export class ControlServer {
   readonly #deps: ControlDeps;
-  readonly #server: net.Server;
-  readonly #path: string;
-  #listening = false;
+  readonly #socket: ControlSocket;
 
   constructor(path: string, deps: ControlDeps) {
-    this.#path = path;
     this.#deps = deps;
-    this.#server = net.createServer((socket) => this.#serve(socket));
+    this.#socket = new ControlSocket(path, (req, socket) => this.#answer(req, socket));
   }
 
-  /** Listens; a stale socket file (nobody answers) is replaced, a live one is another instance's and refused. */
-  async listen(): Promise<void> {
-    if (existsSync(this.#path)) {
-      if (await answers(this.#path)) throw new Error(`ctl-socket ${this.#path}: another Berth answers there; give this instance its own ctl-socket (or pidfile)`);
-      unlinkSync(this.#path);
-    }
-    const mask = process.umask(0o177);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.#server.once('error', reject);
-        this.#server.listen(this.#path, () => { this.#server.off('error', reject); resolve(); });
-      });
-    } finally {
-      process.umask(mask);
-    }
-    chmodSync(this.#path, 0o600);
-    this.#listening = true;
+  listen(): Promise<void> {
+    return this.#socket.listen();
   }
 
   close(): void {
-    if (!this.#listening) return;
-    this.#listening = false;
-    this.#server.close();
-    try { unlinkSync(this.#path); } catch { /* already gone */ }
-  }
-
-  #serve(socket: net.Socket): void {
-    socket.setEncoding('utf8');
-    let buffered = '';
-    socket.on('error', () => undefined);
-    socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      const nl = buffered.indexOf('\n');
-      if (nl < 0) return;
-      const line = buffered.slice(0, nl);
-      buffered = '';
-      socket.removeAllListeners('data');
-      const req = parseRequest(line);
-      if (typeof req === 'string') return void socket.end(reply({ ok: false, exit: EXIT.usage, message: req }));
-      void this.#answer(req, socket).catch((err: unknown) => socket.end(reply({ ok: false, exit: EXIT.failed, message: (err as Error).message })));
-    });
+    this.#socket.close();
   }
 
   async #answer(req: ControlRequest, socket: net.Socket): Promise<void> {
@@ -108,11 +67,11 @@ export class ControlServer {
     }
     const isWeb = name === WEB;
     const targets = name === 'all' ? [...programs.list] : programs.find(name);
-    if (!isWeb && targets.length === 0 && name !== 'all') return void socket.end(reply({ ok: false, exit: EXIT.failed, message: `no program named '${name}' (berth ctl status lists them)` }));
+    if (!isWeb && targets.length === 0 && name !== 'all') return void socket.end(reply({ ok: false, exit: unknownNameExit(req.cmd), message: `${name}: ERROR (no program named '${name}'; berth ctl status lists them)` }));
     switch (req.cmd) {
       case 'status': {
         const rows = [...(name === 'all' || isWeb ? [this.#webRow()] : []), ...(isWeb ? [] : targets.map((p) => ({ ...p.status() })))];
-        const down = rows.some((r) => r.state !== 'RUNNING');
+        const down = rows.some((r) => STOPPED_STATES.includes(String(r.state)));
         return void socket.end(reply({ ok: true, exit: down ? EXIT.notRunning : EXIT.ok, programs: rows }));
       }
       case 'start':
@@ -125,9 +84,11 @@ export class ControlServer {
         }
         const messages: string[] = [];
         let failed = false;
+        if (req.cmd === 'stop') for (const p of targets) if (STOPPED_STATES.includes(p.state)) messages.push(`${p.name}: ERROR (not running)`);
         if (req.cmd !== 'start') await Promise.all(targets.map((p) => p.stop()));
         if (req.cmd !== 'stop') {
           for (const p of targets) {
+            if (STARTED_STATES.includes(p.state)) { messages.push(`${p.name}: ERROR (already started)`); continue; }
             const why = programs.start(p);
             if (why !== null) { failed = true; messages.push(`${p.name}: ERROR (${why})`); }
           }
@@ -140,7 +101,7 @@ export class ControlServer {
         if (!SIGNALS.includes(sig)) return void socket.end(reply({ ok: false, exit: EXIT.usage, message: `'${req.signal ?? ''}' is not a signal berth ctl sends (${SIGNALS.join(', ')})` }));
         const sent = targets.filter((p) => p.signal(`SIG${sig}` as NodeJS.Signals));
         const missed = targets.filter((p) => !sent.includes(p));
-        return void socket.end(reply({ ok: missed.length === 0, exit: missed.length === 0 ? EXIT.ok : EXIT.failed, message: [...sent.map((p) => `${p.name}: signalled ${sig}`), ...missed.map((p) => `${p.name}: ERROR (not running)`)].join('\n') }));
+        return void socket.end(reply({ ok: missed.length === 0, exit: missed.length === 0 ? EXIT.ok : EXIT.deadProgram, message: [...sent.map((p) => `${p.name}: signalled ${sig}`), ...missed.map((p) => `${p.name}: ERROR (not running)`)].join('\n') }));
       }
       case 'tail':
         return this.#tail(req, targets, socket);
@@ -163,8 +124,4 @@ export class ControlServer {
     const up = Date.now() - w.startedAt;
     return { name: WEB, program: WEB, state: w.state, pid: w.pid, ready: w.state === 'RUNNING', restarts: w.generation - 1, startedAt: w.startedAt, uptimeMs: up, exitCode: null, description: `master pid ${w.pid}, ${w.workers} worker(s), generation ${w.generation}` };
   }
-}
-
-function reply(r: ControlReply): string {
-  return `${JSON.stringify(r)}\n`;
 }

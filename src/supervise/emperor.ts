@@ -104,6 +104,15 @@ export class Emperor {
     await Promise.all([...all, ...this.#leaving]);
   }
 
+  /** The vassal with this id (its file name), for berth ctl. */
+  vassal(name: string): Vassal | undefined {
+    return this.#vassals.get(name)?.vassal;
+  }
+
+  get vassals(): Vassal[] {
+    return [...this.#vassals.values()].map(({ vassal }) => vassal);
+  }
+
   facts(): VassalFacts[] {
     return [...this.#vassals.values()].map(({ vassal }) => vassal.facts());
   }

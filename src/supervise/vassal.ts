@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { formatUptime } from './program.js';
 import { LOYAL_MS, Throttle } from './throttle.js';
 
 /** The vassal-side name of the pipe, read by `berth` (src/cli/commands/run.ts). */
@@ -106,6 +107,27 @@ export class Vassal {
       this.#child.kill('SIGTERM');
     }
     return new Promise((resolve) => this.#exitWaiters.push(resolve));
+  }
+
+  /** berth ctl start: a stopped vassal starts, a throttled one starts now; false when it runs already. */
+  startNow(): boolean {
+    if (this.#state === 'running' || this.#state === 'stopping') return false;
+    this.#clearTimer();
+    this.#d.throttle.reset();
+    this.#d.log('info', `[emperor] vassal ${this.name}: started by berth ctl`);
+    this.#spawn();
+    return true;
+  }
+
+  /** berth ctl's row: state, pid, uptime, restarts and the throttle delay. */
+  status(now = Date.now()): Record<string, unknown> {
+    const up = this.#state === 'running' && this.#child !== null ? now - this.#startedAt : 0;
+    const state = this.#state.toUpperCase();
+    const restarts = `${this.#respawns} restart(s)`;
+    const description = this.#state === 'running' ? `pid ${this.pid}, uptime ${formatUptime(up)}, ${restarts}`
+      : this.#state === 'throttled' ? `crash-looping: next start in ${this.#throttleMs} ms (attempt ${this.#d.throttle.attempts}), ${restarts}`
+        : this.#state === 'stopping' ? `pid ${this.pid}, stopping` : `not running, ${restarts}`;
+    return { name: this.name, kind: 'vassal', file: this.#d.path, state, pid: this.pid, uptimeMs: up, restarts: this.#respawns, throttleMs: this.#state === 'throttled' ? this.#throttleMs : 0, description };
   }
 
   facts(): VassalFacts {

@@ -4,18 +4,22 @@
  */
 import net from 'node:net';
 import { EXIT, type ControlReply, type ControlRequest } from '../../supervise/control-protocol.js';
+import { loadEmperorConfig } from '../../config/emperor-config.js';
 import { load } from './load.js';
 
 const USAGE = `usage: berth ctl [--ini FILE | --pidfile FILE | --socket PATH] [--json] COMMAND
 commands:
-  status [NAME|all]        the programs (and the web workers, named web) with state and uptime
+  status [NAME|all]        the programs (and the web workers, named web) with state and uptime;
+                           against an emperor: its vassals (state, pid, uptime, restarts, throttle)
   start|stop|restart NAME|all
   signal SIG NAME|all      send SIG (HUP, TERM, USR1, …) to the program
   tail [-f] NAME [stdout|stderr]
   reread                   what update would change
   update                   apply the ini's program changes (web workers untouched)
   reload                   a graceful reload of the web workers (= restart web)
-exit codes: 0 ok, 1 an action failed, 2 usage, 3 a program is not running (status), 4 Berth cannot be reached`;
+exit codes (supervisorctl's): 0 ok, 1 an action failed or an unknown name, 2 usage,
+  3 status: a program is STOPPED/EXITED/FATAL, 4 status of an unknown name or Berth cannot be reached,
+  7 signal to a program that is not running`;
 
 interface CtlArgs { socket: string | null; json: boolean; request: ControlRequest | null; problem: string | null }
 
@@ -35,6 +39,12 @@ export function parseCtlArgs(argv: readonly string[], cwd: string): CtlArgs {
     else if (a === '--ini') {
       const file = next();
       if (file === null) continue;
+      const emperor = loadEmperorConfig({ argv: ['--ini', file], env: process.env, cwd });
+      if (emperor.kind === 'ok') {
+        if (emperor.config.ctlSocket === null) problem = `${file} runs an emperor without ctl-socket, so berth ctl cannot reach it; add ctl-socket = /run/berth-emperor.ctl under [uwsgi] and restart the emperor`;
+        else socket = emperor.config.ctlSocket;
+        continue;
+      }
       const loaded = load(['--ini', file], cwd);
       if (!loaded.ok) problem = `${file} has problems (berth check --ini ${file} lists them)`;
       else if (loaded.config.ctlSocket === null) problem = `${file} sets neither ctl-socket nor pidfile, so the instance it started has no control socket; add ctl-socket = /run/site.ctl (or pidfile = …) and restart it`;

@@ -3,6 +3,7 @@ import { formatProblem, type Problem } from '../../config/load.js';
 import type { EmperorConfig } from '../../config/emperor-config.js';
 import { Logger, stderrSink } from '../../log/logger.js';
 import { Emperor } from '../../supervise/emperor.js';
+import { EmperorControl } from '../../supervise/emperor-control.js';
 import { serveEmperorStats } from '../../supervise/emperor-stats.js';
 
 export async function runEmperor(config: EmperorConfig, warnings: readonly Problem[], version: string): Promise<number> {
@@ -28,6 +29,12 @@ export async function runEmperor(config: EmperorConfig, warnings: readonly Probl
     return null;
   });
   if (stats !== null) log('info', `[emperor] stats server on ${config.stats?.text ?? ''}`);
+  const control = config.ctlSocket === null ? null : new EmperorControl(config.ctlSocket, emperor, log);
+  if (control !== null) {
+    await control.listen().then(
+      () => log('info', `[emperor] berth ctl: control socket ${config.ctlSocket ?? ''} (mode 600)`),
+      (err: Error) => log('error', `option 'ctl-socket' (${config.ctlSocket ?? ''}): ${err.message}; berth ctl cannot reach this emperor`));
+  }
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
@@ -36,6 +43,7 @@ export async function runEmperor(config: EmperorConfig, warnings: readonly Probl
       log('info', `[emperor] ${signal}: stopping every vassal gracefully`);
       void emperor.stop(`the emperor got ${signal}`).then(() => {
         stats?.close();
+        control?.close();
         for (const s of ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'] as const) process.removeAllListeners(s);
         log('info', '[emperor] stopped: every vassal has exited');
         resolve(0);
