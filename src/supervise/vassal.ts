@@ -9,9 +9,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { LOYAL_MS, Throttle } from './throttle.js';
+import { VASSAL_PIPE_VARIABLE } from './emperor-pipe.js';
 
-/** The vassal-side name of the pipe, read by `berth` (src/cli/commands/run.ts). */
-export const VASSAL_PIPE_VARIABLE = 'BERTH_VASSAL_PIPE_FD';
+export { VASSAL_PIPE_VARIABLE };
 
 export type VassalState = 'running' | 'throttled' | 'stopping' | 'stopped';
 
