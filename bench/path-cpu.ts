@@ -22,6 +22,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findOption } from '../src/config/options.js';
@@ -50,8 +52,14 @@ interface PathSpec {
   start(port: number, dir: string): Promise<Started>;
 }
 
-function freePort(): number {
-  return 20000 + Math.floor(Math.random() * 20000);
+/** A port the kernel just found free on loopback. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  server.close();
+  await once(server, 'close');
+  return port;
 }
 
 const berthArgs = (port: number): string[] => [join(ROOT, 'bin', 'berth.js'), '--http', `127.0.0.1:${port}`, '--chdir', HELLO, '--module', 'hello',
@@ -154,7 +162,7 @@ function treeCpu(root: number, master: number | null): { master: number; workers
 }
 
 async function measure(spec: PathSpec, dir: string): Promise<Sample> {
-  const { proc, url, masterPid } = await spec.start(freePort(), dir);
+  const { proc, url, masterPid } = await spec.start(await freePort(), dir);
   try {
     execFileSync('wrk', ['-t2', '-c64', '-d1s', url]); // warm-up: JIT, caches, workers forked
     const master = masterPid();
