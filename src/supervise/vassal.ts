@@ -11,8 +11,6 @@ import type { Readable } from 'node:stream';
 import { LOYAL_MS, Throttle } from './throttle.js';
 import { VASSAL_PIPE_VARIABLE } from './emperor-pipe.js';
 
-export { VASSAL_PIPE_VARIABLE };
-
 export type VassalState = 'running' | 'throttled' | 'stopping' | 'stopped';
 
 export interface VassalDeps {
