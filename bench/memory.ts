@@ -8,9 +8,13 @@
  * do not, and the ratio is reported for all three.
  * Variants: `berth` (this build), `berth-base` (another build, A/B), and with --node-flags
  * any V8 flags for the master (e.g. --max-semi-space-size=1), applied through NODE_OPTIONS.
- * Run: bash scripts/build.sh && node dist/bench/memory.js [rounds] [base bin/berth.js] [--node-flags "…"]
+ * With --breakdown the master (not a base build) is started with bench/lib/memory-probe.js preloaded and each
+ * round also prints where its memory goes: V8's heap spaces (used/size), external and malloced memory.
+ * Run: bash scripts/build.sh && node dist/bench/memory.js [rounds] [base bin/berth.js] [--node-flags "…"] [--breakdown]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readMemoryReport } from '../src/worker/proc-memory.js';
@@ -20,6 +24,10 @@ const ROOT = process.cwd();
 const args = process.argv.slice(2);
 const flagAt = args.indexOf('--node-flags');
 const NODE_FLAGS = flagAt >= 0 ? args.splice(flagAt, 2)[1]! : '';
+const breakdownAt = args.indexOf('--breakdown');
+const BREAKDOWN = breakdownAt >= 0;
+if (BREAKDOWN) args.splice(breakdownAt, 1);
+const PROBE_DIR = BREAKDOWN ? mkdtempSync(join(tmpdir(), 'berth-memory-probe-')) : '';
 const ROUNDS = Number(args[0] ?? 3);
 const BASE = args[1];
 const MiB = 1024 * 1024;
@@ -52,14 +60,31 @@ async function bareMem(): Promise<Mem> {
   return mem;
 }
 
-async function berthMem(bin: string): Promise<Mem> {
-  const env = NODE_FLAGS === '' ? process.env : { ...process.env, NODE_OPTIONS: NODE_FLAGS };
+interface Probe {
+  readonly usage: NodeJS.MemoryUsage;
+  readonly spaces: Record<string, { used: number; size: number }>;
+  readonly mallocedBytes: number;
+  readonly externalBytes: number;
+}
+
+function printProbe(p: Probe): void {
+  const mib = (x: number): string => (x / MiB).toFixed(2);
+  const spaces = Object.entries(p.spaces).filter(([, s]) => s.size > 0).map(([name, s]) => `${name.replace(/_space$/, '')} ${mib(s.used)}/${mib(s.size)}`);
+  console.log(`  heap used/total ${mib(p.usage.heapUsed)}/${mib(p.usage.heapTotal)} MiB, external ${mib(p.usage.external)} (array buffers ${mib(p.usage.arrayBuffers)}), malloced ${mib(p.mallocedBytes)}, rss ${mib(p.usage.rss)}`);
+  console.log(`  spaces used/size MiB: ${spaces.join(', ')}`);
+}
+
+async function berthMem(bin: string, probe: boolean): Promise<Mem> {
+  const probeFile = join(PROBE_DIR, 'probe.json');
+  const options = [NODE_FLAGS, ...(probe ? [`--import=${join(ROOT, 'dist', 'bench', 'lib', 'memory-probe.js')}`] : [])].filter((o) => o !== '').join(' ');
+  const env = options === '' ? process.env : { ...process.env, NODE_OPTIONS: options, ...(probe ? { BERTH_MEMORY_PROBE_OUT: probeFile } : {}) };
   const proc = spawn(process.execPath, [bin, '--http', '127.0.0.1:0', '--wsgi-file', join(ROOT, 'test', 'fixtures', 'apps', 'hello.py'),
     '--processes', '2', '--python', '/usr/bin/python3', '--disable-logging'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const m = await waitForOutput(proc, /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*all 2 worker\(s\) ready|all 2 worker\(s\) ready[\s\S]*listening on http:\/\/127\.0\.0\.1:(\d+)/);
   execFileSync('wrk', ['-t1', '-c16', '-d2s', `http://127.0.0.1:${m[1] ?? m[2]}/`]);
-  await sleep(1000);
+  await sleep(1500);
   const mem = memOf(proc.pid!);
+  if (probe) printProbe(JSON.parse(readFileSync(probeFile, 'utf8')) as Probe);
   await stop(proc, 'SIGQUIT');
   return mem;
 }
@@ -71,7 +96,7 @@ const f = (x: number): string => x.toFixed(1);
 for (let r = 1; r <= ROUNDS; r++) {
   const bare = await bareMem();
   for (const [name, bin] of variants) {
-    const m = await berthMem(bin);
+    const m = await berthMem(bin, BREAKDOWN && name === 'berth');
     for (const k of ['pss', 'rss', 'uss'] as const) keep(`${name} ${k}`, m[k] / bare[k]);
     console.log(`round ${r} ${name}${NODE_FLAGS !== '' ? ` (${NODE_FLAGS})` : ''}: master PSS/RSS/USS ${f(m.pss)}/${f(m.rss)}/${f(m.uss)} MiB, bare Node ${f(bare.pss)}/${f(bare.rss)}/${f(bare.uss)} MiB, PSS ratio ${(m.pss / bare.pss).toFixed(2)}×`);
   }
@@ -80,3 +105,4 @@ for (const [key, xs] of ratios) {
   const s = [...xs].sort((a, b) => a - b);
   console.log(`median ${key}: ${s[Math.floor(s.length / 2)]!.toFixed(2)}× bare Node (range ${s[0]!.toFixed(2)}–${s.at(-1)!.toFixed(2)})`);
 }
+if (BREAKDOWN) rmSync(PROBE_DIR, { recursive: true, force: true });

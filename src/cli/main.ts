@@ -7,30 +7,26 @@
  * Options are uWSGI's (see docs/configuration.md).
  */
 import { readFileSync } from 'node:fs';
-import { helpText } from './help.js';
-import { helpTopic } from './help-topic.js';
-import { runServe } from './commands/run.js';
-import { runCheck } from './commands/check.js';
 import { parseControl, runControl } from './commands/control.js';
-import { runTopCommand } from './commands/top.js';
-import { runCtl } from './commands/ctl.js';
-import { runPythonVersion } from './commands/python-version.js';
-import { runEmperor } from './commands/emperor.js';
-import { runMigrate } from './commands/migrate.js';
 import { formatProblem } from '../config/load.js';
 import { loadEmperorConfig } from '../config/emperor-config.js';
-import { runSystemdUnit } from './commands/systemd-unit.js';
+
+// Each command is imported when it runs: a master serving an app never loads the help topics,
+// migrate's adapters, top's screen or the emperor, and so does not hold their code in memory
+// (docs/benchmarks.md, "Where the master's memory goes").
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-function help(topic: string | undefined): number {
+async function help(topic: string | undefined): Promise<number> {
   if (topic === undefined) {
+    const { helpText } = await import('./help.js');
     process.stdout.write(helpText());
     return 0;
   }
+  const { helpTopic } = await import('./help-topic.js');
   const found = helpTopic(topic);
   if ('text' in found) {
     process.stdout.write(found.text);
@@ -42,23 +38,23 @@ function help(topic: string | undefined): number {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const first = argv[0];
-  if (first === '--help' || first === '-h' || first === 'help') return help(argv[1]);
+  if (first === '--help' || first === '-h' || first === 'help') return await help(argv[1]);
   if (first === '--version' || first === '-V') {
     process.stdout.write(`berth ${version()}\n`);
     return 0;
   }
   // uWSGI's --python-version prints and exits wherever it stands among the options.
-  if (argv.includes('--python-version')) return runPythonVersion(argv.filter((a) => a !== '--python-version'));
-  if (first === 'check') return runCheck(argv.slice(1));
-  if (first === 'top') return runTopCommand(argv.slice(1));
-  if (first === 'systemd-unit') return runSystemdUnit(argv.slice(1));
-  if (first === 'ctl') return runCtl(argv.slice(1));
+  if (argv.includes('--python-version')) return (await import('./commands/python-version.js')).runPythonVersion(argv.filter((a) => a !== '--python-version'));
+  if (first === 'check') return (await import('./commands/check.js')).runCheck(argv.slice(1));
+  if (first === 'top') return (await import('./commands/top.js')).runTopCommand(argv.slice(1));
+  if (first === 'systemd-unit') return (await import('./commands/systemd-unit.js')).runSystemdUnit(argv.slice(1));
+  if (first === 'ctl') return (await import('./commands/ctl.js')).runCtl(argv.slice(1));
   if (parseControl(argv) !== null) return runControl(argv);
-  if (first === 'migrate') return runMigrate(argv.slice(1));
+  if (first === 'migrate') return (await import('./commands/migrate.js')).runMigrate(argv.slice(1));
   const serveArgv = first === 'run' ? argv.slice(1) : argv;
   // `emperor` (argv, ini or BERTH_EMPEROR) runs vassals instead of serving an app.
   const emperor = loadEmperorConfig({ argv: serveArgv, env: process.env, cwd: process.cwd() });
-  if (emperor.kind === 'ok') return runEmperor(emperor.config, emperor.warnings, `berth-${version()}`);
+  if (emperor.kind === 'ok') return (await import('./commands/emperor.js')).runEmperor(emperor.config, emperor.warnings, `berth-${version()}`);
   if (emperor.kind === 'bad') {
     const n = emperor.problems.length;
     process.stderr.write(`[berth] the emperor configuration has ${n} problem${n === 1 ? '' : 's'}:\n`);
@@ -66,5 +62,5 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('[berth] nothing was started.\n');
     return 1;
   }
-  return runServe(serveArgv);
+  return (await import('./commands/run.js')).runServe(serveArgv);
 }

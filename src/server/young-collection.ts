@@ -24,12 +24,14 @@ function takeCollector(): Collect | null {
   }
 }
 
-const collect = takeCollector();
+// Taken at the first use: the fresh context costs memory that a master never spooling a body keeps for nothing.
+let collect: Collect | null | undefined;
 
 /** Bytes of read garbage after which a body being spooled asks for a young collection. */
 export const YOUNG_COLLECTION_BYTES = 4 << 20;
 
 export function collectYoungGarbage(): void {
+  if (collect === undefined) collect = takeCollector();
   collect?.({ type: 'minor' });
 }
 

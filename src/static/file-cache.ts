@@ -25,6 +25,8 @@ export class SmallFileCache {
   readonly maxEntryBytes: number;
   readonly #maxBytes: number;
   readonly #entries = new Map<string, Entry>();
+  /** The most recently used path: a hit on it needs no move (the common case of one hot file). */
+  #newest: string | null = null;
   #bytes = 0;
 
   constructor(opts: { maxBytes?: number; maxEntryBytes?: number } = {}) {
@@ -47,8 +49,11 @@ export class SmallFileCache {
       this.#remove(path, e);
       return undefined;
     }
-    this.#entries.delete(path);
-    this.#entries.set(path, e);
+    if (path !== this.#newest) {
+      this.#entries.delete(path);
+      this.#entries.set(path, e);
+      this.#newest = path;
+    }
     return e.data;
   }
 
@@ -62,11 +67,13 @@ export class SmallFileCache {
       this.#remove(oldest[0], oldest[1]);
     }
     this.#entries.set(path, { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, data });
+    this.#newest = path;
     this.#bytes += data.length;
   }
 
   #remove(path: string, e: Entry): void {
     this.#entries.delete(path);
+    if (path === this.#newest) this.#newest = null;
     this.#bytes -= e.data.length;
   }
 }

@@ -13,14 +13,11 @@
  * mountpoint with static-404. serve() never throws; it either answers or calls fallthrough()
  * exactly once.
  *
- * With static-from-django the first ready worker reports Django's STATIC_URL/STATIC_ROOT and
- * MEDIA_URL/MEDIA_ROOT, and addDjangoMappings() adds them as static-map entries at run time
- * (an explicit static-map for the same mountpoint wins), warning in plain words about a
- * STATIC_ROOT that collectstatic has not filled yet.
+ * With static-from-django, addDjangoMappings() adds Django's STATIC and MEDIA settings as
+ * static-map entries at run time (django-static.ts); Expires/Cache-Control rules and
+ * Accept-Encoding are in expiry.ts.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { imfFixdate } from '../protocol/http1/date.js';
+import type fs from 'node:fs';
 import type { Config } from '../config/schema.js';
 import type { Exchange } from '../server/exchange.js';
 import { SmallFileCache } from './file-cache.js';
@@ -30,10 +27,14 @@ import { MimeTypes } from './mime.js';
 import { decodePath, resolveInside, VerifiedPaths, type ResolveOptions } from './resolve-inside.js';
 import type { DjangoStaticInfo } from '../protocol/worker/payloads.js';
 import { staticServed } from '../server/observe.js';
+import { addDjangoMappings } from './django-static.js';
+import { acceptsEncoding, ExpiryRules } from './expiry.js';
 import { headerReader, sendPage, serveFile, type FileResponse, type ServeContext, type StaticLog } from './serve.js';
 
+export { djangoMountpoint } from './django-static.js';
+export { acceptsEncoding } from './expiry.js';
+
 const MAX_REMEMBERED_MATCHES = 4096;
-const NO_HEADERS: readonly string[] = [];
 
 interface Mapping {
   readonly mountpoint: string;
@@ -60,11 +61,6 @@ interface Match {
   readonly lastName: string;
 }
 
-interface Rule {
-  readonly re: RegExp;
-  readonly seconds: number;
-}
-
 interface Found {
   readonly root: string;
   readonly raw: string;
@@ -74,62 +70,12 @@ interface Found {
   readonly name: string;
 }
 
-/** 'missing', 'empty', or 'filled' (also for something unreadable or not a directory: the request-time lookup copes with those). */
-function dirState(dir: string): 'missing' | 'empty' | 'filled' {
-  try {
-    return fs.readdirSync(dir).length === 0 ? 'empty' : 'filled';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'filled';
-  }
-}
-
-/** A Django URL setting as a mountpoint: '/static/' → '/static'; null for another host, a relative URL or '/'. */
-export function djangoMountpoint(url: string): string | null {
-  if (!url.startsWith('/') || url.startsWith('//')) return null;
-  const pathOnly = url.replace(/[?#].*$/, '').replace(/\/+$/, '');
-  if (pathOnly === '') return null;
-  try {
-    const segments = pathOnly.slice(1).split('/').map((s) => decodeURIComponent(s));
-    return segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('/') || s.includes('\0')) ? null : `/${segments.join('/')}`;
-  } catch {
-    return null;
-  }
-}
-
-/** Whether Accept-Encoding allows `coding` (RFC 9110 §12.5.3): named with q > 0, or `*` with q > 0 and not named. */
-export function acceptsEncoding(header: string | undefined, coding: string): boolean {
-  if (header === undefined) return false;
-  let star: boolean | undefined;
-  for (const item of header.split(',')) {
-    const [name, ...params] = item.split(';').map((s) => s.trim().toLowerCase());
-    const q = params.find((p) => p.startsWith('q='));
-    const ok = q === undefined || Number(q.slice(2)) > 0;
-    if (name === coding) return ok;
-    if (name === '*') star = ok;
-  }
-  return star === true;
-}
-
-function compile(rules: Config['staticExpires']): Rule[] {
-  const out: Rule[] = [];
-  for (const r of rules) {
-    try {
-      out.push({ re: new RegExp(r.match), seconds: r.seconds });
-    } catch {
-      // validate.ts refuses bad expressions; nothing to do for one that slipped through.
-    }
-  }
-  return out;
-}
-
 export class StaticFiles {
   #maps: Mapping[];
   readonly #checkStatic: readonly string[];
   readonly #index: readonly string[];
   readonly #skipExt: readonly string[];
-  readonly #expiresPath: readonly Rule[];
-  readonly #expiresUri: readonly Rule[];
-  readonly #expiresType: ReadonlyMap<string, number>;
+  readonly #expiry: ExpiryRules;
   readonly #gzip: boolean;
   readonly #safe: readonly string[];
   readonly #resolveOptions: ResolveOptions;
@@ -160,9 +106,7 @@ export class StaticFiles {
     this.#checkStatic = config.checkStatic;
     this.#index = config.staticIndex;
     this.#skipExt = config.staticSkipExt.map((e) => e.toLowerCase());
-    this.#expiresPath = compile(config.staticExpires);
-    this.#expiresUri = compile(config.staticExpiresUri);
-    this.#expiresType = new Map(config.staticExpiresType.map((r) => [r.match, r.seconds]));
+    this.#expiry = new ExpiryRules(config);
     this.#gzip = config.staticGzipAll;
     this.#safe = config.staticSafe;
     this.#resolveOptions = { allowSymlinksInto: this.#safe, verified: new VerifiedPaths() };
@@ -184,54 +128,14 @@ export class StaticFiles {
 
   /**
    * static-from-django: maps STATIC_URL→STATIC_ROOT and MEDIA_URL→MEDIA_ROOT as the worker
-   * reported them (undefined: the app did not load a configured Django) and warns about what
-   * would make the admin lose its CSS. Files are looked up per request, so a STATIC_ROOT that
-   * collectstatic fills later, or a MEDIA_ROOT created by the first upload, is picked up.
-   * The directory checks are synchronous: this runs once, when the first worker is ready.
+   * reported them (django-static.ts).
    */
   addDjangoMappings(info: DjangoStaticInfo | undefined): void {
-    const warn = (message: string): void => this.#log('warn', `static-from-django: ${message}`);
-    if (info === undefined) {
-      warn("the app did not load Django's settings (is it a Django project, with DJANGO_SETTINGS_MODULE set by its wsgi.py?); no static or media mapping was added");
-      return;
-    }
-    if ('error' in info) {
-      warn(`reading Django's settings failed (${info.error}); no static or media mapping was added — use static-map instead`);
-      return;
-    }
-    const mount = (setting: string, url: string | null, rootSetting: string, root: string | null): boolean => {
-      if (url === null || root === null) return false;
-      const mountpoint = djangoMountpoint(url);
-      if (mountpoint === null) {
-        this.#log('info', `static-from-django: ${setting} ${url} is not a local path below /; Berth does not serve it`);
-        return false;
-      }
-      if (this.#maps.some((m) => m.mountpoint === mountpoint)) {
-        this.#log('info', `static-from-django: ${mountpoint} is already mapped by static-map; ${rootSetting} ${root} is not added`);
-        return false;
-      }
-      const segments = mountpoint.slice(1).split('/');
-      this.#maps.push({ mountpoint, segments, root, keepMountpoint: false });
+    addDjangoMappings(info, this.#log, (mountpoint) => this.#maps.some((m) => m.mountpoint === mountpoint), (mountpoint, root) => {
+      this.#maps.push({ mountpoint, segments: mountpoint.slice(1).split('/'), root, keepMountpoint: false });
       this.#maps.sort((a, b) => b.segments.length - a.segments.length);
       this.#matches.clear();
-      this.#log('info', `static-from-django: ${mountpoint} → ${root} (${rootSetting})`);
-      return true;
-    };
-    if (info.static_url !== null && info.static_root === null) {
-      warn(`STATIC_ROOT is not set, so the static files (the admin's CSS too) will 404: set STATIC_ROOT in settings.py and run \`python manage.py collectstatic\``);
-    }
-    if (mount('STATIC_URL', info.static_url, 'STATIC_ROOT', info.static_root)) {
-      const root = info.static_root!;
-      const state = dirState(root);
-      const admin = info.installed_apps_has_admin ? "; until then the admin's CSS will 404" : '';
-      if (state !== 'filled') warn(`STATIC_ROOT ${root} ${state === 'missing' ? 'does not exist' : 'is empty'}: run \`python manage.py collectstatic\`${admin}`);
-      else if (info.installed_apps_has_admin && !fs.existsSync(path.join(root, 'admin', 'css', 'base.css'))) {
-        warn(`django.contrib.admin is installed but ${path.join(root, 'admin', 'css', 'base.css')} is missing, so the admin's CSS would 404: run \`python manage.py collectstatic\``);
-      }
-    }
-    if (mount('MEDIA_URL', info.media_url, 'MEDIA_ROOT', info.media_root) && dirState(info.media_root!) === 'missing') {
-      warn(`MEDIA_ROOT ${info.media_root!} does not exist: uploads will 404 until it exists (Django creates it on the first upload, or create it now)`);
-    }
+    });
   }
 
   serve(ex: Exchange, fallthrough: () => void): void {
@@ -387,7 +291,7 @@ export class StaticFiles {
 
   #representation(ex: Exchange, f: Found): FileResponse {
     const contentType = this.#mime.lookup(f.name);
-    const cacheHeaders = this.#expires(ex.request.target, f.path, contentType);
+    const cacheHeaders = this.#expiry.headers(ex.request.target, f.path, contentType);
     let chosen: { path: string; stat: fs.Stats; encoding: 'gzip' | 'br' | null } = { path: f.path, stat: f.stat, encoding: null };
     let vary = false;
     if (this.#gzip) {
@@ -400,15 +304,5 @@ export class StaticFiles {
       }
     }
     return { path: chosen.path, stat: chosen.stat, contentType, contentEncoding: chosen.encoding, vary, cacheHeaders };
-  }
-
-  /** Expires and Cache-Control from the first matching rule: file path, then URI, then MIME type. */
-  #expires(target: string, filePath: string, contentType: string): readonly string[] {
-    if (this.#expiresPath.length === 0 && this.#expiresUri.length === 0 && this.#expiresType.size === 0) return NO_HEADERS;
-    let seconds: number | undefined = this.#expiresPath.find((r) => r.re.test(filePath))?.seconds;
-    seconds ??= this.#expiresUri.find((r) => r.re.test(target))?.seconds;
-    seconds ??= this.#expiresType.get(contentType.split(';')[0]!.trim().toLowerCase());
-    if (seconds === undefined) return [];
-    return ['Expires', imfFixdate(Date.now() + seconds * 1000), 'Cache-Control', `max-age=${seconds}`];
   }
 }

@@ -4,11 +4,13 @@
  * pipe reaches EOF, i.e. when the emperor is gone, even killed by SIGKILL.
  */
 import { Socket } from 'node:net';
-import { VASSAL_PIPE_VARIABLE } from './vassal.js';
 
 export interface EmperorPipe {
   tell(message: 'accepting' | 'ready'): void;
 }
+
+/** The variable naming the vassal's end of its emperor pipe (the emperor sets it to 3). Here, not in vassal.ts, so a vassal does not load the emperor's side. */
+export const VASSAL_PIPE_VARIABLE = 'BERTH_VASSAL_PIPE_FD';
 
 export function joinEmperor(env: Readonly<Record<string, string | undefined>>, log: (message: string) => void): EmperorPipe | null {
   const fd = Number(env[VASSAL_PIPE_VARIABLE]);

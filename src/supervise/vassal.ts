@@ -10,9 +10,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { formatUptime } from './program.js';
 import { LOYAL_MS, Throttle } from './throttle.js';
-
-/** The vassal-side name of the pipe, read by `berth` (src/cli/commands/run.ts). */
-export const VASSAL_PIPE_VARIABLE = 'BERTH_VASSAL_PIPE_FD';
+import { VASSAL_PIPE_VARIABLE } from './emperor-pipe.js';
 
 export type VassalState = 'running' | 'throttled' | 'stopping' | 'stopped';
 

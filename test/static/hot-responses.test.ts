@@ -2,6 +2,7 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { makeTree, request, startStatic, type StaticServer } from './harness.js';
 
@@ -78,4 +79,27 @@ test('a directory index is not kept: an index file created later must win', asyn
   assert.equal(s.files.hotTargets, 0);
   fs.writeFileSync(path.join(root, 'd', 'index.html'), 'html');
   assert.equal((await request(s.port, '/s/d/')).body.toString(), 'html');
+});
+
+test('pipelined GETs read in one turn share one stat, and a rewrite after them is seen by the next request', async () => {
+  const { s, root } = await serve({ 'p.txt': 'old' });
+  await request(s.port, '/s/p.txt');
+  assert.equal(s.files.hotTargets, 1);
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(s.port, '127.0.0.1');
+    let got = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      got += d;
+      if ((got.match(/\r\n\r\nold/g) ?? []).length === 3) {
+        socket.end();
+        resolve(got);
+      }
+    });
+    socket.on('error', reject);
+    socket.write('GET /s/p.txt HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3));
+  });
+  assert.equal((raw.match(/HTTP\/1\.1 200 OK/g) ?? []).length, 3);
+  fs.writeFileSync(path.join(root, 'p.txt'), 'new!');
+  assert.equal((await request(s.port, '/s/p.txt')).body.toString(), 'new!');
 });

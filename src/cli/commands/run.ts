@@ -11,11 +11,11 @@ import { explainWriteFailure } from '../../config/fs-kind.js';
 import { describeSource } from '../../config/problem.js';
 import { accessLogFor, loadOrReport, reloadConfig } from './load.js';
 import { readFileSync } from 'node:fs';
-import { StatsService } from '../../stats/stats-server.js';
+import type { StatsService } from '../../stats/stats-server.js';
 import { joinEmperor } from '../../supervise/emperor-pipe.js';
 import { SystemdNotifier, takeNotifyEnvironment } from '../../master/sd-notify.js';
 import { takeListenFds } from '../../master/socket-activation.js';
-import { SideProgramsService } from '../../supervise/side-programs.js';
+import type { SideProgramsService } from '../../supervise/side-programs.js';
 import type { WebFacts } from '../../supervise/control-server.js';
 
 function berthVersion(): string {
@@ -77,7 +77,8 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       listening: () => { own.listening?.(); emperor.tell('accepting'); },
       appReady: () => { own.appReady?.(); emperor.tell('ready'); },
     };
-    const side: SideProgramsService | null = config.programs.length > 0 || config.ctlSocket !== null ? new SideProgramsService({
+    // Side programs and stats are imported only when configured: a plain master does not hold their code.
+    const side: SideProgramsService | null = config.programs.length > 0 || config.ctlSocket !== null ? new (await import('../../supervise/side-programs.js')).SideProgramsService({
       config, log, line: (text) => logger.line(text),
       web: (): WebFacts => ({ state: master.state, pid: process.pid, startedAt: master.observed.startedAt, workers: master.observed.workers.length, generation: master.observed.generation }),
       // The same path as a SIGHUP: a graceful reload, side programs with reload-with-web included.
@@ -92,7 +93,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     arbiter = master;
     await side?.listen();
     // Subscribed before the workers start, so generation 1 and every request are counted.
-    const stats = config.stats !== null || config.metrics !== null ? new StatsService({ source: () => ({ ...master.observed, programs: side?.programs.status() ?? [] }), version: berthVersion(), log, origin }) : null;
+    const stats: StatsService | null = config.stats !== null || config.metrics !== null ? new (await import('../../stats/stats-server.js')).StatsService({ source: () => ({ ...master.observed, programs: side?.programs.status() ?? [] }), version: berthVersion(), log, origin }) : null;
     await stats?.start();
     code = await master.run();
     stats?.close();
