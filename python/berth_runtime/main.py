@@ -146,13 +146,12 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening
     def on_term(signum, frm):
         if lifeline.master_gone():
             lifeline.gone()
-        if direct is not None:
+        if direct is not None or hd is not None:
             server.on_stop = None
         server.request_stop()
         if direct is not None:
             direct.request_stop()  # the accept loop sees it within ACCEPT_POLL_S
         if hd is not None:
-            server.on_stop = None
             hd.request_stop()
 
     def on_usr2(signum, frm):
