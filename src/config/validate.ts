@@ -266,7 +266,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     const pp = last('proxyProtocol');
     if (pp !== undefined && pp.value !== 'false') fail(httpDirectA, 'conflict', `${written} = true: the workers cannot read the PROXY header ${pp.written} expects on the HTTP listeners`, `remove ${written} or ${pp.written}`);
     const route = last('proxyRoutes');
-    if (route !== undefined) fail(httpDirectA, 'conflict', `${written} = true: the workers would answer requests that ${route.written} (line of the proxy route) sends to an upstream`, `remove ${written}, or serve the proxied paths from another Berth instance`);
+    if (route !== undefined) fail(httpDirectA, 'conflict', `${written} = true: the workers would answer requests that ${route.written} sends to an upstream`, `remove ${written}, or serve the proxied paths from another Berth instance`);
     if (http.length === 0) warnings.push(problemAt(httpDirectA.source, { code: 'no-effect', option: written, message: `${written}: there is no HTTP listener (http = …), so it changes nothing`, fix: `add http = :8000 (or remove ${written})` }));
   }
 
