@@ -48,6 +48,8 @@ HTTP_IDLE_S = 0.1
 HTTP_IDLE_MAX = 64
 # What one peek takes: a request wholly in it may be served here.
 PEEK_BYTES = 65536
+# The first peek: most requests fit, and a smaller buffer is cheaper to allocate per request.
+FIRST_PEEK = 8192
 POLL_S = 0.25
 _PEEK = socket.MSG_PEEK | socket.MSG_DONTWAIT
 
@@ -165,11 +167,7 @@ class HttpDirect(object):
                     del idle[data.sock.fileno()]
                     self.connection(data.sock, data.index, data.served, data.ends, sel, idle)
                 if idle:
-                    now = time.monotonic()
-                    for fd in [fd for fd, i in idle.items() if i.deadline <= now]:
-                        i = idle.pop(fd)
-                        sel.unregister(i.sock)
-                        self.handoff.hand(i.sock, i.index, 'idle', i.served)
+                    self.expire(sel, idle)
         finally:
             for i in idle.values():
                 try:
@@ -178,6 +176,26 @@ class HttpDirect(object):
                     pass
                 self.handoff.hand(i.sock, i.index, 'stop', i.served)
             sel.close()
+
+    def expire(self, sel, idle):
+        """Idle connections past their grace go to the master; one whose request arrived
+        meanwhile (a thread kept busy past the grace) is served instead."""
+        now = time.monotonic()
+        for fd in [fd for fd, i in idle.items() if i.deadline <= now]:
+            i = idle.pop(fd)
+            sel.unregister(i.sock)
+            try:
+                waiting = i.sock.recv(1, _PEEK)
+            except (BlockingIOError, InterruptedError):
+                waiting = None
+            except OSError:
+                waiting = b''
+            if waiting:
+                self.connection(i.sock, i.index, i.served, i.ends, sel, idle)
+            elif waiting is None:
+                self.handoff.hand(i.sock, i.index, 'idle', i.served)
+            else:
+                i.sock.close()
 
     def accept(self, listener, index, sel, idle):
         try:
@@ -211,7 +229,9 @@ class HttpDirect(object):
             if self.stopping:
                 return self.handoff.hand(sock, index, 'stop', served)
             try:
-                data = sock.recv(PEEK_BYTES, _PEEK)
+                data = sock.recv(FIRST_PEEK, _PEEK)
+                if len(data) == FIRST_PEEK:  # more may be there: a big head or body
+                    data = sock.recv(PEEK_BYTES, _PEEK)
             except (BlockingIOError, InterruptedError):
                 return self.keep_idle(sock, index, served, ends, sel, idle)
             except OSError:
@@ -293,8 +313,8 @@ class HttpDirect(object):
             gate.release()
             running.pop(ident, None)
         kept = req.kept()
-        block = record_block(env)
-        self.reports.done(req, started, block, len(block), 0, 0)
+        # The vars block is built only for a record the access log keeps (done() calls it).
+        self.reports.done(req, started, lambda: record_block(env), 0, 0, 0)
         if not kept:
             try:
                 sock.shutdown(socket.SHUT_WR)
