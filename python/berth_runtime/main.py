@@ -165,6 +165,8 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening
     signal.signal(signal.SIGUSR2, on_usr2)
     if cfg['reload_on_rss'] > 0 and not cfg['check']:
         arm_memory_guard(cfg['reload_on_rss'], server, direct or hd, log)
+        if direct is not None and hd is not None:
+            hd.memory_guard = direct.memory_guard
     announce(sock, ready, reporter if announce_modules else None, lifeline)
     if cfg['check']:
         return EXIT_OK
