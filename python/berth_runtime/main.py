@@ -190,15 +190,14 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening
     return EXIT_OK
 
 
-def open_http_direct(environ):
-    """http-direct (BERTH_HTTP_DIRECT, set by the master with its listeners and Node's IPC
-    channel): (its config, the listeners, the channel's descriptor), or None."""
-    text = environ.pop('BERTH_HTTP_DIRECT', None)
-    if not text:
+def open_http_direct(cfg, environ):
+    """config "http_direct" (its listeners, and Node's IPC channel in NODE_CHANNEL_FD):
+    (that config, the listeners, the channel's descriptor), or None."""
+    hcfg = cfg['http_direct']
+    if hcfg is None:
         return None
     from .http_direct import open_http_listeners
     from .http_handoff import take_channel_fd
-    hcfg = json.loads(text)
     node_fd = take_channel_fd(environ)
     if node_fd is None:
         raise BootFailure('config', 'http-direct: the master passed no IPC channel (NODE_CHANNEL_FD)')
@@ -235,7 +234,7 @@ def run(lifeline):
         if cfg['direct'] is not None:
             from .direct_io import open_direct_listeners
             listening = open_direct_listeners(cfg)
-        http = open_http_direct(os.environ)
+        http = open_http_direct(cfg, os.environ)
         lifeline.group_leader = leads_own_group(cfg)
         if lifeline.group_leader:
             lifeline.start_guardian()  # before the import: its subprocesses count too

@@ -63,10 +63,10 @@ export interface HandOffNote {
 /** How long a served keep-alive connection waits in its worker before going to the master. */
 const HTTP_IDLE_MS = 100;
 
-/** BERTH_HTTP_DIRECT as python/berth_runtime/http_direct.py reads it. */
-function httpDirectJson(d: DirectSockets, h: HttpDirectSockets): string {
+/** BERTH_WORKER_CONFIG's `http_direct`, as python/berth_runtime/http_direct.py reads it. */
+function httpDirectJson(d: DirectSockets, h: HttpDirectSockets): object {
   const c = d.config;
-  return JSON.stringify({
+  return {
     listeners: h.listeners.map((l, i) => ({ fd: FIRST_DIRECT_FD + d.listeners.length + i, index: l.index })),
     backlog: c.listen,
     buffer_size: c.bufferSizeBytes,
@@ -78,7 +78,7 @@ function httpDirectJson(d: DirectSockets, h: HttpDirectSockets): string {
     log_all: !c.disableLogging,
     log_4xx: c.log4xx,
     slow_ms: c.logSlowMs,
-  });
+  };
 }
 
 /** The first inherited uwsgi socket's descriptor number in the child (0-2 stdio, 3 the channel). */
@@ -151,6 +151,7 @@ export function workerConfigJson(config: LaunchConfig, fields: { mode: WorkerMod
     // The worker checks its RSS after each request (the master's watchdog looks once a second).
     reload_on_rss: config.reloadOnRssBytes,
     direct: fields.direct && fields.direct.listeners.length > 0 ? directJson(fields.direct) : null,
+    http_direct: fields.direct?.http ? httpDirectJson(fields.direct, fields.direct.http) : null,
   });
 }
 
@@ -161,7 +162,6 @@ function spawnPython(config: LaunchConfig, interpreter: Interpreter, workerConfi
   env.BERTH_WORKER_CONFIG = workerConfig;
   env.PYTHONUNBUFFERED = '1';
   const http = direct?.http ?? null;
-  if (direct && http) env.BERTH_HTTP_DIRECT = httpDirectJson(direct, http);
   const handed = [...(direct?.listeners.map((l) => l.fd) ?? []), ...(http?.listeners.map((l) => l.fd) ?? [])];
   // http-direct: Node's IPC channel last, so no inherited descriptor moves; the workers hand connections over on it.
   return spawn(interpreter.path, [workerScriptPath()], {
