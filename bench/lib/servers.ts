@@ -81,6 +81,9 @@ function behindNginx(backend: 'berth' | 'berth-master' | 'berth-nobatch' | 'bert
 export const SERVERS: readonly ServerSpec[] = [
   { name: 'berth', workers: '2p x 1t', command: berth('1') },
   { name: 'berth-t2', workers: '2p x 2t', command: berth('2') },
+  // http-direct: the workers accept on the HTTP port and serve whole requests themselves.
+  { name: 'berth-direct', workers: '2p x 1t', optIn: true, command: berth('1', ['--http-direct']) },
+  { name: 'berth-direct-t2', workers: '2p x 2t', optIn: true, command: berth('2', ['--http-direct']) },
   // lazy-apps: every worker imports the app (no forking Python parent).
   { name: 'berth-lazy', workers: '2p x 1t', optIn: true, command: berth('1', ['--lazy-apps']) },
   { name: 'uwsgi-http', workers: '2p x 1t (+router)', comparesTo: 'berth', command: uwsgi('--http') },

@@ -61,6 +61,7 @@ CONFIG_KEYS = {
     'own_group': ('boolean', lambda v: type(v) is bool),
     'reload_on_rss': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
     'direct': ('direct object or null', lambda v: v is None or isinstance(v, dict)),
+    'http_direct': ('http-direct object or null', lambda v: v is None or isinstance(v, dict)),
 }
 DIRECT_KEYS = {
     'listeners': ('non-empty list of {fd: integer, unix: boolean, index: integer}', _listeners),
@@ -91,6 +92,26 @@ def _key_problems(where, value, rules):
     return problems
 
 
+def _http_listeners(v):
+    return isinstance(v, list) and len(v) > 0 and all(
+        isinstance(l, dict) and len(l) == 2 and _is_int(l.get('fd')) and _is_int(l.get('index')) for l in v)
+
+
+HTTP_DIRECT_KEYS = {
+    'listeners': ('non-empty list of {fd: integer, index: integer}', _http_listeners),
+    'backlog': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+    'buffer_size': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+    'limit_post': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+    'timeout_ms': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+    'idle_ms': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+    'static_prefixes': ('list of strings', _strings),
+    'mounts': ('list of strings', _strings),
+    'log_all': ('boolean', lambda v: type(v) is bool),
+    'log_4xx': ('boolean', lambda v: type(v) is bool),
+    'slow_ms': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+}
+
+
 def read_config(text):
     """Parse and check BERTH_WORKER_CONFIG: exactly the keys of CONFIG_KEYS (and of DIRECT_KEYS
     in `direct`), each by its rule; BootFailure naming every problem otherwise."""
@@ -105,6 +126,8 @@ def read_config(text):
     problems = _key_problems('', cfg, CONFIG_KEYS)
     if isinstance(cfg.get('direct'), dict):
         problems += _key_problems('direct.', cfg['direct'], DIRECT_KEYS)
+    if isinstance(cfg.get('http_direct'), dict):
+        problems += _key_problems('http_direct.', cfg['http_direct'], HTTP_DIRECT_KEYS)
     if (cfg.get('module') is None) == (cfg.get('wsgi_file') is None):
         problems.append('exactly one of module and wsgi_file must be set')
     if cfg.get('mode') in ('zygote', 'lazy-zygote') and not (isinstance(cfg.get('channel_path'), str) and cfg['channel_path']):

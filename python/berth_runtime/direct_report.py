@@ -42,8 +42,10 @@ class DirectReport(object):
         self.waiting = threading.Event()  # set by the first record of a batch
         self.last_report = 0.0  # monotonic
 
-    def done(self, req, started, data, size, modifier1):
-        """A request finished: count it, correct a report that listed it, keep its record."""
+    def done(self, req, started, data, size, modifier1, at=4):
+        """A request finished: count it, correct a report that listed it, keep its record (its
+        vars block is data[at:at + size] after the uwsgi packet head, or what data() returns for
+        HTTP, which builds it only for a record that is kept)."""
         micros = int((time.monotonic() - started) * 1e6)
         status = req.code if req.head_sent else 0
         if self.threads == 1:
@@ -54,7 +56,7 @@ class DirectReport(object):
         if req in self.reported:
             self.report()  # the master believes it still runs (harakiri): correct that now
         if self.log_all or status >= 500 or (self.log_4xx and 400 <= status < 500) or micros >= self.slow_us:
-            block = data[4:4 + size]
+            block = data() if callable(data) else data[at:at + size]
             record = DIRECT_RECORD.pack(status, req.sent, min(micros, 0xFFFFFFFF), time.time() * 1000.0,
                                         modifier1, len(block)) + block
             with self.lock:

@@ -50,10 +50,12 @@ def name_kind(name):
     return kind
 
 
-def http_head(status, headers, date, whole=None):
+def http_head(status, headers, date, whole=None, keep_alive=False):
     """(the latin1 HTTP/1.1 head, Content-Length or None) for a direct response, checked as the
     master checks a worker's head (src/protocol/http1/response.ts); ResponseInvalid if bad.
     `whole`: the length of a body known in full, declared when the app did not (sendFull).
+    `keep_alive` (direct HTTP): no Connection: close when the body's end is known to the client
+    (a length, or no body by status), so the connection may carry the next request.
     Runs on every direct response: header names are judged through the _NAME_KIND memo, and
     the status and values are scanned for control characters in one search of the lines."""
     if not status[:3].isascii():  # start_response's isdigit() also passes '\xb200', which int() refuses
@@ -106,7 +108,10 @@ def http_head(status, headers, date, whole=None):
         lines.append('Content-Length: %d' % whole)
     if not has_date:
         lines.append('Date: ' + date())
-    lines.append('Connection: close\r\n\r\n')
+    if keep_alive and (length is not None or code == 204 or code == 304):
+        lines.append('\r\n')
+    else:
+        lines.append('Connection: close\r\n\r\n')
     try:
         if dropped is not None:
             dropped.encode('latin-1')  # not sent, but the master refuses it as it refuses the rest

@@ -32,9 +32,9 @@ def framed_server(sock, app, base, log, cfg, lifeline):
     return ThreadedServer(sock, app, base, log, cfg['threads'], lifeline)
 
 
-def import_servers(cfg, listening):
+def import_servers(cfg, listening, http=None):
     """Imports the server modules serve_worker() will use with this config."""
-    if listening or cfg['threads'] > 1:
+    if listening or http or cfg['threads'] > 1:
         from . import framed_threaded  # noqa: F401
     else:
         from . import framed_inline  # noqa: F401
@@ -42,11 +42,11 @@ def import_servers(cfg, listening):
         from . import direct_server  # noqa: F401
 
 
-def import_before_privileges(cfg, listening):
+def import_before_privileges(cfg, listening, http=None):
     """Every runtime module this config will use, imported before boot() drops privileges: the
     uid/gid may not be able to read this package (a checkout in a 0700 home or temporary
     directory).  The same modules a lazy import would load later; nothing more."""
-    import_servers(cfg, listening)
+    import_servers(cfg, listening, http)
     if cfg['mode'] != 'worker':
         from . import zygote  # noqa: F401
     if cfg['py_autoreload'] > 0:
@@ -108,36 +108,65 @@ def arm_memory_guard(limit_bytes, server, direct, log):
         direct.memory_guard = guard
 
 
-def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening=None):
+def http_direct_server(server, app, base, log, cfg, http, ready):
+    """http-direct: the direct HTTP server beside the framed one, sharing its gate."""
+    from .direct_io import Gate
+    from .http_direct import HttpDirect
+    from .http_handoff import HandOff
+    hcfg, listeners, node_fd = http
+    hcfg = dict(hcfg)
+    if 'django' in ready:
+        from .django_static import django_mountpoints
+        hcfg['static_prefixes'] = list(hcfg['static_prefixes']) + django_mountpoints(ready['django'])
+    if server.gate is None:
+        server.gate = Gate(cfg['threads'])
+    return HttpDirect(listeners, app, base, log, hcfg, cfg['threads'], server.gate, server.control_sender(),
+                      HandOff(node_fd, log))
+
+
+def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening=None, http=None):
     """READY (and MODULES), then serve until SHUTDOWN or SIGTERM; the exit code.
-    `listening`: open_direct_listeners()'s (listeners, timeouts) for config "direct", or None."""
+    `listening`: open_direct_listeners()'s (listeners, timeouts) for config "direct", or None;
+    `http`: (http-direct config, its listeners, Node's channel descriptor), or None."""
     log = make_logger(sys.stderr)
     base = base_environ(cfg['threads'], cfg['processes'], ErrorStream(sys.stderr))
     ready = ready_info(cfg)  # with static-from-django, Django's settings: read once, used twice
     direct = None
     if listening:
         server, direct = direct_servers(sock, app, base, log, cfg, lifeline, listening, ready)
+    elif http:
+        from .framed_threaded import ThreadedServer
+        server = ThreadedServer(sock, app, base, log, cfg['threads'], lifeline)
     else:
         server = framed_server(sock, app, base, log, cfg, lifeline)
+    hd = http_direct_server(server, app, base, log, cfg, http, ready) if http else None
+    if hd is not None and direct is None:
+        server.on_stop = lambda: os.kill(os.getpid(), signal.SIGTERM) if not hd.stopping else None
 
     def on_term(signum, frm):
         if lifeline.master_gone():
             lifeline.gone()
-        if direct is not None:
+        if direct is not None or hd is not None:
             server.on_stop = None
         server.request_stop()
         if direct is not None:
             direct.request_stop()  # the accept loop sees it within ACCEPT_POLL_S
+        if hd is not None:
+            hd.request_stop()
 
     def on_usr2(signum, frm):
         dump_stacks(frm)
         if direct is not None:
             direct.timeout_answers()
+        if hd is not None:
+            hd.timeout_answers()
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGUSR2, on_usr2)
     if cfg['reload_on_rss'] > 0 and not cfg['check']:
-        arm_memory_guard(cfg['reload_on_rss'], server, direct, log)
+        arm_memory_guard(cfg['reload_on_rss'], server, direct or hd, log)
+        if direct is not None and hd is not None:
+            hd.memory_guard = direct.memory_guard
     announce(sock, ready, reporter if announce_modules else None, lifeline)
     if cfg['check']:
         return EXIT_OK
@@ -145,16 +174,34 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening
         from .autoreload import start_module_reporter
         start_module_reporter(reporter, server.control_sender(), cfg['py_autoreload'])
     try:
-        if direct is None:
+        if direct is None and hd is None:
             server.serve()
         else:
             HelperThread(server.serve, 'berth-framed').start()
-            direct.serve()
+            if direct is not None and hd is not None:
+                HelperThread(hd.serve, 'berth-http').start()
+                direct.serve()
+            else:
+                (direct or hd).serve()
             server.wait_done()
     except ProtocolError as e:
         log('protocol error from the master: %s' % e)
         return EXIT_USAGE
     return EXIT_OK
+
+
+def open_http_direct(cfg, environ):
+    """config "http_direct" (its listeners, and Node's IPC channel in NODE_CHANNEL_FD):
+    (that config, the listeners, the channel's descriptor), or None."""
+    hcfg = cfg['http_direct']
+    if hcfg is None:
+        return None
+    from .http_direct import open_http_listeners
+    from .http_handoff import take_channel_fd
+    node_fd = take_channel_fd(environ)
+    if node_fd is None:
+        raise BootFailure('config', 'http-direct: the master passed no IPC channel (NODE_CHANNEL_FD)')
+    return hcfg, open_http_listeners(hcfg), node_fd
 
 
 def main(argv):
@@ -187,10 +234,11 @@ def run(lifeline):
         if cfg['direct'] is not None:
             from .direct_io import open_direct_listeners
             listening = open_direct_listeners(cfg)
+        http = open_http_direct(cfg, os.environ)
         lifeline.group_leader = leads_own_group(cfg)
         if lifeline.group_leader:
             lifeline.start_guardian()  # before the import: its subprocesses count too
-        import_before_privileges(cfg, listening)
+        import_before_privileges(cfg, listening, http)
         lazy = cfg['mode'] == 'lazy-zygote'
         app = None if lazy else boot(cfg, lifeline)  # lazy: each forked worker boots
         # The objects the import made live as long as the process: moved out of the collector's
@@ -208,12 +256,12 @@ def run(lifeline):
         from .autoreload import ModuleReporter
         reporter = ModuleReporter()
     if cfg['mode'] == 'worker':
-        return serve_worker(sock, app, cfg, lifeline, reporter, True, listening)
+        return serve_worker(sock, app, cfg, lifeline, reporter, True, listening, http)
     stop_watchdog()
-    import_servers(cfg, listening)  # once, here: the forked workers share the pages
+    import_servers(cfg, listening, http)  # once, here: the forked workers share the pages
     from .zygote import run_zygote
     zygote = os.getpid()
-    slot, code = run_zygote(sock, cfg, lifeline, reporter)
+    slot, code = run_zygote(sock, cfg, lifeline, reporter, http[2] if http else None)
     if slot is None:
         return code
     # A forked worker from here on; its parent is the zygote, which owns the group.
@@ -238,7 +286,7 @@ def run(lifeline):
         if cfg['py_autoreload'] > 0:
             from .autoreload import ModuleReporter
             reporter = ModuleReporter()
-    return serve_worker(sock, app, cfg, lifeline, reporter, lazy, listening)
+    return serve_worker(sock, app, cfg, lifeline, reporter, lazy, listening, http)
 
 
 def launch(argv):

@@ -14,6 +14,7 @@ from .channel import announce, ready_info
 from .exits import EXIT_OK, EXIT_USAGE
 from .stderr_log import make_logger
 from .subreaper import become_subreaper, children_of, reap_adopted, sweep
+from .http_handoff import drain_acks
 from .wire import EXITED, FORK, FORKED, RECV_BYTES, SHUTDOWN, FrameReader, ProtocolError, json_frame
 
 
@@ -56,8 +57,11 @@ class Zygote(object):
     starts with setsid, or double-forks, is handed to us when its parent dies, and when the
     master is gone we SIGKILL the whole subtree before we leave."""
 
-    def __init__(self, sock, lifeline, log):
+    def __init__(self, sock, lifeline, log, node_fd=None):
         self.sock = sock
+        # http-direct: Node's IPC channel, which the workers hand connections over; the zygote
+        # reads and drops Node's ACK lines on it (http_handoff.drain_acks).
+        self.node_fd = node_fd
         self.lifeline = lifeline
         self.log = log
         self.reader = FrameReader()
@@ -180,7 +184,10 @@ class Zygote(object):
 
     def _wait(self):
         """Block until the channel or the self-pipe is readable; reap on a signal."""
-        readable = select.select([self.sock, self.wake_r], [], [])[0]
+        watched = [self.sock, self.wake_r] if self.node_fd is None else [self.sock, self.wake_r, self.node_fd]
+        readable = select.select(watched, [], [])[0]
+        if self.node_fd is not None and self.node_fd in readable and not drain_acks(self.node_fd):
+            self.node_fd = None  # the master's end closed: its death shows on the channel
         if self.wake_r in readable:
             try:
                 while os.read(self.wake_r, 512):
@@ -208,7 +215,7 @@ class Zygote(object):
         self.term = True
 
 
-def run_zygote(sock, cfg, lifeline, reporter):
+def run_zygote(sock, cfg, lifeline, reporter, node_fd=None):
     """READY {"zygote": true}, MODULES, then fork on command: (slot, None) in a forked
     child, (None, exit code) in the zygote."""
     log = make_logger(sys.stderr)
@@ -225,7 +232,7 @@ def run_zygote(sock, cfg, lifeline, reporter):
             'thread, so a lock one of them holds stays locked in every worker. Start threads on the '
             'first request instead, or set lazy-apps = true' % (len(others), ', '.join(others)))
     try:
-        return Zygote(sock, lifeline, log).run()
+        return Zygote(sock, lifeline, log, node_fd).run()
     except ProtocolError as e:
         log('protocol error from the master: %s' % e)
         return None, EXIT_USAGE

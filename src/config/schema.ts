@@ -123,6 +123,8 @@ export interface Config {
   readonly detectProtocol: boolean;
   /** Berth-only `uwsgi-direct`: workers accept on the uwsgi sockets themselves. */
   readonly uwsgiDirect: boolean;
+  /** http-direct: workers accept on the TCP HTTP listeners and hand the master what they do not serve. */
+  readonly httpDirect: boolean;
   /** The static options that kept the uwsgi sockets with the master by default (uwsgi-direct unset), or null. */
   readonly uwsgiViaMasterFor: string | null;
   /** Berth-only `uwsgi-direct-batch`: the direct accept threads run under SCHED_BATCH. */

@@ -258,6 +258,18 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     if (uwsgi.length === 0) warnings.push(problemAt(directA.source, { code: 'no-effect', option: directA.written, message: `${directA.written}: there is no uwsgi socket (socket = …), so it changes nothing`, fix: 'add socket = /run/site.sock (or remove uwsgi-direct)' }));
   }
 
+  // http-direct: the workers never see a PROXY header, check-static's files or a proxy route.
+  const httpDirectA = last('httpDirect');
+  if (httpDirectA !== undefined && httpDirectA.value === true) {
+    const written = httpDirectA.written;
+    if (checkStaticA !== undefined) fail(httpDirectA, 'conflict', `${written} = true lets workers answer HTTP requests past ${checkStaticA.written}, which the master must serve first`, `remove ${written}, or use static-map = /static=DIR (the workers hand those paths to the master)`);
+    const pp = last('proxyProtocol');
+    if (pp !== undefined && pp.value !== 'false') fail(httpDirectA, 'conflict', `${written} = true: the workers cannot read the PROXY header ${pp.written} expects on the HTTP listeners`, `remove ${written} or ${pp.written}`);
+    const route = last('proxyRoutes');
+    if (route !== undefined) fail(httpDirectA, 'conflict', `${written} = true: the workers would answer requests that ${route.written} sends to an upstream`, `remove ${written}, or serve the proxied paths from another Berth instance`);
+    if (http.length === 0) warnings.push(problemAt(httpDirectA.source, { code: 'no-effect', option: written, message: `${written}: there is no HTTP listener (http = …), so it changes nothing`, fix: `add http = :8000 (or remove ${written})` }));
+  }
+
   const batchA = last('uwsgiDirectBatch');
   if (batchA !== undefined && (!uwsgiDirect || uwsgi.length === 0)) {
     warnings.push(problemAt(batchA.source, { code: 'no-effect', option: batchA.written, message: `${batchA.written}: no worker accepts on a uwsgi socket (${uwsgi.length === 0 ? 'there is no socket = …' : 'uwsgi-direct is off'}), so it changes nothing`, fix: `remove ${batchA.written}` }));
@@ -279,6 +291,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     vacuum: valueOf<boolean>('vacuum'),
     detectProtocol: valueOf<boolean>('detectProtocol'),
     uwsgiDirect,
+    httpDirect: valueOf<boolean>('httpDirect'),
     uwsgiViaMasterFor,
     uwsgiDirectBatch: valueOf<boolean>('uwsgiDirectBatch'),
     uwsgiAllow: Object.freeze(all('uwsgiAllow').map((a) => a.value as string)),

@@ -231,6 +231,11 @@ class ZygoteLauncher implements Launcher {
       gone: (code, signal) => this.#onZygoteGone(z, code, signal),
       output: (text) => this.#opts.events.output(text),
       log,
+      handOff: (note, socket) => {
+        const http = this.#opts.direct?.http;
+        if (http) http.onHandOff(note, socket);
+        else socket.destroy();
+      },
     });
     this.#zygote = z;
     const info = await z.ready;

@@ -11,13 +11,16 @@ import { adoptHandedListener, adoptListener, bindHandedListener, bindListener, t
 import { ChannelServer } from './channel-server.js';
 import { explainBindError } from './port-owner.js';
 import { assignInherited, type InheritedSocket } from './socket-activation.js';
-import type { DirectSockets } from './spawn.js';
+import type { Socket } from 'node:net';
+import type { DirectSockets, HandOffNote } from './spawn.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
 export class MasterSockets {
   /** uwsgi-direct: the uwsgi sockets the workers accept on, and what the front door knows of each. */
   readonly #handed: { readonly listener: HandedListener; readonly facts: ListenerFacts }[] = [];
+  /** http-direct: the TCP HTTP listeners the workers accept on, and what the front door knows of each. */
+  readonly #handedHttp: { readonly listener: HandedListener; readonly facts: ListenerFacts }[] = [];
   /** uwsgi-direct: where workers relay the connections the master must serve. */
   #relay: ChannelServer | null = null;
   readonly #front: Front;
@@ -52,12 +55,13 @@ export class MasterSockets {
         this.#front.adopt(bound);
         continue;
       }
-      if (config.uwsgiDirect && address.via === 'socket') {
+      const httpDirect = config.httpDirect && address.via !== 'socket' && address.kind !== 'unix';
+      if ((config.uwsgiDirect && address.via === 'socket') || httpDirect) {
         const listener = await bindHandedListener(address, unix).catch((err: unknown) => {
           throw explainBindError(err, address);
         });
         facts.display = listener.display;
-        this.#handed.push({ listener, facts });
+        (httpDirect ? this.#handedHttp : this.#handed).push({ listener, facts });
         continue;
       }
       const bound = await bindListener(address, config.listen, (socket) => this.#front.accept(socket, facts), unix)
@@ -90,29 +94,48 @@ export class MasterSockets {
     return [
       ...this.#front.listeners.map((l) => ({ address: l.address, display: l.display, direct: false })),
       ...this.#handed.map(({ listener: l }) => ({ address: l.address, display: l.display, direct: true })),
+      ...this.#handedHttp.map(({ listener: l }) => ({ address: l.address, display: l.display, direct: true })),
     ];
   }
 
   /** The sockets the workers accept on (stats lists them with the master's own). */
   get handed(): readonly HandedListener[] {
-    return this.#handed.map((h) => h.listener);
+    return [...this.#handed, ...this.#handedHttp].map((h) => h.listener);
   }
 
   /** "uwsgi://… (the workers accept: uwsgi-direct)" for each socket the workers accept on. */
   get handedDisplays(): string[] {
-    return this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`);
+    return [
+      ...this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`),
+      ...this.#handedHttp.map((h) => `http://${h.listener.display} (the workers accept: http-direct)`),
+    ];
   }
 
   /** What a generation's workers need to accept on the uwsgi sockets themselves, or null. */
   direct(config: Config): DirectSockets | null {
     const relay = this.#relay;
-    if (this.#handed.length === 0 || relay === null) return null;
-    return {
-      listeners: this.#handed.map((h, index) => ({ fd: h.listener.fd, unix: h.listener.address.kind === 'unix', index })),
-      relayPath: relay.path,
-      token: relay.token,
-      config,
+    const http = this.#handedHttp.length === 0 ? null : {
+      listeners: this.#handedHttp.map((h, index) => ({ fd: h.listener.fd, index })),
+      onHandOff: (note: HandOffNote, socket: Socket) => this.#handOff(note, socket),
     };
+    if ((this.#handed.length === 0 || relay === null) && http === null) return null;
+    return {
+      listeners: relay === null ? [] : this.#handed.map((h, index) => ({ fd: h.listener.fd, unix: h.listener.address.kind === 'unix', index })),
+      relayPath: relay?.path ?? '',
+      token: relay?.token ?? '',
+      config,
+      http,
+    };
+  }
+
+  /** http-direct: a connection a worker handed over; the front serves it as if it had accepted it. */
+  #handOff(note: HandOffNote, socket: Socket): void {
+    const h = this.#handedHttp[note.listener];
+    if (h === undefined || !this.#relaying) {
+      socket.destroy();
+      return;
+    }
+    this.#front.accept(socket, h.facts);
   }
 
   /** Stopping at once: connections workers relay from now on are closed unanswered. */
@@ -122,8 +145,9 @@ export class MasterSockets {
 
   close(): void {
     this.#front.closeListeners();
-    for (const h of this.#handed) h.listener.close();
+    for (const h of [...this.#handed, ...this.#handedHttp]) h.listener.close();
     this.#handed.length = 0;
+    this.#handedHttp.length = 0;
     this.#relay?.close();
     this.#relay = null;
   }

@@ -7,6 +7,7 @@
  * app started along), and a terminal's Ctrl-C reaches only the master, which stops them in order.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,44 @@ export interface DirectSockets {
   readonly relayPath: string;
   readonly token: string;
   readonly config: DirectConfig;
+  /** http-direct: the TCP HTTP listeners the workers accept on (child fds after the uwsgi ones). */
+  readonly http?: HttpDirectSockets | null;
+}
+
+/** http-direct: the HTTP listeners, and where the connections the workers hand over go. */
+export interface HttpDirectSockets {
+  readonly listeners: readonly { readonly fd: number; readonly index: number }[];
+  /** A connection a worker handed over on the zygote's IPC channel, with the worker's note. */
+  readonly onHandOff: (note: HandOffNote, socket: Socket) => void;
+}
+
+/** What a worker says with a connection it hands over (python/berth_runtime/http_handoff.py). */
+export interface HandOffNote {
+  readonly listener: number;
+  readonly pid: number;
+  readonly reason: string;
+  readonly served: number;
+}
+
+/** How long a served keep-alive connection waits in its worker before going to the master. */
+const HTTP_IDLE_MS = 100;
+
+/** BERTH_WORKER_CONFIG's `http_direct`, as python/berth_runtime/http_direct.py reads it. */
+function httpDirectJson(d: DirectSockets, h: HttpDirectSockets): object {
+  const c = d.config;
+  return {
+    listeners: h.listeners.map((l, i) => ({ fd: FIRST_DIRECT_FD + d.listeners.length + i, index: l.index })),
+    backlog: c.listen,
+    buffer_size: c.bufferSizeBytes,
+    limit_post: c.limitPostBytes,
+    timeout_ms: c.socketTimeoutMs,
+    idle_ms: HTTP_IDLE_MS,
+    static_prefixes: c.staticMaps.map((m) => m.mountpoint),
+    mounts: c.mounts.map((m) => m.prefix),
+    log_all: !c.disableLogging,
+    log_4xx: c.log4xx,
+    slow_ms: c.logSlowMs,
+  };
 }
 
 /** The first inherited uwsgi socket's descriptor number in the child (0-2 stdio, 3 the channel). */
@@ -111,7 +150,8 @@ export function workerConfigJson(config: LaunchConfig, fields: { mode: WorkerMod
     own_group: true,
     // The worker checks its RSS after each request (the master's watchdog looks once a second).
     reload_on_rss: config.reloadOnRssBytes,
-    direct: fields.direct ? directJson(fields.direct) : null,
+    direct: fields.direct && fields.direct.listeners.length > 0 ? directJson(fields.direct) : null,
+    http_direct: fields.direct?.http ? httpDirectJson(fields.direct, fields.direct.http) : null,
   });
 }
 
@@ -121,8 +161,11 @@ function spawnPython(config: LaunchConfig, interpreter: Interpreter, workerConfi
   env.BERTH_CHANNEL_FD = '3';
   env.BERTH_WORKER_CONFIG = workerConfig;
   env.PYTHONUNBUFFERED = '1';
+  const http = direct?.http ?? null;
+  const handed = [...(direct?.listeners.map((l) => l.fd) ?? []), ...(http?.listeners.map((l) => l.fd) ?? [])];
+  // http-direct: Node's IPC channel last, so no inherited descriptor moves; the workers hand connections over on it.
   return spawn(interpreter.path, [workerScriptPath()], {
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...(direct?.listeners.map((l) => l.fd) ?? [])],
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...handed, ...(http ? ['ipc' as const] : [])],
     env,
     cwd: config.chdir ?? process.cwd(),
     detached: true,
@@ -131,7 +174,7 @@ function spawnPython(config: LaunchConfig, interpreter: Interpreter, workerConfi
 
 /** One worker spawned alone, which imports the app itself (berth check). */
 export function spawnWorkerProcess(opts: SpawnOptions): ChildProcess {
-  const direct = opts.check ? null : opts.direct;
+  const direct = opts.check ? null : opts.direct && { ...opts.direct, http: null };
   const json = workerConfigJson(opts.config, { mode: 'worker', workerId: opts.slot, check: opts.check, channelPath: null, token: null, direct });
   return spawnPython(opts.config, opts.interpreter, json, direct);
 }

@@ -12,7 +12,8 @@
  */
 import { LineJoiner } from '../worker/line-joiner.js';
 import type { ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
+import { Socket as NetSocket, type Socket } from 'node:net';
+import type { HandOffNote } from './spawn.js';
 import { type Frame } from '../protocol/worker/decode.js';
 import { parseBootFail, parseExited, parseForked, parseModules, parseReady, type BootFailInfo, type ExitedInfo, type ReadyInfo } from '../protocol/worker/payloads.js';
 import { encodeFork, encodeShutdown } from '../protocol/worker/encode.js';
@@ -52,6 +53,8 @@ export interface ZygoteEvents {
   /** Output of the zygote and of every worker it forked. */
   output(text: string): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** http-direct: a connection one of its workers handed over on the IPC channel. */
+  handOff?(note: HandOffNote, socket: Socket): void;
 }
 
 export class Zygote {
@@ -94,6 +97,8 @@ export class Zygote {
       stream.on('data', (text: string) => lines.push(text));
       stream.on('end', () => lines.flush());
     }
+    // http-direct: Node turns each NODE_HANDLE line with a descriptor into a ready net.Socket.
+    child.on('message', (msg: unknown, handle: unknown) => this.#onHandOff(msg, handle));
     child.on('error', (err) => events.log('error', `the zygote could not start ${child.spawnfile}: ${err.message}`));
     child.on('close', (code, signal) => this.#onExit(code, signal));
   }
@@ -160,6 +165,16 @@ export class Zygote {
       default:
         this.#events.log('warn', `the zygote sent an unexpected frame type 0x${f.type.toString(16)}`);
     }
+  }
+
+  #onHandOff(msg: unknown, handle: unknown): void {
+    const note = msg as Partial<HandOffNote> & { berth?: string } | null;
+    if (!(handle instanceof NetSocket)) return;
+    if (note === null || typeof note !== 'object' || note.berth !== 'http-direct' || typeof note.listener !== 'number' || this.#events.handOff === undefined) {
+      handle.destroy();
+      return;
+    }
+    this.#events.handOff({ listener: note.listener, pid: note.pid ?? 0, reason: String(note.reason), served: note.served ?? 0 }, handle);
   }
 
   #onOutput(text: string): void {

@@ -14,7 +14,7 @@ TABLES = os.path.join(ROOT, 'test', 'fixtures', 'conformance')
 
 # The runtime's functions under test, in one block.
 sys.path.insert(0, os.path.join(ROOT, 'python'))
-from berth_runtime.config import read_config, BootFailure, CONFIG_KEYS, DIRECT_KEYS, WORKER_MODES  # noqa: E402
+from berth_runtime.config import read_config, BootFailure, CONFIG_KEYS, DIRECT_KEYS, HTTP_DIRECT_KEYS, WORKER_MODES  # noqa: E402
 from berth_runtime.django_static import django_mountpoints  # noqa: E402
 from berth_runtime.framed_server import Request  # noqa: E402
 from berth_runtime.http_head import http_head  # noqa: E402
@@ -140,6 +140,8 @@ class WorkerConfig(unittest.TestCase):
                          {k: s['rule'] for k, s in self.table['keys'].items()})
         self.assertEqual({k: r[0] for k, r in DIRECT_KEYS.items()},
                          {k: s['rule'] for k, s in self.table['direct_keys'].items()})
+        self.assertEqual({k: r[0] for k, r in HTTP_DIRECT_KEYS.items()},
+                         {k: s['rule'] for k, s in self.table['http_direct_keys'].items()})
         self.assertEqual(list(WORKER_MODES), self.table['keys']['mode']['values'])
 
     def test_valid(self):

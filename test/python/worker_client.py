@@ -46,7 +46,8 @@ def worker_config(**overrides):
     cfg = {'mode': 'worker', 'module': 'apps', 'wsgi_file': None, 'callable': 'application', 'chdir': APPS,
            'pythonpath': [], 'threads': 1, 'processes': 1, 'worker_id': 1, 'check': False,
            'django_static': False, 'django_check': True, 'channel_path': None, 'token': '', 'uid': None, 'gid': None,
-           'umask': None, 'py_autoreload': 0, 'own_group': False, 'reload_on_rss': 0, 'direct': None}
+           'umask': None, 'py_autoreload': 0, 'own_group': False, 'reload_on_rss': 0, 'direct': None,
+           'http_direct': None}
     cfg.update(overrides)
     return cfg
 

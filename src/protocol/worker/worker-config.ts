@@ -3,7 +3,7 @@
  * workerConfigJson) must meet, the same rules python/berth_runtime/config.py read_config enforces.
  *
  * Theory of operation. The config is one JSON object of exactly the keys below (and, when
- * `direct` is not null, an object of exactly DIRECT_CONFIG_KEYS): a missing key or an unknown
+ * `direct` is not null, an object of exactly DIRECT_CONFIG_KEYS; `http_direct`, of HTTP_DIRECT_CONFIG_KEYS): a missing key or an unknown
  * one means the two languages drifted apart, so both sides refuse it by name instead of
  * filling a default. Each key has one rule, written the way test/fixtures/conformance/
  * worker-config.json states it; both suites check their rules against that table. Pure: a
@@ -56,6 +56,30 @@ export const DIRECT_CONFIG_KEYS: Readonly<Record<string, KeyRule>> = {
   token: STRING,
 };
 
+function isHttpListener(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const l = v as Record<string, unknown>;
+  return Object.keys(l).length === 2 && isInt(l.fd) && isInt(l.index);
+}
+
+/** The keys of `http_direct` (http-direct), each with its rule. */
+export const HTTP_DIRECT_CONFIG_KEYS: Readonly<Record<string, KeyRule>> = {
+  listeners: {
+    rule: 'non-empty list of {fd: integer, index: integer}',
+    check: (v) => Array.isArray(v) && v.length > 0 && v.every(isHttpListener),
+  },
+  backlog: NATURAL,
+  buffer_size: NATURAL,
+  limit_post: NATURAL,
+  timeout_ms: NATURAL,
+  idle_ms: NATURAL,
+  static_prefixes: STRINGS,
+  mounts: STRINGS,
+  log_all: BOOLEAN,
+  log_4xx: BOOLEAN,
+  slow_ms: NATURAL,
+};
+
 /**
  * The values `mode` may take (the rule 'one of'): a worker spawned alone (berth check), the
  * preload zygote, or lazy-apps' zygote, which forks before the app is imported.
@@ -88,6 +112,7 @@ export const WORKER_CONFIG_KEYS: Readonly<Record<string, KeyRule>> = {
   own_group: BOOLEAN,
   reload_on_rss: NATURAL,
   direct: { rule: 'direct object or null', check: (v) => v === null || isObject(v) },
+  http_direct: { rule: 'http-direct object or null', check: (v) => v === null || isObject(v) },
 };
 
 
@@ -106,6 +131,7 @@ export function workerConfigProblems(config: unknown): string[] {
   if (!isObject(config)) return ['BERTH_WORKER_CONFIG must be a JSON object'];
   const problems = keyProblems('', config, WORKER_CONFIG_KEYS);
   if (isObject(config.direct)) problems.push(...keyProblems('direct.', config.direct, DIRECT_CONFIG_KEYS));
+  if (isObject(config.http_direct)) problems.push(...keyProblems('http_direct.', config.http_direct, HTTP_DIRECT_CONFIG_KEYS));
   if ((config.module === null || config.module === undefined) === (config.wsgi_file === null || config.wsgi_file === undefined)) {
     problems.push('exactly one of module and wsgi_file must be set');
   }

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { loadConfig, formatProblem } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/schema.js';
 import { workerConfigJson, type DirectSockets } from '../../../src/master/spawn.js';
-import { DIRECT_CONFIG_KEYS, WORKER_CONFIG_KEYS, WORKER_MODES, workerConfigProblems } from '../../../src/protocol/worker/worker-config.js';
+import { DIRECT_CONFIG_KEYS, HTTP_DIRECT_CONFIG_KEYS, WORKER_CONFIG_KEYS, WORKER_MODES, workerConfigProblems } from '../../../src/protocol/worker/worker-config.js';
 import { readTable } from '../../helpers/conformance.js';
 
 interface KeySpec {
@@ -21,6 +21,7 @@ interface KeySpec {
 interface ConfigTable {
   readonly keys: Readonly<Record<string, KeySpec>>;
   readonly direct_keys: Readonly<Record<string, KeySpec>>;
+  readonly http_direct_keys: Readonly<Record<string, KeySpec>>;
   readonly valid: readonly { readonly name: string; readonly why: string; readonly config: unknown }[];
   readonly invalid: readonly { readonly name: string; readonly why: string; readonly key: string; readonly config: unknown }[];
 }
@@ -39,6 +40,7 @@ function names(problems: readonly string[], key: string): boolean {
 test('worker config conformance: the TypeScript rules are the table\'s keys and rules', () => {
   assert.deepEqual(rulesOf(WORKER_CONFIG_KEYS), Object.fromEntries(Object.entries(table.keys).map(([k, s]) => [k, s.rule])));
   assert.deepEqual(rulesOf(DIRECT_CONFIG_KEYS), Object.fromEntries(Object.entries(table.direct_keys).map(([k, s]) => [k, s.rule])));
+  assert.deepEqual(rulesOf(HTTP_DIRECT_CONFIG_KEYS), Object.fromEntries(Object.entries(table.http_direct_keys).map(([k, s]) => [k, s.rule])));
   assert.deepEqual([...WORKER_MODES], table.keys.mode!.values);
 });
 
@@ -57,7 +59,7 @@ for (const c of table.invalid) {
 }
 
 test('worker config conformance: every key has a valid and an invalid example', () => {
-  for (const key of [...Object.keys(table.keys), ...Object.keys(table.direct_keys)]) {
+  for (const key of [...Object.keys(table.keys), ...Object.keys(table.direct_keys), ...Object.keys(table.http_direct_keys)]) {
     assert.ok(table.invalid.some((c) => c.key === key && !c.name.startsWith('missing-')), `no wrong value of ${key}`);
     assert.ok(table.invalid.some((c) => c.key === key && c.name.startsWith('missing-')), `no missing ${key}`);
   }

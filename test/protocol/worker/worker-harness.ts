@@ -44,6 +44,7 @@ export interface WorkerConfig {
   own_group: boolean;
   reload_on_rss: number;
   direct: object | null;
+  http_direct: object | null;
 }
 
 export interface Response {
@@ -87,7 +88,7 @@ export class WorkerProcess {
     const full: WorkerConfig = {
       module: 'apps', wsgi_file: null, callable: 'application', chdir: APPS, pythonpath: [], threads: 1,
       processes: 1, worker_id: 1, check: false, mode: 'worker', django_static: false, django_check: true, channel_path: null, token: '',
-      uid: null, gid: null, umask: null, py_autoreload: 0, own_group: false, reload_on_rss: 0, direct: null, ...config,
+      uid: null, gid: null, umask: null, py_autoreload: 0, own_group: false, reload_on_rss: 0, direct: null, http_direct: null, ...config,
     };
     this.child = spawn(PYTHON, [WORKER], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],

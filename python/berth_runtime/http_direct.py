@@ -1,0 +1,324 @@
+"""The direct HTTP path: workers accept on the master's HTTP listeners and serve whole requests.
+
+Theory of operation
+-------------------
+With http-direct the master binds each HTTP listener without listening and passes it to the
+workers (like uwsgi-direct's sockets).  Every serving thread runs one loop over a selector
+holding the listeners, a wake-up pipe and the idle keep-alive connections it holds.  A
+connection is served this way:
+  1. peek (MSG_PEEK) at what the client has sent; nothing consumed yet;
+  2. a complete, plain request — an origin-form head the rulebook parser accepts
+     (http_request.py), no body or a Content-Length body wholly in the peek, no chunked body,
+     Expect, Upgrade, Forwarded/X-Forwarded-* field nor static path — is received (exactly its
+     bytes) and served through the WSGI core; its record goes to the master in a DIRECT frame;
+  3. after a response the connection may carry the next request: if it is already there
+     (pipelining) it is served at once, if nothing is there the connection waits in the
+     selector for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per thread;
+  4. everything else — a head not complete at once, a body not all there, anything the parser
+     refuses, an idle connection past its grace, every connection held at a stop — is handed to
+     the master as the connection itself (http_handoff.py), with the unserved bytes still in
+     the kernel's buffer, and the master answers as if it had accepted it.
+So no thread ever waits on a client, and the master's code alone writes 400s, 413s, 100
+Continue and serves slow clients and static files."""
+
+import errno
+import math
+import os
+import selectors
+import socket
+import threading
+import time
+import traceback
+
+from .config import BootFailure
+from .direct_io import DirectInput, RawConn, timeval
+from .direct_report import DirectReport
+from .http_direct_request import HttpDirectRequest, build_environ, decoded_path, record_block
+from .http_head import HttpDate
+from .http_request import HeadError, parse_request_head
+from .static_relay import for_static_stage, static_prefixes_of
+from .threads import HelperThread, run_signal_handlers
+from .wsgi_core import serve_request
+from .wsgi_input import EMPTY_INPUT
+
+# How long a served keep-alive connection waits in its worker for the next request before it
+# goes to the master (which holds idle connections at no thread's cost).
+HTTP_IDLE_S = 0.1
+# Idle keep-alive connections one serving thread holds; past it they go to the master at once.
+HTTP_IDLE_MAX = 64
+# What one peek takes: a request wholly in it may be served here.
+PEEK_BYTES = 65536
+# The first peek: most requests fit, and a smaller buffer is cheaper to allocate per request.
+FIRST_PEEK = 8192
+POLL_S = 0.25
+_PEEK = socket.MSG_PEEK | socket.MSG_DONTWAIT
+
+
+def open_http_listeners(hcfg):
+    """The inherited HTTP listeners, listening and non-blocking: [(socket, index)]."""
+    out = []
+    spec = None
+    try:
+        for spec in hcfg['listeners']:
+            sock = socket.socket(fileno=spec['fd'])
+            sock.set_inheritable(False)
+            sock.listen(hcfg['backlog'])
+            sock.setblocking(False)
+            # Accepted connections inherit the send timeout: a client that stops reading holds a
+            # serving thread for socket-timeout at most.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(hcfg['timeout_ms'] / 1000.0))
+            if sock.family != socket.AF_UNIX and hasattr(socket, 'TCP_DEFER_ACCEPT'):
+                # A connection surfaces once its first bytes are in: fewer hand-overs of silent peers.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT,
+                                max(1, int(math.ceil(hcfg['timeout_ms'] / 1000.0))))
+            out.append((sock, spec['index']))
+    except OSError as e:
+        raise BootFailure('config', 'cannot use the HTTP listener the master passed (fd %s): %s'
+                          % (spec and spec['fd'], e))
+    return out
+
+
+class Idle(object):
+    __slots__ = ('sock', 'index', 'served', 'ends', 'deadline')
+
+    def __init__(self, sock, index, served, ends, deadline):
+        self.sock = sock
+        self.index = index
+        self.served = served
+        self.ends = ends  # (local, peer) addresses
+        self.deadline = deadline
+
+
+class HttpDirect(object):
+    """Serves the direct HTTP connections of one worker; `handoff`: an http_handoff.HandOff."""
+
+    memory_guard = None  # reload-on-rss: main.py sets it
+
+    def __init__(self, listeners, app, base, log, hcfg, threads, gate, channel_send, handoff):
+        self.listeners = listeners
+        self.app = app
+        self.base = dict((k, v) for k, v in base.items() if k != 'SCRIPT_NAME')
+        self.log = log
+        self.threads = threads
+        self.gate = gate
+        self.handoff = handoff
+        self.max_head = hcfg['buffer_size']
+        self.limit_post = hcfg['limit_post']
+        self.mounts = sorted(set(hcfg['mounts']), key=len, reverse=True)
+        self.static_prefixes = static_prefixes_of(hcfg.get('static_prefixes', ()))
+        self.idle_s = hcfg['idle_ms'] / 1000.0
+        self.date = HttpDate()
+        self.reports = DirectReport(hcfg, threads, channel_send)
+        self.stopping = False
+        self.wake_r, self.wake_w = os.pipe()
+        self.loops = []
+
+    def serve(self):
+        """Runs the serving loops; returns once stopped, every connection served or handed over."""
+        HelperThread(self.reports.report_loop, 'berth-http-report').start()
+        for i in range(1, self.threads):
+            t = HelperThread(self.loop, 'berth-http-%d' % i)
+            t.start()
+            self.loops.append(t)
+        self.loop()
+        for t in self.loops:
+            t.join()
+        self.reports.report()
+
+    def request_stop(self):
+        """SIGTERM / SHUTDOWN: stop accepting; requests under way finish, held connections go
+        to the master."""
+        self.stopping = True
+        try:
+            os.write(self.wake_w, b'x')
+        except OSError:
+            pass
+
+    def timeout_answers(self):
+        self.reports.timeout_answers()
+
+    def is_running(self, req):
+        return True
+
+    # -- one serving thread
+
+    def loop(self):
+        sel = selectors.DefaultSelector()
+        for sock, index in self.listeners:
+            sel.register(sock, selectors.EVENT_READ, (sock, index))
+        sel.register(self.wake_r, selectors.EVENT_READ, None)
+        idle = {}  # fd -> Idle
+        try:
+            while not self.stopping:
+                timeout = POLL_S
+                if idle:
+                    timeout = max(0.0, min(POLL_S, min(i.deadline for i in idle.values()) - time.monotonic()))
+                events = sel.select(timeout)
+                if not events:
+                    run_signal_handlers()
+                for key, _ in events:
+                    data = key.data
+                    if data is None or self.stopping:
+                        continue
+                    if type(data) is tuple:
+                        self.accept(data[0], data[1], sel, idle)
+                        continue
+                    sel.unregister(data.sock)
+                    del idle[data.sock.fileno()]
+                    self.connection(data.sock, data.index, data.served, data.ends, sel, idle)
+                if idle:
+                    self.expire(sel, idle)
+        finally:
+            for i in idle.values():
+                try:
+                    sel.unregister(i.sock)
+                except (KeyError, ValueError):
+                    pass
+                self.handoff.hand(i.sock, i.index, 'stop', i.served)
+            sel.close()
+
+    def expire(self, sel, idle):
+        """Idle connections past their grace go to the master; one whose request arrived
+        meanwhile (a thread kept busy past the grace) is served instead."""
+        now = time.monotonic()
+        for fd in [fd for fd, i in idle.items() if i.deadline <= now]:
+            i = idle.pop(fd)
+            sel.unregister(i.sock)
+            try:
+                waiting = i.sock.recv(1, _PEEK)
+            except (BlockingIOError, InterruptedError):
+                waiting = None
+            except OSError:
+                waiting = b''
+            if waiting:
+                self.connection(i.sock, i.index, i.served, i.ends, sel, idle)
+            elif waiting is None:
+                self.handoff.hand(i.sock, i.index, 'idle', i.served)
+            else:
+                i.sock.close()
+
+    def accept(self, listener, index, sel, idle):
+        try:
+            sock, peer = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return  # another thread or worker took it
+        except OSError as e:
+            if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                self.log('accepting on an HTTP listener failed: %s; retrying in %g s' % (e, POLL_S))
+                time.sleep(POLL_S)
+            return
+        try:
+            ends = (sock.getsockname(), peer)
+        except OSError:
+            return sock.close()
+        self.connection(sock, index, 0, ends, sel, idle)
+
+    def connection(self, sock, index, served, ends, sel, idle):
+        try:
+            self.serve_connection(sock, index, served, ends, sel, idle)
+        except Exception:
+            self.log('direct HTTP connection failed: %s' % traceback.format_exc())
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def serve_connection(self, sock, index, served, ends, sel, idle):
+        """Serves what is whole on `sock`, then keeps it idle, hands it over, or closes it."""
+        while True:
+            if self.stopping:
+                return self.handoff.hand(sock, index, 'stop', served)
+            try:
+                data = sock.recv(FIRST_PEEK, _PEEK)
+                if len(data) == FIRST_PEEK:  # more may be there: a big head or body
+                    data = sock.recv(PEEK_BYTES, _PEEK)
+            except (BlockingIOError, InterruptedError):
+                return self.keep_idle(sock, index, served, ends, sel, idle)
+            except OSError:
+                return sock.close()
+            if not data:
+                return sock.close()  # closed between requests
+            verdict = self.judge(data)
+            if type(verdict) is str:
+                return self.handoff.hand(sock, index, verdict, served)
+            if not self.run(sock, data, verdict, ends):
+                return sock.close()
+            served += 1
+
+    def keep_idle(self, sock, index, served, ends, sel, idle):
+        if len(idle) >= HTTP_IDLE_MAX:
+            return self.handoff.hand(sock, index, 'idle', served)
+        item = Idle(sock, index, served, ends, time.monotonic() + self.idle_s)
+        idle[sock.fileno()] = item
+        sel.register(sock, selectors.EVENT_READ, item)
+
+    def judge(self, data):
+        """(head, whole length, path_info, script_name) to serve, or the reason to hand over."""
+        head = parse_request_head(data, self.max_head, self.limit_post)
+        if head is None:
+            return 'partial' if len(data) < PEEK_BYTES else 'oversized'
+        if isinstance(head, HeadError):
+            return 'refused'
+        if head.content_length < 0 or head.chunked:
+            return 'chunked'
+        if head.expect_continue:
+            return 'expect'
+        if head.target[:1] != '/':
+            return 'target-form'
+        whole = head.head_length + head.content_length
+        if whole > len(data):
+            return 'body' if whole <= PEEK_BYTES else 'oversized'
+        for name, _ in head.headers:
+            if name == b'upgrade' or name == b'forwarded' or name.startswith(b'x-forwarded-'):
+                return 'header'
+        if self.static_prefixes is not None and for_static_stage(
+                self.static_prefixes, {'REQUEST_METHOD': head.method, 'REQUEST_URI': head.target}):
+            return 'static'
+        path = decoded_path(head.path)
+        if path is None:
+            return 'refused'
+        script_name = ''
+        for p in self.mounts:
+            if path.startswith(p) and (len(path) == len(p) or path[len(p)] == '/'):
+                script_name, path = p, path[len(p):]
+                break
+        return head, whole, path, script_name
+
+    def run(self, sock, data, verdict, ends):
+        """Receives the request's bytes, calls the app; whether the connection may go on."""
+        started = time.monotonic()
+        head, whole, path_info, script_name = verdict
+        got = 0
+        scratch = bytearray(whole)
+        view = memoryview(scratch)
+        while got < whole:  # they are in the buffer (the peek saw them): no wait
+            n = sock.recv_into(view[got:], whole - got)
+            if n == 0:
+                return False
+            got += n
+        length = head.content_length
+        env = build_environ(self.base, head, path_info, script_name, ends[0], ends[1], length)
+        env['wsgi.input'] = DirectInput(data[head.head_length:whole]) if length > 0 else EMPTY_INPUT
+        keep = head.keep_alive and head.version == 'HTTP/1.1' and not self.stopping
+        conn = RawConn(sock.fileno(), False, nonblocking=False)
+        req = HttpDirectRequest(env, self, conn, self.date, head.method == 'HEAD', keep)
+        ident = threading.get_ident()
+        running = self.reports.running
+        running[ident] = (started, req)
+        gate = self.gate
+        gate.acquire()
+        try:
+            serve_request(self.app, req)
+        finally:
+            gate.release()
+            running.pop(ident, None)
+        kept = req.kept()
+        # The vars block is built only for a record the access log keeps (done() calls it).
+        self.reports.done(req, started, lambda: record_block(env), 0, 0, 0)
+        if not kept:
+            try:
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        return kept
+

@@ -1,0 +1,130 @@
+"""A direct HTTP request: its environ (as the master builds it), its access-log record, its sink.
+
+The environ follows src/server/http-environ.ts buildCgiBlock for an origin-form request (the
+only form the direct HTTP path serves): PATH_INFO percent-decoded read as latin-1, header names
+with '_' dropped, Transfer-Encoding and Content-Length not passed on, repeated fields joined
+with ', ' (Cookie with '; '), SERVER_NAME from Host without its port, else the local address;
+CONTENT_LENGTH for a body, or for POST, PUT and PATCH.  The access-log record carries these
+variables as a uwsgi vars block, so the master logs it through the same DIRECT record code as
+uwsgi-direct (src/server/direct-record.ts)."""
+
+import struct
+from urllib.parse import unquote_to_bytes
+
+from .direct_request import DirectRequest
+from .http_head import http_head
+
+_U16 = struct.Struct('<H')
+_CGI_NAMES = {}
+_WITH_LENGTH = frozenset(('POST', 'PUT', 'PATCH'))
+
+
+def cgi_name(name):
+    """b'user-agent' -> 'HTTP_USER_AGENT'; None for the names the master drops."""
+    cgi = _CGI_NAMES.get(name)
+    if cgi is None:
+        text = name.decode('latin-1')
+        if '_' in text or text in ('transfer-encoding', 'content-length'):
+            cgi = ''
+        elif text == 'content-type':
+            cgi = 'CONTENT_TYPE'
+        else:
+            cgi = 'HTTP_' + text.upper().replace('-', '_')
+        if len(_CGI_NAMES) < 2048:
+            _CGI_NAMES[name] = cgi
+    return cgi or None
+
+
+def decoded_path(path):
+    """The percent-decoded path read as latin-1; None when it decodes to a NUL (the master
+    answers that with 400, so the connection goes to it)."""
+    if '%' in path:
+        path = unquote_to_bytes(path).decode('latin-1')
+    return None if '\0' in path else path
+
+
+def host_name(host):
+    if host[:1] == '[':
+        end = host.find(']')
+        return host if end == -1 else host[1:end]
+    colon = host.find(':')
+    return host if colon == -1 else host[:colon]
+
+
+def build_environ(base, head, path_info, script_name, local, peer, length):
+    """The environ of `head` (a RequestHead) over a copy of `base`."""
+    env = base.copy()
+    server_name = ''
+    for name, value in head.headers:
+        cgi = cgi_name(name)
+        if cgi is None:
+            continue
+        text = value.decode('latin-1')
+        if cgi in env:  # the base holds no HTTP_* nor CONTENT_TYPE: only a repeated field
+            env[cgi] += ('; ' if cgi == 'HTTP_COOKIE' else ', ') + text
+            continue
+        if cgi == 'HTTP_HOST' and server_name == '':
+            server_name = host_name(text)
+        env[cgi] = text
+    env['REQUEST_METHOD'] = head.method
+    env['REQUEST_URI'] = head.target
+    env['PATH_INFO'] = path_info
+    env['QUERY_STRING'] = head.query
+    env['SCRIPT_NAME'] = script_name
+    env['SERVER_PROTOCOL'] = head.version
+    env['SERVER_NAME'] = server_name or local[0]
+    env['SERVER_PORT'] = str(local[1])
+    env['REMOTE_ADDR'] = peer[0]
+    env['REMOTE_PORT'] = str(peer[1])
+    if length > 0 or head.method in _WITH_LENGTH:
+        env['CONTENT_LENGTH'] = str(length)
+    return env
+
+
+def record_block(env):
+    """The CGI variables of `env` as a uwsgi vars block (for the DIRECT record)."""
+    parts = []
+    for key, value in env.items():
+        if type(value) is str and not key.startswith('wsgi.'):
+            k = key.encode('latin-1')
+            v = value.encode('latin-1', 'replace')
+            parts.append(_U16.pack(len(k)) + k + _U16.pack(len(v)) + v)
+    return b''.join(parts)
+
+
+class HttpDirectRequest(DirectRequest):
+    """DirectRequest whose head keeps the connection open when the client asked for it and
+    the response's end is known; `kept` says whether the connection may carry another."""
+
+    __slots__ = ('keep', 'failed')
+
+    def __init__(self, env, server, conn, date, head_only, keep):
+        DirectRequest.__init__(self, env, server, conn, date, head_only)
+        self.keep = keep
+        self.failed = False
+
+    def head(self, whole=None):
+        head, length = http_head(self.status, self.headers, self.date, whole, self.keep)
+        self.code = int(self.status[:3])
+        if self.keep and not (length is not None or self.code in (204, 304)):
+            self.keep = False
+        if self.head_only or self.code in (204, 304):
+            self.length = 0
+        else:
+            self.length = length
+        self.head_sent = True
+        return head
+
+    def fail(self, reason):
+        self.failed = True
+        DirectRequest.fail(self, reason)
+
+    def answer(self, status, text):
+        self.keep = False
+        DirectRequest.answer(self, status, text)
+
+    def kept(self):
+        """After the app: may the connection serve the next request?"""
+        if not self.keep or self.failed or not self.head_sent:
+            return False
+        return self.length is None or self.length == 0 or self.sent >= self.length

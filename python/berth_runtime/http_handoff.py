@@ -1,0 +1,80 @@
+"""Hands a direct HTTP connection itself (its descriptor) to the master over Node's IPC channel.
+
+Theory of operation
+-------------------
+The master spawns the zygote with a Node IPC channel (NODE_CHANNEL_FD, a unix stream socket);
+every forked worker inherits it.  Node reads that stream as JSON lines and takes a descriptor
+sent with a line whose "cmd" is NODE_HANDLE as a ready net.Socket, given to the zygote's
+ChildProcess 'message' listener with the line's "msg".  So a hand-over is one sendmsg() of
+one short line (well under the socket buffer: one skb, so lines of concurrent workers never
+interleave) with the connection's descriptor in SCM_RIGHTS, after which this process closes
+its copy.  The connection carries no bytes of ours: the direct path only ever consumed the
+requests it served (http_direct.py peeks first), so the master reads the rest from the kernel.
+Node answers every handle with a NODE_HANDLE_ACK line on the same stream; the zygote reads and
+discards them (drain_acks), since a full buffer would make Node queue handles forever."""
+
+import array
+import json
+import os
+import socket
+import threading
+
+CHANNEL_ENV = 'NODE_CHANNEL_FD'
+
+
+def take_channel_fd(environ):
+    """The IPC descriptor Node gave the zygote, or None; the variable is removed so the app's
+    subprocesses (a Node tool started by the app, say) do not mistake it for theirs.  Not
+    inherited by exec(); a blocking descriptor (sendmsg waits rather than fail when full)."""
+    value = environ.pop(CHANNEL_ENV, None)
+    environ.pop('NODE_CHANNEL_SERIALIZATION_MODE', None)
+    if value is None:
+        return None
+    try:
+        fd = int(value)
+        os.set_inheritable(fd, False)
+        os.set_blocking(fd, True)
+    except (ValueError, OSError):
+        return None
+    return fd
+
+
+def drain_acks(fd):
+    """In the zygote, once select() found the channel readable: read what Node sent (ACK lines)
+    and drop it; one read never blocks then.  False when the master's end is closed."""
+    try:
+        return os.read(fd, 65536) != b''
+    except (BlockingIOError, InterruptedError):
+        return True
+    except OSError:
+        return False
+
+
+class HandOff(object):
+    """A worker's end of the channel: hand(conn, index, reason, served)."""
+
+    def __init__(self, fd, log):
+        self.sock = socket.socket(fileno=os.dup(fd)) if fd is not None else None
+        self.log = log
+        self.pid = os.getpid()
+        self.lock = threading.Lock()  # one sendmsg at a time from this process's threads
+        self.counts = {}
+
+    def hand(self, conn, index, reason, served):
+        """Sends the connection to the master and closes it here; False (connection closed)
+        when the channel is gone."""
+        msg = {'cmd': 'NODE_HANDLE', 'type': 'net.Socket',
+               'msg': {'berth': 'http-direct', 'listener': index, 'pid': self.pid, 'reason': reason,
+                       'served': served}}
+        line = (json.dumps(msg, separators=(',', ':')) + '\n').encode('ascii')
+        ok = False
+        try:
+            if self.sock is not None:
+                with self.lock:
+                    self.sock.sendmsg([line], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [conn.fileno()]))])
+                ok = True
+                self.counts[reason] = self.counts.get(reason, 0) + 1
+        except OSError as e:
+            self.log('handing an HTTP connection to the master failed (%s); closed it' % e)
+        conn.close()
+        return ok

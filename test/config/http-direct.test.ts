@@ -1,0 +1,31 @@
+// http-direct in the configuration: off by default, on when asked; a combination that cannot
+// work (check-static, proxy-protocol, proxy-pass) is refused with the option, the line and the fix.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/config/load.js';
+import { ok, problems } from './results.js';
+import { makeTree } from './tmp-dir.js';
+
+test('http-direct is off by default and on when asked', (t) => {
+  const tree = makeTree();
+  t.after(tree.remove);
+  assert.equal(ok(loadConfig({ argv: ['--http', ':0', '-w', 'a'], env: {}, cwd: tree.dir })).httpDirect, false);
+  assert.equal(ok(loadConfig({ argv: ['--http', ':0', '-w', 'a', '--http-direct'], env: {}, cwd: tree.dir })).httpDirect, true);
+});
+
+test('http-direct = true with check-static, proxy-protocol or proxy-pass is refused, naming both, the line and the fix', (t) => {
+  const cases = [
+    ['check-static = static', /http-direct = true lets workers answer HTTP requests past check-static/, /remove http-direct, or use static-map/],
+    ['proxy-protocol = true', /the workers cannot read the PROXY header proxy-protocol expects/, /remove http-direct or proxy-protocol/],
+    ['[upstream:api]\nserver = http://127.0.0.1:9\n[uwsgi]\nproxy-pass = /api=api', /the workers would answer requests that proxy-pass/, /remove http-direct, or serve the proxied paths/],
+  ] as const;
+  for (const [extra, message, fix] of cases) {
+    const tree = makeTree({ 'static/': '', 'site.ini': `[uwsgi]\nhttp = :0\nmodule = a\nhttp-direct = true\n${extra}\n` });
+    t.after(tree.remove);
+    const p = problems(loadConfig({ argv: ['site.ini'], env: {}, cwd: tree.dir }));
+    assert.equal(p.length, 1, p.join('\n'));
+    assert.match(p[0]!, message);
+    assert.match(p[0]!, /line 4 of .*site\.ini/);
+    assert.match(p[0]!, fix);
+  }
+});

@@ -1,0 +1,155 @@
+"""The direct HTTP path's pieces (http_direct.py, http_handoff.py, http_direct_request.py): what
+is served in the worker and what is handed to the master, the hand-over itself (one line and
+the descriptor, read back as Node reads it), the zygote draining Node's ACKs, the environ and
+the keep-alive head.  Real sockets; no master."""
+
+import array
+import json
+import os
+import socket
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'python'))
+
+from berth_runtime.http_direct import HttpDirect  # noqa: E402
+from berth_runtime.http_direct_request import build_environ, decoded_path, record_block  # noqa: E402
+from berth_runtime.http_handoff import HandOff  # noqa: E402
+from berth_runtime.http_head import HttpDate, http_head  # noqa: E402
+from berth_runtime.http_request import parse_request_head  # noqa: E402
+from berth_runtime.zygote import Zygote  # noqa: E402
+
+HCFG = {'listeners': [], 'backlog': 16, 'buffer_size': 4096, 'limit_post': 0, 'timeout_ms': 4000,
+        'idle_ms': 100, 'static_prefixes': ['/static'], 'mounts': [], 'log_all': True, 'log_4xx': False,
+        'slow_ms': 0}
+H = b'Host: site\r\n'
+
+
+def server(**over):
+    cfg = dict(HCFG, **over)
+    return HttpDirect([], None, {'SCRIPT_NAME': '', 'wsgi.version': (1, 0)}, lambda m: None, cfg, 1, None,
+                      lambda f: None, None)
+
+
+class JudgeTest(unittest.TestCase):
+    def judge(self, data, **over):
+        v = server(**over).judge(data)
+        return v if isinstance(v, str) else 'serve'
+
+    def test_whole_plain_requests_are_served_here(self):
+        self.assertEqual(self.judge(b'GET / HTTP/1.1\r\n' + H + b'\r\n'), 'serve')
+        self.assertEqual(self.judge(b'POST /p HTTP/1.1\r\n' + H + b'Content-Length: 3\r\n\r\nabc'), 'serve')
+        # pipelined: the first request is whole, the rest stays unread for the next round
+        v = server().judge(b'GET /1 HTTP/1.1\r\n' + H + b'\r\nGET /2 HTT')
+        self.assertEqual(v[1], len(b'GET /1 HTTP/1.1\r\n' + H + b'\r\n'))
+
+    def test_everything_else_goes_to_the_master(self):
+        cases = {
+            b'GET / HTTP/1.1\r\nHo': 'partial',
+            b'POST /p HTTP/1.1\r\n' + H + b'Content-Length: 10\r\n\r\nabc': 'body',
+            b'POST /p HTTP/1.1\r\n' + H + b'Transfer-Encoding: chunked\r\n\r\n': 'chunked',
+            b'POST /p HTTP/1.1\r\n' + H + b'Content-Length: 3\r\nExpect: 100-continue\r\n\r\n': 'expect',
+            b'GET /ws HTTP/1.1\r\n' + H + b'Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n': 'header',
+            b'GET / HTTP/1.1\r\n' + H + b'X-Forwarded-For: 1.2.3.4\r\n\r\n': 'header',
+            b'GET / HTTP/1.1\r\n' + H + b'Forwarded: for=1.2.3.4\r\n\r\n': 'header',
+            b'GET / HTTP/1.1\r\nBad Header: x\r\n\r\n': 'refused',
+            b'GET http://site/ HTTP/1.1\r\n' + H + b'\r\n': 'target-form',
+            b'GET /static/app.css HTTP/1.1\r\n' + H + b'\r\n': 'static',
+            b'GET /' + b'a' * 5000 + b' HTTP/1.1\r\n' + H + b'\r\n': 'refused',
+        }
+        for data, reason in cases.items():
+            self.assertEqual(self.judge(data), reason, data[:60])
+        self.assertEqual(self.judge(b'GET /%00 HTTP/1.1\r\n' + H + b'\r\n', static_prefixes=[]), 'refused')
+        self.assertEqual(self.judge(b'POST /p HTTP/1.1\r\n' + H + b'Content-Length: 9\r\n\r\n123456789', limit_post=4),
+                         'refused')
+
+
+class EnvironTest(unittest.TestCase):
+    def test_the_environ_is_the_masters(self):
+        head = parse_request_head(b'POST /a%20b?x=1 HTTP/1.1\r\nHost: site:8080\r\nCookie: a=1\r\ncookie: b=2\r\n'
+                                  b'X_Under: dropped\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n', 4096)
+        env = build_environ({'SCRIPT_NAME': ''}, head, decoded_path(head.path), '', ('127.0.0.1', 80),
+                            ('127.0.0.2', 5555), 0)
+        self.assertEqual(env['PATH_INFO'], '/a b')
+        self.assertEqual(env['QUERY_STRING'], 'x=1')
+        self.assertEqual(env['REQUEST_URI'], '/a%20b?x=1')
+        self.assertEqual(env['HTTP_COOKIE'], 'a=1; b=2')
+        self.assertEqual(env['SERVER_NAME'], 'site')
+        self.assertEqual(env['SERVER_PORT'], '80')
+        self.assertEqual(env['CONTENT_TYPE'], 'text/plain')
+        self.assertEqual(env['CONTENT_LENGTH'], '0')  # a POST always has one, as on the master
+        self.assertNotIn('HTTP_X_UNDER', env)
+        self.assertNotIn('HTTP_CONTENT_LENGTH', env)
+        block = record_block(env)
+        self.assertIn(b'\x0b\x00REQUEST_URI\x0a\x00/a%20b?x=1', block)
+
+
+class HeadTest(unittest.TestCase):
+    def test_keep_alive_drops_connection_close_only_when_the_end_is_known(self):
+        date = HttpDate()
+        head, _ = http_head('200 OK', [('Content-Length', '2')], date, None, True)
+        self.assertNotIn(b'Connection: close', head)
+        head, _ = http_head('200 OK', [], date, None, True)  # streamed without a length: close
+        self.assertIn(b'Connection: close', head)
+        head, _ = http_head('200 OK', [('Content-Length', '2')], date)
+        self.assertIn(b'Connection: close', head)
+
+
+class HandOffTest(unittest.TestCase):
+    def test_one_line_and_the_descriptor_then_closed_here(self):
+        master, worker = socket.socketpair()
+        lst = socket.socket()
+        lst.bind(('127.0.0.1', 0))
+        lst.listen(1)
+        client = socket.create_connection(lst.getsockname())
+        conn, _ = lst.accept()
+        client.sendall(b'GET / HTTP/1.1\r\n')
+        hand = HandOff(worker.fileno(), lambda m: None)
+        self.assertTrue(hand.hand(conn, 2, 'partial', 3))
+        self.assertEqual(conn.fileno(), -1)
+        data, anc, _, _ = master.recvmsg(1024, socket.CMSG_SPACE(4))
+        line = json.loads(data.decode())
+        self.assertEqual(line['cmd'], 'NODE_HANDLE')
+        self.assertEqual(line['type'], 'net.Socket')
+        self.assertEqual(line['msg'], {'berth': 'http-direct', 'listener': 2, 'pid': os.getpid(), 'reason': 'partial', 'served': 3})
+        self.assertTrue(data.endswith(b'\n'))
+        fds = array.array('i')
+        fds.frombytes(anc[0][2])
+        got = socket.socket(fileno=fds[0])
+        # the bytes the worker only peeked are all there for the master
+        self.assertEqual(got.recv(100), b'GET / HTTP/1.1\r\n')
+        for s in (got, client, lst, master, worker, hand.sock):
+            s.close()
+
+    def test_the_zygote_reads_and_drops_nodes_acks(self):
+        """Node answers every handle with an ACK line on the shared channel; unread, they would
+        fill the buffer and Node would queue the next handles forever."""
+        master, node_end = socket.socketpair()
+        ack = b'{"cmd":"NODE_HANDLE_ACK"}\n'
+        master.sendall(ack * 1000)
+        control_m, control_z = socket.socketpair()
+        z = Zygote(control_z, None, lambda m: None, node_end.fileno())
+        z.wake_r, z.wake_w = os.pipe()
+
+        def pending():
+            try:
+                return node_end.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return b''
+        for _ in range(100):
+            if not pending():
+                break
+            z._wait()  # only the ACKs wake it: nothing on the control channel, no signal
+        self.assertEqual(pending(), b'')
+        self.assertEqual(z.node_fd, node_end.fileno())
+        master.close()
+        z._wait()
+        self.assertIsNone(z.node_fd, 'EOF: the zygote stops watching the channel')
+        for fd in (z.wake_r, z.wake_w):
+            os.close(fd)
+        for s in (node_end, control_m, control_z):
+            s.close()
+
+
+if __name__ == '__main__':
+    unittest.main()
