@@ -35,6 +35,7 @@ from .direct_waiter import MAX_BUFFERED_BYTES, NEED_MORE, RELAY, SERVE, ReadyQue
 from .event_loop import EventLoop
 from .http_head import HttpDate
 from .lingering import Lingering
+from .listen_queue import ListenQueueWatch
 from .relay import RELAY_EXIT_WAIT_S, Relays
 from .threads import HelperThread
 from .static_relay import for_static_stage, static_prefixes_of
@@ -68,6 +69,7 @@ class DirectServer(object):
         self.relays = Relays(self.loop, dcfg['relay_path'], dcfg['token'], log, timeouts.read_s)
         self.waiter = Waiter(self.loop, self.examine, self.relay_from_waiter, self.ready, timeouts.read_s, log)
         self.lingering = Lingering(self.loop, timeouts.read_s)
+        self.queue_watch = ListenQueueWatch(listeners, log)
         self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts,
                                  self.ready, self.serve_ready, self.waiter.holds)
 
@@ -78,6 +80,7 @@ class DirectServer(object):
     def serve(self):
         """Runs the accept loops; returns once stopped and every direct request is done."""
         HelperThread(self.reports.report_loop, 'berth-direct-report').start()
+        HelperThread(self.queue_watch.run, 'berth-listen-queue', (lambda: self.acceptor.stopping,)).start()
         self.loop.start()
         self.acceptor.serve()
         self.hand_over_waiting()

@@ -8,6 +8,8 @@ export interface RunningContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The effective uid Berth runs as (null where the platform has none). */
   readonly uid: number | null;
+  /** /proc/sys/net/core/somaxconn, the kernel's cap on every listen backlog (null: unknown). */
+  readonly somaxconn?: number | null;
 }
 
 /** Which process supervisor started us, told by the variables it sets in its children's environment. */
@@ -96,6 +98,15 @@ export function checkDeployment(config: Config, context: RunningContext): { prob
         fix: `start Berth as root (it drops its own privileges with uid/gid), or remove ${p.origin === 'program' ? 'user' : 'uid'} = ${p.user} so ${p.name} runs as Berth's user`,
       });
     }
+  }
+  const somaxconn = context.somaxconn ?? null;
+  if (somaxconn !== null && config.listen > somaxconn && config.http.length + config.uwsgi.length > 0) {
+    // Linux caps the backlog silently: the front (nginx) meets a full queue sooner than listen says.
+    warnings.push(problemAt(config.sources.listen, {
+      code: 'listen-above-somaxconn', option: 'listen',
+      message: `listen = ${config.listen}, but the kernel caps every listen backlog at net.core.somaxconn = ${somaxconn} (/proc/sys/net/core/somaxconn): only ${somaxconn} connections can wait to be accepted, and past that nginx's connect() fails with "(11: Resource temporarily unavailable)" on a unix socket and answers 502`,
+      fix: `raise the cap to at least ${config.listen} (sysctl -w net.core.somaxconn=${config.listen}, and a line in /etc/sysctl.d/ to keep it), or lower listen to ${somaxconn}`,
+    }));
   }
   if (context.uid === 0 && config.uid === null) {
     warnings.push({

@@ -127,3 +127,20 @@ test('berth check shows durations in the unit their options are documented in (s
   assert.match(row('py-autoreload'), /^\s+py-autoreload\s+0s\s/);
   assert.doesNotMatch(shown, /\b(20000|8000|30000)\b/);
 });
+
+test('listen above net.core.somaxconn warns with the cap, the sysctl and the line; at or below it, or unknown, nothing', (t) => {
+  const tree = makeTree({ 'site.ini': '[uwsgi]\nsocket = /run/site.sock\nmodule = app\nlisten = 1024\n' });
+  t.after(tree.remove);
+  const c = ok(loadConfig({ argv: ['--ini', `${tree.dir}/site.ini`], env: {}, cwd: tree.dir }));
+  const [w, ...rest] = checkDeployment(c, { ...NOBODY, somaxconn: 128 }).warnings;
+  assert.deepEqual(rest, []);
+  assert.equal(w?.code, 'listen-above-somaxconn');
+  const text = formatProblem(w!);
+  assert.match(text, /line 4 of \S+site\.ini/);
+  assert.match(text, /listen = 1024, but the kernel caps every listen backlog at net\.core\.somaxconn = 128/);
+  assert.match(text, /Resource temporarily unavailable/);
+  assert.match(text, /sysctl -w net\.core\.somaxconn=1024/);
+  assert.match(text, /lower listen to 128/);
+  for (const somaxconn of [1024, 4096, null]) assert.deepEqual(checkDeployment(c, { ...NOBODY, somaxconn }).warnings, []);
+  assert.deepEqual(checkDeployment(c, NOBODY).warnings, []);
+});

@@ -1,4 +1,5 @@
 /** Loads the configuration for a command and prints warnings and problems the same way everywhere. */
+import { readFileSync } from 'node:fs';
 import { loadConfig, formatProblem, type LoadResult } from '../../config/load.js';
 import { checkDeployment } from '../../config/deployment-checks.js';
 import type { Config } from '../../config/schema.js';
@@ -13,9 +14,19 @@ export function load(argv: readonly string[], cwd: string): LoadResult {
   const result = loadConfig({ argv, env: process.env, cwd, checkLogFormat: (format) => compileLogFormat(format).unknown.map(unknownLogVariableMessage) });
   if (!result.ok) return result;
   // Where this process runs (a supervisor, root) is a question for the command, not the config layer.
-  const deployment = checkDeployment(result.config, { env: process.env, uid: process.geteuid?.() ?? null });
+  const deployment = checkDeployment(result.config, { env: process.env, uid: process.geteuid?.() ?? null, somaxconn: readSomaxconn() });
   const warnings = [...result.warnings, ...deployment.warnings];
   return deployment.problems.length > 0 ? { ok: false, problems: deployment.problems, warnings } : { ...result, warnings };
+}
+
+/** The kernel's cap on listen backlogs, or null where there is no such file (not Linux). */
+function readSomaxconn(): number | null {
+  try {
+    const n = Number(readFileSync('/proc/sys/net/core/somaxconn', 'latin1').trim());
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
 }
 
 export function loadOrReport(argv: readonly string[], command: string): Config | null {
