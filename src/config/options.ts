@@ -101,7 +101,7 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
   {
     name: 'listen', aliases: [], short: 'l', type: 'int', repeatable: false, default: '100', range: [0, 65535], status: 'supported', field: 'listen', group: 'Listening',
-    help: 'How many requests may wait for a free worker thread; past that Berth answers 503 with Retry-After.',
+    help: "How many requests may wait for a free worker thread; past that Berth answers 503 with Retry-After. It is also every listener's kernel backlog (capped by net.core.somaxconn; Berth warns at start when it is above): with uwsgi-direct a unix socket whose queue holds this many connections refuses the next connect() and nginx answers 502 ('11: Resource temporarily unavailable'), which the workers log. Set it above the connections nginx may open at once.",
   },
   {
     name: 'module', aliases: ['wsgi'], short: 'w', type: 'string', repeatable: false, status: 'supported', field: 'module', group: 'Application',
