@@ -9,6 +9,7 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_IDLE = 256;
 /** How long an idle connection is kept (undici's default keep-alive timeout, shorter than Berth's own). */
 const IDLE_TIMEOUT_MS = 4000;
+const SWEEP_MS = 1000;
 
 /** The request using a connection: hears its response, or why there will be none. */
 export interface ConnectionUser {
@@ -39,6 +40,8 @@ export class BackendConnection {
   #keepAlive = false;
   #requestWritten = false;
   #readTimeoutMs = 0;
+  /** When it went idle (performance.now()), for the pool's sweep. */
+  idleSince = 0;
   readonly #pool: HttpBackendPool;
   readonly #parser: RawHttpResponseParser;
 
@@ -59,7 +62,9 @@ export class BackendConnection {
     const s = this.socket;
     s.on('connect', () => {
       this.#connected = true;
-      s.setTimeout(this.#user !== null ? this.#readTimeoutMs : IDLE_TIMEOUT_MS);
+      // One socket timer for the connection's life (Node makes a new timer per setTimeout call):
+      // the read timeout; the pool's sweep ends idle connections sooner.
+      s.setTimeout(this.#readTimeoutMs);
     });
     s.on('data', (chunk: Buffer) => this.#onData(chunk));
     s.on('end', () => this.#onEnd());
@@ -86,7 +91,7 @@ export class BackendConnection {
     this.#requestWritten = !hasBody;
     this.#readTimeoutMs = readTimeoutMs;
     this.#parser.reset(headRequest);
-    if (this.#connected) this.socket.setTimeout(readTimeoutMs);
+    if (this.#connected && this.socket.timeout !== readTimeoutMs) this.socket.setTimeout(readTimeoutMs);
     this.socket.write(head, 'latin1');
   }
 
@@ -148,9 +153,9 @@ export class BackendConnection {
     user.broken(kind, this.#responseStarted, message);
   }
 
-  /** Idle in the pool: the idle timeout instead of the read timeout, and reading resumed. */
-  idle(): void {
-    this.socket.setTimeout(IDLE_TIMEOUT_MS);
+  /** Idle in the pool: reading resumed, so a close or stray bytes from the backend are seen. */
+  idle(now: number): void {
+    this.idleSince = now;
     if (this.socket.isPaused()) this.socket.resume();
   }
 }
@@ -165,6 +170,8 @@ export class HttpBackendPool {
   readonly #connectTimeoutMs: number;
   readonly #idle: BackendConnection[] = [];
   #closed = false;
+  /** Runs while connections are idle: one timer per pool, not one per request. */
+  #sweep: NodeJS.Timeout | null = null;
 
   constructor(spec: BackendSpec, connectTimeoutMs: number) {
     this.#spec = spec;
@@ -187,8 +194,21 @@ export class HttpBackendPool {
       c.socket.destroy();
       return;
     }
-    c.idle();
+    c.idle(performance.now());
     this.#idle.push(c);
+    this.#sweep ??= setInterval(() => this.#expire(), SWEEP_MS).unref();
+  }
+
+  /** Closes what has been idle longer than IDLE_TIMEOUT_MS (the oldest are first in the list). */
+  #expire(): void {
+    const limit = performance.now() - IDLE_TIMEOUT_MS;
+    let n = 0;
+    while (n < this.#idle.length && this.#idle[n]!.idleSince <= limit) n++;
+    for (const c of this.#idle.splice(0, n)) c.socket.destroy();
+    if (this.#idle.length === 0 && this.#sweep !== null) {
+      clearInterval(this.#sweep);
+      this.#sweep = null;
+    }
   }
 
   forget(c: BackendConnection): void {
@@ -199,6 +219,8 @@ export class HttpBackendPool {
   /** Closes the idle connections; busy ones close when their response ends. */
   close(): void {
     this.#closed = true;
+    if (this.#sweep !== null) clearInterval(this.#sweep);
+    this.#sweep = null;
     for (const c of this.#idle.splice(0)) c.socket.destroy();
   }
 }

@@ -15,7 +15,7 @@
 import type { BackendSpec } from '../config/schema.js';
 import type { RawHttpResponseHead } from '../protocol/uwsgi/types.js';
 import { noteReadGarbage } from '../server/young-collection.js';
-import { forwardRequestHeaders, withoutHopByHop } from './forward-headers.js';
+import { eachForwardedField, withoutHopByHop } from './forward-headers.js';
 import { HttpBackendPool, type BackendConnection, type ConnectionUser } from './http-backend-pool.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
 
@@ -26,20 +26,19 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'])
 /** Anything that would end the request line early or smuggle a line into the head. */
 const BAD_TARGET = /[\s\0]/;
 
-/** The request line and fields as one string: one write, no Buffer per field. */
+/**
+ * The request line and fields as one string: one write, no Buffer or record per field.
+ * Expect is the client's business with Berth (the body is already stored); Content-Length is
+ * the stored body's when there is one.
+ */
 function requestHead(out: OutgoingRequest, fallbackHost: string): string {
-  const headers = forwardRequestHeaders(out.request);
-  delete headers['expect'];
-  delete headers['content-length'];
-  let head = `${out.request.method} ${out.target} HTTP/1.1\r\n`;
-  if (headers['host'] === undefined) head += `host: ${fallbackHost}\r\n`;
-  for (const name in headers) {
-    const value = headers[name]!;
-    if (typeof value === 'string') head += `${name}: ${value}\r\n`;
-    else for (const v of value) head += `${name}: ${v}\r\n`;
-  }
-  if (out.body !== null) head += `content-length: ${out.body.totalBytes}\r\n`;
-  return `${head}\r\n`;
+  let fields = '';
+  const stored = out.body !== null;
+  const hasHost = eachForwardedField(out.request, (name, value) => {
+    if (name !== 'expect' && !(stored && name === 'content-length')) fields += `${name}: ${value}\r\n`;
+  });
+  const line = `${out.request.method} ${out.target} HTTP/1.1\r\n${hasHost ? '' : `host: ${fallbackHost}\r\n`}`;
+  return `${line}${fields}${out.body !== null ? `content-length: ${out.body.totalBytes}\r\n` : ''}\r\n`;
 }
 
 /** One request's life on the pool: which connection, the resend, the pause. */
