@@ -7,7 +7,7 @@ import type { RawHttpResponseHead } from '../protocol/uwsgi/types.js';
 const MAX_HEAD_BYTES = 64 * 1024;
 /** Idle connections kept per backend; more are closed when their response ends. */
 const MAX_IDLE = 256;
-/** How long an idle connection is kept (undici's default keep-alive timeout, shorter than Berth's own). */
+/** How long an idle connection is kept (undici's default keep-alive timeout; Berth's own http-timeout is 60 s). */
 const IDLE_TIMEOUT_MS = 4000;
 const SWEEP_MS = 1000;
 
