@@ -56,12 +56,12 @@ export interface ForwardFacts {
 }
 
 /**
- * The request's headers for an HTTP backend: hop-by-hop fields gone, Host kept (the backend's
- * ALLOWED_HOSTS sees the name the client asked for), the forwarding fields set.
+ * The request's fields for an HTTP backend, in order, names in lower case: hop-by-hop fields
+ * gone, Host kept (the backend's ALLOWED_HOSTS sees the name the client asked for), then the
+ * forwarding fields set. Returns whether a Host field was among them.
  */
-export function forwardRequestHeaders(req: ExchangeRequest): Record<string, string | string[]> {
+export function eachForwardedField(req: ExchangeRequest, emit: (name: string, value: string) => void): boolean {
   const hop = hopByHopNames(req.headers);
-  const out: Record<string, string | string[]> = {};
   let host: string | null = null;
   let xff: string | null = null;
   let forwarded: string | null = null;
@@ -74,17 +74,26 @@ export function forwardRequestHeaders(req: ExchangeRequest): Record<string, stri
     else if (name === 'x-forwarded-proto' || name === 'x-forwarded-host') continue;
     else {
       if (name === 'host') host = value;
-      const before = out[name];
-      if (before === undefined) out[name] = value;
-      else if (Array.isArray(before)) before.push(value);
-      else out[name] = [before, value];
+      emit(name, value);
     }
   }
   const f = forwardingValues(req, { host, xForwardedFor: xff, forwarded });
-  out['x-forwarded-for'] = f.xForwardedFor;
-  out['x-forwarded-proto'] = req.scheme;
-  if (host !== null) out['x-forwarded-host'] = host;
-  out['forwarded'] = f.forwarded;
+  emit('x-forwarded-for', f.xForwardedFor);
+  emit('x-forwarded-proto', req.scheme);
+  if (host !== null) emit('x-forwarded-host', host);
+  emit('forwarded', f.forwarded);
+  return host !== null;
+}
+
+/** eachForwardedField as a record (repeated names as arrays). */
+export function forwardRequestHeaders(req: ExchangeRequest): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  eachForwardedField(req, (name, value) => {
+    const before = out[name];
+    if (before === undefined) out[name] = value;
+    else if (Array.isArray(before)) before.push(value);
+    else out[name] = [before, value];
+  });
   return out;
 }
 

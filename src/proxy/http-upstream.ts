@@ -1,146 +1,151 @@
 /**
- * An HTTP backend: one undici Pool (keep-alive connections) per backend, responses streamed
- * back with backpressure.
+ * An HTTP backend: Berth's own keep-alive HTTP/1.1 client (./http-backend-pool.ts, the shared
+ * response parser of ../protocol/uwsgi/), responses streamed back with backpressure.
  *
- * Theory of operation: undici owns connections and HTTP/1.1 parsing; this module maps its
- * outcomes onto the proxy's three failure kinds. A connect error (refused, unreachable, no
- * such socket, connect-timeout) means nothing reached the backend. The response body is read
- * with pause/resume: at most PAUSE_AT unflushed bytes are in Berth before the backend's
- * socket stops being read, so a large response passes in constant memory. undici is loaded
- * with the first HTTP backend, so a Berth that proxies nothing never reads it.
+ * Theory of operation: the request head is written as one latin1 string, then the stored body
+ * with the socket's backpressure. Failures map onto the proxy's three kinds: `connect` (nothing
+ * reached the backend), `timeout` (read-timeout), `error` (the request may have arrived). A
+ * reused connection that breaks before any byte of the response may simply have been closed by
+ * the backend's keep-alive timeout as the request left: an idempotent request is then sent once
+ * more on a new connection (as browsers and undici do); any other fails as sent, and the proxy's
+ * retry rule (nginx's) decides. At most PAUSE_AT unflushed response bytes are in Berth before
+ * the socket stops being read, so a large response passes in constant memory. Why not undici:
+ * docs/proxy.md, "The HTTP client".
  */
-import { STATUS_CODES } from 'node:http';
-import type { Dispatcher, Pool } from 'undici';
 import type { BackendSpec } from '../config/schema.js';
+import type { RawHttpResponseHead } from '../protocol/uwsgi/types.js';
 import { noteReadGarbage } from '../server/young-collection.js';
-import { forwardRequestHeaders, withoutHopByHop } from './forward-headers.js';
+import { eachForwardedField, withoutHopByHop } from './forward-headers.js';
+import { HttpBackendPool, type BackendConnection, type ConnectionUser } from './http-backend-pool.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EACCES', 'ECONNABORTED', 'UND_ERR_CONNECT_TIMEOUT']);
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 /** Unflushed response bytes past which the backend is not read. */
 const PAUSE_AT = 256 * 1024;
 const BODY_PIECE = 64 * 1024;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+/** Anything that would end the request line early or smuggle a line into the head. */
+const BAD_TARGET = /[\s\0]/;
 
-function codeOf(err: unknown): string {
-  const e = err as { code?: string; cause?: { code?: string } };
-  return e.code === 'UND_ERR_CONNECT' || e.code === undefined ? (e.cause?.code ?? e.code ?? '') : e.code;
+/**
+ * The request line and fields as one string: one write, no Buffer or record per field.
+ * Expect is the client's business with Berth (the body is already stored); Content-Length is
+ * the stored body's when there is one.
+ */
+function requestHead(out: OutgoingRequest, fallbackHost: string): string {
+  let fields = '';
+  const stored = out.body !== null;
+  const hasHost = eachForwardedField(out.request, (name, value) => {
+    if (name !== 'expect' && !(stored && name === 'content-length')) fields += `${name}: ${value}\r\n`;
+  });
+  const line = `${out.request.method} ${out.target} HTTP/1.1\r\n${hasHost ? '' : `host: ${fallbackHost}\r\n`}`;
+  return `${line}${fields}${out.body !== null ? `content-length: ${out.body.totalBytes}\r\n` : ''}\r\n`;
 }
 
-/** undici's raw header list (name, value, … as bytes) as strings, names in lower case as undici's parsed headers had them. */
-function flatten(raw: readonly Buffer[]): string[] {
-  const out: string[] = new Array<string>(raw.length);
-  for (let i = 0; i < raw.length; i += 2) {
-    out[i] = raw[i]!.toString('latin1').toLowerCase();
-    out[i + 1] = raw[i + 1]!.toString('latin1');
+/** One request's life on the pool: which connection, the resend, the pause. */
+class HttpAttempt implements ConnectionUser {
+  readonly #pool: HttpBackendPool;
+  readonly #out: OutgoingRequest;
+  readonly #handler: AttemptHandler;
+  readonly #head: string;
+  #conn: BackendConnection | null = null;
+  #resent = false;
+  #settled = false;
+  #unflushed = 0;
+
+  constructor(pool: HttpBackendPool, out: OutgoingRequest, handler: AttemptHandler, head: string) {
+    this.#pool = pool;
+    this.#out = out;
+    this.#handler = handler;
+    this.#head = head;
   }
-  return out;
-}
 
-/** The stored body's pieces, each counted as garbage once read (see young-collection.ts). */
-async function* counted(pieces: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
-  for await (const piece of pieces) {
-    noteReadGarbage(piece.length);
-    yield piece;
+  start(fresh: boolean): void {
+    const conn = (this.#conn = this.#pool.take(fresh));
+    const out = this.#out;
+    conn.begin(this, this.#head, out.request.method === 'HEAD', out.readTimeoutMs, out.body !== null);
+    if (out.body !== null) void this.#writeBody(conn);
+  }
+
+  cancel(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#conn?.abandon(this);
+  }
+
+  head(head: RawHttpResponseHead): void {
+    if (this.#settled) return;
+    this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers));
+  }
+
+  body(chunk: Buffer): void {
+    if (this.#settled) return;
+    const conn = this.#conn!;
+    const bytes = chunk.length;
+    this.#unflushed += bytes;
+    noteReadGarbage(bytes);
+    if (this.#unflushed > PAUSE_AT) conn.socket.pause();
+    this.#handler.body(chunk, () => {
+      this.#unflushed -= bytes;
+      if (this.#unflushed <= PAUSE_AT && conn.isUsedBy(this) && conn.socket.isPaused()) conn.socket.resume();
+    });
+  }
+
+  end(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#handler.end();
+  }
+
+  broken(kind: 'connect' | 'timeout' | 'error', responseStarted: boolean, message: string): void {
+    if (this.#settled) return;
+    const conn = this.#conn!;
+    if (kind === 'error' && conn.reused && !responseStarted && !this.#resent && IDEMPOTENT.has(this.#out.request.method)) {
+      this.#resent = true;
+      this.start(true);
+      return;
+    }
+    this.#settled = true;
+    if (kind === 'connect') this.#handler.fail('connect', false, message);
+    else this.#handler.fail(kind, true, message);
+  }
+
+  async #writeBody(conn: BackendConnection): Promise<void> {
+    const socket = conn.socket;
+    try {
+      for await (const piece of this.#out.body!.replay(BODY_PIECE)) {
+        if (!conn.isUsedBy(this)) return;
+        noteReadGarbage(piece.length);
+        if (!socket.write(piece)) await new Promise<void>((resolve) => { socket.once('drain', resolve); socket.once('close', resolve); });
+      }
+      if (conn.isUsedBy(this)) conn.requestWritten();
+    } catch (err) {
+      socket.destroy(err as Error);
+    }
   }
 }
 
 export class HttpUpstream implements Transport {
-  readonly #pool: Promise<Pool>;
+  readonly #pool: HttpBackendPool;
+  readonly #host: string;
 
   constructor(spec: BackendSpec, connectTimeoutMs: number) {
     const t = spec.target;
-    const origin = t.kind === 'unix' ? 'http://localhost' : `http://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
-    this.#pool = import('undici').then(({ Pool }) => new Pool(origin, {
-      connect: t.kind === 'unix' ? { socketPath: t.path, timeout: connectTimeoutMs } : { timeout: connectTimeoutMs },
-      pipelining: 1,
-    }));
+    this.#host = t.kind === 'unix' ? 'localhost' : `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+    this.#pool = new HttpBackendPool(spec, connectTimeoutMs);
   }
 
-  /**
-   * Through undici's dispatch handler rather than request(): no AbortController, promise or
-   * Readable per request — the front's CPU per proxied request is what the bench measures.
-   */
   send(out: OutgoingRequest, handler: AttemptHandler): () => void {
-    let connected = false;
-    let settled = false;
-    let abort: ((err: Error) => void) | null = null;
-    let resume: (() => void) | null = null;
-    let paused = false;
-    let unflushed = 0;
-    const fail = (err: unknown): void => {
-      if (settled) return;
-      settled = true;
-      const code = codeOf(err);
-      const message = `${code !== '' ? `${code}: ` : ''}${(err as Error).message}`;
-      if (!connected && CONNECT_CODES.has(code)) handler.fail('connect', false, message);
-      else if (TIMEOUT_CODES.has(code)) handler.fail('timeout', true, message);
-      else handler.fail('error', true, message);
-    };
-    const flushed = (bytes: number): void => {
-      unflushed -= bytes;
-      if (paused && unflushed <= PAUSE_AT && !settled) {
-        paused = false;
-        resume?.();
-      }
-    };
-    const headers = forwardRequestHeaders(out.request);
-    delete headers['expect'];
-    const body = out.body;
-    if (body !== null) headers['content-length'] = String(body.totalBytes);
-    const dispatch = (pool: Pool): void => {
-      if (settled) return;
-      pool.dispatch({
-        method: out.request.method as Dispatcher.HttpMethod,
-        path: out.target,
-        headers,
-        // undici sends an async iterable as it is, with the socket's backpressure (its types omit it).
-        body: body === null ? null : counted(body.replay(BODY_PIECE)) as unknown as Dispatcher.DispatchOptions['body'],
-        headersTimeout: out.readTimeoutMs,
-        bodyTimeout: out.readTimeoutMs,
-      }, {
-        onConnect: (abortRequest) => {
-          if (settled) abortRequest(new Error('cancelled'));
-          else abort = abortRequest;
-        },
-        onHeaders: (statusCode, rawHeaders, resumeReading) => {
-          // Interim 1xx responses are not relayed.
-          if (settled || statusCode < 200) return true;
-          connected = true;
-          resume = resumeReading;
-          handler.head(statusCode, STATUS_CODES[statusCode] ?? '', withoutHopByHop(flatten(rawHeaders as unknown as Buffer[])));
-          return !settled;
-        },
-        onData: (chunk) => {
-          if (settled) return false;
-          const bytes = chunk.length;
-          unflushed += bytes;
-          noteReadGarbage(bytes);
-          handler.body(chunk, () => flushed(bytes));
-          if (unflushed > PAUSE_AT) paused = true;
-          return !paused;
-        },
-        onComplete: () => {
-          if (settled) return;
-          settled = true;
-          handler.end();
-        },
-        onError: (err) => {
-          // An error with a socket already used means the request may have been sent.
-          if (!CONNECT_CODES.has(codeOf(err))) connected = true;
-          fail(err);
-        },
-      });
-    };
-    this.#pool.then(dispatch, fail);
-    return () => {
-      if (settled) return;
-      settled = true;
-      abort?.(new Error('cancelled'));
-    };
+    if (BAD_TARGET.test(out.target)) {
+      queueMicrotask(() => handler.fail('error', false, `the request target ${JSON.stringify(out.target)} cannot be sent in an HTTP/1.1 request line`));
+      return () => undefined;
+    }
+    const attempt = new HttpAttempt(this.#pool, out, handler, requestHead(out, this.#host));
+    attempt.start(false);
+    return () => attempt.cancel();
   }
 
   close(): Promise<void> {
-    return this.#pool.then((pool) => pool.close()).catch(() => undefined);
+    this.#pool.close();
+    return Promise.resolve();
   }
 }

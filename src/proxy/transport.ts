@@ -1,4 +1,4 @@
-/** The one interface both backend transports (HTTP via undici, uwsgi via the client codec) offer to the proxy. */
+/** The one interface both backend transports (HTTP via Berth's keep-alive client, uwsgi via the client codec) offer to the proxy. */
 import type { RequestBody } from '../server/request-body.js';
 import type { ExchangeRequest } from '../server/exchange.js';
 

@@ -1,4 +1,4 @@
-/** Makes the transport for a backend from its URL's scheme: http:// → undici pool, uwsgi:// → the uwsgi client. */
+/** Makes the transport for a backend from its URL's scheme: http:// → keep-alive HTTP client, uwsgi:// → the uwsgi client. */
 import type { BackendSpec } from '../config/schema.js';
 import { HttpUpstream } from './http-upstream.js';
 import type { Transport } from './transport.js';

@@ -12,6 +12,7 @@
 import { MAX_VARS_BYTES, UwsgiEncodeError } from './types.js';
 
 export { RawHttpResponseParser } from './response-parser.js';
+export { responseKeepsAlive } from './response-head.js';
 
 /** Any char a latin1 byte cannot hold: Buffer#write would silently mangle it. */
 const NOT_LATIN1 = /[^\u0000-\u00ff]/;

@@ -135,3 +135,25 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, headR
   }
   return new ParsedResponseHead(statusCode, reason, versionMinor, headers, framing, contentLength);
 }
+
+/**
+ * Whether the connection may carry another request after this response (RFC 9112 §9.3):
+ * HTTP/1.1 unless Connection lists `close`, HTTP/1.0 only with `keep-alive`; never after a
+ * body delimited by the close itself.
+ */
+export function responseKeepsAlive(head: RawHttpResponseHead): boolean {
+  if (head.framing === 'close') return false;
+  let close = false;
+  let keepAlive = false;
+  const h = head.headers;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i] as string;
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    for (const token of (h[i + 1] as string).split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t === 'close') close = true;
+      else if (t === 'keep-alive') keepAlive = true;
+    }
+  }
+  return !close && (head.versionMinor === 1 || keepAlive);
+}

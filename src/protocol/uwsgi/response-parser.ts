@@ -20,7 +20,9 @@
  * is an error, because relaying it as complete would hand the client a truncated file.
  *
  * Bytes after the end of a length- or chunk-framed response are an error: a uWSGI backend
- * sends one response and closes, so extra bytes mean it and the framing disagree.
+ * sends one response and closes, and an HTTP keep-alive backend sends nothing unasked (the
+ * proxy never pipelines), so extra bytes mean it and the framing disagree. reset() readies
+ * the parser for the next response on a kept-alive HTTP connection.
  */
 import { ChunkedDecoder } from '../http1/chunked-decoder.js';
 import { appendSplitHead, startSplitHead } from '../http1/split-head.js';
@@ -40,7 +42,7 @@ const S_DEAD = 5;
 export class RawHttpResponseParser {
   readonly #handler: RawHttpResponseHandler;
   readonly #maxHeadBytes: number;
-  readonly #headRequest: boolean;
+  #headRequest: boolean;
   #state = S_HEAD;
   /** A head split across chunks: its bytes so far. */
   #headBuf: Buffer | null = null;
@@ -55,6 +57,19 @@ export class RawHttpResponseParser {
     this.#handler = handler;
     this.#maxHeadBytes = options.maxHeadBytes;
     this.#headRequest = options.headRequest === true;
+  }
+
+  /**
+   * Ready for the next response on the same connection (an HTTP keep-alive backend), after
+   * the previous one ended (onMessageEnd) or failed.
+   */
+  reset(headRequest: boolean): void {
+    this.#state = S_HEAD;
+    this.#headRequest = headRequest;
+    this.#headBuf = null;
+    this.#headLen = 0;
+    this.#seen = false;
+    this.#remaining = 0;
   }
 
   /**

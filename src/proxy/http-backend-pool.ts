@@ -1,0 +1,226 @@
+/** Keep-alive connections to one HTTP backend: each a net.Socket with one response parser, idle ones kept for the next request. */
+import net from 'node:net';
+import type { BackendSpec } from '../config/schema.js';
+import { RawHttpResponseParser, responseKeepsAlive } from '../protocol/uwsgi/client.js';
+import type { RawHttpResponseHead } from '../protocol/uwsgi/types.js';
+
+const MAX_HEAD_BYTES = 64 * 1024;
+/** Idle connections kept per backend; more are closed when their response ends. */
+const MAX_IDLE = 256;
+/** How long an idle connection is kept (undici's default keep-alive timeout; Berth's own http-timeout is 60 s). */
+const IDLE_TIMEOUT_MS = 4000;
+const SWEEP_MS = 1000;
+
+/** The request using a connection: hears its response, or why there will be none. */
+export interface ConnectionUser {
+  head(head: RawHttpResponseHead): void;
+  body(chunk: Buffer): void;
+  /** The response is complete; the connection is already back in the pool or closed. */
+  end(): void;
+  /**
+   * The connection broke. `responseStarted`: some of the response had arrived. `connect`:
+   * the backend was never reached (refused, unreachable, connect-timeout).
+   */
+  broken(kind: 'connect' | 'timeout' | 'error', responseStarted: boolean, message: string): void;
+}
+
+/**
+ * One connection. Its listeners are attached once and route to the current user, so a
+ * reused connection costs no listener or closure per request; with no user, anything the
+ * backend does (bytes, close, idle timeout) ends the connection.
+ */
+export class BackendConnection {
+  readonly socket: net.Socket;
+  /** True once it has carried a response: a failure before any new byte may be the backend's keep-alive close. */
+  reused = false;
+  #user: ConnectionUser | null = null;
+  #connected = false;
+  #responseStarted = false;
+  #responseDone = false;
+  #keepAlive = false;
+  #requestWritten = false;
+  #readTimeoutMs = 0;
+  /** When it went idle (performance.now()), for the pool's sweep. */
+  idleSince = 0;
+  readonly #pool: HttpBackendPool;
+  readonly #parser: RawHttpResponseParser;
+
+  constructor(pool: HttpBackendPool, spec: BackendSpec, connectTimeoutMs: number) {
+    this.#pool = pool;
+    const t = spec.target;
+    this.socket = t.kind === 'unix' ? net.connect(t.path) : net.connect({ port: t.port, host: t.host, noDelay: true });
+    this.socket.setTimeout(connectTimeoutMs);
+    this.#parser = new RawHttpResponseParser({
+      onHead: (head) => {
+        this.#keepAlive = responseKeepsAlive(head);
+        this.#user?.head(head);
+      },
+      onBody: (chunk) => this.#user?.body(chunk),
+      onMessageEnd: () => (this.#responseDone = true),
+      onError: (err) => this.#break('error', `unusable response: ${err.message}`),
+    }, { maxHeadBytes: MAX_HEAD_BYTES });
+    const s = this.socket;
+    s.on('connect', () => {
+      this.#connected = true;
+      // One socket timer for the connection's life (Node makes a new timer per setTimeout call):
+      // the read timeout; the pool's sweep ends idle connections sooner.
+      s.setTimeout(this.#readTimeoutMs);
+    });
+    s.on('data', (chunk: Buffer) => this.#onData(chunk));
+    s.on('end', () => this.#onEnd());
+    s.on('timeout', () => {
+      if (this.#user === null) s.destroy();
+      else if (this.#connected) this.#break('timeout', `read-timeout: nothing received for ${this.#readTimeoutMs} ms`);
+      else this.#break('connect', `connect-timeout: no connection within ${connectTimeoutMs} ms`);
+    });
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      this.#break(this.#connected ? 'error' : 'connect', `${err.code ?? ''} ${err.message}`.trim());
+    });
+    s.on('close', () => {
+      pool.forget(this);
+      this.#break('error', 'the backend closed the connection before the response was complete');
+    });
+  }
+
+  /** Starts one exchange: the head is written at once (queued by Node until connected). */
+  begin(user: ConnectionUser, head: string, headRequest: boolean, readTimeoutMs: number, hasBody: boolean): void {
+    this.#user = user;
+    this.#responseStarted = false;
+    this.#responseDone = false;
+    this.#keepAlive = false;
+    this.#requestWritten = !hasBody;
+    this.#readTimeoutMs = readTimeoutMs;
+    this.#parser.reset(headRequest);
+    if (this.#connected && this.socket.timeout !== readTimeoutMs) this.socket.setTimeout(readTimeoutMs);
+    this.socket.write(head, 'latin1');
+  }
+
+  /** The request body has been written whole: only then may the connection carry another request. */
+  requestWritten(): void {
+    this.#requestWritten = true;
+  }
+
+  isUsedBy(user: ConnectionUser): boolean {
+    return this.#user === user;
+  }
+
+  /** The user gives up (the client went away): the connection cannot be reused. */
+  abandon(user: ConnectionUser): void {
+    if (this.#user !== user) return;
+    this.#user = null;
+    this.socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#user === null) {
+      // Bytes nobody asked for: the backend and Berth disagree about the framing.
+      this.socket.destroy();
+      return;
+    }
+    this.#responseStarted = true;
+    this.#parser.execute(chunk);
+    if (this.#responseDone && this.#user !== null) this.#finish();
+  }
+
+  #onEnd(): void {
+    if (this.#user === null) {
+      this.socket.destroy();
+      return;
+    }
+    this.#parser.finish();
+    if (this.#responseDone && this.#user !== null) {
+      this.#keepAlive = false;
+      this.#finish();
+    } else {
+      this.#break('error', 'the backend closed the connection before the response was complete');
+    }
+  }
+
+  #finish(): void {
+    const user = this.#user!;
+    this.#user = null;
+    this.reused = true;
+    if (this.#keepAlive && this.#requestWritten && !this.socket.destroyed) this.#pool.give(this);
+    else this.socket.destroy();
+    user.end();
+  }
+
+  #break(kind: 'connect' | 'timeout' | 'error', message: string): void {
+    const user = this.#user;
+    if (user === null) return;
+    this.#user = null;
+    this.socket.destroy();
+    user.broken(kind, this.#responseStarted, message);
+  }
+
+  /** Idle in the pool: reading resumed, so a close or stray bytes from the backend are seen. */
+  idle(now: number): void {
+    this.idleSince = now;
+    if (this.socket.isPaused()) this.socket.resume();
+  }
+}
+
+/**
+ * The pool: idle connections last in, first out (the warmest socket, and the others age out
+ * by the idle timeout); as many busy ones as requests in flight, as undici's Pool without a
+ * connection limit.
+ */
+export class HttpBackendPool {
+  readonly #spec: BackendSpec;
+  readonly #connectTimeoutMs: number;
+  readonly #idle: BackendConnection[] = [];
+  #closed = false;
+  /** Runs while connections are idle: one timer per pool, not one per request. */
+  #sweep: NodeJS.Timeout | null = null;
+
+  constructor(spec: BackendSpec, connectTimeoutMs: number) {
+    this.#spec = spec;
+    this.#connectTimeoutMs = connectTimeoutMs;
+  }
+
+  /** An idle connection the backend has not closed, else a new one. `fresh`: always a new one. */
+  take(fresh: boolean): BackendConnection {
+    while (!fresh && this.#idle.length > 0) {
+      const c = this.#idle.pop()!;
+      // A connection whose close arrived is already gone (forget); this also covers a half-closed one.
+      if (!c.socket.destroyed && c.socket.readable && c.socket.writable) return c;
+      c.socket.destroy();
+    }
+    return new BackendConnection(this, this.#spec, this.#connectTimeoutMs);
+  }
+
+  give(c: BackendConnection): void {
+    if (this.#closed || this.#idle.length >= MAX_IDLE) {
+      c.socket.destroy();
+      return;
+    }
+    c.idle(performance.now());
+    this.#idle.push(c);
+    this.#sweep ??= setInterval(() => this.#expire(), SWEEP_MS).unref();
+  }
+
+  /** Closes what has been idle longer than IDLE_TIMEOUT_MS (the oldest are first in the list). */
+  #expire(): void {
+    const limit = performance.now() - IDLE_TIMEOUT_MS;
+    let n = 0;
+    while (n < this.#idle.length && this.#idle[n]!.idleSince <= limit) n++;
+    for (const c of this.#idle.splice(0, n)) c.socket.destroy();
+    if (this.#idle.length === 0 && this.#sweep !== null) {
+      clearInterval(this.#sweep);
+      this.#sweep = null;
+    }
+  }
+
+  forget(c: BackendConnection): void {
+    const i = this.#idle.lastIndexOf(c);
+    if (i !== -1) this.#idle.splice(i, 1);
+  }
+
+  /** Closes the idle connections; busy ones close when their response ends. */
+  close(): void {
+    this.#closed = true;
+    if (this.#sweep !== null) clearInterval(this.#sweep);
+    this.#sweep = null;
+    for (const c of this.#idle.splice(0)) c.socket.destroy();
+  }
+}
