@@ -150,6 +150,15 @@ function readOne(s: ProgramSection, env: Readonly<Record<string, string | undefi
   const ready = text('ready-check');
   const readyCheck = ready === undefined ? null : parseReadyCheck(ready);
   if (typeof readyCheck === 'string') at(line('ready-check'), 'ready-check', readyCheck, 'write ready-check = tcp:127.0.0.1:5432, http://127.0.0.1:8000/health or cmd:pg_isready');
+  // supervisor: killasgroup follows stopasgroup unless written, and stopasgroup without
+  // killasgroup is refused (a SIGKILL that missed the group the stop signal reached).
+  const stopasgroup = bool('stopasgroup', PROGRAM_DEFAULTS.stopasgroup);
+  const killasgroup = bool('killasgroup', stopasgroup);
+  if (stopasgroup && !killasgroup) at(line('killasgroup'), 'killasgroup', `killasgroup = false with stopasgroup = ${raw.has('stopasgroup') ? 'true' : 'true (Berth\'s default)'}: the SIGKILL after stopwaitsecs would miss the processes the stop signal reached (supervisor refuses it too)`, 'write stopasgroup = false as well, or remove killasgroup');
+  if (bool('redirect_stderr', PROGRAM_DEFAULTS.redirectStderr)) {
+    const errFile = text('stderr_logfile');
+    if (errFile !== undefined && !['AUTO', 'NONE'].includes(errFile.trim().toUpperCase())) warnings.push({ code: 'program-key-ignored', option: `${where} stderr_logfile`, file: s.file, line: line('stderr_logfile'), message: `${where} stderr_logfile = ${errFile.trim()} is ignored: redirect_stderr = true sends stderr where stdout goes`, fix: 'remove stderr_logfile, or redirect_stderr' });
+  }
   const dependsOn = (text('depends-on') ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '');
   let environment: readonly (readonly [string, string])[] = [];
   const before = problems.length;
@@ -197,8 +206,8 @@ function readOne(s: ProgramSection, env: Readonly<Record<string, string | undefi
       exitcodes: exitcodes.filter((c) => /^\d+$/.test(c)).map(Number),
       stopsignal: stopsignal ?? 'SIGTERM',
       stopwaitMs: int('stopwaitsecs', 10, 0) * 1000,
-      stopasgroup: bool('stopasgroup', PROGRAM_DEFAULTS.stopasgroup),
-      killasgroup: bool('killasgroup', PROGRAM_DEFAULTS.killasgroup),
+      stopasgroup,
+      killasgroup,
       redirectStderr: bool('redirect_stderr', PROGRAM_DEFAULTS.redirectStderr),
       stdout: output('stdout'),
       stderr: output('stderr'),
