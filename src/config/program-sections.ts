@@ -160,26 +160,28 @@ function readOne(s: ProgramSection, env: Readonly<Record<string, string | undefi
     if (errFile !== undefined && !['AUTO', 'NONE'].includes(errFile.trim().toUpperCase())) warnings.push({ code: 'program-key-ignored', option: `${where} stderr_logfile`, file: s.file, line: line('stderr_logfile'), message: `${where} stderr_logfile = ${errFile.trim()} is ignored: redirect_stderr = true sends stderr where stdout goes`, fix: 'remove stderr_logfile, or redirect_stderr' });
   }
   const dependsOn = (text('depends-on') ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '');
-  let environment: readonly (readonly [string, string])[] = [];
   const before = problems.length;
   for (let i = 0; i < numprocs; i++) {
     const num = numprocsStart + i;
     const vars = { program_name: program, group_name: program, process_num: num, numprocs, here, host_node_name: os.hostname() };
+    let seen = env;
     const ex = (key: string, value: string): string => {
-      const r = expand(value, vars, env);
+      const r = expand(value, vars, seen);
       if (typeof r === 'string') return r;
       at(line(key), key, r.error, 'write %(program_name)s, %(process_num)02d, %(here)s or %(ENV_NAME)s; %% for a literal %');
       return value;
     };
-    const name = ex('process_name', processName);
-    if (i === 0) {
-      const envText = text('environment');
-      if (envText !== undefined) {
-        const parsed = parseEnvironment(ex('environment', envText));
-        if (typeof parsed === 'string') at(line('environment'), 'environment', parsed, 'write environment = KEY="value",OTHER="value"');
-        else environment = parsed;
-      }
+    // As supervisor: environment is expanded per process (%(process_num)s), and its keys are
+    // then %(ENV_KEY)s for every other key of the section.
+    let environment: readonly (readonly [string, string])[] = [];
+    const envText = text('environment');
+    if (envText !== undefined) {
+      const parsed = parseEnvironment(ex('environment', envText));
+      if (typeof parsed === 'string') at(line('environment'), 'environment', parsed, 'write environment = KEY="value",OTHER="value"');
+      else environment = parsed;
     }
+    seen = { ...env, ...Object.fromEntries(environment) };
+    const name = ex('process_name', processName);
     const output = (stream: 'stdout' | 'stderr'): OutputTarget => {
       const v = text(`${stream}_logfile`);
       const key = `${stream}_logfile`;
@@ -217,5 +219,13 @@ function readOne(s: ProgramSection, env: Readonly<Record<string, string | undefi
       pidfile: null, reloadSignal: null,
     };
     if (problems.length === before) programs.push(spec);
+  }
+  // One mistake in a key shared by numprocs processes is said once.
+  const said = new Set<string>();
+  for (const p of problems.splice(before)) {
+    const key = `${p.line}|${p.message}`;
+    if (said.has(key)) continue;
+    said.add(key);
+    problems.push(p);
   }
 }

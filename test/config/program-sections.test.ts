@@ -61,6 +61,20 @@ test("killasgroup follows stopasgroup unless written (supervisor's options.py); 
   assert.match(refused.problems[0]!.fix ?? '', /stopasgroup = false/);
 });
 
+test("the section's environment is expanded per process and its keys are %(ENV_KEY)s in the other keys, as in supervisor", () => {
+  const r = readProgramSections([section('w', {
+    command: 'run --queue %(ENV_QUEUE)s', environment: 'QUEUE="q%(process_num)d",HOME="%(ENV_HOME)s"', numprocs: '2', process_name: '%(program_name)s_%(process_num)d',
+    directory: '/srv/%(ENV_QUEUE)s',
+  })], { HOME: '/home/site' });
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.programs.map((p) => [p.name, p.command, p.directory, p.environment]), [
+    ['w_0', 'run --queue q0', '/srv/q0', [['QUEUE', 'q0'], ['HOME', '/home/site']]],
+    ['w_1', 'run --queue q1', '/srv/q1', [['QUEUE', 'q1'], ['HOME', '/home/site']]],
+  ]);
+  const missing = readProgramSections([section('m', { command: 'run %(ENV_NOPE)s', numprocs: '3', process_name: '%(program_name)s_%(process_num)d' })], {});
+  assert.equal(missing.problems.length, 1, 'one mistake shared by three processes is said once');
+});
+
 test('redirect_stderr with a stderr_logfile warns that the file is ignored, as supervisor does', () => {
   const r = readProgramSections([section('r', { command: 'true', redirect_stderr: 'true', stderr_logfile: '/var/log/r.err' })], {});
   assert.deepEqual(r.problems, []);
