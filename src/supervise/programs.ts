@@ -36,7 +36,14 @@ export class Programs {
     return this.#programs;
   }
 
+  /** A program (all its processes), a process, or supervisorctl's GROUP:* and GROUP:PROCESS. */
   find(name: string): Program[] {
+    const colon = name.indexOf(':');
+    if (colon >= 0) {
+      const group = name.slice(0, colon);
+      const one = name.slice(colon + 1);
+      return this.#programs.filter((p) => p.spec.program === group && (one === '*' || p.name === one));
+    }
     return this.#programs.filter((p) => p.name === name || p.spec.program === name);
   }
 
