@@ -150,27 +150,38 @@ function readOne(s: ProgramSection, env: Readonly<Record<string, string | undefi
   const ready = text('ready-check');
   const readyCheck = ready === undefined ? null : parseReadyCheck(ready);
   if (typeof readyCheck === 'string') at(line('ready-check'), 'ready-check', readyCheck, 'write ready-check = tcp:127.0.0.1:5432, http://127.0.0.1:8000/health or cmd:pg_isready');
+  // supervisor: killasgroup follows stopasgroup unless written, and stopasgroup without
+  // killasgroup is refused (a SIGKILL that missed the group the stop signal reached).
+  const stopasgroup = bool('stopasgroup', PROGRAM_DEFAULTS.stopasgroup);
+  const killasgroup = bool('killasgroup', stopasgroup);
+  if (stopasgroup && !killasgroup) at(line('killasgroup'), 'killasgroup', `killasgroup = false with stopasgroup = ${raw.has('stopasgroup') ? 'true' : 'true (Berth\'s default)'}: the SIGKILL after stopwaitsecs would miss the processes the stop signal reached (supervisor refuses it too)`, 'write stopasgroup = false as well, or remove killasgroup');
+  if (bool('redirect_stderr', PROGRAM_DEFAULTS.redirectStderr)) {
+    const errFile = text('stderr_logfile');
+    if (errFile !== undefined && !['AUTO', 'NONE'].includes(errFile.trim().toUpperCase())) warnings.push({ code: 'program-key-ignored', option: `${where} stderr_logfile`, file: s.file, line: line('stderr_logfile'), message: `${where} stderr_logfile = ${errFile.trim()} is ignored: redirect_stderr = true sends stderr where stdout goes`, fix: 'remove stderr_logfile, or redirect_stderr' });
+  }
   const dependsOn = (text('depends-on') ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '');
-  let environment: readonly (readonly [string, string])[] = [];
   const before = problems.length;
   for (let i = 0; i < numprocs; i++) {
     const num = numprocsStart + i;
     const vars = { program_name: program, group_name: program, process_num: num, numprocs, here, host_node_name: os.hostname() };
+    let seen = env;
     const ex = (key: string, value: string): string => {
-      const r = expand(value, vars, env);
+      const r = expand(value, vars, seen);
       if (typeof r === 'string') return r;
       at(line(key), key, r.error, 'write %(program_name)s, %(process_num)02d, %(here)s or %(ENV_NAME)s; %% for a literal %');
       return value;
     };
-    const name = ex('process_name', processName);
-    if (i === 0) {
-      const envText = text('environment');
-      if (envText !== undefined) {
-        const parsed = parseEnvironment(ex('environment', envText));
-        if (typeof parsed === 'string') at(line('environment'), 'environment', parsed, 'write environment = KEY="value",OTHER="value"');
-        else environment = parsed;
-      }
+    // As supervisor: environment is expanded per process (%(process_num)s), and its keys are
+    // then %(ENV_KEY)s for every other key of the section.
+    let environment: readonly (readonly [string, string])[] = [];
+    const envText = text('environment');
+    if (envText !== undefined) {
+      const parsed = parseEnvironment(ex('environment', envText));
+      if (typeof parsed === 'string') at(line('environment'), 'environment', parsed, 'write environment = KEY="value",OTHER="value"');
+      else environment = parsed;
     }
+    seen = { ...env, ...Object.fromEntries(environment) };
+    const name = ex('process_name', processName);
     const output = (stream: 'stdout' | 'stderr'): OutputTarget => {
       const v = text(`${stream}_logfile`);
       const key = `${stream}_logfile`;
@@ -197,8 +208,8 @@ function readOne(s: ProgramSection, env: Readonly<Record<string, string | undefi
       exitcodes: exitcodes.filter((c) => /^\d+$/.test(c)).map(Number),
       stopsignal: stopsignal ?? 'SIGTERM',
       stopwaitMs: int('stopwaitsecs', 10, 0) * 1000,
-      stopasgroup: bool('stopasgroup', PROGRAM_DEFAULTS.stopasgroup),
-      killasgroup: bool('killasgroup', PROGRAM_DEFAULTS.killasgroup),
+      stopasgroup,
+      killasgroup,
       redirectStderr: bool('redirect_stderr', PROGRAM_DEFAULTS.redirectStderr),
       stdout: output('stdout'),
       stderr: output('stderr'),
@@ -208,5 +219,13 @@ function readOne(s: ProgramSection, env: Readonly<Record<string, string | undefi
       pidfile: null, reloadSignal: null,
     };
     if (problems.length === before) programs.push(spec);
+  }
+  // One mistake in a key shared by numprocs processes is said once.
+  const said = new Set<string>();
+  for (const p of problems.splice(before)) {
+    const key = `${p.line}|${p.message}`;
+    if (said.has(key)) continue;
+    said.add(key);
+    problems.push(p);
   }
 }

@@ -37,7 +37,7 @@ export class ProgramProcess {
 
   /** Throws when the process cannot be started at all (command or directory missing, unknown user). */
   constructor(spec: ProgramSpec, sinks: ProcessSinks, onExit: (code: number | null, signal: NodeJS.Signals | null) => void) {
-    const env: Record<string, string | undefined> = { ...process.env, SUPERVISOR_PROCESS_NAME: spec.name, BERTH_PROGRAM: spec.name };
+    const env: Record<string, string | undefined> = { ...process.env, SUPERVISOR_PROCESS_NAME: spec.name, SUPERVISOR_GROUP_NAME: spec.program, BERTH_PROGRAM: spec.name };
     // Berth's own supervisor markers would make a Berth started as a side program think supervisord runs it.
     delete env.SUPERVISOR_ENABLED;
     for (const [k, v] of spec.environment) env[k] = v;

@@ -24,6 +24,8 @@ export class Programs {
   readonly #waiting = new Set<Program>();
   readonly #readyWaiters: { names: readonly string[]; resolve: () => void }[] = [];
   #stopping = false;
+  #kicking = false;
+  #kickAgain = false;
 
   constructor(specs: readonly ProgramSpec[], deps: ProgramsDeps) {
     this.#deps = deps;
@@ -34,7 +36,14 @@ export class Programs {
     return this.#programs;
   }
 
+  /** A program (all its processes), a process, or supervisorctl's GROUP:* and GROUP:PROCESS. */
   find(name: string): Program[] {
+    const colon = name.indexOf(':');
+    if (colon >= 0) {
+      const group = name.slice(0, colon);
+      const one = name.slice(colon + 1);
+      return this.#programs.filter((p) => p.spec.program === group && (one === '*' || p.name === one));
+    }
     return this.#programs.filter((p) => p.name === name || p.spec.program === name);
   }
 
@@ -153,9 +162,29 @@ export class Programs {
     });
   }
 
-  /** Something became ready (or not): start what waited for it, wake who waited. */
+  /**
+   * Something became ready (or not): start what waited for it, wake who waited. Not re-entered:
+   * a start changes a state, which calls #kick again; run inside the loop, that call would spawn
+   * the later programs before this one (the priority order reversed) — it is run after instead.
+   */
   #kick(): void {
     if (this.#stopping) return;
+    if (this.#kicking) {
+      this.#kickAgain = true;
+      return;
+    }
+    this.#kicking = true;
+    try {
+      do {
+        this.#kickAgain = false;
+        this.#kickOnce();
+      } while (this.#kickAgain && !this.#stopping);
+    } finally {
+      this.#kicking = false;
+    }
+  }
+
+  #kickOnce(): void {
     for (const p of this.#programs) {
       if (!this.#waiting.has(p)) continue;
       if (this.#unready(p.spec.dependsOn).length > 0) continue;

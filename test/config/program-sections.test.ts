@@ -48,6 +48,43 @@ test("supervisor's keys as supervisor spells them, numprocs with process_name ex
   assert.equal(p.stopasgroup, false);
 });
 
+test("killasgroup follows stopasgroup unless written (supervisor's options.py); stopasgroup without killasgroup is refused", () => {
+  const off = readProgramSections([section('a', { command: 'true', stopasgroup: 'false' })], {});
+  assert.deepEqual(off.problems, []);
+  assert.equal(off.programs[0]!.killasgroup, false, 'stopasgroup = false alone: SIGKILL goes to the process only, as in supervisor');
+  const on = readProgramSections([section('b', { command: 'true', stopasgroup: 'false', killasgroup: 'true' })], {});
+  assert.deepEqual([on.programs[0]!.stopasgroup, on.programs[0]!.killasgroup], [false, true]);
+  const refused = readProgramSections([section('c', { command: 'true', killasgroup: 'false' })], {});
+  assert.equal(refused.problems.length, 1);
+  assert.equal(refused.problems[0]!.line, 12);
+  assert.match(refused.problems[0]!.message, /killasgroup = false with stopasgroup = true \(Berth's default\)/);
+  assert.match(refused.problems[0]!.fix ?? '', /stopasgroup = false/);
+});
+
+test("the section's environment is expanded per process and its keys are %(ENV_KEY)s in the other keys, as in supervisor", () => {
+  const r = readProgramSections([section('w', {
+    command: 'run --queue %(ENV_QUEUE)s', environment: 'QUEUE="q%(process_num)d",HOME="%(ENV_HOME)s"', numprocs: '2', process_name: '%(program_name)s_%(process_num)d',
+    directory: '/srv/%(ENV_QUEUE)s',
+  })], { HOME: '/home/site' });
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.programs.map((p) => [p.name, p.command, p.directory, p.environment]), [
+    ['w_0', 'run --queue q0', '/srv/q0', [['QUEUE', 'q0'], ['HOME', '/home/site']]],
+    ['w_1', 'run --queue q1', '/srv/q1', [['QUEUE', 'q1'], ['HOME', '/home/site']]],
+  ]);
+  const missing = readProgramSections([section('m', { command: 'run %(ENV_NOPE)s', numprocs: '3', process_name: '%(program_name)s_%(process_num)d' })], {});
+  assert.equal(missing.problems.length, 1, 'one mistake shared by three processes is said once');
+});
+
+test('redirect_stderr with a stderr_logfile warns that the file is ignored, as supervisor does', () => {
+  const r = readProgramSections([section('r', { command: 'true', redirect_stderr: 'true', stderr_logfile: '/var/log/r.err' })], {});
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.warnings.length, 1);
+  assert.equal(r.warnings[0]!.line, 13);
+  assert.match(r.warnings[0]!.message, /stderr_logfile = \/var\/log\/r\.err is ignored: redirect_stderr = true/);
+  assert.deepEqual(r.programs[0]!.stderr, { kind: 'file', path: '/var/log/r.err', maxBytes: 50 * 1024 * 1024, backups: 10 });
+  assert.deepEqual(readProgramSections([section('s', { command: 'true', redirect_stderr: 'true' })], {}).warnings, []);
+});
+
 test('an unknown key is an error naming the file, the line and the closest key', () => {
   const r = readProgramSections([section('x', { command: 'true', autorestrat: 'true' })], {});
   assert.equal(r.problems.length, 1);

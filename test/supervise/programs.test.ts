@@ -64,6 +64,20 @@ test('a program that crashes at once is started again after 1 s, then 2 s, then 
   await h.programs.stopAll(5000);
 });
 
+test('programs are spawned in priority order (lower first; 999 by default), then in the order written', async () => {
+  const h = harness({
+    c: { command: 'sleep 300', priority: '900', startsecs: '0' },
+    a: { command: 'sleep 300', priority: '1', startsecs: '0' },
+    b1: { command: 'sleep 300', startsecs: '0' },
+    b2: { command: 'sleep 300', startsecs: '0' },
+  });
+  h.programs.startAll();
+  await Promise.all(['a', 'b1', 'b2', 'c'].map((n) => h.waitFor(new RegExp(`program ${n}: RUNNING`))));
+  const spawned = h.log.map((l) => /program (\w+): spawned/.exec(l)?.[1]).filter((n) => n !== undefined);
+  assert.deepEqual(spawned, ['a', 'c', 'b1', 'b2'], 'priority 1, then 900, then the two at the default 999 as written');
+  await h.programs.stopAll(5000);
+});
+
 test('a program that depends on a slow one starts only once the slow one answers its ready-check', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-deps-'));
   const port = await freePort();

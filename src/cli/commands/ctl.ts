@@ -17,6 +17,7 @@ commands:
   reread                   what update would change
   update                   apply the ini's program changes (web workers untouched)
   reload                   a graceful reload of the web workers (= restart web)
+NAME: a program (all its processes), one process, or supervisorctl's PROGRAM:* and PROGRAM:PROCESS
 exit codes (supervisorctl's): 0 ok, 1 an action failed or an unknown name, 2 usage,
   3 status: a program is STOPPED/EXITED/FATAL, 4 status of an unknown name or Berth cannot be reached,
   7 signal to a program that is not running`;

@@ -51,6 +51,8 @@ function programSection(s: SupervisorSection, out: string[]): void {
   for (const [k, e] of s.entries) out.push(`${k} = ${e.value.replace(/\n/g, '\n  ')}`);
   const has = (k: string): boolean => s.entries.has(k);
   if (!has('stopasgroup') && !has('killasgroup')) out.push('; changes meaning: stopasgroup/killasgroup default to true in Berth (supervisor: false), so grandchildren stop with the program');
+  // killasgroup alone: supervisor's stopasgroup is false then; Berth's default (true) would change it.
+  else if (!has('stopasgroup')) out.push("stopasgroup = false", "; supervisor's default, written out: Berth's is true (and refuses stopasgroup = true with killasgroup = false)");
   if ((s.entries.get('stopsignal')?.value ?? 'TERM').toUpperCase().replace(/^SIG/, '') === 'TERM') out.push('; stopsignal TERM: as in supervisor');
   out.push('');
 }

@@ -71,6 +71,18 @@ test("the seed's [program:my_crm], in a full supervisord.conf, converts to an in
   }
 });
 
+test('killasgroup written without stopasgroup: stopasgroup = false is written out, so the result runs and means what it meant', () => {
+  const conf = join(dir, 'kill.conf');
+  writeFileSync(conf, ['[supervisord]', '', '[program:a]', 'command=sleep 1', 'killasgroup=false', '', '[program:b]', 'command=sleep 1', 'killasgroup=true', ''].join('\n'));
+  const { text } = migrateSupervisor(conf, {});
+  assert.match(text, /^\[program:a\]\ncommand = sleep 1\nkillasgroup = false\nstopasgroup = false\n/m);
+  assert.match(text, /^\[program:b\]\ncommand = sleep 1\nkillasgroup = true\nstopasgroup = false\n/m);
+  const ini = join(dir, 'kill.ini');
+  writeFileSync(ini, `[uwsgi]\nhttp = 127.0.0.1:0\nwsgi-file = ${join(APPS, 'hello.py')}\n\n${text}`);
+  const check = spawnSync(process.execPath, [BERTH_BIN, 'check', '--ini', ini], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stderr + check.stdout);
+});
+
 test('berth --ini supervisord.conf points to berth migrate supervisor', () => {
   const r = spawnSync(process.execPath, [BERTH_BIN, 'check', '--ini', join(dir, 'seed.conf')], { encoding: 'utf8' });
   assert.notEqual(r.status, 0);
