@@ -151,10 +151,15 @@ function readOne(s: ProgramSection, env: Readonly<Record<string, string | undefi
   const readyCheck = ready === undefined ? null : parseReadyCheck(ready);
   if (typeof readyCheck === 'string') at(line('ready-check'), 'ready-check', readyCheck, 'write ready-check = tcp:127.0.0.1:5432, http://127.0.0.1:8000/health or cmd:pg_isready');
   // supervisor: killasgroup follows stopasgroup unless written, and stopasgroup without
-  // killasgroup is refused (a SIGKILL that missed the group the stop signal reached).
-  const stopasgroup = bool('stopasgroup', PROGRAM_DEFAULTS.stopasgroup);
+  // killasgroup is refused (a SIGKILL that missed the group the stop signal reached). A lone
+  // `killasgroup = false` was valid under supervisor (its stopasgroup defaults to false), so it
+  // turns Berth's default stopasgroup off rather than refusing a config that moved over.
+  const killWritten = raw.has('killasgroup');
+  const loneKillOff = !raw.has('stopasgroup') && killWritten && !bool('killasgroup', true);
+  const stopasgroup = loneKillOff ? false : bool('stopasgroup', PROGRAM_DEFAULTS.stopasgroup);
   const killasgroup = bool('killasgroup', stopasgroup);
-  if (stopasgroup && !killasgroup) at(line('killasgroup'), 'killasgroup', `killasgroup = false with stopasgroup = ${raw.has('stopasgroup') ? 'true' : 'true (Berth\'s default)'}: the SIGKILL after stopwaitsecs would miss the processes the stop signal reached (supervisor refuses it too)`, 'write stopasgroup = false as well, or remove killasgroup');
+  if (loneKillOff) warnings.push({ code: 'program-stop-group-off', option: `${where} killasgroup`, file: s.file, line: line('killasgroup'), message: `${where} killasgroup = false also turns off Berth's default stopasgroup = true (as under supervisor, where both are false): the stop signal and the SIGKILL reach only the program's own process, and its children may outlive it`, fix: 'remove killasgroup to stop the whole process group (Berth\'s default), or write stopasgroup = false to say this is meant' });
+  if (stopasgroup && !killasgroup) at(line('killasgroup'), 'killasgroup', 'killasgroup = false with stopasgroup = true: the SIGKILL after stopwaitsecs would miss the processes the stop signal reached (supervisor refuses it too)', 'write stopasgroup = false as well, or remove killasgroup');
   if (bool('redirect_stderr', PROGRAM_DEFAULTS.redirectStderr)) {
     const errFile = text('stderr_logfile');
     if (errFile !== undefined && !['AUTO', 'NONE'].includes(errFile.trim().toUpperCase())) warnings.push({ code: 'program-key-ignored', option: `${where} stderr_logfile`, file: s.file, line: line('stderr_logfile'), message: `${where} stderr_logfile = ${errFile.trim()} is ignored: redirect_stderr = true sends stderr where stdout goes`, fix: 'remove stderr_logfile, or redirect_stderr' });

@@ -48,16 +48,21 @@ test("supervisor's keys as supervisor spells them, numprocs with process_name ex
   assert.equal(p.stopasgroup, false);
 });
 
-test("killasgroup follows stopasgroup unless written (supervisor's options.py); stopasgroup without killasgroup is refused", () => {
+test("killasgroup follows stopasgroup unless written (supervisor's options.py); a lone killasgroup = false turns stopasgroup off, with a warning; stopasgroup = true without killasgroup is refused", () => {
   const off = readProgramSections([section('a', { command: 'true', stopasgroup: 'false' })], {});
   assert.deepEqual(off.problems, []);
   assert.equal(off.programs[0]!.killasgroup, false, 'stopasgroup = false alone: SIGKILL goes to the process only, as in supervisor');
   const on = readProgramSections([section('b', { command: 'true', stopasgroup: 'false', killasgroup: 'true' })], {});
   assert.deepEqual([on.programs[0]!.stopasgroup, on.programs[0]!.killasgroup], [false, true]);
-  const refused = readProgramSections([section('c', { command: 'true', killasgroup: 'false' })], {});
+  const lone = readProgramSections([section('c', { command: 'true', killasgroup: 'false' })], {});
+  assert.deepEqual(lone.problems, [], 'a config supervisor ran must not be refused');
+  assert.deepEqual([lone.programs[0]!.stopasgroup, lone.programs[0]!.killasgroup], [false, false]);
+  assert.equal(lone.warnings.length, 1);
+  assert.equal(lone.warnings[0]!.line, 12);
+  assert.match(lone.warnings[0]!.message, /killasgroup = false also turns off Berth's default stopasgroup = true/);
+  const refused = readProgramSections([section('d', { command: 'true', stopasgroup: 'true', killasgroup: 'false' })], {});
   assert.equal(refused.problems.length, 1);
-  assert.equal(refused.problems[0]!.line, 12);
-  assert.match(refused.problems[0]!.message, /killasgroup = false with stopasgroup = true \(Berth's default\)/);
+  assert.match(refused.problems[0]!.message, /killasgroup = false with stopasgroup = true/);
   assert.match(refused.problems[0]!.fix ?? '', /stopasgroup = false/);
 });
 
