@@ -53,6 +53,9 @@ PEEK_BYTES = 65536
 FIRST_PEEK = 8192
 POLL_S = 0.25
 _PEEK = socket.MSG_PEEK | socket.MSG_DONTWAIT
+# Where run() receives (consumes) a request the peek already copied: its bytes are never read
+# back, so every thread shares it and no buffer is made per request.
+_DISCARD = bytearray(PEEK_BYTES)
 
 
 def open_http_listeners(hcfg):
@@ -320,10 +323,8 @@ class HttpDirect(object):
         started = time.monotonic()
         head, whole, path_info, script_name = verdict
         got = 0
-        scratch = bytearray(whole)
-        view = memoryview(scratch)
         while got < whole:  # they are in the buffer (the peek saw them): no wait
-            n = sock.recv_into(view[got:], whole - got)
+            n = sock.recv_into(_DISCARD, whole - got)
             if n == 0:
                 return False
             got += n
