@@ -5,15 +5,23 @@ Run from the repository root with the worker's interpreter:
 Prints, for a wrk head and a browser head, the best of `rounds` timings (µs of CPU per call, process_time: steadier than wall time on a shared machine) of:
 parse (parse_request_head), judge (HttpDirect.judge: parse + the direct path's checks),
 environ (build_environ), head (http_head of a hello response) and record (record_block, built
-only when the access log keeps the request).  Best-of, since the machine is shared."""
+only when the access log keeps the request, i.e. unless disable-logging); then `serve`: one
+keep-alive request through HttpDirect.connection() over a loopback TCP connection (peek,
+parse, receive, environ, the hello app, the response write, the served count), less the same
+client's send/recv with a trivial echo — everything a worker spends per request but the
+epoll_wait that finds the connection ready.  Best-of, since the machine is shared."""
 
 import argparse
 import os
+import selectors
+import socket
 import sys
 import time
 import timeit
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'python'))
+from berth_runtime.direct_io import Gate  # noqa: E402
+from berth_runtime.environ import base_environ  # noqa: E402
 from berth_runtime.http_direct import HttpDirect  # noqa: E402
 from berth_runtime.http_direct_request import build_environ, record_block  # noqa: E402
 from berth_runtime.http_head import HttpDate, http_head  # noqa: E402
@@ -50,6 +58,46 @@ def best(stmt, number, rounds):
     return min(timeit.repeat(stmt, number=number, repeat=rounds, timer=time.process_time)) / number * 1e6
 
 
+def hello(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', '13')])
+    return [b'Hello, World!']
+
+
+def serve_cost(number, rounds):
+    """µs of CPU per keep-alive request served by HttpDirect.connection(), less the client."""
+    server = HttpDirect([], hello, base_environ(1, 2, sys.stderr), print, dict(HCFG, log_all=False),
+                        1, Gate(1), None, None)
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+    client = socket.create_connection(listener.getsockname())
+    conn, peer = listener.accept()
+    ends = (conn.getsockname(), peer)
+    sel = selectors.DefaultSelector()
+    idle = {}
+
+    def served(n):
+        for _ in range(n):
+            client.send(WRK)
+            server.connection(conn, 0, 0, ends, sel, idle, idle.get(conn.fileno()))
+            client.recv(4096)
+
+    def echoed(n):
+        for _ in range(n):
+            client.send(WRK)
+            conn.recv(4096)
+            conn.send(b'x' * 120)
+            client.recv(4096)
+
+    served(number // 10)
+    try:
+        return min(best(lambda: served(1), number, 1) - best(lambda: echoed(1), number, 1) for _ in range(rounds))
+    finally:
+        sel.close()
+        for s in (client, conn, listener):
+            s.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--rounds', type=int, default=5)
@@ -72,6 +120,7 @@ def main():
             best(lambda: record_block(env), args.number, args.rounds),
         )
         print('%-8s %7.2f %7.2f %7.2f %7.2f %7.2f' % ((name,) + row))
+    print('serve (wrk head, hello app, one keep-alive connection): %.2f' % serve_cost(args.number, args.rounds))
 
 
 if __name__ == '__main__':
