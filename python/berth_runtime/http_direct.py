@@ -11,9 +11,10 @@ connection is served this way:
      (http_request.py), no body or a Content-Length body wholly in the peek, no chunked body,
      Expect, Upgrade, Forwarded/X-Forwarded-* field nor static path — is received (exactly its
      bytes) and served through the WSGI core; its record goes to the master in a DIRECT frame;
-  3. after a response the connection may carry the next request: if it is already there
-     (pipelining) it is served at once, if nothing is there the connection waits in the
-     selector for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per thread;
+  3. after a response the connection may carry the next request: it waits in the selector
+     for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per thread, and stays registered there while
+     its requests are served (no epoll_ctl per request); a pipelined request already there
+     makes it ready at once, so it is served on the loop's next turn;
   4. everything else — a head not complete at once, a body not all there, anything the parser
      refuses, an idle connection past its grace, every connection held at a stop — is handed to
      the master as the connection itself (http_handoff.py), with the unserved bytes still in
@@ -52,6 +53,9 @@ PEEK_BYTES = 65536
 FIRST_PEEK = 8192
 POLL_S = 0.25
 _PEEK = socket.MSG_PEEK | socket.MSG_DONTWAIT
+# Where run() receives (consumes) a request the peek already copied: its bytes are never read
+# back, so every thread shares it and no buffer is made per request.
+_DISCARD = bytearray(PEEK_BYTES)
 
 
 def open_http_listeners(hcfg):
@@ -79,10 +83,13 @@ def open_http_listeners(hcfg):
 
 
 class Idle(object):
-    __slots__ = ('sock', 'index', 'served', 'ends', 'deadline')
+    """A kept connection registered in its thread's selector (under `fd`, its key there)."""
+
+    __slots__ = ('sock', 'fd', 'index', 'served', 'ends', 'deadline')
 
     def __init__(self, sock, index, served, ends, deadline):
         self.sock = sock
+        self.fd = sock.fileno()
         self.index = index
         self.served = served
         self.ends = ends  # (local, peer) addresses
@@ -147,12 +154,14 @@ class HttpDirect(object):
         for sock, index in self.listeners:
             sel.register(sock, selectors.EVENT_READ, (sock, index))
         sel.register(self.wake_r, selectors.EVENT_READ, None)
-        idle = {}  # fd -> Idle
+        # fd -> Idle, in the order of their deadlines: every deadline is the last use plus
+        # idle_s, and a reused connection moves to the end, so the first is the next to expire.
+        idle = {}
         try:
             while not self.stopping:
                 timeout = POLL_S
                 if idle:
-                    timeout = max(0.0, min(POLL_S, min(i.deadline for i in idle.values()) - time.monotonic()))
+                    timeout = max(0.0, min(POLL_S, next(iter(idle.values())).deadline - time.monotonic()))
                 events = sel.select(timeout)
                 if not events:
                     run_signal_handlers()
@@ -163,9 +172,7 @@ class HttpDirect(object):
                     if type(data) is tuple:
                         self.accept(data[0], data[1], sel, idle)
                         continue
-                    sel.unregister(data.sock)
-                    del idle[data.sock.fileno()]
-                    self.connection(data.sock, data.index, data.served, data.ends, sel, idle)
+                    self.connection(data.sock, data.index, data.served, data.ends, sel, idle, data)
                 if idle:
                     self.expire(sel, idle)
         finally:
@@ -181,9 +188,12 @@ class HttpDirect(object):
         """Idle connections past their grace go to the master; one whose request arrived
         meanwhile (a thread kept busy past the grace) is served instead."""
         now = time.monotonic()
-        for fd in [fd for fd, i in idle.items() if i.deadline <= now]:
-            i = idle.pop(fd)
-            sel.unregister(i.sock)
+        while idle:
+            i = next(iter(idle.values()))
+            if i.deadline > now:
+                break
+            del idle[i.fd]
+            sel.unregister(i.fd)
             try:
                 waiting = i.sock.recv(1, _PEEK)
             except (BlockingIOError, InterruptedError):
@@ -213,44 +223,68 @@ class HttpDirect(object):
             return sock.close()
         self.connection(sock, index, 0, ends, sel, idle)
 
-    def connection(self, sock, index, served, ends, sel, idle):
+    def connection(self, sock, index, served, ends, sel, idle, item=None):
         try:
-            self.serve_connection(sock, index, served, ends, sel, idle)
+            self.serve_connection(sock, index, served, ends, sel, idle, item)
         except Exception:
             self.log('direct HTTP connection failed: %s' % traceback.format_exc())
+            self.forget(sel, idle, item)
             try:
                 sock.close()
             except OSError:
                 pass
 
-    def serve_connection(self, sock, index, served, ends, sel, idle):
-        """Serves what is whole on `sock`, then keeps it idle, hands it over, or closes it."""
-        while True:
-            if self.stopping:
-                return self.handoff.hand(sock, index, 'stop', served)
-            try:
-                data = sock.recv(FIRST_PEEK, _PEEK)
-                if len(data) == FIRST_PEEK:  # more may be there: a big head or body
-                    data = sock.recv(PEEK_BYTES, _PEEK)
-            except (BlockingIOError, InterruptedError):
-                return self.keep_idle(sock, index, served, ends, sel, idle)
-            except OSError:
-                return sock.close()
-            if not data:
-                return sock.close()  # closed between requests
-            verdict = self.judge(data)
-            if type(verdict) is str:
-                return self.handoff.hand(sock, index, verdict, served)
-            if not self.run(sock, data, verdict, ends):
-                return sock.close()
-            served += 1
+    def serve_connection(self, sock, index, served, ends, sel, idle, item):
+        """Serves the request that is whole on `sock`, then keeps it idle, hands it over, or
+        closes it.  `item`: its Idle when the selector found it ready (still registered).
+        No peek after a response: the next request is seldom there yet, and the selector
+        reports one that is."""
+        if self.stopping:
+            self.forget(sel, idle, item)
+            return self.handoff.hand(sock, index, 'stop', served)
+        try:
+            data = sock.recv(FIRST_PEEK, _PEEK)
+            if len(data) == FIRST_PEEK:  # more may be there: a big head or body
+                data = sock.recv(PEEK_BYTES, _PEEK)
+        except (BlockingIOError, InterruptedError):
+            return self.keep_idle(sock, index, served, ends, sel, idle, item)
+        except OSError:
+            self.forget(sel, idle, item)
+            return sock.close()
+        if not data:
+            self.forget(sel, idle, item)
+            return sock.close()  # closed between requests
+        verdict = self.judge(data)
+        if type(verdict) is str:
+            self.forget(sel, idle, item)
+            return self.handoff.hand(sock, index, verdict, served)
+        if not self.run(sock, data, verdict, ends):
+            self.forget(sel, idle, item)
+            return sock.close()
+        self.keep_idle(sock, index, served + 1, ends, sel, idle, item)
 
-    def keep_idle(self, sock, index, served, ends, sel, idle):
+    def keep_idle(self, sock, index, served, ends, sel, idle, item):
+        """Waits for the next request in the selector; `item` (already registered) moves to the
+        end of the deadline order."""
+        if item is not None:
+            del idle[item.fd]
+            item.served = served
+            item.deadline = time.monotonic() + self.idle_s
+            idle[item.fd] = item
+            return
         if len(idle) >= HTTP_IDLE_MAX:
             return self.handoff.hand(sock, index, 'idle', served)
         item = Idle(sock, index, served, ends, time.monotonic() + self.idle_s)
-        idle[sock.fileno()] = item
+        idle[item.fd] = item
         sel.register(sock, selectors.EVENT_READ, item)
+
+    @staticmethod
+    def forget(sel, idle, item):
+        """Takes a registered connection out of the selector before it is handed over (the
+        master's copy would keep a registration alive) or closed."""
+        if item is not None and idle.get(item.fd) is item:
+            del idle[item.fd]
+            sel.unregister(item.fd)
 
     def judge(self, data):
         """(head, whole length, path_info, script_name) to serve, or the reason to hand over."""
@@ -289,10 +323,8 @@ class HttpDirect(object):
         started = time.monotonic()
         head, whole, path_info, script_name = verdict
         got = 0
-        scratch = bytearray(whole)
-        view = memoryview(scratch)
         while got < whole:  # they are in the buffer (the peek saw them): no wait
-            n = sock.recv_into(view[got:], whole - got)
+            n = sock.recv_into(_DISCARD, whole - got)
             if n == 0:
                 return False
             got += n

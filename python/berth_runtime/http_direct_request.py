@@ -8,13 +8,12 @@ CONTENT_LENGTH for a body, or for POST, PUT and PATCH.  The access-log record ca
 variables as a uwsgi vars block, so the master logs it through the same DIRECT record code as
 uwsgi-direct (src/server/direct-record.ts)."""
 
-import struct
 from urllib.parse import unquote_to_bytes
 
 from .direct_request import DirectRequest
 from .http_head import http_head
+from .wsgi_input import EMPTY_INPUT
 
-_U16 = struct.Struct('<H')
 _CGI_NAMES = {}
 _WITH_LENGTH = frozenset(('POST', 'PUT', 'PATCH'))
 
@@ -55,9 +54,14 @@ def build_environ(base, head, path_info, script_name, local, peer, length):
     """The environ of `head` (a RequestHead) over a copy of `base`."""
     env = base.copy()
     server_name = ''
+    names = _CGI_NAMES
     for name, value in head.headers:
-        cgi = cgi_name(name)
+        cgi = names.get(name)
         if cgi is None:
+            cgi = cgi_name(name)
+            if cgi is None:
+                continue
+        elif not cgi:
             continue
         text = value.decode('latin-1')
         if cgi in env:  # the base holds no HTTP_* nor CONTENT_TYPE: only a repeated field
@@ -82,14 +86,35 @@ def build_environ(base, head, path_info, script_name, local, peer, length):
 
 
 def record_block(env):
-    """The CGI variables of `env` as a uwsgi vars block (for the DIRECT record)."""
+    """The CGI variables of `env` as a uwsgi vars block (for the DIRECT record).  Built as
+    one str encoded once: latin-1 with 'replace' gives one byte per character, so the lengths
+    are the str lengths, written as two characters below 256 (u16, little-endian)."""
     parts = []
+    add = parts.append
+    prefixes = _VAR_PREFIX
+    lengths = _U16_TEXT
     for key, value in env.items():
         if type(value) is str and not key.startswith('wsgi.'):
-            k = key.encode('latin-1')
-            v = value.encode('latin-1', 'replace')
-            parts.append(_U16.pack(len(k)) + k + _U16.pack(len(v)) + v)
-    return b''.join(parts)
+            prefix = prefixes.get(key)
+            if prefix is None:
+                prefix = _u16_text(len(key)) + key
+                if len(prefixes) < 1024:
+                    prefixes[key] = prefix
+            add(prefix)
+            n = len(value)
+            add(lengths[n] if n < 4096 else _u16_text(n))
+            add(value)
+    return ''.join(parts).encode('latin-1', 'replace')
+
+
+def _u16_text(n):
+    if n > 0xFFFF:
+        raise ValueError('%d characters do not fit a uwsgi var' % n)
+    return chr(n & 255) + chr(n >> 8)
+
+
+_U16_TEXT = [_u16_text(n) for n in range(4096)]
+_VAR_PREFIX = {}  # key -> its length and the key, as record_block writes them
 
 
 class HttpDirectRequest(DirectRequest):
@@ -99,7 +124,21 @@ class HttpDirectRequest(DirectRequest):
     __slots__ = ('keep', 'failed')
 
     def __init__(self, env, server, conn, date, head_only, keep):
-        DirectRequest.__init__(self, env, server, conn, date, head_only)
+        # DirectRequest's slots set here, not by a chained call (one per request)
+        self.id = 0
+        self.env = env
+        self.server = server
+        self.input = EMPTY_INPUT
+        self.status = None
+        self.headers = None
+        self.head_sent = False
+        self.aborted = False
+        self.conn = conn
+        self.date = date
+        self.sent = 0
+        self.length = None
+        self.head_only = head_only
+        self.code = 0
         self.keep = keep
         self.failed = False
 

@@ -50,7 +50,30 @@ def name_kind(name):
     return kind
 
 
+# Heads already built, by everything they are made of (the Date text included): most apps
+# answer most requests with the same status and headers.  Cleared at HEAD_CACHE_MAX entries.
+_HEAD_CACHE = {}
+HEAD_CACHE_MAX = 256
+
+
 def http_head(status, headers, date, whole=None, keep_alive=False):
+    """build_http_head()'s result, from _HEAD_CACHE when the same head was built within the
+    same second (a refused head is never cached: it raises every time)."""
+    try:
+        key = (status, tuple(headers), whole, keep_alive, date())
+        return _HEAD_CACHE[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable item: start_response let through what the build refuses
+        return build_http_head(status, headers, date, whole, keep_alive)
+    built = build_http_head(status, headers, lambda: key[4], whole, keep_alive)
+    if len(_HEAD_CACHE) >= HEAD_CACHE_MAX:
+        _HEAD_CACHE.clear()
+    _HEAD_CACHE[key] = built
+    return built
+
+
+def build_http_head(status, headers, date, whole=None, keep_alive=False):
     """(the latin1 HTTP/1.1 head, Content-Length or None) for a direct response, checked as the
     master checks a worker's head (src/protocol/http1/response.ts); ResponseInvalid if bad.
     `whole`: the length of a body known in full, declared when the app did not (sendFull).

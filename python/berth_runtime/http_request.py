@@ -6,7 +6,11 @@ test/fixtures/conformance/http-request-heads.json and are fuzzed against each ot
 (test/fuzz/http-parser-diff.test.ts).  docs/http-rulebook.md lists every rule and its RFC
 section.  parse_request_head() is called on all the bytes received so far; it answers None
 while the head is incomplete, so feeding a head byte by byte and whole give one verdict.
-Line ends must be CRLF: a bare CR or LF is refused as soon as it is seen (RFC 9112 §2.2)."""
+Line ends must be CRLF: a bare CR or LF is refused as soon as it is seen (RFC 9112 §2.2).
+Every direct request is parsed here, so an ordinary head (origin-form, HTTP/1.0 or 1.1, plain
+fields, no Transfer-Encoding) is recognised by one match and built directly (_plain_head);
+anything it does not recognise goes through every rule (parse_by_rulebook), which alone refuses.
+test_http_request.py holds the fast path to the rulebook's verdicts on mutated heads."""
 
 import re
 
@@ -27,6 +31,15 @@ _FIELD_BLOCK = re.compile(rb'(?:' + _TCHAR + rb'+:' + _FIELD_VALUE + rb'\r\n)*\Z
 _FIELD_LINES = re.compile(rb'(' + _TCHAR + rb'+):(' + _FIELD_VALUE + rb')\r\n')
 _FRAMING_FIELDS = frozenset((b'host', b'content-length', b'transfer-encoding', b'connection', b'expect'))
 _CONTENT_LENGTH = re.compile(rb'[0-9]{1,16}\Z')
+# A reg-name Host with an optional port: authority_host_end() accepts it (one C match for the
+# usual Host; an IP literal or anything else asks authority_host_end()).
+_PLAIN_HOST = re.compile(rb"[0-9A-Za-z\-._~%!$&'()*+,;=]*(?::[0-9]*)?\Z")
+# The fast path: an origin-form request-line of HTTP/1.0 or 1.1 and a well-formed field block,
+# checked in one match; the fields are then read as the full parser reads them.  A head it
+# matches is one the full parser accepts the same way (target, version and field-block checks
+# pass), so only the framing fields are left to judge; anything else goes to the full parser.
+_PLAIN_REQUEST = re.compile(rb'(' + _TCHAR + rb'+) (/[\x21-\x7e\x80-\xff]*) HTTP/1\.([01])\r\n((?:'
+                            + _TCHAR + rb'+:' + _FIELD_VALUE + rb'\r\n)*)\r\n')
 
 
 class HeadError(object):
@@ -51,11 +64,12 @@ class RequestHead(object):
     __slots__ = ('method', 'target', 'path', 'query', 'version', 'headers', 'head_length',
                  'content_length', 'chunked', 'keep_alive', 'expect_continue', 'host')
 
-    def __init__(self, method, target, version, headers, head_length, content_length,
+    def __init__(self, method, target, path, query, version, headers, head_length, content_length,
                  chunked, keep_alive, expect_continue, host):
         self.method = method
         self.target = target
-        self.path, self.query = split_target(target)
+        self.path = path
+        self.query = query
         self.version = version
         self.headers = headers
         self.head_length = head_length
@@ -74,6 +88,18 @@ def parse_request_head(data, max_head, max_body=0):
     """The head at the start of `data`: None while incomplete, a RequestHead, or a HeadError.
     max_head bounds the empty lines, request-line and fields (431, or 414 when the request-line
     alone does not fit); max_body (0 = none) bounds a declared Content-Length (413)."""
+    idx = data.find(b'\r\n\r\n')
+    if 0 < idx <= max_head - 4:
+        m = _PLAIN_REQUEST.fullmatch(data, 0, idx + 4)
+        if m is not None:
+            head = _plain_head(m, idx + 4, max_body)
+            if head is not None:
+                return head
+    return parse_by_rulebook(data, max_head, max_body)
+
+
+def parse_by_rulebook(data, max_head, max_body=0):
+    """parse_request_head() without its fast path: every rule checked, each refusal made here."""
     end = len(data)
     pos = 0
     # RFC 9112 §2.2: empty lines before the request-line are skipped, within the head budget.
@@ -205,12 +231,59 @@ def _parse_head(data, start, end, head_length, max_body):
         return HeadError(413, 'Content-Length %d exceeds the body limit of %d bytes' % (content_length, max_body))
     target = raw_target.decode('latin-1')
     authority = absolute_form_authority(target)
+    path, query = split_target(target)
     return RequestHead(
-        method, target, 'HTTP/1.%d' % minor, headers, head_length,
+        method, target, path, query, 'HTTP/1.%d' % minor, headers, head_length,
         -1 if chunked else max(content_length, 0), chunked,
         not close and (minor == 1 or keep_alive_option),
         expect_continue and minor == 1,
         host if authority is None else authority)
+
+
+def _plain_head(m, head_length, max_body):
+    """The RequestHead of a head _PLAIN_REQUEST matched, or None when its fields need the full
+    parser (Transfer-Encoding, a CONNECT, a Host or Content-Length to refuse, a body over
+    max_body): the full parser then gives the verdict, so there is one place for each refusal."""
+    method, raw_target, minor = m.group(1, 2, 3)
+    if method == b'CONNECT':
+        return None
+    headers = [(name.lower(), value.strip(b' \t')) for name, value in _FIELD_LINES.findall(m.string, m.start(4), m.end(4))]
+    content_length = -1
+    host = None
+    close = keep_alive_option = expect_continue = False
+    for name, value in headers:
+        if name not in _FRAMING_FIELDS:
+            continue
+        if name == b'host':
+            if host is not None or (_PLAIN_HOST.match(value) is None and authority_host_end(value) == -1):
+                return None
+            host = value
+        elif name == b'content-length':
+            if content_length != -1 or _CONTENT_LENGTH.match(value) is None:
+                return None
+            content_length = int(value)
+        elif name == b'connection':
+            for option in value.split(b','):
+                option = option.strip(b' \t').lower()
+                if option == b'close':
+                    close = True
+                elif option == b'keep-alive':
+                    keep_alive_option = True
+        elif name == b'transfer-encoding':
+            return None
+        elif value.lower() == b'100-continue':  # expect
+            expect_continue = True
+    one_one = minor == b'1'
+    if host is None and one_one:
+        return None
+    if content_length > MAX_SAFE_INTEGER or (max_body > 0 and content_length > max_body):
+        return None
+    target = raw_target.decode('latin-1')
+    path, _, query = target.partition('?')
+    return RequestHead(
+        method.decode('latin-1'), target, path, query, 'HTTP/1.1' if one_one else 'HTTP/1.0', headers,
+        head_length, max(content_length, 0), False, not close and (one_one or keep_alive_option),
+        expect_continue and one_one, '' if host is None else host.decode('latin-1'))
 
 
 def _transfer_encoding_error(value):
