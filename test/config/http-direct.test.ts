@@ -1,16 +1,29 @@
-// http-direct in the configuration: off by default, on when asked; a combination that cannot
-// work (check-static, proxy-protocol, proxy-pass) is refused with the option, the line and the fix.
+// http-direct in the configuration: on by default, off when asked, and off when left unset beside
+// check-static, proxy-protocol or proxy-pass; set to true with one of those it is refused with the
+// option, the line and the fix.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/load.js';
 import { ok, problems } from './results.js';
 import { makeTree } from './tmp-dir.js';
 
-test('http-direct is off by default and on when asked', (t) => {
+test('http-direct is on by default and off when asked', (t) => {
   const tree = makeTree();
   t.after(tree.remove);
-  assert.equal(ok(loadConfig({ argv: ['--http', ':0', '-w', 'a'], env: {}, cwd: tree.dir })).httpDirect, false);
+  assert.equal(ok(loadConfig({ argv: ['--http', ':0', '-w', 'a'], env: {}, cwd: tree.dir })).httpDirect, true);
   assert.equal(ok(loadConfig({ argv: ['--http', ':0', '-w', 'a', '--http-direct'], env: {}, cwd: tree.dir })).httpDirect, true);
+  assert.equal(ok(loadConfig({ argv: ['--http', ':0', '-w', 'a', '--http-direct=false'], env: {}, cwd: tree.dir })).httpDirect, false);
+});
+
+test('left unset, http-direct is off with check-static, proxy-protocol or proxy-pass, with no problem reported', (t) => {
+  for (const extra of ['check-static = static', 'proxy-protocol = true', '[upstream:api]\nserver = http://127.0.0.1:9\n[uwsgi]\nproxy-pass = /api=api']) {
+    const tree = makeTree({ 'static/': '', 'site.ini': `[uwsgi]\nhttp = :0\nmodule = a\n${extra}\n` });
+    t.after(tree.remove);
+    assert.equal(ok(loadConfig({ argv: ['site.ini'], env: {}, cwd: tree.dir })).httpDirect, false, extra);
+  }
+  const tree = makeTree({ 'site.ini': '[uwsgi]\nhttp = :0\nmodule = a\nproxy-protocol = false\n' });
+  t.after(tree.remove);
+  assert.equal(ok(loadConfig({ argv: ['site.ini'], env: {}, cwd: tree.dir })).httpDirect, true);
 });
 
 test('http-direct = true with check-static, proxy-protocol or proxy-pass is refused, naming both, the line and the fix', (t) => {
