@@ -299,9 +299,9 @@ class HttpDirect(object):
         length = head.content_length
         env = build_environ(self.base, head, path_info, script_name, ends[0], ends[1], length)
         env['wsgi.input'] = DirectInput(data[head.head_length:whole]) if length > 0 else EMPTY_INPUT
-        keep = head.keep_alive and head.version == 'HTTP/1.1' and not self.stopping
+        keep = head.keep_alive and not self.stopping
         conn = RawConn(sock.fileno(), False, nonblocking=False)
-        req = HttpDirectRequest(env, self, conn, self.date, head.method == 'HEAD', keep)
+        req = HttpDirectRequest(env, self, conn, self.date, head.method == 'HEAD', keep, head.version == 'HTTP/1.1')
         ident = threading.get_ident()
         running = self.reports.running
         running[ident] = (started, req)

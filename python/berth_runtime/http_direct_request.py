@@ -4,15 +4,19 @@ The environ follows src/server/http-environ.ts buildCgiBlock for an origin-form 
 only form the direct HTTP path serves): PATH_INFO percent-decoded read as latin-1, header names
 with '_' dropped, Transfer-Encoding and Content-Length not passed on, repeated fields joined
 with ', ' (Cookie with '; '), SERVER_NAME from Host without its port, else the local address;
-CONTENT_LENGTH for a body, or for POST, PUT and PATCH.  The access-log record carries these
+CONTENT_LENGTH for a body, or for POST, PUT and PATCH (test/fixtures/conformance/http-environ.json
+holds both sides to it).  The response is framed as the master frames it (keep_alive_head):
+chunked to an HTTP/1.1 client when its length is unknown.  The access-log record carries these
 variables as a uwsgi vars block, so the master logs it through the same DIRECT record code as
 uwsgi-direct (src/server/direct-record.ts)."""
 
+import os
 import struct
 from urllib.parse import unquote_to_bytes
 
 from .direct_request import DirectRequest
-from .http_head import http_head
+from .responses import ResponseInvalid
+from .http_head import FRAMED_CHUNKED, keep_alive_head
 
 _U16 = struct.Struct('<H')
 _CGI_NAMES = {}
@@ -92,28 +96,109 @@ def record_block(env):
     return b''.join(parts)
 
 
+_LAST_CHUNK = b'0\r\n\r\n'
+
+
 class HttpDirectRequest(DirectRequest):
     """DirectRequest whose head keeps the connection open when the client asked for it and
-    the response's end is known; `kept` says whether the connection may carry another."""
+    the response's end is known to the client (a length, chunked, or no body); `kept` says
+    whether the connection may carry another request."""
 
-    __slots__ = ('keep', 'failed')
+    __slots__ = ('keep', 'failed', 'http11', 'chunked', 'ended')
 
-    def __init__(self, env, server, conn, date, head_only, keep):
+    def __init__(self, env, server, conn, date, head_only, keep, http11):
         DirectRequest.__init__(self, env, server, conn, date, head_only)
         self.keep = keep
+        self.http11 = http11
         self.failed = False
+        self.chunked = False
+        self.ended = False
 
     def head(self, whole=None):
-        head, length = http_head(self.status, self.headers, self.date, whole, self.keep)
+        head, length, framing, self.keep = keep_alive_head(self.status, self.headers, self.date, whole,
+                                                           self.keep, self.http11, self.head_only)
         self.code = int(self.status[:3])
-        if self.keep and not (length is not None or self.code in (204, 304)):
-            self.keep = False
+        self.chunked = framing == FRAMED_CHUNKED
         if self.head_only or self.code in (204, 304):
             self.length = 0
         else:
             self.length = length
         self.head_sent = True
         return head
+
+    def send_body(self, data, head=None):
+        if not self.chunked:
+            if head is None and not self.head_sent:
+                head = self.head()
+                if not self.chunked:
+                    return DirectRequest.send_body(self, data, head)
+            else:
+                return DirectRequest.send_body(self, data, head)
+        elif head is None:
+            head = b''
+        # One chunk per piece the app gave, as the master writes them (http-response-writer.ts).
+        n = len(data)
+        self.sent += n
+        if n < 65536:
+            self.conn.sendall(head + (b'%x\r\n' % n) + data + b'\r\n')
+            return
+        self.conn.sendall(head + (b'%x\r\n' % n))
+        self.conn.sendall(data)
+        self.conn.sendall(b'\r\n')
+
+    def send_file(self, wrapper, plan):
+        """A file_wrapper over a regular file: sendfile(), as one chunk when the length is not
+        declared (its size is known before a byte of it goes); False to stream it."""
+        if self.head_sent:
+            return False
+        try:
+            head = self.head()
+        except ResponseInvalid:
+            return False  # stream() reports it and closes
+        fd, offset, length = plan
+        conn = self.conn
+        if not self.chunked:
+            conn.sendall(head)
+            if self.length is not None:
+                length = min(length, self.length)
+        elif length > 0:
+            conn.sendall(head + (b'%x\r\n' % length))
+        else:
+            conn.sendall(head)
+            return True
+        out = conn.fileno()
+        conn.before_big_send()
+        while length > 0:
+            n = os.sendfile(out, fd, offset, length)
+            if n == 0:
+                break
+            offset += n
+            length -= n
+            self.sent += n
+        if self.chunked:
+            if length > 0:
+                self.failed = True  # the file shrank: no last chunk, so the client sees the cut
+            else:
+                conn.sendall(b'\r\n')
+        elif self.length is not None and self.sent < self.length:
+            self.failed = True
+        return True
+
+    def end(self):
+        if self.chunked:
+            if not self.failed and not self.ended:
+                self.conn.sendall(_LAST_CHUNK)
+                self.ended = True
+            return
+        if not self.head_sent:
+            head = self.head()
+            if self.chunked:
+                self.conn.sendall(head + _LAST_CHUNK)
+                self.ended = True
+                return
+            self.conn.sendall(head)
+            return
+        DirectRequest.end(self)
 
     def fail(self, reason):
         self.failed = True
@@ -127,4 +212,6 @@ class HttpDirectRequest(DirectRequest):
         """After the app: may the connection serve the next request?"""
         if not self.keep or self.failed or not self.head_sent:
             return False
+        if self.chunked:
+            return self.ended
         return self.length is None or self.length == 0 or self.sent >= self.length

@@ -84,11 +84,11 @@ async function one(port: number, request: string): Promise<{ text: string; bodie
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test('the workers serve whole requests themselves; http-direct = false (the default) keeps the master path', async () => {
-  const direct = await berth(['--processes', '2', '--http-direct']);
+test('the workers serve whole requests themselves (the default); http-direct = false keeps the master path', async () => {
+  const direct = await berth(['--processes', '2']);
   assert.match(direct.logs(), /listening on http:\/\/127\.0\.0\.1:\d+ \(the workers accept: http-direct\)/);
   assert.match((await one(direct.port, GET('/a', 'Connection: close\r\n'))).bodies[0]!, /^via=direct /);
-  const viaMaster = await berth(['--processes', '1']);
+  const viaMaster = await berth(['--processes', '1', '--http-direct=false']);
   assert.doesNotMatch(viaMaster.logs(), /the workers accept/);
   assert.match((await one(viaMaster.port, GET('/a', 'Connection: close\r\n'))).bodies[0]!, /^via=master /);
 });
