@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 
 from berth_runtime.http_direct import HttpDirect  # noqa: E402
 from berth_runtime.http_direct_request import build_environ, decoded_path, record_block  # noqa: E402
-from berth_runtime.http_handoff import HandOff  # noqa: E402
+from berth_runtime.http_handoff import MAX_LINE, HandOff  # noqa: E402
 from berth_runtime.http_head import (  # noqa: E402
     FRAMED_CHUNKED, FRAMED_CLOSE, FRAMED_LENGTH, FRAMED_NONE, HttpDate, http_head, keep_alive_head)
 from berth_runtime.http_request import parse_request_head  # noqa: E402
@@ -124,6 +124,29 @@ class HeadTest(unittest.TestCase):
 
 
 class HandOffTest(unittest.TestCase):
+    def test_the_longest_line_is_one_small_write_far_under_the_socket_buffer(self):
+        """Concurrent workers share the channel: a line stays whole only as one small sendmsg."""
+        master, worker = socket.socketpair()
+        self.addCleanup(master.close)
+        self.addCleanup(worker.close)
+        hand = HandOff(worker.fileno(), lambda m: None)
+        hand.pid = 2 ** 22  # pid_max on Linux
+        longest = max(('partial', 'oversized', 'refused', 'chunked', 'expect', 'target-form', 'body', 'header',
+                       'static', 'idle', 'stop'), key=len)
+        for reason in (longest, 'idle'):
+            conn = socket.socket()
+            self.assertTrue(hand.hand(conn, 2 ** 31 - 1, reason, 2 ** 53))
+            data, _, _, _ = master.recvmsg(4096, socket.CMSG_SPACE(4))
+            self.assertTrue(data.endswith(b'\n') and data.count(b'\n') == 1)
+            self.assertLessEqual(len(data), MAX_LINE)
+        self.assertLessEqual(MAX_LINE * 64, worker.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
+        logged = []
+        refused = HandOff(worker.fileno(), logged.append)
+        conn = socket.socket()
+        self.assertFalse(refused.hand(conn, 0, 'x' * MAX_LINE, 0))
+        self.assertEqual(conn.fileno(), -1)
+        self.assertIn('over %d' % MAX_LINE, logged[0])
+
     def test_one_line_and_the_descriptor_then_closed_here(self):
         master, worker = socket.socketpair()
         lst = socket.socket()
