@@ -103,12 +103,14 @@ export class MasterSockets {
     return [...this.#handed, ...this.#handedHttp].map((h) => h.listener);
   }
 
-  /** "uwsgi://… (the workers accept: uwsgi-direct)" for each socket the workers accept on. */
-  get handedDisplays(): string[] {
-    return [
-      ...this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`),
-      ...this.#handedHttp.map((h) => `http://${h.listener.display} (the workers accept: http-direct)`),
-    ];
+  /** "uwsgi://… (the workers accept: uwsgi-direct)" for each uwsgi socket the workers accept on. */
+  get handedUwsgiDisplays(): string[] {
+    return this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`);
+  }
+
+  /** "http://… (the workers accept: http-direct)" for each HTTP listener the workers accept on. */
+  get handedHttpDisplays(): string[] {
+    return this.#handedHttp.map((h) => `http://${h.listener.display} (the workers accept: http-direct)`);
   }
 
   /** What a generation's workers need to accept on the uwsgi sockets themselves, or null. */
