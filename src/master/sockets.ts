@@ -137,6 +137,11 @@ export class MasterSockets {
       socket.destroy();
       return;
     }
+    // As the listeners' own connections are (listeners.ts): a client that sent its request and
+    // half-closed still gets the answer, and small writes go out at once. Node made this socket
+    // from the descriptor just now and reads it only from the next turn, so this is in time.
+    socket.allowHalfOpen = true;
+    socket.setNoDelay(true);
     this.#front.accept(socket, h.facts);
   }
 
