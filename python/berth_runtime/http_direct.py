@@ -13,7 +13,8 @@ connection is served this way:
      bytes) and served through the WSGI core; its record goes to the master in a DIRECT frame;
   3. after a response the connection may carry the next request: if it is already there
      (pipelining) it is served at once, if nothing is there the connection waits in the
-     selector for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per thread;
+     selector for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per thread (and while the thread is in
+     the app past that grace, http_idle_keeper.py hands them to the master);
   4. everything else — a head not complete at once, a body not all there, anything the parser
      refuses, an idle connection past its grace, every connection held at a stop — is handed to
      the master as the connection itself (http_handoff.py), with the unserved bytes still in
@@ -35,6 +36,7 @@ from .direct_io import DirectInput, RawConn, timeval
 from .direct_report import DirectReport
 from .http_direct_request import HttpDirectRequest, build_environ, decoded_path, record_block
 from .http_head import HttpDate
+from .http_idle_keeper import IdleKeeper, LoopState
 from .http_request import HeadError, parse_request_head
 from .static_relay import for_static_stage, static_prefixes_of
 from .threads import HelperThread, run_signal_handlers
@@ -112,10 +114,13 @@ class HttpDirect(object):
         self.stopping = False
         self.wake_r, self.wake_w = os.pipe()
         self.loops = []
+        self.keeper = IdleKeeper(self.idle_s, handoff)
+        self.local = threading.local()  # .state: this serving thread's LoopState
 
     def serve(self):
         """Runs the serving loops; returns once stopped, every connection served or handed over."""
         HelperThread(self.reports.report_loop, 'berth-http-report').start()
+        HelperThread(self.keeper.run, 'berth-http-keeper').start()
         for i in range(1, self.threads):
             t = HelperThread(self.loop, 'berth-http-%d' % i)
             t.start()
@@ -148,6 +153,9 @@ class HttpDirect(object):
             sel.register(sock, selectors.EVENT_READ, (sock, index))
         sel.register(self.wake_r, selectors.EVENT_READ, None)
         idle = {}  # fd -> Idle
+        state = self.local.state = LoopState(sel, idle)
+        state.lock.acquire()  # held except while the app runs (http_idle_keeper.py)
+        self.keeper.add(state)
         try:
             while not self.stopping:
                 timeout = POLL_S
@@ -163,8 +171,9 @@ class HttpDirect(object):
                     if type(data) is tuple:
                         self.accept(data[0], data[1], sel, idle)
                         continue
+                    if idle.pop(data.sock.fileno(), None) is not data:
+                        continue  # handed over by the keeper while an earlier event ran the app
                     sel.unregister(data.sock)
-                    del idle[data.sock.fileno()]
                     self.connection(data.sock, data.index, data.served, data.ends, sel, idle)
                 if idle:
                     self.expire(sel, idle)
@@ -182,7 +191,9 @@ class HttpDirect(object):
         meanwhile (a thread kept busy past the grace) is served instead."""
         now = time.monotonic()
         for fd in [fd for fd, i in idle.items() if i.deadline <= now]:
-            i = idle.pop(fd)
+            i = idle.pop(fd, None)
+            if i is None:
+                continue  # handed over by the keeper while an earlier one ran the app
             sel.unregister(i.sock)
             try:
                 waiting = i.sock.recv(1, _PEEK)
@@ -305,12 +316,17 @@ class HttpDirect(object):
         ident = threading.get_ident()
         running = self.reports.running
         running[ident] = (started, req)
+        state = self.local.state
+        state.busy_since = started
+        state.lock.release()
         gate = self.gate
         gate.acquire()
         try:
             serve_request(self.app, req)
         finally:
             gate.release()
+            state.lock.acquire()
+            state.busy_since = 0.0
             running.pop(ident, None)
         kept = req.kept()
         # The vars block is built only for a record the access log keeps (done() calls it).

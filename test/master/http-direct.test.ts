@@ -262,3 +262,19 @@ test('a graceful stop (SIGTERM) lets a running direct request finish and answers
   assert.ok(bodies.length === 2 || idle.closed, `the idle connection was answered or closed cleanly: ${idle.text.slice(-200)}`);
   assert.deepEqual(await stopped, { code: 0, signal: null });
 });
+
+test('the idle keep-alive connections of a thread busy in the app move to the master: one outlives the worker\'s harakiri', async () => {
+  const b = await berth(['--processes', '1', '--threads', '1', '--harakiri', '1']);
+  const idle = new Client(b.port);
+  await idle.write(GET('/first'));
+  assert.match((await idle.until(1))[0]!, /^via=direct /);
+  // The one thread takes this and stays in the app; `idle` waits in its selector meanwhile.
+  const stuck = one(b.port, GET('/sleep?s=30', 'Connection: close\r\n'));
+  assert.match((await stuck).text, /^HTTP\/1\.1 504 /);
+  await eventually(b.logs, /worker 1 \(pid \d+\) exited \(killed by SIGKILL\)/);
+  await idle.write(GET('/second', 'Connection: close\r\n'));
+  const bodies = await idle.until(2);
+  idle.end();
+  assert.equal(bodies.length, 2, `the connection survived the worker: ${idle.text.slice(-200)}`);
+  assert.match(bodies[1]!, /path=\/second/);
+});
