@@ -23,7 +23,6 @@ So no thread ever waits on a client, and the master's code alone writes 400s, 41
 Continue and serves slow clients and static files."""
 
 import errno
-import math
 import os
 import selectors
 import socket
@@ -70,9 +69,10 @@ def open_http_listeners(hcfg):
             # serving thread for socket-timeout at most.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(hcfg['timeout_ms'] / 1000.0))
             if sock.family != socket.AF_UNIX and hasattr(socket, 'TCP_DEFER_ACCEPT'):
-                # A connection surfaces once its first bytes are in: fewer hand-overs of silent peers.
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT,
-                                max(1, int(math.ceil(hcfg['timeout_ms'] / 1000.0))))
+                # A connection surfaces once its first bytes are in (fewer hand-overs of peers
+                # that connect first and send later), or after a second: a silent peer then goes
+                # to the master, whose http-timeout closes it.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 1)
             out.append((sock, spec['index']))
     except OSError as e:
         raise BootFailure('config', 'cannot use the HTTP listener the master passed (fd %s): %s'

@@ -130,11 +130,12 @@ class HttpDirectRequest(DirectRequest):
         if not self.chunked:
             if head is None and not self.head_sent:
                 head = self.head()
-                if not self.chunked:
-                    return DirectRequest.send_body(self, data, head)
-            else:
+            if not self.chunked:
+                if self.length is not None and len(data) > self.length - self.sent and not self.head_only \
+                        and self.code != 204 and self.code != 304:
+                    self.keep = False  # cut at its Content-Length, as the master cuts it, and closed
                 return DirectRequest.send_body(self, data, head)
-        elif head is None:
+        if head is None:
             head = b''
         # One chunk per piece the app gave, as the master writes them (http-response-writer.ts).
         n = len(data)
