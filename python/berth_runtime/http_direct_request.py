@@ -55,6 +55,12 @@ def host_name(host):
     return host if colon == -1 else host[:colon]
 
 
+def unmap_ipv4(address):
+    """An IPv4 peer of a dual-stack listener shows as ::ffff:a.b.c.d; CGI wants a.b.c.d (as
+    src/server/endpoints.ts unmapIPv4)."""
+    return address[7:] if address[:7] == '::ffff:' and '.' in address else address
+
+
 def build_environ(base, head, path_info, script_name, local, peer, length):
     """The environ of `head` (a RequestHead) over a copy of `base`."""
     env = base.copy()
@@ -76,9 +82,9 @@ def build_environ(base, head, path_info, script_name, local, peer, length):
     env['QUERY_STRING'] = head.query
     env['SCRIPT_NAME'] = script_name
     env['SERVER_PROTOCOL'] = head.version
-    env['SERVER_NAME'] = server_name or local[0]
+    env['SERVER_NAME'] = server_name or unmap_ipv4(local[0])
     env['SERVER_PORT'] = str(local[1])
-    env['REMOTE_ADDR'] = peer[0]
+    env['REMOTE_ADDR'] = unmap_ipv4(peer[0])
     env['REMOTE_PORT'] = str(peer[1])
     if length > 0 or head.method in _WITH_LENGTH:
         env['CONTENT_LENGTH'] = str(length)
