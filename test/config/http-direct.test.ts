@@ -1,16 +1,20 @@
-// http-direct in the configuration: on by default, off when asked, and off when left unset beside
-// check-static, proxy-protocol or proxy-pass; set to true with one of those it is refused with the
-// option, the line and the fix.
+// http-direct in the configuration: unset, it follows HTTP_DIRECT_BY_DEFAULT (and is off beside
+// check-static, proxy-protocol or proxy-pass); set to true with one of those it is refused with
+// the option, the line and the fix.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/load.js';
 import { ok, problems } from './results.js';
 import { makeTree } from './tmp-dir.js';
+import { OPTIONS } from '../../src/config/options.js';
+import { HTTP_DIRECT_BY_DEFAULT } from '../../src/config/validate.js';
 
-test('http-direct is on by default and off when asked', (t) => {
+test('unset, http-direct follows HTTP_DIRECT_BY_DEFAULT (the options row says the same); it is on or off when asked', (t) => {
   const tree = makeTree();
   t.after(tree.remove);
-  assert.equal(ok(loadConfig({ argv: ['--http', ':0', '-w', 'a'], env: {}, cwd: tree.dir })).httpDirect, true);
+  const row = OPTIONS.find((o) => o.name === 'http-direct')!;
+  assert.equal(row.default, String(HTTP_DIRECT_BY_DEFAULT));
+  assert.equal(ok(loadConfig({ argv: ['--http', ':0', '-w', 'a'], env: {}, cwd: tree.dir })).httpDirect, HTTP_DIRECT_BY_DEFAULT);
   assert.equal(ok(loadConfig({ argv: ['--http', ':0', '-w', 'a', '--http-direct'], env: {}, cwd: tree.dir })).httpDirect, true);
   assert.equal(ok(loadConfig({ argv: ['--http', ':0', '-w', 'a', '--http-direct=false'], env: {}, cwd: tree.dir })).httpDirect, false);
 });
@@ -21,9 +25,6 @@ test('left unset, http-direct is off with check-static, proxy-protocol or proxy-
     t.after(tree.remove);
     assert.equal(ok(loadConfig({ argv: ['site.ini'], env: {}, cwd: tree.dir })).httpDirect, false, extra);
   }
-  const tree = makeTree({ 'site.ini': '[uwsgi]\nhttp = :0\nmodule = a\nproxy-protocol = false\n' });
-  t.after(tree.remove);
-  assert.equal(ok(loadConfig({ argv: ['site.ini'], env: {}, cwd: tree.dir })).httpDirect, true);
 });
 
 test('http-direct = true with check-static, proxy-protocol or proxy-pass is refused, naming both, the line and the fix', (t) => {

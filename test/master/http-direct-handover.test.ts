@@ -50,7 +50,7 @@ function client(port: number, parts: readonly string[], pauseMs: number, count: 
 
 test('200 slow clients handed over at once by 4 workers × 2 threads, with fast clients beside them: every connection answered, none lost', async () => {
   const b = await startBerth(['--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'http_direct_app', '--python', debianPython(),
-    '--processes', '4', '--threads', '2', '--listen', '1024']);
+    '--processes', '4', '--threads', '2', '--listen', '1024', '--http-direct']);
   running.push(b);
   const slow = Array.from({ length: SLOW }, (_, i) => {
     const head = `GET /slow${i} HTTP/1.1\r\nHost: site\r\nConnection: close\r\n\r\n`;

@@ -84,13 +84,15 @@ async function one(port: number, request: string): Promise<{ text: string; bodie
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test('the workers serve whole requests themselves (the default); http-direct = false keeps the master path', async () => {
-  const direct = await berth(['--processes', '2']);
+test('the workers serve whole requests themselves; unset (off by default for now) or false keeps the master path', async () => {
+  const direct = await berth(['--processes', '2', '--http-direct']);
   assert.match(direct.logs(), /listening on http:\/\/127\.0\.0\.1:\d+ \(the workers accept: http-direct\)/);
   assert.match((await one(direct.port, GET('/a', 'Connection: close\r\n'))).bodies[0]!, /^via=direct /);
-  const viaMaster = await berth(['--processes', '1', '--http-direct=false']);
-  assert.doesNotMatch(viaMaster.logs(), /the workers accept/);
-  assert.match((await one(viaMaster.port, GET('/a', 'Connection: close\r\n'))).bodies[0]!, /^via=master /);
+  for (const off of [[], ['--http-direct=false']]) {
+    const viaMaster = await berth(['--processes', '1', ...off]);
+    assert.doesNotMatch(viaMaster.logs(), /the workers accept/);
+    assert.match((await one(viaMaster.port, GET('/a', 'Connection: close\r\n'))).bodies[0]!, /^via=master /);
+  }
 });
 
 test('pipelining: three requests in one write get three responses in order, all from the worker, on one connection', async () => {
@@ -264,7 +266,7 @@ test('a graceful stop (SIGTERM) lets a running direct request finish and answers
 });
 
 test('the idle keep-alive connections of a thread busy in the app move to the master: one outlives the worker\'s harakiri', async () => {
-  const b = await berth(['--processes', '1', '--threads', '1', '--harakiri', '1']);
+  const b = await berth(['--processes', '1', '--threads', '1', '--harakiri', '1', '--http-direct']);
   const idle = new Client(b.port);
   await idle.write(GET('/first'));
   assert.match((await idle.until(1))[0]!, /^via=direct /);
