@@ -14,7 +14,8 @@ connection is served this way:
   3. after a response the connection may carry the next request: it waits in the selector
      for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per thread, and stays registered there while
      its requests are served (no epoll_ctl per request); a pipelined request already there
-     makes it ready at once, so it is served on the loop's next turn;
+     makes it ready at once, so it is served on the loop's next turn; while the thread is in
+     the app past that grace, http_idle_keeper.py hands its idle ones to the master;
   4. everything else — a head not complete at once, a body not all there, anything the parser
      refuses, an idle connection past its grace, every connection held at a stop — is handed to
      the master as the connection itself (http_handoff.py), with the unserved bytes still in
@@ -23,7 +24,6 @@ So no thread ever waits on a client, and the master's code alone writes 400s, 41
 Continue and serves slow clients and static files."""
 
 import errno
-import math
 import os
 import selectors
 import socket
@@ -36,6 +36,7 @@ from .direct_io import DirectInput, RawConn, timeval
 from .direct_report import DirectReport
 from .http_direct_request import HttpDirectRequest, build_environ, decoded_path, record_block
 from .http_head import HttpDate
+from .http_idle_keeper import IdleKeeper, LoopState
 from .http_request import HeadError, parse_request_head
 from .static_relay import for_static_stage, static_prefixes_of
 from .threads import HelperThread, run_signal_handlers
@@ -72,9 +73,10 @@ def open_http_listeners(hcfg):
             # serving thread for socket-timeout at most.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(hcfg['timeout_ms'] / 1000.0))
             if sock.family != socket.AF_UNIX and hasattr(socket, 'TCP_DEFER_ACCEPT'):
-                # A connection surfaces once its first bytes are in: fewer hand-overs of silent peers.
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT,
-                                max(1, int(math.ceil(hcfg['timeout_ms'] / 1000.0))))
+                # A connection surfaces once its first bytes are in (fewer hand-overs of peers
+                # that connect first and send later), or after a second: a silent peer then goes
+                # to the master, whose http-timeout closes it.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 1)
             out.append((sock, spec['index']))
     except OSError as e:
         raise BootFailure('config', 'cannot use the HTTP listener the master passed (fd %s): %s'
@@ -119,10 +121,13 @@ class HttpDirect(object):
         self.stopping = False
         self.wake_r, self.wake_w = os.pipe()
         self.loops = []
+        self.keeper = IdleKeeper(self.idle_s, handoff)
+        self.local = threading.local()  # .state: this serving thread's LoopState
 
     def serve(self):
         """Runs the serving loops; returns once stopped, every connection served or handed over."""
         HelperThread(self.reports.report_loop, 'berth-http-report').start()
+        HelperThread(self.keeper.run, 'berth-http-keeper').start()
         for i in range(1, self.threads):
             t = HelperThread(self.loop, 'berth-http-%d' % i)
             t.start()
@@ -156,7 +161,11 @@ class HttpDirect(object):
         sel.register(self.wake_r, selectors.EVENT_READ, None)
         # fd -> Idle, in the order of their deadlines: every deadline is the last use plus
         # idle_s, and a reused connection moves to the end, so the first is the next to expire.
+        # A connection being served is out of it (still registered), so the keeper never takes it.
         idle = {}
+        state = self.local.state = LoopState(sel, idle)
+        state.lock.acquire()  # held except while the app runs (http_idle_keeper.py)
+        self.keeper.add(state)
         try:
             while not self.stopping:
                 timeout = POLL_S
@@ -172,6 +181,9 @@ class HttpDirect(object):
                     if type(data) is tuple:
                         self.accept(data[0], data[1], sel, idle)
                         continue
+                    if idle.get(data.fd) is not data:
+                        continue  # handed over by the keeper while an earlier event ran the app
+                    del idle[data.fd]
                     self.connection(data.sock, data.index, data.served, data.ends, sel, idle, data)
                 if idle:
                     self.expire(sel, idle)
@@ -236,7 +248,8 @@ class HttpDirect(object):
 
     def serve_connection(self, sock, index, served, ends, sel, idle, item):
         """Serves the request that is whole on `sock`, then keeps it idle, hands it over, or
-        closes it.  `item`: its Idle when the selector found it ready (still registered).
+        closes it.  `item`: its Idle when the selector found it ready (still registered, out of
+        `idle` while it is served).
         No peek after a response: the next request is seldom there yet, and the selector
         reports one that is."""
         if self.stopping:
@@ -266,8 +279,7 @@ class HttpDirect(object):
     def keep_idle(self, sock, index, served, ends, sel, idle, item):
         """Waits for the next request in the selector; `item` (already registered) moves to the
         end of the deadline order."""
-        if item is not None:
-            del idle[item.fd]
+        if item is not None:  # still registered; taken out of `idle` while it was served
             item.served = served
             item.deadline = time.monotonic() + self.idle_s
             idle[item.fd] = item
@@ -282,8 +294,9 @@ class HttpDirect(object):
     def forget(sel, idle, item):
         """Takes a registered connection out of the selector before it is handed over (the
         master's copy would keep a registration alive) or closed."""
-        if item is not None and idle.get(item.fd) is item:
-            del idle[item.fd]
+        if item is not None:
+            if idle.get(item.fd) is item:
+                del idle[item.fd]
             sel.unregister(item.fd)
 
     def judge(self, data):
@@ -331,18 +344,23 @@ class HttpDirect(object):
         length = head.content_length
         env = build_environ(self.base, head, path_info, script_name, ends[0], ends[1], length)
         env['wsgi.input'] = DirectInput(data[head.head_length:whole]) if length > 0 else EMPTY_INPUT
-        keep = head.keep_alive and head.version == 'HTTP/1.1' and not self.stopping
+        keep = head.keep_alive and not self.stopping
         conn = RawConn(sock.fileno(), False, nonblocking=False)
-        req = HttpDirectRequest(env, self, conn, self.date, head.method == 'HEAD', keep)
+        req = HttpDirectRequest(env, self, conn, self.date, head.method == 'HEAD', keep, head.version == 'HTTP/1.1')
         ident = threading.get_ident()
         running = self.reports.running
         running[ident] = (started, req)
+        state = self.local.state
+        state.busy_since = started
+        state.lock.release()
         gate = self.gate
         gate.acquire()
         try:
             serve_request(self.app, req)
         finally:
             gate.release()
+            state.lock.acquire()
+            state.busy_since = 0.0
             running.pop(ident, None)
         kept = req.kept()
         # The vars block is built only for a record the access log keeps (done() calls it).

@@ -4,15 +4,18 @@ The environ follows src/server/http-environ.ts buildCgiBlock for an origin-form 
 only form the direct HTTP path serves): PATH_INFO percent-decoded read as latin-1, header names
 with '_' dropped, Transfer-Encoding and Content-Length not passed on, repeated fields joined
 with ', ' (Cookie with '; '), SERVER_NAME from Host without its port, else the local address;
-CONTENT_LENGTH for a body, or for POST, PUT and PATCH.  The access-log record carries these
+CONTENT_LENGTH for a body, or for POST, PUT and PATCH (test/fixtures/conformance/http-environ.json
+holds both sides to it).  The response is framed as the master frames it (keep_alive_head):
+chunked to an HTTP/1.1 client when its length is unknown.  The access-log record carries these
 variables as a uwsgi vars block, so the master logs it through the same DIRECT record code as
 uwsgi-direct (src/server/direct-record.ts)."""
 
+import os
 from urllib.parse import unquote_to_bytes
 
 from .direct_request import DirectRequest
-from .http_head import http_head
-from .wsgi_input import EMPTY_INPUT
+from .responses import ResponseInvalid
+from .http_head import FRAMED_CHUNKED, keep_alive_head
 
 _CGI_NAMES = {}
 _WITH_LENGTH = frozenset(('POST', 'PUT', 'PATCH'))
@@ -50,6 +53,12 @@ def host_name(host):
     return host if colon == -1 else host[:colon]
 
 
+def unmap_ipv4(address):
+    """An IPv4 peer of a dual-stack listener shows as ::ffff:a.b.c.d; CGI wants a.b.c.d (as
+    src/server/endpoints.ts unmapIPv4)."""
+    return address[7:] if address[:7] == '::ffff:' and '.' in address else address
+
+
 def build_environ(base, head, path_info, script_name, local, peer, length):
     """The environ of `head` (a RequestHead) over a copy of `base`."""
     env = base.copy()
@@ -76,9 +85,9 @@ def build_environ(base, head, path_info, script_name, local, peer, length):
     env['QUERY_STRING'] = head.query
     env['SCRIPT_NAME'] = script_name
     env['SERVER_PROTOCOL'] = head.version
-    env['SERVER_NAME'] = server_name or local[0]
+    env['SERVER_NAME'] = server_name or unmap_ipv4(local[0])
     env['SERVER_PORT'] = str(local[1])
-    env['REMOTE_ADDR'] = peer[0]
+    env['REMOTE_ADDR'] = unmap_ipv4(peer[0])
     env['REMOTE_PORT'] = str(peer[1])
     if length > 0 or head.method in _WITH_LENGTH:
         env['CONTENT_LENGTH'] = str(length)
@@ -117,42 +126,110 @@ _U16_TEXT = [_u16_text(n) for n in range(4096)]
 _VAR_PREFIX = {}  # key -> its length and the key, as record_block writes them
 
 
+_LAST_CHUNK = b'0\r\n\r\n'
+
+
 class HttpDirectRequest(DirectRequest):
     """DirectRequest whose head keeps the connection open when the client asked for it and
-    the response's end is known; `kept` says whether the connection may carry another."""
+    the response's end is known to the client (a length, chunked, or no body); `kept` says
+    whether the connection may carry another request."""
 
-    __slots__ = ('keep', 'failed')
+    __slots__ = ('keep', 'failed', 'http11', 'chunked', 'ended')
 
-    def __init__(self, env, server, conn, date, head_only, keep):
-        # DirectRequest's slots set here, not by a chained call (one per request)
-        self.id = 0
-        self.env = env
-        self.server = server
-        self.input = EMPTY_INPUT
-        self.status = None
-        self.headers = None
-        self.head_sent = False
-        self.aborted = False
-        self.conn = conn
-        self.date = date
-        self.sent = 0
-        self.length = None
-        self.head_only = head_only
-        self.code = 0
+    def __init__(self, env, server, conn, date, head_only, keep, http11):
+        DirectRequest.__init__(self, env, server, conn, date, head_only)
         self.keep = keep
+        self.http11 = http11
         self.failed = False
+        self.chunked = False
+        self.ended = False
 
     def head(self, whole=None):
-        head, length = http_head(self.status, self.headers, self.date, whole, self.keep)
+        head, length, framing, self.keep = keep_alive_head(self.status, self.headers, self.date, whole,
+                                                           self.keep, self.http11, self.head_only)
         self.code = int(self.status[:3])
-        if self.keep and not (length is not None or self.code in (204, 304)):
-            self.keep = False
+        self.chunked = framing == FRAMED_CHUNKED
         if self.head_only or self.code in (204, 304):
             self.length = 0
         else:
             self.length = length
         self.head_sent = True
         return head
+
+    def send_body(self, data, head=None):
+        if not self.chunked:
+            if head is None and not self.head_sent:
+                head = self.head()
+            if not self.chunked:
+                if self.length is not None and len(data) > self.length - self.sent and not self.head_only \
+                        and self.code != 204 and self.code != 304:
+                    self.keep = False  # cut at its Content-Length, as the master cuts it, and closed
+                return DirectRequest.send_body(self, data, head)
+        if head is None:
+            head = b''
+        # One chunk per piece the app gave, as the master writes them (http-response-writer.ts).
+        n = len(data)
+        self.sent += n
+        if n < 65536:
+            self.conn.sendall(head + (b'%x\r\n' % n) + data + b'\r\n')
+            return
+        self.conn.sendall(head + (b'%x\r\n' % n))
+        self.conn.sendall(data)
+        self.conn.sendall(b'\r\n')
+
+    def send_file(self, wrapper, plan):
+        """A file_wrapper over a regular file: sendfile(), as one chunk when the length is not
+        declared (its size is known before a byte of it goes); False to stream it."""
+        if self.head_sent:
+            return False
+        try:
+            head = self.head()
+        except ResponseInvalid:
+            return False  # stream() reports it and closes
+        fd, offset, length = plan
+        conn = self.conn
+        if not self.chunked:
+            conn.sendall(head)
+            if self.length is not None:
+                length = min(length, self.length)
+        elif length > 0:
+            conn.sendall(head + (b'%x\r\n' % length))
+        else:
+            conn.sendall(head)
+            return True
+        out = conn.fileno()
+        conn.before_big_send()
+        while length > 0:
+            n = os.sendfile(out, fd, offset, length)
+            if n == 0:
+                break
+            offset += n
+            length -= n
+            self.sent += n
+        if self.chunked:
+            if length > 0:
+                self.failed = True  # the file shrank: no last chunk, so the client sees the cut
+            else:
+                conn.sendall(b'\r\n')
+        elif self.length is not None and self.sent < self.length:
+            self.failed = True
+        return True
+
+    def end(self):
+        if self.chunked:
+            if not self.failed and not self.ended:
+                self.conn.sendall(_LAST_CHUNK)
+                self.ended = True
+            return
+        if not self.head_sent:
+            head = self.head()
+            if self.chunked:
+                self.conn.sendall(head + _LAST_CHUNK)
+                self.ended = True
+                return
+            self.conn.sendall(head)
+            return
+        DirectRequest.end(self)
 
     def fail(self, reason):
         self.failed = True
@@ -166,4 +243,6 @@ class HttpDirectRequest(DirectRequest):
         """After the app: may the connection serve the next request?"""
         if not self.keep or self.failed or not self.head_sent:
             return False
+        if self.chunked:
+            return self.ended
         return self.length is None or self.length == 0 or self.sent >= self.length

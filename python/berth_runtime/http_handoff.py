@@ -20,6 +20,10 @@ import socket
 import threading
 
 CHANNEL_ENV = 'NODE_CHANNEL_FD'
+# The longest hand-over line sent.  Lines of concurrent workers stay whole only because each is
+# one small sendmsg() (one skb); the longest real line is about 150 bytes, the socket buffer
+# is hundreds of KiB.  A longer line is refused rather than risk an interleaved stream.
+MAX_LINE = 256
 
 
 def take_channel_fd(environ):
@@ -68,6 +72,10 @@ class HandOff(object):
                        'served': served}}
         line = (json.dumps(msg, separators=(',', ':')) + '\n').encode('ascii')
         ok = False
+        if len(line) > MAX_LINE:
+            self.log('a hand-over line of %d bytes is over %d (%r); closed the connection' % (len(line), MAX_LINE, reason))
+            conn.close()
+            return False
         try:
             if self.sock is not None:
                 with self.lock:

@@ -1,7 +1,9 @@
 """The checked HTTP/1.1 head of a direct response, and its Date header.
 
 Checked as the master checks a worker's head (src/protocol/http1/response.ts; both run
-test/fixtures/conformance/response-heads.json).  Direct path only."""
+test/fixtures/conformance/response-heads.json).  Direct paths only: uwsgi-direct closes after
+each response (http_head); direct HTTP frames it as the master's planResponse does
+(keep_alive_head: Content-Length, chunked for an HTTP/1.1 client, else close-delimited)."""
 
 import re
 import time
@@ -34,7 +36,8 @@ class HttpDate(object):
 # What a header name means for the head, by name: apps send a handful of distinct names, so
 # the token check and the lower-casing run once per name, not once per response.
 _NAME_KIND = {}
-NAME_PLAIN, NAME_HOP, NAME_LENGTH, NAME_DATE = range(4)
+NAME_PLAIN, NAME_HOP, NAME_LENGTH, NAME_DATE, NAME_CONNECTION = range(5)
+_CLOSE_OPTION = re.compile(r'(?:^|[,\t ])close(?:$|[,\t ])', re.I)
 
 
 def name_kind(name):
@@ -43,42 +46,17 @@ def name_kind(name):
         if type(name) is not str or not HEADER_NAME.match(name):
             raise ResponseInvalid('header name %r is not a token (RFC 9110 section 5.1)' % (name,))
         lower = name.lower()
-        kind = (NAME_HOP if lower in HOP_BY_HOP else NAME_LENGTH if lower == 'content-length'
+        kind = (NAME_CONNECTION if lower == 'connection' else NAME_HOP if lower in HOP_BY_HOP else NAME_LENGTH if lower == 'content-length'
                 else NAME_DATE if lower == 'date' else NAME_PLAIN)
         if len(_NAME_KIND) < 1024:
             _NAME_KIND[name] = kind
     return kind
 
 
-# Heads already built, by everything they are made of (the Date text included): most apps
-# answer most requests with the same status and headers.  Cleared at HEAD_CACHE_MAX entries.
-_HEAD_CACHE = {}
-HEAD_CACHE_MAX = 256
-
-
-def http_head(status, headers, date, whole=None, keep_alive=False):
-    """build_http_head()'s result, from _HEAD_CACHE when the same head was built within the
-    same second (a refused head is never cached: it raises every time)."""
-    try:
-        key = (status, tuple(headers), whole, keep_alive, date())
-        return _HEAD_CACHE[key]
-    except KeyError:
-        pass
-    except TypeError:  # an unhashable item: start_response let through what the build refuses
-        return build_http_head(status, headers, date, whole, keep_alive)
-    built = build_http_head(status, headers, lambda: key[4], whole, keep_alive)
-    if len(_HEAD_CACHE) >= HEAD_CACHE_MAX:
-        _HEAD_CACHE.clear()
-    _HEAD_CACHE[key] = built
-    return built
-
-
-def build_http_head(status, headers, date, whole=None, keep_alive=False):
-    """(the latin1 HTTP/1.1 head, Content-Length or None) for a direct response, checked as the
-    master checks a worker's head (src/protocol/http1/response.ts); ResponseInvalid if bad.
-    `whole`: the length of a body known in full, declared when the app did not (sendFull).
-    `keep_alive` (direct HTTP): no Connection: close when the body's end is known to the client
-    (a length, or no body by status), so the connection may carry the next request.
+def app_lines(status, headers, whole):
+    """The checked head lines of the app's response: (lines, Content-Length or None, has Date,
+    the app's Connection lists close); ResponseInvalid if bad.  `whole`: the length of a body
+    known in full, declared when the app did not (sendFull).
     Runs on every direct response: header names are judged through the _NAME_KIND memo, and
     the status and values are scanned for control characters in one search of the lines."""
     if not status[:3].isascii():  # start_response's isdigit() also passes '\xb200', which int() refuses
@@ -91,6 +69,7 @@ def build_http_head(status, headers, date, whole=None, keep_alive=False):
     lines = ['HTTP/1.1 ' + status]
     length = None
     has_date = False
+    app_close = False
     dropped = None  # hop-by-hop values: not sent, but checked like the rest
     kinds = _NAME_KIND
     for name, value in headers:
@@ -98,8 +77,10 @@ def build_http_head(status, headers, date, whole=None, keep_alive=False):
         if kind is None:
             kind = name_kind(name)
         if kind != NAME_PLAIN:
-            if kind == NAME_HOP:
+            if kind == NAME_HOP or kind == NAME_CONNECTION:
                 dropped = (dropped or '') + value
+                if kind == NAME_CONNECTION and _CLOSE_OPTION.search(value):
+                    app_close = True
                 continue
             if kind == NAME_LENGTH:
                 if length is not None:
@@ -126,21 +107,105 @@ def build_http_head(status, headers, date, whole=None, keep_alive=False):
                 raise ResponseInvalid('response %s contains a control character (CR/LF: response splitting): %r'
                                       % (what, text))
         raise ResponseInvalid('response head contains a control character')
+    if dropped is not None:
+        try:
+            dropped.encode('latin-1')  # not sent, but the master refuses it as it refuses the rest
+        except UnicodeEncodeError:
+            raise ResponseInvalid(describe_bad_head(status, headers))
     if length is None and whole is not None and code != 204 and code != 304:
         length = whole
         lines.append('Content-Length: %d' % whole)
-    if not has_date:
-        lines.append('Date: ' + date())
-    if keep_alive and (length is not None or code == 204 or code == 304):
-        lines.append('\r\n')
-    else:
-        lines.append('Connection: close\r\n\r\n')
+    return lines, length, has_date, app_close
+
+
+def _encoded(lines, status, headers):
     try:
-        if dropped is not None:
-            dropped.encode('latin-1')  # not sent, but the master refuses it as it refuses the rest
-        return '\r\n'.join(lines).encode('latin-1'), length
+        return '\r\n'.join(lines).encode('latin-1')
     except UnicodeEncodeError:
         raise ResponseInvalid(describe_bad_head(status, headers))
+
+
+def build_http_head(status, headers, date, whole=None):
+    """(the latin1 HTTP/1.1 head, Content-Length or None) for a uwsgi-direct response, which
+    closes the connection after it; ResponseInvalid if bad."""
+    lines, length, has_date, _ = app_lines(status, headers, whole)
+    if not has_date:
+        lines.append('Date: ' + date())
+    lines.append('Connection: close\r\n\r\n')
+    return _encoded(lines, status, headers), length
+
+
+# How a direct HTTP response's body is delimited (src/protocol/http1/response.ts ResponseFraming).
+FRAMED_NONE, FRAMED_LENGTH, FRAMED_CHUNKED, FRAMED_CLOSE = range(4)
+
+
+def build_keep_alive_head(status, headers, date, whole, keep, http11, head_only):
+    """(head, Content-Length or None, framing, keep) for a direct HTTP response, planned as the
+    master's planResponse plans it for the same request: a body of unknown length goes chunked
+    to an HTTP/1.1 client and close-delimited to an HTTP/1.0 one (RFC 9112 section 6.3 rule 8);
+    an HTTP/1.0 client that asked for keep-alive is told "Connection: keep-alive"; the app's
+    "Connection: close" closes.  `keep`: the client's head allows another request."""
+    lines, length, has_date, app_close = app_lines(status, headers, whole)
+    keep = keep and not app_close
+    code = status[:3]
+    if head_only or code == '204' or code == '304':
+        framing = FRAMED_NONE
+    elif length is not None:
+        framing = FRAMED_LENGTH
+    elif http11:
+        framing = FRAMED_CHUNKED
+        lines.append('Transfer-Encoding: chunked')
+    else:
+        framing = FRAMED_CLOSE
+        keep = False
+    if not has_date:
+        lines.append('Date: ' + date())
+    if not keep:
+        lines.append('Connection: close\r\n\r\n')
+    elif http11:
+        lines.append('\r\n')
+    else:
+        lines.append('Connection: keep-alive\r\n\r\n')
+    return _encoded(lines, status, headers), length, framing, keep
+
+
+# Heads already built, by everything they are made of (the Date text included): most apps
+# answer most requests with the same status and headers, so the same head is built once a
+# second.  Cleared at HEAD_CACHE_MAX entries; a refused head is never kept (it raises each time).
+_HEAD_CACHE = {}
+HEAD_CACHE_MAX = 256
+
+
+def _remembered(key, build):
+    try:
+        return _HEAD_CACHE[key]
+    except KeyError:
+        pass
+    built = build()
+    if len(_HEAD_CACHE) >= HEAD_CACHE_MAX:
+        _HEAD_CACHE.clear()
+    _HEAD_CACHE[key] = built
+    return built
+
+
+def http_head(status, headers, date, whole=None):
+    """build_http_head(), remembered (uwsgi-direct)."""
+    try:
+        key = (status, tuple(headers), whole, date())
+        hash(key)
+    except TypeError:  # an unhashable item: start_response let through what the build refuses
+        return build_http_head(status, headers, date, whole)
+    return _remembered(key, lambda: build_http_head(status, headers, lambda: key[3], whole))
+
+
+def keep_alive_head(status, headers, date, whole, keep, http11, head_only):
+    """build_keep_alive_head(), remembered (direct HTTP)."""
+    try:
+        key = (status, tuple(headers), whole, keep, http11, head_only, date())
+        hash(key)
+    except TypeError:
+        return build_keep_alive_head(status, headers, date, whole, keep, http11, head_only)
+    return _remembered(key, lambda: build_keep_alive_head(status, headers, lambda: key[6], whole, keep, http11, head_only))
 
 
 def plain_response(status, text, date, head_only=False):

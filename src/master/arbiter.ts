@@ -147,11 +147,14 @@ export class Arbiter {
     }
     this.#bound = true;
     const viaMaster = this.#config.uwsgiViaMasterFor;
+    // HTTP listeners first (a client's address), whoever accepts on them, then the uwsgi sockets.
+    const own = this.#front.listeners;
     this.#where = [
-      ...this.#front.listeners.map((l) => l.address.via === 'socket'
-        ? `uwsgi://${l.display}${viaMaster !== null ? ` (through the master, for ${viaMaster}; if nginx serves those files itself, uwsgi-direct = true lets the workers answer the pages themselves, docs/benchmarks.md)` : ''}`
-        : `http://${l.display}`),
-      ...this.#sockets.handedDisplays,
+      ...own.filter((l) => l.address.via !== 'socket').map((l) => `http://${l.display}`),
+      ...this.#sockets.handedHttpDisplays,
+      ...own.filter((l) => l.address.via === 'socket').map((l) =>
+        `uwsgi://${l.display}${viaMaster !== null ? ` (through the master, for ${viaMaster}; if nginx serves those files itself, uwsgi-direct = true lets the workers answer the pages themselves, docs/benchmarks.md)` : ''}`),
+      ...this.#sockets.handedUwsgiDisplays,
     ].join(', ');
     // Bound, not yet "listening": the workers need the sockets (uwsgi-direct, before dropping
     // privileges), and connections are accepted now so none is refused while the app loads —

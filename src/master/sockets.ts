@@ -103,12 +103,14 @@ export class MasterSockets {
     return [...this.#handed, ...this.#handedHttp].map((h) => h.listener);
   }
 
-  /** "uwsgi://… (the workers accept: uwsgi-direct)" for each socket the workers accept on. */
-  get handedDisplays(): string[] {
-    return [
-      ...this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`),
-      ...this.#handedHttp.map((h) => `http://${h.listener.display} (the workers accept: http-direct)`),
-    ];
+  /** "uwsgi://… (the workers accept: uwsgi-direct)" for each uwsgi socket the workers accept on. */
+  get handedUwsgiDisplays(): string[] {
+    return this.#handed.map((h) => `uwsgi://${h.listener.display} (the workers accept: uwsgi-direct)`);
+  }
+
+  /** "http://… (the workers accept: http-direct)" for each HTTP listener the workers accept on. */
+  get handedHttpDisplays(): string[] {
+    return this.#handedHttp.map((h) => `http://${h.listener.display} (the workers accept: http-direct)`);
   }
 
   /** What a generation's workers need to accept on the uwsgi sockets themselves, or null. */
@@ -135,6 +137,11 @@ export class MasterSockets {
       socket.destroy();
       return;
     }
+    // As the listeners' own connections are (listeners.ts): a client that sent its request and
+    // half-closed still gets the answer, and small writes go out at once. Node made this socket
+    // from the descriptor just now and reads it only from the next turn, so this is in time.
+    socket.allowHalfOpen = true;
+    socket.setNoDelay(true);
     this.#front.accept(socket, h.facts);
   }
 

@@ -37,7 +37,9 @@ test('threads × processes: 4 concurrent requests run on 4 distinct (process, th
 });
 
 test('when every thread is busy requests wait in the listen queue; past it, 503 with Retry-After', async (t) => {
-  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '1', '--listen', '2']));
+  // The master's queue and its 503: with http-direct the workers accept themselves and a waiting
+  // connection stays in the kernel's backlog, so this is the master path's behaviour.
+  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '1', '--listen', '2', '--http-direct=false']));
   t.after(() => berth.stop());
   const busy = fetch(berth.url('/sleep?s=1'));
   await new Promise((r) => setTimeout(r, 200));
@@ -51,7 +53,9 @@ test('when every thread is busy requests wait in the listen queue; past it, 503 
 });
 
 test('a worker that dies mid-request costs only that request (502); it is respawned', async (t) => {
-  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '2']));
+  // The master answers 502 for a request it routed; a worker serving a connection itself
+  // (http-direct) takes that connection with it when it dies, as a uwsgi worker behind nginx does.
+  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '2', '--http-direct=false']));
   t.after(() => berth.stop());
   const before = (await (await fetch(berth.url('/pid'))).json()) as { pid: number };
   const crashed = await fetch(berth.url('/crash'));
@@ -69,7 +73,8 @@ test('a worker that dies mid-request costs only that request (502); it is respaw
 });
 
 test('a request sent ahead to a worker that then crashes is served by its successor, not lost', async (t) => {
-  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '1']));
+  // Requests the master sent ahead to a worker: the master path only (http-direct off).
+  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '1', '--http-direct=false']));
   t.after(() => berth.stop());
   // A few 0.2 s requests teach the pool the app's pace, so the next request is sent ahead
   // (prefetched) to the busy worker instead of waiting in the master's queue.
@@ -88,7 +93,8 @@ test('a request an idle worker never read before a stop made it exit 0 is dispat
   // then SIGCONT makes it leave at once (exit 0, the request still unread in its socket). Exit 0
   // means it finished all it started, so the request was never started and goes to the
   // replacement. The worker's pid is the one it reports: with lazy-apps a zygote runs beside it.
-  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '1', '--lazy-apps']));
+  // Requests the master sent ahead to a worker: the master path only (http-direct off).
+  const berth = await startBerth(echoArgs(['--processes', '1', '--threads', '1', '--lazy-apps', '--http-direct=false']));
   t.after(() => berth.stop());
   const first = await fetch(berth.url('/pid'));
   assert.equal(first.status, 200);
@@ -207,7 +213,8 @@ test('requests never wait behind a slow request while another worker is free', a
 });
 
 test('a crash in one worker does not disturb requests running in another', async (t) => {
-  const berth = await startBerth(echoArgs(['--processes', '2', '--threads', '1']));
+  // The 502 for the crashed request is the master's (see above): the master path (http-direct off).
+  const berth = await startBerth(echoArgs(['--processes', '2', '--threads', '1', '--http-direct=false']));
   t.after(() => berth.stop());
   const long = fetch(berth.url('/sleep?s=0.8')).then(async (r) => ({ status: r.status, text: await r.text() }));
   await new Promise((r) => setTimeout(r, 150));

@@ -84,13 +84,15 @@ async function one(port: number, request: string): Promise<{ text: string; bodie
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test('the workers serve whole requests themselves; http-direct = false (the default) keeps the master path', async () => {
+test('the workers serve whole requests themselves; unset (off by default for now) or false keeps the master path', async () => {
   const direct = await berth(['--processes', '2', '--http-direct']);
   assert.match(direct.logs(), /listening on http:\/\/127\.0\.0\.1:\d+ \(the workers accept: http-direct\)/);
   assert.match((await one(direct.port, GET('/a', 'Connection: close\r\n'))).bodies[0]!, /^via=direct /);
-  const viaMaster = await berth(['--processes', '1']);
-  assert.doesNotMatch(viaMaster.logs(), /the workers accept/);
-  assert.match((await one(viaMaster.port, GET('/a', 'Connection: close\r\n'))).bodies[0]!, /^via=master /);
+  for (const off of [[], ['--http-direct=false']]) {
+    const viaMaster = await berth(['--processes', '1', ...off]);
+    assert.doesNotMatch(viaMaster.logs(), /the workers accept/);
+    assert.match((await one(viaMaster.port, GET('/a', 'Connection: close\r\n'))).bodies[0]!, /^via=master /);
+  }
 });
 
 test('pipelining: three requests in one write get three responses in order, all from the worker, on one connection', async () => {
@@ -261,4 +263,20 @@ test('a graceful stop (SIGTERM) lets a running direct request finish and answers
   idle.end();
   assert.ok(bodies.length === 2 || idle.closed, `the idle connection was answered or closed cleanly: ${idle.text.slice(-200)}`);
   assert.deepEqual(await stopped, { code: 0, signal: null });
+});
+
+test('the idle keep-alive connections of a thread busy in the app move to the master: one outlives the worker\'s harakiri', async () => {
+  const b = await berth(['--processes', '1', '--threads', '1', '--harakiri', '1', '--http-direct']);
+  const idle = new Client(b.port);
+  await idle.write(GET('/first'));
+  assert.match((await idle.until(1))[0]!, /^via=direct /);
+  // The one thread takes this and stays in the app; `idle` waits in its selector meanwhile.
+  const stuck = one(b.port, GET('/sleep?s=30', 'Connection: close\r\n'));
+  assert.match((await stuck).text, /^HTTP\/1\.1 504 /);
+  await eventually(b.logs, /worker 1 \(pid \d+\) exited \(killed by SIGKILL\)/);
+  await idle.write(GET('/second', 'Connection: close\r\n'));
+  const bodies = await idle.until(2);
+  idle.end();
+  assert.equal(bodies.length, 2, `the connection survived the worker: ${idle.text.slice(-200)}`);
+  assert.match(bodies[1]!, /path=\/second/);
 });

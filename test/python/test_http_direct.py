@@ -14,8 +14,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 
 from berth_runtime.http_direct import HttpDirect  # noqa: E402
 from berth_runtime.http_direct_request import build_environ, decoded_path, record_block  # noqa: E402
-from berth_runtime.http_handoff import HandOff  # noqa: E402
-from berth_runtime.http_head import HttpDate, http_head  # noqa: E402
+from berth_runtime.http_handoff import MAX_LINE, HandOff  # noqa: E402
+from berth_runtime.http_head import (  # noqa: E402
+    FRAMED_CHUNKED, FRAMED_CLOSE, FRAMED_LENGTH, FRAMED_NONE, HttpDate, http_head, keep_alive_head)
 from berth_runtime.http_request import parse_request_head  # noqa: E402
 from berth_runtime.zygote import Zygote  # noqa: E402
 
@@ -85,17 +86,67 @@ class EnvironTest(unittest.TestCase):
 
 
 class HeadTest(unittest.TestCase):
-    def test_keep_alive_drops_connection_close_only_when_the_end_is_known(self):
-        date = HttpDate()
-        head, _ = http_head('200 OK', [('Content-Length', '2')], date, None, True)
-        self.assertNotIn(b'Connection: close', head)
-        head, _ = http_head('200 OK', [], date, None, True)  # streamed without a length: close
+    """keep_alive_head plans a response as the master's planResponse does for the same request."""
+
+    def head(self, headers, keep=True, http11=True, head_only=False, status='200 OK'):
+        return keep_alive_head(status, headers, lambda: 'D', None, keep, http11, head_only)
+
+    def test_a_known_length_keeps_the_connection(self):
+        head, length, framing, keep = self.head([('Content-Length', '2')])
+        self.assertEqual(head, b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nDate: D\r\n\r\n')
+        self.assertEqual((length, framing, keep), (2, FRAMED_LENGTH, True))
+        head, _ = http_head('200 OK', [('Content-Length', '2')], lambda: 'D')  # uwsgi-direct: close
         self.assertIn(b'Connection: close', head)
-        head, _ = http_head('200 OK', [('Content-Length', '2')], date)
-        self.assertIn(b'Connection: close', head)
+
+    def test_an_unknown_length_goes_chunked_to_an_http11_client_and_closes_an_http10_one(self):
+        head, _, framing, keep = self.head([('Content-Type', 'text/plain')])
+        self.assertEqual(head, b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n'
+                               b'Date: D\r\n\r\n')
+        self.assertEqual((framing, keep), (FRAMED_CHUNKED, True))
+        head, _, framing, keep = self.head([], keep=False)  # the client sent Connection: close: still chunked
+        self.assertEqual(head, b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nDate: D\r\nConnection: close\r\n\r\n')
+        head, _, framing, keep = self.head([], http11=False)
+        self.assertEqual(head, b'HTTP/1.1 200 OK\r\nDate: D\r\nConnection: close\r\n\r\n')
+        self.assertEqual((framing, keep), (FRAMED_CLOSE, False))
+
+    def test_an_http10_keep_alive_client_is_told_so(self):
+        head, _, _, keep = self.head([('Content-Length', '0')], http11=False)
+        self.assertEqual(head, b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nDate: D\r\nConnection: keep-alive\r\n\r\n')
+        self.assertTrue(keep)
+
+    def test_the_apps_connection_close_closes_and_head_and_204_carry_no_framing(self):
+        head, _, _, keep = self.head([('Content-Length', '0'), ('Connection', 'Close')])
+        self.assertFalse(keep)
+        self.assertTrue(head.endswith(b'Connection: close\r\n\r\n'))
+        self.assertTrue(self.head([('Content-Length', '0'), ('Connection', 'closed')])[3])
+        self.assertEqual(self.head([], head_only=True)[2:], (FRAMED_NONE, True))
+        self.assertEqual(self.head([], status='204 No Content')[2:], (FRAMED_NONE, True))
 
 
 class HandOffTest(unittest.TestCase):
+    def test_the_longest_line_is_one_small_write_far_under_the_socket_buffer(self):
+        """Concurrent workers share the channel: a line stays whole only as one small sendmsg."""
+        master, worker = socket.socketpair()
+        self.addCleanup(master.close)
+        self.addCleanup(worker.close)
+        hand = HandOff(worker.fileno(), lambda m: None)
+        hand.pid = 2 ** 22  # pid_max on Linux
+        longest = max(('partial', 'oversized', 'refused', 'chunked', 'expect', 'target-form', 'body', 'header',
+                       'static', 'idle', 'stop'), key=len)
+        for reason in (longest, 'idle'):
+            conn = socket.socket()
+            self.assertTrue(hand.hand(conn, 2 ** 31 - 1, reason, 2 ** 53))
+            data, _, _, _ = master.recvmsg(4096, socket.CMSG_SPACE(4))
+            self.assertTrue(data.endswith(b'\n') and data.count(b'\n') == 1)
+            self.assertLessEqual(len(data), MAX_LINE)
+        self.assertLessEqual(MAX_LINE * 64, worker.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
+        logged = []
+        refused = HandOff(worker.fileno(), logged.append)
+        conn = socket.socket()
+        self.assertFalse(refused.hand(conn, 0, 'x' * MAX_LINE, 0))
+        self.assertEqual(conn.fileno(), -1)
+        self.assertIn('over %d' % MAX_LINE, logged[0])
+
     def test_one_line_and_the_descriptor_then_closed_here(self):
         master, worker = socket.socketpair()
         lst = socket.socket()

@@ -21,7 +21,10 @@ after(async () => {
 });
 
 async function berth(extra: readonly string[]): Promise<{ b: RunningBerth; stats: string }> {
-  const b = await startBerth(['--http-socket', '127.0.0.1:0', '--wsgi-file', APP, '--processes', '2', '--threads', '2', '--stats', '127.0.0.1:0', ...extra]);
+  // These tests read exact totals right after the answers: on the master path a request is
+  // counted before its response ends; the direct path's records follow it within ~20 ms
+  // (docs/architecture.md), so they run with http-direct off (its stats: test/master/http-direct.test.ts).
+  const b = await startBerth(['--http-socket', '127.0.0.1:0', '--wsgi-file', APP, '--processes', '2', '--threads', '2', '--stats', '127.0.0.1:0', '--http-direct=false', ...extra]);
   running.push(b);
   const stats = /stats \S.*? on (127\.0\.0\.1:\d+)/.exec(b.logs())?.[1];
   assert.ok(stats !== undefined, `no stats address in the log:\n${b.logs()}`);
@@ -134,7 +137,7 @@ test('stats on a unix socket (plain) and metrics on their own address: both answ
   const dir = mkdtempSync(join(tmpdir(), 'berth-stats-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const sock = join(dir, 'stats.sock');
-  const b = await startBerth(['--http-socket', '127.0.0.1:0', '--wsgi-file', APP, '--stats', sock, '--metrics', '127.0.0.1:0', '--stats-no-cores']);
+  const b = await startBerth(['--http-socket', '127.0.0.1:0', '--wsgi-file', APP, '--stats', sock, '--metrics', '127.0.0.1:0', '--stats-no-cores', '--http-direct=false']);
   running.push(b);
   assert.equal((await httpGet(b.url('/'))).status, 200);
   const doc = await readStatsDocument(sock, { timeoutMs: 5000 });

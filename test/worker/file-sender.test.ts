@@ -91,7 +91,9 @@ before(async () => {
   data = randomFillSync(Buffer.allocUnsafe(SIZE));
   bigPath = join(dir, 'big.bin');
   writeFileSync(bigPath, data);
-  const args = ['--http', '127.0.0.1:0', '--chdir', WORKER_APPS, '--module', 'file_app', '--processes', '1', '--python', python];
+  // The FILE frame is the master path's: with http-direct the worker sends the file itself
+  // (sendfile, test/master/http-direct-framing.test.ts), so this file runs with it off.
+  const args = ['--http', '127.0.0.1:0', '--chdir', WORKER_APPS, '--module', 'file_app', '--processes', '1', '--python', python, '--http-direct=false'];
   [inline, threaded] = await Promise.all([startBerth([...args, '--threads', '1']), startBerth([...args, '--threads', '2'])]);
 });
 
