@@ -6,19 +6,194 @@
  * front's CGI block, nginx's uwsgi_params) then the stored body with the socket's own
  * backpressure, and feed what comes back to RawHttpResponseParser. read-timeout bounds each
  * wait for bytes, as nginx's uwsgi_read_timeout does (a write counts as progress too).
- * Unflushed response bytes past PAUSE_AT
- * stop the socket being read, so a large response passes in constant memory.
+ * Unflushed response bytes past PAUSE_AT stop the socket being read, so a large response
+ * passes in constant memory.
+ *
+ * Why it is shaped this way: the socket is new for every request, so what comes with it is
+ * kept small. The listeners are module functions (the attempt hangs off the socket), not
+ * closures made per request; the timeouts are watched by one IdleSweep, not a timer per
+ * socket; response parsers are reused from a free list; the socket is destroyed as soon as
+ * the response has ended (the backend closes its side anyway).
  */
 import net from 'node:net';
 import type { BackendSpec } from '../config/schema.js';
 import { encodeUwsgiRequest, RawHttpResponseParser } from '../protocol/uwsgi/client.js';
+import type { RawHttpResponseHead } from '../protocol/uwsgi/types.js';
 import { noteReadGarbage } from '../server/young-collection.js';
 import { uwsgiVars, withoutHopByHop } from './forward-headers.js';
+import { IdleSweep, type Watched } from './idle-sweep.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
 
 const PAUSE_AT = 256 * 1024;
 const BODY_PIECE = 64 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
+/** Parsers kept for reuse; more are left to the GC. */
+const MAX_FREE_PARSERS = 256;
+
+const sweep = new IdleSweep();
+const ATTEMPT = Symbol('uwsgi attempt');
+type AttemptSocket = net.Socket & { [ATTEMPT]: UwsgiAttempt };
+
+/** A response parser whose callbacks go to whichever attempt holds it. */
+class ParserSlot {
+  attempt: UwsgiAttempt | null = null;
+  readonly parser = new RawHttpResponseParser({
+    onHead: (head) => this.attempt?.onHead(head),
+    onBody: (chunk) => this.attempt?.onBody(chunk),
+    onMessageEnd: () => this.attempt?.onMessageEnd(),
+    onError: (err) => this.attempt?.fail('error', `unusable response: ${err.message}`),
+  }, { maxHeadBytes: MAX_HEAD_BYTES });
+}
+
+const freeSlots: ParserSlot[] = [];
+
+function takeSlot(attempt: UwsgiAttempt, headRequest: boolean): ParserSlot {
+  const slot = freeSlots.pop() ?? new ParserSlot();
+  slot.parser.reset(headRequest);
+  slot.attempt = attempt;
+  return slot;
+}
+
+function onConnect(this: AttemptSocket): void {
+  this[ATTEMPT].onConnect();
+}
+function onData(this: AttemptSocket, chunk: Buffer): void {
+  this[ATTEMPT].onData(chunk);
+}
+function onEnd(this: AttemptSocket): void {
+  this[ATTEMPT].onEnd();
+}
+function onError(this: AttemptSocket, err: NodeJS.ErrnoException): void {
+  const attempt = this[ATTEMPT];
+  attempt.fail(attempt.connected ? 'error' : 'connect', `${err.code ?? ''} ${err.message}`.trim());
+}
+
+/** One request's exchange with the backend: its socket, parser and timeout state. */
+class UwsgiAttempt implements Watched {
+  progressAt = 0;
+  limitMs: number;
+  connected = false;
+  settled = false;
+  readonly #socket: AttemptSocket;
+  readonly #out: OutgoingRequest;
+  readonly #handler: AttemptHandler;
+  #slot: ParserSlot | null;
+  /** Inside the parser: its slot goes back to the free list only once it has returned. */
+  #parsing = false;
+  #unflushed = 0;
+
+  constructor(spec: BackendSpec, out: OutgoingRequest, handler: AttemptHandler) {
+    this.#out = out;
+    this.#handler = handler;
+    this.limitMs = out.connectTimeoutMs;
+    this.#slot = takeSlot(this, out.request.method === 'HEAD');
+    const t = spec.target;
+    const socket = (t.kind === 'unix' ? net.connect(t.path) : net.connect(t.port, t.host)) as AttemptSocket;
+    socket[ATTEMPT] = this;
+    this.#socket = socket;
+    socket.on('connect', onConnect);
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    sweep.watch(this, Math.min(out.connectTimeoutMs, out.readTimeoutMs));
+  }
+
+  expire(): void {
+    if (this.connected) this.fail('timeout', `read-timeout: nothing received for ${this.#out.readTimeoutMs} ms`);
+    else this.fail('connect', `connect-timeout: no connection within ${this.#out.connectTimeoutMs} ms`);
+  }
+
+  onConnect(): void {
+    this.connected = true;
+    this.limitMs = this.#out.readTimeoutMs;
+    this.progressAt = sweep.clock;
+    const out = this.#out;
+    let packet: Buffer;
+    try {
+      packet = encodeUwsgiRequest(uwsgiVars(out.request, out.cgiBlock(), out.pathInfo, out.body === null ? null : out.body.totalBytes, out.target === out.request.target ? null : out.target));
+    } catch (err) {
+      this.fail('error', `the request cannot be put in a uwsgi packet: ${(err as Error).message}`);
+      return;
+    }
+    this.#socket.write(packet);
+    if (out.body !== null) void this.#writeBody();
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.settled) return;
+    this.progressAt = sweep.clock;
+    this.#parsing = true;
+    this.#slot!.parser.execute(chunk);
+    this.#parsing = false;
+    if (this.settled) this.#releaseSlot();
+  }
+
+  onEnd(): void {
+    if (!this.settled) {
+      this.#parsing = true;
+      this.#slot!.parser.finish();
+      this.#parsing = false;
+    }
+    if (!this.settled) this.fail('error', 'the backend closed the connection before the response was complete');
+    this.#releaseSlot();
+  }
+
+  onHead(head: RawHttpResponseHead): void {
+    this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers));
+  }
+
+  /** A view into the socket's read, which Node never reuses: no copy per chunk. */
+  onBody(chunk: Buffer): void {
+    this.#unflushed += chunk.length;
+    noteReadGarbage(chunk.length);
+    const socket = this.#socket;
+    if (this.#unflushed > PAUSE_AT) socket.pause();
+    this.#handler.body(chunk, () => {
+      this.#unflushed -= chunk.length;
+      if (this.#unflushed <= PAUSE_AT && socket.isPaused() && !this.settled) socket.resume();
+    });
+  }
+
+  onMessageEnd(): void {
+    if (this.settle()) this.#handler.end();
+  }
+
+  fail(kind: 'connect' | 'timeout' | 'error', message: string): void {
+    if (this.settle()) this.#handler.fail(kind, kind !== 'connect', message);
+  }
+
+  /** True the first time: the socket is destroyed and the sweep forgets the attempt. */
+  settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    sweep.forget(this);
+    this.#socket.destroy();
+    if (!this.#parsing) this.#releaseSlot();
+    return true;
+  }
+
+  #releaseSlot(): void {
+    const slot = this.#slot;
+    if (slot === null) return;
+    this.#slot = null;
+    slot.attempt = null;
+    if (freeSlots.length < MAX_FREE_PARSERS) freeSlots.push(slot);
+  }
+
+  async #writeBody(): Promise<void> {
+    const socket = this.#socket;
+    try {
+      for await (const piece of this.#out.body!.replay(BODY_PIECE)) {
+        if (this.settled) return;
+        noteReadGarbage(piece.length);
+        if (!socket.write(piece)) await new Promise<void>((resolve) => { socket.once('drain', resolve); socket.once('close', resolve); });
+        this.progressAt = sweep.clock;
+      }
+    } catch (err) {
+      socket.destroy(err as Error);
+    }
+  }
+}
 
 export class UwsgiUpstream implements Transport {
   readonly #spec: BackendSpec;
@@ -28,83 +203,10 @@ export class UwsgiUpstream implements Transport {
   }
 
   send(out: OutgoingRequest, handler: AttemptHandler): () => void {
-    const t = this.#spec.target;
-    const socket = t.kind === 'unix' ? net.connect(t.path) : net.connect(t.port, t.host);
-    let connected = false;
-    let settled = false;
-    const settle = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      socket.destroy();
-      return true;
-    };
-    const fail = (kind: 'connect' | 'timeout' | 'error', message: string): void => {
-      if (settle()) handler.fail(kind, kind !== 'connect', message);
-    };
-    // The socket's own idle timer (refreshed by Node on every read and write, no new timer per
-    // chunk): connect-timeout until connected, then read-timeout between two reads or writes.
-    socket.setTimeout(out.connectTimeoutMs);
-    socket.on('timeout', () => {
-      if (connected) fail('timeout', `read-timeout: nothing received for ${out.readTimeoutMs} ms`);
-      else fail('connect', `connect-timeout: no connection within ${out.connectTimeoutMs} ms`);
-    });
-    let unflushed = 0;
-    const parser = new RawHttpResponseParser({
-      onHead: (head) => handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers)),
-      // A view into the socket's read, which Node never reuses: no copy per chunk.
-      onBody: (chunk) => {
-        unflushed += chunk.length;
-        noteReadGarbage(chunk.length);
-        if (unflushed > PAUSE_AT) socket.pause();
-        handler.body(chunk, () => {
-          unflushed -= chunk.length;
-          if (unflushed <= PAUSE_AT && socket.isPaused() && !settled) socket.resume();
-        });
-      },
-      onMessageEnd: () => {
-        if (settle()) handler.end();
-      },
-      onError: (err) => fail('error', `unusable response: ${err.message}`),
-    }, { maxHeadBytes: MAX_HEAD_BYTES, headRequest: out.request.method === 'HEAD' });
-    socket.on('connect', () => {
-      connected = true;
-      socket.setTimeout(out.readTimeoutMs);
-      let packet: Buffer;
-      try {
-        packet = encodeUwsgiRequest(uwsgiVars(out.request, out.cgiBlock(), out.pathInfo, out.body === null ? null : out.body.totalBytes, out.target === out.request.target ? null : out.target));
-      } catch (err) {
-        fail('error', `the request cannot be put in a uwsgi packet: ${(err as Error).message}`);
-        return;
-      }
-      socket.write(packet);
-      if (out.body !== null) void this.#writeBody(socket, out, () => settled);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      parser.execute(chunk);
-    });
-    socket.on('end', () => {
-      if (!settled) parser.finish();
-      if (!settled) fail('error', 'the backend closed the connection before the response was complete');
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      fail(connected ? 'error' : 'connect', `${err.code ?? ''} ${err.message}`.trim());
-    });
+    const attempt = new UwsgiAttempt(this.#spec, out, handler);
     return () => {
-      settle();
+      attempt.settle();
     };
-  }
-
-  async #writeBody(socket: net.Socket, out: OutgoingRequest, stopped: () => boolean): Promise<void> {
-    try {
-      for await (const piece of out.body!.replay(BODY_PIECE)) {
-        if (stopped()) return;
-        noteReadGarbage(piece.length);
-        if (!socket.write(piece)) await new Promise<void>((resolve) => { socket.once('drain', resolve); socket.once('close', resolve); });
-      }
-    } catch (err) {
-      socket.destroy(err as Error);
-    }
   }
 
   close(): Promise<void> {
