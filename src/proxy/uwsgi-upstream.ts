@@ -57,8 +57,16 @@ function takeSlot(attempt: UwsgiAttempt, headRequest: boolean): ParserSlot {
 function onConnect(this: AttemptSocket): void {
   this[ATTEMPT].onConnect();
 }
-function onData(this: AttemptSocket, chunk: Buffer): void {
-  this[ATTEMPT].onData(chunk);
+/**
+ * Every backend socket reads into this one buffer (net's `onread`), so a read allocates
+ * nothing: the parser copies what it keeps of a split head, and onBody copies the body
+ * pieces it passes on. Safe to share: each read is parsed before the next one is made.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+function onRead(this: AttemptSocket, bytes: number, buffer: Uint8Array): boolean {
+  this[ATTEMPT].onData((buffer as Buffer).subarray(0, bytes));
+  // Pausing is onBody's (socket.pause()), as on a socket read by 'data'.
+  return true;
 }
 function onEnd(this: AttemptSocket): void {
   this[ATTEMPT].onEnd();
@@ -88,11 +96,11 @@ class UwsgiAttempt implements Watched {
     this.limitMs = out.connectTimeoutMs;
     this.#slot = takeSlot(this, out.request.method === 'HEAD');
     const t = spec.target;
-    const socket = (t.kind === 'unix' ? net.connect(t.path) : net.connect(t.port, t.host)) as AttemptSocket;
+    const onread = { buffer: READ_BUFFER, callback: onRead };
+    const socket = (t.kind === 'unix' ? net.connect({ path: t.path, onread }) : net.connect({ port: t.port, host: t.host, onread })) as AttemptSocket;
     socket[ATTEMPT] = this;
     this.#socket = socket;
     socket.on('connect', onConnect);
-    socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('error', onError);
     sweep.watch(this, Math.min(out.connectTimeoutMs, out.readTimeoutMs));
@@ -142,8 +150,9 @@ class UwsgiAttempt implements Watched {
     this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers));
   }
 
-  /** A view into the socket's read, which Node never reuses: no copy per chunk. */
-  onBody(chunk: Buffer): void {
+  /** `view` lies in READ_BUFFER, which the next read overwrites: what is passed on is a copy. */
+  onBody(view: Buffer): void {
+    const chunk = Buffer.from(view);
     this.#unflushed += chunk.length;
     noteReadGarbage(chunk.length);
     const socket = this.#socket;
