@@ -11,9 +11,10 @@
  *
  * Why it is shaped this way: the socket is new for every request, so what comes with it is
  * kept small. The listeners are module functions (the attempt hangs off the socket), not
- * closures made per request; the timeouts are watched by one IdleSweep, not a timer per
- * socket; response parsers are reused from a free list; the socket is destroyed as soon as
- * the response has ended (the backend closes its side anyway).
+ * closures made per request; reads go into one shared buffer (net's `onread`), not a fresh
+ * 64 KiB one each; the timeouts are watched by one IdleSweep, not a timer per socket;
+ * response parsers are reused from a free list; the socket is reset as soon as the response
+ * has ended.
  */
 import net from 'node:net';
 import type { BackendSpec } from '../config/schema.js';
@@ -164,19 +165,25 @@ class UwsgiAttempt implements Watched {
   }
 
   onMessageEnd(): void {
-    if (this.settle()) this.#handler.end();
+    if (this.settle(true)) this.#handler.end();
   }
 
   fail(kind: 'connect' | 'timeout' | 'error', message: string): void {
     if (this.settle()) this.#handler.fail(kind, kind !== 'connect', message);
   }
 
-  /** True the first time: the socket is destroyed and the sweep forgets the attempt. */
-  settle(): boolean {
+  /**
+   * True the first time: the socket is closed and the sweep forgets the attempt. After a
+   * complete response it is reset (RST) rather than closed with a FIN: the backend has sent
+   * everything and closes its side anyway, so the FIN exchange and the backend's TIME_WAIT
+   * are work for nothing (measured in docs/benchmarks.md, s7L: real uWSGI logs no error).
+   */
+  settle(complete = false): boolean {
     if (this.settled) return false;
     this.settled = true;
     sweep.forget(this);
-    this.#socket.destroy();
+    if (complete && this.#socket.readyState === 'open') this.#socket.resetAndDestroy();
+    else this.#socket.destroy();
     if (!this.#parsing) this.#releaseSlot();
     return true;
   }
