@@ -33,7 +33,8 @@ const MAX_FREE_PARSERS = 256;
 
 const sweep = new IdleSweep();
 const ATTEMPT = Symbol('uwsgi attempt');
-type AttemptSocket = net.Socket & { [ATTEMPT]: UwsgiAttempt };
+/** Its attempt while connected; null once closed, so a kept socket holds on to no request. */
+type AttemptSocket = net.Socket & { [ATTEMPT]: UwsgiAttempt | null };
 
 /** A response parser whose callbacks go to whichever attempt holds it. */
 class ParserSlot {
@@ -56,7 +57,7 @@ function takeSlot(attempt: UwsgiAttempt, headRequest: boolean): ParserSlot {
 }
 
 function onConnect(this: AttemptSocket): void {
-  this[ATTEMPT].onConnect();
+  this[ATTEMPT]?.onConnect();
 }
 /**
  * Every backend socket reads into this one buffer (net's `onread`), so a read allocates
@@ -65,16 +66,37 @@ function onConnect(this: AttemptSocket): void {
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 function onRead(this: AttemptSocket, bytes: number, buffer: Uint8Array): boolean {
-  this[ATTEMPT].onData((buffer as Buffer).subarray(0, bytes));
+  this[ATTEMPT]?.onData((buffer as Buffer).subarray(0, bytes));
   // Pausing is onBody's (socket.pause()), as on a socket read by 'data'.
   return true;
 }
 function onEnd(this: AttemptSocket): void {
-  this[ATTEMPT].onEnd();
+  this[ATTEMPT]?.onEnd();
 }
 function onError(this: AttemptSocket, err: NodeJS.ErrnoException): void {
   const attempt = this[ATTEMPT];
-  attempt.fail(attempt.connected ? 'error' : 'connect', `${err.code ?? ''} ${err.message}`.trim());
+  attempt?.fail(attempt.connected ? 'error' : 'connect', `${err.code ?? ''} ${err.message}`.trim());
+}
+
+/**
+ * Closed sockets kept to connect again (net allows it once 'close' has been emitted): the
+ * Socket, its stream states and its listeners are made once, not per request.
+ */
+const MAX_FREE_SOCKETS = 256;
+const freeSockets: AttemptSocket[] = [];
+function onClose(this: AttemptSocket): void {
+  this[ATTEMPT] = null;
+  // One left paused (a slow client) would not read after connecting again.
+  if (!this.isPaused() && freeSockets.length < MAX_FREE_SOCKETS) freeSockets.push(this);
+}
+function newSocket(): AttemptSocket {
+  // net.Socket reads `onread` in its constructor (net.connect passes it there); the typings list it for connect only.
+  const socket = new net.Socket({ onread: { buffer: READ_BUFFER, callback: onRead } } as net.SocketConstructorOpts) as AttemptSocket;
+  socket.on('connect', onConnect);
+  socket.on('end', onEnd);
+  socket.on('error', onError);
+  socket.on('close', onClose);
+  return socket;
 }
 
 /** One request's exchange with the backend: its socket, parser and timeout state. */
@@ -97,13 +119,11 @@ class UwsgiAttempt implements Watched {
     this.limitMs = out.connectTimeoutMs;
     this.#slot = takeSlot(this, out.request.method === 'HEAD');
     const t = spec.target;
-    const onread = { buffer: READ_BUFFER, callback: onRead };
-    const socket = (t.kind === 'unix' ? net.connect({ path: t.path, onread }) : net.connect({ port: t.port, host: t.host, onread })) as AttemptSocket;
+    const socket = freeSockets.pop() ?? newSocket();
     socket[ATTEMPT] = this;
     this.#socket = socket;
-    socket.on('connect', onConnect);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
+    if (t.kind === 'unix') socket.connect(t.path);
+    else socket.connect(t.port, t.host);
     sweep.watch(this, Math.min(out.connectTimeoutMs, out.readTimeoutMs));
   }
 
@@ -202,13 +222,27 @@ class UwsgiAttempt implements Watched {
       for await (const piece of this.#out.body!.replay(BODY_PIECE)) {
         if (this.settled) return;
         noteReadGarbage(piece.length);
-        if (!socket.write(piece)) await new Promise<void>((resolve) => { socket.once('drain', resolve); socket.once('close', resolve); });
+        if (!socket.write(piece)) await drainOrClose(socket);
         this.progressAt = sweep.clock;
       }
     } catch (err) {
-      socket.destroy(err as Error);
+      // Once settled, the socket may already carry another request.
+      if (!this.settled) socket.destroy(err as Error);
     }
   }
+}
+
+/** Both listeners go once either fires: the socket is kept for other requests. */
+function drainOrClose(socket: net.Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
 }
 
 export class UwsgiUpstream implements Transport {
