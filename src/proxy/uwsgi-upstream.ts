@@ -9,12 +9,13 @@
  * Unflushed response bytes past PAUSE_AT stop the socket being read, so a large response
  * passes in constant memory.
  *
- * Why it is shaped this way: the socket is new for every request, so what comes with it is
- * kept small. The listeners are module functions (the attempt hangs off the socket), not
- * closures made per request; reads go into one shared buffer (net's `onread`), not a fresh
- * 64 KiB one each; the timeouts are watched by one IdleSweep, not a timer per socket;
- * response parsers are reused from a free list; the socket is reset as soon as the response
- * has ended.
+ * Why it is shaped this way: the connection is new for every request, so what comes with it
+ * is kept small. Closed Socket objects are kept and connect again (the one change here that
+ * measurably cut the front's CPU per request); the listeners are module functions (the
+ * attempt hangs off the socket), not closures made per request; reads go into one shared
+ * buffer (net's `onread`), not a fresh 64 KiB one each; the timeouts are watched by one
+ * IdleSweep, not a timer per socket; response parsers are reused from a free list; the
+ * connection is reset as soon as the response has ended.
  */
 import net from 'node:net';
 import type { BackendSpec } from '../config/schema.js';
