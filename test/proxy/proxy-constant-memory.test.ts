@@ -86,7 +86,7 @@ async function growth(dir: string, url: string, move: (port: number, mb: number)
   const front = await startFront(dir, url);
   try {
     const pid = front.proc.pid!;
-    // Warm: the first proxied requests load undici and grow the heap once.
+    // Warm: the first proxied requests load the proxy's modules and grow the heap once.
     await move(front.port, 2);
     const base = peakRss(pid);
     await move(front.port, smallMb);
