@@ -85,8 +85,14 @@ class DirectRequest(CoreRequest):
         conn.sendall(head)
         if self.length is not None:
             length = min(length, self.length)
-        out = conn.fileno()
-        conn.before_big_send()
+        self.sendfile_range(fd, offset, length)
+        return True
+
+    def sendfile_range(self, fd, offset, length):
+        """os.sendfile() of [offset, offset + length) onto the connection; what was not sent
+        (more than 0 when the file shrank)."""
+        out = self.conn.fileno()
+        self.conn.before_big_send()
         while length > 0:
             n = os.sendfile(out, fd, offset, length)
             if n == 0:
@@ -94,7 +100,7 @@ class DirectRequest(CoreRequest):
             offset += n
             length -= n
             self.sent += n
-        return True
+        return length
 
     def end(self):
         if not self.head_sent:

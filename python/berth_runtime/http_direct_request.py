@@ -10,7 +10,6 @@ chunked to an HTTP/1.1 client when its length is unknown.  The access-log record
 variables as a uwsgi vars block, so the master logs it through the same DIRECT record code as
 uwsgi-direct (src/server/direct-record.ts)."""
 
-import os
 from urllib.parse import unquote_to_bytes
 
 from .direct_request import DirectRequest
@@ -197,15 +196,7 @@ class HttpDirectRequest(DirectRequest):
         else:
             conn.sendall(head)
             return True
-        out = conn.fileno()
-        conn.before_big_send()
-        while length > 0:
-            n = os.sendfile(out, fd, offset, length)
-            if n == 0:
-                break
-            offset += n
-            length -= n
-            self.sent += n
+        length = self.sendfile_range(fd, offset, length)
         if self.chunked:
             if length > 0:
                 self.failed = True  # the file shrank: no last chunk, so the client sees the cut
