@@ -49,6 +49,8 @@ export class EmperorControl {
           if (req.cmd === 'stop' && v.state === 'stopped') { messages.push(`${v.name}: ERROR (not running)`); continue; }
           if (req.cmd !== 'start') await v.stop(`berth ctl ${req.cmd}`);
           if (req.cmd === 'stop') { messages.push(`${v.name}: stopped`); continue; }
+          // A restart awaited the stop: the emperor may be stopping, or the file gone, by now.
+          if (this.#emperor.vassal(v.name) !== v || this.#emperor.stopping) { messages.push(`${v.name}: ERROR (the emperor is stopping, or the vassal's file was removed)`); continue; }
           messages.push(v.startNow() ? `${v.name}: started` : `${v.name}: ERROR (already started)`);
         }
         this.#log('info', `[emperor] berth ctl ${req.cmd} ${name}: ${messages.join('; ')}`);

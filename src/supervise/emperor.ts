@@ -109,6 +109,11 @@ export class Emperor {
     return this.#vassals.get(name)?.vassal;
   }
 
+  /** Whether stop() began: berth ctl then starts no vassal (nobody would stop it). */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
   get vassals(): Vassal[] {
     return [...this.#vassals.values()].map(({ vassal }) => vassal);
   }
