@@ -94,6 +94,8 @@ class ListenQueueWatch(object):
                 time.sleep(CHECK_EVERY_S)
                 try:
                     self.check(diag)
+                except socket.timeout:
+                    continue  # a slow answer skips this round; the watch goes on
                 except OSError:
                     return
 
