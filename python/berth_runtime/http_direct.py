@@ -287,8 +287,10 @@ class HttpDirect(object):
         if len(idle) >= HTTP_IDLE_MAX:
             return self.handoff.hand(sock, index, 'idle', served)
         item = Idle(sock, index, served, ends, time.monotonic() + self.idle_s)
-        idle[item.fd] = item
+        # Registered first: if that fails, connection() closes the socket and no closed one is
+        # left in `idle` for expire() to unregister (a KeyError that would end the loop).
         sel.register(sock, selectors.EVENT_READ, item)
+        idle[item.fd] = item
 
     @staticmethod
     def forget(sel, idle, item):
