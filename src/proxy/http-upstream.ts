@@ -75,7 +75,7 @@ class HttpAttempt implements ConnectionUser {
 
   head(head: RawHttpResponseHead): void {
     if (this.#settled) return;
-    this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers));
+    this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers), head.contentLength);
   }
 
   body(chunk: Buffer): void {

@@ -170,7 +170,7 @@ class UwsgiAttempt implements Watched {
   }
 
   onHead(head: RawHttpResponseHead): void {
-    this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers));
+    this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers), head.contentLength);
   }
 
   /** `view` lies in READ_BUFFER, which the next read overwrites: what is passed on is a copy. */
