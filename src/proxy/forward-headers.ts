@@ -85,18 +85,6 @@ export function eachForwardedField(req: ExchangeRequest, emit: (name: string, va
   return host !== null;
 }
 
-/** eachForwardedField as a record (repeated names as arrays). */
-export function forwardRequestHeaders(req: ExchangeRequest): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  eachForwardedField(req, (name, value) => {
-    const before = out[name];
-    if (before === undefined) out[name] = value;
-    else if (Array.isArray(before)) before.push(value);
-    else out[name] = [before, value];
-  });
-  return out;
-}
-
 /** X-Forwarded-For and Forwarded with this hop appended. */
 export function forwardingValues(req: ExchangeRequest, seen: ForwardFacts): { xForwardedFor: string; forwarded: string } {
   const me = req.remoteAddress;

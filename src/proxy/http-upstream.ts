@@ -15,6 +15,7 @@
 import type { BackendSpec } from '../config/schema.js';
 import type { RawHttpResponseHead } from '../protocol/uwsgi/types.js';
 import { noteReadGarbage } from '../server/young-collection.js';
+import { drainOrClose } from './drain-or-close.js';
 import { eachForwardedField, withoutHopByHop } from './forward-headers.js';
 import { HttpBackendPool, type BackendConnection, type ConnectionUser } from './http-backend-pool.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
@@ -74,7 +75,7 @@ class HttpAttempt implements ConnectionUser {
 
   head(head: RawHttpResponseHead): void {
     if (this.#settled) return;
-    this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers));
+    this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers), head.contentLength);
   }
 
   body(chunk: Buffer): void {
@@ -115,7 +116,7 @@ class HttpAttempt implements ConnectionUser {
       for await (const piece of this.#out.body!.replay(BODY_PIECE)) {
         if (!conn.isUsedBy(this)) return;
         noteReadGarbage(piece.length);
-        if (!socket.write(piece)) await new Promise<void>((resolve) => { socket.once('drain', resolve); socket.once('close', resolve); });
+        if (!socket.write(piece)) await drainOrClose(socket);
       }
       if (conn.isUsedBy(this)) conn.requestWritten();
     } catch (err) {

@@ -59,15 +59,6 @@ export function rewritePath(path: string, route: { readonly writtenPrefix: strin
   return uri;
 }
 
-/** The Content-Length a response head declares, or -1. */
-function declaredLength(headers: readonly string[]): number {
-  for (let i = 0; i < headers.length; i += 2) {
-    const n = headers[i] as string;
-    if (n.length === 14 && n.toLowerCase() === 'content-length') return Number(headers[i + 1]);
-  }
-  return -1;
-}
-
 export class ProxyStage {
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly #routes: readonly CompiledRoute[];
@@ -182,7 +173,7 @@ export class ProxyStage {
     };
     const transport = this.#transports.get(backend)!;
     const cancel = transport.send(out, {
-      head: (status, reason, headers) => {
+      head: (status, reason, headers, contentLength) => {
         if (upstream.countsAsFailure(status)) {
           this.#counted(upstream, backend, `answered ${status}`);
           if (this.#mayRetry(upstream, ex, true, 'error') && upstream.pick(balanceKey(upstream.spec.balance, ex.request), tried) !== null) {
@@ -196,7 +187,7 @@ export class ProxyStage {
           backend.succeed();
         }
         if (!current || ex.aborted) return;
-        pending = { status: reason === '' ? String(status) : `${status} ${reason}`, headers, length: declaredLength(headers) };
+        pending = { status: reason === '' ? String(status) : `${status} ${reason}`, headers, length: contentLength };
         setImmediate(sendPending);
       },
       body: (chunk, resume) => {

@@ -10,8 +10,8 @@ import type { ExchangeRequest } from '../server/exchange.js';
 export type FailureKind = 'connect' | 'timeout' | 'error';
 
 export interface AttemptHandler {
-  /** The backend's response head, hop-by-hop fields already removed. */
-  head(statusCode: number, reason: string, headers: string[]): void;
+  /** The backend's response head, hop-by-hop fields already removed; `contentLength` as the response parser read it, or -1. */
+  head(statusCode: number, reason: string, headers: string[], contentLength: number): void;
   /** A piece of the body; call `resume` once it has left Berth, then more follows. */
   body(chunk: Buffer, resume: () => void): void;
   end(): void;

@@ -22,6 +22,7 @@ import type { BackendSpec } from '../config/schema.js';
 import { encodeUwsgiRequest, RawHttpResponseParser } from '../protocol/uwsgi/client.js';
 import type { RawHttpResponseHead } from '../protocol/uwsgi/types.js';
 import { noteReadGarbage } from '../server/young-collection.js';
+import { drainOrClose } from './drain-or-close.js';
 import { uwsgiVars, withoutHopByHop } from './forward-headers.js';
 import { IdleSweep, type Watched } from './idle-sweep.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
@@ -169,7 +170,7 @@ class UwsgiAttempt implements Watched {
   }
 
   onHead(head: RawHttpResponseHead): void {
-    this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers));
+    this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers), head.contentLength);
   }
 
   /** `view` lies in READ_BUFFER, which the next read overwrites: what is passed on is a copy. */
@@ -231,19 +232,6 @@ class UwsgiAttempt implements Watched {
       if (!this.settled) socket.destroy(err as Error);
     }
   }
-}
-
-/** Both listeners go once either fires: the socket is kept for other requests. */
-function drainOrClose(socket: net.Socket): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
 }
 
 export class UwsgiUpstream implements Transport {

@@ -1,9 +1,21 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { forwardRequestHeaders, uwsgiVars, withoutHopByHop } from '../../src/proxy/forward-headers.js';
+import { eachForwardedField, uwsgiVars, withoutHopByHop } from '../../src/proxy/forward-headers.js';
 import type { ExchangeRequest } from '../../src/server/exchange.js';
 
 const req = (headers: string[], extra: Partial<ExchangeRequest> = {}): ExchangeRequest => ({ method: 'GET', target: '/a?b=1', versionMinor: 1, headers, remoteAddress: '10.0.0.7', remotePort: 5000, scheme: 'http', ...extra });
+
+/** The fields the HTTP client sends (eachForwardedField), as a record with repeated names as arrays. */
+function forwardRequestHeaders(r: ExchangeRequest): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  eachForwardedField(r, (name, value) => {
+    const before = out[name];
+    if (before === undefined) out[name] = value;
+    else if (Array.isArray(before)) before.push(value);
+    else out[name] = [before, value];
+  });
+  return out;
+}
 
 test('hop-by-hop fields and the ones Connection names are dropped from a response', () => {
   assert.deepEqual(withoutHopByHop(['Connection', 'close, X-Private', 'X-Private', '1', 'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']), ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
