@@ -203,12 +203,9 @@ def _parse_head(data, start, end, head_length, max_body):
         elif name == b'transfer-encoding':
             transfer_encoding = value if transfer_encoding is None else transfer_encoding + b', ' + value
         elif name == b'connection':
-            for option in value.split(b','):
-                option = option.strip(b' \t').lower()
-                if option == b'close':
-                    close = True
-                elif option == b'keep-alive':
-                    keep_alive_option = True
+            options = _connection_options(value)
+            close = close or b'close' in options
+            keep_alive_option = keep_alive_option or b'keep-alive' in options
         elif name == b'expect' and value.lower() == b'100-continue':
             expect_continue = True
     if deferred is not None:
@@ -263,12 +260,9 @@ def _plain_head(m, head_length, max_body):
                 return None
             content_length = int(value)
         elif name == b'connection':
-            for option in value.split(b','):
-                option = option.strip(b' \t').lower()
-                if option == b'close':
-                    close = True
-                elif option == b'keep-alive':
-                    keep_alive_option = True
+            options = _connection_options(value)
+            close = close or b'close' in options
+            keep_alive_option = keep_alive_option or b'keep-alive' in options
         elif name == b'transfer-encoding':
             return None
         elif value.lower() == b'100-continue':  # expect
@@ -284,6 +278,11 @@ def _plain_head(m, head_length, max_body):
         method.decode('latin-1'), target, path, query, 'HTTP/1.1' if one_one else 'HTTP/1.0', headers,
         head_length, max(content_length, 0), False, not close and (one_one or keep_alive_option),
         expect_continue and one_one, '' if host is None else host.decode('latin-1'))
+
+
+def _connection_options(value):
+    """The options a Connection field lists, lower-cased (RFC 9110 section 7.6.1)."""
+    return [option.strip(b' \t').lower() for option in value.split(b',')]
 
 
 def _transfer_encoding_error(value):
