@@ -50,14 +50,7 @@ function listen(address: ListenAddress, backlog: number, onConnection: (s: Socke
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(new BerthError('BERTH_BIND_FAILED', bindFailure(address, err), { cause: err }));
     });
-    const done = (): void => {
-      const a = server.address();
-      const port = a !== null && typeof a === 'object' ? a.port : 0;
-      const display = address.kind === 'unix' ? address.path : `${a !== null && typeof a === 'object' ? formatHost(a.address) : address.host}:${port}`;
-      server.removeAllListeners('error');
-      server.on('error', () => undefined);
-      resolve({ address, server, port, display });
-    };
+    const done = (): void => resolve(listening(server, address));
     if (address.kind === 'unix') server.listen({ path: address.path, backlog }, done);
     else server.listen({ host: address.host === '' ? undefined : address.host, port: address.port, backlog, exclusive: true }, done);
   });
@@ -131,6 +124,16 @@ export async function bindHandedListener(address: ListenAddress, unix: UnixSocke
   return { address, fd: h.fd, port, display, close: () => h.close() };
 }
 
+/** A server that has started listening, as a BoundListener; later errors are the connections' own. */
+function listening(server: Server, address: ListenAddress): BoundListener {
+  const a = server.address();
+  const port = a !== null && typeof a === 'object' ? a.port : 0;
+  const display = address.kind === 'unix' ? address.path : `${a !== null && typeof a === 'object' ? formatHost(a.address) : address.host}:${port}`;
+  server.removeAllListeners('error');
+  server.on('error', () => undefined);
+  return { address, server, port, display };
+}
+
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
@@ -159,14 +162,7 @@ export function adoptListener(address: ListenAddress, fd: number, onConnection: 
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(new BerthError('BERTH_BIND_FAILED', `${address.text}: cannot listen on the socket systemd passed as descriptor ${fd}: ${err.message}`, { cause: err }));
     });
-    server.listen({ fd }, () => {
-      const a = server.address();
-      const port = a !== null && typeof a === 'object' ? a.port : 0;
-      const display = address.kind === 'unix' ? address.path : `${a !== null && typeof a === 'object' ? formatHost(a.address) : address.host}:${port}`;
-      server.removeAllListeners('error');
-      server.on('error', () => undefined);
-      resolve({ address, server, port, display });
-    });
+    server.listen({ fd }, () => resolve(listening(server, address)));
   });
 }
 
