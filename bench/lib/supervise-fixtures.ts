@@ -2,8 +2,9 @@
 // a client B that needs A (exits 1 when A does not answer), a plain daemon that records its pid,
 // and a daemon that forks into the background and writes a pidfile (for smart-attach-daemon).
 
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findRoot } from './cli-common.js';
 
 /** A: sleeps 3 s, then listens on PORT and appends the time it did so to READY_FILE. */
 const SLOW_SERVER = `import socket, sys, time
@@ -43,30 +44,6 @@ echo $$ >> "$(dirname "$0")/$1.pids"
 exec sleep 300
 `;
 
-/** A forking daemon: fork, setsid, fork, write PIDFILE, close stdio, sleep; the launcher exits 0. */
-const FORKING_DAEMON = `import os, signal, sys, time
-pidfile = sys.argv[1]
-r, w = os.pipe()
-if os.fork() > 0:
-    os.close(w)
-    os.read(r, 1)
-    sys.exit(0)
-os.setsid()
-if os.fork() > 0:
-    os._exit(0)
-with open(pidfile + '.tmp', 'w') as f:
-    f.write(str(os.getpid()))
-os.rename(pidfile + '.tmp', pidfile)
-null = os.open('/dev/null', os.O_RDWR)
-for fd in (0, 1, 2):
-    os.dup2(null, fd)
-os.write(w, b'x')
-os.close(w)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-while True:
-    time.sleep(1)
-`;
-
 export interface Fixtures {
   readonly slowServer: string;
   readonly needsA: string;
@@ -79,6 +56,6 @@ export function writeFixtures(dir: string): Fixtures {
   writeFileSync(f.slowServer, SLOW_SERVER);
   writeFileSync(f.needsA, NEEDS_A);
   writeFileSync(f.plainDaemon, PLAIN_DAEMON, { mode: 0o755 });
-  writeFileSync(f.forkingDaemon, FORKING_DAEMON);
+  copyFileSync(join(findRoot(), 'test/fixtures/programs/forking_daemon.py'), f.forkingDaemon);
   return f;
 }

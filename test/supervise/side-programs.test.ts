@@ -6,12 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import { APPS, BERTH_BIN, REPO, startBerth } from '../helpers/berth.js';
 import { readableCopy } from '../helpers/readable-copy.js';
+import { until } from '../helpers/wait.js';
+import { isAlive } from '../../src/master/proc.js';
 
 function ctl(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -21,77 +23,40 @@ function ctl(args: readonly string[]): Promise<{ code: number; stdout: string; s
   });
 }
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`still waiting for: ${what}`);
-}
-
 function site(dir: string, extra: readonly string[]): string {
   const file = join(dir, 'site.ini');
   writeFileSync(file, ['[uwsgi]', 'http = 127.0.0.1:0', `wsgi-file = ${join(APPS, 'hello.py')}`, 'processes = 1', `pidfile = ${dir}/berth.pid`, ...extra].join('\n') + '\n');
   return file;
 }
 
-/** A daemon as daemons are: forks, setsid, forks again, writes its pidfile, closes its stdio. */
-const DAEMON = `import os, signal, sys, time
-pidfile = sys.argv[1]
-r, w = os.pipe()
-if os.fork() > 0:
-    os.close(w)
-    os.read(r, 1)
-    sys.exit(0)
-os.setsid()
-if os.fork() > 0:
-    os._exit(0)
-with open(pidfile + '.tmp', 'w') as f:
-    f.write(str(os.getpid()))
-os.rename(pidfile + '.tmp', pidfile)
-null = os.open('/dev/null', os.O_RDWR)
-for fd in (0, 1, 2):
-    os.dup2(null, fd)
-os.write(w, b'x')
-os.close(w)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-while True:
-    time.sleep(1)
-`;
-
 test('smart-attach-daemon: the forked daemon is found by its pidfile, survives a reload, is restarted when it dies, is stopped with Berth', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-smart-'));
-  writeFileSync(join(dir, 'daemon.py'), DAEMON);
+  copyFileSync(join(REPO, 'test/fixtures/programs/forking_daemon.py'), join(dir, 'daemon.py'));
   const pidfile = join(dir, 'daemon.pid');
   const file = site(dir, [`smart-attach-daemon = ${pidfile} /usr/bin/python3 ${dir}/daemon.py ${pidfile}`]);
   const berth = await startBerth(['--ini', file]);
   try {
     await berth.waitForLog(/program python3: daemon pid \d+ \(from /);
     const first = Number(readFileSync(pidfile, 'utf8'));
-    assert.ok(alive(first));
+    assert.ok(isAlive(first));
     assert.notEqual(execFileSync('ps', ['-o', 'sid=', '-p', String(first)], { encoding: 'utf8' }).trim(), String(berth.proc.pid), 'the daemon left Berth\'s session');
     const status = JSON.parse((await ctl(['--ini', file, 'status', 'python3', '--json'])).stdout) as { programs: { state: string; pid: number }[] };
     assert.deepEqual(status.programs.map((p) => [p.state, p.pid]), [['RUNNING', first]]);
 
     berth.proc.kill('SIGHUP');
     await berth.waitForLog(/reload done in \d+ ms: generation 2/);
-    assert.ok(alive(first), 'the daemon survives a web reload');
+    assert.ok(isAlive(first), 'the daemon survives a web reload');
     assert.equal(Number(readFileSync(pidfile, 'utf8')), first);
     assert.doesNotMatch(berth.logs(), /program python3: (stopping|spawned with pid \d+ \(retry|the pid in .* is gone)/);
 
     process.kill(first, 'SIGKILL');
     await berth.waitForLog(/program python3: the pid in .*daemon\.pid is gone; starting .* again/);
-    await until('a new daemon pid in the pidfile', () => { try { const p = Number(readFileSync(pidfile, 'utf8')); return p !== first && alive(p); } catch { return false; } });
+    await until('a new daemon pid in the pidfile', () => { try { const p = Number(readFileSync(pidfile, 'utf8')); return p !== first && isAlive(p); } catch { return false; } });
     await berth.waitForLog(new RegExp(`program python3: daemon pid ${Number(readFileSync(pidfile, 'utf8'))} `));
     const second = Number(readFileSync(pidfile, 'utf8'));
 
     await berth.stop('SIGTERM');
-    await until('the daemon stopped with Berth', () => !alive(second), 5_000);
+    await until('the daemon stopped with Berth', () => !isAlive(second), 5_000);
   } finally {
     if (berth.proc.exitCode === null) await berth.stop('SIGKILL');
     try { process.kill(Number(readFileSync(pidfile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
