@@ -1,5 +1,6 @@
 /** Raw-socket HTTP for tests that must control every byte (smuggling, pipelining, limits). */
 import { connect, type Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 
 export function openSocket(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -50,4 +51,25 @@ export async function exchangeRaw(port: number, data: string | Buffer, untilIdle
 /** Status codes of all responses in a raw byte stream, in order. */
 export function statuses(text: string): number[] {
   return [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
+}
+
+/**
+ * Writes `bytes` bytes of 0x61 ('a') to `out` with backpressure, from one reused 1 MiB piece (so
+ * the test itself holds no big body), then ends it.
+ */
+export function pumpBytes(out: Writable, bytes: number): void {
+  const piece = Buffer.alloc(1024 * 1024, 0x61);
+  let left = bytes;
+  const pump = (): void => {
+    while (left > 0) {
+      const n = Math.min(left, piece.length);
+      left -= n;
+      if (!out.write(n === piece.length ? piece : piece.subarray(0, n))) {
+        out.once('drain', pump);
+        return;
+      }
+    }
+    out.end();
+  };
+  pump();
 }

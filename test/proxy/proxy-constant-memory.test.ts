@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBerthApp } from '../helpers/backends.js';
 import { startBerth, type RunningBerth } from '../helpers/berth.js';
+import { pumpBytes } from '../helpers/raw-http.js';
 
 const MB = 1024 * 1024;
 /** What a big transfer may add to the peak RSS over a 10 MB one. */
@@ -39,20 +40,7 @@ function transfer(port: number, path: string, uploadBytes: number | null): Promi
       req.end();
       return;
     }
-    const piece = Buffer.alloc(MB, 0x61);
-    let left = uploadBytes;
-    const pump = (): void => {
-      while (left > 0) {
-        const n = Math.min(left, piece.length);
-        left -= n;
-        if (!req.write(n === piece.length ? piece : piece.subarray(0, n))) {
-          req.once('drain', pump);
-          return;
-        }
-      }
-      req.end();
-    };
-    pump();
+    pumpBytes(req, uploadBytes);
   });
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBerth, type RunningBerth } from '../helpers/berth.js';
+import { pumpBytes } from '../helpers/raw-http.js';
 import { startBerthApp } from '../helpers/backends.js';
 
 const MB = 1024 * 1024;
@@ -41,21 +42,7 @@ function send(port: number, path: string, opts: { method?: string; upload?: { by
       req.end();
       return;
     }
-    // Written with backpressure from one reused piece, so the client holds no 200 MB either.
-    const piece = Buffer.alloc(MB, 0x61);
-    let left = opts.upload.bytes;
-    const pump = (): void => {
-      while (left > 0) {
-        const n = Math.min(left, piece.length);
-        left -= n;
-        if (!req.write(n === piece.length ? piece : piece.subarray(0, n))) {
-          req.once('drain', pump);
-          return;
-        }
-      }
-      req.end();
-    };
-    pump();
+    pumpBytes(req, opts.upload.bytes);
   });
 }
 
