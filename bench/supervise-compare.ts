@@ -15,11 +15,12 @@
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eachFlag, findRoot, log, mdTable, positive } from './lib/cli-common.js';
 import { writeFixtures, type Fixtures } from './lib/supervise-fixtures.js';
+import { freePort } from './lib/http-probe.js';
+import { isAlive } from '../src/master/proc.js';
 
 const ROOT = findRoot();
 const BERTH = join(ROOT, 'bin', 'berth.js');
@@ -27,19 +28,7 @@ const HELLO = join(ROOT, 'test', 'fixtures', 'apps', 'hello.py');
 const PY = '/usr/bin/python3';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 async function until<T>(check: () => T | null, ms: number, everyMs = 50): Promise<T | null> {
   const end = Date.now() + ms;
@@ -143,20 +132,20 @@ async function reload(kind: ReloadKind, fx: Fixtures): Promise<ReloadRun> {
     reloaded = () => (read(out).match(/reload done in \d+ ms/g) ?? []).length;
   }
   try {
-    const before = await until(() => { const p = current(); return p !== null && alive(p) && /spawned uWSGI worker 1 |all \d+ worker\(s\) ready/.test(read(out)) ? p : null; }, 20_000);
+    const before = await until(() => { const p = current(); return p !== null && isAlive(p) && /spawned uWSGI worker 1 |all \d+ worker\(s\) ready/.test(read(out)) ? p : null; }, 20_000);
     await sleep(1500);
     const startsBefore = starts();
     process.kill(child.pid as number, 'SIGHUP');
     await until(() => (reloaded() >= 1 ? true : null), 30_000);
     await sleep(3000);
     const after = current();
-    const run: ReloadRun = { kind, before, after, oldAlive: before !== null && alive(before), starts: starts() - startsBefore };
+    const run: ReloadRun = { kind, before, after, oldAlive: before !== null && isAlive(before), starts: starts() - startsBefore };
     return run;
   } finally {
     await stop(child, kind.startsWith('uwsgi') ? 'SIGINT' : 'SIGTERM');
     // A smart daemon left its group (setsid): stopped by its pidfile if its supervisor did not.
     const left = current();
-    if (left !== null && alive(left)) try { process.kill(left, 'SIGKILL'); } catch { /* gone */ }
+    if (left !== null && isAlive(left)) try { process.kill(left, 'SIGKILL'); } catch { /* gone */ }
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import { APPS, BERTH_BIN, startBerth } from '../helpers/berth.js';
+import { until } from '../helpers/wait.js';
 
 const SUPERVISORD = '/usr/bin/supervisord';
 const SUPERVISORCTL = '/usr/bin/supervisorctl';
@@ -21,15 +22,6 @@ function run(cmd: string, args: readonly string[]): Promise<{ code: number; out:
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, out: stdout + stderr });
     });
   });
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`still waiting for: ${what}`);
 }
 
 const PROGRAMS = [

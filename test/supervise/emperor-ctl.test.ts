@@ -7,10 +7,12 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { APPS, BERTH_BIN, debianPython } from '../helpers/berth.js';
+import { until } from '../helpers/wait.js';
+import { isAlive } from '../../src/master/proc.js';
+import { freePort } from '../helpers/nginx.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-emperor-ctl-'));
 const vassals = join(dir, 'vassals');
@@ -20,36 +22,12 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((res, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
 function ctl(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     execFile(process.execPath, [BERTH_BIN, 'ctl', ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
       res({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
     });
   });
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`still waiting for: ${what}`);
-}
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
 interface Row { name: string; state: string; pid: number; uptimeMs: number; restarts: number; throttleMs: number }
@@ -87,7 +65,7 @@ test('berth ctl status/stop/start/restart against an emperor with three vassals,
 
   const json = JSON.parse((await ctl(['--socket', socket, 'status', '--json'])).stdout) as { programs: Row[] };
   const a = json.programs.find((r) => r.name === 'a.ini')!;
-  assert.ok(a.pid > 0 && alive(a.pid));
+  assert.ok(a.pid > 0 && isAlive(a.pid));
   assert.equal(a.restarts, 0);
   assert.equal(a.throttleMs, 0);
   await until('broken.ini seen throttled with its delay', async () => {
@@ -98,7 +76,7 @@ test('berth ctl status/stop/start/restart against an emperor with three vassals,
   const stopped = await ctl(['--socket', socket, 'stop', 'a.ini']);
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.match(stopped.stdout, /^a\.ini: stopped$/m);
-  await until('a.ini master gone', () => !alive(a.pid));
+  await until('a.ini master gone', () => !isAlive(a.pid));
   const afterStop = await ctl(['--socket', socket, 'status', 'a.ini']);
   assert.equal(afterStop.code, 3, 'status of a STOPPED vassal exits 3, as supervisorctl');
   assert.match(afterStop.stdout, /^a\.ini\s+STOPPED\s+not running/m);
@@ -115,7 +93,7 @@ test('berth ctl status/stop/start/restart against an emperor with three vassals,
   const b = json.programs.find((r) => r.name === 'b.ini')!;
   assert.equal((await ctl(['--socket', socket, 'restart', 'b.ini'])).code, 0);
   const b2 = (JSON.parse((await ctl(['--socket', socket, 'status', 'b.ini', '--json'])).stdout) as { programs: Row[] }).programs[0]!;
-  assert.ok(!alive(b.pid) && b2.pid !== b.pid && b2.state === 'RUNNING');
+  assert.ok(!isAlive(b.pid) && b2.pid !== b.pid && b2.state === 'RUNNING');
 
   assert.equal((await ctl(['--socket', socket, 'status', 'nosuch.ini'])).code, 4);
   assert.equal((await ctl(['--socket', socket, 'start', 'nosuch.ini'])).code, 1);
@@ -124,6 +102,6 @@ test('berth ctl status/stop/start/restart against an emperor with three vassals,
 
   proc.kill('SIGTERM');
   await new Promise((r) => proc.once('exit', r));
-  for (const pid of [a2.pid, b2.pid]) assert.ok(!alive(pid), `vassal ${pid} stopped with the emperor`);
+  for (const pid of [a2.pid, b2.pid]) assert.ok(!isAlive(pid), `vassal ${pid} stopped with the emperor`);
   assert.equal((await ctl(['--socket', socket, 'status'])).code, 4, 'no emperor: 4');
 });

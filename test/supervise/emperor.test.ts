@@ -7,10 +7,13 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { APPS, BERTH_BIN, debianPython } from '../helpers/berth.js';
+import { until } from '../helpers/wait.js';
+import { isAlive } from '../../src/master/proc.js';
+import { freePort } from '../helpers/nginx.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-emperor-'));
 const started: ChildProcess[] = [];
@@ -18,17 +21,6 @@ after(() => {
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 function get(port: number, path = '/'): Promise<string> {
   return fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.text());
@@ -40,20 +32,6 @@ function refused(port: number): Promise<boolean> {
     c.once('connect', () => { c.destroy(); resolve(false); });
     c.once('error', () => resolve(true));
   });
-}
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
-/** Polls `check` until it holds, failing after `ms` with `what` (a bound, not a timing assert). */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`still waiting for: ${what}`);
 }
 
 function vassalIni(name: string, port: number, app = 'hello.py'): void {
@@ -115,7 +93,7 @@ test('emperor: vassals start, reload on touch, stop on removal, crash-loop throt
   // Removed: its port closes, its master is gone.
   const cPid = await pidOf('c.ini');
   rmSync(join(dir, 'c.ini'));
-  await until('c.ini stopped', async () => !alive(cPid) && await refused(pc));
+  await until('c.ini stopped', async () => !isAlive(cPid) && await refused(pc));
   assert.ok(!(await stats(statsPort)).vassals.some((v) => v.id === 'c.ini'));
 
   // A vassal whose app cannot be imported: restarted with a growing delay.
@@ -134,7 +112,7 @@ test('emperor: vassals start, reload on touch, stop on removal, crash-loop throt
   const exited = new Promise<number | null>((resolve) => emperor.proc.once('exit', (code) => resolve(code)));
   emperor.proc.kill('SIGTERM');
   assert.equal(await exited, 0, emperor.log());
-  assert.deepEqual(pids.filter(alive), [], 'no vassal outlives the emperor');
+  assert.deepEqual(pids.filter((p) => isAlive(p)), [], 'no vassal outlives the emperor');
   for (const p of [pa, pb, pd]) assert.ok(await refused(p));
 });
 
@@ -148,6 +126,6 @@ test('emperor: SIGKILLed, its vassals notice the closed pipe and stop', async ()
   const pids = (await stats(statsPort)).vassals.map((v) => v.pid);
   assert.equal(pids.length, 2);
   emperor.proc.kill('SIGKILL');
-  await until('both vassal masters exit after the emperor was killed', () => pids.every((p) => !alive(p)), 15_000);
+  await until('both vassal masters exit after the emperor was killed', () => pids.every((p) => !isAlive(p)), 15_000);
   for (const p of [pa, pb]) assert.ok(await refused(p));
 });

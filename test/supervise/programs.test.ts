@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import test from 'node:test';
 import { readProgramSections } from '../../src/config/program-sections.js';
 import { Programs } from '../../src/supervise/programs.js';
+import { freePort } from '../helpers/nginx.js';
 
 /** Programs from [program:x]-style key maps, with a log that tests can wait on. */
 function harness(sections: Record<string, Record<string, string>>) {
@@ -22,15 +23,6 @@ function harness(sections: Record<string, Record<string, string>>) {
   const programs = new Programs(read.programs, { log: (level, m) => add(`${level} ${m}`), line: add });
   const waitFor = (re: RegExp): Promise<void> => log.some((l) => re.test(l)) ? Promise.resolve() : new Promise((resolve) => watchers.push({ re, resolve }));
   return { programs, log, waitFor };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Pids whose process group is pgid (from /proc). */

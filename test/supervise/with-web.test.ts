@@ -6,20 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import { APPS, BERTH_BIN, startBerth } from '../helpers/berth.js';
+import { freePort } from '../helpers/nginx.js';
 
 function ctl(args: readonly string[]): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [BERTH_BIN, 'ctl', ...args], { timeout: 20_000 }, (err, stdout) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout });
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
     });
   });
 }
