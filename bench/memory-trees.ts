@@ -8,12 +8,11 @@
  * Run: bash scripts/build.sh && node dist/bench/memory-trees.js [rounds]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childrenOf, processTree } from './lib/proc.js';
 import { procMemory, treeRoles } from './lib/tree-memory.js';
+import { freePort, untilAnswered } from './lib/http-probe.js';
 
 const ROOT = process.cwd();
 const ROUNDS = Number(process.argv[2] ?? 3);
@@ -31,30 +30,6 @@ interface TreeFigures {
 
 const pss = (pids: readonly number[]): number => pids.reduce((s, p) => s + procMemory(p).pssKb, 0) / MiB;
 
-/** A port the kernel just found free on loopback. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function serving(proc: ChildProcess, url: string): Promise<void> {
-  for (;;) {
-    try {
-      execFileSync('curl', ['-sf', '-o', '/dev/null', url]);
-      break;
-    } catch {
-      if (proc.exitCode !== null) throw new Error(`${proc.spawnargs.join(' ')} exited with ${proc.exitCode}`);
-      await sleep(100);
-    }
-  }
-  execFileSync('wrk', ['-t1', '-c16', '-d2s', url]);
-  await sleep(1000);
-}
-
 async function stop(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null) return;
   proc.kill('SIGTERM');
@@ -64,7 +39,7 @@ async function stop(proc: ChildProcess): Promise<void> {
 async function measureTree(command: string, args: string[], url: string, split: (root: number) => TreeFigures): Promise<TreeFigures> {
   const proc = spawn(command, args, { stdio: 'ignore' });
   try {
-    await serving(proc, url);
+    await untilAnswered(url, proc);
     return split(proc.pid!);
   } finally {
     await stop(proc);

@@ -22,12 +22,10 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { findOption } from '../src/config/options.js';
 import { cpuSeconds, processTree } from './lib/proc.js';
+import { freePort, untilAnswered } from './lib/http-probe.js';
 
 const ROOT = process.cwd();
 const args = process.argv.slice(2);
@@ -52,30 +50,8 @@ interface PathSpec {
   start(port: number, dir: string): Promise<Started>;
 }
 
-/** A port the kernel just found free on loopback. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 const berthArgs = (port: number): string[] => [join(ROOT, 'bin', 'berth.js'), '--http', `127.0.0.1:${port}`, '--chdir', HELLO, '--module', 'hello',
   '--processes', '2', '--threads', '1', '--python', '/usr/bin/python3', '--disable-logging'];
-
-async function answered(url: string, proc: ChildProcess): Promise<void> {
-  for (;;) {
-    try {
-      execFileSync('curl', ['-sf', '-o', '/dev/null', url]);
-      return;
-    } catch {
-      if (proc.exitCode !== null) throw new Error(`${proc.spawnargs.join(' ')} exited with ${proc.exitCode}`);
-      await sleep(100);
-    }
-  }
-}
 
 function commOf(pid: number): string {
   try {
@@ -92,7 +68,7 @@ const PATHS: readonly PathSpec[] = [
     async start(port) {
       const proc = spawn(process.execPath, berthArgs(port), { stdio: 'ignore' });
       const url = `http://127.0.0.1:${port}/`;
-      await answered(url, proc);
+      await untilAnswered(url, proc);
       return { proc, url, masterPid: () => proc.pid! };
     },
   },
@@ -103,7 +79,7 @@ const PATHS: readonly PathSpec[] = [
     async start(port) {
       const proc = spawn(process.execPath, [...berthArgs(port), '--http-direct'], { stdio: 'ignore' });
       const url = `http://127.0.0.1:${port}/`;
-      await answered(url, proc);
+      await untilAnswered(url, proc);
       return { proc, url, masterPid: () => proc.pid! };
     },
   },
@@ -113,7 +89,7 @@ const PATHS: readonly PathSpec[] = [
     async start(port) {
       const proc = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'behind-nginx.js'), 'berth', String(port), HELLO, 'hello', '/usr/bin/python3', join(ROOT, 'bin', 'berth.js'), '', '1'], { stdio: 'ignore' });
       const url = `http://127.0.0.1:${port}/`;
-      await answered(url, proc);
+      await untilAnswered(url, proc);
       // The launcher's children: Berth's master (node) and nginx.
       return { proc, url, masterPid: () => processTree(proc.pid!).find((p) => p !== proc.pid && commOf(p) === 'node') ?? null };
     },
@@ -124,7 +100,7 @@ const PATHS: readonly PathSpec[] = [
     async start(port, dir) {
       const proc = spawn(process.execPath, [...berthArgs(port), '--static-map', `/static=${dir}`], { stdio: 'ignore' });
       const url = `http://127.0.0.1:${port}/static/10k.bin`;
-      await answered(url, proc);
+      await untilAnswered(url, proc);
       return { proc, url, masterPid: () => proc.pid! };
     },
   },
@@ -134,7 +110,7 @@ const PATHS: readonly PathSpec[] = [
     async start(port) {
       const proc = spawn('uwsgi', ['--plugin', 'python3', '--http-socket', `127.0.0.1:${port}`, '--master', '--processes', '2', '--threads', '1', '--chdir', HELLO, '--module', 'hello', '--disable-logging', '--die-on-term'], { stdio: ['ignore', 'ignore', 'ignore'] });
       const url = `http://127.0.0.1:${port}/`;
-      await answered(url, proc);
+      await untilAnswered(url, proc);
       return { proc, url, masterPid: () => proc.pid! };
     },
   },

@@ -2,6 +2,7 @@
 // server that is up but cannot load the app (uWSGI answers 500 in that case)
 // therefore counts as "failed to start" instead of producing fast error pages.
 
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import type { ServerProcess } from './proc.js';
 
@@ -47,4 +48,17 @@ export async function freePort(): Promise<number> {
       srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/** Polls `url` with curl until it answers 2xx; fails at once if `proc` exits first. */
+export async function untilAnswered(url: string, proc: ChildProcess): Promise<void> {
+  for (;;) {
+    try {
+      execFileSync('curl', ['-sf', '-o', '/dev/null', url]);
+      return;
+    } catch {
+      if (proc.exitCode !== null) throw new Error(`${proc.spawnargs.join(' ')} exited with ${proc.exitCode}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
