@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { BERTH_BIN, debianPython, REPO, runBerth } from '../helpers/berth.js';
-import { requireNginx, sharedTempDir, NGINX_BIN, UWSGI_PARAMS } from '../helpers/nginx.js';
+import { nginxMainConf, requireNginx, sharedTempDir, NGINX_BIN, UWSGI_PARAMS } from '../helpers/nginx.js';
 import { adaptedSeed, djangoProject, isAlive, shellEnv, until, writeAdapted } from '../helpers/seeds.js';
 import { createNetwork, requireNetnsCapability, type Network } from '../helpers/netns.js';
 import { requireMariadb, startMariadb, type RunningMariadb } from '../helpers/mariadb.js';
@@ -195,24 +195,7 @@ async function startNginxFront(): Promise<Front> {
   const dir = join(frontHome, 'nginx');
   const conf = join(dir, 'main.conf');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(conf, `daemon off;
-master_process on;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log info;
-events { worker_connections 256; }
-http {
-  include /etc/nginx/mime.types;
-  default_type application/octet-stream;
-  access_log ${dir}/access.log;
-  client_body_temp_path ${dir}/client_body_temp;
-  proxy_temp_path ${dir}/proxy_temp;
-  fastcgi_temp_path ${dir}/fastcgi_temp;
-  uwsgi_temp_path ${dir}/uwsgi_temp;
-  scgi_temp_path ${dir}/scgi_temp;
-  include ${join(frontHome, 'nginx.conf')};
-}
-`);
+  writeFileSync(conf, nginxMainConf(dir, `  include ${join(frontHome, 'nginx.conf')};`));
   const proc = net!.spawn('front', [NGINX_BIN, '-e', 'stderr', '-c', conf, '-p', dir]);
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (t: string) => (out += t));

@@ -94,7 +94,8 @@ function withListen(serverBlock: string, port: number): string {
   return out;
 }
 
-function renderConf(dir: string, serverBlock: string, port: number, opts: NginxOptions): string {
+/** nginx's main config for a test: one worker, everything under `dir`, `http` holding `inner`. */
+export function nginxMainConf(dir: string, inner: string): string {
   return `daemon off;
 master_process on;
 worker_processes 1;
@@ -110,10 +111,13 @@ http {
   fastcgi_temp_path ${dir}/fastcgi_temp;
   uwsgi_temp_path ${dir}/uwsgi_temp;
   scgi_temp_path ${dir}/scgi_temp;
-${opts.http ?? ''}
-${withListen(serverBlock, port)}
+${inner}
 }
 `;
+}
+
+function renderConf(dir: string, serverBlock: string, port: number, opts: NginxOptions): string {
+  return nginxMainConf(dir, `${opts.http ?? ''}\n${withListen(serverBlock, port)}`);
 }
 
 interface Attempt {
