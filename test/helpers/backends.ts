@@ -1,9 +1,10 @@
 /** Real backends for the proxy tests: uWSGI on a uwsgi --socket, gunicorn over HTTP, a Berth app, and a port that never answers. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { APPS, startBerth, type RunningBerth } from './berth.js';
 import { freePort } from './nginx.js';
+import { spawnPeer } from './peer-process.js';
 import { accepting, requireUwsgi, UWSGI_BIN } from './uwsgi.js';
 
 export interface RunningPeer {
@@ -15,26 +16,14 @@ export interface RunningPeer {
 
 async function startPeer(bin: string, args: (port: number) => string[]): Promise<RunningPeer> {
   const port = await freePort();
-  const proc = spawn(bin, args(port), { cwd: APPS, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stdout!.setEncoding('utf8').on('data', (t: string) => void (log += t));
-  proc.stderr!.setEncoding('utf8').on('data', (t: string) => void (log += t));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
-    }
-  };
+  const { proc, log, stop } = spawnPeer(bin, args(port), APPS);
   try {
-    await accepting(port, proc, () => log);
+    await accepting(port, proc, log);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { port, proc, logs: () => log, stop };
+  return { port, proc, logs: log, stop };
 }
 
 /** Debian's uWSGI serving test/fixtures/apps/`app` on a uwsgi `--socket`. */

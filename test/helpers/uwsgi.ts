@@ -2,13 +2,14 @@
  * Starts a real uWSGI (Debian's `uwsgi` + `uwsgi-plugin-python3`) with a stats server, for the
  * tests that read uWSGI's own stats document. Every instance is stopped by the test that started it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './nginx.js';
+import { spawnPeer } from './peer-process.js';
 
 export const UWSGI_BIN = '/usr/bin/uwsgi';
 const PLUGIN = '/usr/lib/uwsgi/plugins/python3_plugin.so';
@@ -48,34 +49,26 @@ export async function startUwsgi(app: string, processes: number, opts: { statsPo
   const dir = mkdtempSync(join(tmpdir(), 'berth-uwsgi-'));
   const httpPort = await freePort();
   const statsPort = opts.statsPort ?? await freePort();
-  const proc = spawn(UWSGI_BIN, [
+  // --die-on-term: SIGTERM stops (Debian's uWSGI 2.0 would otherwise reload on SIGTERM).
+  const peer = spawnPeer(UWSGI_BIN, [
     '--plugin', 'python3', '--master', '--die-on-term', '--processes', String(processes),
     '--http-socket', `127.0.0.1:${httpPort}`, '--stats', `127.0.0.1:${statsPort}`,
     '--wsgi-file', app, '--need-app', '--disable-logging',
-  ], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stdout!.setEncoding('utf8').on('data', (t: string) => void (log += t));
-  proc.stderr!.setEncoding('utf8').on('data', (t: string) => void (log += t));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  ], dir);
+  const { proc, log } = peer;
   const stop = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      // --die-on-term: SIGTERM stops (Debian's uWSGI 2.0 would otherwise reload on SIGTERM).
-      proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    await peer.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await acceptingUwsgi(statsPort, proc, () => log);
+    await acceptingUwsgi(statsPort, proc, log);
     // The workers answer once the app is loaded: the first request proves it.
     let status = 0;
     for (let i = 0; i < 100 && status !== 200; i++) {
       status = await get(httpPort, '/').catch(() => 0);
       if (status !== 200) await new Promise((r) => setTimeout(r, 50));
     }
-    if (status !== 200) throw new Error(`uwsgi did not serve the app:\n${log}`);
+    if (status !== 200) throw new Error(`uwsgi did not serve the app:\n${log()}`);
   } catch (err) {
     await stop();
     throw err;
@@ -84,7 +77,7 @@ export async function startUwsgi(app: string, processes: number, opts: { statsPo
     proc,
     httpPort,
     stats: `127.0.0.1:${statsPort}`,
-    logs: () => log,
+    logs: log,
     traffic: async (count, path = '/') => {
       for (let i = 0; i < count; i++) {
         const status = await get(httpPort, path);
