@@ -34,7 +34,7 @@ import traceback
 from .config import BootFailure
 from .direct_io import DirectInput, RawConn, timeval
 from .direct_report import DirectReport
-from .http_direct_request import HttpDirectRequest, build_environ, decoded_path, record_block
+from .http_direct_request import HttpDirectRequest, build_environ, path_and_script, record_block
 from .http_head import HttpDate
 from .http_idle_keeper import IdleKeeper, LoopState
 from .http_request import HeadError, parse_request_head
@@ -323,15 +323,10 @@ class HttpDirect(object):
         if self.static_prefixes is not None and for_static_stage(
                 self.static_prefixes, {'REQUEST_METHOD': head.method, 'REQUEST_URI': head.target}):
             return 'static'
-        path = decoded_path(head.path)
-        if path is None:
+        split = path_and_script(head.path, self.mounts)
+        if split is None:
             return 'refused'
-        script_name = ''
-        for p in self.mounts:
-            if path.startswith(p) and (len(path) == len(p) or path[len(p)] == '/'):
-                script_name, path = p, path[len(p):]
-                break
-        return head, whole, path, script_name
+        return head, whole, split[0], split[1]
 
     def run(self, sock, data, verdict, ends):
         """Receives the request's bytes, calls the app; whether the connection may go on."""

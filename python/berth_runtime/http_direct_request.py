@@ -1,11 +1,12 @@
 """A direct HTTP request: its environ (as the master builds it), its access-log record, its sink.
 
-The environ follows src/server/http-environ.ts buildCgiBlock for an origin-form request (the
-only form the direct HTTP path serves): PATH_INFO percent-decoded read as latin-1, header names
-with '_' dropped, Transfer-Encoding and Content-Length not passed on, repeated fields joined
-with ', ' (Cookie with '; '), SERVER_NAME from Host without its port, else the local address;
-CONTENT_LENGTH for a body, or for POST, PUT and PATCH (test/fixtures/conformance/http-environ.json
-holds both sides to it).  The response is framed as the master frames it (keep_alive_head):
+The environ follows src/server/http-environ.ts buildCgiBlock: PATH_INFO percent-decoded read as
+latin-1, header names with '_' dropped, Transfer-Encoding and Content-Length not passed on,
+repeated fields joined with ', ' (Cookie with '; '), an absolute-form authority in place of Host,
+SERVER_NAME from Host without its port (an IPv6 literal bracketed), else the local address;
+CONTENT_LENGTH for a body, or for POST, PUT and PATCH (the `environ` of each valid case in
+test/fixtures/conformance/http-request-heads.json holds both sides to it; docs/http-rulebook.md
+"The environ").  The response is framed as the master frames it (keep_alive_head):
 chunked to an HTTP/1.1 client when its length is unknown.  The access-log record carries these
 variables as a uwsgi vars block, so the master logs it through the same DIRECT record code as
 uwsgi-direct (src/server/direct-record.ts)."""
@@ -40,16 +41,36 @@ def decoded_path(path):
     """The percent-decoded path read as latin-1; None when it decodes to a NUL (the master
     answers that with 400, so the connection goes to it)."""
     if '%' in path:
-        path = unquote_to_bytes(path).decode('latin-1')
+        # From bytes: given a str, unquote_to_bytes would encode obs-text as UTF-8 first.
+        path = unquote_to_bytes(path.encode('latin-1')).decode('latin-1')
     return None if '\0' in path else path
 
 
-def host_name(host):
+def path_and_script(path, mounts):
+    """(PATH_INFO, SCRIPT_NAME) of a request path under `mounts` (longest first), as
+    src/server/script-name.ts splits it; None when the path decodes to a NUL."""
+    path = decoded_path(path)
+    if path is None:
+        return None
+    for p in mounts:
+        if path.startswith(p) and (len(path) == len(p) or path[len(p)] == '/'):
+            return path[len(p):], p
+    return path, ''
+
+
+def server_name(host, local_address):
+    """SERVER_NAME (RFC 3875 4.1.14) as src/server/http-environ.ts cgiServerName: Host's host part
+    ('[::1]:80' -> '[::1]'), else the local address, an IPv6 one bracketed."""
     if host[:1] == '[':
         end = host.find(']')
-        return host if end == -1 else host[1:end]
-    colon = host.find(':')
-    return host if colon == -1 else host[:colon]
+        name = host if end == -1 else host[:end + 1]
+    else:
+        colon = host.find(':')
+        name = host if colon == -1 else host[:colon]
+    if name:
+        return name
+    local_address = unmap_ipv4(local_address)
+    return '[' + local_address + ']' if ':' in local_address else local_address
 
 
 def unmap_ipv4(address):
@@ -61,7 +82,7 @@ def unmap_ipv4(address):
 def build_environ(base, head, path_info, script_name, local, peer, length):
     """The environ of `head` (a RequestHead) over a copy of `base`."""
     env = base.copy()
-    server_name = ''
+    host = None
     names = _CGI_NAMES
     for name, value in head.headers:
         cgi = names.get(name)
@@ -75,8 +96,8 @@ def build_environ(base, head, path_info, script_name, local, peer, length):
         if cgi in env:  # the base holds no HTTP_* nor CONTENT_TYPE: only a repeated field
             env[cgi] += ('; ' if cgi == 'HTTP_COOKIE' else ', ') + text
             continue
-        if cgi == 'HTTP_HOST' and server_name == '':
-            server_name = host_name(text)
+        if cgi == 'HTTP_HOST':
+            text = host = head.host  # the absolute-form authority, else this (the only) Host
         env[cgi] = text
     env['REQUEST_METHOD'] = head.method
     env['REQUEST_URI'] = head.target
@@ -84,7 +105,9 @@ def build_environ(base, head, path_info, script_name, local, peer, length):
     env['QUERY_STRING'] = head.query
     env['SCRIPT_NAME'] = script_name
     env['SERVER_PROTOCOL'] = head.version
-    env['SERVER_NAME'] = server_name or unmap_ipv4(local[0])
+    if host is None and head.host:  # an absolute-form target without a Host field (HTTP/1.0)
+        host = env['HTTP_HOST'] = head.host
+    env['SERVER_NAME'] = server_name(host or '', local[0])
     env['SERVER_PORT'] = str(local[1])
     env['REMOTE_ADDR'] = unmap_ipv4(peer[0])
     env['REMOTE_PORT'] = str(peer[1])

@@ -8,7 +8,10 @@
  *   and `X-Forwarded-For` would otherwise collide in the environ (header spoofing; nginx and
  *   gunicorn drop them too). Repeated headers are joined with ", " (Cookie with "; ").
  * - An absolute-form target's authority replaces the Host field (RFC 9112 §3.2.2): HTTP_HOST and
- *   SERVER_NAME come from it, so the app and the router agree on which host was asked for.
+ *   SERVER_NAME come from it, so the app and the router agree on which host was asked for — also
+ *   when no Host was sent (HTTP/1.0).
+ * - SERVER_NAME is Host's host part, else the local address; an IPv6 literal keeps its brackets
+ *   (RFC 3875 §4.1.14), so SERVER_NAME + ":" + SERVER_PORT stays a valid authority.
  * - The body is complete before the app runs, so CONTENT_LENGTH is always exact, even for
  *   chunked uploads (Django and Flask need it to read a body).
  */
@@ -112,6 +115,23 @@ export function hostName(host: string): string {
 }
 
 /**
+ * SERVER_NAME (RFC 3875 §4.1.14): the host part of a Host value ("[::1]:80" → "[::1]"),
+ * or, for an empty one, the local address (an IPv6 one bracketed).
+ */
+export function cgiServerName(host: string, localAddress: string): string {
+  let name: string;
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const end = host.indexOf(']');
+    name = end === -1 ? host : host.slice(0, end + 1);
+  } else {
+    const colon = host.indexOf(':');
+    name = colon === -1 ? host : host.slice(0, colon);
+  }
+  if (name !== '') return name;
+  return localAddress.includes(':') ? '[' + localAddress + ']' : localAddress;
+}
+
+/**
  * Builds the CGI block. Returns null when the request cannot be mapped safely (decoded NUL).
  * `contentLength` is the exact body size (0 when there is none).
  */
@@ -129,7 +149,7 @@ export function buildCgiBlock(
   let pathInfo = decoded;
   if (scriptNames !== null && scriptNames.active) [scriptName, pathInfo] = scriptNames.split(decoded);
   const authority = absoluteFormAuthority(req.target);
-  let serverName = '';
+  let host: string | null = null;
   let headerPart = '';
   const seen: string[] = [];
   const h = req.headers;
@@ -140,7 +160,7 @@ export function buildCgiBlock(
     let value = h[i + 1]!;
     if (cgi === 'HTTP_HOST') {
       value = authority ?? value;
-      if (serverName === '') serverName = hostName(value);
+      host ??= value;
     }
     if (seen.includes(cgi)) {
       headerPart = joinRepeated(headerPart, cgi, value);
@@ -149,7 +169,11 @@ export function buildCgiBlock(
     seen.push(cgi);
     headerPart += '\0' + cgi + '\0' + value;
   }
-  if (serverName === '') serverName = conn.localAddress;
+  if (host === null && authority !== null) {
+    host = authority;
+    headerPart += '\0HTTP_HOST\0' + authority;
+  }
+  const serverName = cgiServerName(host ?? '', conn.localAddress);
   let block =
     'REQUEST_METHOD\0' + req.method +
     '\0REQUEST_URI\0' + req.target +

@@ -20,7 +20,7 @@
  * anyway), everything else is dropped, and the connection's own ends stand in.
  */
 import type { Endpoints } from './endpoints.js';
-import { hostName } from './http-environ.js';
+import { cgiServerName } from './http-environ.js';
 import { inNetworks, LOOPBACK, type Cidr } from '../config/cidr.js';
 
 export type UwsgiTrust = 'trusted' | 'request-only' | 'refused';
@@ -71,12 +71,12 @@ export function requestOnlyVars(vars: readonly string[], ends: Endpoints): strin
   for (let i = 0; i < vars.length; i += 2) {
     const k = vars[i]!;
     if (!REQUEST_ONLY_VARS.has(k) && !k.startsWith('HTTP_')) continue;
-    if (k === 'HTTP_HOST' && host === '') host = hostName(vars[i + 1]!);
+    if (k === 'HTTP_HOST' && host === '') host = vars[i + 1]!;
     kept.push(k, vars[i + 1]!);
   }
   kept.push(
     'REMOTE_ADDR', ends.remoteAddress, 'REMOTE_PORT', String(ends.remotePort),
-    'SERVER_NAME', host !== '' ? host : ends.localAddress, 'SERVER_PORT', String(ends.localPort),
+    'SERVER_NAME', cgiServerName(host, ends.localAddress), 'SERVER_PORT', String(ends.localPort),
   );
   return kept;
 }

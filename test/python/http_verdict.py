@@ -2,7 +2,9 @@
 bench/lib/http-diff/verdict.ts: used by test_conformance.py (the rulebook table) and, as a
 JSON-lines filter on stdin/stdout, by the differential fuzz (test/fuzz/http-parser-diff.test.ts,
 bench/http-parser-diff.ts).  Each input line: {"hex", "max_head", "max_body"}; each output line:
-{"whole": verdict, "by_byte": verdict}."""
+{"whole": verdict, "by_byte": verdict}.  Given the connection and mountpoints (an input line's
+"connection" and "mounts"), a parsed verdict also carries the environ the direct path builds
+(http_direct_request.build_environ), or {"status": 400} when it cannot be built."""
 
 import json
 import os
@@ -11,6 +13,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'python'))
 from berth_runtime.http_chunked import ChunkedDecoder, STATUS_OF  # noqa: E402
 from berth_runtime.http_request import HeadError, parse_request_head  # noqa: E402
+from berth_runtime.http_direct_request import build_environ, path_and_script  # noqa: E402
 
 
 def head_fields(head):
@@ -23,7 +26,18 @@ def head_fields(head):
     }
 
 
-def _body(head, data, max_head, max_body, by_byte):
+def environ(head, body_length, facts):
+    """The direct path's CGI variables for `head` (wsgi.* aside: the base is empty).  facts:
+    {"connection": {local_address, local_port, remote_address, remote_port}, "mounts": [...]}."""
+    conn = facts['connection']
+    split = path_and_script(head.path, sorted(set(facts['mounts']), key=len, reverse=True))
+    if split is None:
+        return {'status': 400}
+    return build_environ({}, head, split[0], split[1], (conn['local_address'], conn['local_port']),
+                         (conn['remote_address'], conn['remote_port']), body_length)
+
+
+def _body(head, data, max_head, max_body, by_byte, facts):
     """The chunked body after `head`: its verdict, fed whole or one byte at a time."""
     decoder = ChunkedDecoder(max_body, max_head - head.head_length)
     pieces = []
@@ -37,13 +51,17 @@ def _body(head, data, max_head, max_body, by_byte):
     if not decoder.done:
         return 'incomplete'
     out = head_fields(head)
-    out['body'] = b''.join(pieces).decode('latin-1')
+    body = b''.join(pieces)
+    out['body'] = body.decode('latin-1')
+    if facts is not None:
+        out['environ'] = environ(head, len(body), facts)
     return out
 
 
-def verdict(data, max_head, max_body, by_byte=False):
+def verdict(data, max_head, max_body, by_byte=False, facts=None):
     """Whole: one parse of `data`.  By byte: the head parsed on every prefix until it is
-    decided, then the body fed to the decoder one byte at a time."""
+    decided, then the body fed to the decoder one byte at a time.  With `facts`, a parsed
+    verdict carries the environ too."""
     head = None
     for stop in (range(1, len(data) + 1) if by_byte else (len(data),)):
         head = parse_request_head(data[:stop], max_head, max_body)
@@ -54,8 +72,11 @@ def verdict(data, max_head, max_body, by_byte=False):
     if isinstance(head, HeadError):
         return {'status': head.status}
     if head.chunked:
-        return _body(head, data, max_head, max_body, by_byte)
-    return head_fields(head)
+        return _body(head, data, max_head, max_body, by_byte, facts)
+    out = head_fields(head)
+    if facts is not None:
+        out['environ'] = environ(head, head.content_length, facts)
+    return out
 
 
 def main():
@@ -63,8 +84,9 @@ def main():
     for line in sys.stdin:
         case = json.loads(line)
         data = bytes.fromhex(case['hex'])
-        whole = verdict(data, case['max_head'], case['max_body'])
-        by_byte = verdict(data, case['max_head'], case['max_body'], True) if case.get('by_byte') else whole
+        facts = case.get('facts')
+        whole = verdict(data, case['max_head'], case['max_body'], facts=facts)
+        by_byte = verdict(data, case['max_head'], case['max_body'], True, facts) if case.get('by_byte') else whole
         out.write(json.dumps({'whole': whole, 'by_byte': by_byte}) + '\n')
         out.flush()
 

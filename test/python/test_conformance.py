@@ -185,15 +185,25 @@ class LogEscapes(unittest.TestCase):
 
 class HttpRequestHeads(unittest.TestCase):
     """http-request-heads.json: the worker's HTTP parser (http_request.py, http_chunked.py) gives
-    the master codec's verdicts, fed whole and one byte at a time."""
+    the master codec's verdicts, fed whole and one byte at a time, and the direct path's environ
+    builder (http_direct_request.build_environ) the table's environ.  The master path's environ
+    (the TypeScript vars through environ.build_environ) is checked by
+    test/protocol/http1/request-heads-conformance.test.ts."""
 
     def test_table(self):
-        for case in load_table('http-request-heads.json')['cases']:
+        table = load_table('http-request-heads.json')
+        for case in table['cases']:
             with self.subTest(case['name'], why=case['why']):
                 data = case['request'].encode('latin-1')
                 limits = (case.get('max_head', 8192), case.get('max_body', 0))
-                self.assertEqual(http_verdict(data, *limits), case['expect'], 'whole')
-                self.assertEqual(http_verdict(data, *limits, by_byte=True), case['expect'], 'byte by byte')
+                facts = {'connection': case.get('connection', table['connection']), 'mounts': case.get('mounts', [])}
+                self.assertEqual(http_verdict(data, *limits, facts=facts), case['expect'], 'whole')
+                self.assertEqual(http_verdict(data, *limits, by_byte=True, facts=facts), case['expect'], 'byte by byte')
+
+    def test_every_parsed_case_states_its_environ(self):
+        parsed = [c for c in load_table('http-request-heads.json')['cases'] if 'method' in c['expect']]
+        self.assertTrue(parsed)
+        self.assertEqual([c['name'] for c in parsed if 'environ' not in c['expect']], [])
 
 
 if __name__ == '__main__':

@@ -80,7 +80,7 @@ test('the rule, case by case', () => {
   assert.equal(rule(false, false, false, false), 'refused');
   const kept = requestOnlyVars(['REQUEST_METHOD', 'GET', 'REMOTE_ADDR', '10.9.9.9', 'HTTP_HOST', '[::1]:80', 'X_CUSTOM', 'y'],
     { remoteAddress: '127.0.0.1', remotePort: 5, localAddress: '127.0.0.1', localPort: 80 });
-  assert.deepEqual(kept, ['REQUEST_METHOD', 'GET', 'HTTP_HOST', '[::1]:80', 'REMOTE_ADDR', '127.0.0.1', 'REMOTE_PORT', '5', 'SERVER_NAME', '::1', 'SERVER_PORT', '80']);
+  assert.deepEqual(kept, ['REQUEST_METHOD', 'GET', 'HTTP_HOST', '[::1]:80', 'REMOTE_ADDR', '127.0.0.1', 'REMOTE_PORT', '5', 'SERVER_NAME', '[::1]', 'SERVER_PORT', '80']);
 });
 
 /** A front door whose fronts only record what they were given. */
