@@ -22,7 +22,7 @@ const table = readTable<{ cases: { request: string }[] }>('http-request-heads.js
 const started = performance.now();
 const report = await runDiff({ seed, count, python: values.python, byByteEvery: Number(values['by-byte-every']), tableRequests: table.cases.map((c) => c.request) });
 const seconds = (performance.now() - started) / 1000;
-console.log(`seed ${seed}: ${report.inputs} inputs in ${seconds.toFixed(1)} s; TypeScript verdicts ${JSON.stringify(report.verdicts)}`);
+console.log(`seed ${seed}: ${report.inputs} inputs in ${seconds.toFixed(1)} s; TypeScript verdicts ${JSON.stringify(report.verdicts)}, environs compared ${report.environs}`);
 for (const d of report.disagreements.slice(0, 20)) console.log(describeDisagreement(d));
 console.log(`${report.disagreements.length} disagreement(s)`);
 process.exitCode = report.disagreements.length === 0 ? 0 : 1;
