@@ -228,16 +228,24 @@ async function startNginxFront(): Promise<Front> {
  * GETs /admin/ with the session from `streams` loops until stop() is called; every answer must be
  * the logged-in admin index. Counts what was done so the test can wait on progress, not on time.
  */
-function steadyGets(browser: DjangoBrowser, streams = 4): { done(): number; served(): string[]; failures: string[]; stop(): Promise<void> } {
+function steadyGets(browser: DjangoBrowser, streams = 4): { done(): number; started(): number; served(): string[]; servedStartingFrom(mark: number): string[]; failures: string[]; stop(): Promise<void> } {
   const served: string[] = [];
+  // The start number of each served request: an answer the killed host sent just before it died
+  // can arrive after the test saw it gone, so "after" means started after, not answered after.
+  const servedStarts: number[] = [];
+  let starts = 0;
   const failures: string[] = [];
   let running = true;
   const loop = async (): Promise<void> => {
     while (running) {
+      const start = starts++;
       try {
         const page = await browser.get('/admin/');
         if (page.status !== 200 || !page.body.includes('/admin/logout/')) failures.push(`${page.status} from ${page.appHost}: ${page.body.slice(0, 200)}`);
-        else served.push(page.appHost ?? 'unknown');
+        else {
+          served.push(page.appHost ?? 'unknown');
+          servedStarts.push(start);
+        }
       } catch (err) {
         failures.push(`request failed: ${(err as Error).message}`);
       }
@@ -246,7 +254,9 @@ function steadyGets(browser: DjangoBrowser, streams = 4): { done(): number; serv
   const loops = Array.from({ length: streams }, loop);
   return {
     done: () => served.length + failures.length,
+    started: () => starts,
     served: () => served,
+    servedStartingFrom: (mark) => served.filter((_, i) => servedStarts[i]! >= mark),
     failures,
     stop: async () => {
       running = false;
@@ -281,10 +291,10 @@ async function loseAnAppHost(browser: DjangoBrowser, h: AppHost, how: 'SIGTERM' 
     await until(`${h.name} gone`, async () => {
       if (net!.pids(h.name).length > 0) throw new Error(`still running: ${net!.pids(h.name).join(' ')}`);
     }, 30_000);
-    const mark = stream.served().length;
+    const mark = stream.started();
     await progress(stream, 60, `after ${h.name} is gone`);
     assert.match(front.log(), front.markedOut(h.ip), `the front did not log taking ${h.name} out`);
-    const afterwards = new Set(stream.served().slice(mark));
+    const afterwards = new Set(stream.servedStartingFrom(mark));
     assert.deepEqual(afterwards, new Set(APPS.filter((a) => a !== h).map((a) => a.name)), 'once it is gone, only the other host serves');
   } finally {
     await stream.stop();
