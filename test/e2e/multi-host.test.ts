@@ -286,7 +286,10 @@ async function loseAnAppHost(browser: DjangoBrowser, h: AppHost, how: 'SIGTERM' 
       process.kill(h.pid, 'SIGTERM');
     } else {
       // The hard case: the whole host dies at once, master and workers, mid-request.
-      for (const pid of net!.pids(h.name)) process.kill(pid, 'SIGKILL');
+      for (const pid of net!.pids(h.name)) {
+        // A worker whose master was just killed may exit on its own before its turn comes.
+        try { process.kill(pid, 'SIGKILL'); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; }
+      }
     }
     await until(`${h.name} gone`, async () => {
       if (net!.pids(h.name).length > 0) throw new Error(`still running: ${net!.pids(h.name).join(' ')}`);
