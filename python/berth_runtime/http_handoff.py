@@ -11,13 +11,21 @@ interleave) with the connection's descriptor in SCM_RIGHTS, after which this pro
 its copy.  The connection carries no bytes of ours: the direct path only ever consumed the
 requests it served (http_direct.py peeks first), so the master reads the rest from the kernel.
 Node answers every handle with a NODE_HANDLE_ACK line on the same stream; the zygote reads and
-discards them (drain_acks), since a full buffer would make Node queue handles forever."""
+discards them (drain_acks), since a full buffer would make Node queue handles forever.
+The zygote holds its end of the channel until the master has read every line its workers
+sent (wait_taken): once no process holds that end, libuv takes the hang-up for the end of the
+stream after the first of several queued lines (each read stops at a descriptor), and Node
+drops the rest, so connections handed over by a retiring generation would be closed unanswered."""
 
 import array
+import fcntl
 import json
 import os
 import socket
+import struct
+import termios
 import threading
+import time
 
 CHANNEL_ENV = 'NODE_CHANNEL_FD'
 # The longest hand-over line sent.  Lines of concurrent workers stay whole only because each is
@@ -52,6 +60,26 @@ def drain_acks(fd):
         return True
     except OSError:
         return False
+
+
+def unread_bytes(fd):
+    """Bytes sent on the channel that the master has not read yet (SIOCOUTQ: a unix socket's
+    sent data stays charged to the sender until the receiver consumes it); 0 if unknown."""
+    try:
+        return struct.unpack('i', fcntl.ioctl(fd, termios.TIOCOUTQ, b'\0\0\0\0'))[0]
+    except OSError:
+        return 0
+
+
+def wait_taken(fd, limit_s, poll_s=0.01):
+    """Waits, up to limit_s, until the master has read every hand-over sent on the channel;
+    whether it has."""
+    deadline = time.monotonic() + limit_s
+    while unread_bytes(fd) > 0:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll_s)
+    return True
 
 
 class HandOff(object):

@@ -14,12 +14,15 @@ from .channel import announce, ready_info
 from .exits import EXIT_OK, EXIT_USAGE
 from .stderr_log import make_logger
 from .subreaper import become_subreaper, children_of, reap_adopted, sweep
-from .http_handoff import drain_acks
+from .http_handoff import drain_acks, wait_taken
 from .wire import EXITED, FORK, FORKED, RECV_BYTES, SHUTDOWN, FrameReader, ProtocolError, json_frame
 
 
 # How long the zygote may spend killing its subtree once the master is gone.
 SWEEP_BUDGET_S = 3.0
+# How long a stopping zygote waits for the master to read the hand-overs still queued on Node's
+# IPC channel (http_handoff.wait_taken); under the 3 s the master gives it before SIGKILL.
+HANDED_TAKEN_S = 2.0
 
 
 def signal_name(number):
@@ -161,6 +164,9 @@ class Zygote(object):
                 for rid, typ, _ in self._read():
                     if typ == FORK:
                         self.refuse(rid, 'the zygote is shutting down')
+        if self.node_fd is not None and not wait_taken(self.node_fd, HANDED_TAKEN_S):
+            self.log('the master did not take the connections the workers handed over within %g s; '
+                     'exiting (those connections close)' % HANDED_TAKEN_S)
         return EXIT_OK
 
     def master_gone(self):

@@ -6,8 +6,10 @@
  * Theory of operation: each protocol has a recognisable opening, checked in this order.
  *   tls   — a TLS record header of type handshake: 0x16, then version 0x03 0x00–0x04
  *           (RFC 8446 §5.1; SSL 3.0 to TLS 1.3 all open this way).
- *   http  — a method of 3+ letters, '-' or '_', then SP (RFC 9112 §3: method SP
- *           request-target …). Letters of either case: methods are case-sensitive tokens
+ *   http  — a method of 3+ letters, digits, '-' or '_' (a letter first), then SP (RFC 9112
+ *           §3: method SP request-target …). Digits because the workers' parser (http-direct)
+ *           takes any token as a method: "GE9007199254740993T /a" served by a worker must
+ *           not read as a uwsgi packet once handed to the master. Letters of either case: methods are case-sensitive tokens
  *           (RFC 9110 §9.1), so `get` is a valid method the app answers like any unknown
  *           one, not garbage. The HTTP/2 preface "PRI * HTTP/2.0" opens the same way
  *           (RFC 9113 §3.4), and the front answers it as unsupported.
@@ -41,7 +43,7 @@ function isLetter(c: number): boolean {
 }
 
 function isMethodChar(c: number): boolean {
-  return isLetter(c) || c === 0x2d || c === 0x5f;
+  return isLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f;
 }
 
 function isKeyChar(c: number): boolean {
