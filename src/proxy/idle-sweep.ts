@@ -9,6 +9,8 @@ const PERIODS_PER_LIMIT = 20;
 export interface Watched {
   /** The sweep's `clock` when it last made progress: its owner sets it on every read or write. */
   progressAt: number;
+  /** The sweep's own: the latest moment that progress can have happened (its owner starts it at 0). */
+  progressBound: number;
   /** How long it may go without progress (may change while watched, e.g. connect then read timeout). */
   limitMs: number;
   /** Called once, when limitMs has passed without progress; the sweep has already forgotten it. */
@@ -33,6 +35,7 @@ export class IdleSweep {
     const wanted = Math.min(MAX_PERIOD_MS, Math.max(MIN_PERIOD_MS, Math.floor(shortestLimitMs / PERIODS_PER_LIMIT)));
     if (this.#timer === null) this.clock = performance.now();
     w.progressAt = this.clock;
+    w.progressBound = this.clock;
     this.#watched.add(w);
     if (wanted < this.#periodMs) {
       this.#periodMs = wanted;
@@ -57,16 +60,18 @@ export class IdleSweep {
 
   #tick(): void {
     const now = performance.now();
+    // A mark made since the last tick carries the last tick's clock, yet happened at some moment
+    // up to now (a late tick means a busy loop, and the marks ran in it): bound it by now, so
+    // nothing expires early however late the ticks run.
+    const stampedSinceLastTick = this.clock;
     this.clock = now;
     if (this.#watched.size === 0) {
       this.#stop();
       return;
     }
-    // progressAt may be up to one period older than the progress it marks: allow for that,
-    // so nothing expires early.
-    const slack = this.#periodMs;
     for (const w of this.#watched) {
-      if (now - w.progressAt >= w.limitMs + slack) {
+      if (w.progressAt === stampedSinceLastTick) w.progressBound = now;
+      else if (now - w.progressBound >= w.limitMs) {
         this.#watched.delete(w);
         w.expire();
       }

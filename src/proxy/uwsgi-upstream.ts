@@ -104,6 +104,7 @@ function newSocket(): AttemptSocket {
 /** One request's exchange with the backend: its socket, parser and timeout state. */
 class UwsgiAttempt implements Watched {
   progressAt = 0;
+  progressBound = 0;
   limitMs: number;
   connected = false;
   settled = false;

@@ -10,6 +10,7 @@ function watched(sweep: IdleSweep, limitMs: number): Watched & { expired: Promis
   let done!: (at: number) => void;
   const w = {
     progressAt: 0,
+    progressBound: 0,
     limitMs,
     watchedAt: performance.now(),
     expired: new Promise<number>((resolve) => (done = resolve)),
@@ -57,4 +58,20 @@ test('a shorter limit watched later is honoured even while a longer one set the 
   const short = watched(sweep, 30);
   await short.expired;
   sweep.forget(long);
+});
+
+test('late ticks (a busy event loop) never make an exchange expire before its limit', async () => {
+  const sweep = new IdleSweep();
+  const w = watched(sweep, 50);
+  let lastProgress = performance.now();
+  for (let i = 0; i < 4; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // The loop is busy for most of the limit, so the clock the mark reads is that much behind.
+    const until = performance.now() + 45;
+    while (performance.now() < until);
+    w.progressAt = sweep.clock;
+    lastProgress = performance.now();
+  }
+  const at = await w.expired;
+  assert.ok(at - lastProgress >= 50, `expired ${at - lastProgress} ms after its last progress, limit 50 ms`);
 });
