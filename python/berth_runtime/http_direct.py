@@ -138,7 +138,7 @@ class HttpDirect(object):
         HelperThread(self.reports.report_loop, 'berth-http-report').start()
         HelperThread(self.keeper.run, 'berth-http-keeper').start()
         for i in range(1, self.threads):
-            t = HelperThread(self.loop, 'berth-http-%d' % i)
+            t = HelperThread(lambda: self.loop(False), 'berth-http-%d' % i)
             t.start()
             self.loops.append(t)
         self.loop()
@@ -163,17 +163,19 @@ class HttpDirect(object):
     def is_running(self, req):
         return True
 
-    def loop(self):
+    def loop(self, first=True):
         """One serving thread: serves the shared loop, or parks while another thread does."""
         state = self.state
         sel, idle = state.sel, state.idle
-        # idle: fd -> Idle, in deadline order (last use + idle_s; a reused connection moves to the
-        # end). A connection being served is out of it (still registered): the keeper never takes it.
+        # idle: fd -> Idle in deadline order (last use + idle_s); one being served is out of it.
         state.lock.acquire()  # held except while the app runs and while parked
-        stopping = self.is_stopping
+        stopping, ident = self.is_stopping, threading.get_ident()
+        state.looping += 1
         try:
+            if not first:
+                state.park(stopping)
             while not self.stopping:
-                if state.looping > 1:
+                if state.yielding and state.should_park(ident):
                     state.park(stopping)
                     continue
                 timeout = POLL_S
@@ -384,8 +386,7 @@ class HttpDirect(object):
             serve_request(self.app, req)
         finally:
             gate.release()
-            state.lock.acquire()
-            state.leave_app()
+            state.leave_app(ident)
             running.pop(ident, None)
         kept = req.kept()
         # The vars block is built only for a record the access log keeps (done() calls it).

@@ -11,7 +11,7 @@ threads each running their own loop served hello 0.81–0.97× as fast as one, w
 of voluntary switches per second per thread, docs/benchmarks.md "issue 16 item 2").
 The extra threads are for apps that block: while every looping thread is in the app (the
 loop is unattended) for HELP_S, the keeper wakes a parked thread, which takes the loop; a
-thread that comes back from the app to find another looping parks again.  With no thread
+thread that comes back from the app to find another serving the loop parks again.  With no thread
 left to call (or only one thread), a loop unattended for the idle grace has its idle
 connections handed to the master, so a request arriving on one does not wait behind the app
 and a worker that dies (harakiri, a crash) takes no kept connection with it.  The serving
@@ -31,7 +31,7 @@ HELP_S = 0.005
 class LoopState(object):
     """A worker's selector and idle connections (fd -> http_direct.Idle), and who serves them."""
 
-    __slots__ = ('sel', 'idle', 'lock', 'busy_since', 'looping', 'in_app', 'parked', 'alive', 'help')
+    __slots__ = ('sel', 'idle', 'lock', 'busy_since', 'looping', 'in_app', 'parked', 'alive', 'help', 'yielding')
 
     def __init__(self, sel, idle, threads):
         self.sel = sel
@@ -39,11 +39,14 @@ class LoopState(object):
         self.lock = threading.Lock()
         # Monotonic time since when every looping thread is in the app; 0 while one serves the loop.
         self.busy_since = 0.0
-        self.looping = threads  # threads not parked (all start looping; the extra ones park at once)
+        self.looping = 0  # threads not parked (each counts itself in as it starts)
         self.in_app = 0
         self.parked = 0
         self.alive = threads
         self.help = threading.Semaphore(0)
+        # The thread that came back from the app to find another serving the loop (it had to
+        # wait for the lock): it parks at its loop's next turn, so two threads never alternate.
+        self.yielding = 0
 
     def enter_app(self, now):
         """Before the app runs (lock held; released right after)."""
@@ -51,10 +54,20 @@ class LoopState(object):
         if self.in_app >= self.looping:
             self.busy_since = now
 
-    def leave_app(self):
-        """After the app returned (lock held again)."""
+    def leave_app(self, ident):
+        """After the app returned: takes the lock again."""
+        if not self.lock.acquire(False):
+            self.lock.acquire()
+            self.yielding = ident
         self.in_app -= 1
         self.busy_since = 0.0
+
+    def should_park(self, ident):
+        """At a loop's turn (lock held): whether this thread is surplus there."""
+        if self.yielding != ident:
+            return False
+        self.yielding = 0
+        return self.looping > 1
 
     def park(self, stopping):
         """A surplus looping thread (lock held) waits until the keeper calls it or the worker
