@@ -11,14 +11,17 @@ over a selector holding the listeners, a wake-up pipe and the idle keep-alive co
      (http_request.py), no body or a Content-Length body wholly in the peek, no chunked body,
      Expect, Upgrade, Forwarded/X-Forwarded-* field nor static path — is received (exactly its
      bytes) and served through the WSGI core; its record goes to the master in a DIRECT frame;
-  3. a kept connection waits in the selector for HTTP_IDLE_S (HTTP_IDLE_MAX per worker) and
-     stays registered while served (no epoll_ctl per request; a pipelined request makes it
-     ready at once); idle ones of a worker stuck in the app go to the master (http_idle_keeper.py);
-  4. everything else (a head not complete at once, a body not all there, anything the parser
-     refuses, an idle connection past its grace, every connection held at a stop) is handed to
-     the master as the connection itself (http_handoff.py), unserved bytes still in the kernel.
-So no thread waits on a client; the master alone writes 400s, 413s, 100 Continue and serves
-slow clients and static files.  A worker over its share pauses accepting (http_shares.py)."""
+  3. after a response the connection may carry the next request: it waits in the selector
+     for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per worker, and stays registered there while
+     its requests are served (no epoll_ctl per request); a pipelined request already there
+     makes it ready at once, so it is served on the loop's next turn; while the thread is in
+     the app past that grace, http_idle_keeper.py hands its idle ones to the master;
+  4. everything else — a head not complete at once, a body not all there, anything the parser
+     refuses, an idle connection past its grace, every connection held at a stop — is handed to
+     the master as the connection itself (http_handoff.py), with the unserved bytes still in
+     the kernel's buffer, and the master answers as if it had accepted it.
+So no thread ever waits on a client, and the master's code alone writes 400s, 413s, 100
+Continue and serves slow clients and static files."""
 
 import errno
 import os
@@ -35,7 +38,6 @@ from .http_direct_request import HttpDirectRequest, build_environ, decoded_path,
 from .http_head import HttpDate
 from .http_idle_keeper import IdleKeeper, LoopState
 from .http_request import HeadError, parse_request_head
-from .http_shares import AcceptPacer
 from .static_relay import for_static_stage, static_prefixes_of
 from .threads import HelperThread, run_signal_handlers
 from .wsgi_core import serve_request
@@ -94,7 +96,9 @@ class Idle(object):
         self.served = served
         self.ends = ends  # (local, peer) addresses
         self.deadline = deadline
-        self.registered = True  # False: out of the selector while in the app on another thread
+        # False once a loop found it ready while another thread was serving it (in the app) and
+        # took it out of the selector, so that level-triggered readiness does not spin the loop.
+        self.registered = True
 
 
 class HttpDirect(object):
@@ -102,7 +106,7 @@ class HttpDirect(object):
 
     memory_guard = None  # reload-on-rss: main.py sets it
 
-    def __init__(self, listeners, app, base, log, hcfg, threads, gate, channel_send, handoff, shares=None):
+    def __init__(self, listeners, app, base, log, hcfg, threads, gate, channel_send, handoff):
         self.listeners = listeners
         self.app = app
         self.base = dict((k, v) for k, v in base.items() if k != 'SCRIPT_NAME')
@@ -122,7 +126,6 @@ class HttpDirect(object):
         self.loops = []
         self.keeper = IdleKeeper(self.idle_s, handoff)
         self.state = None  # the LoopState all serving threads share (http_idle_keeper.py)
-        self.pacer = AcceptPacer(shares, listeners) if shares is not None else None
 
     def serve(self):
         """Runs the serving loops; returns once stopped, every connection served or handed over."""
@@ -166,7 +169,7 @@ class HttpDirect(object):
         sel, idle = state.sel, state.idle
         # idle: fd -> Idle in deadline order (last use + idle_s); one being served is out of it.
         state.lock.acquire()  # held except while the app runs and while parked
-        stopping, ident, pacer = self.is_stopping, threading.get_ident(), self.pacer
+        stopping, ident = self.is_stopping, threading.get_ident()
         state.looping += 1
         try:
             if not first:
@@ -178,8 +181,6 @@ class HttpDirect(object):
                 timeout = POLL_S
                 if idle:
                     timeout = max(0.0, min(POLL_S, next(iter(idle.values())).deadline - time.monotonic()))
-                if pacer is not None:
-                    timeout = pacer.turn(sel, len(idle), time.monotonic(), timeout)
                 events = sel.select(timeout)
                 if not events:
                     run_signal_handlers()
@@ -188,8 +189,7 @@ class HttpDirect(object):
                     if data is None or self.stopping:
                         continue
                     if type(data) is tuple:
-                        if pacer is None or pacer.may_accept(sel, len(idle), time.monotonic()):
-                            self.accept(data[0], data[1], sel, idle)
+                        self.accept(data[0], data[1], sel, idle)
                         continue
                     if idle.get(data.fd) is not data:
                         # handed over by the keeper while an earlier event ran the app, or in

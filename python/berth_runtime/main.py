@@ -113,7 +113,7 @@ def http_direct_server(server, app, base, log, cfg, http, ready):
     from .direct_io import Gate
     from .http_direct import HttpDirect
     from .http_handoff import HandOff
-    hcfg, listeners, node_fd, shares = http
+    hcfg, listeners, node_fd = http
     hcfg = dict(hcfg)
     if 'django' in ready:
         from .django_static import django_mountpoints
@@ -121,7 +121,7 @@ def http_direct_server(server, app, base, log, cfg, http, ready):
     if server.gate is None:
         server.gate = Gate(cfg['threads'])
     return HttpDirect(listeners, app, base, log, hcfg, cfg['threads'], server.gate, server.control_sender(),
-                      HandOff(node_fd, log), shares)
+                      HandOff(node_fd, log))
 
 
 def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening=None, http=None):
@@ -201,11 +201,7 @@ def open_http_direct(cfg, environ):
     node_fd = take_channel_fd(environ)
     if node_fd is None:
         raise BootFailure('config', 'http-direct: the master passed no IPC channel (NODE_CHANNEL_FD)')
-    shares = None
-    if cfg['mode'] != 'worker' and cfg['processes'] > 1:
-        from .http_shares import ConnectionShares
-        shares = ConnectionShares()  # mapped before the forks: every worker shares the page
-    return hcfg, open_http_listeners(hcfg), node_fd, shares
+    return hcfg, open_http_listeners(hcfg), node_fd
 
 
 def main(argv):
@@ -265,12 +261,9 @@ def run(lifeline):
     import_servers(cfg, listening, http)  # once, here: the forked workers share the pages
     from .zygote import run_zygote
     zygote = os.getpid()
-    shares = http[3] if http else None
-    slot, code = run_zygote(sock, cfg, lifeline, reporter, http[2] if http else None, shares)
+    slot, code = run_zygote(sock, cfg, lifeline, reporter, http[2] if http else None)
     if slot is None:
         return code
-    if shares is not None:
-        shares.take_slot(slot)
     # A forked worker from here on; its parent is the zygote, which owns the group.
     lifeline = Lifeline(zygote, False)
     lifeline.rearm()

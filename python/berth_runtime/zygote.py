@@ -57,9 +57,8 @@ class Zygote(object):
     starts with setsid, or double-forks, is handed to us when its parent dies, and when the
     master is gone we SIGKILL the whole subtree before we leave."""
 
-    def __init__(self, sock, lifeline, log, node_fd=None, shares=None):
+    def __init__(self, sock, lifeline, log, node_fd=None):
         self.sock = sock
-        self.shares = shares  # http-direct: the workers' connection counts (http_shares.py)
         # http-direct: Node's IPC channel, which the workers hand connections over; the zygote
         # reads and drops Node's ACK lines on it (http_handoff.drain_acks).
         self.node_fd = node_fd
@@ -146,10 +145,7 @@ class Zygote(object):
             except ChildProcessError:
                 done, status = pid, None  # the app's own os.wait() took it
             if done:
-                slot = self.children.pop(pid)
-                if self.shares is not None:
-                    self.shares.release(slot)
-                self.send(json_frame(slot, EXITED, exit_info(pid, status)))
+                self.send(json_frame(self.children.pop(pid), EXITED, exit_info(pid, status)))
         if self.subreaper:
             reap_adopted(self.app_children.union(self.children))
 
@@ -219,7 +215,7 @@ class Zygote(object):
         self.term = True
 
 
-def run_zygote(sock, cfg, lifeline, reporter, node_fd=None, shares=None):
+def run_zygote(sock, cfg, lifeline, reporter, node_fd=None):
     """READY {"zygote": true}, MODULES, then fork on command: (slot, None) in a forked
     child, (None, exit code) in the zygote."""
     log = make_logger(sys.stderr)
@@ -236,7 +232,7 @@ def run_zygote(sock, cfg, lifeline, reporter, node_fd=None, shares=None):
             'thread, so a lock one of them holds stays locked in every worker. Start threads on the '
             'first request instead, or set lazy-apps = true' % (len(others), ', '.join(others)))
     try:
-        return Zygote(sock, lifeline, log, node_fd, shares).run()
+        return Zygote(sock, lifeline, log, node_fd).run()
     except ProtocolError as e:
         log('protocol error from the master: %s' % e)
         return None, EXIT_USAGE
