@@ -107,6 +107,8 @@ export const SERVERS: readonly ServerSpec[] = [
   // A/B against another build of Berth (`--base other-checkout/bin/berth.js`): same options,
   // compared with the build under test, so "Berth÷peer" reads "this build ÷ the base build".
   { name: 'berth-base', workers: '2p x 1t', optIn: true, comparesTo: 'berth', command: berth('1', [], true) },
+  { name: 'berth-direct-base', workers: '2p x 1t', optIn: true, comparesTo: 'berth-direct', command: berth('1', ['--http-direct'], true) },
+  { name: 'berth-direct-t2-base', workers: '2p x 2t', optIn: true, comparesTo: 'berth-direct-t2', command: berth('2', ['--http-direct'], true) },
   { name: 'berth-lazy-base', workers: '2p x 1t', optIn: true, comparesTo: 'berth-lazy', command: berth('1', ['--lazy-apps'], true) },
   { name: 'nginx-berth-base', workers: 'nginx + 2p x 1t', optIn: true, comparesTo: 'nginx-berth', command: behindNginx('berth', 1, true) },
   // Observability on (issue 13): the stats server over HTTP and /metrics on its own port, both

@@ -3,16 +3,16 @@
 Theory of operation
 -------------------
 With http-direct the master binds each HTTP listener without listening and passes it to the
-workers (like uwsgi-direct's sockets).  Every serving thread runs one loop over a selector
-holding the listeners, a wake-up pipe and the idle keep-alive connections it holds.  A
-connection is served this way:
+workers (like uwsgi-direct's sockets).  One serving thread at a time runs the worker's loop
+over a selector holding the listeners, a wake-up pipe and the idle keep-alive connections
+(the others are parked: http_idle_keeper.py).  A connection is served this way:
   1. peek (MSG_PEEK) at what the client has sent; nothing consumed yet;
   2. a complete, plain request — an origin-form head the rulebook parser accepts
      (http_request.py), no body or a Content-Length body wholly in the peek, no chunked body,
      Expect, Upgrade, Forwarded/X-Forwarded-* field nor static path — is received (exactly its
      bytes) and served through the WSGI core; its record goes to the master in a DIRECT frame;
   3. after a response the connection may carry the next request: it waits in the selector
-     for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per thread, and stays registered there while
+     for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per worker, and stays registered there while
      its requests are served (no epoll_ctl per request); a pipelined request already there
      makes it ready at once, so it is served on the loop's next turn; while the thread is in
      the app past that grace, http_idle_keeper.py hands its idle ones to the master;
@@ -46,7 +46,7 @@ from .wsgi_input import EMPTY_INPUT
 # How long a served keep-alive connection waits in its worker for the next request before it
 # goes to the master (which holds idle connections at no thread's cost).
 HTTP_IDLE_S = 0.1
-# Idle keep-alive connections one serving thread holds; past it they go to the master at once.
+# Idle keep-alive connections one worker holds; past it they go to the master at once.
 HTTP_IDLE_MAX = 64
 # What one peek takes: a request wholly in it may be served here.
 PEEK_BYTES = 65536
@@ -87,7 +87,7 @@ def open_http_listeners(hcfg):
 class Idle(object):
     """A kept connection registered in its thread's selector (under `fd`, its key there)."""
 
-    __slots__ = ('sock', 'fd', 'index', 'served', 'ends', 'deadline')
+    __slots__ = ('sock', 'fd', 'index', 'served', 'ends', 'deadline', 'registered')
 
     def __init__(self, sock, index, served, ends, deadline):
         self.sock = sock
@@ -96,6 +96,9 @@ class Idle(object):
         self.served = served
         self.ends = ends  # (local, peer) addresses
         self.deadline = deadline
+        # False once a loop found it ready while another thread was serving it (in the app) and
+        # took it out of the selector, so that level-triggered readiness does not spin the loop.
+        self.registered = True
 
 
 class HttpDirect(object):
@@ -122,14 +125,20 @@ class HttpDirect(object):
         self.wake_r, self.wake_w = os.pipe()
         self.loops = []
         self.keeper = IdleKeeper(self.idle_s, handoff)
-        self.local = threading.local()  # .state: this serving thread's LoopState
+        self.state = None  # the LoopState all serving threads share (http_idle_keeper.py)
 
     def serve(self):
         """Runs the serving loops; returns once stopped, every connection served or handed over."""
+        sel = selectors.DefaultSelector()
+        for sock, index in self.listeners:
+            sel.register(sock, selectors.EVENT_READ, (sock, index))
+        sel.register(self.wake_r, selectors.EVENT_READ, None)
+        self.state = LoopState(sel, {}, self.threads)
+        self.keeper.add(self.state)
         HelperThread(self.reports.report_loop, 'berth-http-report').start()
         HelperThread(self.keeper.run, 'berth-http-keeper').start()
         for i in range(1, self.threads):
-            t = HelperThread(self.loop, 'berth-http-%d' % i)
+            t = HelperThread(lambda: self.loop(False), 'berth-http-%d' % i)
             t.start()
             self.loops.append(t)
         self.loop()
@@ -145,6 +154,8 @@ class HttpDirect(object):
             os.write(self.wake_w, b'x')
         except OSError:
             pass
+        if self.state is not None:
+            self.state.wake_all()
 
     def timeout_answers(self):
         self.reports.timeout_answers()
@@ -152,22 +163,21 @@ class HttpDirect(object):
     def is_running(self, req):
         return True
 
-    # -- one serving thread
-
-    def loop(self):
-        sel = selectors.DefaultSelector()
-        for sock, index in self.listeners:
-            sel.register(sock, selectors.EVENT_READ, (sock, index))
-        sel.register(self.wake_r, selectors.EVENT_READ, None)
-        # fd -> Idle, in the order of their deadlines: every deadline is the last use plus
-        # idle_s, and a reused connection moves to the end, so the first is the next to expire.
-        # A connection being served is out of it (still registered), so the keeper never takes it.
-        idle = {}
-        state = self.local.state = LoopState(sel, idle)
-        state.lock.acquire()  # held except while the app runs (http_idle_keeper.py)
-        self.keeper.add(state)
+    def loop(self, first=True):
+        """One serving thread: serves the shared loop, or parks while another thread does."""
+        state = self.state
+        sel, idle = state.sel, state.idle
+        # idle: fd -> Idle in deadline order (last use + idle_s); one being served is out of it.
+        state.lock.acquire()  # held except while the app runs and while parked
+        stopping, ident = self.is_stopping, threading.get_ident()
+        state.looping += 1
         try:
+            if not first:
+                state.park(stopping)
             while not self.stopping:
+                if state.yielding and state.should_park(ident):
+                    state.park(stopping)
+                    continue
                 timeout = POLL_S
                 if idle:
                     timeout = max(0.0, min(POLL_S, next(iter(idle.values())).deadline - time.monotonic()))
@@ -182,19 +192,28 @@ class HttpDirect(object):
                         self.accept(data[0], data[1], sel, idle)
                         continue
                     if idle.get(data.fd) is not data:
-                        continue  # handed over by the keeper while an earlier event ran the app
+                        # handed over by the keeper while an earlier event ran the app, or in
+                        # the app on another thread: out of the selector until it is back
+                        if data.registered and data.sock.fileno() >= 0:
+                            data.registered = False
+                            sel.unregister(data.fd)
+                        continue
                     del idle[data.fd]
                     self.connection(data.sock, data.index, data.served, data.ends, sel, idle, data)
                 if idle:
                     self.expire(sel, idle)
         finally:
-            for i in idle.values():
-                try:
-                    sel.unregister(i.sock)
-                except (KeyError, ValueError):
-                    pass
-                self.handoff.hand(i.sock, i.index, 'stop', i.served)
-            sel.close()
+            state.alive -= 1
+            if state.alive == 0:
+                for i in idle.values():
+                    self.forget(sel, {}, i)
+                    self.handoff.hand(i.sock, i.index, 'stop', i.served)
+                idle.clear()
+                sel.close()
+            state.lock.release()
+
+    def is_stopping(self):
+        return self.stopping
 
     def expire(self, sel, idle):
         """Idle connections past their grace go to the master; one whose request arrived
@@ -205,6 +224,7 @@ class HttpDirect(object):
             if i.deadline > now:
                 break
             del idle[i.fd]
+            i.registered = False
             sel.unregister(i.fd)
             try:
                 waiting = i.sock.recv(1, _PEEK)
@@ -279,7 +299,10 @@ class HttpDirect(object):
     def keep_idle(self, sock, index, served, ends, sel, idle, item):
         """Waits for the next request in the selector; `item` (already registered) moves to the
         end of the deadline order."""
-        if item is not None:  # still registered; taken out of `idle` while it was served
+        if item is not None:  # taken out of `idle` while it was served
+            if not item.registered:
+                sel.register(sock, selectors.EVENT_READ, item)
+                item.registered = True
             item.served = served
             item.deadline = time.monotonic() + self.idle_s
             idle[item.fd] = item
@@ -299,7 +322,9 @@ class HttpDirect(object):
         if item is not None:
             if idle.get(item.fd) is item:
                 del idle[item.fd]
-            sel.unregister(item.fd)
+            if item.registered:
+                item.registered = False
+                sel.unregister(item.fd)
 
     def judge(self, data):
         """(head, whole length, path_info, script_name) to serve, or the reason to hand over."""
@@ -347,8 +372,8 @@ class HttpDirect(object):
         ident = threading.get_ident()
         running = self.reports.running
         running[ident] = (started, req)
-        state = self.local.state
-        state.busy_since = started
+        state = self.state
+        state.enter_app(started)
         state.lock.release()
         gate = self.gate
         gate.acquire()
@@ -356,8 +381,7 @@ class HttpDirect(object):
             serve_request(self.app, req)
         finally:
             gate.release()
-            state.lock.acquire()
-            state.busy_since = 0.0
+            state.leave_app(ident)
             running.pop(ident, None)
         kept = req.kept()
         # The vars block is built only for a record the access log keeps (done() calls it).

@@ -280,3 +280,18 @@ test('the idle keep-alive connections of a thread busy in the app move to the ma
   assert.equal(bodies.length, 2, `the connection survived the worker: ${idle.text.slice(-200)}`);
   assert.match(bodies[1]!, /path=\/second/);
 });
+
+test('two threads: one loop serves the worker, and while its thread is in a blocking app the parked thread takes the next connection', async () => {
+  const b = await berth(['--processes', '1', '--threads', '2', '--http-direct']);
+  const blocked = new Client(b.port);
+  await blocked.write(GET('/sleep', 'Connection: close\r\n').replace('/sleep', '/sleep?s=3'));
+  // Connected and sent first, so it is first in the accept queue: the loop's thread takes it into the app.
+  const next = new Client(b.port);
+  await next.write(GET('/next', 'Connection: close\r\n'));
+  const [answer] = await next.until(1);
+  assert.match(answer!, /^via=direct .*path=\/next/);
+  assert.equal(blocked.bodies.length, 0, 'answered while the first request was still in the app');
+  assert.match((await blocked.until(1))[0]!, /^via=direct .*path=\/sleep/);
+  next.end();
+  blocked.end();
+});
