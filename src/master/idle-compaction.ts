@@ -10,9 +10,12 @@ import { collector } from '../server/young-collection.js';
  * that the heap's growth forced, which a master that allocates little per request may never
  * reach: measured, its private memory stayed 4–5 MiB above what one compaction leaves, for
  * as long as it ran (docs/benchmarks.md, "issue 16 item 5: where the master's memory goes,
- * again"). So: one compacting collection (about 1–10 ms) at start, and one each time the
- * master goes idle after work: a check found the event loop busy, a later whole check found it
- * nearly idle. Under load the loop is busy and nothing runs: the hot path never sees it.
+ * again"). So: one compacting collection (about 1–10 ms) each time the master goes idle
+ * after work (start-up counts as work): a check found the event loop busy, a later whole check
+ * found it nearly idle. Under load the loop is busy and nothing runs: the hot path never sees
+ * it. Not at start itself: a compacted heap has no free holes for what the first requests
+ * promote, and V8 then grew the old space by 6–8 MiB more under load before collecting
+ * (measured in the same section).
  */
 export const IDLE_CHECK_MS = 5000;
 /** Share of a check's wall time the event loop may have been busy and still count as idle. */
@@ -31,16 +34,22 @@ export function compactOldGeneration(): void {
   }
 }
 
+/** One check's verdict: compact when the loop was idle over the check after work since the last compaction. */
+export function idleStep(worked: boolean, busy: number): { worked: boolean; compact: boolean } {
+  if (busy > IDLE_UTILIZATION) return { worked: true, compact: false };
+  return { worked: false, compact: worked };
+}
+
 export class IdleCompaction {
   #timer: NodeJS.Timeout | null = null;
   #loop: EventLoopUtilization = performance.eventLoopUtilization();
-  /** Whether a check saw the loop busy since the last compaction: the garbage of that work is still there. */
-  #worked = false;
+  /** Whether the loop was busy since the last compaction (start-up was): the garbage of that work is still there. */
+  #worked = true;
 
-  /** Compacts now (start-up is over) and then checks every IDLE_CHECK_MS; never keeps the process alive. */
+  /** Checks every IDLE_CHECK_MS from now on; never keeps the process alive. */
   start(): void {
     if (this.#timer !== null) return;
-    this.#compact();
+    this.#loop = performance.eventLoopUtilization();
     this.#timer = setInterval(() => this.#check(), IDLE_CHECK_MS).unref();
   }
 
@@ -53,13 +62,11 @@ export class IdleCompaction {
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, this.#loop).utilization;
     this.#loop = now;
-    if (busy > IDLE_UTILIZATION) this.#worked = true;
-    else if (this.#worked) this.#compact();
-  }
-
-  #compact(): void {
+    const step = idleStep(this.#worked, busy);
+    this.#worked = step.worked;
+    if (!step.compact) return;
     compactOldGeneration();
-    this.#worked = false;
+    // The collection's own time is not the next check's work.
     this.#loop = performance.eventLoopUtilization();
   }
 }
