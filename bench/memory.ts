@@ -10,7 +10,10 @@
  * any V8 flags for the master (e.g. --max-semi-space-size=1), applied through NODE_OPTIONS.
  * With --breakdown the master (not a base build) is started with bench/lib/memory-probe.js preloaded and each
  * round also prints where its memory goes: V8's heap spaces (used/size), external and malloced memory.
- * Run: bash scripts/build.sh && node dist/bench/memory.js [rounds] [base bin/berth.js] [--node-flags "…"] [--breakdown]
+ * --settle S reads the memory S seconds after wrk (default 1.5; the master compacts its old
+ * generation once it has been idle for a whole 5 s check, so --settle 12 shows the idle master);
+ * --direct serves with http-direct (the workers accept; the master holds what they hand over).
+ * Run: bash scripts/build.sh && node dist/bench/memory.js [rounds] [base bin/berth.js] [--node-flags "…"] [--breakdown] [--settle S] [--direct]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,6 +30,11 @@ const NODE_FLAGS = flagAt >= 0 ? args.splice(flagAt, 2)[1]! : '';
 const breakdownAt = args.indexOf('--breakdown');
 const BREAKDOWN = breakdownAt >= 0;
 if (BREAKDOWN) args.splice(breakdownAt, 1);
+const settleAt = args.indexOf('--settle');
+const SETTLE_MS = settleAt >= 0 ? Number(args.splice(settleAt, 2)[1]) * 1000 : 1500;
+const directAt = args.indexOf('--direct');
+const DIRECT = directAt >= 0;
+if (DIRECT) args.splice(directAt, 1);
 const PROBE_DIR = BREAKDOWN ? mkdtempSync(join(tmpdir(), 'berth-memory-probe-')) : '';
 const ROUNDS = Number(args[0] ?? 3);
 const BASE = args[1];
@@ -79,10 +87,10 @@ async function berthMem(bin: string, probe: boolean): Promise<Mem> {
   const options = [NODE_FLAGS, ...(probe ? [`--import=${join(ROOT, 'dist', 'bench', 'lib', 'memory-probe.js')}`] : [])].filter((o) => o !== '').join(' ');
   const env = options === '' ? process.env : { ...process.env, NODE_OPTIONS: options, ...(probe ? { BERTH_MEMORY_PROBE_OUT: probeFile } : {}) };
   const proc = spawn(process.execPath, [bin, '--http', '127.0.0.1:0', '--wsgi-file', join(ROOT, 'test', 'fixtures', 'apps', 'hello.py'),
-    '--processes', '2', '--python', '/usr/bin/python3', '--disable-logging'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    '--processes', '2', '--python', '/usr/bin/python3', '--disable-logging', ...(DIRECT ? ['--http-direct'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const m = await waitForOutput(proc, /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*all 2 worker\(s\) ready|all 2 worker\(s\) ready[\s\S]*listening on http:\/\/127\.0\.0\.1:(\d+)/);
   execFileSync('wrk', ['-t1', '-c16', '-d2s', `http://127.0.0.1:${m[1] ?? m[2]}/`]);
-  await sleep(1500);
+  await sleep(SETTLE_MS);
   const mem = memOf(proc.pid!);
   if (probe) printProbe(JSON.parse(readFileSync(probeFile, 'utf8')) as Probe);
   await stop(proc, 'SIGQUIT');
@@ -98,7 +106,7 @@ for (let r = 1; r <= ROUNDS; r++) {
   for (const [name, bin] of variants) {
     const m = await berthMem(bin, BREAKDOWN && name === 'berth');
     for (const k of ['pss', 'rss', 'uss'] as const) keep(`${name} ${k}`, m[k] / bare[k]);
-    console.log(`round ${r} ${name}${NODE_FLAGS !== '' ? ` (${NODE_FLAGS})` : ''}: master PSS/RSS/USS ${f(m.pss)}/${f(m.rss)}/${f(m.uss)} MiB, bare Node ${f(bare.pss)}/${f(bare.rss)}/${f(bare.uss)} MiB, PSS ratio ${(m.pss / bare.pss).toFixed(2)}×`);
+    console.log(`round ${r} ${name}${NODE_FLAGS !== '' ? ` (${NODE_FLAGS})` : ''}${DIRECT ? ' http-direct' : ''}, +${SETTLE_MS / 1000} s: master PSS/RSS/USS ${f(m.pss)}/${f(m.rss)}/${f(m.uss)} MiB, bare Node ${f(bare.pss)}/${f(bare.rss)}/${f(bare.uss)} MiB, PSS ratio ${(m.pss / bare.pss).toFixed(2)}×`);
   }
 }
 for (const [key, xs] of ratios) {

@@ -28,6 +28,7 @@ import type { Config } from '../config/schema.js';
 import { describeSource } from '../config/problem.js';
 import { summarizeConfig, type SummaryListener } from '../config/summary.js';
 import type { Logger } from '../log/logger.js';
+import { IdleCompaction } from './idle-compaction.js';
 import { MasterSockets } from './sockets.js';
 import { Front, type AccessLogger, type FrontGeneration } from '../router/front.js';
 import { WorkerPool } from '../worker/pool.js';
@@ -72,6 +73,7 @@ export class Arbiter {
   readonly #startedAt = Date.now();
   #finish: (code: number) => void = () => undefined;
   readonly #rate = new RequestRate();
+  readonly #compaction = new IdleCompaction();
   /** The side programs' stop, begun with the master's; the stop finishes when both are done. */
   #sideStop: Promise<void> = Promise.resolve();
 
@@ -89,7 +91,7 @@ export class Arbiter {
       log,
       output: (text) => this.#logger.line(text),
       firstReady: (w, config) => this.#appReady(w, config),
-      allReady: () => deps.notifier?.ready(this.#serviceStatus()),
+      allReady: () => { deps.notifier?.ready(this.#serviceStatus()); this.#compaction.start(); },
       modules: (paths) => this.#autoreload?.setFiles(paths),
       fatal: (message, recoverable) => this.#fatal(message, recoverable),
       direct: (config) => this.#sockets.direct(config),
@@ -388,6 +390,7 @@ export class Arbiter {
 
   #disarm(): void {
     this.#watchLoop.disarm();
+    this.#compaction.stop();
     for (const t of this.#triggers) t.close();
     this.#triggers = [];
     this.#autoreload?.close();
