@@ -70,6 +70,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   readonly #timeoutMs: number;
   readonly #timeoutOption: string;
   readonly #timer: NodeJS.Timeout;
+  readonly forceClose = (): boolean => this.ctx.draining;
 
   /** `timeoutMs`: the listener's http-timeout (or socket-timeout for http-socket listeners), named by `timeoutOption`. */
   constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https', timeoutMs: number, ends: Endpoints, timeoutOption = 'http-timeout') {
@@ -125,7 +126,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
       if (next === undefined) break;
       this.#promote(next);
     }
-    if (r.completed && this.#queue.length < MAX_PIPELINED && !this.#stopParsing) this.#socket.resume();
+    if (r.completed && this.#queue.length < MAX_PIPELINED && !this.#stopParsing && this.#socket.isPaused()) this.#socket.resume();
     if (this.#queue.length === 0) this.#timer.refresh();
     else if (this.#held > 0) this.#releaseHeld();
   }
@@ -279,7 +280,8 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   #promote(next: QueuedResponse): void {
     if (next.needsContinue && !next.headSent) this.#socket.write(CONTINUE_100);
     const pending = next.buffered;
-    next.buffered = [];
+    if (pending === null) return;
+    next.buffered = null;
     for (const p of pending) this.write(p.data, p.flushed);
   }
 

@@ -19,6 +19,7 @@
  */
 import fs from 'node:fs';
 import type { Exchange } from '../server/exchange.js';
+import { KeptResponse } from '../server/kept-response.js';
 import type { SmallFileCache } from './file-cache.js';
 import type { AnswerKeeper, FileResponse } from './serve.js';
 
@@ -45,9 +46,20 @@ function conditional(headers: readonly string[]): boolean {
   return false;
 }
 
+function sameFields(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class HotResponses implements AnswerKeeper {
   readonly #entries = new Map<string, HotResponse>();
   readonly #cache: SmallFileCache;
+  /**
+   * The ready response of each cached body (kept-response.ts): keyed by the body, so it lives
+   * exactly as long as the cache keeps those bytes; targets of the same file version share it.
+   */
+  readonly #kept = new WeakMap<Buffer, KeptResponse>();
   /** Stats made in this event-loop turn, by path (null: no such file). */
   readonly #turnStats = new Map<string, fs.Stats | null>();
   readonly #endTurn = (): void => this.#turnStats.clear();
@@ -76,8 +88,15 @@ export class HotResponses implements AnswerKeeper {
       this.#entries.delete(target);
       return false;
     }
+    let kept = this.#kept.get(body);
+    if (kept === undefined || kept.headers !== e.headers) {
+      kept = new KeptResponse('200 OK', e.headers, body);
+      this.#kept.set(body, kept);
+    }
+    const responder = ex.responder;
     // The cached bytes never change (a new file version is a new entry): shared.
-    ex.responder.sendFull('200 OK', e.headers, body, true);
+    if (responder.sendKept !== undefined) responder.sendKept(kept);
+    else responder.sendFull(kept.status, kept.headers, body, true);
     return true;
   }
 
@@ -98,8 +117,12 @@ export class HotResponses implements AnswerKeeper {
    */
   remember(ex: Exchange, file: FileResponse, st: fs.Stats, status: string, headers: readonly string[]): void {
     if (ex.request.method !== 'GET' || status !== '200 OK' || file.vary || file.contentEncoding !== null || file.cacheHeaders.length > 0) return;
-    if (conditional(ex.request.headers) || this.#cache.get(file.path, st) === undefined) return;
+    const body = conditional(ex.request.headers) ? undefined : this.#cache.get(file.path, st);
+    if (body === undefined) return;
     if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
-    this.#entries.set(ex.request.target, { path: file.path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, headers });
+    // Targets of one file version (a query string, another name) share its kept response.
+    const known = this.#kept.get(body)?.headers;
+    const fields = known !== undefined && sameFields(known, headers) ? known : headers;
+    this.#entries.set(ex.request.target, { path: file.path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, headers: fields });
   }
 }
