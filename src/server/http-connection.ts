@@ -71,6 +71,9 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   readonly #timeoutOption: string;
   readonly #timer: NodeJS.Timeout;
   readonly forceClose = (): boolean => this.ctx.draining;
+  /** Inside #onData: timer restarts wait for its end (see #touch). */
+  #inData = false;
+  #touched = false;
 
   /** `timeoutMs`: the listener's http-timeout (or socket-timeout for http-socket listeners), named by `timeoutOption`. */
   constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https', timeoutMs: number, ends: Endpoints, timeoutOption = 'http-timeout') {
@@ -127,7 +130,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
       this.#promote(next);
     }
     if (r.completed && this.#queue.length < MAX_PIPELINED && !this.#stopParsing && this.#socket.isPaused()) this.#socket.resume();
-    if (this.#queue.length === 0) this.#timer.refresh();
+    if (this.#queue.length === 0) this.#touch();
     else if (this.#held > 0) this.#releaseHeld();
   }
 
@@ -184,7 +187,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
       else response.needsContinue = true;
     }
     if (this.#queue.length >= MAX_PIPELINED) this.#socket.pause();
-    this.#timer.refresh();
+    this.#touch();
   }
 
   onBody(chunk: Buffer): void {
@@ -199,7 +202,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
         if (!this.#closed && this.#queue.length < MAX_PIPELINED) this.#socket.resume();
       });
     }
-    this.#timer.refresh();
+    this.#touch();
   }
 
   onMessageEnd(): void {
@@ -294,9 +297,25 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     if (this.#receiving === null && !this.#partialHead) {
       // The first byte of a new request head starts its deadline; later bytes do not extend it.
       this.#partialHead = true;
-      this.#timer.refresh();
+      this.#touch();
     }
+    this.#inData = true;
     this.#parser.execute(chunk);
+    this.#inData = false;
+    if (this.#touched) {
+      this.#touched = false;
+      if (!this.#closed) this.#timer.refresh();
+    }
+  }
+
+  /**
+   * Restarts the connection's timer. Within one 'data' callback a request's head, its answer
+   * and the next head would restart it three times; timers count from the event loop's cached
+   * time, which does not move within a callback, so one restart at its end is the same deadline.
+   */
+  #touch(): void {
+    if (this.#inData) this.#touched = true;
+    else this.#timer.refresh();
   }
 
   #onDrain(): void {
@@ -345,7 +364,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     this.#unsafeOpen = 0;
     this.#held = 0;
     this.#socket.end();
-    this.#timer.refresh();
+    this.#touch();
   }
 
   #destroy(): void {
