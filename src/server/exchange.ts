@@ -46,6 +46,16 @@ export interface Responder {
   readonly headSent: boolean;
 }
 
+/** The Responder of an exchange whose response has already gone out (nothing is left to send). */
+export const ANSWERED: Responder = {
+  headSent: true,
+  sendHead: () => false,
+  sendBody: (_chunk, flushed) => flushed(),
+  sendEnd: () => undefined,
+  sendFull: () => undefined,
+  sendError: () => undefined,
+};
+
 /** Builds an exchange's CGI block on first use (see Exchange.cgiBlock). */
 export interface CgiSource {
   cgiBlockOf(ex: Exchange): string;

@@ -21,7 +21,9 @@ import type { Endpoints } from './endpoints.js';
 import { RequestParser } from '../protocol/http1/request-parser.js';
 import { CONTINUE_100 } from '../protocol/http1/canned.js';
 import type { HttpParseError, RequestHead, RequestParserHandler, RequestParserLimits } from '../protocol/http1/types.js';
-import { Exchange, type CgiSource } from './exchange.js';
+import { ANSWERED, Exchange, type CgiSource } from './exchange.js';
+import type { KeptResponse } from './kept-response.js';
+import { staticServed } from './observe.js';
 import { RequestBody } from './request-body.js';
 import { SPOOL_FULL_MESSAGE, type SpoolBudget } from './spool-budget.js';
 import { QueuedResponse, type ResponseQueue } from './queued-response.js';
@@ -48,6 +50,11 @@ export interface HttpFrontContext {
   dispatch(ex: Exchange): void;
   /** The response left Berth (for the request log and stats). */
   exchangeDone(ex: Exchange): void;
+  /**
+   * The kept 200 the routes would answer this plain keep-alive GET with (a hot static file,
+   * src/static/hot-responses.ts), or null: the request then takes the routes.
+   */
+  hotStatic(target: string, requestHeaders: readonly string[]): KeptResponse | null;
 }
 
 export class HttpConnection implements RequestParserHandler, CgiSource, ResponseQueue {
@@ -158,6 +165,10 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   onHead(head: RequestHead): void {
     if (this.#stopParsing) return;
     this.#partialHead = false;
+    if (this.#queue.length === 0 && head.method === 'GET' && head.versionMinor === 1 && head.keepAlive && head.contentLength === 0 && !head.chunked && !this.#trustForwarded && !this.ctx.draining) {
+      const kept = this.ctx.hotStatic(head.target, head.headers);
+      if (kept !== null && this.#answerKept(head, kept)) return;
+    }
     const response = new QueuedResponse(this, head);
     const body = head.contentLength > 0 || head.chunked ? new RequestBody(this.ctx.spool) : null;
     const request = {
@@ -188,6 +199,31 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     }
     if (this.#queue.length >= MAX_PIPELINED) this.#socket.pause();
     this.#touch();
+  }
+
+  /**
+   * A hot static file's kept 200, written at once: the same bytes, log line and stats as the
+   * route table's static stage would give (its sendKept), without the queued response, writer
+   * and routing a request that may wait needs. Only with nothing queued before it, so responses
+   * stay in order. The target was answered 200 before, so it passed #ready's checks then.
+   */
+  #answerKept(head: RequestHead, kept: KeptResponse): boolean {
+    const wire = kept.wireAt(this.ctx.date());
+    if (wire === null) return false;
+    const f = this.#facts;
+    const request = { method: head.method, target: head.target, versionMinor: head.versionMinor, headers: head.headers, remoteAddress: f.remoteAddress, remotePort: f.remotePort, scheme: f.scheme };
+    const ex = new Exchange(request, '', null, ANSWERED, performance.now());
+    if (wire.joined !== null) this.#out.write(wire.joined);
+    else this.#out.writePair(wire.head, kept.body);
+    ex.status = wire.statusCode;
+    ex.bytesSent = kept.body.length;
+    ex.finished = true;
+    ex.buildCgiBlockLater(this);
+    this.ctx.exchangeDone(ex);
+    if (staticServed.hasSubscribers) staticServed.publish(ex);
+    this.#receiving = null;
+    this.#touch();
+    return true;
   }
 
   onBody(chunk: Buffer): void {

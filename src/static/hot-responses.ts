@@ -74,30 +74,40 @@ export class HotResponses implements AnswerKeeper {
 
   /** Answers a plain GET from its entry; false (nothing sent) when the full stage must decide. */
   serve(ex: Exchange): boolean {
-    if (this.#entries.size === 0 || ex.request.method !== 'GET') return false;
-    const target = ex.request.target;
+    if (ex.request.method !== 'GET') return false;
+    const kept = this.keptFor(ex.request.target, ex.request.headers);
+    if (kept === null) return false;
+    const responder = ex.responder;
+    // The cached bytes never change (a new file version is a new entry): shared.
+    if (responder.sendKept !== undefined) responder.sendKept(kept);
+    else responder.sendFull(kept.status, kept.headers, kept.body, true);
+    return true;
+  }
+
+  /**
+   * The kept 200 for a plain GET of `target` with these request fields, after this turn's stat
+   * found the same file version; null when the full stage must decide.
+   */
+  keptFor(target: string, requestHeaders: readonly string[]): KeptResponse | null {
+    if (this.#entries.size === 0) return null;
     const e = this.#entries.get(target);
-    if (e === undefined || conditional(ex.request.headers)) return false;
+    if (e === undefined || conditional(requestHeaders)) return null;
     const st = this.#stat(e.path);
     if (st === null || st.dev !== e.dev || st.ino !== e.ino || st.size !== e.size || st.mtimeMs !== e.mtimeMs || st.ctimeMs !== e.ctimeMs) {
       this.#entries.delete(target);
-      return false;
+      return null;
     }
     const body = this.#cache.get(e.path, st);
     if (body === undefined) {
       this.#entries.delete(target);
-      return false;
+      return null;
     }
     let kept = this.#kept.get(body);
     if (kept === undefined || kept.headers !== e.headers) {
       kept = new KeptResponse('200 OK', e.headers, body);
       this.#kept.set(body, kept);
     }
-    const responder = ex.responder;
-    // The cached bytes never change (a new file version is a new entry): shared.
-    if (responder.sendKept !== undefined) responder.sendKept(kept);
-    else responder.sendFull(kept.status, kept.headers, body, true);
-    return true;
+    return kept;
   }
 
   #stat(path: string): fs.Stats | null {
