@@ -15,7 +15,10 @@
  * requests were all received before the turn began, so each answer still follows a stat made
  * after its request arrived, and staleness is not widened. The saving is the path walk
  * (resolveInside), the MIME lookup and the header plan, about a third of the master's CPU per
- * 10 KiB request (docs/benchmarks.md).
+ * 10 KiB request (docs/benchmarks.md). The answer itself is a KeptResponse (one per cached body,
+ * in a WeakMap keyed by that body, so it is dropped with it): its head and joined bytes are made
+ * once per Date second, and the HTTP front sends them for a plain keep-alive GET without routing
+ * the request (keptFor, HttpFrontContext.hotStatic).
  */
 import fs from 'node:fs';
 import type { Exchange } from '../server/exchange.js';
