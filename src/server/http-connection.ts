@@ -1,9 +1,7 @@
 /**
  * One client connection on the HTTP/1.1 front: parse, dispatch in order, write, keep alive.
  *
- * Theory of operation: one client connection on the HTTP/1.1 front.
- *
- * Bytes go into the sans-IO RequestParser; each parsed request becomes an Exchange queued in
+ * Theory of operation: bytes go into the sans-IO RequestParser; each parsed request becomes an Exchange queued in
  * arrival order. Responses may be produced out of order (two workers, pipelined requests), so
  * only the oldest exchange writes to the socket; later ones buffer until they reach the front
  * of the queue (RFC 9112 §9.3.2: responses in request order). Side effects stay in order
@@ -21,8 +19,9 @@ import type { Endpoints } from './endpoints.js';
 import { RequestParser } from '../protocol/http1/request-parser.js';
 import { CONTINUE_100 } from '../protocol/http1/canned.js';
 import type { HttpParseError, RequestHead, RequestParserHandler, RequestParserLimits } from '../protocol/http1/types.js';
-import { ANSWERED, Exchange, type CgiSource } from './exchange.js';
+import { Exchange, type CgiSource } from './exchange.js';
 import type { KeptResponse } from './kept-response.js';
+import { keptExchange } from './kept-exchange.js';
 import { staticServed } from './observe.js';
 import { RequestBody } from './request-body.js';
 import { SPOOL_FULL_MESSAGE, type SpoolBudget } from './spool-budget.js';
@@ -202,23 +201,17 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   }
 
   /**
-   * A hot static file's kept 200, written at once: the same bytes, log line and stats as the
-   * route table's static stage would give (its sendKept), without the queued response, writer
-   * and routing a request that may wait needs. Only with nothing queued before it, so responses
-   * stay in order. The target was answered 200 before, so it passed #ready's checks then.
+   * A hot static file's kept 200 written at once, with the bytes, log record and stats the static
+   * stage's sendKept would give, but no queued response, writer or route walk. Only with nothing
+   * queued before it (order); the target was answered 200 before, so it passed #ready's checks.
    */
   #answerKept(head: RequestHead, kept: KeptResponse): boolean {
     const wire = kept.wireAt(this.ctx.date());
     if (wire === null) return false;
-    const f = this.#facts;
-    const request = { method: head.method, target: head.target, versionMinor: head.versionMinor, headers: head.headers, remoteAddress: f.remoteAddress, remotePort: f.remotePort, scheme: f.scheme };
-    const ex = new Exchange(request, '', null, ANSWERED, performance.now());
+    const startedAt = performance.now();
     if (wire.joined !== null) this.#out.write(wire.joined);
     else this.#out.writePair(wire.head, kept.body);
-    ex.status = wire.statusCode;
-    ex.bytesSent = kept.body.length;
-    ex.finished = true;
-    ex.buildCgiBlockLater(this);
+    const ex = keptExchange(head, this.#facts, wire, kept.body.length, startedAt, this);
     this.ctx.exchangeDone(ex);
     if (staticServed.hasSubscribers) staticServed.publish(ex);
     this.#receiving = null;
@@ -338,17 +331,11 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     this.#inData = true;
     this.#parser.execute(chunk);
     this.#inData = false;
-    if (this.#touched) {
-      this.#touched = false;
-      if (!this.#closed) this.#timer.refresh();
-    }
+    if (this.#touched && !this.#closed) this.#timer.refresh();
+    this.#touched = false;
   }
 
-  /**
-   * Restarts the connection's timer. Within one 'data' callback a request's head, its answer
-   * and the next head would restart it three times; timers count from the event loop's cached
-   * time, which does not move within a callback, so one restart at its end is the same deadline.
-   */
+  /** Restarts the timer, once per 'data' callback: the loop's cached time does not move within one, so the deadline is the same. */
   #touch(): void {
     if (this.#inData) this.#touched = true;
     else this.#timer.refresh();
