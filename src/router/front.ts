@@ -77,6 +77,8 @@ export class Front {
   #serving: FrontGeneration;
   #router: Router;
   #proxy: ProxyStage | null = null;
+  /** The serving generation's static stage (null when no static option is set). */
+  #statics: StaticFiles | null = null;
   #accessLog: AccessLogger;
   /** Every worker crash-looped into FATAL: answer 503 at once until a generation is committed. */
   #appDown = false;
@@ -98,6 +100,9 @@ export class Front {
       spool: new SpoolBudget(config.spoolLimitBytes),
       dispatch: (ex: Exchange) => this.#router.route(ex),
       exchangeDone: (ex: Exchange) => this.#exchangeDone(ex),
+      // Only the static stage's kept answers skip the route table, and only when no proxy
+      // route (which comes before it) could claim the request.
+      hotStatic: (target: string, requestHeaders: readonly string[]) => (this.#proxy === null && this.#statics !== null ? this.#statics.keptFor(target, requestHeaders) : null),
       log: deps.log,
     };
     this.#http = new HttpFront(common);
@@ -237,6 +242,7 @@ export class Front {
     );
     if (before !== null) void before.close();
     const stages = [...(this.#proxy !== null ? [this.#proxy] : []), ...(routed ? [statics] : [])];
+    this.#statics = routed ? statics : null;
     const hasApp = config.module !== null || config.wsgiFile !== null;
     return new Router(stages, (ex) => {
       if (!hasApp) ex.responder.sendError(404, 'Not Found: no route serves this path (this Berth is a pure front: proxy-pass and static-map only).');

@@ -8,19 +8,9 @@
 import type { DirectRecord } from '../protocol/worker/payloads.js';
 import { UwsgiRequestParser } from '../protocol/uwsgi/request-parser.js';
 import { MODIFIER1_WSGI_STRIP_SCRIPT_NAME, type UwsgiRequestHead } from '../protocol/uwsgi/types.js';
-import { Exchange, type Responder } from './exchange.js';
+import { ANSWERED, Exchange } from './exchange.js';
 import { buildUwsgiEnviron, exchangeRequestOf } from './uwsgi-environ.js';
 import type { ScriptNameRule } from './script-name.js';
-
-/** The response went out from the worker; nothing is left to send. */
-const ANSWERED: Responder = {
-  headSent: true,
-  sendHead: () => false,
-  sendBody: (_chunk, flushed) => flushed(),
-  sendEnd: () => undefined,
-  sendFull: () => undefined,
-  sendError: () => undefined,
-};
 
 export interface DirectRecordOptions {
   readonly manageScriptName: boolean;

@@ -8,6 +8,7 @@
  * become bytes, so a worker never needs to know which protocol the client spoke.
  */
 import type { RequestBody } from './request-body.js';
+import type { KeptResponse } from './kept-response.js';
 
 export interface ExchangeRequest {
   readonly method: string;
@@ -34,11 +35,26 @@ export interface Responder {
    * never changes (a cached static file), so the front may keep bytes derived from it.
    */
   sendFull(status: string, headers: readonly string[], body: Buffer, shared?: boolean): void;
+  /**
+   * A kept static response (kept-response.ts), sent from its ready bytes where the front can;
+   * a front without this method is given the same response through sendFull.
+   */
+  sendKept?(kept: KeptResponse): void;
   /** Berth's own short response (500, 502, 503, 504) when nothing was sent yet; otherwise the connection is cut. */
   sendError(status: number, message: string, retryAfterSeconds?: number): void;
   /** Whether a response head has already been written (so an error can only cut the connection). */
   readonly headSent: boolean;
 }
+
+/** The Responder of an exchange whose response has already gone out (nothing is left to send). */
+export const ANSWERED: Responder = {
+  headSent: true,
+  sendHead: () => false,
+  sendBody: (_chunk, flushed) => flushed(),
+  sendEnd: () => undefined,
+  sendFull: () => undefined,
+  sendError: () => undefined,
+};
 
 /** Builds an exchange's CGI block on first use (see Exchange.cgiBlock). */
 export interface CgiSource {

@@ -1,9 +1,7 @@
 /**
  * One client connection on the HTTP/1.1 front: parse, dispatch in order, write, keep alive.
  *
- * Theory of operation: one client connection on the HTTP/1.1 front.
- *
- * Bytes go into the sans-IO RequestParser; each parsed request becomes an Exchange queued in
+ * Theory of operation: bytes go into the sans-IO RequestParser; each parsed request becomes an Exchange queued in
  * arrival order. Responses may be produced out of order (two workers, pipelined requests), so
  * only the oldest exchange writes to the socket; later ones buffer until they reach the front
  * of the queue (RFC 9112 §9.3.2: responses in request order). Side effects stay in order
@@ -22,6 +20,9 @@ import { RequestParser } from '../protocol/http1/request-parser.js';
 import { CONTINUE_100 } from '../protocol/http1/canned.js';
 import type { HttpParseError, RequestHead, RequestParserHandler, RequestParserLimits } from '../protocol/http1/types.js';
 import { Exchange, type CgiSource } from './exchange.js';
+import type { KeptResponse } from './kept-response.js';
+import { keptExchange } from './kept-exchange.js';
+import { staticServed } from './observe.js';
 import { RequestBody } from './request-body.js';
 import { SPOOL_FULL_MESSAGE, type SpoolBudget } from './spool-budget.js';
 import { QueuedResponse, type ResponseQueue } from './queued-response.js';
@@ -48,6 +49,11 @@ export interface HttpFrontContext {
   dispatch(ex: Exchange): void;
   /** The response left Berth (for the request log and stats). */
   exchangeDone(ex: Exchange): void;
+  /**
+   * The kept 200 the routes would answer this plain keep-alive GET with (a hot static file,
+   * src/static/hot-responses.ts), or null: the request then takes the routes.
+   */
+  hotStatic(target: string, requestHeaders: readonly string[]): KeptResponse | null;
 }
 
 export class HttpConnection implements RequestParserHandler, CgiSource, ResponseQueue {
@@ -70,6 +76,10 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   readonly #timeoutMs: number;
   readonly #timeoutOption: string;
   readonly #timer: NodeJS.Timeout;
+  readonly forceClose = (): boolean => this.ctx.draining;
+  /** Inside #onData: timer restarts wait for its end (see #touch). */
+  #inData = false;
+  #touched = false;
 
   /** `timeoutMs`: the listener's http-timeout (or socket-timeout for http-socket listeners), named by `timeoutOption`. */
   constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https', timeoutMs: number, ends: Endpoints, timeoutOption = 'http-timeout') {
@@ -125,8 +135,8 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
       if (next === undefined) break;
       this.#promote(next);
     }
-    if (r.completed && this.#queue.length < MAX_PIPELINED && !this.#stopParsing) this.#socket.resume();
-    if (this.#queue.length === 0) this.#timer.refresh();
+    if (r.completed && this.#queue.length < MAX_PIPELINED && !this.#stopParsing && this.#socket.isPaused()) this.#socket.resume();
+    if (this.#queue.length === 0) this.#touch();
     else if (this.#held > 0) this.#releaseHeld();
   }
 
@@ -154,6 +164,10 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   onHead(head: RequestHead): void {
     if (this.#stopParsing) return;
     this.#partialHead = false;
+    if (this.#queue.length === 0 && head.method === 'GET' && head.versionMinor === 1 && head.keepAlive && head.contentLength === 0 && !head.chunked && !this.#trustForwarded && !this.ctx.draining) {
+      const kept = this.ctx.hotStatic(head.target, head.headers);
+      if (kept !== null && this.#answerKept(head, kept)) return;
+    }
     const response = new QueuedResponse(this, head);
     const body = head.contentLength > 0 || head.chunked ? new RequestBody(this.ctx.spool) : null;
     const request = {
@@ -183,7 +197,26 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
       else response.needsContinue = true;
     }
     if (this.#queue.length >= MAX_PIPELINED) this.#socket.pause();
-    this.#timer.refresh();
+    this.#touch();
+  }
+
+  /**
+   * A hot static file's kept 200 written at once, with the bytes, log record and stats the static
+   * stage's sendKept would give, but no queued response, writer or route walk. Only with nothing
+   * queued before it (order); the target was answered 200 before, so it passed #ready's checks.
+   */
+  #answerKept(head: RequestHead, kept: KeptResponse): boolean {
+    const wire = kept.wireAt(this.ctx.date());
+    if (wire === null) return false;
+    const startedAt = performance.now();
+    if (wire.joined !== null) this.#out.write(wire.joined);
+    else this.#out.writePair(wire.head, kept.body);
+    const ex = keptExchange(head, this.#facts, wire, kept.body.length, startedAt, this);
+    this.ctx.exchangeDone(ex);
+    if (staticServed.hasSubscribers) staticServed.publish(ex);
+    this.#receiving = null;
+    this.#touch();
+    return true;
   }
 
   onBody(chunk: Buffer): void {
@@ -198,7 +231,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
         if (!this.#closed && this.#queue.length < MAX_PIPELINED) this.#socket.resume();
       });
     }
-    this.#timer.refresh();
+    this.#touch();
   }
 
   onMessageEnd(): void {
@@ -279,7 +312,8 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   #promote(next: QueuedResponse): void {
     if (next.needsContinue && !next.headSent) this.#socket.write(CONTINUE_100);
     const pending = next.buffered;
-    next.buffered = [];
+    if (pending === null) return;
+    next.buffered = null;
     for (const p of pending) this.write(p.data, p.flushed);
   }
 
@@ -292,9 +326,19 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     if (this.#receiving === null && !this.#partialHead) {
       // The first byte of a new request head starts its deadline; later bytes do not extend it.
       this.#partialHead = true;
-      this.#timer.refresh();
+      this.#touch();
     }
+    this.#inData = true;
     this.#parser.execute(chunk);
+    this.#inData = false;
+    if (this.#touched && !this.#closed) this.#timer.refresh();
+    this.#touched = false;
+  }
+
+  /** Restarts the timer, once per 'data' callback: the loop's cached time does not move within one, so the deadline is the same. */
+  #touch(): void {
+    if (this.#inData) this.#touched = true;
+    else this.#timer.refresh();
   }
 
   #onDrain(): void {
@@ -343,7 +387,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     this.#unsafeOpen = 0;
     this.#held = 0;
     this.#socket.end();
-    this.#timer.refresh();
+    this.#touch();
   }
 
   #destroy(): void {

@@ -14,6 +14,7 @@ import { parseForwardedAllow, type ForwardedTrust } from './forwarded.js';
 import { HttpDateClock } from './clock.js';
 import type { ScriptNameRule } from './script-name.js';
 import type { SpoolBudget } from './spool-budget.js';
+import type { KeptResponse } from './kept-response.js';
 
 export interface HttpFrontDeps {
   readonly config: Config;
@@ -22,6 +23,8 @@ export interface HttpFrontDeps {
   readonly spool: SpoolBudget;
   dispatch(ex: Exchange): void;
   exchangeDone(ex: Exchange): void;
+  /** See HttpFrontContext.hotStatic; absent: every request goes through dispatch. */
+  hotStatic?(target: string, requestHeaders: readonly string[]): KeptResponse | null;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -46,6 +49,7 @@ export class HttpFront {
       log: deps.log,
       dispatch: deps.dispatch,
       exchangeDone: deps.exchangeDone,
+      hotStatic: deps.hotStatic ?? noHotStatic,
     };
     this.#httpTimeoutMs = deps.config.httpTimeoutMs;
     this.#socketTimeoutMs = deps.config.socketTimeoutMs;
@@ -83,6 +87,10 @@ export class HttpFront {
   closeIdle(): void {
     for (const c of this.#connections) c.closeIfIdle();
   }
+}
+
+function noHotStatic(): null {
+  return null;
 }
 
 /** The option's check has refused a bad entry before a Config exists, so a bad one here trusts nobody. */

@@ -13,6 +13,7 @@ import { cannedResponse } from '../protocol/http1/canned.js';
 import { encodeChunkHeader, LAST_CHUNK } from '../protocol/http1/chunked.js';
 import type { ResponsePlan } from '../protocol/http1/types.js';
 import { JOIN_LIMIT, joinHeadAndBody, type JoinedResponses } from './joined-responses.js';
+import type { KeptResponse } from './kept-response.js';
 
 export interface Output {
   emit(data: Buffer | string, flushed?: () => void): void;
@@ -153,6 +154,30 @@ export class HttpResponseWriter {
     this.#emitHeadAndBody(plan.head, payload, shared && payload === body);
     this.bytesSent = payload.length;
     this.#finish(close);
+  }
+
+  /**
+   * A kept response (kept-response.ts): its ready bytes for a keep-alive HTTP/1.1 GET, the
+   * full path with its status, fields and body for any other request.
+   */
+  sendKept(kept: KeptResponse): void {
+    if (this.#done || this.headSent) return;
+    const req = this.#req;
+    const wire = req.method === 'GET' && req.versionMinor === 1 && req.keepAlive && !this.#forceClose() ? kept.wireAt(this.#out.date) : null;
+    if (wire === null) {
+      this.sendFull(kept.status, kept.headers, kept.body, true);
+      return;
+    }
+    this.headSent = true;
+    this.status = wire.statusCode;
+    this.bytesSent = kept.body.length;
+    if (wire.joined !== null) this.#out.emit(wire.joined);
+    else if (this.#out.emitPair !== undefined) this.#out.emitPair(wire.head, kept.body);
+    else {
+      this.#out.emit(wire.head);
+      this.#out.emit(kept.body);
+    }
+    this.#finish(false);
   }
 
   sendError(status: number, message: string, retryAfterSeconds?: number): void {

@@ -5,6 +5,7 @@ import { isSafeMethod } from '../protocol/http1/methods.js';
 import type { Exchange, Responder } from './exchange.js';
 import { HttpResponseWriter, type Output } from './http-response-writer.js';
 import type { JoinedResponses } from './joined-responses.js';
+import type { KeptResponse } from './kept-response.js';
 
 /** What a queued response needs of its connection (http-connection.ts). */
 export interface ResponseQueue {
@@ -14,6 +15,8 @@ export interface ResponseQueue {
     date(): string;
     log(level: 'info' | 'warn' | 'error', message: string): void;
   };
+  /** Whether every response must now close its connection (a graceful stop): one function per connection. */
+  readonly forceClose: () => boolean;
   isFront(r: QueuedResponse): boolean;
   write(data: Buffer | string, flushed?: () => void): void;
   writePair(head: string, body: Buffer): void;
@@ -26,7 +29,8 @@ export class QueuedResponse implements Output, Responder {
   readonly conn: ResponseQueue;
   readonly writer: HttpResponseWriter;
   exchange!: Exchange;
-  buffered: { data: Buffer | string; flushed: (() => void) | undefined }[] = [];
+  /** What it emitted while not the oldest; null until then (most responses never wait). */
+  buffered: { data: Buffer | string; flushed: (() => void) | undefined }[] | null = null;
   completed = false;
   closeAfter = false;
   needsContinue = false;
@@ -38,7 +42,7 @@ export class QueuedResponse implements Output, Responder {
   constructor(conn: ResponseQueue, head: { method: string; target: string; versionMinor: 0 | 1; keepAlive: boolean }) {
     this.conn = conn;
     this.safe = isSafeMethod(head.method);
-    this.writer = new HttpResponseWriter(this, head, () => conn.ctx.draining);
+    this.writer = new HttpResponseWriter(this, head, conn.forceClose);
   }
 
   get date(): string {
@@ -52,11 +56,11 @@ export class QueuedResponse implements Output, Responder {
   }
   emit(data: Buffer | string, flushed?: () => void): void {
     if (this.conn.isFront(this)) this.conn.write(data, flushed);
-    else this.buffered.push({ data, flushed });
+    else (this.buffered ??= []).push({ data, flushed });
   }
   emitPair(head: string, body: Buffer): void {
     if (this.conn.isFront(this)) this.conn.writePair(head, body);
-    else this.buffered.push({ data: head, flushed: undefined }, { data: body, flushed: undefined });
+    else (this.buffered ??= []).push({ data: head, flushed: undefined }, { data: body, flushed: undefined });
   }
   complete(close: boolean): void {
     this.completed = true;
@@ -86,6 +90,9 @@ export class QueuedResponse implements Output, Responder {
   }
   sendFull(status: string, headers: readonly string[], body: Buffer, shared?: boolean): void {
     this.writer.sendFull(status, headers, body, shared);
+  }
+  sendKept(kept: KeptResponse): void {
+    this.writer.sendKept(kept);
   }
   sendError(status: number, message: string, retryAfterSeconds?: number): void {
     this.writer.sendError(status, message, retryAfterSeconds);

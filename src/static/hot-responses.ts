@@ -15,10 +15,14 @@
  * requests were all received before the turn began, so each answer still follows a stat made
  * after its request arrived, and staleness is not widened. The saving is the path walk
  * (resolveInside), the MIME lookup and the header plan, about a third of the master's CPU per
- * 10 KiB request (docs/benchmarks.md).
+ * 10 KiB request (docs/benchmarks.md). The answer itself is a KeptResponse (one per cached body,
+ * in a WeakMap keyed by that body, so it is dropped with it): its head and joined bytes are made
+ * once per Date second, and the HTTP front sends them for a plain keep-alive GET without routing
+ * the request (keptFor, HttpFrontContext.hotStatic).
  */
 import fs from 'node:fs';
 import type { Exchange } from '../server/exchange.js';
+import { KeptResponse } from '../server/kept-response.js';
 import type { SmallFileCache } from './file-cache.js';
 import type { AnswerKeeper, FileResponse } from './serve.js';
 
@@ -45,9 +49,20 @@ function conditional(headers: readonly string[]): boolean {
   return false;
 }
 
+function sameFields(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class HotResponses implements AnswerKeeper {
   readonly #entries = new Map<string, HotResponse>();
   readonly #cache: SmallFileCache;
+  /**
+   * The ready response of each cached body (kept-response.ts): keyed by the body, so it lives
+   * exactly as long as the cache keeps those bytes; targets of the same file version share it.
+   */
+  readonly #kept = new WeakMap<Buffer, KeptResponse>();
   /** Stats made in this event-loop turn, by path (null: no such file). */
   readonly #turnStats = new Map<string, fs.Stats | null>();
   readonly #endTurn = (): void => this.#turnStats.clear();
@@ -62,23 +77,40 @@ export class HotResponses implements AnswerKeeper {
 
   /** Answers a plain GET from its entry; false (nothing sent) when the full stage must decide. */
   serve(ex: Exchange): boolean {
-    if (this.#entries.size === 0 || ex.request.method !== 'GET') return false;
-    const target = ex.request.target;
+    if (ex.request.method !== 'GET') return false;
+    const kept = this.keptFor(ex.request.target, ex.request.headers);
+    if (kept === null) return false;
+    const responder = ex.responder;
+    // The cached bytes never change (a new file version is a new entry): shared.
+    if (responder.sendKept !== undefined) responder.sendKept(kept);
+    else responder.sendFull(kept.status, kept.headers, kept.body, true);
+    return true;
+  }
+
+  /**
+   * The kept 200 for a plain GET of `target` with these request fields, after this turn's stat
+   * found the same file version; null when the full stage must decide.
+   */
+  keptFor(target: string, requestHeaders: readonly string[]): KeptResponse | null {
+    if (this.#entries.size === 0) return null;
     const e = this.#entries.get(target);
-    if (e === undefined || conditional(ex.request.headers)) return false;
+    if (e === undefined || conditional(requestHeaders)) return null;
     const st = this.#stat(e.path);
     if (st === null || st.dev !== e.dev || st.ino !== e.ino || st.size !== e.size || st.mtimeMs !== e.mtimeMs || st.ctimeMs !== e.ctimeMs) {
       this.#entries.delete(target);
-      return false;
+      return null;
     }
     const body = this.#cache.get(e.path, st);
     if (body === undefined) {
       this.#entries.delete(target);
-      return false;
+      return null;
     }
-    // The cached bytes never change (a new file version is a new entry): shared.
-    ex.responder.sendFull('200 OK', e.headers, body, true);
-    return true;
+    let kept = this.#kept.get(body);
+    if (kept === undefined || kept.headers !== e.headers) {
+      kept = new KeptResponse('200 OK', e.headers, body);
+      this.#kept.set(body, kept);
+    }
+    return kept;
   }
 
   #stat(path: string): fs.Stats | null {
@@ -98,8 +130,12 @@ export class HotResponses implements AnswerKeeper {
    */
   remember(ex: Exchange, file: FileResponse, st: fs.Stats, status: string, headers: readonly string[]): void {
     if (ex.request.method !== 'GET' || status !== '200 OK' || file.vary || file.contentEncoding !== null || file.cacheHeaders.length > 0) return;
-    if (conditional(ex.request.headers) || this.#cache.get(file.path, st) === undefined) return;
+    const body = conditional(ex.request.headers) ? undefined : this.#cache.get(file.path, st);
+    if (body === undefined) return;
     if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
-    this.#entries.set(ex.request.target, { path: file.path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, headers });
+    // Targets of one file version (a query string, another name) share its kept response.
+    const known = this.#kept.get(body)?.headers;
+    const fields = known !== undefined && sameFields(known, headers) ? known : headers;
+    this.#entries.set(ex.request.target, { path: file.path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, headers: fields });
   }
 }

@@ -20,6 +20,7 @@
 import type fs from 'node:fs';
 import type { Config } from '../config/schema.js';
 import type { Exchange } from '../server/exchange.js';
+import type { KeptResponse } from '../server/kept-response.js';
 import { SmallFileCache } from './file-cache.js';
 import { HotResponses } from './hot-responses.js';
 import { ValidatorsMemo } from './conditional.js';
@@ -119,6 +120,14 @@ export class StaticFiles {
   /** Targets answered from a kept 200 after one stat (hot-responses.ts). */
   get hotTargets(): number {
     return this.#hot.size;
+  }
+
+  /**
+   * The kept 200 this stage would answer a plain keep-alive GET of `target` with (a hot file,
+   * unchanged since: hot-responses.ts), or null when it must go through serve().
+   */
+  keptFor(target: string, requestHeaders: readonly string[]): KeptResponse | null {
+    return this.#maps.length > 0 || this.#checkStatic.length > 0 ? this.#hot.keptFor(target, requestHeaders) : null;
   }
 
   /** Whether any static option is configured (otherwise the router can skip this stage). */

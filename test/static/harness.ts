@@ -32,6 +32,8 @@ export interface StaticServer {
   /** Targets that fell through to the app. */
   readonly appHits: string[];
   readonly logs: string[];
+  /** Every finished exchange as the request log sees it: "GET /s/a.css 200 6". */
+  readonly done: string[];
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startStatic(args: readonly string[]): Promise<StaticServer
   const appHits: string[] = [];
   const log = (level: 'info' | 'warn' | 'error', msg: string): void => void logs.push(`${level}: ${msg}`);
   const files = new StaticFiles(config, log);
+  const done: string[] = [];
   const app = (ex: Exchange): void => {
     appHits.push(ex.request.target);
     ex.responder.sendFull('200 OK', ['Content-Type', 'text/plain'], Buffer.from(`app ${ex.request.target}`));
@@ -57,7 +60,9 @@ export async function startStatic(args: readonly string[]): Promise<StaticServer
     scriptNames: new ScriptNameRule([]),
     spool: new SpoolBudget(config.spoolLimitBytes),
     dispatch: (ex) => files.serve(ex, () => app(ex)),
-    exchangeDone: () => undefined,
+    exchangeDone: (ex) => void done.push(`${ex.request.method} ${ex.request.target} ${ex.status} ${ex.bytesSent}`),
+    // As src/router/front.ts wires it: hot files answered by the front from their kept 200.
+    hotStatic: (target, requestHeaders) => files.keptFor(target, requestHeaders),
     log,
   });
   const sockets = new Set<net.Socket>();
@@ -69,7 +74,7 @@ export async function startStatic(args: readonly string[]): Promise<StaticServer
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   return {
-    port, config, files, appHits, logs,
+    port, config, files, appHits, logs, done,
     stop: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
       server.close(() => resolve());

@@ -29,6 +29,13 @@ test('a second plain GET is answered from the kept 200, byte for byte as the fir
   assert.deepEqual(withoutDate(second.headerLines), withoutDate(first.headerLines));
 });
 
+test('hot answers reach the request log like any other: one finished exchange each, with status and bytes', async () => {
+  const { s } = await serve({ 'a.css': 'body{}' });
+  for (let i = 0; i < 3; i++) assert.equal((await request(s.port, '/s/a.css')).status, 200);
+  assert.equal(s.files.hotTargets, 1);
+  assert.deepEqual(s.done, ['GET /s/a.css 200 6', 'GET /s/a.css 200 6', 'GET /s/a.css 200 6']);
+});
+
 test('a file rewritten in place, or replaced by rename, is sent as it is now', async () => {
   const { s, root } = await serve({ 'a.txt': 'one' });
   await request(s.port, '/s/a.txt');
