@@ -5,7 +5,7 @@ import { resolveInterpreter } from '../../master/interpreter.js';
 import { warnAboutPluginVersions } from '../../master/python-version.js';
 import { daemonizeIfAsked } from '../../master/daemon.js';
 import { InstanceControl } from '../../master/instance.js';
-import { sizeYoungGeneration } from '../../master/young-generation.js';
+import { keepYoungGenerationSmall } from '../../master/young-generation.js';
 import { BerthError } from '../../errors/berth-error.js';
 import { explainWriteFailure } from '../../config/fs-kind.js';
 import { describeSource } from '../../config/problem.js';
@@ -24,11 +24,9 @@ function berthVersion(): string {
 }
 
 export async function runServe(argv: readonly string[]): Promise<number> {
-  sizeYoungGeneration(false);
+  keepYoungGenerationSmall();
   const config = loadOrReport(argv, 'berth');
   if (config === null) return 1;
-  // Decided once, at the start: a reload that adds or drops every proxy route keeps the start's choice.
-  sizeYoungGeneration(config.proxyRoutes.length > 0);
   // Taken out of the environment before anything is spawned: only the master talks to systemd.
   const notifyTarget = takeNotifyEnvironment(process.env, process.pid);
   const inherited = takeListenFds(process.env, process.pid);
