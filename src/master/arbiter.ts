@@ -16,7 +16,8 @@
  *   SIGTTIN/SIGTTOU  one worker more / less
  *
  * Once a second the watchdog looks at the workers (harakiri, max-requests, lifetime, RSS).
- * touch-reload / touch-chain-reload / touch-logreopen and py-autoreload are file triggers.
+ * touch-reload / touch-chain-reload / touch-logreopen and py-autoreload are file triggers
+ * (./reload-triggers.ts), re-armed with each committed config.
  * The listeners are never closed by a reload, so no connection is refused while it runs.
  *
  * The arbiter owns the process tree only: requests are the front's (../router/front.ts), which
@@ -38,7 +39,7 @@ import { Reloads } from './reloads.js';
 import { ReloadReporter } from './reload-report.js';
 import { Workforce } from './workforce.js';
 import { WatchLoop } from './watch-loop.js';
-import { FileTrigger } from './file-triggers.js';
+import { ReloadTriggers } from './reload-triggers.js';
 import { dropPrivileges } from './privileges.js';
 import { canMasterTransition, isServing, masterTransition, type MasterState } from './master-state.js';
 import { heartbeatOf, RequestRate } from './sd-notify.js';
@@ -65,10 +66,7 @@ export class Arbiter {
   #bound = false;
   #interpreter: Interpreter;
   readonly #watchLoop: WatchLoop;
-  #triggers: FileTrigger[] = [];
-  #autoreload: FileTrigger | null = null;
-  /** When the serving generation began importing the app (py-autoreload's baseline). */
-  #importStartedAt = 0;
+  readonly #triggers: ReloadTriggers;
   #exitCode = 0;
   readonly #startedAt = Date.now();
   #finish: (code: number) => void = () => undefined;
@@ -85,6 +83,11 @@ export class Arbiter {
     const log = (level: Level, message: string): void => this.#log(level, message);
     this.#front = new Front({ config: deps.config, pool: this.#pool, accessLog: deps.accessLog, line: (text) => this.#logger.line(text), log });
     this.#sockets = new MasterSockets(this.#front);
+    this.#triggers = new ReloadTriggers({
+      reload: (request) => this.#requestReload(request),
+      reopenLog: (why) => this.#reopenLog(why),
+      notice: (message) => this.#log('warn', message),
+    });
     this.#workforce = new Workforce({
       pool: this.#pool,
       dispatcher: this.#front.dispatcher,
@@ -92,7 +95,7 @@ export class Arbiter {
       output: (text) => this.#logger.line(text),
       firstReady: (w, config) => this.#appReady(w, config),
       allReady: () => { deps.notifier?.ready(this.#serviceStatus()); this.#compaction.start(); },
-      modules: (paths) => this.#autoreload?.setFiles(paths),
+      modules: (paths) => this.#triggers.setModules(paths),
       fatal: (message, recoverable) => this.#fatal(message, recoverable),
       direct: (config) => this.#sockets.direct(config),
       directReport: (w, report) => this.#front.directReport(w, report),
@@ -165,8 +168,7 @@ export class Arbiter {
     const c = this.#config;
     if (hasApp(this.#config)) this.#log('info', `python: ${this.#interpreter.path} (${this.#interpreter.chosenBy}); ${c.processes} worker(s) × ${c.threads} thread(s), ${c.lazyApps ? 'lazy-apps (each worker imports the app)' : 'preload (the app is imported once, workers are forked)'}`);
     // A stop signal while binding has already ended the run: start no worker then.
-    this.#importStartedAt = Date.now();
-    if (this.#state === 'STARTING') this.#armTriggers(c);
+    if (this.#state === 'STARTING') this.#triggers.arm(c, Date.now());
     // The heartbeat (systemd's watchdog) beats while the app loads too.
     if (this.#state === 'STARTING') this.#watchLoop.arm(c);
     if (this.#state === 'STARTING') await this.#deps.sidePrograms?.startBeforeWorkers();
@@ -262,12 +264,11 @@ export class Arbiter {
 
   /** The one commit point of a reload (or a rollback): routes, static mappings and access log switch with the workers. */
   #commit(config: Config, interpreter: Interpreter, ready: WorkerReadyInfo | null, importStartedAt: number): void {
-    this.#importStartedAt = importStartedAt;
     this.#front.commit(frontGeneration(config, ready));
     this.#config = config;
     this.#interpreter = interpreter;
     this.#watchLoop.arm(config);
-    this.#armTriggers(config);
+    this.#triggers.arm(config, importStartedAt);
   }
 
   #reopenLog(why: string): void {
@@ -278,24 +279,6 @@ export class Arbiter {
       const option = this.#config.logto !== null ? 'logto' : this.#config.daemonize2 !== null ? 'daemonize2' : 'daemonize';
       const origin = describeSource(this.#config.sources[option] ?? { kind: 'default' });
       this.#log('error', `${why}: option '${option}' (${origin}): could not reopen the log file: ${(err as Error).message}`);
-    }
-  }
-
-  #armTriggers(config: Config): void {
-    for (const t of this.#triggers) t.close();
-    this.#triggers = [];
-    const notice = (message: string): void => this.#log('warn', message);
-    const on = (files: readonly string[], action: (paths: string[]) => void): void => {
-      if (files.length > 0) this.#triggers.push(new FileTrigger({ files, onChange: action, onNotice: notice }));
-    };
-    on(config.touchReload, (p) => this.#requestReload({ chain: this.#config.chainReload, why: `touch-reload (${p.join(', ')})` }));
-    on(config.touchChainReload, (p) => this.#requestReload({ chain: true, why: `touch-chain-reload (${p.join(', ')})` }));
-    on(config.touchLogreopen, (p) => this.#reopenLog(`touch-logreopen (${p.join(', ')})`));
-    const previous = this.#autoreload?.files ?? [];
-    this.#autoreload?.close();
-    this.#autoreload = null;
-    if (config.pyAutoreloadMs > 0) {
-      this.#autoreload = new FileTrigger({ files: previous, changedSince: this.#importStartedAt, onChange: (p) => this.#requestReload({ chain: false, why: `py-autoreload (${p.join(', ')} changed)` }), onNotice: notice });
     }
   }
 
@@ -391,10 +374,7 @@ export class Arbiter {
   #disarm(): void {
     this.#watchLoop.disarm();
     this.#compaction.stop();
-    for (const t of this.#triggers) t.close();
-    this.#triggers = [];
-    this.#autoreload?.close();
-    this.#autoreload = null;
+    this.#triggers.close();
   }
 
   #closeListeners(): void {
