@@ -25,8 +25,11 @@ import type { ListenVia } from '../config/schema.js';
 import type { HttpFront } from './http-front.js';
 import type { UwsgiFront } from './uwsgi-front.js';
 
-/** Bytes after which an undecided connection is handed to the listener's own protocol. */
-const SNIFF_LIMIT = 64;
+/**
+ * Bytes after which an undecided connection is handed to the listener's own protocol: the
+ * sniff decides within 12 bytes except behind empty lines and a long method (sniff.ts).
+ */
+export const SNIFF_LIMIT = 64;
 
 export interface ListenerFacts {
   readonly via: ListenVia;
@@ -92,7 +95,8 @@ export class FrontDoor {
     const timer = setTimeout(() => socket.destroy(), this.#deps.timeoutMs);
     const onData = (chunk: Buffer): void => {
       seen = seen === null ? chunk : Buffer.concat([seen, chunk]);
-      let kind = sniffProtocol(seen);
+      // Judged on the first SNIFF_LIMIT bytes only, so the answer does not depend on how they arrived.
+      let kind = sniffProtocol(seen.length > SNIFF_LIMIT ? seen.subarray(0, SNIFF_LIMIT) : seen);
       if (kind === 'need-more' && seen.length < SNIFF_LIMIT) return;
       if (kind === 'need-more' || kind === 'unknown') kind = listener.via === 'socket' ? 'uwsgi' : 'http';
       clearTimeout(timer);

@@ -4,7 +4,8 @@
  */
 import { RequestParser } from '../../../src/protocol/http1/request-parser.js';
 import { UwsgiRequestParser } from '../../../src/protocol/uwsgi/request-parser.js';
-import { sniffProtocol, SNIFF_BYTES } from '../../../src/protocol/uwsgi/sniff.js';
+import { sniffProtocol } from '../../../src/protocol/uwsgi/sniff.js';
+import { SNIFF_LIMIT } from '../../../src/server/front-door.js';
 
 export interface Limits {
   /** buffer-size: the head (HTTP) or vars block (uwsgi) budget. */
@@ -84,5 +85,5 @@ export function uwsgiVerdict(bytes: Buffer, limits: Limits): UwsgiVerdict {
 
 /** How a front that sniffs its first bytes (an `http` port) takes the input. */
 export function sniffed(bytes: Buffer): ReturnType<typeof sniffProtocol> {
-  return sniffProtocol(bytes.subarray(0, SNIFF_BYTES));
+  return sniffProtocol(bytes.subarray(0, SNIFF_LIMIT));
 }

@@ -1,35 +1,40 @@
 /**
  * Which protocol a new connection speaks, from its first bytes: so that a uwsgi socket
  * hit by a browser (or an HTTP socket hit by nginx's uwsgi_pass, or by TLS) can be
- * answered with a useful message instead of garbage.
+ * answered with a useful message instead of garbage, and so that a connection a worker
+ * hands over (http-direct) is read as the HTTP it is.
  *
  * Theory of operation: each protocol has a recognisable opening, checked in this order.
  *   tls   — a TLS record header of type handshake: 0x16, then version 0x03 0x00–0x04
  *           (RFC 8446 §5.1; SSL 3.0 to TLS 1.3 all open this way).
- *   http  — a method of 3+ letters, digits, '-' or '_' (a letter first), then SP (RFC 9112
- *           §3: method SP request-target …). Digits because the workers' parser (http-direct)
- *           takes any token as a method: "GE9007199254740993T /a" served by a worker must
- *           not read as a uwsgi packet once handed to the master. Letters of either case: methods are case-sensitive tokens
- *           (RFC 9110 §9.1), so `get` is a valid method the app answers like any unknown
- *           one, not garbage. The HTTP/2 preface "PRI * HTTP/2.0" opens the same way
- *           (RFC 9113 §3.4), and the front answers it as unsupported.
- *   uwsgi — modifier1, u16 LE datasize, modifier2 (uWSGI docs, "The uwsgi protocol"),
- *           then a vars block whose first var has a key length that fits in the block
- *           and a key of A–Z a–z 0–9 _ characters (nginx's uwsgi_params keys are all
- *           uppercase). A block of 0 bytes is accepted only with modifier1 0, 30 or 100
- *           (uWSGI's ping), since any four bytes would otherwise match.
- * The uwsgi shape is judged as a whole, not by its first byte: an HTTP method's first
- * letter is also a valid modifier1 ('G' = 71). HTTP is tried first; a uwsgi packet that
- * also read as 3+ method characters then SP would need a letter for modifier1, a datasize
- * made of two method characters (11,585 bytes or more) and a modifier2 of SP or a method
- * character, which no uwsgi peer sends (nginx sends modifier2 0). The answer needs at most
- * 12 bytes; until then, while the bytes seen still fit some opening, it is 'need-more'.
+ *   http  — exactly what the HTTP parsers (src/protocol/http1/, python/berth_runtime/
+ *           http_request.py) accept as the start of a request: any empty lines (CRLF,
+ *           RFC 9112 §2.2), a method of 1+ tchar (token, RFC 9110 §5.6.2: letters of either
+ *           case, digits and !#$%&'*+-.^_`|~ — methods are case-sensitive tokens, §9.1), one
+ *           SP, and a first target byte that opens one of its forms (RFC 9112 §3.2: "/", "*", a
+ *           scheme letter; for CONNECT an authority's host byte). Whatever a worker
+ *           would serve, the master serves too after a hand-over; the HTTP/2 preface
+ *           "PRI * HTTP/2.0" opens the same way (RFC 9113 §3.4) and is answered as unsupported.
+ *   uwsgi — only bytes that cannot open an HTTP request: modifier1, u16 LE datasize, modifier2
+ *           (uWSGI docs, "The uwsgi protocol"), then a vars block whose first var has a key
+ *           length that fits in the block and a key of A–Z a–z 0–9 _ characters (nginx's
+ *           uwsgi_params keys are all uppercase). A block of 0 bytes is accepted only with
+ *           modifier1 0, 30 or 100 (uWSGI's ping), since any four bytes would otherwise match.
+ * HTTP is decided first and uwsgi only where HTTP is ruled out. Real uwsgi peers are never
+ * mistaken for HTTP: nginx sends modifier1 0 and the WSGI variant 30, neither a tchar nor CR,
+ * and so does every uWSGI peer sending WSGI (its other modifier1 values are other languages
+ * and services, which Berth does not serve). A packet whose modifier1 happens to be a tchar is
+ * taken for HTTP when its next bytes also read as a method, SP and a target, and answered by
+ * the HTTP parser.
+ * The answer needs at most SNIFF_BYTES (12), except while the bytes are still an HTTP opening
+ * (empty lines, then method characters): then it needs the whole opening and the two bytes
+ * after the method, and says 'need-more' until it has them. The caller bounds that wait.
  */
-import { SP } from '../http1/tables.js';
+import { CR, LF, SP, TOKEN, HOST } from '../http1/tables.js';
 
 export type SniffedProtocol = 'uwsgi' | 'http' | 'tls' | 'unknown' | 'need-more';
 
-/** Enough bytes to decide: a 4-byte header, a 2-byte key length and 6 key bytes. */
+/** Enough bytes to decide anything but a long HTTP opening: a 4-byte header, a 2-byte key length and 6 key bytes. */
 export const SNIFF_BYTES = 12;
 /** Key bytes checked for the uwsgi shape: "PATH_I", "QUERY_", "REQUES" … */
 const KEY_BYTES_CHECKED = 6;
@@ -37,17 +42,18 @@ const KEY_BYTES_CHECKED = 6;
 const EMPTY_BLOCK_MODIFIERS = new Set([0, 30, 100]);
 
 const TLS_HANDSHAKE = 0x16;
+const SLASH = 0x2f;
+const STAR = 0x2a;
+const COLON = 0x3a;
+const RIGHT_BRACKET = 0x5d;
+const CONNECT = Buffer.from('CONNECT', 'latin1');
 
 function isLetter(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
-function isMethodChar(c: number): boolean {
-  return isLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f;
-}
-
 function isKeyChar(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+  return isLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
 }
 
 /** 'tls' | 'unknown' | 'need-more' for input opening with 0x16. */
@@ -59,17 +65,34 @@ function sniffTls(b: Buffer): SniffedProtocol | null {
   return (b[2] as number) <= 0x04 ? 'tls' : null;
 }
 
+/**
+ * Whether `first` can begin a target of one of the four forms for the method in b[start, end)
+ * (RFC 9112 §3.2, src/protocol/http1/target.ts): only CONNECT's differs.
+ */
+function mayOpenTarget(b: Buffer, start: number, end: number, first: number): boolean {
+  const method = b.subarray(start, end);
+  // authority-form: a non-empty host (an IP literal's "[" included), then ":" port.
+  if (method.equals(CONNECT)) return HOST[first] === 1 && first !== COLON && first !== RIGHT_BRACKET;
+  // origin-form, asterisk-form (the parsers answer "*" for other methods than OPTIONS with a 400,
+  // an HTTP answer: M-SEARCH *, the HTTP/2 preface's PRI *), or absolute-form's scheme (a letter
+  // first, RFC 3986 §3.1).
+  return first === SLASH || first === STAR || isLetter(first);
+}
+
 function sniffHttp(b: Buffer): SniffedProtocol | null {
-  const n = Math.min(b.length, SNIFF_BYTES);
-  for (let i = 0; i < n; i++) {
-    const c = b[i] as number;
-    // Three letters at least (GET, PUT): then modifier1 and datasize are all letters, see above.
-    if (c === SP) return i >= 3 ? 'http' : null;
-    // A method starts with a letter; '-' and '_' only inside ("M-SEARCH", "BASELINE-CONTROL").
-    if (i === 0 ? !isLetter(c) : !isMethodChar(c)) return null;
+  let i = 0;
+  // Empty lines before the request-line: both parsers skip CRLF pairs (a bare CR or LF is refused).
+  while (b[i] === CR) {
+    if (i + 1 >= b.length) return 'need-more';
+    if (b[i + 1] !== LF) return null;
+    i += 2;
   }
-  // Twelve method characters and no SP yet: a long extension method. The HTTP parser judges.
-  return n === SNIFF_BYTES ? 'http' : 'need-more';
+  const methodStart = i;
+  while (i < b.length && TOKEN[b[i] as number] === 1) i++;
+  if (i === b.length) return 'need-more';
+  if (i === methodStart || b[i] !== SP) return null;
+  if (i + 1 === b.length) return 'need-more';
+  return mayOpenTarget(b, methodStart, i, b[i + 1] as number) ? 'http' : null;
 }
 
 function sniffUwsgi(b: Buffer): SniffedProtocol | null {
@@ -93,7 +116,8 @@ function sniffUwsgi(b: Buffer): SniffedProtocol | null {
 
 /**
  * Decides from the first bytes of a connection. Pass everything received so far; call
- * again with more while it says 'need-more' (it never needs more than SNIFF_BYTES).
+ * again with more while it says 'need-more' (SNIFF_BYTES suffice unless the bytes are still
+ * an HTTP opening, see above).
  */
 export function sniffProtocol(firstBytes: Buffer): SniffedProtocol {
   if (firstBytes.length === 0) return 'need-more';
