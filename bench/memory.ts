@@ -12,7 +12,8 @@
  * round also prints where its memory goes: V8's heap spaces (used/size), external and malloced memory.
  * --settle S reads the memory S seconds after wrk (default 1.5; the master compacts its old
  * generation once it has been idle for a whole 5 s check, so --settle 12 shows the idle master);
- * --direct serves with http-direct (the workers accept; the master holds what they hand over).
+ * --direct serves with http-direct (the workers accept; the master holds what they hand over);
+ * without it the master holds every connection (http-direct = false, named whatever the default).
  * Run: bash scripts/build.sh && node dist/bench/memory.js [rounds] [base bin/berth.js] [--node-flags "…"] [--breakdown] [--settle S] [--direct]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -87,7 +88,7 @@ async function berthMem(bin: string, probe: boolean): Promise<Mem> {
   const options = [NODE_FLAGS, ...(probe ? [`--import=${join(ROOT, 'dist', 'bench', 'lib', 'memory-probe.js')}`] : [])].filter((o) => o !== '').join(' ');
   const env = options === '' ? process.env : { ...process.env, NODE_OPTIONS: options, ...(probe ? { BERTH_MEMORY_PROBE_OUT: probeFile } : {}) };
   const proc = spawn(process.execPath, [bin, '--http', '127.0.0.1:0', '--wsgi-file', join(ROOT, 'test', 'fixtures', 'apps', 'hello.py'),
-    '--processes', '2', '--python', '/usr/bin/python3', '--disable-logging', ...(DIRECT ? ['--http-direct'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    '--processes', '2', '--python', '/usr/bin/python3', '--disable-logging', DIRECT ? '--http-direct' : '--http-direct=false'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const m = await waitForOutput(proc, /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*all 2 worker\(s\) ready|all 2 worker\(s\) ready[\s\S]*listening on http:\/\/127\.0\.0\.1:(\d+)/);
   execFileSync('wrk', ['-t1', '-c16', '-d2s', `http://127.0.0.1:${m[1] ?? m[2]}/`]);
   await sleep(SETTLE_MS);

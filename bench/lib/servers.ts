@@ -79,9 +79,13 @@ function behindNginx(backend: 'berth' | 'berth-master' | 'berth-nobatch' | 'bert
 }
 
 export const SERVERS: readonly ServerSpec[] = [
+  // The default (http-direct as HTTP_DIRECT_BY_DEFAULT says; still off: docs/benchmarks.md).
   { name: 'berth', workers: '2p x 1t', command: berth('1') },
   { name: 'berth-t2', workers: '2p x 2t', command: berth('2') },
-  // http-direct: the workers accept on the HTTP port and serve whole requests themselves.
+  // http-direct off, named: every request crosses the master, whatever the default is.
+  { name: 'berth-master', workers: '2p x 1t', optIn: true, comparesTo: 'berth', command: berth('1', ['--http-direct=false']) },
+  { name: 'berth-master-t2', workers: '2p x 2t', optIn: true, comparesTo: 'berth-t2', command: berth('2', ['--http-direct=false']) },
+  // http-direct on, named: the workers accept on the HTTP port and serve whole requests themselves.
   { name: 'berth-direct', workers: '2p x 1t', optIn: true, command: berth('1', ['--http-direct']) },
   { name: 'berth-direct-t2', workers: '2p x 2t', optIn: true, command: berth('2', ['--http-direct']) },
   // lazy-apps: every worker imports the app (no forking Python parent).

@@ -106,6 +106,11 @@ class HandOff(object):
             return False
         try:
             if self.sock is not None:
+                # O_NONBLOCK belongs to the open file, which the master's copy shares, and libuv
+                # sets it on no descriptor it receives: it reads until EAGAIN, so on a blocking
+                # one its read after a body that ended on a full buffer waits for the client,
+                # which waits for the answer — the master's whole loop hangs (as a big write does).
+                conn.setblocking(False)
                 with self.lock:
                     self.sock.sendmsg([line], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [conn.fileno()]))])
                 ok = True
