@@ -181,7 +181,7 @@ class HttpDirect(object):
                 timeout = POLL_S
                 if idle:
                     timeout = max(0.0, min(POLL_S, next(iter(idle.values())).deadline - time.monotonic()))
-                events = sel.select(timeout)
+                events = state.wait_ready(timeout)
                 if not events:
                     run_signal_handlers()
                 for key, _ in events:

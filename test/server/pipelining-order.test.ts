@@ -53,15 +53,18 @@ function violations(steps: readonly Step[], lines: readonly string[]): string[] 
   return problems;
 }
 
-for (const [processes, threads] of [[1, 1], [2, 2]] as const) {
-  describe(`pipelining with ${processes} process(es) × ${threads} thread(s)`, () => {
+// Both paths: the master's (it parses and orders) and the direct one (the workers serve a
+// connection's requests themselves; with 2 threads a slow request's pipelined followers once
+// waited for the connection to come back to the selector).
+for (const [processes, threads, direct] of [[1, 1, false], [2, 2, false], [1, 2, true], [2, 2, true]] as const) {
+  describe(`pipelining with ${processes} process(es) × ${threads} thread(s)${direct ? ', http-direct' : ''}`, () => {
     let berth: RunningBerth;
     let dir: string;
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'berth-sidefx-'));
       berth = await startBerth([
         '--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'sidefx', '--processes', String(processes),
-        '--threads', String(threads), '--python', debianPython(), '--env', `SIDEFX_LOG=${join(dir, 'log')}`,
+        '--threads', String(threads), `--http-direct=${direct}`, '--python', debianPython(), '--env', `SIDEFX_LOG=${join(dir, 'log')}`,
       ]);
     });
     after(async () => {
