@@ -13,6 +13,7 @@
 import { HttpParseError, type RequestHead } from './types.js';
 import { COLON, COMMA, CR, DIGIT_0, DIGIT_9, FIELD_VALUE, HTAB, LF, SP, TARGET, TOKEN } from './tables.js';
 import { authorityHostEnd, targetFormError } from './target.js';
+import { commonFieldName, commonMethod } from './common-names.js';
 
 /** Content-Length digits allowed: 2^53 − 1 has 16 digits; more can only overflow. */
 const MAX_LENGTH_DIGITS = 16;
@@ -32,6 +33,13 @@ class ParsedHead implements RequestHead {
     readonly keepAlive: boolean,
     readonly expectContinue: boolean,
   ) {}
+}
+
+/** An exact-size copy of scratch[0, count), which is then emptied so it keeps no head's strings alive. */
+function fieldsOf(scratch: string[], count: number): string[] {
+  const fields = scratch.slice(0, count);
+  for (let k = 0; k < count; k++) scratch[k] = '';
+  return fields;
 }
 
 /** Case-insensitive compare of text[start, start+lower.length) with a lowercase literal. */
@@ -146,15 +154,16 @@ function versionError(text: string, start: number): HttpParseError {
  * final empty line — into a RequestHead, or returns the error to answer with. Bytes are
  * validated straight from the buffer (a typed-array read is cheaper than charCodeAt);
  * strings are sliced from one latin1 decoding of the whole head, whose indexes are the
- * buffer's minus `start` (latin1 maps one byte to one char).
+ * buffer's minus `start` (latin1 maps one byte to one char). `scratch` is a list the caller
+ * keeps for its next heads (one per connection); after an error it may hold this head's strings.
  */
-export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes: number): RequestHead | HttpParseError {
+export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes: number, scratch: string[]): RequestHead | HttpParseError {
   const text = buf.toString('latin1', start, end);
   // request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
   let i = start;
   while (TOKEN[buf[i] as number] === 1) i++;
   if (i === start || buf[i] !== SP) return bad('malformed method in request-line (RFC 9112 §3.1)');
-  const method = text.slice(0, i - start);
+  const method = commonMethod(buf, start, i) ?? text.slice(0, i - start);
   const targetStart = ++i;
   while (TARGET[buf[i] as number] === 1) i++;
   if (i === targetStart) return bad('empty request-target or extra whitespace in request-line (RFC 9112 §3)');
@@ -191,7 +200,10 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
   }
   i = versionStart + 10;
 
-  const headers: string[] = [];
+  // Names and values go to the caller's scratch list first; the head gets an exact-size copy
+  // (a growing [] would allocate room for 16 strings for the usual two to ten).
+  const headers = scratch;
+  let fieldCount = 0;
   let contentLength = -1;
   let transferEncoding: string | null = null;
   let hosts = 0;
@@ -219,9 +231,10 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
     let valueEnd = i;
     while (valueEnd > valueStart && isOws(buf[valueEnd - 1] as number)) valueEnd--;
     i += 2;
-    const name = text.slice(nameStart - start, nameEnd - start);
+    const name = commonFieldName(buf, nameStart, nameEnd) ?? text.slice(nameStart - start, nameEnd - start);
     const value = text.slice(valueStart - start, valueEnd - start);
-    headers.push(name, value);
+    headers[fieldCount++] = name;
+    headers[fieldCount++] = value;
     switch (nameEnd - nameStart) {
       case 4:
         if (equalsLower(name, 0, 4, 'host')) {
@@ -277,7 +290,7 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
     method,
     target,
     versionMinor,
-    headers,
+    fieldsOf(scratch, fieldCount),
     chunked ? -1 : contentLength === -1 ? 0 : contentLength,
     chunked,
     keepAlive,

@@ -63,6 +63,8 @@ export class RequestParser {
   #keepAlive = false;
   /** Body bytes still expected (Content-Length). */
   #remaining = 0;
+  /** parseHead's scratch list of names and values, reused for every head of this connection. */
+  readonly #fields: string[] = [];
   /** Made on the first chunked request only: most connections never need one. */
   #chunked: ChunkedDecoder | null = null;
 
@@ -225,7 +227,7 @@ export class RequestParser {
   }
 
   #onHeadBytes(buf: Buffer, start: number, end: number, headBytes: number): void {
-    const head = parseHead(buf, start, end, this.#maxBodyBytes);
+    const head = parseHead(buf, start, end, this.#maxBodyBytes, this.#fields);
     if (head instanceof HttpParseError) {
       this.#state = S_DEAD;
       this.#handler.onError(opensWithHeadMethod(buf, start, end) ? new HttpParseError(head.status, head.message, true) : head);
