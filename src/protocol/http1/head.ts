@@ -13,7 +13,6 @@
 import { HttpParseError, type RequestHead } from './types.js';
 import { COLON, COMMA, CR, DIGIT_0, DIGIT_9, FIELD_VALUE, HTAB, LF, SP, TARGET, TOKEN } from './tables.js';
 import { authorityHostEnd, targetFormError } from './target.js';
-import { commonFieldName, commonMethod } from './common-names.js';
 
 /** Content-Length digits allowed: 2^53 − 1 has 16 digits; more can only overflow. */
 const MAX_LENGTH_DIGITS = 16;
@@ -35,10 +34,29 @@ class ParsedHead implements RequestHead {
   ) {}
 }
 
-/** An exact-size copy of scratch[0, count), which is then emptied so it keeps no head's strings alive. */
-function fieldsOf(scratch: string[], count: number): string[] {
-  const fields = scratch.slice(0, count);
-  for (let k = 0; k < count; k++) scratch[k] = '';
+/**
+ * Where a head's field names and values lie, as text offsets (four per field: name start and
+ * end, value start and end). Integers, so recording them allocates nothing and, unlike a
+ * long-lived list of strings, costs no write barrier; one per connection, grown as needed.
+ */
+export class FieldBounds {
+  ints: Int32Array = new Int32Array(64);
+
+  grow(): Int32Array {
+    const bigger = new Int32Array(this.ints.length * 2);
+    bigger.set(this.ints);
+    return (this.ints = bigger);
+  }
+}
+
+/** The flat [name, value, …] list of `count` fields, sliced from `text` at their bounds. */
+function fieldsOf(text: string, ints: Int32Array, count: number): string[] {
+  const fields = new Array<string>(count * 2);
+  for (let k = 0; k < count; k++) {
+    const at = k * 4;
+    fields[2 * k] = text.slice(ints[at]!, ints[at + 1]!);
+    fields[2 * k + 1] = text.slice(ints[at + 2]!, ints[at + 3]!);
+  }
   return fields;
 }
 
@@ -154,16 +172,17 @@ function versionError(text: string, start: number): HttpParseError {
  * final empty line — into a RequestHead, or returns the error to answer with. Bytes are
  * validated straight from the buffer (a typed-array read is cheaper than charCodeAt);
  * strings are sliced from one latin1 decoding of the whole head, whose indexes are the
- * buffer's minus `start` (latin1 maps one byte to one char). `scratch` is a list the caller
- * keeps for its next heads (one per connection); after an error it may hold this head's strings.
+ * buffer's minus `start` (latin1 maps one byte to one char). `bounds` is kept by the caller
+ * for its next heads (one per connection).
  */
-export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes: number, scratch: string[]): RequestHead | HttpParseError {
+export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes: number, bounds: FieldBounds): RequestHead | HttpParseError {
   const text = buf.toString('latin1', start, end);
   // request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
   let i = start;
   while (TOKEN[buf[i] as number] === 1) i++;
   if (i === start || buf[i] !== SP) return bad('malformed method in request-line (RFC 9112 §3.1)');
-  const method = commonMethod(buf, start, i) ?? text.slice(0, i - start);
+  // GET, by far the most common method, as one shared string rather than a new one per request.
+  const method = i - start === 3 && buf[start] === 0x47 && buf[start + 1] === 0x45 && buf[start + 2] === 0x54 ? 'GET' : text.slice(0, i - start);
   const targetStart = ++i;
   while (TARGET[buf[i] as number] === 1) i++;
   if (i === targetStart) return bad('empty request-target or extra whitespace in request-line (RFC 9112 §3)');
@@ -200,9 +219,9 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
   }
   i = versionStart + 10;
 
-  // Names and values go to the caller's scratch list first; the head gets an exact-size copy
-  // (a growing [] would allocate room for 16 strings for the usual two to ten).
-  const headers = scratch;
+  // Where each name and value lies (text offsets, in the caller's reused FieldBounds): the
+  // strings are sliced once every field is valid, into a list of exactly their number.
+  let ints: Int32Array = bounds.ints;
   let fieldCount = 0;
   let contentLength = -1;
   let transferEncoding: string | null = null;
@@ -231,27 +250,32 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
     let valueEnd = i;
     while (valueEnd > valueStart && isOws(buf[valueEnd - 1] as number)) valueEnd--;
     i += 2;
-    const name = commonFieldName(buf, nameStart, nameEnd) ?? text.slice(nameStart - start, nameEnd - start);
-    const value = text.slice(valueStart - start, valueEnd - start);
-    headers[fieldCount++] = name;
-    headers[fieldCount++] = value;
+    const at = fieldCount * 4;
+    if (at === ints.length) ints = bounds.grow();
+    ints[at] = nameStart - start;
+    ints[at + 1] = nameEnd - start;
+    ints[at + 2] = valueStart - start;
+    ints[at + 3] = valueEnd - start;
+    fieldCount++;
+    const n0 = nameStart - start;
     switch (nameEnd - nameStart) {
       case 4:
-        if (equalsLower(name, 0, 4, 'host')) {
+        if (equalsLower(text, n0, n0 + 4, 'host')) {
           hosts++;
           if (authorityHostEnd(buf, valueStart, valueEnd) === -1) return bad('invalid Host field value (RFC 9110 §7.2: uri-host [ ":" port ])');
         }
         break;
       case 6:
-        if (equalsLower(name, 0, 6, 'expect') && equalsLower(value, 0, value.length, '100-continue')) {
+        if (equalsLower(text, n0, n0 + 6, 'expect') && equalsLower(text, valueStart - start, valueEnd - start, '100-continue')) {
           expectContinue = true;
         }
         break;
       case 10:
-        if (equalsLower(name, 0, 10, 'connection')) connection |= connectionOptions(value);
+        if (equalsLower(text, n0, n0 + 10, 'connection')) connection |= connectionOptions(text.slice(valueStart - start, valueEnd - start));
         break;
       case 14:
-        if (equalsLower(name, 0, 14, 'content-length')) {
+        if (equalsLower(text, n0, n0 + 14, 'content-length')) {
+          const value = text.slice(valueStart - start, valueEnd - start);
           // Duplicates are refused even when equal: two framing claims is a smuggling probe.
           if (contentLength !== -1) return bad('more than one Content-Length (RFC 9112 §6.3)');
           contentLength = parseContentLength(value);
@@ -259,7 +283,8 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
         }
         break;
       case 17:
-        if (equalsLower(name, 0, 17, 'transfer-encoding')) {
+        if (equalsLower(text, n0, n0 + 17, 'transfer-encoding')) {
+          const value = text.slice(valueStart - start, valueEnd - start);
           transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
         }
         break;
@@ -290,7 +315,7 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
     method,
     target,
     versionMinor,
-    fieldsOf(scratch, fieldCount),
+    fieldsOf(text, ints, fieldCount),
     chunked ? -1 : contentLength === -1 ? 0 : contentLength,
     chunked,
     keepAlive,

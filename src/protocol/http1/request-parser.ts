@@ -23,7 +23,7 @@
  * ignored: the front closes the connection and nothing more may be answered on it. After
  * onError the parser is dead and ignores all input.
  */
-import { parseHead } from './head.js';
+import { FieldBounds, parseHead } from './head.js';
 import { opensWithHeadMethod } from './methods.js';
 import { CR, LF } from './tables.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
@@ -63,8 +63,8 @@ export class RequestParser {
   #keepAlive = false;
   /** Body bytes still expected (Content-Length). */
   #remaining = 0;
-  /** parseHead's scratch list of names and values, reused for every head of this connection. */
-  readonly #fields: string[] = [];
+  /** Where parseHead notes each field, reused for every head of this connection. */
+  readonly #fields = new FieldBounds();
   /** Made on the first chunked request only: most connections never need one. */
   #chunked: ChunkedDecoder | null = null;
 
