@@ -74,11 +74,16 @@ export class AccessLog {
    * (called at once, for the same exchange) produces the line.
    */
   keep(ex: Exchange, nowMonotonic: number): boolean {
+    return this.keepAnswer(ex.status, ex.startedAt, nowMonotonic);
+  }
+
+  /** keep() from the two facts it reads, for an answer whose Exchange is made only if kept. */
+  keepAnswer(status: number, startedAt: number, nowMonotonic: number): boolean {
     const f = this.#facts;
     f.totalRequests = ++this.#total;
-    f.ms = nowMonotonic - ex.startedAt;
+    f.ms = nowMonotonic - startedAt;
     f.micros = Math.round(f.ms * 1000);
-    return this.#everything || this.#wanted(ex.status, f.micros);
+    return this.#everything || this.#wanted(status, f.micros);
   }
 
   render(ex: Exchange, workerPid: number, workerRequests: number, nowWall: number): string {

@@ -22,7 +22,8 @@ import type { DirectReport } from '../protocol/worker/payloads.js';
 import { exchangeFromRecord } from '../server/direct-record.js';
 import type { Endpoints } from '../server/endpoints.js';
 import type { Exchange } from '../server/exchange.js';
-import { directDone, requestDone } from '../server/observe.js';
+import { directDone, requestDone, staticServed } from '../server/observe.js';
+import type { KeptAnswer } from '../server/kept-exchange.js';
 import { FrontDoor, type ListenerFacts } from '../server/front-door.js';
 import { forwardedTrustOf, HttpFront } from '../server/http-front.js';
 import { proxyProtocolRule } from '../server/proxy-protocol-reader.js';
@@ -41,6 +42,8 @@ import { Upstream } from '../proxy/upstream.js';
 /** The request log (../log/access-log.ts): keep() counts and filters, render() formats a kept request. */
 export interface AccessLogger {
   keep(ex: Exchange, nowMonotonic: number): boolean;
+  /** keep() for an answer of `status` started at `startedAt` that has no Exchange yet. */
+  keepAnswer(status: number, startedAt: number, nowMonotonic: number): boolean;
   render(ex: Exchange, workerPid: number, workerRequests: number, nowWall: number): string;
 }
 
@@ -100,6 +103,7 @@ export class Front {
       spool: new SpoolBudget(config.spoolLimitBytes),
       dispatch: (ex: Exchange) => this.#router.route(ex),
       exchangeDone: (ex: Exchange) => this.#exchangeDone(ex),
+      keptDone: (answer: KeptAnswer) => this.#keptDone(answer),
       // Only the static stage's kept answers skip the route table, and only when no proxy
       // route (which comes before it) could claim the request.
       hotStatic: (target: string, requestHeaders: readonly string[]) => (this.#proxy === null && this.#statics !== null ? this.#statics.keptFor(target, requestHeaders) : null),
@@ -258,5 +262,22 @@ export class Front {
     if (!log.keep(ex, performance.now())) return; // filtered out (disable-logging)
     const w = ex.servedBy;
     this.#deps.line(log.render(ex, w?.pid ?? 0, w?.requestsServed ?? 0, Date.now()));
+  }
+
+  /**
+   * #exchangeDone + the static channel for a hot answer the HTTP front wrote itself; its Exchange
+   * is made only when stats subscribe or the log keeps the request (with disable-logging, a hot
+   * 200 costs the log one count and one compare).
+   */
+  #keptDone(answer: KeptAnswer): void {
+    if (requestDone.hasSubscribers || staticServed.hasSubscribers) {
+      const ex = answer.exchange();
+      this.#exchangeDone(ex);
+      if (staticServed.hasSubscribers) staticServed.publish(ex);
+      return;
+    }
+    const log = this.#accessLog;
+    if (!log.keepAnswer(answer.statusCode, answer.startedAt, performance.now())) return;
+    this.#deps.line(log.render(answer.exchange(), 0, 0, Date.now()));
   }
 }

@@ -21,14 +21,14 @@ import { CONTINUE_100 } from '../protocol/http1/canned.js';
 import type { HttpParseError, RequestHead, RequestParserHandler, RequestParserLimits } from '../protocol/http1/types.js';
 import { Exchange, type CgiSource } from './exchange.js';
 import type { KeptResponse } from './kept-response.js';
-import { keptExchange } from './kept-exchange.js';
-import { staticServed } from './observe.js';
+import { KeptAnswer } from './kept-exchange.js';
 import { RequestBody } from './request-body.js';
 import { SPOOL_FULL_MESSAGE, type SpoolBudget } from './spool-budget.js';
 import { QueuedResponse, type ResponseQueue } from './queued-response.js';
 import { FlushingWriter } from './flushing-writer.js';
 import type { JoinedResponses } from './joined-responses.js';
-import { forwardedClient, peerIsTrusted, type ForwardedTrust } from './forwarded.js';
+import { peerIsTrusted, type ForwardedTrust } from './forwarded.js';
+import { requestRecord, unparsedRecord } from './http-request-record.js';
 import { buildCgiBlock, pathDecodesToNul, type CgiNameCache, type ConnectionFacts } from './http-environ.js';
 import type { ScriptNameRule } from './script-name.js';
 import { mustWait } from './pipeline-order.js';
@@ -49,6 +49,8 @@ export interface HttpFrontContext {
   dispatch(ex: Exchange): void;
   /** The response left Berth (for the request log and stats). */
   exchangeDone(ex: Exchange): void;
+  /** A kept answer left Berth (#answerKept): for the request log, stats and the static channel, as exchangeDone + staticServed would have it. */
+  keptDone(answer: KeptAnswer): void;
   /**
    * The kept 200 the routes would answer this plain keep-alive GET with (a hot static file,
    * src/static/hot-responses.ts), or null: the request then takes the routes.
@@ -80,6 +82,8 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   /** Inside #onData: timer restarts wait for its end (see #touch). */
   #inData = false;
   #touched = false;
+  /** Made on the first kept answer, refilled for each (kept-exchange.ts). */
+  #keptAnswer: KeptAnswer | null = null;
 
   /** `timeoutMs`: the listener's http-timeout (or socket-timeout for http-socket listeners), named by `timeoutOption`. */
   constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https', timeoutMs: number, ends: Endpoints, timeoutOption = 'http-timeout') {
@@ -170,24 +174,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     }
     const response = new QueuedResponse(this, head);
     const body = head.contentLength > 0 || head.chunked ? new RequestBody(this.ctx.spool) : null;
-    const request = {
-      method: head.method,
-      target: head.target,
-      versionMinor: head.versionMinor,
-      headers: head.headers,
-      remoteAddress: this.#facts.remoteAddress,
-      remotePort: this.#facts.remotePort,
-      scheme: this.#facts.scheme,
-    };
-    if (this.#trustForwarded) {
-      const client = forwardedClient(head.headers, this.ctx.forwardedTrust);
-      if (client !== null) {
-        request.remoteAddress = client.remoteAddress;
-        request.remotePort = client.remotePort;
-        if (client.scheme !== null) request.scheme = client.scheme;
-      }
-    }
-    response.exchange = new Exchange(request, '', body, response, performance.now());
+    response.exchange = new Exchange(requestRecord(head, this.#facts, this.#trustForwarded ? this.ctx.forwardedTrust : null), '', body, response, performance.now());
     this.#queue.push(response);
     if (!response.safe) this.#unsafeOpen++;
     this.#receiving = { response, head };
@@ -211,9 +198,10 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     const startedAt = performance.now();
     if (wire.joined !== null) this.#out.write(wire.joined);
     else this.#out.writePair(wire.head, kept.body);
-    const ex = keptExchange(head, this.#facts, wire, kept.body.length, startedAt, this);
-    this.ctx.exchangeDone(ex);
-    if (staticServed.hasSubscribers) staticServed.publish(ex);
+    const answer = (this.#keptAnswer ??= new KeptAnswer(this.#facts, this));
+    answer.refill(head, wire.statusCode, kept.body.length, startedAt);
+    this.ctx.keptDone(answer);
+    answer.clear();
     this.#receiving = null;
     this.#touch();
     return true;
@@ -267,10 +255,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     this.#receiving = null;
     if (response === null) {
       response = new QueuedResponse(this, { method: headRequest ? 'HEAD' : 'GET', target: '-', versionMinor: 1, keepAlive: false });
-      response.exchange = new Exchange(
-        { method: '-', target: '-', versionMinor: 1, headers: [], remoteAddress: this.#facts.remoteAddress, remotePort: this.#facts.remotePort, scheme: this.#facts.scheme },
-        '', null, response, performance.now(),
-      );
+      response.exchange = new Exchange(unparsedRecord(this.#facts), '', null, response, performance.now());
       this.#queue.push(response);
     }
     this.ctx.log('warn', `${what} from ${this.#facts.remoteAddress}:${this.#facts.remotePort}: ${message} (answered ${status})`);

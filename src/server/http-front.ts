@@ -15,6 +15,8 @@ import { HttpDateClock } from './clock.js';
 import type { ScriptNameRule } from './script-name.js';
 import type { SpoolBudget } from './spool-budget.js';
 import type { KeptResponse } from './kept-response.js';
+import type { KeptAnswer } from './kept-exchange.js';
+import { staticServed } from './observe.js';
 
 export interface HttpFrontDeps {
   readonly config: Config;
@@ -23,6 +25,8 @@ export interface HttpFrontDeps {
   readonly spool: SpoolBudget;
   dispatch(ex: Exchange): void;
   exchangeDone(ex: Exchange): void;
+  /** See HttpFrontContext.keptDone; absent: the kept answer's Exchange goes to exchangeDone and the static channel. */
+  keptDone?(answer: KeptAnswer): void;
   /** See HttpFrontContext.hotStatic; absent: every request goes through dispatch. */
   hotStatic?(target: string, requestHeaders: readonly string[]): KeptResponse | null;
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -49,6 +53,7 @@ export class HttpFront {
       log: deps.log,
       dispatch: deps.dispatch,
       exchangeDone: deps.exchangeDone,
+      keptDone: deps.keptDone ?? ((answer) => keptDoneAsExchange(answer, deps.exchangeDone)),
       hotStatic: deps.hotStatic ?? noHotStatic,
     };
     this.#httpTimeoutMs = deps.config.httpTimeoutMs;
@@ -87,6 +92,12 @@ export class HttpFront {
   closeIdle(): void {
     for (const c of this.#connections) c.closeIfIdle();
   }
+}
+
+function keptDoneAsExchange(answer: KeptAnswer, exchangeDone: (ex: Exchange) => void): void {
+  const ex = answer.exchange();
+  exchangeDone(ex);
+  if (staticServed.hasSubscribers) staticServed.publish(ex);
 }
 
 function noHotStatic(): null {

@@ -1,20 +1,54 @@
-/** The finished Exchange of a hot static GET the HTTP front answered from a kept response, for the request log and stats. */
+/** The record of a hot static GET the HTTP front answered from a kept response: an Exchange made only when something reads it. */
 import type { RequestHead } from '../protocol/http1/types.js';
 import { ANSWERED, Exchange, type CgiSource } from './exchange.js';
 import type { ConnectionFacts } from './http-environ.js';
-import type { KeptWire } from './kept-response.js';
 
 /**
- * The finished Exchange of a request the HTTP front answered with `wire` itself, as the static
- * stage's sendKept leaves one: for the request log and stats; its CGI block is built by
- * `source` only if the log reads it.
+ * One per connection, refilled for each kept answer: the request log with disable-logging and
+ * stats without subscribers read only the status and the start time, so for them no Exchange is
+ * made. `exchange()` makes the finished Exchange the static stage's sendKept would leave (for the
+ * log line, stats, the static channel); it is valid only until the next answer refills this.
  */
-export function keptExchange(head: RequestHead, facts: ConnectionFacts, wire: KeptWire, bodyBytes: number, startedAt: number, source: CgiSource): Exchange {
-  const request = { method: head.method, target: head.target, versionMinor: head.versionMinor, headers: head.headers, remoteAddress: facts.remoteAddress, remotePort: facts.remotePort, scheme: facts.scheme };
-  const ex = new Exchange(request, '', null, ANSWERED, startedAt);
-  ex.status = wire.statusCode;
-  ex.bytesSent = bodyBytes;
-  ex.finished = true;
-  ex.buildCgiBlockLater(source);
-  return ex;
+export class KeptAnswer {
+  readonly #facts: ConnectionFacts;
+  readonly #source: CgiSource;
+  #head: RequestHead | null = null;
+  #made: Exchange | null = null;
+  statusCode = 0;
+  bodyBytes = 0;
+  /** performance.now() when the answer started, the clock of Exchange.startedAt. */
+  startedAt = 0;
+
+  constructor(facts: ConnectionFacts, source: CgiSource) {
+    this.#facts = facts;
+    this.#source = source;
+  }
+
+  refill(head: RequestHead, statusCode: number, bodyBytes: number, startedAt: number): void {
+    this.#head = head;
+    this.#made = null;
+    this.statusCode = statusCode;
+    this.bodyBytes = bodyBytes;
+    this.startedAt = startedAt;
+  }
+
+  /** The finished Exchange of this answer (one per answer, however often asked); its CGI block is built only if read. */
+  exchange(): Exchange {
+    if (this.#made !== null) return this.#made;
+    const head = this.#head!;
+    const facts = this.#facts;
+    const request = { method: head.method, target: head.target, versionMinor: head.versionMinor, headers: head.headers, remoteAddress: facts.remoteAddress, remotePort: facts.remotePort, scheme: facts.scheme };
+    const ex = new Exchange(request, '', null, ANSWERED, this.startedAt);
+    ex.status = this.statusCode;
+    ex.bytesSent = this.bodyBytes;
+    ex.finished = true;
+    ex.buildCgiBlockLater(this.#source);
+    return (this.#made = ex);
+  }
+
+  /** Drops the head, so an idle connection does not keep the last request's strings alive. */
+  clear(): void {
+    this.#head = null;
+    this.#made = null;
+  }
 }

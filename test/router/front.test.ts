@@ -19,6 +19,7 @@ import { configFrom, request } from '../static/harness.js';
 async function startFront(t: test.TestContext, config: Config, lines: string[]): Promise<{ front: Front; port: number }> {
   const accessLog = (c: Config): AccessLogger => ({
     keep: () => true,
+    keepAnswer: () => true,
     render: (ex) => `${c.staticMaps.map((m) => m.mountpoint).join(',')} ${ex.request.target} ${ex.status}`,
   });
   const front = new Front({ config, pool: new WorkerPool(), accessLog, line: (text) => lines.push(text), log: () => undefined });
@@ -81,7 +82,7 @@ test('a commit ends app-down: fall-through requests wait for a worker again inst
 
 test('a watch that ends itself mid-report (a probation verdict) stops there, and the records are still logged', (t) => {
   const lines: string[] = [];
-  const accessLog = (): AccessLogger => ({ keep: () => true, render: (ex) => `${ex.request.target} ${ex.status}` });
+  const accessLog = (): AccessLogger => ({ keep: () => true, keepAnswer: () => true, render: (ex) => `${ex.request.target} ${ex.status}` });
   const front = new Front({ config: configFrom([]), pool: new WorkerPool(), accessLog, line: (text) => lines.push(text), log: () => undefined });
   t.after(() => front.closeListeners());
   const seen: number[] = [];

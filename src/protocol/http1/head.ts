@@ -34,6 +34,32 @@ class ParsedHead implements RequestHead {
   ) {}
 }
 
+/**
+ * Where a head's field names and values lie, as text offsets (four per field: name start and
+ * end, value start and end). Integers, so recording them allocates nothing and, unlike a
+ * long-lived list of strings, costs no write barrier; one per connection, grown as needed.
+ */
+export class FieldBounds {
+  ints: Int32Array = new Int32Array(64);
+
+  grow(): Int32Array {
+    const bigger = new Int32Array(this.ints.length * 2);
+    bigger.set(this.ints);
+    return (this.ints = bigger);
+  }
+}
+
+/** The flat [name, value, …] list of `count` fields, sliced from `text` at their bounds. */
+function fieldsOf(text: string, ints: Int32Array, count: number): string[] {
+  const fields = new Array<string>(count * 2);
+  for (let k = 0; k < count; k++) {
+    const at = k * 4;
+    fields[2 * k] = text.slice(ints[at]!, ints[at + 1]!);
+    fields[2 * k + 1] = text.slice(ints[at + 2]!, ints[at + 3]!);
+  }
+  return fields;
+}
+
 /** Case-insensitive compare of text[start, start+lower.length) with a lowercase literal. */
 function equalsLower(text: string, start: number, end: number, lower: string): boolean {
   if (end - start !== lower.length) return false;
@@ -146,15 +172,17 @@ function versionError(text: string, start: number): HttpParseError {
  * final empty line — into a RequestHead, or returns the error to answer with. Bytes are
  * validated straight from the buffer (a typed-array read is cheaper than charCodeAt);
  * strings are sliced from one latin1 decoding of the whole head, whose indexes are the
- * buffer's minus `start` (latin1 maps one byte to one char).
+ * buffer's minus `start` (latin1 maps one byte to one char). `bounds` is kept by the caller
+ * for its next heads (one per connection).
  */
-export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes: number): RequestHead | HttpParseError {
+export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes: number, bounds: FieldBounds): RequestHead | HttpParseError {
   const text = buf.toString('latin1', start, end);
   // request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
   let i = start;
   while (TOKEN[buf[i] as number] === 1) i++;
   if (i === start || buf[i] !== SP) return bad('malformed method in request-line (RFC 9112 §3.1)');
-  const method = text.slice(0, i - start);
+  // GET, by far the most common method, as one shared string rather than a new one per request.
+  const method = i - start === 3 && buf[start] === 0x47 && buf[start + 1] === 0x45 && buf[start + 2] === 0x54 ? 'GET' : text.slice(0, i - start);
   const targetStart = ++i;
   while (TARGET[buf[i] as number] === 1) i++;
   if (i === targetStart) return bad('empty request-target or extra whitespace in request-line (RFC 9112 §3)');
@@ -191,7 +219,10 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
   }
   i = versionStart + 10;
 
-  const headers: string[] = [];
+  // Where each name and value lies (text offsets, in the caller's reused FieldBounds): the
+  // strings are sliced once every field is valid, into a list of exactly their number.
+  let ints: Int32Array = bounds.ints;
+  let fieldCount = 0;
   let contentLength = -1;
   let transferEncoding: string | null = null;
   let hosts = 0;
@@ -219,26 +250,32 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
     let valueEnd = i;
     while (valueEnd > valueStart && isOws(buf[valueEnd - 1] as number)) valueEnd--;
     i += 2;
-    const name = text.slice(nameStart - start, nameEnd - start);
-    const value = text.slice(valueStart - start, valueEnd - start);
-    headers.push(name, value);
+    const at = fieldCount * 4;
+    if (at === ints.length) ints = bounds.grow();
+    ints[at] = nameStart - start;
+    ints[at + 1] = nameEnd - start;
+    ints[at + 2] = valueStart - start;
+    ints[at + 3] = valueEnd - start;
+    fieldCount++;
+    const n0 = nameStart - start;
     switch (nameEnd - nameStart) {
       case 4:
-        if (equalsLower(name, 0, 4, 'host')) {
+        if (equalsLower(text, n0, n0 + 4, 'host')) {
           hosts++;
           if (authorityHostEnd(buf, valueStart, valueEnd) === -1) return bad('invalid Host field value (RFC 9110 §7.2: uri-host [ ":" port ])');
         }
         break;
       case 6:
-        if (equalsLower(name, 0, 6, 'expect') && equalsLower(value, 0, value.length, '100-continue')) {
+        if (equalsLower(text, n0, n0 + 6, 'expect') && equalsLower(text, valueStart - start, valueEnd - start, '100-continue')) {
           expectContinue = true;
         }
         break;
       case 10:
-        if (equalsLower(name, 0, 10, 'connection')) connection |= connectionOptions(value);
+        if (equalsLower(text, n0, n0 + 10, 'connection')) connection |= connectionOptions(text.slice(valueStart - start, valueEnd - start));
         break;
       case 14:
-        if (equalsLower(name, 0, 14, 'content-length')) {
+        if (equalsLower(text, n0, n0 + 14, 'content-length')) {
+          const value = text.slice(valueStart - start, valueEnd - start);
           // Duplicates are refused even when equal: two framing claims is a smuggling probe.
           if (contentLength !== -1) return bad('more than one Content-Length (RFC 9112 §6.3)');
           contentLength = parseContentLength(value);
@@ -246,7 +283,8 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
         }
         break;
       case 17:
-        if (equalsLower(name, 0, 17, 'transfer-encoding')) {
+        if (equalsLower(text, n0, n0 + 17, 'transfer-encoding')) {
+          const value = text.slice(valueStart - start, valueEnd - start);
           transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
         }
         break;
@@ -277,7 +315,7 @@ export function parseHead(buf: Buffer, start: number, end: number, maxBodyBytes:
     method,
     target,
     versionMinor,
-    headers,
+    fieldsOf(text, ints, fieldCount),
     chunked ? -1 : contentLength === -1 ? 0 : contentLength,
     chunked,
     keepAlive,

@@ -23,7 +23,7 @@
  * ignored: the front closes the connection and nothing more may be answered on it. After
  * onError the parser is dead and ignores all input.
  */
-import { parseHead } from './head.js';
+import { FieldBounds, parseHead } from './head.js';
 import { opensWithHeadMethod } from './methods.js';
 import { CR, LF } from './tables.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
@@ -63,6 +63,8 @@ export class RequestParser {
   #keepAlive = false;
   /** Body bytes still expected (Content-Length). */
   #remaining = 0;
+  /** Where parseHead notes each field, reused for every head of this connection. */
+  readonly #fields = new FieldBounds();
   /** Made on the first chunked request only: most connections never need one. */
   #chunked: ChunkedDecoder | null = null;
 
@@ -225,7 +227,7 @@ export class RequestParser {
   }
 
   #onHeadBytes(buf: Buffer, start: number, end: number, headBytes: number): void {
-    const head = parseHead(buf, start, end, this.#maxBodyBytes);
+    const head = parseHead(buf, start, end, this.#maxBodyBytes, this.#fields);
     if (head instanceof HttpParseError) {
       this.#state = S_DEAD;
       this.#handler.onError(opensWithHeadMethod(buf, start, end) ? new HttpParseError(head.status, head.message, true) : head);
