@@ -8,32 +8,16 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Front } from '../../src/router/front.js';
-import { WorkerPool } from '../../src/worker/pool.js';
 import { AccessLog } from '../../src/log/access-log.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Exchange } from '../../src/server/exchange.js';
 import { configFrom, request } from '../static/harness.js';
+import { startFront } from './front-on-port.js';
 
 function accessLogOf(c: Config): AccessLog {
   return new AccessLog({ format: c.logFormat, json: c.logJson, disableLogging: c.disableLogging, log4xx: c.log4xx, log5xx: c.log5xx, slowMs: c.logSlowMs });
 }
 
-async function startFront(t: test.TestContext, config: Config, lines: string[]): Promise<{ front: Front; port: number }> {
-  const front = new Front({ config, pool: new WorkerPool(), accessLog: accessLogOf, line: (text) => lines.push(text), log: () => undefined });
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    front.accept(s, { via: 'http', display: 'test', unix: false });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => resolve());
-  }));
-  return { front, port: (server.address() as net.AddressInfo).port };
-}
 
 /** `count` keep-alive GETs of `target` on one connection, one after another; resolves with each status line. */
 function keptAliveGets(port: number, target: string, count: number): Promise<string[]> {
@@ -74,7 +58,7 @@ const FORMAT = '%(method) %(uri) %(proto) %(status) %(rsize) %(addr) %(host) %(u
 
 test('with logging on, every hot answer is logged with the same fields as the first (full-stage) answer', async (t) => {
   const lines: string[] = [];
-  const { port } = await startFront(t, configFrom(['--static-map', `/s=${staticDir(t)}`, '--log-format', FORMAT]), lines);
+  const { port } = await startFront(t, configFrom(['--static-map', `/s=${staticDir(t)}`, '--log-format', FORMAT]), lines, accessLogOf);
   const statuses = await keptAliveGets(port, '/s/f.txt', 5);
   assert.deepEqual(statuses, Array(5).fill('HTTP/1.1 200 OK'));
   assert.equal(lines.length, 5, lines.join('\n'));
@@ -84,7 +68,7 @@ test('with logging on, every hot answer is logged with the same fields as the fi
 
 test('uWSGI\'s default line counts each hot answer (req: 0/N)', async (t) => {
   const lines: string[] = [];
-  const { port } = await startFront(t, configFrom(['--static-map', `/s=${staticDir(t)}`]), lines);
+  const { port } = await startFront(t, configFrom(['--static-map', `/s=${staticDir(t)}`]), lines, accessLogOf);
   await keptAliveGets(port, '/s/f.txt', 4);
   assert.deepEqual(lines.map((l) => /\|req: (\d+\/\d+)\]/.exec(l)?.[1]), ['0/1', '0/2', '0/3', '0/4'], lines.join('\n'));
   for (const line of lines) assert.match(line, /GET \/s\/f\.txt => generated 1000 bytes .* \(HTTP\/1\.1 200\)/);
@@ -92,7 +76,7 @@ test('uWSGI\'s default line counts each hot answer (req: 0/N)', async (t) => {
 
 test('disable-logging drops hot 200s but still counts them, so the next logged line says how many came before', async (t) => {
   const lines: string[] = [];
-  const { front, port } = await startFront(t, configFrom(['--static-map', `/s=${staticDir(t)}`, '--disable-logging']), lines);
+  const { front, port } = await startFront(t, configFrom(['--static-map', `/s=${staticDir(t)}`, '--disable-logging']), lines, accessLogOf);
   await keptAliveGets(port, '/s/f.txt', 4);
   assert.deepEqual(lines, []);
   front.appDown();
@@ -110,7 +94,7 @@ test('a stats subscriber is given a whole, finished Exchange for each hot answer
   diagnostics.subscribe('berth:request-done', onDone);
   t.after(() => diagnostics.unsubscribe('berth:request-done', onDone));
   const lines: string[] = [];
-  const { port } = await startFront(t, configFrom(['--static-map', `/s=${staticDir(t)}`, '--disable-logging']), lines);
+  const { port } = await startFront(t, configFrom(['--static-map', `/s=${staticDir(t)}`, '--disable-logging']), lines, accessLogOf);
   await keptAliveGets(port, '/s/f.txt', 3);
   assert.deepEqual(seen, Array(3).fill('GET /s/f.txt 200 1000 true true'));
   assert.deepEqual(lines, []);

@@ -15,26 +15,15 @@ import type { WorkerHandle } from '../../src/worker/handle.js';
 import type { DirectRecord } from '../../src/protocol/worker/payloads.js';
 import { encodeUwsgiRequest } from '../../src/protocol/uwsgi/client.js';
 import { configFrom, request } from '../static/harness.js';
+import { startFront } from './front-on-port.js';
 
-async function startFront(t: test.TestContext, config: Config, lines: string[]): Promise<{ front: Front; port: number }> {
+function startTestFront(t: test.TestContext, config: Config, lines: string[]): ReturnType<typeof startFront> {
   const accessLog = (c: Config): AccessLogger => ({
     keep: () => true,
     keepAnswer: () => true,
     render: (ex) => `${c.staticMaps.map((m) => m.mountpoint).join(',')} ${ex.request.target} ${ex.status}`,
   });
-  const front = new Front({ config, pool: new WorkerPool(), accessLog, line: (text) => lines.push(text), log: () => undefined });
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    front.accept(s, { via: 'http', display: 'test', unix: false });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => resolve());
-  }));
-  return { front, port: (server.address() as net.AddressInfo).port };
+  return startFront(t, config, lines, accessLog);
 }
 
 test('static mappings and access-log settings change at commit() and only there', async (t) => {
@@ -47,7 +36,7 @@ test('static mappings and access-log settings change at commit() and only there'
   const first = configFrom(['--static-map', `/old=${path.join(dir, 'old')}`]);
   const second = configFrom(['--static-map', `/new=${path.join(dir, 'new')}`]);
   const lines: string[] = [];
-  const { front, port } = await startFront(t, first, lines);
+  const { front, port } = await startTestFront(t, first, lines);
   front.appDown();
 
   assert.equal((await request(port, '/old/f.txt')).body.toString(), 'old file');
@@ -66,7 +55,7 @@ test('static mappings and access-log settings change at commit() and only there'
 
 test('a commit ends app-down: fall-through requests wait for a worker again instead of 503', async (t) => {
   const config = configFrom(['--listen', '4']);
-  const { front, port } = await startFront(t, config, []);
+  const { front, port } = await startTestFront(t, config, []);
   front.appDown();
   assert.equal((await request(port, '/x')).status, 503);
   front.commit({ config, django: null });
