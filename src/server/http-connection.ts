@@ -314,10 +314,13 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
       this.#touch();
     }
     this.#inData = true;
-    this.#parser.execute(chunk);
-    this.#inData = false;
-    if (this.#touched && !this.#closed) this.#timer.refresh();
-    this.#touched = false;
+    try {
+      this.#parser.execute(chunk);
+    } finally {
+      this.#inData = false;
+      if (this.#touched && !this.#closed) this.#timer.refresh();
+      this.#touched = false;
+    }
   }
 
   /** Restarts the timer, once per 'data' callback: the loop's cached time does not move within one, so the deadline is the same. */
