@@ -2,6 +2,7 @@
 import type { RequestHead } from '../protocol/http1/types.js';
 import { ANSWERED, Exchange, type CgiSource } from './exchange.js';
 import type { ConnectionFacts } from './http-environ.js';
+import { requestRecord } from './http-request-record.js';
 
 /**
  * One per connection, refilled for each kept answer: the request log with disable-logging and
@@ -35,10 +36,8 @@ export class KeptAnswer {
   /** The finished Exchange of this answer (one per answer, however often asked); its CGI block is built only if read. */
   exchange(): Exchange {
     if (this.#made !== null) return this.#made;
-    const head = this.#head!;
-    const facts = this.#facts;
-    const request = { method: head.method, target: head.target, versionMinor: head.versionMinor, headers: head.headers, remoteAddress: facts.remoteAddress, remotePort: facts.remotePort, scheme: facts.scheme };
-    const ex = new Exchange(request, '', null, ANSWERED, this.startedAt);
+    // Kept answers are given only on connections whose forwarded headers are not trusted (#answerKept).
+    const ex = new Exchange(requestRecord(this.#head!, this.#facts, null), '', null, ANSWERED, this.startedAt);
     ex.status = this.statusCode;
     ex.bytesSent = this.bodyBytes;
     ex.finished = true;
