@@ -1,6 +1,7 @@
 // Tests the master's compaction of its old generation: dead objects' pages are given back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { compactOldGeneration, IDLE_UTILIZATION, IdleCompaction, idleStep } from '../../src/master/idle-compaction.js';
 
@@ -41,4 +42,9 @@ test('the idle compaction starts and stops its checks without keeping the proces
   compaction.start();
   compaction.stop();
   compaction.stop();
+  // A process whose only work is a started compaction must end on its own (the check is unref'd).
+  const module = new URL('../../src/master/idle-compaction.js', import.meta.url).href;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', `const { IdleCompaction } = await import(${JSON.stringify(module)}); new IdleCompaction().start();`], { timeout: 20_000 });
+  assert.equal(child.error, undefined, 'the process was kept alive by the started compaction');
+  assert.equal(child.status, 0, child.stderr.toString());
 });
