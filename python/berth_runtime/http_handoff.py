@@ -64,7 +64,8 @@ def drain_acks(fd):
 
 def unread_bytes(fd):
     """Bytes sent on the channel that the master has not read yet (SIOCOUTQ: a unix socket's
-    sent data stays charged to the sender until the receiver consumes it); 0 if unknown."""
+    sent data stays charged to the sender until the receiver consumes it; termios.TIOCOUTQ is
+    the same request on Linux); 0 if unknown."""
     try:
         return struct.unpack('i', fcntl.ioctl(fd, termios.TIOCOUTQ, b'\0\0\0\0'))[0]
     except OSError:
