@@ -21,8 +21,16 @@ export function sendUntilClose(to: number | string, data: Buffer): Promise<strin
   });
 }
 
-/** Sends `data` and collects everything until the server closes or `untilIdleMs` passes without bytes. */
-export async function exchangeRaw(port: number, data: string | Buffer, untilIdleMs = 1500): Promise<{ text: string; closed: boolean }> {
+/**
+ * Sends `data` and collects everything until the server closes, `untilIdleMs` passes without
+ * bytes, or `until(text)` holds (then `closed` is false: the answer is complete, the connection open).
+ */
+export async function exchangeRaw(
+  port: number,
+  data: string | Buffer,
+  untilIdleMs = 1500,
+  until: (text: string) => boolean = () => false,
+): Promise<{ text: string; closed: boolean }> {
   const s = await openSocket(port);
   return new Promise((resolve) => {
     let text = '';
@@ -37,6 +45,7 @@ export async function exchangeRaw(port: number, data: string | Buffer, untilIdle
     s.on('data', (t: string) => {
       text += t;
       clearTimeout(timer);
+      if (until(text)) return done();
       timer = setTimeout(done, untilIdleMs);
     });
     s.on('end', () => {

@@ -7,7 +7,7 @@
  */
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { exchangeRaw } from '../helpers/raw-http.js';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
 
 const APP = ['--chdir', APPS, '--module', 'http_direct_app', '--python', debianPython(), '--processes', '1'];
@@ -23,30 +23,9 @@ after(async () => {
   await viaMaster?.stop();
 });
 
-/** Writes `request` and collects what comes back until the server closes or `done(text)` holds. */
-function exchange(port: number, request: string, done: (text: string) => boolean): Promise<{ text: string; closed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let text = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no complete answer to ${JSON.stringify(request)}; got ${JSON.stringify(text)}`));
-    }, 15_000);
-    const finish = (closed: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ text, closed });
-    };
-    socket.setEncoding('latin1');
-    socket.on('data', (t: string) => {
-      text += t;
-      if (done(text)) finish(false);
-    });
-    socket.on('end', () => finish(true));
-    socket.on('error', reject);
-    socket.write(request);
-  });
-}
+/** Writes `request` and collects what comes back until the server closes, `done(text)` holds, or 15 s pass without bytes. */
+const exchange = (port: number, request: string, done: (text: string) => boolean): Promise<{ text: string; closed: boolean }> =>
+  exchangeRaw(port, request, 15_000, done);
 
 const never = (): boolean => false;
 const normalise = (text: string): string => text.replace(/^Date: .*\r\n/m, 'Date: D\r\n').replace(/^X-Via: \w+\r\n/m, '');
