@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { BackendSpec } from '../config/schema.js';
 import { RawHttpResponseParser, responseKeepsAlive } from '../protocol/uwsgi/client.js';
 import type { RawHttpResponseHead } from '../protocol/uwsgi/types.js';
+import { IdleSweep, type Watched } from './idle-sweep.js';
 
 const MAX_HEAD_BYTES = 64 * 1024;
 /** Idle connections kept per backend; more are closed when their response ends. */
@@ -10,6 +11,20 @@ const MAX_IDLE = 256;
 /** How long an idle connection is kept (undici's default keep-alive timeout; Berth's own http-timeout is 60 s). */
 const IDLE_TIMEOUT_MS = 4000;
 const SWEEP_MS = 1000;
+
+/**
+ * The connect and read timeouts of every busy connection: Node refreshes a socket's own
+ * timeout timer on each read and write (two timer-list moves per request), here progress is
+ * one assignment.
+ */
+const sweep = new IdleSweep();
+
+/**
+ * Every backend connection reads into this one buffer (net's `onread`), not a fresh 64 KiB
+ * one per read: the parser copies what it keeps of a split head and body pieces are copied
+ * before they are passed on. Safe to share: each read is parsed before the next one is made.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /** The request using a connection: hears its response, or why there will be none. */
 export interface ConnectionUser {
@@ -29,7 +44,7 @@ export interface ConnectionUser {
  * reused connection costs no listener or closure per request; with no user, anything the
  * backend does (bytes, close, idle timeout) ends the connection.
  */
-export class BackendConnection {
+export class BackendConnection implements Watched {
   readonly socket: net.Socket;
   /** True once it has carried a response: a failure before any new byte may be the backend's keep-alive close. */
   reused = false;
@@ -40,39 +55,39 @@ export class BackendConnection {
   #keepAlive = false;
   #requestWritten = false;
   #readTimeoutMs = 0;
+  readonly #connectTimeoutMs: number;
   /** When it went idle (performance.now()), for the pool's sweep. */
   idleSince = 0;
+  /** Watched by the sweep while it has a user (see Watched). */
+  progressAt = 0;
+  progressBound = 0;
+  limitMs = 0;
   readonly #pool: HttpBackendPool;
   readonly #parser: RawHttpResponseParser;
 
   constructor(pool: HttpBackendPool, spec: BackendSpec, connectTimeoutMs: number) {
     this.#pool = pool;
+    this.#connectTimeoutMs = connectTimeoutMs;
     const t = spec.target;
-    this.socket = t.kind === 'unix' ? net.connect(t.path) : net.connect({ port: t.port, host: t.host, noDelay: true });
-    this.socket.setTimeout(connectTimeoutMs);
+    const onread = { buffer: READ_BUFFER, callback: (bytes: number): boolean => this.#onData(READ_BUFFER.subarray(0, bytes)) };
+    this.socket = t.kind === 'unix' ? net.connect({ path: t.path, onread }) : net.connect({ port: t.port, host: t.host, noDelay: true, onread });
     this.#parser = new RawHttpResponseParser({
       onHead: (head) => {
         this.#keepAlive = responseKeepsAlive(head);
         this.#user?.head(head);
       },
-      onBody: (chunk) => this.#user?.body(chunk),
+      // The piece lies in READ_BUFFER, which the next read overwrites.
+      onBody: (chunk) => this.#user?.body(Buffer.from(chunk)),
       onMessageEnd: () => (this.#responseDone = true),
       onError: (err) => this.#break('error', `unusable response: ${err.message}`),
     }, { maxHeadBytes: MAX_HEAD_BYTES });
     const s = this.socket;
     s.on('connect', () => {
       this.#connected = true;
-      // One socket timer for the connection's life (Node makes a new timer per setTimeout call):
-      // the read timeout; the pool's sweep ends idle connections sooner.
-      s.setTimeout(this.#readTimeoutMs);
+      this.limitMs = this.#readTimeoutMs;
+      this.progressAt = sweep.clock;
     });
-    s.on('data', (chunk: Buffer) => this.#onData(chunk));
     s.on('end', () => this.#onEnd());
-    s.on('timeout', () => {
-      if (this.#user === null) s.destroy();
-      else if (this.#connected) this.#break('timeout', `read-timeout: nothing received for ${this.#readTimeoutMs} ms`);
-      else this.#break('connect', `connect-timeout: no connection within ${connectTimeoutMs} ms`);
-    });
     s.on('error', (err: NodeJS.ErrnoException) => {
       this.#break(this.#connected ? 'error' : 'connect', `${err.code ?? ''} ${err.message}`.trim());
     });
@@ -91,8 +106,21 @@ export class BackendConnection {
     this.#requestWritten = !hasBody;
     this.#readTimeoutMs = readTimeoutMs;
     this.#parser.reset(headRequest);
-    if (this.#connected && this.socket.timeout !== readTimeoutMs) this.socket.setTimeout(readTimeoutMs);
+    this.limitMs = this.#connected ? readTimeoutMs : this.#connectTimeoutMs;
+    sweep.watch(this, this.#connected ? readTimeoutMs : Math.min(readTimeoutMs, this.#connectTimeoutMs));
     this.socket.write(head, 'latin1');
+  }
+
+  /** A piece of the request body was written: progress, as a read is. */
+  wrote(): void {
+    this.progressAt = sweep.clock;
+  }
+
+  /** The sweep's verdict: no progress within limitMs. */
+  expire(): void {
+    if (this.#user === null) this.socket.destroy();
+    else if (this.#connected) this.#break('timeout', `read-timeout: nothing received for ${this.#readTimeoutMs} ms`);
+    else this.#break('connect', `connect-timeout: no connection within ${this.#connectTimeoutMs} ms`);
   }
 
   /** The request body has been written whole: only then may the connection carry another request. */
@@ -108,18 +136,22 @@ export class BackendConnection {
   abandon(user: ConnectionUser): void {
     if (this.#user !== user) return;
     this.#user = null;
+    sweep.forget(this);
     this.socket.destroy();
   }
 
-  #onData(chunk: Buffer): void {
+  /** `chunk` lies in READ_BUFFER. Always true: pausing is the user's (socket.pause()), as with 'data'. */
+  #onData(chunk: Buffer): boolean {
     if (this.#user === null) {
       // Bytes nobody asked for: the backend and Berth disagree about the framing.
       this.socket.destroy();
-      return;
+      return true;
     }
     this.#responseStarted = true;
+    this.progressAt = sweep.clock;
     this.#parser.execute(chunk);
     if (this.#responseDone && this.#user !== null) this.#finish();
+    return true;
   }
 
   #onEnd(): void {
@@ -139,6 +171,7 @@ export class BackendConnection {
   #finish(): void {
     const user = this.#user!;
     this.#user = null;
+    sweep.forget(this);
     this.reused = true;
     if (this.#keepAlive && this.#requestWritten && !this.socket.destroyed) this.#pool.give(this);
     else this.socket.destroy();
@@ -149,6 +182,7 @@ export class BackendConnection {
     const user = this.#user;
     if (user === null) return;
     this.#user = null;
+    sweep.forget(this);
     this.socket.destroy();
     user.broken(kind, this.#responseStarted, message);
   }

@@ -116,6 +116,7 @@ class HttpAttempt implements ConnectionUser {
       for await (const piece of this.#out.body!.replay(BODY_PIECE)) {
         if (!conn.isUsedBy(this)) return;
         noteReadGarbage(piece.length);
+        conn.wrote();
         if (!socket.write(piece)) await drainOrClose(socket);
       }
       if (conn.isUsedBy(this)) conn.requestWritten();
