@@ -151,3 +151,59 @@ test('http upstream: a refused connect is a connect failure (nothing sent)', asy
   assert.equal((out as { sent: boolean }).sent, false);
   await up.close();
 });
+
+test('http upstream: body pieces handed on stay intact after later reads (they are not views of a reused read buffer)', async () => {
+  const payload = Buffer.alloc(300_000);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + (i >> 11)) & 0xff;
+  const b = await backend((_i, _head, socket) => {
+    socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${payload.length}\r\n\r\n`);
+    // In pieces over several turns, so the front reads them separately.
+    let at = 0;
+    const more = (): void => {
+      if (at >= payload.length) return;
+      socket.write(payload.subarray(at, at + 20_000));
+      at += 20_000;
+      setTimeout(more, 1);
+    };
+    more();
+    return '';
+  });
+  const upstream = new HttpUpstream(spec(b.port), 5000);
+  try {
+    const pieces: Buffer[] = [];
+    const whole = await new Promise<Buffer>((resolve, reject) => {
+      upstream.send(outgoing('GET', '/big'), {
+        head: () => undefined,
+        // Kept, not copied here: a view of a shared read buffer would be overwritten by the next read.
+        body: (chunk, resume) => { pieces.push(chunk); resume(); },
+        end: () => resolve(Buffer.concat(pieces)),
+        fail: (kind, _sent, message) => reject(new Error(`${kind}: ${message}`)),
+      });
+    });
+    assert.ok(pieces.length > 1, `the body came in ${pieces.length} piece(s); the test needs several reads`);
+    assert.equal(whole.length, payload.length);
+    assert.ok(whole.equals(payload), 'the relayed body differs from what the backend sent');
+  } finally {
+    await upstream.close();
+    await b.close();
+  }
+});
+
+test('http upstream: a response that stalls past read-timeout fails as a timeout, the request counted as sent', async () => {
+  const b = await backend((_i, _head, socket) => {
+    socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+    return '';
+  });
+  const upstream = new HttpUpstream(spec(b.port), 5000);
+  try {
+    const out = { ...outgoing('GET', '/stall'), readTimeoutMs: 300 };
+    const got = await send(upstream, out);
+    assert.ok('failed' in got, `expected a failure, got ${JSON.stringify(got)}`);
+    assert.equal(got.failed, 'timeout');
+    assert.equal(got.sent, true);
+    assert.match(got.message, /read-timeout: nothing received for 300 ms/);
+  } finally {
+    await upstream.close();
+    await b.close();
+  }
+});
