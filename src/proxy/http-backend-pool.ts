@@ -30,6 +30,8 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 export interface ConnectionUser {
   head(head: RawHttpResponseHead): void;
   body(chunk: Buffer): void;
+  /** What one read brought has been handed on (the response is not complete yet). */
+  readDone(): void;
   /** The response is complete; the connection is already back in the pool or closed. */
   end(): void;
   /**
@@ -150,7 +152,9 @@ export class BackendConnection implements Watched {
     this.#responseStarted = true;
     this.progressAt = sweep.clock;
     this.#parser.execute(chunk);
-    if (this.#responseDone && this.#user !== null) this.#finish();
+    if (this.#user === null) return true;
+    if (this.#responseDone) this.#finish();
+    else this.#user.readDone();
     return true;
   }
 

@@ -91,6 +91,10 @@ class HttpAttempt implements ConnectionUser {
     });
   }
 
+  readDone(): void {
+    if (!this.#settled) this.#handler.readDone();
+  }
+
   end(): void {
     if (this.#settled) return;
     this.#settled = true;

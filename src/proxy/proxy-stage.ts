@@ -18,6 +18,7 @@ import { balanceKey } from './balance-key.js';
 import type { ProxyRouteSpec } from '../config/schema.js';
 import type { Exchange } from '../server/exchange.js';
 import { decodePath, hostName, splitTarget } from '../server/http-environ.js';
+import { ProxyAttempt } from './proxy-attempt.js';
 import type { FailureKind, OutgoingRequest } from './transport.js';
 import { Backend, Upstream } from './upstream.js';
 import { makeTransport, type Transports } from './transports.js';
@@ -130,7 +131,7 @@ export class ProxyStage {
     };
     this.inFlight++;
     route.upstream.requests++;
-    this.#attempt(ex, route.upstream, out, new Set(), null);
+    this.attempt(ex, route.upstream, out, new Set(), null);
   }
 
   /** Close the backends' idle connections once their requests are done (a reload replaced this stage). */
@@ -139,7 +140,8 @@ export class ProxyStage {
     return Promise.all([...this.#transports.values()].map((t) => t.close())).then(() => undefined);
   }
 
-  #attempt(ex: Exchange, upstream: Upstream, out: OutgoingRequest, tried: Set<number>, lastFailure: FailureKind | null): void {
+  /** Sends `out` to the next backend of `upstream` not yet tried (ProxyAttempt calls it again for a retry). */
+  attempt(ex: Exchange, upstream: Upstream, out: OutgoingRequest, tried: Set<number>, lastFailure: FailureKind | null): void {
     const backend = upstream.pick(balanceKey(upstream.spec.balance, ex.request), tried);
     if (backend === null) {
       this.#giveUp(ex, upstream, tried.size === 0 ? null : lastFailure);
@@ -148,91 +150,10 @@ export class ProxyStage {
     tried.add(backend.index);
     backend.active++;
     backend.requests++;
-    const started = performance.now();
-    const addrs = ex.upstreamAddr === null ? backend.address : `${ex.upstreamAddr}, ${backend.address}`;
-    ex.upstreamAddr = addrs;
-    let open = true;
-    /** False once this attempt was abandoned for another backend: its late events are ignored. */
-    let current = true;
-    const finish = (): void => {
-      if (!open) return;
-      open = false;
-      backend.active--;
-      ex.upstreamMs += performance.now() - started;
-    };
-    /**
-     * The response head, held until the first body piece or the end of this turn of the event
-     * loop: a body that came with it (the common small response) leaves in the same write as
-     * the head — one system call instead of two.
-     */
-    let pending: { status: string; headers: string[]; length: number } | null = null;
-    const sendPending = (): void => {
-      const h = pending;
-      pending = null;
-      if (h !== null && current && !ex.aborted) ex.responder.sendHead(h.status, h.headers);
-    };
-    const transport = this.#transports.get(backend)!;
-    const cancel = transport.send(out, {
-      head: (status, reason, headers, contentLength) => {
-        if (upstream.countsAsFailure(status)) {
-          this.#counted(upstream, backend, `answered ${status}`);
-          if (this.#mayRetry(upstream, ex, true, 'error') && upstream.pick(balanceKey(upstream.spec.balance, ex.request), tried) !== null) {
-            current = false;
-            cancel();
-            finish();
-            this.#attempt(ex, upstream, out, tried, 'error');
-            return;
-          }
-        } else {
-          backend.succeed();
-        }
-        if (!current || ex.aborted) return;
-        pending = { status: reason === '' ? String(status) : `${status} ${reason}`, headers, length: contentLength };
-        setImmediate(sendPending);
-      },
-      body: (chunk, resume) => {
-        if (!current || ex.aborted) return;
-        const h = pending;
-        if (h !== null) {
-          pending = null;
-          if (h.length === chunk.length && chunk.length > 0) {
-            ex.responder.sendFull(h.status, h.headers, chunk);
-            resume();
-            return;
-          }
-          ex.responder.sendHead(h.status, h.headers);
-        }
-        ex.responder.sendBody(chunk, resume);
-      },
-      end: () => {
-        if (!current) return;
-        finish();
-        this.#settled();
-        ex.onAbort = null;
-        sendPending();
-        if (!ex.aborted) ex.responder.sendEnd();
-      },
-      fail: (kind, sent, message) => {
-        if (!current) return;
-        // A head held back never reached the client: the request may still go elsewhere.
-        pending = null;
-        finish();
-        this.#counted(upstream, backend, `${kind === 'connect' ? 'could not be reached' : kind === 'timeout' ? 'timed out' : 'failed'} (${message})`);
-        // The client went away: onAbort already settled this request.
-        if (ex.aborted) return;
-        if (!ex.responder.headSent && this.#mayRetry(upstream, ex, sent, kind)) this.#attempt(ex, upstream, out, tried, kind);
-        else {
-          this.#settled();
-          ex.onAbort = null;
-          ex.responder.sendError(kind === 'timeout' ? 504 : 502, kind === 'timeout' ? 'Gateway Timeout: the backend did not answer in time.' : 'Bad Gateway: the backend could not answer.');
-        }
-      },
-    });
-    ex.onAbort = () => {
-      cancel();
-      finish();
-      this.#settled();
-    };
+    ex.upstreamAddr = ex.upstreamAddr === null ? backend.address : `${ex.upstreamAddr}, ${backend.address}`;
+    const attempt = new ProxyAttempt(this, ex, upstream, backend, out, tried);
+    attempt.cancel = this.#transports.get(backend)!.send(out, attempt);
+    ex.onAbort = attempt.abort;
   }
 
   /** Run `cb` once no request is in flight (a graceful stop waits for proxied requests too). */
@@ -241,7 +162,8 @@ export class ProxyStage {
     else this.#idle.push(cb);
   }
 
-  #settled(): void {
+  /** A request is done with the backends (ProxyAttempt, or no backend was left). */
+  settled(): void {
     this.inFlight--;
     if (this.inFlight > 0 || this.#idle.length === 0) return;
     const waiting = this.#idle;
@@ -249,13 +171,15 @@ export class ProxyStage {
     for (const cb of waiting) cb();
   }
 
-  #counted(upstream: Upstream, backend: Backend, what: string): void {
+  /** A failed attempt counted against its backend (passive health) and logged. */
+  counted(upstream: Upstream, backend: Backend, what: string): void {
     upstream.failures++;
     const out = backend.fail();
     this.#log('warn', `upstream ${upstream.name}: backend ${backend.spec.url} ${what}${out ? `; out for fail_timeout = ${backend.spec.failTimeoutMs / 1000} s after ${backend.spec.maxFails} failure(s)` : ''}`);
   }
 
-  #mayRetry(upstream: Upstream, ex: Exchange, sent: boolean, kind: FailureKind): boolean {
+  /** Whether nginx's proxy_next_upstream rule lets a failed request go to another backend. */
+  mayRetry(upstream: Upstream, ex: Exchange, sent: boolean, kind: FailureKind): boolean {
     const rule = upstream.spec.nextUpstream;
     if (kind === 'connect') return !rule.off;
     if (rule.off || (kind === 'timeout' && !rule.timeout) || (kind === 'error' && !rule.error && !sent)) return false;
@@ -263,7 +187,7 @@ export class ProxyStage {
   }
 
   #giveUp(ex: Exchange, upstream: Upstream, last: FailureKind | null): void {
-    this.#settled();
+    this.settled();
     ex.onAbort = null;
     if (last === null) {
       this.#log('error', `upstream ${upstream.name}: no backend available (every one is out after failures, or down); answering 502`);

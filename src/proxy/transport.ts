@@ -14,6 +14,8 @@ export interface AttemptHandler {
   head(statusCode: number, reason: string, headers: string[], contentLength: number): void;
   /** A piece of the body; call `resume` once it has left Berth, then more follows. */
   body(chunk: Buffer, resume: () => void): void;
+  /** Everything one read from the backend brought has been handed on (a head held for its body may go out now). */
+  readDone(): void;
   end(): void;
   /** `sent`: the request may have reached the backend (nginx's rule for re-sending). */
   fail(kind: FailureKind, sent: boolean, message: string): void;

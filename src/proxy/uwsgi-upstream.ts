@@ -158,6 +158,7 @@ class UwsgiAttempt implements Watched {
     this.#slot!.parser.execute(chunk);
     this.#parsing = false;
     if (this.settled) this.#releaseSlot();
+    else this.#handler.readDone();
   }
 
   onEnd(): void {

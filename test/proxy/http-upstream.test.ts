@@ -70,6 +70,7 @@ function send(upstream: HttpUpstream, out: OutgoingRequest): Promise<Outcome> {
     upstream.send(out, {
       head: (s, _reason, h) => { status = s; headers = h; },
       body: (chunk, resume) => { text += chunk.toString('latin1'); resume(); },
+      readDone: () => undefined,
       end: () => resolve({ status, headers, body: text }),
       fail: (kind, sent, message) => resolve({ failed: kind, sent, message }),
     });
@@ -176,6 +177,7 @@ test('http upstream: body pieces handed on stay intact after later reads (they a
         head: () => undefined,
         // Kept, not copied here: a view of a shared read buffer would be overwritten by the next read.
         body: (chunk, resume) => { pieces.push(chunk); resume(); },
+        readDone: () => undefined,
         end: () => resolve(Buffer.concat(pieces)),
         fail: (kind, _sent, message) => reject(new Error(`${kind}: ${message}`)),
       });
