@@ -33,15 +33,17 @@ function isHop(name: string, hop: ReadonlySet<string>): boolean {
   return hop.has(name) || name.startsWith('proxy-');
 }
 
-/** `headers` without the hop-by-hop fields (for a response on its way back). */
-export function withoutHopByHop(headers: readonly string[]): string[] {
+/** `headers` without the hop-by-hop fields (for a response on its way back): `headers` itself when it has none. */
+export function withoutHopByHop(headers: readonly string[]): readonly string[] {
   const hop = hopByHopNames(headers);
-  const out: string[] = [];
+  // Copied only from the first field to drop: most responses through a tuned backend carry none.
+  let out: string[] | null = null;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
-    if (!isHop(name.toLowerCase(), hop)) out.push(name, headers[i + 1] as string);
+    if (isHop(name.toLowerCase(), hop)) out ??= headers.slice(0, i);
+    else if (out !== null) out.push(name, headers[i + 1] as string);
   }
-  return out;
+  return out ?? headers;
 }
 
 /** An address as Forwarded's node (RFC 7239 §6): IPv6 in quotes and brackets. */

@@ -12,7 +12,7 @@ export interface AttemptOwner {
   mayRetry(upstream: Upstream, ex: Exchange, sent: boolean, kind: FailureKind): boolean;
 }
 
-const NO_HEADERS: string[] = [];
+const NO_HEADERS: readonly string[] = [];
 
 /**
  * Why a class: one object per attempt, where closures per callback (handler, finish, the held
@@ -35,7 +35,7 @@ export class ProxyAttempt implements AttemptHandler {
   #current = true;
   /** The held head's status line ('' when none is held), fields and declared length. */
   #heldStatus = '';
-  #heldHeaders: string[] = NO_HEADERS;
+  #heldHeaders: readonly string[] = NO_HEADERS;
   #heldLength = -1;
 
   constructor(owner: AttemptOwner, ex: Exchange, upstream: Upstream, backend: Backend, out: OutgoingRequest, tried: Set<number>) {
@@ -54,7 +54,7 @@ export class ProxyAttempt implements AttemptHandler {
     this.#owner.settled();
   };
 
-  head(status: number, reason: string, headers: string[], contentLength: number): void {
+  head(status: number, reason: string, headers: readonly string[], contentLength: number): void {
     const ex = this.#ex;
     const upstream = this.#upstream;
     if (upstream.countsAsFailure(status)) {

@@ -11,7 +11,7 @@ export type FailureKind = 'connect' | 'timeout' | 'error';
 
 export interface AttemptHandler {
   /** The backend's response head, hop-by-hop fields already removed; `contentLength` as the response parser read it, or -1. */
-  head(statusCode: number, reason: string, headers: string[], contentLength: number): void;
+  head(statusCode: number, reason: string, headers: readonly string[], contentLength: number): void;
   /** A piece of the body; call `resume` once it has left Berth, then more follows. */
   body(chunk: Buffer, resume: () => void): void;
   /** Everything one read from the backend brought has been handed on (a head held for its body may go out now). */

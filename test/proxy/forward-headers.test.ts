@@ -19,6 +19,9 @@ function forwardRequestHeaders(r: ExchangeRequest): Record<string, string | stri
 
 test('hop-by-hop fields and the ones Connection names are dropped from a response', () => {
   assert.deepEqual(withoutHopByHop(['Connection', 'close, X-Private', 'X-Private', '1', 'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']), ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
+  assert.deepEqual(withoutHopByHop(['Content-Type', 'text/plain', 'Keep-Alive', 'timeout=5', 'X-A', '1', 'Proxy-Thing', 'y', 'X-B', '2']), ['Content-Type', 'text/plain', 'X-A', '1', 'X-B', '2']);
+  const clean = ['Content-Type', 'text/plain', 'Content-Length', '2'];
+  assert.deepEqual(withoutHopByHop(clean), ['Content-Type', 'text/plain', 'Content-Length', '2']);
 });
 
 test('a request to an HTTP backend keeps Host, appends X-Forwarded-For and Forwarded, replaces -Proto and -Host', () => {

@@ -60,12 +60,12 @@ function outgoing(method: string, target: string, withBody: RequestBody | null =
   };
 }
 
-type Outcome = { status: number; headers: string[]; body: string } | { failed: FailureKind; sent: boolean; message: string };
+type Outcome = { status: number; headers: readonly string[]; body: string } | { failed: FailureKind; sent: boolean; message: string };
 
 function send(upstream: HttpUpstream, out: OutgoingRequest): Promise<Outcome> {
   return new Promise((resolve) => {
     let status = 0;
-    let headers: string[] = [];
+    let headers: readonly string[] = [];
     let text = '';
     upstream.send(out, {
       head: (s, _reason, h) => { status = s; headers = h; },
