@@ -102,23 +102,30 @@ export class ProxyStage {
 
   /** The route `ex` goes to, or null (a longer static-map mountpoint, or no route). */
   match(ex: Exchange): CompiledRoute | null {
-    const { path } = splitTarget(ex.request.target);
+    return this.#routeFor(ex, splitTarget(ex.request.target).path);
+  }
+
+  #routeFor(ex: Exchange, path: string): CompiledRoute | null {
     let host = '';
     const h = ex.request.headers;
     for (let i = 0; i < h.length; i += 2) if ((h[i] as string).toLowerCase() === 'host') host = hostName(h[i + 1] as string).toLowerCase();
-    const route = this.#routes.find((r) => hostMatches(r.spec.host, host) && (r.spec.exact ? path === r.spec.prefix : below(path, r.spec.prefix)));
-    if (route === undefined) return null;
-    if (!route.spec.exact && this.#staticPrefixes.some((p) => p.length > route.spec.prefix.length && below(path, p))) return null;
-    return route;
+    // Loops, not find/some with closures: this runs for every request while proxy routes exist.
+    for (const route of this.#routes) {
+      const spec = route.spec;
+      if (!hostMatches(spec.host, host) || !(spec.exact ? path === spec.prefix : below(path, spec.prefix))) continue;
+      if (!spec.exact) for (const p of this.#staticPrefixes) if (p.length > spec.prefix.length && below(path, p)) return null;
+      return route;
+    }
+    return null;
   }
 
   serve(ex: Exchange, next: () => void): void {
-    const route = this.match(ex);
+    const { path, query } = splitTarget(ex.request.target);
+    const route = this.#routeFor(ex, path);
     if (route === null) {
       next();
       return;
     }
-    const { path, query } = splitTarget(ex.request.target);
     const sentPath = route.spec.uri === null ? path : rewritePath(path, route.spec);
     const out: OutgoingRequest = {
       request: ex.request,
