@@ -10,7 +10,9 @@ import { BerthError } from '../../errors/berth-error.js';
 import { explainWriteFailure } from '../../config/fs-kind.js';
 import { describeSource } from '../../config/problem.js';
 import { withStagesFor } from '../../router/stage-modules.js';
-import { accessLogFor, loadOrReport, reloadConfig } from './load.js';
+import type { LoadResult } from '../../config/load.js';
+import { accessLogFor, reportLoad } from './load-report.js';
+import { reloadOffThread } from './load-off-thread.js';
 import { readFileSync } from 'node:fs';
 import type { StatsService } from '../../stats/stats-server.js';
 import { joinEmperor } from '../../supervise/emperor-pipe.js';
@@ -24,9 +26,10 @@ function berthVersion(): string {
   return `berth-${pkg.version}`;
 }
 
-export async function runServe(argv: readonly string[]): Promise<number> {
+/** Serves `loaded` (main.ts loaded it from `argv` off the main thread; a reload re-reads `argv` the same way). */
+export async function runServe(argv: readonly string[], loaded: LoadResult): Promise<number> {
   keepYoungGenerationSmall();
-  const config = loadOrReport(argv, 'berth');
+  const config = reportLoad(loaded, 'berth');
   if (config === null) return 1;
   // Taken out of the environment before anything is spawned: only the master talks to systemd.
   const notifyTarget = takeNotifyEnvironment(process.env, process.pid);
@@ -79,7 +82,9 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       appReady: () => { own.appReady?.(); emperor.tell('ready'); },
     };
     // Side programs and stats are imported only when configured: a plain master does not hold their code.
-    const side: SideProgramsService | null = config.programs.length > 0 || config.ctlSocket !== null ? new (await import('../../supervise/side-programs.js')).SideProgramsService({
+    // reread is synchronous, so side programs load the config layer here (only when configured).
+    const reloadConfig = config.programs.length > 0 || config.ctlSocket !== null ? (await import('./load.js')).reloadConfig : null;
+    const side: SideProgramsService | null = reloadConfig !== null ? new (await import('../../supervise/side-programs.js')).SideProgramsService({
       config, log, line: (text) => logger.line(text),
       web: (): WebFacts => ({ state: master.state, pid: process.pid, startedAt: master.observed.startedAt, workers: master.observed.workers.length, generation: master.observed.generation }),
       // The same path as a SIGHUP: a graceful reload, side programs with reload-with-web included.
@@ -90,7 +95,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       },
     }) : null;
     const notifier = notifyTarget !== null ? new SystemdNotifier(notifyTarget, interpreter.path, log) : undefined;
-    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, stages: await withStagesFor(config), reloadConfig: () => reloadConfig(argv, cwd), hooks, inherited, ...(notifier !== undefined ? { notifier } : {}), ...(side !== null ? { sidePrograms: side } : {}) });
+    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, stages: await withStagesFor(config), reloadConfig: () => reloadOffThread(argv, cwd), hooks, inherited, ...(notifier !== undefined ? { notifier } : {}), ...(side !== null ? { sidePrograms: side } : {}) });
     arbiter = master;
     await side?.listen();
     // Subscribed before the workers start, so generation 1 and every request are counted.
