@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseControl, runControl } from './commands/control.js';
-import { formatProblem } from '../config/problem.js';
-import { loadOffThread } from './commands/load-off-thread.js';
+import { formatProblem } from '../config/load.js';
+import { loadEmperorConfig } from '../config/emperor-config.js';
 
 // Each command is imported when it runs: a master serving an app never loads the help topics,
 // migrate's adapters, top's screen or the emperor, and so does not hold their code in memory
@@ -53,14 +53,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (first === 'migrate') return (await import('./commands/migrate.js')).runMigrate(argv.slice(1));
   const serveArgv = first === 'run' ? argv.slice(1) : argv;
   // `emperor` (argv, ini or BERTH_EMPEROR) runs vassals instead of serving an app.
-  // Loaded in a worker thread: the master never holds the config layer's code (load-off-thread.ts).
-  const loaded = await loadOffThread({ argv: serveArgv, cwd: process.cwd(), emperor: true });
-  if (loaded.kind === 'serve') return (await import('./commands/run.js')).runServe(serveArgv, loaded.result);
-  const emperor = loaded.emperor;
+  const emperor = loadEmperorConfig({ argv: serveArgv, env: process.env, cwd: process.cwd() });
   if (emperor.kind === 'ok') return (await import('./commands/emperor.js')).runEmperor(emperor.config, emperor.warnings, `berth-${version()}`);
-  const n = emperor.problems.length;
-  process.stderr.write(`[berth] the emperor configuration has ${n} problem${n === 1 ? '' : 's'}:\n`);
-  for (const p of emperor.problems) process.stderr.write(`  - ${formatProblem(p)}\n`);
-  process.stderr.write('[berth] nothing was started.\n');
-  return 1;
+  if (emperor.kind === 'bad') {
+    const n = emperor.problems.length;
+    process.stderr.write(`[berth] the emperor configuration has ${n} problem${n === 1 ? '' : 's'}:\n`);
+    for (const p of emperor.problems) process.stderr.write(`  - ${formatProblem(p)}\n`);
+    process.stderr.write('[berth] nothing was started.\n');
+    return 1;
+  }
+  return (await import('./commands/run.js')).runServe(serveArgv);
 }

@@ -32,7 +32,7 @@ export interface ArbiterDeps {
   readonly interpreter: Interpreter;
   readonly accessLog: (config: Config) => AccessLogger;
   /** Re-reads the configuration for a reload: a Config, or the problems as printable lines. */
-  readonly reloadConfig?: () => Config | readonly string[] | Promise<Config | readonly string[]>;
+  readonly reloadConfig?: () => Config | readonly string[];
   readonly hooks?: ArbiterHooks;
   /** systemd's notify protocol (./sd-notify.ts), when Berth runs under it. */
   readonly notifier?: ServiceNotifier;

@@ -31,7 +31,7 @@ export interface ReloadDeps {
   readonly reporter: ReloadReporter;
   readonly log: (level: Level, message: string) => void;
   /** Re-reads the configuration: a Config, or the problems as printable lines. */
-  readonly reloadConfig?: () => Config | readonly string[] | Promise<Config | readonly string[]>;
+  readonly reloadConfig?: () => Config | readonly string[];
   state(): MasterState;
   moveTo(next: MasterState): void;
   current(): { readonly config: Config; readonly interpreter: Interpreter };
@@ -97,7 +97,7 @@ export class Reloads {
     const before = this.#d.current();
     const serving = wf.generation;
     this.#d.log('info', `${why}: ${kind} of generation ${serving} requested`);
-    const loaded = (await this.#d.reloadConfig?.()) ?? before.config;
+    const loaded = this.#d.reloadConfig?.() ?? before.config;
     if (!('http' in loaded)) {
       const message = `${kind} refused: the configuration has problems; generation ${serving} keeps serving:\n${loaded.map((l) => `  ${l}`).join('\n')}`;
       this.#d.log('error', message);

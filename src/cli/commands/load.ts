@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, formatProblem, type LoadResult } from '../../config/load.js';
 import { checkDeployment } from '../../config/deployment-checks.js';
 import type { Config } from '../../config/schema.js';
-import { reportLoad } from './load-report.js';
+import { AccessLog } from '../../log/access-log.js';
 import { compileLogFormat, unknownLogVariableMessage } from '../../log/log-format.js';
 
 /**
@@ -30,7 +30,16 @@ function readSomaxconn(): number | null {
 }
 
 export function loadOrReport(argv: readonly string[], command: string): Config | null {
-  return reportLoad(load(argv, process.cwd()), command);
+  const result = load(argv, process.cwd());
+  for (const w of result.warnings) process.stderr.write(`[berth] WARNING: ${formatProblem(w)}\n`);
+  if (!result.ok) {
+    const n = result.problems.length;
+    process.stderr.write(`[berth] ${command}: the configuration has ${n} problem${n === 1 ? '' : 's'}:\n`);
+    for (const p of result.problems) process.stderr.write(`  - ${formatProblem(p)}\n`);
+    process.stderr.write(`[berth] nothing was started. Run 'berth --help' for the options, or 'berth check …' to test a fix.\n`);
+    return null;
+  }
+  return result.config;
 }
 
 /** For a reload: the configuration read again from the same arguments, or its problems as lines. */
@@ -39,3 +48,13 @@ export function reloadConfig(argv: readonly string[], cwd: string): Config | rea
   return result.ok ? result.config : result.problems.map(formatProblem);
 }
 
+export function accessLogFor(config: Config): AccessLog {
+  return new AccessLog({
+    format: config.logFormat,
+    json: config.logJson,
+    disableLogging: config.disableLogging,
+    log4xx: config.log4xx,
+    log5xx: config.log5xx,
+    slowMs: config.logSlowMs,
+  });
+}

@@ -10,9 +10,7 @@ import { BerthError } from '../../errors/berth-error.js';
 import { explainWriteFailure } from '../../config/fs-kind.js';
 import { describeSource } from '../../config/problem.js';
 import { withStagesFor } from '../../router/stage-modules.js';
-import type { LoadResult } from '../../config/load.js';
-import { accessLogFor, reportLoad } from './load-report.js';
-import { reloadOffThread } from './load-off-thread.js';
+import { accessLogFor, loadOrReport, reloadConfig } from './load.js';
 import { readFileSync } from 'node:fs';
 import type { StatsService } from '../../stats/stats-server.js';
 import { joinEmperor } from '../../supervise/emperor-pipe.js';
@@ -26,10 +24,9 @@ function berthVersion(): string {
   return `berth-${pkg.version}`;
 }
 
-/** Serves `loaded` (main.ts loaded it from `argv` off the main thread; a reload re-reads `argv` the same way). */
-export async function runServe(argv: readonly string[], loaded: LoadResult): Promise<number> {
+export async function runServe(argv: readonly string[]): Promise<number> {
   keepYoungGenerationSmall();
-  const config = reportLoad(loaded, 'berth');
+  const config = loadOrReport(argv, 'berth');
   if (config === null) return 1;
   // Taken out of the environment before anything is spawned: only the master talks to systemd.
   const notifyTarget = takeNotifyEnvironment(process.env, process.pid);
@@ -82,9 +79,7 @@ export async function runServe(argv: readonly string[], loaded: LoadResult): Pro
       appReady: () => { own.appReady?.(); emperor.tell('ready'); },
     };
     // Side programs and stats are imported only when configured: a plain master does not hold their code.
-    // reread is synchronous, so side programs load the config layer here (only when configured).
-    const reloadConfig = config.programs.length > 0 || config.ctlSocket !== null ? (await import('./load.js')).reloadConfig : null;
-    const side: SideProgramsService | null = reloadConfig !== null ? new (await import('../../supervise/side-programs.js')).SideProgramsService({
+    const side: SideProgramsService | null = config.programs.length > 0 || config.ctlSocket !== null ? new (await import('../../supervise/side-programs.js')).SideProgramsService({
       config, log, line: (text) => logger.line(text),
       web: (): WebFacts => ({ state: master.state, pid: process.pid, startedAt: master.observed.startedAt, workers: master.observed.workers.length, generation: master.observed.generation }),
       // The same path as a SIGHUP: a graceful reload, side programs with reload-with-web included.
@@ -95,7 +90,7 @@ export async function runServe(argv: readonly string[], loaded: LoadResult): Pro
       },
     }) : null;
     const notifier = notifyTarget !== null ? new SystemdNotifier(notifyTarget, interpreter.path, log) : undefined;
-    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, stages: await withStagesFor(config), reloadConfig: () => reloadOffThread(argv, cwd), hooks, inherited, ...(notifier !== undefined ? { notifier } : {}), ...(side !== null ? { sidePrograms: side } : {}) });
+    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, stages: await withStagesFor(config), reloadConfig: () => reloadConfig(argv, cwd), hooks, inherited, ...(notifier !== undefined ? { notifier } : {}), ...(side !== null ? { sidePrograms: side } : {}) });
     arbiter = master;
     await side?.listen();
     // Subscribed before the workers start, so generation 1 and every request are counted.
