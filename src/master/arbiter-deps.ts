@@ -1,4 +1,5 @@
 /** What the arbiter is given (cli builds it): the config, the logger, the hooks, systemd's notifier and sockets, the side programs. */
+import type { StageModules } from '../router/stage-modules.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { AccessLogger } from '../router/front.js';
@@ -38,6 +39,8 @@ export interface ArbiterDeps {
   /** Listening sockets systemd passed (socket activation, ./socket-activation.ts). */
   readonly inherited?: readonly InheritedSocket[];
   readonly sidePrograms?: SidePrograms;
+  /** The static and proxy stages' code, imported for `config` (../router/stage-modules.ts). */
+  readonly stages: StageModules;
 }
 
 /** Whether the config names a WSGI app (else Berth is a pure front: routes only, no workers). */

@@ -81,7 +81,7 @@ export class Arbiter {
     this.#interpreter = deps.interpreter;
     this.#logger = deps.logger;
     const log = (level: Level, message: string): void => this.#log(level, message);
-    this.#front = new Front({ config: deps.config, pool: this.#pool, accessLog: deps.accessLog, line: (text) => this.#logger.line(text), log });
+    this.#front = new Front({ config: deps.config, pool: this.#pool, accessLog: deps.accessLog, line: (text) => this.#logger.line(text), log, stages: deps.stages });
     this.#sockets = new MasterSockets(this.#front);
     this.#triggers = new ReloadTriggers({
       reload: (request) => this.#requestReload(request),
@@ -110,6 +110,7 @@ export class Arbiter {
       state: () => this.#state,
       moveTo: (next) => this.#moveTo(next),
       current: () => ({ config: this.#config, interpreter: this.#interpreter }),
+      prepare: (config) => this.#front.prepare(config),
       commit: (config, interpreter, ready, importStartedAt) => this.#commit(config, interpreter, ready, importStartedAt),
       reopenLog: (why) => this.#reopenLog(why),
       began: (why) => deps.notifier?.reloading(why),

@@ -35,6 +35,8 @@ export interface ReloadDeps {
   state(): MasterState;
   moveTo(next: MasterState): void;
   current(): { readonly config: Config; readonly interpreter: Interpreter };
+  /** Imports the code `config`'s routes need (a proxy or static stage it adds), before anything is switched. */
+  prepare(config: Config): Promise<void>;
   /** The commit point: the front, the watch loop and the triggers take this generation's config. */
   commit(config: Config, interpreter: Interpreter, ready: WorkerReadyInfo | null, importStartedAt: number): void;
   reopenLog(why: string): void;
@@ -102,6 +104,7 @@ export class Reloads {
       return { ok: false, message };
     }
     const config = loaded as Config;
+    await this.#d.prepare(config);
     let interpreter: Interpreter;
     try {
       interpreter = resolveInterpreter(config, process.env.PATH);

@@ -30,14 +30,14 @@ import { proxyProtocolRule } from '../server/proxy-protocol-reader.js';
 import type { BoundListener } from '../server/listeners.js';
 import { ScriptNameRule } from '../server/script-name.js';
 import { UwsgiFront } from '../server/uwsgi-front.js';
-import { StaticFiles } from '../static/static-files.js';
+import type { StaticFiles } from '../static/static-files.js';
 import type { DjangoStaticInfo, WorkerHandle } from '../worker/handle.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { Dispatcher } from './dispatcher.js';
 import { Router } from './router.js';
 import { SpoolBudget } from '../server/spool-budget.js';
-import { ProxyStage } from '../proxy/proxy-stage.js';
-import { Upstream } from '../proxy/upstream.js';
+import type { ProxyStage } from '../proxy/proxy-stage.js';
+import { needsProxy, needsStatic, withStagesFor, type StageModules } from './stage-modules.js';
 
 /** The request log (../log/access-log.ts): keep() counts and filters, render() formats a kept request. */
 export interface AccessLogger {
@@ -64,6 +64,8 @@ export interface FrontDeps {
   /** One finished line for the log (access-log lines). */
   readonly line: (text: string) => void;
   readonly log: (level: Level, message: string) => void;
+  /** The stages' code, imported for `config` (./stage-modules.ts: withStagesFor). */
+  readonly stages: StageModules;
 }
 
 const APP_DOWN = 'Service Unavailable: every worker of the application crashed repeatedly; see the server log.';
@@ -87,9 +89,11 @@ export class Front {
   #appDown = false;
   /** reload-rollback-after: told every answer a worker gives while a new generation is on probation. */
   #watch: ((generation: number, status: number) => void) | null = null;
+  #stages: StageModules;
 
   constructor(deps: FrontDeps) {
     this.#deps = deps;
+    this.#stages = deps.stages;
     this.#pool = deps.pool;
     const config = deps.config;
     this.dispatcher = new Dispatcher(deps.pool, config.listen);
@@ -139,6 +143,11 @@ export class Front {
 
   get listeners(): readonly BoundListener[] {
     return this.#listeners;
+  }
+
+  /** Imports the stages `config` routes to and this front lacks: await it before commit()ting `config`. */
+  async prepare(config: Config): Promise<void> {
+    this.#stages = await withStagesFor(config, this.#stages);
   }
 
   /** The one commit point: routes, static mappings and access-log settings of `g`, all at once. */
@@ -230,29 +239,41 @@ export class Front {
 
   #makeRouter(g: FrontGeneration): Router {
     const { config, django } = g;
-    const statics = new StaticFiles(config, this.#deps.log);
-    if (django !== null) statics.addDjangoMappings(django);
+    const statics = needsStatic(config) ? new (this.#stage('StaticFiles'))(config, this.#deps.log) : null;
+    if (statics !== null && django !== null) statics.addDjangoMappings(django);
     // With static-from-django the mappings arrive with the first READY, so the stage is routed
     // from the start; until then it finds nothing and requests fall through to the app.
-    const routed = statics.active || config.staticFromDjango;
+    const routed = statics !== null && (statics.active || config.staticFromDjango) ? statics : null;
     // A reload's new groups serve new requests; the old ones finish what they hold, then close.
     const before = this.#proxy;
-    this.#proxy = config.proxyRoutes.length === 0 ? null : new ProxyStage(
-      // Backends a reload keeps (same group, same URL) keep their health: one put out stays out.
-      new Map(config.upstreams.map((u) => [u.name, new Upstream(u, undefined, before?.upstreams.get(u.name) ?? null)])),
-      config.proxyRoutes,
-      config.staticMaps.map((m) => m.mountpoint),
-      this.#deps.log,
-    );
+    if (needsProxy(config)) {
+      const { ProxyStage, Upstream } = this.#stage('proxy');
+      this.#proxy = new ProxyStage(
+        // Backends a reload keeps (same group, same URL) keep their health: one put out stays out.
+        new Map(config.upstreams.map((u) => [u.name, new Upstream(u, undefined, before?.upstreams.get(u.name) ?? null)])),
+        config.proxyRoutes,
+        config.staticMaps.map((m) => m.mountpoint),
+        this.#deps.log,
+      );
+    } else {
+      this.#proxy = null;
+    }
     if (before !== null) void before.close();
-    const stages = [...(this.#proxy !== null ? [this.#proxy] : []), ...(routed ? [statics] : [])];
-    this.#statics = routed ? statics : null;
+    const stages = [...(this.#proxy !== null ? [this.#proxy] : []), ...(routed !== null ? [routed] : [])];
+    this.#statics = routed;
     const hasApp = config.module !== null || config.wsgiFile !== null;
     return new Router(stages, (ex) => {
       if (!hasApp) ex.responder.sendError(404, 'Not Found: no route serves this path (this Berth is a pure front: proxy-pass and static-map only).');
       else if (this.#appDown) ex.responder.sendError(503, APP_DOWN);
       else this.dispatcher.dispatch(ex);
     });
+  }
+
+  /** The imported code of a stage the configuration routes to; missing means prepare(config) was not awaited. */
+  #stage<K extends keyof StageModules>(name: K): NonNullable<StageModules[K]> {
+    const loaded = this.#stages[name];
+    if (loaded === null) throw new Error(`internal: a configuration that routes to the ${name} stage was committed before front.prepare(config) imported that stage`);
+    return loaded as NonNullable<StageModules[K]>;
   }
 
   #exchangeDone(ex: Exchange): void {

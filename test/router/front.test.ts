@@ -16,6 +16,7 @@ import type { DirectRecord } from '../../src/protocol/worker/payloads.js';
 import { encodeUwsgiRequest } from '../../src/protocol/uwsgi/client.js';
 import { configFrom, request } from '../static/harness.js';
 import { startFront } from './front-on-port.js';
+import { NO_STAGES } from '../../src/router/stage-modules.js';
 
 function startTestFront(t: test.TestContext, config: Config, lines: string[]): ReturnType<typeof startFront> {
   const accessLog = (c: Config): AccessLogger => ({
@@ -43,6 +44,7 @@ test('static mappings and access-log settings change at commit() and only there'
   assert.equal((await request(port, '/new/f.txt')).status, 503, 'not mapped: falls through to the app');
   assert.equal(front.serving.config, first);
 
+  await front.prepare(second);
   front.commit({ config: second, django: null });
   assert.equal(front.serving.config, second);
   front.appDown(); // a commit ends app-down (next test); again here so a fall-through is answered at once
@@ -72,7 +74,7 @@ test('a commit ends app-down: fall-through requests wait for a worker again inst
 test('a watch that ends itself mid-report (a probation verdict) stops there, and the records are still logged', (t) => {
   const lines: string[] = [];
   const accessLog = (): AccessLogger => ({ keep: () => true, keepAnswer: () => true, render: (ex) => `${ex.request.target} ${ex.status}` });
-  const front = new Front({ config: configFrom([]), pool: new WorkerPool(), accessLog, line: (text) => lines.push(text), log: () => undefined });
+  const front = new Front({ config: configFrom([]), pool: new WorkerPool(), accessLog, line: (text) => lines.push(text), log: () => undefined, stages: NO_STAGES });
   t.after(() => front.closeListeners());
   const seen: number[] = [];
   front.watchAnswers((_generation, status) => {

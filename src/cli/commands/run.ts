@@ -9,6 +9,7 @@ import { keepYoungGenerationSmall } from '../../master/young-generation.js';
 import { BerthError } from '../../errors/berth-error.js';
 import { explainWriteFailure } from '../../config/fs-kind.js';
 import { describeSource } from '../../config/problem.js';
+import { withStagesFor } from '../../router/stage-modules.js';
 import { accessLogFor, loadOrReport, reloadConfig } from './load.js';
 import { readFileSync } from 'node:fs';
 import type { StatsService } from '../../stats/stats-server.js';
@@ -89,7 +90,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       },
     }) : null;
     const notifier = notifyTarget !== null ? new SystemdNotifier(notifyTarget, interpreter.path, log) : undefined;
-    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, reloadConfig: () => reloadConfig(argv, cwd), hooks, inherited, ...(notifier !== undefined ? { notifier } : {}), ...(side !== null ? { sidePrograms: side } : {}) });
+    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, stages: await withStagesFor(config), reloadConfig: () => reloadConfig(argv, cwd), hooks, inherited, ...(notifier !== undefined ? { notifier } : {}), ...(side !== null ? { sidePrograms: side } : {}) });
     arbiter = master;
     await side?.listen();
     // Subscribed before the workers start, so generation 1 and every request are counted.
