@@ -67,11 +67,12 @@ function parseArgs(argv: string[]): Args {
 const NOTES = `req/s, p50, p99 and peak RSS are medians over rounds; errors and read errs are summed.
 Berth÷peer req/s > 1 and p99 < 1 favour Berth; each peer is compared with the Berth config of equal threads.
 "read errs" are wrk read errors: a server without keep-alive (uWSGI --http-socket) closes every connection.
-"kept w/ slow": fast-client req/s while ${SLOW_CLIENTS} slow clients trickle requests, as % of the same server without them.`;
+"kept w/ slow": fast-client req/s while ${SLOW_CLIENTS} slow clients trickle requests, as % of the same server without them (the mean of a run just before and one just after).`;
 
 function describe(m: Measurement): string {
   if (!m.ok || !m.wrk) return `FAILED ${m.error ?? ''}`.slice(0, 300);
-  const base = m.baseline ? ` (without slow clients ${Math.round(m.baseline.rps)} req/s;` +
+  const after = m.baselineAfter ? ` before, ${Math.round(m.baselineAfter.rps)} after` : '';
+  const base = m.baseline ? ` (without slow clients ${Math.round(m.baseline.rps)} req/s${after};` +
     ` slow clients got ${m.slow?.responses} answers, ${m.slow?.errors} errors)` : '';
   const errs = m.wrk.errors;
   return `${Math.round(m.wrk.rps)} req/s${base}, p50 ${m.wrk.p50Ms.toFixed(2)} ms, p99 ${m.wrk.p99Ms.toFixed(2)} ms, ` +

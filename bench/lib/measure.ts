@@ -30,8 +30,12 @@ export interface Measurement {
   ok: boolean;
   error?: string;
   wrk?: WrkResult;
-  /** slow-clients only: the same server's fast-client figures without slow clients. */
+  /** slow-clients only: the same server's fast-client figures without slow clients, before them. */
   baseline?: WrkResult;
+  /** slow-clients only: the same again after the slow clients stopped. The share compares the
+   * run with slow clients to the mean of the two, so a machine getting busier or quieter over the
+   * round does not show up as slow-client cost (or gain). */
+  baselineAfter?: WrkResult;
   slow?: SlowClientStats;
   peakRssKb: number;
   peakPssKb: number;
@@ -80,6 +84,7 @@ export async function measure(
       } finally {
         result.slow = slow.stop();
       }
+      result.baselineAfter = await runWrk(tracker, { ...wrkOpts, durationS: settings.durationS });
     } else {
       result.wrk = await runWrk(tracker, { ...wrkOpts, durationS: settings.durationS });
     }

@@ -54,8 +54,8 @@ export function summarize(measurements: Measurement[], servers: readonly ServerS
         row.readErrors = ok.reduce((n, m) => n + m.wrk!.readErrors, 0);
         const withBase = ok.filter((m) => m.baseline);
         if (withBase.length > 0) {
-          row.baselineRps = median(withBase.map((m) => m.baseline!.rps));
-          row.keptPct = median(withBase.map((m) => (100 * m.wrk!.rps) / m.baseline!.rps));
+          row.baselineRps = median(withBase.map(baselineRps));
+          row.keptPct = median(withBase.map((m) => (100 * m.wrk!.rps) / baselineRps(m)));
         }
       }
       row.peakRssMiB = median(all.filter((m) => m.peakRssKb > 0).map((m) => m.peakRssKb / 1024));
@@ -143,4 +143,9 @@ export function markdownReport(rows: Row[], machine: MachineInfo, command: strin
     `- settings: \`${JSON.stringify(settings)}\``, '',
     markdownTable(rows), '', notes, '',
   ].join('\n');
+}
+
+/** The fast clients' req/s without slow clients: the mean of the runs before and after them. */
+export function baselineRps(m: Measurement): number {
+  return m.baselineAfter ? (m.baseline!.rps + m.baselineAfter.rps) / 2 : m.baseline!.rps;
 }
