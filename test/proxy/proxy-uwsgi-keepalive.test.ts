@@ -38,11 +38,9 @@ async function relay(target: number): Promise<Relay> {
     const outbound = connect(r.target, '127.0.0.1');
     for (const [s, other] of [[inbound, outbound], [outbound, inbound]] as const) {
       sockets.add(s);
+      // An end is passed on by pipe() after the bytes before it; only a reset is passed on as one.
       s.on('error', () => other.destroy());
-      s.on('close', () => {
-        sockets.delete(s);
-        other.destroy();
-      });
+      s.on('close', () => sockets.delete(s));
       s.pipe(other);
     }
   });
