@@ -36,6 +36,7 @@ class Acceptor(object):
         self.lock = threading.Lock()
         self.wake_r, self.wake_w = os.pipe()
         self.acceptors = []
+        self.accept_waits = True
 
     def serve(self):
         """Runs the accept loops; returns once stopped and every accept thread is done."""
@@ -78,6 +79,22 @@ class Acceptor(object):
                 continue
             unblocked(fd)
             handle(RawConn(fd, unix, timeouts), peer, unix, index)
+
+    def stop_waiting_in_accept(self):
+        """Once a Berth front keeps connections here (uwsgi_kept_request.py): the blocking
+        accept loop must not sit in accept() for ACCEPT_POLL_S after another worker took the
+        connection it was woken for, while requests on kept connections wait; a non-blocking
+        listener sends it back to select() at once (as one made non-blocking by a generation
+        with threads > 1 does).  New connections are rare then, so the wake-up of every worker
+        on one costs little.  The flag is the socket's: every worker sharing it sees it."""
+        if not self.accept_waits:
+            return
+        self.accept_waits = False
+        for sock, _, _ in self.listeners:
+            try:
+                os.set_blocking(sock.fileno(), False)
+            except OSError:
+                pass
 
     def select_ready(self, waiting):
         """Waits on the socket, the waiter's requests and a stop (ACCEPT_POLL_S at most);

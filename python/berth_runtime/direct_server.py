@@ -45,6 +45,9 @@ from .wsgi_core import serve_request
 from .wsgi_input import EMPTY_INPUT
 
 
+KEPT_PER_THREAD = 16
+
+
 class DirectServer(object):
     """Serves the direct connections; `channel_send` sends a frame to the master."""
 
@@ -71,6 +74,9 @@ class DirectServer(object):
         self.waiter = Waiter(self.loop, self.examine, self.relay_from_waiter, self.ready, timeouts.read_s, log)
         self.lingering = Lingering(self.loop, timeouts.read_s)
         self.queue_watch = ListenQueueWatch(listeners, log)
+        # A kept connection stays with the worker that accepted it: past this many held, the
+        # next response closes, so no worker gathers the front's connections while others idle.
+        self.kept_max = KEPT_PER_THREAD * threads
         self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts,
                                  self.ready, self.serve_ready, self.waiter.holds)
 
@@ -232,6 +238,8 @@ class DirectServer(object):
         started = time.monotonic()
         modifier1, size, vars_, length = what
         token = offered_token(vars_) if KEEPALIVE_VAR in vars_ else None
+        if token is not None and len(self.waiter.waiting) >= self.kept_max:
+            token = None  # this worker holds its share: one-shot, so the front's next connection may reach another worker
         env = self.environ(vars_, modifier1, length)
         env['wsgi.input'] = DirectInput(data[4 + size:]) if length > 0 else EMPTY_INPUT
         if token is None:
@@ -251,6 +259,7 @@ class DirectServer(object):
         if token is not None and req.kept() and not self.stopping:
             # The front keeps it for its next request: the waiter holds it meanwhile, so no
             # thread waits on it, and at a stop it goes to the master with the rest.
+            self.acceptor.stop_waiting_in_accept()
             self.waiter.adopt(conn, b'', 1, index, peer_host, peer_port, True)
             self.reports.done(req, started, data, size, modifier1)
             return

@@ -145,6 +145,8 @@ class UwsgiAttempt implements Watched {
   /** The response carried this front's keep-alive marker and is framed. */
   #reusable = false;
   #bodyWritten: boolean;
+  /** Body bytes handed to the socket: all of them, flushed, count as written even before the drain wait returns. */
+  #bodyQueued = 0;
 
   constructor(spec: BackendSpec, pool: UwsgiIdlePool, out: OutgoingRequest, handler: AttemptHandler) {
     this.#spec = spec;
@@ -264,6 +266,7 @@ class UwsgiAttempt implements Watched {
     this.#resent = true;
     this.#reused = false;
     this.#bodyWritten = this.#out.body === null;
+    this.#bodyQueued = 0;
     this.#slot!.parser.reset(this.#out.request.method === 'HEAD');
     this.connected = false;
     this.limitMs = this.#out.connectTimeoutMs;
@@ -285,7 +288,8 @@ class UwsgiAttempt implements Watched {
     sweep.forget(this);
     const socket = this.#socket;
     const open = socket.readyState === 'open';
-    if (complete && open && this.#reusable && this.#bodyWritten) {
+    const written = this.#bodyWritten || (this.#bodyQueued === this.#out.body!.totalBytes && socket.writableLength === 0);
+    if (complete && open && this.#reusable && written) {
       socket[ATTEMPT] = null;
       // Packet then body are two writes on a kept connection: Nagle would hold the second for the backend's delayed ACK.
       socket.setNoDelay(true);
@@ -309,6 +313,7 @@ class UwsgiAttempt implements Watched {
       for await (const piece of this.#out.body!.replay(BODY_PIECE)) {
         if (this.settled || this.#socket !== socket) return;
         noteReadGarbage(piece.length);
+        this.#bodyQueued += piece.length;
         if (!socket.write(piece)) await drainOrClose(socket);
         this.progressAt = sweep.clock;
       }

@@ -112,7 +112,8 @@ describe('keep-alive from a Berth front to Berth uwsgi backends', () => {
 
   it('carries bodies both ways: a posted body, a chunked and a streamed big response, on kept connections', async (t) => {
     const before = berthAccepts();
-    const posted = Buffer.alloc(3 << 20, 'p');
+    // Below the 1 MiB a direct worker buffers itself (a bigger one goes to the master, which answers one-shot).
+    const posted = Buffer.alloc(512 << 10, 'p');
     for (let i = 0; i < 4; i++) {
       const echo = await call(front.port, '/b/body', { method: 'POST', body: posted });
       assert.equal(echo.status, 200);
@@ -128,7 +129,7 @@ describe('keep-alive from a Berth front to Berth uwsgi backends', () => {
     }
     const opened = berthAccepts() - before;
     t.diagnostic(`12 requests with bodies opened ${opened} connection(s)`);
-    assert.ok(opened < 12, `12 requests with bodies opened ${opened} connections`);
+    assert.ok(opened <= 6, `12 requests with bodies opened ${opened} connections`);
   });
 
   it("an app's own Berth-Keep-Alive field neither reaches the client nor makes the front keep a real uWSGI connection", async () => {
