@@ -79,6 +79,8 @@ class DirectServer(object):
         self.kept_max = KEPT_PER_THREAD * threads
         self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts,
                                  self.ready, self.serve_ready, self.waiter.holds)
+        self.acceptor.handle_kept = self.serve_kept
+        self.acceptor.to_waiter = lambda conn, index, host, port: self.waiter.adopt(conn, b'', 1, index, host, port, True)
 
     @property
     def stopping(self):
@@ -151,6 +153,23 @@ class DirectServer(object):
         if verdict == NEED_MORE:
             return self.waiter.adopt(conn, data, what, index, peer_host, peer_port)
         self.relay(conn, data, index, peer_host, peer_port)
+
+    def serve_kept(self, conn, data, index, peer_host, peer_port):
+        """The next packet on a kept connection (the accept loop's, direct_accept.py): as on a
+        new connection from the same peer, whose check it passed at accept."""
+        try:
+            verdict, what = self.examine(data)
+            if verdict == SERVE:
+                return self.run(conn, data, what, index, peer_host, peer_port)
+            if verdict == NEED_MORE:
+                return self.waiter.adopt(conn, data, what, index, peer_host, peer_port)
+            self.relay(conn, data, index, peer_host, peer_port)
+        except Exception:
+            self.log('direct connection on socket %d failed: %s' % (index, traceback.format_exc()))
+            try:
+                conn.close()
+            except OSError:
+                pass
 
     def examine(self, data):
         """What to do with the bytes a connection has sent so far: (SERVE, (modifier1, size,
@@ -238,7 +257,7 @@ class DirectServer(object):
         started = time.monotonic()
         modifier1, size, vars_, length = what
         token = offered_token(vars_) if KEEPALIVE_VAR in vars_ else None
-        if token is not None and len(self.waiter.waiting) >= self.kept_max:
+        if token is not None and len(self.waiter.waiting) + len(self.acceptor.kept) >= self.kept_max:
             token = None  # this worker holds its share: one-shot, so the front's next connection may reach another worker
         env = self.environ(vars_, modifier1, length)
         env['wsgi.input'] = DirectInput(data[4 + size:]) if length > 0 else EMPTY_INPUT
@@ -259,8 +278,9 @@ class DirectServer(object):
         if token is not None and req.kept() and not self.stopping:
             # The front keeps it for its next request: the waiter holds it meanwhile, so no
             # thread waits on it, and at a stop it goes to the master with the rest.
-            self.acceptor.stop_waiting_in_accept()
-            self.waiter.adopt(conn, b'', 1, index, peer_host, peer_port, True)
+            if not self.acceptor.keep(conn, index, peer_host, peer_port):
+                self.acceptor.stop_waiting_in_accept()
+                self.waiter.adopt(conn, b'', 1, index, peer_host, peer_port, True)
             self.reports.done(req, started, data, size, modifier1)
             return
         try:

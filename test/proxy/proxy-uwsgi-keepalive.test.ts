@@ -10,7 +10,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBerth, type RunningBerth } from '../helpers/berth.js';
+import { APPS, startBerth, type RunningBerth } from '../helpers/berth.js';
 import { startBerthApp, startUwsgiSocket, type RunningPeer } from '../helpers/backends.js';
 
 interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
@@ -57,7 +57,10 @@ function socketPort(b: RunningBerth): number {
   return Number(/uwsgi:\/\/[^\s,]+:(\d+)/.exec(b.logs())![1]);
 }
 
-const berthBackend = (): Promise<RunningBerth> => startBerthApp('keepalive_probe.py', ['--socket', '127.0.0.1:0', '--processes', '2', '--limit-post', '100m']);
+/** Both ways a worker keeps connections: with 8 threads the waiter holds them, with 1 its accept loop does. */
+const berthBackend = (threads = 8): Promise<RunningBerth> => threads === 8
+  ? startBerthApp('keepalive_probe.py', ['--socket', '127.0.0.1:0', '--processes', '2', '--limit-post', '100m'])
+  : startBerth(['--http', '127.0.0.1:0', '--socket', '127.0.0.1:0', '--wsgi-file', `${APPS}/keepalive_probe.py`, '--processes', '2', '--threads', '1', '--python', '/usr/bin/python3', '--disable-logging']);
 
 describe('keep-alive from a Berth front to Berth uwsgi backends', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-uwsgi-ka-'));
@@ -71,7 +74,7 @@ describe('keep-alive from a Berth front to Berth uwsgi backends', () => {
   const berthAccepts = (): number => relayA.accepted + relayB.accepted;
 
   before(async () => {
-    [a, b, uwsgi] = await Promise.all([berthBackend(), berthBackend(), startUwsgiSocket('keepalive_probe.py')]);
+    [a, b, uwsgi] = await Promise.all([berthBackend(1), berthBackend(8), startUwsgiSocket('keepalive_probe.py')]);
     [relayA, relayB, relayU] = await Promise.all([relay(socketPort(a)), relay(socketPort(b)), relay(uwsgi.port)]);
     writeFileSync(join(dir, 'front.ini'), [
       '[upstream:berth]',
@@ -171,7 +174,7 @@ describe('keep-alive from a Berth front to Berth uwsgi backends', () => {
     // A restart: the old backend stops (its connections close), a new one takes its place behind the relay.
     for (let i = 0; i < 6; i++) assert.equal((await call(front.port, '/b/environ')).status, 200);
     await b.stop();
-    b = await berthBackend();
+    b = await berthBackend(8);
     relayB.target = socketPort(b);
     for (let i = 0; i < 30; i++) {
       const r = await call(front.port, '/b/environ');
