@@ -3,7 +3,8 @@
 A blocking accept loop (threads
 == 1, one socket) or select() loops in every thread, each handing a connection to the
 direct server, and taking the requests the waiter collected whole (direct_waiter.py);
-SCHED_BATCH for these threads; a stop that reaches them all."""
+once a Berth front keeps connections, the one-thread loop becomes an epoll loop that also
+watches them (serve_keeping); SCHED_BATCH for these threads; a stop that reaches them all."""
 
 import os
 import select
