@@ -3,7 +3,8 @@
 A blocking accept loop (threads
 == 1, one socket) or select() loops in every thread, each handing a connection to the
 direct server, and taking the requests the waiter collected whole (direct_waiter.py);
-SCHED_BATCH for these threads; a stop that reaches them all."""
+once a Berth front keeps connections, the one-thread loop becomes an epoll loop that also
+watches them (serve_keeping); SCHED_BATCH for these threads; a stop that reaches them all."""
 
 import os
 import select
@@ -36,6 +37,15 @@ class Acceptor(object):
         self.lock = threading.Lock()
         self.wake_r, self.wake_w = os.pipe()
         self.acceptors = []
+        self.accept_waits = True
+        # Keep-alive from a Berth front (uwsgi_kept_request.py), with one thread on one socket:
+        # the accept loop watches the kept connections itself (serve_keeping), in an epoll
+        # made at the first one.  fd -> (conn, index, peer_host, peer_port, idle since).
+        self.kept = {}
+        self.kept_poll = None
+        self.loop_ident = None
+        self.handle_kept = None  # handle_kept(conn, data, index, peer_host, peer_port): the direct server's
+        self.to_waiter = None  # to_waiter(conn, index, peer_host, peer_port): a kept connection the waiter holds
 
     def serve(self):
         """Runs the accept loops; returns once stopped and every accept thread is done."""
@@ -60,7 +70,10 @@ class Acceptor(object):
         ready = self.ready
         waiter_holds = self.waiter_holds
         waiting = [sock, self.wake_r, ready.fd]
+        self.loop_ident = threading.get_ident()
         while not self.stopping:
+            if self.kept_poll is not None:
+                return self.serve_keeping(listener)
             # Blocked in accept(), this thread would not see the waiter's requests: while the
             # waiter may make one, wait on both.  (holds() first: a request is queued before
             # its connection counts as settled.)
@@ -78,6 +91,99 @@ class Acceptor(object):
                 continue
             unblocked(fd)
             handle(RawConn(fd, unix, timeouts), peer, unix, index)
+
+    def stop_waiting_in_accept(self):
+        """Once a Berth front keeps connections here (uwsgi_kept_request.py): the blocking
+        accept loop must not sit in accept() for ACCEPT_POLL_S after another worker took the
+        connection it was woken for, while requests on kept connections wait; a non-blocking
+        listener sends it back to select() at once (as one made non-blocking by a generation
+        with threads > 1 does).  New connections are rare then, so the wake-up of every worker
+        on one costs little.  The flag is the socket's: every worker sharing it sees it."""
+        if not self.accept_waits:
+            return
+        self.accept_waits = False
+        for sock, _, _ in self.listeners:
+            try:
+                os.set_blocking(sock.fileno(), False)
+            except OSError:
+                pass
+
+    def keep(self, conn, index, peer_host, peer_port):
+        """A connection a Berth front keeps, back from its response.  The one-thread accept
+        loop watches it in its own epoll (EPOLLONESHOT: re-armed with one epoll_ctl per request;
+        measured: through the waiter's thread a kept request cost the backend 1.7x the CPU of a
+        new connection, docs/benchmarks.md s10B).  False from any other thread: the waiter takes it."""
+        if threading.get_ident() != self.loop_ident or self.stopping:
+            return False
+        self.stop_waiting_in_accept()
+        if self.kept_poll is None:
+            self.kept_poll = select.epoll()
+        fd = conn.fd
+        mask = select.EPOLLIN | select.EPOLLONESHOT
+        try:
+            # A descriptor served from here is still registered (disarmed); a new one is not.
+            # A disarmed registration left by a connection that closed is the old file's, and
+            # goes with it.
+            self.kept_poll.modify(fd, mask)
+        except OSError:
+            self.kept_poll.register(fd, mask)
+        self.kept[fd] = (conn, index, peer_host, peer_port, time.monotonic())
+        return True
+
+    def serve_keeping(self, listener):
+        """The accept loop once connections are kept: one epoll over the socket, the waiter's
+        requests, the stop pipe and the kept connections; idle ones closed after socket-timeout;
+        at a stop, the kept ones go to the waiter, which hands them to the master."""
+        sock, unix, index = listener
+        poll = self.kept_poll
+        sock_fd, ready_fd, wake_fd = sock.fileno(), self.ready.fd, self.wake_r
+        for fd in (sock_fd, ready_fd, wake_fd):
+            poll.register(fd, select.EPOLLIN)
+        kept = self.kept
+        idle_s = self.timeouts.read_s
+        swept = time.monotonic()
+        while not self.stopping:
+            events = poll.poll(ACCEPT_POLL_S)
+            if not events:
+                run_signal_handlers()
+            for fd, _ in events:
+                if fd == sock_fd:
+                    try:
+                        cfd, peer = sock._accept()
+                    except (BlockingIOError, InterruptedError):
+                        continue  # another worker took it
+                    except OSError as e:
+                        self.accept_failed(e)
+                        continue
+                    unblocked(cfd)
+                    self.handle(RawConn(cfd, unix, self.timeouts), peer, unix, index)
+                elif fd == ready_fd:
+                    self.take_ready()
+                elif fd != wake_fd:
+                    entry = kept.pop(fd, None)
+                    if entry is not None:
+                        self.serve_kept(entry)
+            now = time.monotonic()
+            if now - swept >= ACCEPT_POLL_S:
+                swept = now
+                for fd in [fd for fd, e in kept.items() if now - e[4] >= idle_s]:
+                    kept.pop(fd)[0].close()  # its front had let it go; closing says so
+        for conn, i, host, port, _ in list(kept.values()):
+            self.to_waiter(conn, i, host, port)
+        kept.clear()
+
+    def serve_kept(self, entry):
+        conn, index, peer_host, peer_port, _ = entry
+        try:
+            data = conn.read_first()
+        except OSError:
+            data = b''
+        if data is None:  # woken for nothing: watch it again
+            self.keep(conn, index, peer_host, peer_port)
+        elif not data:
+            conn.close()  # the front closed it
+        else:
+            self.handle_kept(conn, data, index, peer_host, peer_port)
 
     def select_ready(self, waiting):
         """Waits on the socket, the waiter's requests and a stop (ACCEPT_POLL_S at most);

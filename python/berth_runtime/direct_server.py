@@ -38,10 +38,14 @@ from .lingering import Lingering
 from .listen_queue import ListenQueueWatch
 from .relay import RELAY_EXIT_WAIT_S, Relays
 from .threads import HelperThread
+from .uwsgi_kept_request import KEEPALIVE_VAR, KeptUwsgiRequest, offered_token
 from .static_relay import for_static_stage, static_prefixes_of
 from .uwsgi_vars import UWSGI_PACKET_HEAD, is_loopback, packet_content_length, parse_uwsgi_vars
 from .wsgi_core import serve_request
 from .wsgi_input import EMPTY_INPUT
+
+
+KEPT_PER_THREAD = 16
 
 
 class DirectServer(object):
@@ -70,8 +74,13 @@ class DirectServer(object):
         self.waiter = Waiter(self.loop, self.examine, self.relay_from_waiter, self.ready, timeouts.read_s, log)
         self.lingering = Lingering(self.loop, timeouts.read_s)
         self.queue_watch = ListenQueueWatch(listeners, log)
+        # A kept connection stays with the worker that accepted it: past this many held, the
+        # next response closes, so no worker gathers the front's connections while others idle.
+        self.kept_max = KEPT_PER_THREAD * threads
         self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts,
                                  self.ready, self.serve_ready, self.waiter.holds)
+        self.acceptor.handle_kept = self.serve_kept
+        self.acceptor.to_waiter = lambda conn, index, host, port: self.waiter.adopt(conn, b'', 1, index, host, port, True)
 
     @property
     def stopping(self):
@@ -140,10 +149,27 @@ class DirectServer(object):
             return
         verdict, what = self.examine(data)
         if verdict == SERVE:
-            return self.run(conn, data, what)
+            return self.run(conn, data, what, index, peer_host, peer_port)
         if verdict == NEED_MORE:
             return self.waiter.adopt(conn, data, what, index, peer_host, peer_port)
         self.relay(conn, data, index, peer_host, peer_port)
+
+    def serve_kept(self, conn, data, index, peer_host, peer_port):
+        """The next packet on a kept connection (the accept loop's, direct_accept.py): as on a
+        new connection from the same peer, whose check it passed at accept."""
+        try:
+            verdict, what = self.examine(data)
+            if verdict == SERVE:
+                return self.run(conn, data, what, index, peer_host, peer_port)
+            if verdict == NEED_MORE:
+                return self.waiter.adopt(conn, data, what, index, peer_host, peer_port)
+            self.relay(conn, data, index, peer_host, peer_port)
+        except Exception:
+            self.log('direct connection on socket %d failed: %s' % (index, traceback.format_exc()))
+            try:
+                conn.close()
+            except OSError:
+                pass
 
     def examine(self, data):
         """What to do with the bytes a connection has sent so far: (SERVE, (modifier1, size,
@@ -176,9 +202,9 @@ class DirectServer(object):
 
     def serve_ready(self, item):
         """A request the waiter collected whole."""
-        conn, data, what = item[:3]
+        conn, data, what, index, peer_host, peer_port = item[:6]
         try:
-            self.run(conn, data, what)
+            self.run(conn, data, what, index, peer_host, peer_port)
         except Exception:
             self.log('direct connection failed: %s' % traceback.format_exc())
             try:
@@ -227,12 +253,18 @@ class DirectServer(object):
             env['QUERY_STRING'] = ''
         return env
 
-    def run(self, conn, data, what):
+    def run(self, conn, data, what, index, peer_host, peer_port):
         started = time.monotonic()
         modifier1, size, vars_, length = what
+        token = offered_token(vars_) if KEEPALIVE_VAR in vars_ else None
+        if token is not None and len(self.waiter.waiting) + len(self.acceptor.kept) >= self.kept_max:
+            token = None  # this worker holds its share: one-shot, so the front's next connection may reach another worker
         env = self.environ(vars_, modifier1, length)
         env['wsgi.input'] = DirectInput(data[4 + size:]) if length > 0 else EMPTY_INPUT
-        req = DirectRequest(env, self, conn, self.date, env['REQUEST_METHOD'] == 'HEAD')
+        if token is None:
+            req = DirectRequest(env, self, conn, self.date, env['REQUEST_METHOD'] == 'HEAD')
+        else:
+            req = KeptUwsgiRequest(env, self, conn, self.date, env['REQUEST_METHOD'] == 'HEAD', token)
         ident = threading.get_ident()
         running = self.reports.running
         running[ident] = (started, req)
@@ -243,6 +275,14 @@ class DirectServer(object):
         finally:
             gate.release()
             running.pop(ident, None)
+        if token is not None and req.kept() and not self.stopping:
+            # The front keeps it for its next request: the waiter holds it meanwhile, so no
+            # thread waits on it, and at a stop it goes to the master with the rest.
+            if not self.acceptor.keep(conn, index, peer_host, peer_port):
+                self.acceptor.stop_waiting_in_accept()
+                self.waiter.adopt(conn, b'', 1, index, peer_host, peer_port, True)
+            self.reports.done(req, started, data, size, modifier1)
+            return
         try:
             self.lingering.close(conn)  # a FIN, not a reset, when the peer sent more (lingering.py)
         except OSError:

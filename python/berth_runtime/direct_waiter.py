@@ -66,9 +66,10 @@ class ReadyQueue(object):
 class Waiting(object):
     """A connection the waiter holds, with what its peer has sent so far."""
 
-    __slots__ = ('conn', 'data', 'need', 'deadline', 'index', 'peer_host', 'peer_port')
+    __slots__ = ('conn', 'data', 'need', 'deadline', 'index', 'peer_host', 'peer_port', 'kept')
 
-    def __init__(self, conn, data, need, deadline, index, peer_host, peer_port):
+    def __init__(self, conn, data, need, deadline, index, peer_host, peer_port, kept):
+        self.kept = kept  # a keep-alive connection back for its front's next packet
         self.conn = conn
         self.data = bytearray(data)
         self.need = need
@@ -99,17 +100,19 @@ class Waiter(object):
         self.settled = 0
         loop.tickers.append(self.expire)
 
-    def adopt(self, conn, data, need, index, peer_host, peer_port):
-        """From an accepting thread: the connection is the waiter's from now on."""
+    def adopt(self, conn, data, need, index, peer_host, peer_port, kept=False):
+        """From an accepting thread: the connection is the waiter's from now on.  `kept`: a
+        keep-alive connection after its response (uwsgi_kept_request.py), idle until its front's
+        next packet; its idle end is not worth a log line."""
         self.adopted += 1
-        self.loop.call(self.begin, conn, data, need, index, peer_host, peer_port)
+        self.loop.call(self.begin, conn, data, need, index, peer_host, peer_port, kept)
 
-    def begin(self, conn, data, need, index, peer_host, peer_port):
+    def begin(self, conn, data, need, index, peer_host, peer_port, kept=False):
         if len(self.waiting) >= MAX_WAITING:
             self.drop(self.release(next(iter(self.waiting.values()))))
             self.log('%d connections wait for their request on this worker; closed the one idle longest'
                      % MAX_WAITING)
-        w = Waiting(conn, data, need, time.monotonic() + self.timeout_s, index, peer_host, peer_port)
+        w = Waiting(conn, data, need, time.monotonic() + self.timeout_s, index, peer_host, peer_port, kept)
         self.waiting[conn.fd] = w
         self.held += len(data)
         self.loop.watch(conn.fd, READ, lambda mask: self.readable(w))
@@ -125,7 +128,7 @@ class Waiter(object):
             return self.drop(self.release(w))
         if not chunk:
             # Closed before the request was whole: the master answers as it does on its path.
-            return self.hand_over(w) if w.data else self.drop(self.release(w))
+            return self.hand_over(w) if w.data else self.drop(self.release(w))  # a kept one's front closed it
         w.data += chunk
         self.held += len(chunk)
         self.waiting.move_to_end(w.conn.fd)
@@ -168,9 +171,10 @@ class Waiter(object):
 
     def expire(self, now):
         late = [w for w in self.waiting.values() if now >= w.deadline]
-        if late:  # one line per tick, however many peers; written before a peer can see its close
+        silent = sum(1 for w in late if w.kept and not w.data)
+        if len(late) > silent:  # one line per tick, however many peers; written before a peer can see its close
             self.log('closed %d uwsgi connection(s) that sent no whole request within socket-timeout (%g s)'
-                     % (len(late), self.timeout_s))
+                     % (len(late) - silent, self.timeout_s))
         for w in late:
             self.drop(self.release(w))
 

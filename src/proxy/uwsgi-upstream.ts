@@ -1,6 +1,7 @@
 /**
  * A uwsgi backend (a real uWSGI `socket`, or a Berth one): one connection per request, as
- * nginx's uwsgi_pass does, through the client codec of ../protocol/uwsgi/.
+ * nginx's uwsgi_pass does, through the client codec of ../protocol/uwsgi/ — or, to a Berth
+ * backend that took the keep-alive offer, connections kept for the next request.
  *
  * Theory of operation: connect (bounded by connect-timeout), write the packet (vars from the
  * front's CGI block, nginx's uwsgi_params) then the stored body with the socket's own
@@ -16,27 +17,40 @@
  * buffer (net's `onread`), not a fresh 64 KiB one each; the timeouts are watched by one
  * IdleSweep, not a timer per socket; response parsers are reused from a free list; the
  * connection is reset as soon as the response has ended.
+ *
+ * Keep-alive (../protocol/uwsgi/keepalive-marker.ts): every packet carries the front's offer;
+ * a response that carries the marker (only a Berth backend sends it) leaves its connection in
+ * the backend's UwsgiIdlePool, and the next request to that backend takes it instead of
+ * connecting. A reused connection that breaks before any byte of the response may have been
+ * closed by the backend as the request left: an idempotent request is then sent once more on
+ * a new connection (nginx's and the HTTP pool's rule); any other fails as sent.
  */
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { BackendSpec } from '../config/schema.js';
 import { encodeUwsgiRequest, RawHttpResponseParser } from '../protocol/uwsgi/client.js';
+import { KEEPALIVE_VAR, keepAliveGranted, withoutKeepAliveField } from '../protocol/uwsgi/keepalive-marker.js';
 import type { RawHttpResponseHead } from '../protocol/uwsgi/types.js';
 import { noteReadGarbage } from '../server/young-collection.js';
 import { drainOrClose } from './drain-or-close.js';
 import { uwsgiVars, withoutHopByHop } from './forward-headers.js';
 import { IdleSweep, type Watched } from './idle-sweep.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
+import { UwsgiIdlePool, type PoolableSocket } from './uwsgi-idle-pool.js';
 
 const PAUSE_AT = 256 * 1024;
 const BODY_PIECE = 64 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
 /** Parsers kept for reuse; more are left to the GC. */
 const MAX_FREE_PARSERS = 256;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+/** This front's keep-alive token: a backend's marker must echo it (random, so no app can send it by accident). */
+const KEEPALIVE_TOKEN = randomBytes(9).toString('base64url');
 
 const sweep = new IdleSweep();
 const ATTEMPT = Symbol('uwsgi attempt');
 /** Its attempt while connected; null once closed, so a kept socket holds on to no request. */
-type AttemptSocket = net.Socket & { [ATTEMPT]: UwsgiAttempt | null };
+type AttemptSocket = PoolableSocket & { [ATTEMPT]: UwsgiAttempt | null };
 
 /** A response parser whose callbacks go to whichever attempt holds it. */
 class ParserSlot {
@@ -68,12 +82,17 @@ function onConnect(this: AttemptSocket): void {
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 function onRead(this: AttemptSocket, bytes: number, buffer: Uint8Array): boolean {
-  this[ATTEMPT]?.onData((buffer as Buffer).subarray(0, bytes));
+  const attempt = this[ATTEMPT];
+  // Bytes on an idle kept connection: the backend and the front disagree about the framing.
+  if (attempt === null) this.destroy();
+  else attempt.onData((buffer as Buffer).subarray(0, bytes));
   // Pausing is onBody's (socket.pause()), as on a socket read by 'data'.
   return true;
 }
 function onEnd(this: AttemptSocket): void {
-  this[ATTEMPT]?.onEnd();
+  const attempt = this[ATTEMPT];
+  if (attempt === null) this.destroy();
+  else attempt.onEnd();
 }
 function onError(this: AttemptSocket, err: NodeJS.ErrnoException): void {
   const attempt = this[ATTEMPT];
@@ -88,12 +107,14 @@ const MAX_FREE_SOCKETS = 256;
 const freeSockets: AttemptSocket[] = [];
 function onClose(this: AttemptSocket): void {
   this[ATTEMPT] = null;
+  UwsgiIdlePool.forget(this);
   // One left paused (a slow client) would not read after connecting again.
   if (!this.isPaused() && freeSockets.length < MAX_FREE_SOCKETS) freeSockets.push(this);
 }
 function newSocket(): AttemptSocket {
   // net.Socket reads `onread` in its constructor (net.connect passes it there); the typings list it for connect only.
   const socket = new net.Socket({ onread: { buffer: READ_BUFFER, callback: onRead } } as net.SocketConstructorOpts) as AttemptSocket;
+  socket[ATTEMPT] = null;
   socket.on('connect', onConnect);
   socket.on('end', onEnd);
   socket.on('error', onError);
@@ -108,26 +129,57 @@ class UwsgiAttempt implements Watched {
   limitMs: number;
   connected = false;
   settled = false;
-  readonly #socket: AttemptSocket;
+  #socket: AttemptSocket;
+  readonly #spec: BackendSpec;
+  readonly #pool: UwsgiIdlePool;
   readonly #out: OutgoingRequest;
   readonly #handler: AttemptHandler;
   #slot: ParserSlot | null;
   /** Inside the parser: its slot goes back to the free list only once it has returned. */
   #parsing = false;
   #unflushed = 0;
+  /** On a kept connection; cleared when the request is sent again on a new one. */
+  #reused = false;
+  #resent = false;
+  #responseStarted = false;
+  /** The response carried this front's keep-alive marker and is framed. */
+  #reusable = false;
+  #bodyWritten: boolean;
+  /** Body bytes handed to the socket: all of them, flushed, count as written even before the drain wait returns. */
+  #bodyQueued = 0;
 
-  constructor(spec: BackendSpec, out: OutgoingRequest, handler: AttemptHandler) {
+  constructor(spec: BackendSpec, pool: UwsgiIdlePool, out: OutgoingRequest, handler: AttemptHandler) {
+    this.#spec = spec;
+    this.#pool = pool;
     this.#out = out;
     this.#handler = handler;
-    this.limitMs = out.connectTimeoutMs;
+    this.#bodyWritten = out.body === null;
     this.#slot = takeSlot(this, out.request.method === 'HEAD');
-    const t = spec.target;
+    const kept = pool.take() as AttemptSocket | null;
+    if (kept !== null) {
+      kept[ATTEMPT] = this;
+      this.#socket = kept;
+      this.#reused = true;
+      this.limitMs = out.readTimeoutMs;
+      sweep.watch(this, Math.min(out.connectTimeoutMs, out.readTimeoutMs));
+      // Not inside send(): a packet that cannot be encoded fails the attempt, which send's caller must hear after it returns.
+      queueMicrotask(() => {
+        if (!this.settled && this.#socket === kept) this.onConnect();
+      });
+      return;
+    }
+    this.limitMs = out.connectTimeoutMs;
+    this.#socket = this.#connect();
+    sweep.watch(this, Math.min(out.connectTimeoutMs, out.readTimeoutMs));
+  }
+
+  #connect(): AttemptSocket {
+    const t = this.#spec.target;
     const socket = freeSockets.pop() ?? newSocket();
     socket[ATTEMPT] = this;
-    this.#socket = socket;
     if (t.kind === 'unix') socket.connect(t.path);
     else socket.connect(t.port, t.host);
-    sweep.watch(this, Math.min(out.connectTimeoutMs, out.readTimeoutMs));
+    return socket;
   }
 
   expire(): void {
@@ -142,17 +194,20 @@ class UwsgiAttempt implements Watched {
     const out = this.#out;
     let packet: Buffer;
     try {
-      packet = encodeUwsgiRequest(uwsgiVars(out.request, out.cgiBlock(), out.pathInfo, out.body === null ? null : out.body.totalBytes, out.target === out.request.target ? null : out.target));
+      const vars = uwsgiVars(out.request, out.cgiBlock(), out.pathInfo, out.body === null ? null : out.body.totalBytes, out.target === out.request.target ? null : out.target);
+      vars.push(KEEPALIVE_VAR, KEEPALIVE_TOKEN);
+      packet = encodeUwsgiRequest(vars);
     } catch (err) {
       this.fail('error', `the request cannot be put in a uwsgi packet: ${(err as Error).message}`);
       return;
     }
     this.#socket.write(packet);
-    if (out.body !== null) void this.#writeBody();
+    if (out.body !== null) void this.#writeBody(this.#socket);
   }
 
   onData(chunk: Buffer): void {
     if (this.settled) return;
+    this.#responseStarted = true;
     this.progressAt = sweep.clock;
     this.#parsing = true;
     this.#slot!.parser.execute(chunk);
@@ -162,17 +217,20 @@ class UwsgiAttempt implements Watched {
   }
 
   onEnd(): void {
+    const socket = this.#socket;
     if (!this.settled) {
       this.#parsing = true;
       this.#slot!.parser.finish();
       this.#parsing = false;
     }
-    if (!this.settled) this.fail('error', 'the backend closed the connection before the response was complete');
-    this.#releaseSlot();
+    // The parser's error may have sent the request again on a new socket: this end is the old one's.
+    if (!this.settled && this.#socket === socket) this.fail('error', 'the backend closed the connection before the response was complete');
+    if (this.settled) this.#releaseSlot();
   }
 
   onHead(head: RawHttpResponseHead): void {
-    this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers), head.contentLength);
+    this.#reusable = keepAliveGranted(head, KEEPALIVE_TOKEN);
+    this.#handler.head(head.statusCode, head.reason, withoutKeepAliveField(withoutHopByHop(head.headers)), head.contentLength);
   }
 
   /** `view` lies in READ_BUFFER, which the next read overwrites: what is passed on is a copy. */
@@ -193,21 +251,52 @@ class UwsgiAttempt implements Watched {
   }
 
   fail(kind: 'connect' | 'timeout' | 'error', message: string): void {
+    if (this.settled) return;
+    if (kind === 'error' && this.#reused && !this.#responseStarted && !this.#resent && IDEMPOTENT.has(this.#out.request.method)) {
+      this.#sendAgain();
+      return;
+    }
     if (this.settle()) this.#handler.fail(kind, kind !== 'connect', message);
   }
 
+  /** The kept connection broke before any byte of the response: the same request on a new one. */
+  #sendAgain(): void {
+    const old = this.#socket;
+    old[ATTEMPT] = null;
+    old.destroy();
+    this.#resent = true;
+    this.#reused = false;
+    this.#bodyWritten = this.#out.body === null;
+    this.#bodyQueued = 0;
+    this.#slot!.parser.reset(this.#out.request.method === 'HEAD');
+    this.connected = false;
+    this.limitMs = this.#out.connectTimeoutMs;
+    this.progressAt = sweep.clock;
+    this.#socket = this.#connect();
+  }
+
   /**
-   * True the first time: the socket is closed and the sweep forgets the attempt. After a
-   * complete response it is reset (RST) rather than closed with a FIN: the backend has sent
-   * everything and closes its side anyway, so the FIN exchange and the backend's TIME_WAIT
-   * are work for nothing (measured in docs/benchmarks.md, s7L: real uWSGI logs no error).
+   * True the first time: the sweep forgets the attempt, and the socket goes back to the
+   * backend's pool when the backend granted keep-alive and the exchange is whole, else it is
+   * closed. After a complete response it is reset (RST) rather than closed with a FIN: the
+   * backend has sent everything and closes its side anyway, so the FIN exchange and the
+   * backend's TIME_WAIT are work for nothing (measured in docs/benchmarks.md, s7L: real uWSGI
+   * logs no error).
    */
   settle(complete = false): boolean {
     if (this.settled) return false;
     this.settled = true;
     sweep.forget(this);
-    if (complete && this.#socket.readyState === 'open') this.#socket.resetAndDestroy();
-    else this.#socket.destroy();
+    const socket = this.#socket;
+    const open = socket.readyState === 'open';
+    const written = this.#bodyWritten || (this.#bodyQueued === this.#out.body!.totalBytes && socket.writableLength === 0);
+    if (complete && open && this.#reusable && written) {
+      socket[ATTEMPT] = null;
+      // Packet then body are two writes on a kept connection: Nagle would hold the second for the backend's delayed ACK.
+      socket.setNoDelay(true);
+      if (!this.#pool.give(socket)) socket.resetAndDestroy();
+    } else if (complete && open) socket.resetAndDestroy();
+    else socket.destroy();
     if (!this.#parsing) this.#releaseSlot();
     return true;
   }
@@ -220,37 +309,45 @@ class UwsgiAttempt implements Watched {
     if (freeSlots.length < MAX_FREE_PARSERS) freeSlots.push(slot);
   }
 
-  async #writeBody(): Promise<void> {
-    const socket = this.#socket;
+  async #writeBody(socket: AttemptSocket): Promise<void> {
     try {
       for await (const piece of this.#out.body!.replay(BODY_PIECE)) {
-        if (this.settled) return;
+        if (this.settled || this.#socket !== socket) return;
         noteReadGarbage(piece.length);
+        this.#bodyQueued += piece.length;
         if (!socket.write(piece)) await drainOrClose(socket);
         this.progressAt = sweep.clock;
       }
+      if (!this.settled && this.#socket === socket) this.#bodyWritten = true;
     } catch (err) {
-      // Once settled, the socket may already carry another request.
-      if (!this.settled) socket.destroy(err as Error);
+      // Once settled or sent again, the socket may already carry another request.
+      if (!this.settled && this.#socket === socket) socket.destroy(err as Error);
     }
   }
 }
 
 export class UwsgiUpstream implements Transport {
   readonly #spec: BackendSpec;
+  readonly #pool = new UwsgiIdlePool();
 
   constructor(spec: BackendSpec) {
     this.#spec = spec;
   }
 
   send(out: OutgoingRequest, handler: AttemptHandler): () => void {
-    const attempt = new UwsgiAttempt(this.#spec, out, handler);
+    const attempt = new UwsgiAttempt(this.#spec, this.#pool, out, handler);
     return () => {
       attempt.settle();
     };
   }
 
+  /** Kept connections idle now (tests, docs/proxy.md "how to see it"). */
+  get idleConnections(): number {
+    return this.#pool.idleCount;
+  }
+
   close(): Promise<void> {
+    this.#pool.close();
     return Promise.resolve();
   }
 }

@@ -35,7 +35,9 @@ export interface UwsgiEnviron {
 
 // nginx forwards the client's framing headers as HTTP_* although it already de-chunked the
 // body and set CONTENT_LENGTH: the app must frame by CONTENT_LENGTH only.
-const SKIP = new Set(['SCRIPT_NAME', 'PATH_INFO', 'CONTENT_LENGTH', 'UWSGI_SCHEME', 'wsgi.url_scheme', 'HTTP_TRANSFER_ENCODING', 'HTTP_CONTENT_LENGTH']);
+// BERTH_KEEPALIVE is a Berth front's keep-alive offer (src/protocol/uwsgi/keepalive-marker.ts):
+// for the server, not the app; this path answers it one-shot, without the marker.
+const SKIP = new Set(['SCRIPT_NAME', 'PATH_INFO', 'CONTENT_LENGTH', 'UWSGI_SCHEME', 'wsgi.url_scheme', 'HTTP_TRANSFER_ENCODING', 'HTTP_CONTENT_LENGTH', 'BERTH_KEEPALIVE']);
 
 function isOn(v: string | undefined): boolean {
   return v !== undefined && (v.toLowerCase() === 'on' || v === '1');

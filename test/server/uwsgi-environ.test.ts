@@ -61,3 +61,9 @@ test('a peer cannot set wsgi.* keys, and a NUL inside a var refuses the packet',
   assert.equal(e['wsgi.input'], undefined);
   assert.equal(buildUwsgiEnviron(['PATH_INFO', '/a\0b'], 0, { stripScriptName: false, scriptNames: NONE }), null);
 });
+
+test("a Berth front's keep-alive offer (BERTH_KEEPALIVE) is the server's, not passed to the app", () => {
+  const e = parse(buildUwsgiEnviron([...NGINX, 'BERTH_KEEPALIVE', 'tok'], 5, { stripScriptName: false, scriptNames: NONE })!.block);
+  assert.equal(e.BERTH_KEEPALIVE, undefined);
+  assert.equal(e.HTTP_X_TRACE, 't1');
+});
