@@ -73,18 +73,19 @@ function outgoing(method: string, text: string | null = null): OutgoingRequest {
   };
 }
 
-type Outcome = { status: number; headers: string[]; body: string } | { failed: FailureKind; sent: boolean; message: string };
+type Outcome = { status: number; headers: readonly string[]; body: string } | { failed: FailureKind; sent: boolean; message: string };
 
 function send(upstream: UwsgiUpstream, out: OutgoingRequest): Promise<Outcome> {
   return new Promise((resolve) => {
     let status = 0;
-    let headers: string[] = [];
+    let headers: readonly string[] = [];
     let text = '';
     upstream.send(out, {
       head: (s, _reason, h) => { status = s; headers = h; },
       body: (chunk, resume) => { text += chunk.toString('latin1'); resume(); },
       end: () => resolve({ status, headers, body: text }),
       fail: (kind, sent, message) => resolve({ failed: kind, sent, message }),
+      readDone: () => {},
     });
   });
 }
@@ -121,7 +122,7 @@ test('uwsgi upstream: no marker, a wrong one, Connection: close or a close-delim
     const b = await backend((index) => (index === 0 ? reply : 'HTTP/1.1 500 Reused\r\nContent-Length: 0\r\n\r\n'));
     const up = new UwsgiUpstream(spec(b.port));
     for (let i = 0; i < 3; i++) {
-      const got = await send(up, outgoing('GET')) as { status: number; headers: string[] };
+      const got = await send(up, outgoing('GET')) as { status: number; headers: readonly string[] };
       assert.equal(got.status, 200, reply);
       assert.ok(!got.headers.some((h) => h.toLowerCase() === 'berth-keep-alive'), reply);
     }

@@ -36,7 +36,7 @@ export function keepAliveGranted(head: RawHttpResponseHead, token: string): bool
 }
 
 /** `headers` (flat [name, value, …]) without any marker field: the same array when it has none. */
-export function withoutKeepAliveField(headers: string[]): string[] {
+export function withoutKeepAliveField(headers: readonly string[]): readonly string[] {
   let i = 0;
   for (; i < headers.length; i += 2) {
     const name = headers[i] as string;
