@@ -373,7 +373,7 @@ class HttpDirect(object):
         running = self.reports.running
         running[ident] = (started, req)
         state = self.state
-        state.enter_app(started)
+        state.enter_app(started, ident)
         state.lock.release()
         gate = self.gate
         gate.acquire()
