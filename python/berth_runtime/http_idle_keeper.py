@@ -12,8 +12,11 @@ thread switch and no connection pinned to a thread that is not running (measured
 threads each running their own loop served hello 0.81–0.97× as fast as one, with thousands
 of voluntary switches per second per thread, docs/benchmarks.md "issue 16 item 2").
 The extra threads are for apps that block: while every looping thread is in the app (the
-loop is unattended) for HELP_S, the keeper wakes a parked thread, which takes the loop; a
-thread that comes back from the app to find another serving the loop parks again.  With no thread
+loop is unattended) for HELP_S and those threads are not computing (their CPU clocks ran for
+less than COMPUTING_SHARE of the time: a slow CPU-bound request, or one preempted, would only
+take turns at the GIL with a second thread), the keeper wakes a parked thread, which takes the
+loop; a thread that comes back from the app to find another serving the loop, or in the app
+for less than HELP_S (likely back soon), parks again.  With no thread
 left to call (or only one thread), a loop unattended for the idle grace has its idle
 connections handed to the master, so a request arriving on one does not wait behind the app
 and a worker that dies (harakiri, a crash) takes no kept connection with it.  The serving
