@@ -171,6 +171,8 @@ class HttpDirect(object):
         state.lock.acquire()  # held except while the app runs and while parked
         stopping, ident = self.is_stopping, threading.get_ident()
         state.looping += 1
+        if hasattr(threading, 'get_native_id'):
+            state.tids[ident] = threading.get_native_id()
         try:
             if not first:
                 state.park(stopping)

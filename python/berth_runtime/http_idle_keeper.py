@@ -40,7 +40,7 @@ class LoopState(object):
     """A worker's selector and idle connections (fd -> http_direct.Idle), and who serves them."""
 
     __slots__ = ('sel', 'idle', 'lock', 'busy_since', 'looping', 'in_app', 'entered', 'parked', 'alive', 'help', 'yielding',
-                 'selecting', 'probe')
+                 'selecting', 'probe', 'tids')
 
     def __init__(self, sel, idle, threads):
         self.sel = sel
@@ -60,6 +60,7 @@ class LoopState(object):
         self.selecting = False  # a thread is in wait_ready without the lock
         # The keeper's last look at an unattended stretch: (busy_since, when, app threads' CPU s).
         self.probe = None
+        self.tids = {}  # thread ident -> its kernel thread id (each serving thread adds itself)
 
     def wait_ready(self, timeout):
         """The loop's select (lock held before and after).  With more than one thread it waits
@@ -152,6 +153,19 @@ def app_cpu(entered):
     return total
 
 
+def runnable(tid):
+    """Whether the kernel thread `tid` of this process is running or waiting for a CPU (state R);
+    False where that cannot be read."""
+    if tid is None:
+        return False
+    try:
+        with open('/proc/self/task/%d/stat' % tid, 'rb') as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(b')') + 2:stat.rindex(b')') + 3] == b'R'
+
+
 class IdleKeeper(object):
     """Calls a parked thread to an unattended loop, or moves its idle connections to the master;
     run() is its thread."""
@@ -208,7 +222,10 @@ class IdleKeeper(object):
         probe, state.probe = state.probe, (state.busy_since, now, cpu)
         if probe is None or probe[0] != state.busy_since:
             return True
-        return cpu - probe[2] >= (now - probe[1]) * COMPUTING_SHARE
+        if cpu - probe[2] >= (now - probe[1]) * COMPUTING_SHARE:
+            return True
+        # Little CPU, but on a run queue (preempted on a busy machine): not blocked either.
+        return any(runnable(state.tids.get(ident)) for ident in state.entered)
 
     def hand_all(self, state):
         idle = state.idle

@@ -11,7 +11,12 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'python'))
 
-from berth_runtime.http_idle_keeper import HELP_S, IdleKeeper, LoopState, app_cpu  # noqa: E402
+from berth_runtime.http_idle_keeper import HELP_S, IdleKeeper, LoopState, app_cpu, runnable  # noqa: E402
+
+
+def task_state(tid):
+    with open('/proc/self/task/%d/stat' % tid) as f:
+        return f.read().rsplit(')', 1)[1].split()[0]
 
 
 class AppThread(object):
@@ -26,6 +31,9 @@ class AppThread(object):
         self.thread.start()
         self.started.wait()
         self.ident = self.thread.ident
+        self.tid = self.thread.native_id
+        while not spin and task_state(self.tid) != 'S':
+            time.sleep(0.001)  # until it sleeps in its wait (the thread itself gets there)
 
     def run_spin(self):
         self.started.set()
@@ -57,6 +65,7 @@ def one_in_app_one_parked(state, app):
     """The loop as the keeper finds it: one looping thread (`app`) in the app, one parked."""
     state.looping = 1
     state.parked = 1
+    state.tids[app.ident] = app.tid
     state.lock.acquire()
     state.enter_app(time.monotonic(), app.ident)
     state.lock.release()
@@ -104,6 +113,15 @@ class KeeperCallsTest(unittest.TestCase):
         before = app_cpu([app.ident])
         app.wait_turns(100000)
         self.assertGreater(app_cpu([app.ident]), before)
+
+
+class RunnableTest(unittest.TestCase):
+    def test_this_thread_is_running_and_a_blocked_one_is_not(self):
+        self.assertTrue(runnable(threading.get_native_id()))
+        app = AppThread(spin=False)
+        self.addCleanup(app.end)
+        self.assertFalse(runnable(app.tid))
+        self.assertFalse(runnable(None))
 
 
 class ThreadBackFromAppTest(unittest.TestCase):
