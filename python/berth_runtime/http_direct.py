@@ -171,6 +171,8 @@ class HttpDirect(object):
         state.lock.acquire()  # held except while the app runs and while parked
         stopping, ident = self.is_stopping, threading.get_ident()
         state.looping += 1
+        if hasattr(threading, 'get_native_id'):
+            state.tids[ident] = threading.get_native_id()
         try:
             if not first:
                 state.park(stopping)
@@ -373,7 +375,7 @@ class HttpDirect(object):
         running = self.reports.running
         running[ident] = (started, req)
         state = self.state
-        state.enter_app(started)
+        state.enter_app(started, ident)
         state.lock.release()
         gate = self.gate
         gate.acquire()

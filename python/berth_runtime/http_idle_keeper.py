@@ -12,8 +12,11 @@ thread switch and no connection pinned to a thread that is not running (measured
 threads each running their own loop served hello 0.81–0.97× as fast as one, with thousands
 of voluntary switches per second per thread, docs/benchmarks.md "issue 16 item 2").
 The extra threads are for apps that block: while every looping thread is in the app (the
-loop is unattended) for HELP_S, the keeper wakes a parked thread, which takes the loop; a
-thread that comes back from the app to find another serving the loop parks again.  With no thread
+loop is unattended) for HELP_S and those threads are not computing (their CPU clocks ran for
+less than COMPUTING_SHARE of the time: a slow CPU-bound request, or one preempted, would only
+take turns at the GIL with a second thread), the keeper wakes a parked thread, which takes the
+loop; a thread that comes back from the app to find another serving the loop, or in the app
+for less than HELP_S (likely back soon), parks again.  With no thread
 left to call (or only one thread), a loop unattended for the idle grace has its idle
 connections handed to the master, so a request arriving on one does not wait behind the app
 and a worker that dies (harakiri, a crash) takes no kept connection with it.  The serving
@@ -28,12 +31,16 @@ from .threads import run_signal_handlers
 # thread is called to serve it: long enough that a fast app never calls one, short enough
 # that a blocking app's second request does not wait long for the second thread.
 HELP_S = 0.005
+# The share of the time the threads in the app spent on a CPU above which they count as
+# computing, not blocked: calling a parked thread then only splits the GIL with them.
+COMPUTING_SHARE = 0.5
 
 
 class LoopState(object):
     """A worker's selector and idle connections (fd -> http_direct.Idle), and who serves them."""
 
-    __slots__ = ('sel', 'idle', 'lock', 'busy_since', 'looping', 'in_app', 'parked', 'alive', 'help', 'yielding', 'selecting')
+    __slots__ = ('sel', 'idle', 'lock', 'busy_since', 'looping', 'in_app', 'entered', 'parked', 'alive', 'help', 'yielding',
+                 'selecting', 'probe', 'tids')
 
     def __init__(self, sel, idle, threads):
         self.sel = sel
@@ -43,6 +50,7 @@ class LoopState(object):
         self.busy_since = 0.0
         self.looping = 0  # threads not parked (each counts itself in as it starts)
         self.in_app = 0
+        self.entered = {}  # thread ident -> monotonic time it entered the app, while it is there
         self.parked = 0
         self.alive = threads
         self.help = threading.Semaphore(0)
@@ -50,6 +58,9 @@ class LoopState(object):
         # wait for the lock): it parks at its loop's next turn, so two threads never alternate.
         self.yielding = 0
         self.selecting = False  # a thread is in wait_ready without the lock
+        # The keeper's last look at an unattended stretch: (busy_since, when, app threads' CPU s).
+        self.probe = None
+        self.tids = {}  # thread ident -> its kernel thread id (each serving thread adds itself)
 
     def wait_ready(self, timeout):
         """The loop's select (lock held before and after).  With more than one thread it waits
@@ -65,9 +76,10 @@ class LoopState(object):
             self.lock.acquire()
             self.selecting = False
 
-    def enter_app(self, now):
+    def enter_app(self, now, ident):
         """Before the app runs (lock held; released right after)."""
         self.in_app += 1
+        self.entered[ident] = now
         if self.in_app >= self.looping:
             self.busy_since = now
 
@@ -78,8 +90,22 @@ class LoopState(object):
             self.yielding = ident
         elif self.selecting:
             self.yielding = ident  # another thread serves the loop
+        del self.entered[ident]
         self.in_app -= 1
         self.busy_since = 0.0
+        if self.in_app and self.yielding != ident and self.looping > 1 and self.other_back_soon():
+            # Another looping thread is in the app but has not been there for HELP_S: it is
+            # likely back soon, so this one parks.  Without this, two threads called in for one
+            # slow request both kept looping while a CPU-bound app kept each busy (each found
+            # the other in the app, never serving the loop) and split the GIL from then on.
+            self.yielding = ident
+
+    def other_back_soon(self):
+        now = time.monotonic()
+        for since in self.entered.values():
+            if now - since < HELP_S:
+                return True
+        return False
 
     def should_park(self, ident):
         """At a loop's turn (lock held): whether this thread is surplus there."""
@@ -93,6 +119,8 @@ class LoopState(object):
         stops (`stopping()`); returns with the lock held again."""
         self.looping -= 1
         self.parked += 1
+        if self.looping and self.in_app >= self.looping and not self.busy_since:
+            self.busy_since = time.monotonic()  # the loop is unattended from now: the keeper times it
         self.lock.release()
         called = False
         try:
@@ -111,6 +139,31 @@ class LoopState(object):
         """At a stop: every parked thread leaves its wait."""
         for _ in range(self.alive):
             self.help.release()
+
+
+def app_cpu(entered):
+    """The CPU seconds the threads `entered` (idents) have used, or None where no thread CPU
+    clock can be read."""
+    total = 0.0
+    try:
+        for ident in entered:
+            total += time.clock_gettime(time.pthread_getcpuclockid(ident))
+    except (AttributeError, OSError):
+        return None
+    return total
+
+
+def runnable(tid):
+    """Whether the kernel thread `tid` of this process is running or waiting for a CPU (state R);
+    False where that cannot be read."""
+    if tid is None:
+        return False
+    try:
+        with open('/proc/self/task/%d/stat' % tid, 'rb') as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(b')') + 2:stat.rindex(b')') + 3] == b'R'
 
 
 class IdleKeeper(object):
@@ -147,16 +200,32 @@ class IdleKeeper(object):
             try:
                 if not state.busy_since:
                     continue
-                if state.parked:
+                if state.parked and not self.computing(state, now):
                     state.parked -= 1
                     state.looping += 1
                     state.busy_since = 0.0
                     self.called += 1
                     state.help.release()
-                elif state.idle:
+                elif state.idle and now - state.busy_since >= self.grace_s:
                     self.hand_all(state)
             finally:
                 state.lock.release()
+
+    def computing(self, state, now):
+        """Whether the threads in the app ran on a CPU for COMPUTING_SHARE of the time since the
+        keeper's previous look at this unattended stretch (a CPU-bound request made slow by its
+        own work or by preemption, where a second thread would only take turns at the GIL with
+        it); the first look only takes the sample."""
+        cpu = app_cpu(state.entered)
+        if cpu is None:
+            return False
+        probe, state.probe = state.probe, (state.busy_since, now, cpu)
+        if probe is None or probe[0] != state.busy_since:
+            return True
+        if cpu - probe[2] >= (now - probe[1]) * COMPUTING_SHARE:
+            return True
+        # Little CPU, but on a run queue (preempted on a busy machine): not blocked either.
+        return any(runnable(state.tids.get(ident)) for ident in state.entered)
 
     def hand_all(self, state):
         idle = state.idle
