@@ -113,9 +113,13 @@ export class BackendConnection implements Watched {
     this.socket.write(head, 'latin1');
   }
 
-  /** A piece of the request body was written: progress, as a read is. */
+  /**
+   * A piece of the request body was written: progress, as a read is — once connected. Before,
+   * the write only queues, and the connect timeout must not restart with each piece (as a
+   * socket's own timer did not: Node refreshes it on writes only once connected).
+   */
   wrote(): void {
-    this.progressAt = sweep.clock;
+    if (this.#connected) this.progressAt = sweep.clock;
   }
 
   /** The sweep's verdict: no progress within limitMs. */
