@@ -125,11 +125,14 @@ class DirectServer(object):
         try:
             self.serve_connection(conn, peer, unix, index)
         except Exception:
-            self.log('direct connection on socket %d failed: %s' % (index, traceback.format_exc()))
-            try:
-                conn.close()
-            except OSError:
-                pass
+            self.connection_failed(conn, index)
+
+    def connection_failed(self, conn, index):
+        self.log('direct connection on socket %d failed: %s' % (index, traceback.format_exc()))
+        try:
+            conn.close()
+        except OSError:
+            pass
 
     def serve_connection(self, conn, peer, unix, index):
         """The peer check, then what the peer has sent: a whole request is served at once,
@@ -147,29 +150,24 @@ class DirectServer(object):
         if not data:
             conn.close()  # a probe that connected and left
             return
+        self.dispatch(conn, data, index, peer_host, peer_port)
+
+    def serve_kept(self, conn, data, index, peer_host, peer_port):
+        """The next packet on a kept connection (the accept loop's, direct_accept.py): as on a
+        new connection from the same peer, whose check it passed at accept."""
+        try:
+            self.dispatch(conn, data, index, peer_host, peer_port)
+        except Exception:
+            self.connection_failed(conn, index)
+
+    def dispatch(self, conn, data, index, peer_host, peer_port):
+        """A whole request is served at once; one not yet whole is the waiter's; anything else the master's."""
         verdict, what = self.examine(data)
         if verdict == SERVE:
             return self.run(conn, data, what, index, peer_host, peer_port)
         if verdict == NEED_MORE:
             return self.waiter.adopt(conn, data, what, index, peer_host, peer_port)
         self.relay(conn, data, index, peer_host, peer_port)
-
-    def serve_kept(self, conn, data, index, peer_host, peer_port):
-        """The next packet on a kept connection (the accept loop's, direct_accept.py): as on a
-        new connection from the same peer, whose check it passed at accept."""
-        try:
-            verdict, what = self.examine(data)
-            if verdict == SERVE:
-                return self.run(conn, data, what, index, peer_host, peer_port)
-            if verdict == NEED_MORE:
-                return self.waiter.adopt(conn, data, what, index, peer_host, peer_port)
-            self.relay(conn, data, index, peer_host, peer_port)
-        except Exception:
-            self.log('direct connection on socket %d failed: %s' % (index, traceback.format_exc()))
-            try:
-                conn.close()
-            except OSError:
-                pass
 
     def examine(self, data):
         """What to do with the bytes a connection has sent so far: (SERVE, (modifier1, size,
