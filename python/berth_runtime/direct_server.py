@@ -80,7 +80,7 @@ class DirectServer(object):
         self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts,
                                  self.ready, self.serve_ready, self.waiter.holds)
         self.acceptor.handle_kept = self.serve_kept
-        self.acceptor.to_waiter = lambda conn, index, host, port: self.waiter.adopt(conn, b'', 1, index, host, port, True)
+        self.acceptor.to_waiter = self.hold_kept
 
     @property
     def stopping(self):
@@ -168,6 +168,10 @@ class DirectServer(object):
         if verdict == NEED_MORE:
             return self.waiter.adopt(conn, data, what, index, peer_host, peer_port)
         self.relay(conn, data, index, peer_host, peer_port)
+
+    def hold_kept(self, conn, index, peer_host, peer_port):
+        """A kept connection idle until its front's next packet, held by the waiter."""
+        self.waiter.adopt(conn, b'', 1, index, peer_host, peer_port, True)
 
     def examine(self, data):
         """What to do with the bytes a connection has sent so far: (SERVE, (modifier1, size,
@@ -278,7 +282,7 @@ class DirectServer(object):
             # thread waits on it, and at a stop it goes to the master with the rest.
             if not self.acceptor.keep(conn, index, peer_host, peer_port):
                 self.acceptor.stop_waiting_in_accept()
-                self.waiter.adopt(conn, b'', 1, index, peer_host, peer_port, True)
+                self.hold_kept(conn, index, peer_host, peer_port)
             self.reports.done(req, started, data, size, modifier1)
             return
         try:
