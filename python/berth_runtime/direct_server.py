@@ -80,7 +80,7 @@ class DirectServer(object):
         self.acceptor = Acceptor(listeners, threads, dcfg['batch'], log, self.handle, timeouts,
                                  self.ready, self.serve_ready, self.waiter.holds)
         self.acceptor.handle_kept = self.serve_kept
-        self.acceptor.to_waiter = lambda conn, index, host, port: self.waiter.adopt(conn, b'', 1, index, host, port, True)
+        self.acceptor.to_waiter = self.hold_kept
 
     @property
     def stopping(self):
@@ -125,11 +125,14 @@ class DirectServer(object):
         try:
             self.serve_connection(conn, peer, unix, index)
         except Exception:
-            self.log('direct connection on socket %d failed: %s' % (index, traceback.format_exc()))
-            try:
-                conn.close()
-            except OSError:
-                pass
+            self.connection_failed(conn, index)
+
+    def connection_failed(self, conn, index):
+        self.log('direct connection on socket %d failed: %s' % (index, traceback.format_exc()))
+        try:
+            conn.close()
+        except OSError:
+            pass
 
     def serve_connection(self, conn, peer, unix, index):
         """The peer check, then what the peer has sent: a whole request is served at once,
@@ -147,6 +150,18 @@ class DirectServer(object):
         if not data:
             conn.close()  # a probe that connected and left
             return
+        self.dispatch(conn, data, index, peer_host, peer_port)
+
+    def serve_kept(self, conn, data, index, peer_host, peer_port):
+        """The next packet on a kept connection (the accept loop's, direct_accept.py): as on a
+        new connection from the same peer, whose check it passed at accept."""
+        try:
+            self.dispatch(conn, data, index, peer_host, peer_port)
+        except Exception:
+            self.connection_failed(conn, index)
+
+    def dispatch(self, conn, data, index, peer_host, peer_port):
+        """A whole request is served at once; one not yet whole is the waiter's; anything else the master's."""
         verdict, what = self.examine(data)
         if verdict == SERVE:
             return self.run(conn, data, what, index, peer_host, peer_port)
@@ -154,22 +169,9 @@ class DirectServer(object):
             return self.waiter.adopt(conn, data, what, index, peer_host, peer_port)
         self.relay(conn, data, index, peer_host, peer_port)
 
-    def serve_kept(self, conn, data, index, peer_host, peer_port):
-        """The next packet on a kept connection (the accept loop's, direct_accept.py): as on a
-        new connection from the same peer, whose check it passed at accept."""
-        try:
-            verdict, what = self.examine(data)
-            if verdict == SERVE:
-                return self.run(conn, data, what, index, peer_host, peer_port)
-            if verdict == NEED_MORE:
-                return self.waiter.adopt(conn, data, what, index, peer_host, peer_port)
-            self.relay(conn, data, index, peer_host, peer_port)
-        except Exception:
-            self.log('direct connection on socket %d failed: %s' % (index, traceback.format_exc()))
-            try:
-                conn.close()
-            except OSError:
-                pass
+    def hold_kept(self, conn, index, peer_host, peer_port):
+        """A kept connection idle until its front's next packet, held by the waiter."""
+        self.waiter.adopt(conn, b'', 1, index, peer_host, peer_port, True)
 
     def examine(self, data):
         """What to do with the bytes a connection has sent so far: (SERVE, (modifier1, size,
@@ -280,7 +282,7 @@ class DirectServer(object):
             # thread waits on it, and at a stop it goes to the master with the rest.
             if not self.acceptor.keep(conn, index, peer_host, peer_port):
                 self.acceptor.stop_waiting_in_accept()
-                self.waiter.adopt(conn, b'', 1, index, peer_host, peer_port, True)
+                self.hold_kept(conn, index, peer_host, peer_port)
             self.reports.done(req, started, data, size, modifier1)
             return
         try:

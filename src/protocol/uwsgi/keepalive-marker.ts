@@ -18,6 +18,10 @@ export const KEEPALIVE_VAR = 'BERTH_KEEPALIVE';
 /** The response field a Berth backend answers it with (compared case-insensitively). */
 export const KEEPALIVE_FIELD = 'berth-keep-alive';
 
+function isMarker(name: string): boolean {
+  return name.length === KEEPALIVE_FIELD.length && name.toLowerCase() === KEEPALIVE_FIELD;
+}
+
 /**
  * Whether the connection may carry another request after this response: exactly one marker
  * field holding `token`, a body framed by length or chunks (or none), and no `Connection: close`.
@@ -27,8 +31,7 @@ export function keepAliveGranted(head: RawHttpResponseHead, token: string): bool
   const h = head.headers;
   let granted = false;
   for (let i = 0; i < h.length; i += 2) {
-    const name = h[i] as string;
-    if (name.length !== KEEPALIVE_FIELD.length || name.toLowerCase() !== KEEPALIVE_FIELD) continue;
+    if (!isMarker(h[i] as string)) continue;
     if (granted || h[i + 1] !== token) return false;
     granted = true;
   }
@@ -38,15 +41,12 @@ export function keepAliveGranted(head: RawHttpResponseHead, token: string): bool
 /** `headers` (flat [name, value, …]) without any marker field: the same array when it has none. */
 export function withoutKeepAliveField(headers: readonly string[]): readonly string[] {
   let i = 0;
-  for (; i < headers.length; i += 2) {
-    const name = headers[i] as string;
-    if (name.length === KEEPALIVE_FIELD.length && name.toLowerCase() === KEEPALIVE_FIELD) break;
-  }
+  while (i < headers.length && !isMarker(headers[i] as string)) i += 2;
   if (i >= headers.length) return headers;
   const out = headers.slice(0, i);
   for (i += 2; i < headers.length; i += 2) {
     const name = headers[i] as string;
-    if (!(name.length === KEEPALIVE_FIELD.length && name.toLowerCase() === KEEPALIVE_FIELD)) out.push(name, headers[i + 1] as string);
+    if (!isMarker(name)) out.push(name, headers[i + 1] as string);
   }
   return out;
 }
