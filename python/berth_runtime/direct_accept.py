@@ -148,6 +148,10 @@ class Acceptor(object):
                 run_signal_handlers()
             for fd, _ in events:
                 if fd == sock_fd:
+                    # A worker started since (a respawn, a new generation) sets the shared
+                    # socket blocking again: woken with the others for one connection, a loser
+                    # would then sit in accept() for ACCEPT_POLL_S while its kept requests wait.
+                    os.set_blocking(sock_fd, False)
                     try:
                         cfd, peer = sock._accept()
                     except (BlockingIOError, InterruptedError):
