@@ -139,7 +139,7 @@ export class Arbiter {
     };
     for (const s of SIGNALS) process.on(s, onSignal);
     try {
-      await this.#sockets.bind(this.#config, (level, message) => this.#log(level, message), this.#deps.inherited);
+      await this.#sockets.bind(this.#config, (level, message) => this.#log(level, message), this.#deps.inherited, hasApp(this.#config) ? this.#interpreter.path : null);
       dropPrivileges(this.#config, (level, message) => this.#log(level, message));
     } catch (err) {
       const message = (err as Error).message;

@@ -10,6 +10,7 @@ import type { ListenerFacts } from '../server/front-door.js';
 import { adoptHandedListener, adoptListener, bindHandedListener, bindListener, type HandedListener } from '../server/listeners.js';
 import { ChannelServer } from './channel-server.js';
 import { explainBindError } from './port-owner.js';
+import { listenEarly } from './listen-early.js';
 import { assignInherited, type InheritedSocket } from './socket-activation.js';
 import type { Socket } from 'node:net';
 import type { DirectSockets, HandOffNote } from './spawn.js';
@@ -34,10 +35,11 @@ export class MasterSockets {
    * Bind everything `config` lists, or adopt the socket systemd passed for it (`inherited`,
    * ./socket-activation.ts); throws an explained error when an address cannot be bound.
    */
-  async bind(config: Config, log: Log, inherited: readonly InheritedSocket[] = []): Promise<void> {
+  async bind(config: Config, log: Log, inherited: readonly InheritedSocket[] = [], python: string | null = null): Promise<void> {
     const unix = { chmod: config.chmodSocket, chown: config.chownSocket };
     const addresses = [...config.http, ...config.uwsgi];
     const adopted = assignInherited(addresses, inherited);
+    const adoptedFds = new Set([...adopted.values()].map((a) => a.fd));
     for (const address of addresses) {
       const facts = { via: address.via ?? 'http', display: address.kind === 'unix' ? address.path : address.text, unix: address.kind === 'unix' };
       const fromSystemd = adopted.get(address);
@@ -71,6 +73,10 @@ export class MasterSockets {
       facts.display = bound.display;
       this.#front.adopt(bound);
     }
+    // Listening from now on, though no worker accepts yet: connections wait, none is refused.
+    const early = [...this.#handed, ...this.#handedHttp].filter((h) => !adoptedFds.has(h.listener.fd)).map((h) => h.listener.fd);
+    const failed = python === null ? null : listenEarly(python, early, config.listen);
+    if (failed !== null) log('warn', `could not listen on the sockets the workers accept on before they start (${failed}): connections are refused until the workers listen`);
     if (this.#handed.length > 0) {
       this.#relay = await ChannelServer.open({
         uid: config.uid,
