@@ -31,6 +31,7 @@ import { summarizeConfig, type SummaryListener } from '../config/summary.js';
 import type { Logger } from '../log/logger.js';
 import { IdleCompaction } from './idle-compaction.js';
 import { MasterSockets } from './sockets.js';
+import { directInFlight, refreshDirectReports } from './direct-in-flight.js';
 import { Front, type AccessLogger, type FrontGeneration } from '../router/front.js';
 import { WorkerPool } from '../worker/pool.js';
 import type { WorkerHandle, WorkerReadyInfo } from '../worker/handle.js';
@@ -302,9 +303,17 @@ export class Arbiter {
     this.#deps.notifier?.stopping(`${sig}: graceful stop`);
     this.#stopSidePrograms();
     this.#disarm();
+    const workersAccept = this.#sockets.handed.length > 0;
     this.#closeListeners();
+    // Workers serving requests themselves report them first, so the count below includes them.
+    if (!workersAccept) this.#awaitRequests(sig);
+    else void refreshDirectReports(this.#workforce.workers()).then(() => this.#state === 'STOPPING_GRACEFUL' && this.#awaitRequests(sig));
+  }
+
+  #awaitRequests(sig: NodeJS.Signals): void {
     const bound = this.#config.reloadMercyMs;
-    this.#log('info', `${sig}: stopping gracefully: waiting up to ${bound / 1000} s for ${this.#front.busy} request(s) (reload-mercy), then killing the workers still running; send ${sig} again to stop now`);
+    const running = (): number => this.#front.busy + directInFlight(this.#workforce.workers());
+    this.#log('info', `${sig}: stopping gracefully: waiting up to ${bound / 1000} s for ${running()} request(s) (reload-mercy), then killing the workers still running; send ${sig} again to stop now`);
     let ending = false;
     const end = (): void => {
       if (ending) return;
@@ -315,7 +324,7 @@ export class Arbiter {
       if (this.#state !== 'STOPPING_GRACEFUL') return;
       const left = [...this.#workforce.workers()];
       if (left.length === 0) return;
-      this.#log('warn', `stopping: ${this.#front.busy} request(s) still running after ${bound / 1000} s (reload-mercy); killing ${left.map((w) => `worker ${w.slot} (pid ${w.pid})`).join(', ')}`);
+      this.#log('warn', `stopping: ${running()} request(s) still running after ${bound / 1000} s (reload-mercy); killing ${left.map((w) => `worker ${w.slot} (pid ${w.pid})`).join(', ')}`);
       this.#workforce.killAll();
       end();
     }, bound);
