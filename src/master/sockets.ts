@@ -10,6 +10,7 @@ import type { ListenerFacts } from '../server/front-door.js';
 import { adoptHandedListener, adoptListener, bindHandedListener, bindListener, type HandedListener } from '../server/listeners.js';
 import { ChannelServer } from './channel-server.js';
 import { explainBindError } from './port-owner.js';
+import { FallbackAccept } from './fallback-accept.js';
 import { listenEarly } from './listen-early.js';
 import { assignInherited, type InheritedSocket } from './socket-activation.js';
 import type { Socket } from 'node:net';
@@ -26,6 +27,8 @@ export class MasterSockets {
   #relay: ChannelServer | null = null;
   readonly #front: Front;
   #relaying = true;
+  /** http-direct: the master's own accepting on the workers' HTTP listeners while none can. */
+  readonly #fallback = new FallbackAccept();
 
   constructor(front: Front) {
     this.#front = front;
@@ -151,12 +154,35 @@ export class MasterSockets {
     this.#front.accept(socket, h.facts);
   }
 
+  /**
+   * http-direct, every worker FATAL: the master accepts on the workers' HTTP listeners and its
+   * front answers (503 until a generation is committed); `false` when workers accept again.
+   */
+  masterAccepts(on: boolean, python: string, log: Log): void {
+    if (!on) {
+      this.#fallback.stop();
+      return;
+    }
+    this.#fallback.start(python, this.#handedHttp.map((h) => h.listener.fd), (socket, index) => {
+      const h = this.#handedHttp[index];
+      if (h === undefined) {
+        socket.destroy();
+        return;
+      }
+      // As the listeners' own connections are (listeners.ts): half-open allowed, no delay.
+      socket.allowHalfOpen = true;
+      socket.setNoDelay(true);
+      this.#front.accept(socket, h.facts);
+    }, log);
+  }
+
   /** Stopping at once: connections workers relay from now on are closed unanswered. */
   stopRelaying(): void {
     this.#relaying = false;
   }
 
   close(): void {
+    this.#fallback.stop();
     this.#front.closeListeners();
     for (const h of [...this.#handed, ...this.#handedHttp]) h.listener.close();
     this.#handed.length = 0;
