@@ -133,7 +133,8 @@ for (const httpDirect of [false, true]) test(`http-direct = ${httpDirect}: a wor
   assert.match(berth.logs(), /starting a new one in \d+ ms/, 'it backed off first');
   assert.match(berth.logs(), /ops: about to crash/);
   assert.match(berth.logs(), /exit code 7/);
-  const down = await get(berth.url('/'));
+  // Bounded so that, should nobody accept, the test fails saying so instead of waiting forever.
+  const down = await fetch(berth.url('/'), { signal: AbortSignal.timeout(30_000) }).catch((err: Error) => assert.fail(`no answer while every worker is FATAL: ${err.message}`));
   assert.equal(down.status, 503);
   site.setVersion('v2');
   berth.proc.kill('SIGHUP');
