@@ -15,7 +15,7 @@ from .lifeline import Lifeline
 from .responses import ResponseInvalid, encode_head
 from .wire import ACK, ABORT, BODY, BODY_END, BODY_FRAME_MAX_BYTES, BODY_IN, END, ERROR, FILE, FILE_FAILED, \
     FILE_FRAME, FILE_OPENED, FLAG_HAS_BODY, FULL, FULL_MAX_BODY_BYTES, HEAD, HEADER, HEADER_U32, RECV_BYTES, \
-    REQUEST, RESPONSE_WINDOW_BYTES, SHUTDOWN, U32, FrameReader, ProtocolError, frame
+    REPORT, REQUEST, RESPONSE_WINDOW_BYTES, SHUTDOWN, U32, FrameReader, ProtocolError, frame
 from .wsgi_core import CoreRequest, serve_request
 from .wsgi_input import EMPTY_INPUT, InputStream
 
@@ -173,6 +173,7 @@ class Server(object):
     """Frame routing and request running shared by the inline and threaded strategies."""
 
     memory_guard = None  # reload-on-rss: main.py sets a MemoryGuard when it is on
+    on_report = None  # a direct worker: main.py sets what sends its DIRECT frames now (REPORT)
 
     def __init__(self, sock, app, base, log, lifeline=None):
         self.sock = sock
@@ -216,6 +217,9 @@ class Server(object):
                     req.file_answer(typ == FILE_OPENED)
             elif typ == SHUTDOWN:
                 self.request_stop()
+            elif typ == REPORT:
+                if self.on_report is not None:
+                    self.on_report()
             else:
                 raise ProtocolError('unknown frame type 0x%02x (request %d)' % (typ, rid))
 

@@ -143,6 +143,10 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening
     if hd is not None and direct is None:
         server.on_stop = lambda: os.kill(os.getpid(), signal.SIGTERM) if not hd.stopping else None
 
+    reporters = [d.reports for d in (direct, hd) if d is not None]
+    if reporters:
+        server.on_report = lambda: [r.report() for r in reporters]
+
     def on_term(signum, frm):
         if lifeline.master_gone():
             lifeline.gone()

@@ -19,6 +19,8 @@ Wire format (same as src/protocol/worker/frames.ts, which is the reference):
     0x07 FILE_OPENED empty: answer to FILE: the master has the body in hand (its own
                    descriptor, or none needed); close() the iterable, then send END
     0x08 FILE_FAILED empty: answer to FILE: the master cannot open it; stream BODY frames
+    0x0A REPORT    empty, id 0 (a direct worker only): send a DIRECT frame now (a graceful
+                   stop counts the requests the worker serves itself); ignored without one
   Worker -> master
     0x81 READY     id 0, JSON {pid, executable, version, threads, sys_path}, plus with
                    django_static and a configured Django: django {static_url, static_root,
@@ -93,7 +95,7 @@ HEADER_BYTES = 9
 MAX_FRAME_BYTES = 64 << 20
 
 REQUEST, BODY_IN, BODY_END, ABORT, ACK, SHUTDOWN = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
-FILE_OPENED, FILE_FAILED, FORK = 0x07, 0x08, 0x09
+FILE_OPENED, FILE_FAILED, FORK, REPORT = 0x07, 0x08, 0x09, 0x0A
 READY, BOOT_FAIL, HEAD, BODY, END, FULL, ERROR, CREDIT, LOG, FILE = range(0x81, 0x8B)
 MODULES, FORKED, EXITED, HELLO = range(0x8B, 0x8F)
 FILE_FRAME = struct.Struct('<IIBIQQ')  # header, then fd, offset, length

@@ -31,6 +31,7 @@ import { summarizeConfig, type SummaryListener } from '../config/summary.js';
 import type { Logger } from '../log/logger.js';
 import { IdleCompaction } from './idle-compaction.js';
 import { MasterSockets } from './sockets.js';
+import { directInFlight, refreshDirectReports } from './direct-in-flight.js';
 import { Front, type AccessLogger, type FrontGeneration } from '../router/front.js';
 import { WorkerPool } from '../worker/pool.js';
 import type { WorkerHandle, WorkerReadyInfo } from '../worker/handle.js';
@@ -140,7 +141,7 @@ export class Arbiter {
     };
     for (const s of SIGNALS) process.on(s, onSignal);
     try {
-      await this.#sockets.bind(this.#config, (level, message) => this.#log(level, message), this.#deps.inherited);
+      await this.#sockets.bind(this.#config, (level, message) => this.#log(level, message), this.#deps.inherited, hasApp(this.#config) ? this.#interpreter.path : null);
       dropPrivileges(this.#config, (level, message) => this.#log(level, message));
     } catch (err) {
       const message = (err as Error).message;
@@ -266,6 +267,7 @@ export class Arbiter {
   /** The one commit point of a reload (or a rollback): routes, static mappings and access log switch with the workers. */
   #commit(config: Config, interpreter: Interpreter, ready: WorkerReadyInfo | null, importStartedAt: number): void {
     this.#front.commit(frontGeneration(config, ready));
+    this.#sockets.masterAccepts(false, this.#interpreter.path, (level, m) => this.#log(level, m));
     this.#config = config;
     this.#interpreter = interpreter;
     this.#watchLoop.arm(config);
@@ -287,6 +289,7 @@ export class Arbiter {
     this.#log('error', message);
     if (recoverable) {
       this.#front.appDown();
+      this.#sockets.masterAccepts(true, this.#interpreter.path, (level, m) => this.#log(level, m));
       return;
     }
     this.#deps.hooks?.failed?.(message);
@@ -303,9 +306,17 @@ export class Arbiter {
     this.#deps.notifier?.stopping(`${sig}: graceful stop`);
     this.#stopSidePrograms();
     this.#disarm();
+    const workersAccept = this.#sockets.handed.length > 0;
     this.#closeListeners();
+    // Workers serving requests themselves report them first, so the count below includes them.
+    if (!workersAccept) this.#awaitRequests(sig);
+    else void refreshDirectReports(this.#workforce.workers()).then(() => this.#state === 'STOPPING_GRACEFUL' && this.#awaitRequests(sig));
+  }
+
+  #awaitRequests(sig: NodeJS.Signals): void {
     const bound = this.#config.reloadMercyMs;
-    this.#log('info', `${sig}: stopping gracefully: waiting up to ${bound / 1000} s for ${this.#front.busy} request(s) (reload-mercy), then killing the workers still running; send ${sig} again to stop now`);
+    const running = (): number => this.#front.busy + directInFlight(this.#workforce.workers());
+    this.#log('info', `${sig}: stopping gracefully: waiting up to ${bound / 1000} s for ${running()} request(s) (reload-mercy), then killing the workers still running; send ${sig} again to stop now`);
     let ending = false;
     const end = (): void => {
       if (ending) return;
@@ -316,7 +327,7 @@ export class Arbiter {
       if (this.#state !== 'STOPPING_GRACEFUL') return;
       const left = [...this.#workforce.workers()];
       if (left.length === 0) return;
-      this.#log('warn', `stopping: ${this.#front.busy} request(s) still running after ${bound / 1000} s (reload-mercy); killing ${left.map((w) => `worker ${w.slot} (pid ${w.pid})`).join(', ')}`);
+      this.#log('warn', `stopping: ${running()} request(s) still running after ${bound / 1000} s (reload-mercy); killing ${left.map((w) => `worker ${w.slot} (pid ${w.pid})`).join(', ')}`);
       this.#workforce.killAll();
       end();
     }, bound);

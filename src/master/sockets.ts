@@ -10,6 +10,8 @@ import type { ListenerFacts } from '../server/front-door.js';
 import { adoptHandedListener, adoptListener, bindHandedListener, bindListener, type HandedListener } from '../server/listeners.js';
 import { ChannelServer } from './channel-server.js';
 import { explainBindError } from './port-owner.js';
+import { FallbackAccept } from './fallback-accept.js';
+import { listenEarly } from './listen-early.js';
 import { assignInherited, type InheritedSocket } from './socket-activation.js';
 import type { Socket } from 'node:net';
 import type { DirectSockets, HandOffNote } from './spawn.js';
@@ -25,6 +27,8 @@ export class MasterSockets {
   #relay: ChannelServer | null = null;
   readonly #front: Front;
   #relaying = true;
+  /** http-direct: the master's own accepting on the workers' HTTP listeners while none can. */
+  readonly #fallback = new FallbackAccept();
 
   constructor(front: Front) {
     this.#front = front;
@@ -34,10 +38,11 @@ export class MasterSockets {
    * Bind everything `config` lists, or adopt the socket systemd passed for it (`inherited`,
    * ./socket-activation.ts); throws an explained error when an address cannot be bound.
    */
-  async bind(config: Config, log: Log, inherited: readonly InheritedSocket[] = []): Promise<void> {
+  async bind(config: Config, log: Log, inherited: readonly InheritedSocket[] = [], python: string | null = null): Promise<void> {
     const unix = { chmod: config.chmodSocket, chown: config.chownSocket };
     const addresses = [...config.http, ...config.uwsgi];
     const adopted = assignInherited(addresses, inherited);
+    const adoptedFds = new Set([...adopted.values()].map((a) => a.fd));
     for (const address of addresses) {
       const facts = { via: address.via ?? 'http', display: address.kind === 'unix' ? address.path : address.text, unix: address.kind === 'unix' };
       const fromSystemd = adopted.get(address);
@@ -71,6 +76,10 @@ export class MasterSockets {
       facts.display = bound.display;
       this.#front.adopt(bound);
     }
+    // Listening from now on, though no worker accepts yet: connections wait, none is refused.
+    const early = [...this.#handed, ...this.#handedHttp].filter((h) => !adoptedFds.has(h.listener.fd)).map((h) => h.listener.fd);
+    const failed = python === null ? null : listenEarly(python, early, config.listen);
+    if (failed !== null) log('warn', `could not listen on the sockets the workers accept on before they start (${failed}): connections are refused until the workers listen`);
     if (this.#handed.length > 0) {
       this.#relay = await ChannelServer.open({
         uid: config.uid,
@@ -145,12 +154,35 @@ export class MasterSockets {
     this.#front.accept(socket, h.facts);
   }
 
+  /**
+   * http-direct, every worker FATAL: the master accepts on the workers' HTTP listeners and its
+   * front answers (503 until a generation is committed); `false` when workers accept again.
+   */
+  masterAccepts(on: boolean, python: string, log: Log): void {
+    if (!on) {
+      this.#fallback.stop();
+      return;
+    }
+    this.#fallback.start(python, this.#handedHttp.map((h) => h.listener.fd), (socket, index) => {
+      const h = this.#handedHttp[index];
+      if (h === undefined) {
+        socket.destroy();
+        return;
+      }
+      // As the listeners' own connections are (listeners.ts): half-open allowed, no delay.
+      socket.allowHalfOpen = true;
+      socket.setNoDelay(true);
+      this.#front.accept(socket, h.facts);
+    }, log);
+  }
+
   /** Stopping at once: connections workers relay from now on are closed unanswered. */
   stopRelaying(): void {
     this.#relaying = false;
   }
 
   close(): void {
+    this.#fallback.stop();
     this.#front.closeListeners();
     for (const h of [...this.#handed, ...this.#handedHttp]) h.listener.close();
     this.#handed.length = 0;

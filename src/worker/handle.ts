@@ -78,6 +78,8 @@ export class WorkerHandle {
   #directOldestWhat = '';
   /** uwsgi-direct: the requests running at its last report, [seconds so far, method, uri], and when it came. */
   #directRunning: { readonly at: number; readonly running: DirectReport['running'] } = { at: 0, running: [] };
+  /** Called by the next DIRECT frame, or the exit (askDirectReport). */
+  #reportWaiters: (() => void)[] = [];
   /** Output before READY is held back: if the app fails to load, the master prints one summary instead. */
   #startupOutput: string | null = '';
 
@@ -131,6 +133,22 @@ export class WorkerHandle {
 
   get load(): number {
     return this.#link.load;
+  }
+
+  /**
+   * A worker serving requests itself (uwsgi-direct, http-direct): ask for its DIRECT frame now;
+   * settles when it comes (directRunning is then current), the worker exits, or after waitMs.
+   */
+  askDirectReport(waitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(), waitMs);
+      const settle = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#reportWaiters.push(settle);
+      this.#link.askReport();
+    });
   }
 
   /** uwsgi-direct: what ran at the worker's last report (once a second), and when that came (stats). */
@@ -222,6 +240,7 @@ export class WorkerHandle {
         this.#directOldest = longest === null ? Infinity : performance.now() - longest[0] * 1000;
         this.#directOldestWhat = longest === null ? '' : `${longest[1]} ${longest[2]}`;
         this.#directRunning = { at: performance.now(), running: report.running };
+        for (const settle of this.#reportWaiters.splice(0)) settle();
         this.#events.direct?.(this, report);
         return;
       }
@@ -255,6 +274,7 @@ export class WorkerHandle {
   }
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    for (const settle of this.#reportWaiters.splice(0)) settle();
     if (this.#harakiriTimer !== null) clearTimeout(this.#harakiriTimer);
     this.#harakiriTimer = null;
     if (this.bootFailure === null) this.bootFailure = this.process.bootFailure;

@@ -18,7 +18,7 @@
 import type { Socket } from 'node:net';
 import { FromWorker, REQUEST_BODY_WINDOW_BYTES, ToWorker } from '../protocol/worker/frames.js';
 import { parseFile, parseFull, parseHeadBlock, parseU32, type FileRange, type Frame } from '../protocol/worker/decode.js';
-import { encodeAbort, encodeAck, encodeBodyEnd, encodeFileFailed, encodeFileOpened, encodeRequest, encodeShutdown, frameHeader } from '../protocol/worker/encode.js';
+import { encodeAbort, encodeAck, encodeBodyEnd, encodeFileFailed, encodeFileOpened, encodeReport, encodeRequest, encodeShutdown, frameHeader } from '../protocol/worker/encode.js';
 import type { Exchange } from '../server/exchange.js';
 import { appFailed } from '../server/observe.js';
 import { WorkerChannel } from './channel.js';
@@ -137,6 +137,11 @@ export class RequestLink {
   /** Ask the worker to finish what it runs and exit. */
   shutdown(): void {
     this.#channel.send(encodeShutdown());
+  }
+
+  /** Ask a direct worker for its DIRECT frame (served, running) now. */
+  askReport(): void {
+    this.#channel.send(encodeReport());
   }
 
   /**

@@ -119,11 +119,10 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) {
   }
 }
 
-test('a worker that keeps crashing backs off, becomes FATAL with its last output, and a fixed reload recovers', async (t) => {
-  // The master path: its 503 while no worker is left is the master's answer. With http-direct
-  // the workers accept, so with every one FATAL a connection waits in the
-  // listener's backlog until a reload brings workers back (docs/benchmarks.md, s9A).
-  const site = makeOpsSite(['lazy-apps = true', 'http-direct = false']);
+for (const httpDirect of [false, true]) test(`http-direct = ${httpDirect}: a worker that keeps crashing backs off, becomes FATAL with its last output, a request then gets 503, and a fixed reload recovers`, async (t) => {
+  // With http-direct the workers accept on the listener: with every one FATAL the master
+  // accepts there itself until a reload brings workers back, so the answer is its 503 too.
+  const site = makeOpsSite(['lazy-apps = true', `http-direct = ${httpDirect}`]);
   t.after(site.remove);
   const source = readFileSync(join(site.dir, 'ops.py'), 'utf8');
   // Imports fine, then dies right after READY: a crash loop, not an import failure.
@@ -134,7 +133,8 @@ test('a worker that keeps crashing backs off, becomes FATAL with its last output
   assert.match(berth.logs(), /starting a new one in \d+ ms/, 'it backed off first');
   assert.match(berth.logs(), /ops: about to crash/);
   assert.match(berth.logs(), /exit code 7/);
-  const down = await get(berth.url('/'));
+  // Bounded so that, should nobody accept, the test fails saying so instead of waiting forever.
+  const down = await fetch(berth.url('/'), { signal: AbortSignal.timeout(30_000) }).catch((err: Error) => assert.fail(`no answer while every worker is FATAL: ${err.message}`));
   assert.equal(down.status, 503);
   site.setVersion('v2');
   berth.proc.kill('SIGHUP');

@@ -23,14 +23,16 @@ const STUCK_APP = [
   '',
 ].join('\n');
 
-for (const mode of ['preload', 'lazy-apps'] as const) {
-  test(`${mode}: a stop with a stuck request says "waiting up to 1 s for 1 request(s)", kills the worker after it, and is over when berth --stop returns`, async (t) => {
+// http-direct = true: the stuck request runs in a worker that accepted it itself; the master,
+// which never routed it, still counts it (the workers report at the stop).
+for (const httpDirect of [false, true]) for (const mode of ['preload', 'lazy-apps'] as const) {
+  test(`${mode}, http-direct = ${httpDirect}: a stop with a stuck request says "waiting up to 1 s for 1 request(s)", kills the worker after it, and is over when berth --stop returns`, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-stop-bound-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'stuck_app.py'), STUCK_APP);
     const pidfile = join(dir, 'site.pid');
     const berth = await startBerth(['--http', '127.0.0.1:0', '--chdir', dir, '--module', 'stuck_app', '--python', debianPython(), '--pidfile', pidfile,
-      '--reload-mercy', '1', '--worker-reload-mercy', '30', ...(mode === 'lazy-apps' ? ['--lazy-apps'] : [])]);
+      '--reload-mercy', '1', '--worker-reload-mercy', '30', `--http-direct=${httpDirect}`, ...(mode === 'lazy-apps' ? ['--lazy-apps'] : [])]);
     t.after(() => berth.stop('SIGKILL'));
     const stuck = fetch(berth.url('/stuck')).then((r) => r.status, () => 'cut');
     await berth.waitForLog(/stuck request started/);

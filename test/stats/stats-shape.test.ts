@@ -134,8 +134,10 @@ test('every key and type of real uWSGI\'s stats document is in Berth\'s (same ap
   assert.deepEqual(sockets.map((s) => s.proto).sort(), ['http', 'uwsgi'], 'both listeners are listed, the one the workers accept on too');
 });
 
-test('counters move with the requests served, those the workers serve themselves on the uwsgi socket (uwsgi-direct) included', async () => {
-  const { b, stats } = await berthWithStats();
+for (const httpDirect of [false, true]) test(`counters move with the requests served, those the workers serve themselves on the uwsgi socket (uwsgi-direct) included; http-direct = ${httpDirect}`, async () => {
+  // direct_requests counts every request a worker served itself: the 4 uwsgi-direct ones, and
+  // with http-direct the 5 HTTP ones too (once each; the stats probes are not requests).
+  const { b, stats } = await berthWithStats([`--http-direct=${httpDirect}`]);
   const uwsgiPort = berthPort(b, 'uwsgi');
   const sum = async (): Promise<{ requests: number; direct: number; classes: Record<string, number> }> => {
     const doc = await readStatsDocument(stats, { timeoutMs: 5000 });
@@ -153,8 +155,8 @@ test('counters move with the requests served, those the workers serve themselves
     await new Promise((r) => setTimeout(r, 100));
     now = await sum();
   }
-  assert.equal(now.requests, 9, '5 through the master + 4 uwsgi-direct');
-  assert.equal(now.direct, 4);
+  assert.equal(now.requests, 9, httpDirect ? '5 http-direct + 4 uwsgi-direct' : '5 through the master + 4 uwsgi-direct');
+  assert.equal(now.direct, httpDirect ? 9 : 4);
   assert.equal(now.classes['2xx'], 9);
 });
 

@@ -41,7 +41,7 @@ const FROM_WORKER_SIZES = new Map<number, number | undefined>([
 const TO_WORKER_SIZES = new Map<number, number | undefined>([
   [ToWorker.REQUEST, -1], [ToWorker.BODY, undefined], [ToWorker.BODY_END, 0], [ToWorker.ABORT, 0],
   [ToWorker.ACK, 4], [ToWorker.SHUTDOWN, 0], [ToWorker.FILE_OPENED, 0], [ToWorker.FILE_FAILED, 0],
-  [ToWorker.FORK, undefined],
+  [ToWorker.FORK, undefined], [ToWorker.REPORT, 0],
 ]);
 
 const EMPTY = Buffer.alloc(0);

@@ -78,6 +78,11 @@ export function encodeShutdown(): Buffer {
   return frameHeader(0, ToWorker.SHUTDOWN, 0);
 }
 
+/** REPORT (id 0): a direct worker sends its DIRECT frame (served, running) now. */
+export function encodeReport(): Buffer {
+  return frameHeader(0, ToWorker.REPORT, 0);
+}
+
 /** FORK (to the zygote): fork the worker for `slot`. */
 export function encodeFork(slot: number): Buffer {
   return encodeJsonFrame(slot, ToWorker.FORK, { slot });

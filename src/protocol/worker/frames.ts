@@ -25,6 +25,8 @@
  *   FILE_FAILED empty: answer to FILE — the master could not open the file (not Linux, no
  *              access); the worker streams the file through BODY frames instead, then END.
  *   FORK       id = slot, JSON {"slot": n}: (to the zygote) fork a worker for this slot.
+ *   REPORT     empty, id 0: (to a worker running a direct server) send a DIRECT frame now, so
+ *              a graceful stop counts the requests the worker serves itself; others ignore it.
  *
  * Worker -> master
  *   READY      id 0, JSON {pid, executable, version, threads, sys_path}.
@@ -99,6 +101,7 @@ export const enum ToWorker {
   FILE_OPENED = 0x07,
   FILE_FAILED = 0x08,
   FORK = 0x09,
+  REPORT = 0x0a,
 }
 
 export const enum FromWorker {
