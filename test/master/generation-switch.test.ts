@@ -7,13 +7,14 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
 import { encodeUwsgiRequest } from '../../src/protocol/uwsgi/client.js';
+import { waitUntil } from './ops-helpers.js';
 
 /**
  * The app answers its version. Each worker also runs a thread that holds the GIL for 50 ms at a
@@ -32,6 +33,11 @@ function writeApp(dir: string, version: number): void {
     '        usleep(50000)',
     '        time.sleep(0.001)',
     'def application(environ, start_response):',
+    "    if environ['PATH_INFO'] == '/hold':  # runs until the test removes the file made here",
+    "        flag = environ['QUERY_STRING']",
+    "        open(flag, 'w').close()",
+    '        while os.path.exists(flag):',
+    '            time.sleep(0.02)',
     '    if _holder != [os.getpid()]:  # once per worker (a thread started before the fork would not be there)',
     '        _holder[:] = [os.getpid()]',
     '        threading.Thread(target=_hold_gil, daemon=True).start()',
@@ -53,17 +59,18 @@ function versionOverHttp(url: string): Promise<string> {
   });
 }
 
-const UWSGI_PACKET = encodeUwsgiRequest([
-  'REQUEST_METHOD', 'GET', 'REQUEST_URI', '/', 'PATH_INFO', '/', 'QUERY_STRING', '', 'SERVER_PROTOCOL', 'HTTP/1.1',
-  'REMOTE_ADDR', '127.0.0.1', 'REMOTE_PORT', '5555', 'SERVER_NAME', 'site', 'SERVER_PORT', '80', 'HTTP_HOST', 'site',
+const uwsgiPacket = (path: string, query = ''): Buffer => encodeUwsgiRequest([
+  'REQUEST_METHOD', 'GET', 'REQUEST_URI', query === '' ? path : `${path}?${query}`, 'PATH_INFO', path, 'QUERY_STRING', query,
+  'SERVER_PROTOCOL', 'HTTP/1.1', 'REMOTE_ADDR', '127.0.0.1', 'REMOTE_PORT', '5555', 'SERVER_NAME', 'site', 'SERVER_PORT', '80', 'HTTP_HOST', 'site',
 ]);
+const UWSGI_PACKET = uwsgiPacket('/');
 
 /** One uwsgi request on a connection of its own: the app's version (the worker closes after its answer). */
-function versionOverUwsgi(port: number): Promise<string> {
+function versionOverUwsgi(port: number, packet = UWSGI_PACKET): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
     let out = '';
-    s.on('connect', () => s.write(UWSGI_PACKET));
+    s.on('connect', () => s.write(packet));
     s.on('data', (c: Buffer) => (out += c.toString('latin1')));
     s.on('close', () => resolve(out.slice(out.indexOf('\r\n\r\n') + 4).split(' ')[0] ?? ''));
     s.on('error', reject);
@@ -116,15 +123,20 @@ function tightLoad(versionOf: () => Promise<string>, loops: number): TightLoad {
   };
 }
 
-async function reloadsUnderLoad(t: { after: (fn: () => unknown) => void }, listener: 'http' | 'uwsgi', extra: readonly string[]): Promise<void> {
+async function startSite(t: { after: (fn: () => unknown) => void }, listener: 'http' | 'uwsgi', extra: readonly string[]): Promise<{ berth: RunningBerth; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-switch-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeApp(dir, 1);
   const listen = listener === 'http' ? ['--http', '127.0.0.1:0', '--http-direct=true'] : ['--socket', '127.0.0.1:0', '--uwsgi-direct=true'];
-  const berth: RunningBerth = await startBerth([...listen, '--chdir', dir, '--module', 'switch_app', '--python', debianPython(), '--processes', '2', '--threads', '2', ...extra],
+  const berth = await startBerth([...listen, '--chdir', dir, '--module', 'switch_app', '--python', debianPython(), ...extra],
     { env: { PYTHONDONTWRITEBYTECODE: '1' } });
   t.after(() => berth.stop());
   assert.match(berth.logs(), new RegExp(`the workers accept: ${listener}-direct`));
+  return { berth, dir };
+}
+
+async function reloadsUnderLoad(t: { after: (fn: () => unknown) => void }, listener: 'http' | 'uwsgi', extra: readonly string[]): Promise<void> {
+  const { berth, dir } = await startSite(t, listener, ['--processes', '2', '--threads', '2', ...extra]);
   const load = tightLoad(listener === 'http' ? () => versionOverHttp(berth.url('/')) : () => versionOverUwsgi(berth.port), 8);
   for (let i = 2; i <= 6; i++) {
     writeApp(dir, i);
@@ -149,3 +161,31 @@ for (const listener of ['http', 'uwsgi'] as const) {
     await reloadsUnderLoad(t, listener, ['--chain-reload=true']);
   });
 }
+
+test('uwsgi-direct: a retiring worker whose accepting thread is in a request confirms only after it; the switch waits 2 s at most, says so, and goes on', async (t) => {
+  const { berth, dir } = await startSite(t, 'uwsgi', ['--processes', '1']);
+  const flag = join(dir, 'holding');
+  const held = versionOverUwsgi(berth.port, uwsgiPacket('/hold', flag));
+  await waitUntil(() => existsSync(flag), 'the app holds the request');
+  writeApp(dir, 2);
+  berth.proc.kill('SIGHUP');
+  await berth.waitForLog(/generation 2 serves/, 30_000);
+  assert.match(berth.logs(), /retiring worker 1 \(pid \d+\) of generation 1 did not confirm within 2 s that it stopped accepting on the direct listeners \(still in a request, or stuck\); the switch goes on/);
+  rmSync(flag);
+  assert.equal(await held, 'v1');
+  assert.equal(await versionOverUwsgi(berth.port), 'v2');
+});
+
+test('http-direct: a retiring worker in a request does not hold the switch (no thread is between its stop check and an accept: it closes the listeners at once)', async (t) => {
+  const { berth, dir } = await startSite(t, 'http', ['--processes', '1']);
+  const flag = join(dir, 'holding');
+  const held = versionOverHttp(berth.url(`/hold?${flag}`));
+  await waitUntil(() => existsSync(flag), 'the app holds the request');
+  writeApp(dir, 2);
+  berth.proc.kill('SIGHUP');
+  await berth.waitForLog(/generation 2 serves/, 30_000);
+  assert.doesNotMatch(berth.logs(), /did not confirm/);
+  assert.equal(await versionOverHttp(berth.url('/')), 'v2');
+  rmSync(flag);
+  assert.equal(await held, 'v1');
+});
