@@ -165,7 +165,6 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening
             direct.acceptor.on_accept_stopped = accept_stopped
         if hd is not None:
             hd.on_accept_stopped = accept_stopped
-    if reporters:
         server.on_report = lambda: [r.report() for r in reporters]
 
     def on_term(signum, frm):

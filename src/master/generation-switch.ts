@@ -76,8 +76,10 @@ export async function chainSwitch(ctx: SwitchContext, old: Generation, g: Genera
     const previous = [...old.keep].find((w) => w.slot === slot) ?? null;
     if (previous !== null) old.keep.delete(previous);
     if (slot > g.config.processes) {
-      if (previous !== null) ctx.retire(previous);
-      if (previous !== null) await untilNotAccepting(ctx, [previous]);
+      if (previous !== null) {
+        ctx.retire(previous);
+        await untilNotAccepting(ctx, [previous]);
+      }
       continue;
     }
     const failure = await replaceSlot(ctx, g, slot, previous, true);
