@@ -79,7 +79,7 @@ function behindNginx(backend: 'berth' | 'berth-master' | 'berth-nobatch' | 'bert
 }
 
 export const SERVERS: readonly ServerSpec[] = [
-  // The default (http-direct as HTTP_DIRECT_BY_DEFAULT says; still off: docs/benchmarks.md).
+  // The default (http-direct as HTTP_DIRECT_BY_DEFAULT says: on, the workers accept themselves).
   { name: 'berth', workers: '2p x 1t', command: berth('1') },
   { name: 'berth-t2', workers: '2p x 2t', command: berth('2') },
   // http-direct off, named: every request crosses the master, whatever the default is.

@@ -35,6 +35,9 @@ class Acceptor(object):
         self.waiter_holds = waiter_holds  # waiter_holds(): connections the waiter may still make ready
         self.stopping = False
         self.lock = threading.Lock()
+        # Held from a look at `stopping` through the accept in threads > 1 (accepting_stopped).
+        self.accept_lock = threading.Lock()
+        self.on_accept_stopped = None  # main.py: tells the master once no accept can follow a stop
         self.wake_r, self.wake_w = os.pipe()
         self.acceptors = []
         self.accept_waits = True
@@ -57,6 +60,7 @@ class Acceptor(object):
                 t.start()
                 self.acceptors.append(t)
             self.accept_selecting()
+        self.accepting_stopped()
         # Each acceptor finishes the request it is serving, then sees `stopping`.
         for t in self.acceptors:
             t.join()
@@ -205,6 +209,7 @@ class Acceptor(object):
         by_sock = dict((l[0], l) for l in self.listeners)
         ready_fd = self.ready.fd
         waiting = socks + [self.wake_r, ready_fd]
+        accept_lock = self.accept_lock
         while not self.stopping:
             readable = select.select(waiting, [], [], ACCEPT_POLL_S)[0]
             if not readable:
@@ -216,7 +221,10 @@ class Acceptor(object):
                     self.take_ready()
                     continue
                 try:
-                    fd, peer = s._accept()
+                    with accept_lock:
+                        if self.stopping:
+                            break
+                        fd, peer = s._accept()
                 except (BlockingIOError, InterruptedError):
                     continue  # another worker took it
                 except OSError as e:
@@ -225,6 +233,16 @@ class Acceptor(object):
                 _, unix, index = by_sock[s]
                 unblocked(fd)
                 self.handle(RawConn(fd, unix, self.timeouts), peer, unix, index)
+
+    def accepting_stopped(self):
+        """The main thread's accept loop saw the stop (the one-thread loops accept in this thread
+        only); another thread's accept under way ends first and any later one sees `stopping`,
+        so no accept can follow: the master learns it (a reload reports the new generation
+        serving only once the retiring workers take no connection)."""
+        with self.accept_lock:
+            pass
+        if self.on_accept_stopped is not None:
+            self.on_accept_stopped()
 
     def take_ready(self):
         """Serves one request the waiter collected, unless another thread took it first."""

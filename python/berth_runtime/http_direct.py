@@ -31,8 +31,7 @@ import threading
 import time
 import traceback
 
-from .config import BootFailure
-from .direct_io import DirectInput, RawConn, timeval
+from .direct_io import DirectInput, RawConn
 from .direct_report import DirectReport
 from .http_direct_request import HttpDirectRequest, build_environ, path_and_script, record_block
 from .http_head import HttpDate
@@ -59,31 +58,6 @@ _PEEK = socket.MSG_PEEK | socket.MSG_DONTWAIT
 _DISCARD = bytearray(PEEK_BYTES)
 
 
-def open_http_listeners(hcfg):
-    """The inherited HTTP listeners, listening and non-blocking: [(socket, index)]."""
-    out = []
-    spec = None
-    try:
-        for spec in hcfg['listeners']:
-            sock = socket.socket(fileno=spec['fd'])
-            sock.set_inheritable(False)
-            sock.listen(hcfg['backlog'])
-            sock.setblocking(False)
-            # Accepted connections inherit the send timeout: a client that stops reading holds a
-            # serving thread for socket-timeout at most.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(hcfg['timeout_ms'] / 1000.0))
-            if sock.family != socket.AF_UNIX and hasattr(socket, 'TCP_DEFER_ACCEPT'):
-                # A connection surfaces once its first bytes are in (fewer hand-overs of peers
-                # that connect first and send later), or after a second: a silent peer then goes
-                # to the master, whose http-timeout closes it.
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 1)
-            out.append((sock, spec['index']))
-    except OSError as e:
-        raise BootFailure('config', 'cannot use the HTTP listener the master passed (fd %s): %s'
-                          % (spec and spec['fd'], e))
-    return out
-
-
 class Idle(object):
     """A kept connection registered in its thread's selector (under `fd`, its key there)."""
 
@@ -105,6 +79,7 @@ class HttpDirect(object):
     """Serves the direct HTTP connections of one worker; `handoff`: an http_handoff.HandOff."""
 
     memory_guard = None  # reload-on-rss: main.py sets it
+    on_accept_stopped = None  # main.py: tells the master once no accept can follow a stop
 
     def __init__(self, listeners, app, base, log, hcfg, threads, gate, channel_send, handoff):
         self.listeners = listeners
@@ -122,6 +97,7 @@ class HttpDirect(object):
         self.date = HttpDate()
         self.reports = DirectReport(hcfg, threads, channel_send)
         self.stopping = False
+        self.listeners_closed = False
         self.wake_r, self.wake_w = os.pipe()
         self.loops = []
         self.keeper = IdleKeeper(self.idle_s, handoff)
@@ -154,8 +130,32 @@ class HttpDirect(object):
             os.write(self.wake_w, b'x')
         except OSError:
             pass
-        if self.state is not None:
-            self.state.wake_all()
+        state = self.state
+        if state is not None:
+            state.wake_all()
+            # Free: no thread is between its look at `stopping` and an accept, so close now, not
+            # after the requests under way.  Held (maybe by this thread): the loop closes them.
+            if state.lock.acquire(False):
+                try:
+                    self.close_listeners()
+                finally:
+                    state.lock.release()
+
+    def close_listeners(self):
+        """At a stop, the loop's lock held (every accept is made under it, after a look at
+        `stopping`): none can follow, and the master learns it (master/generation-switch.ts waits)."""
+        if self.listeners_closed:
+            return
+        self.listeners_closed = True
+        sel = self.state.sel
+        for sock, _ in self.listeners:
+            try:
+                sel.unregister(sock)
+            except (KeyError, ValueError, RuntimeError):
+                pass  # never registered, or the selector is closed
+            sock.close()
+        if self.on_accept_stopped is not None:
+            self.on_accept_stopped()
 
     def timeout_answers(self):
         self.reports.timeout_answers()
@@ -205,6 +205,8 @@ class HttpDirect(object):
                 if idle:
                     self.expire(sel, idle)
         finally:
+            if self.stopping:
+                self.close_listeners()
             state.alive -= 1
             if state.alive == 0:
                 for i in idle.values():

@@ -124,6 +124,21 @@ def http_direct_server(server, app, base, log, cfg, http, ready):
                       HandOff(node_fd, log))
 
 
+def confirm_accept_stopped(server, parts):
+    """A callable each of `parts` direct servers calls once it accepts no more: the last call
+    sends ACCEPT_STOPPED (a reload reports the new generation serving only after it)."""
+    from .wire import ACCEPT_STOPPED, frame
+    tokens = list(range(parts))
+
+    def one_stopped():
+        if tokens.pop() != 0:  # pop is atomic: one caller gets the last token
+            return
+        # From a thread of its own: the caller may be a signal handler, which must not wait for
+        # the channel's send lock that the code it interrupted may hold.
+        HelperThread(lambda: server.send_parts((frame(0, ACCEPT_STOPPED),)), 'berth-accept-stopped').start()
+    return one_stopped
+
+
 def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening=None, http=None):
     """READY (and MODULES), then serve until SHUTDOWN or SIGTERM; the exit code.
     `listening`: open_direct_listeners()'s (listeners, timeouts) for config "direct", or None;
@@ -145,6 +160,11 @@ def serve_worker(sock, app, cfg, lifeline, reporter, announce_modules, listening
 
     reporters = [d.reports for d in (direct, hd) if d is not None]
     if reporters:
+        accept_stopped = confirm_accept_stopped(server, len(reporters))
+        if direct is not None:
+            direct.acceptor.on_accept_stopped = accept_stopped
+        if hd is not None:
+            hd.on_accept_stopped = accept_stopped
         server.on_report = lambda: [r.report() for r in reporters]
 
     def on_term(signum, frm):
@@ -200,7 +220,7 @@ def open_http_direct(cfg, environ):
     hcfg = cfg['http_direct']
     if hcfg is None:
         return None
-    from .http_direct import open_http_listeners
+    from .http_listeners import open_http_listeners
     from .http_handoff import take_channel_fd
     node_fd = take_channel_fd(environ)
     if node_fd is None:

@@ -48,6 +48,8 @@ Wire format (same as src/protocol/worker/frames.ts, which is the reference):
     0x91 RECYCLE   id 0, JSON {"rss": bytes, "limit": bytes}: after a request our RSS was
                    over reload_on_rss (sent once); we take no new connection on the uwsgi
                    sockets; the master stops routing to us, replaces us, then SHUTDOWN
+    0x92 ACCEPT_STOPPED id 0, empty (uwsgi-direct, http-direct): after a stop, no accept on
+                   the shared listeners can follow (sent once; a switch waits for it)
   Relay (config "direct"): a connection this worker accepted on a uwsgi socket but leaves to
   the master opens a new connection to direct.relay_path with
     0x8F RELAY     id 0, JSON {"token", "listener", "peer", "port", "local", "local_port"},
@@ -112,6 +114,8 @@ BODY_FRAME_MAX_BYTES = 1 << 20
 RELAY, DIRECT = 0x8F, 0x90
 # reload-on-rss: the worker's RSS passed the limit after a request (memory_guard.py).
 RECYCLE = 0x91
+# A stopping direct worker takes no connection on the shared listeners any more.
+ACCEPT_STOPPED = 0x92
 
 
 def frame(rid, typ, payload=b''):

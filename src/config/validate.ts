@@ -50,11 +50,11 @@ function chmodSocketOf(a: Assigned | undefined): number | null {
 
 
 /**
- * Whether the workers accept on the TCP http listeners when http-direct is not set. Off until the
- * gaps in docs/benchmarks.md ("the direct HTTP path: towards the default") are closed; the
- * options row's default says the same (test/config/http-direct.test.ts holds them together).
+ * Whether the workers accept on the TCP http listeners when http-direct is not set: on, since it
+ * measures best (docs/benchmarks.md); the options row's default says the same
+ * (test/config/http-direct.test.ts holds them together).
  */
-export const HTTP_DIRECT_BY_DEFAULT = false;
+export const HTTP_DIRECT_BY_DEFAULT = true;
 
 export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: LogFormatCheck, supervise: SuperviseInput = { sections: [], env: {} }): BuildResult {
   const problems: Problem[] = [];

@@ -7,6 +7,11 @@
  * request 2xx (./reload-check.ts). Only then does it join the pool and the worker it replaces
  * retire. Any failure kills the staged workers and leaves the old generation serving; the
  * returned string says why, for the log and for `berth --reload`.
+ *
+ * Workers that accept on shared listeners themselves (uwsgi-direct, http-direct) would take
+ * connections until their stop reaches their accept loops; so a switch returns (and the new
+ * generation is reported serving) only once every retiring one confirmed ACCEPT_STOPPED, or
+ * after ACCEPT_STOP_WAIT_MS (it is logged; the switch goes on). A chain does so per worker.
  */
 import { describeSource } from '../config/problem.js';
 import type { Config } from '../config/schema.js';
@@ -19,6 +24,9 @@ import type { ReadyGate } from './ready-gate.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
+/** How long a switch waits for a retiring direct worker's ACCEPT_STOPPED (a worker still in a request confirms after it). */
+export const ACCEPT_STOP_WAIT_MS = 2000;
+
 export interface SwitchContext {
   readonly pool: WorkerPool;
   readonly dispatcher: Dispatcher;
@@ -28,6 +36,8 @@ export interface SwitchContext {
   setServing(g: Generation): void;
   retire(w: WorkerHandle): void;
   stopGeneration(g: Generation): void;
+  /** Whether `w`'s generation accepts on shared listeners itself (uwsgi-direct, http-direct). */
+  acceptsDirectly(w: WorkerHandle): boolean;
 }
 
 /** null when `g` serves in place of `old`; otherwise why not (old keeps serving). */
@@ -50,9 +60,11 @@ export async function wholeSwitch(ctx: SwitchContext, old: Generation, g: Genera
   }
   for (const w of staged) ctx.pool.add(w);
   ctx.setServing(g);
-  for (const w of [...old.workers]) ctx.retire(w);
+  const retiring = [...old.workers];
+  for (const w of retiring) ctx.retire(w);
   old.keep.clear();
   ctx.dispatcher.drain();
+  await untilNotAccepting(ctx, retiring);
   return null;
 }
 
@@ -64,10 +76,14 @@ export async function chainSwitch(ctx: SwitchContext, old: Generation, g: Genera
     const previous = [...old.keep].find((w) => w.slot === slot) ?? null;
     if (previous !== null) old.keep.delete(previous);
     if (slot > g.config.processes) {
-      if (previous !== null) ctx.retire(previous);
+      if (previous !== null) {
+        ctx.retire(previous);
+        await untilNotAccepting(ctx, [previous]);
+      }
       continue;
     }
     const failure = await replaceSlot(ctx, g, slot, previous, true);
+    if (failure === null && previous !== null) await untilNotAccepting(ctx, [previous]);
     if (failure !== null) {
       if (ctx.stopping()) return failure;
       if (previous !== null) old.keep.add(previous);
@@ -94,6 +110,18 @@ export async function replaceSlot(ctx: SwitchContext, g: Generation, slot: numbe
   if (previous !== null) ctx.retire(previous);
   ctx.dispatcher.drain();
   return null;
+}
+
+/** Resolves once every retiring worker that accepted on shared listeners confirmed it stopped (or ACCEPT_STOP_WAIT_MS passed). */
+async function untilNotAccepting(ctx: SwitchContext, retiring: readonly WorkerHandle[]): Promise<void> {
+  const direct = retiring.filter((w) => ctx.acceptsDirectly(w));
+  if (direct.length === 0) return;
+  const confirmed = await Promise.all(direct.map((w) => w.acceptStopped(ACCEPT_STOP_WAIT_MS)));
+  confirmed.forEach((ok, i) => {
+    if (ok) return;
+    const w = direct[i]!;
+    ctx.log('warn', `retiring worker ${w.slot} (pid ${w.pid}) of generation ${w.generation} did not confirm within ${ACCEPT_STOP_WAIT_MS / 1000} s that it stopped accepting on the direct listeners (still in a request, or stuck); the switch goes on, and it may still take a connection until its stop reaches it`);
+  });
 }
 
 /** reload-check: every worker in `ws` must answer 2xx; null when they did (or no check is set). */

@@ -26,11 +26,14 @@ export class Generation {
   standby = false;
   /** Workers of this generation that reached READY so far (for the "all ready" line). */
   readyCount = 0;
+  /** Its workers accept on shared listeners themselves (uwsgi-direct, http-direct): a switch away waits for their ACCEPT_STOPPED. */
+  readonly acceptsDirectly: boolean;
 
   constructor(number: number, config: Config, interpreter: Interpreter, events: WorkerEvents, log: Log, direct: DirectSockets | null) {
     this.number = number;
     this.config = config;
     this.interpreter = interpreter;
+    this.acceptsDirectly = direct !== null && (direct.listeners.length > 0 || (direct.http?.listeners.length ?? 0) > 0);
     this.launcher = createLauncher({ config, interpreter, generation: number, events, log, direct });
   }
 

@@ -256,6 +256,7 @@ export class Workforce {
       setServing: (g) => (this.#serving = g),
       retire: (w) => this.#retire(w),
       stopGeneration: (g) => void this.#stopGeneration(g),
+      acceptsDirectly: (w) => this.#generations.get(w.generation)?.acceptsDirectly ?? false,
     };
   }
 

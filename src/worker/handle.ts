@@ -80,6 +80,9 @@ export class WorkerHandle {
   #directRunning: { readonly at: number; readonly running: DirectReport['running'] } = { at: 0, running: [] };
   /** Called by the next DIRECT frame, or the exit (askDirectReport). */
   #reportWaiters: (() => void)[] = [];
+  /** A direct worker confirmed (ACCEPT_STOPPED) that it takes no connection on the shared listeners; or it exited. */
+  #acceptStopped = false;
+  #acceptStopWaiters: (() => void)[] = [];
   /** Output before READY is held back: if the app fails to load, the master prints one summary instead. */
   #startupOutput: string | null = '';
 
@@ -149,6 +152,26 @@ export class WorkerHandle {
       this.#reportWaiters.push(settle);
       this.#link.askReport();
     });
+  }
+
+  /**
+   * A retiring direct worker (uwsgi-direct, http-direct): true once it confirmed that its accept
+   * loops take no connection on the shared listeners (or it exited); false after waitMs.
+   */
+  acceptStopped(waitMs: number): Promise<boolean> {
+    if (this.#acceptStopped) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(this.#acceptStopped), waitMs);
+      this.#acceptStopWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  #markAcceptStopped(): void {
+    this.#acceptStopped = true;
+    for (const settle of this.#acceptStopWaiters.splice(0)) settle();
   }
 
   /** uwsgi-direct: what ran at the worker's last report (once a second), and when that came (stats). */
@@ -247,6 +270,9 @@ export class WorkerHandle {
       case FromWorker.RECYCLE:
         this.#events.recycle?.(this, parseRecycle(f.payload));
         return;
+      case FromWorker.ACCEPT_STOPPED:
+        this.#markAcceptStopped();
+        return;
       default:
         this.#events.log('warn', `worker ${this.slot} sent an unexpected frame type 0x${f.type.toString(16)} (id 0)`);
     }
@@ -275,6 +301,7 @@ export class WorkerHandle {
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     for (const settle of this.#reportWaiters.splice(0)) settle();
+    this.#markAcceptStopped();
     if (this.#harakiriTimer !== null) clearTimeout(this.#harakiriTimer);
     this.#harakiriTimer = null;
     if (this.bootFailure === null) this.bootFailure = this.process.bootFailure;

@@ -148,7 +148,7 @@ test('an app that fails to import stops Berth with the traceback, interpreter an
   const r = await runBerth(['--http', '127.0.0.1:0', '--chdir', dir, '--module', 'broken', '--python', debianPython(), '--processes', '2']);
   assert.equal(r.code, 1);
   // It never says "listening on": the bound listeners are announced as loading.
-  assert.match(r.stderr, /bound http:\/\/127\.0\.0\.1:\d+; loading the app \(connections wait until it is ready\)/);
+  assert.match(r.stderr, /bound http:\/\/127\.0\.0\.1:\d+ \(the workers accept: http-direct\); loading the app \(connections wait until it is ready\)/);
   assert.doesNotMatch(r.stderr, /listening on/);
   assert.match(r.stderr, /could not be loaded/);
   assert.match(r.stderr, /ModuleNotFoundError: No module named 'not_a_real_module_xyz'/);

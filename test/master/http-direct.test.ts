@@ -84,15 +84,15 @@ async function one(port: number, request: string): Promise<{ text: string; bodie
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test('the workers serve whole requests themselves; unset (off by default for now) or false keeps the master path', async () => {
-  const direct = await berth(['--processes', '2', '--http-direct']);
-  assert.match(direct.logs(), /listening on http:\/\/127\.0\.0\.1:\d+ \(the workers accept: http-direct\)/);
-  assert.match((await one(direct.port, GET('/a', 'Connection: close\r\n'))).bodies[0]!, /^via=direct /);
-  for (const off of [[], ['--http-direct=false']]) {
-    const viaMaster = await berth(['--processes', '1', ...off]);
-    assert.doesNotMatch(viaMaster.logs(), /the workers accept/);
-    assert.match((await one(viaMaster.port, GET('/a', 'Connection: close\r\n'))).bodies[0]!, /^via=master /);
+test('the workers serve whole requests themselves, unset (on by default) or true; false keeps the master path', async () => {
+  for (const on of [[], ['--http-direct']]) {
+    const direct = await berth(['--processes', '2', ...on]);
+    assert.match(direct.logs(), /listening on http:\/\/127\.0\.0\.1:\d+ \(the workers accept: http-direct\)/);
+    assert.match((await one(direct.port, GET('/a', 'Connection: close\r\n'))).bodies[0]!, /^via=direct /);
   }
+  const viaMaster = await berth(['--processes', '1', '--http-direct=false']);
+  assert.doesNotMatch(viaMaster.logs(), /the workers accept/);
+  assert.match((await one(viaMaster.port, GET('/a', 'Connection: close\r\n'))).bodies[0]!, /^via=master /);
 });
 
 test('pipelining: three requests in one write get three responses in order, all from the worker, on one connection', async () => {

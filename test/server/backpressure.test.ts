@@ -11,7 +11,10 @@ import { openSocket } from '../helpers/raw-http.js';
 let berth: RunningBerth;
 
 before(async () => {
-  berth = await startBerth(['--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'echo', '--processes', '1', '--threads', '2', '--python', debianPython(), '--disable-logging']);
+  // The master's backpressure and buffering: --http-direct=false keeps every response crossing
+  // the master (on the direct path the worker writes into the kernel's buffers itself, and the
+  // whole 512 MiB had arrived within 300 ms, before the client paused).
+  berth = await startBerth(['--http', '127.0.0.1:0', '--http-direct=false', '--chdir', APPS, '--module', 'echo', '--processes', '1', '--threads', '2', '--python', debianPython(), '--disable-logging']);
 });
 after(async () => {
   await berth?.stop();

@@ -36,7 +36,7 @@ const FROM_WORKER_SIZES = new Map<number, number | undefined>([
   [FromWorker.CREDIT, 4], [FromWorker.LOG, undefined], [FromWorker.FILE, FILE_PAYLOAD_BYTES],
   [FromWorker.MODULES, undefined], [FromWorker.FORKED, undefined], [FromWorker.EXITED, undefined],
   [FromWorker.HELLO, undefined], [FromWorker.RELAY, undefined], [FromWorker.DIRECT, -4],
-  [FromWorker.RECYCLE, undefined],
+  [FromWorker.RECYCLE, undefined], [FromWorker.ACCEPT_STOPPED, 0],
 ]);
 const TO_WORKER_SIZES = new Map<number, number | undefined>([
   [ToWorker.REQUEST, -1], [ToWorker.BODY, undefined], [ToWorker.BODY_END, 0], [ToWorker.ABORT, 0],

@@ -62,6 +62,9 @@
  *              over reload-on-rss (it checks after every request; sent once). It takes no new
  *              connection on the uwsgi sockets; the master stops routing to it at once, starts
  *              its replacement and retires it (SHUTDOWN) when the replacement is READY.
+ *   ACCEPT_STOPPED id 0, empty (uwsgi-direct, http-direct): after a stop, the worker's accept loops
+ *              can take no connection on the shared listeners any more (sent once). A switch
+ *              reports the new generation serving only after its retiring workers sent it.
  *
  * Preload (zygote) mode
  *
@@ -122,6 +125,7 @@ export const enum FromWorker {
   RELAY = 0x8f,
   DIRECT = 0x90,
   RECYCLE = 0x91,
+  ACCEPT_STOPPED = 0x92,
 }
 
 /** DIRECT record head: status u16, bytes sent u64, micros u32, end (wall ms) f64, modifier1 u8, vars length u32. */

@@ -95,6 +95,6 @@ test('takeBuffered returns the bytes after the frames already taken, then the de
 
 test('the worker-direction decoder still refuses an unknown type after the new ones', () => {
   const d = new FrameDecoder();
-  d.push(encodeFrame(0, 0x92));
-  assert.throws(() => d.next(), /unknown frame type 0x92/);
+  d.push(encodeFrame(0, 0x93)); // 0x92 is ACCEPT_STOPPED now
+  assert.throws(() => d.next(), /unknown frame type 0x93/);
 });
