@@ -124,8 +124,8 @@ export class BackendConnection implements Watched {
 
   /** The sweep's verdict: no progress within limitMs. */
   expire(): void {
-    if (this.#user === null) this.socket.destroy();
-    else if (this.#connected) this.#break('timeout', `read-timeout: nothing received for ${this.#readTimeoutMs} ms`);
+    // Watched only while in use: every release of #user also forgets it in the sweep.
+    if (this.#connected) this.#break('timeout', `read-timeout: nothing received for ${this.#readTimeoutMs} ms`);
     else this.#break('connect', `connect-timeout: no connection within ${this.#connectTimeoutMs} ms`);
   }
 

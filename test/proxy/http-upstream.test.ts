@@ -5,6 +5,7 @@ import type { BackendSpec } from '../../src/config/schema.js';
 import { HttpUpstream } from '../../src/proxy/http-upstream.js';
 import type { FailureKind, OutgoingRequest } from '../../src/proxy/transport.js';
 import type { RequestBody } from '../../src/server/request-body.js';
+import { send } from '../helpers/upstream-send.js';
 
 /**
  * A scripted HTTP/1.1 backend on loopback: `answer` decides, per request on a connection
@@ -58,23 +59,6 @@ function outgoing(method: string, target: string, withBody: RequestBody | null =
     request: { method, target, versionMinor: 1, headers: ['Host', 'app.example', 'Connection', 'keep-alive, x-drop', 'X-Drop', '1', 'Expect', '100-continue'], remoteAddress: '127.0.0.9', remotePort: 5000, scheme: 'http' },
     target, cgiBlock: () => '', pathInfo: target, body: withBody, connectTimeoutMs: 5000, readTimeoutMs: 5000,
   };
-}
-
-type Outcome = { status: number; headers: readonly string[]; body: string } | { failed: FailureKind; sent: boolean; message: string };
-
-function send(upstream: HttpUpstream, out: OutgoingRequest): Promise<Outcome> {
-  return new Promise((resolve) => {
-    let status = 0;
-    let headers: readonly string[] = [];
-    let text = '';
-    upstream.send(out, {
-      head: (s, _reason, h) => { status = s; headers = h; },
-      body: (chunk, resume) => { text += chunk.toString('latin1'); resume(); },
-      readDone: () => undefined,
-      end: () => resolve({ status, headers, body: text }),
-      fail: (kind, sent, message) => resolve({ failed: kind, sent, message }),
-    });
-  });
 }
 
 test('http upstream: requests in turn share one kept-alive connection; the head is forwarded without hop-by-hop fields', async () => {

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import test from 'node:test';
 import type { BackendSpec } from '../../src/config/schema.js';
-import type { FailureKind, OutgoingRequest } from '../../src/proxy/transport.js';
+import type { OutgoingRequest } from '../../src/proxy/transport.js';
 import { UwsgiUpstream } from '../../src/proxy/uwsgi-upstream.js';
 import type { RequestBody } from '../../src/server/request-body.js';
+import { send } from '../helpers/upstream-send.js';
 
 /** The vars of one uwsgi packet at the start of `buf`, and its total length with the body; null when not whole. */
 function packet(buf: Buffer): { vars: Map<string, string>; length: number } | null {
@@ -71,23 +72,6 @@ function outgoing(method: string, text: string | null = null): OutgoingRequest {
     request: { method, target: '/x', versionMinor: 1, headers: ['Host', 'app.example'], remoteAddress: '127.0.0.9', remotePort: 5000, scheme: 'http' },
     target: '/x', cgiBlock: () => `REQUEST_METHOD\0${method}\0`, pathInfo: '/x', body, connectTimeoutMs: 5000, readTimeoutMs: 5000,
   };
-}
-
-type Outcome = { status: number; headers: readonly string[]; body: string } | { failed: FailureKind; sent: boolean; message: string };
-
-function send(upstream: UwsgiUpstream, out: OutgoingRequest): Promise<Outcome> {
-  return new Promise((resolve) => {
-    let status = 0;
-    let headers: readonly string[] = [];
-    let text = '';
-    upstream.send(out, {
-      head: (s, _reason, h) => { status = s; headers = h; },
-      body: (chunk, resume) => { text += chunk.toString('latin1'); resume(); },
-      end: () => resolve({ status, headers, body: text }),
-      fail: (kind, sent, message) => resolve({ failed: kind, sent, message }),
-      readDone: () => {},
-    });
-  });
 }
 
 const MARKED = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nBerth-Keep-Alive: TOKEN\r\n\r\nok';
