@@ -156,15 +156,7 @@ class Acceptor(object):
                     # socket blocking again: woken with the others for one connection, a loser
                     # would then sit in accept() for ACCEPT_POLL_S while its kept requests wait.
                     os.set_blocking(sock_fd, False)
-                    try:
-                        cfd, peer = sock._accept()
-                    except (BlockingIOError, InterruptedError):
-                        continue  # another worker took it
-                    except OSError as e:
-                        self.accept_failed(e)
-                        continue
-                    unblocked(cfd)
-                    self.handle(RawConn(cfd, unix, self.timeouts), peer, unix, index)
+                    self.handle_accepted(self.try_accept(sock), unix, index)
                 elif fd == ready_fd:
                     self.take_ready()
                 elif fd != wake_fd:
@@ -220,19 +212,28 @@ class Acceptor(object):
                 if s is ready_fd:
                     self.take_ready()
                     continue
-                try:
-                    with accept_lock:
-                        if self.stopping:
-                            break
-                        fd, peer = s._accept()
-                except (BlockingIOError, InterruptedError):
-                    continue  # another worker took it
-                except OSError as e:
-                    self.accept_failed(e)
-                    continue
+                with accept_lock:
+                    if self.stopping:
+                        break
+                    accepted = self.try_accept(s)
                 _, unix, index = by_sock[s]
-                unblocked(fd)
-                self.handle(RawConn(fd, unix, self.timeouts), peer, unix, index)
+                self.handle_accepted(accepted, unix, index)
+
+    def try_accept(self, sock):
+        """(fd, peer) from a non-blocking accept, or None: another worker took it, or it failed."""
+        try:
+            return sock._accept()
+        except (BlockingIOError, InterruptedError):
+            return None  # another worker took it
+        except OSError as e:
+            self.accept_failed(e)
+            return None
+
+    def handle_accepted(self, accepted, unix, index):
+        if accepted is not None:
+            fd, peer = accepted
+            unblocked(fd)
+            self.handle(RawConn(fd, unix, self.timeouts), peer, unix, index)
 
     def accepting_stopped(self):
         """The main thread's accept loop saw the stop (the one-thread loops accept in this thread

@@ -73,9 +73,10 @@ def one_in_app_one_parked(state, app):
 
 
 class KeeperCallsTest(unittest.TestCase):
-    def test_a_blocked_app_thread_gets_the_parked_thread_called(self):
+    def sampled(self, spin):
+        """A keeper that has taken its first look (which only samples) at one app thread."""
         state, sel = loop_state()
-        app = AppThread(spin=False)
+        app = AppThread(spin=spin)
         self.addCleanup(sel.close)
         self.addCleanup(app.end)
         since = one_in_app_one_parked(state, app)
@@ -84,21 +85,17 @@ class KeeperCallsTest(unittest.TestCase):
         keeper.sweep(since + 2 * HELP_S)  # the first look only samples
         self.assertEqual(keeper.called, 0)
         self.assertIsNotNone(state.probe)
+        return state, app, keeper, since
+
+    def test_a_blocked_app_thread_gets_the_parked_thread_called(self):
+        state, app, keeper, since = self.sampled(spin=False)
         keeper.sweep(since + 2 * HELP_S + 1.0)  # a second later, the app thread used no CPU to speak of
         self.assertEqual(keeper.called, 1)
         self.assertTrue(state.help.acquire(False), 'the parked thread was released')
         self.assertEqual((state.looping, state.parked), (2, 0))
 
     def test_a_computing_app_thread_does_not(self):
-        state, sel = loop_state()
-        app = AppThread(spin=True)
-        self.addCleanup(sel.close)
-        self.addCleanup(app.end)
-        since = one_in_app_one_parked(state, app)
-        keeper = IdleKeeper(0.1, None)
-        keeper.add(state)
-        keeper.sweep(since + 2 * HELP_S)
-        self.assertIsNotNone(state.probe)
+        state, app, keeper, since = self.sampled(spin=True)
         app.wait_turns(100000)  # it ran on a CPU since the sample...
         # ...for more than half of the (tiny) time the keeper is told passed
         keeper.sweep(since + 2 * HELP_S + 1e-6)
