@@ -267,7 +267,7 @@ export class Arbiter {
   /** The one commit point of a reload (or a rollback): routes, static mappings and access log switch with the workers. */
   #commit(config: Config, interpreter: Interpreter, ready: WorkerReadyInfo | null, importStartedAt: number): void {
     this.#front.commit(frontGeneration(config, ready));
-    this.#sockets.masterAccepts(false, this.#interpreter.path, (level, m) => this.#log(level, m));
+    this.#sockets.workersAccept();
     this.#config = config;
     this.#interpreter = interpreter;
     this.#watchLoop.arm(config);
@@ -289,7 +289,7 @@ export class Arbiter {
     this.#log('error', message);
     if (recoverable) {
       this.#front.appDown();
-      this.#sockets.masterAccepts(true, this.#interpreter.path, (level, m) => this.#log(level, m));
+      this.#sockets.masterAccepts(this.#interpreter.path, (level, m) => this.#log(level, m));
       return;
     }
     this.#deps.hooks?.failed?.(message);
