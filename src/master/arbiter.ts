@@ -32,7 +32,7 @@ import type { Logger } from '../log/logger.js';
 import { IdleCompaction } from './idle-compaction.js';
 import { MasterSockets } from './sockets.js';
 import { directInFlight, refreshDirectReports } from './direct-in-flight.js';
-import { Front, type AccessLogger, type FrontGeneration } from '../router/front.js';
+import { Front, type AccessLogger } from '../router/front.js';
 import { WorkerPool } from '../worker/pool.js';
 import type { WorkerHandle, WorkerReadyInfo } from '../worker/handle.js';
 import type { Interpreter } from './interpreter.js';
@@ -44,7 +44,7 @@ import { ReloadTriggers } from './reload-triggers.js';
 import { dropPrivileges } from './privileges.js';
 import { canMasterTransition, isServing, masterTransition, type MasterState } from './master-state.js';
 import { heartbeatOf, RequestRate } from './sd-notify.js';
-import { hasApp, type ArbiterDeps } from './arbiter-deps.js';
+import { appName, frontGeneration, hasApp, type ArbiterDeps } from './arbiter-deps.js';
 
 type Level = 'info' | 'warn' | 'error';
 
@@ -396,13 +396,4 @@ export class Arbiter {
   #log(level: Level, message: string): void {
     this.#logger[level](message);
   }
-}
-
-/** What the front serves from a generation: its config and, with static-from-django, its Django settings. */
-function frontGeneration(config: Config, ready: WorkerReadyInfo | null): FrontGeneration {
-  return { config, django: config.staticFromDjango ? ready?.django ?? null : null };
-}
-
-function appName(config: Config): string {
-  return config.module !== null ? `module ${config.module}` : `wsgi-file ${config.wsgiFile}`;
 }
