@@ -2,7 +2,8 @@
 import type { StageModules } from '../router/stage-modules.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import type { AccessLogger } from '../router/front.js';
+import type { AccessLogger, FrontGeneration } from '../router/front.js';
+import type { WorkerReadyInfo } from '../worker/handle.js';
 import type { Interpreter } from './interpreter.js';
 import type { ServiceNotifier } from './sd-notify.js';
 import type { InheritedSocket } from './socket-activation.js';
@@ -46,4 +47,14 @@ export interface ArbiterDeps {
 /** Whether the config names a WSGI app (else Berth is a pure front: routes only, no workers). */
 export function hasApp(c: Config): boolean {
   return c.module !== null || c.wsgiFile !== null;
+}
+
+/** What the front serves from a generation: its config and, with static-from-django, its Django settings. */
+export function frontGeneration(config: Config, ready: WorkerReadyInfo | null): FrontGeneration {
+  return { config, django: config.staticFromDjango ? ready?.django ?? null : null };
+}
+
+/** "module x" or "wsgi-file y", for the log. */
+export function appName(config: Config): string {
+  return config.module !== null ? `module ${config.module}` : `wsgi-file ${config.wsgiFile}`;
 }

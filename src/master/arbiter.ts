@@ -32,7 +32,7 @@ import type { Logger } from '../log/logger.js';
 import { IdleCompaction } from './idle-compaction.js';
 import { MasterSockets } from './sockets.js';
 import { directInFlight, refreshDirectReports } from './direct-in-flight.js';
-import { Front, type AccessLogger, type FrontGeneration } from '../router/front.js';
+import { Front, type AccessLogger } from '../router/front.js';
 import { WorkerPool } from '../worker/pool.js';
 import type { WorkerHandle, WorkerReadyInfo } from '../worker/handle.js';
 import type { Interpreter } from './interpreter.js';
@@ -44,7 +44,7 @@ import { ReloadTriggers } from './reload-triggers.js';
 import { dropPrivileges } from './privileges.js';
 import { canMasterTransition, isServing, masterTransition, type MasterState } from './master-state.js';
 import { heartbeatOf, RequestRate } from './sd-notify.js';
-import { hasApp, type ArbiterDeps } from './arbiter-deps.js';
+import { appName, frontGeneration, hasApp, type ArbiterDeps } from './arbiter-deps.js';
 
 type Level = 'info' | 'warn' | 'error';
 
@@ -267,7 +267,7 @@ export class Arbiter {
   /** The one commit point of a reload (or a rollback): routes, static mappings and access log switch with the workers. */
   #commit(config: Config, interpreter: Interpreter, ready: WorkerReadyInfo | null, importStartedAt: number): void {
     this.#front.commit(frontGeneration(config, ready));
-    this.#sockets.masterAccepts(false, this.#interpreter.path, (level, m) => this.#log(level, m));
+    this.#sockets.workersAccept();
     this.#config = config;
     this.#interpreter = interpreter;
     this.#watchLoop.arm(config);
@@ -289,7 +289,7 @@ export class Arbiter {
     this.#log('error', message);
     if (recoverable) {
       this.#front.appDown();
-      this.#sockets.masterAccepts(true, this.#interpreter.path, (level, m) => this.#log(level, m));
+      this.#sockets.masterAccepts(this.#interpreter.path, (level, m) => this.#log(level, m));
       return;
     }
     this.#deps.hooks?.failed?.(message);
@@ -396,13 +396,4 @@ export class Arbiter {
   #log(level: Level, message: string): void {
     this.#logger[level](message);
   }
-}
-
-/** What the front serves from a generation: its config and, with static-from-django, its Django settings. */
-function frontGeneration(config: Config, ready: WorkerReadyInfo | null): FrontGeneration {
-  return { config, django: config.staticFromDjango ? ready?.django ?? null : null };
-}
-
-function appName(config: Config): string {
-  return config.module !== null ? `module ${config.module}` : `wsgi-file ${config.wsgiFile}`;
 }

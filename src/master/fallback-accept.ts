@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Server, Socket } from 'node:net';
+import { helperExited } from './listen-early.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -57,8 +58,8 @@ export class FallbackAccept {
       this.#servers.push(server);
     });
     child.on('error', (err) => log('warn', `every worker is FATAL, but the master could not take the http-direct listeners to answer 503 (${err.message}): connections wait until a reload`));
-    child.on('exit', (code) => {
-      if (code !== 0) log('warn', `every worker is FATAL, but the master could not take the http-direct listeners to answer 503 (${python} exited with ${code}: ${stderr.trim().split('\n').at(-1) ?? ''}): connections wait until a reload`);
+    child.on('exit', (code, signal) => {
+      if (code !== 0) log('warn', `every worker is FATAL, but the master could not take the http-direct listeners to answer 503 (${helperExited(python, code ?? signal, stderr)}): connections wait until a reload`);
     });
   }
 

@@ -21,6 +21,11 @@ export function listenEarly(python: string, fds: readonly number[], backlog: num
     encoding: 'utf8',
   });
   if (r.error !== undefined) return r.error.message;
-  if (r.status !== 0) return `${python} exited with ${r.status ?? r.signal}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`;
+  if (r.status !== 0) return helperExited(python, r.status ?? r.signal, r.stderr);
   return null;
+}
+
+/** Why a short-lived Python helper (here, ./fallback-accept.ts) failed: its exit and last line of stderr. */
+export function helperExited(python: string, status: number | string | null, stderr: string): string {
+  return `${python} exited with ${status}: ${stderr.trim().split('\n').at(-1) ?? ''}`;
 }

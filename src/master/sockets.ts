@@ -156,13 +156,9 @@ export class MasterSockets {
 
   /**
    * http-direct, every worker FATAL: the master accepts on the workers' HTTP listeners and its
-   * front answers (503 until a generation is committed); `false` when workers accept again.
+   * front answers (503 until a generation is committed, then workersAccept()).
    */
-  masterAccepts(on: boolean, python: string, log: Log): void {
-    if (!on) {
-      this.#fallback.stop();
-      return;
-    }
+  masterAccepts(python: string, log: Log): void {
     this.#fallback.start(python, this.#handedHttp.map((h) => h.listener.fd), (socket, index) => {
       const h = this.#handedHttp[index];
       if (h === undefined) {
@@ -174,6 +170,11 @@ export class MasterSockets {
       socket.setNoDelay(true);
       this.#front.accept(socket, h.facts);
     }, log);
+  }
+
+  /** A generation is committed: its workers accept on the listeners again, the master no more. */
+  workersAccept(): void {
+    this.#fallback.stop();
   }
 
   /** Stopping at once: connections workers relay from now on are closed unanswered. */
