@@ -109,6 +109,7 @@ HTTP_DIRECT_KEYS = {
     'log_all': ('boolean', lambda v: type(v) is bool),
     'log_4xx': ('boolean', lambda v: type(v) is bool),
     'slow_ms': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
+    'forwarded_allow': ('list of strings', _strings),
 }
 
 

@@ -9,8 +9,10 @@ over a selector holding the listeners, a wake-up pipe and the idle keep-alive co
   1. peek (MSG_PEEK) at what the client has sent; nothing consumed yet;
   2. a complete, plain request — an origin-form head the rulebook parser accepts
      (http_request.py), no body or a Content-Length body wholly in the peek, no chunked body,
-     Expect, Upgrade, Forwarded/X-Forwarded-* field nor static path — is received (exactly its
-     bytes) and served through the WSGI core; its record goes to the master in a DIRECT frame;
+     Expect, Upgrade nor static path — is received (exactly its bytes) and served through the
+     WSGI core; its record goes to the master in a DIRECT frame.  Forwarded/X-Forwarded-*
+     fields are served here too (a proxy sends them on every request): from a peer in
+     forwarded-allow-ips they name the client as the master would (forwarded.py);
   3. after a response the connection may carry the next request: it waits in the selector
      for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per worker, and stays registered there while
      its requests are served (no epoll_ctl per request); a pipelined request already there
@@ -33,6 +35,7 @@ import traceback
 
 from .direct_io import DirectInput, RawConn
 from .direct_report import DirectReport
+from .forwarded import PeerTrust, parse_allow
 from .http_direct_request import HttpDirectRequest, build_environ, path_and_script, record_block
 from .http_head import HttpDate
 from .http_idle_keeper import IdleKeeper, LoopState
@@ -93,6 +96,8 @@ class HttpDirect(object):
         self.limit_post = hcfg['limit_post']
         self.mounts = sorted(set(hcfg['mounts']), key=len, reverse=True)
         self.static_prefixes = static_prefixes_of(hcfg.get('static_prefixes', ()))
+        allow = hcfg.get('forwarded_allow', ())
+        self.peer_trust = PeerTrust(parse_allow(allow)) if allow else None
         self.idle_s = hcfg['idle_ms'] / 1000.0
         self.date = HttpDate()
         self.reports = DirectReport(hcfg, threads, channel_send)
@@ -347,7 +352,7 @@ class HttpDirect(object):
         if whole > len(data):
             return 'body' if whole <= PEEK_BYTES else 'oversized'
         for name, _ in head.headers:
-            if name == b'upgrade' or name == b'forwarded' or name.startswith(b'x-forwarded-'):
+            if name == b'upgrade':
                 return 'header'
         if self.static_prefixes is not None and for_static_stage(
                 self.static_prefixes, {'REQUEST_METHOD': head.method, 'REQUEST_URI': head.target}):
@@ -369,6 +374,8 @@ class HttpDirect(object):
             got += n
         length = head.content_length
         env = build_environ(self.base, head, path_info, script_name, ends[0], ends[1], length)
+        if self.peer_trust is not None:
+            self.peer_trust.apply(env, head.headers)
         env['wsgi.input'] = DirectInput(data[head.head_length:whole]) if length > 0 else EMPTY_INPUT
         keep = head.keep_alive and not self.stopping
         conn = RawConn(sock.fileno(), False, nonblocking=False)

@@ -30,7 +30,7 @@ export function workerScriptPath(): string {
 export type LaunchConfig = Pick<Config, 'module' | 'wsgiFile' | 'callable' | 'chdir' | 'pythonpath' | 'threads' | 'processes' | 'staticFromDjango' | 'env' | 'uid' | 'gid' | 'umask' | 'pyAutoreloadMs' | 'lazyApps' | 'reloadOnRssBytes' | 'reloadCheckDjango'>;
 
 /** The settings the workers apply themselves when they serve the uwsgi sockets (uwsgi-direct). */
-export type DirectConfig = Pick<Config, 'listen' | 'bufferSizeBytes' | 'limitPostBytes' | 'socketTimeoutMs' | 'uwsgiDirectBatch' | 'staticMaps' | 'manageScriptName' | 'mounts' | 'disableLogging' | 'log4xx' | 'logSlowMs'>;
+export type DirectConfig = Pick<Config, 'listen' | 'bufferSizeBytes' | 'limitPostBytes' | 'socketTimeoutMs' | 'uwsgiDirectBatch' | 'staticMaps' | 'manageScriptName' | 'mounts' | 'disableLogging' | 'log4xx' | 'logSlowMs' | 'forwardedAllowIps'>;
 
 /**
  * uwsgi-direct: the bound uwsgi sockets the workers accept on, and where they relay the
@@ -78,6 +78,8 @@ function httpDirectJson(d: DirectSockets, h: HttpDirectSockets): object {
     log_all: !c.disableLogging,
     log_4xx: c.log4xx,
     slow_ms: c.logSlowMs,
+    // The worker applies the master's forwarded-allow-ips rule itself (python/berth_runtime/forwarded.py).
+    forwarded_allow: c.forwardedAllowIps.split(',').map((s) => s.trim()).filter((s) => s !== ''),
   };
 }
 

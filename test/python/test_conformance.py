@@ -16,6 +16,7 @@ TABLES = os.path.join(ROOT, 'test', 'fixtures', 'conformance')
 sys.path.insert(0, os.path.join(ROOT, 'python'))
 from berth_runtime.config import read_config, BootFailure, CONFIG_KEYS, DIRECT_KEYS, HTTP_DIRECT_KEYS, WORKER_MODES  # noqa: E402
 from berth_runtime.django_static import django_mountpoints  # noqa: E402
+from berth_runtime.forwarded import PeerTrust, forwarded_client, parse_allow  # noqa: E402
 from berth_runtime.framed_server import Request  # noqa: E402
 from berth_runtime.http_head import http_head  # noqa: E402
 from berth_runtime.responses import encode_head, ResponseInvalid  # noqa: E402
@@ -171,6 +172,30 @@ class UwsgiTrustTable(unittest.TestCase):
                 unix = case['peer'] == ''
                 serves = unix or is_loopback(case['peer'])
                 self.assertEqual('serve' if serves else 'relay', case['direct'], case['why'])
+
+
+class ForwardedTable(unittest.TestCase):
+    """forwarded.json: the direct HTTP path names the client from a trusted peer's Forwarded /
+    X-Forwarded-* fields exactly as the master's forwarded.ts does."""
+
+    def test_table(self):
+        for case in load_table('forwarded.json')['cases']:
+            with self.subTest(case['name']):
+                items = [s.strip() for s in case['allow'].split(',') if s.strip()]
+                trust = PeerTrust(parse_allow(items)) if items else None
+                headers = [(n.lower().encode('latin-1'), v.encode('latin-1')) for n, v in case['headers']]
+                client = forwarded_client(headers, trust.trust) if trust and trust.trusted(case['peer']) else None
+                expect = case['expect']
+                self.assertEqual(client, None if expect is None else (expect['remote_addr'], expect['remote_port'], expect['scheme']), case['why'])
+
+    def test_environ(self):
+        """PeerTrust.apply sets the three variables the master sets, and only from a trusted peer."""
+        env = {'REMOTE_ADDR': '127.0.0.1', 'REMOTE_PORT': '5000', 'wsgi.url_scheme': 'http'}
+        fields = [(b'x-forwarded-for', b'192.0.2.5:81'), (b'x-forwarded-proto', b'https')]
+        PeerTrust(parse_allow(['127.0.0.2'])).apply(env, fields)
+        self.assertEqual(env, {'REMOTE_ADDR': '127.0.0.1', 'REMOTE_PORT': '5000', 'wsgi.url_scheme': 'http'})
+        PeerTrust(parse_allow(['127.0.0.1'])).apply(env, fields)
+        self.assertEqual(env, {'REMOTE_ADDR': '192.0.2.5', 'REMOTE_PORT': '81', 'wsgi.url_scheme': 'https'})
 
 
 class LogEscapes(unittest.TestCase):

@@ -78,6 +78,7 @@ export const HTTP_DIRECT_CONFIG_KEYS: Readonly<Record<string, KeyRule>> = {
   log_all: BOOLEAN,
   log_4xx: BOOLEAN,
   slow_ms: NATURAL,
+  forwarded_allow: STRINGS,
 };
 
 /**

@@ -1,0 +1,169 @@
+"""Who the client is behind trusted proxies: the master's forwarded-allow-ips rule (src/server/forwarded.ts) for the direct HTTP path.
+
+The same rule as the master's, so a request a worker serves itself gets the REMOTE_ADDR,
+REMOTE_PORT and wsgi.url_scheme the master would give it (test/fixtures/conformance/
+forwarded.json runs both).  Only a peer in forwarded-allow-ips may speak for the client.  The
+hop list (Forwarded's for= elements, else X-Forwarded-For's entries) is walked from the
+right: a trusted hop is stepped over, the first untrusted one is the client, the leftmost
+if all are trusted; a hop that is not an address stops the walk and the peer stays the
+client.  The scheme is the client's hop's proto (http or https only).  An untrusted peer's
+fields are left to the app as HTTP_X_FORWARDED_* and nothing else changes."""
+
+import ipaddress
+import re
+
+_BRACKET = re.compile(r'\[([^\]]+)\](?::([0-9]{1,5}))?\Z')
+_V4_PORT = re.compile(r'([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+):([0-9]{1,5})\Z')
+_MAPPED = re.compile(r'::[fF]{4}:([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)\Z')
+_UNQUOTE = re.compile(r'\\(.)')
+# Peers judged once each (a proxy's few addresses); cleared when full so that it stays small.
+_PEER_CACHE_MAX = 1024
+
+
+def parse_allow(items):
+    """forwarded-allow-ips' entries (already checked by the master) as 'all' or a list of networks."""
+    if '*' in items:
+        return 'all'
+    return [ipaddress.ip_network(item, strict=False) for item in items]
+
+
+def _address(text):
+    """The ipaddress object of `text`, IPv4-mapped IPv6 written ::ffff:a.b.c.d as IPv4 (as cidr.ts), or None."""
+    mapped = _MAPPED.match(text)
+    try:
+        return ipaddress.ip_address(mapped.group(1) if mapped else text)
+    except ValueError:
+        return None
+
+
+def in_networks(text, nets):
+    address = _address(text)
+    if address is None:
+        return False
+    for net in nets:
+        if address.version == net.version and address in net:
+            return True
+    return False
+
+
+class PeerTrust(object):
+    """Whether each peer address may speak for the client, remembered per address."""
+
+    __slots__ = ('trust', 'known')
+
+    def __init__(self, trust):
+        self.trust = trust
+        self.known = {}
+
+    def trusted(self, peer):
+        answer = self.known.get(peer)
+        if answer is None:
+            answer = self.trust == 'all' or peer == '' or in_networks(peer, self.trust)
+            if len(self.known) >= _PEER_CACHE_MAX:
+                self.known.clear()
+            self.known[peer] = answer
+        return answer
+
+    def apply(self, env, headers):
+        """Sets env's REMOTE_ADDR, REMOTE_PORT and wsgi.url_scheme from the fields of a trusted peer."""
+        if self.trusted(env['REMOTE_ADDR']):
+            client = forwarded_client(headers, self.trust)
+            if client is not None:
+                env['REMOTE_ADDR'], port, scheme = client
+                env['REMOTE_PORT'] = str(port)
+                if scheme is not None:
+                    env['wsgi.url_scheme'] = scheme
+
+
+def forwarded_client(headers, trust):
+    """(address, port, scheme or None) the fields of `headers` ((lowercase name, value) bytes
+    pairs) name for a trusted peer, or None when they name none usably."""
+    forwarded = xff = xfp = None
+    for name, value in headers:
+        if len(name) not in (9, 15, 17):
+            continue
+        if name == b'forwarded':
+            forwarded = value if forwarded is None else forwarded + b',' + value
+        elif name == b'x-forwarded-for':
+            xff = value if xff is None else xff + b',' + value
+        elif name == b'x-forwarded-proto':
+            xfp = value if xfp is None else xfp + b',' + value
+    if forwarded is not None:
+        hops = _forwarded_hops(forwarded.decode('latin-1'))
+    elif xff is not None:
+        hops = _xff_hops(xff.decode('latin-1'), None if xfp is None else xfp.decode('latin-1'))
+    else:
+        return None
+    for i in range(len(hops) - 1, -1, -1):
+        address, port, proto = hops[i]
+        if _address(address) is None:
+            return None
+        if i > 0 and (trust == 'all' or in_networks(address, trust)):
+            continue
+        proto = proto.lower() if proto is not None else None
+        return address, port, proto if proto in ('http', 'https') else None
+    return None
+
+
+def _xff_hops(xff, xfp):
+    addresses = [s.strip() for s in xff.split(',')]
+    protos = [] if xfp is None else [s.strip() for s in xfp.split(',')]
+    hops = []
+    for i, text in enumerate(addresses):
+        proto = protos[i] if len(protos) == len(addresses) else protos[0] if len(protos) == 1 else None
+        hops.append(_node(text) + (proto,))
+    return hops
+
+
+def _forwarded_hops(value):
+    """RFC 7239 section 4: elements separated by ',', pairs by ';', values tokens or quoted strings."""
+    hops = []
+    for element in _split_outside_quotes(value, ','):
+        node = ('unknown', 0)
+        proto = None
+        for pair in _split_outside_quotes(element, ';'):
+            eq = pair.find('=')
+            if eq < 0:
+                continue
+            key = pair[:eq].strip().lower()
+            v = pair[eq + 1:].strip()
+            if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
+                v = _UNQUOTE.sub(r'\1', v[1:-1])
+            if key == 'for':
+                node = _node(v)
+            elif key == 'proto':
+                proto = v
+        hops.append(node + (proto,))
+    return hops
+
+
+def _split_outside_quotes(text, sep):
+    out = []
+    start = 0
+    quoted = False
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == '\\' and quoted:
+            i += 1
+        elif c == '"':
+            quoted = not quoted
+        elif c == sep and not quoted:
+            out.append(text[start:i])
+            start = i + 1
+        i += 1
+    out.append(text[start:])
+    return [s for s in (part.strip() for part in out) if s != '']
+
+
+def _node(text):
+    """(address, port): 192.0.2.1, 192.0.2.1:8080, [2001:db8::1]:4711, 2001:db8::1; else the text, not an address."""
+    m = _BRACKET.match(text)
+    if m:
+        return m.group(1), 0 if m.group(2) is None else int(m.group(2))
+    m = _V4_PORT.match(text)
+    if m:
+        return m.group(1), int(m.group(2))
+    m = _MAPPED.match(text)
+    return (m.group(1) if m else text), 0
