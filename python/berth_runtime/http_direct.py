@@ -17,7 +17,7 @@ over a selector holding the listeners, a wake-up pipe and the idle keep-alive co
      for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per worker, and stays registered there while
      its requests are served (no epoll_ctl per request); a pipelined request already there
      makes it ready at once, so it is served on the loop's next turn; while the thread is in
-     the app past that grace, http_idle_keeper.py hands its idle ones to the master;
+     the app past idle_ms (100 ms), http_idle_keeper.py hands its idle ones to the master;
   4. everything else — a head not complete at once, a body not all there, anything the parser
      refuses, an idle connection past its grace, every connection held at a stop — is handed to
      the master as the connection itself (http_handoff.py), with the unserved bytes still in
@@ -45,9 +45,13 @@ from .threads import HelperThread, run_signal_handlers
 from .wsgi_core import serve_request
 from .wsgi_input import EMPTY_INPUT
 
-# How long a served keep-alive connection waits in its worker for the next request before it
-# goes to the master (which holds idle connections at no thread's cost).
-HTTP_IDLE_S = 0.1
+# How long a served keep-alive connection waits in its worker's selector for the next request
+# before it goes to the master, while the loop is attended (the keeper moves them after
+# idle_ms, 100 ms, when every thread is in the app).  A proxy's pool keeps connections idle
+# far longer between requests than a benchmark client, and one handed over runs every later
+# request on the slower master path (docs/benchmarks.md "issue 16 × 14"); idle in the
+# selector it costs nothing but its registration, bounded by HTTP_IDLE_MAX.
+HTTP_IDLE_S = 2.0
 # Idle keep-alive connections one worker holds; past it they go to the master at once.
 HTTP_IDLE_MAX = 64
 # What one peek takes: a request wholly in it may be served here.
@@ -313,12 +317,12 @@ class HttpDirect(object):
                 sel.register(sock, selectors.EVENT_READ, item)
                 item.registered = True
             item.served = served
-            item.deadline = time.monotonic() + self.idle_s
+            item.deadline = time.monotonic() + HTTP_IDLE_S
             idle[item.fd] = item
             return
         if len(idle) >= HTTP_IDLE_MAX:
             return self.handoff.hand(sock, index, 'idle', served)
-        item = Idle(sock, index, served, ends, time.monotonic() + self.idle_s)
+        item = Idle(sock, index, served, ends, time.monotonic() + HTTP_IDLE_S)
         # Registered first: if that fails, connection() closes the socket and no closed one is
         # left in `idle` for expire() to unregister (a KeyError that would end the loop).
         sel.register(sock, selectors.EVENT_READ, item)

@@ -60,7 +60,7 @@ export interface HandOffNote {
   readonly served: number;
 }
 
-/** How long a served keep-alive connection waits in its worker before going to the master. */
+/** How long a worker's idle keep-alive connections wait while all its threads are in the app, before going to the master (an attended loop keeps them longer: HTTP_IDLE_S in python/berth_runtime/http_direct.py). */
 const HTTP_IDLE_MS = 100;
 
 /** BERTH_WORKER_CONFIG's `http_direct`, as python/berth_runtime/http_direct.py reads it. */

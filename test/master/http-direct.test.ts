@@ -111,7 +111,7 @@ test('an idle keep-alive connection moves to the master and its next request is 
   const c = new Client(b.port);
   await c.write(GET('/first'));
   await c.until(1);
-  await pause(600); // past the worker's grace (100 ms): the connection is the master's now
+  await pause(2600); // past the worker's grace (HTTP_IDLE_S, 2 s): the connection is the master's now
   await c.write(GET('/second', 'Connection: close\r\n'));
   const bodies = await c.until(2);
   assert.match(bodies[0]!, /^via=direct path=\/first|^via=direct pid=\d+ path=\/first/);
