@@ -10,9 +10,8 @@ over a selector holding the listeners, a wake-up pipe and the idle keep-alive co
   2. a complete, plain request — an origin-form head the rulebook parser accepts
      (http_request.py), no body or a Content-Length body wholly in the peek, no chunked body,
      Expect, Upgrade nor static path — is received (exactly its bytes) and served through the
-     WSGI core; its record goes to the master in a DIRECT frame.  Forwarded/X-Forwarded-*
-     fields are served here too (a proxy sends them on every request): from a peer in
-     forwarded-allow-ips they name the client as the master would (forwarded.py);
+     WSGI core (a proxy's Forwarded/X-Forwarded-* fields read as the master does: forwarded.py);
+     its record goes to the master in a DIRECT frame;
   3. after a response the connection may carry the next request: it waits in the selector
      for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per worker, and stays registered there while
      its requests are served (no epoll_ctl per request); a pipelined request already there
@@ -38,19 +37,16 @@ from .direct_report import DirectReport
 from .forwarded import PeerTrust, parse_allow
 from .http_direct_request import HttpDirectRequest, build_environ, path_and_script, record_block
 from .http_head import HttpDate
-from .http_idle_keeper import IdleKeeper, LoopState
+from .http_idle_keeper import Idle, IdleKeeper, LoopState
 from .http_request import HeadError, parse_request_head
 from .static_relay import for_static_stage, static_prefixes_of
 from .threads import HelperThread, run_signal_handlers
 from .wsgi_core import serve_request
 from .wsgi_input import EMPTY_INPUT
 
-# How long a served keep-alive connection waits in its worker's selector for the next request
-# before it goes to the master, while the loop is attended (the keeper moves them after
-# idle_ms, 100 ms, when every thread is in the app).  A proxy's pool keeps connections idle
-# far longer between requests than a benchmark client, and one handed over runs every later
-# request on the slower master path (docs/benchmarks.md "issue 16 × 14"); idle in the
-# selector it costs nothing but its registration, bounded by HTTP_IDLE_MAX.
+# How long a kept connection waits here for its next request before going to the master (the
+# keeper's idle_ms applies while every thread is in the app): a proxy's pooled connections sit
+# idle far longer than a benchmark's, and one handed over stays on the slower master path.
 HTTP_IDLE_S = 2.0
 # Idle keep-alive connections one worker holds; past it they go to the master at once.
 HTTP_IDLE_MAX = 64
@@ -63,23 +59,6 @@ _PEEK = socket.MSG_PEEK | socket.MSG_DONTWAIT
 # Where run() receives (consumes) a request the peek already copied: its bytes are never read
 # back, so every thread shares it and no buffer is made per request.
 _DISCARD = bytearray(PEEK_BYTES)
-
-
-class Idle(object):
-    """A kept connection registered in its thread's selector (under `fd`, its key there)."""
-
-    __slots__ = ('sock', 'fd', 'index', 'served', 'ends', 'deadline', 'registered')
-
-    def __init__(self, sock, index, served, ends, deadline):
-        self.sock = sock
-        self.fd = sock.fileno()
-        self.index = index
-        self.served = served
-        self.ends = ends  # (local, peer) addresses
-        self.deadline = deadline
-        # False once a loop found it ready while another thread was serving it (in the app) and
-        # took it out of the selector, so that level-triggered readiness does not spin the loop.
-        self.registered = True
 
 
 class HttpDirect(object):
@@ -102,14 +81,13 @@ class HttpDirect(object):
         self.static_prefixes = static_prefixes_of(hcfg.get('static_prefixes', ()))
         allow = hcfg.get('forwarded_allow', ())
         self.peer_trust = PeerTrust(parse_allow(allow)) if allow else None
-        self.idle_s = hcfg['idle_ms'] / 1000.0
         self.date = HttpDate()
         self.reports = DirectReport(hcfg, threads, channel_send)
         self.stopping = False
         self.listeners_closed = False
         self.wake_r, self.wake_w = os.pipe()
         self.loops = []
-        self.keeper = IdleKeeper(self.idle_s, handoff)
+        self.keeper = IdleKeeper(hcfg['idle_ms'] / 1000.0, handoff)
         self.state = None  # the LoopState all serving threads share (http_idle_keeper.py)
 
     def serve(self):
@@ -176,7 +154,7 @@ class HttpDirect(object):
         """One serving thread: serves the shared loop, or parks while another thread does."""
         state = self.state
         sel, idle = state.sel, state.idle
-        # idle: fd -> Idle in deadline order (last use + idle_s); one being served is out of it.
+        # idle: fd -> Idle in deadline order (last use + HTTP_IDLE_S); one being served is out of it.
         state.lock.acquire()  # held except while the app runs and while parked
         stopping, ident = self.is_stopping, threading.get_ident()
         state.looping += 1

@@ -36,8 +36,25 @@ HELP_S = 0.005
 COMPUTING_SHARE = 0.5
 
 
+class Idle(object):
+    """A kept connection registered in its thread's selector (under `fd`, its key there)."""
+
+    __slots__ = ('sock', 'fd', 'index', 'served', 'ends', 'deadline', 'registered')
+
+    def __init__(self, sock, index, served, ends, deadline):
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.index = index
+        self.served = served
+        self.ends = ends  # (local, peer) addresses
+        self.deadline = deadline
+        # False once a loop found it ready while another thread was serving it (in the app) and
+        # took it out of the selector, so that level-triggered readiness does not spin the loop.
+        self.registered = True
+
+
 class LoopState(object):
-    """A worker's selector and idle connections (fd -> http_direct.Idle), and who serves them."""
+    """A worker's selector and idle connections (fd -> Idle), and who serves them."""
 
     __slots__ = ('sel', 'idle', 'lock', 'busy_since', 'looping', 'in_app', 'entered', 'parked', 'alive', 'help', 'yielding',
                  'selecting', 'probe', 'tids')
