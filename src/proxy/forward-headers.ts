@@ -33,14 +33,24 @@ function isHop(name: string, hop: ReadonlySet<string>): boolean {
   return hop.has(name) || name.startsWith('proxy-');
 }
 
+/**
+ * Whether `name` (any case) has the length of a fixed hop-by-hop name or starts with p: the
+ * others (Content-Type, Content-Length, …) need no lower-cased copy to be told apart.
+ */
+function mayBeFixedHop(name: string): boolean {
+  const n = name.length;
+  return n === 2 || n === 7 || n === 10 || n === 17 || (n >= 6 && (name.charCodeAt(0) | 0x20) === 0x70);
+}
+
 /** `headers` without the hop-by-hop fields (for a response on its way back): `headers` itself when it has none. */
 export function withoutHopByHop(headers: readonly string[]): readonly string[] {
   const hop = hopByHopNames(headers);
+  const fixed = hop === ALWAYS_HOP;
   // Copied only from the first field to drop: most responses through a tuned backend carry none.
   let out: string[] | null = null;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
-    if (isHop(name.toLowerCase(), hop)) out ??= headers.slice(0, i);
+    if ((!fixed || mayBeFixedHop(name)) && isHop(name.toLowerCase(), hop)) out ??= headers.slice(0, i);
     else if (out !== null) out.push(name, headers[i + 1] as string);
   }
   return out ?? headers;
