@@ -73,11 +73,11 @@ export class RawHttpResponseParser {
   }
 
   /**
-   * Parses as much of `chunk` as possible. Handler callbacks run synchronously inside and
-   * must not throw or call execute() again; body buffers may be views into `chunk`.
+   * Parses as much of chunk[0, end) as possible (`end`: a reader's shared buffer is parsed where
+   * it lies, no view made per read). Handler callbacks run synchronously inside and must not
+   * throw or call execute() again; body buffers may be views into `chunk`.
    */
-  execute(chunk: Buffer): void {
-    const end = chunk.length;
+  execute(chunk: Buffer, end = chunk.length): void {
     let pos = 0;
     if (end > 0) this.#seen = true;
     while (pos < end) {
@@ -86,11 +86,11 @@ export class RawHttpResponseParser {
           pos = this.#readHead(chunk, pos, end);
           break;
         case S_BODY_CLOSE:
-          this.#handler.onBody(pos === 0 ? chunk : chunk.subarray(pos));
+          this.#handler.onBody(pos === 0 && end === chunk.length ? chunk : chunk.subarray(pos, end));
           return;
         case S_BODY_LENGTH: {
           const n = Math.min(this.#remaining, end - pos);
-          const piece = n === end ? chunk : chunk.subarray(pos, pos + n);
+          const piece = n === chunk.length ? chunk : chunk.subarray(pos, pos + n);
           pos += n;
           this.#remaining -= n;
           if (this.#remaining === 0) this.#state = S_DONE;
@@ -139,7 +139,8 @@ export class RawHttpResponseParser {
     const max = this.#maxHeadBytes;
     if (this.#headBuf === null) {
       const idx = buf.indexOf(CRLFCRLF, pos);
-      if (idx !== -1 && idx + 4 - pos <= max) {
+      // A terminator found at or past `end` lies in bytes this read did not bring.
+      if (idx !== -1 && idx + 4 <= end && idx + 4 - pos <= max) {
         this.#onHeadBytes(buf, pos, idx + 2);
         return idx + 4;
       }
