@@ -95,7 +95,7 @@ export class BackendConnection implements Watched {
       },
       onMessageEnd: () => (this.#responseDone = true),
       onError: (err) => this.#break('error', `unusable response: ${err.message}`),
-    }, { maxHeadBytes: MAX_HEAD_BYTES });
+    }, { maxHeadBytes: MAX_HEAD_BYTES, reuseRepeatedHead: true });
     const s = this.socket;
     s.on('connect', () => {
       this.#connected = true;
