@@ -97,8 +97,27 @@ export function eachForwardedField(req: ExchangeRequest, emit: (name: string, va
   return host !== null;
 }
 
+interface ForwardingValues { readonly xForwardedFor: string; readonly forwarded: string }
+
+/**
+ * The last first-hop values made (no X-Forwarded-For or Forwarded came in), with what they were
+ * made of: a client's keep-alive connection sends request after request with the same address,
+ * scheme and Host, and each would otherwise build the same strings again.
+ */
+let lastFirstHop: { readonly me: string; readonly scheme: string; readonly host: string | null; readonly values: ForwardingValues } | null = null;
+
 /** X-Forwarded-For and Forwarded with this hop appended. */
-export function forwardingValues(req: ExchangeRequest, seen: ForwardFacts): { xForwardedFor: string; forwarded: string } {
+export function forwardingValues(req: ExchangeRequest, seen: ForwardFacts): ForwardingValues {
+  const me = req.remoteAddress;
+  const firstHop = seen.xForwardedFor === null && seen.forwarded === null;
+  const last = lastFirstHop;
+  if (firstHop && last !== null && last.me === me && last.scheme === req.scheme && last.host === seen.host) return last.values;
+  const values = appendedHop(req, seen);
+  if (firstHop) lastFirstHop = { me, scheme: req.scheme, host: seen.host, values };
+  return values;
+}
+
+function appendedHop(req: ExchangeRequest, seen: ForwardFacts): ForwardingValues {
   const me = req.remoteAddress;
   const element = `for=${forwardedNode(me)};proto=${req.scheme}${seen.host !== null && /^[A-Za-z0-9.:[\]-]+$/.test(seen.host) ? `;host=${seen.host}` : ''}`;
   return {

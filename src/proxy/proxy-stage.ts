@@ -61,6 +61,38 @@ export function rewritePath(path: string, route: { readonly writtenPrefix: strin
   return uri;
 }
 
+/**
+ * The request as sent on. A class, not a literal with a closure: the CGI block and PATH_INFO
+ * (uwsgi backends only) are made when asked, not for every request.
+ */
+class ProxiedRequest implements OutgoingRequest {
+  readonly request: Exchange['request'];
+  readonly target: string;
+  readonly body: Exchange['body'];
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly #ex: Exchange;
+  readonly #sentPath: string;
+
+  constructor(ex: Exchange, target: string, sentPath: string, upstream: Upstream) {
+    this.request = ex.request;
+    this.target = target;
+    this.body = ex.body;
+    this.connectTimeoutMs = upstream.spec.connectTimeoutMs;
+    this.readTimeoutMs = upstream.spec.readTimeoutMs;
+    this.#ex = ex;
+    this.#sentPath = sentPath;
+  }
+
+  cgiBlock(): string {
+    return this.#ex.cgiBlock;
+  }
+
+  get pathInfo(): string {
+    return decodePath(this.#sentPath) ?? this.#sentPath;
+  }
+}
+
 export class ProxyStage {
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly #routes: readonly CompiledRoute[];
@@ -128,15 +160,7 @@ export class ProxyStage {
       return;
     }
     const sentPath = route.spec.uri === null ? path : rewritePath(path, route.spec);
-    const out: OutgoingRequest = {
-      request: ex.request,
-      target: sentPath === path ? ex.request.target : `${sentPath}${query !== '' ? `?${query}` : ''}`,
-      cgiBlock: () => ex.cgiBlock,
-      pathInfo: decodePath(sentPath) ?? sentPath,
-      body: ex.body,
-      connectTimeoutMs: route.upstream.spec.connectTimeoutMs,
-      readTimeoutMs: route.upstream.spec.readTimeoutMs,
-    };
+    const out = new ProxiedRequest(ex, sentPath === path ? ex.request.target : `${sentPath}${query !== '' ? `?${query}` : ''}`, sentPath, route.upstream);
     this.inFlight++;
     route.upstream.requests++;
     this.attempt(ex, route.upstream, out, null, null);
