@@ -73,6 +73,33 @@ export interface ForwardFacts {
  * forwarding fields set. Returns whether a Host field was among them.
  */
 export function eachForwardedField(req: ExchangeRequest, emit: (name: string, value: string) => void): boolean {
+  const seen = eachRelayedField(req, emit);
+  const f = forwardingValues(req, seen);
+  emit('x-forwarded-for', f.xForwardedFor);
+  emit('x-forwarded-proto', req.scheme);
+  if (seen.host !== null) emit('x-forwarded-host', seen.host);
+  emit('forwarded', f.forwarded);
+  return seen.host !== null;
+}
+
+/**
+ * The forwarding fields of eachForwardedField (same order) as head lines: the same string while
+ * a client's first-hop values repeat, made once for them.
+ */
+export function forwardingLines(req: ExchangeRequest, seen: ForwardFacts): string {
+  const f = forwardingValues(req, seen);
+  const last = lastFirstHop;
+  if (last !== null && last.values === f && last.lines !== null) return last.lines;
+  const lines = `x-forwarded-for: ${f.xForwardedFor}\r\nx-forwarded-proto: ${req.scheme}\r\n${seen.host !== null ? `x-forwarded-host: ${seen.host}\r\n` : ''}forwarded: ${f.forwarded}\r\n`;
+  if (last !== null && last.values === f) last.lines = lines;
+  return lines;
+}
+
+/**
+ * The request's own fields for an HTTP backend, in order, names in lower case, hop-by-hop and
+ * forwarding ones left out; returns what the forwarding fields build on.
+ */
+export function eachRelayedField(req: ExchangeRequest, emit: (name: string, value: string) => void): ForwardFacts {
   const hop = hopByHopNames(req.headers);
   let host: string | null = null;
   let xff: string | null = null;
@@ -89,12 +116,7 @@ export function eachForwardedField(req: ExchangeRequest, emit: (name: string, va
       emit(name, value);
     }
   }
-  const f = forwardingValues(req, { host, xForwardedFor: xff, forwarded });
-  emit('x-forwarded-for', f.xForwardedFor);
-  emit('x-forwarded-proto', req.scheme);
-  if (host !== null) emit('x-forwarded-host', host);
-  emit('forwarded', f.forwarded);
-  return host !== null;
+  return { host, xForwardedFor: xff, forwarded };
 }
 
 interface ForwardingValues { readonly xForwardedFor: string; readonly forwarded: string }
@@ -104,7 +126,7 @@ interface ForwardingValues { readonly xForwardedFor: string; readonly forwarded:
  * made of: a client's keep-alive connection sends request after request with the same address,
  * scheme and Host, and each would otherwise build the same strings again.
  */
-let lastFirstHop: { readonly me: string; readonly scheme: string; readonly host: string | null; readonly values: ForwardingValues } | null = null;
+let lastFirstHop: { readonly me: string; readonly scheme: string; readonly host: string | null; readonly values: ForwardingValues; lines: string | null } | null = null;
 
 /** X-Forwarded-For and Forwarded with this hop appended. */
 export function forwardingValues(req: ExchangeRequest, seen: ForwardFacts): ForwardingValues {
@@ -113,7 +135,7 @@ export function forwardingValues(req: ExchangeRequest, seen: ForwardFacts): Forw
   const last = lastFirstHop;
   if (firstHop && last !== null && last.me === me && last.scheme === req.scheme && last.host === seen.host) return last.values;
   const values = appendedHop(req, seen);
-  if (firstHop) lastFirstHop = { me, scheme: req.scheme, host: seen.host, values };
+  if (firstHop) lastFirstHop = { me, scheme: req.scheme, host: seen.host, values, lines: null };
   return values;
 }
 
