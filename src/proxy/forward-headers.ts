@@ -33,14 +33,24 @@ function isHop(name: string, hop: ReadonlySet<string>): boolean {
   return hop.has(name) || name.startsWith('proxy-');
 }
 
+/**
+ * Whether `name` (any case) has the length of a fixed hop-by-hop name or starts with p: the
+ * others (Content-Type, Content-Length, …) need no lower-cased copy to be told apart.
+ */
+function mayBeFixedHop(name: string): boolean {
+  const n = name.length;
+  return n === 2 || n === 7 || n === 10 || n === 17 || (n >= 6 && (name.charCodeAt(0) | 0x20) === 0x70);
+}
+
 /** `headers` without the hop-by-hop fields (for a response on its way back): `headers` itself when it has none. */
 export function withoutHopByHop(headers: readonly string[]): readonly string[] {
   const hop = hopByHopNames(headers);
+  const fixed = hop === ALWAYS_HOP;
   // Copied only from the first field to drop: most responses through a tuned backend carry none.
   let out: string[] | null = null;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
-    if (isHop(name.toLowerCase(), hop)) out ??= headers.slice(0, i);
+    if ((!fixed || mayBeFixedHop(name)) && isHop(name.toLowerCase(), hop)) out ??= headers.slice(0, i);
     else if (out !== null) out.push(name, headers[i + 1] as string);
   }
   return out ?? headers;
@@ -63,6 +73,33 @@ export interface ForwardFacts {
  * forwarding fields set. Returns whether a Host field was among them.
  */
 export function eachForwardedField(req: ExchangeRequest, emit: (name: string, value: string) => void): boolean {
+  const seen = eachRelayedField(req, emit);
+  const f = forwardingValues(req, seen);
+  emit('x-forwarded-for', f.xForwardedFor);
+  emit('x-forwarded-proto', req.scheme);
+  if (seen.host !== null) emit('x-forwarded-host', seen.host);
+  emit('forwarded', f.forwarded);
+  return seen.host !== null;
+}
+
+/**
+ * The forwarding fields of eachForwardedField (same order) as head lines: the same string while
+ * a client's first-hop values repeat, made once for them.
+ */
+export function forwardingLines(req: ExchangeRequest, seen: ForwardFacts): string {
+  const f = forwardingValues(req, seen);
+  const last = lastFirstHop;
+  if (last !== null && last.values === f && last.lines !== null) return last.lines;
+  const lines = `x-forwarded-for: ${f.xForwardedFor}\r\nx-forwarded-proto: ${req.scheme}\r\n${seen.host !== null ? `x-forwarded-host: ${seen.host}\r\n` : ''}forwarded: ${f.forwarded}\r\n`;
+  if (last !== null && last.values === f) last.lines = lines;
+  return lines;
+}
+
+/**
+ * The request's own fields for an HTTP backend, in order, names in lower case, hop-by-hop and
+ * forwarding ones left out; returns what the forwarding fields build on.
+ */
+export function eachRelayedField(req: ExchangeRequest, emit: (name: string, value: string) => void): ForwardFacts {
   const hop = hopByHopNames(req.headers);
   let host: string | null = null;
   let xff: string | null = null;
@@ -79,16 +116,30 @@ export function eachForwardedField(req: ExchangeRequest, emit: (name: string, va
       emit(name, value);
     }
   }
-  const f = forwardingValues(req, { host, xForwardedFor: xff, forwarded });
-  emit('x-forwarded-for', f.xForwardedFor);
-  emit('x-forwarded-proto', req.scheme);
-  if (host !== null) emit('x-forwarded-host', host);
-  emit('forwarded', f.forwarded);
-  return host !== null;
+  return { host, xForwardedFor: xff, forwarded };
 }
 
+interface ForwardingValues { readonly xForwardedFor: string; readonly forwarded: string }
+
+/**
+ * The last first-hop values made (no X-Forwarded-For or Forwarded came in), with what they were
+ * made of: a client's keep-alive connection sends request after request with the same address,
+ * scheme and Host, and each would otherwise build the same strings again.
+ */
+let lastFirstHop: { readonly me: string; readonly scheme: string; readonly host: string | null; readonly values: ForwardingValues; lines: string | null } | null = null;
+
 /** X-Forwarded-For and Forwarded with this hop appended. */
-export function forwardingValues(req: ExchangeRequest, seen: ForwardFacts): { xForwardedFor: string; forwarded: string } {
+export function forwardingValues(req: ExchangeRequest, seen: ForwardFacts): ForwardingValues {
+  const me = req.remoteAddress;
+  const firstHop = seen.xForwardedFor === null && seen.forwarded === null;
+  const last = lastFirstHop;
+  if (firstHop && last !== null && last.me === me && last.scheme === req.scheme && last.host === seen.host) return last.values;
+  const values = appendedHop(req, seen);
+  if (firstHop) lastFirstHop = { me, scheme: req.scheme, host: seen.host, values, lines: null };
+  return values;
+}
+
+function appendedHop(req: ExchangeRequest, seen: ForwardFacts): ForwardingValues {
   const me = req.remoteAddress;
   const element = `for=${forwardedNode(me)};proto=${req.scheme}${seen.host !== null && /^[A-Za-z0-9.:[\]-]+$/.test(seen.host) ? `;host=${seen.host}` : ''}`;
   return {

@@ -8,9 +8,12 @@ import { IdleSweep, type Watched } from './idle-sweep.js';
 const MAX_HEAD_BYTES = 64 * 1024;
 /** Idle connections kept per backend; more are closed when their response ends. */
 const MAX_IDLE = 256;
-/** How long an idle connection is kept (undici's default keep-alive timeout; Berth's own http-timeout is 60 s). */
-const IDLE_TIMEOUT_MS = 4000;
 const SWEEP_MS = 1000;
+/**
+ * Sweeps an idle connection is kept: 4–5 s (undici's default keep-alive timeout is 4 s; Berth's
+ * own http-timeout is 60 s). Counted in the pool's sweeps, not read from a clock per response.
+ */
+const IDLE_SWEEPS = 4;
 
 /**
  * The connect and read timeouts of every busy connection: Node refreshes a socket's own
@@ -58,12 +61,17 @@ export class BackendConnection implements Watched {
   #requestWritten = false;
   #readTimeoutMs = 0;
   readonly #connectTimeoutMs: number;
-  /** When it went idle (performance.now()), for the pool's sweep. */
+  /** The pool's sweep count when it went idle. */
   idleSince = 0;
   /** Watched by the sweep while it has a user (see Watched). */
   progressAt = 0;
   progressBound = 0;
   limitMs = 0;
+  /**
+   * Whether the sweep holds it. A connection stays watched while idle in the pool (limitMs
+   * Infinity) until it closes: no Set insert and delete per request.
+   */
+  #watched = false;
   readonly #pool: HttpBackendPool;
   readonly #parser: RawHttpResponseParser;
 
@@ -71,18 +79,23 @@ export class BackendConnection implements Watched {
     this.#pool = pool;
     this.#connectTimeoutMs = connectTimeoutMs;
     const t = spec.target;
-    const onread = { buffer: READ_BUFFER, callback: (bytes: number): boolean => this.#onData(READ_BUFFER.subarray(0, bytes)) };
+    const onread = { buffer: READ_BUFFER, callback: (bytes: number): boolean => this.#onData(bytes) };
     this.socket = t.kind === 'unix' ? net.connect({ path: t.path, onread }) : net.connect({ port: t.port, host: t.host, noDelay: true, onread });
     this.#parser = new RawHttpResponseParser({
       onHead: (head) => {
         this.#keepAlive = responseKeepsAlive(head);
         this.#user?.head(head);
       },
-      // The piece lies in READ_BUFFER, which the next read overwrites.
-      onBody: (chunk) => this.#user?.body(Buffer.from(chunk)),
+      // The piece lies in READ_BUFFER, which the next read overwrites. (allocUnsafe + set: a
+      // plain copy, where Buffer.from takes the generic array-like path.)
+      onBody: (chunk) => {
+        const copy = Buffer.allocUnsafe(chunk.length);
+        copy.set(chunk);
+        this.#user?.body(copy);
+      },
       onMessageEnd: () => (this.#responseDone = true),
       onError: (err) => this.#break('error', `unusable response: ${err.message}`),
-    }, { maxHeadBytes: MAX_HEAD_BYTES });
+    }, { maxHeadBytes: MAX_HEAD_BYTES, reuseRepeatedHead: true });
     const s = this.socket;
     s.on('connect', () => {
       this.#connected = true;
@@ -95,6 +108,7 @@ export class BackendConnection implements Watched {
     });
     s.on('close', () => {
       pool.forget(this);
+      this.#unwatch();
       this.#break('error', 'the backend closed the connection before the response was complete');
     });
   }
@@ -109,7 +123,11 @@ export class BackendConnection implements Watched {
     this.#readTimeoutMs = readTimeoutMs;
     this.#parser.reset(headRequest);
     this.limitMs = this.#connected ? readTimeoutMs : this.#connectTimeoutMs;
-    sweep.watch(this, this.#connected ? readTimeoutMs : Math.min(readTimeoutMs, this.#connectTimeoutMs));
+    if (this.#watched) this.progressAt = this.progressBound = sweep.clock;
+    else {
+      sweep.watch(this, this.#connected ? readTimeoutMs : Math.min(readTimeoutMs, this.#connectTimeoutMs));
+      this.#watched = true;
+    }
     this.socket.write(head, 'latin1');
   }
 
@@ -124,7 +142,8 @@ export class BackendConnection implements Watched {
 
   /** The sweep's verdict: no progress within limitMs. */
   expire(): void {
-    // Watched only while in use: every release of #user also forgets it in the sweep.
+    // Idle ones never expire (limitMs Infinity): this one has a user.
+    this.#watched = false;
     if (this.#connected) this.#break('timeout', `read-timeout: nothing received for ${this.#readTimeoutMs} ms`);
     else this.#break('connect', `connect-timeout: no connection within ${this.#connectTimeoutMs} ms`);
   }
@@ -142,12 +161,12 @@ export class BackendConnection implements Watched {
   abandon(user: ConnectionUser): void {
     if (this.#user !== user) return;
     this.#user = null;
-    sweep.forget(this);
+    this.#unwatch();
     this.socket.destroy();
   }
 
-  /** `chunk` lies in READ_BUFFER. Always true: pausing is the user's (socket.pause()), as with 'data'. */
-  #onData(chunk: Buffer): boolean {
+  /** The read lies in READ_BUFFER[0, bytes). Always true: pausing is the user's (socket.pause()), as with 'data'. */
+  #onData(bytes: number): boolean {
     if (this.#user === null) {
       // Bytes nobody asked for: the backend and Berth disagree about the framing.
       this.socket.destroy();
@@ -155,7 +174,7 @@ export class BackendConnection implements Watched {
     }
     this.#responseStarted = true;
     this.progressAt = sweep.clock;
-    this.#parser.execute(chunk);
+    this.#parser.execute(READ_BUFFER, bytes);
     if (this.#user === null) return true;
     if (this.#responseDone) this.#finish();
     else this.#user.readDone();
@@ -179,10 +198,14 @@ export class BackendConnection implements Watched {
   #finish(): void {
     const user = this.#user!;
     this.#user = null;
-    sweep.forget(this);
     this.reused = true;
-    if (this.#keepAlive && this.#requestWritten && !this.socket.destroyed) this.#pool.give(this);
-    else this.socket.destroy();
+    if (this.#keepAlive && this.#requestWritten && !this.socket.destroyed) {
+      this.limitMs = Infinity;
+      this.#pool.give(this);
+    } else {
+      this.#unwatch();
+      this.socket.destroy();
+    }
     user.end();
   }
 
@@ -190,14 +213,20 @@ export class BackendConnection implements Watched {
     const user = this.#user;
     if (user === null) return;
     this.#user = null;
-    sweep.forget(this);
+    this.#unwatch();
     this.socket.destroy();
     user.broken(kind, this.#responseStarted, message);
   }
 
+  #unwatch(): void {
+    if (!this.#watched) return;
+    this.#watched = false;
+    sweep.forget(this);
+  }
+
   /** Idle in the pool: reading resumed, so a close or stray bytes from the backend are seen. */
-  idle(now: number): void {
-    this.idleSince = now;
+  idle(sweeps: number): void {
+    this.idleSince = sweeps;
     if (this.socket.isPaused()) this.socket.resume();
   }
 }
@@ -214,6 +243,8 @@ export class HttpBackendPool {
   #closed = false;
   /** Runs while connections are idle: one timer per pool, not one per request. */
   #sweep: NodeJS.Timeout | null = null;
+  /** Sweeps run so far: the idle connections' clock. */
+  #sweeps = 0;
 
   constructor(spec: BackendSpec, connectTimeoutMs: number) {
     this.#spec = spec;
@@ -236,16 +267,17 @@ export class HttpBackendPool {
       c.socket.destroy();
       return;
     }
-    c.idle(performance.now());
+    c.idle(this.#sweeps);
     this.#idle.push(c);
     this.#sweep ??= setInterval(() => this.#expire(), SWEEP_MS).unref();
   }
 
-  /** Closes what has been idle longer than IDLE_TIMEOUT_MS (the oldest are first in the list). */
+  /** Closes what has been idle for IDLE_SWEEPS sweeps (the oldest are first in the list). */
   #expire(): void {
-    const limit = performance.now() - IDLE_TIMEOUT_MS;
+    const limit = ++this.#sweeps - IDLE_SWEEPS;
     let n = 0;
-    while (n < this.#idle.length && this.#idle[n]!.idleSince <= limit) n++;
+    // Idle since sweep S: the sweep after it ran within 1 s, so S + IDLE_SWEEPS + 1 is 4–5 s on.
+    while (n < this.#idle.length && this.#idle[n]!.idleSince < limit) n++;
     for (const c of this.#idle.splice(0, n)) c.socket.destroy();
     if (this.#idle.length === 0 && this.#sweep !== null) {
       clearInterval(this.#sweep);

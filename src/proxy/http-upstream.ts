@@ -16,7 +16,7 @@ import type { BackendSpec } from '../config/schema.js';
 import type { RawHttpResponseHead } from '../protocol/uwsgi/types.js';
 import { noteReadGarbage } from '../server/young-collection.js';
 import { drainOrClose } from './drain-or-close.js';
-import { eachForwardedField, withoutHopByHop } from './forward-headers.js';
+import { eachRelayedField, forwardingLines, withoutHopByHop } from './forward-headers.js';
 import { HttpBackendPool, type BackendConnection, type ConnectionUser } from './http-backend-pool.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
 
@@ -35,11 +35,11 @@ const BAD_TARGET = /[\s\0]/;
 function requestHead(out: OutgoingRequest, fallbackHost: string): string {
   let fields = '';
   const stored = out.body !== null;
-  const hasHost = eachForwardedField(out.request, (name, value) => {
+  const seen = eachRelayedField(out.request, (name, value) => {
     if (name !== 'expect' && !(stored && name === 'content-length')) fields += `${name}: ${value}\r\n`;
   });
-  const line = `${out.request.method} ${out.target} HTTP/1.1\r\n${hasHost ? '' : `host: ${fallbackHost}\r\n`}`;
-  return `${line}${fields}${out.body !== null ? `content-length: ${out.body.totalBytes}\r\n` : ''}\r\n`;
+  const line = `${out.request.method} ${out.target} HTTP/1.1\r\n${seen.host !== null ? '' : `host: ${fallbackHost}\r\n`}`;
+  return `${line}${fields}${forwardingLines(out.request, seen)}${out.body !== null ? `content-length: ${out.body.totalBytes}\r\n` : ''}\r\n`;
 }
 
 /** One request's life on the pool: which connection, the resend, the pause. */

@@ -6,7 +6,7 @@ import type { Backend, Upstream } from './upstream.js';
 
 /** What an attempt needs of the proxy stage (proxy-stage.ts). */
 export interface AttemptOwner {
-  attempt(ex: Exchange, upstream: Upstream, out: OutgoingRequest, tried: Set<number>, lastFailure: FailureKind | null): void;
+  attempt(ex: Exchange, upstream: Upstream, out: OutgoingRequest, tried: Set<number> | null, lastFailure: FailureKind | null): void;
   settled(): void;
   counted(upstream: Upstream, backend: Backend, what: string): void;
   mayRetry(upstream: Upstream, ex: Exchange, sent: boolean, kind: FailureKind): boolean;
@@ -28,7 +28,8 @@ export class ProxyAttempt implements AttemptHandler {
   readonly #upstream: Upstream;
   readonly #backend: Backend;
   readonly #out: OutgoingRequest;
-  readonly #tried: Set<number>;
+  /** The backends tried before this one; null on a first attempt (made only when a retry needs it). */
+  #triedBefore: Set<number> | null;
   readonly #started = performance.now();
   #open = true;
   /** False once this attempt was abandoned for another backend: its late events are ignored. */
@@ -38,13 +39,13 @@ export class ProxyAttempt implements AttemptHandler {
   #heldHeaders: readonly string[] = NO_HEADERS;
   #heldLength = -1;
 
-  constructor(owner: AttemptOwner, ex: Exchange, upstream: Upstream, backend: Backend, out: OutgoingRequest, tried: Set<number>) {
+  constructor(owner: AttemptOwner, ex: Exchange, upstream: Upstream, backend: Backend, out: OutgoingRequest, tried: Set<number> | null) {
     this.#owner = owner;
     this.#ex = ex;
     this.#upstream = upstream;
     this.#backend = backend;
     this.#out = out;
-    this.#tried = tried;
+    this.#triedBefore = tried;
   }
 
   /** The client went away (Exchange.onAbort). */
@@ -59,11 +60,11 @@ export class ProxyAttempt implements AttemptHandler {
     const upstream = this.#upstream;
     if (upstream.countsAsFailure(status)) {
       this.#owner.counted(upstream, this.#backend, `answered ${status}`);
-      if (this.#owner.mayRetry(upstream, ex, true, 'error') && upstream.pick(balanceKey(upstream.spec.balance, ex.request), this.#tried) !== null) {
+      if (this.#owner.mayRetry(upstream, ex, true, 'error') && upstream.pick(balanceKey(upstream.spec.balance, ex.request), this.#tried()) !== null) {
         this.#current = false;
         this.cancel();
         this.#finish();
-        this.#owner.attempt(ex, upstream, this.#out, this.#tried, 'error');
+        this.#owner.attempt(ex, upstream, this.#out, this.#tried(), 'error');
         return;
       }
     } else {
@@ -116,7 +117,7 @@ export class ProxyAttempt implements AttemptHandler {
     owner.counted(this.#upstream, this.#backend, `${kind === 'connect' ? 'could not be reached' : kind === 'timeout' ? 'timed out' : 'failed'} (${message})`);
     // The client went away: onAbort already settled this request.
     if (ex.aborted) return;
-    if (!ex.responder.headSent && owner.mayRetry(this.#upstream, ex, sent, kind)) owner.attempt(ex, this.#upstream, this.#out, this.#tried, kind);
+    if (!ex.responder.headSent && owner.mayRetry(this.#upstream, ex, sent, kind)) owner.attempt(ex, this.#upstream, this.#out, this.#tried(), kind);
     else {
       owner.settled();
       ex.onAbort = null;
@@ -130,6 +131,13 @@ export class ProxyAttempt implements AttemptHandler {
     const headers = this.#heldHeaders;
     this.#release();
     if (this.#current && !this.#ex.aborted) this.#ex.responder.sendHead(status, headers);
+  }
+
+  /** Every backend tried so far, this one included. */
+  #tried(): Set<number> {
+    const tried = (this.#triedBefore ??= new Set());
+    tried.add(this.#backend.index);
+    return tried;
   }
 
   #release(): void {

@@ -24,6 +24,7 @@ import { Backend, Upstream } from './upstream.js';
 import { makeTransport, type Transports } from './transports.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+const NOTHING_TRIED: ReadonlySet<number> = new Set();
 
 /** One group in the stats document. */
 export interface UpstreamFacts {
@@ -58,6 +59,38 @@ export function rewritePath(path: string, route: { readonly writtenPrefix: strin
   const written = route.writtenPrefix;
   if (path.startsWith(written)) return uri + path.slice(written.length);
   return uri;
+}
+
+/**
+ * The request as sent on. A class, not a literal with a closure: the CGI block and PATH_INFO
+ * (uwsgi backends only) are made when asked, not for every request.
+ */
+class ProxiedRequest implements OutgoingRequest {
+  readonly request: Exchange['request'];
+  readonly target: string;
+  readonly body: Exchange['body'];
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly #ex: Exchange;
+  readonly #sentPath: string;
+
+  constructor(ex: Exchange, target: string, sentPath: string, upstream: Upstream) {
+    this.request = ex.request;
+    this.target = target;
+    this.body = ex.body;
+    this.connectTimeoutMs = upstream.spec.connectTimeoutMs;
+    this.readTimeoutMs = upstream.spec.readTimeoutMs;
+    this.#ex = ex;
+    this.#sentPath = sentPath;
+  }
+
+  cgiBlock(): string {
+    return this.#ex.cgiBlock;
+  }
+
+  get pathInfo(): string {
+    return decodePath(this.#sentPath) ?? this.#sentPath;
+  }
 }
 
 export class ProxyStage {
@@ -108,7 +141,7 @@ export class ProxyStage {
   #routeFor(ex: Exchange, path: string): CompiledRoute | null {
     let host = '';
     const h = ex.request.headers;
-    for (let i = 0; i < h.length; i += 2) if ((h[i] as string).toLowerCase() === 'host') host = hostName(h[i + 1] as string).toLowerCase();
+    for (let i = 0; i < h.length; i += 2) if ((h[i] as string).length === 4 && (h[i] as string).toLowerCase() === 'host') host = hostName(h[i + 1] as string).toLowerCase();
     // Loops, not find/some with closures: this runs for every request while proxy routes exist.
     for (const route of this.#routes) {
       const spec = route.spec;
@@ -127,18 +160,10 @@ export class ProxyStage {
       return;
     }
     const sentPath = route.spec.uri === null ? path : rewritePath(path, route.spec);
-    const out: OutgoingRequest = {
-      request: ex.request,
-      target: sentPath === path ? ex.request.target : `${sentPath}${query !== '' ? `?${query}` : ''}`,
-      cgiBlock: () => ex.cgiBlock,
-      pathInfo: decodePath(sentPath) ?? sentPath,
-      body: ex.body,
-      connectTimeoutMs: route.upstream.spec.connectTimeoutMs,
-      readTimeoutMs: route.upstream.spec.readTimeoutMs,
-    };
+    const out = new ProxiedRequest(ex, sentPath === path ? ex.request.target : `${sentPath}${query !== '' ? `?${query}` : ''}`, sentPath, route.upstream);
     this.inFlight++;
     route.upstream.requests++;
-    this.attempt(ex, route.upstream, out, new Set(), null);
+    this.attempt(ex, route.upstream, out, null, null);
   }
 
   /** Close the backends' idle connections once their requests are done (a reload replaced this stage). */
@@ -147,14 +172,17 @@ export class ProxyStage {
     return Promise.all([...this.#transports.values()].map((t) => t.close())).then(() => undefined);
   }
 
-  /** Sends `out` to the next backend of `upstream` not yet tried (ProxyAttempt calls it again for a retry). */
-  attempt(ex: Exchange, upstream: Upstream, out: OutgoingRequest, tried: Set<number>, lastFailure: FailureKind | null): void {
-    const backend = upstream.pick(balanceKey(upstream.spec.balance, ex.request), tried);
+  /**
+   * Sends `out` to the next backend of `upstream` not yet tried (ProxyAttempt calls it again for
+   * a retry). `tried`: null on the first attempt — the set is made only for a retry, not per request.
+   */
+  attempt(ex: Exchange, upstream: Upstream, out: OutgoingRequest, tried: Set<number> | null, lastFailure: FailureKind | null): void {
+    const backend = upstream.pick(balanceKey(upstream.spec.balance, ex.request), tried ?? NOTHING_TRIED);
     if (backend === null) {
-      this.#giveUp(ex, upstream, tried.size === 0 ? null : lastFailure);
+      this.#giveUp(ex, upstream, tried === null ? null : lastFailure);
       return;
     }
-    tried.add(backend.index);
+    tried?.add(backend.index);
     backend.active++;
     backend.requests++;
     ex.upstreamAddr = ex.upstreamAddr === null ? backend.address : `${ex.upstreamAddr}, ${backend.address}`;

@@ -23,6 +23,8 @@ export class Backend implements BackendView {
   readonly spec: BackendSpec;
   readonly weight: number;
   readonly backup: boolean;
+  /** host:port or the socket path, as $upstream_addr shows it (made once: every request logs it). */
+  readonly address: string;
   /** Requests in flight, shared with the same backend of the group a reload replaced (least-conn sees them). */
   #load: { active: number } = { active: 0 };
   requests = 0;
@@ -41,6 +43,8 @@ export class Backend implements BackendView {
     this.spec = spec;
     this.weight = spec.weight;
     this.backup = spec.backup;
+    const t = spec.target;
+    this.address = t.kind === 'unix' ? `unix:${t.path}` : `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
     this.#now = now;
     this.#trusted = trusted;
   }
@@ -68,12 +72,6 @@ export class Backend implements BackendView {
   get state(): BackendState {
     if (this.spec.down) return 'down';
     return this.available ? 'up' : 'out';
-  }
-
-  /** host:port or the socket path, as $upstream_addr shows it. */
-  get address(): string {
-    const t = this.spec.target;
-    return t.kind === 'unix' ? `unix:${t.path}` : `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
   }
 
   /** The nginx `server` name (host:port or unix:path): where `hash … consistent` puts its ring points. */

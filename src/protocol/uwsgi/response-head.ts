@@ -26,6 +26,16 @@ class ParsedResponseHead implements RawHttpResponseHead {
   ) {}
 }
 
+/**
+ * Whether buf[start, start + lower.length) is `lower` in any case: a field name compared where
+ * it lies, with no lower-cased copy per field. `| 0x20` folds letters; the other bytes of the
+ * names compared here ('-') already have that bit set.
+ */
+function nameIs(buf: Buffer, start: number, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) if (((buf[start + k] as number) | 0x20) !== lower.charCodeAt(k)) return false;
+  return true;
+}
+
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= DIGIT_0 && c <= DIGIT_9;
 }
@@ -60,7 +70,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, headR
   if (!isDigit(buf[start + 9]) || !isDigit(buf[start + 10]) || !isDigit(buf[start + 11])) {
     return new UpstreamResponseError('bad-status-line', 'status-code is not 3 digits (RFC 9112 §4)');
   }
-  const statusCode = Number(text.slice(9, 12));
+  const statusCode = ((buf[start + 9] as number) - DIGIT_0) * 100 + ((buf[start + 10] as number) - DIGIT_0) * 10 + ((buf[start + 11] as number) - DIGIT_0);
   if (statusCode < 100 || statusCode > 599) {
     return new UpstreamResponseError('bad-status-line', `status-code ${statusCode} is outside 100–599 (RFC 9110 §15)`);
   }
@@ -103,13 +113,13 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, headR
     const name = text.slice(nameStart - start, nameEnd - start);
     const value = text.slice(valueStart - start, valueEnd - start);
     headers.push(name, value);
-    if (nameEnd - nameStart === 14 && name.toLowerCase() === 'content-length') {
+    if (nameEnd - nameStart === 14 && nameIs(buf, nameStart, 'content-length')) {
       // RFC 9112 §6.3 rule 5: an invalid length makes the response unrecoverable; two of
       // them, even equal, are two framing claims.
       if (contentLength !== -1) return new UpstreamResponseError('bad-content-length', 'more than one Content-Length (RFC 9112 §6.3)');
       contentLength = parseContentLength(value);
       if (contentLength === -1) return new UpstreamResponseError('bad-content-length', `invalid Content-Length '${value}' (RFC 9110 §8.6)`);
-    } else if (nameEnd - nameStart === 17 && name.toLowerCase() === 'transfer-encoding') {
+    } else if (nameEnd - nameStart === 17 && nameIs(buf, nameStart, 'transfer-encoding')) {
       transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
     }
   }

@@ -27,9 +27,11 @@
 import { ChunkedDecoder } from '../http1/chunked-decoder.js';
 import { appendSplitHead, startSplitHead } from '../http1/split-head.js';
 import { parseResponseHead } from './response-head.js';
-import { UpstreamResponseError, type RawHttpResponseHandler, type RawHttpResponseOptions, type UpstreamErrorReason } from './types.js';
+import { UpstreamResponseError, type RawHttpResponseHandler, type RawHttpResponseHead, type RawHttpResponseOptions, type UpstreamErrorReason } from './types.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** Heads longer than this are not kept for reuse (a typical small response's is ~100 bytes). */
+const REUSED_HEAD_MAX = 512;
 
 // Parser states. Plain numeric constants (not an enum) so that type-stripping runners work.
 const S_HEAD = 0;
@@ -52,11 +54,17 @@ export class RawHttpResponseParser {
   /** Body bytes left (Content-Length). */
   #remaining = 0;
   #chunked: ChunkedDecoder | null = null;
+  /** reuseRepeatedHead: the bytes of the last final head parsed in one piece, and its result. */
+  readonly #lastHeadBytes: Buffer | null;
+  #lastHeadLength = 0;
+  #lastHead: RawHttpResponseHead | null = null;
+  #lastHeadRequest = false;
 
   constructor(handler: RawHttpResponseHandler, options: RawHttpResponseOptions) {
     this.#handler = handler;
     this.#maxHeadBytes = options.maxHeadBytes;
     this.#headRequest = options.headRequest === true;
+    this.#lastHeadBytes = options.reuseRepeatedHead === true ? Buffer.allocUnsafe(REUSED_HEAD_MAX) : null;
   }
 
   /**
@@ -73,11 +81,11 @@ export class RawHttpResponseParser {
   }
 
   /**
-   * Parses as much of `chunk` as possible. Handler callbacks run synchronously inside and
-   * must not throw or call execute() again; body buffers may be views into `chunk`.
+   * Parses as much of chunk[0, end) as possible (`end`: a reader's shared buffer is parsed where
+   * it lies, no view made per read). Handler callbacks run synchronously inside and must not
+   * throw or call execute() again; body buffers may be views into `chunk`.
    */
-  execute(chunk: Buffer): void {
-    const end = chunk.length;
+  execute(chunk: Buffer, end = chunk.length): void {
     let pos = 0;
     if (end > 0) this.#seen = true;
     while (pos < end) {
@@ -86,11 +94,11 @@ export class RawHttpResponseParser {
           pos = this.#readHead(chunk, pos, end);
           break;
         case S_BODY_CLOSE:
-          this.#handler.onBody(pos === 0 ? chunk : chunk.subarray(pos));
+          this.#handler.onBody(pos === 0 && end === chunk.length ? chunk : chunk.subarray(pos, end));
           return;
         case S_BODY_LENGTH: {
           const n = Math.min(this.#remaining, end - pos);
-          const piece = n === end ? chunk : chunk.subarray(pos, pos + n);
+          const piece = n === chunk.length ? chunk : chunk.subarray(pos, pos + n);
           pos += n;
           this.#remaining -= n;
           if (this.#remaining === 0) this.#state = S_DONE;
@@ -139,8 +147,11 @@ export class RawHttpResponseParser {
     const max = this.#maxHeadBytes;
     if (this.#headBuf === null) {
       const idx = buf.indexOf(CRLFCRLF, pos);
-      if (idx !== -1 && idx + 4 - pos <= max) {
-        this.#onHeadBytes(buf, pos, idx + 2);
+      // A terminator found at or past `end` lies in bytes this read did not bring.
+      if (idx !== -1 && idx + 4 <= end && idx + 4 - pos <= max) {
+        const last = this.#lastHeadBytes;
+        if (last !== null) this.#onWholeHead(last, buf, pos, idx + 2);
+        else this.#onHeadBytes(buf, pos, idx + 2);
         return idx + 4;
       }
       if (end - pos >= max) return this.#fail('head-too-large', `response head larger than ${max} bytes`);
@@ -164,8 +175,31 @@ export class RawHttpResponseParser {
     return pos + n;
   }
 
-  #onHeadBytes(buf: Buffer, start: number, end: number): void {
+  /** A head that lies whole in buf[start, end): the previous one again, or parsed and kept in `last`. */
+  #onWholeHead(last: Buffer, buf: Buffer, start: number, end: number): void {
+    const length = end - start;
+    const previous = this.#lastHead;
+    if (previous !== null && length === this.#lastHeadLength && this.#lastHeadRequest === this.#headRequest && buf.compare(last, 0, length, start, end) === 0) {
+      this.#onHead(previous);
+      return;
+    }
     const head = parseResponseHead(buf, start, end, this.#headRequest);
+    if (!(head instanceof UpstreamResponseError) && head.statusCode >= 200 && length <= REUSED_HEAD_MAX) {
+      buf.copy(last, 0, start, end);
+      this.#lastHeadLength = length;
+      this.#lastHeadRequest = this.#headRequest;
+      // Frozen: every response that repeats these bytes is handed this one object.
+      Object.freeze(head.headers);
+      this.#lastHead = Object.freeze(head);
+    }
+    this.#onHead(head);
+  }
+
+  #onHeadBytes(buf: Buffer, start: number, end: number): void {
+    this.#onHead(parseResponseHead(buf, start, end, this.#headRequest));
+  }
+
+  #onHead(head: RawHttpResponseHead | UpstreamResponseError): void {
     if (head instanceof UpstreamResponseError) {
       this.#state = S_DEAD;
       this.#handler.onError(head);

@@ -128,6 +128,12 @@ export interface RawHttpResponseOptions {
   readonly maxHeadBytes: number;
   /** The request was HEAD: the response has no body whatever its fields say (RFC 9110 §9.3.2). */
   readonly headRequest?: boolean;
+  /**
+   * A head byte for byte the same as this parser's previous final head (a keep-alive backend
+   * answering the same way again) is handed on as that same frozen head object, not parsed
+   * again: no strings, list or object per response. Off by default.
+   */
+  readonly reuseRepeatedHead?: boolean;
 }
 
 export type UpstreamErrorReason =

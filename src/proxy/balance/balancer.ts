@@ -44,6 +44,9 @@ function policyFor(spec: BalanceSpec, random: () => number): TierPolicy {
   }
 }
 
+/** The test of a first attempt (nothing tried yet): one function for all, not a closure per pick. */
+const isAvailable: Usable = (b) => b.available;
+
 class TieredBalancer implements Balancer {
   readonly #policy: TierPolicy;
 
@@ -52,7 +55,7 @@ class TieredBalancer implements Balancer {
   }
 
   pick(backends: readonly BackendView[], key: string | null, exclude: ReadonlySet<number>): number | null {
-    const usable: Usable = exclude.size === 0 ? (b) => b.available : (b) => b.available && !exclude.has(b.index);
+    const usable: Usable = exclude.size === 0 ? isAvailable : (b) => b.available && !exclude.has(b.index);
     let anyBackup = false;
     let primaryUsable = false;
     for (const b of backends) {
