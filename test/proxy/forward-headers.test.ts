@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { eachForwardedField, uwsgiVars, withoutHopByHop } from '../../src/proxy/forward-headers.js';
+import { eachForwardedField, eachRelayedField, forwardingLines, uwsgiVars, withoutHopByHop } from '../../src/proxy/forward-headers.js';
 import type { ExchangeRequest } from '../../src/server/exchange.js';
 
 const req = (headers: string[], extra: Partial<ExchangeRequest> = {}): ExchangeRequest => ({ method: 'GET', target: '/a?b=1', versionMinor: 1, headers, remoteAddress: '10.0.0.7', remotePort: 5000, scheme: 'http', ...extra });
@@ -49,4 +49,15 @@ test("uwsgi vars carry nginx's uwsgi_params set from the front's CGI block", () 
     assert.equal(map.get(k as string), v, k);
   }
   for (const gone of ['SCRIPT_NAME', 'wsgi.url_scheme', 'HTTP_CONNECTION', 'HTTP_TE']) assert.equal(map.has(gone), false, gone);
+});
+
+test('forwardingLines follows the client address, scheme and Host from one request to the next', () => {
+  const lines = (r: ExchangeRequest): string => forwardingLines(r, eachRelayedField(r, () => {}));
+  const a = lines(req(['Host', 'a.example']));
+  assert.equal(a, 'x-forwarded-for: 10.0.0.7\r\nx-forwarded-proto: http\r\nx-forwarded-host: a.example\r\nforwarded: for=10.0.0.7;proto=http;host=a.example\r\n');
+  assert.equal(lines(req(['Host', 'a.example'])), a);
+  assert.equal(lines(req(['Host', 'b.example'])), 'x-forwarded-for: 10.0.0.7\r\nx-forwarded-proto: http\r\nx-forwarded-host: b.example\r\nforwarded: for=10.0.0.7;proto=http;host=b.example\r\n');
+  assert.equal(lines(req([], { remoteAddress: '::1', scheme: 'https' })), 'x-forwarded-for: ::1\r\nx-forwarded-proto: https\r\nforwarded: for="[::1]";proto=https\r\n');
+  assert.equal(lines(req(['X-Forwarded-For', '203.0.113.1'], { remoteAddress: '::1', scheme: 'https' })), 'x-forwarded-for: 203.0.113.1, ::1\r\nx-forwarded-proto: https\r\nforwarded: for="[::1]";proto=https\r\n');
+  assert.equal(lines(req(['Host', 'a.example'])), a);
 });
