@@ -16,6 +16,10 @@ _BRACKET = re.compile(r'\[([^\]]+)\](?::([0-9]{1,5}))?\Z')
 _V4_PORT = re.compile(r'([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+):([0-9]{1,5})\Z')
 _MAPPED = re.compile(r'::[fF]{4}:([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)\Z')
 _UNQUOTE = re.compile(r'\\(.)')
+# What JavaScript's trim() takes off a latin-1 string (str.strip() also takes \x1c-\x1f and \x85).
+_WS = ' \t\n\r\x0b\x0c\xa0'
+# An IPv6 zone as node:net's isIP accepts it (ipaddress takes any text after '%').
+_ZONE = re.compile(r'%[0-9A-Za-z.:-]+\Z')
 # Peers judged once each (a proxy's few addresses); cleared when full so that it stays small.
 _PEER_CACHE_MAX = 1024
 
@@ -29,6 +33,8 @@ def parse_allow(items):
 
 def _address(text):
     """The ipaddress object of `text`, IPv4-mapped IPv6 written ::ffff:a.b.c.d as IPv4 (as cidr.ts), or None."""
+    if '%' in text and _ZONE.search(text) is None:
+        return None
     mapped = _MAPPED.match(text)
     try:
         return ipaddress.ip_address(mapped.group(1) if mapped else text)
@@ -106,8 +112,8 @@ def forwarded_client(headers, trust):
 
 
 def _xff_hops(xff, xfp):
-    addresses = [s.strip() for s in xff.split(',')]
-    protos = [] if xfp is None else [s.strip() for s in xfp.split(',')]
+    addresses = [s.strip(_WS) for s in xff.split(',')]
+    protos = [] if xfp is None else [s.strip(_WS) for s in xfp.split(',')]
     hops = []
     for i, text in enumerate(addresses):
         proto = protos[i] if len(protos) == len(addresses) else protos[0] if len(protos) == 1 else None
@@ -125,8 +131,8 @@ def _forwarded_hops(value):
             eq = pair.find('=')
             if eq < 0:
                 continue
-            key = pair[:eq].strip().lower()
-            v = pair[eq + 1:].strip()
+            key = pair[:eq].strip(_WS).lower()
+            v = pair[eq + 1:].strip(_WS)
             if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
                 v = _UNQUOTE.sub(r'\1', v[1:-1])
             if key == 'for':
@@ -154,7 +160,7 @@ def _split_outside_quotes(text, sep):
             start = i + 1
         i += 1
     out.append(text[start:])
-    return [s for s in (part.strip() for part in out) if s != '']
+    return [s for s in (part.strip(_WS) for part in out) if s != '']
 
 
 def _node(text):
