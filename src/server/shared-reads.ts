@@ -17,6 +17,9 @@ export type Reader = (bytes: Buffer) => void;
 const READ_BUFFER_BYTES = 64 * 1024;
 /** Reads run one at a time on the loop, and each is handled before the next: one buffer serves all. */
 const sharedBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+/** Views of the buffer's first n bytes, made once each: a slow client's read is a byte or a few. */
+const SMALL_VIEWS = 256;
+const views: (Buffer | undefined)[] = new Array<Buffer | undefined>(SMALL_VIEWS + 1);
 const READER = Symbol('berth.reader');
 const SHARED = Symbol('berth.sharedReads');
 const VIA_DATA = Symbol('berth.readerViaData');
@@ -44,7 +47,7 @@ export function withSharedReads(socket: Socket): Socket {
   if (handle === null || typeof handle !== 'object' || typeof handle.useUserBuffer !== 'function') return socket;
   if (old.destroyed || old.bytesRead > 0 || old.readableLength > 0 || old.listenerCount('data') > 0 || old.listenerCount('readable') > 0) return socket;
   let rebuilt: ReadingSocket | null = null;
-  const onread = { buffer: sharedBuffer, callback: (n: number): void => rebuilt![READER]?.(sharedBuffer.subarray(0, n)) };
+  const onread = { buffer: sharedBuffer, callback: (n: number): void => rebuilt![READER]?.(viewOf(n)) };
   const options = { handle, allowHalfOpen: socket.allowHalfOpen, readable: true, writable: true, onread };
   rebuilt = new Socket(options as unknown as ConstructorParameters<typeof Socket>[0]) as ReadingSocket;
   rebuilt[SHARED] = true;
@@ -58,6 +61,11 @@ export function withSharedReads(socket: Socket): Socket {
   // The old object must not touch the handle again: it now belongs to the rebuilt socket.
   old._handle = null;
   return rebuilt;
+}
+
+function viewOf(n: number): Buffer {
+  if (n > SMALL_VIEWS) return sharedBuffer.subarray(0, n);
+  return (views[n] ??= sharedBuffer.subarray(0, n));
 }
 
 /** From now on `socket`'s bytes go to `reader` (replacing the previous one, within a read too). */
