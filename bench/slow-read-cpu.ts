@@ -24,16 +24,16 @@ const args = process.argv.slice(2);
 const ROUNDS = Number(args[0] ?? 3);
 const SECONDS = Number(args[1] ?? 6);
 const BUILDS = args.length > 2 ? args.slice(2) : [join(ROOT, 'bin', 'berth.js')];
-const HELLO = join(ROOT, 'test', 'fixtures', 'apps');
-/** Long enough for every client to have connected and been handed to the master. */
-const SETTLE_MS = 3000;
-
 interface Sample {
   readonly usPerRead: number;
   readonly reads: number;
   readonly answers: number;
   readonly errors: number;
 }
+
+const HELLO = join(ROOT, 'test', 'fixtures', 'apps');
+/** Long enough for every client to have connected and been handed to the master. */
+const SETTLE_MS = 3000;
 
 async function measure(berth: string): Promise<Sample> {
   const port = await freePort();
