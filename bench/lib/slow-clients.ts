@@ -20,6 +20,8 @@ export interface SlowClientStats {
   requestsSent: number;
   responses: number;
   errors: number;
+  /** One-byte writes made: on loopback with no delay, about one server read each. */
+  bytesSent: number;
 }
 
 const GET_REQUEST = Buffer.from('GET /?slow=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
@@ -45,7 +47,7 @@ export class SlowClients {
 
   constructor(opts: SlowClientOptions) {
     this.#opts = opts;
-    this.#stats = { clients: opts.clients, requestsSent: 0, responses: 0, errors: 0 };
+    this.#stats = { clients: opts.clients, requestsSent: 0, responses: 0, errors: 0, bytesSent: 0 };
   }
 
   start(): void {
@@ -101,6 +103,7 @@ export class SlowClients {
       if (client.sent < client.request.length) {
         socket.write(client.request.subarray(client.sent, client.sent + 1));
         client.sent++;
+        this.#stats.bytesSent++;
         if (client.sent === client.request.length) {
           this.#stats.requestsSent++;
           client.waitingSince = now;
@@ -109,6 +112,11 @@ export class SlowClients {
         this.#recycle(client, socket, true);
       }
     }
+  }
+
+  /** What happened so far, while the load runs. */
+  peek(): SlowClientStats {
+    return { ...this.#stats };
   }
 
   /** Stops the load and closes every connection; returns what happened. */

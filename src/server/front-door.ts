@@ -24,6 +24,7 @@ import { headerRequired, readProxyHeader, type ProxyProtocolRule } from './proxy
 import type { ListenVia } from '../config/schema.js';
 import type { HttpFront } from './http-front.js';
 import type { UwsgiFront } from './uwsgi-front.js';
+import { readAsStream, readsShared, readWith, withSharedReads } from './shared-reads.js';
 
 /**
  * Bytes after which an undecided connection is handed to the listener's own protocol: the
@@ -69,7 +70,8 @@ export class FrontDoor {
       this.#acceptProxied(socket, listener, initial, ends);
       return;
     }
-    this.#sniff(socket, listener, initial, ends);
+    // HTTP listeners only: a uwsgi port's connections keep their streams (the uwsgi front reads 'data').
+    this.#sniff(listener.via === 'socket' ? socket : withSharedReads(socket), listener, initial, ends);
   }
 
   /** A trusted peer on a proxy-protocol listener: the PROXY header first, then the connection as from the client it names. */
@@ -94,19 +96,22 @@ export class FrontDoor {
     let seen: Buffer | null = null;
     const timer = setTimeout(() => socket.destroy(), this.#deps.timeoutMs);
     const onData = (chunk: Buffer): void => {
-      seen = seen === null ? chunk : Buffer.concat([seen, chunk]);
+      // `chunk` may be the shared read buffer (shared-reads.ts): only a copy is kept for later.
+      const bytes = seen === null ? chunk : Buffer.concat([seen, chunk]);
       // Judged on the first SNIFF_LIMIT bytes only, so the answer does not depend on how they arrived.
-      let kind = sniffProtocol(seen.length > SNIFF_LIMIT ? seen.subarray(0, SNIFF_LIMIT) : seen);
-      if (kind === 'need-more' && seen.length < SNIFF_LIMIT) return;
+      let kind = sniffProtocol(bytes.length > SNIFF_LIMIT ? bytes.subarray(0, SNIFF_LIMIT) : bytes);
+      if (kind === 'need-more' && bytes.length < SNIFF_LIMIT) {
+        seen = seen === null ? Buffer.from(chunk) : bytes;
+        return;
+      }
       if (kind === 'need-more' || kind === 'unknown') kind = listener.via === 'socket' ? 'uwsgi' : 'http';
       clearTimeout(timer);
-      // Swapped inside this 'data' callback, so no bytes can slip between the two listeners;
-      // no pause()/resume() (each costs epoll_ctl calls on every new connection).
-      socket.off('data', onData);
+      // The next reader is set inside this read, so no bytes can slip between the two; no
+      // pause()/resume() (each costs epoll_ctl calls on every new connection).
       socket.off('end', onEnd);
-      this.#route(socket, listener, kind, seen, ends);
+      this.#route(socket, listener, kind, bytes, ends);
     };
-    socket.on('data', onData);
+    readWith(socket, onData);
     // A peer that closes before its first bytes say what it speaks: nothing to serve.
     const onEnd = (): void => {
       clearTimeout(timer);
@@ -150,7 +155,9 @@ export class FrontDoor {
     }
     if (kind === 'uwsgi') {
       if (!trusted) this.#warnOnce(listener, 'request-only', requestOnlyNotice(listener, ends.remoteAddress));
-      this.#deps.uwsgi.accept(socket, initial, ends, trusted);
+      const shared = readsShared(socket);
+      readAsStream(socket);
+      this.#deps.uwsgi.accept(socket, shared ? Buffer.from(initial) : initial, ends, trusted);
     } else {
       this.#deps.http.accept(socket, listener.via, initial, ends);
     }

@@ -32,6 +32,7 @@ import { requestRecord, unparsedRecord } from './http-request-record.js';
 import { buildCgiBlock, pathDecodesToNul, type CgiNameCache, type ConnectionFacts } from './http-environ.js';
 import type { ScriptNameRule } from './script-name.js';
 import { mustWait } from './pipeline-order.js';
+import { readWith } from './shared-reads.js';
 
 const MAX_PIPELINED = 32;
 
@@ -97,7 +98,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     this.#out = new FlushingWriter(socket);
     socket.setNoDelay(true);
     this.#timer = setTimeout(() => this.#onTimeout(), timeoutMs);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    readWith(socket, (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
     socket.on('end', () => this.#onPeerEnd());
     socket.on('error', () => this.#destroy());

@@ -33,6 +33,12 @@ import { HttpParseError, type RequestHead, type RequestParserHandler, type Reque
 const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
+/**
+ * New bytes of a split head at or below which they are scanned in a loop here rather than with
+ * Buffer#indexOf, a native call each: a slow client's head arrives a byte or a few per read.
+ */
+const SMALL_APPEND = 16;
+
 /** Chunk extensions are ignored, so only a little of them is worth reading per message. */
 export const MAX_CHUNK_EXTENSION_BYTES = 16 * 1024;
 
@@ -182,7 +188,7 @@ export class RequestParser {
     const headBuf = (this.#headBuf = appendSplitHead(this.#headBuf as Buffer, old, buf, pos, pos + n, this.#headCap));
     this.#headLen = old + n;
     // A terminator may straddle the previous chunk and this one: search from 3 bytes back.
-    const idx = headBuf.subarray(0, old + n).indexOf(CRLFCRLF, Math.max(0, old - 3));
+    const idx = n <= SMALL_APPEND ? findCrlfCrlf(headBuf, Math.max(0, old - 3), old + n) : headBuf.subarray(0, old + n).indexOf(CRLFCRLF, Math.max(0, old - 3));
     if (idx !== -1) {
       this.#headBuf = null;
       this.#headLen = 0;
@@ -200,6 +206,7 @@ export class RequestParser {
    * last time, so it is checked now; a CR at the very end waits for the next chunk.
    */
   #checkLineEnds(buf: Buffer, start: number, from: number, to: number): boolean {
+    if (to - from <= SMALL_APPEND) return this.#checkFewLineEnds(buf, start, from, to);
     for (let i = buf.indexOf(LF, from); i !== -1 && i < to; i = buf.indexOf(LF, i + 1)) {
       // A head never starts with LF (empty lines were skipped), so i > start here.
       if (i === start || buf[i - 1] !== CR) {
@@ -209,6 +216,23 @@ export class RequestParser {
     }
     for (let i = buf.indexOf(CR, Math.max(start, from - 1)); i !== -1 && i + 1 < to; i = buf.indexOf(CR, i + 1)) {
       if (buf[i + 1] !== LF) {
+        this.#fail(400, 'bare CR in the request head (RFC 9112 §2.2)', opensWithHeadMethod(buf, start, to));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** #checkLineEnds for a few new bytes: the same checks in the same order, without native calls. */
+  #checkFewLineEnds(buf: Buffer, start: number, from: number, to: number): boolean {
+    for (let i = from; i < to; i++) {
+      if (buf[i] === LF && (i === start || buf[i - 1] !== CR)) {
+        this.#fail(400, 'bare LF in the request head (RFC 9112 §2.2)', opensWithHeadMethod(buf, start, to));
+        return false;
+      }
+    }
+    for (let i = Math.max(start, from - 1); i + 1 < to; i++) {
+      if (buf[i] === CR && buf[i + 1] !== LF) {
         this.#fail(400, 'bare CR in the request head (RFC 9112 §2.2)', opensWithHeadMethod(buf, start, to));
         return false;
       }
@@ -276,4 +300,12 @@ export class RequestParser {
     if (chunked.done && this.#state === S_CHUNKED) this.#endMessage();
     return next;
   }
+}
+
+/** Where CR LF CR LF starts within buf[from, to), or -1. */
+function findCrlfCrlf(buf: Buffer, from: number, to: number): number {
+  for (let i = from; i + 3 < to; i++) {
+    if (buf[i] === CR && buf[i + 1] === LF && buf[i + 2] === CR && buf[i + 3] === LF) return i;
+  }
+  return -1;
 }

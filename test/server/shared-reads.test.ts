@@ -1,0 +1,158 @@
+// Client sockets rebuilt to read into the shared buffer: bytes, half-close, backpressure,
+// the server's connection count, the stream fallback, and sockets handed over by another process.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net, { type Socket } from 'node:net';
+import { once } from 'node:events';
+import { readAsStream, readsShared, readWith, withSharedReads } from '../../src/server/shared-reads.js';
+
+/** A process that accepts one connection, unread (pauseOnConnect), and sends it to its parent. */
+const HANDING_CHILD = `
+const net = require('node:net');
+const server = net.createServer({ pauseOnConnect: true }, (s) => process.send({ handed: true }, s));
+server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+process.on('disconnect', () => process.exit(0));
+`;
+
+interface Served {
+  readonly server: net.Server;
+  readonly port: number;
+  readonly sockets: Socket[];
+  readonly accepted: Promise<Socket>;
+}
+
+async function serve(onSocket: (s: Socket) => void = () => undefined): Promise<Served> {
+  const sockets: Socket[] = [];
+  let first!: (s: Socket) => void;
+  const accepted = new Promise<Socket>((r) => (first = r));
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    const rebuilt = withSharedReads(s);
+    sockets.push(rebuilt);
+    onSocket(rebuilt);
+    first(rebuilt);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as net.AddressInfo).port, sockets, accepted };
+}
+
+async function connect(port: number): Promise<Socket> {
+  const c = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  await once(c, 'connect');
+  return c;
+}
+
+test('an accepted socket reads into the shared buffer; a half-closed peer still gets its answer, and server.close completes after it', async () => {
+  const got: string[] = [];
+  const { server, port } = await serve((s) => {
+    assert.equal(readsShared(s), true);
+    readWith(s, (bytes) => got.push(bytes.toString()));
+    s.on('end', () => s.end(`got ${got.join('')}`));
+  });
+  const c = await connect(port);
+  c.write('GET / HTTP/1.1\r\n');
+  c.end('\r\n');
+  const answer: Buffer[] = [];
+  c.on('data', (d: Buffer) => answer.push(d));
+  await once(c, 'end');
+  assert.equal(Buffer.concat(answer).toString(), 'got GET / HTTP/1.1\r\n\r\n');
+  c.destroy();
+  // The rebuilt socket carries the server's connection count: close() waits for it, then ends.
+  await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+});
+
+test('pause() stops the reads and resume() starts them again; a new reader takes over within a read', async () => {
+  const seen: string[] = [];
+  const { server, port, accepted, sockets } = await serve((s) => {
+    // Every connection after the first echoes: a round trip that shows the loop turned.
+    if (sockets.length > 0) readWith(s, (bytes) => s.write(bytes.toString()));
+  });
+  const c = await connect(port);
+  const s = await accepted;
+  let first = true;
+  readWith(s, (bytes) => {
+    seen.push(`a:${bytes.toString()}`);
+    if (first) {
+      first = false;
+      s.pause();
+      readWith(s, (more) => seen.push(`b:${more.toString()}`));
+    }
+  });
+  c.write('one');
+  while (seen.length === 0) await new Promise((r) => setImmediate(r));
+  c.write('two');
+  // 'two' reached the server's kernel buffer before the probe's bytes; the probe's echo
+  // coming back means the server's loop polled after both.
+  const probe = await connect(port);
+  probe.write('x');
+  await once(probe, 'data');
+  assert.deepEqual(seen, ['a:one']);
+  s.resume();
+  while (seen.length < 2) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(seen, ['a:one', 'b:two']);
+  for (const x of [c, s, probe]) x.destroy();
+  server.close();
+});
+
+test('readAsStream: a consumer of data events gets its own copies', async () => {
+  const { server, port, accepted } = await serve();
+  const c = await connect(port);
+  const s = await accepted;
+  readAsStream(s);
+  const chunks: Buffer[] = [];
+  s.on('data', (d: Buffer) => chunks.push(d));
+  c.write('abc');
+  while (chunks.length === 0) await new Promise((r) => setImmediate(r));
+  c.write('xyz');
+  while (Buffer.concat(chunks).length < 6) await new Promise((r) => setImmediate(r));
+  assert.equal(Buffer.concat(chunks).toString(), 'abcxyz');
+  c.destroy();
+  s.destroy();
+  server.close();
+});
+
+test('a socket already read from keeps its stream, and readWith still delivers its bytes', async () => {
+  const server = net.createServer({ allowHalfOpen: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const connection = once(server, 'connection') as Promise<[Socket]>;
+  const c = await connect((server.address() as net.AddressInfo).port);
+  const [s] = await connection;
+  c.write('early');
+  const [early] = (await once(s, 'data')) as [Buffer];
+  assert.equal(early.toString(), 'early');
+  const same = withSharedReads(s);
+  assert.equal(same, s);
+  assert.equal(readsShared(same), false);
+  const got: string[] = [];
+  readWith(same, (bytes) => got.push(bytes.toString()));
+  c.write('later');
+  while (got.length === 0) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got, ['later']);
+  c.destroy();
+  s.destroy();
+  server.close();
+});
+
+test('a socket handed over by another process (child_process IPC) is rebuilt too', async () => {
+  const child = spawn(process.execPath, ['-e', HANDING_CHILD], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  try {
+    const [ready] = (await once(child, 'message')) as [{ port: number }];
+    const handed = once(child, 'message') as Promise<[unknown, Socket]>;
+    const c = await connect(ready.port);
+    const [, socket] = await handed;
+    const s = withSharedReads(socket);
+    assert.equal(readsShared(s), true);
+    readWith(s, (bytes) => s.write(`echo ${bytes.toString()}`));
+    c.write('hi');
+    const [answer] = (await once(c, 'data')) as [Buffer];
+    assert.equal(answer.toString(), 'echo hi');
+    c.end();
+    await once(s, 'end');
+    s.destroy();
+    c.destroy();
+  } finally {
+    child.kill();
+  }
+});
