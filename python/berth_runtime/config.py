@@ -94,11 +94,12 @@ def _key_problems(where, value, rules):
 
 def _http_listeners(v):
     return isinstance(v, list) and len(v) > 0 and all(
-        isinstance(l, dict) and len(l) == 2 and _is_int(l.get('fd')) and _is_int(l.get('index')) for l in v)
+        isinstance(l, dict) and len(l) == 3 and _is_int(l.get('fd')) and _is_int(l.get('index'))
+        and _is_int(l.get('timeout_ms')) and l['timeout_ms'] >= 0 for l in v)
 
 
 HTTP_DIRECT_KEYS = {
-    'listeners': ('non-empty list of {fd: integer, index: integer}', _http_listeners),
+    'listeners': ('non-empty list of {fd: integer, index: integer, timeout_ms: integer >= 0}', _http_listeners),
     'backlog': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
     'buffer_size': ('integer >= 0', lambda v: _is_int(v) and v >= 0),
     'limit_post': ('integer >= 0', lambda v: _is_int(v) and v >= 0),

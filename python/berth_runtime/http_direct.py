@@ -13,7 +13,8 @@ over a selector holding the listeners, a wake-up pipe and the idle keep-alive co
      WSGI core (a proxy's Forwarded/X-Forwarded-* fields read as the master does: forwarded.py);
      its record goes to the master in a DIRECT frame;
   3. after a response the connection may carry the next request: it waits in the selector
-     for HTTP_IDLE_S, bounded to HTTP_IDLE_MAX per worker, and stays registered there while
+     for HTTP_IDLE_S (or its listener's http-timeout, if shorter: then it is closed here, as
+     the master would close it), bounded to HTTP_IDLE_MAX per worker, and stays registered there while
      its requests are served (no epoll_ctl per request); a pipelined request already there
      makes it ready at once, so it is served on the loop's next turn; while the thread is in
      the app past idle_ms (100 ms), http_idle_keeper.py hands its idle ones to the master;
@@ -38,6 +39,7 @@ from .forwarded import PeerTrust, parse_allow
 from .http_direct_request import HttpDirectRequest, build_environ, path_and_script, record_block
 from .http_head import HttpDate
 from .http_idle_keeper import Idle, IdleKeeper, LoopState
+from .http_listeners import idle_limits
 from .http_request import HeadError, parse_request_head
 from .static_relay import for_static_stage, static_prefixes_of
 from .threads import HelperThread, run_signal_handlers
@@ -48,6 +50,7 @@ from .wsgi_input import EMPTY_INPUT
 # keeper's idle_ms applies while every thread is in the app): a proxy's pooled connections sit
 # idle far longer than a benchmark's, and one handed over stays on the slower master path.
 HTTP_IDLE_S = 2.0
+_HANDED = (HTTP_IDLE_S, False)  # a listener's idle limit when it has none of its own (tests)
 # Idle keep-alive connections one worker holds; past it they go to the master at once.
 HTTP_IDLE_MAX = 64
 # What one peek takes: a request wholly in it may be served here.
@@ -88,6 +91,7 @@ class HttpDirect(object):
         self.wake_r, self.wake_w = os.pipe()
         self.loops = []
         self.keeper = IdleKeeper(hcfg['idle_ms'] / 1000.0, handoff)
+        self.idle_limits = idle_limits(hcfg, HTTP_IDLE_S)
         self.state = None  # the LoopState all serving threads share (http_idle_keeper.py)
 
     def serve(self):
@@ -225,7 +229,7 @@ class HttpDirect(object):
                 waiting = b''
             if waiting:
                 self.connection(i.sock, i.index, i.served, i.ends, sel, idle)
-            elif waiting is None:
+            elif waiting is None and not self.idle_limits.get(i.index, _HANDED)[1]:
                 self.handoff.hand(i.sock, i.index, 'idle', i.served)
             else:
                 i.sock.close()
@@ -295,12 +299,12 @@ class HttpDirect(object):
                 sel.register(sock, selectors.EVENT_READ, item)
                 item.registered = True
             item.served = served
-            item.deadline = time.monotonic() + HTTP_IDLE_S
+            item.deadline = time.monotonic() + self.idle_limits.get(index, _HANDED)[0]
             idle[item.fd] = item
             return
         if len(idle) >= HTTP_IDLE_MAX:
             return self.handoff.hand(sock, index, 'idle', served)
-        item = Idle(sock, index, served, ends, time.monotonic() + HTTP_IDLE_S)
+        item = Idle(sock, index, served, ends, time.monotonic() + self.idle_limits.get(index, _HANDED)[0])
         # Registered first: if that fails, connection() closes the socket and no closed one is
         # left in `idle` for expire() to unregister (a KeyError that would end the loop).
         sel.register(sock, selectors.EVENT_READ, item)

@@ -126,7 +126,7 @@ export class MasterSockets {
   direct(config: Config): DirectSockets | null {
     const relay = this.#relay;
     const http = this.#handedHttp.length === 0 ? null : {
-      listeners: this.#handedHttp.map((h, index) => ({ fd: h.listener.fd, index })),
+      listeners: this.#handedHttp.map((h, index) => ({ fd: h.listener.fd, index, timeoutMs: h.facts.via === 'http-socket' ? config.socketTimeoutMs : config.httpTimeoutMs })),
       onHandOff: (note: HandOffNote, socket: Socket) => this.#handOff(note, socket),
     };
     if ((this.#handed.length === 0 || relay === null) && http === null) return null;

@@ -47,7 +47,8 @@ export interface DirectSockets {
 
 /** http-direct: the HTTP listeners, and where the connections the workers hand over go. */
 export interface HttpDirectSockets {
-  readonly listeners: readonly { readonly fd: number; readonly index: number }[];
+  /** `timeoutMs`: the listener's http-timeout (socket-timeout for http-socket), which bounds how long a worker keeps a connection idle. */
+  readonly listeners: readonly { readonly fd: number; readonly index: number; readonly timeoutMs: number }[];
   /** A connection a worker handed over on the zygote's IPC channel, with the worker's note. */
   readonly onHandOff: (note: HandOffNote, socket: Socket) => void;
 }
@@ -67,7 +68,7 @@ const HTTP_IDLE_MS = 100;
 function httpDirectJson(d: DirectSockets, h: HttpDirectSockets): object {
   const c = d.config;
   return {
-    listeners: h.listeners.map((l, i) => ({ fd: FIRST_DIRECT_FD + d.listeners.length + i, index: l.index })),
+    listeners: h.listeners.map((l, i) => ({ fd: FIRST_DIRECT_FD + d.listeners.length + i, index: l.index, timeout_ms: l.timeoutMs })),
     backlog: c.listen,
     buffer_size: c.bufferSizeBytes,
     limit_post: c.limitPostBytes,

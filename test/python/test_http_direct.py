@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from berth_runtime.http_direct import HttpDirect  # noqa: E402
 from berth_runtime.http_direct_request import build_environ, decoded_path, record_block  # noqa: E402
 from berth_runtime.http_handoff import MAX_LINE, HandOff  # noqa: E402
+from berth_runtime.http_listeners import idle_limits  # noqa: E402
 from berth_runtime.http_head import (  # noqa: E402
     FRAMED_CHUNKED, FRAMED_CLOSE, FRAMED_LENGTH, FRAMED_NONE, HttpDate, http_head, keep_alive_head)
 from berth_runtime.http_request import parse_request_head  # noqa: E402
@@ -30,6 +31,17 @@ def server(**over):
     cfg = dict(HCFG, **over)
     return HttpDirect([], None, {'SCRIPT_NAME': '', 'wsgi.version': (1, 0)}, lambda m: None, cfg, 1, None,
                       lambda f: None, None)
+
+
+class IdleLimitTest(unittest.TestCase):
+    def test_a_short_timeout_closes_here_a_long_one_hands_over(self):
+        """A worker keeps an idle connection no longer than its listener's timeout (and closes it
+        then, as the master would), else for the most it keeps one and then hands it over."""
+        hcfg = {'listeners': [{'fd': 4, 'index': 0, 'timeout_ms': 1000},
+                              {'fd': 5, 'index': 1, 'timeout_ms': 60000},
+                              {'fd': 6, 'index': 2, 'timeout_ms': 2000},
+                              {'fd': 7, 'index': 3, 'timeout_ms': 0}]}
+        self.assertEqual(idle_limits(hcfg, 2.0), {0: (1.0, True), 1: (2.0, False), 2: (2.0, True), 3: (2.0, False)})
 
 
 class JudgeTest(unittest.TestCase):

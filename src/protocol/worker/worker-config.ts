@@ -59,13 +59,13 @@ export const DIRECT_CONFIG_KEYS: Readonly<Record<string, KeyRule>> = {
 function isHttpListener(v: unknown): boolean {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const l = v as Record<string, unknown>;
-  return Object.keys(l).length === 2 && isInt(l.fd) && isInt(l.index);
+  return Object.keys(l).length === 3 && isInt(l.fd) && isInt(l.index) && isInt(l.timeout_ms) && (l.timeout_ms as number) >= 0;
 }
 
 /** The keys of `http_direct` (http-direct), each with its rule. */
 export const HTTP_DIRECT_CONFIG_KEYS: Readonly<Record<string, KeyRule>> = {
   listeners: {
-    rule: 'non-empty list of {fd: integer, index: integer}',
+    rule: 'non-empty list of {fd: integer, index: integer, timeout_ms: integer >= 0}',
     check: (v) => Array.isArray(v) && v.length > 0 && v.every(isHttpListener),
   },
   backlog: NATURAL,
