@@ -1,4 +1,5 @@
 /** Imports the front door and the HTTP and uwsgi fronts behind it, and builds them for the front. */
+import type { Socket } from 'node:net';
 import type { FrontDoor } from '../server/front-door.js';
 import type { HttpFront, HttpFrontDeps } from '../server/http-front.js';
 import type { UwsgiFront } from '../server/uwsgi-front.js';
@@ -38,4 +39,29 @@ export async function loadDoor(deps: DoorDeps): Promise<Door> {
     log: deps.log,
   });
   return { door, http, uwsgi };
+}
+
+/** The part of a socket's libuv handle that starts and stops reading (Node's own net.Socket uses it so). */
+interface ReadingHandle {
+  reading: boolean;
+  readStart(): number;
+  readStop(): number;
+}
+
+/**
+ * Stops `socket` reading until the returned function is called. Why: Node starts reading a
+ * socket as it makes it; were an end of stream read before the door's listeners are on, a socket
+ * that does not allow half-open would close itself unanswered (a uwsgi peer that sent its
+ * request and then FIN). This is what net.Socket's own pause() does for its onread sockets.
+ */
+export function holdReading(socket: Socket): () => void {
+  const handle = (socket as unknown as { _handle: ReadingHandle | null })._handle;
+  if (handle === null || !handle.reading) return () => undefined;
+  handle.reading = false;
+  handle.readStop();
+  return () => {
+    if (socket.destroyed || handle.reading) return;
+    handle.reading = true;
+    handle.readStart();
+  };
 }

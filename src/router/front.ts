@@ -35,7 +35,7 @@ import { Router } from './router.js';
 import { SpoolBudget } from '../server/spool-budget.js';
 import type { ProxyStage } from '../proxy/proxy-stage.js';
 import { needsProxy, needsStatic, withStagesFor, type StageModules } from './stage-modules.js';
-import { loadDoor, type Door, type DoorDeps } from './door-modules.js';
+import { holdReading, loadDoor, type Door, type DoorDeps } from './door-modules.js';
 
 /** The request log (../log/access-log.ts): keep() counts and filters, render() formats a kept request. */
 export interface AccessLogger {
@@ -128,15 +128,17 @@ export class Front {
       this.#door.door.accept(socket, listener, initial, ends);
       return;
     }
-    // The peer's address is read now, while the socket is surely open. Until the door takes
-    // it, Node buffers what the socket reads; an error meanwhile closes it instead of the master.
+    // The peer's address is read now, while the socket is surely open; the socket reads nothing
+    // until the door takes it, so the door sees its bytes and its end as if it had been there.
     const from = ends ?? endpointsOf(socket);
-    const onError = (): void => void socket.destroy();
-    socket.on('error', onError);
+    const resume = holdReading(socket);
     this.#waiting.push((door) => {
-      socket.off('error', onError);
-      if (door === null) socket.destroy();
-      else if (!socket.destroyed) door.door.accept(socket, listener, initial, from);
+      if (door === null) {
+        socket.destroy();
+        return;
+      }
+      door.door.accept(socket, listener, initial, from);
+      resume();
     });
     this.#openDoor();
   }
@@ -144,8 +146,12 @@ export class Front {
   /** A listener the master bound: the front closes it when it stops accepting. */
   adopt(listener: BoundListener): void {
     this.#listeners.push(listener);
-    // The master accepts on it: have the door ready before its first connection.
+  }
+
+  /** Imports the door now: for a master that accepts itself or takes relays, before its first connection. */
+  openDoor(): Promise<void> {
     this.#openDoor();
+    return this.#doorLoading ?? Promise.resolve();
   }
 
   /**

@@ -27,8 +27,11 @@ function doorLoaded(log: string): string[] {
   return DOOR.filter((m) => text.includes(`/dist/src/${m}\n`));
 }
 
-/** A client whose head comes in two parts 300 ms apart, so the worker hands it to the master; resolves with all it read. */
-function slowClient(port: number, path: string): Promise<string> {
+/**
+ * A client whose head comes in two parts 300 ms apart, so the worker hands it to the master; with
+ * `halfClose` it ends its side with the second part. Resolves with all it read.
+ */
+function slowClient(port: number, path: string, halfClose = false): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let text = '';
@@ -38,7 +41,8 @@ function slowClient(port: number, path: string): Promise<string> {
     socket.on('error', reject);
     socket.on('connect', () => {
       socket.write(`GET ${path} HTTP/1.1\r\n`);
-      setTimeout(() => socket.write('Host: site\r\nConnection: close\r\n\r\n'), 300);
+      const rest = 'Host: site\r\nConnection: close\r\n\r\n';
+      setTimeout(() => (halfClose ? socket.end(rest) : socket.write(rest)), 300);
     });
   });
 }
@@ -52,7 +56,7 @@ test('with http-direct the door loads at the first hand-over, not before, and se
   const direct = await (await fetch(berth.url('/fast'))).text();
   assert.match(direct, /via=direct /, 'a plain request is served by a worker');
   assert.deepEqual(doorLoaded(log), [], 'the door was loaded before any connection reached the master');
-  assert.match(await slowClient(berth.port, '/slow1'), /^HTTP\/1\.1 200[\s\S]*via=master pid=\d+ path=\/slow1 /);
+  assert.match(await slowClient(berth.port, '/slow1', true), /^HTTP\/1\.1 200[\s\S]*via=master pid=\d+ path=\/slow1 /);
   assert.deepEqual(doorLoaded(log), DOOR);
   berth.proc.kill('SIGHUP');
   await berth.waitForLog(/reload done/);
