@@ -12,8 +12,7 @@
  * connection it accepted on a uwsgi socket but leaves to the master. The socket, paused, and the
  * bytes after the RELAY frame (what the worker had read from the peer) go to `onRelay`.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +38,7 @@ export interface ChannelServerOptions {
 
 export class ChannelServer {
   readonly path: string;
-  readonly token = randomBytes(16).toString('hex');
+  readonly token = randomToken();
   readonly #dir: string;
   readonly #server: Server;
   readonly #opts: ChannelServerOptions;
@@ -152,9 +151,7 @@ export class ChannelServer {
   }
 
   #tokenMatches(token: string): boolean {
-    const a = Buffer.from(token);
-    const b = Buffer.from(this.token);
-    return a.length === b.length && timingSafeEqual(a, b);
+    return sameInConstantTime(token, this.token);
   }
 
   /** Stops listening, closes connections that never said HELLO, removes the directory. */
@@ -206,3 +203,27 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
+/**
+ * 16 bytes from the kernel's CSPRNG, as hex. Why not node:crypto: this is the master's one use
+ * of it, and importing it costs ~0.3 MiB for as long as the master runs (docs/benchmarks.md,
+ * "issue 16 item 5: the master's memory, third pass").
+ */
+function randomToken(): string {
+  const bytes = Buffer.alloc(16);
+  const fd = openSync('/dev/urandom', 'r');
+  try {
+    let got = 0;
+    while (got < bytes.length) got += readSync(fd, bytes, got, bytes.length - got, null);
+  } finally {
+    closeSync(fd);
+  }
+  return bytes.toString('hex');
+}
+
+/** Whether `a` equals `b`, in a time that does not depend on where they first differ. */
+function sameInConstantTime(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}

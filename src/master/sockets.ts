@@ -96,6 +96,9 @@ export class MasterSockets {
         log,
       });
     }
+    // The master accepts on these itself, or takes what the workers relay from them: its door is
+    // imported before the first such connection (only http-direct's hand-overs wait for it).
+    if (this.#front.listeners.length > 0 || this.#handed.length > 0) await this.#front.openDoor();
   }
 
   /** Every bound listener: the front's, then the uwsgi sockets the workers accept on (uwsgi-direct). */

@@ -20,16 +20,13 @@ import type { Socket } from 'node:net';
 import type { Config } from '../config/schema.js';
 import type { DirectReport } from '../protocol/worker/payloads.js';
 import { exchangeFromRecord } from '../server/direct-record.js';
-import type { Endpoints } from '../server/endpoints.js';
+import { endpointsOf, type Endpoints } from '../server/endpoints.js';
 import type { Exchange } from '../server/exchange.js';
 import { directDone, requestDone, staticServed } from '../server/observe.js';
 import type { KeptAnswer } from '../server/kept-exchange.js';
-import { FrontDoor, type ListenerFacts } from '../server/front-door.js';
-import { forwardedTrustOf, HttpFront } from '../server/http-front.js';
-import { proxyProtocolRule } from '../server/proxy-protocol-reader.js';
+import type { ListenerFacts } from '../server/front-door.js';
 import type { BoundListener } from '../server/listeners.js';
 import { ScriptNameRule } from '../server/script-name.js';
-import { UwsgiFront } from '../server/uwsgi-front.js';
 import type { StaticFiles } from '../static/static-files.js';
 import type { DjangoStaticInfo, WorkerHandle } from '../worker/handle.js';
 import type { WorkerPool } from '../worker/pool.js';
@@ -38,6 +35,7 @@ import { Router } from './router.js';
 import { SpoolBudget } from '../server/spool-budget.js';
 import type { ProxyStage } from '../proxy/proxy-stage.js';
 import { needsProxy, needsStatic, withStagesFor, type StageModules } from './stage-modules.js';
+import { holdReading, loadDoor, type Door, type DoorDeps } from './door-modules.js';
 
 /** The request log (../log/access-log.ts): keep() counts and filters, render() formats a kept request. */
 export interface AccessLogger {
@@ -74,9 +72,13 @@ export class Front {
   readonly dispatcher: Dispatcher;
   readonly #deps: FrontDeps;
   readonly #pool: WorkerPool;
-  readonly #http: HttpFront;
-  readonly #uwsgi: UwsgiFront;
-  readonly #door: FrontDoor;
+  readonly #doorDeps: DoorDeps;
+  /** The front door and the fronts behind it: null until the first connection or listener (./door-modules.ts). */
+  #door: Door | null = null;
+  #doorLoading: Promise<void> | null = null;
+  /** Connections that came while the door's code was being imported, in order: each given the door, or null when it failed to load. */
+  #waiting: ((door: Door | null) => void)[] = [];
+  #draining = false;
   readonly #scriptNames: ScriptNameRule;
   readonly #listeners: BoundListener[] = [];
   #serving: FrontGeneration;
@@ -101,7 +103,7 @@ export class Front {
     this.#accessLog = deps.accessLog(config);
     this.#router = this.#makeRouter(this.#serving);
     this.#scriptNames = new ScriptNameRule(config.mounts);
-    const common = {
+    this.#doorDeps = {
       config,
       scriptNames: this.#scriptNames,
       spool: new SpoolBudget(config.spoolLimitBytes),
@@ -113,17 +115,6 @@ export class Front {
       hotStatic: (target: string, requestHeaders: readonly string[]) => (this.#proxy === null && this.#statics !== null ? this.#statics.keptFor(target, requestHeaders) : null),
       log: deps.log,
     };
-    this.#http = new HttpFront(common);
-    this.#uwsgi = new UwsgiFront({ ...common, date: () => this.#http.date() });
-    this.#door = new FrontDoor({
-      http: this.#http,
-      uwsgi: this.#uwsgi,
-      detectProtocol: config.detectProtocol,
-      uwsgiAllow: config.uwsgiAllow,
-      timeoutMs: config.httpTimeoutMs,
-      proxyProtocol: proxyProtocolRule(config.proxyProtocol, forwardedTrustOf(config.forwardedAllowIps)),
-      log: deps.log,
-    });
   }
 
   /** The generation whose routes and access-log settings are in force. */
@@ -133,12 +124,64 @@ export class Front {
 
   /** A connection from one of the listeners (or relayed by a worker, with its `initial` bytes). */
   accept(socket: Socket, listener: ListenerFacts, initial: Buffer | null = null, ends?: Endpoints): void {
-    this.#door.accept(socket, listener, initial, ends);
+    if (this.#door !== null) {
+      this.#door.door.accept(socket, listener, initial, ends);
+      return;
+    }
+    // The peer's address is read now, while the socket is surely open; the socket reads nothing
+    // until the door takes it, so the door sees its bytes and its end as if it had been there.
+    const from = ends ?? endpointsOf(socket);
+    const resume = holdReading(socket);
+    this.#waiting.push((door) => {
+      if (door === null) {
+        socket.destroy();
+        return;
+      }
+      door.door.accept(socket, listener, initial, from);
+      resume();
+    });
+    this.#openDoor();
   }
 
   /** A listener the master bound: the front closes it when it stops accepting. */
   adopt(listener: BoundListener): void {
     this.#listeners.push(listener);
+  }
+
+  /** Imports the door now: for a master that accepts itself or takes relays, before its first connection. */
+  openDoor(): Promise<void> {
+    this.#openDoor();
+    return this.#doorLoading ?? Promise.resolve();
+  }
+
+  /**
+   * Imports the door's code once. Why lazily: with http-direct and uwsgi-direct the workers
+   * accept, and a master that never gets a connection need not hold the HTTP and uwsgi fronts'
+   * modules (docs/benchmarks.md, "issue 16 item 5: the master's memory, third pass").
+   */
+  #openDoor(): void {
+    if (this.#doorLoading !== null) return;
+    this.#doorLoading = loadDoor(this.#doorDeps).then(
+      (door) => {
+        this.#door = door;
+        if (this.#draining) {
+          door.http.drain();
+          door.uwsgi.drain();
+        }
+        this.#takeWaiting(door);
+      },
+      (err: unknown) => {
+        this.#deps.log('error', `could not load the master's HTTP and uwsgi fronts (${String(err)}): the connections waiting for them are closed — reinstall Berth (dist/src/server/ is incomplete)`);
+        this.#doorLoading = null;
+        this.#takeWaiting(null);
+      },
+    );
+  }
+
+  #takeWaiting(door: Door | null): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const take of waiting) take(door);
   }
 
   get listeners(): readonly BoundListener[] {
@@ -206,8 +249,9 @@ export class Front {
    */
   stopAccepting(idle: () => void): void {
     this.closeListeners();
-    this.#http.drain();
-    this.#uwsgi.drain();
+    this.#draining = true;
+    this.#door?.http.drain();
+    this.#door?.uwsgi.drain();
     this.dispatcher.whenIdle(() => {
       const proxyIdle = (done: () => void): void => (this.#proxy === null ? done() : this.#proxy.whenIdle(done));
       proxyIdle(() => {
@@ -229,8 +273,8 @@ export class Front {
   }
 
   closeIdle(): void {
-    this.#http.closeIdle();
-    this.#uwsgi.closeIdle();
+    this.#door?.http.closeIdle();
+    this.#door?.uwsgi.closeIdle();
   }
 
   closeListeners(): void {
