@@ -46,16 +46,20 @@ function freePort(): number {
 
 async function start(variant: string, dir: string): Promise<{ proc: ChildProcess; port: number }> {
   if (variant === 'bare-node') {
-    const port = freePort();
-    const proc = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'bare-node.js'), String(port), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    for (;;) {
-      try {
-        execFileSync('curl', ['-sf', '-o', '/dev/null', `http://127.0.0.1:${port}/static/10k.bin`]);
-        return { proc, port };
-      } catch {
-        if (proc.exitCode !== null) throw new Error('bare-node did not start');
-        await new Promise((r) => setTimeout(r, 50));
+    // bare-node takes its port on the command line: a port taken meanwhile (EADDRINUSE) is tried again with another.
+    for (let attempt = 1; ; attempt++) {
+      const port = freePort();
+      const proc = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'bare-node.js'), String(port), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      for (;;) {
+        try {
+          execFileSync('curl', ['-sf', '-o', '/dev/null', `http://127.0.0.1:${port}/static/10k.bin`]);
+          return { proc, port };
+        } catch {
+          if (proc.exitCode !== null) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
       }
+      if (attempt === 5) throw new Error('bare-node did not start (5 ports tried)');
     }
   }
   const bin = variant === 'berth-base' ? BASE! : join(ROOT, 'bin', 'berth.js');
