@@ -13,7 +13,9 @@
  * full stage, which also drops or refreshes the entry. One stat serves every request of the
  * same event-loop turn (cleared by setImmediate once the turn's I/O callbacks have run): those
  * requests were all received before the turn began, so each answer still follows a stat made
- * after its request arrived, and staleness is not widened. The saving is the path walk
+ * after its request arrived, and staleness is not widened; the answer that stat found is kept on
+ * the entry for the rest of the turn too, so later requests skip the comparisons and lookups
+ * (dropped with the turn, it never holds a body the cache let go). The saving is the path walk
  * (resolveInside), the MIME lookup and the header plan, about a third of the master's CPU per
  * 10 KiB request (docs/benchmarks.md). The answer itself is a KeptResponse (one per cached body,
  * in a WeakMap keyed by that body, so it is dropped with it): its head and joined bytes are made
@@ -34,6 +36,11 @@ interface HotResponse {
   readonly mtimeMs: number;
   readonly ctimeMs: number;
   readonly headers: readonly string[];
+  /**
+   * The answer this turn's stat found for this version (null before it): set with the stat and
+   * cleared with it, so it never holds a body past the turn the cache still held it in.
+   */
+  kept: KeptResponse | null;
 }
 
 const MAX_ENTRIES = 4096;
@@ -65,7 +72,13 @@ export class HotResponses implements AnswerKeeper {
   readonly #kept = new WeakMap<Buffer, KeptResponse>();
   /** Stats made in this event-loop turn, by path (null: no such file). */
   readonly #turnStats = new Map<string, fs.Stats | null>();
-  readonly #endTurn = (): void => this.#turnStats.clear();
+  /** Entries given their answer in this turn (their `kept` is dropped with the turn's stats). */
+  readonly #checked: HotResponse[] = [];
+  readonly #endTurn = (): void => {
+    this.#turnStats.clear();
+    for (const e of this.#checked) e.kept = null;
+    this.#checked.length = 0;
+  };
 
   constructor(cache: SmallFileCache) {
     this.#cache = cache;
@@ -95,6 +108,8 @@ export class HotResponses implements AnswerKeeper {
     if (this.#entries.size === 0) return null;
     const e = this.#entries.get(target);
     if (e === undefined || conditional(requestHeaders)) return null;
+    // Checked already in this turn: the turn's one stat would find the same version again.
+    if (e.kept !== null) return e.kept;
     const st = this.#stat(e.path);
     if (st === null || st.dev !== e.dev || st.ino !== e.ino || st.size !== e.size || st.mtimeMs !== e.mtimeMs || st.ctimeMs !== e.ctimeMs) {
       this.#entries.delete(target);
@@ -110,6 +125,9 @@ export class HotResponses implements AnswerKeeper {
       kept = new KeptResponse('200 OK', e.headers, body);
       this.#kept.set(body, kept);
     }
+    // #stat scheduled #endTurn when it made this turn's first stat, so this is cleared with it.
+    e.kept = kept;
+    this.#checked.push(e);
     return kept;
   }
 
@@ -136,6 +154,6 @@ export class HotResponses implements AnswerKeeper {
     // Targets of one file version (a query string, another name) share its kept response.
     const known = this.#kept.get(body)?.headers;
     const fields = known !== undefined && sameFields(known, headers) ? known : headers;
-    this.#entries.set(ex.request.target, { path: file.path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, headers: fields });
+    this.#entries.set(ex.request.target, { path: file.path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, headers: fields, kept: null });
   }
 }
