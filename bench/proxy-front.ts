@@ -7,6 +7,7 @@
  * (utime+stime of the front's processes ÷ requests: far less disturbed by a busy machine than
  * req/s), each round's Berth ÷ nginx ratios, and their medians.
  * Run: bash scripts/build.sh && node dist/bench/proxy-front.js [rounds=3] [seconds=5] [connections=64]
+ * (PROXY_FRONT_APP=varied: backends whose every response head differs, test/fixtures/apps/varied.py)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,9 @@ const ROUNDS = Number(process.argv[2] ?? 3);
 const SECONDS = Number(process.argv[3] ?? 5);
 const CONNECTIONS = Number(process.argv[4] ?? 64);
 const PYTHON = '/usr/bin/python3';
-const APP = join(ROOT, 'test', 'fixtures', 'apps', 'hello.py');
+// PROXY_FRONT_APP=varied: every response head differs (test/fixtures/apps/varied.py), so nothing
+// that reuses a repeated head applies; the default hello.py repeats its head byte for byte.
+const APP = join(ROOT, 'test', 'fixtures', 'apps', `${process.env.PROXY_FRONT_APP ?? 'hello'}.py`);
 const KINDS = ['http', 'uwsgi'] as const;
 type Kind = (typeof KINDS)[number];
 const FRONTS = ['berth', 'nginx'] as const;
