@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import net, { type Socket } from 'node:net';
 import { once } from 'node:events';
 import { readAsStream, readsShared, readWith, withSharedReads } from '../../src/server/shared-reads.js';
+import { holdReading } from '../../src/router/door-modules.js';
 
 /** A process that accepts one connection, unread (pauseOnConnect), and sends it to its parent. */
 const HANDING_CHILD = `
@@ -155,4 +156,55 @@ test('a socket handed over by another process (child_process IPC) is rebuilt too
   } finally {
     child.kill();
   }
+});
+
+/** A server whose sockets are held (../router/front.ts, accept before the door loads), then rebuilt and resumed after `ms`. */
+async function serveHeld(ms: number, onSocket: (s: Socket) => void): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    const resume = holdReading(s);
+    setTimeout(() => {
+      const rebuilt = withSharedReads(s);
+      onSocket(rebuilt);
+      resume();
+    }, ms);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
+test('a socket held while its bytes and its end arrive is rebuilt and resumed: every byte once, then the end, and server.close completes', async () => {
+  const got: string[] = [];
+  let starts = 0;
+  const { server, port } = await serveHeld(50, (s) => {
+    assert.equal(readsShared(s), true);
+    const handle = (s as unknown as { _handle: { readStart(): number } })._handle;
+    const readStart = handle.readStart.bind(handle);
+    handle.readStart = () => (starts++, readStart());
+    readWith(s, (bytes) => got.push(bytes.toString()));
+    s.on('end', () => s.end(`got ${got.join('')}`));
+  });
+  const c = await connect(port);
+  c.end('GET / HTTP/1.1\r\n\r\n');
+  const answer: Buffer[] = [];
+  c.on('data', (d: Buffer) => answer.push(d));
+  await once(c, 'end');
+  assert.equal(Buffer.concat(answer).toString(), 'got GET / HTTP/1.1\r\n\r\n');
+  // The rebuild started reading; resume() found it reading and did not start it again.
+  assert.equal(starts, 0);
+  c.destroy();
+  await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+});
+
+test('a peer that resets while its socket is held: the rebuilt socket reports it, and server.close completes', async () => {
+  let closed!: () => void;
+  const wasClosed = new Promise<void>((r) => (closed = r));
+  const { server, port } = await serveHeld(50, (s) => {
+    s.on('error', () => undefined);
+    s.on('close', () => closed());
+  });
+  const c = await connect(port);
+  c.resetAndDestroy();
+  await wasClosed;
+  await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
 });
