@@ -202,7 +202,7 @@ class HttpDirect(object):
             if state.alive == 0:
                 for i in idle.values():
                     self.forget(sel, {}, i)
-                    self.handoff.hand(i.sock, i.index, 'stop', i.served)
+                    self.handoff.hand(i.sock, i.index, 'stop', i.served, i.ends)
                 idle.clear()
                 sel.close()
             state.lock.release()
@@ -230,7 +230,7 @@ class HttpDirect(object):
             if waiting:
                 self.connection(i.sock, i.index, i.served, i.ends, sel, idle)
             elif waiting is None and not self.idle_limits.get(i.index, _HANDED)[1]:
-                self.handoff.hand(i.sock, i.index, 'idle', i.served)
+                self.handoff.hand(i.sock, i.index, 'idle', i.served, i.ends)
             else:
                 i.sock.close()
 
@@ -269,7 +269,7 @@ class HttpDirect(object):
         reports one that is."""
         if self.stopping:
             self.forget(sel, idle, item)
-            return self.handoff.hand(sock, index, 'stop', served)
+            return self.handoff.hand(sock, index, 'stop', served, ends)
         try:
             data = sock.recv(FIRST_PEEK, _PEEK)
             if len(data) == FIRST_PEEK:  # more may be there: a big head or body
@@ -285,7 +285,7 @@ class HttpDirect(object):
         verdict = self.judge(data)
         if type(verdict) is str:
             self.forget(sel, idle, item)
-            return self.handoff.hand(sock, index, verdict, served)
+            return self.handoff.hand(sock, index, verdict, served, ends)
         if not self.run(sock, data, verdict, ends):
             self.forget(sel, idle, item)
             return sock.close()
@@ -303,7 +303,7 @@ class HttpDirect(object):
             idle[item.fd] = item
             return
         if len(idle) >= HTTP_IDLE_MAX:
-            return self.handoff.hand(sock, index, 'idle', served)
+            return self.handoff.hand(sock, index, 'idle', served, ends)
         item = Idle(sock, index, served, ends, time.monotonic() + self.idle_limits.get(index, _HANDED)[0])
         # Registered first: if that fails, connection() closes the socket and no closed one is
         # left in `idle` for expire() to unregister (a KeyError that would end the loop).
