@@ -37,6 +37,7 @@ from .direct_io import DirectInput, RawConn
 from .direct_report import DirectReport
 from .forwarded import PeerTrust, parse_allow
 from .http_direct_request import HttpDirectRequest, build_environ, path_and_script, record_block
+from .http_early_verdict import static_claim
 from .http_head import HttpDate
 from .http_idle_keeper import Idle, IdleKeeper, LoopState
 from .http_listeners import idle_limits
@@ -323,6 +324,10 @@ class HttpDirect(object):
 
     def judge(self, data):
         """(head, whole length, path_info, script_name) to serve, or the reason to hand over."""
+        prefixes = self.static_prefixes
+        claim = None if prefixes is None else static_claim(data, self.max_head, prefixes)
+        if claim:
+            return 'static'  # before the full parse, which would lead to the same verdict
         head = parse_request_head(data, self.max_head, self.limit_post)
         if head is None:
             return 'partial' if len(data) < PEEK_BYTES else 'oversized'
@@ -340,8 +345,8 @@ class HttpDirect(object):
         for name, _ in head.headers:
             if name == b'upgrade':
                 return 'header'
-        if self.static_prefixes is not None and for_static_stage(
-                self.static_prefixes, {'REQUEST_METHOD': head.method, 'REQUEST_URI': head.target}):
+        if claim is None and prefixes is not None and for_static_stage(
+                prefixes, {'REQUEST_METHOD': head.method, 'REQUEST_URI': head.target}):
             return 'static'
         split = path_and_script(head.path, self.mounts)
         if split is None:
