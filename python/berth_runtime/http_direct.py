@@ -37,6 +37,7 @@ from .direct_io import DirectInput, RawConn
 from .direct_report import DirectReport
 from .forwarded import PeerTrust, parse_allow
 from .http_direct_request import HttpDirectRequest, build_environ, path_and_script, record_block
+from .http_early_verdict import static_claim
 from .http_head import HttpDate
 from .http_idle_keeper import Idle, IdleKeeper, LoopState
 from .http_listeners import idle_limits
@@ -202,7 +203,7 @@ class HttpDirect(object):
             if state.alive == 0:
                 for i in idle.values():
                     self.forget(sel, {}, i)
-                    self.handoff.hand(i.sock, i.index, 'stop', i.served)
+                    self.handoff.hand(i.sock, i.index, 'stop', i.served, i.ends)
                 idle.clear()
                 sel.close()
             state.lock.release()
@@ -230,7 +231,7 @@ class HttpDirect(object):
             if waiting:
                 self.connection(i.sock, i.index, i.served, i.ends, sel, idle)
             elif waiting is None and not self.idle_limits.get(i.index, _HANDED)[1]:
-                self.handoff.hand(i.sock, i.index, 'idle', i.served)
+                self.handoff.hand(i.sock, i.index, 'idle', i.served, i.ends)
             else:
                 i.sock.close()
 
@@ -269,7 +270,7 @@ class HttpDirect(object):
         reports one that is."""
         if self.stopping:
             self.forget(sel, idle, item)
-            return self.handoff.hand(sock, index, 'stop', served)
+            return self.handoff.hand(sock, index, 'stop', served, ends)
         try:
             data = sock.recv(FIRST_PEEK, _PEEK)
             if len(data) == FIRST_PEEK:  # more may be there: a big head or body
@@ -285,7 +286,7 @@ class HttpDirect(object):
         verdict = self.judge(data)
         if type(verdict) is str:
             self.forget(sel, idle, item)
-            return self.handoff.hand(sock, index, verdict, served)
+            return self.handoff.hand(sock, index, verdict, served, ends)
         if not self.run(sock, data, verdict, ends):
             self.forget(sel, idle, item)
             return sock.close()
@@ -303,7 +304,7 @@ class HttpDirect(object):
             idle[item.fd] = item
             return
         if len(idle) >= HTTP_IDLE_MAX:
-            return self.handoff.hand(sock, index, 'idle', served)
+            return self.handoff.hand(sock, index, 'idle', served, ends)
         item = Idle(sock, index, served, ends, time.monotonic() + self.idle_limits.get(index, _HANDED)[0])
         # Registered first: if that fails, connection() closes the socket and no closed one is
         # left in `idle` for expire() to unregister (a KeyError that would end the loop).
@@ -323,6 +324,10 @@ class HttpDirect(object):
 
     def judge(self, data):
         """(head, whole length, path_info, script_name) to serve, or the reason to hand over."""
+        prefixes = self.static_prefixes
+        claim = None if prefixes is None else static_claim(data, self.max_head, prefixes)
+        if claim:
+            return 'static'  # before the full parse, which would lead to the same verdict
         head = parse_request_head(data, self.max_head, self.limit_post)
         if head is None:
             return 'partial' if len(data) < PEEK_BYTES else 'oversized'
@@ -340,8 +345,8 @@ class HttpDirect(object):
         for name, _ in head.headers:
             if name == b'upgrade':
                 return 'header'
-        if self.static_prefixes is not None and for_static_stage(
-                self.static_prefixes, {'REQUEST_METHOD': head.method, 'REQUEST_URI': head.target}):
+        if claim is None and prefixes is not None and for_static_stage(
+                prefixes, {'REQUEST_METHOD': head.method, 'REQUEST_URI': head.target}):
             return 'static'
         split = path_and_script(head.path, self.mounts)
         if split is None:

@@ -17,7 +17,6 @@ sent (wait_taken): once no process holds that end, libuv takes the hang-up for t
 stream after the first of several queued lines (each read stops at a descriptor), and Node
 drops the rest, so connections handed over by a retiring generation would be closed unanswered."""
 
-import array
 import fcntl
 import json
 import os
@@ -83,6 +82,45 @@ def wait_taken(fd, limit_s, poll_s=0.01):
     return True
 
 
+# The line Node's channel reads (a JSON object); built by formatting, not json.dumps: it runs for
+# every handed-over connection.  Key order as json.dumps wrote it before, for a reader's eyes.
+_LINE = ('{"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"berth":"http-direct","listener":%d,'
+         '"pid":%d,"reason":%s,"served":%d%s}}\n')
+_REASONS = {}  # reason -> its JSON string
+
+
+def hand_line(index, pid, reason, served, ends=None):
+    """The hand-over line (bytes); with `ends` when both are IP addresses that need no JSON
+    escaping and the line stays within MAX_LINE."""
+    quoted = _REASONS.get(reason)
+    if quoted is None:
+        quoted = json.dumps(reason)
+        if len(_REASONS) < 64:
+            _REASONS[reason] = quoted
+    line = _LINE % (index, pid, quoted, served, _ends_json(ends))
+    if len(line) > MAX_LINE and ends is not None:
+        line = _LINE % (index, pid, quoted, served, '')
+    return line.encode('ascii')
+
+
+def _ends_json(ends):
+    """',"ends":[local, local port, peer, peer port]', or '' when they cannot be said plainly (a
+    unix socket's, an IPv6 scope the master might spell differently)."""
+    if ends is None:
+        return ''
+    local, peer = ends
+    if type(local) is not tuple or type(peer) is not tuple:
+        return ''
+    lhost, phost = local[0], peer[0]
+    if not (_plain_host(lhost) and _plain_host(phost)):
+        return ''
+    return ',"ends":["%s",%d,"%s",%d]' % (lhost, local[1], phost, peer[1])
+
+
+def _plain_host(host):
+    return type(host) is str and host.isascii() and '"' not in host and '\\' not in host and '%' not in host
+
+
 class HandOff(object):
     """A worker's end of the channel: hand(conn, index, reason, served)."""
 
@@ -93,13 +131,12 @@ class HandOff(object):
         self.lock = threading.Lock()  # one sendmsg at a time from this process's threads
         self.counts = {}
 
-    def hand(self, conn, index, reason, served):
+    def hand(self, conn, index, reason, served, ends=None):
         """Sends the connection to the master and closes it here; False (connection closed)
-        when the channel is gone."""
-        msg = {'cmd': 'NODE_HANDLE', 'type': 'net.Socket',
-               'msg': {'berth': 'http-direct', 'listener': index, 'pid': self.pid, 'reason': reason,
-                       'served': served}}
-        line = (json.dumps(msg, separators=(',', ':')) + '\n').encode('ascii')
+        when the channel is gone.  `ends` ((local, peer) addresses, as accept() and
+        getsockname() gave them), when known, travel in the line: the master then need not ask
+        the kernel for them again (two system calls per connection)."""
+        line = hand_line(index, self.pid, reason, served, ends)
         ok = False
         if len(line) > MAX_LINE:
             self.log('a hand-over line of %d bytes is over %d (%r); closed the connection' % (len(line), MAX_LINE, reason))
@@ -113,7 +150,7 @@ class HandOff(object):
                 # which waits for the answer — the master's whole loop hangs (as a big write does).
                 conn.setblocking(False)
                 with self.lock:
-                    self.sock.sendmsg([line], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [conn.fileno()]))])
+                    self.sock.sendmsg([line], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack('i', conn.fileno()))])
                 ok = True
                 self.counts[reason] = self.counts.get(reason, 0) + 1
         except OSError as e:

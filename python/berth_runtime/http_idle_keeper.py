@@ -254,5 +254,5 @@ class IdleKeeper(object):
                     state.sel.unregister(item.sock)
                 except (KeyError, ValueError):
                     pass
-            self.handoff.hand(item.sock, item.index, 'busy', item.served)
+            self.handoff.hand(item.sock, item.index, 'busy', item.served, item.ends)
             self.moved += 1

@@ -9,6 +9,7 @@ import select
 import signal
 import sys
 import threading
+import time
 
 from .channel import announce, ready_info
 from .exits import EXIT_OK, EXIT_USAGE
@@ -23,6 +24,11 @@ SWEEP_BUDGET_S = 3.0
 # How long a stopping zygote waits for the master to read the hand-overs still queued on Node's
 # IPC channel (http_handoff.wait_taken); under the 3 s the master gives it before SIGKILL.
 HANDED_TAKEN_S = 2.0
+# How long Node's channel goes unwatched after the zygote read its ACKs: short enough that the
+# ACKs of the busiest hand-over rate stay far under the channel's buffer (278 ACK lines fill the
+# master's end at Linux's default 208 KiB; the master hands over at most ~7,000 connections a
+# second, 35 in 5 ms), and Node queues its writes, never drops them, if it filled meanwhile.
+ACK_PAUSE_S = 0.005
 
 
 def signal_name(number):
@@ -65,6 +71,7 @@ class Zygote(object):
         # http-direct: Node's IPC channel, which the workers hand connections over; the zygote
         # reads and drops Node's ACK lines on it (http_handoff.drain_acks).
         self.node_fd = node_fd
+        self.acks_at = 0.0  # when Node's channel is watched again (_wait)
         self.lifeline = lifeline
         self.log = log
         self.reader = FrameReader()
@@ -189,11 +196,26 @@ class Zygote(object):
             self.master_gone()
 
     def _wait(self):
-        """Block until the channel or the self-pipe is readable; reap on a signal."""
-        watched = [self.sock, self.wake_r] if self.node_fd is None else [self.sock, self.wake_r, self.node_fd]
-        readable = select.select(watched, [], [])[0]
-        if self.node_fd is not None and self.node_fd in readable and not drain_acks(self.node_fd):
-            self.node_fd = None  # the master's end closed: its death shows on the channel
+        """Block until the control channel or the self-pipe is readable (or, with http-direct,
+        Node's channel); reap on a signal.  Node writes an ACK per handed-over connection: after
+        a read of them the channel is left unwatched for ACK_PAUSE_S, so a burst of hand-overs
+        wakes the zygote a few hundred times a second at most, not once per connection."""
+        while True:
+            watched = [self.sock, self.wake_r]
+            timeout = None
+            if self.node_fd is not None:
+                timeout = self.acks_at - time.monotonic()
+                if timeout <= 0:
+                    watched.append(self.node_fd)
+                    timeout = None
+            readable = select.select(watched, [], [], timeout)[0]
+            if readable:
+                break
+        if self.node_fd is not None and self.node_fd in readable:
+            if drain_acks(self.node_fd):
+                self.acks_at = time.monotonic() + ACK_PAUSE_S
+            else:
+                self.node_fd = None  # the master's end closed: its death shows on the channel
         if self.wake_r in readable:
             try:
                 while os.read(self.wake_r, 512):

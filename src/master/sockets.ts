@@ -150,11 +150,13 @@ export class MasterSockets {
       return;
     }
     // As the listeners' own connections are (listeners.ts): a client that sent its request and
-    // half-closed still gets the answer, and small writes go out at once. Node made this socket
-    // from the descriptor just now and reads it only from the next turn, so this is in time.
+    // half-closed still gets the answer. Node made this socket from the descriptor just now and
+    // reads it only from the next turn, so this is in time. No setNoDelay here: the connection
+    // that serves it sets it (http-connection.ts, uwsgi-connection.ts) on the socket the front
+    // door rebuilds, so a call here was a second setsockopt per connection. The ends the worker
+    // sent spare asking the kernel for them again.
     socket.allowHalfOpen = true;
-    socket.setNoDelay(true);
-    this.#front.accept(socket, h.facts);
+    this.#front.accept(socket, h.facts, null, note.ends);
   }
 
   /**

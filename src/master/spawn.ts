@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import type { Endpoints } from '../server/endpoints.js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,8 @@ export interface HandOffNote {
   readonly pid: number;
   readonly reason: string;
   readonly served: number;
+  /** The connection's ends as the worker learnt them at accept, when it could say them. */
+  readonly ends?: Endpoints;
 }
 
 /** How long a worker's idle keep-alive connections wait while all its threads are in the app, before going to the master (an attended loop keeps them longer: HTTP_IDLE_S in python/berth_runtime/http_direct.py). */

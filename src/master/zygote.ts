@@ -14,6 +14,7 @@ import { LineJoiner } from '../worker/line-joiner.js';
 import type { ChildProcess } from 'node:child_process';
 import { Socket as NetSocket, type Socket } from 'node:net';
 import type { HandOffNote } from './spawn.js';
+import { unmapIPv4, type Endpoints } from '../server/endpoints.js';
 import { type Frame } from '../protocol/worker/decode.js';
 import { parseBootFail, parseExited, parseForked, parseModules, parseReady, type BootFailInfo, type ExitedInfo, type ReadyInfo } from '../protocol/worker/payloads.js';
 import { encodeFork, encodeShutdown } from '../protocol/worker/encode.js';
@@ -168,13 +169,13 @@ export class Zygote {
   }
 
   #onHandOff(msg: unknown, handle: unknown): void {
-    const note = msg as Partial<HandOffNote> & { berth?: string } | null;
+    const note = msg as Partial<Omit<HandOffNote, 'ends'>> & { berth?: string; ends?: unknown } | null;
     if (!(handle instanceof NetSocket)) return;
     if (note === null || typeof note !== 'object' || note.berth !== 'http-direct' || typeof note.listener !== 'number' || this.#events.handOff === undefined) {
       handle.destroy();
       return;
     }
-    this.#events.handOff({ listener: note.listener, pid: note.pid ?? 0, reason: String(note.reason), served: note.served ?? 0 }, handle);
+    this.#events.handOff({ listener: note.listener, pid: note.pid ?? 0, reason: String(note.reason), served: note.served ?? 0, ends: noteEnds(note.ends) }, handle);
   }
 
   #onOutput(text: string): void {
@@ -207,4 +208,16 @@ export class Zygote {
     }
     this.#markExited();
   }
+}
+
+/**
+ * A hand-over line's ends ([local, local port, peer, peer port], python/berth_runtime/http_handoff.py)
+ * as endpointsOf() reads them from a socket; undefined when absent or not that shape, and the
+ * front asks the socket.
+ */
+function noteEnds(ends: unknown): Endpoints | undefined {
+  if (!Array.isArray(ends) || ends.length !== 4) return undefined;
+  const [local, localPort, peer, peerPort] = ends as unknown[];
+  if (typeof local !== 'string' || typeof peer !== 'string' || typeof localPort !== 'number' || typeof peerPort !== 'number') return undefined;
+  return { remoteAddress: unmapIPv4(peer), remotePort: peerPort, localAddress: unmapIPv4(local), localPort };
 }

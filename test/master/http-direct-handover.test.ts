@@ -79,3 +79,22 @@ test('200 slow clients handed over at once by 4 workers × 2 threads, with fast 
   const after = await client(b.port, ['GET /late HTTP/1.1\r\n', 'Host: site\r\nConnection: close\r\n\r\n'], 200, 1);
   assert.deepEqual(after.bodies, [['master', '/late']]);
 });
+
+test('a handed-over connection keeps its ends: the worker sends them with the descriptor and the master serves with them', async () => {
+  const b = await startBerth(['--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'http_direct_app', '--python', debianPython(),
+    '--processes', '1', '--http-direct']);
+  running.push(b);
+  const socket = connect(b.port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  const clientPort = socket.localPort!;
+  let text = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (t: string) => { text += t; });
+  const closed = new Promise<void>((resolve) => socket.once('close', resolve));
+  // A head in two parts: the worker hands the connection over ('partial') before it is whole.
+  socket.write('GET /who HTTP/1.1\r\n');
+  await new Promise((r) => setTimeout(r, 300));
+  socket.end('Host: site\r\nConnection: close\r\n\r\n');
+  await closed;
+  assert.match(text, new RegExp(`via=master pid=\\d+ addr=127\\.0\\.0\\.1 port=${clientPort} `));
+});

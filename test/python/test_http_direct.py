@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 
 from berth_runtime.http_direct import HttpDirect  # noqa: E402
 from berth_runtime.http_direct_request import build_environ, decoded_path, record_block  # noqa: E402
-from berth_runtime.http_handoff import MAX_LINE, HandOff  # noqa: E402
+from berth_runtime.http_handoff import MAX_LINE, HandOff, hand_line  # noqa: E402
 from berth_runtime.http_listeners import idle_limits  # noqa: E402
 from berth_runtime.http_head import (  # noqa: E402
     FRAMED_CHUNKED, FRAMED_CLOSE, FRAMED_LENGTH, FRAMED_NONE, HttpDate, http_head, keep_alive_head)
@@ -184,6 +184,22 @@ class HandOffTest(unittest.TestCase):
         self.assertEqual(got.recv(100), b'GET / HTTP/1.1\r\n')
         for s in (got, client, lst, master, worker, hand.sock):
             s.close()
+
+    def test_the_line_carries_the_ends_when_they_can_be_said_plainly(self):
+        line = json.loads(hand_line(1, 7, 'static', 2, (('127.0.0.1', 8080), ('127.0.0.2', 40000))).decode())
+        self.assertEqual(line['msg'], {'berth': 'http-direct', 'listener': 1, 'pid': 7, 'reason': 'static', 'served': 2,
+                                       'ends': ['127.0.0.1', 8080, '127.0.0.2', 40000]})
+        v6 = json.loads(hand_line(0, 7, 'idle', 0, (('::1', 80, 0, 0), ('::ffff:10.0.0.1', 5, 0, 0))).decode())
+        self.assertEqual(v6['msg']['ends'], ['::1', 80, '::ffff:10.0.0.1', 5])
+        # left to the master's socket: a unix socket's, a scoped IPv6 address, none known
+        for ends in (('/run/b.sock', ''), (('fe80::1%eth0', 80, 0, 2), ('fe80::2%eth0', 5, 0, 2)), None):
+            self.assertNotIn('ends', json.loads(hand_line(0, 7, 'idle', 0, ends).decode())['msg'])
+        # a line that would be too long goes without them, never refused for them
+        long_host = '1234:5678:9abc:def0:1234:5678:9abc:def0'
+        longest = hand_line(2 ** 31 - 1, 2 ** 22, 'target-form', 2 ** 53,
+                            ((long_host * 2, 65535, 0, 0), (long_host * 2, 65535, 0, 0)))
+        self.assertLessEqual(len(longest), MAX_LINE)
+        self.assertNotIn('ends', json.loads(longest.decode())['msg'])
 
     def test_the_zygote_reads_and_drops_nodes_acks(self):
         """Node answers every handle with an ACK line on the shared channel; unread, they would
