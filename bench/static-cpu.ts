@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuSeconds, processTree, waitForOutput } from './lib/proc.js';
+import { freePort } from './lib/http-probe.js';
 
 const ROOT = process.cwd();
 const CLOSE = process.argv.includes('--close');
@@ -40,26 +41,20 @@ function othersCpuSeconds(pid: number): number {
   }
   return sum;
 }
-function freePort(): number {
-  return 20000 + Math.floor(Math.random() * 20000);
-}
 
 async function start(variant: string, dir: string): Promise<{ proc: ChildProcess; port: number }> {
   if (variant === 'bare-node') {
-    // bare-node takes its port on the command line: a port taken meanwhile (EADDRINUSE) is tried again with another.
-    for (let attempt = 1; ; attempt++) {
-      const port = freePort();
-      const proc = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'bare-node.js'), String(port), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-      for (;;) {
-        try {
-          execFileSync('curl', ['-sf', '-o', '/dev/null', `http://127.0.0.1:${port}/static/10k.bin`]);
-          return { proc, port };
-        } catch {
-          if (proc.exitCode !== null) break;
-          await new Promise((r) => setTimeout(r, 50));
-        }
+    // bare-node takes its port on the command line: one the kernel just handed out (./lib/http-probe.ts).
+    const port = await freePort();
+    const proc = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'bare-node.js'), String(port), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    for (;;) {
+      try {
+        execFileSync('curl', ['-sf', '-o', '/dev/null', `http://127.0.0.1:${port}/static/10k.bin`]);
+        return { proc, port };
+      } catch {
+        if (proc.exitCode !== null) throw new Error('bare-node did not start');
+        await new Promise((r) => setTimeout(r, 50));
       }
-      if (attempt === 5) throw new Error('bare-node did not start (5 ports tried)');
     }
   }
   const bin = variant === 'berth-base' ? BASE! : join(ROOT, 'bin', 'berth.js');
