@@ -5,8 +5,9 @@
  * byte per tick, a request every 2 s), no wrk: on the direct path the workers hand every slow
  * connection to the master, so nearly all the master's CPU goes to those reads. Per round and
  * build: start Berth (hello, 2 workers, defaults), let the clients settle, then the master's
- * utime+stime from /proc over the run divided by the one-byte writes the clients made (on
- * loopback with no delay, about one read each). CPU per unit is little moved by other load on
+ * utime+stime from /proc over the run divided by the one-byte writes the clients made: the
+ * master's reads are not counted, so the figure is per byte sent (on loopback with no delay,
+ * about one read each, but coalesced bytes make it a bound, not a count). CPU per unit is little moved by other load on
  * a shared machine; the builds alternate within each round.
  * Run: bash scripts/build.sh && node dist/bench/slow-read-cpu.js [rounds] [seconds] [berth.js …]
  * (default builds: this tree's bin/berth.js; give two paths to compare, e.g. a copy of main's.)
@@ -64,10 +65,10 @@ for (let r = 1; r <= ROUNDS; r++) {
   for (const [i, berth] of BUILDS.entries()) {
     const s = await measure(berth);
     results[i]!.push(s);
-    console.log(`round ${r} ${berth}: master ${s.usPerRead.toFixed(2)} µs per read (${s.reads} reads, ${s.answers} answers, ${s.errors} errors)`);
+    console.log(`round ${r} ${berth}: master ${s.usPerRead.toFixed(2)} µs per byte sent (${s.reads} one-byte writes, ${s.answers} answers, ${s.errors} errors)`);
   }
 }
-console.log('\n| build | master µs per slow read (median) | all rounds |');
+console.log('\n| build | master µs per slow client's byte (median) | all rounds |');
 console.log('| --- | --- | --- |');
 for (const [i, berth] of BUILDS.entries()) {
   const xs = results[i]!.map((s) => s.usPerRead);
