@@ -68,7 +68,7 @@ for (let r = 1; r <= ROUNDS; r++) {
     console.log(`round ${r} ${berth}: master ${s.usPerRead.toFixed(2)} µs per byte sent (${s.reads} one-byte writes, ${s.answers} answers, ${s.errors} errors)`);
   }
 }
-console.log('\n| build | master µs per slow client's byte (median) | all rounds |');
+console.log('\n| build | master µs per byte the slow clients sent (median) | all rounds |');
 console.log('| --- | --- | --- |');
 for (const [i, berth] of BUILDS.entries()) {
   const xs = results[i]!.map((s) => s.usPerRead);
