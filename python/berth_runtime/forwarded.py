@@ -44,8 +44,10 @@ def _address(text):
 
 def in_networks(text, nets):
     address = _address(text)
-    if address is None:
-        return False
+    return address is not None and _within(address, nets)
+
+
+def _within(address, nets):
     for net in nets:
         if address.version == net.version and address in net:
             return True
@@ -103,9 +105,10 @@ def forwarded_client(headers, trust):
         return None
     for i in range(len(hops) - 1, -1, -1):
         address, port, proto = hops[i]
-        if _address(address) is None:
+        parsed = _address(address)  # once per hop: it is both checked and matched
+        if parsed is None:
             return None
-        if i > 0 and (trust == 'all' or in_networks(address, trust)):
+        if i > 0 and (trust == 'all' or _within(parsed, trust)):
             continue
         proto = proto.lower() if proto is not None else None
         return address, port, proto if proto in ('http', 'https') else None

@@ -51,7 +51,6 @@ from .wsgi_input import EMPTY_INPUT
 # keeper's idle_ms applies while every thread is in the app): a proxy's pooled connections sit
 # idle far longer than a benchmark's, and one handed over stays on the slower master path.
 HTTP_IDLE_S = 2.0
-_HANDED = (HTTP_IDLE_S, False)  # a listener's idle limit when it has none of its own (tests)
 # Idle keep-alive connections one worker holds; past it they go to the master at once.
 HTTP_IDLE_MAX = 64
 # What one peek takes: a request wholly in it may be served here.
@@ -92,7 +91,7 @@ class HttpDirect(object):
         self.wake_r, self.wake_w = os.pipe()
         self.loops = []
         self.keeper = IdleKeeper(hcfg['idle_ms'] / 1000.0, handoff)
-        self.idle_limits = idle_limits(hcfg, HTTP_IDLE_S)
+        self.idle_limits = idle_limits(hcfg, HTTP_IDLE_S)  # every listener's index (hcfg's)
         self.state = None  # the LoopState all serving threads share (http_idle_keeper.py)
 
     def serve(self):
@@ -230,7 +229,7 @@ class HttpDirect(object):
                 waiting = b''
             if waiting:
                 self.connection(i.sock, i.index, i.served, i.ends, sel, idle)
-            elif waiting is None and not self.idle_limits.get(i.index, _HANDED)[1]:
+            elif waiting is None and not self.idle_limits[i.index][1]:
                 self.handoff.hand(i.sock, i.index, 'idle', i.served, i.ends)
             else:
                 i.sock.close()
@@ -300,12 +299,12 @@ class HttpDirect(object):
                 sel.register(sock, selectors.EVENT_READ, item)
                 item.registered = True
             item.served = served
-            item.deadline = time.monotonic() + self.idle_limits.get(index, _HANDED)[0]
+            item.deadline = time.monotonic() + self.idle_limits[index][0]
             idle[item.fd] = item
             return
         if len(idle) >= HTTP_IDLE_MAX:
             return self.handoff.hand(sock, index, 'idle', served, ends)
-        item = Idle(sock, index, served, ends, time.monotonic() + self.idle_limits.get(index, _HANDED)[0])
+        item = Idle(sock, index, served, ends, time.monotonic() + self.idle_limits[index][0])
         # Registered first: if that fails, connection() closes the socket and no closed one is
         # left in `idle` for expire() to unregister (a KeyError that would end the loop).
         sel.register(sock, selectors.EVENT_READ, item)
