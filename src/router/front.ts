@@ -164,10 +164,7 @@ export class Front {
     this.#doorLoading = loadDoor(this.#doorDeps).then(
       (door) => {
         this.#door = door;
-        if (this.#draining) {
-          door.http.drain();
-          door.uwsgi.drain();
-        }
+        if (this.#draining) this.#drainDoor();
         this.#takeWaiting(door);
       },
       (err: unknown) => {
@@ -250,8 +247,7 @@ export class Front {
   stopAccepting(idle: () => void): void {
     this.closeListeners();
     this.#draining = true;
-    this.#door?.http.drain();
-    this.#door?.uwsgi.drain();
+    this.#drainDoor();
     this.dispatcher.whenIdle(() => {
       const proxyIdle = (done: () => void): void => (this.#proxy === null ? done() : this.#proxy.whenIdle(done));
       proxyIdle(() => {
@@ -270,6 +266,12 @@ export class Front {
   /** Answer every waiting request (the app could not be loaded at all). */
   failAll(status: number, message: string): void {
     this.dispatcher.failAll(status, message);
+  }
+
+  /** Both fronts refuse new requests: at stopAccepting, or when the door loads after it. */
+  #drainDoor(): void {
+    this.#door?.http.drain();
+    this.#door?.uwsgi.drain();
   }
 
   closeIdle(): void {

@@ -110,9 +110,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     return this.#queue.length === 0 && this.#receiving === null && !this.#partialHead;
   }
 
-  closeIfIdle(): void {
-    if (this.idle) this.#destroy();
-  }
+  closeIfIdle(): void { if (this.idle) this.#destroy(); }
 
   isFront(r: QueuedResponse): boolean {
     return this.#queue[0] === r;
