@@ -215,7 +215,7 @@ export class Zygote {
  * as endpointsOf() reads them from a socket; undefined when absent or not that shape, and the
  * front asks the socket.
  */
-function noteEnds(ends: unknown): Endpoints | undefined {
+export function noteEnds(ends: unknown): Endpoints | undefined {
   if (!Array.isArray(ends) || ends.length !== 4) return undefined;
   const [local, localPort, peer, peerPort] = ends as unknown[];
   if (typeof local !== 'string' || typeof peer !== 'string' || typeof localPort !== 'number' || typeof peerPort !== 'number') return undefined;
