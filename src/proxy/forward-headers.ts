@@ -68,23 +68,8 @@ export interface ForwardFacts {
 }
 
 /**
- * The request's fields for an HTTP backend, in order, names in lower case: hop-by-hop fields
- * gone, Host kept (the backend's ALLOWED_HOSTS sees the name the client asked for), then the
- * forwarding fields set. Returns whether a Host field was among them.
- */
-export function eachForwardedField(req: ExchangeRequest, emit: (name: string, value: string) => void): boolean {
-  const seen = eachRelayedField(req, emit);
-  const f = forwardingValues(req, seen);
-  emit('x-forwarded-for', f.xForwardedFor);
-  emit('x-forwarded-proto', req.scheme);
-  if (seen.host !== null) emit('x-forwarded-host', seen.host);
-  emit('forwarded', f.forwarded);
-  return seen.host !== null;
-}
-
-/**
- * The forwarding fields of eachForwardedField (same order) as head lines: the same string while
- * a client's first-hop values repeat, made once for them.
+ * The forwarding fields (X-Forwarded-For, -Proto, -Host, Forwarded) as head lines: the same
+ * string while a client's first-hop values repeat, made once for them.
  */
 export function forwardingLines(req: ExchangeRequest, seen: ForwardFacts): string {
   const f = forwardingValues(req, seen);

@@ -174,7 +174,8 @@ export class ProxyStage {
 
   /**
    * Sends `out` to the next backend of `upstream` not yet tried (ProxyAttempt calls it again for
-   * a retry). `tried`: null on the first attempt — the set is made only for a retry, not per request.
+   * a retry). `tried`: the backends tried before; null on the first attempt — the set is made
+   * only for a retry, not per request.
    */
   attempt(ex: Exchange, upstream: Upstream, out: OutgoingRequest, tried: Set<number> | null, lastFailure: FailureKind | null): void {
     const backend = upstream.pick(balanceKey(upstream.spec.balance, ex.request), tried ?? NOTHING_TRIED);
@@ -182,7 +183,7 @@ export class ProxyStage {
       this.#giveUp(ex, upstream, tried === null ? null : lastFailure);
       return;
     }
-    tried?.add(backend.index);
+    // ProxyAttempt adds its own backend to `tried` when a retry asks for the set.
     backend.active++;
     backend.requests++;
     ex.upstreamAddr = ex.upstreamAddr === null ? backend.address : `${ex.upstreamAddr}, ${backend.address}`;

@@ -1,19 +1,30 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { eachForwardedField, eachRelayedField, forwardingLines, uwsgiVars, withoutHopByHop } from '../../src/proxy/forward-headers.js';
+import { eachRelayedField, forwardingLines, uwsgiVars, withoutHopByHop } from '../../src/proxy/forward-headers.js';
 import type { ExchangeRequest } from '../../src/server/exchange.js';
 
 const req = (headers: string[], extra: Partial<ExchangeRequest> = {}): ExchangeRequest => ({ method: 'GET', target: '/a?b=1', versionMinor: 1, headers, remoteAddress: '10.0.0.7', remotePort: 5000, scheme: 'http', ...extra });
 
-/** The fields the HTTP client sends (eachForwardedField), as a record with repeated names as arrays. */
+/**
+ * The fields the HTTP upstream sends (eachRelayedField, then forwardingLines, as its request
+ * head does), as a record with repeated names as arrays.
+ */
 function forwardRequestHeaders(r: ExchangeRequest): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  eachForwardedField(r, (name, value) => {
+  const add = (name: string, value: string): void => {
     const before = out[name];
     if (before === undefined) out[name] = value;
     else if (Array.isArray(before)) before.push(value);
     else out[name] = [before, value];
-  });
+  };
+  const seen = eachRelayedField(r, add);
+  const lines = forwardingLines(r, seen);
+  assert.ok(lines.endsWith('\r\n'), 'forwarding lines end each with CRLF');
+  for (const line of lines.slice(0, -2).split('\r\n')) {
+    const colon = line.indexOf(': ');
+    assert.ok(colon > 0, `a head line: ${line}`);
+    add(line.slice(0, colon), line.slice(colon + 2));
+  }
   return out;
 }
 

@@ -61,7 +61,7 @@ function fieldsOf(text: string, ints: Int32Array, count: number): string[] {
 }
 
 /** Case-insensitive compare of text[start, start+lower.length) with a lowercase literal. */
-function equalsLower(text: string, start: number, end: number, lower: string): boolean {
+export function equalsLower(text: string, start: number, end: number, lower: string): boolean {
   if (end - start !== lower.length) return false;
   for (let i = 0; i < lower.length; i++) {
     // OR 0x20 folds ASCII letters only: no tchar or OWS byte folds onto a letter or '-'.

@@ -11,7 +11,7 @@
  * Content-Length and Transfer-Encoding — a proxy that guessed here could be made to
  * splice one upstream response into another (response splitting).
  */
-import { charName, isOws, parseContentLength } from '../http1/head.js';
+import { charName, equalsLower, isOws, parseContentLength } from '../http1/head.js';
 import { COLON, CR, DIGIT_0, DIGIT_9, FIELD_VALUE, LF, REASON, SP, TOKEN } from '../http1/tables.js';
 import { UpstreamResponseError, type RawHttpResponseHead, type ResponseBodyFraming } from './types.js';
 
@@ -24,16 +24,6 @@ class ParsedResponseHead implements RawHttpResponseHead {
     readonly framing: ResponseBodyFraming,
     readonly contentLength: number,
   ) {}
-}
-
-/**
- * Whether buf[start, start + lower.length) is `lower` in any case: a field name compared where
- * it lies, with no lower-cased copy per field. `| 0x20` folds letters; the other bytes of the
- * names compared here ('-') already have that bit set.
- */
-function nameIs(buf: Buffer, start: number, lower: string): boolean {
-  for (let k = 0; k < lower.length; k++) if (((buf[start + k] as number) | 0x20) !== lower.charCodeAt(k)) return false;
-  return true;
 }
 
 function isDigit(c: number | undefined): boolean {
@@ -113,13 +103,13 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, headR
     const name = text.slice(nameStart - start, nameEnd - start);
     const value = text.slice(valueStart - start, valueEnd - start);
     headers.push(name, value);
-    if (nameEnd - nameStart === 14 && nameIs(buf, nameStart, 'content-length')) {
+    if (equalsLower(text, nameStart - start, nameEnd - start, 'content-length')) {
       // RFC 9112 §6.3 rule 5: an invalid length makes the response unrecoverable; two of
       // them, even equal, are two framing claims.
       if (contentLength !== -1) return new UpstreamResponseError('bad-content-length', 'more than one Content-Length (RFC 9112 §6.3)');
       contentLength = parseContentLength(value);
       if (contentLength === -1) return new UpstreamResponseError('bad-content-length', `invalid Content-Length '${value}' (RFC 9110 §8.6)`);
-    } else if (nameEnd - nameStart === 17 && nameIs(buf, nameStart, 'transfer-encoding')) {
+    } else if (equalsLower(text, nameStart - start, nameEnd - start, 'transfer-encoding')) {
       transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
     }
   }

@@ -33,6 +33,16 @@ test('a repeated head is the same frozen object; body bytes in the same read are
   assert.deepEqual(r.errors, []);
 });
 
+test('a head of the same length but other bytes is parsed anew, not handed the kept one', () => {
+  const r = reusing();
+  r.p.execute(Buffer.from(`${HEAD}hi`));
+  r.p.reset(false);
+  r.p.execute(Buffer.from(`${HEAD.replace('200', '201')}yo`));
+  assert.notEqual(r.heads[1], r.heads[0]);
+  assert.equal(r.heads[1]!.statusCode, 201);
+  assert.deepEqual(r.body, ['hi', 'yo']);
+});
+
 test('the same bytes after a HEAD request are parsed again: no body is expected', () => {
   const r = reusing();
   r.p.execute(Buffer.from(`${HEAD}hi`));
