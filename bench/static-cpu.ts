@@ -58,7 +58,8 @@ async function start(variant: string, dir: string): Promise<{ proc: ChildProcess
     }
   }
   const bin = variant === 'berth-base' ? BASE! : join(ROOT, 'bin', 'berth.js');
-  const direct = variant === 'berth-master' ? ['--http-direct=false'] : [];
+  // Named on both sides, so a base build with another default is measured on the same path.
+  const direct = variant === 'berth-master' ? ['--http-direct=false'] : ['--http-direct=true'];
   const proc = spawn(process.execPath, [bin, '--http', '127.0.0.1:0', '--wsgi-file', join(ROOT, 'test', 'fixtures', 'apps', 'hello.py'),
     '--processes', '1', '--python', '/usr/bin/python3', '--disable-logging', '--static-map', `/static=${dir}`, ...direct], { stdio: ['ignore', 'pipe', 'pipe'] });
   const m = await waitForOutput(proc, /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*all 1 worker\(s\) ready|all 1 worker\(s\) ready[\s\S]*listening on http:\/\/127\.0\.0\.1:(\d+)/);
@@ -95,8 +96,9 @@ try {
         const { us, workersUs, rps } = await round(v, dir, file);
         const key = `${file} ${v}`;
         results.set(key, [...(results.get(key) ?? []), us]);
-        results.set(`${key} workers`, [...(results.get(`${key} workers`) ?? []), workersUs]);
-        console.log(`round ${r} ${key}: ${us.toFixed(1)} µs CPU per request, workers ${workersUs.toFixed(1)} µs (${Math.round(rps)} req/s)`);
+        // bare-node is one process: it has no workers to report.
+        if (v !== 'bare-node') results.set(`${key} workers`, [...(results.get(`${key} workers`) ?? []), workersUs]);
+        console.log(`round ${r} ${key}: ${us.toFixed(1)} µs CPU per request${v === 'bare-node' ? '' : `, workers ${workersUs.toFixed(1)} µs`} (${Math.round(rps)} req/s)`);
       }
     }
   }

@@ -161,11 +161,17 @@ export class WorkerHandle {
   acceptStopped(waitMs: number): Promise<boolean> {
     if (this.#acceptStopped) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(this.#acceptStopped), waitMs);
-      this.#acceptStopWaiters.push(() => {
+      const settle = (): void => {
         clearTimeout(timer);
         resolve(true);
-      });
+      };
+      // Past waitMs the waiter leaves the list, so a worker that never confirms keeps none.
+      const timer = setTimeout(() => {
+        const at = this.#acceptStopWaiters.indexOf(settle);
+        if (at !== -1) this.#acceptStopWaiters.splice(at, 1);
+        resolve(this.#acceptStopped);
+      }, waitMs);
+      this.#acceptStopWaiters.push(settle);
     });
   }
 
