@@ -3,9 +3,13 @@
  * (issue 14): HTTP backends (two Berth apps on `http`; nginx with `proxy_pass` to an upstream
  * with `keepalive`, as a tuned nginx is set up) and uwsgi backends (two Berth apps on `socket`;
  * nginx with `uwsgi_pass`). One nginx worker against Berth's one master, both started once per
- * kind and measured in interleaved rounds. Prints req/s, p99 and the front's CPU per request
- * (utime+stime of the front's processes ÷ requests: far less disturbed by a busy machine than
- * req/s), each round's Berth ÷ nginx ratios, and their medians.
+ * kind and measured in interleaved rounds. Prints req/s, p99 and CPU per request — the front's
+ * and the backends' (utime+stime of their processes ÷ requests: far less disturbed by a busy
+ * machine than req/s) and the whole machine's (busy time in /proc/stat ÷ requests: wrk and
+ * other load included) — each round's Berth ÷ nginx ratios, and their medians.
+ * nginx's HTTP location sets the forwarding fields Berth's front sends (X-Forwarded-For,
+ * -Proto, -Host, Forwarded), so both fronts hand the backends the same fields;
+ * PROXY_FRONT_NGINX=minimal sets only Host and X-Forwarded-For (the bench before session s14H).
  * Run: bash scripts/build.sh && node dist/bench/proxy-front.js [rounds=3] [seconds=5] [connections=64]
  * (PROXY_FRONT_APP=varied: backends whose every response head differs, test/fixtures/apps/varied.py)
  */
@@ -14,7 +18,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, getStatus } from './lib/http-probe.js';
-import { cpuSeconds, processTree, Tracker, trySignal } from './lib/proc.js';
+import { cpuSeconds, machineBusySeconds, processTree, Tracker, trySignal } from './lib/proc.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
 
 const ROOT = process.cwd();
@@ -25,6 +29,7 @@ const PYTHON = '/usr/bin/python3';
 // PROXY_FRONT_APP=varied: every response head differs (test/fixtures/apps/varied.py), so nothing
 // that reuses a repeated head applies; the default hello.py repeats its head byte for byte.
 const APP = join(ROOT, 'test', 'fixtures', 'apps', `${process.env.PROXY_FRONT_APP ?? 'hello'}.py`);
+const NGINX_FIELDS = process.env.PROXY_FRONT_NGINX === 'minimal' ? 'minimal' : 'forwarding';
 const KINDS = ['http', 'uwsgi'] as const;
 type Kind = (typeof KINDS)[number];
 const FRONTS = ['berth', 'nginx'] as const;
@@ -77,13 +82,27 @@ async function berthFront(kind: Kind, backends: readonly Running[]): Promise<Run
   return launch(`berth front (${kind})`, process.execPath, [join(ROOT, 'bin', 'berth.js'), '--ini', ini], port);
 }
 
+/**
+ * A production nginx's forwarding fields, as Berth's front sets them (src/proxy/forward-headers.ts):
+ * X-Forwarded-Proto and -Host replaced, Forwarded appended to with this hop's element (an
+ * IPv6 node quoted in brackets, RFC 7239 §6). The `map`s go in the http block.
+ */
+const NGINX_FORWARDING_MAPS = `
+  map $remote_addr $forwarded_node { ~: "\\"[$remote_addr]\\""; default $remote_addr; }
+  map $http_forwarded $forwarded_with_hop {
+    "" "for=$forwarded_node;proto=$scheme;host=$http_host";
+    default "$http_forwarded, for=$forwarded_node;proto=$scheme;host=$http_host";
+  }`;
+const NGINX_FORWARDING_FIELDS = 'proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Forwarded-Host $host; proxy_set_header Forwarded $forwarded_with_hop;';
+
 /** nginx with one worker; keep-alive connections to HTTP backends (uwsgi_pass has none). */
 async function nginxFront(kind: Kind, backends: readonly Running[]): Promise<Running> {
   const port = await freePort();
   const prefix = join(dir, `nginx-${kind}`);
   const servers = backends.map((b) => `server 127.0.0.1:${b.port};`).join(' ');
+  const forwarding = NGINX_FIELDS === 'forwarding';
   const location = kind === 'http'
-    ? 'proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;'
+    ? `proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;${forwarding ? ` ${NGINX_FORWARDING_FIELDS}` : ''}`
     : 'uwsgi_pass app; include /etc/nginx/uwsgi_params;';
   writeFileSync(`${prefix}.conf`, `
 worker_processes 1;
@@ -94,7 +113,7 @@ events { worker_connections 4096; }
 http {
   access_log off;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;${kind === 'http' && forwarding ? NGINX_FORWARDING_MAPS : ''}
   upstream app { ${servers} ${kind === 'http' ? 'keepalive 64;' : ''} }
   server { listen 127.0.0.1:${port}; location / { ${location} } }
 }
@@ -102,17 +121,27 @@ http {
   return launch(`nginx front (${kind})`, 'nginx', ['-c', `${prefix}.conf`, '-p', dir], port);
 }
 
-function frontCpu(r: Running): number {
-  return processTree(r.proc.pid!).reduce((s, pid) => s + cpuSeconds(pid), 0);
+/** CPU seconds used so far by every process of `rs` (masters, zygotes, workers). */
+function treeCpu(rs: readonly Running[]): number {
+  return rs.reduce((sum, r) => sum + processTree(r.proc.pid!).reduce((s, pid) => s + cpuSeconds(pid), 0), 0);
 }
 
-interface Sample { rps: number; p99Ms: number; cpuUs: number; errors: number }
+/** Per request, in µs: `cpuUs` the front's CPU, `backendUs` both backends', `machineUs` the machine's busy time. */
+interface Sample { rps: number; p99Ms: number; cpuUs: number; backendUs: number; machineUs: number; errors: number }
 
-async function measure(r: Running): Promise<Sample> {
-  const before = frontCpu(r);
+async function measure(r: Running, backends: readonly Running[]): Promise<Sample> {
+  const before = { front: treeCpu([r]), backends: treeCpu(backends), machine: machineBusySeconds() };
   const w: WrkResult = await runWrk(tracker, { url: `http://127.0.0.1:${r.port}/`, connections: CONNECTIONS, durationS: SECONDS });
-  const cpu = frontCpu(r) - before;
-  return { rps: w.rps, p99Ms: w.p99Ms, cpuUs: (cpu / Math.max(1, w.requests)) * 1e6, errors: w.errors + w.readErrors };
+  const after = { front: treeCpu([r]), backends: treeCpu(backends), machine: machineBusySeconds() };
+  const perRequestUs = (seconds: number): number => (seconds / Math.max(1, w.requests)) * 1e6;
+  return {
+    rps: w.rps, p99Ms: w.p99Ms, errors: w.errors + w.readErrors, cpuUs: perRequestUs(after.front - before.front),
+    backendUs: perRequestUs(after.backends - before.backends), machineUs: perRequestUs(after.machine - before.machine),
+  };
+}
+
+function cpuLine(s: Sample): string {
+  return `CPU/request µs: front ${s.cpuUs.toFixed(1)}, backends ${s.backendUs.toFixed(1)}, machine ${s.machineUs.toFixed(1)}`;
 }
 
 function median(xs: number[]): number {
@@ -136,7 +165,7 @@ async function stopAll(): Promise<void> {
 process.on('SIGINT', () => { tracker.killAll(); process.exit(130); });
 
 try {
-  console.log(`proxy-front: ${ROUNDS} interleaved rounds × ${SECONDS} s, wrk -c${CONNECTIONS}, backends: 2 Berth apps (2 processes × 1 thread, ${APP})`);
+  console.log(`proxy-front: ${ROUNDS} interleaved rounds × ${SECONDS} s, wrk -c${CONNECTIONS}, backends: 2 Berth apps (2 processes × 1 thread, ${APP}); nginx's HTTP fields: ${NGINX_FIELDS === 'minimal' ? 'Host, X-Forwarded-For (PROXY_FRONT_NGINX=minimal)' : 'Host, X-Forwarded-For, -Proto, -Host, Forwarded'}`);
   for (const kind of KINDS) {
     const backends = [await backend(kind, 1), await backend(kind, 2)];
     for (const b of backends) await ready(b);
@@ -144,25 +173,28 @@ try {
     for (const r of Object.values(fronts)) await ready(r);
     for (const r of Object.values(fronts)) await runWrk(tracker, { url: `http://127.0.0.1:${r.port}/`, connections: CONNECTIONS, durationS: 1 });
     const rows: Record<Front, Sample[]> = { berth: [], nginx: [] };
-    const ratios = { rps: [] as number[], p99: [] as number[], cpu: [] as number[] };
+    const ratios = { rps: [] as number[], p99: [] as number[], cpu: [] as number[], backend: [] as number[], machine: [] as number[] };
     for (let round = 1; round <= ROUNDS; round++) {
       // Alternate which front goes first, so neither always meets the machine in the same state.
       const order: Front[] = round % 2 === 1 ? ['berth', 'nginx'] : ['nginx', 'berth'];
       const got = {} as Record<Front, Sample>;
       for (const f of order) {
-        got[f] = await measure(fronts[f]);
+        got[f] = await measure(fronts[f], backends);
         rows[f].push(got[f]);
-        console.log(`${kind} round ${round} ${f}: ${Math.round(got[f].rps)} req/s, p99 ${got[f].p99Ms.toFixed(2)} ms, ${got[f].cpuUs.toFixed(1)} µs front CPU/request${got[f].errors > 0 ? `, ${got[f].errors} errors` : ''}`);
+        console.log(`${kind} round ${round} ${f}: ${Math.round(got[f].rps)} req/s, p99 ${got[f].p99Ms.toFixed(2)} ms, ${cpuLine(got[f])}${got[f].errors > 0 ? `, ${got[f].errors} errors` : ''}`);
       }
       ratios.rps.push(got.berth.rps / got.nginx.rps);
       ratios.p99.push(got.berth.p99Ms / got.nginx.p99Ms);
       ratios.cpu.push(got.berth.cpuUs / got.nginx.cpuUs);
+      ratios.backend.push(got.berth.backendUs / got.nginx.backendUs);
+      ratios.machine.push(got.berth.machineUs / got.nginx.machineUs);
     }
     for (const f of FRONTS) {
-      console.log(`${kind} median ${f}: ${spread(rows[f].map((s) => s.rps), 0)} req/s, p99 ${spread(rows[f].map((s) => s.p99Ms))} ms, ${spread(rows[f].map((s) => s.cpuUs), 1)} µs CPU/request`);
+      const us = (pick: (s: Sample) => number): string => spread(rows[f].map(pick), 1);
+      console.log(`${kind} median ${f}: ${spread(rows[f].map((s) => s.rps), 0)} req/s, p99 ${spread(rows[f].map((s) => s.p99Ms))} ms, CPU/request µs: front ${us((s) => s.cpuUs)}, backends ${us((s) => s.backendUs)}, machine ${us((s) => s.machineUs)}`);
     }
     const verdict = median(ratios.rps) >= 0.8 && median(ratios.p99) <= 1.5 ? 'meets' : 'MISSES';
-    console.log(`${kind} Berth ÷ nginx: req/s ${spread(ratios.rps)}, p99 ${spread(ratios.p99)}, CPU/request ${spread(ratios.cpu)} — ${verdict} the target (req/s ≥ 0.8, p99 ≤ 1.5)`);
+    console.log(`${kind} Berth ÷ nginx: req/s ${spread(ratios.rps)}, p99 ${spread(ratios.p99)}, CPU/request front ${spread(ratios.cpu)}, backends ${spread(ratios.backend)}, machine ${spread(ratios.machine)} — ${verdict} the target (req/s ≥ 0.8, p99 ≤ 1.5)`);
   }
 } finally {
   await stopAll();

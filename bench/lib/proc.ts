@@ -220,6 +220,16 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
 }
 
+/**
+ * Busy CPU seconds of the whole machine so far, all cores (/proc/stat's first line: every
+ * column but idle and iowait; guest time is already inside user and nice).
+ */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number); // user nice system idle iowait irq softirq steal
+  return (ticks.reduce((a, b) => a + b, 0) - ticks[3]! - ticks[4]!) / TICKS_PER_SECOND;
+}
+
 /** Resolves with the first match of `pattern` in the process's output; rejects with the output if it exits first. */
 export function waitForOutput(proc: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
   let log = '';
