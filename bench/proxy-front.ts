@@ -9,11 +9,18 @@
  * other load included) — each round's Berth ÷ nginx ratios, and their medians.
  * nginx's HTTP location sets the forwarding fields Berth's front sends (X-Forwarded-For,
  * -Proto, -Host, Forwarded), so both fronts hand the backends the same fields;
- * PROXY_FRONT_NGINX=minimal sets only Host and X-Forwarded-For (the bench before session s14H).
+ * nginx's upstream keeps an idle connection 4 s (`keepalive_timeout`, 60 s by default), as
+ * Berth's pool does (src/proxy/http-backend-pool.ts): a Berth backend's worker hands a kept
+ * connection idle for 2 s to its master, where it stays on the slower master path, and with
+ * 60 s nginx's pool, idle while Berth's front is measured, would come back to the master path.
+ * PROXY_FRONT_NGINX=minimal is the bench before session s14H: nginx sets only Host and
+ * X-Forwarded-For and keeps idle connections 60 s.
+ * PROXY_FRONT_DETAIL=1 also prints, per run, each backend process's CPU per request and which
+ * backend processes hold the front's connections (ss -tnp) when wrk stops.
  * Run: bash scripts/build.sh && node dist/bench/proxy-front.js [rounds=3] [seconds=5] [connections=64]
  * (PROXY_FRONT_APP=varied: backends whose every response head differs, test/fixtures/apps/varied.py)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +37,7 @@ const PYTHON = '/usr/bin/python3';
 // that reuses a repeated head applies; the default hello.py repeats its head byte for byte.
 const APP = join(ROOT, 'test', 'fixtures', 'apps', `${process.env.PROXY_FRONT_APP ?? 'hello'}.py`);
 const NGINX_FIELDS = process.env.PROXY_FRONT_NGINX === 'minimal' ? 'minimal' : 'forwarding';
+const DETAIL = process.env.PROXY_FRONT_DETAIL === '1';
 const KINDS = ['http', 'uwsgi'] as const;
 type Kind = (typeof KINDS)[number];
 const FRONTS = ['berth', 'nginx'] as const;
@@ -114,7 +122,7 @@ http {
   access_log off;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
   uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;${kind === 'http' && forwarding ? NGINX_FORWARDING_MAPS : ''}
-  upstream app { ${servers} ${kind === 'http' ? 'keepalive 64;' : ''} }
+  upstream app { ${servers} ${kind === 'http' ? `keepalive 64;${forwarding ? ' keepalive_timeout 4s;' : ''}` : ''} }
   server { listen 127.0.0.1:${port}; location / { ${location} } }
 }
 `);
@@ -129,10 +137,35 @@ function treeCpu(rs: readonly Running[]): number {
 /** Per request, in µs: `cpuUs` the front's CPU, `backendUs` both backends', `machineUs` the machine's busy time. */
 interface Sample { rps: number; p99Ms: number; cpuUs: number; backendUs: number; machineUs: number; errors: number }
 
+/** CPU seconds so far of each process of each backend, by pid (the tree's first pid is its master). */
+function processCpu(backends: readonly Running[]): Map<number, number>[] {
+  return backends.map((b) => new Map(processTree(b.proc.pid!).map((pid) => [pid, cpuSeconds(pid)])));
+}
+
+/** Established TCP connections to `port` on loopback (the front's to a backend), by the process holding the server end: "node 3, python3 61". */
+function connectionsTo(port: number): string {
+  const lines = execFileSync('ss', ['-tnpH', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' }).split('\n').filter((l) => l.trim() !== '');
+  const byProcess = new Map<string, number>();
+  for (const line of lines) {
+    const name = /users:\(\("([^"]+)"/.exec(line)?.[1] ?? '?';
+    byProcess.set(name, (byProcess.get(name) ?? 0) + 1);
+  }
+  return [...byProcess].map(([name, n]) => `${name} ${n}`).join(', ') || 'none';
+}
+
+function printDetail(label: string, backends: readonly Running[], before: Map<number, number>[], after: Map<number, number>[], requests: number): void {
+  backends.forEach((b, i) => {
+    const perProcess = [...after[i]!].map(([pid, cpu]) => (((cpu - (before[i]!.get(pid) ?? 0)) / Math.max(1, requests)) * 1e6).toFixed(1));
+    console.log(`  ${label} ${b.name}: connections from the front held by ${connectionsTo(b.port)}; µs/request per process (master first): ${perProcess.join(' ')}`);
+  });
+}
+
 async function measure(r: Running, backends: readonly Running[]): Promise<Sample> {
+  const detailBefore = DETAIL ? processCpu(backends) : [];
   const before = { front: treeCpu([r]), backends: treeCpu(backends), machine: machineBusySeconds() };
   const w: WrkResult = await runWrk(tracker, { url: `http://127.0.0.1:${r.port}/`, connections: CONNECTIONS, durationS: SECONDS });
   const after = { front: treeCpu([r]), backends: treeCpu(backends), machine: machineBusySeconds() };
+  if (DETAIL) printDetail(r.name, backends, detailBefore, processCpu(backends), w.requests);
   const perRequestUs = (seconds: number): number => (seconds / Math.max(1, w.requests)) * 1e6;
   return {
     rps: w.rps, p99Ms: w.p99Ms, errors: w.errors + w.readErrors, cpuUs: perRequestUs(after.front - before.front),
@@ -165,7 +198,7 @@ async function stopAll(): Promise<void> {
 process.on('SIGINT', () => { tracker.killAll(); process.exit(130); });
 
 try {
-  console.log(`proxy-front: ${ROUNDS} interleaved rounds × ${SECONDS} s, wrk -c${CONNECTIONS}, backends: 2 Berth apps (2 processes × 1 thread, ${APP}); nginx's HTTP fields: ${NGINX_FIELDS === 'minimal' ? 'Host, X-Forwarded-For (PROXY_FRONT_NGINX=minimal)' : 'Host, X-Forwarded-For, -Proto, -Host, Forwarded'}`);
+  console.log(`proxy-front: ${ROUNDS} interleaved rounds × ${SECONDS} s, wrk -c${CONNECTIONS}, backends: 2 Berth apps (2 processes × 1 thread, ${APP}); nginx's HTTP upstream: ${NGINX_FIELDS === 'minimal' ? 'Host, X-Forwarded-For, idle connections kept 60 s (PROXY_FRONT_NGINX=minimal)' : 'Host, X-Forwarded-For, -Proto, -Host, Forwarded, idle connections kept 4 s'}`);
   for (const kind of KINDS) {
     const backends = [await backend(kind, 1), await backend(kind, 2)];
     for (const b of backends) await ready(b);
