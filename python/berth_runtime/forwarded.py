@@ -20,8 +20,10 @@ _UNQUOTE = re.compile(r'\\(.)')
 _WS = ' \t\n\r\x0b\x0c\xa0'
 # An IPv6 zone as node:net's isIP accepts it (ipaddress takes any text after '%').
 _ZONE = re.compile(r'%[0-9A-Za-z.:-]+\Z')
-# Peers judged once each (a proxy's few addresses); cleared when full so that it stays small.
+# Peers judged once each (a proxy's few addresses), and hop addresses parsed once each (a
+# client's every request names it again); each cleared when full so that it stays small.
 _PEER_CACHE_MAX = 1024
+_parsed = {}
 
 
 def parse_allow(items):
@@ -33,13 +35,22 @@ def parse_allow(items):
 
 def _address(text):
     """The ipaddress object of `text`, IPv4-mapped IPv6 written ::ffff:a.b.c.d as IPv4 (as cidr.ts), or None."""
-    if '%' in text and _ZONE.search(text) is None:
-        return None
-    mapped = _MAPPED.match(text)
+    # ipaddress parses in Python, several µs a call: each text once.
     try:
-        return ipaddress.ip_address(mapped.group(1) if mapped else text)
-    except ValueError:
-        return None
+        return _parsed[text]
+    except KeyError:
+        pass
+    address = None
+    if '%' not in text or _ZONE.search(text) is not None:
+        mapped = _MAPPED.match(text)
+        try:
+            address = ipaddress.ip_address(mapped.group(1) if mapped else text)
+        except ValueError:
+            pass
+    if len(_parsed) >= _PEER_CACHE_MAX:
+        _parsed.clear()
+    _parsed[text] = address
+    return address
 
 
 def in_networks(text, nets):
@@ -57,11 +68,13 @@ def _within(address, nets):
 class PeerTrust(object):
     """Whether each peer address may speak for the client, remembered per address."""
 
-    __slots__ = ('trust', 'known')
+    __slots__ = ('trust', 'known', 'clients')
 
     def __init__(self, trust):
         self.trust = trust
         self.known = {}
+        # The client each set of field values names: a client's keep-alive requests repeat them.
+        self.clients = {}
 
     def trusted(self, peer):
         answer = self.known.get(peer)
@@ -72,11 +85,22 @@ class PeerTrust(object):
             self.known[peer] = answer
         return answer
 
-    def apply(self, env, headers):
-        """Sets env's REMOTE_ADDR, REMOTE_PORT and wsgi.url_scheme from the fields of a trusted peer."""
+    def apply(self, env):
+        """Sets env's REMOTE_ADDR, REMOTE_PORT and wsgi.url_scheme from the fields of a trusted
+        peer, read from env (build_environ joined a repeated field with ', ': the same hops as
+        the master's ',', the space stripped with the rest)."""
         # Most requests carry neither field: two dict lookups, not a walk over the fields.
-        if ('HTTP_X_FORWARDED_FOR' in env or 'HTTP_FORWARDED' in env) and self.trusted(env['REMOTE_ADDR']):
-            client = forwarded_client(headers, self.trust)
+        forwarded = env.get('HTTP_FORWARDED')
+        xff = env.get('HTTP_X_FORWARDED_FOR')
+        if (forwarded is not None or xff is not None) and self.trusted(env['REMOTE_ADDR']):
+            key = (forwarded, xff, env.get('HTTP_X_FORWARDED_PROTO'))
+            try:
+                client = self.clients[key]
+            except KeyError:
+                client = _client(forwarded, xff, key[2], self.trust)
+                if len(self.clients) >= _PEER_CACHE_MAX:
+                    self.clients.clear()
+                self.clients[key] = client
             if client is not None:
                 env['REMOTE_ADDR'], port, scheme = client
                 env['REMOTE_PORT'] = str(port)
@@ -97,10 +121,16 @@ def forwarded_client(headers, trust):
             xff = value if xff is None else xff + b',' + value
         elif name == b'x-forwarded-proto':
             xfp = value if xfp is None else xfp + b',' + value
+    return _client(None if forwarded is None else forwarded.decode('latin-1'), None if xff is None else xff.decode('latin-1'),
+                   None if xfp is None else xfp.decode('latin-1'), trust)
+
+
+def _client(forwarded, xff, xfp, trust):
+    """forwarded_client() of the three fields' values (str, or None when absent)."""
     if forwarded is not None:
-        hops = _forwarded_hops(forwarded.decode('latin-1'))
+        hops = _forwarded_hops(forwarded)
     elif xff is not None:
-        hops = _xff_hops(xff.decode('latin-1'), None if xfp is None else xfp.decode('latin-1'))
+        hops = _xff_hops(xff, xfp)
     else:
         return None
     for i in range(len(hops) - 1, -1, -1):
@@ -148,6 +178,9 @@ def _forwarded_hops(value):
 
 
 def _split_outside_quotes(text, sep):
+    if '"' not in text:  # the usual value: nothing quoted, so every sep separates (one C call)
+        out = text.split(sep)
+        return [s for s in (part.strip(_WS) for part in out) if s != '']
     out = []
     start = 0
     quoted = False

@@ -365,7 +365,7 @@ class HttpDirect(object):
         length = head.content_length
         env = build_environ(self.base, head, path_info, script_name, ends[0], ends[1], length)
         if self.peer_trust is not None:
-            self.peer_trust.apply(env, head.headers)
+            self.peer_trust.apply(env)
         env['wsgi.input'] = DirectInput(data[head.head_length:whole]) if length > 0 else EMPTY_INPUT
         keep = head.keep_alive and not self.stopping
         conn = RawConn(sock.fileno(), False, nonblocking=False)
