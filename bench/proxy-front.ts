@@ -18,7 +18,9 @@
  * PROXY_FRONT_DETAIL=1 also prints, per run, each backend process's CPU per request and which
  * backend processes hold the front's connections (ss -tnp) when wrk stops.
  * Run: bash scripts/build.sh && node dist/bench/proxy-front.js [rounds=3] [seconds=5] [connections=64]
- * (PROXY_FRONT_APP=varied: backends whose every response head differs, test/fixtures/apps/varied.py)
+ * (PROXY_FRONT_APP=varied: backends whose every response head differs, test/fixtures/apps/varied.py;
+ * PROXY_FRONT_KIND=http|uwsgi: one kind only; run from another build's directory, it measures
+ * that build: `cd /tmp/berth-base && node /path/to/dist/bench/proxy-front.js`)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +42,8 @@ const NGINX_FIELDS = process.env.PROXY_FRONT_NGINX === 'minimal' ? 'minimal' : '
 const DETAIL = process.env.PROXY_FRONT_DETAIL === '1';
 const KINDS = ['http', 'uwsgi'] as const;
 type Kind = (typeof KINDS)[number];
+// PROXY_FRONT_KIND=http or uwsgi: only that kind of backend.
+const RUN_KINDS = KINDS.filter((k) => (process.env.PROXY_FRONT_KIND ?? k) === k);
 const FRONTS = ['berth', 'nginx'] as const;
 type Front = (typeof FRONTS)[number];
 
@@ -199,7 +203,7 @@ process.on('SIGINT', () => { tracker.killAll(); process.exit(130); });
 
 try {
   console.log(`proxy-front: ${ROUNDS} interleaved rounds × ${SECONDS} s, wrk -c${CONNECTIONS}, backends: 2 Berth apps (2 processes × 1 thread, ${APP}); nginx's HTTP upstream: ${NGINX_FIELDS === 'minimal' ? 'Host, X-Forwarded-For, idle connections kept 60 s (PROXY_FRONT_NGINX=minimal)' : 'Host, X-Forwarded-For, -Proto, -Host, Forwarded, idle connections kept 4 s'}`);
-  for (const kind of KINDS) {
+  for (const kind of RUN_KINDS) {
     const backends = [await backend(kind, 1), await backend(kind, 2)];
     for (const b of backends) await ready(b);
     const fronts: Record<Front, Running> = { berth: await berthFront(kind, backends), nginx: await nginxFront(kind, backends) };
