@@ -8,12 +8,15 @@ import { IdleSweep, type Watched } from './idle-sweep.js';
 const MAX_HEAD_BYTES = 64 * 1024;
 /** Idle connections kept per backend; more are closed when their response ends. */
 const MAX_IDLE = 256;
-const SWEEP_MS = 1000;
+const SWEEP_MS = 250;
 /**
- * Sweeps an idle connection is kept: 4–5 s (undici's default keep-alive timeout is 4 s; Berth's
- * own http-timeout is 60 s). Counted in the pool's sweeps, not read from a clock per response.
+ * Sweeps an idle connection is kept: 1.25–1.5 s, under the 2 s after which a Berth backend's
+ * worker hands a kept connection to its master, where every later request on it takes the
+ * slower master path (python/berth_runtime/http_direct.py HTTP_IDLE_S; measured in
+ * docs/benchmarks.md, session s14H), and under gunicorn's 2 s keepalive. Counted in the
+ * pool's sweeps, not read from a clock per response.
  */
-const IDLE_SWEEPS = 4;
+const IDLE_SWEEPS = 5;
 
 /**
  * The connect and read timeouts of every busy connection: Node refreshes a socket's own
@@ -276,7 +279,7 @@ export class HttpBackendPool {
   #expire(): void {
     const limit = ++this.#sweeps - IDLE_SWEEPS;
     let n = 0;
-    // Idle since sweep S: the sweep after it ran within 1 s, so S + IDLE_SWEEPS + 1 is 4–5 s on.
+    // Idle since sweep S: the sweep after it ran within SWEEP_MS, so S + IDLE_SWEEPS + 1 is 1.25–1.5 s on.
     while (n < this.#idle.length && this.#idle[n]!.idleSince < limit) n++;
     for (const c of this.#idle.splice(0, n)) c.socket.destroy();
     if (this.#idle.length === 0 && this.#sweep !== null) {
