@@ -73,6 +73,7 @@ class ProxiedRequest implements OutgoingRequest {
   readonly readTimeoutMs: number;
   readonly #ex: Exchange;
   readonly #sentPath: string;
+  #pathInfo: string | null = null;
 
   constructor(ex: Exchange, target: string, sentPath: string, upstream: Upstream) {
     this.request = ex.request;
@@ -88,8 +89,9 @@ class ProxiedRequest implements OutgoingRequest {
     return this.#ex.cgiBlock;
   }
 
+  /** Decoded on the first read (a retry reads it again). */
   get pathInfo(): string {
-    return decodePath(this.#sentPath) ?? this.#sentPath;
+    return (this.#pathInfo ??= decodePath(this.#sentPath) ?? this.#sentPath);
   }
 }
 
