@@ -150,8 +150,7 @@ export class Front {
 
   /** Imports the door now: for a master that accepts itself or takes relays, before its first connection. */
   openDoor(): Promise<void> {
-    this.#openDoor();
-    return this.#doorLoading ?? Promise.resolve();
+    return this.#openDoor();
   }
 
   /**
@@ -159,9 +158,9 @@ export class Front {
    * accept, and a master that never gets a connection need not hold the HTTP and uwsgi fronts'
    * modules (docs/benchmarks.md, "issue 16 item 5: the master's memory, third pass").
    */
-  #openDoor(): void {
-    if (this.#doorLoading !== null) return;
-    this.#doorLoading = loadDoor(this.#doorDeps).then(
+  #openDoor(): Promise<void> {
+    if (this.#doorLoading !== null) return this.#doorLoading;
+    const loading = loadDoor(this.#doorDeps).then(
       (door) => {
         this.#door = door;
         if (this.#draining) this.#drainDoor();
@@ -173,6 +172,8 @@ export class Front {
         this.#takeWaiting(null);
       },
     );
+    this.#doorLoading = loading;
+    return loading;
   }
 
   #takeWaiting(door: Door | null): void {
