@@ -9,10 +9,10 @@
  * other load included) — each round's Berth ÷ nginx ratios, and their medians.
  * nginx's HTTP location sets the forwarding fields Berth's front sends (X-Forwarded-For,
  * -Proto, -Host, Forwarded), so both fronts hand the backends the same fields;
- * nginx's upstream keeps an idle connection 4 s (`keepalive_timeout`, 60 s by default), as
- * Berth's pool does (src/proxy/http-backend-pool.ts): a Berth backend's worker hands a kept
- * connection idle for 2 s to its master, where it stays on the slower master path, and with
- * 60 s nginx's pool, idle while Berth's front is measured, would come back to the master path.
+ * nginx's upstream keeps an idle connection 4 s (`keepalive_timeout`, 60 s by default; undici's
+ * 4 s): a Berth backend's worker hands a kept connection idle for 2 s to its master, where it
+ * stays on the slower master path, and with 60 s nginx's pool, idle while Berth's front is
+ * measured, would come back on the master path (Berth's pool closes its idle ones at 1.25–1.5 s).
  * PROXY_FRONT_NGINX=minimal is the bench before session s14H: nginx sets only Host and
  * X-Forwarded-For and keeps idle connections 60 s.
  * PROXY_FRONT_DETAIL=1 also prints, per run, each backend process's CPU per request and which
