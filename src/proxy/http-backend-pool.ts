@@ -94,7 +94,7 @@ export class BackendConnection implements Watched {
         this.#user?.body(copy);
       },
       onMessageEnd: () => (this.#responseDone = true),
-      onError: (err) => this.#break('error', `unusable response: ${err.message}`),
+      onError: (err) => this.#onParseError(err.message),
     }, { maxHeadBytes: MAX_HEAD_BYTES, reuseRepeatedHead: true });
     const s = this.socket;
     s.on('connect', () => {
@@ -179,6 +179,16 @@ export class BackendConnection implements Watched {
     if (this.#responseDone) this.#finish();
     else this.#user.readDone();
     return true;
+  }
+
+  /**
+   * Bytes after a complete response (the only error the parser reports once a response is
+   * done): the response stands, but this connection and the backend disagree about framing,
+   * so it carries nothing more (RFC 9112 §6.3).
+   */
+  #onParseError(message: string): void {
+    if (this.#responseDone) this.#keepAlive = false;
+    else this.#break('error', `unusable response: ${message}`);
   }
 
   #onEnd(): void {

@@ -1,6 +1,7 @@
 /** One try of a proxied request at one backend: the transport's handler, relaying the response to the client or handing the request on for a retry. */
 import { balanceKey } from './balance-key.js';
 import type { Exchange } from '../server/exchange.js';
+import { withVia } from './forward-headers.js';
 import type { AttemptHandler, FailureKind, OutgoingRequest } from './transport.js';
 import type { Backend, Upstream } from './upstream.js';
 
@@ -72,7 +73,7 @@ export class ProxyAttempt implements AttemptHandler {
     }
     if (!this.#current || ex.aborted) return;
     this.#heldStatus = reason === '' ? String(status) : `${status} ${reason}`;
-    this.#heldHeaders = headers;
+    this.#heldHeaders = this.#out.via ? withVia(headers) : headers;
     this.#heldLength = contentLength;
   }
 

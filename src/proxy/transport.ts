@@ -29,6 +29,12 @@ export interface OutgoingRequest {
   readonly cgiBlock: () => string;
   readonly pathInfo: string;
   readonly body: RequestBody | null;
+  /** Add this hop to Via (the group's `via`, RFC 9110 §7.6.3). */
+  readonly via: boolean;
+  /** The Host sent instead of the client's: an absolute-form target's authority (RFC 9112 §3.2.2); null: the client's. */
+  readonly host: string | null;
+  /** Max-Forwards as sent on (an OPTIONS or TRACE decremented, RFC 9110 §7.6.2); null: as received. */
+  readonly maxForwards: string | null;
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
 }

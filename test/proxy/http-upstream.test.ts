@@ -57,7 +57,7 @@ function body(text: string): RequestBody {
 function outgoing(method: string, target: string, withBody: RequestBody | null = null): OutgoingRequest {
   return {
     request: { method, target, versionMinor: 1, headers: ['Host', 'app.example', 'Connection', 'keep-alive, x-drop', 'X-Drop', '1', 'Expect', '100-continue'], remoteAddress: '127.0.0.9', remotePort: 5000, scheme: 'http' },
-    target, cgiBlock: () => '', pathInfo: target, body: withBody, connectTimeoutMs: 5000, readTimeoutMs: 5000,
+    target, cgiBlock: () => '', pathInfo: target, body: withBody, via: false, host: null, maxForwards: null, connectTimeoutMs: 5000, readTimeoutMs: 5000,
   };
 }
 

@@ -113,6 +113,8 @@ export interface RawHttpResponseHead {
   readonly framing: ResponseBodyFraming;
   /** The declared Content-Length (also for HEAD, 204, 304), or -1 when absent. */
   readonly contentLength: number;
+  /** Both Transfer-Encoding and Content-Length came (the length was dropped): the connection must not carry another response. */
+  readonly faultyFraming?: boolean;
 }
 
 export interface RawHttpResponseHandler {

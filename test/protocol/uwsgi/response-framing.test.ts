@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { responseKeepsAlive } from '../../../src/protocol/uwsgi/client.js';
 import { assertResponse, parseResponseEveryWay, runResponse } from './response-feed.js';
 import { UWSGI_RESPONSE_204, UWSGI_RESPONSE_LENGTH, UWSGI_RESPONSE_NO_REASON, UWSGI_RESPONSE_STREAM } from './fixtures.js';
 
@@ -45,6 +46,17 @@ test('response framing: a status line without a reason (start_response("200", โ€
   assert.equal(head.reason, '');
   assert.equal(assertResponse('HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n').head.reason, '');
   assert.equal(assertResponse('HTTP/1.1 599 Odd \u00e9 reason\tx\r\nContent-Length: 0\r\n\r\n').head.reason, 'Odd \u00e9 reason\tx');
+});
+
+test('response framing: Transfer-Encoding and Content-Length: chunked wins, the length is dropped, the framing marked faulty (RFC 9112 ยง6.3 rule 3)', () => {
+  const { head, body } = assertResponse('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX: y\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+  assert.equal(head.framing, 'chunked');
+  assert.equal(head.contentLength, -1);
+  assert.deepEqual(head.headers, ['X', 'y', 'Transfer-Encoding', 'chunked']);
+  assert.equal(head.faultyFraming, true);
+  assert.equal(responseKeepsAlive(head), false);
+  assert.equal(body, 'hello');
+  assert.equal(assertResponse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n').head.faultyFraming, false);
 });
 
 test('response framing: chunked, with extensions and trailers dropped', () => {
