@@ -89,6 +89,8 @@ export interface ForwardFacts {
   readonly host: string | null;
   readonly xForwardedFor: string | null;
   readonly forwarded: string | null;
+  /** The client's TE listed `trailers` (it takes a chunked response's trailer fields, RFC 9110 §10.1.4). */
+  readonly teTrailers?: boolean;
 }
 
 /**
@@ -113,10 +115,14 @@ export function eachRelayedField(req: ExchangeRequest, emit: (name: string, valu
   let host: string | null = null;
   let xff: string | null = null;
   let forwarded: string | null = null;
+  let teTrailers = false;
   for (let i = 0; i < req.headers.length; i += 2) {
     const name = (req.headers[i] as string).toLowerCase();
     const value = req.headers[i + 1] as string;
-    if (isHop(name, hop)) continue;
+    if (isHop(name, hop)) {
+      if (name === 'te' && /(^|,)\s*trailers\s*(,|;|$)/i.test(value)) teTrailers = true;
+      continue;
+    }
     if (name === 'x-forwarded-for') xff = xff === null ? value : `${xff}, ${value}`;
     else if (name === 'forwarded') forwarded = forwarded === null ? value : `${forwarded}, ${value}`;
     else if (name === 'x-forwarded-proto' || name === 'x-forwarded-host') continue;
@@ -125,7 +131,7 @@ export function eachRelayedField(req: ExchangeRequest, emit: (name: string, valu
       emit(name, value);
     }
   }
-  return { host, xForwardedFor: xff, forwarded };
+  return { host, xForwardedFor: xff, forwarded, teTrailers };
 }
 
 interface ForwardingValues { readonly xForwardedFor: string; readonly forwarded: string }

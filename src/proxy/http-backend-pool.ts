@@ -32,7 +32,11 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** The request using a connection: hears its response, or why there will be none. */
 export interface ConnectionUser {
   head(head: RawHttpResponseHead): void;
+  /** An interim response (1xx other than 100) before the head. */
+  interim(head: RawHttpResponseHead): void;
   body(chunk: Buffer): void;
+  /** A chunked response's trailer fields, just before end(). */
+  trailers(fields: readonly string[]): void;
   /** What one read brought has been handed on (the response is not complete yet). */
   readDone(): void;
   /** The response is complete; the connection is already back in the pool or closed. */
@@ -95,7 +99,9 @@ export class BackendConnection implements Watched {
       },
       onMessageEnd: () => (this.#responseDone = true),
       onError: (err) => this.#onParseError(err.message),
-    }, { maxHeadBytes: MAX_HEAD_BYTES, reuseRepeatedHead: true });
+      onInterim: (head) => this.#user?.interim(head),
+      onTrailers: (fields) => this.#user?.trailers(fields),
+    }, { maxHeadBytes: MAX_HEAD_BYTES, reuseRepeatedHead: true, keepTrailers: true });
     const s = this.socket;
     s.on('connect', () => {
       this.#connected = true;

@@ -46,7 +46,9 @@ function requestHead(out: OutgoingRequest, fallbackHost: string): string {
   });
   const seen = host === null ? received : { ...received, host };
   const line = `${out.request.method} ${out.target} HTTP/1.1\r\n${seen.host !== null ? (host !== null ? `host: ${host}\r\n` : '') : `host: ${fallbackHost}\r\n`}`;
-  return `${line}${fields}${out.via ? VIA_LINE : ''}${forwardingLines(out.request, seen)}${out.body !== null ? `content-length: ${out.body.totalBytes}\r\n` : ''}\r\n`;
+  // The front relays trailers to an HTTP/1.1 client, so it may say so for a client that takes them.
+  const te = received.teTrailers === true && out.request.versionMinor === 1 ? 'te: trailers\r\n' : '';
+  return `${line}${fields}${te}${out.via ? VIA_LINE : ''}${forwardingLines(out.request, seen)}${out.body !== null ? `content-length: ${out.body.totalBytes}\r\n` : ''}\r\n`;
 }
 
 /** One request's life on the pool: which connection, the resend, the pause. */
@@ -83,6 +85,14 @@ class HttpAttempt implements ConnectionUser {
   head(head: RawHttpResponseHead): void {
     if (this.#settled) return;
     this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers), head.contentLength);
+  }
+
+  interim(head: RawHttpResponseHead): void {
+    if (!this.#settled) this.#handler.interim?.(head.statusCode, head.reason, withoutHopByHop(head.headers));
+  }
+
+  trailers(fields: readonly string[]): void {
+    if (!this.#settled) this.#handler.trailers?.(withoutHopByHop(fields));
   }
 
   body(chunk: Buffer): void {
