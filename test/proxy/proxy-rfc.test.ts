@@ -101,10 +101,11 @@ describe('the proxy against RFC 9110 §7.6 and RFC 9112 §6.3', () => {
     [raw, app, uwsgi] = await Promise.all([scriptedBackend(ANSWERS), startBerthApp('echo.py'), startUwsgiSocket('echo.py')]);
     writeFileSync(join(dir, 'front.ini'), [
       '[upstream:raw]', `server = http://127.0.0.1:${raw.port} max_fails=0`, 'read-timeout = 5s', '',
+      '[upstream:quiet]', `server = http://127.0.0.1:${raw.port} max_fails=0`, 'via = off', '',
       '[upstream:app]', `server = http://127.0.0.1:${app.port}`, '',
       '[upstream:legacy]', `server = uwsgi://127.0.0.1:${uwsgi.port}`, '',
       '[uwsgi]', 'http = 127.0.0.1:0',
-      'proxy-pass = app.test/=app', 'proxy-pass = legacy.test/=legacy', 'proxy-pass = /=raw', '',
+      'proxy-pass = app.test/=app', 'proxy-pass = quiet.test/=quiet', 'proxy-pass = legacy.test/=legacy', 'proxy-pass = /=raw', '',
     ].join('\n'));
     front = await startBerth(['--ini', join(dir, 'front.ini')], { waitReady: false });
   });
@@ -141,6 +142,9 @@ describe('the proxy against RFC 9110 §7.6 and RFC 9112 §6.3', () => {
     assert.deepEqual(field(lastSeen('/via').head, 'via').join(', '), '1.0 fred, 1.1 p.example, 1.1 berth');
     assert.deepEqual(field(split(text).head, 'via').join(', '), '1.1 app-cache, 1.1 berth');
     assert.deepEqual(field(split(await get('/plain')).head, 'via'), ['1.1 berth']);
+    const quiet = await sendUntilClose(front.port, Buffer.from('GET /via HTTP/1.1\r\nHost: quiet.test\r\nVia: 1.0 fred\r\nConnection: close\r\n\r\n'));
+    assert.deepEqual(field(lastSeen('/via').head, 'via'), ['1.0 fred'], 'via = off: the chain passes as it came');
+    assert.deepEqual(field(split(quiet).head, 'via'), ['1.1 app-cache']);
   });
 
   it('§6.3: a response framed both by Transfer-Encoding and Content-Length is read chunked, relayed without the length, and its connection closed', async () => {
