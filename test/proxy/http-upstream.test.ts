@@ -5,6 +5,7 @@ import type { BackendSpec } from '../../src/config/schema.js';
 import { HttpUpstream } from '../../src/proxy/http-upstream.js';
 import type { FailureKind, OutgoingRequest } from '../../src/proxy/transport.js';
 import type { RequestBody } from '../../src/server/request-body.js';
+import { eachRequest } from '../helpers/request-splitter.js';
 import { send } from '../helpers/upstream-send.js';
 
 /**
@@ -20,21 +21,11 @@ async function backend(answer: (index: number, head: string, socket: net.Socket)
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     let index = 0;
-    let buf = '';
-    socket.on('data', (chunk) => {
-      buf += chunk.toString('latin1');
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        const head = buf.slice(0, end + 4);
-        const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + length) return;
-        heads.push(buf.slice(0, end + 4 + length));
-        buf = buf.slice(end + 4 + length);
-        const reply = answer(index++, head, socket);
-        if (reply === null) socket.destroy();
-        else if (reply !== '') socket.write(reply);
-      }
+    eachRequest(socket, (head, whole) => {
+      heads.push(whole);
+      const reply = answer(index++, head, socket);
+      if (reply === null) socket.destroy();
+      else if (reply !== '') socket.write(reply);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { startBerth, type RunningBerth } from '../helpers/berth.js';
 import { startBerthApp, startUwsgiSocket, type RunningPeer } from '../helpers/backends.js';
 import { exchangeRaw, sendUntilClose } from '../helpers/raw-http.js';
+import { eachRequest } from '../helpers/request-splitter.js';
 
 interface Seen { readonly path: string; readonly head: string; readonly conn: number }
 
@@ -25,22 +26,12 @@ async function scriptedBackend(answers: Record<string, string | ((s: net.Socket)
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
-    let buf = '';
-    socket.on('data', (chunk) => {
-      buf += chunk.toString('latin1');
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        const head = buf.slice(0, end + 4);
-        const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + length) return;
-        buf = buf.slice(end + 4 + length);
-        const path = head.split(' ')[1]!;
-        seen.push({ path, head, conn });
-        const answer = answers[path] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n';
-        if (typeof answer === 'function') answer(socket);
-        else socket.write(answer);
-      }
+    eachRequest(socket, (head) => {
+      const path = head.split(' ')[1]!;
+      seen.push({ path, head, conn });
+      const answer = answers[path] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n';
+      if (typeof answer === 'function') answer(socket);
+      else socket.write(answer);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
