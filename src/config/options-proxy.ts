@@ -4,7 +4,7 @@ import type { OptionSpec } from './option-spec.js';
 export const PROXY_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'upstream', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'upstreams', group: 'Application', berthOnly: true,
-    help: "A group of backends to proxy to, best written as an ini section: '[upstream:api]' with 'server = http://127.0.0.1:9001 weight=5 max_fails=3 fail_timeout=10s' (also uwsgi://host:port, http:///run/app.sock, uwsgi:///run/app.sock; flags backup, down), 'balance = round-robin', 'proxy-next-upstream = error timeout http_502 http_503 http_504', 'connect-timeout = 5s', 'read-timeout = 60s'. On the command line: --upstream 'api server=http://127.0.0.1:9001'. See docs/proxy.md.",
+    help: "A group of backends to proxy to, best written as an ini section: '[upstream:api]' with 'server = http://127.0.0.1:9001 weight=5 max_fails=3 fail_timeout=10s' (also uwsgi://host:port, http:///run/app.sock, uwsgi:///run/app.sock; flags backup, down), 'balance = round-robin', 'proxy-next-upstream = error timeout http_502 http_503 http_504', 'connect-timeout = 5s', 'read-timeout = 60s', 'via = off' (no Via field added; on by default, RFC 9110 §7.6.3). On the command line: --upstream 'api server=http://127.0.0.1:9001'. See docs/proxy.md.",
   },
   {
     name: 'proxy-pass', aliases: [], type: 'string', repeatable: true, status: 'supported', field: 'proxyRoutes', group: 'Application', berthOnly: true,

@@ -10,7 +10,7 @@ import { normalizeMountpoint } from './static-values.js';
 import { suggest } from './suggest.js';
 import { parseSeconds } from './units.js';
 
-const GROUP_KEYS = ['server', 'balance', 'proxy-next-upstream', 'connect-timeout', 'read-timeout', 'health-check'] as const;
+const GROUP_KEYS = ['server', 'balance', 'proxy-next-upstream', 'connect-timeout', 'read-timeout', 'health-check', 'via'] as const;
 const SERVER_PARAMS = ['weight', 'max_fails', 'fail_timeout', 'backup', 'down'] as const;
 const BALANCES = ['round-robin', 'least-conn', 'ip-hash', 'hash', 'random-two'] as const;
 const NEXT_UPSTREAM_WORDS = ['error', 'timeout', 'http_500', 'http_502', 'http_503', 'http_504', 'http_429', 'non_idempotent', 'off', 'invalid_header'] as const;
@@ -28,6 +28,7 @@ interface Draft {
   connectTimeoutMs: number;
   readTimeoutMs: number;
   healthCheck: HealthSpec | null;
+  via: boolean;
 }
 
 export interface ProxyValues {
@@ -138,7 +139,7 @@ function readGroups(assigned: readonly Assigned[], fail: Fail): Map<string, Draf
     }
     let g = groups.get(name);
     if (g === undefined) {
-      g = { name, source: a.source, backends: [], balance: { kind: 'round-robin' }, nextUpstream: DEFAULT_NEXT, connectTimeoutMs: 5_000, readTimeoutMs: 60_000, healthCheck: null };
+      g = { name, source: a.source, backends: [], balance: { kind: 'round-robin' }, nextUpstream: DEFAULT_NEXT, connectTimeoutMs: 5_000, readTimeoutMs: 60_000, healthCheck: null, via: true };
       groups.set(name, g);
     }
     if (space < 0) continue;
@@ -164,6 +165,9 @@ function readGroups(assigned: readonly Assigned[], fail: Fail): Map<string, Draf
       const h = parseHealthCheck(value);
       if (isHealthSpecError(h)) fail(a, `health-check in [upstream:${name}]: ${h.problem}`, h.fix);
       else g.healthCheck = h;
+    } else if (key === 'via') {
+      if (value === 'on' || value === 'off') g.via = value === 'on';
+      else fail(a, `via '${value}' in [upstream:${name}] is neither on nor off`, 'write via = off to send no Via field (RFC 9110 §7.6.3), or leave it out (on)');
     } else if (key === 'proxy-next-upstream') {
       g.nextUpstream = parseNextUpstream(value, a, fail);
     } else {

@@ -88,6 +88,8 @@ export interface UpstreamGroupSpec {
   readonly readTimeoutMs: number;
   /** `health-check = /path interval=… timeout=… rise=… fall=… status=…` (docs/proxy-balancing.md), or null: passive health only. */
   readonly healthCheck: HealthSpec | null;
+  /** `via = on|off`: add `Via: 1.1 berth` to requests and responses (RFC 9110 §7.6.3); on unless turned off. */
+  readonly via: boolean;
   /** Where the section starts, for messages. */
   readonly source: ValueSource;
 }

@@ -7,11 +7,35 @@
  * Trailer, Transfer-Encoding, Upgrade) belong to one connection and are never relayed in
  * either direction. X-Forwarded-For and Forwarded (RFC 7239) are appended to, so a backend
  * that trusts the proxies before Berth still sees the whole chain; X-Forwarded-Proto and
- * X-Forwarded-Host describe Berth's own client connection, so they are replaced.
+ * X-Forwarded-Host describe Berth's own client connection, so they are replaced. Via (RFC 9110
+ * §7.6.3) gets this hop, `1.1 berth`, after any Via already there, unless a group turns it off.
  */
 import type { ExchangeRequest } from '../server/exchange.js';
 
 const ALWAYS_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization']);
+
+/** This hop in Via (RFC 9110 §7.6.3): the protocol the message came in on and a pseudonym, no host name or port. */
+export const VIA_HOP = '1.1 berth';
+
+/** The last response fields given a Via and the result: a backend's repeated head (one frozen array) costs one comparison. */
+let lastWithoutVia: readonly string[] | null = null;
+let lastWithVia: readonly string[] = [];
+
+/**
+ * `headers` with `Via: 1.1 berth` after them (so after any Via the backend sent: a list in
+ * field-line order). A frozen list is a parser's kept head, shared by every response that
+ * repeats it: copied once; any other is this response's own and is extended in place.
+ */
+export function withVia(headers: readonly string[]): readonly string[] {
+  if (headers === lastWithoutVia) return lastWithVia;
+  if (!Object.isFrozen(headers)) {
+    (headers as string[]).push('Via', VIA_HOP);
+    return headers;
+  }
+  lastWithoutVia = headers;
+  lastWithVia = [...headers, 'Via', VIA_HOP];
+  return lastWithVia;
+}
 
 /** Lower-case names of the hop-by-hop fields in `headers` (the fixed ones and what Connection lists). */
 export function hopByHopNames(headers: readonly string[]): ReadonlySet<string> {
@@ -65,6 +89,8 @@ export interface ForwardFacts {
   readonly host: string | null;
   readonly xForwardedFor: string | null;
   readonly forwarded: string | null;
+  /** The client's TE listed `trailers` (it takes a chunked response's trailer fields, RFC 9110 §10.1.4). */
+  readonly teTrailers?: boolean;
 }
 
 /**
@@ -89,10 +115,14 @@ export function eachRelayedField(req: ExchangeRequest, emit: (name: string, valu
   let host: string | null = null;
   let xff: string | null = null;
   let forwarded: string | null = null;
+  let teTrailers = false;
   for (let i = 0; i < req.headers.length; i += 2) {
     const name = (req.headers[i] as string).toLowerCase();
     const value = req.headers[i + 1] as string;
-    if (isHop(name, hop)) continue;
+    if (isHop(name, hop)) {
+      if (name === 'te' && /(^|,)\s*trailers\s*(,|;|$)/i.test(value)) teTrailers = true;
+      continue;
+    }
     if (name === 'x-forwarded-for') xff = xff === null ? value : `${xff}, ${value}`;
     else if (name === 'forwarded') forwarded = forwarded === null ? value : `${forwarded}, ${value}`;
     else if (name === 'x-forwarded-proto' || name === 'x-forwarded-host') continue;
@@ -101,7 +131,7 @@ export function eachRelayedField(req: ExchangeRequest, emit: (name: string, valu
       emit(name, value);
     }
   }
-  return { host, xForwardedFor: xff, forwarded };
+  return { host, xForwardedFor: xff, forwarded, teTrailers };
 }
 
 interface ForwardingValues { readonly xForwardedFor: string; readonly forwarded: string }
@@ -144,11 +174,12 @@ const NOT_SENT = new Set(['wsgi.url_scheme', 'SCRIPT_NAME', 'CONTENT_LENGTH', 'C
  * REMOTE_PORT, SERVER_PORT, SERVER_NAME) plus the HTTP_* fields, forwarding ones set.
  * `requestUri` replaces the block's REQUEST_URI (a route with a URI part rewrote the path).
  */
-export function uwsgiVars(req: ExchangeRequest, cgiBlock: string, pathInfo: string, bodyBytes: number | null, requestUri: string | null = null): string[] {
+export function uwsgiVars(req: ExchangeRequest, cgiBlock: string, pathInfo: string, bodyBytes: number | null, requestUri: string | null = null, via = false, maxForwards: string | null = null): string[] {
   const parts = cgiBlock.split('\0');
   const hop = hopByHopNames(req.headers);
   const vars: string[] = [];
   let contentType = '';
+  let viaChain: string | null = null;
   const seen: { host: string | null; xForwardedFor: string | null; forwarded: string | null } = { host: null, xForwardedFor: null, forwarded: null };
   for (let i = 0; i + 1 < parts.length; i += 2) {
     const key = parts[i] as string;
@@ -157,6 +188,10 @@ export function uwsgiVars(req: ExchangeRequest, cgiBlock: string, pathInfo: stri
     else if (key === 'HTTP_HOST') seen.host = value;
     else if (key === 'HTTP_X_FORWARDED_FOR') seen.xForwardedFor = value;
     else if (key === 'HTTP_FORWARDED') seen.forwarded = value;
+    else if (key === 'HTTP_VIA' && via) {
+      viaChain = value;
+      continue;
+    } else if (key === 'HTTP_MAX_FORWARDS' && maxForwards !== null) continue;
     if (NOT_SENT.has(key) || HOP_CGI.has(key) || (requestUri !== null && key === 'REQUEST_URI')) continue;
     if (key.startsWith('HTTP_') && (key.startsWith('HTTP_PROXY_') || hop.has(key.slice(5).toLowerCase().replace(/_/g, '-')))) continue;
     vars.push(key, value);
@@ -173,6 +208,8 @@ export function uwsgiVars(req: ExchangeRequest, cgiBlock: string, pathInfo: stri
     'HTTP_FORWARDED', f.forwarded,
   );
   if (seen.host !== null) vars.push('HTTP_X_FORWARDED_HOST', seen.host);
+  if (via) vars.push('HTTP_VIA', viaChain === null ? VIA_HOP : `${viaChain}, ${VIA_HOP}`);
+  if (maxForwards !== null) vars.push('HTTP_MAX_FORWARDS', maxForwards);
   if (requestUri !== null) vars.push('REQUEST_URI', requestUri);
   if (req.scheme === 'https') vars.push('HTTPS', 'on');
   return vars;

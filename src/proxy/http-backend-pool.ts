@@ -35,7 +35,11 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** The request using a connection: hears its response, or why there will be none. */
 export interface ConnectionUser {
   head(head: RawHttpResponseHead): void;
+  /** An interim response (1xx other than 100) before the head. */
+  interim(head: RawHttpResponseHead): void;
   body(chunk: Buffer): void;
+  /** A chunked response's trailer fields, just before end(). */
+  trailers(fields: readonly string[]): void;
   /** What one read brought has been handed on (the response is not complete yet). */
   readDone(): void;
   /** The response is complete; the connection is already back in the pool or closed. */
@@ -97,8 +101,10 @@ export class BackendConnection implements Watched {
         this.#user?.body(copy);
       },
       onMessageEnd: () => (this.#responseDone = true),
-      onError: (err) => this.#break('error', `unusable response: ${err.message}`),
-    }, { maxHeadBytes: MAX_HEAD_BYTES, reuseRepeatedHead: true });
+      onError: (err) => this.#onParseError(err.message),
+      onInterim: (head) => this.#user?.interim(head),
+      onTrailers: (fields) => this.#user?.trailers(fields),
+    }, { maxHeadBytes: MAX_HEAD_BYTES, reuseRepeatedHead: true, keepTrailers: true });
     const s = this.socket;
     s.on('connect', () => {
       this.#connected = true;
@@ -182,6 +188,16 @@ export class BackendConnection implements Watched {
     if (this.#responseDone) this.#finish();
     else this.#user.readDone();
     return true;
+  }
+
+  /**
+   * Bytes after a complete response (the only error the parser reports once a response is
+   * done): the response stands, but this connection and the backend disagree about framing,
+   * so it carries nothing more (RFC 9112 §6.3).
+   */
+  #onParseError(message: string): void {
+    if (this.#responseDone) this.#keepAlive = false;
+    else this.#break('error', `unusable response: ${message}`);
   }
 
   #onEnd(): void {

@@ -16,7 +16,7 @@ import type { BackendSpec } from '../config/schema.js';
 import type { RawHttpResponseHead } from '../protocol/uwsgi/types.js';
 import { noteReadGarbage } from '../server/young-collection.js';
 import { drainOrClose } from './drain-or-close.js';
-import { eachRelayedField, forwardingLines, withoutHopByHop } from './forward-headers.js';
+import { eachRelayedField, forwardingLines, VIA_HOP, withoutHopByHop } from './forward-headers.js';
 import { HttpBackendPool, type BackendConnection, type ConnectionUser } from './http-backend-pool.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
 
@@ -24,6 +24,8 @@ import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js'
 const PAUSE_AT = 256 * 1024;
 const BODY_PIECE = 64 * 1024;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+/** After the client's own Via fields: this hop appended to the chain. */
+const VIA_LINE = `via: ${VIA_HOP}\r\n`;
 /** Anything that would end the request line early or smuggle a line into the head. */
 const BAD_TARGET = /[\s\0]/;
 
@@ -35,11 +37,18 @@ const BAD_TARGET = /[\s\0]/;
 function requestHead(out: OutgoingRequest, fallbackHost: string): string {
   let fields = '';
   const stored = out.body !== null;
-  const seen = eachRelayedField(out.request, (name, value) => {
-    if (name !== 'expect' && !(stored && name === 'content-length')) fields += `${name}: ${value}\r\n`;
+  const host = out.host;
+  const maxForwards = out.maxForwards;
+  const received = eachRelayedField(out.request, (name, value) => {
+    if (name === 'expect' || (stored && name === 'content-length')) return;
+    if (host !== null && name === 'host') return;
+    fields += `${name}: ${maxForwards !== null && name === 'max-forwards' ? maxForwards : value}\r\n`;
   });
-  const line = `${out.request.method} ${out.target} HTTP/1.1\r\n${seen.host !== null ? '' : `host: ${fallbackHost}\r\n`}`;
-  return `${line}${fields}${forwardingLines(out.request, seen)}${out.body !== null ? `content-length: ${out.body.totalBytes}\r\n` : ''}\r\n`;
+  const seen = host === null ? received : { ...received, host };
+  const line = `${out.request.method} ${out.target} HTTP/1.1\r\n${seen.host !== null ? (host !== null ? `host: ${host}\r\n` : '') : `host: ${fallbackHost}\r\n`}`;
+  // The front relays trailers to an HTTP/1.1 client, so it may say so for a client that takes them.
+  const te = received.teTrailers === true && out.request.versionMinor === 1 ? 'te: trailers\r\n' : '';
+  return `${line}${fields}${te}${out.via ? VIA_LINE : ''}${forwardingLines(out.request, seen)}${out.body !== null ? `content-length: ${out.body.totalBytes}\r\n` : ''}\r\n`;
 }
 
 /** One request's life on the pool: which connection, the resend, the pause. */
@@ -76,6 +85,14 @@ class HttpAttempt implements ConnectionUser {
   head(head: RawHttpResponseHead): void {
     if (this.#settled) return;
     this.#handler.head(head.statusCode, head.reason, withoutHopByHop(head.headers), head.contentLength);
+  }
+
+  interim(head: RawHttpResponseHead): void {
+    if (!this.#settled) this.#handler.interim?.(head.statusCode, head.reason, withoutHopByHop(head.headers));
+  }
+
+  trailers(fields: readonly string[]): void {
+    if (!this.#settled) this.#handler.trailers?.(withoutHopByHop(fields));
   }
 
   body(chunk: Buffer): void {

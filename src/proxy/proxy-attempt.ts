@@ -1,6 +1,7 @@
 /** One try of a proxied request at one backend: the transport's handler, relaying the response to the client or handing the request on for a retry. */
 import { balanceKey } from './balance-key.js';
 import type { Exchange } from '../server/exchange.js';
+import { withVia } from './forward-headers.js';
 import type { AttemptHandler, FailureKind, OutgoingRequest } from './transport.js';
 import type { Backend, Upstream } from './upstream.js';
 
@@ -38,6 +39,8 @@ export class ProxyAttempt implements AttemptHandler {
   #heldStatus = '';
   #heldHeaders: readonly string[] = NO_HEADERS;
   #heldLength = -1;
+  /** A chunked response's trailer fields, sent with its end. */
+  #trailers: readonly string[] | undefined = undefined;
 
   constructor(owner: AttemptOwner, ex: Exchange, upstream: Upstream, backend: Backend, out: OutgoingRequest, tried: Set<number> | null) {
     this.#owner = owner;
@@ -72,8 +75,19 @@ export class ProxyAttempt implements AttemptHandler {
     }
     if (!this.#current || ex.aborted) return;
     this.#heldStatus = reason === '' ? String(status) : `${status} ${reason}`;
-    this.#heldHeaders = headers;
+    this.#heldHeaders = this.#out.via ? withVia(headers) : headers;
     this.#heldLength = contentLength;
+  }
+
+  /** RFC 9110 §15.2: a proxy forwards 1xx responses — never to an HTTP/1.0 client, which knows none. */
+  interim(status: number, reason: string, headers: readonly string[]): void {
+    const ex = this.#ex;
+    if (!this.#current || ex.aborted || ex.request.versionMinor !== 1) return;
+    ex.responder.sendInterim?.(reason === '' ? String(status) : `${status} ${reason}`, this.#out.via ? withVia(headers) : headers);
+  }
+
+  trailers(fields: readonly string[]): void {
+    this.#trailers = fields;
   }
 
   body(chunk: Buffer, resume: () => void): void {
@@ -104,7 +118,7 @@ export class ProxyAttempt implements AttemptHandler {
     const ex = this.#ex;
     ex.onAbort = null;
     this.#sendHeld();
-    if (!ex.aborted) ex.responder.sendEnd();
+    if (!ex.aborted) ex.responder.sendEnd(this.#trailers);
   }
 
   fail(kind: FailureKind, sent: boolean, message: string): void {

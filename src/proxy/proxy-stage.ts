@@ -17,7 +17,9 @@
 import { balanceKey } from './balance-key.js';
 import type { ProxyRouteSpec } from '../config/schema.js';
 import type { Exchange } from '../server/exchange.js';
+import { absoluteFormAuthority } from '../protocol/http1/target.js';
 import { decodePath, hostName, splitTarget } from '../server/http-environ.js';
+import { answerAsFinalRecipient, maxForwardsOf } from './max-forwards.js';
 import { ProxyAttempt } from './proxy-attempt.js';
 import type { FailureKind, OutgoingRequest } from './transport.js';
 import { Backend, Upstream } from './upstream.js';
@@ -69,16 +71,22 @@ class ProxiedRequest implements OutgoingRequest {
   readonly request: Exchange['request'];
   readonly target: string;
   readonly body: Exchange['body'];
+  readonly via: boolean;
+  readonly host: string | null;
+  readonly maxForwards: string | null;
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly #ex: Exchange;
   readonly #sentPath: string;
   #pathInfo: string | null = null;
 
-  constructor(ex: Exchange, target: string, sentPath: string, upstream: Upstream) {
+  constructor(ex: Exchange, target: string, sentPath: string, upstream: Upstream, host: string | null, maxForwards: string | null) {
     this.request = ex.request;
     this.target = target;
     this.body = ex.body;
+    this.via = upstream.spec.via;
+    this.host = host;
+    this.maxForwards = maxForwards;
     this.connectTimeoutMs = upstream.spec.connectTimeoutMs;
     this.readTimeoutMs = upstream.spec.readTimeoutMs;
     this.#ex = ex;
@@ -142,8 +150,10 @@ export class ProxyStage {
 
   #routeFor(ex: Exchange, path: string): CompiledRoute | null {
     let host = '';
+    const authority = absoluteFormAuthority(ex.request.target);
     const h = ex.request.headers;
-    for (let i = 0; i < h.length; i += 2) if ((h[i] as string).length === 4 && (h[i] as string).toLowerCase() === 'host') host = hostName(h[i + 1] as string).toLowerCase();
+    if (authority !== null) host = hostName(authority).toLowerCase();
+    else for (let i = 0; i < h.length; i += 2) if ((h[i] as string).length === 4 && (h[i] as string).toLowerCase() === 'host') host = hostName(h[i + 1] as string).toLowerCase();
     // Loops, not find/some with closures: this runs for every request while proxy routes exist.
     for (const route of this.#routes) {
       const spec = route.spec;
@@ -161,8 +171,16 @@ export class ProxyStage {
       next();
       return;
     }
+    const maxForwards = maxForwardsOf(ex.request);
+    if (maxForwards === 0) {
+      answerAsFinalRecipient(ex);
+      return;
+    }
+    const target = ex.request.target;
+    // RFC 9112 §3.2.2: an absolute-form target goes on in origin-form, its authority as Host.
+    const authority = absoluteFormAuthority(target);
     const sentPath = route.spec.uri === null ? path : rewritePath(path, route.spec);
-    const out = new ProxiedRequest(ex, sentPath === path ? ex.request.target : `${sentPath}${query !== '' ? `?${query}` : ''}`, sentPath, route.upstream);
+    const out = new ProxiedRequest(ex, sentPath === path && authority === null ? target : `${sentPath}${query !== '' ? `?${query}` : ''}`, sentPath, route.upstream, authority, maxForwards > 0 ? String(maxForwards - 1) : null);
     this.inFlight++;
     route.upstream.requests++;
     this.attempt(ex, route.upstream, out, null, null);

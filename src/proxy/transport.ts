@@ -12,6 +12,10 @@ export type FailureKind = 'connect' | 'timeout' | 'error';
 export interface AttemptHandler {
   /** The backend's response head, hop-by-hop fields already removed; `contentLength` as the response parser read it, or -1. */
   head(statusCode: number, reason: string, headers: readonly string[], contentLength: number): void;
+  /** An interim response (1xx other than 100, e.g. 103 Early Hints) before the head, hop-by-hop fields removed. */
+  interim?(statusCode: number, reason: string, headers: readonly string[]): void;
+  /** A chunked response's trailer fields (hop-by-hop ones removed), just before end(). */
+  trailers?(fields: readonly string[]): void;
   /** A piece of the body; call `resume` once it has left Berth, then more follows. */
   body(chunk: Buffer, resume: () => void): void;
   /** Everything one read from the backend brought has been handed on (a head held for its body may go out now). */
@@ -29,6 +33,12 @@ export interface OutgoingRequest {
   readonly cgiBlock: () => string;
   readonly pathInfo: string;
   readonly body: RequestBody | null;
+  /** Add this hop to Via (the group's `via`, RFC 9110 §7.6.3). */
+  readonly via: boolean;
+  /** The Host sent instead of the client's: an absolute-form target's authority (RFC 9112 §3.2.2); null: the client's. */
+  readonly host: string | null;
+  /** Max-Forwards as sent on (an OPTIONS or TRACE decremented, RFC 9110 §7.6.2); null: as received. */
+  readonly maxForwards: string | null;
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
 }

@@ -194,7 +194,7 @@ class UwsgiAttempt implements Watched {
     const out = this.#out;
     let packet: Buffer;
     try {
-      const vars = uwsgiVars(out.request, out.cgiBlock(), out.pathInfo, out.body === null ? null : out.body.totalBytes, out.target === out.request.target ? null : out.target);
+      const vars = uwsgiVars(out.request, out.cgiBlock(), out.pathInfo, out.body === null ? null : out.body.totalBytes, out.target === out.request.target ? null : out.target, out.via, out.maxForwards);
       vars.push(KEEPALIVE_VAR, KEEPALIVE_TOKEN);
       packet = encodeUwsgiRequest(vars);
     } catch (err) {

@@ -28,8 +28,13 @@ export interface Responder {
   sendHead(status: string, headers: readonly string[]): boolean;
   /** A piece of a streamed body; `flushed` runs once the bytes have left Berth's buffers. */
   sendBody(chunk: Buffer, flushed: () => void): void;
-  /** The streamed body is complete. */
-  sendEnd(): void;
+  /**
+   * The streamed body is complete. `trailers`: fields for a chunked body's trailer section
+   * (already validated: a backend's parsed trailers), dropped when the body is not chunked.
+   */
+  sendEnd(trailers?: readonly string[]): void;
+  /** An interim 1xx response before the head (fields already validated); a front that cannot send one leaves this out. */
+  sendInterim?(status: string, headers: readonly string[]): void;
   /**
    * A whole response at once (the fast path). `shared`: `body` is a long-lived buffer that
    * never changes (a cached static file), so the front may keep bytes derived from it.

@@ -44,6 +44,13 @@ function hasContentLength(headers: readonly string[]): boolean {
   return false;
 }
 
+/** `Name: value` CRLF per field. */
+function fieldLines(headers: readonly string[]): string {
+  let lines = '';
+  for (let i = 0; i < headers.length; i += 2) lines += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
+  return lines;
+}
+
 export class HttpResponseWriter {
   #out: Output;
   #req: RequestSummary;
@@ -110,11 +117,18 @@ export class HttpResponseWriter {
     }
   }
 
-  sendEnd(): void {
+  /** An interim response (RFC 9110 §15.2) before the head: only HTTP/1.1 clients know 1xx. */
+  sendInterim(status: string, headers: readonly string[]): void {
+    if (this.#done || this.headSent || this.#req.versionMinor !== 1) return;
+    this.#out.emit(`HTTP/1.1 ${status}\r\n${fieldLines(headers)}\r\n`);
+  }
+
+  sendEnd(trailers?: readonly string[]): void {
     const plan = this.#activePlan;
     if (this.#done || plan === null) return;
     if (plan.framing === 'chunked') {
-      this.#out.emit(LAST_CHUNK);
+      // RFC 9112 §7.1.2: the trailer section follows the last chunk.
+      this.#out.emit(trailers === undefined || trailers.length === 0 ? LAST_CHUNK : `0\r\n${fieldLines(trailers)}\r\n`);
       this.#finish(!plan.keepAlive);
     } else if (plan.framing === 'length' && this.#remaining > 0) {
       this.#out.log('error', `${this.#req.method} ${this.#req.target}: the app sent ${plan.contentLength - this.#remaining} of the ${plan.contentLength} bytes its Content-Length declared; closing the connection`);

@@ -85,8 +85,11 @@ export class QueuedResponse implements Output, Responder {
   sendBody(chunk: Buffer, flushed: () => void): void {
     this.writer.sendBody(chunk, flushed);
   }
-  sendEnd(): void {
-    this.writer.sendEnd();
+  sendEnd(trailers?: readonly string[]): void {
+    this.writer.sendEnd(trailers);
+  }
+  sendInterim(status: string, headers: readonly string[]): void {
+    this.writer.sendInterim(status, headers);
   }
   sendFull(status: string, headers: readonly string[], body: Buffer, shared?: boolean): void {
     this.writer.sendFull(status, headers, body, shared);

@@ -107,3 +107,10 @@ test('an exact route and a prefix route on the same path are two routes; the sam
   const text = problems(load(['[upstream:api]', 'server = http://127.0.0.1:9001', '[uwsgi]', 'http = :0', 'proxy-pass = =/x=api', 'proxy-pass = =/x=api/y'])).join('\n');
   assert.match(text, /proxy-pass: =\/x is already routed to 'api' \(line 5\)/);
 });
+
+test('via = off turns the Via field off for a group; on is the default; another value is refused with the line', () => {
+  const c = ok(load(['[upstream:quiet]', 'server = http://127.0.0.1:9001', 'via = off', '[upstream:loud]', 'server = http://127.0.0.1:9002', '[uwsgi]', 'http = :0', 'proxy-pass = /q=quiet', 'proxy-pass = /l=loud']));
+  assert.deepEqual(c.upstreams.map((u) => [u.name, u.via]), [['quiet', false], ['loud', true]]);
+  const text = problems(load(['[upstream:api]', 'server = http://127.0.0.1:9001', 'via = no', '[uwsgi]', 'http = :0', 'proxy-pass = /api=api'])).join('\n');
+  assert.match(text, /via 'no' in \[upstream:api\] is neither on nor off \(line 3 .*write via = off/);
+});

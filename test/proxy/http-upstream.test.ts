@@ -5,6 +5,7 @@ import type { BackendSpec } from '../../src/config/schema.js';
 import { HttpUpstream } from '../../src/proxy/http-upstream.js';
 import type { FailureKind, OutgoingRequest } from '../../src/proxy/transport.js';
 import type { RequestBody } from '../../src/server/request-body.js';
+import { eachRequest } from '../helpers/request-splitter.js';
 import { send } from '../helpers/upstream-send.js';
 
 /**
@@ -20,21 +21,11 @@ async function backend(answer: (index: number, head: string, socket: net.Socket)
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     let index = 0;
-    let buf = '';
-    socket.on('data', (chunk) => {
-      buf += chunk.toString('latin1');
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        const head = buf.slice(0, end + 4);
-        const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + length) return;
-        heads.push(buf.slice(0, end + 4 + length));
-        buf = buf.slice(end + 4 + length);
-        const reply = answer(index++, head, socket);
-        if (reply === null) socket.destroy();
-        else if (reply !== '') socket.write(reply);
-      }
+    eachRequest(socket, (head, whole) => {
+      heads.push(whole);
+      const reply = answer(index++, head, socket);
+      if (reply === null) socket.destroy();
+      else if (reply !== '') socket.write(reply);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,7 +48,7 @@ function body(text: string): RequestBody {
 function outgoing(method: string, target: string, withBody: RequestBody | null = null): OutgoingRequest {
   return {
     request: { method, target, versionMinor: 1, headers: ['Host', 'app.example', 'Connection', 'keep-alive, x-drop', 'X-Drop', '1', 'Expect', '100-continue'], remoteAddress: '127.0.0.9', remotePort: 5000, scheme: 'http' },
-    target, cgiBlock: () => '', pathInfo: target, body: withBody, connectTimeoutMs: 5000, readTimeoutMs: 5000,
+    target, cgiBlock: () => '', pathInfo: target, body: withBody, via: false, host: null, maxForwards: null, connectTimeoutMs: 5000, readTimeoutMs: 5000,
   };
 }
 

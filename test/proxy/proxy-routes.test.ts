@@ -8,7 +8,7 @@ import { Upstream } from '../../src/proxy/upstream.js';
 
 const group = (name: string): UpstreamGroupSpec => ({
   name, backends: [{ url: 'http://127.0.0.1:9', protocol: 'http', target: { kind: 'tcp', host: '127.0.0.1', port: 9 }, weight: 1, maxFails: 1, failTimeoutMs: 10_000, backup: false, down: false }],
-  balance: { kind: 'round-robin' }, nextUpstream: { error: true, timeout: true, statuses: [], nonIdempotent: false, off: false }, connectTimeoutMs: 1000, readTimeoutMs: 1000, healthCheck: null, source: { kind: 'default' },
+  balance: { kind: 'round-robin' }, nextUpstream: { error: true, timeout: true, statuses: [], nonIdempotent: false, off: false }, connectTimeoutMs: 1000, readTimeoutMs: 1000, healthCheck: null, via: true, source: { kind: 'default' },
 });
 const route = (where: string, g: string, host: string | null = null): ProxyRouteSpec => {
   const exact = where.startsWith('=');

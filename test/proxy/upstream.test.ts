@@ -4,7 +4,7 @@ import type { BackendSpec, UpstreamGroupSpec } from '../../src/config/schema.js'
 import { Upstream } from '../../src/proxy/upstream.js';
 
 const server = (port: number, extra: Partial<BackendSpec> = {}): BackendSpec => ({ url: `http://127.0.0.1:${port}`, protocol: 'http', target: { kind: 'tcp', host: '127.0.0.1', port }, weight: 1, maxFails: 2, failTimeoutMs: 10_000, backup: false, down: false, ...extra });
-const group = (backends: BackendSpec[]): UpstreamGroupSpec => ({ name: 'api', backends, balance: { kind: 'round-robin' }, nextUpstream: { error: true, timeout: true, statuses: [502], nonIdempotent: false, off: false }, connectTimeoutMs: 1000, readTimeoutMs: 1000, healthCheck: null, source: { kind: 'default' } });
+const group = (backends: BackendSpec[]): UpstreamGroupSpec => ({ name: 'api', backends, balance: { kind: 'round-robin' }, nextUpstream: { error: true, timeout: true, statuses: [502], nonIdempotent: false, off: false }, connectTimeoutMs: 1000, readTimeoutMs: 1000, healthCheck: null, via: true, source: { kind: 'default' } });
 
 test('max_fails failures within fail_timeout put a backend out for fail_timeout, then it is tried again', () => {
   let now = 0;

@@ -70,7 +70,7 @@ function outgoing(method: string, text: string | null = null): OutgoingRequest {
   const body = bytes === null ? null : ({ totalBytes: bytes.length, async *replay() { yield bytes; } } as unknown as RequestBody);
   return {
     request: { method, target: '/x', versionMinor: 1, headers: ['Host', 'app.example'], remoteAddress: '127.0.0.9', remotePort: 5000, scheme: 'http' },
-    target: '/x', cgiBlock: () => `REQUEST_METHOD\0${method}\0`, pathInfo: '/x', body, connectTimeoutMs: 5000, readTimeoutMs: 5000,
+    target: '/x', cgiBlock: () => `REQUEST_METHOD\0${method}\0`, pathInfo: '/x', body, via: false, host: null, maxForwards: null, connectTimeoutMs: 5000, readTimeoutMs: 5000,
   };
 }
 

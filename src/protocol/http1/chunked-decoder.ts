@@ -4,7 +4,8 @@
  * Theory of operation: the chunked transfer coding (RFC 9112 §7.1) as one byte-level state
  * machine, shared by the request parser (client bodies) and the upstream response parser.
  * The owner hands it its buffer; chunk data goes to `sink.onBody` as views into that buffer
- * (no copy); chunk-size lines, extensions and trailers are validated and dropped. Decoding
+ * (no copy); chunk-size lines, extensions and trailers are validated and dropped (trailers
+ * kept as text when the owner relays them: `keepTrailers`). Decoding
  * stops right after the final CRLF (`done`), so the owner keeps any bytes that follow, or at
  * the first error (`failure`), which the owner turns into its own error type and status.
  */
@@ -47,6 +48,18 @@ export interface ChunkedLimits {
    * upstream response parser is lenient here (its bytes are still checked for CTLs).
    */
   readonly lenientExtensions?: boolean;
+  /** Keep the trailer section's field lines in `trailers` (a proxy relays them). */
+  readonly keepTrailers?: boolean;
+}
+
+/** A kept trailer section ("Name: value\r\n…", validated) as a flat [name, value, …] list. */
+export function trailerFields(text: string): string[] {
+  const fields: string[] = [];
+  for (const line of text.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.push(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return fields;
 }
 
 export class ChunkedDecoder {
@@ -58,6 +71,8 @@ export class ChunkedDecoder {
   #trailerBudget = 0;
   #limits: ChunkedLimits = { maxBodyBytes: 0, maxExtensionBytes: 0, trailerBudget: 0 };
   failure: ChunkedFailure | null = null;
+  /** The trailer section's bytes (its final CRLF included) as latin1 text, when kept (keepTrailers). */
+  trailers = '';
 
   /** Starts a new chunked body. */
   start(limits: ChunkedLimits): void {
@@ -69,6 +84,7 @@ export class ChunkedDecoder {
     this.#bodyBytes = 0;
     this.#trailerBudget = limits.trailerBudget;
     this.failure = null;
+    this.trailers = '';
   }
 
   get done(): boolean {
@@ -150,6 +166,7 @@ export class ChunkedDecoder {
   /** trailer-section = *( field-line CRLF ) CRLF (RFC 9112 §7.1.2): validated like fields, then dropped. */
   #trailerByte(c: number): void {
     if (--this.#trailerBudget < 0) return this.#fail('trailers-too-large', `trailers larger than ${this.#limits.trailerBudget} bytes`);
+    if (this.#limits.keepTrailers === true) this.trailers += String.fromCharCode(c);
     switch (this.#state) {
       case TRAILER_START:
         if (c === CR) this.#state = END_LF;

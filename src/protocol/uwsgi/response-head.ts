@@ -7,9 +7,11 @@
  * once with the byte-class tables of the HTTP/1.1 codec; names and values are sliced from
  * one latin1 decoding of the head. The range ends with CRLF, so every scanning loop stops
  * at a CR before running off the end. The rules are the request side's: token names, no
- * obs-fold, no bare CR or LF, no duplicate or invalid Content-Length, never both
- * Content-Length and Transfer-Encoding — a proxy that guessed here could be made to
- * splice one upstream response into another (response splitting).
+ * obs-fold, no bare CR or LF, no duplicate or invalid Content-Length — a proxy that guessed
+ * here could be made to splice one upstream response into another (response splitting).
+ * Both Content-Length and Transfer-Encoding: chunked wins and the length is dropped, as RFC
+ * 9112 §6.3 rule 3 asks of an intermediary that forwards such a message; the head is marked
+ * `faultyFraming`, so its connection carries nothing more.
  */
 import { charName, equalsLower, isOws, parseContentLength } from '../http1/head.js';
 import { COLON, CR, DIGIT_0, DIGIT_9, FIELD_VALUE, LF, REASON, SP, TOKEN } from '../http1/tables.js';
@@ -23,6 +25,7 @@ class ParsedResponseHead implements RawHttpResponseHead {
     readonly headers: readonly string[],
     readonly framing: ResponseBodyFraming,
     readonly contentLength: number,
+    readonly faultyFraming: boolean,
   ) {}
 }
 
@@ -116,9 +119,9 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, headR
 
   const versionMinor: 0 | 1 = minor === DIGIT_0 ? 0 : 1;
   let framing: ResponseBodyFraming;
-  if (transferEncoding !== null && contentLength !== -1) {
-    return new UpstreamResponseError('conflicting-framing', 'both Transfer-Encoding and Content-Length (RFC 9112 §6.3 rule 3)');
-  }
+  const faultyFraming = transferEncoding !== null && contentLength !== -1;
+  // RFC 9112 §6.3 rule 3: Transfer-Encoding overrides Content-Length, which a forwarding intermediary must remove.
+  if (faultyFraming) contentLength = withoutContentLength(headers);
   // RFC 9112 §6.3 rule 1: no body after HEAD, 1xx, 204 or 304, whatever the fields say.
   if (headRequest || statusCode < 200 || statusCode === 204 || statusCode === 304) {
     framing = 'none';
@@ -133,16 +136,24 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, headR
   } else {
     framing = 'close'; // RFC 9112 §6.3 rule 8
   }
-  return new ParsedResponseHead(statusCode, reason, versionMinor, headers, framing, contentLength);
+  return new ParsedResponseHead(statusCode, reason, versionMinor, headers, framing, contentLength, faultyFraming);
+}
+
+/** Removes the Content-Length field from `headers` in place; returns -1, the length now declared. */
+function withoutContentLength(headers: string[]): number {
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    if ((headers[i] as string).toLowerCase() === 'content-length') headers.splice(i, 2);
+  }
+  return -1;
 }
 
 /**
  * Whether the connection may carry another request after this response (RFC 9112 §9.3):
  * HTTP/1.1 unless Connection lists `close`, HTTP/1.0 only with `keep-alive`; never after a
- * body delimited by the close itself.
+ * body delimited by the close itself, nor after a head whose framing was faulty.
  */
 export function responseKeepsAlive(head: RawHttpResponseHead): boolean {
-  if (head.framing === 'close') return false;
+  if (head.framing === 'close' || head.faultyFraming === true) return false;
   let close = false;
   let keepAlive = false;
   const h = head.headers;

@@ -15,7 +15,8 @@
  *
  * Body: Content-Length bodies and chunk data are passed on as views into the input chunk.
  * Chunk-size lines and trailers are read by a byte-wise machine (they are short); chunk
- * extensions and trailers count against maxHeadBytes, validated, then dropped. A close-
+ * extensions and trailers count against maxHeadBytes, validated, then dropped (trailers go to
+ * onTrailers with keepTrailers). Interim 1xx heads other than 100 go to onInterim. A close-
  * delimited body ends at finish(); a Content-Length or chunked body cut short by finish()
  * is an error, because relaying it as complete would hand the client a truncated file.
  *
@@ -24,7 +25,7 @@
  * proxy never pipelines), so extra bytes mean it and the framing disagree. reset() readies
  * the parser for the next response on a kept-alive HTTP connection.
  */
-import { ChunkedDecoder } from '../http1/chunked-decoder.js';
+import { ChunkedDecoder, trailerFields } from '../http1/chunked-decoder.js';
 import { appendSplitHead, startSplitHead } from '../http1/split-head.js';
 import { parseResponseHead } from './response-head.js';
 import { UpstreamResponseError, type RawHttpResponseHandler, type RawHttpResponseHead, type RawHttpResponseOptions, type UpstreamErrorReason } from './types.js';
@@ -44,6 +45,7 @@ const S_DEAD = 5;
 export class RawHttpResponseParser {
   readonly #handler: RawHttpResponseHandler;
   readonly #maxHeadBytes: number;
+  readonly #keepTrailers: boolean;
   #headRequest: boolean;
   #state = S_HEAD;
   /** A head split across chunks: its bytes so far. */
@@ -64,6 +66,7 @@ export class RawHttpResponseParser {
     this.#handler = handler;
     this.#maxHeadBytes = options.maxHeadBytes;
     this.#headRequest = options.headRequest === true;
+    this.#keepTrailers = options.keepTrailers === true;
     this.#lastHeadBytes = options.reuseRepeatedHead === true ? Buffer.allocUnsafe(REUSED_HEAD_MAX) : null;
   }
 
@@ -206,9 +209,11 @@ export class RawHttpResponseParser {
       return;
     }
     if (head.statusCode < 200) {
-      // RFC 9110 §15.2: interim responses precede the final one; a proxy may drop them.
-      // 101 would switch the connection to another protocol, which Berth cannot relay.
+      // RFC 9110 §15.2: interim responses precede the final one. 100 answers an Expect the
+      // front dealt with itself; 101 would switch the connection to another protocol, which
+      // Berth cannot relay; the others go to onInterim when there is one.
       if (head.statusCode === 101) this.#fail('unsupported-status', '101 Switching Protocols from a uwsgi backend');
+      else if (head.statusCode !== 100) this.#handler.onInterim?.(head);
       return;
     }
     switch (head.framing) {
@@ -223,7 +228,7 @@ export class RawHttpResponseParser {
         this.#state = S_CHUNKED;
         // Extensions and trailers are each bounded by maxHeadBytes.
         this.#chunked ??= new ChunkedDecoder();
-        this.#chunked.start({ maxBodyBytes: 0, maxExtensionBytes: this.#maxHeadBytes, trailerBudget: this.#maxHeadBytes, lenientExtensions: true });
+        this.#chunked.start({ maxBodyBytes: 0, maxExtensionBytes: this.#maxHeadBytes, trailerBudget: this.#maxHeadBytes, lenientExtensions: true, keepTrailers: this.#keepTrailers });
         break;
       default:
         this.#state = S_BODY_CLOSE;
@@ -239,6 +244,10 @@ export class RawHttpResponseParser {
     if (chunked.failure !== null) return this.#fail('bad-chunk', chunked.failure.message);
     if (chunked.done && this.#state === S_CHUNKED) {
       this.#state = S_DONE;
+      if (this.#keepTrailers) {
+        const fields = trailerFields(chunked.trailers);
+        if (fields.length > 0) this.#handler.onTrailers?.(fields);
+      }
       this.#handler.onMessageEnd();
     }
     return next;

@@ -113,6 +113,8 @@ export interface RawHttpResponseHead {
   readonly framing: ResponseBodyFraming;
   /** The declared Content-Length (also for HEAD, 204, 304), or -1 when absent. */
   readonly contentLength: number;
+  /** Both Transfer-Encoding and Content-Length came (the length was dropped): the connection must not carry another response. */
+  readonly faultyFraming?: boolean;
 }
 
 export interface RawHttpResponseHandler {
@@ -121,6 +123,10 @@ export interface RawHttpResponseHandler {
   onBody(chunk: Buffer): void;
   onMessageEnd(): void;
   onError(error: UpstreamResponseError): void;
+  /** An interim response other than 100 (e.g. 103 Early Hints), for a proxy to relay (RFC 9110 §15.2); without it they are skipped. */
+  onInterim?(head: RawHttpResponseHead): void;
+  /** A chunked body's trailer fields, flat [name, value, …], just before onMessageEnd; only when asked (keepTrailers) and some came. */
+  onTrailers?(fields: string[]): void;
 }
 
 export interface RawHttpResponseOptions {
@@ -128,6 +134,8 @@ export interface RawHttpResponseOptions {
   readonly maxHeadBytes: number;
   /** The request was HEAD: the response has no body whatever its fields say (RFC 9110 §9.3.2). */
   readonly headRequest?: boolean;
+  /** Hand a chunked body's trailer fields to onTrailers instead of dropping them. */
+  readonly keepTrailers?: boolean;
   /**
    * A head byte for byte the same as this parser's previous final head (a keep-alive backend
    * answering the same way again) is handed on as that same frozen head object, not parsed

@@ -27,7 +27,6 @@ const cases: ReadonlyArray<readonly [string, string, string]> = [
   ['bare LF in a field line', `${OK}X: a\nY: b\r\n\r\n`, 'bad-header'],
   ['bare CR in a value', `${OK}X: a\rb\r\n\r\n`, 'bad-header'],
   ['NUL in a value', `${OK}X: a\u0000b\r\n\r\n`, 'bad-header'],
-  ['CL + TE (RFC 9112 §6.3 rule 3)', `${OK}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 'conflicting-framing'],
   ['TE in HTTP/1.0', 'HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'conflicting-framing'],
   ['duplicate CL, equal', `${OK}Content-Length: 1\r\nContent-Length: 1\r\n\r\na`, 'bad-content-length'],
   ['CL list', `${OK}Content-Length: 1, 1\r\n\r\na`, 'bad-content-length'],

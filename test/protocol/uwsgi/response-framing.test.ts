@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { RawHttpResponseParser, responseKeepsAlive } from '../../../src/protocol/uwsgi/client.js';
+import type { RawHttpResponseHead } from '../../../src/protocol/uwsgi/types.js';
 import { assertResponse, parseResponseEveryWay, runResponse } from './response-feed.js';
 import { UWSGI_RESPONSE_204, UWSGI_RESPONSE_LENGTH, UWSGI_RESPONSE_NO_REASON, UWSGI_RESPONSE_STREAM } from './fixtures.js';
 
@@ -47,6 +49,17 @@ test('response framing: a status line without a reason (start_response("200", โ€
   assert.equal(assertResponse('HTTP/1.1 599 Odd \u00e9 reason\tx\r\nContent-Length: 0\r\n\r\n').head.reason, 'Odd \u00e9 reason\tx');
 });
 
+test('response framing: Transfer-Encoding and Content-Length: chunked wins, the length is dropped, the framing marked faulty (RFC 9112 ยง6.3 rule 3)', () => {
+  const { head, body } = assertResponse('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX: y\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+  assert.equal(head.framing, 'chunked');
+  assert.equal(head.contentLength, -1);
+  assert.deepEqual(head.headers, ['X', 'y', 'Transfer-Encoding', 'chunked']);
+  assert.equal(head.faultyFraming, true);
+  assert.equal(responseKeepsAlive(head), false);
+  assert.equal(body, 'hello');
+  assert.equal(assertResponse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n').head.faultyFraming, false);
+});
+
 test('response framing: chunked, with extensions and trailers dropped', () => {
   const { head, body } = assertResponse(
     'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' + '5\r\nhello\r\n' + '1;ext=1\r\n \r\n' + 'A \r\n0123456789\r\n' + '0\r\nX-Trailer: t\r\n\r\n',
@@ -88,4 +101,24 @@ test('response framing: a head of exactly maxHeadBytes is accepted', () => {
   const input = start + 'v'.repeat(100 - start.length - 4) + '\r\n\r\n';
   assert.equal(input.length, 100);
   assertResponse(input, { maxHeadBytes: 100 });
+});
+
+test('response framing: interim 1xx heads other than 100 go to onInterim; trailers to onTrailers only with keepTrailers', () => {
+  const events: string[] = [];
+  const handler = {
+    onHead: (h: RawHttpResponseHead) => events.push(`head ${h.statusCode}`),
+    onBody: (b: Buffer) => events.push(`body ${b.toString()}`),
+    onMessageEnd: () => events.push('end'),
+    onError: (e: Error) => events.push(`error ${e.message}`),
+    onInterim: (h: RawHttpResponseHead) => events.push(`interim ${h.statusCode} ${h.headers.join('=')}`),
+    onTrailers: (f: string[]) => events.push(`trailers ${f.join('=')}`),
+  };
+  const text = 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Sum: 1\r\nX-Two:  b \r\n\r\n';
+  for (const keepTrailers of [true, false]) {
+    events.length = 0;
+    const p = new RawHttpResponseParser(handler, { maxHeadBytes: 4096, keepTrailers });
+    // Byte by byte: the kept trailer text must not depend on how the input is split.
+    for (const byte of Buffer.from(text)) p.execute(Buffer.from([byte]));
+    assert.deepEqual(events, ['interim 103 Link=</a>', 'head 200', 'body o', 'body k', ...(keepTrailers ? ['trailers X-Sum=1=X-Two=b'] : []), 'end']);
+  }
 });
