@@ -33,6 +33,7 @@ import { buildCgiBlock, pathDecodesToNul, type CgiNameCache, type ConnectionFact
 import type { ScriptNameRule } from './script-name.js';
 import { mustWait } from './pipeline-order.js';
 import { readWith } from './shared-reads.js';
+import { ReadPacer } from './read-pacing.js';
 
 const MAX_PIPELINED = 32;
 
@@ -85,6 +86,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   #touched = false;
   /** Made on the first kept answer, refilled for each (kept-exchange.ts). */
   #keptAnswer: KeptAnswer | null = null;
+  readonly #pacer: ReadPacer;
 
   /** `timeoutMs`: the listener's http-timeout (or socket-timeout for http-socket listeners), named by `timeoutOption`. */
   constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https', timeoutMs: number, ends: Endpoints, timeoutOption = 'http-timeout') {
@@ -98,6 +100,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     this.#out = new FlushingWriter(socket);
     socket.setNoDelay(true);
     this.#timer = setTimeout(() => this.#onTimeout(), timeoutMs);
+    this.#pacer = new ReadPacer(socket);
     readWith(socket, (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
     socket.on('end', () => this.#onPeerEnd());
@@ -306,7 +309,8 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     this.#onData(chunk);
   }
 
-  #onData(chunk: Buffer): void {
+  /** False: a trickling request's socket stops reading until the pacer's next sweep (read-pacing.ts). */
+  #onData(chunk: Buffer): boolean {
     if (this.#receiving === null && !this.#partialHead) {
       // The first byte of a new request head starts its deadline; later bytes do not extend it.
       this.#partialHead = true;
@@ -320,6 +324,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
       if (this.#touched && !this.#closed) this.#timer.refresh();
       this.#touched = false;
     }
+    return this.#pacer.keepReading(chunk.length, this.#partialHead || this.#receiving !== null);
   }
 
   /** Restarts the timer, once per 'data' callback: the loop's cached time does not move within one, so the deadline is the same. */

@@ -12,7 +12,8 @@
  */
 import { Socket } from 'node:net';
 
-export type Reader = (bytes: Buffer) => void;
+/** A shared-read socket whose reader returns false stops reading (read-pacing.ts); a stream socket ignores it. */
+export type Reader = (bytes: Buffer) => boolean | void;
 
 const READ_BUFFER_BYTES = 64 * 1024;
 /** Reads run one at a time on the loop, and each is handled before the next: one buffer serves all. */
@@ -47,7 +48,7 @@ export function withSharedReads(socket: Socket): Socket {
   if (handle === null || typeof handle !== 'object' || typeof handle.useUserBuffer !== 'function') return socket;
   if (old.destroyed || old.bytesRead > 0 || old.readableLength > 0 || old.listenerCount('data') > 0 || old.listenerCount('readable') > 0) return socket;
   let rebuilt: ReadingSocket | null = null;
-  const onread = { buffer: sharedBuffer, callback: (n: number): void => rebuilt![READER]?.(viewOf(n)) };
+  const onread = { buffer: sharedBuffer, callback: (n: number): boolean | void => rebuilt![READER]?.(viewOf(n)) };
   const options = { handle, allowHalfOpen: socket.allowHalfOpen, readable: true, writable: true, onread };
   rebuilt = new Socket(options as unknown as ConstructorParameters<typeof Socket>[0]) as ReadingSocket;
   rebuilt[SHARED] = true;
@@ -73,7 +74,7 @@ export function readWith(socket: Socket, reader: Reader): void {
   const s = socket as ReadingSocket;
   s[READER] = reader;
   if (s[SHARED] === true || s[VIA_DATA] !== undefined) return;
-  const viaData = (chunk: Buffer): void => s[READER]?.(chunk);
+  const viaData = (chunk: Buffer): void => { s[READER]?.(chunk); };
   s[VIA_DATA] = viaData;
   socket.on('data', viaData);
 }
@@ -85,7 +86,7 @@ export function readWith(socket: Socket, reader: Reader): void {
 export function readAsStream(socket: Socket): void {
   const s = socket as ReadingSocket;
   if (s[SHARED] === true) {
-    s[READER] = (bytes) => socket.emit('data', Buffer.from(bytes));
+    s[READER] = (bytes) => { socket.emit('data', Buffer.from(bytes)); };
     return;
   }
   s[READER] = null;

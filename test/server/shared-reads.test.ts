@@ -48,7 +48,7 @@ test('an accepted socket reads into the shared buffer; a half-closed peer still 
   const got: string[] = [];
   const { server, port } = await serve((s) => {
     assert.equal(readsShared(s), true);
-    readWith(s, (bytes) => got.push(bytes.toString()));
+    readWith(s, (bytes) => { got.push(bytes.toString()); });
     s.on('end', () => s.end(`got ${got.join('')}`));
   });
   const c = await connect(port);
@@ -77,7 +77,7 @@ test('pause() stops the reads and resume() starts them again; a new reader takes
     if (first) {
       first = false;
       s.pause();
-      readWith(s, (more) => seen.push(`b:${more.toString()}`));
+      readWith(s, (more) => { seen.push(`b:${more.toString()}`); });
     }
   });
   c.write('one');
@@ -129,7 +129,7 @@ test('a socket already read from keeps its stream, and readWith still delivers i
   assert.equal(same, s);
   assert.equal(readsShared(same), false);
   const got: string[] = [];
-  readWith(same, (bytes) => got.push(bytes.toString()));
+  readWith(same, (bytes) => { got.push(bytes.toString()); });
   c.write('later');
   while (got.length === 0) await new Promise((r) => setImmediate(r));
   assert.deepEqual(got, ['later']);
@@ -183,7 +183,7 @@ test('a socket held while its bytes and its end arrive is rebuilt and resumed: e
     const handle = (s as unknown as { _handle: { readStart(): number } })._handle;
     const readStart = handle.readStart.bind(handle);
     handle.readStart = () => (starts++, readStart());
-    readWith(s, (bytes) => got.push(bytes.toString()));
+    readWith(s, (bytes) => { got.push(bytes.toString()); });
     s.on('end', () => s.end(`got ${got.join('')}`));
   });
   const c = await connect(port);

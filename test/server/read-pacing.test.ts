@@ -1,0 +1,185 @@
+// Read pacing on real sockets: a trickling head is read every PACE_MS yet answered whole; a head in
+// a few quick segments is not paced; and through a real Berth (http-direct hands the slow
+// connection to the master), paced requests are answered right, kept alive and pipelined after,
+// and the head and body timeouts still fire. The master's reads are counted from /proc (syscr).
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import net, { type Socket } from 'node:net';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { readWith, withSharedReads } from '../../src/server/shared-reads.js';
+import { PACE_AFTER_READS, ReadPacer, pacedStops } from '../../src/server/read-pacing.js';
+import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
+import { openSocket, statuses } from '../helpers/raw-http.js';
+
+const HEAD_END = '\r\n\r\n';
+const TICK_MS = 10;
+
+/** Writes `data` one byte per tick; resolves when the last byte is written. */
+function trickle(socket: Socket, data: string): Promise<void> {
+  return new Promise((resolve) => {
+    let i = 0;
+    const timer = setInterval(() => {
+      if (socket.destroyed) i = data.length;
+      else socket.write(data[i++]!);
+      if (i >= data.length) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, TICK_MS);
+  });
+}
+
+/** Resolves with what the server sent once `until` holds for it, or it closed. */
+function collect(socket: Socket, until: (text: string) => boolean): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (t: string) => {
+      text += t;
+      if (until(text)) resolve({ text, closed: false });
+    });
+    socket.on('close', () => resolve({ text, closed: true }));
+  });
+}
+
+/** One in-process server: each connection's head, read through a pacer; the reads it took. */
+async function pacedServer(): Promise<{ server: net.Server; port: number; reads: number[] }> {
+  const reads: number[] = [];
+  const server = net.createServer((accepted) => {
+    const socket = withSharedReads(accepted);
+    const pacer = new ReadPacer(socket);
+    const slot = reads.push(0) - 1;
+    let head = '';
+    readWith(socket, (bytes) => {
+      reads[slot]!++;
+      head += bytes.toString('latin1');
+      const complete = head.includes(HEAD_END);
+      if (complete) socket.end(`HTTP/1.1 200 OK\r\nContent-Length: ${head.length}\r\n\r\n${head}`);
+      return pacer.keepReading(bytes.length, !complete);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as net.AddressInfo).port, reads };
+}
+
+test('a trickling head is paced (far fewer reads than bytes) and answered whole', async () => {
+  const { server, port, reads } = await pacedServer();
+  const head = `GET /${'a'.repeat(60)} HTTP/1.1\r\nHost: x${HEAD_END}`;
+  const stopsBefore = pacedStops();
+  const client = await openSocket(port);
+  const answer = collect(client, (t) => t.endsWith(HEAD_END) && t.includes(head));
+  await trickle(client, head);
+  const { text } = await answer;
+  client.destroy();
+  server.close();
+  assert.ok(text.endsWith(head), text);
+  assert.ok(pacedStops() > stopsBefore, 'the connection was paced');
+  assert.ok(reads[0]! < head.length / 2, `${reads[0]} reads for ${head.length} one-byte writes`);
+});
+
+test('a head in three quick segments is not paced', async () => {
+  const { server, port, reads } = await pacedServer();
+  const stopsBefore = pacedStops();
+  const client = await openSocket(port);
+  const segments = ['GET / HT', 'TP/1.1\r\nHo', `st: x${HEAD_END}`];
+  const answer = collect(client, (t) => t.endsWith(HEAD_END));
+  // Each segment is written once the server has read the one before: three reads, as a client's would be.
+  for (const [i, s] of segments.entries()) {
+    client.write(s);
+    while (reads[0] === undefined || reads[0] < i + 1) await new Promise((r) => setImmediate(r));
+  }
+  const { text } = await answer;
+  client.destroy();
+  server.close();
+  assert.ok(text.endsWith(segments.join('')), text);
+  assert.equal(reads[0], 3);
+  assert.ok(3 < PACE_AFTER_READS);
+  assert.equal(pacedStops(), stopsBefore, 'never paced');
+});
+
+/** The master's read syscalls so far (the Berth test's bound on paced reads). */
+function masterReads(berth: RunningBerth): number {
+  const line = readFileSync(`/proc/${berth.proc.pid}/io`, 'utf8').split('\n').find((l) => l.startsWith('syscr:'))!;
+  return Number(line.split(/\s+/)[1]);
+}
+
+let berth: RunningBerth;
+let strict: RunningBerth;
+before(async () => {
+  const common = ['--http', '127.0.0.1:0', '--chdir', APPS, '--module', 'echo', '--processes', '1', '--threads', '2', '--python', debianPython()];
+  [berth, strict] = await Promise.all([startBerth(common), startBerth([...common, '--http-timeout', '1'])]);
+  // The master loads its front door's modules at the first hand-over: those file reads are not the client's.
+  await Promise.all([berth, strict].map(async (b) => {
+    const client = await openSocket(b.port);
+    const answer = collect(client, (t) => statuses(t).length === 1);
+    await trickle(client, `GET /environ/warm HTTP/1.1\r\nHost: x${HEAD_END}`);
+    await answer;
+    client.destroy();
+  }));
+});
+after(async () => {
+  await Promise.all([berth?.stop(), strict?.stop()]);
+});
+
+test('through Berth: a trickled POST is paced, answered with its body, then the connection serves a kept-alive and a pipelined request', async () => {
+  const client = await openSocket(berth.port);
+  const body = 'paced body, every byte on its own';
+  const request = `POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}${HEAD_END}${body}`;
+  const readsBefore = masterReads(berth);
+  let answer = collect(client, (t) => t.endsWith(body));
+  await trickle(client, request);
+  let { text } = await answer;
+  const reads = masterReads(berth) - readsBefore;
+  assert.deepEqual(statuses(text), [200], text);
+  assert.ok(text.endsWith(body), text);
+  assert.ok(reads < request.length / 2, `the master read ${reads} times for ${request.length} one-byte writes`);
+  client.removeAllListeners('data');
+  answer = collect(client, (t) => statuses(t).length === 2 && t.endsWith('second'));
+  client.write(`GET /environ/first HTTP/1.1\r\nHost: x${HEAD_END}POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 6${HEAD_END}second`);
+  ({ text } = await answer);
+  client.destroy();
+  assert.deepEqual(statuses(text), [200, 200], text);
+  assert.match(text, /\/environ\/first/);
+});
+
+test('through Berth: a trickled head whose last write carries a pipelined request gets both answers in order', async () => {
+  const client = await openSocket(berth.port);
+  const answer = collect(client, (t) => statuses(t).length === 2 && t.endsWith('tail'));
+  await trickle(client, `GET /environ/paced HTTP/1.1\r\nHost: x${HEAD_END}`.slice(0, -1));
+  client.write(`\nPOST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 4${HEAD_END}tail`);
+  const { text } = await answer;
+  client.destroy();
+  assert.deepEqual(statuses(text), [200, 200], text);
+  assert.ok(text.indexOf('/environ/paced') < text.indexOf('tail'), text);
+});
+
+test('through Berth: a paced head that never ends gets the head timeout (408) as before', async () => {
+  const client = await openSocket(strict.port);
+  const readsBefore = masterReads(strict);
+  const answer = collect(client, () => false);
+  // Endless: 200 bytes take ~2 s, the deadline is 1 s from the first byte.
+  void trickle(client, `GET /${'x'.repeat(200)}`);
+  const { text, closed } = await answer;
+  const reads = masterReads(strict) - readsBefore;
+  assert.deepEqual(statuses(text), [408], text);
+  assert.equal(closed, true);
+  assert.ok(reads < 50, `the master read ${reads} times: paced`);
+  await strict.waitForLog(/the request head did not arrive within 1 s \(http-timeout\)/);
+});
+
+test('through Berth: a paced body that stalls gets the body timeout (408) as before', async () => {
+  const client = await openSocket(strict.port);
+  const answer = collect(client, () => false);
+  const readsBefore = masterReads(strict);
+  // A trickled head (so the worker hands the connection to the master), then 30 body bytes.
+  await trickle(client, `POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 1000${HEAD_END}`);
+  await trickle(client, 'b'.repeat(30));
+  const { text, closed } = await answer;
+  const reads = masterReads(strict) - readsBefore;
+  assert.deepEqual(statuses(text), [408], text);
+  assert.equal(closed, true);
+  assert.ok(reads < 40, `the master read ${reads} times for 80 one-byte writes: paced`);
+  await strict.waitForLog(/the request body stalled for 1 s \(http-timeout\)/);
+});
