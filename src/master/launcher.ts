@@ -169,6 +169,7 @@ class ZygoteLauncher implements Launcher {
   async #stop(): Promise<void> {
     this.#stopping = true;
     for (const p of this.#queued.splice(0)) p.exited(null, 'SIGKILL');
+    const workerPids = this.#live().map((p) => p.pid).filter((pid) => pid > 0);
     for (const p of this.#live()) p.kill('SIGKILL');
     if (this.#live().length > 0) await untilOrAfter(STOP_WORKERS_MS, (done) => (this.#emptied = done));
     this.#emptied = null;
@@ -183,6 +184,9 @@ class ZygoteLauncher implements Launcher {
       z.kill();
       await untilOrAfter(ZYGOTE_EXIT_MS, (done) => void z.exited.then(done));
     }
+    // A worker whose exit the zygote did not report in time may still be dying on a loaded
+    // machine, holding the listening sockets: the master exits only once none is left.
+    await pollUntil(() => workerPids.every((pid) => !isAlive(pid)), ZYGOTE_EXIT_MS);
     for (const e of this.#earlyHello.values()) {
       clearTimeout(e.timer);
       e.socket.destroy();
