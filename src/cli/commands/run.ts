@@ -6,6 +6,7 @@ import { warnAboutPluginVersions } from '../../master/python-version.js';
 import { daemonizeIfAsked } from '../../master/daemon.js';
 import { InstanceControl } from '../../master/instance.js';
 import { keepYoungGenerationSmall } from '../../master/young-generation.js';
+import { resumeOptimizingCompiler, withoutOptimizing } from '../../master/start-up-compiler.js';
 import { BerthError } from '../../errors/berth-error.js';
 import { explainWriteFailure } from '../../config/fs-kind.js';
 import { describeSource } from '../../config/problem.js';
@@ -73,11 +74,13 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     const own = instance.hooks(() => arbiter?.boundListeners.map((l) => l.display).join(', ') ?? '', log);
     // A vassal reports to its emperor, and stops when the emperor is gone.
     const emperor = joinEmperor(process.env, (message) => log('warn', message));
-    const hooks = emperor === null ? own : {
+    const told = emperor === null ? own : {
       ...own,
       listening: () => { own.listening?.(); emperor.tell('accepting'); },
       appReady: () => { own.appReady?.(); emperor.tell('ready'); },
     };
+    // Start-up is over once the master serves: hot code is optimized again from here on.
+    const hooks = { ...told, listening: () => { resumeOptimizingCompiler(); told.listening?.(); } };
     // Side programs and stats are imported only when configured: a plain master does not hold their code.
     const side: SideProgramsService | null = config.programs.length > 0 || config.ctlSocket !== null ? new (await import('../../supervise/side-programs.js')).SideProgramsService({
       config, log, line: (text) => logger.line(text),
@@ -85,12 +88,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       // The same path as a SIGHUP: a graceful reload, side programs with reload-with-web included.
       restartWeb: () => process.kill(process.pid, 'SIGHUP'),
       reread: () => {
-        const fresh = reloadConfig(argv, cwd);
+        const fresh = withoutOptimizing(() => reloadConfig(argv, cwd));
         return 'programs' in fresh ? fresh.programs : fresh;
       },
     }) : null;
     const notifier = notifyTarget !== null ? new SystemdNotifier(notifyTarget, interpreter.path, log) : undefined;
-    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, stages: await withStagesFor(config), reloadConfig: () => reloadConfig(argv, cwd), hooks, inherited, ...(notifier !== undefined ? { notifier } : {}), ...(side !== null ? { sidePrograms: side } : {}) });
+    const master = new Arbiter({ config, logger, interpreter, accessLog: accessLogFor, stages: await withStagesFor(config), reloadConfig: () => withoutOptimizing(() => reloadConfig(argv, cwd)), hooks, inherited, ...(notifier !== undefined ? { notifier } : {}), ...(side !== null ? { sidePrograms: side } : {}) });
     arbiter = master;
     await side?.listen();
     // Subscribed before the workers start, so generation 1 and every request are counted.
