@@ -14,10 +14,14 @@ import { setFlagsFromString } from 'node:v8';
  */
 let held = false;
 
+/** A master whose app never gets ready (an import failing again and again) still serves: it is resumed then too. */
+const LONGEST_HOLD_MS = 60_000;
+
 /** From bin/berth.js, before the CLI's modules load. */
 export function holdOptimizingCompiler(): void {
   setFlagsFromString('--no-opt');
   held = true;
+  setTimeout(() => { if (held) resumeOptimizingCompiler(); }, LONGEST_HOLD_MS).unref();
 }
 
 /** When the master serves (or any other command runs): V8 optimizes hot code again. */
