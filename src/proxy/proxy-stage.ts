@@ -145,12 +145,12 @@ export class ProxyStage {
 
   /** The route `ex` goes to, or null (a longer static-map mountpoint, or no route). */
   match(ex: Exchange): CompiledRoute | null {
-    return this.#routeFor(ex, splitTarget(ex.request.target).path);
+    return this.#routeFor(ex, splitTarget(ex.request.target).path, absoluteFormAuthority(ex.request.target));
   }
 
-  #routeFor(ex: Exchange, path: string): CompiledRoute | null {
+  /** `authority`: an absolute-form target's (RFC 9112 §3.2.2), which routes instead of Host; null for origin-form. */
+  #routeFor(ex: Exchange, path: string, authority: string | null): CompiledRoute | null {
     let host = '';
-    const authority = absoluteFormAuthority(ex.request.target);
     const h = ex.request.headers;
     if (authority !== null) host = hostName(authority).toLowerCase();
     else for (let i = 0; i < h.length; i += 2) if ((h[i] as string).length === 4 && (h[i] as string).toLowerCase() === 'host') host = hostName(h[i + 1] as string).toLowerCase();
@@ -165,8 +165,11 @@ export class ProxyStage {
   }
 
   serve(ex: Exchange, next: () => void): void {
-    const { path, query } = splitTarget(ex.request.target);
-    const route = this.#routeFor(ex, path);
+    const target = ex.request.target;
+    const { path, query } = splitTarget(target);
+    // RFC 9112 §3.2.2: an absolute-form target routes by its authority and goes on in origin-form, that authority as Host.
+    const authority = absoluteFormAuthority(target);
+    const route = this.#routeFor(ex, path, authority);
     if (route === null) {
       next();
       return;
@@ -176,9 +179,6 @@ export class ProxyStage {
       answerAsFinalRecipient(ex);
       return;
     }
-    const target = ex.request.target;
-    // RFC 9112 §3.2.2: an absolute-form target goes on in origin-form, its authority as Host.
-    const authority = absoluteFormAuthority(target);
     const sentPath = route.spec.uri === null ? path : rewritePath(path, route.spec);
     const out = new ProxiedRequest(ex, sentPath === path && authority === null ? target : `${sentPath}${query !== '' ? `?${query}` : ''}`, sentPath, route.upstream, authority, maxForwards > 0 ? String(maxForwards - 1) : null);
     this.inFlight++;
