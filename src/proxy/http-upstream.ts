@@ -45,7 +45,9 @@ function requestHead(out: OutgoingRequest, fallbackHost: string): string {
     fields += `${name}: ${maxForwards !== null && name === 'max-forwards' ? maxForwards : value}\r\n`;
   });
   const seen = host === null ? received : { ...received, host };
-  const line = `${out.request.method} ${out.target} HTTP/1.1\r\n${seen.host !== null ? (host !== null ? `host: ${host}\r\n` : '') : `host: ${fallbackHost}\r\n`}`;
+  // An absolute-form target's authority replaces the client's Host; a request without one gets the backend's.
+  const hostLine = host !== null ? `host: ${host}\r\n` : received.host === null ? `host: ${fallbackHost}\r\n` : '';
+  const line = `${out.request.method} ${out.target} HTTP/1.1\r\n${hostLine}`;
   // The front relays trailers to an HTTP/1.1 client, so it may say so for a client that takes them.
   const te = received.teTrailers === true && out.request.versionMinor === 1 ? 'te: trailers\r\n' : '';
   return `${line}${fields}${te}${out.via ? VIA_LINE : ''}${forwardingLines(out.request, seen)}${out.body !== null ? `content-length: ${out.body.totalBytes}\r\n` : ''}\r\n`;
