@@ -79,10 +79,10 @@ export class ProxyAttempt implements AttemptHandler {
     this.#heldLength = contentLength;
   }
 
-  /** RFC 9110 §15.2: a proxy forwards 1xx responses — never to an HTTP/1.0 client, which knows none. */
+  /** RFC 9110 §15.2: a proxy forwards 1xx responses (the front's writer keeps them from an HTTP/1.0 client, which knows none). */
   interim(status: number, reason: string, headers: readonly string[]): void {
     const ex = this.#ex;
-    if (!this.#current || ex.aborted || ex.request.versionMinor !== 1) return;
+    if (!this.#current || ex.aborted) return;
     ex.responder.sendInterim?.(reason === '' ? String(status) : `${status} ${reason}`, this.#out.via ? withVia(headers) : headers);
   }
 
