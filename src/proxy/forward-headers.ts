@@ -17,24 +17,26 @@ const ALWAYS_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transf
 /** This hop in Via (RFC 9110 §7.6.3): the protocol the message came in on and a pseudonym, no host name or port. */
 export const VIA_HOP = '1.1 berth';
 
-/** The last response fields given a Via and the result: a backend's repeated head (one frozen array) costs one comparison. */
-let lastWithoutVia: readonly string[] | null = null;
-let lastWithVia: readonly string[] = [];
+/** A backend's repeated head (one frozen array per kept head) and its copy with Via: a lookup, not a copy, per response. */
+const viaCopies = new WeakMap<readonly string[], readonly string[]>();
 
 /**
  * `headers` with `Via: 1.1 berth` after them (so after any Via the backend sent: a list in
  * field-line order). A frozen list is a parser's kept head, shared by every response that
- * repeats it: copied once; any other is this response's own and is extended in place.
+ * repeats it: copied once per list (several backends take turns) and the copy frozen too, as
+ * shared; any other is this response's own and is extended in place.
  */
 export function withVia(headers: readonly string[]): readonly string[] {
-  if (headers === lastWithoutVia) return lastWithVia;
   if (!Object.isFrozen(headers)) {
     (headers as string[]).push('Via', VIA_HOP);
     return headers;
   }
-  lastWithoutVia = headers;
-  lastWithVia = [...headers, 'Via', VIA_HOP];
-  return lastWithVia;
+  let copy = viaCopies.get(headers);
+  if (copy === undefined) {
+    copy = Object.freeze([...headers, 'Via', VIA_HOP]);
+    viaCopies.set(headers, copy);
+  }
+  return copy;
 }
 
 /** Lower-case names of the hop-by-hop fields in `headers` (the fixed ones and what Connection lists). */
