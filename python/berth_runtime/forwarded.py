@@ -23,6 +23,10 @@ _ZONE = re.compile(r'%[0-9A-Za-z.:-]+\Z')
 # Peers judged once each (a proxy's few addresses), and hop addresses parsed once each (a
 # client's every request names it again); each cleared when full so that it stays small.
 _PEER_CACHE_MAX = 1024
+# Only texts this short are remembered: the keys are client-sent, and 1024 keys of a long
+# field each would hold megabytes. An address with a zone is well under it; a longer text is
+# judged afresh each time.
+_CACHED_TEXT_MAX = 256
 _parsed = {}
 
 
@@ -47,9 +51,10 @@ def _address(text):
             address = ipaddress.ip_address(mapped.group(1) if mapped else text)
         except ValueError:
             pass
-    if len(_parsed) >= _PEER_CACHE_MAX:
-        _parsed.clear()
-    _parsed[text] = address
+    if len(text) <= _CACHED_TEXT_MAX:
+        if len(_parsed) >= _PEER_CACHE_MAX:
+            _parsed.clear()
+        _parsed[text] = address
     return address
 
 
@@ -98,9 +103,10 @@ class PeerTrust(object):
                 client = self.clients[key]
             except KeyError:
                 client = _client(forwarded, xff, key[2], self.trust)
-                if len(self.clients) >= _PEER_CACHE_MAX:
-                    self.clients.clear()
-                self.clients[key] = client
+                if sum(len(v) for v in key if v is not None) <= _CACHED_TEXT_MAX:
+                    if len(self.clients) >= _PEER_CACHE_MAX:
+                        self.clients.clear()
+                    self.clients[key] = client
             if client is not None:
                 env['REMOTE_ADDR'], port, scheme = client
                 env['REMOTE_PORT'] = str(port)

@@ -357,14 +357,8 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
       this.#destroy();
       return;
     }
-    if (this.#receiving !== null) {
-      this.#answerError(408, `the request body stalled for ${this.#timeoutText()}`, false);
-      return;
-    }
-    if (this.#partialHead && this.#queue.length === 0) {
-      this.#answerError(408, `the request head did not arrive within ${this.#timeoutText()}`, this.#parser.pendingHeadIsHead);
-      return;
-    }
+    if (this.#receiving !== null) return this.#answerError(408, `the request body stalled for ${this.#timeoutText()}`, false);
+    if (this.#partialHead && this.#queue.length === 0) return this.#answerError(408, `the request head did not arrive within ${this.#timeoutText()}`, this.#parser.pendingHeadIsHead);
     if (this.#queue.length > 0) {
       this.#timer.refresh();
       return;

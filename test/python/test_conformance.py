@@ -202,6 +202,25 @@ class ForwardedTable(unittest.TestCase):
         PeerTrust(parse_allow(['*'])).apply(plain)
         self.assertEqual(plain, {'REMOTE_ADDR': '127.0.0.1', 'REMOTE_PORT': '5000', 'wsgi.url_scheme': 'http', 'HTTP_HOST': 'h'})
 
+    def test_caches_of_client_sent_values_stay_small(self):
+        """The remembered clients and addresses are keyed on what clients send: bounded in
+        count, and a long field is not remembered at all."""
+        from berth_runtime import forwarded
+        trust = PeerTrust(parse_allow(['127.0.0.1']))
+        for i in range(3000):
+            env = {'REMOTE_ADDR': '127.0.0.1', 'REMOTE_PORT': '1', 'wsgi.url_scheme': 'http',
+                   'HTTP_X_FORWARDED_FOR': '10.0.%d.%d' % (i // 256, i % 256)}
+            trust.apply(env)
+            self.assertEqual(env['REMOTE_ADDR'], '10.0.%d.%d' % (i // 256, i % 256))
+        self.assertLessEqual(len(trust.clients), forwarded._PEER_CACHE_MAX)
+        self.assertLessEqual(len(forwarded._parsed), forwarded._PEER_CACHE_MAX)
+        long_hop = 'x' * 4000
+        env = {'REMOTE_ADDR': '127.0.0.1', 'REMOTE_PORT': '1', 'HTTP_X_FORWARDED_FOR': long_hop}
+        trust.apply(env)
+        self.assertEqual(env['REMOTE_ADDR'], '127.0.0.1')
+        self.assertNotIn((None, long_hop, None), trust.clients)
+        self.assertNotIn(long_hop, forwarded._parsed)
+
 
 class LogEscapes(unittest.TestCase):
     """log-escapes.json: the characters of a peer's text a worker's warning escapes (log_safe),
