@@ -7,7 +7,8 @@
  * SMALL_READ_BYTES each, the first of them at least PACE_AFTER_MS ago, and it is still not
  * complete), its socket stops reading after each read and one shared timer starts it again every
  * PACE_MS: the kernel holds what arrived meanwhile, and one read takes it all. A head that
- * arrives in a few segments, or fast, or in full-sized segments (an upload) is never paced. The
+ * arrives in a few segments, or fast, or in full-sized segments (an upload) is never paced, and a
+ * paced one that reads a full-sized piece again is read at speed from then on. The
  * cost: a paced request's last bytes wait up to PACE_MS before they are read. Timeouts are the
  * connection's own and run on as before; the head's deadline is counted from its first byte.
  * Only sockets that read into the shared buffer are paced (the onread callback's `false`
@@ -68,8 +69,14 @@ export class ReadPacer {
       this.#paced = false;
       return true;
     }
+    if (bytes >= SMALL_READ_BYTES || !this.#shared) {
+      // A full read means the bytes flow again (an upload past a slow patch): read it at speed,
+      // or a 64 KiB read every PACE_MS would stall a big body.
+      this.#smallReads = 0;
+      this.#paced = false;
+      return true;
+    }
     if (!this.#paced) {
-      if (bytes >= SMALL_READ_BYTES || !this.#shared) return true;
       if (this.#smallReads++ === 0) this.#firstAt = performance.now();
       if (this.#smallReads < PACE_AFTER_READS || performance.now() - this.#firstAt < PACE_AFTER_MS) return true;
       this.#paced = true;

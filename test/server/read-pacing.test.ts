@@ -99,6 +99,39 @@ test('a head in three quick segments is not paced', async () => {
   assert.equal(pacedStops(), stopsBefore, 'never paced');
 });
 
+test('a paced request whose bytes flow again in full-sized reads is read at speed from then on', async () => {
+  const BODY = 4 * 1024 * 1024;
+  const TRICKLED = 'x'.repeat(24);
+  let total = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const server = net.createServer((accepted) => {
+    const socket = withSharedReads(accepted);
+    const pacer = new ReadPacer(socket);
+    readWith(socket, (bytes) => {
+      total += bytes.length;
+      const complete = total >= TRICKLED.length + BODY;
+      if (complete) done();
+      return pacer.keepReading(bytes.length, !complete);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = await openSocket((server.address() as net.AddressInfo).port);
+  const stopsBefore = pacedStops();
+  await trickle(client, TRICKLED);
+  const stopsWhileTrickling = pacedStops() - stopsBefore;
+  const stopsBeforeBody = pacedStops();
+  client.write(Buffer.alloc(BODY, 0x61));
+  await finished;
+  const stopsDuringBody = pacedStops() - stopsBeforeBody;
+  client.destroy();
+  server.close();
+  assert.ok(stopsWhileTrickling > 0, 'the trickle was paced');
+  // Paced on, each 64 KiB read would wait for the next sweep: 64 stops for 4 MiB.
+  assert.ok(stopsDuringBody <= 1, `${stopsDuringBody} stops while 4 MiB arrived`);
+});
+
 /** The master's read syscalls so far (the Berth test's bound on paced reads). */
 function masterReads(berth: RunningBerth): number {
   const line = readFileSync(`/proc/${berth.proc.pid}/io`, 'utf8').split('\n').find((l) => l.startsWith('syscr:'))!;
