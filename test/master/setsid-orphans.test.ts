@@ -49,5 +49,7 @@ test('lazy-apps: what a worker started in its process group dies with that worke
   assert.ok(child > 0 && alive(child), spawned.text);
   await get(berth.url('/exit')).catch(() => undefined); // the worker crashes
   await waitUntil(() => !alive(child), "the crashed worker's child is gone", 5_000);
-  await waitUntil(async () => (await get(berth.url('/'))).status === 200, 'a new worker serves');
+  // The crashed worker took the connections it kept idle (http-direct) with it: a client's
+  // pooled one may be reset, as any server may close an idle connection; the next one is served.
+  await waitUntil(async () => (await get(berth.url('/')).catch(() => null))?.status === 200, 'a new worker serves');
 });
