@@ -37,6 +37,11 @@ async function help(topic: string | undefined): Promise<number> {
   return 1;
 }
 
+/** `berth run …` and plain `berth …` both serve. */
+function serveArgvOf(argv: readonly string[]): readonly string[] {
+  return argv[0] === 'run' ? argv.slice(1) : argv;
+}
+
 /** The command argv names other than serving an app, to run; null when it serves. */
 function otherCommand(argv: readonly string[]): (() => Promise<number>) | null {
   const first = argv[0];
@@ -55,7 +60,7 @@ function otherCommand(argv: readonly string[]): (() => Promise<number>) | null {
   if (first === 'ctl') return async () => (await import('./commands/ctl.js')).runCtl(argv.slice(1));
   if (parseControl(argv) !== null) return async () => runControl(argv);
   if (first === 'migrate') return async () => (await import('./commands/migrate.js')).runMigrate(argv.slice(1));
-  const serveArgv = first === 'run' ? argv.slice(1) : argv;
+  const serveArgv = serveArgvOf(argv);
   // `emperor` (argv, ini or BERTH_EMPEROR) runs vassals instead of serving an app.
   const emperor = loadEmperorConfig({ argv: serveArgv, env: process.env, cwd: process.cwd() });
   if (emperor.kind === 'ok') return async () => (await import('./commands/emperor.js')).runEmperor(emperor.config, emperor.warnings, `berth-${version()}`);
@@ -78,5 +83,5 @@ export async function main(argv: readonly string[]): Promise<number> {
     resumeOptimizingCompiler();
     return await other();
   }
-  return (await import('./commands/run.js')).runServe(argv[0] === 'run' ? argv.slice(1) : argv);
+  return (await import('./commands/run.js')).runServe(serveArgvOf(argv));
 }

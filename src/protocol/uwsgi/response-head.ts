@@ -121,7 +121,10 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, headR
   let framing: ResponseBodyFraming;
   const faultyFraming = transferEncoding !== null && contentLength !== -1;
   // RFC 9112 §6.3 rule 3: Transfer-Encoding overrides Content-Length, which a forwarding intermediary must remove.
-  if (faultyFraming) contentLength = withoutContentLength(headers);
+  if (faultyFraming) {
+    dropContentLength(headers);
+    contentLength = -1;
+  }
   // RFC 9112 §6.3 rule 1: no body after HEAD, 1xx, 204 or 304, whatever the fields say.
   if (headRequest || statusCode < 200 || statusCode === 204 || statusCode === 304) {
     framing = 'none';
@@ -139,12 +142,11 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, headR
   return new ParsedResponseHead(statusCode, reason, versionMinor, headers, framing, contentLength, faultyFraming);
 }
 
-/** Removes the Content-Length field from `headers` in place; returns -1, the length now declared. */
-function withoutContentLength(headers: string[]): number {
+/** Removes the Content-Length field from `headers` in place. */
+function dropContentLength(headers: string[]): void {
   for (let i = headers.length - 2; i >= 0; i -= 2) {
     if ((headers[i] as string).toLowerCase() === 'content-length') headers.splice(i, 2);
   }
-  return -1;
 }
 
 /**
