@@ -17,10 +17,14 @@ let held = false;
 /** A master whose app never gets ready (an import failing again and again) still serves: it is resumed then too. */
 const LONGEST_HOLD_MS = 60_000;
 
-/** From bin/berth.js, before the CLI's modules load. */
-export function holdOptimizingCompiler(): void {
+function hold(): void {
   setFlagsFromString('--no-opt');
   held = true;
+}
+
+/** From bin/berth.js, before the CLI's modules load. */
+export function holdOptimizingCompiler(): void {
+  hold();
   setTimeout(() => { if (held) resumeOptimizingCompiler(); }, LONGEST_HOLD_MS).unref();
 }
 
@@ -33,7 +37,7 @@ export function resumeOptimizingCompiler(): void {
 /** Runs work that runs once (a reload's config load) with the compiler held, then restores what was. */
 export function withoutOptimizing<T>(work: () => T): T {
   if (held) return work();
-  holdOptimizingCompiler();
+  hold(); // no cap timer: resumed below, right after the work
   try {
     return work();
   } finally {
