@@ -53,14 +53,42 @@ export function sharedTempDir(prefix: string): string {
   return dir;
 }
 
-/** A port that was free a moment ago (the caller retries if it is taken meanwhile). */
-export function freePort(): Promise<number> {
+/**
+ * A port that was free a moment ago (the caller retries if it is taken meanwhile). It is picked
+ * below the kernel's ephemeral range (ip_local_port_range), not by binding port 0: every outgoing
+ * connection of the suite's parallel load tests takes a local port from that range, and one that
+ * lands on a port picked here makes the server's later bind fail (CI saw a vassal exit that way).
+ */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const top = Math.min(low, 65536) - 1;
+  const bottom = Math.max(10_000, top - 12_000);
+  for (let attempt = 0; attempt < 20 && top > bottom; attempt++) {
+    const port = bottom + Math.floor(Math.random() * (top - bottom + 1));
+    if (await bindable(port)) return port;
+  }
+  return bindPort(0);
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
+  } catch { /* not Linux: the usual default */ }
+  return [32768, 60999];
+}
+
+function bindable(port: number): Promise<boolean> {
+  return bindPort(port).then(() => true, () => false);
+}
+
+function bindPort(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+    srv.listen(port, '127.0.0.1', () => {
+      const bound = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(bound));
     });
   });
 }

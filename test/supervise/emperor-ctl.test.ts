@@ -59,7 +59,7 @@ test('berth ctl status/stop/start/restart against an emperor with three vassals,
 
   const table = await ctl(['--ini', emperorIni, 'status']);
   assert.equal(table.code, 0, 'a throttled vassal is like supervisor BACKOFF: status exits 0');
-  assert.match(table.stdout, /^a\.ini\s+RUNNING\s+pid \d+, uptime 0:0\d:\d\d, 0 restart\(s\)$/m);
+  assert.match(table.stdout, /^a\.ini\s+RUNNING\s+pid \d+, uptime 0:0\d:\d\d, 0 restart\(s\)$/m, `the emperor's log:\n${log}`);
   assert.match(table.stdout, /^b\.ini\s+RUNNING\s+pid \d+, uptime/m);
   assert.match(table.stdout, /^broken\.ini\s+(THROTTLED\s+crash-looping: next start in \d+ ms \(attempt \d+\)|RUNNING\s+pid \d+, uptime \S+), [2-9]\d* restart\(s\)$/m);
 
