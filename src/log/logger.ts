@@ -21,6 +21,18 @@ export interface LogSink {
   close(): void;
 }
 
+/**
+ * Keeps the server up when whoever reads its stdout or stderr is gone (an emperor or a `| tee`
+ * killed by SIGKILL): Node reports the broken pipe as an 'error' event, which unhandled ends the
+ * process at once, before its workers are stopped. Lines written after that are lost; nothing
+ * else is, as with uWSGI.
+ */
+export function surviveClosedStdio(streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
+  }
+}
+
 export function stderrSink(): LogSink {
   return { write: (t) => void process.stderr.write(t), reopen: () => undefined, close: () => undefined };
 }

@@ -5,7 +5,7 @@
  */
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,6 +32,15 @@ function refused(port: number): Promise<boolean> {
     c.once('connect', () => { c.destroy(); resolve(false); });
     c.once('error', () => resolve(true));
   });
+}
+
+/** Who listens on `port` (ss -ltnp), for a failure message. */
+function listenersOn(port: number): string {
+  try {
+    return execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }) || '(nobody listens)';
+  } catch (e) {
+    return `ss failed: ${String(e)}`;
+  }
 }
 
 function vassalIni(name: string, port: number, app = 'hello.py'): void {
@@ -127,5 +136,5 @@ test('emperor: SIGKILLed, its vassals notice the closed pipe and stop', async ()
   assert.equal(pids.length, 2);
   emperor.proc.kill('SIGKILL');
   await until('both vassal masters exit after the emperor was killed', () => pids.every((p) => !isAlive(p)), 15_000);
-  for (const p of [pa, pb]) assert.ok(await refused(p));
+  for (const p of [pa, pb]) assert.ok(await refused(p), `port ${p} still accepts after the masters ${pids.join(', ')} exited: ${listenersOn(p)}\n${emperor.log()}`);
 });

@@ -1,5 +1,5 @@
 /** `berth [options]`: serve until stopped (in the background with daemonize/daemonize2). */
-import { Logger, fileSink, stderrSink } from '../../log/logger.js';
+import { Logger, fileSink, stderrSink, surviveClosedStdio } from '../../log/logger.js';
 import { Arbiter } from '../../master/arbiter.js';
 import { resolveInterpreter } from '../../master/interpreter.js';
 import { warnAboutPluginVersions } from '../../master/python-version.js';
@@ -27,6 +27,7 @@ function berthVersion(): string {
 
 export async function runServe(argv: readonly string[]): Promise<number> {
   keepYoungGenerationSmall();
+  surviveClosedStdio();
   const config = loadOrReport(argv, 'berth');
   if (config === null) return 1;
   // Taken out of the environment before anything is spawned: only the master talks to systemd.

@@ -117,9 +117,12 @@ test('status range, timeouts and connect-only checks', async () => {
   const a = await flippable();
   try {
     a.setStatus(404);
-    assert.deepEqual(await probeBackend(a.target, FAST), { ok: false, detail: 'status 404' });
-    assert.deepEqual(await probeBackend(a.target, { ...FAST, statusMin: 200, statusMax: 404 }), { ok: true, detail: 'status 404' });
-    assert.deepEqual(await probeBackend(a.target, { ...FAST, mode: 'connect', path: '' }), { ok: true, detail: 'connected' });
+    // Probes that get an answer: a timeout as long as a loaded machine can need (FAST's 30 ms is
+    // for the silent server below).
+    const patient: HealthSpec = { ...FAST, timeoutMs: 5000 };
+    assert.deepEqual(await probeBackend(a.target, patient), { ok: false, detail: 'status 404' });
+    assert.deepEqual(await probeBackend(a.target, { ...patient, statusMin: 200, statusMax: 404 }), { ok: true, detail: 'status 404' });
+    assert.deepEqual(await probeBackend(a.target, { ...patient, mode: 'connect', path: '' }), { ok: true, detail: 'connected' });
   } finally {
     await close(a.server);
   }
