@@ -1,12 +1,13 @@
 /** `berth --emperor DIR` (or `emperor = DIR` in an ini): run one Berth per vassal ini until stopped. */
 import { formatProblem, type Problem } from '../../config/load.js';
 import type { EmperorConfig } from '../../config/emperor-config.js';
-import { Logger, stderrSink } from '../../log/logger.js';
+import { Logger, stderrSink, surviveClosedStdio } from '../../log/logger.js';
 import { Emperor } from '../../supervise/emperor.js';
 import { EmperorControl } from '../../supervise/emperor-control.js';
 import { serveEmperorStats } from '../../supervise/emperor-stats.js';
 
 export async function runEmperor(config: EmperorConfig, warnings: readonly Problem[], version: string): Promise<number> {
+  surviveClosedStdio();
   for (const w of warnings) process.stderr.write(`[berth] WARNING: ${formatProblem(w)}\n`);
   const logger = new Logger(stderrSink());
   const log = (level: 'info' | 'warn' | 'error', message: string): void => logger[level](message);
