@@ -42,7 +42,9 @@ export interface SlotTotals {
 }
 
 const MAX_RECENT_ERRORS = 20;
-const TRACEBACK_DELAY_MS = 200;
+/** How often, and how many times, a worker's output is searched for the traceback of a 500. */
+const TRACEBACK_LOOK_MS = 200;
+const TRACEBACK_LOOKS = 10;
 
 /** The worker's recent output, where the traceback of a 500 was printed (WorkerHandle has it). */
 interface WithOutput extends ServedBy { recentOutput?(): string }
@@ -178,8 +180,17 @@ export class StatsRegistry {
     // uwsgi-direct: the worker logged the traceback itself; it is in its recent output.
     const by = ex.servedBy as WithOutput | null;
     if (by === null || typeof by.recentOutput !== 'function') return;
-    // Its output and its report travel on different pipes: look a moment later.
-    setTimeout(() => (entry.traceback = lastTraceback(by.recentOutput!())), TRACEBACK_DELAY_MS).unref();
+    // Its output and its report travel on different pipes, and on a loaded machine the output can
+    // come seconds later: look again until a traceback other than the one already there shows.
+    const output = by.recentOutput.bind(by);
+    const before = lastTraceback(output());
+    let looks = 0;
+    const look = (): void => {
+      const found = lastTraceback(output());
+      if ((found !== '' && found !== before) || ++looks >= TRACEBACK_LOOKS) entry.traceback = found;
+      else setTimeout(look, TRACEBACK_LOOK_MS).unref();
+    };
+    setTimeout(look, TRACEBACK_LOOK_MS).unref();
   }
 
   #gone(g: WorkerGone): void {

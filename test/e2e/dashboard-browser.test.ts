@@ -188,6 +188,8 @@ describe('the dashboard of a real Berth (stats-http)', () => {
     assert.equal((await fetch(berth.url('/raise'))).status, 500);
     await page.waitForFunction(() => [...document.querySelectorAll('#workers tbody tr')].reduce((a, tr) => a + Number(tr.children[3]!.textContent), 0) >= 120, undefined, { timeout: 15_000 });
     await page.waitForSelector('#errors details', { timeout: 15_000 });
+    // The master finds the traceback in the worker's output, which can come later than the 500.
+    await page.waitForFunction(() => /RuntimeError/.test(document.querySelector('#errors pre')?.textContent ?? ''), undefined, { timeout: 15_000 });
     await page.click('#errors summary');
     assert.match(await page.textContent('#errors pre') ?? '', /RuntimeError: echo app: \/raise raised before start_response/);
     assert.match(await page.textContent('#config') ?? '', /processes/);

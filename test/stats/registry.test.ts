@@ -66,6 +66,30 @@ test('recent errors: the traceback of the worker\'s ERROR frame, the last 20 kep
   assert.equal(lastTraceback('x\nTraceback (most recent call last):\n  File "a"\nKeyError: 1\nlater line\n'), 'Traceback (most recent call last):\n  File "a"\nKeyError: 1');
 });
 
+test('recent errors on the direct path: the traceback is looked for in the worker\'s output until a new one shows, for at most 2 s', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const wait = (ms: number): void => { for (let i = 0; i < ms / 200; i++) t.mock.timers.tick(200); };
+  const reg = new StatsRegistry();
+  t.after(() => reg.close());
+  let output = 'Traceback (most recent call last):\nKeyError: older\n';
+  const failed = (): void => {
+    const ex = finished(500, 1);
+    ex.servedBy = { recentOutput: () => output } as unknown as typeof ex.servedBy;
+    requestDone.publish(ex);
+  };
+  failed();
+  wait(600);
+  assert.equal(reg.recentErrors[0]!.traceback, '', 'the older traceback is not taken for this error while the new one may still come');
+  output += 'Traceback (most recent call last):\nValueError: late output\n';
+  wait(200);
+  assert.match(reg.recentErrors[0]!.traceback, /ValueError: late output$/);
+  failed(); // the same text again never differs: after ten looks, what is there is taken
+  wait(1800);
+  assert.equal(reg.recentErrors[1]!.traceback, '');
+  wait(200);
+  assert.match(reg.recentErrors[1]!.traceback, /ValueError: late output$/);
+});
+
 test('the config as written, secrets masked: option names with pass/secret/key/token, and env values', () => {
   const written = { processes: '4', 'stats-redact': ['X-Api-Key'], env: ['DJANGO_SETTINGS_MODULE=site.settings', 'DB_PASSWORD=x'], 'fake-token-option': 'abc' };
   assert.deepEqual(maskedConfig(written, false), {
