@@ -99,7 +99,7 @@ test('http backend pool: a connection that carried REQUESTS_PER_CONNECTION reque
   }
 });
 
-test('http backend pool: idle connections are closed by the front after their idle spell (the pool's sweep)', async () => {
+test('http backend pool: idle connections are closed by the front after their idle spell (the sweep of the pool)', async () => {
   const b = await backend();
   const up = new HttpUpstream(spec(b.port), 5000);
   try {
