@@ -54,6 +54,22 @@ function get(target: string): OutgoingRequest {
   };
 }
 
+/** Runs `use` with a client pool to `b`, then closes both. */
+async function through(b: { port: number; close: () => Promise<void> }, use: (up: HttpUpstream) => Promise<void>): Promise<void> {
+  const up = new HttpUpstream(spec(b.port), 5000);
+  try {
+    await use(up);
+  } finally {
+    await up.close();
+    await b.close();
+  }
+}
+
+/** One GET through `up`, answered OK. */
+async function getOk(up: HttpUpstream, target: string): Promise<void> {
+  assert.equal((await send(up, get(target)) as { body: string }).body, 'ok');
+}
+
 test('http backend pool: the most recently released connection is reused first, and none is opened while one is idle', async () => {
   const held: net.Socket[] = [];
   let holding = true;
@@ -64,8 +80,7 @@ test('http backend pool: the most recently released connection is reused first, 
     if (held.push(socket) === 2) bothArrived();
     return false;
   });
-  const up = new HttpUpstream(spec(b.port), 5000);
-  try {
+  await through(b, async (up) => {
     const first = send(up, get('/a'));
     const second = send(up, get('/b'));
     await arrived;
@@ -75,43 +90,31 @@ test('http backend pool: the most recently released connection is reused first, 
     assert.equal((await Promise.race([first, second]) as { body: string }).body, 'ok');
     held[b.byRequest.indexOf(1)]!.write(OK);
     await Promise.all([first, second]);
-    for (let i = 0; i < 3; i++) assert.equal((await send(up, get(`/next${i}`)) as { body: string }).body, 'ok');
+    for (let i = 0; i < 3; i++) await getOk(up, `/next${i}`);
     assert.deepEqual(b.byRequest.slice(2), [1, 1, 1], 'the last released (connection 1) carries the next requests');
     assert.equal(b.seen.length, 2, 'no connection opened while one was idle');
-  } finally {
-    await up.close();
-    await b.close();
-  }
+  });
 });
 
 test('http backend pool: a connection that carried REQUESTS_PER_CONNECTION requests is closed by the front and the next request opens a new one', async () => {
   const b = await backend();
-  const up = new HttpUpstream(spec(b.port), 5000);
-  const total = 2 * REQUESTS_PER_CONNECTION + 7;
-  try {
-    for (let i = 0; i < total; i++) assert.equal((await send(up, get(`/r${i}`)) as { body: string }).body, 'ok');
+  await through(b, async (up) => {
+    for (let i = 0; i < 2 * REQUESTS_PER_CONNECTION + 7; i++) await getOk(up, `/r${i}`);
     assert.deepEqual(b.seen.map((s) => s.requests), [REQUESTS_PER_CONNECTION, REQUESTS_PER_CONNECTION, 7]);
     await Promise.all([b.seen[0]!.closed, b.seen[1]!.closed]);
     assert.deepEqual(b.seen.map((s) => s.closedByFront), [true, true, false]);
-  } finally {
-    await up.close();
-    await b.close();
-  }
+  });
 });
 
 test('http backend pool: idle connections are closed by the front after their idle spell (the sweep of the pool)', async () => {
   const b = await backend();
-  const up = new HttpUpstream(spec(b.port), 5000);
-  try {
-    await Promise.all([send(up, get('/x')), send(up, get('/y')), send(up, get('/z'))]);
+  await through(b, async (up) => {
+    await Promise.all([getOk(up, '/x'), getOk(up, '/y'), getOk(up, '/z')]);
     assert.equal(b.seen.length, 3);
     // Nothing else closes them: the backend keeps connections forever.
     await Promise.all(b.seen.map((s) => s.closed));
     assert.deepEqual(b.seen.map((s) => s.closedByFront), [true, true, true]);
-    assert.equal((await send(up, get('/after')) as { body: string }).body, 'ok');
+    await getOk(up, '/after');
     assert.equal(b.seen.length, 4, 'a request after the idle close opens a new connection');
-  } finally {
-    await up.close();
-    await b.close();
-  }
+  });
 });
