@@ -16,13 +16,15 @@
  * PROXY_FRONT_NGINX=minimal is the bench before session s14H: nginx sets only Host and
  * X-Forwarded-For and keeps idle connections 60 s.
  * PROXY_FRONT_DETAIL=1 also prints, per run, each backend process's CPU per request and which
- * backend processes hold the front's connections (ss -tnp) when wrk stops.
+ * backend processes hold the front's connections (ss -tnp) when wrk stops, and the front's
+ * connections to the backends during the run (ss every 100 ms): the most at once, and how many
+ * distinct ones were seen (each beyond those open at the start was opened during the run).
  * Run: bash scripts/build.sh && node dist/bench/proxy-front.js [rounds=3] [seconds=5] [connections=64]
  * (PROXY_FRONT_APP=varied: backends whose every response head differs, test/fixtures/apps/varied.py;
  * PROXY_FRONT_KIND=http|uwsgi: one kind only; run from another build's directory, it measures
  * that build: `cd /tmp/berth-base && node /path/to/dist/bench/proxy-front.js`)
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,12 +148,13 @@ function processCpu(backends: readonly Running[]): Map<number, number>[] {
   return backends.map((b) => new Map(processTree(b.proc.pid!).map((pid) => [pid, cpuSeconds(pid)])));
 }
 
-/** Established TCP connections to `port` on loopback (the front's to a backend), by the process holding the server end: "node 3, python3 61". */
+/** Established TCP connections to `port` on loopback (the front's to a backend), by the process holding the server end: "node 101: 3, python3 102: 30, python3 103: 31". */
 function connectionsTo(port: number): string {
   const lines = execFileSync('ss', ['-tnpH', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' }).split('\n').filter((l) => l.trim() !== '');
   const byProcess = new Map<string, number>();
   for (const line of lines) {
-    const name = /users:\(\("([^"]+)"/.exec(line)?.[1] ?? '?';
+    const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(line);
+    const name = m === null ? '?' : `${m[1]} ${m[2]}:`;
     byProcess.set(name, (byProcess.get(name) ?? 0) + 1);
   }
   return [...byProcess].map(([name, n]) => `${name} ${n}`).join(', ') || 'none';
@@ -164,12 +167,44 @@ function printDetail(label: string, backends: readonly Running[], before: Map<nu
   });
 }
 
+/** The established connections of `front`'s processes to the backends, by local address (ss filtered on the backends' ports; the other front's are left out). */
+function frontConnections(front: Running, backends: readonly Running[]): Promise<Set<string>> {
+  const pids = new Set(processTree(front.proc.pid!).map(String));
+  const filter = `( ${backends.map((b) => `dport = :${b.port}`).join(' or ')} )`;
+  return new Promise((res) => execFile('ss', ['-tnpH', 'state', 'established', filter], { encoding: 'utf8' }, (err, out) => {
+    const mine = err ? [] : out.split('\n').filter((l) => [...l.matchAll(/pid=(\d+)/g)].some((m) => pids.has(m[1]!)));
+    res(new Set(mine.map((l) => l.trim().split(/\s+/)[2] ?? '')));
+  }));
+}
+
+/** Samples the front's backend connections every 100 ms until `done` resolves: the most at once, and all seen. */
+async function sampleConnections(front: Running, backends: readonly Running[], done: Promise<unknown>): Promise<{ atStart: number; most: number; seen: number }> {
+  let finished = false;
+  void done.finally(() => (finished = true));
+  const first = await frontConnections(front, backends);
+  const seen = new Set(first);
+  let most = first.size;
+  while (!finished) {
+    await new Promise((res) => setTimeout(res, 100));
+    const now = await frontConnections(front, backends);
+    most = Math.max(most, now.size);
+    for (const a of now) seen.add(a);
+  }
+  return { atStart: first.size, most, seen: seen.size };
+}
+
 async function measure(r: Running, backends: readonly Running[]): Promise<Sample> {
   const detailBefore = DETAIL ? processCpu(backends) : [];
   const before = { front: treeCpu([r]), backends: treeCpu(backends), machine: machineBusySeconds() };
-  const w: WrkResult = await runWrk(tracker, { url: `http://127.0.0.1:${r.port}/`, connections: CONNECTIONS, durationS: SECONDS });
+  const running = runWrk(tracker, { url: `http://127.0.0.1:${r.port}/`, connections: CONNECTIONS, durationS: SECONDS });
+  const sampling = DETAIL ? sampleConnections(r, backends, running) : null;
+  const w: WrkResult = await running;
   const after = { front: treeCpu([r]), backends: treeCpu(backends), machine: machineBusySeconds() };
-  if (DETAIL) printDetail(r.name, backends, detailBefore, processCpu(backends), w.requests);
+  if (DETAIL) {
+    printDetail(r.name, backends, detailBefore, processCpu(backends), w.requests);
+    const c = (await sampling)!;
+    console.log(`  ${r.name}: connections to the backends during the run (ss every 100 ms): ${c.atStart} at the start, at most ${c.most} at once, ${c.seen} distinct (at least ${c.seen - c.atStart} opened, ${((c.seen - c.atStart) / SECONDS).toFixed(1)}/s, ${(((c.seen - c.atStart) / Math.max(1, w.requests)) * 1e3).toFixed(2)} per 1,000 requests)`);
+  }
   const perRequestUs = (seconds: number): number => (seconds / Math.max(1, w.requests)) * 1e6;
   return {
     rps: w.rps, p99Ms: w.p99Ms, errors: w.errors + w.readErrors, cpuUs: perRequestUs(after.front - before.front),

@@ -17,6 +17,16 @@ const SWEEP_MS = 250;
  * pool's sweeps, not read from a clock per response.
  */
 const IDLE_SWEEPS = 5;
+/**
+ * Requests one connection carries before it is closed (nginx's `keepalive_requests`, there
+ * 1,000 by default). Why: a kept connection stays with the backend process that accepted it —
+ * a Berth backend's worker, or its master once the worker handed it over (an idle spell, a
+ * worker descheduled past idle_ms) — so long-lived connections freeze an uneven spread; a new
+ * one goes to whichever worker accepts first, the least busy. nginx's 1,000: 100 cost the front
+ * more than it saved the backends (docs/benchmarks.md, session s15B); this bounds a stuck spread
+ * to seconds at a busy backend's rate for one connect per 1,000 requests.
+ */
+export const REQUESTS_PER_CONNECTION = 1000;
 
 /**
  * The connect and read timeouts of every busy connection: Node refreshes a socket's own
@@ -67,6 +77,8 @@ export class BackendConnection implements Watched {
   #keepAlive = false;
   #requestWritten = false;
   #readTimeoutMs = 0;
+  /** Requests begun on it, against the pool's requestsPerConnection. */
+  #carried = 0;
   readonly #connectTimeoutMs: number;
   /** The pool's sweep count when it went idle. */
   idleSince = 0;
@@ -125,6 +137,7 @@ export class BackendConnection implements Watched {
   /** Starts one exchange: the head is written at once (queued by Node until connected). */
   begin(user: ConnectionUser, head: string, headRequest: boolean, readTimeoutMs: number, hasBody: boolean): void {
     this.#user = user;
+    this.#carried++;
     this.#responseStarted = false;
     this.#responseDone = false;
     this.#keepAlive = false;
@@ -218,7 +231,7 @@ export class BackendConnection implements Watched {
     const user = this.#user!;
     this.#user = null;
     this.reused = true;
-    if (this.#keepAlive && this.#requestWritten && !this.socket.destroyed) {
+    if (this.#keepAlive && this.#requestWritten && !this.socket.destroyed && this.#carried < this.#pool.requestsPerConnection) {
       this.limitMs = Infinity;
       this.#pool.give(this);
     } else {
@@ -256,6 +269,7 @@ export class BackendConnection implements Watched {
  * connection limit.
  */
 export class HttpBackendPool {
+  readonly requestsPerConnection: number;
   readonly #spec: BackendSpec;
   readonly #connectTimeoutMs: number;
   readonly #idle: BackendConnection[] = [];
@@ -265,9 +279,10 @@ export class HttpBackendPool {
   /** Sweeps run so far: the idle connections' clock. */
   #sweeps = 0;
 
-  constructor(spec: BackendSpec, connectTimeoutMs: number) {
+  constructor(spec: BackendSpec, connectTimeoutMs: number, requestsPerConnection = REQUESTS_PER_CONNECTION) {
     this.#spec = spec;
     this.#connectTimeoutMs = connectTimeoutMs;
+    this.requestsPerConnection = requestsPerConnection;
   }
 
   /** An idle connection the backend has not closed, else a new one. `fresh`: always a new one. */
