@@ -47,20 +47,30 @@ async function connect(port: number): Promise<Socket> {
   return c;
 }
 
-test('an accepted socket reads into the shared buffer; a half-closed peer still gets its answer, and server.close completes after it', async () => {
+/** Collects a socket's bytes through readWith and, once the client has half-closed, answers `got <bytes>`. */
+function answerAtEnd(s: Socket): void {
   const got: string[] = [];
-  const { server, port } = await serve((s) => {
-    assert.equal(readsShared(s), true);
-    readWith(s, (bytes) => { got.push(bytes.toString()); });
-    s.on('end', () => s.end(`got ${got.join('')}`));
-  });
-  const c = await connect(port);
-  c.write('GET / HTTP/1.1\r\n');
-  c.end('\r\n');
+  readWith(s, (bytes) => { got.push(bytes.toString()); });
+  s.on('end', () => s.end(`got ${got.join('')}`));
+}
+
+/** Writes `parts` one write each, half-closing with the last; what the server sent before its end. */
+async function halfClosedAnswer(c: Socket, ...parts: string[]): Promise<string> {
   const answer: Buffer[] = [];
   c.on('data', (d: Buffer) => answer.push(d));
+  for (const part of parts.slice(0, -1)) c.write(part);
+  c.end(parts[parts.length - 1]);
   await once(c, 'end');
-  assert.equal(Buffer.concat(answer).toString(), 'got GET / HTTP/1.1\r\n\r\n');
+  return Buffer.concat(answer).toString();
+}
+
+test('an accepted socket reads into the shared buffer; a half-closed peer still gets its answer, and server.close completes after it', async () => {
+  const { server, port } = await serve((s) => {
+    assert.equal(readsShared(s), true);
+    answerAtEnd(s);
+  });
+  const c = await connect(port);
+  assert.equal(await halfClosedAnswer(c, 'GET / HTTP/1.1\r\n', '\r\n'), 'got GET / HTTP/1.1\r\n\r\n');
   c.destroy();
   // The rebuilt socket carries the server's connection count: close() waits for it, then ends.
   await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
@@ -187,14 +197,8 @@ test('a connection a worker hands over arrives as a bare handle (net.Native) and
     const s = socketOfHandle(handle as object, true);
     assert.equal(readsShared(s), true);
     assert.equal(withSharedReads(s), s, 'the front door does not rebuild it');
-    const got: string[] = [];
-    readWith(s, (bytes) => { got.push(bytes.toString()); });
-    s.on('end', () => s.end(`got ${got.join('')}`));
-    c.end('GET / HTTP/1.1\r\n\r\n');
-    const answer: Buffer[] = [];
-    c.on('data', (d: Buffer) => answer.push(d));
-    await once(c, 'end');
-    assert.equal(Buffer.concat(answer).toString(), 'got GET / HTTP/1.1\r\n\r\n');
+    answerAtEnd(s);
+    assert.equal(await halfClosedAnswer(c, 'GET / HTTP/1.1\r\n\r\n'), 'got GET / HTTP/1.1\r\n\r\n');
     c.destroy();
   } finally {
     child.kill();
