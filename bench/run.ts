@@ -14,8 +14,9 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { eachFlag, benchSession, log, nameList, positive, resultsBase, runMain } from './lib/cli-common.js';
-import { measure, type Measurement, type RunSettings } from './lib/measure.js';
-import { machineInfo, markdownReport, summarize, textTable } from './lib/report.js';
+import { measure, SLOW_PASSES, type Measurement, type RunSettings } from './lib/measure.js';
+import { keptPct, machineInfo, markdownReport, summarize, textTable } from './lib/report.js';
+import type { WrkResult } from './lib/wrk.js';
 import { SCENARIOS, SLOW_CLIENTS, type Prepared } from './lib/scenarios.js';
 import { SERVERS } from './lib/servers.js';
 
@@ -67,13 +68,14 @@ function parseArgs(argv: string[]): Args {
 const NOTES = `req/s, p50, p99 and peak RSS are medians over rounds; errors and read errs are summed.
 Berth÷peer req/s > 1 and p99 < 1 favour Berth; each peer is compared with the Berth config of equal threads.
 "read errs" are wrk read errors: a server without keep-alive (uWSGI --http-socket) closes every connection.
-"kept w/ slow": fast-client req/s while ${SLOW_CLIENTS} slow clients trickle requests, as % of the same server without them (the mean of a run just before and one just after).`;
+"kept w/ slow": fast-client req/s while ${SLOW_CLIENTS} slow clients trickle requests, as % of the same server without them: ${SLOW_PASSES} runs with them, each between two without
+and divided by their mean; the two shares averaged.`;
 
 function describe(m: Measurement): string {
   if (!m.ok || !m.wrk) return `FAILED ${m.error ?? ''}`.slice(0, 300);
-  const after = m.baselineAfter ? ` before, ${Math.round(m.baselineAfter.rps)} after` : '';
-  const base = m.baseline ? ` (without slow clients ${Math.round(m.baseline.rps)} req/s${after};` +
-    ` slow clients got ${m.slow?.responses} answers, ${m.slow?.errors} errors)` : '';
+  const rps = (runs: WrkResult[]): string => runs.map((r) => Math.round(r.rps)).join(' / ');
+  const base = m.fastOnly && m.withSlow ? ` (alone ${rps(m.fastOnly)}, with slow clients ${rps(m.withSlow)} req/s: ` +
+    `kept ${keptPct(m).toFixed(1)} %; slow clients got ${m.slow?.responses} answers, ${m.slow?.errors} errors)` : '';
   const errs = m.wrk.errors;
   return `${Math.round(m.wrk.rps)} req/s${base}, p50 ${m.wrk.p50Ms.toFixed(2)} ms, p99 ${m.wrk.p99Ms.toFixed(2)} ms, ` +
     `peak RSS ${(m.peakRssKb / 1024).toFixed(1)} MiB (PSS ${(m.peakPssKb / 1024).toFixed(1)})${errs ? `, ${errs} errors` : ''}` +

@@ -52,10 +52,10 @@ export function summarize(measurements: Measurement[], servers: readonly ServerS
         row.p99Ms = median(ok.map((m) => m.wrk!.p99Ms));
         row.errors = ok.reduce((n, m) => n + m.wrk!.errors, 0);
         row.readErrors = ok.reduce((n, m) => n + m.wrk!.readErrors, 0);
-        const withBase = ok.filter((m) => m.baseline);
+        const withBase = ok.filter((m) => m.fastOnly && m.withSlow);
         if (withBase.length > 0) {
           row.baselineRps = median(withBase.map(baselineRps));
-          row.keptPct = median(withBase.map((m) => (100 * m.wrk!.rps) / baselineRps(m)));
+          row.keptPct = median(withBase.map(keptPct));
         }
       }
       row.peakRssMiB = median(all.filter((m) => m.peakRssKb > 0).map((m) => m.peakRssKb / 1024));
@@ -145,7 +145,15 @@ export function markdownReport(rows: Row[], machine: MachineInfo, command: strin
   ].join('\n');
 }
 
-/** The fast clients' req/s without slow clients: the mean of the runs before and after them. */
+/** The fast clients' req/s without slow clients: the mean of the runs around the slow ones. */
 export function baselineRps(m: Measurement): number {
-  return m.baselineAfter ? (m.baseline!.rps + m.baselineAfter.rps) / 2 : m.baseline!.rps;
+  const runs = m.fastOnly!;
+  return runs.reduce((n, r) => n + r.rps, 0) / runs.length;
+}
+
+/** Fast req/s kept under slow clients, in %: each run with them ÷ the mean of its neighbours without, averaged. */
+export function keptPct(m: Measurement): number {
+  const fast = m.fastOnly!;
+  const shares = m.withSlow!.map((r, i) => r.rps / ((fast[i]!.rps + fast[i + 1]!.rps) / 2));
+  return (100 * shares.reduce((n, x) => n + x, 0)) / shares.length;
 }

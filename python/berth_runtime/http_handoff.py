@@ -4,7 +4,7 @@ Theory of operation
 -------------------
 The master spawns the zygote with a Node IPC channel (NODE_CHANNEL_FD, a unix stream socket);
 every forked worker inherits it.  Node reads that stream as JSON lines and takes a descriptor
-sent with a line whose "cmd" is NODE_HANDLE as a ready net.Socket, given to the zygote's
+sent with a line whose "cmd" is NODE_HANDLE as a stream handle ("type": "net.Native"), given to the zygote's
 ChildProcess 'message' listener with the line's "msg".  So a hand-over is one sendmsg() of
 one short line (well under the socket buffer: one skb, so lines of concurrent workers never
 interleave) with the connection's descriptor in SCM_RIGHTS, after which this process closes
@@ -84,7 +84,9 @@ def wait_taken(fd, limit_s, poll_s=0.01):
 
 # The line Node's channel reads (a JSON object); built by formatting, not json.dumps: it runs for
 # every handed-over connection.  Key order as json.dumps wrote it before, for a reader's eyes.
-_LINE = ('{"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"berth":"http-direct","listener":%d,'
+# "net.Native": Node gives the master the bare handle, so it builds one socket per connection
+# (with "net.Socket" it built one that the master then rebuilt to read into its shared buffer).
+_LINE = ('{"cmd":"NODE_HANDLE","type":"net.Native","msg":{"berth":"http-direct","listener":%d,'
          '"pid":%d,"reason":%s,"served":%d%s}}\n')
 _REASONS = {}  # reason -> its JSON string
 

@@ -15,6 +15,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Socket as NetSocket, type Socket } from 'node:net';
 import type { HandOffNote } from './spawn.js';
 import { unmapIPv4, type Endpoints } from '../server/endpoints.js';
+import { socketOfHandle } from '../server/shared-reads.js';
 import { type Frame } from '../protocol/worker/decode.js';
 import { parseBootFail, parseExited, parseForked, parseModules, parseReady, type BootFailInfo, type ExitedInfo, type ReadyInfo } from '../protocol/worker/payloads.js';
 import { encodeFork, encodeShutdown } from '../protocol/worker/encode.js';
@@ -98,7 +99,7 @@ export class Zygote {
       stream.on('data', (text: string) => lines.push(text));
       stream.on('end', () => lines.flush());
     }
-    // http-direct: Node turns each NODE_HANDLE line with a descriptor into a ready net.Socket.
+    // http-direct: Node gives each NODE_HANDLE line's descriptor as a bare stream handle (handedSocket).
     child.on('message', (msg: unknown, handle: unknown) => this.#onHandOff(msg, handle));
     child.on('error', (err) => events.log('error', `the zygote could not start ${child.spawnfile}: ${err.message}`));
     child.on('close', (code, signal) => this.#onExit(code, signal));
@@ -170,12 +171,13 @@ export class Zygote {
 
   #onHandOff(msg: unknown, handle: unknown): void {
     const note = msg as Partial<Omit<HandOffNote, 'ends'>> & { berth?: string; ends?: unknown } | null;
-    if (!(handle instanceof NetSocket)) return;
+    const socket = handedSocket(handle);
+    if (socket === null) return;
     if (note === null || typeof note !== 'object' || note.berth !== 'http-direct' || typeof note.listener !== 'number' || this.#events.handOff === undefined) {
-      handle.destroy();
+      socket.destroy();
       return;
     }
-    this.#events.handOff({ listener: note.listener, pid: note.pid ?? 0, reason: String(note.reason), served: note.served ?? 0, ends: noteEnds(note.ends) }, handle);
+    this.#events.handOff({ listener: note.listener, pid: note.pid ?? 0, reason: String(note.reason), served: note.served ?? 0, ends: noteEnds(note.ends) }, socket);
   }
 
   #onOutput(text: string): void {
@@ -220,4 +222,17 @@ export function noteEnds(ends: unknown): Endpoints | undefined {
   const [local, localPort, peer, peerPort] = ends as unknown[];
   if (typeof local !== 'string' || typeof peer !== 'string' || typeof localPort !== 'number' || typeof peerPort !== 'number') return undefined;
   return { remoteAddress: unmapIPv4(peer), remotePort: peerPort, localAddress: unmapIPv4(local), localPort };
+}
+
+/**
+ * The socket of a handed-over connection. Workers send it as 'net.Native' (http_handoff.py), so
+ * Node gives the bare stream handle and the socket is built once, reading into the shared
+ * buffer; as 'net.Socket' Node would build one that the front door then rebuilds (a second
+ * socket per connection, most of a slow client's hand-over cost after the ACK). Half-open as
+ * the listeners' own connections are (sockets.ts). Null for anything else (not a connection).
+ */
+function handedSocket(handle: unknown): Socket | null {
+  if (handle instanceof NetSocket) return handle;
+  if (handle === null || typeof handle !== 'object' || typeof (handle as { useUserBuffer?: unknown }).useUserBuffer !== 'function') return null;
+  return socketOfHandle(handle, true);
 }

@@ -43,15 +43,12 @@ interface SocketInternals {
  * itself when it has been read from or listened to, or its handle is not a stream handle.
  */
 export function withSharedReads(socket: Socket): Socket {
+  if ((socket as ReadingSocket)[SHARED] === true) return socket;
   const old = socket as Socket & SocketInternals;
   const handle = old._handle;
   if (handle === null || typeof handle !== 'object' || typeof handle.useUserBuffer !== 'function') return socket;
   if (old.destroyed || old.bytesRead > 0 || old.readableLength > 0 || old.listenerCount('data') > 0 || old.listenerCount('readable') > 0) return socket;
-  let rebuilt: ReadingSocket | null = null;
-  const onread = { buffer: sharedBuffer, callback: (n: number): boolean | void => rebuilt![READER]?.(viewOf(n)) };
-  const options = { handle, allowHalfOpen: socket.allowHalfOpen, readable: true, writable: true, onread };
-  rebuilt = new Socket(options as unknown as ConstructorParameters<typeof Socket>[0]) as ReadingSocket;
-  rebuilt[SHARED] = true;
+  const rebuilt = socketOfHandle(handle, socket.allowHalfOpen);
   const fresh = rebuilt as unknown as SocketInternals;
   // A socket from net.Server counts in its connections until it closes (server.close waits).
   if (old._server !== undefined && old._server !== null) {
@@ -62,6 +59,19 @@ export function withSharedReads(socket: Socket): Socket {
   // The old object must not touch the handle again: it now belongs to the rebuilt socket.
   old._handle = null;
   return rebuilt;
+}
+
+/**
+ * A socket reading into the shared buffer, made straight from a stream handle no socket holds
+ * yet (a hand-over's, sent as 'net.Native': one socket built per connection, not two).
+ */
+export function socketOfHandle(handle: object, allowHalfOpen: boolean): Socket {
+  let made: ReadingSocket | null = null;
+  const onread = { buffer: sharedBuffer, callback: (n: number): boolean | void => made![READER]?.(viewOf(n)) };
+  const options = { handle, allowHalfOpen, readable: true, writable: true, onread };
+  made = new Socket(options as unknown as ConstructorParameters<typeof Socket>[0]) as ReadingSocket;
+  made[SHARED] = true;
+  return made;
 }
 
 function viewOf(n: number): Buffer {

@@ -1,11 +1,14 @@
 // Client sockets rebuilt to read into the shared buffer: bytes, half-close, backpressure,
-// the server's connection count, the stream fallback, and sockets handed over by another process.
+// the server's connection count, the stream fallback, and sockets handed over by another process
+// (as a net.Socket, or as the bare handle a worker's hand-over sends).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net, { type Socket } from 'node:net';
 import { once } from 'node:events';
-import { readAsStream, readsShared, readWith, withSharedReads } from '../../src/server/shared-reads.js';
+import { readAsStream, readsShared, readWith, socketOfHandle, withSharedReads } from '../../src/server/shared-reads.js';
+import { REPO, debianPython } from '../helpers/berth.js';
+import { join } from 'node:path';
 import { holdReading } from '../../src/router/door-modules.js';
 
 /** A process that accepts one connection, unread (pauseOnConnect), and sends it to its parent. */
@@ -44,20 +47,30 @@ async function connect(port: number): Promise<Socket> {
   return c;
 }
 
-test('an accepted socket reads into the shared buffer; a half-closed peer still gets its answer, and server.close completes after it', async () => {
+/** Collects a socket's bytes through readWith and, once the client has half-closed, answers `got <bytes>`. */
+function answerAtEnd(s: Socket): void {
   const got: string[] = [];
-  const { server, port } = await serve((s) => {
-    assert.equal(readsShared(s), true);
-    readWith(s, (bytes) => { got.push(bytes.toString()); });
-    s.on('end', () => s.end(`got ${got.join('')}`));
-  });
-  const c = await connect(port);
-  c.write('GET / HTTP/1.1\r\n');
-  c.end('\r\n');
+  readWith(s, (bytes) => { got.push(bytes.toString()); });
+  s.on('end', () => s.end(`got ${got.join('')}`));
+}
+
+/** Writes `parts` one write each, half-closing with the last; what the server sent before its end. */
+async function halfClosedAnswer(c: Socket, ...parts: string[]): Promise<string> {
   const answer: Buffer[] = [];
   c.on('data', (d: Buffer) => answer.push(d));
+  for (const part of parts.slice(0, -1)) c.write(part);
+  c.end(parts[parts.length - 1]);
   await once(c, 'end');
-  assert.equal(Buffer.concat(answer).toString(), 'got GET / HTTP/1.1\r\n\r\n');
+  return Buffer.concat(answer).toString();
+}
+
+test('an accepted socket reads into the shared buffer; a half-closed peer still gets its answer, and server.close completes after it', async () => {
+  const { server, port } = await serve((s) => {
+    assert.equal(readsShared(s), true);
+    answerAtEnd(s);
+  });
+  const c = await connect(port);
+  assert.equal(await halfClosedAnswer(c, 'GET / HTTP/1.1\r\n', '\r\n'), 'got GET / HTTP/1.1\r\n\r\n');
   c.destroy();
   // The rebuilt socket carries the server's connection count: close() waits for it, then ends.
   await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
@@ -154,6 +167,38 @@ test('a socket handed over by another process (child_process IPC) is rebuilt too
     c.end();
     await once(s, 'end');
     s.destroy();
+    c.destroy();
+  } finally {
+    child.kill();
+  }
+});
+
+/** A worker's hand-over (python http_handoff.HandOff): accepts one connection and sends it down the IPC channel. */
+const HANDING_WORKER = `
+import os, socket, sys
+sys.path.insert(0, sys.argv[1])
+from berth_runtime.http_handoff import HandOff
+listener = socket.create_server(('127.0.0.1', 0))
+print(listener.getsockname()[1], flush=True)
+conn, peer = listener.accept()
+HandOff(int(os.environ['NODE_CHANNEL_FD']), print).hand(conn, 0, 'partial', 0, (conn.getsockname(), peer))
+sys.stdin.read()
+`;
+
+test('a connection a worker hands over arrives as a bare handle (net.Native) and becomes one shared-read socket, half-open', async () => {
+  const child = spawn(debianPython(), ['-c', HANDING_WORKER, join(REPO, 'python')], { stdio: ['pipe', 'pipe', 'inherit', 'ipc'] });
+  try {
+    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+    const handed = once(child, 'message') as Promise<[{ reason: string }, unknown]>;
+    const c = await connect(Number(line.toString().trim()));
+    const [note, handle] = await handed;
+    assert.equal(note.reason, 'partial');
+    assert.equal(handle instanceof net.Socket, false, 'Node built no socket of its own');
+    const s = socketOfHandle(handle as object, true);
+    assert.equal(readsShared(s), true);
+    assert.equal(withSharedReads(s), s, 'the front door does not rebuild it');
+    answerAtEnd(s);
+    assert.equal(await halfClosedAnswer(c, 'GET / HTTP/1.1\r\n\r\n'), 'got GET / HTTP/1.1\r\n\r\n');
     c.destroy();
   } finally {
     child.kill();
