@@ -8,6 +8,9 @@
  * on kept connections it should be near zero. With --close every request asks
  * `Connection: close` (10 KiB only; berth against berth-master, http-direct off): each request
  * is then a new connection, and the difference is the price of that first hand-off.
+ * Also the serving process's context switches per request under load, and the whole tree's
+ * wake-ups per second while idle (IDLE_SECONDS before the warm-up): what else competes for the
+ * cores besides the requests themselves (a worker's poll, ticks, timers).
  * Interleaved rounds; prints µs per request for each round and the median.
  * Run: bash scripts/build.sh && node dist/bench/static-cpu.js [rounds] [seconds] [base bin/berth.js] [--close]
  */
@@ -16,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSeconds, processTree, waitForOutput } from './lib/proc.js';
+import { contextSwitches, cpuSeconds, processTree, waitForOutput } from './lib/proc.js';
 import { freePort } from './lib/http-probe.js';
 
 const ROOT = process.cwd();
@@ -27,6 +30,20 @@ const SECONDS = Number(seconds ?? 5);
 const BASE = base;
 const FILES = { '10k': { bytes: 10 * 1024, connections: 64 }, '1m': { bytes: 1024 * 1024, connections: 16 } } as const;
 const WRK_CLOSE = CLOSE ? ['-H', 'Connection: close'] : [];
+const IDLE_SECONDS = 2;
+
+/** Context switches of every process in `pid`'s tree, itself included. */
+function treeSwitches(pid: number): number {
+  let sum = 0;
+  for (const p of processTree(pid)) {
+    try {
+      sum += contextSwitches(p);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return sum;
+}
 
 /** utime+stime of every process in `pid`'s tree but `pid` itself (Berth's workers and zygote). */
 function othersCpuSeconds(pid: number): number {
@@ -66,21 +83,28 @@ async function start(variant: string, dir: string): Promise<{ proc: ChildProcess
   return { proc, port: Number(m[1] ?? m[2]) };
 }
 
-async function round(variant: string, dir: string, file: keyof typeof FILES): Promise<{ us: number; workersUs: number; rps: number }> {
+interface RoundResult { us: number; workersUs: number; rps: number; switchesPerRequest: number; idleWakeups: number }
+
+async function round(variant: string, dir: string, file: keyof typeof FILES): Promise<RoundResult> {
   const { proc, port } = await start(variant, dir);
   const url = `http://127.0.0.1:${port}/static/${file}.bin`;
   const c = String(FILES[file].connections);
+  const idleBefore = treeSwitches(proc.pid!);
+  await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+  const idleWakeups = (treeSwitches(proc.pid!) - idleBefore) / IDLE_SECONDS;
   execFileSync('wrk', ['-t2', `-c${c}`, '-d1s', ...WRK_CLOSE, url]); // warm-up
   const before = cpuSeconds(proc.pid!);
   const othersBefore = othersCpuSeconds(proc.pid!);
+  const switchesBefore = contextSwitches(proc.pid!);
   const out = execFileSync('wrk', ['-t2', `-c${c}`, `-d${SECONDS}s`, ...WRK_CLOSE, url], { encoding: 'utf8' });
   const cpu = cpuSeconds(proc.pid!) - before;
   const othersCpu = othersCpuSeconds(proc.pid!) - othersBefore;
+  const switches = contextSwitches(proc.pid!) - switchesBefore;
   proc.kill(variant === 'bare-node' ? 'SIGTERM' : 'SIGQUIT');
   await new Promise((r) => proc.once('exit', r));
   const requests = Number(/(\d+) requests in/.exec(out)![1]);
   if (/Non-2xx|Socket errors/.test(out)) throw new Error(`${variant}: non-2xx answers or socket errors\n${out}`);
-  return { us: (cpu / requests) * 1e6, workersUs: (othersCpu / requests) * 1e6, rps: requests / SECONDS };
+  return { us: (cpu / requests) * 1e6, workersUs: (othersCpu / requests) * 1e6, rps: requests / SECONDS, switchesPerRequest: switches / requests, idleWakeups };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-static-cpu-'));
@@ -93,12 +117,12 @@ try {
   for (let r = 1; r <= ROUNDS; r++) {
     for (const file of files) {
       for (const v of variants) {
-        const { us, workersUs, rps } = await round(v, dir, file);
+        const { us, workersUs, rps, switchesPerRequest, idleWakeups } = await round(v, dir, file);
         const key = `${file} ${v}`;
         results.set(key, [...(results.get(key) ?? []), us]);
         // bare-node is one process: it has no workers to report.
         if (v !== 'bare-node') results.set(`${key} workers`, [...(results.get(`${key} workers`) ?? []), workersUs]);
-        console.log(`round ${r} ${key}: ${us.toFixed(1)} µs CPU per request${v === 'bare-node' ? '' : `, workers ${workersUs.toFixed(1)} µs`} (${Math.round(rps)} req/s)`);
+        console.log(`round ${r} ${key}: ${us.toFixed(1)} µs CPU per request${v === 'bare-node' ? '' : `, workers ${workersUs.toFixed(1)} µs`} (${Math.round(rps)} req/s; ${switchesPerRequest.toFixed(3)} switches per request, idle tree ${idleWakeups.toFixed(1)} wake-ups/s)`);
       }
     }
   }

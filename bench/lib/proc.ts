@@ -221,6 +221,23 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
+ * Context switches (voluntary + involuntary) of every thread of a process so far: each is a
+ * wake-up or a preemption, so their rate says how often the process competes for a core.
+ */
+export function contextSwitches(pid: number): number {
+  let sum = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1');
+      sum += Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? 0) + Number(/^nonvoluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? 0);
+    } catch {
+      /* the thread exited meanwhile */
+    }
+  }
+  return sum;
+}
+
+/**
  * Busy CPU seconds of the whole machine so far, all cores (/proc/stat's first line: every
  * column but idle and iowait; guest time is already inside user and nice).
  */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive } from '../../src/master/proc.js';
-import { Tracker, TreeWatcher, processTree, spawnServer, stopServer, type Stopped } from '../../bench/lib/proc.js';
+import { Tracker, TreeWatcher, contextSwitches, processTree, spawnServer, stopServer, type Stopped } from '../../bench/lib/proc.js';
 import { procMemory } from '../../bench/lib/tree-memory.js';
 
 /**
@@ -72,4 +72,11 @@ test('procMemory reports kB: the RSS of this process agrees with process.memoryU
   assert.ok(Math.abs(m.rssKb - rssKb) < rssKb * 0.2, `smaps_rollup says ${m.rssKb} kB, Node says ${rssKb} kB`);
   assert.ok(m.ussKb > 0 && m.ussKb <= m.pssKb && m.pssKb <= m.rssKb, JSON.stringify(m));
   assert.deepEqual(procMemory(2 ** 22 + 1), { pid: 2 ** 22 + 1, ussKb: 0, pssKb: 0, rssKb: 0 });
+});
+
+test('contextSwitches counts a process blocking: each timer it waits for is at least one switch', async () => {
+  const before = contextSwitches(process.pid);
+  // Each sleep leaves the loop with nothing to do but wait in epoll: the main thread blocks.
+  for (let i = 0; i < 5; i++) await sleep(10);
+  assert.ok(contextSwitches(process.pid) - before >= 5, 'five blocking waits, at least five switches');
 });
