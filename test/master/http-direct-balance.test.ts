@@ -10,14 +10,15 @@ import { connect, type Socket } from 'node:net';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
 
 const APP = ['--chdir', APPS, '--module', 'http_direct_app', '--python', debianPython(), '--disable-logging'];
-const running: RunningBerth[] = [];
+const started: RunningBerth[] = [];
 after(async () => {
-  for (const b of running) await b.stop();
+  await Promise.all(started.map((b) => b.stop()));
 });
 
-async function berth(args: readonly string[]): Promise<RunningBerth> {
-  const b = await startBerth(['--http', '127.0.0.1:0', ...APP, ...args]);
-  running.push(b);
+/** Berth on the test app with `processes` workers of `threads` serving threads each. */
+async function berthWith(processes: number, threads: number): Promise<RunningBerth> {
+  const b = await startBerth(['--http', '127.0.0.1:0', ...APP, '--processes', String(processes), '--threads', String(threads)]);
+  started.push(b);
   return b;
 }
 
@@ -66,7 +67,7 @@ function split(pids: number[]): number[] {
 }
 
 test('32 kept connections opened at once spread over 2 workers: each holds 12–20, in every round', async () => {
-  const b = await berth(['--processes', '2', '--threads', '1']);
+  const b = await berthWith(2, 1);
   for (let round = 0; round < 3; round++) {
     const clients = Array.from({ length: 32 }, () => new Kept(b.port));
     try {
@@ -86,7 +87,7 @@ test('32 kept connections opened at once spread over 2 workers: each holds 12–
 });
 
 test('a worker over its share still accepts when its sibling is stuck in a long request', async () => {
-  const b = await berth(['--processes', '2', '--threads', '1']);
+  const b = await berthWith(2, 1);
   const held = Array.from({ length: 8 }, () => new Kept(b.port));
   const pids = await Promise.all(held.map((c) => c.get('/hold')));
   // Find a connection of each worker; put one worker in a 20 s request.
@@ -106,7 +107,7 @@ test('a worker over its share still accepts when its sibling is stuck in a long 
 });
 
 test('one worker serves every connection (no shares, nothing deferred)', async () => {
-  const b = await berth(['--processes', '1', '--threads', '2']);
+  const b = await berthWith(1, 2);
   const clients = Array.from({ length: 24 }, () => new Kept(b.port));
   try {
     const answers = await Promise.all(clients.map((c) => c.get('/solo', 5_000)));

@@ -29,11 +29,10 @@ class OverShare(unittest.TestCase):
         self.assertTrue(over_share(10, 12, 3))  # mean 4
 
     def test_an_even_split_defers_nobody(self):
-        cells, a, b = pair()
-        a.publish(16)
-        b.publish(16)
-        self.assertFalse(a.should_defer())
-        self.assertFalse(b.should_defer())
+        shares = pair()[1:]
+        for share in shares:
+            share.publish(16)
+        self.assertEqual([s.should_defer() for s in shares], [False, False])
 
 
 class Deferral(unittest.TestCase):
