@@ -6,9 +6,9 @@ seen): its requests then wait behind twice as many others, and behind a front th
 connections one worker saturates while the other idles.  So each worker publishes how many
 connections it holds (idle + in the app) in an anonymous shared mapping the zygote made before
 forking, and one holding more than SLACK above the workers' mean leaves the listener to the others
-for DEFER_S.  No central accept: if no sibling accepted during that time (one stuck in a long
-request, dead, or not started yet) the worker accepts anyway, and goes on accepting without
-deferring until a sibling accepts again, so the backlog never waits on a worker that is not
+for DEFER_S.  No central accept: if no sibling accepted during STALL_DEFERRALS of them (one stuck
+in a long request, dead, or not started yet) the worker accepts anyway, and goes on accepting without
+deferring until a sibling's loop turns again, so the backlog never waits on a worker that is not
 accepting.  Stale counts (a worker killed before it cleared its cell) only make the mean higher,
 which defers less."""
 
@@ -20,7 +20,12 @@ import time
 SLACK = 2
 # How long a worker over its share stays out of the listener before it looks again.
 DEFER_S = 0.002
-_CELLS = 2  # per worker: connections held now, connections accepted since the page was made
+# Deferrals in a row during which no sibling accepted before they count as stalled: 10 ms, longer
+# than a busy machine keeps a runnable sibling waiting for a core, short for a held connection.
+STALL_DEFERRALS = 5
+# Per worker: connections held now, accepts since the page was made, loop turns (a sibling whose
+# loop does not turn is in a long request, descheduled or dead).
+_CELLS = 3
 
 
 def over_share(held, total, workers, slack=SLACK):
@@ -44,7 +49,7 @@ class SharedCounts(object):
 class ConnectionShare(object):
     """One worker's cells and its deferral state; `cells` is any list of ints (tests pass a list)."""
 
-    __slots__ = ('cells', 'workers', 'mine', 'held', 'seen', 'stalled', 'rejoined')
+    __slots__ = ('cells', 'workers', 'mine', 'held', 'seen', 'waits', 'stalled', 'rejoined')
 
     def __init__(self, cells, workers, index):
         self.cells = cells
@@ -53,10 +58,13 @@ class ConnectionShare(object):
         self.held = 0
         cells[self.mine] = 0  # a respawned worker starts with none
         self.seen = -1  # the siblings' accepts when this worker last deferred
-        self.stalled = -1  # their accepts when a deferral found them not accepting
+        self.waits = 0  # deferrals in a row during which none of them accepted
+        self.stalled = None  # their (accepts, loop turns) when a deferral found them not accepting
         self.rejoined = False  # back on the listener after a deferral, not yet judged
 
     def publish(self, held):
+        """At each loop turn, before its select."""
+        self.cells[self.mine + 2] += 1
         if held != self.held:
             self.held = held
             self.cells[self.mine] = held
@@ -67,9 +75,11 @@ class ConnectionShare(object):
         cells[mine] = self.held
         cells[mine + 1] += 1
 
-    def others_accepted(self):
+    def others(self):
+        """The siblings' (accepts, loop turns)."""
         cells, mine = self.cells, self.mine
-        return sum(cells[i + 1] for i in range(0, self.workers * _CELLS, _CELLS) if i != mine)
+        others = [i for i in range(0, self.workers * _CELLS, _CELLS) if i != mine]
+        return sum(cells[i + 1] for i in others), sum(cells[i + 2] for i in others)
 
     def should_defer(self):
         """At the listener's readiness: whether to leave the connection to the others now (the
@@ -79,15 +89,18 @@ class ConnectionShare(object):
         if not over_share(self.held, total, self.workers):
             self.rejoined = False
             return False
-        seen = self.others_accepted()
-        if seen == self.stalled:
-            return False  # no sibling has accepted since they were found not accepting
+        now = self.others()
+        if now == self.stalled:
+            return False  # no sibling has accepted or turned its loop since they were found stalled
+        self.stalled = None
         if self.rejoined:
             self.rejoined = False
-            if seen == self.seen:  # the connection waited out a deferral and nobody took it
-                self.stalled = seen
+            self.waits = self.waits + 1 if now[0] == self.seen else 0
+            if self.waits >= STALL_DEFERRALS:  # the connection waited them out and nobody took it
+                self.waits = 0
+                self.stalled = now
                 return False
-        self.seen = seen
+        self.seen = now[0]
         return True
 
     def back_on_listener(self):

@@ -12,11 +12,11 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'python'))
 
 from berth_runtime.worker_shares import (  # noqa: E402
-    DEFER_S, SLACK, ConnectionShare, ListenerTurns, SharedCounts, over_share)
+    DEFER_S, SLACK, STALL_DEFERRALS, ConnectionShare, ListenerTurns, SharedCounts, over_share)
 
 
 def pair():
-    cells = [0] * 4
+    cells = [0] * 6
     return cells, ConnectionShare(cells, 2, 0), ConnectionShare(cells, 2, 1)
 
 
@@ -49,25 +49,29 @@ class Deferral(unittest.TestCase):
     def test_a_sibling_that_takes_nothing_during_a_deferral_is_stalled(self):
         cells, a, b = pair()
         a.publish(20)
-        self.assertTrue(a.should_defer())
-        a.back_on_listener()
-        self.assertFalse(a.should_defer())  # waited out DEFER_S, nobody accepted: take it
+        for _ in range(STALL_DEFERRALS):
+            self.assertTrue(a.should_defer())
+            a.back_on_listener()
+        self.assertFalse(a.should_defer())  # waited them out, nobody accepted: take it
         a.accepted()
-        self.assertFalse(a.should_defer())  # and no more deferrals while the sibling takes none
+        self.assertFalse(a.should_defer())  # and no more deferrals while the sibling stays still
+        b.publish(0)
+        self.assertTrue(a.should_defer())  # its loop turned: back to the shares
+        a.back_on_listener()
         b.accepted()
-        self.assertTrue(a.should_defer())  # the sibling accepts again: back to the shares
+        self.assertTrue(a.should_defer())  # it accepts again
 
     def test_a_respawned_worker_starts_empty(self):
         cells, a, b = pair()
         b.publish(30)
         ConnectionShare(cells, 2, 1)
-        self.assertEqual(cells[2], 0)
+        self.assertEqual(cells[3], 0)
 
     def test_accepted_counts_one_more_held(self):
         cells, a, b = pair()
         a.publish(3)
         a.accepted()
-        self.assertEqual((cells[0], cells[1]), (4, 1))
+        self.assertEqual((cells[0], cells[1], cells[2]), (4, 1, 1))
 
 
 class Listener(unittest.TestCase):
@@ -87,7 +91,7 @@ class Listener(unittest.TestCase):
             time.sleep(DEFER_S)  # the bound itself is what is tested
             self.assertEqual(turns.before_select(sel, 20, 0.25), 0.25)
             self.assertEqual(sel.get_key(sock).data, (sock, 0))
-            self.assertFalse(turns.defer(sel))  # nobody accepted meanwhile
+            self.assertTrue(turns.defer(sel))  # nobody accepted meanwhile, not yet long enough
         finally:
             sel.close()
             sock.close()
@@ -100,7 +104,7 @@ class Listener(unittest.TestCase):
             counts.of(2).publish(7)
             os._exit(0)
         os.waitpid(pid, 0)
-        self.assertEqual(counts.cells[2], 7)
+        self.assertEqual(counts.cells[3], 7)
         mine.publish(1)
         self.assertFalse(mine.should_defer())
 
