@@ -64,7 +64,7 @@ async function measure(server: Server, connections: number): Promise<string> {
   const tracker = new Tracker();
   try {
     await untilAnswered(`http://127.0.0.1:${port}/`, proc);
-    await sleep(300);
+    await sleep(1500); // every worker up, not only the one that answered (a busy machine forks slowly)
     const workers = workersOf(proc);
     const cpu0 = workers.map(cpuSeconds);
     const run = runWrk(tracker, { url: `http://127.0.0.1:${port}/`, connections, durationS: SECONDS });
