@@ -22,6 +22,7 @@ over a selector holding the listeners, a wake-up pipe and the idle keep-alive co
      refuses, an idle connection past its grace, every connection held at a stop — is handed to
      the master as the connection itself (http_handoff.py), with the unserved bytes still in
      the kernel's buffer, and the master answers as if it had accepted it.
+A worker over its share of kept connections leaves the listeners to its siblings: worker_shares.py.
 So no thread ever waits on a client, and the master's code alone writes 400s, 413s, 100
 Continue and serves slow clients and static files."""
 
@@ -44,6 +45,7 @@ from .http_listeners import idle_limits
 from .http_request import HeadError, parse_request_head
 from .static_relay import for_static_stage, static_prefixes_of
 from .threads import HelperThread, run_signal_handlers
+from .worker_shares import ListenerTurns
 from .wsgi_core import serve_request
 from .wsgi_input import EMPTY_INPUT
 
@@ -89,10 +91,10 @@ class HttpDirect(object):
         self.stopping = False
         self.listeners_closed = False
         self.wake_r, self.wake_w = os.pipe()
-        self.loops = []
         self.keeper = IdleKeeper(hcfg['idle_ms'] / 1000.0, handoff)
         self.idle_limits = idle_limits(hcfg, HTTP_IDLE_S)  # every listener's index (hcfg's)
         self.state = None  # the LoopState all serving threads share (http_idle_keeper.py)
+        self.turns = ListenerTurns(hcfg['share'], listeners) if 'share' in hcfg else None  # >1 worker
 
     def serve(self):
         """Runs the serving loops; returns once stopped, every connection served or handed over."""
@@ -104,10 +106,9 @@ class HttpDirect(object):
         self.keeper.add(self.state)
         HelperThread(self.reports.report_loop, 'berth-http-report').start()
         HelperThread(self.keeper.run, 'berth-http-keeper').start()
-        for i in range(1, self.threads):
-            t = HelperThread(lambda: self.loop(False), 'berth-http-%d' % i)
+        self.loops = [HelperThread(lambda: self.loop(False), 'berth-http-%d' % i) for i in range(1, self.threads)]
+        for t in self.loops:
             t.start()
-            self.loops.append(t)
         self.loop()
         for t in self.loops:
             t.join()
@@ -174,6 +175,8 @@ class HttpDirect(object):
                 timeout = POLL_S
                 if idle:
                     timeout = max(0.0, min(POLL_S, next(iter(idle.values())).deadline - time.monotonic()))
+                if self.turns is not None:  # publishes what it holds; off the listeners for a while?
+                    timeout = self.turns.before_select(sel, len(idle) + state.in_app, timeout)
                 events = state.wait_ready(timeout)
                 if not events:
                     run_signal_handlers()
@@ -182,7 +185,8 @@ class HttpDirect(object):
                     if data is None or self.stopping:
                         continue
                     if type(data) is tuple:
-                        self.accept(data[0], data[1], sel, idle)
+                        if self.turns is None or not self.turns.defer(sel):
+                            self.accept(data[0], data[1], sel, idle)
                         continue
                     if idle.get(data.fd) is not data:
                         # handed over by the keeper while an earlier event ran the app, or in

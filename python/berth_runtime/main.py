@@ -285,9 +285,15 @@ def run(lifeline):
     import_servers(cfg, listening, http)  # once, here: the forked workers share the pages
     from .zygote import run_zygote
     zygote = os.getpid()
+    counts = None
+    if http and cfg['processes'] > 1:
+        from .worker_shares import SharedCounts
+        counts = SharedCounts(cfg['processes'])  # before the forks: the workers share its page
     slot, code = run_zygote(sock, cfg, lifeline, reporter, http[2] if http else None)
     if slot is None:
         return code
+    if counts is not None:
+        http = (dict(http[0], share=counts.of(slot)),) + tuple(http[1:])
     # A forked worker from here on; its parent is the zygote, which owns the group.
     lifeline = Lifeline(zygote, False)
     lifeline.rearm()
