@@ -93,7 +93,8 @@ function bindPort(port: number): Promise<number> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Whether something accepts on 127.0.0.1:`port` now (false: refused). */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port }, () => {
       s.destroy();

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { APPS, BERTH_BIN, debianPython } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 import { isAlive } from '../../src/master/proc.js';
-import { freePort } from '../helpers/nginx.js';
+import { canConnect, freePort } from '../helpers/nginx.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-emperor-'));
 const started: ChildProcess[] = [];
@@ -26,13 +26,6 @@ function get(port: number, path = '/'): Promise<string> {
   return fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.text());
 }
 
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = createConnection(port, '127.0.0.1');
-    c.once('connect', () => { c.destroy(); resolve(false); });
-    c.once('error', () => resolve(true));
-  });
-}
 
 /** Who listens on `port` (ss -ltnp), for a failure message. */
 function listenersOn(port: number): string {
@@ -102,7 +95,7 @@ test('emperor: vassals start, reload on touch, stop on removal, crash-loop throt
   // Removed: its port closes, its master is gone.
   const cPid = await pidOf('c.ini');
   rmSync(join(dir, 'c.ini'));
-  await until('c.ini stopped', async () => !isAlive(cPid) && await refused(pc));
+  await until('c.ini stopped', async () => !isAlive(cPid) && !(await canConnect(pc)));
   assert.ok(!(await stats(statsPort)).vassals.some((v) => v.id === 'c.ini'));
 
   // A vassal whose app cannot be imported: restarted with a growing delay.
@@ -122,7 +115,7 @@ test('emperor: vassals start, reload on touch, stop on removal, crash-loop throt
   emperor.proc.kill('SIGTERM');
   assert.equal(await exited, 0, emperor.log());
   assert.deepEqual(pids.filter((p) => isAlive(p)), [], 'no vassal outlives the emperor');
-  for (const p of [pa, pb, pd]) assert.ok(await refused(p));
+  for (const p of [pa, pb, pd]) assert.ok(!(await canConnect(p)));
 });
 
 test('emperor: SIGKILLed, its vassals notice the closed pipe and stop', async () => {
@@ -136,5 +129,5 @@ test('emperor: SIGKILLed, its vassals notice the closed pipe and stop', async ()
   assert.equal(pids.length, 2);
   emperor.proc.kill('SIGKILL');
   await until('both vassal masters exit after the emperor was killed', () => pids.every((p) => !isAlive(p)), 15_000);
-  for (const p of [pa, pb]) assert.ok(await refused(p), `port ${p} still accepts after the masters ${pids.join(', ')} exited: ${listenersOn(p)}\n${emperor.log()}`);
+  for (const p of [pa, pb]) assert.ok(!(await canConnect(p)), `port ${p} still accepts after the masters ${pids.join(', ')} exited: ${listenersOn(p)}\n${emperor.log()}`);
 });
