@@ -19,7 +19,7 @@ fd = int(os.environ['NODE_CHANNEL_FD'])
 ch = socket.socket(fileno=os.dup(fd))
 def send(i):
     s = socket.socket()
-    line = json.dumps({'cmd': 'NODE_HANDLE', 'type': 'net.Socket', 'msg': {'i': i}}) + '\\n'
+    line = json.dumps({'cmd': 'NODE_HANDLE', 'type': 'net.Native', 'msg': {'i': i}}) + '\\n'
     ch.sendmsg([line.encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [s.fileno()]))])
     s.close()
 send(0)
@@ -45,7 +45,7 @@ function burst(count: number, mode: 'wait' | 'exit'): Promise<{ got: number; sai
     child.stdout!.setEncoding('utf8').on('data', (s: string) => (said += s));
     child.on('message', (_msg: unknown, handle: unknown) => {
       got++;
-      (handle as { destroy?: () => void } | undefined)?.destroy?.();
+      (handle as { close?: () => void } | undefined)?.close?.(); // a bare handle, as http_handoff.py sends
       if (got === 1) {
         child.stdin!.end('x');
         // Busy until the rest of the burst is sent (and, without the wait, the channel closed):
