@@ -49,12 +49,13 @@ class SharedCounts(object):
 class ConnectionShare(object):
     """One worker's cells and its deferral state; `cells` is any list of ints (tests pass a list)."""
 
-    __slots__ = ('cells', 'workers', 'mine', 'held', 'seen', 'waits', 'stalled', 'rejoined')
+    __slots__ = ('cells', 'workers', 'mine', 'siblings', 'held', 'seen', 'waits', 'stalled', 'rejoined')
 
     def __init__(self, cells, workers, index):
         self.cells = cells
         self.workers = workers
         self.mine = index * _CELLS
+        self.siblings = tuple(i for i in range(0, workers * _CELLS, _CELLS) if i != self.mine)
         self.held = 0
         cells[self.mine] = 0  # a respawned worker starts with none
         self.seen = -1  # the siblings' accepts when this worker last deferred
@@ -77,9 +78,8 @@ class ConnectionShare(object):
 
     def others(self):
         """The siblings' (accepts, loop turns)."""
-        cells, mine = self.cells, self.mine
-        others = [i for i in range(0, self.workers * _CELLS, _CELLS) if i != mine]
-        return sum(cells[i + 1] for i in others), sum(cells[i + 2] for i in others)
+        cells, siblings = self.cells, self.siblings
+        return sum(cells[i + 1] for i in siblings), sum(cells[i + 2] for i in siblings)
 
     def should_defer(self):
         """At the listener's readiness: whether to leave the connection to the others now (the
