@@ -57,10 +57,13 @@ def parse_uwsgi_vars(data, start, end, out):
 
 
 def parse_uwsgi_vars_carefully(block, text, out):
-    """parse_uwsgi_vars pair by pair: a repeated key is allowed (the last wins) unless it is a
-    CONTENT_LENGTH that disagrees."""
+    """parse_uwsgi_vars pair by pair.  A repeated HTTP_* key is one client field sent on several
+    lines (nginx before 1.23 passes each line as a var): its values are joined in order, Cookie
+    with "; " (RFC 9110 section 5.3, RFC 6265 section 5.4).  Any other repeated key is a
+    parameter set twice: the last wins, unless it is a CONTENT_LENGTH that disagrees."""
     n = len(block)
     seen_length = None
+    seen_headers = set()
     i = 0
     while i < n:
         if n - i < 4:
@@ -88,6 +91,11 @@ def parse_uwsgi_vars_carefully(block, text, out):
                     DIGITS.match(seen_length) and DIGITS.match(value) and int(seen_length) == int(value)):
                 return None
             seen_length = value
+        if key[:5] == 'HTTP_':
+            if key in seen_headers:
+                value = out[key] + ('; ' if key == 'HTTP_COOKIE' else ', ') + value
+            else:
+                seen_headers.add(key)
         out[key] = value
     return out
 

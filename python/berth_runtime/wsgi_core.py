@@ -9,7 +9,8 @@ socket).  The core owns the rules; the request object only says how bytes go out
   start_response(status, headers, exc_info)   PEP 3333 "The start_response() Callable":
       a second call needs exc_info; with exc_info after the head left, re-raise it
   write(data)                                  bytes only, after start_response
-  iterable                                     a list/tuple goes out whole (send_whole);
+  iterable                                     a list/tuple goes out whole (send_whole), and so
+      does a bytes-like return value, as uWSGI sends it;
       a wsgi.file_wrapper over a regular file leaves as a file (send_file); anything else
       streams chunk by chunk (send_body), the head with the first non-empty chunk, end()
   close()                                      called exactly once on the app's iterable,
@@ -32,6 +33,8 @@ import traceback
 from .environ import FileWrapper
 from .responses import ResponseAborted, ResponseInvalid, as_bytes, check_headers_slowly, file_plan, joined_body, \
     status_error
+
+BYTES_LIKE = (bytes, bytearray, memoryview)
 
 
 class CoreRequest(object):
@@ -82,6 +85,9 @@ def serve_request(app, req):
     result = None
     try:
         result = app(req.env, req.start_response)
+        if type(result) is not list and type(result) is not tuple and isinstance(result, BYTES_LIKE):
+            # uWSGI sends a bytes return whole (unless wsgi-strict); PEP 3333 alone would iterate it into ints
+            result = (result,)
         if (type(result) is list or type(result) is tuple) and not req.head_sent:
             body = joined_body(req, result)
             result = None  # a list or tuple has no close()

@@ -68,7 +68,7 @@ export const NOT_YET = 'not implemented in Berth yet; remove it';
 // Accepted: Berth already behaves this way, so the option changes nothing.
 export const BUFFERED = 'Berth always reads the whole request body before calling the app';
 export const DISCONNECTS = 'Berth never raises client disconnects into the app and does not count them as errors';
-export const PEP3333 = "Berth's one WSGI core follows PEP 3333 on every path (a fresh environ per request, start_response rules enforced)";
+export const PEP3333 = "Berth's one WSGI core follows PEP 3333 on every path (a fresh environ per request, start_response rules enforced); a bytes return value is sent whole, as uWSGI does without wsgi-strict";
 export const REAPS = 'the Berth master always reaps its workers';
 export const PLUGINS_BUILT_IN = 'plugins are built in, so there is nothing to load';
 export const MASTER_LOGS = 'the Berth master always writes the log itself';

@@ -51,6 +51,7 @@ export function buildUwsgiEnviron(vars: readonly string[], contentLength: number
     if (k.indexOf('\0') !== -1 || v.indexOf('\0') !== -1) return null;
     get.set(k, v);
   }
+  if (get.size * 2 !== vars.length) joinRepeatedHeaders(vars, get);
   const schemeVar = get.get('UWSGI_SCHEME') ?? (isOn(get.get('HTTPS')) ? 'https' : get.get('REQUEST_SCHEME'));
   const scheme = schemeVar === 'https' ? 'https' : 'http';
   let scriptName = get.get('SCRIPT_NAME') ?? get.get('UWSGI_SCRIPT_NAME') ?? '';
@@ -83,6 +84,25 @@ export function buildUwsgiEnviron(vars: readonly string[], contentLength: number
     versionMinor: get.get('SERVER_PROTOCOL') === 'HTTP/1.0' ? 0 : 1,
     headers,
   };
+}
+
+/**
+ * A key sent twice: an HTTP_* one is one client field sent on several lines (nginx before 1.23
+ * passes each line as its own var), so its values are joined in order as RFC 9110 §5.3 combines
+ * field lines — Cookie with "; " (RFC 6265 §5.4), as nginx 1.23+ joins them itself. Any other
+ * key is a parameter set twice (`uwsgi_param` after `include uwsgi_params`): the last wins.
+ */
+function joinRepeatedHeaders(vars: readonly string[], get: Map<string, string>): void {
+  const seen = new Set<string>();
+  for (let i = 0; i < vars.length; i += 2) {
+    const k = vars[i]!;
+    if (!k.startsWith('HTTP_')) continue;
+    if (seen.has(k)) get.set(k, get.get(k)! + (k === 'HTTP_COOKIE' ? '; ' : ', ') + vars[i + 1]!);
+    else {
+      seen.add(k);
+      get.set(k, vars[i + 1]!);
+    }
+  }
 }
 
 /** The protocol-neutral request an Exchange carries, from a uwsgi packet's environ. */

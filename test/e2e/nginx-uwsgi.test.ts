@@ -3,11 +3,14 @@
  * what nginx's stock `uwsgi_params` sends becomes the WSGI environ a uWSGI user expects (over
  * TCP and over a unix socket), that the usual extras work (HTTPS / UWSGI_SCHEME,
  * SCRIPT_NAME with modifier1 30, mountpoints), that big cookies fit, and that the seed
- * article's nginx config (upstream block, static/media aliases) works unchanged.
+ * article's nginx config (upstream block, static/media aliases) works unchanged; an app written
+ * for uWSGI that returns bytes, and a client field sent on several lines, as nginx-tests' uwsgi.t
+ * and uwsgi_body.t send them.
  */
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { statSync, existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
@@ -216,4 +219,40 @@ test("the seed article's config: upstream, 75M, big header buffers, static and m
   const post = await fetch(n.url('/body'), { method: 'POST', body: 'hello through the upstream' });
   assert.equal(post.status, 200);
   assert.equal(await post.text(), 'hello through the upstream');
+});
+
+/** One raw HTTP/1.0 exchange with nginx (fetch would join repeated fields itself). */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+    // Written, not ended: nginx takes a half-close for a client gone away (499). HTTP/1.0: it closes after the answer.
+    socket.write(request.replace(/\n/g, '\r\n'));
+  });
+}
+
+test("an app returning bytes (uWSGI's habit), and a field on several lines, behind nginx", async (t) => {
+  const b = await startBerth(['--socket', '127.0.0.1:0', '--chdir', APPS, '--wsgi-file', 'returns_bytes.py', '--processes', '1', '--python', debianPython()]);
+  t.after(() => b.stop());
+  // Without uwsgi_params, as nginx-tests' uwsgi.t: only what nginx sends by itself.
+  const n = await nginx(`server {
+    server_name localhost;
+    location / { uwsgi_pass 127.0.0.1:${b.port}; uwsgi_param SERVER_PROTOCOL $server_protocol; uwsgi_param HTTP_X_BLAH "blah"; }
+    location /body { include uwsgi_params; uwsgi_pass 127.0.0.1:${b.port}; }
+  }`);
+  const plain = await rawExchange(n.port, 'GET / HTTP/1.0\nHost: localhost\n\n');
+  assert.match(plain, /^HTTP\/1\.1 200 /, plain);
+  assert.match(plain, /\r\n\r\nSEE-THIS$/, plain);
+  // nginx 1.22 (Debian 12) passes each line as its own var; nginx 1.23+ joins them itself.
+  const repeated = await rawExchange(n.port, 'GET / HTTP/1.0\nHost: localhost\nX-Forwarded-For: foo\nX-Forwarded-For: bar\n'
+    + 'X-Forwarded-For: bazz\nCookie: foo\nCookie: bar\nCookie: bazz\nFoo: foo\nFoo: bar\nFoo: bazz\n\n');
+  assert.match(repeated, /\r\nX-Forwarded-For: foo, bar, bazz\r\n/, repeated);
+  assert.match(repeated, /\r\nX-Cookie: foo; bar; bazz\r\n/, repeated);
+  assert.match(repeated, /\r\nX-Foo: foo, bar, bazz\r\n/, repeated);
+  const body = await rawExchange(n.port, 'POST /body HTTP/1.0\nHost: localhost\nContent-Length: 6\n\nfoobar');
+  assert.match(body, /\r\n\r\ncl=6 'foobar'$/, body);
 });

@@ -116,6 +116,31 @@ def case_str_chunk(sr):
     return Body([b'a', 'text'])
 
 
+def case_bytes_return(sr):
+    # uWSGI sends a bytes return whole; PEP 3333 alone would iterate it into ints (nginx-tests' uwsgi apps do this)
+    sr('200 OK', [('Content-Type', 'text/plain')])
+    return b'SEE-THIS'
+
+
+def case_bytearray_return(sr):
+    sr('200 OK', [])
+    return bytearray(b'a bytearray')
+
+
+def case_memoryview_return(sr):
+    sr('200 OK', [])
+    return memoryview(b'a memoryview')
+
+
+def case_bytes_return_without_start_response(sr):
+    return b'no head'
+
+
+def case_str_return(sr):
+    sr('200 OK', [])
+    return 'text, not bytes'
+
+
 def case_no_start_response(sr):
     return [b'body']
 
@@ -151,6 +176,11 @@ CASES = {
     'write_before_start_response': (case_write_before_start_response, True, b'write refused'),
     'str_chunk': (case_str_chunk, False, None),
     'no_start_response': (case_no_start_response, False, None),
+    'bytes_return': (case_bytes_return, True, b'SEE-THIS'),
+    'bytearray_return': (case_bytearray_return, True, b'a bytearray'),
+    'memoryview_return': (case_memoryview_return, True, b'a memoryview'),
+    'bytes_return_without_start_response': (case_bytes_return_without_start_response, False, None),
+    'str_return': (case_str_return, False, None),
     'app_raises': (case_app_raises, False, None),
     'file_wrapper_small': (case_file_wrapper_small, True, b'from a file'),
 }

@@ -42,11 +42,16 @@ function parse(block: Buffer, pieceBytes: number): Outcome {
   assert.ok(h !== null, 'the parser neither emitted a head nor failed');
   const env = buildUwsgiEnviron(h.vars, h.contentLength, { stripScriptName: false, scriptNames: noScriptNames });
   if (env === null) return { rejected: 'nul' };
-  // The vars as an environ holds them: the last repeat wins, the peer's wsgi.* keys are dropped.
+  // The vars as the environ holds them (the block the worker gets), for the keys the packet sent;
+  // CONTENT_LENGTH as the packet spelt it (the environ carries the parsed number).
+  const fields = env.block.split('\0');
+  const environ = new Map<string, string>();
+  for (let i = 0; i < fields.length; i += 2) environ.set(fields[i]!, fields[i + 1]!);
   const vars: Record<string, string> = {};
   for (let i = 0; i < h.vars.length; i += 2) {
     const key = h.vars[i]!;
-    if (!key.startsWith('wsgi.')) vars[key] = h.vars[i + 1]!;
+    if (key.startsWith('wsgi.')) continue;
+    vars[key] = key === 'CONTENT_LENGTH' ? h.vars[i + 1]! : environ.get(key)!;
   }
   return { vars, content_length: h.contentLength };
 }
