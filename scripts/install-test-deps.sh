@@ -102,7 +102,7 @@ check "npm (install test: npm pack, npm install -g; ships with Node.js)" npm --v
 check "promtool (metrics format)" bash -c 'promtool --version 2>&1 | head -n1'
 check "mariadb-server (mariadbd, mariadb-install-db)" bash -c 'command -v mariadb-install-db >/dev/null && /usr/sbin/mariadbd --version'
 check "python3-mysqldb (Django's MySQL driver)" /usr/bin/python3 -c 'import MySQLdb; print("MySQLdb", MySQLdb.__version__)'
-check "iproute2 (ip netns, veth)" bash -c 'ip -V'
+check "iproute2 (ip netns, veth; ss: who holds a connection)" bash -c 'ip -V && ss -V'
 check "python3-prometheus-client (metrics parser)" /usr/bin/python3 -c 'import prometheus_client.parser; print("prometheus_client ok")'
 
 ((fail == 0)) || die "some test dependencies do not work (see FAIL lines above)"

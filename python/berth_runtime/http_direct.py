@@ -12,14 +12,15 @@ over a selector holding the listeners, a wake-up pipe and the idle keep-alive co
      Expect, Upgrade nor static path — is received (exactly its bytes) and served through the
      WSGI core (a proxy's Forwarded/X-Forwarded-* fields read as the master does: forwarded.py);
      its record goes to the master in a DIRECT frame;
-  3. after a response the connection may carry the next request: it waits in the selector
-     for HTTP_IDLE_S (or its listener's http-timeout, if shorter: then it is closed here, as
-     the master would close it), bounded to HTTP_IDLE_MAX per worker, and stays registered there while
-     its requests are served (no epoll_ctl per request); a pipelined request already there
-     makes it ready at once, so it is served on the loop's next turn; while the thread is in
-     the app past idle_ms (100 ms), http_idle_keeper.py hands its idle ones to the master;
+  3. after a response the connection may carry the next request: it waits in the selector up
+     to its listener's timeout and is then closed here, as the master would close it (not
+     handed over: http_kept.py), at most HTTP_IDLE_MAX per worker (past it the least recently
+     used go to the master), and stays registered there while its requests are served (no
+     epoll_ctl per request); a pipelined request already there makes it ready at once, so it
+     is served on the loop's next turn; while the thread is in the app past idle_ms (100 ms),
+     http_idle_keeper.py hands its idle ones to the master;
   4. everything else — a head not complete at once, a body not all there, anything the parser
-     refuses, an idle connection past its grace, every connection held at a stop — is handed to
+     refuses, an idle connection past the bound, every connection held at a stop — is handed to
      the master as the connection itself (http_handoff.py), with the unserved bytes still in
      the kernel's buffer, and the master answers as if it had accepted it.
 A worker over its share of kept connections leaves the listeners to its siblings: worker_shares.py.
@@ -40,8 +41,8 @@ from .forwarded import PeerTrust, parse_allow
 from .http_direct_request import HttpDirectRequest, build_environ, path_and_script, record_block
 from .http_early_verdict import static_claim
 from .http_head import HttpDate
-from .http_idle_keeper import Idle, IdleKeeper, LoopState
-from .http_listeners import idle_limits
+from .http_idle_keeper import IdleKeeper, LoopState
+from .http_kept import KeptConnections, forget
 from .http_request import HeadError, parse_request_head
 from .static_relay import for_static_stage, static_prefixes_of
 from .threads import HelperThread, run_signal_handlers
@@ -49,12 +50,6 @@ from .worker_shares import ListenerTurns
 from .wsgi_core import serve_request
 from .wsgi_input import EMPTY_INPUT
 
-# How long a kept connection waits here for its next request before going to the master (the
-# keeper's idle_ms applies while every thread is in the app): a proxy's pooled connections sit
-# idle far longer than a benchmark's, and one handed over stays on the slower master path.
-HTTP_IDLE_S = 2.0
-# Idle keep-alive connections one worker holds; past it they go to the master at once.
-HTTP_IDLE_MAX = 64
 # What one peek takes: a request wholly in it may be served here.
 PEEK_BYTES = 65536
 # The first peek: most requests fit, and a smaller buffer is cheaper to allocate per request.
@@ -92,7 +87,7 @@ class HttpDirect(object):
         self.listeners_closed = False
         self.wake_r, self.wake_w = os.pipe()
         self.keeper = IdleKeeper(hcfg['idle_ms'] / 1000.0, handoff)
-        self.idle_limits = idle_limits(hcfg, HTTP_IDLE_S)  # every listener's index (hcfg's)
+        self.kept = KeptConnections(hcfg, handoff)  # idle connections' deadlines and bound
         self.state = None  # the LoopState all serving threads share (http_idle_keeper.py)
         self.turns = ListenerTurns(hcfg['share'], listeners) if 'share' in hcfg else None  # >1 worker
 
@@ -159,7 +154,7 @@ class HttpDirect(object):
         """One serving thread: serves the shared loop, or parks while another thread does."""
         state = self.state
         sel, idle = state.sel, state.idle
-        # idle: fd -> Idle in deadline order (last use + HTTP_IDLE_S); one being served is out of it.
+        # idle: fd -> Idle in last-use order (http_kept.py); one being served is out of it.
         state.lock.acquire()  # held except while the app runs and while parked
         stopping, ident = self.is_stopping, threading.get_ident()
         state.looping += 1
@@ -174,7 +169,7 @@ class HttpDirect(object):
                     continue
                 timeout = POLL_S
                 if idle:
-                    timeout = max(0.0, min(POLL_S, next(iter(idle.values())).deadline - time.monotonic()))
+                    timeout = max(0.0, min(POLL_S, self.kept.next_deadline(idle) - time.monotonic()))
                 if self.turns is not None:  # publishes what it holds; off the listeners for a while?
                     timeout = self.turns.before_select(sel, len(idle) + state.in_app, timeout)
                 events = state.wait_ready(timeout)
@@ -198,14 +193,14 @@ class HttpDirect(object):
                     del idle[data.fd]
                     self.connection(data.sock, data.index, data.served, data.ends, sel, idle, data)
                 if idle:
-                    self.expire(sel, idle)
+                    self.kept.expire(sel, idle, self.serve_kept)
         finally:
             if self.stopping:
                 self.close_listeners()
             state.alive -= 1
             if state.alive == 0:
                 for i in idle.values():
-                    self.forget(sel, {}, i)
+                    forget(sel, {}, i)
                     self.handoff.hand(i.sock, i.index, 'stop', i.served, i.ends)
                 idle.clear()
                 sel.close()
@@ -214,29 +209,10 @@ class HttpDirect(object):
     def is_stopping(self):
         return self.stopping
 
-    def expire(self, sel, idle):
-        """Idle connections past their grace go to the master; one whose request arrived
-        meanwhile (a thread kept busy past the grace) is served instead."""
-        now = time.monotonic()
-        while idle:
-            i = next(iter(idle.values()))
-            if i.deadline > now:
-                break
-            del idle[i.fd]
-            i.registered = False
-            sel.unregister(i.fd)
-            try:
-                waiting = i.sock.recv(1, _PEEK)
-            except (BlockingIOError, InterruptedError):
-                waiting = None
-            except OSError:
-                waiting = b''
-            if waiting:
-                self.connection(i.sock, i.index, i.served, i.ends, sel, idle)
-            elif waiting is None and not self.idle_limits[i.index][1]:
-                self.handoff.hand(i.sock, i.index, 'idle', i.served, i.ends)
-            else:
-                i.sock.close()
+    def serve_kept(self, sock, index, served, ends):
+        """A kept connection whose request arrived as its idle deadline passed."""
+        state = self.state
+        self.connection(sock, index, served, ends, state.sel, state.idle)
 
     def accept(self, listener, index, sel, idle):
         try:
@@ -259,7 +235,7 @@ class HttpDirect(object):
             self.serve_connection(sock, index, served, ends, sel, idle, item)
         except Exception:
             self.log('direct HTTP connection failed: %s' % traceback.format_exc())
-            self.forget(sel, idle, item)
+            forget(sel, idle, item)
             try:
                 sock.close()
             except OSError:
@@ -272,58 +248,28 @@ class HttpDirect(object):
         No peek after a response: the next request is seldom there yet, and the selector
         reports one that is."""
         if self.stopping:
-            self.forget(sel, idle, item)
+            forget(sel, idle, item)
             return self.handoff.hand(sock, index, 'stop', served, ends)
         try:
             data = sock.recv(FIRST_PEEK, _PEEK)
             if len(data) == FIRST_PEEK:  # more may be there: a big head or body
                 data = sock.recv(PEEK_BYTES, _PEEK)
         except (BlockingIOError, InterruptedError):
-            return self.keep_idle(sock, index, served, ends, sel, idle, item)
+            return self.kept.keep(sock, index, served, ends, sel, idle, item)
         except OSError:
-            self.forget(sel, idle, item)
+            forget(sel, idle, item)
             return sock.close()
         if not data:
-            self.forget(sel, idle, item)
+            forget(sel, idle, item)
             return sock.close()  # closed between requests
         verdict = self.judge(data)
         if type(verdict) is str:
-            self.forget(sel, idle, item)
+            forget(sel, idle, item)
             return self.handoff.hand(sock, index, verdict, served, ends)
         if not self.run(sock, data, verdict, ends):
-            self.forget(sel, idle, item)
+            forget(sel, idle, item)
             return sock.close()
-        self.keep_idle(sock, index, served + 1, ends, sel, idle, item)
-
-    def keep_idle(self, sock, index, served, ends, sel, idle, item):
-        """Waits for the next request in the selector; `item` (already registered) moves to the
-        end of the deadline order."""
-        if item is not None:  # taken out of `idle` while it was served
-            if not item.registered:
-                sel.register(sock, selectors.EVENT_READ, item)
-                item.registered = True
-            item.served = served
-            item.deadline = time.monotonic() + self.idle_limits[index][0]
-            idle[item.fd] = item
-            return
-        if len(idle) >= HTTP_IDLE_MAX:
-            return self.handoff.hand(sock, index, 'idle', served, ends)
-        item = Idle(sock, index, served, ends, time.monotonic() + self.idle_limits[index][0])
-        # Registered first: if that fails, connection() closes the socket and no closed one is
-        # left in `idle` for expire() to unregister (a KeyError that would end the loop).
-        sel.register(sock, selectors.EVENT_READ, item)
-        idle[item.fd] = item
-
-    @staticmethod
-    def forget(sel, idle, item):
-        """Takes a registered connection out of the selector before it is handed over (the
-        master's copy would keep a registration alive) or closed."""
-        if item is not None:
-            if idle.get(item.fd) is item:
-                del idle[item.fd]
-            if item.registered:
-                item.registered = False
-                sel.unregister(item.fd)
+        self.kept.keep(sock, index, served + 1, ends, sel, idle, item)
 
     def judge(self, data):
         """(head, whole length, path_info, script_name) to serve, or the reason to hand over."""

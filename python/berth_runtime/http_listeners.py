@@ -30,13 +30,3 @@ def open_http_listeners(hcfg):
                           % (spec and spec['fd'], e))
     return out
 
-
-def idle_limits(hcfg, most_s):
-    """Listener index -> (seconds a worker keeps a connection idle, whether it then closes it):
-    the listener's timeout when within most_s (the master would close it then too, silently),
-    else most_s, after which the connection goes to the master."""
-    out = {}
-    for spec in hcfg['listeners']:
-        timeout_s = spec['timeout_ms'] / 1000.0
-        out[spec['index']] = (timeout_s, True) if 0 < timeout_s <= most_s else (most_s, False)
-    return out

@@ -64,7 +64,7 @@ export interface HandOffNote {
   readonly ends?: Endpoints;
 }
 
-/** How long a worker's idle keep-alive connections wait while all its threads are in the app, before going to the master (an attended loop keeps them longer: HTTP_IDLE_S in python/berth_runtime/http_direct.py). */
+/** How long a worker's idle keep-alive connections wait while all its threads are in the app, before going to the master (an attended loop keeps them up to the listener's timeout: python/berth_runtime/http_kept.py). */
 const HTTP_IDLE_MS = 100;
 
 /** BERTH_WORKER_CONFIG's `http_direct`, as python/berth_runtime/http_direct.py reads it. */

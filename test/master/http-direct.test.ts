@@ -7,10 +7,10 @@
  */
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
 import { eventually } from '../helpers/nginx.js';
 import { readStatsDocument } from '../../src/stats/stats-client.js';
+import { Client, serverEndHolders } from '../helpers/direct-client.js';
 
 const APP = ['--chdir', APPS, '--module', 'http_direct_app', '--python', debianPython()];
 const running: RunningBerth[] = [];
@@ -25,54 +25,6 @@ async function berth(args: readonly string[]): Promise<RunningBerth> {
 }
 
 const GET = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: site\r\n${extra}\r\n`;
-
-/** A connection that collects what the server writes; `until(n)` waits for n responses' bodies (lines starting "via="). */
-class Client {
-  readonly socket: Socket;
-  text = '';
-  closed = false;
-  readonly #waiters: (() => void)[] = [];
-
-  constructor(port: number) {
-    this.socket = connect(port, '127.0.0.1');
-    this.socket.setEncoding('latin1');
-    this.socket.on('data', (t: string) => {
-      this.text += t;
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    this.socket.on('close', () => {
-      this.closed = true;
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    this.socket.on('error', () => undefined);
-  }
-
-  get bodies(): string[] {
-    return this.text.match(/via=\S+ pid=\d+ path=\S+ body=.*/g) ?? [];
-  }
-
-  async until(n: number, timeoutMs = 10_000): Promise<string[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.bodies.length < n && !this.closed && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deadline - Date.now());
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return this.bodies;
-  }
-
-  async write(data: string): Promise<void> {
-    await new Promise<void>((resolve) => this.socket.write(data, () => resolve()));
-  }
-
-  end(): void {
-    this.socket.destroy();
-  }
-}
 
 async function one(port: number, request: string): Promise<{ text: string; bodies: string[] }> {
   const c = new Client(port);
@@ -103,19 +55,6 @@ test('pipelining: three requests in one write get three responses in order, all 
   assert.deepEqual(bodies.map((x) => /path=(\S+)/.exec(x)![1]), ['/1', '/2', '/3']);
   for (const x of bodies) assert.match(x, /^via=direct /);
   assert.equal(c.closed, false, 'keep-alive: the connection stays open');
-  c.end();
-});
-
-test('an idle keep-alive connection moves to the master and its next request is answered there', async () => {
-  const b = await berth(['--processes', '1', '--http-direct']);
-  const c = new Client(b.port);
-  await c.write(GET('/first'));
-  await c.until(1);
-  await pause(2600); // past the worker's grace (HTTP_IDLE_S, 2 s): the connection is the master's now
-  await c.write(GET('/second', 'Connection: close\r\n'));
-  const bodies = await c.until(2);
-  assert.match(bodies[0]!, /^via=direct path=\/first|^via=direct pid=\d+ path=\/first/);
-  assert.match(bodies[1]!, /^via=master .*path=\/second/);
   c.end();
 });
 
@@ -270,8 +209,11 @@ test('the idle keep-alive connections of a thread busy in the app move to the ma
   const idle = new Client(b.port);
   await idle.write(GET('/first'));
   assert.match((await idle.until(1))[0]!, /^via=direct /);
+  assert.deepEqual(serverEndHolders(b.port, idle.socket), ['python3'], 'held by the worker while its thread is free');
   // The one thread takes this and stays in the app; `idle` waits in its selector meanwhile.
   const stuck = one(b.port, GET('/sleep?s=30', 'Connection: close\r\n'));
+  await pause(600); // past the keeper's grace (idle_ms, 100 ms), before harakiri's 1 s
+  assert.deepEqual(serverEndHolders(b.port, idle.socket), ['node'], 'handed to the master while the only thread is in the app');
   assert.match((await stuck).text, /^HTTP\/1\.1 504 /);
   await eventually(b.logs, /worker 1 \(pid \d+\) exited \(killed by SIGKILL\)/);
   await idle.write(GET('/second', 'Connection: close\r\n'));

@@ -6,8 +6,10 @@ the keep-alive head.  Real sockets; no master."""
 import array
 import json
 import os
+import selectors
 import socket
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'python'))
@@ -15,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from berth_runtime.http_direct import HttpDirect  # noqa: E402
 from berth_runtime.http_direct_request import build_environ, decoded_path, record_block  # noqa: E402
 from berth_runtime.http_handoff import MAX_LINE, HandOff, hand_line  # noqa: E402
-from berth_runtime.http_listeners import idle_limits  # noqa: E402
+from berth_runtime.http_kept import HTTP_IDLE_MAX, KeptConnections, idle_limits  # noqa: E402
 from berth_runtime.http_head import (  # noqa: E402
     FRAMED_CHUNKED, FRAMED_CLOSE, FRAMED_LENGTH, FRAMED_NONE, HttpDate, http_head, keep_alive_head)
 from berth_runtime.http_request import parse_request_head  # noqa: E402
@@ -34,14 +36,94 @@ def server(**over):
 
 
 class IdleLimitTest(unittest.TestCase):
-    def test_a_short_timeout_closes_here_a_long_one_hands_over(self):
-        """A worker keeps an idle connection no longer than its listener's timeout (and closes it
-        then, as the master would), else for the most it keeps one and then hands it over."""
+    def test_a_kept_connection_waits_its_listeners_timeout_then_is_closed_as_the_master_would(self):
+        """No 2 s hand-over any more: the worker keeps an idle connection as long as the master
+        would (http-timeout, socket-timeout), and closes it then; no timeout given: handed over."""
         hcfg = {'listeners': [{'fd': 4, 'index': 0, 'timeout_ms': 1000},
                               {'fd': 5, 'index': 1, 'timeout_ms': 60000},
-                              {'fd': 6, 'index': 2, 'timeout_ms': 2000},
+                              {'fd': 6, 'index': 2, 'timeout_ms': 4000},
                               {'fd': 7, 'index': 3, 'timeout_ms': 0}]}
-        self.assertEqual(idle_limits(hcfg, 2.0), {0: (1.0, True), 1: (2.0, False), 2: (2.0, True), 3: (2.0, False)})
+        self.assertEqual(idle_limits(hcfg), {0: (1.0, True), 1: (60.0, True), 2: (4.0, True), 3: (0.0, False)})
+
+
+class KeptConnectionsTest(unittest.TestCase):
+    """Real connections, a real selector and a real hand-over line on a socketpair."""
+
+    def setUp(self):
+        self.master, worker = socket.socketpair()
+        self.addCleanup(self.master.close)
+        self.addCleanup(worker.close)
+        self.master.setblocking(False)
+        self.handoff = HandOff(worker.fileno(), lambda m: None)
+        self.lst = socket.socket()
+        self.addCleanup(self.lst.close)
+        self.lst.bind(('127.0.0.1', 0))
+        self.lst.listen(HTTP_IDLE_MAX * 2)
+        self.sel = selectors.DefaultSelector()
+        self.addCleanup(self.sel.close)
+
+    def pair(self):
+        client = socket.create_connection(self.lst.getsockname())
+        conn, _ = self.lst.accept()
+        self.addCleanup(client.close)
+        self.addCleanup(conn.close)
+        return client, conn
+
+    def handed(self):
+        """The reasons and served counts of the lines the master got, descriptors closed."""
+        out = []
+        while True:
+            try:
+                data, anc, _, _ = self.master.recvmsg(4096, socket.CMSG_SPACE(4))
+            except BlockingIOError:
+                return out
+            for line in data.decode().splitlines():
+                out.append((json.loads(line)['msg']['reason'], json.loads(line)['msg']['served']))
+            for _, _, fds in anc:
+                os.close(array.array('i', fds)[0])
+
+    def test_past_the_bound_the_least_recently_used_go_to_the_master(self):
+        kept = KeptConnections({'listeners': [{'fd': 4, 'index': 0, 'timeout_ms': 60000}]}, self.handoff)
+        idle = {}
+        conns = []
+        for n in range(HTTP_IDLE_MAX + 3):
+            _, conn = self.pair()
+            conns.append(conn)
+            kept.keep(conn, 0, n, None, self.sel, idle, None)
+        self.assertEqual(len(idle), HTTP_IDLE_MAX)
+        self.assertEqual(kept.evicted, 3)
+        self.assertEqual(self.handed(), [('idle', 0), ('idle', 1), ('idle', 2)])
+        self.assertEqual([c.fileno() for c in conns[:3]], [-1, -1, -1])
+        self.assertEqual(len(self.sel.get_map()), HTTP_IDLE_MAX)  # the handed ones left the selector
+        # one served again goes to the end: it is the most recently used, the next to go is #4
+        again = idle.pop(conns[3].fileno())
+        kept.keep(conns[3], 0, 10, None, self.sel, idle, again)
+        kept.keep(self.pair()[1], 0, 0, None, self.sel, idle, None)
+        self.assertEqual(self.handed(), [('idle', 4)])
+        self.assertGreaterEqual(conns[3].fileno(), 0)
+
+    def test_at_the_deadline_an_idle_one_is_closed_and_one_with_a_request_is_served(self):
+        kept = KeptConnections({'listeners': [{'fd': 4, 'index': 0, 'timeout_ms': 1000},
+                                              {'fd': 5, 'index': 1, 'timeout_ms': 60000}]}, self.handoff)
+        self.assertFalse(kept.uniform)
+        idle = {}
+        quiet_client, quiet = self.pair()
+        _, longer = self.pair()
+        asking_client, asking = self.pair()
+        kept.keep(longer, 1, 1, None, self.sel, idle, None)  # first in the table, the latest deadline
+        kept.keep(quiet, 0, 1, None, self.sel, idle, None)
+        kept.keep(asking, 0, 2, None, self.sel, idle, None)
+        self.assertEqual(kept.next_deadline(idle), idle[quiet.fileno()].deadline)
+        asking_client.sendall(b'GET / HTTP/1.1\r\n\r\n')
+        served = []
+        for i in idle.values():
+            i.deadline = time.monotonic() - 0.001 if i.index == 0 else i.deadline
+        kept.expire(self.sel, idle, lambda sock, index, n, ends: served.append((sock, n)))
+        self.assertEqual(served, [(asking, 2)])
+        self.assertEqual(quiet.fileno(), -1)
+        self.assertEqual(quiet_client.recv(10), b'')  # closed, silently, as the master does
+        self.assertEqual(list(idle), [longer.fileno()])
+        self.assertEqual(self.handed(), [])
 
 
 class JudgeTest(unittest.TestCase):
