@@ -5,16 +5,7 @@
 // sync, uWSGI --http-socket) loses its workers to them; one that buffers the
 // head in an event loop does not. One shared timer drives every client, so the
 // generator itself stays cheap. Bounded: fixed client count, runs until stop().
-//
-// Why the bytes go out with writeSync on the socket's descriptor, not socket.write: the
-// generator shares the machine's cores with the server it measures, and a real slow client
-// (on another machine) costs the server nothing. One byte through a net stream pays the
-// Writable's bookkeeping, a write request and its completion callback (~12.7 µs a byte,
-// docs/benchmarks.md s15C); the descriptor takes the same one-byte write(2) the stream's
-// handle would have made, so the server sees the same segments at the same ticks. The socket
-// still connects, reads the answer and closes through net.
 
-import { writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 
 export interface SlowClientOptions {
@@ -40,8 +31,6 @@ const RESPONSE_TIMEOUT_MS = 10_000;
 
 interface Client {
   socket: Socket | undefined;
-  /** The connected socket's descriptor, written to directly. */
-  fd: number;
   request: Buffer;
   sent: number;
   connected: boolean;
@@ -65,7 +54,7 @@ export class SlowClients {
     const tickMs = Math.max(5, Math.floor(this.#opts.requestMs / GET_REQUEST.length));
     for (let i = 0; i < this.#opts.clients; i++) {
       const client: Client = {
-        socket: undefined, fd: -1, request: i % 2 === 0 ? GET_REQUEST : POST_REQUEST,
+        socket: undefined, request: i % 2 === 0 ? GET_REQUEST : POST_REQUEST,
         sent: 0, connected: false, waitingSince: 0,
       };
       this.#clients.push(client);
@@ -83,10 +72,7 @@ export class SlowClients {
     client.connected = false;
     client.waitingSince = 0;
     socket.setNoDelay(true);
-    socket.on('connect', () => {
-      client.fd = descriptorOf(socket);
-      client.connected = true;
-    });
+    socket.on('connect', () => { client.connected = true; });
     // An answer may come before the body is complete (the app need not read
     // it); that still counts as served.
     socket.on('data', (chunk: Buffer) => {
@@ -105,7 +91,6 @@ export class SlowClients {
     if (client.socket !== socket) return;
     client.socket = undefined;
     client.connected = false;
-    client.fd = -1;
     socket.destroy();
     if (failed) this.#stats.errors++;
     if (!this.#stopped) setTimeout(() => this.#open(client), failed ? 100 : 0);
@@ -117,7 +102,7 @@ export class SlowClients {
       const socket = client.socket;
       if (socket === undefined || !client.connected) continue;
       if (client.sent < client.request.length) {
-        if (!this.#writeByte(client, socket)) continue;
+        socket.write(client.request.subarray(client.sent, client.sent + 1));
         client.sent++;
         this.#stats.bytesSent++;
         if (client.sent === client.request.length) {
@@ -130,23 +115,7 @@ export class SlowClients {
     }
   }
 
-  /** One byte to the client's socket; false: not written (a failed socket is recycled). */
-  #writeByte(client: Client, socket: Socket): boolean {
-    // An ended or destroyed socket's descriptor may already be closed (and its number reused by
-    // a new connection): leave it to its 'close', which recycles the client as before.
-    if (socket.destroyed || !socket.writable) return false;
-    try {
-      return writeSync(client.fd, client.request, client.sent, 1) === 1;
-    } catch (err) {
-      // A full send buffer (never, one byte a tick) retries next tick; anything else (the
-      // server reset the connection) fails the client as a stream's 'error' would have.
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return false;
-      this.#recycle(client, socket, true);
-      return false;
-    }
-  }
-
-  /** Clients connected now, and so written to on the next tick. */
+  /** Clients connected now, and so written to on the next tick (the pacing test waits for them). */
   connectedClients(): number {
     return this.#clients.filter((c) => c.connected).length;
   }
@@ -167,13 +136,4 @@ export class SlowClients {
     }
     return { ...this.#stats };
   }
-}
-
-/** A connected socket's descriptor (net keeps it on the handle; not part of its public API). */
-function descriptorOf(socket: Socket): number {
-  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) {
-    throw new Error('bench/lib/slow-clients.ts: a connected socket has no descriptor on its handle (this Node keeps it elsewhere); the generator writes through it, so it cannot run here');
-  }
-  return fd;
 }
