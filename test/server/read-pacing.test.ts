@@ -97,24 +97,6 @@ test('a connection handed over with its head in pieces is paced after PACE_HANDE
   assert.ok(accepted >= PACE_AFTER_READS, `accepted: first stopped after read ${accepted}`);
 });
 
-test('a head in three quick segments is not paced, even on a connection handed over in pieces', async () => {
-  const { server, port, reads } = await pacedServer(true);
-  const stopsBefore = pacedStops();
-  const client = await openSocket(port);
-  const segments = ['GET / HT', 'TP/1.1\r\nHo', `st: x${HEAD_END}`];
-  const answer = collect(client, (t) => t.endsWith(HEAD_END));
-  for (const [i, s] of segments.entries()) {
-    client.write(s);
-    while (reads[0] === undefined || reads[0] < i + 1) await new Promise((r) => setImmediate(r));
-  }
-  const { text } = await answer;
-  client.destroy();
-  server.close();
-  assert.ok(text.endsWith(segments.join('')), text);
-  assert.equal(reads[0], 3);
-  assert.equal(pacedStops(), stopsBefore, 'never paced');
-});
-
 test('a trickling head is paced (far fewer reads than bytes) and answered whole', async () => {
   const { server, port, reads } = await pacedServer();
   const head = `GET /${'a'.repeat(60)} HTTP/1.1\r\nHost: x${HEAD_END}`;
@@ -130,24 +112,26 @@ test('a trickling head is paced (far fewer reads than bytes) and answered whole'
   assert.ok(reads[0]! < head.length / 2, `${reads[0]} reads for ${head.length} one-byte writes`);
 });
 
-test('a head in three quick segments is not paced', async () => {
-  const { server, port, reads } = await pacedServer();
-  const stopsBefore = pacedStops();
-  const client = await openSocket(port);
-  const segments = ['GET / HT', 'TP/1.1\r\nHo', `st: x${HEAD_END}`];
-  const answer = collect(client, (t) => t.endsWith(HEAD_END));
-  // Each segment is written once the server has read the one before: three reads, as a client's would be.
-  for (const [i, s] of segments.entries()) {
-    client.write(s);
-    while (reads[0] === undefined || reads[0] < i + 1) await new Promise((r) => setImmediate(r));
+test('a head in three quick segments is not paced, on a connection accepted or handed over in pieces', async () => {
+  for (const inPieces of [false, true]) {
+    const { server, port, reads } = await pacedServer(inPieces);
+    const stopsBefore = pacedStops();
+    const client = await openSocket(port);
+    const segments = ['GET / HT', 'TP/1.1\r\nHo', `st: x${HEAD_END}`];
+    const answer = collect(client, (t) => t.endsWith(HEAD_END));
+    // Each segment is written once the server has read the one before: three reads, as a client's would be.
+    for (const [i, s] of segments.entries()) {
+      client.write(s);
+      while (reads[0] === undefined || reads[0] < i + 1) await new Promise((r) => setImmediate(r));
+    }
+    const { text } = await answer;
+    client.destroy();
+    server.close();
+    assert.ok(text.endsWith(segments.join('')), text);
+    assert.equal(reads[0], 3);
+    assert.ok(3 < PACE_AFTER_READS);
+    assert.equal(pacedStops(), stopsBefore, `never paced (handed over in pieces: ${inPieces})`);
   }
-  const { text } = await answer;
-  client.destroy();
-  server.close();
-  assert.ok(text.endsWith(segments.join('')), text);
-  assert.equal(reads[0], 3);
-  assert.ok(3 < PACE_AFTER_READS);
-  assert.equal(pacedStops(), stopsBefore, 'never paced');
 });
 
 test('a paced request whose bytes flow again in full-sized reads is read at speed from then on', async () => {
