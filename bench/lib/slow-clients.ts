@@ -90,6 +90,7 @@ export class SlowClients {
   #recycle(client: Client, socket: Socket, failed: boolean): void {
     if (client.socket !== socket) return;
     client.socket = undefined;
+    client.connected = false;
     socket.destroy();
     if (failed) this.#stats.errors++;
     if (!this.#stopped) setTimeout(() => this.#open(client), failed ? 100 : 0);
@@ -112,6 +113,11 @@ export class SlowClients {
         this.#recycle(client, socket, true);
       }
     }
+  }
+
+  /** Clients connected now, and so written to on the next tick (the pacing test waits for them). */
+  connectedClients(): number {
+    return this.#clients.filter((c) => c.connected).length;
   }
 
   /** What happened so far, while the load runs. */

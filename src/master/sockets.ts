@@ -13,6 +13,7 @@ import { explainBindError } from './port-owner.js';
 import { FallbackAccept } from './fallback-accept.js';
 import { listenEarly } from './listen-early.js';
 import { assignInherited, type InheritedSocket } from './socket-activation.js';
+import { readPacerOf } from '../server/read-pacing.js';
 import type { Socket } from 'node:net';
 import type { DirectSockets, HandOffNote } from './spawn.js';
 
@@ -156,6 +157,7 @@ export class MasterSockets {
     // door rebuilds, so a call here was a second setsockopt per connection. The ends the worker
     // sent spare asking the kernel for them again.
     socket.allowHalfOpen = true;
+    if (note.reason === 'partial') readPacerOf(socket).headCameInPieces();
     this.#front.accept(socket, h.facts, null, note.ends);
   }
 

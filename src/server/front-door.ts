@@ -25,6 +25,7 @@ import type { ListenVia } from '../config/schema.js';
 import type { HttpFront } from './http-front.js';
 import type { UwsgiFront } from './uwsgi-front.js';
 import { readAsStream, readsShared, readWith, withSharedReads } from './shared-reads.js';
+import { readPacerOf } from './read-pacing.js';
 
 /**
  * Bytes after which an undecided connection is handed to the listener's own protocol: the
@@ -95,14 +96,17 @@ export class FrontDoor {
   #sniff(socket: Socket, listener: ListenerFacts, initial: Buffer | null, ends: Endpoints): void {
     let seen: Buffer | null = null;
     const timer = setTimeout(() => socket.destroy(), this.#deps.timeoutMs);
-    const onData = (chunk: Buffer): void => {
+    // A client trickling its first bytes is paced here already, and these reads count towards
+    // its connection's (read-pacing.ts): "GET /" one byte at a time is five reads.
+    const pacer = readPacerOf(socket);
+    const onData = (chunk: Buffer): boolean => {
       // `chunk` may be the shared read buffer (shared-reads.ts): only a copy is kept for later.
       const bytes = seen === null ? chunk : Buffer.concat([seen, chunk]);
       // Judged on the first SNIFF_LIMIT bytes only, so the answer does not depend on how they arrived.
       let kind = sniffProtocol(bytes.length > SNIFF_LIMIT ? bytes.subarray(0, SNIFF_LIMIT) : bytes);
       if (kind === 'need-more' && bytes.length < SNIFF_LIMIT) {
         seen = seen === null ? Buffer.from(chunk) : bytes;
-        return;
+        return pacer.keepReading(chunk.length, true);
       }
       if (kind === 'need-more' || kind === 'unknown') kind = listener.via === 'socket' ? 'uwsgi' : 'http';
       clearTimeout(timer);
@@ -110,6 +114,7 @@ export class FrontDoor {
       // pause()/resume() (each costs epoll_ctl calls on every new connection).
       socket.off('end', onEnd);
       this.#route(socket, listener, kind, bytes, ends);
+      return true;
     };
     readWith(socket, onData);
     // A peer that closes before its first bytes say what it speaks: nothing to serve.

@@ -33,7 +33,7 @@ import { buildCgiBlock, pathDecodesToNul, type CgiNameCache, type ConnectionFact
 import type { ScriptNameRule } from './script-name.js';
 import { mustWait } from './pipeline-order.js';
 import { readWith } from './shared-reads.js';
-import { ReadPacer } from './read-pacing.js';
+import { readPacerOf, type ReadPacer } from './read-pacing.js';
 
 const MAX_PIPELINED = 32;
 
@@ -100,7 +100,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     this.#out = new FlushingWriter(socket);
     socket.setNoDelay(true);
     this.#timer = setTimeout(() => this.#onTimeout(), timeoutMs);
-    this.#pacer = new ReadPacer(socket);
+    this.#pacer = readPacerOf(socket);
     readWith(socket, (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
     socket.on('end', () => this.#onPeerEnd());

@@ -13,6 +13,10 @@
  * connection's own and run on as before; the head's deadline is counted from its first byte.
  * Only sockets that read into the shared buffer are paced (the onread callback's `false`
  * stops the handle's reads without touching the stream's paused state, which stays the owner's).
+ * One pacer per socket (readPacerOf), so the reads the front door's protocol sniff makes count
+ * with the connection's own; a connection a worker handed over because its head was incomplete
+ * (http-direct's 'partial': it has already arrived in pieces) is paced after fewer small reads,
+ * PACE_HANDED_AFTER_READS — still never within PACE_AFTER_MS of its first.
  */
 import type { Socket } from 'node:net';
 import { readsShared } from './shared-reads.js';
@@ -21,11 +25,14 @@ import { readsShared } from './shared-reads.js';
 export const SMALL_READ_BYTES = 64;
 /** Small reads in one request before it may be paced: a head in a handful of segments is not. */
 export const PACE_AFTER_READS = 8;
+/** …for a connection a worker handed over with its head incomplete: a head in three quick pieces still is not. */
+export const PACE_HANDED_AFTER_READS = 3;
 /** …and time since the first of them: a client writing its head in many tiny writes at once is not paced. */
 export const PACE_AFTER_MS = 100;
 /** How often a paced socket is read: the most a paced request's completion can wait. */
 export const PACE_MS = 250;
 
+const PACER = Symbol('berth.readPacer');
 const waiting = new Set<Socket>();
 let sweep: NodeJS.Timeout | null = null;
 let stops = 0;
@@ -46,10 +53,17 @@ function resumeWaiting(): void {
   waiting.clear();
 }
 
+/** The socket's one pacer: the sniff's reads and the connection's count together. */
+export function readPacerOf(socket: Socket): ReadPacer {
+  const holder = socket as Socket & { [PACER]?: ReadPacer };
+  return (holder[PACER] ??= new ReadPacer(socket));
+}
+
 /** One per connection: counts the current request's reads and says when to stop reading. */
 export class ReadPacer {
   readonly #socket: Socket;
   readonly #shared: boolean;
+  #afterReads = PACE_AFTER_READS;
   #smallReads = 0;
   #firstAt = 0;
   #paced = false;
@@ -57,6 +71,11 @@ export class ReadPacer {
   constructor(socket: Socket) {
     this.#socket = socket;
     this.#shared = readsShared(socket);
+  }
+
+  /** http-direct: a worker handed the connection over because its head was not complete at once. */
+  headCameInPieces(): void {
+    this.#afterReads = PACE_HANDED_AFTER_READS;
   }
 
   /**
@@ -78,7 +97,7 @@ export class ReadPacer {
     }
     if (!this.#paced) {
       if (this.#smallReads++ === 0) this.#firstAt = performance.now();
-      if (this.#smallReads < PACE_AFTER_READS || performance.now() - this.#firstAt < PACE_AFTER_MS) return true;
+      if (this.#smallReads < this.#afterReads || performance.now() - this.#firstAt < PACE_AFTER_MS) return true;
       this.#paced = true;
     }
     stops++;

@@ -8,7 +8,7 @@ import net, { type Socket } from 'node:net';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { readWith, withSharedReads } from '../../src/server/shared-reads.js';
-import { PACE_AFTER_READS, ReadPacer, pacedStops } from '../../src/server/read-pacing.js';
+import { PACE_AFTER_READS, PACE_HANDED_AFTER_READS, ReadPacer, pacedStops, readPacerOf } from '../../src/server/read-pacing.js';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
 import { openSocket, statuses } from '../helpers/raw-http.js';
 
@@ -16,7 +16,7 @@ const HEAD_END = '\r\n\r\n';
 const TICK_MS = 10;
 
 /** Writes `data` one byte per tick; resolves when the last byte is written. */
-function trickle(socket: Socket, data: string): Promise<void> {
+function trickle(socket: Socket, data: string, tickMs = TICK_MS): Promise<void> {
   return new Promise((resolve) => {
     let i = 0;
     const timer = setInterval(() => {
@@ -26,7 +26,7 @@ function trickle(socket: Socket, data: string): Promise<void> {
         clearInterval(timer);
         resolve();
       }
-    }, TICK_MS);
+    }, tickMs);
   });
 }
 
@@ -43,26 +43,59 @@ function collect(socket: Socket, until: (text: string) => boolean): Promise<{ te
   });
 }
 
-/** One in-process server: each connection's head, read through a pacer; the reads it took. */
-async function pacedServer(): Promise<{ server: net.Server; port: number; reads: number[] }> {
+/**
+ * One in-process server: each connection's head, read through a pacer; the reads it took and
+ * the read after which it was first stopped (0: never). `inPieces`: as a worker's 'partial' hand-over.
+ */
+async function pacedServer(inPieces = false): Promise<{ server: net.Server; port: number; reads: number[]; firstStop: number[] }> {
   const reads: number[] = [];
+  const firstStop: number[] = [];
   const server = net.createServer((accepted) => {
     const socket = withSharedReads(accepted);
-    const pacer = new ReadPacer(socket);
+    const pacer = readPacerOf(socket);
+    if (inPieces) pacer.headCameInPieces();
     const slot = reads.push(0) - 1;
+    firstStop.push(0);
     let head = '';
     readWith(socket, (bytes) => {
       reads[slot]!++;
       head += bytes.toString('latin1');
       const complete = head.includes(HEAD_END);
       if (complete) socket.end(`HTTP/1.1 200 OK\r\nContent-Length: ${head.length}\r\n\r\n${head}`);
-      return pacer.keepReading(bytes.length, !complete);
+      const keep = pacer.keepReading(bytes.length, !complete);
+      if (!keep && firstStop[slot] === 0) firstStop[slot] = reads[slot]!;
+      return keep;
     });
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { server, port: (server.address() as net.AddressInfo).port, reads };
+  return { server, port: (server.address() as net.AddressInfo).port, reads, firstStop };
 }
+
+test('one pacer per socket: the protocol sniff and the connection count the same reads', () => {
+  const socket = new net.Socket();
+  assert.equal(readPacerOf(socket), readPacerOf(socket));
+  assert.notEqual(readPacerOf(socket), readPacerOf(new net.Socket()));
+});
+
+test('a connection handed over with its head in pieces is paced after PACE_HANDED_AFTER_READS small reads, not PACE_AFTER_READS', async () => {
+  const head = `GET /${'b'.repeat(20)} HTTP/1.1\r\nHost: x${HEAD_END}`;
+  // 40 ms a byte: PACE_AFTER_MS has passed by the 4th read, so the count decides.
+  const stops: number[] = [];
+  for (const inPieces of [true, false]) {
+    const { server, port, firstStop } = await pacedServer(inPieces);
+    const client = await openSocket(port);
+    const answer = collect(client, (t) => t.endsWith(HEAD_END) && t.includes(head));
+    await trickle(client, head, 40);
+    await answer;
+    client.destroy();
+    server.close();
+    stops.push(firstStop[0]!);
+  }
+  const [handed, accepted] = stops as [number, number];
+  assert.ok(handed >= PACE_HANDED_AFTER_READS && handed <= 4, `handed over in pieces: first stopped after read ${handed}`);
+  assert.ok(accepted >= PACE_AFTER_READS, `accepted: first stopped after read ${accepted}`);
+});
 
 test('a trickling head is paced (far fewer reads than bytes) and answered whole', async () => {
   const { server, port, reads } = await pacedServer();
@@ -79,24 +112,26 @@ test('a trickling head is paced (far fewer reads than bytes) and answered whole'
   assert.ok(reads[0]! < head.length / 2, `${reads[0]} reads for ${head.length} one-byte writes`);
 });
 
-test('a head in three quick segments is not paced', async () => {
-  const { server, port, reads } = await pacedServer();
-  const stopsBefore = pacedStops();
-  const client = await openSocket(port);
-  const segments = ['GET / HT', 'TP/1.1\r\nHo', `st: x${HEAD_END}`];
-  const answer = collect(client, (t) => t.endsWith(HEAD_END));
-  // Each segment is written once the server has read the one before: three reads, as a client's would be.
-  for (const [i, s] of segments.entries()) {
-    client.write(s);
-    while (reads[0] === undefined || reads[0] < i + 1) await new Promise((r) => setImmediate(r));
+test('a head in three quick segments is not paced, on a connection accepted or handed over in pieces', async () => {
+  for (const inPieces of [false, true]) {
+    const { server, port, reads } = await pacedServer(inPieces);
+    const stopsBefore = pacedStops();
+    const client = await openSocket(port);
+    const segments = ['GET / HT', 'TP/1.1\r\nHo', `st: x${HEAD_END}`];
+    const answer = collect(client, (t) => t.endsWith(HEAD_END));
+    // Each segment is written once the server has read the one before: three reads, as a client's would be.
+    for (const [i, s] of segments.entries()) {
+      client.write(s);
+      while (reads[0] === undefined || reads[0] < i + 1) await new Promise((r) => setImmediate(r));
+    }
+    const { text } = await answer;
+    client.destroy();
+    server.close();
+    assert.ok(text.endsWith(segments.join('')), text);
+    assert.equal(reads[0], 3);
+    assert.ok(3 < PACE_AFTER_READS);
+    assert.equal(pacedStops(), stopsBefore, `never paced (handed over in pieces: ${inPieces})`);
   }
-  const { text } = await answer;
-  client.destroy();
-  server.close();
-  assert.ok(text.endsWith(segments.join('')), text);
-  assert.equal(reads[0], 3);
-  assert.ok(3 < PACE_AFTER_READS);
-  assert.equal(pacedStops(), stopsBefore, 'never paced');
 });
 
 test('a paced request whose bytes flow again in full-sized reads is read at speed from then on', async () => {
@@ -193,6 +228,20 @@ test('through Berth: a trickled POST is paced, answered with its body, then the 
   kept.destroy();
   assert.deepEqual(statuses(text), [200, 200], text);
   assert.match(text, /\/environ\/first/);
+});
+
+test('through Berth: a head trickled at 40 ms a byte is paced from its fourth read, the protocol sniff\'s reads counted', async () => {
+  // 38 bytes over ~1.5 s. Paced from the 4th read, then every PACE_MS: the master read 13–15
+  // times in all (the answer's included). Paced only after the sniff's five reads ("GET /") and
+  // PACE_AFTER_READS of the connection's own, as before, it read 18–19 times.
+  await pacedReads(berth, 17, async () => {
+    const client = await openSocket(berth.port);
+    const answer = collect(client, (t) => statuses(t).length === 1);
+    await trickle(client, `GET /environ/forty HTTP/1.1\r\nHost: x${HEAD_END}`, 40);
+    const { text } = await answer;
+    client.destroy();
+    assert.deepEqual(statuses(text), [200], text);
+  });
 });
 
 test('through Berth: a trickled head whose last write carries a pipelined request gets both answers in order', async () => {
