@@ -35,6 +35,7 @@ import { noteReadGarbage } from '../server/young-collection.js';
 import { drainOrClose } from './drain-or-close.js';
 import { uwsgiVars, withoutHopByHop } from './forward-headers.js';
 import { IdleSweep, type Watched } from './idle-sweep.js';
+import { writeDirect } from '../server/direct-writes.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
 import { UwsgiIdlePool, type PoolableSocket } from './uwsgi-idle-pool.js';
 
@@ -201,7 +202,7 @@ class UwsgiAttempt implements Watched {
       this.fail('error', `the request cannot be put in a uwsgi packet: ${(err as Error).message}`);
       return;
     }
-    this.#socket.write(packet);
+    writeDirect(this.#socket, packet);
     if (out.body !== null) void this.#writeBody(this.#socket);
   }
 
