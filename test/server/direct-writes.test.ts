@@ -36,6 +36,22 @@ async function pair(): Promise<Pair> {
   };
 }
 
+/** Runs `body` on a fresh pair, stopped after it whatever happens. */
+async function withPair(body: (p: Pair) => Promise<void>): Promise<void> {
+  const p = await pair();
+  try {
+    await body(p);
+  } finally {
+    p.stop();
+  }
+}
+
+/** The client stops reading and the server writes BIG: the write stays pending. */
+function pendBig(p: Pair): void {
+  p.client.pause();
+  assert.equal(writeDirect(p.server, BIG), false);
+}
+
 /** Everything the client receives until the server's end, resolved at 'end'. */
 function collect(client: Socket): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -59,9 +75,8 @@ function closeOf(s: Socket): Promise<boolean> {
   return new Promise((resolve) => s.once('close', resolve));
 }
 
-test('a small write is taken at once through the handle, with no stream write and no drain', async () => {
-  const p = await pair();
-  try {
+test('a small write is taken at once through the handle, with no stream write and no drain', () =>
+  withPair(async (p) => {
     let drains = 0;
     p.server.on('drain', () => drains++);
     const received = collect(p.client);
@@ -74,14 +89,10 @@ test('a small write is taken at once through the handle, with no stream write an
     p.server.end();
     assert.equal((await received).toString('latin1'), 'HTTP/1.1 200 OK\r\n\r\nbody');
     assert.equal(drains, 0);
-  } finally {
-    p.stop();
-  }
-});
+  }));
 
-test('a write the slow reader did not take reports not drained, keeps order with later writes, and drains once', async () => {
-  const p = await pair();
-  try {
+test('a write the slow reader did not take reports not drained, keeps order with later writes, and drains once', () =>
+  withPair(async (p) => {
     p.client.pause();
     let drains = 0;
     p.server.on('drain', () => drains++);
@@ -104,32 +115,22 @@ test('a write the slow reader did not take reports not drained, keeps order with
     assert.equal(all.subarray(BIG.length).toString('latin1'), 'middletail');
     assert.equal(all.indexOf(0x6d), BIG.length, 'no byte of the later writes came before the big one ended');
     assert.equal(drains, 1);
-  } finally {
-    p.stop();
-  }
-});
+  }));
 
-test('a pending write alone emits drain when it completes', async () => {
-  const p = await pair();
-  try {
-    p.client.pause();
-    assert.equal(writeDirect(p.server, BIG), false);
+test('a pending write alone emits drain when it completes', () =>
+  withPair(async (p) => {
+    pendBig(p);
     const drained = once(p.server, 'drain');
     const received = collect(p.client);
     p.client.resume();
     await drained;
     p.server.end();
     assert.equal((await received).length, BIG.length);
-  } finally {
-    p.stop();
-  }
-});
+  }));
 
-test('end() with a write pending sends it whole, then the end', async () => {
-  const p = await pair();
-  try {
-    p.client.pause();
-    assert.equal(writeDirect(p.server, BIG), false);
+test('end() with a write pending sends it whole, then the end', () =>
+  withPair(async (p) => {
+    pendBig(p);
     const finished = once(p.server, 'finish');
     p.server.end('bye');
     const received = collect(p.client);
@@ -138,14 +139,10 @@ test('end() with a write pending sends it whole, then the end', async () => {
     await finished;
     assert.equal(all.length, BIG.length + 3);
     assert.equal(all.subarray(BIG.length).toString('latin1'), 'bye');
-  } finally {
-    p.stop();
-  }
-});
+  }));
 
-test('destroy() with a write pending closes once, with no error', async () => {
-  const p = await pair();
-  try {
+test('destroy() with a write pending closes once, with no error', () =>
+  withPair(async (p) => {
     p.client.pause();
     const errors: Error[] = [];
     p.server.on('error', (e) => errors.push(e));
@@ -157,14 +154,10 @@ test('destroy() with a write pending closes once, with no error', async () => {
     assert.equal(hadError, false);
     assert.deepEqual(errors, []);
     assert.equal(writeDirect(p.server, 'late'), false, 'a write after destroy goes to the stream, which refuses it');
-  } finally {
-    p.stop();
-  }
-});
+  }));
 
-test('a peer reset under a pending write reaches the socket as its error, once', async () => {
-  const p = await pair();
-  try {
+test('a peer reset under a pending write reaches the socket as its error, once', () =>
+  withPair(async (p) => {
     p.client.pause();
     const errors: NodeJS.ErrnoException[] = [];
     p.server.on('error', (e) => errors.push(e));
@@ -176,14 +169,10 @@ test('a peer reset under a pending write reaches the socket as its error, once',
     assert.equal(errors.length, 1);
     // The reset may reach the socket's read first: the same single error either way.
     assert.ok(['ECONNRESET', 'EPIPE'].includes(errors[0]!.code ?? ''), `code ${errors[0]!.code}`);
-  } finally {
-    p.stop();
-  }
-});
+  }));
 
-test('a write to a peer already reset is refused as the error of the socket', async () => {
-  const p = await pair();
-  try {
+test('a write to a peer already reset is refused as the error of the socket', () =>
+  withPair(async (p) => {
     const errors: NodeJS.ErrnoException[] = [];
     p.server.on('error', (e) => errors.push(e));
     const closed = closeOf(p.server);
@@ -194,14 +183,10 @@ test('a write to a peer already reset is refused as the error of the socket', as
     await closed;
     assert.equal(errors.length, 1);
     assert.ok(['ECONNRESET', 'EPIPE'].includes(errors[0]!.code ?? ''), `code ${errors[0]!.code}`);
-  } finally {
-    p.stop();
-  }
-});
+  }));
 
-test('a corked socket and a Socket subclass keep the stream', async () => {
-  const p = await pair();
-  try {
+test('a corked socket and a Socket subclass keep the stream', () =>
+  withPair(async (p) => {
     const received = collect(p.client);
     p.server.cork();
     writeDirect(p.server, 'a');
@@ -214,7 +199,4 @@ test('a corked socket and a Socket subclass keep the stream', async () => {
     assert.equal(streamWrites.calls, 1, 'went through the stream');
     wrapped.end();
     assert.equal((await received).toString('latin1'), 'ab');
-  } finally {
-    p.stop();
-  }
-});
+  }));
