@@ -200,3 +200,28 @@ test('a corked socket and a Socket subclass keep the stream', () =>
     wrapped.end();
     assert.equal((await received).toString('latin1'), 'ab');
   }));
+
+test('writes while the stream holds bytes (a socket still connecting) go through it, in order with the direct ones after', async () => {
+  const listener = net.createServer();
+  listener.listen(0, '127.0.0.1');
+  await once(listener, 'listening');
+  const accepted = once(listener, 'connection');
+  const client = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
+  try {
+    const streamWrites = countStreamWrites(client);
+    assert.equal(client.connecting, true);
+    writeDirect(client, 'GET / HTTP/1.1\r\n');
+    writeDirect(client, Buffer.from('host: a\r\n'));
+    assert.equal(streamWrites.calls, 2, 'a connecting socket keeps the stream');
+    await once(client, 'connect');
+    const [server] = (await accepted) as [Socket];
+    const received = collect(server);
+    writeDirect(client, '\r\n');
+    client.end();
+    assert.equal((await received).toString('latin1'), 'GET / HTTP/1.1\r\nhost: a\r\n\r\n');
+    server.destroy();
+  } finally {
+    client.destroy();
+    listener.close();
+  }
+});
