@@ -4,8 +4,8 @@
  * with `keepalive`, as a tuned nginx is set up) and uwsgi backends (two Berth apps on `socket`;
  * nginx with `uwsgi_pass`). One nginx worker against Berth's one master, both started once per
  * kind and measured in interleaved rounds. Prints req/s, p99 and CPU per request — the front's
- * and the backends' (utime+stime of their processes ÷ requests: far less disturbed by a busy
- * machine than req/s) and the whole machine's (busy time in /proc/stat ÷ requests: wrk and
+ * (user space and kernel apart, and their sum) and the backends' (utime+stime of their
+ * processes ÷ requests: far less disturbed by a busy machine than req/s) and the whole machine's (busy time in /proc/stat ÷ requests: wrk and
  * other load included) — each round's Berth ÷ nginx ratios, and their medians.
  * nginx's HTTP location sets the forwarding fields Berth's front sends (X-Forwarded-For,
  * -Proto, -Host, Forwarded), so both fronts hand the backends the same fields;
@@ -29,7 +29,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, getStatus } from './lib/http-probe.js';
-import { cpuSeconds, machineBusySeconds, processTree, Tracker, trySignal } from './lib/proc.js';
+import { cpuSeconds, cpuSecondsSplit, machineBusySeconds, processTree, Tracker, trySignal } from './lib/proc.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
 
 const ROOT = process.cwd();
@@ -140,8 +140,17 @@ function treeCpu(rs: readonly Running[]): number {
   return rs.reduce((sum, r) => sum + processTree(r.proc.pid!).reduce((s, pid) => s + cpuSeconds(pid), 0), 0);
 }
 
-/** Per request, in µs: `cpuUs` the front's CPU, `backendUs` both backends', `machineUs` the machine's busy time. */
-interface Sample { rps: number; p99Ms: number; cpuUs: number; backendUs: number; machineUs: number; errors: number }
+/** The front's CPU seconds so far (every process of its tree), user space and kernel apart. */
+function frontCpu(r: Running): { user: number; system: number } {
+  const split = processTree(r.proc.pid!).map(cpuSecondsSplit);
+  return { user: split.reduce((s, c) => s + c.user, 0), system: split.reduce((s, c) => s + c.system, 0) };
+}
+
+/**
+ * Per request, in µs: `cpuUs` the front's CPU (`userUs` of it in user space, `systemUs` in the
+ * kernel), `backendUs` both backends', `machineUs` the machine's busy time.
+ */
+interface Sample { rps: number; p99Ms: number; cpuUs: number; userUs: number; systemUs: number; backendUs: number; machineUs: number; errors: number }
 
 /** CPU seconds so far of each process of each backend, by pid (the tree's first pid is its master). */
 function processCpu(backends: readonly Running[]): Map<number, number>[] {
@@ -195,11 +204,11 @@ async function sampleConnections(front: Running, backends: readonly Running[], d
 
 async function measure(r: Running, backends: readonly Running[]): Promise<Sample> {
   const detailBefore = DETAIL ? processCpu(backends) : [];
-  const before = { front: treeCpu([r]), backends: treeCpu(backends), machine: machineBusySeconds() };
+  const before = { front: frontCpu(r), backends: treeCpu(backends), machine: machineBusySeconds() };
   const running = runWrk(tracker, { url: `http://127.0.0.1:${r.port}/`, connections: CONNECTIONS, durationS: SECONDS });
   const sampling = DETAIL ? sampleConnections(r, backends, running) : null;
   const w: WrkResult = await running;
-  const after = { front: treeCpu([r]), backends: treeCpu(backends), machine: machineBusySeconds() };
+  const after = { front: frontCpu(r), backends: treeCpu(backends), machine: machineBusySeconds() };
   if (DETAIL) {
     printDetail(r.name, backends, detailBefore, processCpu(backends), w.requests);
     const c = (await sampling)!;
@@ -207,13 +216,15 @@ async function measure(r: Running, backends: readonly Running[]): Promise<Sample
   }
   const perRequestUs = (seconds: number): number => (seconds / Math.max(1, w.requests)) * 1e6;
   return {
-    rps: w.rps, p99Ms: w.p99Ms, errors: w.errors + w.readErrors, cpuUs: perRequestUs(after.front - before.front),
+    rps: w.rps, p99Ms: w.p99Ms, errors: w.errors + w.readErrors,
+    userUs: perRequestUs(after.front.user - before.front.user), systemUs: perRequestUs(after.front.system - before.front.system),
+    cpuUs: perRequestUs(after.front.user + after.front.system - before.front.user - before.front.system),
     backendUs: perRequestUs(after.backends - before.backends), machineUs: perRequestUs(after.machine - before.machine),
   };
 }
 
 function cpuLine(s: Sample): string {
-  return `CPU/request µs: front ${s.cpuUs.toFixed(1)}, backends ${s.backendUs.toFixed(1)}, machine ${s.machineUs.toFixed(1)}`;
+  return `CPU/request µs: front ${s.cpuUs.toFixed(1)} (user ${s.userUs.toFixed(1)}, sys ${s.systemUs.toFixed(1)}), backends ${s.backendUs.toFixed(1)}, machine ${s.machineUs.toFixed(1)}`;
 }
 
 function median(xs: number[]): number {
@@ -245,7 +256,7 @@ try {
     for (const r of Object.values(fronts)) await ready(r);
     for (const r of Object.values(fronts)) await runWrk(tracker, { url: `http://127.0.0.1:${r.port}/`, connections: CONNECTIONS, durationS: 1 });
     const rows: Record<Front, Sample[]> = { berth: [], nginx: [] };
-    const ratios = { rps: [] as number[], p99: [] as number[], cpu: [] as number[], backend: [] as number[], machine: [] as number[] };
+    const ratios = { rps: [] as number[], p99: [] as number[], cpu: [] as number[], user: [] as number[], backend: [] as number[], machine: [] as number[] };
     for (let round = 1; round <= ROUNDS; round++) {
       // Alternate which front goes first, so neither always meets the machine in the same state.
       const order: Front[] = round % 2 === 1 ? ['berth', 'nginx'] : ['nginx', 'berth'];
@@ -258,15 +269,16 @@ try {
       ratios.rps.push(got.berth.rps / got.nginx.rps);
       ratios.p99.push(got.berth.p99Ms / got.nginx.p99Ms);
       ratios.cpu.push(got.berth.cpuUs / got.nginx.cpuUs);
+      ratios.user.push(got.berth.userUs / got.nginx.userUs);
       ratios.backend.push(got.berth.backendUs / got.nginx.backendUs);
       ratios.machine.push(got.berth.machineUs / got.nginx.machineUs);
     }
     for (const f of FRONTS) {
       const us = (pick: (s: Sample) => number): string => spread(rows[f].map(pick), 1);
-      console.log(`${kind} median ${f}: ${spread(rows[f].map((s) => s.rps), 0)} req/s, p99 ${spread(rows[f].map((s) => s.p99Ms))} ms, CPU/request µs: front ${us((s) => s.cpuUs)}, backends ${us((s) => s.backendUs)}, machine ${us((s) => s.machineUs)}`);
+      console.log(`${kind} median ${f}: ${spread(rows[f].map((s) => s.rps), 0)} req/s, p99 ${spread(rows[f].map((s) => s.p99Ms))} ms, CPU/request µs: front ${us((s) => s.cpuUs)} (user ${us((s) => s.userUs)}, sys ${us((s) => s.systemUs)}), backends ${us((s) => s.backendUs)}, machine ${us((s) => s.machineUs)}`);
     }
     const verdict = median(ratios.rps) >= 0.8 && median(ratios.p99) <= 1.5 ? 'meets' : 'MISSES';
-    console.log(`${kind} Berth ÷ nginx: req/s ${spread(ratios.rps)}, p99 ${spread(ratios.p99)}, CPU/request front ${spread(ratios.cpu)}, backends ${spread(ratios.backend)}, machine ${spread(ratios.machine)} — ${verdict} the target (req/s ≥ 0.8, p99 ≤ 1.5)`);
+    console.log(`${kind} Berth ÷ nginx: req/s ${spread(ratios.rps)}, p99 ${spread(ratios.p99)}, CPU/request front ${spread(ratios.cpu)} (user ${spread(ratios.user)}), backends ${spread(ratios.backend)}, machine ${spread(ratios.machine)} — ${verdict} the target (req/s ≥ 0.8, p99 ≤ 1.5)`);
   }
 } finally {
   await stopAll();

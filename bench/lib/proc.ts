@@ -216,8 +216,14 @@ const TICKS_PER_SECOND = 100;
 
 /** CPU seconds (user + system) a process has used so far. */
 export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuSecondsSplit(pid);
+  return user + system;
+}
+
+/** A pid's CPU seconds so far in user space and in the kernel, apart (utime, stime). */
+export function cpuSecondsSplit(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+  return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { BackendSpec } from '../config/schema.js';
 import { RawHttpResponseParser, responseKeepsAlive } from '../protocol/uwsgi/client.js';
 import type { RawHttpResponseHead } from '../protocol/uwsgi/types.js';
 import { IdleSweep, type Watched } from './idle-sweep.js';
+import { writeDirect } from '../server/direct-writes.js';
 
 const MAX_HEAD_BYTES = 64 * 1024;
 /** Idle connections kept per backend; more are closed when their response ends. */
@@ -150,7 +151,7 @@ export class BackendConnection implements Watched {
       sweep.watch(this, this.#connected ? readTimeoutMs : Math.min(readTimeoutMs, this.#connectTimeoutMs));
       this.#watched = true;
     }
-    this.socket.write(head, 'latin1');
+    writeDirect(this.socket, head);
   }
 
   /**

@@ -35,6 +35,7 @@ import { noteReadGarbage } from '../server/young-collection.js';
 import { drainOrClose } from './drain-or-close.js';
 import { uwsgiVars, withoutHopByHop } from './forward-headers.js';
 import { IdleSweep, type Watched } from './idle-sweep.js';
+import { unsentBytes, writeDirect } from '../server/direct-writes.js';
 import type { AttemptHandler, OutgoingRequest, Transport } from './transport.js';
 import { UwsgiIdlePool, type PoolableSocket } from './uwsgi-idle-pool.js';
 
@@ -201,7 +202,7 @@ class UwsgiAttempt implements Watched {
       this.fail('error', `the request cannot be put in a uwsgi packet: ${(err as Error).message}`);
       return;
     }
-    this.#socket.write(packet);
+    writeDirect(this.#socket, packet);
     if (out.body !== null) void this.#writeBody(this.#socket);
   }
 
@@ -289,7 +290,7 @@ class UwsgiAttempt implements Watched {
     sweep.forget(this);
     const socket = this.#socket;
     const open = socket.readyState === 'open';
-    const written = this.#bodyWritten || (this.#bodyQueued === this.#out.body!.totalBytes && socket.writableLength === 0);
+    const written = this.#bodyWritten || (this.#bodyQueued === this.#out.body!.totalBytes && unsentBytes(socket) === 0);
     if (complete && open && this.#reusable && written) {
       socket[ATTEMPT] = null;
       // Packet then body are two writes on a kept connection: Nagle would hold the second for the backend's delayed ACK.

@@ -6,6 +6,7 @@
  * waits forever. Shared by the HTTP and uwsgi connections.
  */
 import type { Socket } from 'node:net';
+import { writeDirect } from './direct-writes.js';
 
 export class FlushingWriter {
   readonly #socket: Socket;
@@ -21,7 +22,7 @@ export class FlushingWriter {
       if (flushed) flushed();
       return;
     }
-    const ok = typeof data === 'string' ? this.#socket.write(data, 'latin1') : this.#socket.write(data);
+    const ok = writeDirect(this.#socket, data);
     if (flushed) {
       if (ok) flushed();
       else this.#waiters.push(flushed);

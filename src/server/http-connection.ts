@@ -26,6 +26,7 @@ import { RequestBody } from './request-body.js';
 import { SPOOL_FULL_MESSAGE, type SpoolBudget } from './spool-budget.js';
 import { QueuedResponse, type ResponseQueue } from './queued-response.js';
 import { FlushingWriter } from './flushing-writer.js';
+import { unsentBytes } from './direct-writes.js';
 import type { JoinedResponses } from './joined-responses.js';
 import { peerIsTrusted, type ForwardedTrust } from './forwarded.js';
 import { requestRecord, unparsedRecord } from './http-request-record.js';
@@ -352,7 +353,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
 
   #onTimeout(): void {
     if (this.#closed) return;
-    if (this.#socket.writableLength > 0) {
+    if (unsentBytes(this.#socket) > 0) {
       this.ctx.log('info', `closing ${this.#facts.remoteAddress}:${this.#facts.remotePort}: it stopped reading its response for ${this.#timeoutText()}`);
       this.#destroy();
       return;

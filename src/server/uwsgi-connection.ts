@@ -18,6 +18,7 @@ import { cannedResponse } from '../protocol/http1/canned.js';
 import { RequestBody } from './request-body.js';
 import { HttpResponseWriter, type Output } from './http-response-writer.js';
 import { FlushingWriter } from './flushing-writer.js';
+import { unsentBytes } from './direct-writes.js';
 import { buildUwsgiEnviron, exchangeRequestOf } from './uwsgi-environ.js';
 import type { ScriptNameRule } from './script-name.js';
 import { requestOnlyVars } from './uwsgi-trust.js';
@@ -170,7 +171,7 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
     this.#finishExchange();
     // One request per connection: when the response already left Node's buffers, closing now
     // saves waiting for the peer's FIN (the kernel still delivers the bytes, then FIN).
-    if (this.#socket.writableLength === 0 && this.#messageEnded) this.#destroy();
+    if (unsentBytes(this.#socket) === 0 && this.#messageEnded) this.#destroy();
     else this.#socket.end();
   }
 
@@ -219,7 +220,7 @@ export class UwsgiConnection implements UwsgiParserHandler, Output, Responder {
   #onTimeout(): void {
     if (this.#closed) return;
     const ex = this.#exchange;
-    if (ex !== null && ex.cgiBlock !== '' && this.#socket.writableLength === 0 && !ex.finished && (ex.body === null || ex.body.complete)) {
+    if (ex !== null && ex.cgiBlock !== '' && unsentBytes(this.#socket) === 0 && !ex.finished && (ex.body === null || ex.body.complete)) {
       // Waiting for the app, not for the peer.
       this.#timer.refresh();
       return;
