@@ -20,6 +20,7 @@ export type ListenVia = 'http' | 'http-socket' | 'socket';
 
 /** `mount = /prefix=app`: requests below `prefix` get SCRIPT_NAME = prefix. */
 export interface Mount {
+  /** As written, repeated trailing slashes made one: `/blog/` keeps its slash (src/server/script-name.ts). */
   readonly prefix: string;
   readonly app: string;
 }

@@ -196,7 +196,9 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   const mounts: Mount[] = [];
   for (const a of mountsA) {
     const [prefixRaw, app] = a.value as readonly [string, string];
-    const prefix = normalizeMountpoint(prefixRaw);
+    // uWSGI keeps a trailing slash in SCRIPT_NAME (`/blog/`): kept, once.
+    const bare = normalizeMountpoint(prefixRaw);
+    const prefix = bare !== '/' && prefixRaw.trim().endsWith('/') ? `${bare}/` : bare;
     if (!prefix.startsWith('/') || prefix === '/') {
       fail(a, 'bad-value', `${a.written}: mountpoint '${prefixRaw}' must start with / and not be / itself`, 'write mount = /blog=mysite.wsgi (serve at / without mount)');
     } else if (app.trim() === '') {
