@@ -140,6 +140,8 @@ export interface Config {
   readonly proxyProtocol: string;
   readonly mounts: readonly Mount[];
   readonly manageScriptName: boolean;
+  /** `need-app`: false lets Berth start with no app (static-map and proxy-pass only; other requests 500). */
+  readonly needApp: boolean;
   /** WSGI app: `module` (e.g. "mysite.wsgi" or "mysite.wsgi:application"), or `wsgi-file`. */
   readonly module: string | null;
   readonly wsgiFile: string | null;
