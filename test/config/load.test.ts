@@ -146,7 +146,7 @@ test('a plugin Berth lacks is ignored with a warning, as uWSGI does; need-plugin
   const tree = makeTree();
   t.after(tree.remove);
   const r = loadConfig({ argv: ['--http', ':0', '-w', 'a', '--plugin=python3,router_cache', '--http-keepalive', '--log-slow=200'], env: {}, cwd: tree.dir });
-  assert.deepEqual(problems(r), []);
+  ok(r);
   assert.deepEqual(r.warnings.map((w) => w.code), ['no-effect', 'no-effect']);
   const plugin = r.warnings.find((w) => w.message.includes('router_cache'));
   assert.equal(plugin?.message, "plugin 'router_cache' not available in Berth: ignored, as uWSGI ignores a plugin it cannot load");
