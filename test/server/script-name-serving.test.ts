@@ -66,26 +66,19 @@ function overUwsgi(port: number, path: string): Promise<unknown> {
   });
 }
 
-for (const [name, args, pattern] of [
+const PATHS = [
   ['http, served by the workers (http-direct)', ['--http', '127.0.0.1:0'], /the workers accept: http-direct/],
   ['http, served by the master', ['--http', '127.0.0.1:0', '--http-direct=false'], null],
-] as const) {
-  test(`mountpoints over ${name}: SCRIPT_NAME and PATH_INFO as uWSGI splits them`, async () => {
-    const b = await berth(args);
-    if (pattern !== null) assert.match(b.logs(), pattern);
-    else assert.doesNotMatch(b.logs(), /the workers accept/);
-    for (const [path, script, rest] of CASES) assert.deepEqual(await overHttp(b, path), [script, rest], path);
-  });
-}
-
-for (const [name, args, pattern] of [
   ['a uwsgi socket, served by the workers (uwsgi-direct)', ['--socket', '127.0.0.1:0'], /the workers accept: uwsgi-direct/],
   ['a uwsgi socket, served by the master', ['--socket', '127.0.0.1:0', '--uwsgi-direct=false'], null],
-] as const) {
+] as const;
+
+for (const [name, args, pattern] of PATHS) {
   test(`mountpoints over ${name}: SCRIPT_NAME and PATH_INFO as uWSGI splits them`, async () => {
     const b = await berth(args);
     if (pattern !== null) assert.match(b.logs(), pattern);
     else assert.doesNotMatch(b.logs(), /the workers accept/);
-    for (const [path, script, rest] of CASES) assert.deepEqual(await overUwsgi(b.port, path), [script, rest], path);
+    const ask = args[0] === '--http' ? (path: string) => overHttp(b, path) : (path: string) => overUwsgi(b.port, path);
+    for (const [path, script, rest] of CASES) assert.deepEqual(await ask(path), [script, rest], path);
   });
 }
