@@ -37,6 +37,7 @@ from .http_head import HttpDate
 from .lingering import Lingering
 from .listen_queue import ListenQueueWatch
 from .relay import RELAY_EXIT_WAIT_S, Relays
+from .script_name import mount_prefixes, split_script_name
 from .threads import HelperThread
 from .uwsgi_kept_request import KEEPALIVE_VAR, KeptUwsgiRequest, offered_token
 from .static_relay import for_static_stage, static_prefixes_of
@@ -61,7 +62,7 @@ class DirectServer(object):
         self.max_vars = min(dcfg['buffer_size'], 65535)
         self.limit_post = dcfg['limit_post']
         self.strip_script_name = dcfg['manage_script_name']
-        self.mounts = sorted(set(dcfg['mounts']), key=len, reverse=True)
+        self.mounts = mount_prefixes(dcfg['mounts'])
         # static-map / static-from-django mountpoints: requests below them go to the master.
         # Kept without a trailing '/', so the mountpoint '/' is '' and needs no case of its own.
         self.static_prefixes = static_prefixes_of(dcfg.get('static_prefixes', ()))
@@ -237,12 +238,7 @@ class DirectServer(object):
             script_name = env.get('UWSGI_SCRIPT_NAME', '')
         path_info = env.get('PATH_INFO', '')
         if self.mounts:
-            full = script_name + path_info
-            script_name, path_info = '', full
-            for p in self.mounts:
-                if full.startswith(p) and (len(full) == len(p) or full[len(p)] == '/'):
-                    script_name, path_info = p, full[len(p):]
-                    break
+            script_name, path_info = split_script_name(script_name + path_info, self.mounts)
         elif (modifier1 == 30 or self.strip_script_name) and script_name and path_info.startswith(script_name):
             path_info = path_info[len(script_name):]
         env['SCRIPT_NAME'] = script_name

@@ -38,7 +38,7 @@ import traceback
 from .direct_io import DirectInput, RawConn
 from .direct_report import DirectReport
 from .forwarded import PeerTrust, parse_allow
-from .http_direct_request import HttpDirectRequest, build_environ, path_and_script, record_block
+from .http_direct_request import HttpDirectRequest, build_environ, mount_prefixes, path_and_script, record_block
 from .http_early_verdict import static_claim
 from .http_head import HttpDate
 from .http_idle_keeper import IdleKeeper, LoopState
@@ -77,7 +77,7 @@ class HttpDirect(object):
         self.handoff = handoff
         self.max_head = hcfg['buffer_size']
         self.limit_post = hcfg['limit_post']
-        self.mounts = sorted(set(hcfg['mounts']), key=len, reverse=True)
+        self.mounts = mount_prefixes(hcfg['mounts'])
         self.static_prefixes = static_prefixes_of(hcfg.get('static_prefixes', ()))
         allow = hcfg.get('forwarded_allow', ())
         self.peer_trust = PeerTrust(parse_allow(allow)) if allow else None

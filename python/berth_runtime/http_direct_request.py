@@ -16,6 +16,7 @@ from urllib.parse import unquote_to_bytes
 from .direct_request import DirectRequest
 from .responses import ResponseInvalid
 from .http_head import FRAMED_CHUNKED, keep_alive_head
+from .script_name import mount_prefixes, split_script_name  # noqa: F401 (mount_prefixes: for http_direct)
 
 _CGI_NAMES = {}
 _WITH_LENGTH = frozenset(('POST', 'PUT', 'PATCH'))
@@ -47,15 +48,15 @@ def decoded_path(path):
 
 
 def path_and_script(path, mounts):
-    """(PATH_INFO, SCRIPT_NAME) of a request path under `mounts` (longest first), as
+    """(PATH_INFO, SCRIPT_NAME) of a request path under `mounts` (mount_prefixes pairs), as
     src/server/script-name.ts splits it; None when the path decodes to a NUL."""
     path = decoded_path(path)
     if path is None:
         return None
-    for p in mounts:
-        if path.startswith(p) and (len(path) == len(p) or path[len(p)] == '/'):
-            return path[len(p):], p
-    return path, ''
+    if not mounts:
+        return path, ''
+    script_name, path_info = split_script_name(path, mounts)
+    return path_info, script_name
 
 
 def server_name(host, local_address):

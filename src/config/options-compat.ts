@@ -12,13 +12,35 @@ function checkPythonVersion(): ValueNote {
   return { severity: 'warning', message: 'python-version has no effect in a config file', fix: 'run berth --python-version (with the same --ini/--home/--python) to print the workers\' Python version' };
 }
 
+function foreignPlugins(value: string | null): string[] {
+  return (value ?? '').split(/[\s,]+/).filter((n) => n !== '' && !/^python[\d.]*$/.test(n) && n !== 'http');
+}
+
+function pluginList(names: readonly string[]): string {
+  return `plugin${names.length > 1 ? 's' : ''} ${names.map((n) => `'${n}'`).join(', ')}`;
+}
+
+/**
+ * uWSGI only warns about a plugin it cannot load ("UNABLE to load uWSGI plugin") and carries on:
+ * so does Berth. A plugin that mattered has options of its own, and those are refused.
+ */
 function checkPlugins(value: string | null): ValueNote | undefined {
-  const names = (value ?? '').split(/[\s,]+/).filter((n) => n !== '');
-  const foreign = names.filter((n) => !/^python[\d.]*$/.test(n) && n !== 'http');
+  const foreign = foreignPlugins(value);
+  if (foreign.length === 0) return undefined;
+  return {
+    severity: 'warning',
+    message: `${pluginList(foreign)} not available in Berth: ignored, as uWSGI ignores a plugin it cannot load`,
+    fix: 'Berth has Python and the HTTP front built in and loads no other plugins; remove the plugin (python/python3 may stay)',
+  };
+}
+
+/** need-plugin asks uWSGI to exit when the plugin cannot be loaded: refused. */
+function checkNeededPlugins(value: string | null): ValueNote | undefined {
+  const foreign = foreignPlugins(value);
   if (foreign.length === 0) return undefined;
   return {
     severity: 'problem',
-    message: `plugin${foreign.length > 1 ? 's' : ''} ${foreign.map((n) => `'${n}'`).join(', ')} not available in Berth`,
+    message: `${pluginList(foreign)} not available in Berth (need-plugin requires them)`,
     fix: 'Berth has Python and the HTTP front built in and loads no other plugins; remove the plugin (python/python3 may stay)',
   };
 }
@@ -36,12 +58,11 @@ export const COMPAT_OPTIONS: readonly OptionSpec[] = [
     help: "On the command line: print the Python version the workers would run (the interpreter home, python or PATH selects) and exit, like uWSGI's --python-version.",
   },
   accepted('enable-threads', 'bool', 'Processes', 'threads always work in Berth workers', { short: 'T' }),
-  { ...accepted('plugin', 'string', 'Processes', 'Python and the HTTP front are built in (other plugin names are refused; a Python version other than the workers\' is a warning)', { aliases: ['plugins'], repeatable: true, check: checkPlugins }), field: 'plugins' },
-  accepted('need-plugin', 'string', 'Processes', 'Python and the HTTP front are built in, so they are always there (other plugin names are refused)', { aliases: ['need-plugins'], repeatable: true, check: checkPlugins }),
+  { ...accepted('plugin', 'string', 'Processes', 'Python and the HTTP front are built in (other plugin names are ignored with a warning, as uWSGI ignores a plugin it cannot load; a Python version other than the workers\' is a warning)', { aliases: ['plugins'], repeatable: true, check: checkPlugins }), field: 'plugins' },
+  accepted('need-plugin', 'string', 'Processes', 'Python and the HTTP front are built in, so they are always there (other plugin names are refused: need-plugin exits when one cannot be loaded)', { aliases: ['need-plugins'], repeatable: true, check: checkNeededPlugins }),
   accepted('plugin-dir', 'path', 'Processes', 'plugins are built in, so no plugin directory is read', { aliases: ['plugins-dir'] }),
   accepted('die-on-term', 'bool', 'Processes', 'SIGTERM already stops Berth gracefully'),
   accepted('strict', 'bool', 'Config files', 'Berth is always strict: unknown options are errors'),
-  accepted('need-app', 'bool', 'Application', 'Berth never starts without a loadable app'),
   accepted('single-interpreter', 'bool', 'Python', 'each Berth worker runs exactly one interpreter', { short: 'i' }),
   accepted('no-orphans', 'bool', 'Processes', 'workers always exit when the master goes away'),
   accepted('thunder-lock', 'bool', 'Processes', 'the master accepts connections, so workers need no accept lock'),

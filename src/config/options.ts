@@ -109,11 +109,15 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
   {
     name: 'mount', aliases: [], type: 'key=value', repeatable: true, status: 'supported', field: 'mounts', group: 'Application',
-    help: "Serve the app below a prefix: 'mount = /blog=mysite.wsgi' gives requests under /blog SCRIPT_NAME=/blog and the rest as PATH_INFO. The app may be a module or a .py file; Berth loads one app.",
+    help: "Serve the app below a prefix: 'mount = /blog=mysite.wsgi' gives requests under /blog SCRIPT_NAME=/blog and the rest as PATH_INFO. The app may be a module or a .py file; Berth loads one app. Written with a trailing slash ('mount = /blog/=…'), the mountpoint matches /blog and everything below it but SCRIPT_NAME is /blog/ and PATH_INFO loses its leading slash, as uWSGI does (docs/uwsgi-compat.md).",
   },
   {
     name: 'manage-script-name', aliases: [], type: 'bool', repeatable: false, default: 'false', status: 'supported', field: 'manageScriptName', group: 'Application',
     help: 'Set SCRIPT_NAME from the mountpoints (uWSGI needs it for mount to strip the prefix; Berth always does when mount is set).',
+  },
+  {
+    name: 'need-app', aliases: [], type: 'bool', repeatable: false, default: 'true', status: 'supported', field: 'needApp', group: 'Application',
+    help: "Refuse to start without a WSGI app (module, wsgi-file or mount), as uWSGI 2.1 does by default. 'need-app = false' with no app starts Berth without Python: static-map and proxy-pass routes are served, and any other request is answered 500, as uWSGI answers when no Python app is loaded (uWSGI 2.0's default). With an app configured it changes nothing.",
   },
   {
     name: 'wsgi-file', aliases: ['file'], type: 'path', repeatable: false, status: 'supported', field: 'wsgiFile', group: 'Application',

@@ -20,6 +20,7 @@ export type ListenVia = 'http' | 'http-socket' | 'socket';
 
 /** `mount = /prefix=app`: requests below `prefix` get SCRIPT_NAME = prefix. */
 export interface Mount {
+  /** As written, repeated trailing slashes made one: `/blog/` keeps its slash (src/server/script-name.ts). */
   readonly prefix: string;
   readonly app: string;
 }
@@ -139,6 +140,8 @@ export interface Config {
   readonly proxyProtocol: string;
   readonly mounts: readonly Mount[];
   readonly manageScriptName: boolean;
+  /** `need-app`: false lets Berth start with no app (static-map and proxy-pass only; other requests 500). */
+  readonly needApp: boolean;
   /** WSGI app: `module` (e.g. "mysite.wsgi" or "mysite.wsgi:application"), or `wsgi-file`. */
   readonly module: string | null;
   readonly wsgiFile: string | null;

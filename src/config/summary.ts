@@ -105,6 +105,6 @@ export function routeTableLines(c: Config): string[] {
   rows.sort((a, b) => Number(b.exact) - Number(a.exact) || b.prefix.length - a.prefix.length || Number(b.host !== null) - Number(a.host !== null));
   const lines = rows.map((r) => `${r.host ?? '*'}${r.exact ? '=' : ''}${r.prefix}  ${r.text}`);
   const app = c.module ?? c.wsgiFile;
-  if (!c.proxyRoutes.some((r) => r.host === null && !r.exact && r.prefix === '/')) lines.push(`*/  ${app !== null ? `app ${app}` : '404 (pure front: no module or wsgi-file)'}`);
+  if (!c.proxyRoutes.some((r) => r.host === null && !r.exact && r.prefix === '/')) lines.push(`*/  ${app !== null ? `app ${app}` : c.needApp ? '404 (pure front: no module or wsgi-file)' : '500 (need-app = false: no app)'}`);
   return lines;
 }

@@ -127,8 +127,8 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   }
   if (moduleA !== undefined && fileA !== undefined) {
     fail(fileA, 'app-conflict', `'${fileA.written}' and '${moduleA.written}'${nearWhere(moduleA.source, fileA.source)} are both set; Berth loads one app`, 'keep either the module (a dotted import path) or the wsgi-file (a file), not both');
-  } else if (moduleA === undefined && fileA === undefined && all('mounts').length === 0 && all('proxyRoutes').length === 0 && !mapped.failed.has('module') && !mapped.failed.has('wsgiFile') && !mapped.failed.has('proxyRoutes')) {
-    fail(undefined, 'no-app', 'no WSGI app is configured', 'set module = mysite.wsgi (Django: the package holding wsgi.py) or wsgi-file = app.py');
+  } else if (moduleA === undefined && fileA === undefined && all('mounts').length === 0 && all('proxyRoutes').length === 0 && valueOf<boolean>('needApp') && !mapped.failed.has('module') && !mapped.failed.has('wsgiFile') && !mapped.failed.has('proxyRoutes')) {
+    fail(undefined, 'no-app', 'no WSGI app is configured', 'set module = mysite.wsgi (Django: the package holding wsgi.py) or wsgi-file = app.py (or need-app = false to serve only static-map and proxy-pass routes)');
   }
 
   const chdirA = last('chdir');
@@ -196,7 +196,9 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   const mounts: Mount[] = [];
   for (const a of mountsA) {
     const [prefixRaw, app] = a.value as readonly [string, string];
-    const prefix = normalizeMountpoint(prefixRaw);
+    // uWSGI keeps a trailing slash in SCRIPT_NAME (`/blog/`): kept, once.
+    const bare = normalizeMountpoint(prefixRaw);
+    const prefix = bare !== '/' && prefixRaw.trim().endsWith('/') ? `${bare}/` : bare;
     if (!prefix.startsWith('/') || prefix === '/') {
       fail(a, 'bad-value', `${a.written}: mountpoint '${prefixRaw}' must start with / and not be / itself`, 'write mount = /blog=mysite.wsgi (serve at / without mount)');
     } else if (app.trim() === '') {
@@ -253,9 +255,14 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     const net = parseCidr(a.value as string);
     return net === null || !withinLoopback(net);
   });
-  const uwsgiDirect = directA === undefined
+  // Without an app (need-app = false, or a pure front) there is no worker to accept: the master does.
+  const appless = module === null && wsgiFile === null;
+  for (const a of [directA, last('httpDirect')]) {
+    if (appless && a !== undefined && a.value === true) warnings.push(problemAt(a.source, { code: 'no-effect', option: a.written, message: `${a.written}: no app is configured, so there is no worker to accept and the master serves every request`, fix: `remove ${a.written}` }));
+  }
+  const uwsgiDirect = !appless && (directA === undefined
     ? checkStaticA === undefined && staticFirst.length === 0 && !allowsBeyondLoopback
-    : directA.value === true;
+    : directA.value === true);
   const uwsgiViaMasterFor = directA === undefined && checkStaticA === undefined && staticFirst.length > 0 ? staticFirst.join(', ') : null;
   if (directA !== undefined && directA.value === true) {
     if (checkStaticA !== undefined) {
@@ -272,9 +279,9 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   const httpDirectA = last('httpDirect');
   const proxyProtocolA = last('proxyProtocol');
   const proxyRouteA = last('proxyRoutes');
-  const httpDirect = httpDirectA === undefined
+  const httpDirect = !appless && (httpDirectA === undefined
     ? HTTP_DIRECT_BY_DEFAULT && checkStaticA === undefined && (proxyProtocolA === undefined || proxyProtocolA.value === 'false') && proxyRouteA === undefined
-    : httpDirectA.value === true;
+    : httpDirectA.value === true);
   if (httpDirectA !== undefined && httpDirectA.value === true) {
     const written = httpDirectA.written;
     if (checkStaticA !== undefined) fail(httpDirectA, 'conflict', `${written} = true lets workers answer HTTP requests past ${checkStaticA.written}, which the master must serve first`, `remove ${written}, or use static-map = /static=DIR (the workers hand those paths to the master)`);
@@ -315,6 +322,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     proxyProtocol: valueOf<string>('proxyProtocol') === '' ? 'true' : valueOf<string>('proxyProtocol'),
     mounts: Object.freeze(mounts),
     manageScriptName: valueOf<boolean>('manageScriptName'),
+    needApp: valueOf<boolean>('needApp'),
     module,
     wsgiFile,
     callable,

@@ -31,6 +31,7 @@ import type { StaticFiles } from '../static/static-files.js';
 import type { DjangoStaticInfo, WorkerHandle } from '../worker/handle.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { Dispatcher } from './dispatcher.js';
+import { noAppAnswer } from './no-app.js';
 import { Router } from './router.js';
 import { SpoolBudget } from '../server/spool-budget.js';
 import type { ProxyStage } from '../proxy/proxy-stage.js';
@@ -309,8 +310,10 @@ export class Front {
     const stages = [...(this.#proxy !== null ? [this.#proxy] : []), ...(routed !== null ? [routed] : [])];
     this.#statics = routed;
     const hasApp = config.module !== null || config.wsgiFile !== null;
+    const noApp = config.needApp ? null : noAppAnswer(this.#deps.log);
     return new Router(stages, (ex) => {
-      if (!hasApp) ex.responder.sendError(404, 'Not Found: no route serves this path (this Berth is a pure front: proxy-pass and static-map only).');
+      if (!hasApp && noApp !== null) noApp(ex);
+      else if (!hasApp) ex.responder.sendError(404, 'Not Found: no route serves this path (this Berth is a pure front: proxy-pass and static-map only).');
       else if (this.#appDown) ex.responder.sendError(503, APP_DOWN);
       else this.dispatcher.dispatch(ex);
     });

@@ -96,7 +96,7 @@ test('a scalar set twice in one file warns; the last wins', (t) => {
 });
 
 test('all problems at once, each with where and a fix', (t) => {
-  const tree = makeTree({ 'a.ini': '[uwsgi]\nprocess = 4\nmaster-fifo = /tmp/berth.fifo\nbuffer-size = 64x\nthreads = 0\nchdir = /no/such/dir\nplugins = python3,gevent\n' });
+  const tree = makeTree({ 'a.ini': '[uwsgi]\nprocess = 4\nmaster-fifo = /tmp/berth.fifo\nbuffer-size = 64x\nthreads = 0\nchdir = /no/such/dir\nneed-plugins = python3,gevent\n' });
   t.after(tree.remove);
   const file = `${tree.dir}/a.ini`;
   const got = problems(loadConfig({ argv: ['--moduel', 'x', 'a.ini', '-Y'], env: {}, cwd: tree.dir }));
@@ -107,9 +107,9 @@ test('all problems at once, each with where and a fix', (t) => {
     `option 'master-fifo' is not supported yet (line 3 of ${file}) — remove it and use signals (SIGTERM stops, SIGHUP reloads) or berth --stop/--reload <pidfile>`,
     `option 'buffer-size': '64x' is not a size (line 4 of ${file}) — write bytes (65536) or a number with k, m or g (64k, 1m)`,
     `option 'threads': 0 is out of range (line 5 of ${file}) — use a value from 1 to 1024`,
-    `plugin 'gevent' not available in Berth (line 7 of ${file}) — Berth has Python and the HTTP front built in and loads no other plugins; remove the plugin (python/python3 may stay)`,
+    `plugin 'gevent' not available in Berth (need-plugin requires them) (line 7 of ${file}) — Berth has Python and the HTTP front built in and loads no other plugins; remove the plugin (python/python3 may stay)`,
     'no listener is configured — add http = :8000 (browsers, proxy_pass) or socket = 127.0.0.1:8001 (nginx uwsgi_pass) under [uwsgi]',
-    'no WSGI app is configured — set module = mysite.wsgi (Django: the package holding wsgi.py) or wsgi-file = app.py',
+    'no WSGI app is configured — set module = mysite.wsgi (Django: the package holding wsgi.py) or wsgi-file = app.py (or need-app = false to serve only static-map and proxy-pass routes)',
     `chdir directory /no/such/dir does not exist (line 6 of ${file}) — create it or correct the path (usually the project directory, the one with manage.py)`,
   ]);
 });
@@ -142,12 +142,17 @@ test('environment problems name the variable', (t) => {
   ]);
 });
 
-test('a plugin Berth lacks is a problem; an option that changes nothing here is a warning', (t) => {
+test('a plugin Berth lacks is ignored with a warning, as uWSGI does; need-plugin refuses it; an option that changes nothing here is a warning', (t) => {
   const tree = makeTree();
   t.after(tree.remove);
   const r = loadConfig({ argv: ['--http', ':0', '-w', 'a', '--plugin=python3,router_cache', '--http-keepalive', '--log-slow=200'], env: {}, cwd: tree.dir });
-  assert.deepEqual(problems(r), ["plugin 'router_cache' not available in Berth (command line) — Berth has Python and the HTTP front built in and loads no other plugins; remove the plugin (python/python3 may stay)"]);
-  assert.deepEqual(r.warnings.map((w) => w.code), ['no-effect']);
+  ok(r);
+  assert.deepEqual(r.warnings.map((w) => w.code), ['no-effect', 'no-effect']);
+  const plugin = r.warnings.find((w) => w.message.includes('router_cache'));
+  assert.equal(plugin?.message, "plugin 'router_cache' not available in Berth: ignored, as uWSGI ignores a plugin it cannot load");
+  assert.equal(plugin?.option, '--plugin');
+  const needed = loadConfig({ argv: ['--http', ':0', '-w', 'a', '--need-plugin=router_cache'], env: {}, cwd: tree.dir });
+  assert.deepEqual(problems(needed), ["plugin 'router_cache' not available in Berth (need-plugin requires them) (command line) — Berth has Python and the HTTP front built in and loads no other plugins; remove the plugin (python/python3 may stay)"]);
 });
 
 test('describeConfig shows each value and where it came from', (t) => {

@@ -8,7 +8,7 @@ const PLANNED = [
   'log-x-forwarded-for', 'logger', 'req-logger', 'route', 'offload-threads', 'cheaper', 'async', 'gevent', 'ugreen', 'procname-prefix',
 ];
 const ACCEPTED = [
-  'enable-threads', 'plugin', 'plugins', 'die-on-term', 'strict', 'need-app', 'single-interpreter',
+  'enable-threads', 'plugin', 'plugins', 'die-on-term', 'strict', 'single-interpreter',
   'no-orphans', 'thunder-lock', 'post-buffering', 'http-keepalive', 'memory-report',
 ];
 const SUPPORTED: Record<string, string[]> = {
@@ -35,6 +35,11 @@ test('planned options are refused with what to do meanwhile', () => {
     assert.equal(o?.status, 'planned', name);
     assert.ok((o?.reason ?? '').length > 10, `${name} needs a reason`);
   }
+});
+
+test('need-app is read, not only accepted: need-app = false lets Berth start without an app', () => {
+  assert.equal(findOption('need-app')?.status, 'supported');
+  assert.equal(findOption('need-app')?.field, 'needApp');
 });
 
 test('accepted options say why they are harmless', () => {

@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
 from berth_runtime.http_chunked import ChunkedDecoder, STATUS_OF  # noqa: E402
 from berth_runtime.http_request import HeadError, parse_request_head  # noqa: E402
 from berth_runtime.http_direct_request import build_environ, path_and_script  # noqa: E402
+from berth_runtime.script_name import mount_prefixes  # noqa: E402
 
 
 def head_fields(head):
@@ -30,7 +31,7 @@ def environ(head, body_length, facts):
     """The direct path's CGI variables for `head` (wsgi.* aside: the base is empty).  facts:
     {"connection": {local_address, local_port, remote_address, remote_port}, "mounts": [...]}."""
     conn = facts['connection']
-    split = path_and_script(head.path, sorted(set(facts['mounts']), key=len, reverse=True))
+    split = path_and_script(head.path, mount_prefixes(facts['mounts']))
     if split is None:
         return {'status': 400}
     return build_environ({}, head, split[0], split[1], (conn['local_address'], conn['local_port']),

@@ -20,6 +20,7 @@ from berth_runtime.forwarded import PeerTrust, forwarded_client, parse_allow  # 
 from berth_runtime.framed_server import Request  # noqa: E402
 from berth_runtime.http_head import http_head  # noqa: E402
 from berth_runtime.responses import encode_head, ResponseInvalid  # noqa: E402
+from berth_runtime.script_name import mount_prefixes, split_script_name  # noqa: E402
 from berth_runtime.static_relay import for_static_stage, static_prefixes_of  # noqa: E402
 from berth_runtime.stderr_log import log_safe  # noqa: E402
 from berth_runtime.uwsgi_vars import is_loopback, parse_uwsgi_vars, packet_content_length  # noqa: E402
@@ -172,6 +173,17 @@ class UwsgiTrustTable(unittest.TestCase):
                 unix = case['peer'] == ''
                 serves = unix or is_loopback(case['peer'])
                 self.assertEqual('serve' if serves else 'relay', case['direct'], case['why'])
+
+
+class ScriptNameTable(unittest.TestCase):
+    """script-name.json: the workers' direct paths split SCRIPT_NAME / PATH_INFO below the
+    mountpoints exactly as the master's script-name.ts does."""
+
+    def test_table(self):
+        for case in load_table('script-name.json')['cases']:
+            with self.subTest(case['name']):
+                got = split_script_name(case['path'], mount_prefixes(case['mounts']))
+                self.assertEqual(list(got), case['expect'], case['why'])
 
 
 class ForwardedTable(unittest.TestCase):

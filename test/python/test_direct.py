@@ -145,6 +145,15 @@ class ServeTest(unittest.TestCase):
         _, env = Harness(mounts=['/app', '/ap']).json(packet(NGINX))
         self.assertEqual((env['SCRIPT_NAME'], env['PATH_INFO']), ('/app', '/x'))
 
+    def test_a_mountpoint_written_with_a_slash_keeps_it_in_script_name(self):
+        h = Harness(mounts=['/ap', '/app/'])
+        _, env = h.json(packet(NGINX))
+        self.assertEqual((env['SCRIPT_NAME'], env['PATH_INFO']), ('/app/', 'x'), "uWSGI's split")
+        _, env = h.json(packet(with_vars(NGINX, PATH_INFO='/app', REQUEST_URI='/app')))
+        self.assertEqual((env['SCRIPT_NAME'], env['PATH_INFO']), ('/app/', ''))
+        _, env = h.json(packet(with_vars(NGINX, PATH_INFO='/apps/x', REQUEST_URI='/apps/x')))
+        self.assertEqual((env['SCRIPT_NAME'], env['PATH_INFO']), ('', '/apps/x'), 'whole segments only')
+
     def test_the_body_comes_from_the_connection_and_stops_at_content_length(self):
         h = Harness()
         body = b'line one\nline two\n' * 5000

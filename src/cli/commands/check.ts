@@ -24,7 +24,9 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
   }
   if (config.proxyRoutes.length > 0 || config.staticMaps.length > 0) process.stdout.write(`routes (first match wins):\n${routeTableLines(config).map((l) => `  ${l}\n`).join('')}`);
   if (config.module === null && config.wsgiFile === null) {
-    process.stdout.write('app: none (a pure front: Berth starts no Python)\n');
+    process.stdout.write(config.needApp
+      ? 'app: none (a pure front: Berth starts no Python)\n'
+      : 'app: none (need-app = false: Berth starts no Python; static-map and proxy-pass routes are served, every other request is answered 500, as uWSGI does without an app)\n');
     return 0;
   }
   let interpreter;
