@@ -87,6 +87,8 @@ test('a pidfile naming a live program that is not Berth is stale too (pid reused
   const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
   t.after(() => sleeper.kill('SIGKILL'));
   await new Promise((r) => sleeper.once('spawn', r));
+  // 'spawn' comes after fork; the command line is 'sleep 30' only once exec has run.
+  for (let i = 0; i < 200 && !readFileSync(`/proc/${sleeper.pid}/cmdline`, 'latin1').startsWith('sleep'); i++) await new Promise((r) => setTimeout(r, 10));
   writeFileSync(path, `${sleeper.pid}\n`);
   const rec = recorder();
   Pidfiles.claim({ pidfile: path, pidfile2: null }, 4242, rec.log);
