@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseControl } from '../../src/cli/commands/control.js';
@@ -99,6 +99,8 @@ test('--stop and --reload never signal a live program that is not Berth (a reuse
   const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
   t.after(() => sleeper.kill('SIGKILL'));
   await new Promise((r) => sleeper.once('spawn', r));
+  // 'spawn' comes after fork; the command line is 'sleep 30' only once exec has run.
+  for (let i = 0; i < 200 && !readFileSync(`/proc/${sleeper.pid}/cmdline`, 'latin1').startsWith('sleep'); i++) await new Promise((r) => setTimeout(r, 10));
   writeFileSync(path, `${sleeper.pid}\n`);
   for (const action of ['--stop', '--reload']) {
     const r = await runBerth([action, path]);
