@@ -111,7 +111,10 @@ export class Arbiter {
       state: () => this.#state,
       moveTo: (next) => this.#moveTo(next),
       current: () => ({ config: this.#config, interpreter: this.#interpreter }),
-      prepare: (config) => this.#front.prepare(config),
+      prepare: (config) => {
+        this.#sockets.renewTls(config, (level, message) => this.#log(level, message));
+        return this.#front.prepare(config);
+      },
       commit: (config, interpreter, ready, importStartedAt) => this.#commit(config, interpreter, ready, importStartedAt),
       reopenLog: (why) => this.#reopenLog(why),
       began: (why) => deps.notifier?.reloading(why),

@@ -37,6 +37,11 @@ export interface ListenerFacts {
   /** How the listener is shown to people: "127.0.0.1:8001" or "/run/site.sock". */
   readonly display: string;
   readonly unix: boolean;
+  /**
+   * Set on each connection of a TLS listener, decrypted by tls-listener.ts: the CGI vars TLS
+   * adds for the app ('' on ssl-socket, whose vars nginx sends).
+   */
+  readonly tlsVars?: string;
 }
 
 export interface FrontDoorDeps {
@@ -66,6 +71,11 @@ export class FrontDoor {
    * worker cannot show.
    */
   accept(socket: Socket, listener: ListenerFacts, initial: Buffer | null = null, ends: Endpoints = endpointsOf(socket)): void {
+    if (listener.tlsVars !== undefined) {
+      // A TLS stream reads through its own layer, never the shared buffer.
+      this.#sniff(socket, listener, initial, ends);
+      return;
+    }
     if (listener.via !== 'socket' && headerRequired(this.#deps.proxyProtocol ?? null, listener.display, ends.remoteAddress)) {
       this.#acceptProxied(socket, listener, initial, ends);
       return;
@@ -159,7 +169,7 @@ export class FrontDoor {
       readAsStream(socket);
       this.#deps.uwsgi.accept(socket, shared ? Buffer.from(initial) : initial, ends, trusted);
     } else {
-      this.#deps.http.accept(socket, listener.via, initial, ends);
+      this.#deps.http.accept(socket, listener.via, initial, ends, listener.tlsVars ?? null);
     }
   }
 
