@@ -55,7 +55,11 @@ export class TlsListener {
       rejectUnauthorized: o.spec.clientCertRequired,
       ...(o.http ? { ALPNProtocols: ['http/1.1'] } : {}),
     }, (s) => this.#onSecure(s));
-    this.#server.on('tlsClientError', (err, s) => this.#failed(err.message, s.remoteAddress));
+    // With a listener here Node leaves the socket open (a stalled handshake would stay): close it.
+    this.#server.on('tlsClientError', (err, s) => {
+      this.#failed(err.message, s.remoteAddress);
+      s.destroy();
+    });
   }
 
   /** A connection accepted on the listener: wait for its first bytes (bounded), then TLS or a plain refusal. */
