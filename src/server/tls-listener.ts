@@ -101,7 +101,7 @@ export class TlsListener {
   #plain(socket: Socket): void {
     if (!this.#plainWarned) {
       this.#plainWarned = true;
-      this.#o.log('warn', `${this.#o.display}: a client from ${socket.remoteAddress ?? '?'} spoke ${this.#o.http ? 'plain HTTP' : 'without TLS'} to this TLS port (${this.#o.http ? 'answered 400' : 'closed'}; logged once) — use https:// (nginx: ${this.#o.http ? 'proxy_pass https://' : 'uwsgi_pass suwsgi://'}), or give plain clients a port of their own`);
+      this.#o.log('warn', `${this.#o.display}: a client from ${socket.remoteAddress ?? '?'} spoke ${this.#o.http ? 'plain HTTP' : 'without TLS'} to this TLS port (${this.#o.http ? 'answered 400' : 'closed'}; logged once) — use ${this.#o.http ? 'https:// (nginx: proxy_pass https://)' : 'TLS (nginx: uwsgi_pass suwsgi://)'}, or give plain clients a port of their own`);
     }
     if (!this.#o.http) {
       socket.destroy();
