@@ -14,6 +14,8 @@
  *   direct-http   `http =` with the direct HTTP path (option `http-direct`): reported as not
  *                 available in a build whose option table lacks it
  *   uwsgi-http-socket  uWSGI --http-socket, for reference (its master is idle: workers accept)
+ *   master-https  `https =` (TLS in the master, session s16T), wrk over kept TLS connections
+ *   nginx-tls     nginx `listen … ssl` → uwsgi_pass → `socket =` (uwsgi-direct): TLS in nginx instead
  * The 16-core ceiling is min(1e6 / master µs, 16e6 / µs of the whole tree): the master's core,
  * or all cores busy.
  * Run: bash scripts/build.sh && node dist/bench/path-cpu.js [rounds] [seconds] [--only a,b]
@@ -102,6 +104,28 @@ const PATHS: readonly PathSpec[] = [
       const url = `http://127.0.0.1:${port}/static/10k.bin`;
       await untilAnswered(url, proc);
       return { proc, url, masterPid: () => proc.pid! };
+    },
+  },
+  {
+    name: 'master-https',
+    unavailable: () => (findOption('https')?.status !== 'supported' ? 'option https is not supported in this build' : null),
+    async start(port, dir) {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
+      const args = berthArgs(port).filter((a) => a !== '--http' && a !== `127.0.0.1:${port}`);
+      const proc = spawn(process.execPath, [...args, '--https', `127.0.0.1:${port},${join(dir, 'tls.crt')},${join(dir, 'tls.key')}`], { stdio: 'ignore' });
+      const url = `https://127.0.0.1:${port}/`;
+      await untilAnswered(url, proc);
+      return { proc, url, masterPid: () => proc.pid! };
+    },
+  },
+  {
+    name: 'nginx-tls',
+    unavailable: () => null,
+    async start(port) {
+      const proc = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'behind-nginx.js'), 'berth-tls', String(port), HELLO, 'hello', '/usr/bin/python3', join(ROOT, 'bin', 'berth.js'), '', '1'], { stdio: 'ignore' });
+      const url = `https://127.0.0.1:${port}/`;
+      await untilAnswered(url, proc);
+      return { proc, url, masterPid: () => processTree(proc.pid!).find((p) => p !== proc.pid && commOf(p) === 'node') ?? null };
     },
   },
   {

@@ -138,7 +138,7 @@ export class FrontDoor {
   #route(socket: Socket, listener: ListenerFacts, kind: 'uwsgi' | 'http' | 'tls', initial: Buffer, ends: Endpoints): void {
     const declared = listener.via === 'socket' ? 'uwsgi' : 'http';
     if (kind === 'tls') {
-      this.#warnOnce(listener, 'tls', `${describe(listener)} received a TLS handshake (an https:// client or proxy_pass https://): Berth does not terminate TLS on this port — send plain HTTP (http://, proxy_pass http://…) or uwsgi_pass, and keep TLS in nginx`);
+      this.#warnOnce(listener, 'tls', `${describe(listener)} received a TLS handshake (an https:// client or proxy_pass https://): this port is plain — send plain HTTP (http://, proxy_pass http://…) or uwsgi_pass here, or give TLS clients a TLS listener: https = ADDR,CERT,KEY (ssl-socket = … for uwsgi_pass suwsgi://)`);
       socket.destroy();
       return;
     }
