@@ -53,6 +53,11 @@ export class MasterSockets {
       const facts = { via: address.via ?? 'http', display: address.kind === 'unix' ? address.path : address.text, unix: address.kind === 'unix' };
       const fromSystemd = adopted.get(address);
       if (fromSystemd !== undefined) log('info', `${address.text}: the socket systemd passed (descriptor ${fromSystemd.fd}${fromSystemd.name !== '' ? `, ${fromSystemd.name}` : ''})`);
+      if (address.tls !== undefined) {
+        // TLS is the master's: the workers' direct paths take plain connections only.
+        await this.#bindTls(config, address, address.tls, facts, log, fromSystemd?.fd ?? null);
+        continue;
+      }
       if (fromSystemd !== undefined && config.uwsgiDirect && address.via === 'socket') {
         const port = fromSystemd.address?.kind === 'tcp' ? fromSystemd.address.port : 0;
         const listener = adoptHandedListener(address, fromSystemd.fd, port);
@@ -64,11 +69,6 @@ export class MasterSockets {
         const bound = await adoptListener(address, fromSystemd.fd, (socket) => this.#front.accept(socket, facts));
         facts.display = bound.display;
         this.#front.adopt(bound);
-        continue;
-      }
-      if (address.tls !== undefined) {
-        // TLS is the master's: the workers' direct paths take plain connections only.
-        await this.#bindTls(config, address, address.tls, facts, log);
         continue;
       }
       const httpDirect = config.httpDirect && address.via !== 'socket' && address.kind !== 'unix';
@@ -113,7 +113,7 @@ export class MasterSockets {
   }
 
   /** A TLS listener: bound here, accepted by the front, each connection decrypted first (tls-listener.ts). */
-  async #bindTls(config: Config, address: ListenAddress, spec: TlsSpec, facts: { display: string } & ListenerFacts, log: Log): Promise<void> {
+  async #bindTls(config: Config, address: ListenAddress, spec: TlsSpec, facts: { display: string } & ListenerFacts, log: Log, inheritedFd: number | null): Promise<void> {
     const material = loadTlsMaterial(spec, tlsTuningOf(config));
     if (!material.ok) throw new BerthError('BERTH_CONFIG_INVALID', `${address.text}: ${material.message} — ${material.fix}`);
     const tls = new TlsListener({
@@ -126,7 +126,8 @@ export class MasterSockets {
       exportCert: config.httpsExportCert,
       log,
     }, (socket, ends, tlsVars) => this.#front.accept(socket, { ...facts, tlsVars }, null, ends));
-    const bound = await bindListener(address, config.listen, (socket) => tls.accept(socket), { chmod: config.chmodSocket, chown: config.chownSocket })
+    const accept = (socket: Socket): void => tls.accept(socket);
+    const bound = await (inheritedFd !== null ? adoptListener(address, inheritedFd, accept) : bindListener(address, config.listen, accept, { chmod: config.chmodSocket, chown: config.chownSocket }))
       .catch((err: unknown) => {
         throw explainBindError(err, address);
       });
