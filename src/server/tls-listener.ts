@@ -107,7 +107,11 @@ export class TlsListener {
       socket.destroy();
       return;
     }
+    // Read and drop the rest, so the answer is not lost to a reset, and close within the timeout.
+    const timer = setTimeout(() => socket.destroy(), this.#o.timeoutMs);
+    socket.once('close', () => clearTimeout(timer));
     socket.on('error', () => socket.destroy());
+    socket.resume();
     socket.end(cannedResponse(400, { date: new Date().toUTCString(), close: true, message: 'The plain HTTP request was sent to HTTPS port' }));
   }
 
