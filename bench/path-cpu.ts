@@ -14,6 +14,8 @@
  *   direct-http   `http =` with the direct HTTP path (option `http-direct`): reported as not
  *                 available in a build whose option table lacks it
  *   uwsgi-http-socket  uWSGI --http-socket, for reference (its master is idle: workers accept)
+ *   master-https  `https =` (TLS in the master, session s16T), wrk over kept TLS connections
+ *   nginx-tls     nginx `listen … ssl` → uwsgi_pass → `socket =` (uwsgi-direct): TLS in nginx instead
  * The 16-core ceiling is min(1e6 / master µs, 16e6 / µs of the whole tree): the master's core,
  * or all cores busy.
  * Run: bash scripts/build.sh && node dist/bench/path-cpu.js [rounds] [seconds] [--only a,b]
@@ -61,48 +63,55 @@ function commOf(pid: number): string {
   }
 }
 
+/** Berth alone, its master the process that pays per request on the master's side. */
+async function berthAlone(args: readonly string[], url: string): Promise<Started> {
+  const proc = spawn(process.execPath, [...args], { stdio: 'ignore' });
+  await untilAnswered(url, proc);
+  return { proc, url, masterPid: () => proc.pid! };
+}
+
+/** nginx in front of Berth (bench/lib/behind-nginx.ts): the launcher's children are Berth's master (node) and nginx. */
+async function behindNginx(backend: string, url: string, port: number): Promise<Started> {
+  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'behind-nginx.js'), backend, String(port), HELLO, 'hello', '/usr/bin/python3', join(ROOT, 'bin', 'berth.js'), '', '1'], { stdio: 'ignore' });
+  await untilAnswered(url, proc);
+  return { proc, url, masterPid: () => processTree(proc.pid!).find((p) => p !== proc.pid && commOf(p) === 'node') ?? null };
+}
+
 const PATHS: readonly PathSpec[] = [
   {
     name: 'master-http',
     unavailable: () => null,
-    async start(port) {
-      // Named, whatever the default; a build without the option has only this path.
-      const proc = spawn(process.execPath, [...berthArgs(port), ...(findOption('http-direct') === undefined ? [] : ['--http-direct=false'])], { stdio: 'ignore' });
-      const url = `http://127.0.0.1:${port}/`;
-      await untilAnswered(url, proc);
-      return { proc, url, masterPid: () => proc.pid! };
-    },
+    // Named, whatever the default; a build without the option has only this path.
+    start: (port) => berthAlone([...berthArgs(port), ...(findOption('http-direct') === undefined ? [] : ['--http-direct=false'])], `http://127.0.0.1:${port}/`),
   },
   {
     name: 'direct-http',
     unavailable: () => (findOption('http-direct') === undefined ? 'option http-direct is not in this build' : null),
-    async start(port) {
-      const proc = spawn(process.execPath, [...berthArgs(port), '--http-direct'], { stdio: 'ignore' });
-      const url = `http://127.0.0.1:${port}/`;
-      await untilAnswered(url, proc);
-      return { proc, url, masterPid: () => proc.pid! };
-    },
+    start: (port) => berthAlone([...berthArgs(port), '--http-direct'], `http://127.0.0.1:${port}/`),
   },
   {
     name: 'uwsgi-direct',
     unavailable: () => null,
-    async start(port) {
-      const proc = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'behind-nginx.js'), 'berth', String(port), HELLO, 'hello', '/usr/bin/python3', join(ROOT, 'bin', 'berth.js'), '', '1'], { stdio: 'ignore' });
-      const url = `http://127.0.0.1:${port}/`;
-      await untilAnswered(url, proc);
-      // The launcher's children: Berth's master (node) and nginx.
-      return { proc, url, masterPid: () => processTree(proc.pid!).find((p) => p !== proc.pid && commOf(p) === 'node') ?? null };
-    },
+    start: (port) => behindNginx('berth', `http://127.0.0.1:${port}/`, port),
   },
   {
     name: 'static',
     unavailable: () => null,
+    start: (port, dir) => berthAlone([...berthArgs(port), '--static-map', `/static=${dir}`], `http://127.0.0.1:${port}/static/10k.bin`),
+  },
+  {
+    name: 'master-https',
+    unavailable: () => (findOption('https')?.status !== 'supported' ? 'option https is not supported in this build' : null),
     async start(port, dir) {
-      const proc = spawn(process.execPath, [...berthArgs(port), '--static-map', `/static=${dir}`], { stdio: 'ignore' });
-      const url = `http://127.0.0.1:${port}/static/10k.bin`;
-      await untilAnswered(url, proc);
-      return { proc, url, masterPid: () => proc.pid! };
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
+      const args = berthArgs(port).filter((a) => a !== '--http' && a !== `127.0.0.1:${port}`);
+      return berthAlone([...args, '--https', `127.0.0.1:${port},${join(dir, 'tls.crt')},${join(dir, 'tls.key')}`], `https://127.0.0.1:${port}/`);
     },
+  },
+  {
+    name: 'nginx-tls',
+    unavailable: () => null,
+    start: (port) => behindNginx('berth-tls', `https://127.0.0.1:${port}/`, port),
   },
   {
     name: 'uwsgi-http-socket',

@@ -13,6 +13,8 @@ PACKAGES=(python3 python3-django python3-flask uwsgi uwsgi-plugin-python3
 # supervisord: the tests that run Berth as a supervisor program (test/cli/supervisor.test.ts), and
 # berth ctl's exit codes compared with supervisorctl's (test/supervise/ctl-exit-codes.test.ts).
 PACKAGES+=(supervisor)
+# openssl: the TLS tests make their own CA and certificates (test/master/tls-listeners.test.ts, test/e2e/nginx-suwsgi.test.ts).
+PACKAGES+=(openssl)
 # systemd: systemd-analyze verify checks the unit `berth systemd-unit` prints (offline, no running
 # systemd), and systemd-socket-activate hands Berth its listeners (test/cli/systemd-unit.test.ts,
 # test/master/socket-activation.test.ts).
@@ -91,6 +93,7 @@ check "uwsgi python3 plugin" ls "$UWSGI_PY3_PLUGIN"
 check "gunicorn" gunicorn --version
 check "wrk" bash -c 'command -v wrk'
 check "nginx" bash -c 'nginx -v 2>&1'
+check "openssl (TLS test certificates)" bash -c 'openssl version'
 check "curl" bash -c 'curl --version | head -n1'
 check "procps (ps)" bash -c 'command -v ps'
 check "chromium (headless browser e2e)" bash -c 'chromium --version 2>/dev/null'

@@ -14,14 +14,16 @@
 // `berth-smap-direct` the same with uwsgi-direct = true (the workers relay the static paths).
 //
 // `static` runs nginx alone, serving STATIC_DIR under /static/ (the static-file bench).
+// `berth-tls`: nginx terminates TLS (`listen … ssl`, a self-signed certificate made here) in
+// front of the default Berth (session s16T's comparison with Berth's own `https`).
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const [backend, port, appDir, module, python, berthBin, staticDir, threads = '1'] = process.argv.slice(2) as [string, string, string, string, string, string, string | undefined, string | undefined];
-if (!['berth', 'berth-master', 'berth-nobatch', 'berth-smap', 'berth-smap-direct', 'uwsgi', 'uwsgi-smap', 'static'].includes(backend) || !port || (backend === 'static' && !staticDir) || !/^[1-9]\d*$/.test(threads)) {
+if (!['berth', 'berth-tls', 'berth-master', 'berth-nobatch', 'berth-smap', 'berth-smap-direct', 'uwsgi', 'uwsgi-smap', 'static'].includes(backend) || !port || (backend === 'static' && !staticDir) || !/^[1-9]\d*$/.test(threads)) {
   process.stderr.write('usage: behind-nginx.js berth|berth-master|berth-nobatch|berth-smap|berth-smap-direct|uwsgi|uwsgi-smap|static PORT APPDIR MODULE PYTHON BERTH_BIN [STATIC_DIR|""] [THREADS]\n');
   process.exit(2);
 }
@@ -30,6 +32,8 @@ const dir = mkdtempSync(join(tmpdir(), 'berth-bench-nginx-'));
 // nginx's workers run as nobody when started by root: they must reach the socket.
 chmodSync(dir, 0o755);
 const sock = join(dir, 'app.sock');
+const tls = backend === 'berth-tls';
+if (tls) execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
 writeFileSync(join(dir, 'nginx.conf'), `
 worker_processes 1;
 daemon off;
@@ -41,7 +45,7 @@ http {
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
   uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${tls ? ` ssl;\n    ssl_certificate ${dir}/tls.crt;\n    ssl_certificate_key ${dir}/tls.key` : ''};
     ${backend === 'static'
       ? `location /static/ { alias ${staticDir}/; }\n    location / { return 404; }`
       : `location / { uwsgi_pass unix:${sock}; include /etc/nginx/uwsgi_params; }`}

@@ -50,11 +50,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Polls `url` with curl until it answers 2xx; fails at once if `proc` exits first. */
+/** Polls `url` with curl until it answers 2xx (https: any certificate); fails at once if `proc` exits first. */
 export async function untilAnswered(url: string, proc: ChildProcess): Promise<void> {
   for (;;) {
     try {
-      execFileSync('curl', ['-sf', '-o', '/dev/null', url]);
+      execFileSync('curl', ['-sfk', '-o', '/dev/null', url]);
       return;
     } catch {
       if (proc.exitCode !== null) throw new Error(`${proc.spawnargs.join(' ')} exited with ${proc.exitCode}`);

@@ -6,6 +6,7 @@
  * (A scalar repeated within one ini section is reported by the resolver, which sees sections.)
  */
 import { parseAddress } from './address.js';
+import { parseTlsAddress } from './tls-address.js';
 import { findOption, suggestOption } from './options.js';
 import type { ConfigField, OptionSpec } from './option-spec.js';
 import { problemAt, type Problem } from './problem.js';
@@ -44,6 +45,7 @@ export function parseValue(option: OptionSpec, raw: string | null, cwd: string):
     case 'size': return parseSize(raw);
     case 'seconds': return parseSeconds(raw);
     case 'address': return parseAddress(raw, cwd);
+    case 'tls-address': return parseTlsAddress(raw, cwd);
     case 'key=value': return parseKeyValue(raw);
     case 'string':
     case 'path': return { ok: true, value: raw.trim() };

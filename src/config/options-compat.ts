@@ -76,7 +76,6 @@ export const COMPAT_OPTIONS: readonly OptionSpec[] = [
   accepted('memory-report', 'bool', 'Logging', 'Berth always reports rss and vsz in the stats document'),
 
   planned('protocol', 'string', 'Listening', 'remove it: http and http-socket listeners already speak HTTP'),
-  planned('https', 'string', 'Listening', 'terminate TLS in nginx or Caddy in front of Berth meanwhile', { repeatable: true }),
   planned('master-fifo', 'path', 'Processes', 'remove it and use signals (SIGTERM stops, SIGHUP reloads) or berth --stop/--reload <pidfile>', { repeatable: true }),
   planned('procname-prefix', 'string', 'Processes', 'remove it; process titles are not set yet'),
   planned('procname-prefix-spaced', 'string', 'Processes', 'remove it; process titles are not set yet'),

@@ -146,10 +146,10 @@ export const OPERATIONS_OPTIONS: readonly OptionSpec[] = [
   }),
   row({
     name: 'log-format', aliases: ['logformat'], type: 'string', field: 'logFormat', group: 'Logging', check: checkLogFormat,
-    help: "Request log line with uWSGI's variables, e.g. '%(addr) - %(user) [%(ltime)] \"%(method) %(uri) %(proto)\" %(status) %(size) \"%(referer)\" \"%(uagent)\" %(msecs)ms'. Variables: addr, user, method, uri, proto, host, uagent, referer, status, size and rsize (response body bytes), cl (request body bytes), micros, msecs, secs, time, tmsecs, tmicros, epoch, ltime, ftime, ctime, pid, wid, vars, pktsize, switches, core, rerr, werr, ioerr, upstream_addr and upstream_msecs (a proxied request's backends and the time spent on them), and var.NAME for any request variable. An unknown %(name) is an error.",
+    help: "Request log line with uWSGI's variables, e.g. '%(addr) - %(user) [%(ltime)] \"%(method) %(uri) %(proto)\" %(status) %(size) \"%(referer)\" \"%(uagent)\" %(msecs)ms'. Variables: addr, user, method, uri, proto, scheme (https on a TLS listener), host, uagent, referer, status, size and rsize (response body bytes), cl (request body bytes), micros, msecs, secs, time, tmsecs, tmicros, epoch, ltime, ftime, ctime, pid, wid, vars, pktsize, switches, core, rerr, werr, ioerr, upstream_addr and upstream_msecs (a proxied request's backends and the time spent on them), and var.NAME for any request variable. An unknown %(name) is an error.",
   }),
   row({
     name: 'log-json', type: 'bool', default: 'false', field: 'logJson', group: 'Logging', berthOnly: true,
-    help: 'Write the request log as JSON lines (time, addr, method, uri, proto, status, size, msecs, pid, wid, uagent, referer, host).',
+    help: 'Write the request log as JSON lines (time, addr, method, uri, proto, scheme, status, size, msecs, pid, wid, uagent, referer, host).',
   }),
 ];

@@ -11,6 +11,7 @@ import { STATS_OPTIONS } from './options-stats.js';
 import { RELOAD_OPTIONS } from './options-reload.js';
 import { EMPEROR_OPTIONS } from './options-emperor.js';
 import { SUPERVISE_OPTIONS } from './options-supervise.js';
+import { TLS_OPTIONS } from './options-tls.js';
 import { PROXY_OPTIONS } from './options-proxy.js';
 import type { OptionSpec, ValueNote } from './option-spec.js';
 import { parseCidr } from './cidr.js';
@@ -257,7 +258,7 @@ const SUPPORTED: readonly OptionSpec[] = [
   },
 ];
 
-const HAND_WRITTEN: readonly OptionSpec[] = [...SUPPORTED, ...OPERATIONS_OPTIONS, ...STATS_OPTIONS, ...RELOAD_OPTIONS, ...EMPEROR_OPTIONS, ...SUPERVISE_OPTIONS, ...PROXY_OPTIONS, ...COMPAT_OPTIONS];
+const HAND_WRITTEN: readonly OptionSpec[] = [...SUPPORTED, ...OPERATIONS_OPTIONS, ...STATS_OPTIONS, ...RELOAD_OPTIONS, ...EMPEROR_OPTIONS, ...SUPERVISE_OPTIONS, ...PROXY_OPTIONS, ...TLS_OPTIONS, ...COMPAT_OPTIONS];
 
 /** The hand-written rows, then one row for each remaining uWSGI option (options-uwsgi.ts). */
 export const OPTIONS: readonly OptionSpec[] = [

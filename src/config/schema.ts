@@ -12,8 +12,23 @@ import type { ProgramSpec } from './program-spec.js';
  * `http-timeout`, clients of an `http-socket` listener get `socket-timeout`.
  */
 export type ListenAddress =
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly text: string; readonly via?: ListenVia }
-  | { readonly kind: 'unix'; readonly path: string; readonly text: string; readonly via?: ListenVia };
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly text: string; readonly via?: ListenVia; readonly tls?: TlsSpec }
+  | { readonly kind: 'unix'; readonly path: string; readonly text: string; readonly via?: ListenVia; readonly tls?: TlsSpec };
+
+/**
+ * A listener that terminates TLS (`https`, `https-socket`, `ssl-socket`): its own line's
+ * `ADDR,CERT,KEY[,CIPHERS[,CLIENT_CA]]`, paths absolute (tls-address.ts).
+ */
+export interface TlsSpec {
+  readonly cert: string;
+  readonly key: string;
+  /** An OpenSSL cipher list, or null: Node's default. */
+  readonly ciphers: string | null;
+  /** Verify client certificates against this CA file, or null: no client certificates asked. */
+  readonly clientCa: string | null;
+  /** uWSGI's leading '!': a client without a certificate is refused too. */
+  readonly clientCertRequired: boolean;
+}
 
 /** The option that declared a listener; it decides the protocol Berth expects there. */
 export type ListenVia = 'http' | 'http-socket' | 'socket';
@@ -116,6 +131,16 @@ export interface Config {
   readonly http: readonly ListenAddress[];
   /** uwsgi-protocol listeners (`socket`, `uwsgi-socket`, `shared-socket`), as nginx's uwsgi_pass speaks it. */
   readonly uwsgi: readonly ListenAddress[];
+  /** ssl-verbose: log each failed TLS handshake (else they are only counted). */
+  readonly sslVerbose: boolean;
+  /** ssl-enable-tlsv1: accept TLS 1.0 and 1.1 too (else TLS 1.2 and up). */
+  readonly sslEnableTlsv1: boolean;
+  /** ssl-session-timeout: how long a TLS session can be resumed. */
+  readonly sslSessionTimeoutMs: number;
+  /** ssl-option: raw OpenSSL SSL_OP_* numbers for every TLS listener. */
+  readonly sslOptions: readonly number[];
+  /** https-export-cert: pass the client certificate as PEM in HTTPS_CC. */
+  readonly httpsExportCert: boolean;
   /** File mode for the unix sockets Berth creates (`chmod-socket`; bare = 0o666), or null. */
   readonly chmodSocket: number | null;
   /** `chown-socket = user[:group]` for the unix sockets Berth creates, or null. */

@@ -23,18 +23,25 @@ export interface SummaryFacts {
 function protocolOf(a: ListenAddress, direct: boolean): string {
   const transport = a.kind === 'unix' ? 'unix socket' : 'TCP';
   const via = a.via ?? 'http';
-  if (via === 'socket') return `socket = uwsgi protocol, ${transport}${direct ? ', the workers accept (uwsgi-direct)' : ''}`;
+  if (via === 'socket') return `${a.tls !== undefined ? 'ssl-socket = uwsgi protocol over TLS' : 'socket = uwsgi protocol'}, ${transport}${direct ? ', the workers accept (uwsgi-direct)' : ''}`;
+  if (a.tls !== undefined) return `${via === 'http' ? 'https' : 'https-socket'} = HTTP/1.1 over TLS, ${transport}, the master's`;
   return `${via} = HTTP/1.1, ${transport}`;
+}
+
+/** How a listener's URL starts: http, https, uwsgi or suwsgi (nginx's name for uwsgi over TLS). */
+export function schemeOf(a: ListenAddress): string {
+  if (a.via === 'socket') return a.tls !== undefined ? 'suwsgi' : 'uwsgi';
+  return a.tls !== undefined ? 'https' : 'http';
 }
 
 function listenerLines(c: Config, facts: SummaryFacts): string[] {
   const listeners = facts.listeners ?? [...c.http, ...c.uwsgi].map((address) => ({
     address,
     display: address.kind === 'unix' ? address.path : address.text,
-    direct: c.uwsgiDirect && address.via === 'socket',
+    direct: c.uwsgiDirect && address.via === 'socket' && address.tls === undefined,
   }));
   if (listeners.length === 0) return ['(none: add http = :8000, http-socket = :8000 or socket = :3031)'];
-  return listeners.map((l) => `${l.address.kind === 'unix' ? l.display : `${l.address.via === 'socket' ? 'uwsgi' : 'http'}://${l.display}`}  (${protocolOf(l.address, l.direct)})`);
+  return listeners.map((l) => `${l.address.kind === 'unix' ? l.display : `${schemeOf(l.address)}://${l.display}`}  (${protocolOf(l.address, l.direct)})`);
 }
 
 function appLine(c: Config): string {

@@ -18,6 +18,7 @@ import { buildStats } from './stats-values.js';
 import { buildSupervision } from './supervise-values.js';
 import type { ProgramSection } from './program-sections.js';
 import { buildProxy } from './proxy-values.js';
+import { buildTls } from './tls-values.js';
 import { kindOf, writableFileProblem } from './fs-kind.js';
 import { parseCidr, withinLoopback } from './cidr.js';
 
@@ -73,7 +74,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     return d.value as T;
   };
 
-  const http = all('http').map((a): ListenAddress => ({ ...(a.value as ListenAddress), via: a.option.name === 'http-socket' ? 'http-socket' : 'http' }));
+  const http = all('http').map((a): ListenAddress => ({ ...(a.value as ListenAddress), via: a.option.name === 'http-socket' || a.option.name === 'https-socket' ? 'http-socket' : 'http' }));
   const uwsgi = all('uwsgi').map((a): ListenAddress => ({ ...(a.value as ListenAddress), via: 'socket' }));
   if (http.length === 0 && uwsgi.length === 0 && !mapped.failed.has('http') && !mapped.failed.has('uwsgi')) {
     fail(undefined, 'no-listener', 'no listener is configured', 'add http = :8000 (browsers, proxy_pass) or socket = 127.0.0.1:8001 (nginx uwsgi_pass) under [uwsgi]');
@@ -300,6 +301,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
   const operations = buildOperations({ all, valueOf, cwd, logto, disableLogging: valueOf<boolean>('disableLogging'), checkLogFormat }, problems, warnings);
 
   const observability = buildStats(mapped, valueOf, warnings);
+  const tls = buildTls([...all('http'), ...all('uwsgi')], all, valueOf, problems);
   const proxy = buildProxy(all('upstreams'), all('proxyRoutes'), statics.staticMaps.map((m) => m.mountpoint), problems);
 
   const supervision = buildSupervision(mapped, supervise.sections, supervise.env, cwd, operations.pidfile, problems, warnings);
@@ -366,6 +368,7 @@ export function buildConfig(mapped: MapResult, cwd: string, checkLogFormat?: Log
     emperorFreqSeconds: valueOf<number>('emperorFreqSeconds'),
     ...supervision,
     ...proxy,
+    ...tls,
     sources: Object.freeze(sources),
   };
   return { config: Object.freeze(config), problems, warnings };

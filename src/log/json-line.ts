@@ -4,7 +4,7 @@
  * Strings are escaped as JSON (JSON.stringify for anything but plain printable ASCII), so quotes,
  * backslashes and control bytes sent by a client cannot break the line or forge another one.
  *
- * {"time":"2026-11-21T21:40:00.123Z","addr":"127.0.0.1","method":"GET","uri":"/x","proto":"HTTP/1.1",
+ * {"time":"2026-11-21T21:40:00.123Z","addr":"127.0.0.1","method":"GET","uri":"/x","proto":"HTTP/1.1","scheme":"http",
  *  "status":200,"size":13,"msecs":2,"micros":2345,"pid":4242,"wid":1,"uagent":"curl/8.5.0","referer":null,"host":"localhost:8000"}
  */
 import type { LogFacts } from './log-format.js';
@@ -41,7 +41,7 @@ export function jsonLine(f: LogFacts): string {
   return (
     `{"time":"${f.clock.iso(f.startWall)}","addr":${str(req.remoteAddress)}` +
     `,"method":${str(req.method)},"uri":${str(req.target)}` +
-    `,"proto":${str(serverProtocol(ex.cgiBlock, req.versionMinor))},"status":${ex.status},"size":${ex.bytesSent}` +
+    `,"proto":${str(serverProtocol(ex.cgiBlock, req.versionMinor))},"scheme":"${req.scheme}","status":${ex.status},"size":${ex.bytesSent}` +
     `,"msecs":${Math.floor(f.micros / 1000)},"micros":${f.micros},"pid":${f.workerPid},"wid":${ex.workerId}` +
     `,"uagent":${optional(headerValue(req.headers, 'user-agent'))},"referer":${optional(headerValue(req.headers, 'referer'))}` +
     `,"host":${optional(headerValue(req.headers, 'host'))}` +

@@ -49,6 +49,7 @@ export const LOG_VARIABLES: Readonly<Record<string, { readonly help: string; rea
   user: { help: 'REMOTE_USER, "-" when none', get: (f) => logSafe(cgiValue(f.ex.cgiBlock, 'REMOTE_USER')) },
   method: { help: 'request method', get: (f) => logSafe(f.ex.request.method) },
   uri: { help: 'request target as sent (REQUEST_URI)', get: (f) => logSafe(f.ex.request.target) },
+  scheme: { help: 'request scheme: https on a TLS listener (or as a trusted proxy names it), else http', get: (f) => f.ex.request.scheme },
   proto: { help: 'SERVER_PROTOCOL, e.g. HTTP/1.1', get: (f) => logSafe(serverProtocol(f.ex.cgiBlock, f.ex.request.versionMinor)) },
   host: { help: 'Host header', get: (f) => logSafe(headerValue(f.ex.request.headers, 'host')) },
   uagent: { help: 'User-Agent header', get: (f) => logSafe(headerValue(f.ex.request.headers, 'user-agent')) },

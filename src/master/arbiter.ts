@@ -27,7 +27,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { describeSource } from '../config/problem.js';
-import { summarizeConfig, type SummaryListener } from '../config/summary.js';
+import { schemeOf, summarizeConfig, type SummaryListener } from '../config/summary.js';
 import type { Logger } from '../log/logger.js';
 import { IdleCompaction } from './idle-compaction.js';
 import { MasterSockets } from './sockets.js';
@@ -111,7 +111,10 @@ export class Arbiter {
       state: () => this.#state,
       moveTo: (next) => this.#moveTo(next),
       current: () => ({ config: this.#config, interpreter: this.#interpreter }),
-      prepare: (config) => this.#front.prepare(config),
+      prepare: (config) => {
+        this.#sockets.renewTls(config, (level, message) => this.#log(level, message));
+        return this.#front.prepare(config);
+      },
       commit: (config, interpreter, ready, importStartedAt) => this.#commit(config, interpreter, ready, importStartedAt),
       reopenLog: (why) => this.#reopenLog(why),
       began: (why) => deps.notifier?.reloading(why),
@@ -157,10 +160,10 @@ export class Arbiter {
     // HTTP listeners first (a client's address), whoever accepts on them, then the uwsgi sockets.
     const own = this.#front.listeners;
     this.#where = [
-      ...own.filter((l) => l.address.via !== 'socket').map((l) => `http://${l.display}`),
+      ...own.filter((l) => l.address.via !== 'socket').map((l) => `${schemeOf(l.address)}://${l.display}`),
       ...this.#sockets.handedHttpDisplays,
       ...own.filter((l) => l.address.via === 'socket').map((l) =>
-        `uwsgi://${l.display}${viaMaster !== null ? ` (through the master, for ${viaMaster}; if nginx serves those files itself, uwsgi-direct = true lets the workers answer the pages themselves, docs/benchmarks.md)` : ''}`),
+        `${schemeOf(l.address)}://${l.display}${viaMaster !== null ? ` (through the master, for ${viaMaster}; if nginx serves those files itself, uwsgi-direct = true lets the workers answer the pages themselves, docs/benchmarks.md)` : ''}`),
       ...this.#sockets.handedUwsgiDisplays,
     ].join(', ');
     // Bound, not yet "listening": the workers need the sockets (uwsgi-direct, before dropping

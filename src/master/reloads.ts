@@ -165,5 +165,7 @@ function accepted(v: Verdict): string {
 /** Options a reload cannot change: the sockets stay bound and the master keeps its identity. */
 function fixedAtStart(before: Config, after: Config): string[] {
   const fields = ['http', 'uwsgi', 'uwsgiDirect', 'chmodSocket', 'chownSocket', 'detectProtocol', 'uwsgiAllow', 'forwardedAllowIps', 'proxyProtocol', 'mounts', 'bufferSizeBytes', 'limitPostBytes', 'spoolLimitBytes', 'listen', 'httpTimeoutMs', 'socketTimeoutMs', 'uid', 'gid', 'umask', 'pidfile', 'pidfile2', 'daemonize', 'daemonize2', 'logto', 'stats', 'statsHttp', 'metrics'] as const;
-  return fields.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
+  // A TLS listener's files are not fixed: the reload renews them (sockets.ts renewTls).
+  const shown = (v: unknown): string => JSON.stringify(v, (k, x: unknown) => (k === 'tls' ? undefined : x));
+  return fields.filter((f) => shown(before[f]) !== shown(after[f]));
 }

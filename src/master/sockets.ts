@@ -3,7 +3,11 @@
  * ones the master accepts on to the front, and keeps the uwsgi-direct ones the workers accept
  * on, with the relay socket through which workers pass back the connections they will not serve.
  */
-import type { Config } from '../config/schema.js';
+import type { Config, ListenAddress, TlsSpec } from '../config/schema.js';
+import { loadTlsMaterial } from '../config/tls-address.js';
+import { tlsTuningOf } from '../config/tls-values.js';
+import { BerthError } from '../errors/berth-error.js';
+import { TlsListener } from '../server/tls-listener.js';
 import type { SummaryListener } from '../config/summary.js';
 import type { Front } from '../router/front.js';
 import type { ListenerFacts } from '../server/front-door.js';
@@ -28,6 +32,8 @@ export class MasterSockets {
   #relay: ChannelServer | null = null;
   readonly #front: Front;
   #relaying = true;
+  /** TLS listeners, by the address they were declared with (a reload renews their certificates). */
+  readonly #tls: { readonly address: ListenAddress; readonly listener: TlsListener }[] = [];
   /** http-direct: the master's own accepting on the workers' HTTP listeners while none can. */
   readonly #fallback = new FallbackAccept();
 
@@ -48,6 +54,11 @@ export class MasterSockets {
       const facts = { via: address.via ?? 'http', display: address.kind === 'unix' ? address.path : address.text, unix: address.kind === 'unix' };
       const fromSystemd = adopted.get(address);
       if (fromSystemd !== undefined) log('info', `${address.text}: the socket systemd passed (descriptor ${fromSystemd.fd}${fromSystemd.name !== '' ? `, ${fromSystemd.name}` : ''})`);
+      if (address.tls !== undefined) {
+        // TLS is the master's: the workers' direct paths take plain connections only.
+        await this.#bindTls(config, address, address.tls, facts, log, fromSystemd?.fd ?? null);
+        continue;
+      }
       if (fromSystemd !== undefined && config.uwsgiDirect && address.via === 'socket') {
         const port = fromSystemd.address?.kind === 'tcp' ? fromSystemd.address.port : 0;
         const listener = adoptHandedListener(address, fromSystemd.fd, port);
@@ -100,6 +111,48 @@ export class MasterSockets {
     // The master accepts on these itself, or takes what the workers relay from them: its door is
     // imported before the first such connection (only http-direct's hand-overs wait for it).
     if (this.#front.listeners.length > 0 || this.#handed.length > 0) await this.#front.openDoor();
+  }
+
+  /** A TLS listener: bound here, accepted by the front, each connection decrypted first (tls-listener.ts). */
+  async #bindTls(config: Config, address: ListenAddress, spec: TlsSpec, facts: { display: string } & ListenerFacts, log: Log, inheritedFd: number | null): Promise<void> {
+    const material = loadTlsMaterial(spec, tlsTuningOf(config));
+    if (!material.ok) throw new BerthError('BERTH_CONFIG_INVALID', `${address.text}: ${material.message} — ${material.fix}`);
+    const tls = new TlsListener({
+      spec,
+      material: material.options,
+      display: `${address.via === 'socket' ? 'ssl-socket' : address.via === 'http-socket' ? 'https-socket' : 'https'} ${address.text}`,
+      http: address.via !== 'socket',
+      timeoutMs: address.via === 'http' ? config.httpTimeoutMs : config.socketTimeoutMs,
+      verbose: config.sslVerbose,
+      exportCert: config.httpsExportCert,
+      log,
+    }, (socket, ends, tlsVars) => this.#front.accept(socket, { ...facts, tlsVars }, null, ends));
+    const accept = (socket: Socket): void => tls.accept(socket);
+    const bound = await (inheritedFd !== null ? adoptListener(address, inheritedFd, accept) : bindListener(address, config.listen, accept, { chmod: config.chmodSocket, chown: config.chownSocket }))
+      .catch((err: unknown) => {
+        throw explainBindError(err, address);
+      });
+    facts.display = bound.display;
+    this.#front.adopt(bound);
+    this.#tls.push({ address, listener: tls });
+  }
+
+  /**
+   * Reload: each TLS listener reads its certificate and key again (renewed files). One that no
+   * longer loads keeps serving with what it had, and the log says which file and why.
+   */
+  renewTls(config: Config, log: Log): void {
+    const tuning = tlsTuningOf(config);
+    for (const t of this.#tls) {
+      const now = [...config.http, ...config.uwsgi].find((a) => a.text === t.address.text && a.via === t.address.via && a.tls !== undefined);
+      if (now?.tls === undefined) continue;
+      const material = loadTlsMaterial(now.tls, tuning);
+      if (!material.ok) {
+        log('error', `${t.address.text}: the TLS certificate was not renewed: ${material.message} — ${material.fix}; the listener keeps the certificate it had`);
+        continue;
+      }
+      t.listener.renew(material.options);
+    }
   }
 
   /** Every bound listener: the front's, then the uwsgi sockets the workers accept on (uwsgi-direct). */
@@ -195,6 +248,7 @@ export class MasterSockets {
     for (const h of [...this.#handed, ...this.#handedHttp]) h.listener.close();
     this.#handed.length = 0;
     this.#handedHttp.length = 0;
+    this.#tls.length = 0;
     this.#relay?.close();
     this.#relay = null;
   }

@@ -38,6 +38,11 @@ export interface ListenerFacts {
   /** How the listener is shown to people: "127.0.0.1:8001" or "/run/site.sock". */
   readonly display: string;
   readonly unix: boolean;
+  /**
+   * Set on each connection of a TLS listener, decrypted by tls-listener.ts: the CGI vars TLS
+   * adds for the app ('' on ssl-socket, whose vars nginx sends).
+   */
+  readonly tlsVars?: string;
 }
 
 export interface FrontDoorDeps {
@@ -67,6 +72,11 @@ export class FrontDoor {
    * worker cannot show.
    */
   accept(socket: Socket, listener: ListenerFacts, initial: Buffer | null = null, ends: Endpoints = endpointsOf(socket)): void {
+    if (listener.tlsVars !== undefined) {
+      // A TLS stream reads through its own layer, never the shared buffer.
+      this.#sniff(socket, listener, initial, ends);
+      return;
+    }
     if (listener.via !== 'socket' && headerRequired(this.#deps.proxyProtocol ?? null, listener.display, ends.remoteAddress)) {
       this.#acceptProxied(socket, listener, initial, ends);
       return;
@@ -133,7 +143,7 @@ export class FrontDoor {
   #route(socket: Socket, listener: ListenerFacts, kind: 'uwsgi' | 'http' | 'tls', initial: Buffer, ends: Endpoints): void {
     const declared = listener.via === 'socket' ? 'uwsgi' : 'http';
     if (kind === 'tls') {
-      this.#warnOnce(listener, 'tls', `${describe(listener)} received a TLS handshake (an https:// client or proxy_pass https://): Berth does not terminate TLS on this port — send plain HTTP (http://, proxy_pass http://…) or uwsgi_pass, and keep TLS in nginx`);
+      this.#warnOnce(listener, 'tls', `${describe(listener)} received a TLS handshake (an https:// client or proxy_pass https://): this port is plain — send plain HTTP (http://, proxy_pass http://…) or uwsgi_pass here, or give TLS clients a TLS listener: https = ADDR,CERT,KEY (ssl-socket = … for uwsgi_pass suwsgi://)`);
       socket.destroy();
       return;
     }
@@ -164,7 +174,7 @@ export class FrontDoor {
       readAsStream(socket);
       this.#deps.uwsgi.accept(socket, shared ? Buffer.from(initial) : initial, ends, trusted);
     } else {
-      this.#deps.http.accept(socket, listener.via, initial, ends);
+      this.#deps.http.accept(socket, listener.via, initial, ends, listener.tlsVars ?? null);
     }
   }
 

@@ -88,10 +88,13 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   /** Made on the first kept answer, refilled for each (kept-exchange.ts). */
   #keptAnswer: KeptAnswer | null = null;
   readonly #pacer: ReadPacer;
+  /** What a TLS connection adds to each request's vars (HTTPS=on…); '' on plain HTTP. */
+  readonly #tlsVars: string;
 
   /** `timeoutMs`: the listener's http-timeout (or socket-timeout for http-socket listeners), named by `timeoutOption`. */
-  constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https', timeoutMs: number, ends: Endpoints, timeoutOption = 'http-timeout') {
+  constructor(socket: Socket, ctx: HttpFrontContext, scheme: 'http' | 'https', timeoutMs: number, ends: Endpoints, timeoutOption = 'http-timeout', tlsVars = '') {
     this.ctx = ctx;
+    this.#tlsVars = tlsVars;
     this.#socket = socket;
     this.#timeoutMs = timeoutMs;
     this.#timeoutOption = timeoutOption;
@@ -294,7 +297,8 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
     // Only a request whose headers named another client needs facts of its own.
     const same = r.remoteAddress === f.remoteAddress && r.remotePort === f.remotePort && r.scheme === f.scheme;
     const facts = same ? f : { ...f, remoteAddress: r.remoteAddress, remotePort: r.remotePort, scheme: r.scheme };
-    return buildCgiBlock(r, facts, ex.body?.totalBytes ?? 0, this.ctx.names, this.ctx.scriptNames) ?? '';
+    const block = buildCgiBlock(r, facts, ex.body?.totalBytes ?? 0, this.ctx.names, this.ctx.scriptNames) ?? '';
+    return this.#tlsVars === '' || block === '' ? block : block + this.#tlsVars;
   }
 
   #promote(next: QueuedResponse): void {

@@ -106,7 +106,7 @@ export function startBerth(args: readonly string[], opts: StartOptions = {}): Pr
   };
   return (async () => {
     try {
-      if (opts.portless !== true) await waitForLog(/listening on (?:http|uwsgi):\/\/[^\s,]+:(\d+)/);
+      if (opts.portless !== true) await waitForLog(/listening on (?:https?|s?uwsgi):\/\/[^\s,]+:(\d+)/);
       if (opts.waitReady !== false || opts.portless === true) {
         await waitForLog(/app ready/);
         await waitForLog(/all \d+ worker\(s\) ready/);
@@ -115,7 +115,7 @@ export function startBerth(args: readonly string[], opts: StartOptions = {}): Pr
       await stop('SIGKILL');
       throw err;
     }
-    const port = opts.portless === true ? 0 : Number(/listening on (?:http|uwsgi):\/\/[^\s,]+:(\d+)/.exec(log)![1]);
+    const port = opts.portless === true ? 0 : Number(/listening on (?:https?|s?uwsgi):\/\/[^\s,]+:(\d+)/.exec(log)![1]);
     return { proc, port, url: (p: string) => `http://127.0.0.1:${port}${p}`, logs: () => log, waitForLog, stop };
   })();
 }

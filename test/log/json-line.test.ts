@@ -9,7 +9,7 @@ import { httpExchange, uwsgiExchange, earlyErrorExchange } from './fake-exchange
 import type { Exchange } from '../../src/server/exchange.js';
 
 const WALL = Date.UTC(2026, 10, 21, 21, 40, 0, 123);
-const KEYS = ['time', 'addr', 'method', 'uri', 'proto', 'status', 'size', 'msecs', 'micros', 'pid', 'wid', 'uagent', 'referer', 'host'];
+const KEYS = ['time', 'addr', 'method', 'uri', 'proto', 'scheme', 'status', 'size', 'msecs', 'micros', 'pid', 'wid', 'uagent', 'referer', 'host'];
 
 function jsonOf(ex: Exchange, pid = 4242, endMono = 1002.5, wall = WALL): Record<string, unknown> {
   const log = new AccessLog({ format: null, json: true, disableLogging: false, log4xx: false, log5xx: false, slowMs: 0 });
@@ -31,6 +31,7 @@ test('a request becomes one object with the fixed keys, in order', () => {
     method: 'PUT',
     uri: '/items/7?v=2',
     proto: 'HTTP/1.1',
+    scheme: 'http',
     status: 201,
     size: 42,
     msecs: 2,

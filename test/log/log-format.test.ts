@@ -45,6 +45,7 @@ test('each variable renders the fact it names', () => {
     method: 'GET',
     uri: '/a%20b?x=1',
     proto: 'HTTP/1.1',
+    scheme: 'http',
     host: 'example.org:8000',
     uagent: 'curl/8.5.0',
     referer: 'http://example.org/',

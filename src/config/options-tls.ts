@@ -1,0 +1,54 @@
+/** The option rows of TLS in the master (session s16T): TLS listeners and the ssl-* settings they share. */
+import type { OptionSpec } from './option-spec.js';
+
+const DAY_MS = 86_400_000;
+
+const row = (r: Omit<OptionSpec, 'aliases' | 'repeatable' | 'status' | 'group'> & Partial<Pick<OptionSpec, 'aliases' | 'repeatable'>>): OptionSpec =>
+  ({ aliases: [], repeatable: false, status: 'supported', group: 'Listening', ...r });
+
+const SHAPE = 'ADDRESS,CERT,KEY[,CIPHERS[,CLIENT_CA]]: a CLIENT_CA file asks clients for a certificate and refuses one that does not verify against it; !CLIENT_CA also refuses clients without one. An empty CIPHERS keeps Node\'s default list; TLS 1.2 and up. Served by the master (never the workers\' direct paths); SIGHUP re-reads the files. See docs/security.md.';
+
+export const TLS_OPTIONS: readonly OptionSpec[] = [
+  row({
+    name: 'https', type: 'tls-address', repeatable: true, field: 'http',
+    help: `HTTPS listener (HTTP/1.1 over TLS, ALPN http/1.1), as uWSGI's https router: ${SHAPE} The app sees wsgi.url_scheme = https and HTTPS = on; clients get http-timeout. A plain-HTTP request on it is answered 400.`,
+  }),
+  row({
+    name: 'https-socket', type: 'tls-address', repeatable: true, field: 'http',
+    help: `Like https, except that its clients get socket-timeout instead of http-timeout (as http-socket is to http): ${SHAPE}`,
+  }),
+  row({
+    name: 'ssl-socket', aliases: ['suwsgi-socket'], type: 'tls-address', repeatable: true, field: 'uwsgi',
+    help: `uwsgi-protocol listener over TLS, for nginx's uwsgi_pass suwsgi://: ${SHAPE} As in uWSGI, the vars nginx sends decide HTTPS and the scheme.`,
+  }),
+  row({
+    name: 'ssl-verbose', type: 'bool', default: 'false', field: 'sslVerbose',
+    help: 'Log every failed TLS handshake with the peer and the reason (otherwise they are only counted, and the first of each listener is logged).',
+  }),
+  row({
+    name: 'ssl-enable-tlsv1', type: 'bool', default: 'false', field: 'sslEnableTlsv1',
+    help: 'Also accept TLS 1.0 and 1.1 (insecure; OpenSSL\'s security level may still refuse them). Without it, TLS 1.2 and up.',
+  }),
+  row({
+    name: 'ssl-session-timeout', aliases: ['ssl-sessions-timeout'], type: 'seconds', default: '300', range: [1000, DAY_MS], field: 'sslSessionTimeoutMs',
+    help: 'How long a TLS session can be resumed (session ids and tickets), as uWSGI\'s default of 300 seconds.',
+  }),
+  row({
+    name: 'ssl-option', type: 'int', repeatable: true, range: [0, Number.MAX_SAFE_INTEGER], field: 'sslOptions',
+    help: 'A raw OpenSSL SSL_OP_* number for every TLS listener (Node\'s secureOptions), or-ed with the others: 16777216 (SSL_OP_NO_RENEGOTIATION), for one.',
+  }),
+  row({
+    name: 'https-export-cert', type: 'bool', default: 'false', field: 'httpsExportCert',
+    help: 'Pass a verified client certificate to the app as PEM in HTTPS_CC (HTTPS_DN, its subject, is always passed when a client sent one).',
+  }),
+  {
+    name: 'ssl-sessions-use-cache', aliases: ['ssl-session-use-cache'], type: 'string', optionalValue: true, repeatable: false, status: 'accepted', group: 'Listening',
+    reason: "each TLS listener keeps its own session cache in the master (ssl-session-timeout applies); there is no uWSGI cache to store them in",
+    help: "each TLS listener keeps its own session cache in the master (ssl-session-timeout applies); there is no uWSGI cache to store them in",
+  },
+  {
+    name: 'ssl-enable3', aliases: ['ssl-enable-sslv3'], type: 'bool', repeatable: false, status: 'refused', group: 'Listening',
+    reason: 'SSLv3 is broken and Node\'s OpenSSL does not speak it; remove it (ssl-enable-tlsv1 allows TLS 1.0 for old clients)',
+    help: 'SSLv3 is broken and Node\'s OpenSSL does not speak it; remove it (ssl-enable-tlsv1 allows TLS 1.0 for old clients)',
+  },
+];
