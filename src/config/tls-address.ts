@@ -7,11 +7,18 @@
  * field keeps Node's default list.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import type { SecureContextOptions } from 'node:tls';
 import { parseAddress } from './address.js';
 import type { ListenAddress, TlsSpec } from './schema.js';
 import type { Parsed } from './units.js';
+
+/**
+ * node:tls (and with it node:crypto), loaded at the first TLS listener: a master without one never
+ * pays its memory (issue 16 item 5 counts the master's PSS against a bare Node's).
+ */
+const loadTls = (): typeof import('node:tls') => createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
 
 const SHAPE = 'write ADDRESS,CERT,KEY — for example https = :8443,/etc/ssl/site.crt,/etc/ssl/site.key (optionally ,CIPHERS,CLIENT_CA)';
 
@@ -72,7 +79,7 @@ export function loadTlsMaterial(spec: TlsSpec, tuning: TlsTuning): TlsMaterial {
     ...(tuning.secureOptions !== 0 ? { secureOptions: tuning.secureOptions } : {}),
   };
   try {
-    createSecureContext(options);
+    loadTls().createSecureContext(options);
     return { ok: true, options };
   } catch (err) {
     return explainContextError(spec, err as Error);

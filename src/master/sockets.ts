@@ -7,7 +7,7 @@ import type { Config, ListenAddress, TlsSpec } from '../config/schema.js';
 import { loadTlsMaterial } from '../config/tls-address.js';
 import { tlsTuningOf } from '../config/tls-values.js';
 import { BerthError } from '../errors/berth-error.js';
-import { TlsListener } from '../server/tls-listener.js';
+import type { TlsListener } from '../server/tls-listener.js';
 import type { SummaryListener } from '../config/summary.js';
 import type { Front } from '../router/front.js';
 import type { ListenerFacts } from '../server/front-door.js';
@@ -117,6 +117,8 @@ export class MasterSockets {
   async #bindTls(config: Config, address: ListenAddress, spec: TlsSpec, facts: { display: string } & ListenerFacts, log: Log, inheritedFd: number | null): Promise<void> {
     const material = loadTlsMaterial(spec, tlsTuningOf(config));
     if (!material.ok) throw new BerthError('BERTH_CONFIG_INVALID', `${address.text}: ${material.message} — ${material.fix}`);
+    // Loaded here, at the first TLS listener: node:tls and node:crypto cost a master without one nothing.
+    const { TlsListener } = await import('../server/tls-listener.js');
     const tls = new TlsListener({
       spec,
       material: material.options,

@@ -61,6 +61,9 @@ test('with http-direct the door loads at the first hand-over, not before, and se
   berth.proc.kill('SIGHUP');
   await berth.waitForLog(/reload done/);
   assert.match(await slowClient(berth.port, '/slow2'), /^HTTP\/1\.1 200[\s\S]*via=master pid=\d+ path=\/slow2 /);
+  // TLS (node:tls) loads at the first TLS listener only: this master has none.
+  const loaded = readFileSync(log, 'utf8');
+  assert.doesNotMatch(loaded, /\/dist\/src\/server\/tls-listener\.js\n|^node:tls\n/m);
 });
 
 test('with http-direct a static file is served at its first request', async (t) => {
