@@ -60,6 +60,12 @@ export interface OptionSpec {
 
 type Extra = Partial<Pick<OptionSpec, 'aliases' | 'short' | 'repeatable' | 'optionalValue' | 'check'>>;
 
+/** A supported row of one table's group: `rowsIn('Listening')({ name, type, field, help, … })`. */
+export function rowsIn(group: OptionGroup) {
+  return (r: Omit<OptionSpec, 'aliases' | 'repeatable' | 'status' | 'group'> & Partial<Pick<OptionSpec, 'aliases' | 'repeatable'>>): OptionSpec =>
+    ({ aliases: [], repeatable: false, status: 'supported', group, ...r });
+}
+
 /** A uWSGI option Berth reads and ignores. */
 export function accepted(name: string, type: OptionType, group: OptionGroup, reason: string, extra: Extra = {}): OptionSpec {
   return { name, aliases: [], repeatable: false, ...extra, type, group, status: 'accepted', reason, help: reason };

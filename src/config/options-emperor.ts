@@ -3,10 +3,9 @@
  * uWSGI's emperor options that Berth implements, and the ones it refuses with a reason.
  * Same row shape as options.ts.
  */
-import { refused, type OptionSpec } from './option-spec.js';
+import { refused, rowsIn, type OptionSpec } from './option-spec.js';
 
-const row = (r: Omit<OptionSpec, 'aliases' | 'repeatable' | 'status' | 'group'> & Partial<Pick<OptionSpec, 'aliases'>>): OptionSpec =>
-  ({ aliases: [], repeatable: false, status: 'supported', group: 'Processes', ...r });
+const row = rowsIn('Processes');
 
 export const EMPEROR_OPTIONS: readonly OptionSpec[] = [
   row({

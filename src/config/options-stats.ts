@@ -3,10 +3,9 @@
  * the redaction of in-flight requests. Same row shape as options.ts, kept apart so each table
  * stays readable.
  */
-import type { OptionSpec } from './option-spec.js';
+import { rowsIn, type OptionSpec } from './option-spec.js';
 
-const row = (r: Omit<OptionSpec, 'aliases' | 'repeatable' | 'status' | 'group'> & Partial<Pick<OptionSpec, 'aliases' | 'repeatable'>>): OptionSpec =>
-  ({ aliases: [], repeatable: false, status: 'supported', group: 'Logging', ...r });
+const row = rowsIn('Logging');
 
 export const STATS_OPTIONS: readonly OptionSpec[] = [
   row({

@@ -3,10 +3,9 @@
  * `berth ctl`, and what the web workers wait for. [program:x] sections are read apart
  * (program-sections.ts). Same row shape as options.ts.
  */
-import type { OptionSpec } from './option-spec.js';
+import { rowsIn, type OptionSpec } from './option-spec.js';
 
-const row = (r: Omit<OptionSpec, 'aliases' | 'repeatable' | 'status' | 'group'> & Partial<Pick<OptionSpec, 'aliases' | 'repeatable'>>): OptionSpec =>
-  ({ aliases: [], repeatable: false, status: 'supported', group: 'Processes', ...r });
+const row = rowsIn('Processes');
 
 export const SUPERVISE_OPTIONS: readonly OptionSpec[] = [
   row({

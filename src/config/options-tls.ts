@@ -1,10 +1,9 @@
 /** The option rows of TLS in the master (session s16T): TLS listeners and the ssl-* settings they share. */
-import type { OptionSpec } from './option-spec.js';
+import { rowsIn, type OptionSpec } from './option-spec.js';
 
 const DAY_MS = 86_400_000;
 
-const row = (r: Omit<OptionSpec, 'aliases' | 'repeatable' | 'status' | 'group'> & Partial<Pick<OptionSpec, 'aliases' | 'repeatable'>>): OptionSpec =>
-  ({ aliases: [], repeatable: false, status: 'supported', group: 'Listening', ...r });
+const row = rowsIn('Listening');
 
 const SHAPE = 'ADDRESS,CERT,KEY[,CIPHERS[,CLIENT_CA]]: a CLIENT_CA file asks clients for a certificate and refuses one that does not verify against it; !CLIENT_CA also refuses clients without one. An empty CIPHERS keeps Node\'s default list; TLS 1.2 and up. Served by the master (never the workers\' direct paths); SIGHUP re-reads the files. See docs/security.md.';
 
