@@ -7,7 +7,7 @@ master would let it wait: its listener's timeout (http-timeout, or socket-timeou
 http-socket listener).  At that deadline it is closed here, silently, as the master closes an
 idle one; one whose request arrived meanwhile (a thread kept busy past the deadline) is served
 instead.  It is not handed to the master on the way: a handed connection stays on the master
-path for good, at 3-4x the CPU per request (docs/benchmarks.md, s12A and s16H), and a proxy's
+path for good, at 2-3x the CPU per request (docs/benchmarks.md, s12A and s16H), and a proxy's
 or a browser's pool pauses for seconds as a matter of course.  It goes to the master only when
 holding it would hurt: past HTTP_IDLE_MAX idle connections in this worker (the least recently
 used go first), while the worker's threads are all in the app (http_idle_keeper.py), and at a
@@ -109,8 +109,10 @@ class KeptConnections(object):
         else:
             due = [i for i in idle.values() if i.deadline <= now]
         for i in due:
-            if i.sock.fileno() < 0:
-                continue  # handed over past the bound while an earlier one was served
+            # serve() runs the app with the loop's lock released: meanwhile another thread may
+            # have taken this one to serve it, kept it again with a new deadline, or handed it over.
+            if idle.get(i.fd) is not i or i.deadline > now:
+                continue
             forget(sel, idle, i)
             try:
                 waiting = i.sock.recv(1, _PEEK)

@@ -126,6 +126,29 @@ class KeptConnectionsTest(unittest.TestCase):
         self.assertEqual(self.handed(), [])
 
 
+    def test_a_due_connection_another_thread_took_while_the_app_ran_is_left_to_it(self):
+        kept = KeptConnections({'listeners': [{'fd': 4, 'index': 0, 'timeout_ms': 1000}]}, self.handoff)
+        idle = {}
+        asking_client, asking = self.pair()
+        _, taken = self.pair()
+        kept.keep(asking, 0, 1, None, self.sel, idle, None)
+        kept.keep(taken, 0, 1, None, self.sel, idle, None)
+        asking_client.sendall(b'GET / HTTP/1.1\r\n\r\n')
+        for i in idle.values():
+            i.deadline = time.monotonic() - 0.001
+        served = []
+
+        def serve(sock, index, n, ends):
+            # serve() runs the app with the loop's lock released: another thread takes `taken`
+            # out of the table to serve its request, as http_direct.py does.
+            served.append(sock)
+            idle.pop(taken.fileno())
+
+        kept.expire(self.sel, idle, serve)
+        self.assertEqual(served, [asking])
+        self.assertGreaterEqual(taken.fileno(), 0)  # not closed under the other thread
+        self.assertEqual(self.handed(), [])
+
 class JudgeTest(unittest.TestCase):
     def judge(self, data, **over):
         v = server(**over).judge(data)
