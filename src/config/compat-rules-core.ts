@@ -23,7 +23,7 @@ export const CORE_RULES: readonly CompatRule[] = [
   rule('planned', 'Config files', R.CONFIG_LOGIC, ['set', 'get', 'declare-option*', 'resolve', 'for', 'for-*', 'endfor', 'end-for', 'if-*', 'ifenv', 'ifexists', 'ifplugin', 'ifdir', 'endif', 'end-if', 'blacklist', 'end-blacklist', 'whitelist', 'end-whitelist', 'include', 'inherit', 'inject-before', 'inject-after', 'skip-zero', 'skip-atexit*']),
   rule('refused', 'Processes', R.CONTROL, ['stop', 'reload', 'pause', 'suspend', 'resume', 'connect-and-read', 'extract', 'exit']),
   rule('refused', 'Config files', R.INTROSPECTION, ['help', 'usage', 'version', 'print-sym', 'print-symbol', 'dump-options', 'show-config', 'cflags', 'dot-h', 'build-plugin', '*-list']),
-  rule('planned', 'Listening', R.TLS, ['suwsgi-socket', 'ssl-socket', 'https-socket', 'ssl-*', 'sni', 'sni-*']),
+  rule('planned', 'Listening', R.TLS, ['ssl-*', 'sni', 'sni-*']),
   rule('refused', 'Listening', R.MODIFIERS, ['*-modifier1', '*-modifier2', 'allowed-modifiers', 'remap-modifier']),
   rule('refused', 'Listening', R.PROTOCOLS, ['http11-socket', 'fastcgi-*', 'scgi-*', 'raw-socket', 'puwsgi-socket', 'socket-protocol', 'undeferred-shared-socket', 'abstract-socket', 'map-socket', 'cgi-mode', 'no-server', 'command-mode']),
   rule('planned', 'Listening', R.SOCKET_TUNING, ['chmod', 'freebind', 'no-defer-accept', 'tcp-nodelay', 'so-keepalive', 'so-send-timeout', 'socket-send-timeout', 'so-write-timeout', 'socket-write-timeout', 'socket-sndbuf', 'socket-rcvbuf', 'shutdown-sockets', 'reuse-port', 'tcp-fast*', 'enable-proxy-protocol', 'close-on-exec', 'close-on-exec2']),

@@ -22,7 +22,7 @@ export const TLS_OPTIONS: readonly OptionSpec[] = [
   }),
   row({
     name: 'ssl-verbose', type: 'bool', default: 'false', field: 'sslVerbose',
-    help: 'Log every failed TLS handshake with the peer and the reason (otherwise they are only counted, and the first of each listener is logged).',
+    help: 'Log every failed TLS handshake with the peer and the reason (otherwise only the first of each listener is logged).',
   }),
   row({
     name: 'ssl-enable-tlsv1', type: 'bool', default: 'false', field: 'sslEnableTlsv1',

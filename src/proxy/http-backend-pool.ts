@@ -11,11 +11,9 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_IDLE = 256;
 const SWEEP_MS = 250;
 /**
- * Sweeps an idle connection is kept: 1.25–1.5 s, under the 2 s after which a Berth backend's
- * worker hands a kept connection to its master, where every later request on it takes the
- * slower master path (python/berth_runtime/http_direct.py HTTP_IDLE_S; measured in
- * docs/benchmarks.md, session s14H), and under gunicorn's 2 s keepalive. Counted in the
- * pool's sweeps, not read from a clock per response.
+ * Sweeps an idle connection is kept: 1.25–1.5 s, under gunicorn's 2 s keepalive (a Berth
+ * backend keeps it on its worker up to its http-timeout since s16H). Counted in the pool's
+ * sweeps, not read from a clock per response.
  */
 const IDLE_SWEEPS = 5;
 /**
@@ -78,7 +76,7 @@ export class BackendConnection implements Watched {
   #keepAlive = false;
   #requestWritten = false;
   #readTimeoutMs = 0;
-  /** Requests begun on it, against the pool's requestsPerConnection. */
+  /** Requests begun on it, against REQUESTS_PER_CONNECTION. */
   #carried = 0;
   readonly #connectTimeoutMs: number;
   /** The pool's sweep count when it went idle. */
@@ -232,7 +230,7 @@ export class BackendConnection implements Watched {
     const user = this.#user!;
     this.#user = null;
     this.reused = true;
-    if (this.#keepAlive && this.#requestWritten && !this.socket.destroyed && this.#carried < this.#pool.requestsPerConnection) {
+    if (this.#keepAlive && this.#requestWritten && !this.socket.destroyed && this.#carried < REQUESTS_PER_CONNECTION) {
       this.limitMs = Infinity;
       this.#pool.give(this);
     } else {
@@ -270,7 +268,6 @@ export class BackendConnection implements Watched {
  * connection limit.
  */
 export class HttpBackendPool {
-  readonly requestsPerConnection: number;
   readonly #spec: BackendSpec;
   readonly #connectTimeoutMs: number;
   readonly #idle: BackendConnection[] = [];
@@ -280,10 +277,9 @@ export class HttpBackendPool {
   /** Sweeps run so far: the idle connections' clock. */
   #sweeps = 0;
 
-  constructor(spec: BackendSpec, connectTimeoutMs: number, requestsPerConnection = REQUESTS_PER_CONNECTION) {
+  constructor(spec: BackendSpec, connectTimeoutMs: number) {
     this.#spec = spec;
     this.#connectTimeoutMs = connectTimeoutMs;
-    this.requestsPerConnection = requestsPerConnection;
   }
 
   /** An idle connection the backend has not closed, else a new one. `fresh`: always a new one. */

@@ -108,7 +108,8 @@ export class FrontDoor {
     const timer = setTimeout(() => socket.destroy(), this.#deps.timeoutMs);
     // A client trickling its first bytes is paced here already, and these reads count towards
     // its connection's (read-pacing.ts): "GET /" one byte at a time is five reads.
-    const pacer = readPacerOf(socket);
+    // Only a shared-read socket can be paced (a stream socket, TLS included, ignores the answer).
+    const pacer = readsShared(socket) ? readPacerOf(socket) : null;
     const onData = (chunk: Buffer): boolean => {
       // `chunk` may be the shared read buffer (shared-reads.ts): only a copy is kept for later.
       const bytes = seen === null ? chunk : Buffer.concat([seen, chunk]);
@@ -116,7 +117,7 @@ export class FrontDoor {
       let kind = sniffProtocol(bytes.length > SNIFF_LIMIT ? bytes.subarray(0, SNIFF_LIMIT) : bytes);
       if (kind === 'need-more' && bytes.length < SNIFF_LIMIT) {
         seen = seen === null ? Buffer.from(chunk) : bytes;
-        return pacer.keepReading(chunk.length, true);
+        return pacer === null || pacer.keepReading(chunk.length, true);
       }
       if (kind === 'need-more' || kind === 'unknown') kind = listener.via === 'socket' ? 'uwsgi' : 'http';
       clearTimeout(timer);

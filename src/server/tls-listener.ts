@@ -15,9 +15,8 @@ import type { Socket } from 'node:net';
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls';
 import type { TlsSpec } from '../config/schema.js';
 import { cannedResponse } from '../protocol/http1/canned.js';
+import { TLS_HANDSHAKE } from '../protocol/uwsgi/sniff.js';
 import { endpointsOf, type Endpoints } from './endpoints.js';
-
-const HANDSHAKE_RECORD = 0x16;
 
 export interface TlsListenerOptions {
   readonly spec: TlsSpec;
@@ -72,7 +71,7 @@ export class TlsListener {
       clearTimeout(timer);
       socket.pause();
       socket.off('error', onError);
-      if (first[0] !== HANDSHAKE_RECORD) {
+      if (first[0] !== TLS_HANDSHAKE) {
         this.#plain(socket);
         return;
       }
@@ -120,11 +119,6 @@ export class TlsListener {
     if (!this.#o.verbose && this.#failures > 1) return;
     const who = peer ?? 'a client';
     this.#o.log('warn', `${this.#o.display}: TLS handshake with ${who} failed: ${reason}${this.#o.verbose ? '' : ' (the first failure; ssl-verbose logs each)'}`);
-  }
-
-  /** Handshakes that failed or timed out since start. */
-  get failures(): number {
-    return this.#failures;
   }
 }
 

@@ -186,6 +186,7 @@ export class StatsRegistry {
     const before = lastTraceback(output());
     let looks = 0;
     const look = (): void => {
+      if (!this.recentErrors.includes(entry)) return; // pushed out of the list: nobody will read it
       const found = lastTraceback(output());
       if ((found !== '' && found !== before) || ++looks >= TRACEBACK_LOOKS) entry.traceback = found;
       else setTimeout(look, TRACEBACK_LOOK_MS).unref();

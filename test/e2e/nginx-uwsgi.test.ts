@@ -10,10 +10,10 @@
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { statSync, existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { APPS, debianPython, startBerth, type RunningBerth } from '../helpers/berth.js';
+import { sendUntilClose } from '../helpers/raw-http.js';
 import { requireNginx, sharedTempDir, startNginx, type RunningNginx } from '../helpers/nginx.js';
 
 type Environ = Record<string, unknown>;
@@ -221,19 +221,8 @@ test("the seed article's config: upstream, 75M, big header buffers, static and m
   assert.equal(await post.text(), 'hello through the upstream');
 });
 
-/** One raw HTTP/1.0 exchange with nginx (fetch would join repeated fields itself). */
-function rawExchange(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let answer = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-    // Written, not ended: nginx takes a half-close for a client gone away (499). HTTP/1.0: it closes after the answer.
-    socket.write(request.replace(/\n/g, '\r\n'));
-  });
-}
+/** One raw HTTP/1.0 exchange with nginx, LF written as CRLF (fetch would join repeated fields itself). */
+const rawExchange = (port: number, request: string): Promise<string> => sendUntilClose(port, Buffer.from(request.replace(/\n/g, '\r\n'), 'latin1'));
 
 test("an app returning bytes (uWSGI's habit), and a field on several lines, behind nginx", async (t) => {
   const b = await startBerth(['--socket', '127.0.0.1:0', '--chdir', APPS, '--wsgi-file', 'returns_bytes.py', '--processes', '1', '--python', debianPython()]);

@@ -113,6 +113,7 @@ test('one worker serves every connection (no shares, nothing deferred)', async (
     const answers = await Promise.all(clients.map((c) => c.get('/solo', 5_000)));
     assert.equal(new Set(answers.map((a) => a.pid)).size, 1);
     assert.equal(answers.length, 24);
+    assert.ok(answers.every((a) => a.via === 'direct'), `every one served by the worker, none deferred to the master: ${answers.map((a) => a.via).join(',')}`);
   } finally {
     for (const c of clients) c.end();
   }

@@ -45,6 +45,8 @@ test('at the listener\'s timeout the worker closes an idle connection, as the ma
   const c = new Client(b.port);
   await c.write(GET('/first'));
   assert.match((await c.until(1))[0]!, /^via=direct /);
+  await pause(300);
+  assert.deepEqual(serverEndHolders(b.port, c.socket), ['python3'], 'idle with its worker until the timeout');
   await c.until(2, 4000); // returns once the server closes (no second body is asked for)
   assert.equal(c.closed, true, 'closed by the worker at http-timeout');
   assert.equal(c.text.match(/HTTP\/1\.1 /g)?.length, 1, 'silently: no 408 on an idle connection');

@@ -63,6 +63,7 @@ test('with http-direct the door loads at the first hand-over, not before, and se
   assert.match(await slowClient(berth.port, '/slow2'), /^HTTP\/1\.1 200[\s\S]*via=master pid=\d+ path=\/slow2 /);
   // TLS (node:tls) loads at the first TLS listener only: this master has none.
   const loaded = readFileSync(log, 'utf8');
+  assert.match(loaded, /^node:net$/m, 'the module log records builtins');
   assert.doesNotMatch(loaded, /\/dist\/src\/server\/tls-listener\.js\n|^node:tls\n/m);
 });
 

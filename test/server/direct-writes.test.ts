@@ -225,3 +225,19 @@ test('writes while the stream holds bytes (a socket still connecting) go through
     listener.close();
   }
 });
+
+test('a write after stream bytes still waiting in Node (one stream write in flight) goes through the stream, behind them', () =>
+  withPair(async (p) => {
+    p.client.pause();
+    p.server.write(BIG); // in flight in libuv: the client reads nothing
+    p.server.write('a'); // held in the stream's own buffer behind it
+    const streamWrites = countStreamWrites(p.server);
+    writeDirect(p.server, 'b');
+    assert.equal(streamWrites.calls, 1, 'the stream holds bytes: this write must queue behind them');
+    const received = collect(p.client);
+    p.server.end();
+    p.client.resume();
+    const all = await received;
+    assert.equal(all.length, BIG.length + 2);
+    assert.equal(all.subarray(-2).toString('latin1'), 'ab');
+  }));

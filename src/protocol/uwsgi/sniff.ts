@@ -41,7 +41,8 @@ const KEY_BYTES_CHECKED = 6;
 /** modifier1 values that may come with an empty vars block: WSGI, WSGI without SCRIPT_NAME, ping. */
 const EMPTY_BLOCK_MODIFIERS = new Set([0, 30, 100]);
 
-const TLS_HANDSHAKE = 0x16;
+/** The first byte of a TLS record carrying a handshake (a ClientHello). */
+export const TLS_HANDSHAKE = 0x16;
 const SLASH = 0x2f;
 const STAR = 0x2a;
 const COLON = 0x3a;
