@@ -15,7 +15,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, getStatus } from './lib/http-probe.js';
-import { cpuSecondsSplit, processTree, Tracker, trySignal } from './lib/proc.js';
+import { treeCpuSplit, Tracker, trySignal } from './lib/proc.js';
+import { median } from './lib/report.js';
 import { runWrk } from './lib/wrk.js';
 
 const [A_TREE, B_TREE] = process.argv.slice(2, 4);
@@ -50,27 +51,18 @@ async function ready(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`nothing answered 200 on port ${port}`);
 }
 
-/** The front's CPU seconds so far (its whole tree), user space and kernel apart. */
-function frontCpu(child: ChildProcess): { user: number; system: number } {
-  const split = processTree(child.pid!).map(cpuSecondsSplit);
-  return { user: split.reduce((s, c) => s + c.user, 0), system: split.reduce((s, c) => s + c.system, 0) };
-}
 
 interface Front { readonly label: string; readonly tree: string; readonly port: number; readonly child: ChildProcess }
 interface Sample { userUs: number; systemUs: number; rps: number }
 
 async function measure(f: Front): Promise<Sample> {
-  const before = frontCpu(f.child);
+  const before = treeCpuSplit(f.child.pid!);
   const w = await runWrk(tracker, { url: `http://127.0.0.1:${f.port}/`, connections: CONNECTIONS, durationS: SECONDS });
-  const after = frontCpu(f.child);
+  const after = treeCpuSplit(f.child.pid!);
   const per = (seconds: number): number => (seconds / Math.max(1, w.requests)) * 1e6;
   return { userUs: per(after.user - before.user), systemUs: per(after.system - before.system), rps: w.rps };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 async function stopAll(): Promise<void> {
   for (const c of children) trySignal(-c.pid!, 'SIGTERM');
@@ -116,12 +108,12 @@ try {
   }
   fronts.forEach((f, i) => {
     const r = rows[i]!;
-    console.log(`${f.label} median µs/request: user ${median(r.map((s) => s.userUs)).toFixed(2)}, sys ${median(r.map((s) => s.systemUs)).toFixed(2)}, total ${median(r.map((s) => s.userUs + s.systemUs)).toFixed(2)}`);
+    console.log(`${f.label} median µs/request: user ${median(r.map((s) => s.userUs))!.toFixed(2)}, sys ${median(r.map((s) => s.systemUs))!.toFixed(2)}, total ${median(r.map((s) => s.userUs + s.systemUs))!.toFixed(2)}`);
   });
   const [a, b] = rows as [Sample[], Sample[]];
   const userRatios = a.map((s, i) => b[i]!.userUs / s.userUs);
   const totalRatios = a.map((s, i) => (b[i]!.userUs + b[i]!.systemUs) / (s.userUs + s.systemUs));
-  console.log(`B ÷ A per pair, median: user ${median(userRatios).toFixed(3)} (B lower in ${userRatios.filter((r) => r < 1).length} of ${PAIRS}), total ${median(totalRatios).toFixed(3)}`);
+  console.log(`B ÷ A per pair, median: user ${median(userRatios)!.toFixed(3)} (B lower in ${userRatios.filter((r) => r < 1).length} of ${PAIRS}), total ${median(totalRatios)!.toFixed(3)}`);
 } finally {
   await stopAll();
 }

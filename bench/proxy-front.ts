@@ -29,7 +29,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, getStatus } from './lib/http-probe.js';
-import { cpuSeconds, cpuSecondsSplit, machineBusySeconds, processTree, Tracker, trySignal } from './lib/proc.js';
+import { cpuSeconds, treeCpuSplit, machineBusySeconds, processTree, Tracker, trySignal } from './lib/proc.js';
+import { median } from './lib/report.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
 
 const ROOT = process.cwd();
@@ -140,11 +141,6 @@ function treeCpu(rs: readonly Running[]): number {
   return rs.reduce((sum, r) => sum + processTree(r.proc.pid!).reduce((s, pid) => s + cpuSeconds(pid), 0), 0);
 }
 
-/** The front's CPU seconds so far (every process of its tree), user space and kernel apart. */
-function frontCpu(r: Running): { user: number; system: number } {
-  const split = processTree(r.proc.pid!).map(cpuSecondsSplit);
-  return { user: split.reduce((s, c) => s + c.user, 0), system: split.reduce((s, c) => s + c.system, 0) };
-}
 
 /**
  * Per request, in µs: `cpuUs` the front's CPU (`userUs` of it in user space, `systemUs` in the
@@ -189,7 +185,8 @@ function frontConnections(front: Running, backends: readonly Running[]): Promise
 /** Samples the front's backend connections every 100 ms until `done` resolves: the most at once, and all seen. */
 async function sampleConnections(front: Running, backends: readonly Running[], done: Promise<unknown>): Promise<{ atStart: number; most: number; seen: number }> {
   let finished = false;
-  void done.finally(() => (finished = true));
+  const stop = (): void => void (finished = true);
+  done.then(stop, stop); // a failed wrk is reported by measure(), not here as an unhandled rejection
   const first = await frontConnections(front, backends);
   const seen = new Set(first);
   let most = first.size;
@@ -204,11 +201,11 @@ async function sampleConnections(front: Running, backends: readonly Running[], d
 
 async function measure(r: Running, backends: readonly Running[]): Promise<Sample> {
   const detailBefore = DETAIL ? processCpu(backends) : [];
-  const before = { front: frontCpu(r), backends: treeCpu(backends), machine: machineBusySeconds() };
+  const before = { front: treeCpuSplit(r.proc.pid!), backends: treeCpu(backends), machine: machineBusySeconds() };
   const running = runWrk(tracker, { url: `http://127.0.0.1:${r.port}/`, connections: CONNECTIONS, durationS: SECONDS });
   const sampling = DETAIL ? sampleConnections(r, backends, running) : null;
   const w: WrkResult = await running;
-  const after = { front: frontCpu(r), backends: treeCpu(backends), machine: machineBusySeconds() };
+  const after = { front: treeCpuSplit(r.proc.pid!), backends: treeCpu(backends), machine: machineBusySeconds() };
   if (DETAIL) {
     printDetail(r.name, backends, detailBefore, processCpu(backends), w.requests);
     const c = (await sampling)!;
@@ -227,13 +224,9 @@ function cpuLine(s: Sample): string {
   return `CPU/request µs: front ${s.cpuUs.toFixed(1)} (user ${s.userUs.toFixed(1)}, sys ${s.systemUs.toFixed(1)}), backends ${s.backendUs.toFixed(1)}, machine ${s.machineUs.toFixed(1)}`;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 function spread(xs: number[], digits = 2): string {
-  return `${median(xs).toFixed(digits)} (range ${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+  return `${median(xs)!.toFixed(digits)} (range ${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
 }
 
 let stopping = false;
@@ -277,7 +270,7 @@ try {
       const us = (pick: (s: Sample) => number): string => spread(rows[f].map(pick), 1);
       console.log(`${kind} median ${f}: ${spread(rows[f].map((s) => s.rps), 0)} req/s, p99 ${spread(rows[f].map((s) => s.p99Ms))} ms, CPU/request µs: front ${us((s) => s.cpuUs)} (user ${us((s) => s.userUs)}, sys ${us((s) => s.systemUs)}), backends ${us((s) => s.backendUs)}, machine ${us((s) => s.machineUs)}`);
     }
-    const verdict = median(ratios.rps) >= 0.8 && median(ratios.p99) <= 1.5 ? 'meets' : 'MISSES';
+    const verdict = median(ratios.rps)! >= 0.8 && median(ratios.p99)! <= 1.5 ? 'meets' : 'MISSES';
     console.log(`${kind} Berth ÷ nginx: req/s ${spread(ratios.rps)}, p99 ${spread(ratios.p99)}, CPU/request front ${spread(ratios.cpu)} (user ${spread(ratios.user)}), backends ${spread(ratios.backend)}, machine ${spread(ratios.machine)} — ${verdict} the target (req/s ≥ 0.8, p99 ≤ 1.5)`);
   }
 } finally {

@@ -226,6 +226,12 @@ export function cpuSecondsSplit(pid: number): { user: number; system: number } {
   return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
 }
 
+/** CPU seconds so far of every process of the tree under `pid`, user space and kernel apart. */
+export function treeCpuSplit(pid: number): { user: number; system: number } {
+  const split = processTree(pid).map(cpuSecondsSplit);
+  return { user: split.reduce((s, c) => s + c.user, 0), system: split.reduce((s, c) => s + c.system, 0) };
+}
+
 /**
  * Context switches (voluntary + involuntary) of every thread of a process so far: each is a
  * wake-up or a preemption, so their rate says how often the process competes for a core.

@@ -30,7 +30,8 @@ export interface Row {
   note?: string;
 }
 
-function median(values: number[]): number | undefined {
+/** The median of the values that are numbers (NaN is "no data"); undefined when there are none. */
+export function median(values: number[]): number | undefined {
   // Infinity (a latency beyond wrk's timeout) is a real, orderable value; NaN is "no data".
   const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   if (v.length === 0) return undefined;
