@@ -1,5 +1,5 @@
 /** The option rows of TLS in the master (session s16T): TLS listeners and the ssl-* settings they share. */
-import { rowsIn, type OptionSpec } from './option-spec.js';
+import { accepted, refused, rowsIn, type OptionSpec } from './option-spec.js';
 
 const DAY_MS = 86_400_000;
 
@@ -40,14 +40,10 @@ export const TLS_OPTIONS: readonly OptionSpec[] = [
     name: 'https-export-cert', type: 'bool', default: 'false', field: 'httpsExportCert',
     help: 'Pass a verified client certificate to the app as PEM in HTTPS_CC (HTTPS_DN, its subject, is always passed when a client sent one).',
   }),
-  {
-    name: 'ssl-sessions-use-cache', aliases: ['ssl-session-use-cache'], type: 'string', optionalValue: true, repeatable: false, status: 'accepted', group: 'Listening',
-    reason: "each TLS listener keeps its own session cache in the master (ssl-session-timeout applies); there is no uWSGI cache to store them in",
-    help: "each TLS listener keeps its own session cache in the master (ssl-session-timeout applies); there is no uWSGI cache to store them in",
-  },
-  {
-    name: 'ssl-enable3', aliases: ['ssl-enable-sslv3'], type: 'bool', repeatable: false, status: 'refused', group: 'Listening',
-    reason: 'SSLv3 is broken and Node\'s OpenSSL does not speak it; remove it (ssl-enable-tlsv1 allows TLS 1.0 for old clients)',
-    help: 'SSLv3 is broken and Node\'s OpenSSL does not speak it; remove it (ssl-enable-tlsv1 allows TLS 1.0 for old clients)',
-  },
+  accepted('ssl-sessions-use-cache', 'string', 'Listening',
+    'each TLS listener keeps its own session cache in the master (ssl-session-timeout applies); there is no uWSGI cache to store them in',
+    { aliases: ['ssl-session-use-cache'], optionalValue: true }),
+  refused('ssl-enable3', 'bool', 'Listening',
+    'SSLv3 is broken and Node\'s OpenSSL does not speak it; remove it (ssl-enable-tlsv1 allows TLS 1.0 for old clients)',
+    { aliases: ['ssl-enable-sslv3'] }),
 ];
