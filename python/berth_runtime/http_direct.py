@@ -38,7 +38,8 @@ import traceback
 from .direct_io import DirectInput, RawConn
 from .direct_report import DirectReport
 from .forwarded import PeerTrust, parse_allow
-from .http_direct_request import HttpDirectRequest, build_environ, mount_prefixes, path_and_script, record_block
+from .http_direct_request import HttpDirectRequest, build_environ, path_and_script, record_block
+from .script_name import mount_prefixes
 from .http_early_verdict import static_claim
 from .http_head import HttpDate
 from .http_idle_keeper import IdleKeeper, LoopState

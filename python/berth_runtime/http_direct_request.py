@@ -16,7 +16,7 @@ from urllib.parse import unquote_to_bytes
 from .direct_request import DirectRequest
 from .responses import ResponseInvalid
 from .http_head import FRAMED_CHUNKED, keep_alive_head
-from .script_name import mount_prefixes, split_script_name  # noqa: F401 (mount_prefixes: for http_direct)
+from .script_name import split_script_name
 
 _CGI_NAMES = {}
 _WITH_LENGTH = frozenset(('POST', 'PUT', 'PATCH'))
