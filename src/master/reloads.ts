@@ -11,7 +11,7 @@
  * previous generation again. Each step is reported beside the pidfile (./reload-report.ts).
  */
 import { describeSource } from '../config/problem.js';
-import type { Config } from '../config/schema.js';
+import type { Config, TlsSpec } from '../config/schema.js';
 import type { WorkerReadyInfo } from '../worker/handle.js';
 import { resolveInterpreter, type Interpreter } from './interpreter.js';
 import type { MasterState } from './master-state.js';
@@ -164,8 +164,10 @@ function accepted(v: Verdict): string {
 
 /** Options a reload cannot change: the sockets stay bound and the master keeps its identity. */
 function fixedAtStart(before: Config, after: Config): string[] {
-  const fields = ['http', 'uwsgi', 'uwsgiDirect', 'chmodSocket', 'chownSocket', 'detectProtocol', 'uwsgiAllow', 'forwardedAllowIps', 'proxyProtocol', 'mounts', 'bufferSizeBytes', 'limitPostBytes', 'spoolLimitBytes', 'listen', 'httpTimeoutMs', 'socketTimeoutMs', 'uid', 'gid', 'umask', 'pidfile', 'pidfile2', 'daemonize', 'daemonize2', 'logto', 'stats', 'statsHttp', 'metrics'] as const;
-  // A TLS listener's files are not fixed: the reload renews them (sockets.ts renewTls).
-  const shown = (v: unknown): string => JSON.stringify(v, (k, x: unknown) => (k === 'tls' ? undefined : x));
+  const fields = ['http', 'uwsgi', 'uwsgiDirect', 'chmodSocket', 'chownSocket', 'detectProtocol', 'uwsgiAllow', 'forwardedAllowIps', 'proxyProtocol', 'mounts', 'bufferSizeBytes', 'limitPostBytes', 'spoolLimitBytes', 'listen', 'httpTimeoutMs', 'socketTimeoutMs', 'uid', 'gid', 'umask', 'pidfile', 'pidfile2', 'daemonize', 'daemonize2', 'logto', 'stats', 'statsHttp', 'metrics', 'sslVerbose', 'httpsExportCert'] as const;
+  // A TLS listener's files and ciphers are not fixed: the reload renews them (sockets.ts renewTls).
+  // Whether it is TLS at all and how it asks for client certificates were fixed when it was bound.
+  const shown = (v: unknown): string => JSON.stringify(v, (k, x: unknown) =>
+    (k === 'tls' && x !== undefined ? { clientCa: (x as TlsSpec).clientCa, required: (x as TlsSpec).clientCertRequired } : x));
   return fields.filter((f) => shown(before[f]) !== shown(after[f]));
 }

@@ -148,7 +148,9 @@ export class MasterSockets {
     for (const t of this.#tls) {
       const now = [...config.http, ...config.uwsgi].find((a) => a.text === t.address.text && a.via === t.address.via && a.tls !== undefined);
       if (now?.tls === undefined) continue;
-      const material = loadTlsMaterial(now.tls, tuning);
+      // The client-certificate rule stays the one the listener was bound with (a change needs a restart).
+      const bound = t.address.tls!;
+      const material = loadTlsMaterial({ ...now.tls, clientCa: bound.clientCa, clientCertRequired: bound.clientCertRequired }, tuning);
       if (!material.ok) {
         log('error', `${t.address.text}: the TLS certificate was not renewed: ${material.message} — ${material.fix}; the listener keeps the certificate it had`);
         continue;

@@ -168,3 +168,19 @@ test('a reload re-reads the certificate; a bad new one keeps the old serving, an
   await b.waitForLog(/reload refused: the configuration has problems; generation 2 keeps serving:\n.*https.*live\.crt.*not PEM/);
   assert.equal(await cn(), 'renewed.localhost', 'the certificate it had keeps serving');
 });
+
+test('a reload that changes the client-certificate rule warns that it needs a restart, and the bound rule stays', async () => {
+  const ini = join(pki.dir, 'ca-rule.ini');
+  const write = (ca: string): void => writeFileSync(ini, `[uwsgi]\nhttps = 127.0.0.1:0,${pki.serverCert},${pki.serverKey},,${ca}\n`);
+  write(`!${pki.caCert}`);
+  const b = await startBerth(['--ini', ini, ...ECHO]);
+  started.push(b);
+  await assert.rejects(fetchTls(b.port, '/environ'), 'no certificate: refused');
+  write('');
+  b.proc.kill('SIGHUP');
+  await b.waitForLog(/http changed; these take effect only after a restart/);
+  await b.waitForLog(/reload done in \d+ ms: generation 2 serves/);
+  await assert.rejects(fetchTls(b.port, '/environ'), 'still refused without a certificate: the rule it was bound with');
+  const client = { cert: readPem(pki.clientCert), key: readPem(pki.clientKey) };
+  assert.equal((await fetchTls(b.port, '/environ', client)).status, 200, 'and still served with one');
+});
