@@ -18,48 +18,24 @@ import type { Socket } from 'node:net';
 import type { Endpoints } from './endpoints.js';
 import { RequestParser } from '../protocol/http1/request-parser.js';
 import { CONTINUE_100 } from '../protocol/http1/canned.js';
-import type { HttpParseError, RequestHead, RequestParserHandler, RequestParserLimits } from '../protocol/http1/types.js';
+import type { HttpParseError, RequestHead, RequestParserHandler } from '../protocol/http1/types.js';
 import { Exchange, type CgiSource } from './exchange.js';
-import type { KeptResponse } from './kept-response.js';
 import { KeptAnswer } from './kept-exchange.js';
+import type { KeptResponse } from './kept-response.js';
 import { RequestBody } from './request-body.js';
-import { SPOOL_FULL_MESSAGE, type SpoolBudget } from './spool-budget.js';
+import type { HttpFrontContext } from './http-front-context.js';
+import { SPOOL_FULL_MESSAGE } from './spool-budget.js';
 import { QueuedResponse, type ResponseQueue } from './queued-response.js';
 import { FlushingWriter } from './flushing-writer.js';
 import { unsentBytes } from './direct-writes.js';
-import type { JoinedResponses } from './joined-responses.js';
-import { peerIsTrusted, type ForwardedTrust } from './forwarded.js';
+import { peerIsTrusted } from './forwarded.js';
 import { requestRecord, unparsedRecord } from './http-request-record.js';
-import { buildCgiBlock, pathDecodesToNul, type CgiNameCache, type ConnectionFacts } from './http-environ.js';
-import type { ScriptNameRule } from './script-name.js';
+import { buildCgiBlock, pathDecodesToNul, type ConnectionFacts } from './http-environ.js';
 import { mustWait } from './pipeline-order.js';
 import { readWith } from './shared-reads.js';
 import { readPacerOf, type ReadPacer } from './read-pacing.js';
 
 const MAX_PIPELINED = 32;
-
-export interface HttpFrontContext {
-  readonly limits: RequestParserLimits;
-  readonly names: CgiNameCache;
-  readonly scriptNames: ScriptNameRule;
-  readonly joined: JoinedResponses;
-  readonly spool: SpoolBudget;
-  /** forwarded-allow-ips: the peers whose Forwarded / X-Forwarded-* headers name the client. */
-  readonly forwardedTrust: ForwardedTrust;
-  readonly draining: boolean;
-  date(): string;
-  log(level: 'info' | 'warn' | 'error', message: string): void;
-  dispatch(ex: Exchange): void;
-  /** The response left Berth (for the request log and stats). */
-  exchangeDone(ex: Exchange): void;
-  /** A kept answer left Berth (#answerKept): for the request log, stats and the static channel, as exchangeDone + staticServed would have it. */
-  keptDone(answer: KeptAnswer): void;
-  /**
-   * The kept 200 the routes would answer this plain keep-alive GET with (a hot static file,
-   * src/static/hot-responses.ts), or null: the request then takes the routes.
-   */
-  hotStatic(target: string, requestHeaders: readonly string[]): KeptResponse | null;
-}
 
 export class HttpConnection implements RequestParserHandler, CgiSource, ResponseQueue {
   readonly ctx: HttpFrontContext;

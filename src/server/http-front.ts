@@ -6,7 +6,8 @@
 import type { Socket } from 'node:net';
 import type { Config, ListenVia } from '../config/schema.js';
 import type { Exchange } from './exchange.js';
-import { HttpConnection, type HttpFrontContext } from './http-connection.js';
+import { HttpConnection } from './http-connection.js';
+import type { HttpFrontContext } from './http-front-context.js';
 import { JoinedResponses } from './joined-responses.js';
 import { endpointsOf, type Endpoints } from './endpoints.js';
 import { CgiNameCache } from './http-environ.js';
