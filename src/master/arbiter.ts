@@ -111,10 +111,8 @@ export class Arbiter {
       state: () => this.#state,
       moveTo: (next) => this.#moveTo(next),
       current: () => ({ config: this.#config, interpreter: this.#interpreter }),
-      prepare: (config) => {
-        this.#sockets.renewTls(config, (level, message) => this.#log(level, message));
-        return this.#front.prepare(config);
-      },
+      // A reload renews the TLS listeners' certificates before the new generation is prepared.
+      prepare: (config) => (this.#sockets.renewTls(config, (level, message) => this.#log(level, message)), this.#front.prepare(config)),
       commit: (config, interpreter, ready, importStartedAt) => this.#commit(config, interpreter, ready, importStartedAt),
       reopenLog: (why) => this.#reopenLog(why),
       began: (why) => deps.notifier?.reloading(why),
