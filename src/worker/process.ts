@@ -143,7 +143,9 @@ export class ForkedProcess implements WorkerProcess {
   #early: { socket: Socket; initial: Buffer | null } | null = null;
   #killPending: NodeJS.Signals | null = null;
   #connected = false;
+  #channel: Socket | null = null;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  #exitReported = false;
   bootFailure: BootFailInfo | null = null;
   lostWithZygote = false;
 
@@ -174,7 +176,7 @@ export class ForkedProcess implements WorkerProcess {
     this.#sink = sink;
     if (this.#early !== null) sink.channel(this.#early.socket, this.#early.initial);
     this.#early = null;
-    if (this.#exit !== null) sink.exit(this.#exit.code, this.#exit.signal);
+    if (this.#exitReported) sink.exit(this.#exit!.code, this.#exit!.signal);
   }
 
   /** FORKED: the zygote reports the worker's pid. */
@@ -191,6 +193,7 @@ export class ForkedProcess implements WorkerProcess {
       return;
     }
     this.#connected = true;
+    this.#channel = socket;
     if (this.#sink !== null) this.#sink.channel(socket, initial);
     else this.#early = { socket, initial };
   }
@@ -199,9 +202,26 @@ export class ForkedProcess implements WorkerProcess {
   exited(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#exit !== null) return;
     this.#exit = { code, signal };
+    const channel = this.#channel;
+    if (this.#sink !== null && channel !== null && !channel.destroyed) {
+      // EXITED comes on the zygote's socket and can overtake the worker's last frames on its own
+      // channel (BOOT_FAIL): the exit is reported once the channel has been read to its end.
+      const timer = setTimeout(() => this.#reportExit(), CLOSE_AFTER_EXIT_MS);
+      channel.once('close', () => {
+        clearTimeout(timer);
+        this.#reportExit();
+      });
+      return;
+    }
+    this.#reportExit();
+  }
+
+  #reportExit(): void {
+    if (this.#exitReported) return;
+    this.#exitReported = true;
     this.#early?.socket.destroy();
     this.#early = null;
-    this.#sink?.exit(code, signal);
+    this.#sink?.exit(this.#exit!.code, this.#exit!.signal);
   }
 
   kill(signal: NodeJS.Signals): void {
