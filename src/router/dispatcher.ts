@@ -4,7 +4,8 @@
  * Theory of operation: a request goes to an idle worker thread at once; when every thread is
  * busy it waits in a bounded FIFO (`listen` entries); past that it is refused with 503 and
  * Retry-After. A request is never dropped silently: it is either served, answered 503, or
- * answered 502/500 by the worker handle. Requests whose client left while waiting are skipped.
+ * answered 502/500 by the worker handle. Requests whose client left while waiting are skipped,
+ * and do not count against the limit.
  * A request sent ahead to a worker that died before starting it comes back through
  * redispatch() and goes first in the queue; it is sent again at most once, so a request that
  * kills its worker cannot go on to kill the others.
@@ -44,7 +45,7 @@ export class Dispatcher {
         return;
       }
     }
-    if (this.queued >= this.#limit) {
+    if (this.queued >= this.#limit && this.#dropAborted() >= this.#limit) {
       this.#refused++;
       ex.responder.sendError(503, 'Service Unavailable: every worker is busy and the wait queue is full; retry shortly.', 1);
       return;
@@ -114,6 +115,18 @@ export class Dispatcher {
       if (!ex.aborted) ex.responder.sendError(status, message);
     }
     if (this.#idle !== null) this.checkIdle();
+  }
+
+  /**
+   * At the limit only: requests whose client left while waiting are skipped when they come up, but
+   * until then they hold places that live requests need (a client that timed out and reconnected
+   * would be refused behind its own dead request). Returns what still waits.
+   */
+  #dropAborted(): number {
+    const live = this.#queue.slice(this.#head).filter((ex) => !ex.aborted);
+    this.#queue = live;
+    this.#head = 0;
+    return live.length;
   }
 
   #shift(): void {

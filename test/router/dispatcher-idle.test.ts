@@ -67,3 +67,23 @@ test('failing the queue (an immediate stop) leaves nothing: idle', () => {
   assert.deepEqual(answers, [503]);
   assert.equal(told, 1);
 });
+
+test('at the limit, requests whose client left no longer hold places: a live one waits, not 503', () => {
+  const { pool, sent: running, busy } = fakePool();
+  const d = new Dispatcher(pool, 3);
+  const answers: number[] = [];
+  busy.value = true;
+  const waiting = [fakeExchange(answers), fakeExchange(answers), fakeExchange(answers)];
+  for (const ex of waiting) d.dispatch(ex);
+  d.dispatch(fakeExchange(answers));
+  assert.deepEqual(answers, [503], 'three live requests fill a queue of three');
+  (waiting[0] as { aborted: boolean }).aborted = true; // its client timed out and went
+  (waiting[2] as { aborted: boolean }).aborted = true;
+  const late = fakeExchange(answers);
+  d.dispatch(late);
+  assert.deepEqual(answers, [503], 'the late request waits in a place a gone client held');
+  assert.equal(d.queued, 2);
+  busy.value = false;
+  d.drain();
+  assert.deepEqual(running, [waiting[1], late], 'the live ones, in their order');
+});
