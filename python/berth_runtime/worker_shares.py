@@ -5,9 +5,13 @@ loop happens to be back in select first accepts most of a burst (splits of 16/48
 seen): its requests then wait behind twice as many others, and behind a front that pools its
 connections one worker saturates while the other idles.  So each worker publishes how many
 connections it holds (idle + in the app) in an anonymous shared mapping the zygote made before
-forking, and one holding more than SLACK above the workers' mean leaves the listener to the others
-for DEFER_S.  No central accept: if no sibling accepted during STALL_DEFERRALS of them (one stuck
-in a long request, dead, or not started yet) the worker accepts anyway, and goes on accepting without
+forking, and one holding more than the workers' mean leaves the listener to the others for
+DEFER_S, which keeps every split within one of even (8/8 of 16, 9/8 of 17).  No slack above the
+mean: with a CPU-bound app (Django) every kept connection has a request queued, so a 10/6 split of
+16 makes the crowded worker's requests wait 10/8 as long as 8/8's, for the connections' whole life.
+Not every worker can be above the mean, so one of them always accepts.
+No central accept: if no sibling accepted during STALL_DEFERRALS of them (one stuck in a long
+request, dead, or not started yet) the worker accepts anyway, and goes on accepting without
 deferring until a sibling's loop turns again, so the backlog never waits on a worker that is not
 accepting.  Stale counts (a worker killed before it cleared its cell) only make the mean higher,
 which defers less."""
@@ -16,8 +20,6 @@ import mmap
 import selectors
 import time
 
-# Connections a worker may hold above the workers' mean before it leaves new ones to the others.
-SLACK = 2
 # How long a worker over its share stays out of the listener before it looks again.
 DEFER_S = 0.002
 # Deferrals in a row during which no sibling accepted before they count as stalled: 10 ms, longer
@@ -28,9 +30,10 @@ STALL_DEFERRALS = 5
 _CELLS = 3
 
 
-def over_share(held, total, workers, slack=SLACK):
-    """Whether a worker holding `held` of the `total` connections `workers` hold is past its share."""
-    return held * workers > total + slack * workers
+def over_share(held, total, workers):
+    """Whether a worker holding `held` of the `total` connections `workers` hold is above the mean
+    (accepting one more would put it more than one above the count's even split)."""
+    return held * workers > total
 
 
 class SharedCounts(object):

@@ -12,7 +12,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'python'))
 
 from berth_runtime.worker_shares import (  # noqa: E402
-    DEFER_S, SLACK, STALL_DEFERRALS, ConnectionShare, ListenerTurns, SharedCounts, over_share)
+    DEFER_S, STALL_DEFERRALS, ConnectionShare, ListenerTurns, SharedCounts, over_share)
 
 
 def pair():
@@ -20,13 +20,38 @@ def pair():
     return cells, ConnectionShare(cells, 2, 0), ConnectionShare(cells, 2, 1)
 
 
+def arrivals(shares, count):
+    """`count` connections arriving one at a time, each offered first to shares[0] (the worker
+    whose loop is back in select first), then to the others in turn; the held counts after."""
+    for _ in range(count):
+        for share in shares:
+            if not share.should_defer():
+                share.accepted()
+                break
+        else:
+            raise AssertionError('every worker deferred the connection')
+        for share in shares:
+            share.back_on_listener()
+    return [share.held for share in shares]
+
+
 class OverShare(unittest.TestCase):
-    def test_within_slack_of_the_mean_is_not_over(self):
-        self.assertFalse(over_share(34, 64, 2))  # mean 32, +2
-        self.assertTrue(over_share(35, 64, 2))
+    def test_above_the_mean_is_over(self):
+        self.assertFalse(over_share(32, 64, 2))
+        self.assertTrue(over_share(33, 64, 2))
+        self.assertTrue(over_share(9, 15, 2))  # one more would make 10/6 of 16
+        self.assertTrue(over_share(8, 15, 2))  # 8/7: one more would make 9/7
+        self.assertFalse(over_share(7, 15, 2))  # 7/8: one more makes 8/8
         self.assertFalse(over_share(0, 0, 2))
-        self.assertFalse(over_share(SLACK, SLACK, 1))  # one worker: never over its own total
-        self.assertTrue(over_share(10, 12, 3))  # mean 4
+        self.assertFalse(over_share(5, 5, 1))  # one worker: never over its own total
+        self.assertTrue(over_share(5, 12, 3))  # mean 4
+
+    def test_a_burst_taken_first_by_one_worker_still_splits_within_one(self):
+        for workers, count, split in ((2, 16, [8, 8]), (2, 17, [9, 8]), (2, 64, [32, 32]),
+                                      (3, 16, [6, 5, 5])):
+            cells = [0] * (3 * workers)
+            shares = [ConnectionShare(cells, workers, i) for i in range(workers)]
+            self.assertEqual(arrivals(shares, count), split, '%d connections, %d workers' % (count, workers))
 
     def test_an_even_split_defers_nobody(self):
         shares = pair()[1:]
