@@ -42,7 +42,7 @@ function reject(reason: string): ResponseRejection {
 }
 
 /** Narrows planResponse's result (ResponsePlan has no `ok` field). */
-export function isRejection(result: ResponsePlan | ResponseRejection): result is ResponseRejection {
+export function isRejection<T extends object>(result: T | ResponseRejection): result is ResponseRejection {
   return (result as { ok?: unknown }).ok === false;
 }
 
@@ -141,23 +141,35 @@ function checkHeader(name: string, value: string): string | null {
   return null;
 }
 
-/**
- * Plans the response head for `req` from the app's `status` and flat `headers`.
- * Returns a ResponsePlan, or a ResponseRejection when the app's response must not be sent.
- */
-export function planResponse(
-  req: PlanRequest,
-  status: string,
-  headers: readonly string[],
-  opts: PlanOptions,
-): ResponsePlan | ResponseRejection {
-  const code = checkStatus(status);
-  if (typeof code === 'string') return reject(code);
-  if ((headers.length & 1) !== 0) return reject('headers list has an odd length (name without value)');
+/** What the fields alone decide: the same for every response that hands over the same frozen list. */
+interface FieldsPlan {
+  readonly lines: string;
+  readonly contentLength: number;
+  readonly appClose: boolean;
+  readonly hasDate: boolean;
+}
 
-  const isHead = req.method === 'HEAD';
-  // RFC 9110 §6.4.1: 204 and 304 never have content; §8.6: no Content-Length in a 204.
-  const noContent = code === 204 || code === 304;
+/**
+ * A frozen field list planned once (a proxied backend's repeated head is handed over as one
+ * frozen list, response-parser.ts): its checked fields, and the last plan made from it with
+ * what that plan depended on. Why: checking and joining the same fields per response was the
+ * largest self cost of the proxy front's response side (issue 14). Frozen means no one can
+ * change the list after it was checked; the WeakMap lets it go with the list.
+ */
+interface FrozenFields {
+  readonly fields: FieldsPlan | ResponseRejection;
+  plan: Plan | null;
+  status: string;
+  isHead: boolean;
+  mayKeepAlive: boolean;
+  versionMinor: 0 | 1;
+  date: string;
+}
+const frozenFields = new WeakMap<readonly string[], FrozenFields>();
+
+/** Checks the fields, drops the hop-by-hop ones, and joins the rest as lines. */
+function planFields(headers: readonly string[], code: number): FieldsPlan | ResponseRejection {
+  if ((headers.length & 1) !== 0) return reject('headers list has an odd length (name without value)');
   let lines = '';
   let contentLength = -1;
   let appClose = false;
@@ -182,9 +194,55 @@ export function planResponse(
     }
     lines += name + ': ' + value + '\r\n';
   }
+  return { lines, contentLength, appClose, hasDate };
+}
 
+/**
+ * Plans the response head for `req` from the app's `status` and flat `headers`.
+ * Returns a ResponsePlan, or a ResponseRejection when the app's response must not be sent.
+ */
+export function planResponse(
+  req: PlanRequest,
+  status: string,
+  headers: readonly string[],
+  opts: PlanOptions,
+): ResponsePlan | ResponseRejection {
+  const code = checkStatus(status);
+  if (typeof code === 'string') return reject(code);
+  // A 204 drops Content-Length from the lines: not memoized (rare, and the lines would differ).
+  if (code === 204 || !Object.isFrozen(headers)) return planWith(req, status, code, planFields(headers, code), opts);
+  let memo = frozenFields.get(headers);
+  if (memo === undefined) {
+    memo = { fields: planFields(headers, code), plan: null, status: '', isHead: false, mayKeepAlive: false, versionMinor: 1, date: '' };
+    frozenFields.set(headers, memo);
+  }
+  const fields = memo.fields;
+  if (isRejection(fields)) return fields;
+  const isHead = req.method === 'HEAD';
+  const mayKeepAlive = req.keepAlive && opts.forceClose !== true;
+  const last = memo.plan;
+  if (last !== null && memo.status === status && memo.isHead === isHead && memo.mayKeepAlive === mayKeepAlive && memo.versionMinor === req.versionMinor && (fields.hasDate || memo.date === opts.date)) return last;
+  const plan = planWith(req, status, code, fields, opts);
+  if (isRejection(plan)) return plan;
+  memo.plan = plan;
+  memo.status = status;
+  memo.isHead = isHead;
+  memo.mayKeepAlive = mayKeepAlive;
+  memo.versionMinor = req.versionMinor;
+  memo.date = opts.date;
+  return plan;
+}
+
+/** The framing, Date and Connection for checked fields. */
+function planWith(req: PlanRequest, status: string, code: number, fields: FieldsPlan | ResponseRejection, opts: PlanOptions): Plan | ResponseRejection {
+  if (isRejection(fields)) return fields;
+  const isHead = req.method === 'HEAD';
+  // RFC 9110 §6.4.1: 204 and 304 never have content; §8.6: no Content-Length in a 204.
+  const noContent = code === 204 || code === 304;
+  let lines = fields.lines;
+  let contentLength = fields.contentLength;
   let framing: ResponseFraming;
-  let keepAlive = req.keepAlive && opts.forceClose !== true && !appClose;
+  let keepAlive = req.keepAlive && opts.forceClose !== true && !fields.appClose;
   if (isHead || noContent) {
     framing = 'none';
     if (!isHead) contentLength = -1;
@@ -198,7 +256,7 @@ export function planResponse(
     framing = 'close';
     keepAlive = false;
   }
-  if (!hasDate) lines += 'Date: ' + opts.date + '\r\n';
+  if (!fields.hasDate) lines += 'Date: ' + opts.date + '\r\n';
   if (!keepAlive) lines += 'Connection: close\r\n';
   else if (req.versionMinor === 0) lines += 'Connection: keep-alive\r\n';
   return new Plan('HTTP/1.1 ' + status + '\r\n' + lines + '\r\n', code, framing, contentLength, keepAlive);

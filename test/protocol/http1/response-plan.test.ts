@@ -148,3 +148,31 @@ const badHeaders: ReadonlyArray<readonly [string, string[], RegExp]> = [
 for (const [name, headers, reason] of badHeaders) {
   test(`plan rejected: ${name}`, () => assert.match(rejection('200 OK', headers), reason));
 }
+
+test('plan: a frozen field list is planned once and each plan still follows its request', () => {
+  // Every case twice in a row (the second a memo hit), and in an order where each one changes
+  // one input from the previous: the frozen list must plan exactly as a fresh copy does.
+  const lists = [
+    ['Content-Type', 'text/plain', 'Content-Length', '5'],
+    ['Content-Type', 'text/plain', 'Content-Length', '5', 'Date', DATE],
+    ['Content-Type', 'text/plain', 'Connection', 'close', 'Content-Length', '5'],
+    ['Content-Type', 'text/html'],
+  ];
+  const cases: [PlanRequest, string, boolean, string][] = [
+    [GET11, '200 OK', false, DATE], [GET11, '200 OK', false, 'Mon, 07 Nov 1994 08:49:38 GMT'],
+    [HEAD11, '200 OK', false, DATE], [GET11, '200 OK', true, DATE], [GET10, '200 OK', false, DATE],
+    [GET10KA, '200 OK', false, DATE], [GET11, '404 Not Found', false, DATE], [GET11, '304 Not Modified', false, DATE],
+    [GET11, '200 OK', false, DATE],
+  ];
+  for (const list of lists) {
+    const frozen = Object.freeze([...list]);
+    for (const [req, status, forceClose, date] of cases) {
+      const fresh = planResponse(req, status, [...list], { date, forceClose });
+      for (let i = 0; i < 2; i++) assert.deepEqual(planResponse(req, status, frozen, { date, forceClose }), fresh, `${list.join(' ')} ${req.method} 1.${req.versionMinor} ${status} ${date}`);
+    }
+  }
+  const repeated = Object.freeze(['Content-Type', 'text/plain', 'Content-Length', '5']);
+  assert.equal(planResponse(GET11, '200 OK', repeated, { date: DATE }), planResponse(GET11, '200 OK', repeated, { date: DATE }), 'the same plan object again');
+  const bad = Object.freeze(['X-Bad', 'a\r\nb']);
+  for (let i = 0; i < 2; i++) assert.equal(rejection('200 OK', bad as string[]), "header 'X-Bad' value contains CR/LF (response splitting)");
+});
