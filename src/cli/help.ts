@@ -6,7 +6,7 @@ import type { OptionSpec, OptionType } from '../config/option-spec.js';
 import { OPTIONS } from '../config/options.js';
 
 const METAVAR: Readonly<Record<OptionType, string>> = {
-  string: 'NAME', path: 'PATH', int: 'N', bool: '', size: 'SIZE', seconds: 'SECONDS', address: 'ADDRESS', 'tls-address': 'ADDRESS,CERT,KEY', 'key=value': 'KEY=VALUE',
+  string: 'NAME', path: 'PATH', int: 'N', bool: '', size: 'SIZE', seconds: 'SECONDS', address: 'ADDRESS', 'tls-address': 'ADDRESS,CERT,KEY', 'tls-keyval': 'addr=A,cert=C,key=K', 'key=value': 'KEY=VALUE',
 };
 const WIDTH = 100;
 const LEFT = 34;

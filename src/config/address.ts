@@ -13,6 +13,8 @@ export function parseAddress(text: string, cwd: string): Parsed<ListenAddress> {
   const t = text.trim();
   const fix = "write ':8000' (every interface), '127.0.0.1:8000', '[::1]:8000' or a unix socket path such as /run/app.sock";
   if (t === '') return { ok: false, message: 'the address is empty', fix };
+  // uWSGI's '=N' names the Nth shared-socket, bound before privileges drop; Berth binds every listener then.
+  if (/^=\d+$/.test(t)) return { ok: false, message: `'${t}' refers to uWSGI's shared-socket number ${t.slice(1)}, and Berth reads shared-socket as a socket listener of its own`, fix: 'write that shared-socket\'s address here instead (Berth binds every listener before it drops privileges, so ports below 1024 work), and remove the shared-socket line if only this option used it' };
   if (t.includes('/') || t.endsWith('.sock')) {
     const p = path.resolve(cwd, t);
     return { ok: true, value: { kind: 'unix', path: p, text: p } };

@@ -46,7 +46,7 @@ export const WORKER_EXEC = 'Berth starts its own Python worker; wrap the interpr
 // Planned: Berth will do it; the reason says what to do meanwhile.
 export const SUPERVISE = 'not supported: use attach-daemon2 (cmd=, pidfile=), smart-attach-daemon or a [program:NAME] section (docs/supervision.md)';
 export const MULES = 'mules (background workers) are not implemented; run background jobs with a task queue under supervisor or systemd';
-export const TLS = 'TLS listeners (https, https-socket, ssl-socket) and ssl-verbose, ssl-enable-tlsv1, ssl-session-timeout, ssl-option, https-export-cert are supported; this TLS option is not implemented yet: remove it, or terminate TLS in nginx for it';
+export const TLS = 'TLS listeners (https, https2, https-socket, ssl-socket) and ssl-verbose, ssl-enable-tlsv1, ssl-session-timeout, ssl-option, https-export-cert are supported; this TLS option is not implemented yet: remove it, or terminate TLS in nginx for it';
 export const WEBSOCKETS = 'WebSockets are not implemented yet; serve them from an ASGI server behind nginx meanwhile';
 export const CONFIG_LOGIC = 'config logic (if/for/set/include) is not implemented; use ini = other.ini includes, %(placeholder) and $(ENV) expansion meanwhile';
 export const HARAKIRI_TUNING = 'harakiri itself is supported; this refinement of it is not implemented yet, so remove it';

@@ -18,7 +18,6 @@ export const PYTHON_RULES: readonly CompatRule[] = [
 ];
 
 export const HTTP_RULES: readonly CompatRule[] = [
-  rule('planned', 'Listening', R.TLS, ['https2', 'https-session-context', 'http-to-https']),
   rule('planned', 'Listening', R.WEBSOCKETS, ['http-websockets']),
   rule('accepted', 'Listening', R.HTTP_FRONT, ['http-processes', 'http-workers', 'http-uid', 'http-gid']),
   rule('planned', 'Logging', R.NO_STATS, ['http-stats', 'http-stats-server', 'http-ss']),

@@ -7,6 +7,7 @@
  */
 import { parseAddress } from './address.js';
 import { parseTlsAddress } from './tls-address.js';
+import { parseTlsKeyval } from './tls-keyval.js';
 import { findOption, suggestOption } from './options.js';
 import type { ConfigField, OptionSpec } from './option-spec.js';
 import { problemAt, type Problem } from './problem.js';
@@ -46,6 +47,7 @@ export function parseValue(option: OptionSpec, raw: string | null, cwd: string):
     case 'seconds': return parseSeconds(raw);
     case 'address': return parseAddress(raw, cwd);
     case 'tls-address': return parseTlsAddress(raw, cwd);
+    case 'tls-keyval': return parseTlsKeyval(raw, cwd);
     case 'key=value': return parseKeyValue(raw);
     case 'string':
     case 'path': return { ok: true, value: raw.trim() };

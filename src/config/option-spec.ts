@@ -6,7 +6,7 @@
 import type { Config } from './schema.js';
 
 /** How a value is written; decides how it is parsed and whether `--flag` takes the next argument. */
-export type OptionType = 'string' | 'path' | 'int' | 'bool' | 'size' | 'seconds' | 'address' | 'tls-address' | 'key=value';
+export type OptionType = 'string' | 'path' | 'int' | 'bool' | 'size' | 'seconds' | 'address' | 'tls-address' | 'tls-keyval' | 'key=value';
 
 /**
  * supported: Berth implements it.

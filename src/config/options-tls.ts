@@ -1,5 +1,5 @@
 /** The option rows of TLS in the master (session s16T): TLS listeners and the ssl-* settings they share. */
-import { accepted, refused, rowsIn, type OptionSpec } from './option-spec.js';
+import { accepted, planned, refused, rowsIn, type OptionSpec } from './option-spec.js';
 
 const DAY_MS = 86_400_000;
 
@@ -15,6 +15,10 @@ export const TLS_OPTIONS: readonly OptionSpec[] = [
   row({
     name: 'https-socket', type: 'tls-address', repeatable: true, field: 'http',
     help: `Like https, except that its clients get socket-timeout instead of http-timeout (as http-socket is to http): ${SHAPE}`,
+  }),
+  row({
+    name: 'https2', type: 'tls-keyval', repeatable: true, field: 'http',
+    help: "uWSGI's https with key=value items: addr=ADDRESS,cert=CERT,key=KEY[,ciphers=LIST][,clientca=[!]CA] (crt and client_ca also read; spdy=… is ignored, clients get HTTP/1.1). Otherwise the same listener as https.",
   }),
   row({
     name: 'ssl-socket', aliases: ['suwsgi-socket'], type: 'tls-address', repeatable: true, field: 'uwsgi',
@@ -43,6 +47,18 @@ export const TLS_OPTIONS: readonly OptionSpec[] = [
   accepted('ssl-sessions-use-cache', 'string', 'Listening',
     'each TLS listener keeps its own session cache in the master (ssl-session-timeout applies); there is no uWSGI cache to store them in',
     { aliases: ['ssl-session-use-cache'], optionalValue: true }),
+  accepted('https-session-context', 'string', 'Listening',
+    'each TLS listener already has a session context of its own; uWSGI needs the name to share sessions between instances through its cache, which Berth does not have'),
+  accepted('ssl-tmp-dir', 'path', 'Listening',
+    'uWSGI stores certificates given inline (PEM text from subscriptions and legions) there; Berth reads certificates only from the files a listener names, so there is nothing to store'),
+  planned('ssl-verify-depth', 'int', 'Listening',
+    "Node's TLS cannot limit the client certificate chain's length: Berth accepts a chain of any length up to a CA in CLIENT_CA (uWSGI's default of 1 allows one intermediate); remove it, or list only the CAs you trust in CLIENT_CA",
+    { optionalValue: true }),
+  planned('sni', 'string', 'Listening',
+    'one certificate per TLS listener for now: give each name its own https listener (a certificate with several names, or a wildcard, covers them on one), or terminate TLS in nginx',
+    { aliases: ['sni-dir', 'sni-dir-ciphers', 'sni-regexp'], repeatable: true }),
+  planned('http-to-https', 'address', 'Listening',
+    "not implemented yet: let nginx answer it (return 301 https://$host$request_uri;), or have the app redirect on HTTPS != 'on'"),
   refused('ssl-enable3', 'bool', 'Listening',
     'SSLv3 is broken and Node\'s OpenSSL does not speak it; remove it (ssl-enable-tlsv1 allows TLS 1.0 for old clients)',
     { aliases: ['ssl-enable-sslv3'] }),

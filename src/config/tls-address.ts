@@ -27,17 +27,32 @@ export function parseTlsAddress(raw: string, cwd: string): Parsed<ListenAddress>
   if (parts.length < 3 || parts.length > 5) {
     return { ok: false, message: `'${raw.trim()}' is not ADDRESS,CERT,KEY[,CIPHERS[,CLIENT_CA]] (${parts.length} field${parts.length === 1 ? '' : 's'})`, fix: SHAPE };
   }
-  const [addressText = '', cert = '', key = '', ciphers = '', ca = ''] = parts;
-  const address = parseAddress(addressText, cwd);
+  const [address = '', cert = '', key = '', ciphers = '', clientCa = ''] = parts;
+  return tlsListenAddress(raw, { address, cert, key, ciphers, clientCa }, cwd, SHAPE);
+}
+
+/** The fields of one TLS listener, however the option wrote them ('' for one left out). */
+export interface TlsFields {
+  readonly address: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly ciphers: string;
+  /** A CA file, `!` first when clients must send a certificate. */
+  readonly clientCa: string;
+}
+
+/** The listener the fields describe, paths resolved against `cwd`; `shape` is the fix for a missing file field. */
+export function tlsListenAddress(raw: string, f: TlsFields, cwd: string, shape: string): Parsed<ListenAddress> {
+  const address = parseAddress(f.address, cwd);
   if (!address.ok) return address;
-  if (cert === '' || key === '') return { ok: false, message: `'${raw.trim()}' has an empty ${cert === '' ? 'certificate' : 'key'} field`, fix: SHAPE };
-  const required = ca.startsWith('!');
-  const caPath = required ? ca.slice(1) : ca;
+  if (f.cert === '' || f.key === '') return { ok: false, message: `'${raw.trim()}' has an empty ${f.cert === '' ? 'certificate' : 'key'} field`, fix: shape };
+  const required = f.clientCa.startsWith('!');
+  const caPath = required ? f.clientCa.slice(1) : f.clientCa;
   if (required && caPath === '') return { ok: false, message: `'${raw.trim()}': '!' must be followed by the client CA file`, fix: 'write !/path/to/clients-ca.pem to require client certificates, or the file alone to verify those sent' };
   const tls: TlsSpec = {
-    cert: path.resolve(cwd, cert),
-    key: path.resolve(cwd, key),
-    ciphers: ciphers === '' ? null : ciphers,
+    cert: path.resolve(cwd, f.cert),
+    key: path.resolve(cwd, f.key),
+    ciphers: f.ciphers === '' ? null : f.ciphers,
     clientCa: caPath === '' ? null : path.resolve(cwd, caPath),
     clientCertRequired: required,
   };

@@ -17,6 +17,7 @@ import type { TlsSpec } from '../config/schema.js';
 import { cannedResponse } from '../protocol/http1/canned.js';
 import { TLS_HANDSHAKE } from '../protocol/uwsgi/sniff.js';
 import { endpointsOf, type Endpoints } from './endpoints.js';
+import { oneLineDn } from './tls-dn.js';
 
 export interface TlsListenerOptions {
   readonly spec: TlsSpec;
@@ -125,6 +126,6 @@ export class TlsListener {
 /** What uWSGI's https router adds for the app: HTTPS, and the client certificate's subject (and PEM) when one was sent. */
 function httpsVars(peer: X509Certificate | undefined, exportCert: boolean): string {
   if (peer === undefined) return '\0HTTPS\0on';
-  const dn = '/' + peer.subject.split('\n').join('/');
+  const dn = oneLineDn(peer.subject);
   return '\0HTTPS\0on\0HTTPS_DN\0' + dn + (exportCert ? '\0HTTPS_CC\0' + peer.toString() : '');
 }

@@ -6,11 +6,9 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, type LoadResult } from '../../src/config/load.js';
-import type { Problem } from '../../src/config/problem.js';
 import { runBerth } from '../helpers/berth.js';
 import { makeTestPki, type TestPki } from '../helpers/tls-certs.js';
-import { ok } from './results.js';
+import { fromSiteIni, ok, onlyProblem } from './results.js';
 import { makeTree } from './tmp-dir.js';
 
 let pki: TestPki;
@@ -19,17 +17,8 @@ before(() => {
 });
 after(() => pki?.remove());
 
-function fromIni(dir: string, lines: readonly string[]): LoadResult {
-  writeFileSync(join(dir, 'site.ini'), ['[uwsgi]', 'module = app', ...lines, ''].join('\n'));
-  return loadConfig({ argv: ['--ini', 'site.ini'], env: {}, cwd: dir });
-}
-
-function only(r: LoadResult): Problem {
-  assert.equal(r.ok, false, 'expected a problem');
-  const list = r.ok ? [] : r.problems;
-  assert.equal(list.length, 1, JSON.stringify(list));
-  return list[0]!;
-}
+const fromIni = fromSiteIni;
+const only = onlyProblem;
 
 test('https, https-socket and ssl-socket read ADDR,CERT,KEY[,CIPHERS[,CLIENT_CA]] with paths against the directory', (t) => {
   const tree = makeTree({ 'certs/': '' });

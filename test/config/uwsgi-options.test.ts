@@ -16,7 +16,7 @@ import { makeTree } from './tmp-dir.js';
 
 /** A value of the option's own type, so a supported option is refused for nothing but its value's meaning. */
 const SAMPLE: Readonly<Record<OptionSpec['type'], string>> = {
-  string: 'x', path: '/nonexistent-berth-test', int: '4', bool: 'true', size: '4096', seconds: '4', address: '127.0.0.1:0', 'tls-address': '127.0.0.1:0,/nonexistent-berth-test.crt,/nonexistent-berth-test.key', 'key=value': 'a=b',
+  string: 'x', path: '/nonexistent-berth-test', int: '4', bool: 'true', size: '4096', seconds: '4', address: '127.0.0.1:0', 'tls-address': '127.0.0.1:0,/nonexistent-berth-test.crt,/nonexistent-berth-test.key', 'tls-keyval': 'addr=127.0.0.1:0,cert=/nonexistent-berth-test.crt,key=/nonexistent-berth-test.key', 'key=value': 'a=b',
 };
 
 /** Accepted options whose value is checked: a value they accept. */

@@ -19,6 +19,10 @@ export interface TestPki {
   /** A client certificate another CA signed. */
   readonly strangerCert: string;
   readonly strangerKey: string;
+  /** A client certificate the CA signs for `subject` (openssl -subj syntax, UTF-8, multi-valued RDNs allowed). */
+  clientWithSubject(name: string, subject: string): { readonly cert: string; readonly key: string };
+  /** The certificate's subject as OpenSSL's X509_NAME_oneline writes it (openssl -nameopt compat). */
+  oneLineSubject(cert: string): string;
   /** Signs a fresh server certificate for the same key into `cert` (a renewal). */
   renewServer(cert: string, cn: string): void;
   remove(): void;
@@ -32,6 +36,10 @@ function openssl(dir: string, args: readonly string[]): void {
     if (e.code === 'ENOENT') throw new Error('openssl is not installed: run scripts/install-test-deps.sh (package openssl)');
     throw new Error(`openssl ${args.join(' ')} failed: ${e.stderr?.toString() ?? e.message}`);
   }
+}
+
+function opensslOut(dir: string, args: readonly string[]): string {
+  return execFileSync('openssl', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function selfSignedCa(dir: string, name: string): void {
@@ -64,6 +72,12 @@ export function makeTestPki(): TestPki {
     clientKey: at('client.key'),
     strangerCert: at('stranger.crt'),
     strangerKey: at('stranger.key'),
+    clientWithSubject: (name: string, subject: string) => {
+      openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-utf8', '-multivalue-rdn', '-subj', subject, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
+      openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'client.ext', '-out', `${name}.crt`]);
+      return { cert: at(`${name}.crt`), key: at(`${name}.key`) };
+    },
+    oneLineSubject: (cert: string) => opensslOut(dir, ['x509', '-in', cert, '-noout', '-subject', '-nameopt', 'compat']).replace(/\n$/, '').replace(/^subject=/, ''),
     renewServer: (cert: string, cn: string) => {
       openssl(dir, ['req', '-new', '-key', 'server.key', '-subj', `/O=Berth tests/CN=${cn}`, '-out', 'renew.csr']);
       writeFileSync(join(dir, 'renew.ext'), SERVER_EXT);

@@ -3,7 +3,7 @@
  * POST and keep-alive with the environ a uWSGI user expects (wsgi.url_scheme https, HTTPS on,
  * SERVER_PORT), the access log's scheme, plain HTTP on the TLS port (400), stalled handshakes
  * closed, client certificates by uWSGI's CLIENT_CA rule, and the certificate renewed by a reload
- * (a bad new one keeps the old serving).
+ * (a bad new one keeps the old serving); https2's key=value form, and HTTPS_DN in OpenSSL's one-line form.
  */
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -183,4 +183,17 @@ test('a reload that changes the client-certificate rule warns that it needs a re
   await assert.rejects(fetchTls(b.port, '/environ'), 'still refused without a certificate: the rule it was bound with');
   const client = { cert: readPem(pki.clientCert), key: readPem(pki.clientKey) };
   assert.equal((await fetchTls(b.port, '/environ', client)).status, 200, 'and still served with one');
+});
+
+test("https2 (key=value) serves as https; HTTPS_DN is OpenSSL's one-line subject, as uWSGI passes it", async () => {
+  const b = await startBerth(['--https2', `addr=127.0.0.1:0,crt=${pki.serverCert},key=${pki.serverKey},clientca=${pki.caCert}`, ...ECHO]);
+  started.push(b);
+  const [port] = ports(b);
+  assert.ok(port !== undefined, b.logs());
+  const odd = pki.clientWithSubject('odd', '/C=IT/O=Example\\, Inc. a\\/b\\+c/CN=José+UID=j1');
+  const answer = await fetchTls(port, '/environ', { cert: readPem(odd.cert), key: readPem(odd.key) });
+  const env = JSON.parse(answer.body) as Record<string, string>;
+  assert.equal(env['wsgi.url_scheme'], 'https');
+  assert.equal(env['HTTPS_DN'], pki.oneLineSubject(odd.cert));
+  assert.equal(env['HTTPS_DN'], '/C=IT/O=Example, Inc. a\\/b\\+c/CN=Jos\\xC3\\xA9+UID=j1');
 });
