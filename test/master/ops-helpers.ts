@@ -39,15 +39,17 @@ export async function get(url: string): Promise<{ status: number; text: string }
 }
 
 /** `n` clients requesting `url` back to back until stop(); counts answers by status and errors. */
-export function steadyLoad(url: string, n = 4): { stop(): Promise<{ ok: number; failed: string[] }> } {
+export function steadyLoad(url: string, n = 4): { readonly pids: Set<number>; stop(): Promise<{ ok: number; failed: string[] }> } {
   let running = true;
   let ok = 0;
   const failed: string[] = [];
+  const pids = new Set<number>();
   const loops = Array.from({ length: n }, async () => {
     while (running) {
       try {
         const r = await fetch(url);
-        await r.arrayBuffer();
+        const pid = pidOf(await r.text()); // the ops site's pages name the worker that served them
+        if (!Number.isNaN(pid)) pids.add(pid);
         if (r.status === 200) ok++;
         else failed.push(`HTTP ${r.status}`);
       } catch (err) {
@@ -56,6 +58,7 @@ export function steadyLoad(url: string, n = 4): { stop(): Promise<{ ok: number; 
     }
   });
   return {
+    pids,
     stop: async () => {
       running = false;
       await Promise.all(loops);
