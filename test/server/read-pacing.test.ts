@@ -167,9 +167,14 @@ test('a paced request whose bytes flow again in full-sized reads is read at spee
   assert.ok(stopsDuringBody <= 1, `${stopsDuringBody} stops while 4 MiB arrived`);
 });
 
-/** The master's read syscalls so far (the Berth test's bound on paced reads). */
+/**
+ * The read syscalls of the master's main thread so far (the Berth test's bound on paced reads):
+ * client sockets are read there; libuv's pool threads, which do the asynchronous file reads, are
+ * left out.
+ */
 function masterReads(berth: RunningBerth): number {
-  const line = readFileSync(`/proc/${berth.proc.pid}/io`, 'utf8').split('\n').find((l) => l.startsWith('syscr:'))!;
+  const pid = berth.proc.pid!;
+  const line = readFileSync(`/proc/${pid}/task/${pid}/io`, 'utf8').split('\n').find((l) => l.startsWith('syscr:'))!;
   return Number(line.split(/\s+/)[1]);
 }
 
