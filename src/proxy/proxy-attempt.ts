@@ -16,6 +16,21 @@ export interface AttemptOwner {
 const NO_HEADERS: readonly string[] = [];
 
 /**
+ * The last status line made, with its code and reason: a backend answers "200 OK" again and
+ * again, and the same string (not one joined per response) is also what the front's response
+ * plan compares by identity first.
+ */
+let lastStatus = { code: 0, reason: '', line: '' };
+
+export function statusLine(code: number, reason: string): string {
+  const last = lastStatus;
+  if (last.code === code && last.reason === reason) return last.line;
+  const line = reason === '' ? String(code) : `${code} ${reason}`;
+  lastStatus = { code, reason, line };
+  return line;
+}
+
+/**
  * Why a class: one object per attempt, where closures per callback (handler, finish, the held
  * head, its flush) made ten. The response head is held until the first body piece or the end
  * of the read that brought it (the transport's readDone): a body that came with it (the common
@@ -74,7 +89,7 @@ export class ProxyAttempt implements AttemptHandler {
       this.#backend.succeed();
     }
     if (!this.#current || ex.aborted) return;
-    this.#heldStatus = reason === '' ? String(status) : `${status} ${reason}`;
+    this.#heldStatus = statusLine(status, reason);
     this.#heldHeaders = this.#out.via ? withVia(headers) : headers;
     this.#heldLength = contentLength;
   }
@@ -83,7 +98,7 @@ export class ProxyAttempt implements AttemptHandler {
   interim(status: number, reason: string, headers: readonly string[]): void {
     const ex = this.#ex;
     if (!this.#current || ex.aborted) return;
-    ex.responder.sendInterim?.(reason === '' ? String(status) : `${status} ${reason}`, this.#out.via ? withVia(headers) : headers);
+    ex.responder.sendInterim?.(statusLine(status, reason), this.#out.via ? withVia(headers) : headers);
   }
 
   trailers(fields: readonly string[]): void {

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { statusLine } from '../../src/proxy/proxy-attempt.js';
 import { startBerth, type RunningBerth } from '../helpers/berth.js';
 
 /** Reads from `socket` until `text` has arrived, failing after `ms` with what did. */
@@ -80,5 +81,16 @@ describe('a proxied response head', () => {
     } finally {
       client.destroy();
     }
+  });
+});
+
+describe('a proxied status line', () => {
+  it('is made from this response\'s code and reason, whatever the last one was', () => {
+    assert.equal(statusLine(200, 'OK'), '200 OK');
+    assert.equal(statusLine(200, 'OK'), '200 OK');
+    assert.equal(statusLine(200, 'Fine'), '200 Fine');
+    assert.equal(statusLine(201, 'Fine'), '201 Fine');
+    assert.equal(statusLine(201, ''), '201');
+    assert.equal(statusLine(200, 'OK'), '200 OK');
   });
 });
