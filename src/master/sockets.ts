@@ -23,11 +23,20 @@ import type { DirectSockets, HandOffNote } from './spawn.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
+/**
+ * http-direct hand-over reasons that pass (a worker's only thread held in the app, a worker
+ * retiring at a reload): the master answers what was sent, then closes, and the client's next
+ * connection goes to a worker. Not 'static' (a browser would pay a connection per file), 'idle'
+ * (back over the bound it was handed for), nor what the worker could not parse ('partial',
+ * 'body', …). At a graceful stop the draining front closes every connection anyway.
+ */
+const GIVEN_BACK: ReadonlySet<string> = new Set(['busy', 'stop']);
+
 export class MasterSockets {
   /** uwsgi-direct: the uwsgi sockets the workers accept on, and what the front door knows of each. */
   readonly #handed: { readonly listener: HandedListener; readonly facts: ListenerFacts }[] = [];
   /** http-direct: the TCP HTTP listeners the workers accept on, and what the front door knows of each. */
-  readonly #handedHttp: { readonly listener: HandedListener; readonly facts: ListenerFacts }[] = [];
+  readonly #handedHttp: { readonly listener: HandedListener; readonly facts: ListenerFacts; readonly givenBack: ListenerFacts }[] = [];
   /** uwsgi-direct: where workers relay the connections the master must serve. */
   #relay: ChannelServer | null = null;
   readonly #front: Front;
@@ -78,7 +87,8 @@ export class MasterSockets {
           throw explainBindError(err, address);
         });
         facts.display = listener.display;
-        (httpDirect ? this.#handedHttp : this.#handed).push({ listener, facts });
+        if (httpDirect) this.#handedHttp.push({ listener, facts, givenBack: { ...facts, givesBack: true } });
+        else this.#handed.push({ listener, facts });
         continue;
       }
       const bound = await bindListener(address, config.listen, (socket) => this.#front.accept(socket, facts), unix)
@@ -215,7 +225,7 @@ export class MasterSockets {
     // sent spare asking the kernel for them again.
     socket.allowHalfOpen = true;
     if (note.reason === 'partial') readPacerOf(socket).headCameInPieces();
-    this.#front.accept(socket, h.facts, null, note.ends);
+    this.#front.accept(socket, GIVEN_BACK.has(note.reason) ? h.givenBack : h.facts, null, note.ends);
   }
 
   /**

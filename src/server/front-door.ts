@@ -43,6 +43,12 @@ export interface ListenerFacts {
    * adds for the app ('' on ssl-socket, whose vars nginx sends).
    */
   readonly tlsVars?: string;
+  /**
+   * HTTP only: a connection a worker handed over for a passing reason (http-direct's 'busy',
+   * 'stop'): the master answers what it was sent, then closes it, so the client's next
+   * connection goes to a worker again (HttpConnection.giveBack).
+   */
+  readonly givesBack?: true;
 }
 
 export interface FrontDoorDeps {
@@ -175,7 +181,7 @@ export class FrontDoor {
       readAsStream(socket);
       this.#deps.uwsgi.accept(socket, shared ? Buffer.from(initial) : initial, ends, trusted);
     } else {
-      this.#deps.http.accept(socket, listener.via, initial, ends, listener.tlsVars ?? null);
+      this.#deps.http.accept(socket, listener.via, initial, ends, listener.tlsVars ?? null, listener.givesBack === true);
     }
   }
 

@@ -63,7 +63,9 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
    * fires early for this mark, it is set again for what is left.
    */
   #activeAt = performance.now();
-  readonly forceClose = (): boolean => this.ctx.draining;
+  readonly #draining = (): boolean => this.ctx.draining;
+  /** Handed over by a busy or stopping worker: the last answer closes it (giveBack()). */
+  #givesBack = false;
   /** Made on the first kept answer, refilled for each (kept-exchange.ts). */
   #keptAnswer: KeptAnswer | null = null;
   readonly #pacer: ReadPacer;
@@ -97,6 +99,21 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   }
 
   closeIfIdle(): void { if (this.idle) this.#destroy(); }
+
+  /**
+   * Given back to the workers: the answer to the last request received says `Connection: close`
+   * and the connection closes after it, so the client reconnects and a worker accepts
+   * (RFC 9112 §9.6). Requests already queued behind an answer are answered first.
+   */
+  giveBack(): void {
+    this.#givesBack = true;
+  }
+
+  closeRuleOf(r: QueuedResponse): () => boolean {
+    if (!this.#givesBack) return this.#draining;
+    // Asked when r's head is written: nothing after r queued and no next request begun.
+    return () => this.ctx.draining || (this.#queue[this.#queue.length - 1] === r && this.#parser.state === 'idle');
+  }
 
   isFront(r: QueuedResponse): boolean {
     return this.#queue[0] === r;
@@ -153,7 +170,7 @@ export class HttpConnection implements RequestParserHandler, CgiSource, Response
   onHead(head: RequestHead): void {
     if (this.#stopParsing) return;
     this.#partialHead = false;
-    if (this.#queue.length === 0 && head.method === 'GET' && head.versionMinor === 1 && head.keepAlive && head.contentLength === 0 && !head.chunked && !this.#trustForwarded && !this.ctx.draining) {
+    if (this.#queue.length === 0 && head.method === 'GET' && head.versionMinor === 1 && head.keepAlive && head.contentLength === 0 && !head.chunked && !this.#trustForwarded && !this.ctx.draining && !this.#givesBack) {
       const kept = this.ctx.hotStatic(head.target, head.headers);
       if (kept !== null && this.#answerKept(head, kept)) return;
     }

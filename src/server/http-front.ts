@@ -64,14 +64,16 @@ export class HttpFront {
   /**
    * Serves an HTTP connection that arrived on a listener declared by `via`; `initial` holds
    * bytes already read while the front door looked at the protocol; `tlsVars` (a TLS
-   * listener's connection) makes the scheme https and is added to each request's vars.
+   * listener's connection) makes the scheme https and is added to each request's vars;
+   * `givesBack`: closed after the requests it has sent (ListenerFacts.givesBack).
    */
-  accept(socket: Socket, via: ListenVia = 'http', initial: Buffer | null = null, ends: Endpoints = endpointsOf(socket), tlsVars: string | null = null): void {
+  accept(socket: Socket, via: ListenVia = 'http', initial: Buffer | null = null, ends: Endpoints = endpointsOf(socket), tlsVars: string | null = null, givesBack = false): void {
     if (this.#ctx.draining) {
       socket.destroy();
       return;
     }
     const conn = new HttpConnection(socket, this.#ctx, tlsVars === null ? 'http' : 'https', via === 'http-socket' ? this.#socketTimeoutMs : this.#httpTimeoutMs, ends, via === 'http-socket' ? 'socket-timeout' : 'http-timeout', tlsVars ?? '');
+    if (givesBack) conn.giveBack();
     this.#connections.add(conn);
     socket.once('close', () => this.#connections.delete(conn));
     if (initial !== null) conn.feed(initial);

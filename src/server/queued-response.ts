@@ -15,8 +15,11 @@ export interface ResponseQueue {
     date(): string;
     log(level: 'info' | 'warn' | 'error', message: string): void;
   };
-  /** Whether every response must now close its connection (a graceful stop): one function per connection. */
-  readonly forceClose: () => boolean;
+  /**
+   * What says whether `r` must close its connection: one function per connection (a graceful
+   * stop), or one per response on a connection given back to the workers (its last closes).
+   */
+  closeRuleOf(r: QueuedResponse): () => boolean;
   isFront(r: QueuedResponse): boolean;
   write(data: Buffer | string, flushed?: () => void): void;
   writePair(head: string, body: Buffer): void;
@@ -42,7 +45,7 @@ export class QueuedResponse implements Output, Responder {
   constructor(conn: ResponseQueue, head: { method: string; target: string; versionMinor: 0 | 1; keepAlive: boolean }) {
     this.conn = conn;
     this.safe = isSafeMethod(head.method);
-    this.writer = new HttpResponseWriter(this, head, conn.forceClose);
+    this.writer = new HttpResponseWriter(this, head, conn.closeRuleOf(this));
   }
 
   get date(): string {
