@@ -66,23 +66,37 @@ function split(pids: number[]): number[] {
   return [...counts.values()].sort((a, b) => a - b);
 }
 
+/** One burst of 32 kept connections opened at once: null if each worker holds 12–20 of them, served directly; else what was seen. */
+async function burstSplit(b: RunningBerth): Promise<string | null> {
+  const clients = Array.from({ length: 32 }, () => new Kept(b.port));
+  try {
+    // Each sends at once and then keeps asking, as a load generator's connections do.
+    const first = await Promise.all(clients.map((c) => c.get('/one')));
+    for (let i = 0; i < 5; i++) await Promise.all(clients.map((c) => c.get('/again')));
+    const last = await Promise.all(clients.map((c) => c.get('/last')));
+    if (!last.every((a) => a.via === 'direct')) return `not every connection stayed with a worker: ${last.map((a) => a.via).join(',')}`;
+    if (last.some((a, i) => a.pid !== first[i]!.pid)) return 'a kept connection moved between workers';
+    const counts = split(last.map((a) => a.pid));
+    if (counts.length !== 2 || counts[0]! < 12 || counts[1]! > 20) return `split ${counts.join('/')} of 32`;
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    for (const c of clients) c.end();
+  }
+}
+
 test('32 kept connections opened at once spread over 2 workers: each holds 12–20, in every round', async () => {
   const b = await berthWith(2, 1);
   for (let round = 0; round < 3; round++) {
-    const clients = Array.from({ length: 32 }, () => new Kept(b.port));
-    try {
-      // Each sends at once and then keeps asking, as a load generator's connections do.
-      const first = await Promise.all(clients.map((c) => c.get('/one')));
-      for (let i = 0; i < 5; i++) await Promise.all(clients.map((c) => c.get('/again')));
-      const last = await Promise.all(clients.map((c) => c.get('/last')));
-      assert.ok(last.every((a) => a.via === 'direct'), 'every connection stayed with a worker');
-      assert.deepEqual(last.map((a) => a.pid), first.map((a) => a.pid), 'a kept connection stays with its worker');
-      const counts = split(last.map((a) => a.pid));
-      assert.equal(counts.length, 2, `both workers hold connections: ${counts.join('/')}`);
-      assert.ok(counts[0]! >= 12 && counts[1]! <= 20, `round ${round}: split ${counts.join('/')} of 32`);
-    } finally {
-      for (const c of clients) c.end();
-    }
+    const seen = await burstSplit(b);
+    if (seen === null) continue;
+    // The shares give up deferring when no sibling accepted for 10 ms (a sibling stuck or dead must
+    // not hold the backlog), and a loaded machine can keep a runnable sibling from its core that
+    // long: then one worker rightly takes the burst. So an uneven round is tried once more; code
+    // that does not spread connections fails both (4/28 before the shares).
+    const again = await burstSplit(b);
+    assert.equal(again, null, `round ${round}: ${seen}; tried again: ${again}`);
   }
 });
 
